@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Every map and global of the kernel side, each with why it has its type and size.
+ */
+#ifndef VIGIL_BPF_MAPS_H
+#define VIGIL_BPF_MAPS_H
+
+#define VG_SYSCALL_MAX 512 /* x86-64 syscall numbers are below 512 */
+#define VG_SCRATCH_SIZE (2 * VG_RECORD_MAX) /* masked offsets may overshoot by one record */
+#define VG_TMP_SIZE (2 * VG_PATH_MAX)
+
+/* Read-only configuration, set by userspace between open and load. */
+const volatile __u32 vg_self_tgid = 0;         /* the agent: never traced (no feedback loop) */
+const volatile __u32 vg_wakeup_bytes = 65536;  /* wake the reader only when this much is queued */
+
+/*
+ * syscall number -> event type (0: not wanted). In .bss, so that userspace can
+ * change the wanted set at run time through the mmapped skeleton; the check is
+ * the first thing the program does, so an unwanted syscall costs one load.
+ */
+__u16 vg_syscall_event[VG_SYSCALL_MAX];
+/* procexit wanted (it is not a syscall, so it has no slot above). */
+__u8 vg_want_procexit;
+
+/*
+ * The one ring buffer every record goes through: a single buffer keeps records
+ * globally ordered (a fork is always seen before the child's first syscall).
+ * Its size is set by userspace before load (--ring-mb); the default 16 MiB holds
+ * ~100k typical records, a few hundred ms of a syscall storm.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} vg_events SEC(".maps");
+
+/*
+ * Per-CPU scratch space where a record is assembled before one copy into the
+ * ring buffer. A plain array indexed by CPU (not PERCPU_ARRAY, whose values
+ * are limited to 32 KiB). Recursion on one CPU cannot happen: the kernel does
+ * not run a tracing program re-entrantly on the same CPU (it counts a miss).
+ */
+struct vg_scratch {
+	__u32 off;  /* bytes of the record written so far */
+	__u32 nparams;
+	char buf[VG_SCRATCH_SIZE];
+	char tmp[VG_TMP_SIZE]; /* paths are assembled here right to left */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 256); /* resized to the number of possible CPUs */
+	__type(key, __u32);
+	__type(value, struct vg_scratch);
+} vg_scratch_map SEC(".maps");
+
+/* Counters, per CPU so that the hot path never shares a cache line. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vg_kernel_stats);
+} vg_stats_map SEC(".maps");
+
+/*
+ * cgroups whose path userspace has been sent. A miss makes the program emit a
+ * CGROUP record before the event, so the path is known even when the cgroup is
+ * gone by the time userspace reads the event (short-lived containers). LRU: an
+ * eviction only costs one more CGROUP record. 16384 live cgroups per node is
+ * far above what a node runs.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u8);
+} vg_known_cgroups SEC(".maps");
+
+#endif

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A growable byte buffer and a JSON writer on top of it. Allocation failure
+ * aborts the program (the agent cannot do anything useful without memory, and
+ * checking every append would bury the logic); sizes are bounded by callers.
+ */
+#ifndef VIGIL_BUF_H
+#define VIGIL_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+struct vg_buf {
+	char *data; /* always NUL-terminated when len > 0 */
+	size_t len, cap;
+};
+
+void buf_reset(struct vg_buf *b);            /* len = 0, keeps memory */
+void buf_free(struct vg_buf *b);
+void buf_add(struct vg_buf *b, const void *p, size_t n);
+void buf_addc(struct vg_buf *b, char c);
+void buf_adds(struct vg_buf *b, const char *s);
+void buf_printf(struct vg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/*
+ * JSON writer. Keys and string values are escaped (control characters,
+ * quotes, invalid UTF-8 bytes as \u00XX of the byte, so output is always valid
+ * JSON). The caller brackets objects and arrays; commas are automatic.
+ */
+struct vg_json {
+	struct vg_buf *b;
+	int depth;
+	uint64_t need_comma; /* bit per depth */
+};
+
+void json_init(struct vg_json *j, struct vg_buf *b);
+void json_obj_begin(struct vg_json *j, const char *key); /* key NULL inside an array / at top */
+void json_obj_end(struct vg_json *j);
+void json_arr_begin(struct vg_json *j, const char *key);
+void json_arr_end(struct vg_json *j);
+void json_str(struct vg_json *j, const char *key, const char *s);
+void json_strn(struct vg_json *j, const char *key, const char *s, size_t n);
+void json_int(struct vg_json *j, const char *key, int64_t v);
+void json_uint(struct vg_json *j, const char *key, uint64_t v);
+void json_bool(struct vg_json *j, const char *key, bool v);
+void json_null(struct vg_json *j, const char *key);
+void json_raw(struct vg_json *j, const char *key, const char *raw); /* already valid JSON */
+
+#endif

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The event source interface: everything above it (decoding, state, rules,
+ * outputs) reads raw records the same way from the live kernel or from a
+ * capture file, which is what makes it testable without root.
+ */
+#ifndef VIGIL_SOURCE_H
+#define VIGIL_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VG_SOURCE_EOF 1 /* poll: a finite source (capture file) is exhausted */
+
+/* Called for each record; a non-zero return stops the poll and is returned by it. */
+typedef int (*vg_record_fn)(void *ctx, const void *rec, size_t len);
+
+struct vg_source_stats {
+	uint64_t received;  /* records delivered */
+	uint64_t lost;      /* records the kernel could not queue (ring buffer full) */
+	uint64_t truncated; /* records with a parameter cut to fit */
+	uint64_t missed;    /* program runs the kernel skipped (recursion) */
+	unsigned int ncpus;
+	uint64_t lost_per_cpu[64]; /* first 64 CPUs */
+};
+
+struct vg_source;
+
+struct vg_source_ops {
+	const char *name;
+	/* Deliver pending records to fn, waiting up to timeout_ms for the first.
+	 * Returns the number delivered (0 on timeout), VG_SOURCE_EOF, fn's
+	 * non-zero result, or a negative errno with the reason already logged. */
+	int (*poll)(struct vg_source *src, int timeout_ms, vg_record_fn fn, void *ctx);
+	void (*stats)(struct vg_source *src, struct vg_source_stats *st);
+	void (*close)(struct vg_source *src);
+};
+
+struct vg_source {
+	const struct vg_source_ops *ops;
+	uint64_t boot_to_realtime; /* ns to add to a record's ts to get wall-clock time */
+	char hostname[64];
+};
+
+static inline int source_poll(struct vg_source *s, int timeout_ms, vg_record_fn fn, void *ctx)
+{
+	return s->ops->poll(s, timeout_ms, fn, ctx);
+}
+
+static inline void source_stats(struct vg_source *s, struct vg_source_stats *st)
+{
+	s->ops->stats(s, st);
+}
+
+static inline void source_close(struct vg_source *s)
+{
+	if (s)
+		s->ops->close(s);
+}
+
+/* Live kernel capture. */
+struct vg_bpf_opts {
+	const uint8_t *want;      /* want[type] != 0: capture that event type (VG_EVT_MAX entries) */
+	unsigned int ring_mb;     /* ring buffer size in MiB (power of two), 0: default 16 */
+	unsigned int wakeup_kb;   /* wake the reader when this much is queued, 0: default 64 */
+};
+
+/* Load and attach the kernel programs. On failure returns NULL and logs one
+ * message that says what is missing (root, BTF, a program type). */
+struct vg_source *source_bpf_open(const struct vg_bpf_opts *opts);
+/* Change the captured event types of a running live source. */
+void source_bpf_set_wanted(struct vg_source *src, const uint8_t *want);
+
+/* Replay of a capture file (see capture.h). NULL with a logged error on failure. */
+struct vg_source *source_capture_open(const char *path);
+
+#endif

@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Live event source: the kernel programs of src/bpf/vigil.bpf.c and their ring
+ * buffer. Lifecycle: check what is needed -> open -> configure -> load (tp_btf,
+ * or raw_tp when the kernel refuses tp_btf) -> attach -> poll -> destroy.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "common/buf.h"
+#include "common/log.h"
+#include "sensor/capture.h"
+#include "sensor/event_table.h"
+#include "sensor/source.h"
+#include "vigil.skel.h"
+
+#define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
+
+struct bpf_source {
+	struct vg_source base;
+	struct vigil_bpf *skel;
+	struct ring_buffer *rb;
+	vg_record_fn fn; /* set for the duration of a poll */
+	void *ctx;
+	int stop;        /* fn's non-zero result */
+	int delivered;
+	uint64_t received;
+	int ncpus;
+};
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && !getenv("VIGIL_DEBUG_BPF"))
+		return 0;
+	if (level == LIBBPF_INFO && !getenv("VIGIL_DEBUG_BPF"))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int on_record(void *ctx, void *data, size_t len)
+{
+	struct bpf_source *bs = ctx;
+
+	if (bs->stop)
+		return 1;
+	bs->received++;
+	bs->delivered++;
+	bs->stop = bs->fn(bs->ctx, data, len);
+	return bs->stop ? 1 : 0;
+}
+
+static int bpf_poll(struct vg_source *src, int timeout_ms, vg_record_fn fn, void *ctx)
+{
+	struct bpf_source *bs = (struct bpf_source *)src;
+	int ret;
+
+	bs->fn = fn;
+	bs->ctx = ctx;
+	bs->stop = 0;
+	bs->delivered = 0;
+	ret = ring_buffer__poll(bs->rb, timeout_ms);
+	/* records below the wakeup threshold are not signalled: collect them too */
+	if (ret >= 0 && !bs->stop)
+		ret = ring_buffer__consume(bs->rb);
+	if (bs->stop)
+		return bs->stop;
+	if (ret < 0 && ret != -EINTR) {
+		vg_err("cannot read the event ring buffer: %s", strerror(-ret));
+		return ret;
+	}
+	return bs->delivered;
+}
+
+static void bpf_stats(struct vg_source *src, struct vg_source_stats *st)
+{
+	struct bpf_source *bs = (struct bpf_source *)src;
+	struct vg_kernel_stats *per_cpu = xcalloc(bs->ncpus, sizeof(*per_cpu));
+	__u32 zero = 0;
+
+	memset(st, 0, sizeof(*st));
+	st->received = bs->received;
+	st->ncpus = bs->ncpus;
+	if (bpf_map__lookup_elem(bs->skel->maps.vg_stats_map, &zero, sizeof(zero), per_cpu,
+				 sizeof(*per_cpu) * bs->ncpus, 0) == 0) {
+		for (int c = 0; c < bs->ncpus; c++) {
+			st->lost += per_cpu[c].lost_full;
+			st->truncated += per_cpu[c].truncated;
+			if (c < 64)
+				st->lost_per_cpu[c] = per_cpu[c].lost_full;
+		}
+	}
+	free(per_cpu);
+	struct bpf_program *prog;
+	bpf_object__for_each_program(prog, bs->skel->obj)
+	{
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+		if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+			st->missed += info.recursion_misses;
+	}
+}
+
+static void bpf_close(struct vg_source *src)
+{
+	struct bpf_source *bs = (struct bpf_source *)src;
+	ring_buffer__free(bs->rb);
+	vigil_bpf__destroy(bs->skel);
+	free(bs);
+}
+
+static const struct vg_source_ops bpf_ops = {
+	.name = "bpf",
+	.poll = bpf_poll,
+	.stats = bpf_stats,
+	.close = bpf_close,
+};
+
+void source_bpf_set_wanted(struct vg_source *src, const uint8_t *want)
+{
+	struct bpf_source *bs = (struct bpf_source *)src;
+	struct vigil_bpf__bss *bss = bs->skel->bss;
+
+	for (unsigned int t = 1; t < VG_EVT_MAX; t++) {
+		int nr = event_table_syscall_nr(t);
+		if (nr >= 0 && nr < (int)(sizeof(bss->vg_syscall_event) / sizeof(bss->vg_syscall_event[0])))
+			bss->vg_syscall_event[nr] = want[t] ? t : 0;
+	}
+	bss->vg_want_procexit = want[VG_EVT_PROCEXIT] ? 1 : 0;
+}
+
+/* Say once, plainly, what stops the sensor from running here. */
+static int check_prerequisites(void)
+{
+	if (geteuid() != 0) {
+		vg_err("cannot start the sensor: it needs root (CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE); "
+		       "run it as root, or use 'vigil replay' on a capture file");
+		return -EPERM;
+	}
+	if (access(VMLINUX_BTF, R_OK) != 0) {
+		vg_err("cannot start the sensor: this kernel has no BTF (%s missing); "
+		       "Vigil needs CONFIG_DEBUG_INFO_BTF=y", VMLINUX_BTF);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static struct vigil_bpf *open_and_load(const struct vg_bpf_opts *opts, int raw_tp, int *err)
+{
+	struct vigil_bpf *skel = vigil_bpf__open();
+	unsigned int ring_mb = opts->ring_mb ? opts->ring_mb : 16;
+	int ncpus = libbpf_num_possible_cpus();
+
+	if (!skel) {
+		*err = -errno;
+		vg_err("cannot open the kernel programs: %s", strerror(errno));
+		return NULL;
+	}
+	skel->rodata->vg_self_tgid = getpid();
+	skel->rodata->vg_wakeup_bytes = (opts->wakeup_kb ? opts->wakeup_kb : 64) * 1024;
+	bpf_map__set_max_entries(skel->maps.vg_events, ring_mb << 20);
+	bpf_map__set_max_entries(skel->maps.vg_scratch_map, ncpus > 0 ? ncpus : 1);
+	bpf_program__set_autoload(skel->progs.vg_sys_exit, !raw_tp);
+	bpf_program__set_autoload(skel->progs.vg_sched_exit, !raw_tp);
+	bpf_program__set_autoload(skel->progs.vg_sys_exit_raw, raw_tp);
+	bpf_program__set_autoload(skel->progs.vg_sched_exit_raw, raw_tp);
+	*err = vigil_bpf__load(skel);
+	if (*err) {
+		vigil_bpf__destroy(skel);
+		return NULL;
+	}
+	return skel;
+}
+
+struct vg_source *source_bpf_open(const struct vg_bpf_opts *opts)
+{
+	struct bpf_source *bs;
+	struct vigil_bpf *skel;
+	int err;
+
+	if (check_prerequisites())
+		return NULL;
+	if (opts->ring_mb & (opts->ring_mb - 1)) {
+		vg_err("cannot start the sensor: ring buffer size %u MiB is not a power of two", opts->ring_mb);
+		return NULL;
+	}
+	libbpf_set_print(libbpf_print);
+	skel = open_and_load(opts, 0, &err);
+	if (!skel) {
+		vg_warn("BTF tracepoints (tp_btf) refused by this kernel (%s); falling back to raw tracepoints",
+			strerror(-err));
+		skel = open_and_load(opts, 1, &err);
+	}
+	if (!skel) {
+		vg_err("cannot load the kernel programs: %s (set VIGIL_DEBUG_BPF=1 for the verifier log)",
+		       strerror(-err));
+		return NULL;
+	}
+	bs = xcalloc(1, sizeof(*bs));
+	bs->base.ops = &bpf_ops;
+	bs->skel = skel;
+	bs->ncpus = libbpf_num_possible_cpus();
+	bs->base.boot_to_realtime = capture_boot_to_realtime();
+	gethostname(bs->base.hostname, sizeof(bs->base.hostname) - 1);
+	source_bpf_set_wanted(&bs->base, opts->want);
+	err = vigil_bpf__attach(skel);
+	if (err) {
+		vg_err("cannot attach the kernel programs: %s", strerror(-err));
+		goto fail;
+	}
+	bs->rb = ring_buffer__new(bpf_map__fd(skel->maps.vg_events), on_record, bs, NULL);
+	if (!bs->rb) {
+		vg_err("cannot map the event ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+	return &bs->base;
+fail:
+	bpf_close(&bs->base);
+	return NULL;
+}
