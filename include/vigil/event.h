@@ -108,7 +108,8 @@ enum vg_capture_kind {
 /* How userspace shows a parameter. */
 enum vg_param_format {
 	VG_PF_NONE = 0,
-	VG_PF_DEC,        /* signed decimal */
+	VG_PF_DEC,        /* signed decimal of an int argument (32 bits) */
+	VG_PF_DEC64,      /* signed decimal, 64 bits (lengths, offsets) */
 	VG_PF_UDEC,       /* unsigned decimal */
 	VG_PF_HEX,        /* hexadecimal */
 	VG_PF_OCT,        /* file mode, octal */

@@ -111,7 +111,7 @@ void buf_printf(struct vg_buf *b, const char *fmt, ...)
 	b->len += n;
 }
 
-void json_init(struct vg_json *j, struct vg_buf *b)
+void jw_init(struct vg_json *j, struct vg_buf *b)
 {
 	j->b = b;
 	j->depth = 0;
@@ -151,7 +151,7 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
-static void json_escape(struct vg_buf *b, const char *str, size_t n)
+static void jw_escape(struct vg_buf *b, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0;
@@ -189,78 +189,78 @@ static void json_escape(struct vg_buf *b, const char *str, size_t n)
 	buf_addc(b, '"');
 }
 
-static void json_key(struct vg_json *j, const char *key)
+static void jw_key(struct vg_json *j, const char *key)
 {
 	uint64_t bit = 1ULL << (j->depth & 63);
 	if (j->need_comma & bit)
 		buf_addc(j->b, ',');
 	j->need_comma |= bit;
 	if (key) {
-		json_escape(j->b, key, strlen(key));
+		jw_escape(j->b, key, strlen(key));
 		buf_addc(j->b, ':');
 	}
 }
 
-static void json_open(struct vg_json *j, const char *key, char c)
+static void jw_open(struct vg_json *j, const char *key, char c)
 {
-	json_key(j, key);
+	jw_key(j, key);
 	buf_addc(j->b, c);
 	j->depth++;
 	j->need_comma &= ~(1ULL << (j->depth & 63));
 }
 
-static void json_close(struct vg_json *j, char c)
+static void jw_close(struct vg_json *j, char c)
 {
 	buf_addc(j->b, c);
 	j->depth--;
 }
 
-void json_obj_begin(struct vg_json *j, const char *key) { json_open(j, key, '{'); }
-void json_obj_end(struct vg_json *j) { json_close(j, '}'); }
-void json_arr_begin(struct vg_json *j, const char *key) { json_open(j, key, '['); }
-void json_arr_end(struct vg_json *j) { json_close(j, ']'); }
+void jw_obj_begin(struct vg_json *j, const char *key) { jw_open(j, key, '{'); }
+void jw_obj_end(struct vg_json *j) { jw_close(j, '}'); }
+void jw_arr_begin(struct vg_json *j, const char *key) { jw_open(j, key, '['); }
+void jw_arr_end(struct vg_json *j) { jw_close(j, ']'); }
 
-void json_strn(struct vg_json *j, const char *key, const char *s, size_t n)
+void jw_strn(struct vg_json *j, const char *key, const char *s, size_t n)
 {
-	json_key(j, key);
-	json_escape(j->b, s, n);
+	jw_key(j, key);
+	jw_escape(j->b, s, n);
 }
 
-void json_str(struct vg_json *j, const char *key, const char *s)
+void jw_str(struct vg_json *j, const char *key, const char *s)
 {
 	if (!s) {
-		json_null(j, key);
+		jw_null(j, key);
 		return;
 	}
-	json_strn(j, key, s, strlen(s));
+	jw_strn(j, key, s, strlen(s));
 }
 
-void json_int(struct vg_json *j, const char *key, int64_t v)
+void jw_int(struct vg_json *j, const char *key, int64_t v)
 {
-	json_key(j, key);
+	jw_key(j, key);
 	buf_printf(j->b, "%lld", (long long)v);
 }
 
-void json_uint(struct vg_json *j, const char *key, uint64_t v)
+void jw_uint(struct vg_json *j, const char *key, uint64_t v)
 {
-	json_key(j, key);
+	jw_key(j, key);
 	buf_printf(j->b, "%llu", (unsigned long long)v);
 }
 
-void json_bool(struct vg_json *j, const char *key, bool v)
+void jw_bool(struct vg_json *j, const char *key, bool v)
 {
-	json_key(j, key);
+	jw_key(j, key);
 	buf_adds(j->b, v ? "true" : "false");
 }
 
-void json_null(struct vg_json *j, const char *key)
+void jw_null(struct vg_json *j, const char *key)
 {
-	json_key(j, key);
+	jw_key(j, key);
 	buf_adds(j->b, "null");
 }
 
-void json_raw(struct vg_json *j, const char *key, const char *raw)
+void jw_raw(struct vg_json *j, const char *key, const char *raw)
 {
-	json_key(j, key);
+	jw_key(j, key);
 	buf_adds(j->b, raw);
 }

@@ -39,17 +39,17 @@ struct vg_json {
 	uint64_t need_comma; /* bit per depth */
 };
 
-void json_init(struct vg_json *j, struct vg_buf *b);
-void json_obj_begin(struct vg_json *j, const char *key); /* key NULL inside an array / at top */
-void json_obj_end(struct vg_json *j);
-void json_arr_begin(struct vg_json *j, const char *key);
-void json_arr_end(struct vg_json *j);
-void json_str(struct vg_json *j, const char *key, const char *s);
-void json_strn(struct vg_json *j, const char *key, const char *s, size_t n);
-void json_int(struct vg_json *j, const char *key, int64_t v);
-void json_uint(struct vg_json *j, const char *key, uint64_t v);
-void json_bool(struct vg_json *j, const char *key, bool v);
-void json_null(struct vg_json *j, const char *key);
-void json_raw(struct vg_json *j, const char *key, const char *raw); /* already valid JSON */
+void jw_init(struct vg_json *j, struct vg_buf *b);
+void jw_obj_begin(struct vg_json *j, const char *key); /* key NULL inside an array / at top */
+void jw_obj_end(struct vg_json *j);
+void jw_arr_begin(struct vg_json *j, const char *key);
+void jw_arr_end(struct vg_json *j);
+void jw_str(struct vg_json *j, const char *key, const char *s);
+void jw_strn(struct vg_json *j, const char *key, const char *s, size_t n);
+void jw_int(struct vg_json *j, const char *key, int64_t v);
+void jw_uint(struct vg_json *j, const char *key, uint64_t v);
+void jw_bool(struct vg_json *j, const char *key, bool v);
+void jw_null(struct vg_json *j, const char *key);
+void jw_raw(struct vg_json *j, const char *key, const char *raw); /* already valid JSON */
 
 #endif

@@ -71,6 +71,8 @@ struct vg_bpf_opts {
 struct vg_source *source_bpf_open(const struct vg_bpf_opts *opts);
 /* Change the captured event types of a running live source. */
 void source_bpf_set_wanted(struct vg_source *src, const uint8_t *want);
+/* The cgroup is gone: the kernel may forget it was announced. Can't fail. */
+void source_bpf_forget_cgroup(struct vg_source *src, uint64_t cgroup_id);
 
 /* Replay of a capture file (see capture.h). NULL with a logged error on failure. */
 struct vg_source *source_capture_open(const char *path);

@@ -133,6 +133,12 @@ void source_bpf_set_wanted(struct vg_source *src, const uint8_t *want)
 	bss->vg_want_procexit = want[VG_EVT_PROCEXIT] ? 1 : 0;
 }
 
+void source_bpf_forget_cgroup(struct vg_source *src, uint64_t cgroup_id)
+{
+	struct bpf_source *bs = (struct bpf_source *)src;
+	bpf_map__delete_elem(bs->skel->maps.vg_known_cgroups, &cgroup_id, sizeof(cgroup_id), 0);
+}
+
 /* Say once, plainly, what stops the sensor from running here. */
 static int check_prerequisites(void)
 {

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VIGIL_CLI_H
+#define VIGIL_CLI_H
+
+#define VIGIL_VERSION "0.1.0"
+
+/* Exit codes, documented in `vigil --help` and docs/cli.md. */
+enum vg_exit {
+	VG_EXIT_OK = 0,
+	VG_EXIT_ERROR = 1, /* runtime error */
+	VG_EXIT_USAGE = 2, /* bad command line */
+};
+
+enum vg_mode { VG_MODE_TRACE, VG_MODE_CAPTURE, VG_MODE_REPLAY };
+
+int cmd_trace(int argc, char **argv, enum vg_mode mode);
+int cmd_events(int argc, char **argv);
+
+#endif

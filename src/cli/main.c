@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* vigil: command-line front end. It parses arguments and prints; the work is in the library. */
+#include <stdio.h>
+#include <string.h>
+#include "cli/cli.h"
+
+static void usage(FILE *f)
+{
+	fputs("usage: vigil <command> [options]\n"
+	      "\n"
+	      "commands:\n"
+	      "  trace     print live, container-aware events as JSON lines\n"
+	      "  capture   write live events to a capture file\n"
+	      "  replay    print the events of a capture file, enriched as they were live\n"
+	      "  events    list the event types the sensor can capture\n"
+	      "  version   print the version\n"
+	      "\n"
+	      "'vigil <command> --help' describes a command's options.\n"
+	      "\n"
+	      "exit status: 0 success, 1 runtime error (sensor cannot start, bad capture file),\n"
+	      "2 usage error\n",
+	      f);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return VG_EXIT_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+		usage(stdout);
+		return VG_EXIT_OK;
+	}
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+		printf("vigil %s\n", VIGIL_VERSION);
+		return VG_EXIT_OK;
+	}
+	if (!strcmp(cmd, "trace"))
+		return cmd_trace(argc - 1, argv + 1, VG_MODE_TRACE);
+	if (!strcmp(cmd, "capture"))
+		return cmd_trace(argc - 1, argv + 1, VG_MODE_CAPTURE);
+	if (!strcmp(cmd, "replay"))
+		return cmd_trace(argc - 1, argv + 1, VG_MODE_REPLAY);
+	if (!strcmp(cmd, "events"))
+		return cmd_events(argc - 1, argv + 1);
+	fprintf(stderr, "vigil: unknown command '%s'\n", cmd);
+	usage(stderr);
+	return VG_EXIT_USAGE;
+}

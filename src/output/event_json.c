@@ -1,0 +1,423 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include "common/path.h"
+#include "output/event_json.h"
+
+static void put_time(struct vg_json *j, uint64_t ts, uint64_t boot_to_realtime)
+{
+	uint64_t wall = ts + boot_to_realtime;
+	time_t sec = wall / 1000000000ULL;
+	struct tm tm;
+	char buf[64];
+
+	gmtime_r(&sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ".%09lluZ",
+		 (unsigned long long)(wall % 1000000000ULL));
+	jw_str(j, "time", buf);
+	jw_uint(j, "ts", ts);
+}
+
+static void put_args_array(struct vg_json *j, const char *key, const char *args, size_t len)
+{
+	size_t i = 0;
+
+	jw_arr_begin(j, key);
+	while (i < len) {
+		size_t n = strnlen(args + i, len - i);
+		jw_strn(j, NULL, args + i, n);
+		i += n + 1;
+	}
+	jw_arr_end(j);
+}
+
+/* argv joined by spaces, as Falco's proc.cmdline shows it */
+static void put_cmdline(struct vg_json *j, const struct vg_proc *p)
+{
+	struct vg_buf b = { 0 };
+	for (size_t i = 0; i < p->args_len; i++)
+		buf_addc(&b, p->args[i] ? p->args[i] : ' ');
+	jw_strn(j, "cmdline", b.data ? b.data : "", b.len);
+	buf_free(&b);
+}
+
+static void put_process(struct vg_json *j, const struct vg_event *ev, const struct vg_proc *p)
+{
+	const struct vg_event_hdr *h = &ev->hdr;
+	char hex[32];
+
+	jw_obj_begin(j, "process");
+	jw_uint(j, "pid", h->pid);
+	jw_uint(j, "tid", h->tid);
+	jw_uint(j, "vpid", h->vpid);
+	jw_uint(j, "vtid", h->vtid);
+	jw_strn(j, "name", h->comm, strnlen(h->comm, sizeof(h->comm)));
+	if (p) {
+		jw_str(j, "exe", p->exe);
+		put_cmdline(j, p);
+		put_args_array(j, "args", p->args ? p->args : "", p->args_len);
+		jw_str(j, "cwd", p->cwd);
+		jw_uint(j, "exe_ino", p->exe_ino);
+		jw_bool(j, "exe_upper_layer", p->exe_flags & VG_EXE_UPPER_LAYER);
+		jw_bool(j, "exe_memfd", p->exe_flags & VG_EXE_MEMFD);
+	}
+	jw_uint(j, "sid", h->sid);
+	jw_uint(j, "tty", h->tty);
+	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)h->cap_eff);
+	jw_str(j, "cap_effective", hex);
+	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)h->cap_prm);
+	jw_str(j, "cap_permitted", hex);
+	jw_obj_end(j);
+}
+
+static void put_parent(struct vg_json *j, const struct vg_event *ev, const struct vg_state *st)
+{
+	const struct vg_proc *pp = state_proc(st, ev->hdr.ppid);
+
+	jw_obj_begin(j, "parent");
+	jw_uint(j, "pid", ev->hdr.ppid);
+	if (pp) {
+		jw_strn(j, "name", pp->comm, strnlen(pp->comm, sizeof(pp->comm)));
+		jw_str(j, "exe", pp->exe);
+		put_cmdline(j, pp);
+	}
+	jw_obj_end(j);
+}
+
+static void put_user(struct vg_json *j, const struct vg_event_hdr *h)
+{
+	jw_obj_begin(j, "user");
+	jw_uint(j, "uid", h->uid);
+	jw_uint(j, "gid", h->gid);
+	jw_uint(j, "euid", h->euid);
+	jw_uint(j, "egid", h->egid);
+	jw_int(j, "loginuid", h->loginuid == UINT32_MAX ? -1 : (int64_t)h->loginuid);
+	jw_obj_end(j);
+}
+
+static void put_container(struct vg_json *j, const struct vg_cgroup *cg)
+{
+	const struct vg_container_meta *m = cg ? &cg->meta : NULL;
+
+	jw_obj_begin(j, "container");
+	if (!m || !m->id[0]) {
+		jw_str(j, "id", "");
+		jw_obj_end(j);
+		jw_null(j, "k8s");
+		return;
+	}
+	jw_strn(j, "id", m->id, strnlen(m->id, 12));
+	jw_str(j, "full_id", m->id);
+	jw_str(j, "runtime", container_meta_runtime_name(m->runtime));
+	jw_str(j, "name", m->name);
+	jw_str(j, "image", m->image);
+	jw_str(j, "image_id", m->image_id);
+	if (m->privileged < 0)
+		jw_null(j, "privileged");
+	else
+		jw_bool(j, "privileged", m->privileged);
+	jw_bool(j, "metadata", m->metadata_found);
+	jw_obj_end(j);
+	if (!m->k8s_pod_name && !m->k8s_namespace) {
+		jw_null(j, "k8s");
+		return;
+	}
+	jw_obj_begin(j, "k8s");
+	jw_str(j, "pod", m->k8s_pod_name);
+	jw_str(j, "namespace", m->k8s_namespace);
+	jw_str(j, "pod_uid", m->k8s_pod_uid);
+	jw_str(j, "container", m->k8s_container_name);
+	jw_obj_end(j);
+}
+
+static const struct flag_name {
+	uint64_t bit;
+	const char *name;
+} open_flags[] = {
+	{ O_CREAT, "O_CREAT" },       { O_EXCL, "O_EXCL" },         { O_NOCTTY, "O_NOCTTY" },
+	{ O_TRUNC, "O_TRUNC" },       { O_APPEND, "O_APPEND" },     { O_NONBLOCK, "O_NONBLOCK" },
+	{ O_DSYNC, "O_DSYNC" },       { O_DIRECT, "O_DIRECT" },     { O_LARGEFILE, "O_LARGEFILE" },
+	{ O_DIRECTORY, "O_DIRECTORY" }, { O_NOFOLLOW, "O_NOFOLLOW" }, { O_NOATIME, "O_NOATIME" },
+	{ O_CLOEXEC, "O_CLOEXEC" },   { 04000000, "O_SYNC" },       { O_PATH, "O_PATH" },
+	{ 020000000, "O_TMPFILE" }, { 0, NULL },
+}, clone_flags[] = {
+	{ 0x00000100, "CLONE_VM" },        { 0x00000200, "CLONE_FS" },      { 0x00000400, "CLONE_FILES" },
+	{ 0x00000800, "CLONE_SIGHAND" },   { 0x00001000, "CLONE_PIDFD" },   { 0x00002000, "CLONE_PTRACE" },
+	{ 0x00004000, "CLONE_VFORK" },     { 0x00008000, "CLONE_PARENT" },  { 0x00010000, "CLONE_THREAD" },
+	{ 0x00020000, "CLONE_NEWNS" },     { 0x00040000, "CLONE_SYSVSEM" }, { 0x00080000, "CLONE_SETTLS" },
+	{ 0x00100000, "CLONE_PARENT_SETTID" }, { 0x00200000, "CLONE_CHILD_CLEARTID" },
+	{ 0x00800000, "CLONE_UNTRACED" },  { 0x01000000, "CLONE_CHILD_SETTID" },
+	{ 0x02000000, "CLONE_NEWCGROUP" }, { 0x04000000, "CLONE_NEWUTS" },  { 0x08000000, "CLONE_NEWIPC" },
+	{ 0x10000000, "CLONE_NEWUSER" },   { 0x20000000, "CLONE_NEWPID" },  { 0x40000000, "CLONE_NEWNET" },
+	{ 0x80000000ULL, "CLONE_IO" },     { 0x00000080, "CLONE_NEWTIME" }, { 0, NULL },
+};
+
+static void put_flags(struct vg_json *j, const char *key, uint64_t v, const struct flag_name *names,
+		      const char *base)
+{
+	struct vg_buf b = { 0 };
+
+	if (base)
+		buf_adds(&b, base);
+	for (; names->name; names++) {
+		if ((v & names->bit) == names->bit) {
+			if (b.len)
+				buf_addc(&b, '|');
+			buf_adds(&b, names->name);
+			v &= ~names->bit;
+		}
+	}
+	if (v) {
+		if (b.len)
+			buf_addc(&b, '|');
+		buf_printf(&b, "0x%llx", (unsigned long long)v);
+	}
+	jw_str(j, key, b.data ? b.data : "0");
+	buf_free(&b);
+}
+
+static void put_ip(struct vg_json *j, const char *key, int family, const void *addr)
+{
+	char s[INET6_ADDRSTRLEN];
+	if (!inet_ntop(family, addr, s, sizeof(s)))
+		s[0] = 0;
+	jw_str(j, key, s);
+}
+
+static void put_sockaddr(struct vg_json *j, const char *key, const struct vg_param_val *pv)
+{
+	struct sockaddr_storage ss = { 0 };
+	size_t n = pv->len < sizeof(ss) ? pv->len : sizeof(ss);
+
+	if (n < sizeof(sa_family_t)) {
+		jw_null(j, key);
+		return;
+	}
+	memcpy(&ss, pv->data, n);
+	jw_obj_begin(j, key);
+	if (ss.ss_family == AF_INET && n >= sizeof(struct sockaddr_in)) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+		jw_str(j, "family", "ipv4");
+		put_ip(j, "ip", AF_INET, &in->sin_addr);
+		jw_uint(j, "port", ntohs(in->sin_port));
+	} else if (ss.ss_family == AF_INET6 && n >= sizeof(struct sockaddr_in6)) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+		jw_str(j, "family", "ipv6");
+		put_ip(j, "ip", AF_INET6, &in6->sin6_addr);
+		jw_uint(j, "port", ntohs(in6->sin6_port));
+	} else if (ss.ss_family == AF_UNIX) {
+		const char *path = pv->data + offsetof(struct sockaddr_un, sun_path);
+		size_t plen = n - offsetof(struct sockaddr_un, sun_path);
+		jw_str(j, "family", "unix");
+		if (plen > 0 && path[0] == 0) {
+			/* abstract socket: shown as "@name", as ss and Falco do */
+			struct vg_buf b = { 0 };
+			buf_addc(&b, '@');
+			buf_add(&b, path + 1, strnlen(path + 1, plen - 1));
+			jw_strn(j, "path", b.data, b.len);
+			buf_free(&b);
+		} else {
+			jw_strn(j, "path", path, strnlen(path, plen));
+		}
+	} else {
+		jw_uint(j, "family", ss.ss_family);
+	}
+	jw_obj_end(j);
+}
+
+static void put_tuple(struct vg_json *j, const char *key, const struct vg_param_val *pv)
+{
+	struct vg_tuple t;
+
+	if (pv->len != sizeof(t)) {
+		jw_null(j, key);
+		return;
+	}
+	memcpy(&t, pv->data, sizeof(t));
+	if (t.family != AF_INET && t.family != AF_INET6) {
+		if (t.family == AF_UNIX) {
+			jw_obj_begin(j, key);
+			jw_str(j, "family", "unix");
+			jw_obj_end(j);
+		} else {
+			jw_null(j, key);
+		}
+		return;
+	}
+	jw_obj_begin(j, key);
+	jw_str(j, "family", t.family == AF_INET ? "ipv4" : "ipv6");
+	put_ip(j, "local_ip", t.family, t.saddr);
+	jw_uint(j, "local_port", t.sport);
+	put_ip(j, "remote_ip", t.family, t.daddr);
+	jw_uint(j, "remote_port", t.dport);
+	jw_obj_end(j);
+}
+
+static void put_param(struct vg_json *j, const struct vg_event *ev, unsigned int i)
+{
+	const struct vg_param_val *pv = &ev->params[i];
+	const char *key = pv->info->name;
+	int64_t v = event_param_int(ev, i);
+
+	if (!pv->data && pv->info->kind != VG_CK_PATH && pv->info->kind != VG_CK_EXE) {
+		jw_null(j, key);
+		return;
+	}
+	switch (pv->info->format) {
+	case VG_PF_DEC:
+	case VG_PF_FD:
+		jw_int(j, key, (int32_t)v); /* int arguments: the upper half of the register is undefined */
+		break;
+	case VG_PF_DEC64:
+		jw_int(j, key, v);
+		break;
+	case VG_PF_UDEC:
+		jw_uint(j, key, (uint64_t)v);
+		break;
+	case VG_PF_HEX: {
+		char s[32];
+		snprintf(s, sizeof(s), "0x%llx", (unsigned long long)v);
+		jw_str(j, key, s);
+		break;
+	}
+	case VG_PF_OCT: {
+		char s[32];
+		snprintf(s, sizeof(s), "0%o", (unsigned int)v & 07777);
+		jw_str(j, key, s);
+		break;
+	}
+	case VG_PF_OPEN_FLAGS: {
+		uint32_t f = (uint32_t)v;
+		static const char *acc[] = { "O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE" };
+		put_flags(j, key, f & ~O_ACCMODE, open_flags, acc[f & O_ACCMODE]);
+		break;
+	}
+	case VG_PF_CLONE_FLAGS:
+		/* the low byte of clone flags is the exit signal */
+		put_flags(j, key, (uint64_t)v & ~0xffULL, clone_flags, NULL);
+		break;
+	case VG_PF_SIGNAL: {
+		int sig = (int32_t)v;
+		const char *name = sig > 0 && sig < NSIG ? sigabbrev_np(sig) : NULL;
+		if (name) {
+			char s[32];
+			snprintf(s, sizeof(s), "SIG%s", name);
+			jw_str(j, key, s);
+		} else {
+			jw_int(j, key, sig);
+		}
+		break;
+	}
+	case VG_PF_STR:
+		jw_str(j, key, event_param_str(ev, i));
+		break;
+	case VG_PF_PATH: {
+		struct vg_buf b = { 0 };
+		const char *raw = event_param_str(ev, i);
+		path_resolve(event_param_base(ev, i), raw, &b);
+		jw_strn(j, key, b.data ? b.data : "", b.len);
+		if (raw[0] && raw[0] != '/') {
+			char rk[64];
+			snprintf(rk, sizeof(rk), "%s_raw", key);
+			jw_str(j, rk, raw);
+		}
+		buf_free(&b);
+		break;
+	}
+	case VG_PF_ARGV:
+		put_args_array(j, key, pv->data ? pv->data : "", pv->len);
+		break;
+	case VG_PF_SOCKADDR:
+		put_sockaddr(j, key, pv);
+		break;
+	case VG_PF_TUPLE:
+		put_tuple(j, key, pv);
+		break;
+	case VG_PF_EXE_INFO: {
+		struct vg_exe_info ei;
+		if (pv->len != sizeof(ei)) {
+			jw_null(j, key);
+			break;
+		}
+		memcpy(&ei, pv->data, sizeof(ei));
+		jw_obj_begin(j, key);
+		jw_uint(j, "ino", ei.ino);
+		jw_uint(j, "dev", ei.dev);
+		jw_bool(j, "upper_layer", ei.flags & VG_EXE_UPPER_LAYER);
+		jw_bool(j, "memfd", ei.flags & VG_EXE_MEMFD);
+		jw_bool(j, "deleted", ei.flags & VG_EXE_DELETED);
+		jw_obj_end(j);
+		break;
+	}
+	default:
+		jw_null(j, key);
+	}
+}
+
+static void put_result(struct vg_json *j, const struct vg_event *ev)
+{
+	int64_t r = ev->hdr.retval;
+
+	if (ev->hdr.type == VG_EVT_PROCEXIT) {
+		/* a wait status: exit code or terminating signal */
+		int status = (int)r;
+		jw_int(j, "result", r);
+		if ((status & 0x7f) == 0) {
+			jw_int(j, "exit_code", (status >> 8) & 0xff);
+		} else {
+			const char *name = sigabbrev_np(status & 0x7f);
+			char s[32];
+			snprintf(s, sizeof(s), "SIG%s", name ? name : "?");
+			jw_str(j, "exit_signal", s);
+			jw_bool(j, "core_dumped", status & 0x80);
+		}
+		return;
+	}
+	jw_int(j, "result", r);
+	if (r < 0 && r > -4096) {
+		const char *name = strerrorname_np((int)-r);
+		if (name)
+			jw_str(j, "errno", name);
+	}
+}
+
+void event_json(struct vg_buf *out, const struct vg_event *ev, const struct vg_state *st, uint64_t boot_to_realtime)
+{
+	const struct vg_event_hdr *h = &ev->hdr;
+	const struct vg_proc *p = state_proc(st, h->pid);
+	const struct vg_cgroup *cg = state_cgroup(st, h->cgroup_id);
+	struct vg_json j;
+
+	jw_init(&j, out);
+	jw_obj_begin(&j, NULL);
+	jw_str(&j, "type", ev->info->name);
+	jw_str(&j, "category", event_table_category_name(ev->info->category));
+	put_time(&j, h->ts, boot_to_realtime);
+	jw_uint(&j, "cpu", h->cpu);
+	put_result(&j, ev);
+	put_process(&j, ev, p);
+	put_parent(&j, ev, st);
+	put_user(&j, h);
+	put_container(&j, cg);
+	jw_obj_begin(&j, "namespaces");
+	jw_uint(&j, "pid", h->pidns);
+	jw_uint(&j, "mnt", h->mntns);
+	jw_uint(&j, "net", h->netns);
+	jw_obj_end(&j);
+	jw_obj_begin(&j, "cgroup");
+	jw_uint(&j, "id", h->cgroup_id);
+	jw_str(&j, "path", cg ? cg->path : NULL);
+	jw_obj_end(&j);
+	jw_obj_begin(&j, "args");
+	for (unsigned int i = 0; i < ev->info->nparams; i++)
+		put_param(&j, ev, i);
+	jw_obj_end(&j);
+	jw_obj_end(&j);
+}

@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <jansson.h>
+#include "common/buf.h"
+#include "state/proc_table.h"
+#include "vigil/event.h"
+
+void proc_table_init(struct vg_proc_table *t, size_t max)
+{
+	hmap_init(&t->map, 1024);
+	t->max = max;
+	t->refused = 0;
+}
+
+static void proc_free(struct vg_proc *p)
+{
+	free(p->exe);
+	free(p->args);
+	free(p->cwd);
+	free(p);
+}
+
+void proc_table_free(struct vg_proc_table *t)
+{
+	struct hmap_node *n, *tmp;
+	size_t i;
+
+	hmap_for_each(&t->map, n, tmp, i)
+		proc_free(hmap_entry(n, struct vg_proc, node));
+	hmap_free(&t->map);
+}
+
+struct vg_proc *proc_table_get(const struct vg_proc_table *t, uint32_t pid)
+{
+	struct hmap_node *n = hmap_get(&t->map, pid);
+	return n ? hmap_entry(n, struct vg_proc, node) : NULL;
+}
+
+struct vg_proc *proc_table_add(struct vg_proc_table *t, uint32_t pid)
+{
+	struct vg_proc *p;
+
+	proc_table_remove(t, pid);
+	if (t->map.count >= t->max) {
+		t->refused++;
+		return NULL;
+	}
+	p = xcalloc(1, sizeof(*p));
+	p->node.key = pid;
+	p->pid = pid;
+	p->exe = xstrdup("");
+	p->cwd = xstrdup("");
+	p->loginuid = UINT32_MAX;
+	hmap_put(&t->map, &p->node);
+	return p;
+}
+
+void proc_table_remove(struct vg_proc_table *t, uint32_t pid)
+{
+	struct hmap_node *n = hmap_del(&t->map, pid);
+	if (n)
+		proc_free(hmap_entry(n, struct vg_proc, node));
+}
+
+struct vg_proc *proc_table_ancestor(const struct vg_proc_table *t, const struct vg_proc *p, unsigned int n)
+{
+	/* a pid table can hold a loop after pid reuse; 4096 generations is beyond any real tree */
+	for (unsigned int i = 0; i < n && p && i < 4096; i++) {
+		if (p->ppid == 0 || p->ppid == p->pid)
+			return NULL;
+		p = proc_table_get(t, p->ppid);
+	}
+	return (struct vg_proc *)p;
+}
+
+void proc_set_exe(struct vg_proc *p, const char *exe)
+{
+	free(p->exe);
+	p->exe = xstrdup(exe);
+}
+
+void proc_set_cwd(struct vg_proc *p, const char *cwd)
+{
+	free(p->cwd);
+	p->cwd = xstrdup(cwd);
+}
+
+void proc_set_args(struct vg_proc *p, const char *args, size_t len)
+{
+	free(p->args);
+	p->args = NULL;
+	p->args_len = 0;
+	if (len > VG_ARGV_MAX)
+		len = VG_ARGV_MAX;
+	/* drop the trailing NUL so args_len counts separators only between arguments */
+	while (len > 0 && args[len - 1] == 0)
+		len--;
+	if (len) {
+		p->args = xstrndup(args, len);
+		p->args_len = len;
+	}
+}
+
+void proc_inherit(struct vg_proc *child, const struct vg_proc *parent)
+{
+	proc_set_exe(child, parent->exe);
+	proc_set_cwd(child, parent->cwd);
+	proc_set_args(child, parent->args ? parent->args : "", parent->args_len);
+	child->exe_ino = parent->exe_ino;
+	child->exe_flags = parent->exe_flags;
+}
+
+char *proc_to_json(const struct vg_proc *p)
+{
+	struct vg_buf b = { 0 };
+	struct vg_json j;
+	size_t i = 0;
+
+	jw_init(&j, &b);
+	jw_obj_begin(&j, NULL);
+	jw_uint(&j, "pid", p->pid);
+	jw_uint(&j, "ppid", p->ppid);
+	jw_uint(&j, "vpid", p->vpid);
+	jw_uint(&j, "sid", p->sid);
+	jw_uint(&j, "tty", p->tty);
+	jw_uint(&j, "uid", p->uid);
+	jw_uint(&j, "gid", p->gid);
+	jw_uint(&j, "euid", p->euid);
+	jw_uint(&j, "egid", p->egid);
+	jw_uint(&j, "loginuid", p->loginuid);
+	jw_uint(&j, "cgroup_id", p->cgroup_id);
+	jw_strn(&j, "comm", p->comm, strnlen(p->comm, sizeof(p->comm)));
+	jw_str(&j, "exe", p->exe);
+	jw_str(&j, "cwd", p->cwd);
+	jw_uint(&j, "exe_ino", p->exe_ino);
+	jw_uint(&j, "exe_flags", p->exe_flags);
+	jw_arr_begin(&j, "args");
+	while (i < p->args_len) {
+		size_t n = strnlen(p->args + i, p->args_len - i);
+		jw_strn(&j, NULL, p->args + i, n);
+		i += n + 1;
+	}
+	jw_arr_end(&j);
+	jw_obj_end(&j);
+	return b.data;
+}
+
+static uint64_t jnum(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	return json_is_integer(v) ? (uint64_t)json_integer_value(v) : 0;
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+int proc_from_json(struct vg_proc_table *t, const char *json, size_t len)
+{
+	json_t *o = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL);
+	struct vg_buf args = { 0 };
+	struct vg_proc *p;
+	json_t *a, *v;
+	size_t i;
+
+	if (!json_is_object(o) || !json_is_integer(json_object_get(o, "pid"))) {
+		json_decref(o);
+		return -1;
+	}
+	p = proc_table_add(t, (uint32_t)jnum(o, "pid"));
+	if (!p) {
+		json_decref(o);
+		return 0; /* table full: counted */
+	}
+	p->ppid = jnum(o, "ppid");
+	p->vpid = jnum(o, "vpid");
+	p->sid = jnum(o, "sid");
+	p->tty = jnum(o, "tty");
+	p->uid = jnum(o, "uid");
+	p->gid = jnum(o, "gid");
+	p->euid = jnum(o, "euid");
+	p->egid = jnum(o, "egid");
+	p->loginuid = jnum(o, "loginuid");
+	p->cgroup_id = jnum(o, "cgroup_id");
+	p->exe_ino = jnum(o, "exe_ino");
+	p->exe_flags = jnum(o, "exe_flags");
+	snprintf(p->comm, sizeof(p->comm), "%s", jstr(o, "comm"));
+	proc_set_exe(p, jstr(o, "exe"));
+	proc_set_cwd(p, jstr(o, "cwd"));
+	a = json_object_get(o, "args");
+	json_array_foreach(a, i, v) {
+		const char *s = json_string_value(v);
+		if (s)
+			buf_add(&args, s, strlen(s) + 1);
+	}
+	proc_set_args(p, args.data ? args.data : "", args.len);
+	buf_free(&args);
+	json_decref(o);
+	return 0;
+}
+
+/* Read a whole small /proc file; returns bytes read or -1. */
+static ssize_t read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	return n;
+}
+
+/* readlink of a /proc link, with the process's root (as we see it) removed, so
+ * that a container's paths read as the container sees them (as in events). */
+static void read_link_in_root(const char *dir, const char *name, const char *root, char *out, size_t size)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	n = readlink(path, out, size - 1);
+	if (n < 0) {
+		out[0] = 0;
+		return;
+	}
+	out[n] = 0;
+	size_t rl = strlen(root);
+	if (rl > 1 && strncmp(out, root, rl) == 0 && (out[rl] == '/' || out[rl] == 0)) {
+		memmove(out, out + rl, strlen(out + rl) + 1);
+		if (!out[0])
+			strcpy(out, "/");
+	}
+}
+
+struct vg_proc *proc_table_load_procfs(struct vg_proc_table *t, const char *procfs, uint32_t pid)
+{
+	char dir[64], path[96], root[PATH_MAX], buf[4096];
+	struct vg_proc *p;
+	struct stat st;
+	ssize_t n;
+
+	snprintf(dir, sizeof(dir), "%s/%u", procfs, pid);
+	snprintf(path, sizeof(path), "%s/stat", dir);
+	n = read_file(path, buf, sizeof(buf));
+	if (n <= 0)
+		return NULL;
+	/* pid (comm) state ppid pgrp session tty_nr ...; comm may hold spaces and ')' */
+	char *open = strchr(buf, '('), *close = strrchr(buf, ')');
+	unsigned int ppid = 0, pgrp = 0, sid = 0;
+	int tty = 0;
+	char state;
+	if (!open || !close || close < open ||
+	    sscanf(close + 1, " %c %u %u %u %d", &state, &ppid, &pgrp, &sid, &tty) != 5)
+		return NULL;
+	p = proc_table_add(t, pid);
+	if (!p)
+		return NULL;
+	size_t clen = close - open - 1;
+	if (clen >= sizeof(p->comm))
+		clen = sizeof(p->comm) - 1;
+	memcpy(p->comm, open + 1, clen);
+	p->ppid = ppid;
+	p->sid = sid;
+	p->tty = tty > 0 ? ((unsigned)tty >> 8 & 0xfff) << 20 | ((unsigned)tty & 0xff) | (((unsigned)tty >> 12) & 0xfff00) : 0;
+
+	snprintf(path, sizeof(path), "%s/status", dir);
+	if (read_file(path, buf, sizeof(buf)) > 0) {
+		char *l;
+		if ((l = strstr(buf, "\nUid:")))
+			sscanf(l + 5, "%u %u", &p->uid, &p->euid);
+		if ((l = strstr(buf, "\nGid:")))
+			sscanf(l + 5, "%u %u", &p->gid, &p->egid);
+		if ((l = strstr(buf, "\nNSpid:"))) {
+			/* the last number is the pid in the process's own namespace */
+			char *end = strchr(l + 1, '\n');
+			if (end)
+				*end = 0;
+			char *last = strrchr(l, '\t');
+			p->vpid = last ? strtoul(last + 1, NULL, 10) : pid;
+		}
+	}
+	snprintf(path, sizeof(path), "%s/loginuid", dir);
+	if (read_file(path, buf, sizeof(buf)) > 0)
+		p->loginuid = strtoul(buf, NULL, 10);
+
+	read_link_in_root(dir, "root", "", root, sizeof(root));
+	read_link_in_root(dir, "exe", root, buf, sizeof(buf));
+	proc_set_exe(p, buf);
+	read_link_in_root(dir, "cwd", root, buf, sizeof(buf));
+	proc_set_cwd(p, buf);
+	snprintf(path, sizeof(path), "%s/exe", dir);
+	if (stat(path, &st) == 0)
+		p->exe_ino = st.st_ino;
+	snprintf(path, sizeof(path), "%s/cmdline", dir);
+	n = read_file(path, buf, sizeof(buf));
+	if (n > 0)
+		proc_set_args(p, buf, n);
+	return p;
+}

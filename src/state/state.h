@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Enrichment state: the process table and the container table, kept by the
+ * record stream. The same code runs live and in replay. Whatever the live
+ * agent learns outside the kernel stream (the /proc snapshot at start, a
+ * process it had not seen, a container's metadata) it turns into a record
+ * (CGROUP, STATE_PROC, STATE_CONTAINER), hands to opts.emit (so that a capture
+ * file holds it) and ingests like any other record. Replay ingests those
+ * records from the file and never looks at the machine, so it rebuilds the
+ * very same state.
+ */
+#ifndef VIGIL_STATE_H
+#define VIGIL_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "sensor/decode.h"
+#include "state/container_table.h"
+#include "state/proc_table.h"
+
+struct vg_state_opts {
+	bool live;              /* may read /proc and runtime state; replay: false */
+	const char *procfs;     /* default "/proc" */
+	const char *host_root;  /* prefix of runtime state paths, default "/" */
+	size_t max_procs;       /* process table limit, default 262144 */
+	void (*emit)(void *ctx, const void *rec, size_t len); /* synthesised records */
+	void (*forget_cgroup)(void *ctx, uint64_t cgroup_id); /* a cgroup was freed */
+	void *ctx;
+};
+
+struct vg_state {
+	struct vg_state_opts opts;
+	struct vg_proc_table procs;
+	struct vg_container_table cgroups;
+	uint64_t last_sweep;
+	uint64_t bad_state_records; /* STATE_* records that did not parse */
+};
+
+struct vg_state *state_new(const struct vg_state_opts *opts);
+void state_free(struct vg_state *st);
+/* Live: snapshot every process and cgroup from /proc. Returns processes seen. */
+size_t state_seed(struct vg_state *st);
+/* Apply one record. Returns true when it is an event to show (not an internal record). */
+bool state_ingest(struct vg_state *st, const struct vg_event *ev);
+/* After the event was shown: drop what it ended (an exited process). */
+void state_done(struct vg_state *st, const struct vg_event *ev);
+/* Live: every few seconds, free entries of gone processes and cgroups. */
+void state_sweep(struct vg_state *st, uint64_t now_ns);
+
+static inline struct vg_proc *state_proc(const struct vg_state *st, uint32_t pid)
+{
+	return proc_table_get(&st->procs, pid);
+}
+
+static inline struct vg_cgroup *state_cgroup(const struct vg_state *st, uint64_t id)
+{
+	return container_table_get(&st->cgroups, id);
+}
+
+#endif
