@@ -95,6 +95,13 @@ tests: $(BUILD)/vigil $(UNIT_BIN) $(TOOLS)
 test: tests
 	$(Q)BUILD=$(BUILD) tests/run
 
+# Everything CI runs: the suite on the normal build, again under ASan+UBSan,
+# and a short run of every fuzzer.
+check:
+	$(MAKE) tests fuzz
+	$(MAKE) SANITIZE=1 tests
+	tests/run build build-san
+
 # libFuzzer harnesses (clang), one per parser of untrusted input.
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
@@ -110,5 +117,5 @@ fuzz: $(FUZZ_BIN)
 clean:
 	rm -rf build build-san
 
-.PHONY: all tests test fuzz clean
+.PHONY: all tests test check fuzz clean
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

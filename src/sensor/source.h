@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VG_SOURCE_EOF 1 /* poll: a finite source (capture file) is exhausted */
+#define VG_SOURCE_EOF (-100000) /* poll: a finite source (capture file) is exhausted; not an errno */
 
 /* Called for each record; a non-zero return stops the poll and is returned by it. */
 typedef int (*vg_record_fn)(void *ctx, const void *rec, size_t len);
@@ -31,7 +31,7 @@ struct vg_source_ops {
 	const char *name;
 	/* Deliver pending records to fn, waiting up to timeout_ms for the first.
 	 * Returns the number delivered (0 on timeout), VG_SOURCE_EOF, fn's
-	 * non-zero result, or a negative errno with the reason already logged. */
+	 * non-zero result, or another negative errno with the reason logged. */
 	int (*poll)(struct vg_source *src, int timeout_ms, vg_record_fn fn, void *ctx);
 	void (*stats)(struct vg_source *src, struct vg_source_stats *st);
 	void (*close)(struct vg_source *src);

@@ -6,7 +6,9 @@
  * from a real podman 4.3.1 on the test machine kind, trimmed), and the JSON
  * round trip with malformed input.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>

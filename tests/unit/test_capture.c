@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Capture files and the state they carry: round trip, bad files, process table. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "output/event_json.h"
+#include "sensor/capture.h"
+#include "sensor/source.h"
+#include "state/state.h"
+#include "test_helpers.h"
+
+static char tmpl[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(tmpl, sizeof(tmpl), "/tmp/vigil-test-%d.vcap", getpid());
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	unlink(tmpl);
+	return 0;
+}
+
+/* The mkdir record of the worked example in capture.c. */
+static void mkdir_record(struct vg_buf *b)
+{
+	rec_begin(b, VG_EVT_MKDIR, 100);
+	rec_param_path(b, "/tmp/x", "");
+	rec_param_u64(b, 0755);
+	rec_finish(b, 0);
+}
+
+static void write_sample(const char *path)
+{
+	struct vg_capture_writer *w = capture_writer_open(path, 0, "host");
+	struct vg_buf b = { 0 };
+	const char *proc = "{\"pid\":100,\"ppid\":1,\"comm\":\"mk\",\"exe\":\"/bin/mkdir\","
+			   "\"cwd\":\"/\",\"args\":[\"mkdir\",\"/tmp/x\"]}";
+
+	assert_non_null(w);
+	rec_begin(&b, VG_EVT_STATE_PROC, 100);
+	rec_param(&b, proc, strlen(proc) + 1);
+	rec_finish(&b, 0);
+	assert_int_equal(capture_writer_add(w, b.data, b.len), 0);
+	mkdir_record(&b);
+	assert_int_equal(b.len, 148); /* as the format comment says */
+	assert_int_equal(capture_writer_add(w, b.data, b.len), 0);
+	assert_int_equal(capture_writer_records(w), 2);
+	assert_int_equal(capture_writer_close(w), 0);
+	buf_free(&b);
+}
+
+struct replay {
+	struct vg_state *st;
+	struct vg_buf out;
+	int events;
+};
+
+static int on_rec(void *ctx, const void *rec, size_t len)
+{
+	struct replay *r = ctx;
+	struct vg_event ev;
+	char err[160];
+
+	assert_int_equal(event_decode(rec, len, &ev, err, sizeof(err)), 0);
+	if (state_ingest(r->st, &ev)) {
+		event_json(&r->out, &ev, r->st, 0);
+		r->events++;
+	}
+	state_done(r->st, &ev);
+	return 0;
+}
+
+static void test_round_trip(void **state)
+{
+	struct vg_state_opts so = { .live = false };
+	struct replay r = { .st = state_new(&so) };
+	struct vg_source *src;
+	(void)state;
+
+	write_sample(tmpl);
+	src = source_capture_open(tmpl);
+	assert_non_null(src);
+	assert_string_equal(src->hostname, "host");
+	int n;
+	while ((n = source_poll(src, 0, on_rec, &r)) > 0)
+		;
+	assert_int_equal(n, VG_SOURCE_EOF);
+	assert_int_equal(r.events, 1);
+	assert_non_null(strstr(r.out.data, "\"type\":\"mkdir\""));
+	assert_non_null(strstr(r.out.data, "\"exe\":\"/bin/mkdir\""));
+	assert_non_null(strstr(r.out.data, "\"cmdline\":\"mkdir /tmp/x\""));
+	assert_non_null(strstr(r.out.data, "\"path\":\"/tmp/x\",\"mode\":\"0755\""));
+	assert_non_null(strstr(r.out.data, "\"container\":{\"id\":\"\"}"));
+	source_close(src);
+	state_free(r.st);
+	buf_free(&r.out);
+}
+
+static int poll_all(struct vg_source *src)
+{
+	struct vg_state_opts so = { .live = false };
+	struct replay r = { .st = state_new(&so) };
+	int ret;
+
+	while ((ret = source_poll(src, 0, on_rec, &r)) > 0)
+		;
+	state_free(r.st);
+	buf_free(&r.out);
+	return ret;
+}
+
+static void test_truncated_and_corrupted(void **state)
+{
+	struct vg_source *src;
+	FILE *f;
+	long size;
+	(void)state;
+
+	write_sample(tmpl);
+	f = fopen(tmpl, "r+");
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	assert_int_equal(ftruncate(fileno(f), size - 5), 0); /* cut the last record */
+	fclose(f);
+	src = source_capture_open(tmpl);
+	assert_non_null(src);
+	assert_int_equal(poll_all(src), -EINVAL);
+	source_close(src);
+
+	write_sample(tmpl);
+	f = fopen(tmpl, "r+");
+	fseek(f, size - 148 + offsetof(struct vg_event_hdr, len), SEEK_SET); /* the mkdir record's length */
+	uint32_t bogus = 7;
+	fwrite(&bogus, sizeof(bogus), 1, f);
+	fclose(f);
+	src = source_capture_open(tmpl);
+	assert_non_null(src);
+	assert_int_equal(poll_all(src), -EINVAL);
+	source_close(src);
+
+	f = fopen(tmpl, "w");
+	fputs("not a capture", f);
+	fclose(f);
+	assert_null(source_capture_open(tmpl));
+	assert_null(source_capture_open("/nonexistent/file.vcap"));
+}
+
+static void test_proc_table_tree(void **state)
+{
+	struct vg_state_opts so = { .live = false, .max_procs = 3 };
+	struct vg_state *st = state_new(&so);
+	struct vg_buf b = { 0 };
+	struct vg_event ev;
+	char err[160];
+	(void)state;
+
+	/* init (1) -> sh (10): exec of /bin/sh */
+	rec_begin(&b, VG_EVT_EXECVE, 10);
+	rec_param_path(&b, "/bin/sh", "");
+	rec_param(&b, "sh\0-c\0true", 11);
+	rec_param(&b, "/root", 6);
+	rec_param(&b, "", 0);
+	rec_finish(&b, 0);
+	assert_int_equal(event_decode(b.data, b.len, &ev, err, sizeof(err)), 0);
+	assert_true(state_ingest(st, &ev));
+	struct vg_proc *sh = state_proc(st, 10);
+	assert_non_null(sh);
+	assert_string_equal(sh->exe, "/bin/sh");
+	assert_string_equal(sh->cwd, "/root");
+	assert_int_equal(sh->args_len, 10);
+
+	/* the child side of a fork: pid 11, parent 10, inherits exe and args */
+	rec_begin(&b, VG_EVT_FORK, 11);
+	((struct vg_event_hdr *)b.data)->ppid = 10;
+	rec_finish(&b, 0);
+	assert_int_equal(event_decode(b.data, b.len, &ev, err, sizeof(err)), 0);
+	state_ingest(st, &ev);
+	struct vg_proc *child = state_proc(st, 11);
+	assert_non_null(child);
+	assert_string_equal(child->exe, "/bin/sh");
+	assert_ptr_equal(proc_table_ancestor(&st->procs, child, 1), state_proc(st, 10));
+	assert_null(proc_table_ancestor(&st->procs, child, 3));
+
+	/* the table is bounded: a third and fourth process do not all fit */
+	rec_begin(&b, VG_EVT_SETUID, 12);
+	rec_param_u64(&b, 0);
+	rec_finish(&b, 0);
+	assert_int_equal(event_decode(b.data, b.len, &ev, err, sizeof(err)), 0);
+	state_ingest(st, &ev);
+	rec_begin(&b, VG_EVT_SETUID, 13);
+	rec_param_u64(&b, 0);
+	rec_finish(&b, 0);
+	assert_int_equal(event_decode(b.data, b.len, &ev, err, sizeof(err)), 0);
+	assert_true(state_ingest(st, &ev)); /* still shown */
+	assert_null(state_proc(st, 13));
+	assert_int_equal(st->procs.refused, 1);
+
+	/* exit frees the entry after the event is shown */
+	rec_begin(&b, VG_EVT_PROCEXIT, 11);
+	rec_finish(&b, 0);
+	assert_int_equal(event_decode(b.data, b.len, &ev, err, sizeof(err)), 0);
+	state_ingest(st, &ev);
+	assert_non_null(state_proc(st, 11));
+	state_done(st, &ev);
+	assert_null(state_proc(st, 11));
+	assert_int_equal(st->procs.map.count, 2);
+	buf_free(&b);
+	state_free(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncated_and_corrupted, setup, teardown),
+		cmocka_unit_test(test_proc_table_tree),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
