@@ -553,12 +553,13 @@ __noinline int emit_cgroup(struct vg_scratch *s, __u64 cgid)
 		if (!up)
 			break; /* the root: its name is not part of the path */
 		const char *name = BPF_CORE_READ(kn, name);
-		char part[64];
-		long n = bpf_probe_read_kernel_str(part, sizeof(part), name);
+		/* the name is read into the unused upper half of tmp, then placed */
+		char *part = &s->tmp[VG_PATH_MAX];
+		long n = bpf_probe_read_kernel_str(part, 256, name);
 		if (n <= 1 || n > pos)
 			break;
 		pos -= n - 1;
-		bpf_probe_read_kernel(&s->tmp[tmp_index(pos)], (n - 1) & 63, part);
+		bpf_probe_read_kernel(&s->tmp[tmp_index(pos)], (n - 1) & 255, part);
 		pos--;
 		s->tmp[tmp_index(pos)] = '/';
 		kn = up;
