@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# bench/overhead.sh: the agent's cost to a syscall-heavy server (redis).
+#
+# Starts Debian's redis-server on 127.0.0.1 (a free port, its own temporary
+# directory, no persistence) and runs
+#   redis-benchmark -h 127.0.0.1 -p PORT -t ping_inline,set,get -n N -q
+# alternately without the agent (A) and with `vigil capture -w FILE` (default
+# syscalls) running (B): A B A B A B ... (OVERHEAD_ROUNDS pairs). For each
+# test it prints the median requests/s without and with the agent and the
+# ratio with/without (target >= 0.97), every run's figures, the agent's stats
+# line of each B run (lost must be 0) and the agent's CPU use during B runs.
+# Only loopback traffic.
+#
+# Environment: OVERHEAD_N (requests per test, default 400000: ~15 s a run on
+# 2 cores), OVERHEAD_ROUNDS (3), BENCH_RETRIES (3: attempts of a B run when
+# the agent exits by itself), VIGIL, BENCH_KEEPALIVE_HZ (0).
+# Needs root, redis-server and redis-benchmark. Takes ~2 min.
+set -euo pipefail
+
+# shellcheck source=bench/lib.sh
+. "$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
+BENCH_KEEPALIVE_HZ=${BENCH_KEEPALIVE_HZ:-0}
+
+bench_require_root
+bench_require_cmd redis-server redis-benchmark redis-cli ss getconf
+bench_require_vigil
+
+N=${OVERHEAD_N:-400000}
+ROUNDS=${OVERHEAD_ROUNDS:-3}
+RETRIES=${BENCH_RETRIES:-3}
+TESTS=ping_inline,set,get
+TICK=$(getconf CLK_TCK)
+
+trap bench_cleanup EXIT
+trap 'exit 130' INT TERM
+bench_tmpdir
+
+# free_port: a TCP port nobody listens on (bounded tries).
+free_port() {
+	local p i
+	for ((i = 0; i < 100; i++)); do
+		p=$((20000 + RANDOM % 40000))
+		if [ -z "$(ss -Htln "( sport = :$p )" 2>/dev/null)" ]; then
+			echo "$p"
+			return 0
+		fi
+	done
+	bench_die "no free port found"
+}
+
+REDIS_PID=""
+PORT=""
+start_redis() {
+	local i attempt
+	for ((attempt = 1; attempt <= 5; attempt++)); do
+		PORT=$(free_port)
+		mkdir -p "$BENCH_TMP/redis"
+		redis-server --bind 127.0.0.1 --port "$PORT" --dir "$BENCH_TMP/redis" \
+			--save '' --appendonly no --daemonize no --protected-mode yes \
+			--logfile "$BENCH_TMP/redis/redis.log" &
+		REDIS_PID=$!
+		bench_track "$REDIS_PID"
+		for ((i = 0; i < 50; i++)); do
+			if [ "$(redis-cli -h 127.0.0.1 -p "$PORT" ping 2>/dev/null || true)" = PONG ]; then
+				return 0
+			fi
+			kill -0 "$REDIS_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		bench_stop_pid "$REDIS_PID" TERM 10
+	done
+	bench_die "redis-server did not start: $(tail -n 5 "$BENCH_TMP/redis/redis.log" 2>/dev/null)"
+}
+
+# run_bench OUTFILE: one redis-benchmark run; writes "TEST RPS" lines.
+run_bench() {
+	redis-benchmark -h 127.0.0.1 -p "$PORT" -t "$TESTS" -n "$N" -q 2>&1 |
+		tr '\r' '\n' |
+		awk -F': ' '/^[A-Z_]+: [0-9.]+ requests per second/ { split($2, a, " "); print $1, a[1] }' >"$1"
+	[ "$(wc -l <"$1")" -eq 3 ] || bench_die "unexpected redis-benchmark output: $(cat "$1")"
+}
+
+echo "# overhead.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) cores, kernel $(uname -r), $(redis-server --version | awk '{print $3}')"
+echo "# agent: $VIGIL capture (default syscalls); redis-benchmark -t $TESTS -n $N -q; $ROUNDS rounds A/B"
+start_redis
+bench_log "redis-server pid $REDIS_PID on 127.0.0.1:$PORT"
+keepalive_start
+
+STATS=()
+PROBLEMS=()
+CPU=()
+for ((round = 1; round <= ROUNDS; round++)); do
+	foreign=$(bench_foreign_agents)
+	run_bench "$BENCH_TMP/A.$round"
+	foreign="$foreign${foreign:+,}$(bench_foreign_agents)"
+	[ "$foreign" = "," ] || [ -z "$foreign" ] ||
+		PROBLEMS+=("round $round A: a vigil process was running during the run without agent (pids $foreign)")
+	bench_log "round $round A (no agent): $(tr '\n' ' ' <"$BENCH_TMP/A.$round")"
+	ok=0
+	for ((attempt = 1; attempt <= RETRIES; attempt++)); do
+		agent_start "$BENCH_TMP/agent.err" capture -w "$BENCH_TMP/x.vcap"
+		apid=$AGENT_PID
+		foreign=$(bench_foreign_agents)
+		c0=$(bench_cpu_ticks "$apid")
+		t0=$(bench_now)
+		run_bench "$BENCH_TMP/B.$round"
+		t1=$(bench_now)
+		foreign="$foreign${foreign:+,}$(bench_foreign_agents)"
+		[ "$foreign" = "," ] || [ -z "$foreign" ] ||
+			PROBLEMS+=("round $round B: another vigil process was running (pids $foreign)")
+		alive=0
+		agent_alive && alive=1
+		c1=$(bench_cpu_ticks "$apid" 2>/dev/null || echo "$c0")
+		agent_stop
+		bench_log "round $round B (agent, attempt $attempt): $(tr '\n' ' ' <"$BENCH_TMP/B.$round")"
+		bench_log "  agent (rc=$AGENT_RC): $AGENT_STATS"
+		rm -f -- "$BENCH_TMP/x.vcap"
+		if [ "$alive" != 1 ]; then
+			msg="round $round attempt $attempt: the agent EXITED BY ITSELF during the run (rc=$AGENT_RC, no signal sent): $AGENT_STATS"
+			echo "INVALID: $msg"
+			PROBLEMS+=("$msg")
+			continue
+		fi
+		STATS+=("round $round: $AGENT_STATS")
+		lost=$(stat_field "$AGENT_STATS" lost)
+		[ "$lost" = 0 ] || PROBLEMS+=("round $round: lost=$lost")
+		CPU+=("$(awk -v a="$c0" -v b="$c1" -v t="$TICK" -v w="$(bench_sub "$t1" "$t0")" 'BEGIN { printf "%.3f", (b - a) / t / w }')")
+		ok=1
+		break
+	done
+	[ "$ok" = 1 ] || bench_die "round $round: no valid agent run in $RETRIES attempts (the agent exits by itself; see the problems above)"
+done
+keepalive_stop
+
+echo
+echo "== redis-benchmark requests/s, median of $ROUNDS interleaved runs each (ratio = with/without agent; target >= 0.97)"
+printf '%-12s %12s %12s %7s   %s\n' test without with ratio "runs without | with"
+for t in PING_INLINE SET GET; do
+	a=$(cat "$BENCH_TMP"/A.* | awk -v t="$t" '$1 == t { print $2 }' | bench_median)
+	b=$(cat "$BENCH_TMP"/B.* | awk -v t="$t" '$1 == t { print $2 }' | bench_median)
+	ra=$(for ((r = 1; r <= ROUNDS; r++)); do awk -v t="$t" '$1 == t { printf "%.0f ", $2 }' "$BENCH_TMP/A.$r"; done)
+	rb=$(for ((r = 1; r <= ROUNDS; r++)); do awk -v t="$t" '$1 == t { printf "%.0f ", $2 }' "$BENCH_TMP/B.$r"; done)
+	ratio=$(bench_ratio "$b" "$a")
+	printf '%-12s %12s %12s %7s   %s| %s\n' "$t" "$a" "$b" "$ratio" "$ra" "$rb"
+	awk -v r="$ratio" 'BEGIN { exit !(r < 0.97) }' && PROBLEMS+=("$t: ratio $ratio below the 0.97 target")
+done
+echo
+echo "== agent"
+for s in "${STATS[@]}"; do
+	echo "$s"
+done
+echo "agent CPU during the B runs (fraction of one core): ${CPU[*]}"
+if [ "${#PROBLEMS[@]}" -gt 0 ]; then
+	echo
+	echo "== problems"
+	for p in "${PROBLEMS[@]}"; do
+		echo "- $p"
+	done
+fi
