@@ -18,6 +18,7 @@ struct vg_cgroup {
 	char *path;            /* cgroup v2 path, "/..." */
 	struct vg_container_meta meta; /* meta.id[0] == 0: a host cgroup */
 	uint64_t last_lookup;  /* live: CLOCK_BOOTTIME ns of the last metadata lookup */
+	uint64_t gone_since;   /* live sweep: when the cgroup was first found gone (0: present) */
 };
 
 struct vg_container_table {

@@ -24,6 +24,7 @@ struct vg_proc {
 	char *cwd;          /* never NULL */
 	uint64_t exe_ino;
 	uint32_t exe_flags; /* VG_EXE_* */
+	uint64_t gone_since; /* live sweep: when the process was first found gone (0: alive) */
 };
 
 struct vg_proc_table {

@@ -255,6 +255,13 @@ void state_done(struct vg_state *st, const struct vg_event *ev)
 		proc_table_remove(&st->procs, ev->hdr.pid);
 }
 
+/*
+ * An entry is freed only at the second sweep that finds its process or cgroup
+ * gone: records of a process that just died can still be queued in the ring
+ * buffer, and they must find the same entry live as they will in replay.
+ * (Normally procexit frees a process entry long before; the sweep catches
+ * exits whose record was lost.)
+ */
 void state_sweep(struct vg_state *st, uint64_t now_ns)
 {
 	struct hmap_node *n, *tmp;
@@ -265,12 +272,20 @@ void state_sweep(struct vg_state *st, uint64_t now_ns)
 	st->last_sweep = now_ns;
 	hmap_for_each(&st->procs.map, n, tmp, i) {
 		struct vg_proc *p = hmap_entry(n, struct vg_proc, node);
-		if (kill(p->pid, 0) != 0 && errno == ESRCH)
+		if (!(kill(p->pid, 0) != 0 && errno == ESRCH))
+			p->gone_since = 0;
+		else if (!p->gone_since)
+			p->gone_since = now_ns;
+		else
 			proc_table_remove(&st->procs, p->pid);
 	}
 	hmap_for_each(&st->cgroups.map, n, tmp, i) {
 		struct vg_cgroup *cg = hmap_entry(n, struct vg_cgroup, node);
-		if (cgroup_id_of_path(cg->path) != cg->node.key) {
+		if (cgroup_id_of_path(cg->path) == cg->node.key) {
+			cg->gone_since = 0;
+		} else if (!cg->gone_since) {
+			cg->gone_since = now_ns;
+		} else {
 			if (st->opts.forget_cgroup)
 				st->opts.forget_cgroup(st->opts.ctx, cg->node.key);
 			container_table_remove(&st->cgroups, cg->node.key);
