@@ -38,14 +38,16 @@ echo host >"$HOSTFILE"
 # The workload. M and PORT are substituted here; everything else runs inside.
 # mv and mkdir are busybox NOEXEC applets (fork, no execve): their events come
 # from processes named mv/mkdir. The client waits for the listener with
-# netstat so that exactly one connect happens.
+# netstat so that exactly one connect happens. The payload is not checked:
+# the background listener's stdin is at EOF, so busybox nc may quit before
+# reading it; the connect/accept events are what this test is about.
 SCRIPT="
 cat /etc/passwd /nonexist-vgit-$M >/dev/null 2>&1
 cd /tmp
 echo data >rel-$M.txt
 mv rel-$M.txt mvd-$M.txt
 mkdir dir-$M
-nc -l -p $PORT >/tmp/got-$M &
+nc -l -p $PORT >/dev/null &
 i=0
 while ! netstat -ltn | grep -q ':$PORT '; do
 	i=\$((i + 1)); [ \$i -gt 50 ] && break; usleep 100000
@@ -57,7 +59,6 @@ unshare -u true
 mkdir /tmp/mnt-$M
 mount -t tmpfs vgit-src-$M /tmp/mnt-$M
 umount /tmp/mnt-$M
-cat /tmp/got-$M
 "
 
 it_trace_start "$OUT" "$ERR" --json
@@ -72,13 +73,19 @@ CID=$(vg_podman inspect --format '{{.Id}}' "$NAME" 2>/dev/null)
 it_trace_stop
 
 [ "$PODMAN_RC" -eq 0 ] || it_die "podman run exited $PODMAN_RC: $(cat "$IT_TMP/podman.err")"
-grep -qx hi "$IT_TMP/podman.out" || it_fail "workload: the nc listener did not receive 'hi' (output: $(cat "$IT_TMP/podman.out"))"
 [[ "$CID" =~ ^[0-9a-f]{64}$ ]] || it_die "cannot get the container id (got '$CID')"
 CID12=${CID:0:12}
 [ "$IT_TRACER_RC" = 0 ] || it_fail "vigil trace exited $IT_TRACER_RC after SIGINT"
 STATS=$(grep 'vigil: bpf:' "$ERR")
 [ -n "$STATS" ] || it_fail "no stats line on stderr: $(cat "$ERR")"
 jq -e . "$OUT" >/dev/null 2>&1 || it_die "trace output is not valid JSON lines"
+# The host may be busy (other tracers, load generators): keep only the lines
+# that can matter, so that the many jq passes below stay fast. Every event
+# selected below contains one of these strings (its container's id or name,
+# the marker, the port, the host file) even if it were misattributed.
+ALL=$OUT
+OUT=$IT_TMP/relevant.json
+grep -F -e "$CID12" -e "$NAME" -e "$M" -e "\"port\":$PORT" -e "$HOSTFILE" "$ALL" >"$OUT"
 
 JQARGS=(--arg name "$NAME" --arg image "$IT_IMAGE" --arg cid "$CID" --arg cid12 "$CID12"
 	--arg script "$SCRIPT" --arg m "$M" --argjson port "$PORT" --arg hostfile "$HOSTFILE")
