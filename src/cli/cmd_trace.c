@@ -327,8 +327,10 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 			break;
 	}
 	if (mode != VG_MODE_REPLAY) {
-		/* what is still queued in the kernel belongs to the capture too */
-		while (source_poll(c.src, 0, on_record, &c) > 0 && !c.output_error)
+		/* what is still queued in the kernel belongs to the capture too;
+		 * bounded, since under a storm the queue never empties */
+		uint64_t drain_end = now_boot_ns() + 2000000000ULL;
+		while (source_poll(c.src, 0, on_record, &c) > 0 && !c.output_error && now_boot_ns() < drain_end)
 			;
 		fflush(stdout);
 		print_stats(&c);

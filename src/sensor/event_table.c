@@ -44,6 +44,7 @@ static const int syscall_nr[VG_EVT_MAX] = {
 	[VG_EVT_DELETE_MODULE] = SYS_delete_module, [VG_EVT_BPF] = SYS_bpf,
 	[VG_EVT_MEMFD_CREATE] = SYS_memfd_create, [VG_EVT_KILL] = SYS_kill, [VG_EVT_TKILL] = SYS_tkill,
 	[VG_EVT_TGKILL] = SYS_tgkill, [VG_EVT_PRCTL] = SYS_prctl, [VG_EVT_IOCTL] = SYS_ioctl,
+	[VG_EVT_CHDIR] = SYS_chdir, [VG_EVT_FCHDIR] = SYS_fchdir,
 };
 
 const struct vg_event_info *event_table_get(unsigned int type)

@@ -32,25 +32,35 @@ struct bpf_source {
 	int ncpus;
 };
 
+/* libbpf speaks only when asked: our own messages say what failed, and
+ * VIGIL_DEBUG_BPF=1 shows libbpf's detail (the verifier log). */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (level == LIBBPF_DEBUG && !getenv("VIGIL_DEBUG_BPF"))
-		return 0;
-	if (level == LIBBPF_INFO && !getenv("VIGIL_DEBUG_BPF"))
+	(void)level;
+	if (!getenv("VIGIL_DEBUG_BPF"))
 		return 0;
 	return vfprintf(stderr, fmt, ap);
 }
+
+/*
+ * Records handed to the caller per poll at most: under a storm the ring buffer
+ * never empties, and the caller must get control back (signals, deadlines).
+ */
+#define POLL_BATCH 16384
+
+/* libbpf stops consuming only on a negative return (the record is consumed). */
+#define STOP_CONSUMING (-ECANCELED)
 
 static int on_record(void *ctx, void *data, size_t len)
 {
 	struct bpf_source *bs = ctx;
 
-	if (bs->stop)
-		return 1;
 	bs->received++;
 	bs->delivered++;
 	bs->stop = bs->fn(bs->ctx, data, len);
-	return bs->stop ? 1 : 0;
+	if (bs->stop || bs->delivered >= POLL_BATCH)
+		return STOP_CONSUMING;
+	return 0;
 }
 
 static int bpf_poll(struct vg_source *src, int timeout_ms, vg_record_fn fn, void *ctx)
@@ -64,11 +74,11 @@ static int bpf_poll(struct vg_source *src, int timeout_ms, vg_record_fn fn, void
 	bs->delivered = 0;
 	ret = ring_buffer__poll(bs->rb, timeout_ms);
 	/* records below the wakeup threshold are not signalled: collect them too */
-	if (ret >= 0 && !bs->stop)
+	if (ret >= 0)
 		ret = ring_buffer__consume(bs->rb);
 	if (bs->stop)
 		return bs->stop;
-	if (ret < 0 && ret != -EINTR) {
+	if (ret < 0 && ret != -EINTR && ret != STOP_CONSUMING) {
 		vg_err("cannot read the event ring buffer: %s", strerror(-ret));
 		return ret;
 	}

@@ -188,6 +188,16 @@ static void apply_exec(struct vg_proc *p, const struct vg_event *ev)
 	}
 }
 
+static void apply_chdir(struct vg_proc *p, const struct vg_event *ev)
+{
+	struct vg_buf path = { 0 };
+
+	path_resolve(event_param_base(ev, 0), event_param_str(ev, 0), &path);
+	if (path.data)
+		proc_set_cwd(p, path.data);
+	buf_free(&path);
+}
+
 static bool is_fork(uint16_t type)
 {
 	return type == VG_EVT_CLONE || type == VG_EVT_CLONE3 || type == VG_EVT_FORK || type == VG_EVT_VFORK;
@@ -246,6 +256,10 @@ bool state_ingest(struct vg_state *st, const struct vg_event *ev)
 	refresh_from_header(p, h);
 	if ((h->type == VG_EVT_EXECVE || h->type == VG_EVT_EXECVEAT) && h->retval == 0)
 		apply_exec(p, ev);
+	else if (h->type == VG_EVT_CHDIR && h->retval == 0)
+		apply_chdir(p, ev);
+	else if (h->type == VG_EVT_FCHDIR && h->retval == 0)
+		proc_set_cwd(p, event_param_str(ev, 1));
 	return true;
 }
 

@@ -180,6 +180,14 @@ static void test_proc_table_tree(void **state)
 	assert_string_equal(sh->cwd, "/root");
 	assert_int_equal(sh->args_len, 10);
 
+	/* chdir to a relative path moves the cwd */
+	rec_begin(&b, VG_EVT_CHDIR, 10);
+	rec_param_path(&b, "../tmp", "/root");
+	rec_finish(&b, 0);
+	assert_int_equal(event_decode(b.data, b.len, &ev, err, sizeof(err)), 0);
+	state_ingest(st, &ev);
+	assert_string_equal(state_proc(st, 10)->cwd, "/tmp");
+
 	/* the child side of a fork: pid 11, parent 10, inherits exe and args */
 	rec_begin(&b, VG_EVT_FORK, 11);
 	((struct vg_event_hdr *)b.data)->ppid = 10;
