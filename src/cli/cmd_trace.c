@@ -294,7 +294,9 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 			return VG_EXIT_ERROR;
 		}
 	}
+	struct vg_container_watch *watch = mode != VG_MODE_REPLAY ? container_watch_start("/") : NULL;
 	struct vg_state_opts so = {
+		.watch = watch,
 		.live = mode != VG_MODE_REPLAY,
 		.emit = emit_state,
 		.forget_cgroup = mode != VG_MODE_REPLAY ? forget_cgroup : NULL,
@@ -338,6 +340,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	if (c.writer && capture_writer_close(c.writer) != 0)
 		ret = VG_EXIT_ERROR;
 	state_free(c.state);
+	container_watch_stop(watch);
 	source_close(c.src);
 	buf_free(&c.line);
 	return ret;

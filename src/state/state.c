@@ -94,8 +94,10 @@ static void lookup_metadata(struct vg_state *st, struct vg_cgroup *cg)
 	cg->last_lookup = boot_ns();
 	if (container_meta_load(&meta, cg->meta.id, cg->meta.runtime, st->opts.host_root) != 0 ||
 	    !meta.metadata_found) {
+		/* gone already (we read events late)? the watcher may have read it */
 		container_meta_free(&meta);
-		return;
+		if (!container_watch_get(st->opts.watch, cg->meta.id, &meta))
+			return;
 	}
 	json = container_meta_to_json(&meta);
 	container_meta_free(&meta);

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include "sensor/decode.h"
 #include "state/container_table.h"
+#include "state/container_watch.h"
 #include "state/proc_table.h"
 
 struct vg_state_opts {
@@ -27,6 +28,7 @@ struct vg_state_opts {
 	void (*emit)(void *ctx, const void *rec, size_t len); /* synthesised records */
 	void (*forget_cgroup)(void *ctx, uint64_t cgroup_id); /* a cgroup was freed */
 	void *ctx;
+	struct vg_container_watch *watch; /* live: metadata read ahead (may be NULL) */
 };
 
 struct vg_state {
