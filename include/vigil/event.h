@@ -148,9 +148,12 @@ struct vg_event_hdr {
 	__u32 loginuid;         /* audit login uid; 4294967295 when unset */
 	__u32 tty;              /* controlling tty as major<<20|minor, 0 if none */
 	__u32 pidns, mntns, netns; /* namespace inode numbers */
-	__u32 cpu;
+	__u16 cpu;
+	__u16 flags;            /* VG_HDR_* */
 	char comm[VG_COMM_LEN];
 };
+
+#define VG_HDR_IA32 0x1 /* a 32-bit (int 0x80 / compat) syscall: numbers and args as i386 */
 
 /* Socket endpoints of a connected or bound socket, as the kernel holds them. */
 struct vg_tuple {

@@ -19,6 +19,9 @@ const volatile __u32 vg_wakeup_bytes = 65536;  /* wake the reader only when this
  * the first thing the program does, so an unwanted syscall costs one load.
  */
 __u16 vg_syscall_event[VG_SYSCALL_MAX];
+/* The same for 32-bit syscalls (int 0x80, compat tasks): i386 numbering, so
+ * that a process cannot hide a syscall by making it through the other ABI. */
+__u16 vg_syscall_event_ia32[VG_SYSCALL_MAX];
 /* procexit wanted (it is not a syscall, so it has no slot above). */
 __u8 vg_want_procexit;
 

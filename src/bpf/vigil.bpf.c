@@ -35,6 +35,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define AF_INET 2
 #define AF_INET6 10
 #define AT_FDCWD -100
+#define TS_COMPAT 0x0002 /* arch/x86/include/asm/thread_info.h */
 
 #define REC_MASK (VG_RECORD_MAX - 1)
 #define TMP_MASK (VG_PATH_MAX - 1)
@@ -79,8 +80,17 @@ struct sc_args {
 	__u64 a[6];
 };
 
-static __always_inline void read_args(struct sc_args *args, struct pt_regs *regs)
+static __always_inline void read_args(struct sc_args *args, struct pt_regs *regs, int ia32)
 {
+	if (ia32) {
+		args->a[0] = (__u32)BPF_CORE_READ(regs, bx);
+		args->a[1] = (__u32)BPF_CORE_READ(regs, cx);
+		args->a[2] = (__u32)BPF_CORE_READ(regs, dx);
+		args->a[3] = (__u32)BPF_CORE_READ(regs, si);
+		args->a[4] = (__u32)BPF_CORE_READ(regs, di);
+		args->a[5] = (__u32)BPF_CORE_READ(regs, bp);
+		return;
+	}
 	args->a[0] = BPF_CORE_READ(regs, di);
 	args->a[1] = BPF_CORE_READ(regs, si);
 	args->a[2] = BPF_CORE_READ(regs, dx);
@@ -501,6 +511,7 @@ __noinline int fill_header(struct vg_scratch *s, __u32 type, long retval)
 	h->mntns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
 	h->netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
 	h->cpu = bpf_get_smp_processor_id();
+	h->flags = 0;
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 	s->off = sizeof(*h);
 	s->nparams = 0;
@@ -650,11 +661,14 @@ __noinline int put_param(struct vg_scratch *s, struct sc_args *regs, long ret, _
 static __always_inline int on_sys_exit(struct pt_regs *regs, long ret)
 {
 	__u64 nr = BPF_CORE_READ(regs, orig_ax);
+	struct task_struct *task = bpf_get_current_task_btf();
+	/* TS_COMPAT: set for a 32-bit syscall until the return to user space */
+	int ia32 = BPF_CORE_READ(task, thread_info.status) & TS_COMPAT;
 	__u16 type;
 
 	if (nr >= VG_SYSCALL_MAX)
 		return 0;
-	type = vg_syscall_event[nr];
+	type = ia32 ? vg_syscall_event_ia32[nr] : vg_syscall_event[nr];
 	if (!type || type >= VG_EVT_MAX)
 		return 0;
 	if ((bpf_get_current_pid_tgid() >> 32) == vg_self_tgid)
@@ -664,9 +678,11 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret)
 	if (!s)
 		return 0;
 	struct sc_args args;
-	read_args(&args, regs);
+	read_args(&args, regs, ia32);
 	announce_cgroup(s);
 	fill_header(s, type, ret);
+	if (ia32)
+		((struct vg_event_hdr *)s->buf)->flags |= VG_HDR_IA32;
 
 	__u32 t = type;
 	barrier_var(t);

@@ -143,7 +143,7 @@ static const struct flag_name {
 } open_flags[] = {
 	{ O_CREAT, "O_CREAT" },       { O_EXCL, "O_EXCL" },         { O_NOCTTY, "O_NOCTTY" },
 	{ O_TRUNC, "O_TRUNC" },       { O_APPEND, "O_APPEND" },     { O_NONBLOCK, "O_NONBLOCK" },
-	{ O_DSYNC, "O_DSYNC" },       { O_DIRECT, "O_DIRECT" },     { O_LARGEFILE, "O_LARGEFILE" },
+	{ O_DSYNC, "O_DSYNC" },       { O_DIRECT, "O_DIRECT" },     { 0100000, "O_LARGEFILE" } /* glibc defines O_LARGEFILE as 0 on x86-64 */,
 	{ O_DIRECTORY, "O_DIRECTORY" }, { O_NOFOLLOW, "O_NOFOLLOW" }, { O_NOATIME, "O_NOATIME" },
 	{ O_CLOEXEC, "O_CLOEXEC" },   { 04000000, "O_SYNC" },       { O_PATH, "O_PATH" },
 	{ 020000000, "O_TMPFILE" }, { 0, NULL },
@@ -401,6 +401,8 @@ void event_json(struct vg_buf *out, const struct vg_event *ev, const struct vg_s
 	jw_str(&j, "category", event_table_category_name(ev->info->category));
 	put_time(&j, h->ts, boot_to_realtime);
 	jw_uint(&j, "cpu", h->cpu);
+	if (h->flags & VG_HDR_IA32)
+		jw_bool(&j, "ia32", true); /* made through the 32-bit syscall ABI */
 	put_result(&j, ev);
 	put_process(&j, ev, p);
 	put_parent(&j, ev, st);

@@ -47,6 +47,97 @@ static const int syscall_nr[VG_EVT_MAX] = {
 	[VG_EVT_CHDIR] = SYS_chdir, [VG_EVT_FCHDIR] = SYS_fchdir,
 };
 
+/*
+ * i386 numbers (asm/unistd_32.h), for 32-bit syscalls of compat tasks and
+ * int 0x80. The 16-bit set*id/chown forms map to the same events. accept has
+ * no i386 syscall of its own; socketcall(2) multiplexing is not decoded.
+ */
+static const struct {
+	uint16_t type, nr;
+} ia32_syscalls[] = {
+	{ VG_EVT_CLONE, 120 }, /* clone */
+	{ VG_EVT_CLONE3, 435 }, /* clone3 */
+	{ VG_EVT_FORK, 2 }, /* fork */
+	{ VG_EVT_EXECVE, 11 }, /* execve */
+	{ VG_EVT_EXECVEAT, 358 }, /* execveat */
+	{ VG_EVT_OPEN, 5 }, /* open */
+	{ VG_EVT_OPENAT, 295 }, /* openat */
+	{ VG_EVT_OPENAT2, 437 }, /* openat2 */
+	{ VG_EVT_CREAT, 8 }, /* creat */
+	{ VG_EVT_UNLINK, 10 }, /* unlink */
+	{ VG_EVT_UNLINKAT, 301 }, /* unlinkat */
+	{ VG_EVT_RENAME, 38 }, /* rename */
+	{ VG_EVT_RENAMEAT, 302 }, /* renameat */
+	{ VG_EVT_RENAMEAT2, 353 }, /* renameat2 */
+	{ VG_EVT_MKDIR, 39 }, /* mkdir */
+	{ VG_EVT_MKDIRAT, 296 }, /* mkdirat */
+	{ VG_EVT_RMDIR, 40 }, /* rmdir */
+	{ VG_EVT_LINK, 9 }, /* link */
+	{ VG_EVT_LINKAT, 303 }, /* linkat */
+	{ VG_EVT_SYMLINK, 83 }, /* symlink */
+	{ VG_EVT_SYMLINKAT, 304 }, /* symlinkat */
+	{ VG_EVT_CHMOD, 15 }, /* chmod */
+	{ VG_EVT_FCHMOD, 94 }, /* fchmod */
+	{ VG_EVT_FCHMODAT, 306 }, /* fchmodat */
+	{ VG_EVT_CHOWN, 182 }, /* chown */
+	{ VG_EVT_CHOWN, 212 }, /* chown32 */
+	{ VG_EVT_LCHOWN, 16 }, /* lchown */
+	{ VG_EVT_LCHOWN, 198 }, /* lchown32 */
+	{ VG_EVT_FCHOWN, 95 }, /* fchown */
+	{ VG_EVT_FCHOWN, 207 }, /* fchown32 */
+	{ VG_EVT_FCHOWNAT, 298 }, /* fchownat */
+	{ VG_EVT_TRUNCATE, 92 }, /* truncate */
+	{ VG_EVT_FTRUNCATE, 93 }, /* ftruncate */
+	{ VG_EVT_SOCKET, 359 }, /* socket */
+	{ VG_EVT_CONNECT, 362 }, /* connect */
+	{ VG_EVT_ACCEPT4, 364 }, /* accept4 */
+	{ VG_EVT_BIND, 361 }, /* bind */
+	{ VG_EVT_LISTEN, 363 }, /* listen */
+	{ VG_EVT_SENDTO, 369 }, /* sendto */
+	{ VG_EVT_RECVFROM, 371 }, /* recvfrom */
+	{ VG_EVT_SETUID, 23 }, /* setuid */
+	{ VG_EVT_SETUID, 213 }, /* setuid32 */
+	{ VG_EVT_SETGID, 46 }, /* setgid */
+	{ VG_EVT_SETGID, 214 }, /* setgid32 */
+	{ VG_EVT_SETREUID, 70 }, /* setreuid */
+	{ VG_EVT_SETREUID, 203 }, /* setreuid32 */
+	{ VG_EVT_SETREGID, 71 }, /* setregid */
+	{ VG_EVT_SETREGID, 204 }, /* setregid32 */
+	{ VG_EVT_SETRESUID, 164 }, /* setresuid */
+	{ VG_EVT_SETRESUID, 208 }, /* setresuid32 */
+	{ VG_EVT_SETRESGID, 170 }, /* setresgid */
+	{ VG_EVT_SETRESGID, 210 }, /* setresgid32 */
+	{ VG_EVT_CAPSET, 185 }, /* capset */
+	{ VG_EVT_UNSHARE, 310 }, /* unshare */
+	{ VG_EVT_MOUNT, 21 }, /* mount */
+	{ VG_EVT_UMOUNT2, 52 }, /* umount2 */
+	{ VG_EVT_CHROOT, 61 }, /* chroot */
+	{ VG_EVT_PIVOT_ROOT, 217 }, /* pivot_root */
+	{ VG_EVT_PTRACE, 26 }, /* ptrace */
+	{ VG_EVT_INIT_MODULE, 128 }, /* init_module */
+	{ VG_EVT_FINIT_MODULE, 350 }, /* finit_module */
+	{ VG_EVT_DELETE_MODULE, 129 }, /* delete_module */
+	{ VG_EVT_BPF, 357 }, /* bpf */
+	{ VG_EVT_MEMFD_CREATE, 356 }, /* memfd_create */
+	{ VG_EVT_KILL, 37 }, /* kill */
+	{ VG_EVT_TKILL, 238 }, /* tkill */
+	{ VG_EVT_TGKILL, 270 }, /* tgkill */
+	{ VG_EVT_PRCTL, 172 }, /* prctl */
+	{ VG_EVT_IOCTL, 54 }, /* ioctl */
+	{ VG_EVT_CHDIR, 12 }, /* chdir */
+	{ VG_EVT_FCHDIR, 133 }, /* fchdir */
+	{ VG_EVT_FCHMODAT2, 452 }, /* fchmodat2: same number on every ABI */
+};
+
+size_t event_table_ia32_nrs(unsigned int type, int *nrs, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(ia32_syscalls) / sizeof(ia32_syscalls[0]); i++)
+		if (ia32_syscalls[i].type == type && n < max)
+			nrs[n++] = ia32_syscalls[i].nr;
+	return n;
+}
+
 const struct vg_event_info *event_table_get(unsigned int type)
 {
 	if (type == VG_EVT_UNKNOWN || type >= VG_EVT_MAX)

@@ -6,6 +6,7 @@
 #ifndef VIGIL_EVENT_TABLE_H
 #define VIGIL_EVENT_TABLE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "vigil/event.h"
 
@@ -30,6 +31,8 @@ const struct vg_event_info *event_table_get(unsigned int type);
 int event_table_find(const char *name);
 /* The x86-64 syscall number of a syscall event type, or -1 for other events. */
 int event_table_syscall_nr(unsigned int type);
+/* The i386 syscall numbers of an event type (up to max of them); returns how many. */
+size_t event_table_ia32_nrs(unsigned int type, int *nrs, size_t max);
 const char *event_table_category_name(unsigned int category);
 
 #endif

@@ -135,10 +135,15 @@ void source_bpf_set_wanted(struct vg_source *src, const uint8_t *want)
 	struct bpf_source *bs = (struct bpf_source *)src;
 	struct vigil_bpf__bss *bss = bs->skel->bss;
 
+	const int slots = sizeof(bss->vg_syscall_event) / sizeof(bss->vg_syscall_event[0]);
 	for (unsigned int t = 1; t < VG_EVT_MAX; t++) {
-		int nr = event_table_syscall_nr(t);
-		if (nr >= 0 && nr < (int)(sizeof(bss->vg_syscall_event) / sizeof(bss->vg_syscall_event[0])))
+		int nr = event_table_syscall_nr(t), nrs[4];
+		size_t n = event_table_ia32_nrs(t, nrs, 4);
+		if (nr >= 0 && nr < slots)
 			bss->vg_syscall_event[nr] = want[t] ? t : 0;
+		for (size_t i = 0; i < n; i++)
+			if (nrs[i] < slots)
+				bss->vg_syscall_event_ia32[nrs[i]] = want[t] ? t : 0;
 	}
 	bss->vg_want_procexit = want[VG_EVT_PROCEXIT] ? 1 : 0;
 }

@@ -1,0 +1,46 @@
+#!/bin/bash
+# test_ia32.sh: syscalls made through the 32-bit ABI (int 0x80) from a 64-bit
+# process use other numbers and registers; they must still be seen, decoded
+# and marked "ia32", not missed or mistaken for the 64-bit syscall of that number.
+# shellcheck disable=SC2016,SC2317
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+# shellcheck source=tests/integration/lib.sh
+. tests/integration/lib.sh
+
+it_need_root
+it_need_bpf
+it_need_jq
+it_need_vigil
+INT80=$BUILD/tests/int80
+[ -x "$INT80" ] || it_die "$INT80 not built (make tests)"
+
+TPID=""
+cleanup() {
+	[ -n "$TPID" ] && kill -KILL "$TPID" 2>/dev/null && wait "$TPID" 2>/dev/null
+	rmdir "/tmp/vigil-ia32-$$" 2>/dev/null
+	it_cleanup_common
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+it_mktemp
+OUT=$IT_TMP/trace.json
+"$VIGIL" trace --json --syscalls open,openat,mkdir --duration 6 >"$OUT" 2>"$IT_TMP/err" &
+TPID=$!
+sleep 2
+r=$("$INT80" open /etc/hostname) || it_die "int80 failed"
+[ "$r" = -38 ] && it_skip "this kernel has no 32-bit syscall emulation (ENOSYS)"
+"$INT80" mkdir "/tmp/vigil-ia32-$$" >/dev/null
+wait "$TPID"
+TPID=""
+
+got=$(jq -c 'select(.process.name == "int80" and .type == "open" and .args.path == "/etc/hostname")
+	| [.ia32, .result]' "$OUT")
+[ "$got" = "[true,$r]" ] || it_fail "32-bit open: expected [true,$r], got '$got'"
+got=$(jq -c --arg p "/tmp/vigil-ia32-$$" 'select(.process.name == "int80" and .type == "mkdir" and .args.path == $p)
+	| [.ia32, .result, .args.mode]' "$OUT")
+[ "$got" = '[true,0,"0755"]' ] || it_fail "32-bit mkdir: expected [true,0,\"0755\"], got '$got'"
+n=$(jq -c 'select(.process.name == "int80" and .type == "openat" and .ia32 == true)' "$OUT" | wc -l)
+[ "$n" -eq 0 ] || it_fail "64-bit opens were marked ia32"
+it_finish
