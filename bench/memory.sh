@@ -5,17 +5,19 @@
 # agent from /proc/PID/status at each stage:
 #   start        agent ready, idle
 #   procs-live   MEMORY_PROCS (10000) live `sleep` processes, spawned in batches
-#   procs-gone   after killing them and waiting MEMORY_SETTLE_S (12 s: the state
-#                sweep runs every 5 s)
+#   procs-gone   after killing them and waiting MEMORY_SETTLE_S (16 s: the state
+#                sweep runs every 5 s and frees a gone entry at the second
+#                sweep that finds it gone)
 #   containers   after MEMORY_CONTAINERS (200) `podman run --rm busybox true`,
 #                MEMORY_CONCURRENCY (4) at a time, plus the settle time
 #   procs-again  the same process churn once more (spawn, kill, settle): memory
 #                freed by the first round must be reused, so a growth here
 #                is a leak rather than the allocator's high-water mark
 # It prints RSS (and RssAnon: the heap, where the tables live; the rest is
-# mostly the mapped ring buffer and the binary) at each stage and the growth after churn (vs. start, and
-# procs-again vs. procs-gone), and the agent's exit stats (its process and
-# cgroup table sizes, to compare with what is alive then).
+# mostly the mapped ring buffer and the binary) and the agent's CPU seconds at
+# each stage, the growth after churn (vs. start, and procs-again vs.
+# procs-gone), and the agent's exit stats (its process and cgroup table sizes,
+# to compare with what is alive then).
 #
 # Environment: MEMORY_PROCS, MEMORY_CONTAINERS, MEMORY_CONCURRENCY,
 # MEMORY_SETTLE_S, VIGIL, BENCH_KEEPALIVE_HZ (0). Needs root; the container
@@ -27,15 +29,15 @@ set -euo pipefail
 . "$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 # shellcheck source=tests/lib/containers.sh
 . "$BENCH_ROOT/tests/lib/containers.sh"
-BENCH_KEEPALIVE_HZ=${BENCH_KEEPALIVE_HZ:-0}
 
 bench_require_root
 bench_require_vigil
+bench_require_cmd getconf
 
 PROCS=${MEMORY_PROCS:-10000}
 CONTAINERS=${MEMORY_CONTAINERS:-200}
 CONC=${MEMORY_CONCURRENCY:-4}
-SETTLE=${MEMORY_SETTLE_S:-12}
+SETTLE=${MEMORY_SETTLE_S:-16}
 BATCH=500
 SLEEP_S=600 # the sleeps end by themselves even if everything else fails
 
@@ -77,10 +79,16 @@ elif ! IMG=$(vg_busybox_image 2>"$BENCH_TMP/img.err"); then
 	CT_SKIP="cannot build the busybox image: $(cat "$BENCH_TMP/img.err")"
 fi
 
-declare -A RSS HWM ANON
+declare -A RSS HWM ANON CPU_S
 STAGES=()
+LAST_TICKS=0
+TICK=$(getconf CLK_TCK)
 measure() {
+	local ticks
 	agent_alive || bench_die "the agent EXITED BY ITSELF before stage '$1': $(cat "$AGENT_ERR")"
+	ticks=$(bench_cpu_ticks "$AGENT_PID")
+	CPU_S[$1]=$(awk -v a="$LAST_TICKS" -v b="$ticks" -v t="$TICK" 'BEGIN { printf "%.2f", (b - a) / t }')
+	LAST_TICKS=$ticks
 	RSS[$1]=$(bench_rss_kb "$AGENT_PID")
 	HWM[$1]=$(awk '/^VmHWM:/ { print $2 }' "/proc/$AGENT_PID/status")
 	ANON[$1]=$(awk '/^RssAnon:/ { print $2 }' "/proc/$AGENT_PID/status")
@@ -89,7 +97,8 @@ measure() {
 }
 
 spawn_procs() {
-	local i j
+	local i j t0
+	t0=$(bench_now)
 	for ((i = 0; i < PROCS; i += BATCH)); do
 		for ((j = i; j < i + BATCH && j < PROCS; j++)); do
 			sleep "$SLEEP_S" &
@@ -97,7 +106,7 @@ spawn_procs() {
 		done
 		agent_alive || bench_die "the agent EXITED BY ITSELF while spawning processes: $(cat "$AGENT_ERR")"
 	done
-	bench_log "$PROCS sleep processes live"
+	bench_log "$PROCS sleep processes live (spawned in $(bench_sub "$(bench_now)" "$t0") s)"
 }
 
 kill_procs() {
@@ -111,7 +120,8 @@ kill_procs() {
 }
 
 run_containers() {
-	local i k pid failed=0
+	local i k pid failed=0 t0
+	t0=$(bench_now)
 	for ((i = 0; i < CONTAINERS; i += CONC)); do
 		CT_PIDS=()
 		for ((k = i; k < i + CONC && k < CONTAINERS; k++)); do
@@ -125,7 +135,7 @@ run_containers() {
 		agent_alive || bench_die "the agent EXITED BY ITSELF during the container runs: $(cat "$AGENT_ERR")"
 	done
 	CT_FAILED=$failed
-	bench_log "$CONTAINERS containers run ($failed failed)"
+	bench_log "$CONTAINERS containers run in $(bench_sub "$(bench_now)" "$t0") s ($failed failed)"
 	[ "$failed" -eq 0 ] || bench_log "podman errors: $(tail -n 3 "$BENCH_TMP/podman.err")"
 }
 
@@ -167,10 +177,11 @@ keepalive_stop
 
 echo
 echo "== agent VmRSS (kB) by stage"
-printf '%-18s %10s %10s %10s %10s\n' stage VmRSS_kB vs_start RssAnon_kB VmHWM_kB
+printf '%-18s %10s %10s %10s %10s %10s\n' stage VmRSS_kB vs_start RssAnon_kB VmHWM_kB agent_cpu_s
 for s in "${STAGES[@]}"; do
-	printf '%-18s %10s %+10d %10s %10s\n' "$s" "${RSS[$s]}" "$((RSS[$s] - RSS[start]))" "${ANON[$s]}" "${HWM[$s]}"
+	printf '%-18s %10s %+10d %10s %10s %10s\n' "$s" "${RSS[$s]}" "$((RSS[$s] - RSS[start]))" "${ANON[$s]}" "${HWM[$s]}" "${CPU_S[$s]}"
 done
+echo "(agent_cpu_s: the agent's CPU seconds since the previous stage)"
 echo
 after=procs-again
 echo "growth after churn (RSS $after - start):       $((RSS[$after] - RSS[start])) kB"

@@ -7,9 +7,13 @@
 # alternately without the agent (A) and with `vigil capture -w FILE` (default
 # syscalls) running (B): A B A B A B ... (OVERHEAD_ROUNDS pairs). For each
 # test it prints the median requests/s without and with the agent and the
-# ratio with/without (target >= 0.97), every run's figures, the agent's stats
-# line of each B run (lost must be 0) and the agent's CPU use during B runs.
-# Only loopback traffic.
+# ratio with/without (target >= 0.97), every run's figures, redis-server's CPU
+# time per request without and with (a ratio that other load on the machine
+# disturbs less than requests/s), the agent's stats line of each B run (lost
+# must be 0) and the agent's CPU use during B runs.
+# Only loopback traffic. When perf is installed it also measures the cost the
+# agent adds to a syscall it does not capture (perf bench syscall basic,
+# interleaved the same way), which is what redis mostly pays.
 #
 # Environment: OVERHEAD_N (requests per test, default 400000: ~15 s a run on
 # 2 cores), OVERHEAD_ROUNDS (3), BENCH_RETRIES (3: attempts of a B run when
@@ -19,13 +23,13 @@ set -euo pipefail
 
 # shellcheck source=bench/lib.sh
 . "$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
-BENCH_KEEPALIVE_HZ=${BENCH_KEEPALIVE_HZ:-0}
 
 bench_require_root
 bench_require_cmd redis-server redis-benchmark redis-cli ss getconf
 bench_require_vigil
 
 N=${OVERHEAD_N:-400000}
+SYSCALL_LOOPS=${OVERHEAD_SYSCALL_LOOPS:-5000000}
 ROUNDS=${OVERHEAD_ROUNDS:-3}
 RETRIES=${BENCH_RETRIES:-3}
 TESTS=ping_inline,set,get
@@ -72,12 +76,17 @@ start_redis() {
 	bench_die "redis-server did not start: $(tail -n 5 "$BENCH_TMP/redis/redis.log" 2>/dev/null)"
 }
 
-# run_bench OUTFILE: one redis-benchmark run; writes "TEST RPS" lines.
+# run_bench OUTFILE: one redis-benchmark run; writes "TEST RPS" lines, and
+# OUTFILE.cpu: redis-server's CPU microseconds per request over the run.
 run_bench() {
+	local c0 c1
+	c0=$(bench_cpu_ticks "$REDIS_PID")
 	redis-benchmark -h 127.0.0.1 -p "$PORT" -t "$TESTS" -n "$N" -q 2>&1 |
 		tr '\r' '\n' |
 		awk -F': ' '/^[A-Z_]+: [0-9.]+ requests per second/ { split($2, a, " "); print $1, a[1] }' >"$1"
+	c1=$(bench_cpu_ticks "$REDIS_PID")
 	[ "$(wc -l <"$1")" -eq 3 ] || bench_die "unexpected redis-benchmark output: $(cat "$1")"
+	awk -v a="$c0" -v b="$c1" -v t="$TICK" -v n="$N" 'BEGIN { printf "%.3f\n", (b - a) / t * 1e6 / (3 * n) }' >"$1.cpu"
 }
 
 echo "# overhead.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) cores, kernel $(uname -r), $(redis-server --version | awk '{print $3}')"
@@ -92,8 +101,8 @@ CPU=()
 for ((round = 1; round <= ROUNDS; round++)); do
 	foreign=$(bench_foreign_agents)
 	run_bench "$BENCH_TMP/A.$round"
-	foreign="$foreign${foreign:+,}$(bench_foreign_agents)"
-	[ "$foreign" = "," ] || [ -z "$foreign" ] ||
+	foreign=$(bench_foreign_merge "$foreign" "$(bench_foreign_agents)")
+	[ -z "$foreign" ] ||
 		PROBLEMS+=("round $round A: a vigil process was running during the run without agent (pids $foreign)")
 	bench_log "round $round A (no agent): $(tr '\n' ' ' <"$BENCH_TMP/A.$round")"
 	ok=0
@@ -105,8 +114,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
 		t0=$(bench_now)
 		run_bench "$BENCH_TMP/B.$round"
 		t1=$(bench_now)
-		foreign="$foreign${foreign:+,}$(bench_foreign_agents)"
-		[ "$foreign" = "," ] || [ -z "$foreign" ] ||
+		foreign=$(bench_foreign_merge "$foreign" "$(bench_foreign_agents)")
+		[ -z "$foreign" ] ||
 			PROBLEMS+=("round $round B: another vigil process was running (pids $foreign)")
 		alive=0
 		agent_alive && alive=1
@@ -130,6 +139,26 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	done
 	[ "$ok" = 1 ] || bench_die "round $round: no valid agent run in $RETRIES attempts (the agent exits by itself; see the problems above)"
 done
+bench_stop_pid "$REDIS_PID" TERM 20
+
+# The fixed cost the agent adds to every syscall, captured or not (the
+# sys_exit program runs for all of them): `perf bench syscall basic`
+# (getppid in a loop), interleaved without/with the agent.
+SC_A=() SC_B=()
+if command -v perf >/dev/null 2>&1 && perf bench syscall basic -l 1000 >/dev/null 2>&1; then
+	for ((round = 1; round <= ROUNDS; round++)); do
+		foreign=$(bench_foreign_agents)
+		SC_A+=("$(perf bench syscall basic -l "$SYSCALL_LOOPS" 2>&1 | awk '/usecs\/op/ { print $1 * 1000 }')")
+		agent_start "$BENCH_TMP/agent.err" capture -w "$BENCH_TMP/x.vcap"
+		foreign=$(bench_foreign_merge "$foreign" "$(bench_foreign_agents)")
+		SC_B+=("$(perf bench syscall basic -l "$SYSCALL_LOOPS" 2>&1 | awk '/usecs\/op/ { print $1 * 1000 }')")
+		foreign=$(bench_foreign_merge "$foreign" "$(bench_foreign_agents)")
+		[ -z "$foreign" ] || PROBLEMS+=("syscall round $round: another vigil process was running (pids $foreign)")
+		agent_alive || PROBLEMS+=("syscall round $round: the agent EXITED BY ITSELF during the run")
+		agent_stop
+		rm -f -- "$BENCH_TMP/x.vcap"
+	done
+fi
 keepalive_stop
 
 echo
@@ -144,6 +173,25 @@ for t in PING_INLINE SET GET; do
 	printf '%-12s %12s %12s %7s   %s| %s\n' "$t" "$a" "$b" "$ratio" "$ra" "$rb"
 	awk -v r="$ratio" 'BEGIN { exit !(r < 0.97) }' && PROBLEMS+=("$t: ratio $ratio below the 0.97 target")
 done
+a=$(cat "$BENCH_TMP"/A.*.cpu | bench_median)
+b=$(cat "$BENCH_TMP"/B.*.cpu | bench_median)
+echo
+echo "== redis-server CPU per request (us, all tests), median of $ROUNDS runs each: less sensitive to other load than requests/s"
+printf '%-12s %12s %12s %7s   %s\n' test without with ratio "runs without | with"
+printf '%-12s %12s %12s %7s   %s| %s\n' server_cpu "$a" "$b" "$(bench_ratio "$b" "$a")" \
+	"$(cat "$BENCH_TMP"/A.*.cpu | tr '\n' ' ')" "$(cat "$BENCH_TMP"/B.*.cpu | tr '\n' ' ')"
+echo "(ratio here = CPU with/without; 1/ratio is the throughput ratio a CPU-bound server would see)"
+awk -v r="$(bench_ratio "$b" "$a")" 'BEGIN { exit !(r > 1.03) }' &&
+	PROBLEMS+=("redis-server CPU per request with/without $(bench_ratio "$b" "$a"): above 1.03 (throughput target 0.97)")
+if [ "${#SC_A[@]}" -gt 0 ]; then
+	a=$(printf '%s\n' "${SC_A[@]}" | bench_median)
+	b=$(printf '%s\n' "${SC_B[@]}" | bench_median)
+	echo
+	echo "== an uncaptured syscall (perf bench syscall basic: getppid), ns/op, median of $ROUNDS interleaved runs"
+	printf '%-12s %12s %12s %7s   %s\n' test without with ratio "runs without | with"
+	printf '%-12s %12s %12s %7s   %s| %s\n' getppid "$a" "$b" "$(bench_ratio "$b" "$a")" "${SC_A[*]} " "${SC_B[*]}"
+	echo "(ratio here = time with/without: the cost added to every syscall while the agent runs is $(bench_sub "$b" "$a") ns)"
+fi
 echo
 echo "== agent"
 for s in "${STATS[@]}"; do
