@@ -658,12 +658,16 @@ __noinline int put_param(struct vg_scratch *s, struct sc_args *regs, long ret, _
 	return 0;
 }
 
-static __always_inline int on_sys_exit(struct pt_regs *regs, long ret)
+/*
+ * The hot path: every syscall of every task runs this far. nr comes from the
+ * caller (a direct load in the tp_btf program), the task is a trusted BTF
+ * pointer read directly: no helper call before an unwanted syscall returns.
+ */
+static __always_inline int on_sys_exit(struct pt_regs *regs, __u64 nr, long ret)
 {
-	__u64 nr = BPF_CORE_READ(regs, orig_ax);
 	struct task_struct *task = bpf_get_current_task_btf();
 	/* TS_COMPAT: set for a 32-bit syscall until the return to user space */
-	int ia32 = BPF_CORE_READ(task, thread_info.status) & TS_COMPAT;
+	int ia32 = task->thread_info.status & TS_COMPAT;
 	__u16 type;
 
 	if (nr >= VG_SYSCALL_MAX)
@@ -725,7 +729,7 @@ static __always_inline int on_process_exit(struct task_struct *p)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(vg_sys_exit, struct pt_regs *regs, long ret)
 {
-	return on_sys_exit(regs, ret);
+	return on_sys_exit(regs, regs->orig_ax, ret);
 }
 
 SEC("tp_btf/sched_process_exit")
@@ -737,7 +741,7 @@ int BPF_PROG(vg_sched_exit, struct task_struct *p)
 SEC("raw_tp/sys_exit")
 int BPF_PROG(vg_sys_exit_raw, struct pt_regs *regs, long ret)
 {
-	return on_sys_exit(regs, ret);
+	return on_sys_exit(regs, BPF_CORE_READ(regs, orig_ax), ret);
 }
 
 SEC("raw_tp/sched_process_exit")

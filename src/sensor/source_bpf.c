@@ -210,8 +210,14 @@ struct vg_source *source_bpf_open(const struct vg_bpf_opts *opts)
 		return NULL;
 	}
 	libbpf_set_print(libbpf_print);
-	skel = open_and_load(opts, 0, &err);
-	if (!skel) {
+	/* VIGIL_FORCE_RAW_TP=1 takes the fallback path on purpose (tests, odd kernels) */
+	const char *force_raw = getenv("VIGIL_FORCE_RAW_TP");
+	int raw_only = force_raw && *force_raw && strcmp(force_raw, "0");
+	skel = raw_only ? NULL : open_and_load(opts, 0, &err);
+	if (raw_only) {
+		vg_info("using raw tracepoints (VIGIL_FORCE_RAW_TP is set)");
+		skel = open_and_load(opts, 1, &err);
+	} else if (!skel) {
 		vg_warn("BTF tracepoints (tp_btf) refused by this kernel (%s); falling back to raw tracepoints",
 			strerror(-err));
 		skel = open_and_load(opts, 1, &err);
