@@ -126,15 +126,8 @@ static void text_line(struct vg_buf *out, const struct vg_event *ev, const struc
 		   (unsigned long long)(wall % 1000000000ULL / 1000), ev->info->name, ev->hdr.comm, ev->hdr.pid,
 		   p ? p->exe : "?", cg && cg->meta.id[0] ? (cg->meta.name ? cg->meta.name : cg->meta.id) : "host",
 		   (long long)ev->hdr.retval);
-	/* the arguments: reuse the JSON rendering of the args object */
-	struct vg_buf j = { 0 };
-	event_json(&j, ev, st, b2r);
-	const char *args = strstr(j.data, "\"args\":");
-	if (args) {
-		buf_adds(out, " ");
-		buf_add(out, args + 7, strlen(args + 7) - 1);
-	}
-	buf_free(&j);
+	buf_addc(out, ' ');
+	event_json_args(out, ev);
 }
 
 static int on_record(void *ctx, const void *rec, size_t len)

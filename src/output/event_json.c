@@ -361,6 +361,14 @@ static void put_param(struct vg_json *j, const struct vg_event *ev, unsigned int
 	}
 }
 
+static void put_args(struct vg_json *j, const struct vg_event *ev, const char *key)
+{
+	jw_obj_begin(j, key);
+	for (unsigned int i = 0; i < ev->info->nparams; i++)
+		put_param(j, ev, i);
+	jw_obj_end(j);
+}
+
 static void put_result(struct vg_json *j, const struct vg_event *ev)
 {
 	int64_t r = ev->hdr.retval;
@@ -417,9 +425,14 @@ void event_json(struct vg_buf *out, const struct vg_event *ev, const struct vg_s
 	jw_uint(&j, "id", h->cgroup_id);
 	jw_str(&j, "path", cg ? cg->path : NULL);
 	jw_obj_end(&j);
-	jw_obj_begin(&j, "args");
-	for (unsigned int i = 0; i < ev->info->nparams; i++)
-		put_param(&j, ev, i);
+	put_args(&j, ev, "args");
 	jw_obj_end(&j);
-	jw_obj_end(&j);
+}
+
+void event_json_args(struct vg_buf *out, const struct vg_event *ev)
+{
+	struct vg_json j;
+
+	jw_init(&j, out);
+	put_args(&j, ev, NULL);
 }

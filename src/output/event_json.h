@@ -16,4 +16,7 @@
 void event_json(struct vg_buf *out, const struct vg_event *ev, const struct vg_state *st,
 		uint64_t boot_to_realtime);
 
+/* Only the event's arguments, as the JSON object event_json puts under "args". */
+void event_json_args(struct vg_buf *out, const struct vg_event *ev);
+
 #endif
