@@ -46,7 +46,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 SKELS := $(BPF_SRC:src/bpf/%.bpf.c=$(BUILD)/%.skel.h)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-TOOLS := $(BUILD)/tests/storm $(BUILD)/tests/int80
+TOOLS := $(BUILD)/tests/storm $(BUILD)/tests/int80 $(BUILD)/tests/mkcapture
 
 all: $(BUILD)/vigil
 
@@ -84,6 +84,11 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libvigil.a
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS) -lcmocka
+
+$(BUILD)/tests/mkcapture: tests/tools/mkcapture.c $(BUILD)/libvigil.a
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/tools/%.c
 	$(call msg,CC,$@)
