@@ -27,7 +27,6 @@ static void on_signal(int sig)
 }
 
 struct trace_ctx {
-	enum vg_mode mode;
 	bool print;
 	bool json;
 	const char *container; /* filter: id prefix, name, or "host" */
@@ -210,7 +209,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		{ "ring-mb", required_argument, NULL, 'r' },  { "write", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 },
 	};
-	struct trace_ctx c = { .mode = mode, .print = mode != VG_MODE_CAPTURE };
+	struct trace_ctx c = { .print = mode != VG_MODE_CAPTURE };
 	uint8_t want[VG_EVT_MAX];
 	const char *write_path = NULL;
 	double duration = 0;
@@ -330,6 +329,9 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		fflush(stdout);
 		print_stats(&c);
 	}
+	if (c.state->bad_state_records)
+		vg_warn("%llu state records did not parse: the processes or containers they describe lack details",
+			(unsigned long long)c.state->bad_state_records);
 	if (c.writer && capture_writer_close(c.writer) != 0)
 		ret = VG_EXIT_ERROR;
 	state_free(c.state);

@@ -106,26 +106,48 @@ static struct watch *find_watch(struct vg_container_watch *w, int wd)
 	return NULL;
 }
 
-/* Read a container's metadata now and cache it (replacing an older read). */
+/* The cache entry of `id`, or NULL. Call with the lock held. */
+static struct cached *find_locked(struct vg_container_watch *w, const char *id)
+{
+	for (size_t i = 0; i < CACHE_MAX && w->cache[i].meta.id[0]; i++)
+		if (!strcmp(w->cache[i].meta.id, id))
+			return &w->cache[i];
+	return NULL;
+}
+
+static int is_cached(struct vg_container_watch *w, const char *id)
+{
+	pthread_mutex_lock(&w->lock);
+	int found = find_locked(w, id) != NULL;
+	pthread_mutex_unlock(&w->lock);
+	return found;
+}
+
+/*
+ * Read a container's metadata now and cache it, replacing an older read of the
+ * same container. Slots fill in order and are only ever overwritten, so the
+ * used ones are a prefix of the array; when it is full the oldest goes.
+ */
 static void load(struct vg_container_watch *w, const char *id, enum vg_runtime rt)
 {
 	struct vg_container_meta meta;
-	struct cached *slot = NULL, *oldest = &w->cache[0];
+	struct cached *slot;
 
 	if (container_meta_load(&meta, id, rt, w->root) != 0 || !meta.metadata_found) {
 		container_meta_free(&meta);
 		return;
 	}
 	pthread_mutex_lock(&w->lock);
-	for (size_t i = 0; i < CACHE_MAX && !slot; i++) {
-		struct cached *c = &w->cache[i];
-		if (!strcmp(c->meta.id, id) || !c->meta.id[0])
-			slot = c;
-		else if (c->seq < oldest->seq)
-			oldest = c;
+	slot = find_locked(w, id);
+	for (size_t i = 0; !slot && i < CACHE_MAX; i++)
+		if (!w->cache[i].meta.id[0])
+			slot = &w->cache[i];
+	if (!slot) {
+		slot = &w->cache[0];
+		for (size_t i = 1; i < CACHE_MAX; i++)
+			if (w->cache[i].seq < slot->seq)
+				slot = &w->cache[i];
 	}
-	if (!slot)
-		slot = oldest;
 	container_meta_free(&slot->meta);
 	slot->meta = meta;
 	slot->seq = ++w->seq;
@@ -153,16 +175,9 @@ static void scan(struct vg_container_watch *w, const char *dir, enum vg_runtime 
 
 	if (!d)
 		return;
-	while ((de = readdir(d))) {
-		struct vg_container_meta m;
-		if (!is_id(de->d_name))
-			continue;
-		if (container_watch_get(w, de->d_name, &m)) {
-			container_meta_free(&m);
-			continue;
-		}
-		on_container_dir(w, dir, de->d_name, rt);
-	}
+	while ((de = readdir(d)))
+		if (is_id(de->d_name) && !is_cached(w, de->d_name))
+			on_container_dir(w, dir, de->d_name, rt);
 	closedir(d);
 }
 
@@ -279,14 +294,12 @@ int container_watch_get(struct vg_container_watch *w, const char *id, struct vg_
 	if (!w)
 		return 0;
 	pthread_mutex_lock(&w->lock);
-	for (size_t i = 0; i < CACHE_MAX; i++) {
-		const struct vg_container_meta *m = &w->cache[i].meta;
-		if (!m->id[0] || strcmp(m->id, id))
-			continue;
-		char *json = container_meta_to_json(m);
+	struct cached *c = find_locked(w, id);
+	if (c) {
+		/* a deep copy through the JSON form the metadata already has */
+		char *json = container_meta_to_json(&c->meta);
 		found = json && container_meta_from_json(out, json, strlen(json)) == 0;
 		free(json);
-		break;
 	}
 	pthread_mutex_unlock(&w->lock);
 	return found;
