@@ -248,7 +248,10 @@ bool state_ingest(struct vg_state *st, const struct vg_event *ev)
 	bool child = is_fork(h->type) && h->retval == 0 && h->tid == h->pid;
 	if (!p || child) {
 		/* a new process: it starts as a copy of its parent */
-		struct vg_proc *parent = proc_table_get(&st->procs, h->ppid);
+		struct vg_proc *parent = NULL;
+		/* a record naming itself as its parent is bogus; adding would free the "parent" */
+		if (h->ppid != h->pid)
+			parent = proc_table_get(&st->procs, h->ppid);
 		p = proc_table_add(&st->procs, h->pid);
 		if (p && parent)
 			proc_inherit(p, parent);
