@@ -26,7 +26,10 @@ Q := @
 msg = @printf '  %-8s %s\n' $(1) $(2)
 endif
 
-PKGS := libbpf jansson
+# libbpf: sensor; jansson: JSON in; yaml-0.1: rules and manifests (with line/column marks);
+# sqlite3: alert store and vulnerability DB; libpcre2-8: regex operator and secret rules;
+# libarchive: image layers; libcrypto: digests and TLS; libmicrohttpd: admission webhook
+PKGS := libbpf jansson yaml-0.1 sqlite3 libpcre2-8 libarchive libcrypto libmicrohttpd
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
 	  -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD) $(SANFLAGS) \
@@ -37,7 +40,8 @@ LDFLAGS += $(SANFLAGS)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
 	      -Iinclude -Isrc/bpf -I$(BUILD)
 
-LIB_SRC := $(wildcard src/common/*.c src/sensor/*.c src/state/*.c src/output/*.c)
+LIB_SRC := $(wildcard src/common/*.c src/sensor/*.c src/state/*.c src/output/*.c \
+	   src/engine/*.c src/respond/*.c src/scan/*.c src/policy/*.c src/admission/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 BPF_SRC := $(wildcard src/bpf/*.bpf.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
