@@ -116,9 +116,16 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD) \
 	       -fsanitize=fuzzer,address,undefined $(shell pkg-config --cflags $(PKGS))
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) | $(SKELS)
-	$(call msg,FUZZ,$@)
+# The library is compiled once for all harnesses (instrumented, not linked with the fuzzer main).
+FUZZ_OBJ := $(LIB_SRC:%.c=$(BUILD)/fuzz/obj/%.o)
+$(BUILD)/fuzz/obj/%.o: %.c | $(SKELS)
+	$(call msg,FUZZCC,$@)
 	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(subst fuzzer$(comma),fuzzer-no-link$(comma),$(FUZZ_CFLAGS)) -MMD -MP -c -o $@ $<
+$(BUILD)/fuzz/libvigil.a: $(FUZZ_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/fuzz/libvigil.a
+	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS)
 
 fuzz: $(FUZZ_BIN)
@@ -127,4 +134,5 @@ clean:
 	rm -rf build build-san
 
 .PHONY: all tests test check fuzz clean
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+comma := ,
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)
