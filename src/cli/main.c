@@ -9,10 +9,13 @@ static void usage(FILE *f)
 	fputs("usage: vigil <command> [options]\n"
 	      "\n"
 	      "commands:\n"
+	      "  run       the runtime agent: detect with rules, print and store alerts\n"
+	      "  alerts    query the alerts in the store\n"
 	      "  trace     print live, container-aware events as JSON lines\n"
 	      "  capture   write live events to a capture file\n"
 	      "  replay    print the events of a capture file, enriched as they were live\n"
 	      "  events    list the event types the sensor can capture\n"
+	      "  rules     check and list rule files (Falco's format)\n"
 	      "  version   print the version\n"
 	      "\n"
 	      "'vigil <command> --help' describes a command's options.\n"
@@ -37,12 +40,16 @@ int main(int argc, char **argv)
 		printf("vigil %s\n", VIGIL_VERSION);
 		return VG_EXIT_OK;
 	}
+	if (!strcmp(cmd, "run"))
+		return cmd_trace(argc - 1, argv + 1, VG_MODE_RUN);
 	if (!strcmp(cmd, "trace"))
 		return cmd_trace(argc - 1, argv + 1, VG_MODE_TRACE);
 	if (!strcmp(cmd, "capture"))
 		return cmd_trace(argc - 1, argv + 1, VG_MODE_CAPTURE);
 	if (!strcmp(cmd, "replay"))
 		return cmd_trace(argc - 1, argv + 1, VG_MODE_REPLAY);
+	if (!strcmp(cmd, "rules"))
+		return cmd_rules(argc - 1, argv + 1);
 	if (!strcmp(cmd, "events"))
 		return cmd_events(argc - 1, argv + 1);
 	fprintf(stderr, "vigil: unknown command '%s'\n", cmd);

@@ -25,6 +25,7 @@ static void proc_free(struct vg_proc *p)
 	free(p->exe);
 	free(p->args);
 	free(p->cwd);
+	free(p->env);
 	free(p);
 }
 

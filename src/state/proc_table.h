@@ -24,6 +24,9 @@ struct vg_proc {
 	char *cwd;          /* never NULL */
 	uint64_t exe_ino;
 	uint32_t exe_flags; /* VG_EXE_* */
+	uint64_t start_ns;  /* CLOCK_BOOTTIME ns of the fork (0: unknown) */
+	char *env;          /* environment, NUL-separated, env_len bytes; NULL: not known */
+	uint32_t env_len;
 	uint64_t gone_since; /* live sweep: when the process was first found gone (0: alive) */
 };
 
