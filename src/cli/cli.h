@@ -16,5 +16,6 @@ enum vg_mode { VG_MODE_TRACE, VG_MODE_CAPTURE, VG_MODE_REPLAY, VG_MODE_RUN };
 int cmd_trace(int argc, char **argv, enum vg_mode mode);
 int cmd_events(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
+int cmd_alerts(int argc, char **argv);
 
 #endif

@@ -48,6 +48,8 @@ int main(int argc, char **argv)
 		return cmd_trace(argc - 1, argv + 1, VG_MODE_CAPTURE);
 	if (!strcmp(cmd, "replay"))
 		return cmd_trace(argc - 1, argv + 1, VG_MODE_REPLAY);
+	if (!strcmp(cmd, "alerts"))
+		return cmd_alerts(argc - 1, argv + 1);
 	if (!strcmp(cmd, "rules"))
 		return cmd_rules(argc - 1, argv + 1);
 	if (!strcmp(cmd, "events"))

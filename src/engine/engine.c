@@ -640,9 +640,14 @@ void engine_process(struct engine *e, const struct vg_event *ev, const struct vg
 		return;
 	e->stats.events++;
 	ectx_reset(&e->ctx, ev, st);
+	bool matched = false;
 	for (size_t i = 0; i < e->nby_type[t]; i++) {
 		struct engine_rule *r = &e->rules[e->by_type[t][i]];
 		bool hit;
+		/* first match (Falco): later plain rules are skipped, but sequences and
+		 * thresholds keep counting, or an earlier rule would blind them */
+		if (matched && !r->nsteps && !r->thr_count)
+			continue;
 		if (r->nsteps) {
 			hit = sequence_step(e, r);
 		} else {
@@ -658,8 +663,8 @@ void engine_process(struct engine *e, const struct vg_event *ev, const struct vg
 			r->suppressed++;
 			e->stats.suppressed++;
 		}
-		if (!e->opts.match_all)
-			break;
+		if (!e->opts.match_all && !r->nsteps && !r->thr_count)
+			matched = true;
 	}
 }
 

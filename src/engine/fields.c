@@ -1109,6 +1109,53 @@ static int f_fd_name_changed(struct ectx *c, const struct fref *r, struct fval *
 	return put_int(o, 0);
 }
 
+/* ---- fs.path.* (Falco 0.38): the path a filesystem syscall acted on ---- */
+
+static int path_param(struct ectx *c, const char *const *names, struct fval *o)
+{
+	for (; *names; names++) {
+		int i = param_index(c->ev, *names);
+		if (i < 0)
+			continue;
+		if (c->ev->params[i].info->kind == VG_CK_PATH)
+			return put_str(o, resolved_path(c, i));
+		if (c->ev->params[i].data)
+			return put_str(o, event_param_str(c->ev, i));
+	}
+	return 0;
+}
+
+static int f_fs_path_name(struct ectx *c, const struct fref *r, struct fval *o)
+{
+	static const char *const names[] = { "path", "exe", "newpath", "linkpath", "target", NULL };
+	(void)r;
+	if (c->ev->info->category != VG_CAT_FILE && c->ev->hdr.type != VG_EVT_MOUNT &&
+	    c->ev->hdr.type != VG_EVT_UMOUNT2 && c->ev->hdr.type != VG_EVT_CHROOT)
+		return 0;
+	return path_param(c, names, o);
+}
+
+static int f_fs_path_source(struct ectx *c, const struct fref *r, struct fval *o)
+{
+	static const char *const names[] = { "oldpath", "target", "source", NULL };
+	(void)r;
+	if (c->ev->info->category != VG_CAT_FILE && c->ev->hdr.type != VG_EVT_MOUNT)
+		return 0;
+	return path_param(c, names, o);
+}
+
+static int f_fs_path_target(struct ectx *c, const struct fref *r, struct fval *o)
+{
+	static const char *const names[] = { "newpath", "linkpath", NULL };
+	static const char *const mount_names[] = { "target", NULL };
+	(void)r;
+	if (c->ev->hdr.type == VG_EVT_MOUNT)
+		return path_param(c, mount_names, o);
+	if (c->ev->info->category != VG_CAT_FILE)
+		return 0;
+	return path_param(c, names, o);
+}
+
 /* ---- container.* and k8s.* ---- */
 
 static const struct vg_container_meta *meta_of(const struct ectx *c)
@@ -1332,6 +1379,9 @@ static const struct fdef fields[] = {
 	{ "fd.connected", FT_BOOL, FA_NONE, false, f_fd_connected, "socket is connected" },
 	{ "fd.name_changed", FT_BOOL, FA_NONE, false, f_fd_name_changed, "fd name changed by this event" },
 	{ "fd.types", FT_STR, FA_OPTIONAL, true, f_fd_type, "fd types (of this event's fd)" },
+	{ "fs.path.name", FT_STR, FA_NONE, false, f_fs_path_name, "path a filesystem syscall acted on" },
+	{ "fs.path.source", FT_STR, FA_NONE, false, f_fs_path_source, "source path (rename, link, symlink target, mount source)" },
+	{ "fs.path.target", FT_STR, FA_NONE, false, f_fs_path_target, "target path (rename, link, mount point)" },
 	{ "container.id", FT_STR, FA_NONE, false, f_container_id, "12-character id, or host" },
 	{ "container.full_id", FT_STR, FA_NONE, false, f_container_full_id, "full id, or host" },
 	{ "container.name", FT_STR, FA_NONE, false, f_container_name, "name, or host" },
