@@ -50,7 +50,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/default_rules.o
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 SKELS := $(BPF_SRC:src/bpf/%.bpf.c=$(BUILD)/%.skel.h)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-TOOLS := $(BUILD)/tests/storm $(BUILD)/tests/int80 $(BUILD)/tests/mkcapture
+TOOLS := $(BUILD)/tests/storm $(BUILD)/tests/int80 $(BUILD)/tests/mkcapture $(BUILD)/tests/evgen
 
 all: $(BUILD)/vigil
 
@@ -115,7 +115,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libvigil.a
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS) -lcmocka
 
-$(BUILD)/tests/mkcapture: tests/tools/mkcapture.c $(BUILD)/libvigil.a
+$(BUILD)/tests/mkcapture $(BUILD)/tests/evgen: $(BUILD)/tests/%: tests/tools/%.c $(BUILD)/libvigil.a
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)

@@ -485,7 +485,9 @@ static int load_macro(struct loader *ld, const struct yaml_node *item)
 
 /* ---- exceptions ---- */
 
-static int load_exception(struct loader *ld, const struct yaml_node *n, struct rs_exception *e)
+/* `base`: the exception of the same name being appended to, whose fields and comps are reused. */
+static int load_exception(struct loader *ld, const struct yaml_node *n, struct rs_exception *e,
+			  const struct rs_exception *base)
 {
 	const struct yaml_node *name = yaml_get(n, "name"), *fields = yaml_get(n, "fields"),
 			       *comps = yaml_get(n, "comps"), *values = yaml_get(n, "values");
@@ -496,14 +498,28 @@ static int load_exception(struct loader *ld, const struct yaml_node *n, struct r
 		return errorf(ld, n, "an exception needs a 'name'");
 	e->name = xstrdup(name->str);
 	e->where = src_of(ld, name, 0);
-	if (!fields)
+	if (!fields && base) {
+		e->fields_is_list = base->fields_is_list;
+		e->nfields = base->nfields;
+		e->fields = xcalloc(e->nfields, sizeof(*e->fields));
+		for (size_t i = 0; i < e->nfields; i++)
+			e->fields[i] = xstrdup(base->fields[i]);
+		if (!comps) {
+			e->comps = xcalloc(e->nfields, sizeof(*e->comps));
+			for (size_t i = 0; i < e->nfields; i++)
+				e->comps[i] = xstrdup(base->comps[i]);
+		}
+	} else if (!fields) {
 		return errorf(ld, n, "exception '%s' has no 'fields'", e->name);
-	e->fields_is_list = fields->kind == YAML_SEQ;
-	if (get_strv(ld, fields, "fields", &e->fields, NULL, &e->nfields))
-		return -1;
+	} else {
+		e->fields_is_list = fields->kind == YAML_SEQ;
+		if (get_strv(ld, fields, "fields", &e->fields, NULL, &e->nfields))
+			return -1;
+	}
 	if (!e->nfields)
 		return errorf(ld, fields, "exception '%s' has no fields", e->name);
-	e->comps = xcalloc(e->nfields, sizeof(*e->comps));
+	if (!e->comps)
+		e->comps = xcalloc(e->nfields, sizeof(*e->comps));
 	if (comps) {
 		char **cv = NULL;
 		size_t nc = 0;
@@ -519,7 +535,8 @@ static int load_exception(struct loader *ld, const struct yaml_node *n, struct r
 		free(cv);
 	} else {
 		for (size_t i = 0; i < e->nfields; i++)
-			e->comps[i] = xstrdup(e->fields_is_list ? "=" : "in");
+			if (!e->comps[i])
+				e->comps[i] = xstrdup(e->fields_is_list ? "=" : "in");
 	}
 	if (!values || yaml_is_null(values))
 		return 0;
@@ -600,14 +617,15 @@ static int load_exceptions(struct loader *ld, const struct yaml_node *n, struct 
 	}
 	for (size_t i = 0; i < n->n; i++) {
 		struct rs_exception e;
-		if (load_exception(ld, n->items[i], &e)) {
+		struct rs_exception *old = NULL;
+		const struct yaml_node *en = yaml_get(n->items[i], "name");
+		for (size_t j = 0; append && en && en->kind == YAML_SCALAR && j < r->nexc; j++)
+			if (!strcmp(r->exc[j].name, en->str))
+				old = &r->exc[j];
+		if (load_exception(ld, n->items[i], &e, old)) {
 			exception_free(&e);
 			return -1;
 		}
-		struct rs_exception *old = NULL;
-		for (size_t j = 0; append && j < r->nexc; j++)
-			if (!strcmp(r->exc[j].name, e.name))
-				old = &r->exc[j];
 		if (old) {
 			/* appending to a known exception adds its values */
 			if (old->nfields != e.nfields || old->fields_is_list != e.fields_is_list) {

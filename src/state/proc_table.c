@@ -143,6 +143,7 @@ char *proc_to_json(const struct vg_proc *p)
 	jw_str(&j, "cwd", p->cwd);
 	jw_uint(&j, "exe_ino", p->exe_ino);
 	jw_uint(&j, "exe_flags", p->exe_flags);
+	jw_uint(&j, "start_ns", p->start_ns);
 	jw_arr_begin(&j, "args");
 	while (i < p->args_len) {
 		size_t n = strnlen(p->args + i, p->args_len - i);
@@ -195,6 +196,7 @@ int proc_from_json(struct vg_proc_table *t, const char *json, size_t len)
 	p->cgroup_id = jnum(o, "cgroup_id");
 	p->exe_ino = jnum(o, "exe_ino");
 	p->exe_flags = jnum(o, "exe_flags");
+	p->start_ns = jnum(o, "start_ns");
 	snprintf(p->comm, sizeof(p->comm), "%s", jstr(o, "comm"));
 	proc_set_exe(p, jstr(o, "exe"));
 	proc_set_cwd(p, jstr(o, "cwd"));
@@ -278,6 +280,18 @@ struct vg_proc *proc_table_load_procfs(struct vg_proc_table *t, const char *proc
 	p->ppid = ppid;
 	p->sid = sid;
 	p->tty = tty > 0 ? ((unsigned)tty >> 8 & 0xfff) << 20 | ((unsigned)tty & 0xff) | (((unsigned)tty >> 12) & 0xfff00) : 0;
+	/* field 22, starttime: clock ticks after boot (CLOCK_BOOTTIME, like event timestamps) */
+	{
+		const char *f = close + 1;
+		int field = 2;
+		while (*f && field < 22)
+			if (*f++ == ' ')
+				field++;
+		unsigned long long ticks;
+		long hz = sysconf(_SC_CLK_TCK);
+		if (field == 22 && sscanf(f, "%llu", &ticks) == 1 && hz > 0)
+			p->start_ns = ticks * (1000000000ULL / (unsigned long long)hz);
+	}
 
 	snprintf(path, sizeof(path), "%s/status", dir);
 	if (read_file(path, buf, sizeof(buf)) > 0) {

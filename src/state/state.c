@@ -255,6 +255,8 @@ bool state_ingest(struct vg_state *st, const struct vg_event *ev)
 		p = proc_table_add(&st->procs, h->pid);
 		if (p && parent)
 			proc_inherit(p, parent);
+		if (p && child)
+			p->start_ns = h->ts;
 	}
 	if (!p)
 		return true; /* table full: the event is still shown, without process details */
