@@ -50,7 +50,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/default_rules.o
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 SKELS := $(BPF_SRC:src/bpf/%.bpf.c=$(BUILD)/%.skel.h)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-TOOLS := $(BUILD)/tests/storm $(BUILD)/tests/int80 $(BUILD)/tests/mkcapture $(BUILD)/tests/evgen
+TOOLS := $(BUILD)/tests/storm $(BUILD)/tests/int80 $(BUILD)/tests/mkcapture $(BUILD)/tests/evgen $(BUILD)/tests/attack
 
 all: $(BUILD)/vigil
 
@@ -119,6 +119,12 @@ $(BUILD)/tests/mkcapture $(BUILD)/tests/evgen: $(BUILD)/tests/%: tests/tools/%.c
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+# static, so that it runs inside any container image
+$(BUILD)/tests/attack: tests/tools/attack.c
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -O2 -Wall -Wextra -Werror -static -o $@ $<
 
 $(BUILD)/tests/%: tests/tools/%.c
 	$(call msg,CC,$@)

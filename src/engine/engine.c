@@ -228,6 +228,7 @@ static int compile_output(struct engine *e, const struct ruleset *rs, const stru
 				free(seg.name);
 				out_free(*out, *nout);
 				*out = NULL;
+				*nout = 0;
 				return -1;
 			}
 			free(cf.name);

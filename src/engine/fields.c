@@ -271,8 +271,11 @@ static struct fd_info *fd_of(struct ectx *c)
 		} else if (tuple_of(ev, &tp) && tp.family == AF_UNIX) {
 			fd->fam = AF_UNIX;
 		}
-		/* the address argument fills what the socket did not have yet (a failed connect, bind) */
-		if ((i = param_index(ev, "addr")) >= 0 && ev->params[i].data && !fd->lport && !fd->rport)
+		/* the address argument fills what the socket did not have: the remote end of a
+		 * connect that failed or is in progress, the local end of a bind */
+		if ((i = param_index(ev, "addr")) >= 0 && ev->params[i].data &&
+		    ((t == VG_EVT_CONNECT && !fd->rport) || (t == VG_EVT_BIND && !fd->lport) ||
+		     (!fd->lport && !fd->rport)))
 			fd_from_sockaddr(fd, &ev->params[i], t == VG_EVT_BIND);
 		if (fd->fam == AF_INET || fd->fam == AF_INET6) {
 			fd->typechar = fd->fam == AF_INET ? '4' : '6';

@@ -48,7 +48,7 @@ void ruleset_init(struct ruleset *rs)
 
 static void strv_free(char **v, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; v && i < n; i++)
 		free(v[i]);
 	free(v);
 }

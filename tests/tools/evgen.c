@@ -12,7 +12,8 @@
  *        [caps=0x...] [dt=1000] PARAM=VALUE...
  *
  * TYPE is an event name from `vigil events`. Parameters are named as in
- * docs/events.md and written in order, absent ones empty. Values: integers
+ * docs/events.md (a.NAME= where NAME is also a header key, as ptrace's pid)
+ * and written in order, absent ones empty. Values: integers
  * (0x.. and 0.. allowed), strings, paths (absolute, or relative with
  * PARAM_base=DIR), argv as one quoted string split on spaces, addresses as
  * ip:port, [ip6]:port or unix:/path, tuples as lip:lport->rip:rport, exe_info
@@ -229,7 +230,10 @@ static void event_line(int type, struct kv *kv, int n)
 	header(&rec, type, kv, n);
 	for (unsigned int i = 0; i < in->nparams; i++) {
 		const struct vg_param_info *p = &in->params[i];
-		const char *v = get(kv, n, p->name);
+		snprintf(key, sizeof(key), "a.%s", p->name); /* a.pid= when a name is also a header key */
+		const char *v = get(kv, n, key);
+		if (!v)
+			v = get(kv, n, p->name);
 		if (!v) {
 			add(&rec, "", 0);
 			continue;
