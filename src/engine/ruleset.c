@@ -523,8 +523,10 @@ static int load_exception(struct loader *ld, const struct yaml_node *n, struct r
 	if (comps) {
 		char **cv = NULL;
 		size_t nc = 0;
-		if (get_strv(ld, comps, "comps", &cv, NULL, &nc))
+		if (get_strv(ld, comps, "comps", &cv, NULL, &nc)) {
+			strv_free(cv, nc);
 			return -1;
+		}
 		if (nc != e->nfields && !(nc == 1 && !e->fields_is_list)) {
 			strv_free(cv, nc);
 			return errorf(ld, comps, "exception '%s' has %zu fields but %zu comps", e->name,
