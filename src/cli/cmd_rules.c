@@ -137,7 +137,7 @@ int cmd_rules(int argc, char **argv)
 	struct engine_counts counts;
 	struct vg_buf warnings = { 0 };
 	char err[1024];
-	struct engine *e = engine_load((const char *const *)argv + optind, argc - optind, &eo, &counts,
+	struct engine *e = engine_load((const char *const *)argv + optind, argc - optind, false, &eo, &counts,
 				       &warnings, err, sizeof(err));
 	if (warnings.len)
 		fputs(warnings.data, stderr);

@@ -51,7 +51,15 @@ struct trace_ctx {
 	struct vg_buf alert_json;
 	uint64_t alerts;
 	bool store_failed;
+	bool with_defaults;    /* --default-rules with --rules: defaults first */
+	/* live: kernel timestamp -> alert written, per alert (bounded sample) */
+	uint64_t *pending_ts;
+	size_t npending_ts, cap_pending_ts;
+	uint32_t *latency_us;
+	size_t nlatency;
 };
+
+#define LATENCY_SAMPLES 1000000
 
 static const char rules_help[] =
 	"  --rules FILE         a rules file (Falco's format); repeat for several, loaded in order\n"
@@ -70,7 +78,7 @@ static void usage(FILE *f, enum vg_mode mode)
 		      "  --json               JSON lines (default: text)\n"
 		      "  --container X        only events of the container whose id starts with X or whose\n"
 		      "                       name is X; 'host' for processes outside containers\n"
-		      "  --default-rules      detect with Vigil's default rules\n%s", rules_help);
+		      "  --default-rules      detect with Vigil's default rules (before any --rules files)\n%s", rules_help);
 		return;
 	}
 	if (mode == VG_MODE_RUN) {
@@ -191,6 +199,31 @@ static void on_alert(void *ctx, const struct alert *a)
 	}
 	buf_addc(&c->pending, '\n');
 	c->alerts++;
+	if (c->latency_us) {
+		if (c->npending_ts == c->cap_pending_ts) {
+			c->cap_pending_ts = c->cap_pending_ts ? 2 * c->cap_pending_ts : 64;
+			c->pending_ts = xrealloc(c->pending_ts, c->cap_pending_ts * sizeof(*c->pending_ts));
+		}
+		c->pending_ts[c->npending_ts++] = a->ev->hdr.ts;
+	}
+}
+
+static uint64_t now_boot_ns(void);
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void print_latency(struct trace_ctx *c)
+{
+	if (!c->nlatency)
+		return;
+	qsort(c->latency_us, c->nlatency, sizeof(*c->latency_us), cmp_u32);
+	vg_info("alert latency (kernel event to alert written): p50=%uus p99=%uus max=%uus over %zu alerts",
+		c->latency_us[c->nlatency / 2], c->latency_us[c->nlatency * 99 / 100],
+		c->latency_us[c->nlatency - 1], c->nlatency);
 }
 
 /* Commit the batch's alerts, then show them: what is shown is stored. */
@@ -204,6 +237,12 @@ static void flush_alerts(struct trace_ctx *c)
 		c->output_error = errno ? errno : EIO;
 	buf_reset(&c->pending);
 	fflush(stdout);
+	if (c->npending_ts) {
+		uint64_t now = now_boot_ns();
+		for (size_t i = 0; i < c->npending_ts && c->nlatency < LATENCY_SAMPLES; i++)
+			c->latency_us[c->nlatency++] = now > c->pending_ts[i] ? (uint32_t)((now - c->pending_ts[i]) / 1000) : 0;
+		c->npending_ts = 0;
+	}
 }
 
 static int on_record(void *ctx, const void *rec, size_t len)
@@ -299,7 +338,8 @@ static struct engine *load_rules(struct trace_ctx *c)
 	struct engine_counts counts;
 	struct vg_buf warnings = { 0 };
 	char err[1024];
-	struct engine *e = engine_load(c->rule_paths, c->nrule_paths, &c->eo, &counts, &warnings, err, sizeof(err));
+	struct engine *e = engine_load(c->rule_paths, c->nrule_paths, c->with_defaults, &c->eo, &counts, &warnings,
+				       err, sizeof(err));
 	if (warnings.len)
 		vg_debug("rule warnings:\n%s", warnings.data);
 	buf_free(&warnings);
@@ -308,7 +348,8 @@ static struct engine *load_rules(struct trace_ctx *c)
 		return NULL;
 	}
 	vg_info("%zu rules loaded (%zu enabled), %zu macros, %zu lists%s", counts.rules, counts.enabled,
-		counts.macros, counts.lists, c->nrule_paths ? "" : " (Vigil's default rules)");
+		counts.macros, counts.lists,
+		!c->nrule_paths ? " (Vigil's default rules)" : c->with_defaults ? " (with Vigil's default rules)" : "");
 	return e;
 }
 
@@ -388,7 +429,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 			detect = true;
 			break;
 		case 'D':
-			detect = true;
+			detect = c.with_defaults = true;
 			break;
 		case 'S':
 			store_path = optarg;
@@ -463,6 +504,8 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		c.eo.boot_to_realtime = c.src->boot_to_realtime;
 		engine_set_source(c.engine, c.src->hostname, c.src->boot_to_realtime);
 	}
+	if (detect && mode != VG_MODE_REPLAY)
+		c.latency_us = xmalloc(LATENCY_SAMPLES * sizeof(*c.latency_us));
 	if (detect && store_path) {
 		char err[512];
 		c.store = store_open(store_path, false, err, sizeof(err));
@@ -496,9 +539,13 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	if (so.live)
 		state_seed(c.state);
 
+	/* The kernel wakes the reader only per 64 KiB of records (cheap under load);
+	 * a detecting agent also looks every millisecond, so that an alert on a quiet
+	 * machine is not held back (about 1000 cheap wakeups a second) */
+	int poll_ms = detect && mode != VG_MODE_REPLAY ? 1 : 100;
 	uint64_t deadline = duration > 0 ? now_boot_ns() + (uint64_t)(duration * 1e9) : 0;
 	while (!stop_requested) {
-		int n = source_poll(c.src, 100, on_record, &c);
+		int n = source_poll(c.src, poll_ms, on_record, &c);
 		if (c.engine)
 			flush_alerts(&c);
 		fflush(stdout);
@@ -552,6 +599,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		vg_info("detection: events=%llu evaluations=%llu alerts=%llu suppressed=%llu",
 			(unsigned long long)es.events, (unsigned long long)es.evaluated,
 			(unsigned long long)es.alerts, (unsigned long long)es.suppressed);
+		print_latency(&c);
 	}
 	if (c.state->bad_state_records)
 		vg_warn("%llu state records did not parse: the processes or containers they describe lack details",
@@ -567,6 +615,8 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	buf_free(&c.pending);
 	buf_free(&c.alert_json);
 	free(c.rule_paths);
+	free(c.pending_ts);
+	free(c.latency_us);
 	return ret;
 
 usage_error:

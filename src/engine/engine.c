@@ -52,13 +52,21 @@ struct engine_rule {
 	uint64_t matches;
 };
 
+/* What the per-type index holds: a rule and the shared macros it needs. */
+#define MAX_GATES 3
+struct rule_ref {
+	uint32_t rule;
+	int16_t gate[MAX_GATES];
+	uint8_t ngates;
+};
+
 struct engine {
 	struct engine_opts opts;
 	char *hostname;
 	struct filter_ctx fc;
 	struct engine_rule *rules;
 	size_t nrules;
-	uint32_t *by_type[VG_EVT_MAX];
+	struct rule_ref *by_type[VG_EVT_MAX];
 	size_t nby_type[VG_EVT_MAX];
 	struct evtset needed;
 	struct ectx ctx;
@@ -444,15 +452,20 @@ struct engine *engine_compile(struct ruleset *rs, const struct engine_opts *opts
 		r->tokens = opts->burst;
 		if (!r->enabled)
 			continue;
+		struct rule_ref ref = { .rule = (uint32_t)i };
+		int gates[MAX_GATES];
+		int ng = r->cond && !r->thr_count ? filter_gates(r->cond, gates, MAX_GATES) : 0;
+		for (int g = 0; g < ng; g++)
+			ref.gate[ref.ngates++] = (int16_t)gates[g];
 		for (unsigned int t = 0; t < VG_EVT_MAX; t++) {
 			if (!evtset_has(&r->types, t))
 				continue;
-			e->by_type[t] = xrealloc(e->by_type[t], (e->nby_type[t] + 1) * sizeof(uint32_t));
-			e->by_type[t][e->nby_type[t]++] = (uint32_t)i;
+			e->by_type[t] = xrealloc(e->by_type[t], (e->nby_type[t] + 1) * sizeof(*e->by_type[t]));
+			e->by_type[t][e->nby_type[t]++] = ref;
 			e->needed.w[t >> 6] |= 1ull << (t & 63);
 		}
 	}
-	ectx_init(&e->ctx, (size_t)e->fc.nslots);
+	ectx_init(&e->ctx, (size_t)e->fc.nslots, e->fc.nmacros);
 	e->ctx.hostname = e->hostname;
 	e->ctx.boot_to_realtime = opts->boot_to_realtime;
 	e->fc.rs = NULL; /* the rule set may go now */
@@ -643,7 +656,15 @@ void engine_process(struct engine *e, const struct vg_event *ev, const struct vg
 	ectx_reset(&e->ctx, ev, st);
 	bool matched = false;
 	for (size_t i = 0; i < e->nby_type[t]; i++) {
-		struct engine_rule *r = &e->rules[e->by_type[t][i]];
+		const struct rule_ref *ref = &e->by_type[t][i];
+		if (matched && ref->ngates)
+			continue; /* a plain rule after the first match (gated rules are plain) */
+		bool open = true;
+		for (int g = 0; g < ref->ngates && open; g++)
+			open = filter_memo_eval(&e->fc, ref->gate[g], &e->ctx);
+		if (!open)
+			continue;
+		struct engine_rule *r = &e->rules[ref->rule];
 		bool hit;
 		/* first match (Falco): later plain rules are skipped, but sequences and
 		 * thresholds keep counting, or an earlier rule would blind them */
@@ -712,7 +733,7 @@ void engine_rule_info(const struct engine *e, size_t i, struct engine_rule_info 
 
 /* ---- loading ---- */
 
-struct engine *engine_load(const char *const *paths, size_t n, const struct engine_opts *opts,
+struct engine *engine_load(const char *const *paths, size_t n, bool with_defaults, const struct engine_opts *opts,
 			   struct engine_counts *counts, struct vg_buf *warnings, char *err, size_t errlen)
 {
 	struct ruleset rs;
@@ -720,7 +741,7 @@ struct engine *engine_load(const char *const *paths, size_t n, const struct engi
 	int rc = 0;
 
 	ruleset_init(&rs);
-	if (n == 0) {
+	if (n == 0 || with_defaults) {
 		for (size_t i = 0; default_rules_names[i] && !rc; i++)
 			rc = ruleset_load_buf(&rs, default_rules_names[i], default_rules_texts[i],
 					      default_rules_sizes[i], err, errlen);

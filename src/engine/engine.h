@@ -115,7 +115,8 @@ extern const char *const default_rules_texts[];
 extern const size_t default_rules_sizes[];
 
 /*
- * Load rule files in order (or the default rules when n == 0) and compile
+ * Load rule files in order (after the default rules when n == 0 or
+ * with_defaults) and compile
  * them. Counts of what was loaded go to *counts when not NULL; warnings are
  * appended to `warnings` when not NULL. Returns the engine or NULL with the
  * error in err.
@@ -123,7 +124,7 @@ extern const size_t default_rules_sizes[];
 struct engine_counts {
 	size_t rules, macros, lists, skipped_source, enabled;
 };
-struct engine *engine_load(const char *const *paths, size_t n, const struct engine_opts *opts,
+struct engine *engine_load(const char *const *paths, size_t n, bool with_defaults, const struct engine_opts *opts,
 			   struct engine_counts *counts, struct vg_buf *warnings, char *err, size_t errlen);
 
 #endif

@@ -78,9 +78,12 @@ struct fd_info {
 	bool connected;
 };
 
-void ectx_init(struct ectx *c, size_t nslots)
+void ectx_init(struct ectx *c, size_t nslots, size_t nmemo)
 {
 	memset(c, 0, sizeof(*c));
+	c->nmemo = nmemo;
+	c->memo_gen = xcalloc(nmemo ? nmemo : 1, sizeof(*c->memo_gen));
+	c->memo_val = xcalloc(nmemo ? nmemo : 1, sizeof(*c->memo_val));
 	c->fd = xcalloc(1, sizeof(*c->fd));
 	c->nslots = nslots;
 	c->slot_gen = xcalloc(nslots ? nslots : 1, sizeof(*c->slot_gen));
@@ -97,6 +100,8 @@ void ectx_free(struct ectx *c)
 	free(c->slot_vals);
 	free(c->slot_n);
 	free(c->slot_gen);
+	free(c->memo_gen);
+	free(c->memo_val);
 	free(c->fd);
 	arena_free(&c->arena);
 }
@@ -111,6 +116,7 @@ void ectx_reset(struct ectx *c, const struct vg_event *ev, const struct vg_state
 	arena_reset(&c->arena);
 	if (++c->gen == 0) { /* wrapped: old stamps could match again */
 		memset(c->slot_gen, 0, c->nslots * sizeof(*c->slot_gen));
+		memset(c->memo_gen, 0, c->nmemo * sizeof(*c->memo_gen));
 		c->gen = 1;
 	}
 }

@@ -89,9 +89,13 @@ struct ectx {
 	int *slot_n;
 	struct fval **slot_vals;
 	size_t nslots;
+	/* memoised macro results, valid for generation `gen` */
+	uint32_t *memo_gen;
+	bool *memo_val;
+	size_t nmemo;
 };
 
-void ectx_init(struct ectx *c, size_t nslots);
+void ectx_init(struct ectx *c, size_t nslots, size_t nmemo);
 void ectx_free(struct ectx *c);
 /* Point the context at a new event; invalidates the previous event's values. */
 void ectx_reset(struct ectx *c, const struct vg_event *ev, const struct vg_state *st);

@@ -27,7 +27,11 @@ _Static_assert(VG_EVT_MAX <= 128, "evtset holds 128 event types");
 #define MAX_MACRO_DEPTH 64
 #define SET_MIN 8 /* `in` lists longer than this use a hash set */
 
-enum cn_kind { CN_AND, CN_OR, CN_NOT, CN_CHECK, CN_TRUE };
+enum cn_kind {
+	CN_AND, CN_OR, CN_NOT, CN_CHECK,
+	CN_TYPES, /* evt.type = / in / != : one bit test */
+	CN_MACRO, /* a shared macro: kids[0] is not owned, result memoised per event */
+};
 
 struct strset {
 	size_t cap; /* power of two */
@@ -49,11 +53,16 @@ struct cnode {
 	struct fref *rhs;  /* val(field) */
 	pcre2_code *re;
 	pcre2_match_data *md;
+	bool *vglob;       /* pmatch: the prefix holds glob characters */
+	struct evtset types; /* CN_TYPES */
+	int memo;          /* CN_MACRO */
 };
 
 struct filter {
 	struct cnode *root;
 };
+
+static void cn_free(struct cnode *n);
 
 /* ---- event names ---- */
 
@@ -158,6 +167,13 @@ void filter_ctx_free(struct filter_ctx *fc)
 		free(fc->slots[i].arg);
 	free(fc->slots);
 	free(fc->uncaptured);
+	for (size_t i = 0; i < fc->nmacros; i++) {
+		cn_free(fc->macros[i].node);
+		free(fc->macros[i].key);
+		free(fc->macros[i].types);
+		free(fc->macros[i].uncaptured);
+	}
+	free(fc->macros);
 	memset(fc, 0, sizeof(*fc));
 }
 
@@ -188,8 +204,9 @@ static void cn_free(struct cnode *n)
 {
 	if (!n)
 		return;
-	for (size_t i = 0; i < n->nkids; i++)
+	for (size_t i = 0; i < n->nkids && n->kind != CN_MACRO; i++)
 		cn_free(n->kids[i]);
+	free(n->vglob);
 	free(n->kids);
 	fref_free(&n->lhs);
 	if (n->rhs) {
@@ -453,10 +470,25 @@ static struct cnode *compile_check(struct cc *c, const struct cond_node *src, st
 	}
 	if ((n->op == OP_IN || n->op == OP_INTERSECTS) && n->lhs.type == FT_STR && n->nvals > SET_MIN)
 		strset_build(&n->set, n->vals, n->nvals);
-	if (!strcmp(n->lhs.def->name, "evt.type") && n->lhs.nxf == 0)
+	if (!strcmp(n->lhs.def->name, "evt.type") && n->lhs.nxf == 0) {
 		evt_types(c, n, src, types, exact);
+		if (c->failed)
+			goto bad;
+		if (*exact) {
+			/* the check is its set of types: test one bit instead of comparing names */
+			struct cnode *t = cn_new(CN_TYPES);
+			t->types = *types;
+			cn_free(n);
+			return t;
+		}
+	}
 	if (c->failed)
 		goto bad;
+	if (n->op == OP_PMATCH) {
+		n->vglob = xcalloc(n->nvals ? n->nvals : 1, sizeof(*n->vglob));
+		for (size_t i = 0; i < n->nvals; i++)
+			n->vglob[i] = strpbrk(n->texts[i], "*?[") != NULL;
+	}
 	return n;
 bad:
 	cn_free(n);
@@ -487,6 +519,23 @@ static struct cnode *compile_macro(struct cc *c, const struct cond_node *src, st
 		return NULL;
 	}
 	m->used = true;
+	struct filter_ctx *fc = c->fc;
+	for (size_t i = 0; i < fc->nmacros; i++) {
+		if (!strcmp(fc->macros[i].key, m->name)) {
+			struct cnode *r = cn_new(CN_MACRO);
+			r->memo = (int)i;
+			cn_add(r, fc->macros[i].node);
+			*types = *fc->macros[i].types;
+			*exact = fc->macros[i].exact;
+			if (fc->macros[i].uncaptured) {
+				char *list = xstrdup(fc->macros[i].uncaptured), *save, *tok;
+				for (tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save))
+					note_uncaptured(fc, tok);
+				free(list);
+			}
+			return r;
+		}
+	}
 	struct cond_node *ast = cond_parse(m->cond.s, msg, sizeof(msg), &off);
 	const struct rs_text *saved = c->text;
 	c->text = &m->cond;
@@ -495,12 +544,39 @@ static struct cnode *compile_macro(struct cc *c, const struct cond_node *src, st
 		c->text = saved;
 		return NULL;
 	}
+	/* compile with a fresh list of uncaptured types, so the macro knows its own */
+	char *outer_uncaptured = fc->uncaptured;
+	fc->uncaptured = NULL;
 	c->macro_stack[c->nmacros++] = m->name;
 	struct cnode *n = compile_node(c, ast, types, exact);
 	c->nmacros--;
 	c->text = saved;
 	cond_free(ast);
-	return n;
+	char *mine = fc->uncaptured;
+	fc->uncaptured = outer_uncaptured;
+	if (!n) {
+		free(mine);
+		return NULL;
+	}
+	fc->macros = xrealloc(fc->macros, (fc->nmacros + 1) * sizeof(*fc->macros));
+	struct macro_memo *mm = &fc->macros[fc->nmacros];
+	mm->key = xstrdup(m->name);
+	mm->name = m->name;
+	mm->node = n;
+	mm->types = xmalloc(sizeof(*mm->types));
+	*mm->types = *types;
+	mm->exact = *exact;
+	mm->uncaptured = mine;
+	if (mine) {
+		char *list = xstrdup(mine), *save, *tok;
+		for (tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save))
+			note_uncaptured(fc, tok);
+		free(list);
+	}
+	struct cnode *r = cn_new(CN_MACRO);
+	r->memo = (int)fc->nmacros++;
+	cn_add(r, n);
+	return r;
 }
 
 static struct cnode *compile_node(struct cc *c, const struct cond_node *n, struct evtset *types, bool *exact)
@@ -702,9 +778,19 @@ static bool check_value(const struct cnode *n, const struct fval *v, struct ectx
 				return true;
 		return false;
 	case OP_PMATCH:
-		for (size_t i = 0; i < n->nvals; i++)
-			if (path_prefix(v->s, v->len, n->vals[i].s))
+		for (size_t i = 0; i < n->nvals; i++) {
+			if (!n->vglob[i]) {
+				/* a plain prefix at a component boundary: no splitting needed */
+				size_t pl = n->vals[i].len;
+				while (pl > 1 && n->vals[i].s[pl - 1] == '/')
+					pl--;
+				if (v->len >= pl && !memcmp(v->s, n->vals[i].s, pl) &&
+				    (v->len == pl || v->s[pl] == '/' || n->vals[i].s[pl - 1] == '/'))
+					return true;
+			} else if (path_prefix(v->s, v->len, n->vals[i].s)) {
 				return true;
+			}
+		}
 		return false;
 	case OP_REGEX: {
 		int rc = pcre2_match(n->re, (PCRE2_SPTR)v->s, v->len, 0, 0, n->md, NULL);
@@ -768,8 +854,16 @@ static bool eval(const struct cnode *n, struct ectx *c)
 		return false;
 	case CN_NOT:
 		return !eval(n->kids[0], c);
-	case CN_TRUE:
-		return true;
+	case CN_TYPES:
+		return evtset_has(&n->types, c->ev->hdr.type);
+	case CN_MACRO: {
+		if (c->memo_gen[n->memo] == c->gen)
+			return c->memo_val[n->memo];
+		bool v = eval(n->kids[0], c);
+		c->memo_gen[n->memo] = c->gen;
+		c->memo_val[n->memo] = v;
+		return v;
+	}
 	case CN_CHECK: {
 		const struct fval *v;
 		int k = fref_extract(c, &n->lhs, &v);
@@ -789,4 +883,26 @@ static bool eval(const struct cnode *n, struct ectx *c)
 bool filter_eval(const struct filter *f, struct ectx *c)
 {
 	return eval(f->root, c);
+}
+
+int filter_gates(const struct filter *f, int *memo, int max)
+{
+	const struct cnode *r = f->root;
+	int n = 0;
+	if (r->kind == CN_MACRO)
+		memo[n++] = r->memo;
+	for (size_t i = 0; r->kind == CN_AND && i < r->nkids && n < max; i++)
+		if (r->kids[i]->kind == CN_MACRO)
+			memo[n++] = r->kids[i]->memo;
+	return n;
+}
+
+bool filter_memo_eval(const struct filter_ctx *fc, int memo, struct ectx *c)
+{
+	if (c->memo_gen[memo] == c->gen)
+		return c->memo_val[memo];
+	bool v = eval(fc->macros[memo].node, c);
+	c->memo_gen[memo] = c->gen;
+	c->memo_val[memo] = v;
+	return v;
 }

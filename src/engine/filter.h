@@ -17,6 +17,8 @@ struct evtset {
 	uint64_t w[2];
 };
 
+struct cnode;
+
 struct filter;
 
 /* Everything compiling needs besides the text: the rule set, field slots. */
@@ -29,8 +31,18 @@ struct filter_ctx {
 		enum cond_xform xf[4];
 		int nxf;
 	} *slots;
-	char *uncaptured;         /* event types named but not captured by the sensor (",a,b,") */
-	int depth;
+	char *uncaptured;         /* event types named but not captured by the sensor ("a, b") */
+	/* macros compiled once and shared by every rule that uses them; their result is
+	 * memoised per event (memo index), so a macro used by 40 rules runs once */
+	struct macro_memo {
+		const char *name;         /* the ruleset's macro name (valid while compiling) */
+		char *key;
+		struct cnode *node;
+		struct evtset *types;
+		bool exact;
+		char *uncaptured;
+	} *macros;
+	size_t nmacros;
 };
 
 /*
@@ -43,6 +55,16 @@ struct filter *filter_compile(struct filter_ctx *fc, const struct rs_text *text,
 /* Compile `extra` (an exception's generated text) and join: cond and not extra. */
 bool filter_eval(const struct filter *f, struct ectx *c);
 void filter_free(struct filter *f);
+
+/*
+ * Gates: shared macros the whole condition needs (top-level `and` operands).
+ * Writes up to max memo indices; returns how many. The engine checks them
+ * first -- memoised, so a gate like open_write costs one evaluation per event
+ * for all the rules behind it -- and skips the rule's tree when one is false.
+ */
+int filter_gates(const struct filter *f, int *memo, int max);
+/* Evaluate shared macro `memo` for the current event (memoised). */
+bool filter_memo_eval(const struct filter_ctx *fc, int memo, struct ectx *c);
 void filter_ctx_free(struct filter_ctx *fc);
 
 /* Resolve a field for outputs, sharing the per-event cache slots. */

@@ -58,7 +58,7 @@ declare -a S_NAME S_OPTS S_CMD S_WANT
 scenario() { S_NAME+=("$1"); S_OPTS+=("$2"); S_CMD+=("$3"); S_WANT+=("$4"); }
 
 scenario tty "-t" 'true' \
-	"Terminal shell in container"
+	"Interactive shell in container"
 scenario token "" 'mkdir -p /var/run/secrets/kubernetes.io/serviceaccount && echo t >/var/run/secrets/kubernetes.io/serviceaccount/token && cat /var/run/secrets/kubernetes.io/serviceaccount/token >/dev/null' \
 	"Sensitive file read by unexpected program"
 scenario bindir "" 'echo x >/usr/bin/evil' \
@@ -70,7 +70,7 @@ scenario pkg "" 'ln -s /bin/busybox /tmp/apk && /tmp/apk add x; true' \
 scenario drift "" 'cp /bin/busybox /tmp/dropped && /tmp/dropped true' \
 	"Drift - new executable run in container"
 scenario shm "--tmpfs /dev/shm:rw,exec" 'cp /bin/busybox /dev/shm/x && /dev/shm/x true' \
-	"Execution from /dev/shm"
+	"Program run from /dev/shm"
 scenario tmp "--tmpfs /tmp" 'cp /bin/busybox /tmp/x && /tmp/x true' \
 	"Execution from /tmp in container"
 scenario memfd "-v $ATTACK:/attack:ro" '/attack memfd-exec /bin/busybox true' \
