@@ -174,17 +174,32 @@ void filter_ctx_free(struct filter_ctx *fc)
 		free(fc->macros[i].uncaptured);
 	}
 	free(fc->macros);
+	for (size_t i = 0; i < fc->npool; i++)
+		free(fc->pool[i]);
+	free(fc->pool);
 	memset(fc, 0, sizeof(*fc));
 }
 
 /* ---- nodes ---- */
 
-static struct cnode *cn_new(enum cn_kind k)
+#define POOL_CHUNK (256u << 10)
+
+static struct cnode *cn_new_in(struct filter_ctx *fc, enum cn_kind k)
 {
-	struct cnode *n = xcalloc(1, sizeof(*n));
+	size_t size = (sizeof(struct cnode) + 63) & ~(size_t)63;
+	if (!fc->npool || fc->pool_used + size > POOL_CHUNK) {
+		fc->pool = xrealloc(fc->pool, (fc->npool + 1) * sizeof(*fc->pool));
+		fc->pool[fc->npool++] = xmalloc(POOL_CHUNK);
+		fc->pool_used = 0;
+	}
+	struct cnode *n = (struct cnode *)(fc->pool[fc->npool - 1] + fc->pool_used);
+	fc->pool_used += size;
+	memset(n, 0, sizeof(*n));
 	n->kind = k;
 	return n;
 }
+
+#define cn_new(k) cn_new_in(c->fc, (k))
 
 static void cn_add(struct cnode *n, struct cnode *kid)
 {
@@ -193,7 +208,7 @@ static void cn_add(struct cnode *n, struct cnode *kid)
 		for (size_t i = 0; i < kid->nkids; i++)
 			cn_add(n, kid->kids[i]);
 		free(kid->kids);
-		free(kid);
+		/* the node stays in the pool */
 		return;
 	}
 	n->kids = xrealloc(n->kids, (n->nkids + 1) * sizeof(*n->kids));
@@ -223,7 +238,7 @@ static void cn_free(struct cnode *n)
 		pcre2_match_data_free(n->md);
 	if (n->re)
 		pcre2_code_free(n->re);
-	free(n);
+	/* the node itself belongs to the context's pool */
 }
 
 /* ---- string set ---- */

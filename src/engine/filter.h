@@ -34,6 +34,10 @@ struct filter_ctx {
 	char *uncaptured;         /* event types named but not captured by the sensor ("a, b") */
 	/* macros compiled once and shared by every rule that uses them; their result is
 	 * memoised per event (memo index), so a macro used by 40 rules runs once */
+	/* compiled nodes, allocated in compile order from large chunks: a rule's nodes sit
+	 * together in memory, which matters when each event walks dozens of rules */
+	char **pool;
+	size_t npool, pool_used;
 	struct macro_memo {
 		const char *name;         /* the ruleset's macro name (valid while compiling) */
 		char *key;
