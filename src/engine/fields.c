@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1264,6 +1265,52 @@ static int f_container_type(struct ectx *c, const struct fref *r, struct fval *o
 	return m ? put_str(o, container_meta_runtime_name(m->runtime)) : put_str(o, "host");
 }
 
+/*
+ * container.mount.dest[X]: the destination of the mount whose source matches X
+ * (a glob) or of mount number X; container.mount.source[X] the other way round.
+ * "N/A" in a container that has no such mount, as Falco's rules expect.
+ */
+static int mount_lookup(struct ectx *c, const struct fref *r, struct fval *o, bool want_dest)
+{
+	const struct vg_container_meta *m = meta_of(c);
+	if (!m)
+		return 0;
+	for (size_t i = 0; i < m->nmounts; i++) {
+		const struct vg_mount *mt = &m->mounts[i];
+		bool hit = r->argn >= 0 ? (size_t)r->argn == i
+					: fnmatch(r->arg, want_dest ? mt->source : mt->dest, 0) == 0;
+		if (hit)
+			return put_str(o, want_dest ? mt->dest : mt->source);
+	}
+	return put_str(o, "N/A");
+}
+
+static int f_container_mount_dest(struct ectx *c, const struct fref *r, struct fval *o)
+{
+	return mount_lookup(c, r, o, true);
+}
+
+static int f_container_mount_source(struct ectx *c, const struct fref *r, struct fval *o)
+{
+	return mount_lookup(c, r, o, false);
+}
+
+/* "source:dest:ro|rw" of every mount, comma-separated */
+static int f_container_mounts(struct ectx *c, const struct fref *r, struct fval *o)
+{
+	(void)r;
+	const struct vg_container_meta *m = meta_of(c);
+	struct vg_buf b = { 0 };
+	if (!m)
+		return 0;
+	for (size_t i = 0; i < m->nmounts; i++)
+		buf_printf(&b, "%s%s:%s:%s", i ? "," : "", m->mounts[i].source, m->mounts[i].dest,
+			   m->mounts[i].ro ? "ro" : "rw");
+	const char *s = arena_dup(&c->arena, b.data ? b.data : "", b.len);
+	buf_free(&b);
+	return put_str(o, s);
+}
+
 static int f_k8s_ns(struct ectx *c, const struct fref *r, struct fval *o)
 {
 	(void)r;
@@ -1402,9 +1449,11 @@ static const struct fdef fields[] = {
 	{ "container.privileged", FT_BOOL, FA_NONE, false, f_container_privileged, "privileged container" },
 	{ "container.type", FT_STR, FA_NONE, false, f_container_type, "runtime: podman, docker, ..." },
 	{ "container.start_ts", FT_INT, FA_NONE, false, f_none, "container start time (not known: no value)" },
-	{ "container.mounts", FT_STR, FA_NONE, false, f_none, "container mounts (not known: no value)" },
-	{ "container.mount.dest", FT_STR, FA_REQUIRED, false, f_none,
-	  "mount at a destination (not known: no value)" },
+	{ "container.mounts", FT_STR, FA_NONE, false, f_container_mounts, "mounts as source:dest:ro|rw, comma-separated" },
+	{ "container.mount.dest", FT_STR, FA_REQUIRED, false, f_container_mount_dest,
+	  "destination of the mount whose source matches [GLOB] (or number [N]); N/A if none" },
+	{ "container.mount.source", FT_STR, FA_REQUIRED, false, f_container_mount_source,
+	  "source of the mount whose destination matches [GLOB] (or number [N]); N/A if none" },
 	{ "k8s.ns.name", FT_STR, FA_NONE, false, f_k8s_ns, "Kubernetes namespace" },
 	{ "k8s.pod.name", FT_STR, FA_NONE, false, f_k8s_pod, "Kubernetes pod name" },
 	{ "k8s.pod.uid", FT_STR, FA_NONE, false, f_k8s_pod_uid, "Kubernetes pod uid" },
@@ -1455,7 +1504,8 @@ int fref_resolve(struct fref *r, const struct cond_field *f, char *err, size_t e
 		free(arg);
 		return -1;
 	}
-	if (arg && (d->arg_index || (!strcmp(d->name, "evt.arg") && isdigit((unsigned char)arg[0])))) {
+	if (arg && (d->arg_index || ((!strcmp(d->name, "evt.arg") || !strncmp(d->name, "container.mount.", 16)) &&
+					   isdigit((unsigned char)arg[0])))) {
 		char *end;
 		long v = strtol(arg, &end, 10);
 		if (*end || v < 0 || v > 4096) {
