@@ -472,6 +472,29 @@ static __noinline void put_argv(struct vg_scratch *s, long ret, const char *cons
 	param_end(s, len);
 }
 
+/* The new image's environment (proc.env): like argv, from mm->env_start..env_end. */
+static __noinline void put_env(struct vg_scratch *s, long ret)
+{
+	__u32 len = 0;
+
+	if (ret != 0 || room(s) < 2 * VG_ARGV_MAX) {
+		param_end(s, 0);
+		return;
+	}
+	struct task_struct *task = bpf_get_current_task_btf();
+	unsigned long start = BPF_CORE_READ(task, mm, env_start);
+	unsigned long end = BPF_CORE_READ(task, mm, env_end);
+	len = end > start ? end - start : 0;
+	if (len > VG_ARGV_MAX)
+		len = VG_ARGV_MAX;
+	barrier_var(len);
+	if (bpf_probe_read_user(param_body(s, 0), len & (2 * VG_ARGV_MAX - 1), (void *)start) < 0)
+		len = 0;
+	else if (len == VG_ARGV_MAX)
+		*param_body(s, len - 1) = 0; /* cut inside a variable */
+	param_end(s, len);
+}
+
 static __always_inline void put_cwd(struct vg_scratch *s)
 {
 	param_end(s, cwd_at(s, 0));
@@ -663,6 +686,9 @@ __noinline int put_param(struct vg_scratch *s, struct sc_args *regs, long ret, _
 		break;
 	case VG_CK_CWD:
 		put_cwd(s);
+		break;
+	case VG_CK_ENV:
+		put_env(s, ret);
 		break;
 	case VG_CK_EXE_INFO:
 		put_exe_info(s, ret);

@@ -500,7 +500,7 @@ static int f_evt_args(struct ectx *c, const struct fref *r, struct fval *o)
 	struct vg_buf b = { 0 };
 	for (unsigned int i = 0; i < c->ev->nparams; i++) {
 		const struct vg_param_val *pv = &c->ev->params[i];
-		if (pv->info->kind == VG_CK_EXE_INFO || pv->info->kind == VG_CK_TUPLE)
+		if (pv->info->kind == VG_CK_EXE_INFO || pv->info->kind == VG_CK_TUPLE || pv->info->kind == VG_CK_ENV)
 			continue;
 		if (b.len)
 			buf_addc(&b, ' ');

@@ -328,8 +328,13 @@ static void put_param(struct vg_json *j, const struct vg_event *ev, unsigned int
 static void put_args(struct vg_json *j, const struct vg_event *ev, const char *key)
 {
 	jw_obj_begin(j, key);
-	for (unsigned int i = 0; i < ev->info->nparams; i++)
+	for (unsigned int i = 0; i < ev->info->nparams; i++) {
+		/* the environment holds credentials: rules may test it (proc.env), event
+		 * output does not print it */
+		if (ev->info->params[i].kind == VG_CK_ENV)
+			continue;
 		put_param(j, ev, i);
+	}
 	jw_obj_end(j);
 }
 

@@ -110,8 +110,25 @@ void proc_set_args(struct vg_proc *p, const char *args, size_t len)
 	}
 }
 
+void proc_set_env(struct vg_proc *p, const char *env, size_t len)
+{
+	free(p->env);
+	p->env = NULL;
+	p->env_len = 0;
+	if (len > VG_ARGV_MAX)
+		len = VG_ARGV_MAX;
+	while (len > 0 && env[len - 1] == 0)
+		len--;
+	p->env = xmalloc(len + 1);
+	memcpy(p->env, env, len);
+	p->env[len] = 0;
+	p->env_len = len;
+}
+
 void proc_inherit(struct vg_proc *child, const struct vg_proc *parent)
 {
+	if (parent->env)
+		proc_set_env(child, parent->env, parent->env_len);
 	proc_set_exe(child, parent->exe);
 	proc_set_cwd(child, parent->cwd);
 	proc_set_args(child, parent->args ? parent->args : "", parent->args_len);

@@ -49,6 +49,7 @@ struct vg_proc *proc_table_ancestor(const struct vg_proc_table *t, const struct 
 void proc_set_exe(struct vg_proc *p, const char *exe);
 void proc_set_cwd(struct vg_proc *p, const char *cwd);
 void proc_set_args(struct vg_proc *p, const char *args, size_t len);
+void proc_set_env(struct vg_proc *p, const char *env, size_t len);
 /* Copy exe, args, cwd and exe identity from another entry (fork). */
 void proc_inherit(struct vg_proc *child, const struct vg_proc *parent);
 

@@ -188,6 +188,15 @@ static void apply_exec(struct vg_proc *p, const struct vg_event *ev)
 		p->exe_ino = ei.ino;
 		p->exe_flags = ei.flags;
 	}
+	/* the new image's environment; a record without one (older capture) leaves it unknown */
+	const struct vg_param_val *env = event_param(ev, "env");
+	if (env && env->data)
+		proc_set_env(p, env->data, env->len);
+	else if (env) {
+		free(p->env);
+		p->env = NULL;
+		p->env_len = 0;
+	}
 }
 
 static void apply_chdir(struct vg_proc *p, const struct vg_event *ev)
