@@ -15,5 +15,7 @@ enum vg_mode { VG_MODE_TRACE, VG_MODE_CAPTURE, VG_MODE_REPLAY };
 
 int cmd_trace(int argc, char **argv, enum vg_mode mode);
 int cmd_events(int argc, char **argv);
+/* vigil scan config (cmd_config.c) and vigil admission (cmd_admission.c) */
+int cmd_scan_config(int argc, char **argv);
 
 #endif

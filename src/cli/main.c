@@ -13,6 +13,7 @@ static void usage(FILE *f)
 	      "  capture   write live events to a capture file\n"
 	      "  replay    print the events of a capture file, enriched as they were live\n"
 	      "  events    list the event types the sensor can capture\n"
+	      "  scan config PATH...  check Kubernetes manifests and Dockerfiles\n"
 	      "  version   print the version\n"
 	      "\n"
 	      "'vigil <command> --help' describes a command's options.\n"
@@ -37,6 +38,9 @@ int main(int argc, char **argv)
 		printf("vigil %s\n", VIGIL_VERSION);
 		return VG_EXIT_OK;
 	}
+	/* `scan config` is the configuration checker; other `scan` targets live in cmd_scan.c */
+	if (!strcmp(cmd, "scan") && argc > 2 && !strcmp(argv[2], "config"))
+		return cmd_scan_config(argc - 2, argv + 2);
 	if (!strcmp(cmd, "trace"))
 		return cmd_trace(argc - 1, argv + 1, VG_MODE_TRACE);
 	if (!strcmp(cmd, "capture"))
