@@ -139,16 +139,21 @@ int dockerfile_parse(const char *buf, size_t len, struct dockerfile *d, char *er
 	while (next_line(&l, &s, &n)) {
 		size_t i = skip_ws(s, n, 0);
 		if (i < n && s[i] == '#') {
-			/* parser directives: "# escape=`" before anything else */
+			/*
+			 * Parser directives ("# key=value") count only before any
+			 * other comment, blank line or instruction.
+			 */
 			if (directives) {
-				size_t j = skip_ws(s, n, i + 1);
-				if (n - j >= 7 && !strncasecmp(s + j, "escape", 6)) {
-					size_t k = skip_ws(s, n, j + 6);
-					if (k < n && s[k] == '=') {
-						k = skip_ws(s, n, k + 1);
-						if (k < n && (s[k] == '`' || s[k] == '\\'))
-							esc = s[k];
-					}
+				size_t j = skip_ws(s, n, i + 1), k = j;
+				while (k < n && (isalnum((unsigned char)s[k]) || s[k] == '_'))
+					k++;
+				size_t e = skip_ws(s, n, k);
+				if (k == j || e >= n || s[e] != '=')
+					directives = 0;
+				else if (k - j == 6 && !strncasecmp(s + j, "escape", 6)) {
+					e = skip_ws(s, n, e + 1);
+					if (e < n && (s[e] == '`' || s[e] == '\\'))
+						esc = s[e];
 				}
 			}
 			continue;
