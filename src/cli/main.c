@@ -14,6 +14,7 @@ static void usage(FILE *f)
 	      "  replay    print the events of a capture file, enriched as they were live\n"
 	      "  events    list the event types the sensor can capture\n"
 	      "  scan config PATH...  check Kubernetes manifests and Dockerfiles\n"
+	      "  admission serve|review  Kubernetes validating admission webhook\n"
 	      "  version   print the version\n"
 	      "\n"
 	      "'vigil <command> --help' describes a command's options.\n"
@@ -41,6 +42,8 @@ int main(int argc, char **argv)
 	/* `scan config` is the configuration checker; other `scan` targets live in cmd_scan.c */
 	if (!strcmp(cmd, "scan") && argc > 2 && !strcmp(argv[2], "config"))
 		return cmd_scan_config(argc - 2, argv + 2);
+	if (!strcmp(cmd, "admission"))
+		return cmd_admission(argc - 1, argv + 1);
 	if (!strcmp(cmd, "trace"))
 		return cmd_trace(argc - 1, argv + 1, VG_MODE_TRACE);
 	if (!strcmp(cmd, "capture"))

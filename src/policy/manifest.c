@@ -34,13 +34,15 @@ int manifest_kind_has_pod(const char *kind)
 	return 0;
 }
 
-void manifest_obj_init(struct manifest_obj *o, const struct yaml_node *root)
+void manifest_obj_init(struct manifest_obj *o, const struct yaml_node *root, const char *kind_hint)
 {
 	memset(o, 0, sizeof(*o));
 	o->root = root;
 	o->line = root->line;
 	o->col = root->col;
 	const char *kind = manifest_str(root, "kind");
+	if (!kind)
+		kind = kind_hint;
 	o->kind = kind ? kind : "";
 	const struct yaml_node *meta = manifest_get(root, "metadata");
 	o->name = manifest_str(meta, "name");
@@ -92,7 +94,7 @@ static void add_objects(struct manifest *m, const struct yaml_node *doc, int dep
 		return;
 	}
 	m->objs = xrealloc(m->objs, (m->n + 1) * sizeof(*m->objs));
-	manifest_obj_init(&m->objs[m->n++], doc);
+	manifest_obj_init(&m->objs[m->n++], doc, NULL);
 }
 
 int manifest_parse(const char *buf, size_t len, struct manifest *m, char *err, size_t errlen)

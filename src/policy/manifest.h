@@ -39,8 +39,11 @@ struct manifest {
 int manifest_parse(const char *buf, size_t len, struct manifest *m, char *err, size_t errlen);
 void manifest_free(struct manifest *m);
 
-/* Finds the pod of an already parsed object tree (root: one object mapping). */
-void manifest_obj_init(struct manifest_obj *o, const struct yaml_node *root);
+/*
+ * Finds the pod of an already parsed object tree (root: one object mapping).
+ * kind_hint (may be NULL) is the kind to assume when the object has none.
+ */
+void manifest_obj_init(struct manifest_obj *o, const struct yaml_node *root, const char *kind_hint);
 
 /*
  * Mapping lookup that, like the API server's JSON decoder, takes the LAST of
