@@ -67,7 +67,7 @@ jq -e '[.findings[].file] | any(endswith("sub/Dockerfile"))' "$O" >/dev/null ||
 	it_fail "tree: the Dockerfile after the broken file was not scanned"
 jq -e '[.findings[].file] | any(contains(".hidden")) | not' "$O" >/dev/null ||
 	it_fail "tree: a hidden directory was scanned"
-jq -e '.findings[] | select(.check == "df/sudo") | .line == 7 and .severity == "MEDIUM" and (.fix | length > 0)' "$O" >/dev/null ||
+jq -e 'any(.findings[]; .check == "df/sudo" and .line == 7 and .severity == "MEDIUM" and (.fix | length > 0))' "$O" >/dev/null ||
 	it_fail "tree: df/sudo finding without line 7, severity or fix"
 run scan config --exit-code 4 "$IT_TMP/tree"
 expect_rc 4 "findings and errors: --exit-code wins"
