@@ -278,6 +278,18 @@ static struct vg_buf *add_annotation(struct reply *r, const char *key)
 	return &r->ann_vals[r->nann++];
 }
 
+/* One warning per PSS finding: `would violate PodSecurity "LEVEL:VERSION": ID: MESSAGE`. */
+static void warn_findings(struct reply *r, const char *label, const struct policy_findings *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		struct vg_buf w = { 0 };
+		buf_printf(&w, "would violate PodSecurity \"%s\": %s: %s", label, f->v[i].check + 4,
+			   f->v[i].message);
+		add_warning(r, w.data);
+		buf_free(&w);
+	}
+}
+
 static void write_reply(struct admission_decision *d, struct reply *r)
 {
 	struct vg_json j;
@@ -417,22 +429,10 @@ static void decide(const struct admission_policy *p, const struct yaml_node *req
 		buf_printf(a, "would violate PodSecurity \"%s\": ", label[MODE_AUDIT]);
 		join_findings(a, &f[MODE_AUDIT]);
 	}
-	for (size_t i = 0; i < f[MODE_WARN].n; i++) {
-		struct vg_buf w = { 0 };
-		buf_printf(&w, "would violate PodSecurity \"%s\": %s: %s", label[MODE_WARN],
-			   f[MODE_WARN].v[i].check + 4, f[MODE_WARN].v[i].message);
-		add_warning(r, w.data);
-		buf_free(&w);
-	}
+	warn_findings(r, label[MODE_WARN], &f[MODE_WARN]);
 	/* an enforce violation of a workload that is not enforced is still worth a warning */
-	if (f[MODE_ENFORCE].n && !enforce_applies)
-		for (size_t i = 0; i < f[MODE_ENFORCE].n; i++) {
-			struct vg_buf w = { 0 };
-			buf_printf(&w, "would violate PodSecurity \"%s\": %s: %s", label[MODE_ENFORCE],
-				   f[MODE_ENFORCE].v[i].check + 4, f[MODE_ENFORCE].v[i].message);
-			add_warning(r, w.data);
-			buf_free(&w);
-		}
+	if (!enforce_applies)
+		warn_findings(r, label[MODE_ENFORCE], &f[MODE_ENFORCE]);
 
 	struct policy_findings img_deny = { 0 }, img_warn = { 0 };
 	struct img_ctx ic = { p, &img_deny, &img_warn, "" };

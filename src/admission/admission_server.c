@@ -184,6 +184,17 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		rq = xcalloc(1, sizeof(*rq));
 		clock_gettime(CLOCK_MONOTONIC, &rq->start);
 		*con_cls = rq;
+		/* a declared length over the limit is refused before any of the body is read */
+		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+							     MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl && strtoull(cl, NULL, 10) > s->o->max_body) {
+			rq->too_large = 1;
+			return review(s, c, rq);
+		}
+		return MHD_YES;
+	}
+	if (rq->too_large && *upload_size) {
+		*upload_size = 0; /* answered already; MHD closes the connection */
 		return MHD_YES;
 	}
 	if (*upload_size) {

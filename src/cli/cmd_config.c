@@ -14,7 +14,7 @@ static void usage(FILE *f)
 	      "Checks Kubernetes manifests (*.yaml, *.yml, *.json; Pod, Deployment, ReplicaSet,\n"
 	      "StatefulSet, DaemonSet, Job, CronJob, ReplicationController, PodTemplate, List) and\n"
 	      "Dockerfiles (Dockerfile*, Containerfile*, *.dockerfile). Directories are searched\n"
-	      "recursively (hidden entries and symbolic links to directories are skipped).\n"
+	      "recursively (hidden entries and symbolic links met on the way are skipped).\n"
 	      "\n"
 	      "options:\n"
 	      "  --pss LEVEL          Pod Security Standards level: baseline (default), restricted,\n"

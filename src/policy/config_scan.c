@@ -175,11 +175,15 @@ static void scan_dir(const char *path, int depth, const struct config_opts *o, s
 		struct vg_buf p = { 0 };
 		struct stat st;
 		buf_printf(&p, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/", names[i]);
-		/* lstat: symbolic links to directories are not followed (no loops, no escapes) */
+		/*
+		 * lstat: symbolic links found while walking are not followed, to
+		 * files or directories (no loops, nothing read outside the tree);
+		 * a link named on the command line is.
+		 */
 		if (!lstat(p.data, &st)) {
 			if (S_ISDIR(st.st_mode))
 				scan_dir(p.data, depth + 1, o, r);
-			else if ((S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) &&
+			else if (S_ISREG(st.st_mode) &&
 				 (config_is_dockerfile(names[i]) || is_manifest_name(names[i])))
 				scan_file(p.data, o, r);
 		}

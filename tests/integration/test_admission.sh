@@ -19,11 +19,7 @@ it_need_jq
 for t in openssl curl sqlite3; do
 	command -v "$t" >/dev/null 2>&1 || it_skip "$t is not installed"
 done
-SERVER_PID=""
-cleanup() {
-	[ -n "$SERVER_PID" ] && kill -KILL "$SERVER_PID" 2>/dev/null
-	it_cleanup_common
-}
+cleanup() { it_cleanup_common; }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 it_mktemp
@@ -74,18 +70,9 @@ vulnerabilities:
   unscanned: warn
 Y
 
-"$VIGIL" admission serve --tls-cert "$T/tls.crt" --tls-key "$T/tls.key" --listen 127.0.0.1:0 \
-	--policy "$T/policy.yaml" --max-body 65536 --threads 4 --decision-log "$T/decisions.log" \
-	2>"$T/server.err" &
-SERVER_PID=$!
-PORT=""
-for _ in $(seq 100); do
-	PORT=$(sed -n 's|.*listening on https://127.0.0.1:\([0-9]*\)$|\1|p' "$T/server.err")
-	[ -n "$PORT" ] && break
-	kill -0 "$SERVER_PID" 2>/dev/null || it_die "server exited: $(cat "$T/server.err")"
-	sleep 0.1
-done
-[ -n "$PORT" ] || it_die "server did not report its port: $(cat "$T/server.err")"
+it_webhook_start "$T/server.err" --tls-cert "$T/tls.crt" --tls-key "$T/tls.key" \
+	--policy "$T/policy.yaml" --max-body 65536 --threads 4 --decision-log "$T/decisions.log"
+PORT=$IT_PORT
 URL=https://127.0.0.1:$PORT
 
 # post FILE -> $T/resp, HTTP status in CODE (verifies the server certificate against our CA)
@@ -225,6 +212,10 @@ done
 head -c 70000 /dev/zero | tr '\0' ' ' >"$T/big"
 post "$T/big"
 [ "$CODE" = 413 ] || it_fail "oversized body: expected 413, got $CODE"
+# ... also when streamed without a declared length (chunked): counted, never buffered past the limit
+CODE=$(curl -sS --cacert "$T/ca.pem" --max-time 10 -o "$T/resp" -w '%{http_code}' \
+	-H 'Transfer-Encoding: chunked' --data-binary @"$T/big" "$URL/validate") || CODE=curl-failed
+[ "$CODE" = 413 ] || it_fail "oversized chunked body: expected 413, got $CODE"
 # 10. concurrent clients: 64 requests, 16 at a time, every answer right
 for i in $(seq 64); do
 	if [ $((i % 2)) = 0 ]; then
@@ -246,37 +237,35 @@ done
 [ "$(curl -sS --cacert "$T/ca.pem" "$URL/readyz")" = ready ] || it_fail "/readyz"
 curl -sS --cacert "$T/ca.pem" "$URL/metrics" >"$T/metrics"
 grep -qE '^vigil_admission_decisions_total\{decision="denied"\} [1-9]' "$T/metrics" || it_fail "metrics: no denials"
-grep -qE '^vigil_admission_decisions_total\{decision="too_large"\} 1$' "$T/metrics" || it_fail "metrics: too_large"
+grep -qE '^vigil_admission_decisions_total\{decision="too_large"\} 2$' "$T/metrics" || it_fail "metrics: too_large"
 grep -qE '^vigil_admission_review_duration_seconds_count [1-9]' "$T/metrics" || it_fail "metrics: latency"
 if curl -sS --max-time 5 "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; then
 	it_fail "plain HTTP answered on the HTTPS port"
 fi
+# wait_metric TEXT: wait (bounded) until /metrics contains TEXT
+wait_metric() {
+	for _ in $(seq 50); do
+		curl -sS --cacert "$T/ca.pem" "$URL/metrics" | grep -qF "$1" && return 0
+		sleep 0.1
+	done
+	it_fail "metrics never showed $1"
+}
 # 12. reload: requireDigest makes a tag-only image fail; a broken policy keeps the last good one
 printf 'defaults: {enforce: baseline}\nimages: {requireDigest: true}\n' >"$T/policy.yaml"
-kill -HUP "$SERVER_PID"
-for _ in $(seq 50); do
-	curl -sS --cacert "$T/ca.pem" "$URL/metrics" | grep -q 'reloads_total{result="ok"} 1' && break
-	sleep 0.1
-done
+kill -HUP "$IT_SERVER_PID"
+wait_metric 'reloads_total{result="ok"} 1'
 review "$REQ" admission.k8s.io/v1 CREATE default Pod "$(img_pod registry.example.com/app:1)"
 post "$REQ"
 check "after reload: digest required" '.response.allowed == false and (.response.status.message | test("image/digest"))'
 echo 'bogus: key' >"$T/policy.yaml"
-kill -HUP "$SERVER_PID"
-for _ in $(seq 50); do
-	curl -sS --cacert "$T/ca.pem" "$URL/metrics" | grep -q 'reloads_total{result="failed"} 1' && break
-	sleep 0.1
-done
+kill -HUP "$IT_SERVER_PID"
+wait_metric 'reloads_total{result="failed"} 1'
 grep -q "cannot parse $T/policy.yaml:1:1: unknown key 'bogus'" "$T/server.err" ||
 	it_fail "broken policy not reported: $(tail -3 "$T/server.err")"
 post "$REQ"
 check "after a failed reload the old policy stays" '.response.allowed == false'
 # 13. clean stop; the decision log has one line per review
-kill -TERM "$SERVER_PID"
-wait "$SERVER_PID"
-rc=$?
-SERVER_PID=""
-[ "$rc" = 0 ] || it_fail "server exit status $rc after SIGTERM"
+it_webhook_stop || it_fail "server exit status $? after SIGTERM"
 grep -qE 'Sanitizer|runtime error:' "$T/server.err" && it_fail "sanitizer: $(grep -m2 -E 'Sanitizer|runtime error' "$T/server.err")"
 n=$(wc -l <"$T/decisions.log")
 [ "$n" -ge 90 ] || it_fail "decision log has $n lines"

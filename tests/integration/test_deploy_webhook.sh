@@ -14,11 +14,7 @@ it_need_vigil
 for t in openssl curl base64; do
 	command -v "$t" >/dev/null 2>&1 || it_skip "$t is not installed"
 done
-SERVER_PID=""
-cleanup() {
-	[ -n "$SERVER_PID" ] && kill -KILL "$SERVER_PID" 2>/dev/null
-	it_cleanup_common
-}
+cleanup() { it_cleanup_common; }
 trap cleanup EXIT
 it_mktemp
 O=$IT_TMP/certs
@@ -39,20 +35,10 @@ grep -q '@' "$O/webhook-configuration.yaml" && it_fail "unrendered placeholder i
 "$VIGIL" scan config --pss restricted --checks pss --exit-code 1 deploy/kubernetes >"$IT_TMP/scan" 2>&1 ||
 	it_fail "deploy/kubernetes violates restricted: $(head -c 500 "$IT_TMP/scan")"
 
-"$VIGIL" admission serve --tls-cert "$O/tls.crt" --tls-key "$O/tls.key" --listen 127.0.0.1:0 \
-	2>"$IT_TMP/server.err" &
-SERVER_PID=$!
-PORT=""
-for _ in $(seq 100); do
-	PORT=$(sed -n 's|.*listening on https://127.0.0.1:\([0-9]*\)$|\1|p' "$IT_TMP/server.err")
-	[ -n "$PORT" ] && break
-	sleep 0.1
-done
-[ -n "$PORT" ] || it_die "server did not start: $(cat "$IT_TMP/server.err")"
+it_webhook_start "$IT_TMP/server.err" --tls-cert "$O/tls.crt" --tls-key "$O/tls.key"
+PORT=$IT_PORT
 H=vigil-webhook.vigil-system.svc
 got=$(curl -sS --max-time 10 --cacert "$O/ca.crt" --resolve "$H:$PORT:127.0.0.1" "https://$H:$PORT/healthz" 2>&1)
 [ "$got" = ok ] || it_fail "https://$H/healthz with the generated CA: $got"
-kill -TERM "$SERVER_PID"
-wait "$SERVER_PID" || it_fail "server exit status $? after SIGTERM"
-SERVER_PID=""
+it_webhook_stop || it_fail "server exit status $? after SIGTERM"
 it_finish

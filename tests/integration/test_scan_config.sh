@@ -41,6 +41,12 @@ cp "$G/bad.Dockerfile" "$IT_TMP/tree/sub/Dockerfile"
 cp "$G/pss-privileged.yaml" "$IT_TMP/tree/sub/.hidden/skipped.yaml"
 echo 'not: [closed' >"$IT_TMP/tree/deeper/broken.yml"
 echo 'ignored' >"$IT_TMP/tree/notes.txt"
+# links met while walking are not followed (the target holds a privileged pod), a FIFO is not read
+mkdir -p "$IT_TMP/outside"
+cp "$G/pss-privileged.yaml" "$IT_TMP/outside/priv.yaml"
+ln -s "$IT_TMP/outside/priv.yaml" "$IT_TMP/tree/link.yaml"
+ln -s "$IT_TMP/outside" "$IT_TMP/tree/linkdir"
+mkfifo "$IT_TMP/fifo.yaml"
 
 run scan config --checks pss --exit-code 1 "$IT_TMP/tree/pod.yaml"
 expect_rc 0 "baseline-clean pod at baseline"
@@ -67,10 +73,17 @@ jq -e '[.findings[].file] | any(endswith("sub/Dockerfile"))' "$O" >/dev/null ||
 	it_fail "tree: the Dockerfile after the broken file was not scanned"
 jq -e '[.findings[].file] | any(contains(".hidden")) | not' "$O" >/dev/null ||
 	it_fail "tree: a hidden directory was scanned"
+jq -e '[.findings[].file] | any(contains("link")) | not' "$O" >/dev/null ||
+	it_fail "tree: a symbolic link was followed"
 jq -e 'any(.findings[]; .check == "df/sudo" and .line == 7 and .severity == "MEDIUM" and (.fix | length > 0))' "$O" >/dev/null ||
 	it_fail "tree: df/sudo finding without line 7, severity or fix"
 run scan config --exit-code 4 "$IT_TMP/tree"
 expect_rc 4 "findings and errors: --exit-code wins"
+run scan config --checks pss --exit-code 5 "$IT_TMP/tree/link.yaml"
+expect_rc 5 "a link named on the command line is followed"
+run scan config "$IT_TMP/fifo.yaml"
+expect_rc 1 "a FIFO is refused, not read"
+grep -q "not a regular file" "$E" || it_fail "FIFO: $(cat "$E")"
 
 # SARIF
 run scan config --format sarif --pss restricted "$G/pss-run-as-user.yaml" "$G/broken.yaml"
