@@ -23,7 +23,7 @@ struct server {
 	struct admission_policy *policy;
 	pthread_mutex_t log_mu;
 	/* metrics, updated with atomics */
-	uint64_t reviews, allowed, denied, errors, bad_requests, too_large, other_requests;
+	uint64_t reviews, allowed, denied, errors, bad_requests, too_large;
 	uint64_t reloads_ok, reloads_failed;
 	uint64_t buckets[NBUCKETS + 1], latency_sum_us;
 };
@@ -213,7 +213,6 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 			return send_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "POST an AdmissionReview\n");
 		return review(s, c, rq);
 	}
-	INC(s->other_requests);
 	if (strcmp(method, "GET"))
 		return send_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "GET only\n");
 	if (!strcmp(url, "/healthz"))

@@ -114,7 +114,7 @@ int cmd_scan_config(int argc, char **argv)
 	if (!strcmp(format, "json"))
 		config_report_json(stdout, &r, &o);
 	else if (!strcmp(format, "sarif"))
-		config_report_sarif(stdout, &r);
+		config_report_sarif(stdout, &r, VIGIL_VERSION);
 	else
 		config_report_table(stdout, &r);
 	int rc = VG_EXIT_OK;

@@ -2,7 +2,6 @@
 /* Output of `vigil scan config`: table, JSON and SARIF 2.1.0. */
 #include <stdlib.h>
 #include <string.h>
-#include "cli/cli.h"
 #include "common/buf.h"
 #include "policy/config_scan.h"
 
@@ -113,7 +112,7 @@ static const char *security_severity(enum policy_severity s)
 	return v[s];
 }
 
-void config_report_sarif(FILE *f, const struct config_report *r)
+void config_report_sarif(FILE *f, const struct config_report *r, const char *tool_version)
 {
 	struct vg_buf b = { 0 };
 	struct vg_json j;
@@ -126,7 +125,7 @@ void config_report_sarif(FILE *f, const struct config_report *r)
 	jw_obj_begin(&j, "tool");
 	jw_obj_begin(&j, "driver");
 	jw_str(&j, "name", "vigil");
-	jw_str(&j, "version", VIGIL_VERSION);
+	jw_str(&j, "version", tool_version);
 	jw_arr_begin(&j, "rules");
 	/* one rule per distinct check id, in first-seen order; results refer to it by index */
 	size_t *rule_of = xcalloc(r->f.n ? r->f.n : 1, sizeof(*rule_of));

@@ -56,6 +56,6 @@ void config_report_free(struct config_report *r);
 /* Output: a table for people, JSON (docs/config-checks.md), SARIF 2.1.0. */
 void config_report_table(FILE *f, const struct config_report *r);
 void config_report_json(FILE *f, const struct config_report *r, const struct config_opts *o);
-void config_report_sarif(FILE *f, const struct config_report *r);
+void config_report_sarif(FILE *f, const struct config_report *r, const char *tool_version);
 
 #endif
