@@ -375,7 +375,7 @@ static void decide(const struct admission_policy *p, const struct yaml_node *req
 		ns = o.ns;
 	copy(d->ns, sizeof(d->ns), ns);
 	copy(d->name, sizeof(d->name), o.name);
-	if (!o.pod_spec) {
+	if (!o.pod_spec || o.pod_spec->kind != YAML_MAP) {
 		if (!manifest_kind_has_pod(o.kind)) {
 			char w[160];
 			snprintf(w, sizeof(w), "vigil: kind %.64s carries no pod; not checked", o.kind);
@@ -383,7 +383,7 @@ static void decide(const struct admission_policy *p, const struct yaml_node *req
 			copy(d->reason, sizeof(d->reason), "not a pod kind");
 			return;
 		}
-		/* a pod kind without a spec can never be valid: nothing to admit */
+		/* a pod kind without a spec (mapping) can never be valid: nothing to admit */
 		r->allowed = 0;
 		r->code = 400;
 		buf_printf(&r->message, "%s has no pod spec", o.kind);

@@ -80,8 +80,16 @@ void config_scan_buffer(const char *file, const char *buf, size_t len, int docke
 			return;
 		}
 		for (size_t i = 0; i < m.n; i++) {
+			const struct manifest_obj *obj = &m.objs[i];
 			r->objects++;
-			config_check_object(&m.objs[i], o, &r->f);
+			if (obj->pod_spec && obj->pod_spec->kind != YAML_MAP) {
+				/* not a pod the API server could accept: say so rather than pass it */
+				snprintf(err, sizeof(err), "%s \"%.64s\": the pod spec is not a mapping",
+					 obj->kind, obj->name);
+				add_error(r, file, obj->pod_spec->line, obj->pod_spec->col, err);
+				continue;
+			}
+			config_check_object(obj, o, &r->f);
 		}
 		manifest_free(&m);
 	}
