@@ -64,13 +64,15 @@ void config_scan_buffer(const char *file, const char *buf, size_t len, int docke
 	size_t before = r->f.n;
 	r->files++;
 	if (dockerfile) {
+		/* --checks pss: a Dockerfile has no pod; it is not even parsed */
 		struct dockerfile d;
+		if (o->pss_only)
+			return;
 		if (dockerfile_parse(buf, len, &d, err, sizeof(err))) {
 			add_parse_error(r, file, err);
 			return;
 		}
-		if (!o->pss_only)
-			dockerfile_check(&d, &r->f);
+		dockerfile_check(&d, &r->f);
 		dockerfile_free(&d);
 	} else {
 		struct manifest m;

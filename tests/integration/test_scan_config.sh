@@ -77,6 +77,8 @@ jq -e '[.findings[].file] | any(contains("link")) | not' "$O" >/dev/null ||
 	it_fail "tree: a symbolic link was followed"
 jq -e 'any(.findings[]; .check == "df/sudo" and .line == 7 and .severity == "MEDIUM" and (.fix | length > 0))' "$O" >/dev/null ||
 	it_fail "tree: df/sudo finding without line 7, severity or fix"
+run scan config --checks pss --exit-code 4 "$G/broken.Dockerfile" "$IT_TMP/tree/pod.yaml"
+expect_rc 0 "--checks pss ignores Dockerfiles, broken or not"
 run scan config --exit-code 4 "$IT_TMP/tree"
 expect_rc 4 "findings and errors: --exit-code wins"
 run scan config --checks pss --exit-code 5 "$IT_TMP/tree/link.yaml"
