@@ -483,7 +483,8 @@ void admission_review_handle(const struct admission_policy *p, const char *body,
 	struct yaml_stream s;
 	char err[300];
 	memset(d, 0, sizeof(*d));
-	if (yaml_parse(body, len, &s, err, sizeof(err))) {
+	/* JSON has no aliases: a tree larger than the body is an alias bomb */
+	if (yaml_parse_bounded(body, len, len / 2 + 64, &s, err, sizeof(err))) {
 		bad_request(d, "cannot parse AdmissionReview: %s", err);
 		return;
 	}

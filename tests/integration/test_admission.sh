@@ -203,7 +203,9 @@ printf '{"apiVersion": "v1", "kind": "AdmissionReview", "request": {"uid": "x"}}
 printf '{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {}}' >"$T/bad4"
 printf '[1, 2, 3]' >"$T/bad5"
 : >"$T/bad6"
-for b in bad1 bad2 bad3 bad4 bad5 bad6; do
+# an alias bomb (YAML, not JSON): refused before the tree grows past the body
+printf 'a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n' >"$T/bad7"
+for b in bad1 bad2 bad3 bad4 bad5 bad6 bad7; do
 	post "$T/$b"
 	[ "$CODE" = 400 ] && jq -e '.error | length > 0' "$T/resp" >/dev/null ||
 		it_fail "$b: expected 400 with an error, got $CODE: $(head -c 200 "$T/resp")"
