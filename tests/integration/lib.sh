@@ -170,7 +170,7 @@ it_webhook_start() {
 	IT_SERVER_PID=$!
 	IT_PORT=""
 	for ((i = 0; i < 100; i++)); do
-		IT_PORT=$(sed -n 's|.*listening on https\{0,1\}://127.0.0.1:\([0-9]*\)$|\1|p' "$err")
+		IT_PORT=$(sed -n 's|.*listening on https\{0,1\}://127.0.0.1:\([0-9]*\)$|\1|p' "$err" 2>/dev/null)
 		[ -n "$IT_PORT" ] && return 0
 		kill -0 "$IT_SERVER_PID" 2>/dev/null || it_die "vigil admission serve exited: $(cat "$err")"
 		sleep 0.1
