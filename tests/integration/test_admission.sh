@@ -210,6 +210,15 @@ for b in bad1 bad2 bad3 bad4 bad5 bad6 bad7; do
 	[ "$CODE" = 400 ] && jq -e '.error | length > 0' "$T/resp" >/dev/null ||
 		it_fail "$b: expected 400 with an error, got $CODE: $(head -c 200 "$T/resp")"
 done
+# `vigil admission review` judges a file offline exactly as the server does
+review "$REQ" admission.k8s.io/v1 CREATE prod Pod "$(pod b "$BASE")"
+post "$REQ"
+"$VIGIL" admission review --policy "$T/policy.yaml" "$REQ" >"$T/offline" 2>"$T/offline.err" ||
+	it_fail "admission review: exit $?: $(cat "$T/offline.err")"
+jq -e --slurpfile online "$T/resp" '.response.allowed == $online[0].response.allowed and
+	.response.status.message == $online[0].response.status.message' "$T/offline" >/dev/null ||
+	it_fail "admission review differs from the server: $(head -c 300 "$T/offline")"
+"$VIGIL" admission review "$T/bad2" >/dev/null 2>&1 && it_fail "admission review accepted a non-review"
 # 9. oversized body: refused with 413
 head -c 70000 /dev/zero | tr '\0' ' ' >"$T/big"
 post "$T/big"
