@@ -91,12 +91,14 @@ static int continues(const char *s, size_t *n, char esc)
 	return 0;
 }
 
-/* Finds heredoc markers "<<WORD" / "<<-WORD" / "<<'WORD'" in args; returns count (max 4). */
+/* Finds heredoc markers (words "<<WORD", "<<-WORD", "<<'WORD'") in args; returns count (max 4). */
 static size_t heredocs(const char *args, char words[4][64], int strip[4])
 {
 	size_t n = 0;
 	for (const char *p = strstr(args, "<<"); p && n < 4; p = strstr(p + 2, "<<")) {
 		const char *q = p + 2;
+		if (p > args && !isspace((unsigned char)p[-1]))
+			continue; /* only a word that starts with << (not $((1<<2))) */
 		int dash = 0;
 		if (*q == '-') {
 			dash = 1;

@@ -7,7 +7,7 @@ RUN apt-get update \
 ADD vendor.tar.gz /src/
 COPY . /src
 WORKDIR /src
-RUN go build -o /app .
+RUN go build -o /app . && echo $((1<<2))
 
 FROM alpine:3.19@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 RUN apk add --no-cache ca-certificates
