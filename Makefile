@@ -133,6 +133,14 @@ $(BUILD)/tests/%: tests/tools/%.c
 
 tests: $(BUILD)/vigil $(UNIT_BIN) $(TOOLS)
 
+# Benchmark helpers (bench/*.sh build what they need with `make bench-tools`).
+$(BUILD)/bench/admission_load: bench/admission_load.c
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) -lssl -lcrypto -lpthread
+
+bench-tools: $(BUILD)/vigil $(BUILD)/bench/admission_load
+
 test: tests
 	$(Q)BUILD=$(BUILD) tests/run
 
@@ -165,6 +173,6 @@ fuzz: $(FUZZ_BIN)
 clean:
 	rm -rf build build-san
 
-.PHONY: all tests test check fuzz clean
+.PHONY: all tests test check fuzz clean bench-tools
 comma := ,
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)

@@ -16,6 +16,9 @@ static void usage(FILE *f)
 	      "  replay    print the events of a capture file, enriched as they were live\n"
 	      "  events    list the event types the sensor can capture\n"
 	      "  rules     check and list rule files (Falco's format)\n"
+	      "  scan      'scan config PATH...': check Kubernetes manifests and Dockerfiles\n"
+	      "  admission 'admission serve': the Kubernetes validating admission webhook;\n"
+	      "            'admission review FILE': judge one AdmissionReview offline\n"
 	      "  version   print the version\n"
 	      "\n"
 	      "'vigil <command> --help' describes a command's options.\n"
@@ -42,6 +45,11 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "run"))
 		return cmd_trace(argc - 1, argv + 1, VG_MODE_RUN);
+	/* `scan config` is the configuration checker; other `scan` targets live in cmd_scan.c */
+	if (!strcmp(cmd, "scan") && argc > 2 && !strcmp(argv[2], "config"))
+		return cmd_scan_config(argc - 2, argv + 2);
+	if (!strcmp(cmd, "admission"))
+		return cmd_admission(argc - 1, argv + 1);
 	if (!strcmp(cmd, "trace"))
 		return cmd_trace(argc - 1, argv + 1, VG_MODE_TRACE);
 	if (!strcmp(cmd, "capture"))

@@ -16,6 +16,7 @@ struct conv {
 	struct yaml_stream *s;
 	char *err;
 	size_t errlen;
+	size_t max_nodes;
 };
 
 static void node_free(struct yaml_node *n)
@@ -40,9 +41,9 @@ static struct yaml_node *convert(struct conv *c, int index, int depth)
 			 yn->start_mark.line + 1, yn->start_mark.column + 1, YAML_MAX_DEPTH);
 		return NULL;
 	}
-	if (++c->s->nodes > YAML_MAX_NODES) {
-		snprintf(c->err, c->errlen, "%zu:%zu: more than %u nodes (alias expansion?)",
-			 yn->start_mark.line + 1, yn->start_mark.column + 1, YAML_MAX_NODES);
+	if (++c->s->nodes > c->max_nodes) {
+		snprintf(c->err, c->errlen, "%zu:%zu: more than %zu nodes (alias expansion?)",
+			 yn->start_mark.line + 1, yn->start_mark.column + 1, c->max_nodes);
 		return NULL;
 	}
 	struct yaml_node *n = xcalloc(1, sizeof(*n));
@@ -100,6 +101,12 @@ fail:
 
 int yaml_parse(const char *buf, size_t len, struct yaml_stream *out, char *err, size_t errlen)
 {
+	return yaml_parse_bounded(buf, len, YAML_MAX_NODES, out, err, errlen);
+}
+
+int yaml_parse_bounded(const char *buf, size_t len, size_t max_nodes, struct yaml_stream *out,
+		       char *err, size_t errlen)
+{
 	yaml_parser_t parser;
 	int rc = 0;
 
@@ -125,7 +132,7 @@ int yaml_parse(const char *buf, size_t len, struct yaml_stream *out, char *err, 
 			yaml_document_delete(&doc);
 			break;
 		}
-		struct conv c = { &doc, out, err, errlen };
+		struct conv c = { &doc, out, err, errlen, max_nodes };
 		struct yaml_node *n = convert(&c, 1, 0);
 		yaml_document_delete(&doc);
 		if (!n) {

@@ -42,6 +42,13 @@ struct yaml_stream {
  * On error out is left empty. Free with yaml_stream_free either way.
  */
 int yaml_parse(const char *buf, size_t len, struct yaml_stream *out, char *err, size_t errlen);
+/*
+ * The same with a tighter node bound: a server parsing untrusted JSON can
+ * allow about one node per two input bytes, so no alias expansion can make
+ * the tree much larger than the body.
+ */
+int yaml_parse_bounded(const char *buf, size_t len, size_t max_nodes, struct yaml_stream *out,
+		       char *err, size_t errlen);
 void yaml_stream_free(struct yaml_stream *s);
 
 /* Mapping lookup by key (NULL when node is not a mapping or has no such key). */
