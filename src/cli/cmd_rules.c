@@ -80,14 +80,15 @@ static int list(struct engine *e, bool json)
 
 static int fields(void)
 {
+	static const char *types[] = { "string", "number", "bool", "ip", "net", "port" };
 	size_t n;
 	const struct fdef *f = field_table(&n);
-	static const char *types[] = { "string", "number", "bool", "ip", "net", "port" };
-	for (size_t i = 0; i < n; i++)
-		printf("%-42s %-7s %s\n", f[i].arg == FA_NONE ? f[i].name
-				       : f[i].arg_index ? (printf("%s[N]", f[i].name), "")
-				       : (printf("%s[ARG]", f[i].name), ""),
-		       types[f[i].type], f[i].desc);
+	for (size_t i = 0; i < n; i++) {
+		char name[96];
+		snprintf(name, sizeof(name), "%s%s", f[i].name,
+			 f[i].arg == FA_NONE ? "" : f[i].arg_index ? "[N]" : "[ARG]");
+		printf("%-42s %-7s %s\n", name, types[f[i].type], f[i].desc);
+	}
 	return VG_EXIT_OK;
 }
 

@@ -430,10 +430,11 @@ static int f_evt_dir(struct ectx *c, const struct fref *r, struct fval *o)
 	return put_str(o, "<"); /* Vigil records syscalls at exit only */
 }
 
+/* The number of the event among those the engine has evaluated (1, 2, ...). */
 static int f_evt_num(struct ectx *c, const struct fref *r, struct fval *o)
 {
 	(void)r;
-	return put_int(o, (int64_t)(c->ev->hdr.ts & INT64_MAX) ? 1 + (int64_t)c->gen : 1);
+	return put_int(o, (int64_t)c->gen);
 }
 
 static int f_evt_rawres(struct ectx *c, const struct fref *r, struct fval *o)
@@ -546,10 +547,9 @@ static int f_evt_is_open_write(struct ectx *c, const struct fref *r, struct fval
 static int f_evt_is_open_exec(struct ectx *c, const struct fref *r, struct fval *o)
 {
 	(void)r;
-	int64_t f;
-	/* Linux has no O_EXEC; Falco's flag is set by execveat's internal opens, never by open(2) */
-	(void)open_flags(c, &f);
-	return put_int(o, 0);
+	/* Linux's open(2) has no "for execution" mode (Falco's flag comes from O_PATH|FMODE_EXEC
+	 * opens inside exec): false for every open, no value for other events */
+	return is_open(c->ev->hdr.type) ? put_int(o, 0) : 0;
 }
 
 static int f_evt_category(struct ectx *c, const struct fref *r, struct fval *o)
@@ -1539,20 +1539,6 @@ void fref_free(struct fref *r)
 	r->arg = NULL;
 }
 
-static void b64_encode(struct vg_buf *b, const char *s, size_t n)
-{
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint8_t)s[i] << 16;
-		if (i + 1 < n) v |= (uint8_t)s[i + 1] << 8;
-		if (i + 2 < n) v |= (uint8_t)s[i + 2];
-		buf_addc(b, tab[(v >> 18) & 63]);
-		buf_addc(b, tab[(v >> 12) & 63]);
-		buf_addc(b, i + 1 < n ? tab[(v >> 6) & 63] : '=');
-		buf_addc(b, i + 2 < n ? tab[v & 63] : '=');
-	}
-}
-
 /* Falco's b64 transformer decodes; input that is not base64 has no value. */
 static bool b64_decode(struct vg_buf *b, const char *s, size_t n)
 {
@@ -1613,7 +1599,6 @@ static int apply_xf(struct ectx *c, enum cond_xform xf, struct fval *v)
 	case XF_NONE:
 		break;
 	}
-	(void)b64_encode;
 	return 1;
 }
 
