@@ -215,6 +215,23 @@ static void cn_add(struct cnode *n, struct cnode *kid)
 	n->kids[n->nkids++] = kid;
 }
 
+/*
+ * Event-type tests first among the operands of an and/or: a bit test decides
+ * most events before any field is read. Operands have no side effects, so
+ * their order does not change the result.
+ */
+static void cn_types_first(struct cnode *n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n->nkids; i++) {
+		if (n->kids[i]->kind != CN_TYPES)
+			continue;
+		struct cnode *t = n->kids[i];
+		memmove(&n->kids[k + 1], &n->kids[k], (i - k) * sizeof(*n->kids));
+		n->kids[k++] = t;
+	}
+}
+
 static void cn_free(struct cnode *n)
 {
 	if (!n)
@@ -635,6 +652,7 @@ static struct cnode *compile_node(struct cc *c, const struct cond_node *n, struc
 		r = cn_new(n->kind == COND_AND ? CN_AND : CN_OR);
 		cn_add(r, a);
 		cn_add(r, b);
+		cn_types_first(r);
 		for (int i = 0; i < 2; i++)
 			types->w[i] = n->kind == COND_AND ? ta.w[i] & tb.w[i] : ta.w[i] | tb.w[i];
 		*exact = ea && eb;
