@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <pthread.h>
+#include <time.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +18,45 @@ struct store {
 	sqlite3_stmt *insert;
 	bool in_tx;
 	char err[256];
+	/* checkpoints run on their own thread and connection, so that moving the WAL
+	 * into the database file (and its fsync) never delays an alert */
+	pthread_t checkpointer;
+	bool has_checkpointer;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool stopping;
+	char *path;
 };
+
+#define CHECKPOINT_EVERY_MS 1000
+
+static void *checkpoint_loop(void *arg)
+{
+	struct store *s = arg;
+	sqlite3 *db = NULL;
+	if (sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		vg_warn("store checkpoints: cannot open %s: %s", s->path, db ? sqlite3_errmsg(db) : "no memory");
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, 100);
+	pthread_mutex_lock(&s->lock);
+	while (!s->stopping) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += CHECKPOINT_EVERY_MS / 1000;
+		pthread_cond_timedwait(&s->wake, &s->lock, &ts);
+		if (s->stopping)
+			break;
+		pthread_mutex_unlock(&s->lock);
+		/* PASSIVE: copies what no reader needs, never waits for the writer */
+		sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&s->lock);
+	}
+	pthread_mutex_unlock(&s->lock);
+	sqlite3_close(db);
+	return NULL;
+}
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS alerts ("
@@ -110,6 +150,15 @@ struct store *store_open(const char *path, bool readonly, char *err, size_t errl
 		char pragma[64];
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d;", STORE_SCHEMA_VERSION);
 		sqlite3_exec(s->db, pragma, NULL, NULL, NULL);
+		/* the agent's connection never checkpoints: the checkpointer thread does */
+		sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint=0;", NULL, NULL, NULL);
+		s->path = xstrdup(path);
+		pthread_mutex_init(&s->lock, NULL);
+		pthread_cond_init(&s->wake, NULL);
+		if (pthread_create(&s->checkpointer, NULL, checkpoint_loop, s) == 0)
+			s->has_checkpointer = true;
+		else
+			sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint=1000;", NULL, NULL, NULL);
 		if (sqlite3_prepare_v2(s->db,
 				       "INSERT INTO alerts(time_ns, rule, priority, container_id, container_name,"
 				       " k8s_namespace, k8s_pod, output, json) VALUES (?,?,?,?,?,?,?,?,?)",
@@ -136,6 +185,18 @@ void store_close(struct store *s)
 		return;
 	if (s->in_tx)
 		store_commit(s);
+	if (s->has_checkpointer) {
+		pthread_mutex_lock(&s->lock);
+		s->stopping = true;
+		pthread_cond_signal(&s->wake);
+		pthread_mutex_unlock(&s->lock);
+		pthread_join(s->checkpointer, NULL);
+		pthread_mutex_destroy(&s->lock);
+		pthread_cond_destroy(&s->wake);
+		/* leave a compact database behind */
+		sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	}
+	free(s->path);
 	sqlite3_finalize(s->insert);
 	sqlite3_close(s->db);
 	free(s);
