@@ -915,38 +915,17 @@ static int f_cap_permitted(struct ectx *c, const struct fref *r, struct fval *o)
 /* ---- users ---- */
 
 /*
- * A user or group name. Inside a container the name comes from the
- * container's own /etc/passwd, which is not in capture files, so names other
- * than root resolve only live and only on the host's files for now
- * (docs/rules.md); uid 0 is always "root".
+ * A user or group name as the process's own system names it: the agent looks
+ * it up live in the passwd/group file the process sees (a container's own) and
+ * keeps it in the capture, so replay gives the same name. id 0 is "root" when
+ * nothing better is known.
  */
-static const char *id_name(struct ectx *c, const char *file, uint32_t id)
+static const char *id_name(struct ectx *c, uint32_t id, bool group)
 {
-	char path[64], line[512];
-	if (id == 0)
-		return "root";
-	if (!c->st || !c->st->opts.live || (c->cg && c->cg->meta.id[0]))
-		return NULL;
-	snprintf(path, sizeof(path), "/etc/%s", file);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	const char *res = NULL;
-	while (fgets(line, sizeof(line), f)) {
-		char *name = line, *colon = strchr(line, ':');
-		if (!colon)
-			continue;
-		*colon = 0;
-		char *pw = colon + 1, *c2 = strchr(pw, ':');
-		if (!c2)
-			continue;
-		if (strtoul(c2 + 1, NULL, 10) == id) {
-			res = arena_dup(&c->arena, name, strlen(name));
-			break;
-		}
-	}
-	fclose(f);
-	return res;
+	const struct vg_idname *e = c->cg ? container_table_idname(c->cg, id, group) : NULL;
+	if (e && e->name[0])
+		return e->name;
+	return id == 0 ? "root" : NULL;
 }
 
 static int f_user_uid(struct ectx *c, const struct fref *r, struct fval *o)
@@ -958,7 +937,7 @@ static int f_user_uid(struct ectx *c, const struct fref *r, struct fval *o)
 static int f_user_name(struct ectx *c, const struct fref *r, struct fval *o)
 {
 	(void)r;
-	return put_str(o, id_name(c, "passwd", c->ev->hdr.euid));
+	return put_str(o, id_name(c, c->ev->hdr.euid, false));
 }
 
 static int f_user_loginuid(struct ectx *c, const struct fref *r, struct fval *o)
@@ -972,7 +951,7 @@ static int f_user_loginname(struct ectx *c, const struct fref *r, struct fval *o
 {
 	(void)r;
 	uint32_t l = c->ev->hdr.loginuid;
-	return l == UINT32_MAX ? 0 : put_str(o, id_name(c, "passwd", l));
+	return l == UINT32_MAX ? 0 : put_str(o, id_name(c, l, false));
 }
 
 static int f_group_gid(struct ectx *c, const struct fref *r, struct fval *o)
@@ -984,7 +963,7 @@ static int f_group_gid(struct ectx *c, const struct fref *r, struct fval *o)
 static int f_group_name(struct ectx *c, const struct fref *r, struct fval *o)
 {
 	(void)r;
-	return put_str(o, id_name(c, "group", c->ev->hdr.egid));
+	return put_str(o, id_name(c, c->ev->hdr.egid, true));
 }
 
 /* ---- fd.* ---- */

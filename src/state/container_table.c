@@ -14,6 +14,7 @@ void container_table_init(struct vg_container_table *t)
 
 static void cgroup_free(struct vg_cgroup *c)
 {
+	free(c->ids);
 	container_meta_free(&c->meta);
 	free(c->path);
 	free(c);
@@ -119,4 +120,26 @@ uint64_t cgroup_id_of_path(const char *path)
 		return 0;
 	snprintf(full, sizeof(full), "%s%s", cgroup2_mount(), path);
 	return stat(full, &st) == 0 ? st.st_ino : 0;
+}
+
+const struct vg_idname *container_table_idname(const struct vg_cgroup *c, uint32_t id, bool group)
+{
+	for (size_t i = 0; c && i < c->nids; i++)
+		if (c->ids[i].id == id && c->ids[i].group == group)
+			return &c->ids[i];
+	return NULL;
+}
+
+void container_table_set_idname(struct vg_cgroup *c, uint32_t id, bool group, const char *name)
+{
+	struct vg_idname *e = (struct vg_idname *)container_table_idname(c, id, group);
+	if (!e) {
+		if (c->nids >= VG_IDNAMES_MAX)
+			return;
+		c->ids = xrealloc(c->ids, (c->nids + 1) * sizeof(*c->ids));
+		e = &c->ids[c->nids++];
+		e->id = id;
+		e->group = group;
+	}
+	snprintf(e->name, sizeof(e->name), "%s", name);
 }

@@ -19,7 +19,22 @@ struct vg_cgroup {
 	struct vg_container_meta meta; /* meta.id[0] == 0: a host cgroup */
 	uint64_t last_lookup;  /* live: CLOCK_BOOTTIME ns of the last metadata lookup */
 	uint64_t gone_since;   /* live sweep: when the cgroup was first found gone (0: present) */
+	/* user and group names as this cgroup's processes see them (their /etc/passwd and
+	 * /etc/group), bounded; name "" when the id has none */
+	struct vg_idname {
+		uint32_t id;
+		uint8_t group;
+		char name[33];
+	} *ids;
+	size_t nids;
 };
+
+#define VG_IDNAMES_MAX 256
+
+/* The name of a uid (group false) or gid in a cgroup: the entry, or NULL when unknown. */
+const struct vg_idname *container_table_idname(const struct vg_cgroup *c, uint32_t id, bool group);
+/* Record a name (replacing one for the same id); ignored past VG_IDNAMES_MAX. */
+void container_table_set_idname(struct vg_cgroup *c, uint32_t id, bool group, const char *name);
 
 struct vg_container_table {
 	struct hmap map;

@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <jansson.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -209,6 +210,89 @@ static void apply_chdir(struct vg_proc *p, const struct vg_event *ev)
 	buf_free(&path);
 }
 
+/* ---- user and group names ---- */
+
+/*
+ * Look an id up in a passwd or group file (name:x:id:...). Reads at most 1 MiB
+ * line by line; writes the name, or "" when absent or unreadable.
+ */
+static void idfile_lookup(const char *path, uint32_t id, char *name, size_t size)
+{
+	FILE *f = fopen(path, "re");
+	char line[1024];
+	size_t total = 0;
+
+	name[0] = 0;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f) && (total += strlen(line)) < (1u << 20)) {
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!c2)
+			continue;
+		char *end;
+		unsigned long v = strtoul(c2 + 1, &end, 10);
+		if (end == c2 + 1 || *end != ':' || v != id)
+			continue;
+		*c1 = 0;
+		snprintf(name, size, "%s", line);
+		break;
+	}
+	fclose(f);
+}
+
+/*
+ * Live: make sure the names of the event's user, login user and group are known
+ * for its cgroup, reading the passwd/group files the process itself sees (a
+ * container's own, through /proc/PID/root). Each lookup becomes a STATE_USER
+ * record, written before the event, so replay knows the same names.
+ */
+static void ensure_idnames(struct vg_state *st, struct vg_cgroup *cg, const struct vg_event_hdr *h)
+{
+	struct { uint32_t id; bool group; } want[3] = {
+		{ h->euid, false }, { h->loginuid, false }, { h->egid, true },
+	};
+	for (int i = 0; i < 3; i++) {
+		if (want[i].id == UINT32_MAX || container_table_idname(cg, want[i].id, want[i].group) ||
+		    cg->nids >= VG_IDNAMES_MAX)
+			continue;
+		char path[PATH_MAX], name[64];
+		const char *file = want[i].group ? "group" : "passwd";
+		if (cg->meta.id[0])
+			snprintf(path, sizeof(path), "%s/%u/root/etc/%s", st->opts.procfs, h->pid, file);
+		else
+			snprintf(path, sizeof(path), "%s/etc/%s",
+				 strcmp(st->opts.host_root, "/") ? st->opts.host_root : "", file);
+		idfile_lookup(path, want[i].id, name, sizeof(name));
+		struct vg_buf json = { 0 };
+		struct vg_json j;
+		jw_init(&j, &json);
+		jw_obj_begin(&j, NULL);
+		jw_str(&j, "kind", want[i].group ? "group" : "user");
+		jw_uint(&j, "id", want[i].id);
+		jw_str(&j, "name", name);
+		jw_obj_end(&j);
+		synth(st, VG_EVT_STATE_USER, h->pid, cg->node.key, json.data);
+		buf_free(&json);
+	}
+}
+
+static void ingest_user(struct vg_state *st, const struct vg_event *ev)
+{
+	struct vg_cgroup *cg = container_table_get(&st->cgroups, ev->hdr.cgroup_id);
+	const struct vg_param_val *pv = &ev->params[0];
+	json_error_t e;
+	json_t *o = cg && pv->data ? json_loadb(pv->data, strnlen(pv->data, pv->len), 0, &e) : NULL;
+	const char *kind = json_string_value(json_object_get(o, "kind"));
+	const char *name = json_string_value(json_object_get(o, "name"));
+	json_t *id = json_object_get(o, "id");
+	if (!kind || !name || !json_is_integer(id) || json_integer_value(id) < 0 ||
+	    json_integer_value(id) > UINT32_MAX || (strcmp(kind, "user") && strcmp(kind, "group")))
+		st->bad_state_records++;
+	else
+		container_table_set_idname(cg, (uint32_t)json_integer_value(id), !strcmp(kind, "group"), name);
+	json_decref(o);
+}
+
 static bool is_fork(uint16_t type)
 {
 	return type == VG_EVT_CLONE || type == VG_EVT_CLONE3 || type == VG_EVT_FORK || type == VG_EVT_VFORK;
@@ -229,6 +313,9 @@ bool state_ingest(struct vg_state *st, const struct vg_event *ev)
 	case VG_EVT_STATE_PROC:
 		ingest_proc(st, ev);
 		return false;
+	case VG_EVT_STATE_USER:
+		ingest_user(st, ev);
+		return false;
 	}
 
 	if (st->opts.live) {
@@ -240,6 +327,8 @@ bool state_ingest(struct vg_state *st, const struct vg_event *ev)
 		if (cg && cg->meta.id[0] && !cg->meta.metadata_found &&
 		    (!cg->last_lookup || boot_ns() > cg->last_lookup + META_RETRY_NS))
 			lookup_metadata(st, cg);
+		if (cg && h->type != VG_EVT_PROCEXIT)
+			ensure_idnames(st, cg, h);
 	}
 
 	p = proc_table_get(&st->procs, h->pid);

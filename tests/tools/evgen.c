@@ -8,6 +8,7 @@
  *             [k8s_ns=prod k8s_pod=api-1]
  *   proc pid=100 ppid=1 [cgroup=42] comm=sh exe=/bin/sh args="sh -c x" [cwd=/] [tty=0]
  *        [uid=0] [start_ns=N]
+ *   user [cgroup=42] id=1000 name=ann [group=1]      (a name the agent looked up)
  *   TYPE pid=100 [ppid=1] [cgroup=42] comm=cat [ret=0] [uid=0 euid=0 loginuid=-1 tty=0]
  *        [caps=0x...] [dt=1000] PARAM=VALUE...
  *
@@ -356,6 +357,23 @@ static void proc_line(struct kv *kv, int n)
 	buf_free(&rec);
 }
 
+static void user_line(struct kv *kv, int n)
+{
+	struct vg_buf json = { 0 }, rec = { 0 };
+	struct vg_json j;
+	jw_init(&j, &json);
+	jw_obj_begin(&j, NULL);
+	jw_str(&j, "kind", num(get(kv, n, "group"), 0) ? "group" : "user");
+	jw_uint(&j, "id", (uint64_t)num(get(kv, n, "id"), 0));
+	jw_str(&j, "name", get(kv, n, "name") ? get(kv, n, "name") : "");
+	jw_obj_end(&j);
+	header(&rec, VG_EVT_STATE_USER, kv, n);
+	add(&rec, json.data, json.len + 1);
+	write_rec(&rec);
+	buf_free(&json);
+	buf_free(&rec);
+}
+
 int main(int argc, char **argv)
 {
 	char line[4096];
@@ -387,6 +405,8 @@ int main(int argc, char **argv)
 			container_line(kv, n);
 		} else if (!strcmp(word, "proc")) {
 			proc_line(kv, n);
+		} else if (!strcmp(word, "user")) {
+			user_line(kv, n);
 		} else {
 			int t = event_table_find(word);
 			if (t < 0)
