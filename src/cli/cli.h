@@ -17,6 +17,8 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode);
 int cmd_events(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_alerts(int argc, char **argv);
+int cmd_actions(int argc, char **argv);
+int cmd_respond(int argc, char **argv);
 /* vigil scan config (cmd_config.c) and vigil admission (cmd_admission.c) */
 int cmd_scan_config(int argc, char **argv);
 int cmd_admission(int argc, char **argv);

@@ -15,6 +15,7 @@
 #include "output/alert_json.h"
 #include "output/event_json.h"
 #include "output/store.h"
+#include "respond/respond.h"
 #include "sensor/capture.h"
 #include "sensor/decode.h"
 #include "sensor/event_table.h"
@@ -52,6 +53,11 @@ struct trace_ctx {
 	uint64_t alerts;
 	bool store_failed;
 	bool with_defaults;    /* --default-rules with --rules: defaults first */
+	/* response (vigil run only) */
+	struct responder *responder;
+	struct action_result results[8];
+	char result_text[8][4][512]; /* copies of target, detail, cgroup, outcome */
+	size_t nresults;
 	/* live: kernel timestamp -> alert written, per alert (bounded sample) */
 	uint64_t *pending_ts;
 	size_t npending_ts, cap_pending_ts;
@@ -90,6 +96,9 @@ static void usage(FILE *f, enum vg_mode mode)
 		      "%s"
 		      "                       (default " STORE_DEFAULT_PATH ")\n"
 		      "  --no-store           do not keep alerts\n"
+		      "  --response MODE      carry out rules' actions (kill, freeze): enforce (default),\n"
+		      "                       audit (record what would be done, do nothing) or off\n"
+		      "  --allow-host-actions let actions target processes outside containers\n"
 		      "  --json               JSON lines even on a terminal\n"
 		      "  --duration S         stop after S seconds\n"
 		      "  --ring-mb N          kernel ring buffer size in MiB, a power of two (default 16)\n"
@@ -178,13 +187,47 @@ static void text_line(struct vg_buf *out, const struct vg_event *ev, const struc
 }
 
 /* An alert: into the store's open transaction and the batch to print after the commit. */
+/* One action carried out: into the store and the alert's "responses". */
+static void on_action(void *ctx, const struct alert *a, const struct action_result *res)
+{
+	struct trace_ctx *c = ctx;
+	const struct vg_cgroup *cg = state_cgroup(c->state, a->ev->hdr.cgroup_id);
+	const struct vg_container_meta *m = cg && cg->meta.id[0] ? &cg->meta : NULL;
+
+	if (c->store && store_add_action(c->store, (int64_t)(a->ev->hdr.ts + c->src->boot_to_realtime), a->name,
+					 res->action, res->target, m ? m->id : "", m ? m->name : NULL, res->cgroup,
+					 res->outcome, res->detail, res->path, res->latency_ns) && !c->store_failed) {
+		vg_err("cannot store an action: %s", store_error(c->store));
+		c->store_failed = true;
+	}
+	if (c->nresults < 8) {
+		char (*t)[512] = c->result_text[c->nresults];
+		snprintf(t[0], 512, "%s", res->target);
+		snprintf(t[1], 512, "%s", res->detail);
+		snprintf(t[2], 512, "%s", res->cgroup ? res->cgroup : "");
+		snprintf(t[3], 512, "%s", res->outcome);
+		c->results[c->nresults] = *res;
+		c->results[c->nresults].target = t[0];
+		c->results[c->nresults].detail = t[1];
+		c->results[c->nresults].cgroup = t[2];
+		c->results[c->nresults].outcome = t[3];
+		c->nresults++;
+	}
+	vg_info("response: %s %s for rule '%s': %s (%s)", res->action, res->target, a->name, res->outcome,
+		res->detail);
+}
+
 static void on_alert(void *ctx, const struct alert *a)
 {
 	struct trace_ctx *c = ctx;
 	uint64_t b2r = c->src->boot_to_realtime;
 
+	/* act first: a kill should not wait for the alert to be formatted and stored */
+	c->nresults = 0;
+	if (c->responder && a->nactions)
+		responder_handle(c->responder, a, on_action, c);
 	buf_reset(&c->alert_json);
-	alert_json(&c->alert_json, a, c->src->hostname, b2r);
+	alert_json_responses(&c->alert_json, a, c->src->hostname, b2r, c->results, c->nresults);
 	if (c->store && store_add_alert(c->store, a, c->alert_json.data, b2r) && !c->store_failed) {
 		vg_err("cannot store an alert: %s (alerts are still printed)", store_error(c->store));
 		c->store_failed = true;
@@ -377,6 +420,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		{ "store", required_argument, NULL, 'S' },    { "no-store", no_argument, NULL, 'N' },
 		{ "match-all", no_argument, NULL, 'M' },      { "rate-limit", required_argument, NULL, 'L' },
 		{ "min-priority", required_argument, NULL, 'P' },
+		{ "response", required_argument, NULL, 'A' },  { "allow-host-actions", no_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 },
 	};
 	struct trace_ctx c = { .print = mode != VG_MODE_CAPTURE };
@@ -384,7 +428,8 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	const char *write_path = NULL, *store_path = mode == VG_MODE_RUN ? STORE_DEFAULT_PATH : NULL;
 	double duration = 0;
 	unsigned long ring_mb = 0;
-	bool detect = mode == VG_MODE_RUN, syscalls_given = false, json_given = false;
+	bool detect = mode == VG_MODE_RUN, syscalls_given = false, json_given = false, allow_host = false;
+	enum respond_mode response = RESPOND_ENFORCE;
 	int opt, ret = VG_EXIT_OK;
 
 	c.eo.min_priority = PRIO_DEBUG;
@@ -454,6 +499,21 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 			c.eo.min_priority = p;
 			break;
 		}
+		case 'A':
+			if (!strcmp(optarg, "enforce"))
+				response = RESPOND_ENFORCE;
+			else if (!strcmp(optarg, "audit"))
+				response = RESPOND_AUDIT;
+			else if (!strcmp(optarg, "off"))
+				response = RESPOND_OFF;
+			else {
+				fprintf(stderr, "vigil: --response takes enforce, audit or off, not '%s'\n", optarg);
+				goto usage_error;
+			}
+			break;
+		case 'H':
+			allow_host = true;
+			break;
 		case 'h':
 			usage(stdout, mode);
 			free(c.rule_paths);
@@ -486,6 +546,17 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 			return VG_EXIT_ERROR;
 		}
 		want_for_rules(want, c.engine);
+		if (mode == VG_MODE_RUN && response != RESPOND_OFF) {
+			char err[512];
+			/* a rule whose action cannot be carried out is an error now, not a silent no-op */
+			if (respond_check_rules(c.engine, err, sizeof(err))) {
+				vg_err("%s", err);
+				engine_free(c.engine);
+				free(c.rule_paths);
+				return VG_EXIT_ERROR;
+			}
+			c.responder = responder_new(response, allow_host, NULL);
+		}
 	}
 	if (mode == VG_MODE_REPLAY) {
 		c.src = source_capture_open(argv[optind]);
@@ -495,6 +566,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	}
 	if (!c.src) {
 		engine_free(c.engine);
+			responder_free(c.responder);
 		free(c.rule_paths);
 		return VG_EXIT_ERROR;
 	}
@@ -512,6 +584,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		if (!c.store) {
 			vg_err("%s", err);
 			engine_free(c.engine);
+			responder_free(c.responder);
 			source_close(c.src);
 			free(c.rule_paths);
 			return VG_EXIT_ERROR;
@@ -522,6 +595,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		if (!c.writer) {
 			store_close(c.store);
 			engine_free(c.engine);
+			responder_free(c.responder);
 			source_close(c.src);
 			free(c.rule_paths);
 			return VG_EXIT_ERROR;
@@ -565,6 +639,12 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		if (reload_requested && c.engine) {
 			reload_requested = 0;
 			struct engine *e = load_rules(&c);
+			char aerr[512];
+			if (e && c.responder && respond_check_rules(e, aerr, sizeof(aerr))) {
+				vg_err("%s", aerr);
+				engine_free(e);
+				e = NULL;
+			}
 			if (e) {
 				engine_free(c.engine);
 				c.engine = e;
@@ -608,6 +688,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		ret = VG_EXIT_ERROR;
 	store_close(c.store);
 	engine_free(c.engine);
+	responder_free(c.responder);
 	state_free(c.state);
 	container_watch_stop(watch);
 	source_close(c.src);

@@ -11,6 +11,8 @@ static void usage(FILE *f)
 	      "commands:\n"
 	      "  run       the runtime agent: detect with rules, print and store alerts\n"
 	      "  alerts    query the alerts in the store\n"
+	      "  actions   list the response actions taken (kill, freeze)\n"
+	      "  respond   'respond thaw CONTAINER': undo a freeze\n"
 	      "  trace     print live, container-aware events as JSON lines\n"
 	      "  capture   write live events to a capture file\n"
 	      "  replay    print the events of a capture file, enriched as they were live\n"
@@ -58,6 +60,10 @@ int main(int argc, char **argv)
 		return cmd_trace(argc - 1, argv + 1, VG_MODE_REPLAY);
 	if (!strcmp(cmd, "alerts"))
 		return cmd_alerts(argc - 1, argv + 1);
+	if (!strcmp(cmd, "actions"))
+		return cmd_actions(argc - 1, argv + 1);
+	if (!strcmp(cmd, "respond"))
+		return cmd_respond(argc - 1, argv + 1);
 	if (!strcmp(cmd, "rules"))
 		return cmd_rules(argc - 1, argv + 1);
 	if (!strcmp(cmd, "events"))

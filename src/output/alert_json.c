@@ -4,6 +4,7 @@
 #include <time.h>
 #include "output/alert_json.h"
 #include "output/event_json.h"
+#include "respond/respond.h"
 
 #define ANCESTRY_MAX 16
 
@@ -76,6 +77,12 @@ static void put_ancestry(struct vg_json *j, const struct alert *a)
 
 void alert_json(struct vg_buf *out, const struct alert *a, const char *hostname, uint64_t b2r)
 {
+	alert_json_responses(out, a, hostname, b2r, NULL, 0);
+}
+
+void alert_json_responses(struct vg_buf *out, const struct alert *a, const char *hostname, uint64_t b2r,
+			  const struct action_result *res, size_t nres)
+{
 	struct vg_json j;
 	struct vg_buf text = { 0 }, ev = { 0 };
 	char iso[64];
@@ -107,6 +114,20 @@ void alert_json(struct vg_buf *out, const struct alert *a, const char *hostname,
 		jw_str(&j, NULL, a->actions[i]);
 	jw_arr_end(&j);
 	jw_uint(&j, "suppressed_before", a->suppressed);
+	if (nres) {
+		jw_arr_begin(&j, "responses");
+		for (size_t i = 0; i < nres; i++) {
+			jw_obj_begin(&j, NULL);
+			jw_str(&j, "action", res[i].action);
+			jw_str(&j, "target", res[i].target);
+			jw_str(&j, "outcome", res[i].outcome);
+			jw_str(&j, "detail", res[i].detail);
+			jw_str(&j, "path", res[i].path);
+			jw_uint(&j, "latency_us", res[i].latency_ns / 1000);
+			jw_obj_end(&j);
+		}
+		jw_arr_end(&j);
+	}
 	jw_obj_end(&j);
 	jw_obj_end(&j);
 	buf_free(&text);

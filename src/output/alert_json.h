@@ -16,6 +16,11 @@
  */
 void alert_json(struct vg_buf *out, const struct alert *a, const char *hostname, uint64_t boot_to_realtime);
 
+/* The same with the outcome of the alert's response actions under "vigil": "responses". */
+struct action_result;
+void alert_json_responses(struct vg_buf *out, const struct alert *a, const char *hostname,
+			  uint64_t boot_to_realtime, const struct action_result *res, size_t nres);
+
 /* Falco's text line: "HH:MM:SS.nnnnnnnnn: Priority output" (no newline). */
 void alert_text(struct vg_buf *out, const struct alert *a, uint64_t boot_to_realtime);
 

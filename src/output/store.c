@@ -15,7 +15,7 @@
 
 struct store {
 	sqlite3 *db;
-	sqlite3_stmt *insert;
+	sqlite3_stmt *insert, *insert_action;
 	bool in_tx;
 	char err[256];
 	/* checkpoints run on their own thread and connection, so that moving the WAL
@@ -72,7 +72,21 @@ static const char schema[] =
 	" json TEXT NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS alerts_time ON alerts(time_ns);"
 	"CREATE INDEX IF NOT EXISTS alerts_rule ON alerts(rule, time_ns);"
-	"CREATE INDEX IF NOT EXISTS alerts_container ON alerts(container_id, time_ns);";
+	"CREATE INDEX IF NOT EXISTS alerts_container ON alerts(container_id, time_ns);"
+	"CREATE TABLE IF NOT EXISTS actions ("
+	" id INTEGER PRIMARY KEY,"
+	" time_ns INTEGER NOT NULL,"
+	" rule TEXT NOT NULL,"
+	" action TEXT NOT NULL,"             /* kill, freeze, thaw */
+	" target TEXT NOT NULL,"
+	" container_id TEXT NOT NULL,"
+	" container_name TEXT,"
+	" cgroup TEXT NOT NULL,"
+	" outcome TEXT NOT NULL,"            /* done, audit, refused, failed, skipped */
+	" detail TEXT NOT NULL,"
+	" path TEXT NOT NULL,"               /* userspace (kernel, fanotify later) */
+	" latency_ns INTEGER NOT NULL);"     /* from the event's kernel timestamp */
+	"CREATE INDEX IF NOT EXISTS actions_time ON actions(time_ns);";
 
 static int fail(struct store *s, const char *what)
 {
@@ -160,6 +174,14 @@ struct store *store_open(const char *path, bool readonly, char *err, size_t errl
 		else
 			sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint=1000;", NULL, NULL, NULL);
 		if (sqlite3_prepare_v2(s->db,
+				       "INSERT INTO actions(time_ns, rule, action, target, container_id, container_name,"
+				       " cgroup, outcome, detail, path, latency_ns) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+				       -1, &s->insert_action, NULL)) {
+			snprintf(err, errlen, "cannot prepare store %s: %s", path, sqlite3_errmsg(s->db));
+			store_close(s);
+			return NULL;
+		}
+		if (sqlite3_prepare_v2(s->db,
 				       "INSERT INTO alerts(time_ns, rule, priority, container_id, container_name,"
 				       " k8s_namespace, k8s_pod, output, json) VALUES (?,?,?,?,?,?,?,?,?)",
 				       -1, &s->insert, NULL)) {
@@ -198,6 +220,7 @@ void store_close(struct store *s)
 	}
 	free(s->path);
 	sqlite3_finalize(s->insert);
+	sqlite3_finalize(s->insert_action);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -282,6 +305,69 @@ long store_query_alerts(struct store *s, const struct store_query *q, void (*fn)
 	}
 	if (rc != SQLITE_DONE)
 		n = fail(s, "query");
+	sqlite3_finalize(st);
+	return n;
+}
+
+int store_add_action(struct store *s, int64_t time_ns, const char *rule, const char *action, const char *target,
+		     const char *container_id, const char *container_name, const char *cgroup, const char *outcome,
+		     const char *detail, const char *path, uint64_t latency_ns)
+{
+	if (!s->in_tx) {
+		if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL))
+			return fail(s, "begin");
+		s->in_tx = true;
+	}
+	sqlite3_stmt *st = s->insert_action;
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, time_ns);
+	sqlite3_bind_text(st, 2, rule, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, target, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, container_id ? container_id : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, container_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, cgroup ? cgroup : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, outcome, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, detail, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 10, path, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 11, (int64_t)latency_ns);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return fail(s, "insert action");
+	return 0;
+}
+
+long store_query_actions(struct store *s, const char *container, void (*fn)(void *ctx, const struct store_action *a),
+			 void *ctx)
+{
+	sqlite3_stmt *st;
+	long n = 0;
+	const char *sql = "SELECT time_ns, rule, action, target, container_id, container_name, cgroup, outcome,"
+			  " detail, path, latency_ns FROM actions"
+			  " WHERE ?1 IS NULL OR substr(container_id, 1, length(?1)) = ?1 OR container_name = ?1"
+			  " ORDER BY time_ns, id";
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL))
+		return fail(s, "query actions");
+	sqlite3_bind_text(st, 1, container, -1, SQLITE_STATIC);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_action a = {
+			.time_ns = sqlite3_column_int64(st, 0),
+			.rule = (const char *)sqlite3_column_text(st, 1),
+			.action = (const char *)sqlite3_column_text(st, 2),
+			.target = (const char *)sqlite3_column_text(st, 3),
+			.container_id = (const char *)sqlite3_column_text(st, 4),
+			.container_name = (const char *)sqlite3_column_text(st, 5),
+			.cgroup = (const char *)sqlite3_column_text(st, 6),
+			.outcome = (const char *)sqlite3_column_text(st, 7),
+			.detail = (const char *)sqlite3_column_text(st, 8),
+			.path = (const char *)sqlite3_column_text(st, 9),
+			.latency_ns = sqlite3_column_int64(st, 10),
+		};
+		fn(ctx, &a);
+		n++;
+	}
+	if (rc != SQLITE_DONE)
+		n = fail(s, "query actions");
 	sqlite3_finalize(st);
 	return n;
 }

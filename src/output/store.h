@@ -35,6 +35,21 @@ struct store_query {
 	long limit;             /* 0: no limit */
 };
 
+/* One response action (docs/response.md). time_ns is wall clock. */
+int store_add_action(struct store *s, int64_t time_ns, const char *rule, const char *action, const char *target,
+		     const char *container_id, const char *container_name, const char *cgroup, const char *outcome,
+		     const char *detail, const char *path, uint64_t latency_ns);
+
+struct store_action {
+	int64_t time_ns;
+	const char *rule, *action, *target, *container_id, *container_name, *cgroup, *outcome, *detail, *path;
+	int64_t latency_ns;
+};
+/* Calls fn for each action (of the container whose id starts with or whose name is
+ * `container`, or all when NULL), oldest first. Returns the count or -1. */
+long store_query_actions(struct store *s, const char *container, void (*fn)(void *ctx, const struct store_action *a),
+			 void *ctx);
+
 /* Calls fn for each matching alert, oldest first, with its JSON. Returns the count or -1. */
 long store_query_alerts(struct store *s, const struct store_query *q,
 			void (*fn)(void *ctx, const char *json), void *ctx);

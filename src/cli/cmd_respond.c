@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* vigil actions: the response actions the agent took; vigil respond thaw: undo a freeze. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "cli/cli.h"
+#include "common/buf.h"
+#include "output/store.h"
+#include "respond/respond.h"
+
+static void actions_usage(FILE *f)
+{
+	fputs("usage: vigil actions [--store PATH] [--container ID|NAME] [--json]\n"
+	      "List the response actions the agent took (or, in audit mode, would have taken),\n"
+	      "oldest first: time, rule, action, target, outcome, detail, path and latency.\n",
+	      f);
+}
+
+static void action_text(void *ctx, const struct store_action *a)
+{
+	(void)ctx;
+	time_t sec = a->time_ns / 1000000000LL;
+	struct tm tm;
+	char t[32];
+	gmtime_r(&sec, &tm);
+	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("%s %-8s %-8s %-22s [%s] %s: %s (%s, %lld us)\n", t, a->action, a->outcome, a->target,
+	       a->container_name ? a->container_name : a->container_id[0] ? a->container_id : "host", a->rule,
+	       a->detail, a->path, (long long)(a->latency_ns / 1000));
+}
+
+static void action_json(void *ctx, const struct store_action *a)
+{
+	(void)ctx;
+	struct vg_buf b = { 0 };
+	struct vg_json j;
+	jw_init(&j, &b);
+	jw_obj_begin(&j, NULL);
+	jw_int(&j, "time_ns", a->time_ns);
+	jw_str(&j, "rule", a->rule);
+	jw_str(&j, "action", a->action);
+	jw_str(&j, "target", a->target);
+	jw_str(&j, "container_id", a->container_id);
+	jw_str(&j, "container_name", a->container_name);
+	jw_str(&j, "cgroup", a->cgroup);
+	jw_str(&j, "outcome", a->outcome);
+	jw_str(&j, "detail", a->detail);
+	jw_str(&j, "path", a->path);
+	jw_int(&j, "latency_us", a->latency_ns / 1000);
+	jw_obj_end(&j);
+	printf("%s\n", b.data);
+	buf_free(&b);
+}
+
+int cmd_actions(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 'S' }, { "container", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },	   { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = STORE_DEFAULT_PATH, *container = NULL;
+	bool json = false;
+	int opt;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'S': path = optarg; break;
+		case 'c': container = optarg; break;
+		case 'j': json = true; break;
+		case 'h': actions_usage(stdout); return VG_EXIT_OK;
+		default: actions_usage(stderr); return VG_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		actions_usage(stderr);
+		return VG_EXIT_USAGE;
+	}
+	char err[512];
+	struct store *s = store_open(path, true, err, sizeof(err));
+	if (!s) {
+		fprintf(stderr, "vigil: %s\n", err);
+		return VG_EXIT_ERROR;
+	}
+	long n = store_query_actions(s, container, json ? action_json : action_text, NULL);
+	if (n < 0)
+		fprintf(stderr, "vigil: %s\n", store_error(s));
+	store_close(s);
+	return n < 0 ? VG_EXIT_ERROR : VG_EXIT_OK;
+}
+
+/* The cgroup of the newest successful freeze of a container, from the store. */
+struct last_freeze {
+	char cgroup[4096], id[65], name[256], rule[256];
+	bool found;
+};
+
+static void note_freeze(void *ctx, const struct store_action *a)
+{
+	struct last_freeze *f = ctx;
+	if (strcmp(a->action, "freeze") || strcmp(a->outcome, "done") || !a->cgroup[0])
+		return;
+	snprintf(f->cgroup, sizeof(f->cgroup), "%s", a->cgroup);
+	snprintf(f->id, sizeof(f->id), "%s", a->container_id);
+	snprintf(f->name, sizeof(f->name), "%s", a->container_name ? a->container_name : "");
+	snprintf(f->rule, sizeof(f->rule), "%s", a->rule);
+	f->found = true;
+}
+
+static void respond_usage(FILE *f)
+{
+	fputs("usage: vigil respond thaw CONTAINER [--store PATH]\n"
+	      "Thaw a container the agent froze (by id prefix or name, as recorded in the store);\n"
+	      "the thaw is recorded as an action.\n",
+	      f);
+}
+
+int cmd_respond(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 'S' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	const char *path = STORE_DEFAULT_PATH;
+	int opt;
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		respond_usage(stdout);
+		return VG_EXIT_OK;
+	}
+	if (argc < 2 || strcmp(argv[1], "thaw")) {
+		respond_usage(stderr);
+		return VG_EXIT_USAGE;
+	}
+	optind = 2;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'S': path = optarg; break;
+		case 'h': respond_usage(stdout); return VG_EXIT_OK;
+		default: respond_usage(stderr); return VG_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		respond_usage(stderr);
+		return VG_EXIT_USAGE;
+	}
+	const char *container = argv[optind];
+	char err[512];
+	struct store *s = store_open(path, false, err, sizeof(err));
+	if (!s) {
+		fprintf(stderr, "vigil: %s\n", err);
+		return VG_EXIT_ERROR;
+	}
+	struct last_freeze f = { 0 };
+	if (store_query_actions(s, container, note_freeze, &f) < 0 || !f.found) {
+		fprintf(stderr, "vigil: no freeze of container '%s' in %s\n", container, path);
+		store_close(s);
+		return VG_EXIT_ERROR;
+	}
+	int rc = respond_cgroup_freeze(f.cgroup, false, err, sizeof(err));
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	char target[96];
+	snprintf(target, sizeof(target), "container %.12s", f.id);
+	store_add_action(s, (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec, f.rule, "thaw", target, f.id,
+			 f.name[0] ? f.name : NULL, f.cgroup, rc ? "failed" : "done", rc ? err : "thawed by vigil respond",
+			 "userspace", 0);
+	store_commit(s);
+	store_close(s);
+	if (rc) {
+		fprintf(stderr, "vigil: %s\n", err);
+		return VG_EXIT_ERROR;
+	}
+	printf("thawed %s (%s)\n", f.name[0] ? f.name : f.id, f.cgroup);
+	return VG_EXIT_OK;
+}

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "common/buf.h"
+#include "respond/respond.h"
+#include "state/container_table.h"
+
+#define DONE_MAX 1024 /* targets remembered for idempotence */
+
+/* Actions of docs/response.md: those carried out here, and those not yet. */
+static const char *const implemented[] = { "kill", "freeze", NULL };
+static const char *const planned[] = { "deny", "deny_exec", "deny_open", "deny_connect", "isolate",
+				       "capture", NULL };
+
+struct done {
+	uint64_t key;  /* pid, or cgroup id for container actions */
+	uint8_t action;
+};
+
+struct responder {
+	enum respond_mode mode;
+	bool allow_host;
+	const char *procfs;
+	pid_t self;
+	struct done done[DONE_MAX];
+	size_t ndone, next_done;
+	uint64_t window_start;
+	unsigned int in_window;
+};
+
+static bool in_list(const char *const *l, const char *s)
+{
+	for (; *l; l++)
+		if (!strcmp(*l, s))
+			return true;
+	return false;
+}
+
+bool respond_action_known(const char *name)
+{
+	return in_list(implemented, name);
+}
+
+int respond_check_rules(const struct engine *e, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < engine_rule_count(e); i++) {
+		struct engine_rule_info ri;
+		engine_rule_info(e, i, &ri);
+		for (size_t k = 0; ri.enabled && k < ri.nactions; k++) {
+			const char *a = ri.actions[k];
+			if (respond_action_known(a))
+				continue;
+			if (in_list(planned, a))
+				snprintf(err, errlen, "rule '%s': action '%s' cannot be carried out by this version "
+						      "(available: kill, freeze)", ri.name, a);
+			else
+				snprintf(err, errlen, "rule '%s': unknown action '%s' (available: kill, freeze)",
+					 ri.name, a);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+struct responder *responder_new(enum respond_mode mode, bool allow_host, const char *procfs)
+{
+	struct responder *r = xcalloc(1, sizeof(*r));
+	r->mode = mode;
+	r->allow_host = allow_host;
+	r->procfs = procfs ? procfs : "/proc";
+	r->self = getpid();
+	return r;
+}
+
+void responder_free(struct responder *r)
+{
+	free(r);
+}
+
+static uint64_t boot_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_BOOTTIME, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + t.tv_nsec;
+}
+
+static bool already(struct responder *r, uint64_t key, uint8_t action)
+{
+	for (size_t i = 0; i < r->ndone; i++)
+		if (r->done[i].key == key && r->done[i].action == action)
+			return true;
+	return false;
+}
+
+static void remember(struct responder *r, uint64_t key, uint8_t action)
+{
+	r->done[r->next_done] = (struct done){ key, action };
+	r->next_done = (r->next_done + 1) % DONE_MAX;
+	if (r->ndone < DONE_MAX)
+		r->ndone++;
+}
+
+/* A kernel thread has no executable: /proc/PID/exe cannot be read. */
+static bool is_kernel_thread(const struct responder *r, uint32_t pid)
+{
+	char path[64], buf[8];
+	snprintf(path, sizeof(path), "%s/%u/exe", r->procfs, pid);
+	return readlink(path, buf, sizeof(buf)) < 0 && errno == ENOENT;
+}
+
+int respond_cgroup_freeze(const char *cgroup_path, bool freeze, char *err, size_t errlen)
+{
+	char path[4096];
+	const char *root = cgroup2_mount();
+	if (!root[0]) {
+		snprintf(err, errlen, "no cgroup v2 hierarchy is mounted");
+		return -1;
+	}
+	if (strstr(cgroup_path, "..")) {
+		snprintf(err, errlen, "refusing cgroup path '%s'", cgroup_path);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s%s/cgroup.freeze", root, cgroup_path);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, freeze ? "1" : "0", 1) != 1) {
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+void responder_handle(struct responder *r, const struct alert *a,
+		      void (*fn)(void *ctx, const struct alert *a, const struct action_result *res), void *ctx)
+{
+	const struct vg_event_hdr *h = &a->ev->hdr;
+	const struct vg_cgroup *cg = a->st ? state_cgroup(a->st, h->cgroup_id) : NULL;
+	bool in_container = cg && cg->meta.id[0];
+
+	for (size_t i = 0; i < a->nactions && r->mode != RESPOND_OFF; i++) {
+		const char *act = a->actions[i];
+		bool is_kill = !strcmp(act, "kill");
+		char target[96], detail[512];
+		struct action_result res = { .action = act, .target = target, .detail = detail,
+					     .path = "userspace", .cgroup = cg ? cg->path : "" };
+		uint64_t now = boot_ns();
+
+		if (is_kill)
+			snprintf(target, sizeof(target), "pid %u", h->pid);
+		else
+			snprintf(target, sizeof(target), "container %.12s", in_container ? cg->meta.id : "host");
+		detail[0] = 0;
+
+		uint64_t key = is_kill ? h->pid : h->cgroup_id;
+		if (!respond_action_known(act)) {
+			res.outcome = "refused";
+			snprintf(detail, sizeof(detail), "action not available");
+		} else if (is_kill && (h->pid == (uint32_t)r->self || h->pid <= 1)) {
+			res.outcome = "refused";
+			snprintf(detail, sizeof(detail), h->pid <= 1 ? "never pid 1" : "never the agent itself");
+		} else if (!in_container && !r->allow_host) {
+			res.outcome = "refused";
+			snprintf(detail, sizeof(detail), "not in a container (the policy does not allow host targets)");
+		} else if (is_kill && is_kernel_thread(r, h->pid)) {
+			res.outcome = "refused";
+			snprintf(detail, sizeof(detail), "kernel thread or already gone");
+		} else if (already(r, key, is_kill)) {
+			res.outcome = "skipped";
+			snprintf(detail, sizeof(detail), "already done for this target");
+		} else {
+			if (now > r->window_start + 1000000000ull) {
+				r->window_start = now;
+				r->in_window = 0;
+			}
+			if (++r->in_window > RESPOND_MAX_PER_SEC) {
+				res.outcome = "refused";
+				snprintf(detail, sizeof(detail), "rate limit (%d actions a second)", RESPOND_MAX_PER_SEC);
+			} else if (r->mode == RESPOND_AUDIT) {
+				res.outcome = "audit";
+				snprintf(detail, sizeof(detail), "audit mode: would %s", act);
+				remember(r, key, is_kill);
+			} else if (is_kill) {
+				if (kill((pid_t)h->pid, SIGKILL) == 0) {
+					res.outcome = "done";
+					snprintf(detail, sizeof(detail), "SIGKILL sent to %u (%.16s)", h->pid, h->comm);
+				} else {
+					res.outcome = errno == ESRCH ? "skipped" : "failed";
+					snprintf(detail, sizeof(detail), "%s", errno == ESRCH ? "process already gone"
+											       : strerror(errno));
+				}
+				remember(r, key, 1);
+			} else {
+				char err[512];
+				if (respond_cgroup_freeze(cg->path, true, err, sizeof(err)) == 0) {
+					res.outcome = "done";
+					snprintf(detail, sizeof(detail), "froze cgroup %s", cg->path);
+				} else {
+					res.outcome = "failed";
+					snprintf(detail, sizeof(detail), "%s", err);
+				}
+				remember(r, key, 0);
+			}
+		}
+		now = boot_ns();
+		res.latency_ns = now > h->ts ? now - h->ts : 0;
+		fn(ctx, a, &res);
+	}
+}

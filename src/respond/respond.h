@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Response: the actions a rule names (`actions: [kill, freeze]`) carried out
+ * when it alerts. This first part acts from userspace, as soon as the alert is
+ * raised: `kill` (SIGKILL to the offending process) and `freeze` (every
+ * process of the container, through cgroup v2's cgroup.freeze). The other
+ * actions of docs/response.md are refused at start rather than ignored.
+ *
+ * Safety: never the agent itself, pid 1, kernel threads, or a process outside
+ * a container unless allow_host; the same target is acted on once per action;
+ * at most RESPOND_MAX_PER_SEC actions a second. In audit mode every decision is
+ * recorded and nothing is done.
+ */
+#ifndef VIGIL_RESPOND_H
+#define VIGIL_RESPOND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "engine/engine.h"
+
+#define RESPOND_MAX_PER_SEC 50
+
+enum respond_mode { RESPOND_OFF, RESPOND_AUDIT, RESPOND_ENFORCE };
+
+struct action_result {
+	const char *action;     /* "kill", "freeze" */
+	const char *target;     /* "pid 1234" or "container <id>" */
+	const char *outcome;    /* done, audit, refused, failed, skipped */
+	const char *detail;     /* why (refused/failed/skipped), or what was done */
+	const char *path;       /* "userspace" */
+	const char *cgroup;     /* the container's cgroup v2 path (freeze: what thaw undoes) */
+	uint64_t latency_ns;    /* event timestamp to the action carried out */
+};
+
+struct responder;
+
+/* The actions Vigil can carry out; for rule validation. */
+bool respond_action_known(const char *name);
+/* Check every enabled rule's actions; -1 with the first problem in err. */
+int respond_check_rules(const struct engine *e, char *err, size_t errlen);
+
+struct responder *responder_new(enum respond_mode mode, bool allow_host, const char *procfs);
+void responder_free(struct responder *r);
+/*
+ * Carry out the alert's actions. For each, fn receives the result (strings
+ * valid during the call). Never blocks for long: a kill is one syscall, a
+ * freeze one write.
+ */
+void responder_handle(struct responder *r, const struct alert *a,
+		      void (*fn)(void *ctx, const struct alert *a, const struct action_result *res), void *ctx);
+
+/* Write cgroup.freeze of a cgroup v2 path ("/libpod_parent/libpod-ID"). 0 or -1 (err set). */
+int respond_cgroup_freeze(const char *cgroup_path, bool freeze, char *err, size_t errlen);
+
+#endif
