@@ -15,6 +15,7 @@
 #include "output/alert_json.h"
 #include "output/event_json.h"
 #include "output/store.h"
+#include "respond/egress.h"
 #include "respond/respond.h"
 #include "sensor/capture.h"
 #include "sensor/decode.h"
@@ -55,6 +56,7 @@ struct trace_ctx {
 	bool with_defaults;    /* --default-rules with --rules: defaults first */
 	/* response (vigil run only) */
 	struct responder *responder;
+	struct egress *egress;
 	struct action_result results[8];
 	char result_text[8][4][512]; /* copies of target, detail, cgroup, outcome */
 	size_t nresults;
@@ -99,6 +101,8 @@ static void usage(FILE *f, enum vg_mode mode)
 		      "  --response MODE      carry out rules' actions (kill, freeze): enforce (default),\n"
 		      "                       audit (record what would be done, do nothing) or off\n"
 		      "  --allow-host-actions let actions target processes outside containers\n"
+		      "  --egress-policy FILE per-container egress allow/deny lists, enforced in the kernel:\n"
+		      "                       a denied connect() fails with EPERM (docs/response.md)\n"
 		      "  --json               JSON lines even on a terminal\n"
 		      "  --duration S         stop after S seconds\n"
 		      "  --ring-mb N          kernel ring buffer size in MiB, a power of two (default 16)\n"
@@ -327,12 +331,27 @@ static void emit_state(void *ctx, const void *rec, size_t len)
 	struct trace_ctx *c = ctx;
 	if (c->writer)
 		capture_writer_add(c->writer, rec, len);
+	/* a container's metadata became known: its egress policy, if it has one */
+	struct vg_event ev;
+	char err[160];
+	if (c->egress && event_decode(rec, len, &ev, err, sizeof(err)) == 0 &&
+	    ev.hdr.type == VG_EVT_STATE_CONTAINER && ev.params[0].data) {
+		struct vg_container_meta meta;
+		const struct vg_cgroup *cg = state_cgroup(c->state, ev.hdr.cgroup_id);
+		if (cg && container_meta_from_json(&meta, ev.params[0].data,
+						   strnlen(ev.params[0].data, ev.params[0].len)) == 0) {
+			memcpy(meta.id, cg->meta.id, sizeof(meta.id));
+			egress_container(c->egress, ev.hdr.cgroup_id, &meta);
+		}
+		container_meta_free(&meta);
+	}
 }
 
 static void forget_cgroup(void *ctx, uint64_t id)
 {
 	struct trace_ctx *c = ctx;
 	source_bpf_forget_cgroup(c->src, id);
+	egress_forget(c->egress, id);
 }
 
 static uint64_t now_boot_ns(void)
@@ -421,6 +440,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		{ "match-all", no_argument, NULL, 'M' },      { "rate-limit", required_argument, NULL, 'L' },
 		{ "min-priority", required_argument, NULL, 'P' },
 		{ "response", required_argument, NULL, 'A' },  { "allow-host-actions", no_argument, NULL, 'H' },
+		{ "egress-policy", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 },
 	};
 	struct trace_ctx c = { .print = mode != VG_MODE_CAPTURE };
@@ -430,6 +450,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	unsigned long ring_mb = 0;
 	bool detect = mode == VG_MODE_RUN, syscalls_given = false, json_given = false, allow_host = false;
 	enum respond_mode response = RESPOND_ENFORCE;
+	const char *egress_path = NULL;
 	int opt, ret = VG_EXIT_OK;
 
 	c.eo.min_priority = PRIO_DEBUG;
@@ -514,6 +535,9 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		case 'H':
 			allow_host = true;
 			break;
+		case 'E':
+			egress_path = optarg;
+			break;
 		case 'h':
 			usage(stdout, mode);
 			free(c.rule_paths);
@@ -527,7 +551,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		if (optind != argc - 1 || write_path)
 			goto usage_error;
 	} else if (optind != argc || (mode == VG_MODE_CAPTURE && !write_path) ||
-		   (mode != VG_MODE_RUN && rules_opts) || (mode == VG_MODE_RUN && syscalls_given)) {
+		   (mode != VG_MODE_RUN && (rules_opts || egress_path)) || (mode == VG_MODE_RUN && syscalls_given)) {
 		goto usage_error;
 	}
 	if (mode == VG_MODE_RUN && !json_given)
@@ -593,6 +617,22 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	if (write_path) {
 		c.writer = capture_writer_open(write_path, c.src->boot_to_realtime, c.src->hostname);
 		if (!c.writer) {
+			store_close(c.store);
+			engine_free(c.engine);
+			responder_free(c.responder);
+			source_close(c.src);
+			free(c.rule_paths);
+			return VG_EXIT_ERROR;
+		}
+	}
+	if (egress_path) {
+		char err[512];
+		/* enforced from the start or not at all: a policy this kernel cannot enforce is an error */
+		c.egress = egress_start(egress_path, err, sizeof(err));
+		if (!c.egress) {
+			vg_err("%s", err);
+			if (c.writer)
+				capture_writer_close(c.writer);
 			store_close(c.store);
 			engine_free(c.engine);
 			responder_free(c.responder);
@@ -686,6 +726,9 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 			(unsigned long long)c.state->bad_state_records);
 	if (c.writer && capture_writer_close(c.writer) != 0)
 		ret = VG_EXIT_ERROR;
+	if (c.egress)
+		vg_info("egress: %llu connections refused", (unsigned long long)egress_denied(c.egress));
+	egress_stop(c.egress);
 	store_close(c.store);
 	engine_free(c.engine);
 	responder_free(c.responder);

@@ -58,7 +58,8 @@ int respond_check_rules(const struct engine *e, char *err, size_t errlen)
 				continue;
 			if (in_list(planned, a))
 				snprintf(err, errlen, "rule '%s': action '%s' cannot be carried out by this version "
-						      "(available: kill, freeze)", ri.name, a);
+						      "(available: kill, freeze; per-container egress lists: "
+						      "--egress-policy)", ri.name, a);
 			else
 				snprintf(err, errlen, "rule '%s': unknown action '%s' (available: kill, freeze)",
 					 ri.name, a);

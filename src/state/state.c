@@ -447,5 +447,14 @@ size_t state_seed(struct vg_state *st)
 		count++;
 	}
 	closedir(d);
+	/* the containers already running: their metadata now, not at their next event
+	 * (egress policies must be in place before their next connect) */
+	struct hmap_node *n, *tmp;
+	size_t i;
+	hmap_for_each(&st->cgroups.map, n, tmp, i) {
+		struct vg_cgroup *cg = hmap_entry(n, struct vg_cgroup, node);
+		if (cg->meta.id[0] && !cg->meta.metadata_found)
+			lookup_metadata(st, cg);
+	}
 	return count;
 }

@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "common/buf.h"
+#include "common/log.h"
+#include "common/yaml.h"
+#include "respond/egress.h"
+#include "vigil/egress.h"
+#include "egress.skel.h"
+
+#define POLICY_MAX_SIZE (1u << 20)
+#define ENTRY_MAX 256
+#define NET_MAX 1024
+
+struct net {
+	int family;
+	uint8_t addr[16];
+	unsigned int len;
+	uint8_t verdict;
+	uint16_t ports[VG_EGRESS_MAX_PORTS];
+	unsigned int nports;
+};
+
+struct entry {
+	char **patterns;
+	size_t npatterns;
+	uint8_t def;
+	struct net *nets;
+	size_t nnets;
+};
+
+struct egress {
+	struct egress_bpf *skel;
+	struct bpf_link *links[4];
+	struct entry *entries;
+	size_t nentries;
+	int cgroup_fd;
+};
+
+static void entries_free(struct entry *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < v[i].npatterns; k++)
+			free(v[i].patterns[k]);
+		free(v[i].patterns);
+		free(v[i].nets);
+	}
+	free(v);
+}
+
+static int perr(char *err, size_t errlen, const char *path, const struct yaml_node *n, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static int perr(char *err, size_t errlen, const char *path, const struct yaml_node *n, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(err, errlen, "%s:%u:%u: %s", path, n ? n->line : 1, n ? n->col : 1, msg);
+	return -1;
+}
+
+/* "10.0.0.0/8", "fd00::/8", "1.2.3.4" */
+static int parse_cidr(const char *s, struct net *net)
+{
+	char buf[64];
+	snprintf(buf, sizeof(buf), "%s", s);
+	char *slash = strchr(buf, '/');
+	long len = -1;
+	if (slash) {
+		char *end;
+		*slash = 0;
+		len = strtol(slash + 1, &end, 10);
+		if (*end || slash[1] == 0)
+			return -1;
+	}
+	memset(net->addr, 0, sizeof(net->addr));
+	if (inet_pton(AF_INET, buf, net->addr) == 1)
+		net->family = 4;
+	else if (inet_pton(AF_INET6, buf, net->addr) == 1)
+		net->family = 6;
+	else
+		return -1;
+	unsigned int max = net->family == 4 ? 32 : 128;
+	if (len < 0)
+		len = max;
+	if ((unsigned long)len > max)
+		return -1;
+	net->len = (unsigned int)len;
+	return 0;
+}
+
+static int parse_nets(const char *path, const struct yaml_node *list, uint8_t verdict, struct entry *e, char *err,
+		      size_t errlen)
+{
+	if (!list)
+		return 0;
+	if (list->kind != YAML_SEQ)
+		return perr(err, errlen, path, list, "a list of networks is expected");
+	for (size_t i = 0; i < list->n; i++) {
+		const struct yaml_node *it = list->items[i], *cidr = it, *ports = NULL;
+		struct net net = { .verdict = verdict };
+		if (it->kind == YAML_MAP) {
+			cidr = yaml_get(it, "cidr");
+			ports = yaml_get(it, "ports");
+		}
+		if (!cidr || cidr->kind != YAML_SCALAR || parse_cidr(cidr->str, &net))
+			return perr(err, errlen, path, cidr ? cidr : it, "not a network: expected 10.0.0.0/8 or fd00::/8");
+		if (ports) {
+			if (ports->kind != YAML_SEQ || ports->n == 0 || ports->n > VG_EGRESS_MAX_PORTS)
+				return perr(err, errlen, path, ports, "ports: a list of 1 to %d port numbers",
+					    VG_EGRESS_MAX_PORTS);
+			for (size_t k = 0; k < ports->n; k++) {
+				char *end;
+				long p = ports->items[k]->kind == YAML_SCALAR ? strtol(ports->items[k]->str, &end, 10) : -1;
+				if (p < 1 || p > 65535 || *end)
+					return perr(err, errlen, path, ports->items[k], "not a port number");
+				net.ports[net.nports++] = (uint16_t)p;
+			}
+		}
+		if (e->nnets == NET_MAX)
+			return perr(err, errlen, path, it, "more than %d networks in one entry", NET_MAX);
+		e->nets = xrealloc(e->nets, (e->nnets + 1) * sizeof(*e->nets));
+		e->nets[e->nnets++] = net;
+	}
+	return 0;
+}
+
+static int parse_policy(const char *path, struct entry **out, size_t *nout, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	struct stat st;
+	*out = NULL;
+	*nout = 0;
+	if (!f) {
+		snprintf(err, errlen, "cannot open egress policy %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode) || st.st_size > POLICY_MAX_SIZE) {
+		fclose(f);
+		snprintf(err, errlen, "%s: not a regular file of at most 1 MiB", path);
+		return -1;
+	}
+	char *buf = xmalloc(st.st_size + 1);
+	size_t len = fread(buf, 1, st.st_size, f);
+	fclose(f);
+	struct yaml_stream ys;
+	char yerr[256];
+	int rc = yaml_parse(buf, len, &ys, yerr, sizeof(yerr));
+	free(buf);
+	if (rc) {
+		snprintf(err, errlen, "%s:%s", path, yerr);
+		yaml_stream_free(&ys);
+		return -1;
+	}
+	const struct yaml_node *root = ys.ndocs ? ys.docs[0] : NULL, *list = yaml_get(root, "egress");
+	struct entry *v = NULL;
+	size_t n = 0;
+	rc = -1;
+	if (!list || list->kind != YAML_SEQ) {
+		perr(err, errlen, path, root, "expected 'egress:' with a list of entries");
+		goto out;
+	}
+	for (size_t i = 0; i < list->n; i++) {
+		const struct yaml_node *it = list->items[i], *c = yaml_get(it, "containers"), *d = yaml_get(it, "default");
+		if (n == ENTRY_MAX) {
+			perr(err, errlen, path, it, "more than %d entries", ENTRY_MAX);
+			goto out;
+		}
+		v = xrealloc(v, (n + 1) * sizeof(*v));
+		struct entry *e = &v[n++];
+		memset(e, 0, sizeof(*e));
+		e->def = VG_EGRESS_ALLOW;
+		if (!c || c->kind != YAML_SEQ || !c->n) {
+			perr(err, errlen, path, c ? c : it, "'containers' must list container names or id prefixes");
+			goto out;
+		}
+		for (size_t k = 0; k < c->n; k++) {
+			if (c->items[k]->kind != YAML_SCALAR || !c->items[k]->len) {
+				perr(err, errlen, path, c->items[k], "a container name or id prefix is expected");
+				goto out;
+			}
+			e->patterns = xrealloc(e->patterns, (e->npatterns + 1) * sizeof(*e->patterns));
+			e->patterns[e->npatterns++] = xstrdup(c->items[k]->str);
+		}
+		if (d && !yaml_is(d, "allow") && !yaml_is(d, "deny")) {
+			perr(err, errlen, path, d, "'default' must be allow or deny");
+			goto out;
+		}
+		if (d && yaml_is(d, "deny"))
+			e->def = VG_EGRESS_DENY;
+		if (parse_nets(path, yaml_get(it, "deny"), VG_EGRESS_DENY, e, err, errlen) ||
+		    parse_nets(path, yaml_get(it, "allow"), VG_EGRESS_ALLOW, e, err, errlen))
+			goto out;
+	}
+	rc = 0;
+out:
+	yaml_stream_free(&ys);
+	if (rc)
+		entries_free(v, n);
+	else {
+		*out = v;
+		*nout = n;
+	}
+	return rc;
+}
+
+int egress_check(const char *policy_path, char *err, size_t errlen)
+{
+	struct entry *v;
+	size_t n;
+	if (parse_policy(policy_path, &v, &n, err, errlen))
+		return -1;
+	entries_free(v, n);
+	return 0;
+}
+
+struct egress *egress_start(const char *policy_path, char *err, size_t errlen)
+{
+	struct egress *e = xcalloc(1, sizeof(*e));
+	e->cgroup_fd = -1;
+	if (parse_policy(policy_path, &e->entries, &e->nentries, err, errlen)) {
+		free(e);
+		return NULL;
+	}
+	const char *root = cgroup2_mount();
+	if (!root[0]) {
+		snprintf(err, errlen, "egress policy cannot be enforced: no cgroup v2 hierarchy is mounted");
+		goto fail;
+	}
+	e->cgroup_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	e->skel = egress_bpf__open_and_load();
+	if (e->cgroup_fd < 0 || !e->skel) {
+		snprintf(err, errlen, "egress policy cannot be enforced: %s",
+			 e->cgroup_fd < 0 ? "cannot open the cgroup v2 root" : "the kernel refused the cgroup programs");
+		goto fail;
+	}
+	struct bpf_program *progs[4] = { e->skel->progs.vg_connect4, e->skel->progs.vg_connect6,
+					 e->skel->progs.vg_sendmsg4, e->skel->progs.vg_sendmsg6 };
+	for (int i = 0; i < 4; i++) {
+		e->links[i] = bpf_program__attach_cgroup(progs[i], e->cgroup_fd);
+		if (!e->links[i]) {
+			snprintf(err, errlen, "egress policy cannot be enforced: attaching %s to %s: %s",
+				 bpf_program__name(progs[i]), root, strerror(errno));
+			goto fail;
+		}
+	}
+	return e;
+fail:
+	egress_stop(e);
+	return NULL;
+}
+
+void egress_stop(struct egress *e)
+{
+	if (!e)
+		return;
+	for (int i = 0; i < 4; i++)
+		bpf_link__destroy(e->links[i]);
+	egress_bpf__destroy(e->skel);
+	if (e->cgroup_fd >= 0)
+		close(e->cgroup_fd);
+	entries_free(e->entries, e->nentries);
+	free(e);
+}
+
+static bool entry_matches(const struct entry *en, const struct vg_container_meta *m)
+{
+	for (size_t i = 0; i < en->npatterns; i++) {
+		const char *p = en->patterns[i];
+		if ((m->name && fnmatch(p, m->name, 0) == 0) || !strncmp(m->id, p, strlen(p)) ||
+		    fnmatch(p, m->id, 0) == 0)
+			return true;
+	}
+	return false;
+}
+
+void egress_container(struct egress *e, uint64_t cgroup_id, const struct vg_container_meta *meta)
+{
+	if (!e || !meta || !meta->id[0])
+		return;
+	const struct entry *en = NULL;
+	for (size_t i = 0; i < e->nentries && !en; i++)
+		if (entry_matches(&e->entries[i], meta))
+			en = &e->entries[i];
+	if (!en)
+		return;
+	int rules = bpf_map__fd(e->skel->maps.vg_egress_rules);
+	for (size_t i = 0; i < en->nnets; i++) {
+		const struct net *n = &en->nets[i];
+		struct vg_egress_key k = { .prefixlen = VG_EGRESS_KEY_BITS(n->len), .cgroup_id = cgroup_id,
+					   .family = (uint32_t)n->family };
+		memcpy(k.addr, n->addr, n->family == 4 ? 4 : 16);
+		struct vg_egress_rule r = { .verdict = n->verdict, .nports = (uint8_t)n->nports };
+		memcpy(r.ports, n->ports, sizeof(r.ports));
+		if (bpf_map_update_elem(rules, &k, &r, BPF_ANY))
+			vg_warn("egress: cannot add a rule for container %.12s: %s", meta->id, strerror(errno));
+	}
+	struct vg_egress_policy pol = { .default_verdict = en->def };
+	/* the policy goes in last: until then the container is not policed at all */
+	if (bpf_map_update_elem(bpf_map__fd(e->skel->maps.vg_egress_policy), &cgroup_id, &pol, BPF_ANY))
+		vg_warn("egress: cannot police container %.12s: %s", meta->id, strerror(errno));
+	else
+		vg_info("egress policy applied to container %s (%.12s)", meta->name ? meta->name : "?", meta->id);
+}
+
+void egress_forget(struct egress *e, uint64_t cgroup_id)
+{
+	if (!e)
+		return;
+	bpf_map_delete_elem(bpf_map__fd(e->skel->maps.vg_egress_policy), &cgroup_id);
+	/* rules: walk the trie for this cgroup's keys */
+	int fd = bpf_map__fd(e->skel->maps.vg_egress_rules);
+	struct vg_egress_key k, next, *prev = NULL;
+	struct vg_egress_key dead[256];
+	size_t ndead = 0;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0 && ndead < 256) {
+		if (next.cgroup_id == cgroup_id)
+			dead[ndead++] = next;
+		k = next;
+		prev = &k;
+	}
+	for (size_t i = 0; i < ndead; i++)
+		bpf_map_delete_elem(fd, &dead[i]);
+}
+
+uint64_t egress_denied(const struct egress *e)
+{
+	if (!e)
+		return 0;
+	int ncpu = libbpf_num_possible_cpus();
+	if (ncpu <= 0)
+		return 0;
+	uint64_t *v = xcalloc(ncpu, sizeof(*v)), total = 0;
+	uint32_t zero = 0;
+	if (bpf_map_lookup_elem(bpf_map__fd(e->skel->maps.vg_egress_denied), &zero, v) == 0)
+		for (int i = 0; i < ncpu; i++)
+			total += v[i];
+	free(v);
+	return total;
+}
