@@ -7,7 +7,10 @@
 #include "cli/cli.h"
 #include "common/buf.h"
 #include "output/store.h"
+#include <sys/stat.h>
+#include "respond/isolate.h"
 #include "respond/respond.h"
+#include "state/container_table.h"
 
 static void actions_usage(FILE *f)
 {
@@ -95,10 +98,12 @@ struct last_freeze {
 	bool found;
 };
 
+static const char *wanted_action;
+
 static void note_freeze(void *ctx, const struct store_action *a)
 {
 	struct last_freeze *f = ctx;
-	if (strcmp(a->action, "freeze") || strcmp(a->outcome, "done") || !a->cgroup[0])
+	if (strcmp(a->action, wanted_action) || strcmp(a->outcome, "done") || !a->cgroup[0])
 		return;
 	snprintf(f->cgroup, sizeof(f->cgroup), "%s", a->cgroup);
 	snprintf(f->id, sizeof(f->id), "%s", a->container_id);
@@ -110,8 +115,10 @@ static void note_freeze(void *ctx, const struct store_action *a)
 static void respond_usage(FILE *f)
 {
 	fputs("usage: vigil respond thaw CONTAINER [--store PATH]\n"
-	      "Thaw a container the agent froze (by id prefix or name, as recorded in the store);\n"
-	      "the thaw is recorded as an action.\n",
+	      "       vigil respond release CONTAINER [--store PATH]\n"
+	      "thaw: unfreeze a container the agent froze; release: give back the network of a\n"
+	      "container the agent isolated (the agent must still be running). CONTAINER is an id\n"
+	      "prefix or a name, as recorded in the store; the undoing is recorded as an action.\n",
 	      f);
 }
 
@@ -126,10 +133,12 @@ int cmd_respond(int argc, char **argv)
 		respond_usage(stdout);
 		return VG_EXIT_OK;
 	}
-	if (argc < 2 || strcmp(argv[1], "thaw")) {
+	if (argc < 2 || (strcmp(argv[1], "thaw") && strcmp(argv[1], "release"))) {
 		respond_usage(stderr);
 		return VG_EXIT_USAGE;
 	}
+	bool thaw = !strcmp(argv[1], "thaw");
+	wanted_action = thaw ? "freeze" : "isolate";
 	optind = 2;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -151,24 +160,34 @@ int cmd_respond(int argc, char **argv)
 	}
 	struct last_freeze f = { 0 };
 	if (store_query_actions(s, container, note_freeze, &f) < 0 || !f.found) {
-		fprintf(stderr, "vigil: no freeze of container '%s' in %s\n", container, path);
+		fprintf(stderr, "vigil: no %s of container '%s' in %s\n", wanted_action, container, path);
 		store_close(s);
 		return VG_EXIT_ERROR;
 	}
-	int rc = respond_cgroup_freeze(f.cgroup, false, err, sizeof(err));
+	int rc;
+	if (thaw) {
+		rc = respond_cgroup_freeze(f.cgroup, false, err, sizeof(err));
+	} else {
+		/* the cgroup id is the inode of its directory */
+		char dir[4200];
+		struct stat st;
+		snprintf(dir, sizeof(dir), "%s%s", cgroup2_mount(), f.cgroup);
+		rc = stat(dir, &st) ? (snprintf(err, sizeof(err), "cgroup %.400s is gone", f.cgroup), -1)
+				    : isolate_release((uint64_t)st.st_ino, err, sizeof(err));
+	}
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	char target[96];
 	snprintf(target, sizeof(target), "container %.12s", f.id);
-	store_add_action(s, (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec, f.rule, "thaw", target, f.id,
-			 f.name[0] ? f.name : NULL, f.cgroup, rc ? "failed" : "done", rc ? err : "thawed by vigil respond",
-			 "userspace", 0);
+	store_add_action(s, (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec, f.rule, thaw ? "thaw" : "release",
+			 target, f.id, f.name[0] ? f.name : NULL, f.cgroup, rc ? "failed" : "done",
+			 rc ? err : thaw ? "thawed by vigil respond" : "released by vigil respond", "userspace", 0);
 	store_commit(s);
 	store_close(s);
 	if (rc) {
 		fprintf(stderr, "vigil: %s\n", err);
 		return VG_EXIT_ERROR;
 	}
-	printf("thawed %s (%s)\n", f.name[0] ? f.name : f.id, f.cgroup);
+	printf("%s %s (%s)\n", thaw ? "thawed" : "released", f.name[0] ? f.name : f.id, f.cgroup);
 	return VG_EXIT_OK;
 }

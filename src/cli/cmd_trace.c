@@ -16,6 +16,7 @@
 #include "output/event_json.h"
 #include "output/store.h"
 #include "respond/egress.h"
+#include "respond/isolate.h"
 #include "respond/respond.h"
 #include "sensor/capture.h"
 #include "sensor/decode.h"
@@ -57,6 +58,7 @@ struct trace_ctx {
 	/* response (vigil run only) */
 	struct responder *responder;
 	struct egress *egress;
+	struct isolate *isolate;
 	struct action_result results[8];
 	char result_text[8][4][512]; /* copies of target, detail, cgroup, outcome */
 	size_t nresults;
@@ -98,7 +100,7 @@ static void usage(FILE *f, enum vg_mode mode)
 		      "%s"
 		      "                       (default " STORE_DEFAULT_PATH ")\n"
 		      "  --no-store           do not keep alerts\n"
-		      "  --response MODE      carry out rules' actions (kill, freeze): enforce (default),\n"
+		      "  --response MODE      carry out rules' actions (kill, freeze, isolate): enforce (default),\n"
 		      "                       audit (record what would be done, do nothing) or off\n"
 		      "  --allow-host-actions let actions target processes outside containers\n"
 		      "  --egress-policy FILE per-container egress allow/deny lists, enforced in the kernel:\n"
@@ -579,7 +581,16 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 				free(c.rule_paths);
 				return VG_EXIT_ERROR;
 			}
-			c.responder = responder_new(response, allow_host, NULL);
+			if (response == RESPOND_ENFORCE && respond_rules_use(c.engine, "isolate")) {
+				c.isolate = isolate_start(err, sizeof(err));
+				if (!c.isolate) {
+					vg_err("%s", err);
+					engine_free(c.engine);
+					free(c.rule_paths);
+					return VG_EXIT_ERROR;
+				}
+			}
+			c.responder = responder_new(response, allow_host, NULL, c.isolate);
 		}
 	}
 	if (mode == VG_MODE_REPLAY) {
@@ -591,6 +602,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	if (!c.src) {
 		engine_free(c.engine);
 			responder_free(c.responder);
+			isolate_stop(c.isolate);
 		free(c.rule_paths);
 		return VG_EXIT_ERROR;
 	}
@@ -609,6 +621,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 			vg_err("%s", err);
 			engine_free(c.engine);
 			responder_free(c.responder);
+			isolate_stop(c.isolate);
 			source_close(c.src);
 			free(c.rule_paths);
 			return VG_EXIT_ERROR;
@@ -620,6 +633,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 			store_close(c.store);
 			engine_free(c.engine);
 			responder_free(c.responder);
+			isolate_stop(c.isolate);
 			source_close(c.src);
 			free(c.rule_paths);
 			return VG_EXIT_ERROR;
@@ -636,6 +650,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 			store_close(c.store);
 			engine_free(c.engine);
 			responder_free(c.responder);
+			isolate_stop(c.isolate);
 			source_close(c.src);
 			free(c.rule_paths);
 			return VG_EXIT_ERROR;
@@ -685,6 +700,18 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 				engine_free(e);
 				e = NULL;
 			}
+			if (e && c.responder && !c.isolate && response == RESPOND_ENFORCE &&
+			    respond_rules_use(e, "isolate")) {
+				c.isolate = isolate_start(aerr, sizeof(aerr));
+				if (!c.isolate) {
+					vg_err("%s", aerr);
+					engine_free(e);
+					e = NULL;
+				} else {
+					responder_free(c.responder);
+					c.responder = responder_new(response, allow_host, NULL, c.isolate);
+				}
+			}
 			if (e) {
 				engine_free(c.engine);
 				c.engine = e;
@@ -729,6 +756,9 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	if (c.egress)
 		vg_info("egress: %llu connections refused", (unsigned long long)egress_denied(c.egress));
 	egress_stop(c.egress);
+	if (c.isolate)
+		vg_info("isolate: %llu packets dropped", (unsigned long long)isolate_dropped(c.isolate));
+	isolate_stop(c.isolate);
 	store_close(c.store);
 	engine_free(c.engine);
 	responder_free(c.responder);

@@ -8,15 +8,15 @@
 #include <time.h>
 #include <unistd.h>
 #include "common/buf.h"
+#include "respond/isolate.h"
 #include "respond/respond.h"
 #include "state/container_table.h"
 
 #define DONE_MAX 1024 /* targets remembered for idempotence */
 
 /* Actions of docs/response.md: those carried out here, and those not yet. */
-static const char *const implemented[] = { "kill", "freeze", NULL };
-static const char *const planned[] = { "deny", "deny_exec", "deny_open", "deny_connect", "isolate",
-				       "capture", NULL };
+static const char *const implemented[] = { "kill", "freeze", "isolate", NULL };
+static const char *const planned[] = { "deny", "deny_exec", "deny_open", "deny_connect", "capture", NULL };
 
 struct done {
 	uint64_t key;  /* pid, or cgroup id for container actions */
@@ -24,6 +24,7 @@ struct done {
 };
 
 struct responder {
+	struct isolate *iso;
 	enum respond_mode mode;
 	bool allow_host;
 	const char *procfs;
@@ -58,10 +59,10 @@ int respond_check_rules(const struct engine *e, char *err, size_t errlen)
 				continue;
 			if (in_list(planned, a))
 				snprintf(err, errlen, "rule '%s': action '%s' cannot be carried out by this version "
-						      "(available: kill, freeze; per-container egress lists: "
+						      "(available: kill, freeze, isolate; per-container egress lists: "
 						      "--egress-policy)", ri.name, a);
 			else
-				snprintf(err, errlen, "rule '%s': unknown action '%s' (available: kill, freeze)",
+				snprintf(err, errlen, "rule '%s': unknown action '%s' (available: kill, freeze, isolate)",
 					 ri.name, a);
 			return -1;
 		}
@@ -69,9 +70,22 @@ int respond_check_rules(const struct engine *e, char *err, size_t errlen)
 	return 0;
 }
 
-struct responder *responder_new(enum respond_mode mode, bool allow_host, const char *procfs)
+bool respond_rules_use(const struct engine *e, const char *action)
+{
+	for (size_t i = 0; i < engine_rule_count(e); i++) {
+		struct engine_rule_info ri;
+		engine_rule_info(e, i, &ri);
+		for (size_t k = 0; ri.enabled && k < ri.nactions; k++)
+			if (!strcmp(ri.actions[k], action))
+				return true;
+	}
+	return false;
+}
+
+struct responder *responder_new(enum respond_mode mode, bool allow_host, const char *procfs, struct isolate *iso)
 {
 	struct responder *r = xcalloc(1, sizeof(*r));
+	r->iso = iso;
 	r->mode = mode;
 	r->allow_host = allow_host;
 	r->procfs = procfs ? procfs : "/proc";
@@ -148,7 +162,8 @@ void responder_handle(struct responder *r, const struct alert *a,
 
 	for (size_t i = 0; i < a->nactions && r->mode != RESPOND_OFF; i++) {
 		const char *act = a->actions[i];
-		bool is_kill = !strcmp(act, "kill");
+		bool is_kill = !strcmp(act, "kill"), is_isolate = !strcmp(act, "isolate");
+		uint8_t code = is_kill ? 1 : is_isolate ? 2 : 0;
 		char target[96], detail[512];
 		struct action_result res = { .action = act, .target = target, .detail = detail,
 					     .path = "userspace", .cgroup = cg ? cg->path : "" };
@@ -173,7 +188,7 @@ void responder_handle(struct responder *r, const struct alert *a,
 		} else if (is_kill && is_kernel_thread(r, h->pid)) {
 			res.outcome = "refused";
 			snprintf(detail, sizeof(detail), "kernel thread or already gone");
-		} else if (already(r, key, is_kill)) {
+		} else if (already(r, key, code)) {
 			res.outcome = "skipped";
 			snprintf(detail, sizeof(detail), "already done for this target");
 		} else {
@@ -187,7 +202,7 @@ void responder_handle(struct responder *r, const struct alert *a,
 			} else if (r->mode == RESPOND_AUDIT) {
 				res.outcome = "audit";
 				snprintf(detail, sizeof(detail), "audit mode: would %s", act);
-				remember(r, key, is_kill);
+				remember(r, key, code);
 			} else if (is_kill) {
 				if (kill((pid_t)h->pid, SIGKILL) == 0) {
 					res.outcome = "done";
@@ -198,6 +213,19 @@ void responder_handle(struct responder *r, const struct alert *a,
 											       : strerror(errno));
 				}
 				remember(r, key, 1);
+			} else if (is_isolate) {
+				char err[512];
+				if (!r->iso) {
+					res.outcome = "failed";
+					snprintf(detail, sizeof(detail), "isolation programs not loaded");
+				} else if (isolate_add(r->iso, h->cgroup_id, err, sizeof(err)) == 0) {
+					res.outcome = "done";
+					snprintf(detail, sizeof(detail), "network cut (loopback kept) for cgroup %s", cg->path);
+				} else {
+					res.outcome = "failed";
+					snprintf(detail, sizeof(detail), "%s", err);
+				}
+				remember(r, key, 2);
 			} else {
 				char err[512];
 				if (respond_cgroup_freeze(cg->path, true, err, sizeof(err)) == 0) {

@@ -2,8 +2,9 @@
 /*
  * Response: the actions a rule names (`actions: [kill, freeze]`) carried out
  * when it alerts. This first part acts from userspace, as soon as the alert is
- * raised: `kill` (SIGKILL to the offending process) and `freeze` (every
- * process of the container, through cgroup v2's cgroup.freeze). The other
+ * raised: `kill` (SIGKILL to the offending process), `freeze` (every
+ * process of the container, through cgroup v2's cgroup.freeze) and `isolate`
+ * (the container's packets dropped, src/respond/isolate.c). The other
  * actions of docs/response.md are refused at start rather than ignored.
  *
  * Safety: never the agent itself, pid 1, kernel threads, or a process outside
@@ -39,7 +40,11 @@ bool respond_action_known(const char *name);
 /* Check every enabled rule's actions; -1 with the first problem in err. */
 int respond_check_rules(const struct engine *e, char *err, size_t errlen);
 
-struct responder *responder_new(enum respond_mode mode, bool allow_host, const char *procfs);
+struct isolate;
+/* iso: the isolation programs when some rule uses `isolate` (else NULL). */
+struct responder *responder_new(enum respond_mode mode, bool allow_host, const char *procfs, struct isolate *iso);
+/* Whether some enabled rule names `action`. */
+bool respond_rules_use(const struct engine *e, const char *action);
 void responder_free(struct responder *r);
 /*
  * Carry out the alert's actions. For each, fn receives the result (strings
