@@ -15,6 +15,7 @@
 #include "output/alert_json.h"
 #include "output/event_json.h"
 #include "output/store.h"
+#include "respond/drift.h"
 #include "respond/egress.h"
 #include "respond/isolate.h"
 #include "respond/respond.h"
@@ -59,6 +60,7 @@ struct trace_ctx {
 	struct responder *responder;
 	struct egress *egress;
 	struct isolate *isolate;
+	struct drift *drift;
 	struct action_result results[8];
 	char result_text[8][4][512]; /* copies of target, detail, cgroup, outcome */
 	size_t nresults;
@@ -103,6 +105,9 @@ static void usage(FILE *f, enum vg_mode mode)
 		      "  --response MODE      carry out rules' actions (kill, freeze, isolate): enforce (default),\n"
 		      "                       audit (record what would be done, do nothing) or off\n"
 		      "  --allow-host-actions let actions target processes outside containers\n"
+		      "  --deny-drift[=fail-open|fail-closed]\n"
+		      "                       refuse (EPERM) to execute files written in a container after\n"
+		      "                       it started (fanotify); undecidable events: allow (default) or deny\n"
 		      "  --egress-policy FILE per-container egress allow/deny lists, enforced in the kernel:\n"
 		      "                       a denied connect() fails with EPERM (docs/response.md)\n"
 		      "  --json               JSON lines even on a terminal\n"
@@ -336,7 +341,7 @@ static void emit_state(void *ctx, const void *rec, size_t len)
 	/* a container's metadata became known: its egress policy, if it has one */
 	struct vg_event ev;
 	char err[160];
-	if (c->egress && event_decode(rec, len, &ev, err, sizeof(err)) == 0 &&
+	if ((c->egress || c->drift) && event_decode(rec, len, &ev, err, sizeof(err)) == 0 &&
 	    ev.hdr.type == VG_EVT_STATE_CONTAINER && ev.params[0].data) {
 		struct vg_container_meta meta;
 		const struct vg_cgroup *cg = state_cgroup(c->state, ev.hdr.cgroup_id);
@@ -344,6 +349,9 @@ static void emit_state(void *ctx, const void *rec, size_t len)
 						   strnlen(ev.params[0].data, ev.params[0].len)) == 0) {
 			memcpy(meta.id, cg->meta.id, sizeof(meta.id));
 			egress_container(c->egress, ev.hdr.cgroup_id, &meta);
+			char derr[512];
+			if (c->drift && meta.rootfs && drift_add(c->drift, meta.id, meta.rootfs, derr, sizeof(derr)))
+				vg_warn("deny-exec: %s", derr);
 		}
 		container_meta_free(&meta);
 	}
@@ -442,7 +450,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		{ "match-all", no_argument, NULL, 'M' },      { "rate-limit", required_argument, NULL, 'L' },
 		{ "min-priority", required_argument, NULL, 'P' },
 		{ "response", required_argument, NULL, 'A' },  { "allow-host-actions", no_argument, NULL, 'H' },
-		{ "egress-policy", required_argument, NULL, 'E' },
+		{ "egress-policy", required_argument, NULL, 'E' }, { "deny-drift", optional_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 },
 	};
 	struct trace_ctx c = { .print = mode != VG_MODE_CAPTURE };
@@ -453,6 +461,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	bool detect = mode == VG_MODE_RUN, syscalls_given = false, json_given = false, allow_host = false;
 	enum respond_mode response = RESPOND_ENFORCE;
 	const char *egress_path = NULL;
+	int deny_drift = 0; /* 1 fail-open, 2 fail-closed */
 	int opt, ret = VG_EXIT_OK;
 
 	c.eo.min_priority = PRIO_DEBUG;
@@ -540,6 +549,16 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		case 'E':
 			egress_path = optarg;
 			break;
+		case 'X':
+			if (!optarg || !strcmp(optarg, "fail-open"))
+				deny_drift = 1;
+			else if (!strcmp(optarg, "fail-closed"))
+				deny_drift = 2;
+			else {
+				fprintf(stderr, "vigil: --deny-drift takes fail-open or fail-closed, not '%s'\n", optarg);
+				goto usage_error;
+			}
+			break;
 		case 'h':
 			usage(stdout, mode);
 			free(c.rule_paths);
@@ -553,7 +572,8 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		if (optind != argc - 1 || write_path)
 			goto usage_error;
 	} else if (optind != argc || (mode == VG_MODE_CAPTURE && !write_path) ||
-		   (mode != VG_MODE_RUN && (rules_opts || egress_path)) || (mode == VG_MODE_RUN && syscalls_given)) {
+		   (mode != VG_MODE_RUN && (rules_opts || egress_path || deny_drift)) ||
+		   (mode == VG_MODE_RUN && syscalls_given)) {
 		goto usage_error;
 	}
 	if (mode == VG_MODE_RUN && !json_given)
@@ -645,6 +665,23 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		c.egress = egress_start(egress_path, err, sizeof(err));
 		if (!c.egress) {
 			vg_err("%s", err);
+			if (c.writer)
+				capture_writer_close(c.writer);
+			store_close(c.store);
+			engine_free(c.engine);
+			responder_free(c.responder);
+			isolate_stop(c.isolate);
+			source_close(c.src);
+			free(c.rule_paths);
+			return VG_EXIT_ERROR;
+		}
+	}
+	if (deny_drift) {
+		char err[512];
+		c.drift = drift_start(deny_drift == 1, err, sizeof(err));
+		if (!c.drift) {
+			vg_err("%s", err);
+			egress_stop(c.egress);
 			if (c.writer)
 				capture_writer_close(c.writer);
 			store_close(c.store);
@@ -756,6 +793,14 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	if (c.egress)
 		vg_info("egress: %llu connections refused", (unsigned long long)egress_denied(c.egress));
 	egress_stop(c.egress);
+	if (c.drift) {
+		struct drift_stats ds;
+		drift_stats(c.drift, &ds);
+		vg_info("deny-exec: %llu executions allowed, %llu denied, %llu undecided (%s)",
+			(unsigned long long)ds.allowed, (unsigned long long)ds.denied,
+			(unsigned long long)ds.undecided, deny_drift == 1 ? "allowed: fail-open" : "denied: fail-closed");
+	}
+	drift_stop(c.drift);
 	if (c.isolate)
 		vg_info("isolate: %llu packets dropped", (unsigned long long)isolate_dropped(c.isolate));
 	isolate_stop(c.isolate);

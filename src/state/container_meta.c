@@ -567,6 +567,10 @@ static int container_meta_apply_oci(struct vg_container_meta *m, json_t *cfg)
 		return r;
 	if ((r = container_meta_apply_mounts(m, json_object_get(cfg, "mounts"))))
 		return r;
+	/* an absolute root path (runtimes that give one relative to the bundle are not resolved) */
+	const char *root = json_string_value(json_object_get(json_object_get(cfg, "root"), "path"));
+	if (root && root[0] == '/' && (r = container_meta_set(&m->rootfs, root)))
+		return r;
 	if (m->privileged == -1) {
 		const char *p = json_string_value(json_object_get(ann, "io.podman.annotations.privileged"));
 		if (p && !strcasecmp(p, "true"))
@@ -840,6 +844,7 @@ void container_meta_free(struct vg_container_meta *meta)
 	free(meta->k8s_namespace);
 	free(meta->k8s_pod_uid);
 	free(meta->k8s_container_name);
+	free(meta->rootfs);
 	container_meta_free_mounts(meta);
 	memset(meta, 0, sizeof *meta);
 }
@@ -912,6 +917,7 @@ static const struct container_meta_key container_meta_json_strings[] = {
 	{ "k8s_namespace", CM_FIELD(k8s_namespace) },
 	{ "k8s_pod_uid", CM_FIELD(k8s_pod_uid) },
 	{ "k8s_container_name", CM_FIELD(k8s_container_name) },
+	{ "rootfs", CM_FIELD(rootfs) },
 };
 
 /* A JSON string of s; invalid UTF-8 (which jansson refuses) is written with

@@ -33,6 +33,7 @@ struct vg_container_meta {
 	int privileged;           /* 1, 0, or -1 if unknown */
 	char *k8s_pod_name, *k8s_namespace, *k8s_pod_uid, *k8s_container_name;  /* from CRI annotations, or NULL */
 	int metadata_found;       /* 1 if any runtime state file was found and parsed */
+	char *rootfs;             /* the OCI bundle's absolute root path (overlay "merged"), or NULL */
 	struct vg_mount {         /* the OCI bundle's mounts, in order (at most VG_MOUNTS_MAX) */
 		char *source, *dest;
 		int ro;
