@@ -15,5 +15,6 @@ enum vg_mode { VG_MODE_TRACE, VG_MODE_CAPTURE, VG_MODE_REPLAY };
 
 int cmd_trace(int argc, char **argv, enum vg_mode mode);
 int cmd_events(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
 
 #endif

@@ -13,6 +13,7 @@ static void usage(FILE *f)
 	      "  capture   write live events to a capture file\n"
 	      "  replay    print the events of a capture file, enriched as they were live\n"
 	      "  events    list the event types the sensor can capture\n"
+	      "  scan      scan an image or root file system: packages, vulnerabilities, secrets\n"
 	      "  version   print the version\n"
 	      "\n"
 	      "'vigil <command> --help' describes a command's options.\n"
@@ -45,6 +46,8 @@ int main(int argc, char **argv)
 		return cmd_trace(argc - 1, argv + 1, VG_MODE_REPLAY);
 	if (!strcmp(cmd, "events"))
 		return cmd_events(argc - 1, argv + 1);
+	if (!strcmp(cmd, "scan"))
+		return cmd_scan(argc - 1, argv + 1);
 	fprintf(stderr, "vigil: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return VG_EXIT_USAGE;

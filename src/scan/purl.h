@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Package URLs (github.com/package-url/purl-spec) and OSV ecosystems of packages. */
+#ifndef VIGIL_SCAN_PURL_H
+#define VIGIL_SCAN_PURL_H
+
+#include "scan/scan.h"
+
+/* Set p->ecosystem (when unset) from its type and r's OS, and p->purl. Can't fail. */
+void purl_fill(const struct scan_result *r, struct scan_pkg *p);
+
+#endif

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "scan/scan.h"
+
+void scan_limits_default(struct scan_limits *l)
+{
+	l->max_layer_bytes = 16ULL << 30; /* a 16 GiB layer is beyond any sane image */
+	l->max_entries = 4000000;
+	l->max_file_bytes = 256ULL << 20; /* rpmdb.sqlite of large distributions is ~100 MB */
+	l->max_secret_bytes = 8ULL << 20;
+	l->max_meta_bytes = 8ULL << 20;
+}
+
+void scan_pkg_free(struct scan_pkg *p)
+{
+	free(p->name);
+	free(p->version);
+	free(p->type);
+	free(p->ecosystem);
+	free(p->src_name);
+	free(p->src_version);
+	free(p->arch);
+	free(p->license);
+	free(p->path);
+	free(p->purl);
+	memset(p, 0, sizeof(*p));
+}
+
+void scan_result_free(struct scan_result *r)
+{
+	for (size_t i = 0; i < r->npkgs; i++)
+		scan_pkg_free(&r->pkgs[i]);
+	free(r->pkgs);
+	for (size_t i = 0; i < r->nsecrets; i++) {
+		struct scan_secret *s = &r->secrets[i];
+		free(s->rule);
+		free(s->title);
+		free(s->severity);
+		free(s->path);
+		free(s->match);
+	}
+	free(r->secrets);
+	for (size_t i = 0; i < r->nvulns; i++) {
+		struct scan_vuln *v = &r->vulns[i];
+		free(v->id);
+		free(v->aliases);
+		free(v->summary);
+		free(v->severity);
+		free(v->fixed);
+	}
+	free(r->vulns);
+	for (size_t i = 0; i < r->nconfig; i++) {
+		free(r->config[i].id);
+		free(r->config[i].severity);
+		free(r->config[i].message);
+	}
+	free(r->config);
+	for (size_t i = 0; i < r->nlayers; i++) {
+		free(r->layers[i].digest);
+		free(r->layers[i].path);
+	}
+	free(r->layers);
+	free(r->target);
+	free(r->kind);
+	free(r->image_digest);
+	free(r->tag);
+	free(r->os_id);
+	free(r->os_version);
+	free(r->os_ecosystem);
+	free(r->config_json);
+	buf_free(&r->warnings);
+	memset(r, 0, sizeof(*r));
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+struct scan_pkg *scan_add_pkg(struct scan_result *r, const char *type, const char *name,
+			      const char *version, const char *path)
+{
+	if (r->npkgs == r->cap_pkgs) {
+		r->cap_pkgs = r->cap_pkgs ? r->cap_pkgs * 2 : 64;
+		r->pkgs = xrealloc(r->pkgs, r->cap_pkgs * sizeof(*r->pkgs));
+	}
+	struct scan_pkg *p = &r->pkgs[r->npkgs++];
+	memset(p, 0, sizeof(*p));
+	p->type = xstrdup(type);
+	p->name = xstrdup(name);
+	p->version = xstrdup(version);
+	p->path = dup_or_null(path ? path : "");
+	return p;
+}
+
+void scan_warn(struct scan_result *r, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (r->warnings.len > (1 << 20))
+		return; /* a hostile image must not grow the warnings without bound */
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	buf_printf(&r->warnings, "vigil: %s\n", msg);
+}
+
+int scan_severity_rank(const char *sev)
+{
+	static const char *const names[] = { "UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL" };
+
+	for (int i = 0; i < 5; i++)
+		if (sev && !strcasecmp(sev, names[i]))
+			return i;
+	return -1;
+}
