@@ -16,5 +16,8 @@ enum vg_mode { VG_MODE_TRACE, VG_MODE_CAPTURE, VG_MODE_REPLAY };
 int cmd_trace(int argc, char **argv, enum vg_mode mode);
 int cmd_events(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
+int cmd_vercmp(int argc, char **argv);
+int cmd_db(int argc, char **argv);
+const char *db_default_path(void); /* --db default: $VIGIL_DB or vigil-vulns.db */
 
 #endif

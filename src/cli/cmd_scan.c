@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "scan/report.h"
 #include "scan/scan.h"
+#include "scan/vulndb.h"
 
 static void scan_usage(FILE *f)
 {
@@ -20,11 +21,58 @@ static void scan_usage(FILE *f)
 	      "      --select REF       the image to scan when the archive or index holds several\n"
 	      "                         (tag, org.opencontainers.image.ref.name or digest)\n"
 	      "      --no-secrets       do not search files for secrets\n"
+	      "      --db FILE          match packages against this OSV database (default\n"
+	      "                         $VIGIL_DB or vigil-vulns.db, when it exists)\n"
+	      "      --offline-no-db    do not match vulnerabilities\n"
+	      "      --severity LEVEL   report findings at or above LEVEL (LOW, MEDIUM, HIGH,\n"
+	      "                         CRITICAL; UNKNOWN reports everything)\n"
+	      "      --ignore-unfixed   leave out vulnerabilities without a fixed version\n"
+	      "      --exit-code N      exit with N when findings at or above --severity remain\n"
 	      "      --max-layer-bytes N  refuse a layer that expands beyond N bytes\n"
 	      "      --max-entries N    refuse an image with more than N entries\n"
 	      "\n"
-	      "exit status: 0 success, 1 runtime error (unreadable or hostile image), 2 usage error\n",
+	      "exit status: 0 success, 1 runtime error (unreadable or hostile image), 2 usage error,\n"
+	      "N (--exit-code) findings at or above the threshold\n",
 	      f);
+}
+
+/*
+ * Drop vulnerabilities and secrets below min_rank (and unfixed vulnerabilities
+ * when asked); returns how many findings remain.
+ */
+static size_t scan_filter(struct scan_result *r, int min_rank, bool ignore_unfixed)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < r->nvulns; i++) {
+		struct scan_vuln *v = &r->vulns[i];
+		int rank = scan_severity_rank(v->severity);
+		if ((rank < 0 ? 0 : rank) >= min_rank && !(ignore_unfixed && !v->fixed[0])) {
+			r->vulns[k++] = *v;
+			continue;
+		}
+		free(v->id);
+		free(v->aliases);
+		free(v->summary);
+		free(v->severity);
+		free(v->fixed);
+	}
+	r->nvulns = k;
+	k = 0;
+	for (size_t i = 0; i < r->nsecrets; i++) {
+		struct scan_secret *s = &r->secrets[i];
+		if (scan_severity_rank(s->severity) >= min_rank) {
+			r->secrets[k++] = *s;
+			continue;
+		}
+		free(s->rule);
+		free(s->title);
+		free(s->severity);
+		free(s->path);
+		free(s->match);
+	}
+	r->nsecrets = k;
+	return r->nvulns + r->nsecrets;
 }
 
 int cmd_scan(int argc, char **argv)
@@ -36,13 +84,20 @@ int cmd_scan(int argc, char **argv)
 		{ "no-secrets", no_argument, NULL, 'N' },
 		{ "max-layer-bytes", required_argument, NULL, 'L' },
 		{ "max-entries", required_argument, NULL, 'E' },
+		{ "db", required_argument, NULL, 'D' },
+		{ "offline-no-db", no_argument, NULL, 'n' },
+		{ "severity", required_argument, NULL, 's' },
+		{ "ignore-unfixed", no_argument, NULL, 'U' },
+		{ "exit-code", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct scan_opts o = { .secrets = true };
 	int format = REPORT_TABLE, c;
-	const char *output = NULL;
+	const char *output = NULL, *dbpath = NULL;
 	char *end;
+	int min_rank = 0, exit_code = 0;
+	bool ignore_unfixed = false, nodb = false;
 
 	scan_limits_default(&o.limits);
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
@@ -67,6 +122,23 @@ int cmd_scan(int argc, char **argv)
 		case 'o': output = optarg; break;
 		case 'S': o.select = optarg; break;
 		case 'N': o.secrets = false; break;
+		case 'D': dbpath = optarg; break;
+		case 'n': nodb = true; break;
+		case 'U': ignore_unfixed = true; break;
+		case 's':
+			min_rank = scan_severity_rank(optarg);
+			if (min_rank < 0) {
+				fprintf(stderr, "vigil: unknown severity '%s'\n", optarg);
+				return VG_EXIT_USAGE;
+			}
+			break;
+		case 'x':
+			exit_code = (int)strtol(optarg, &end, 10);
+			if (*end || !optarg[0] || exit_code < 0 || exit_code > 255) {
+				fprintf(stderr, "vigil: bad exit code '%s'\n", optarg);
+				return VG_EXIT_USAGE;
+			}
+			break;
 		case 'L':
 		case 'E': {
 			unsigned long long v = strtoull(optarg, &end, 10);
@@ -101,6 +173,20 @@ int cmd_scan(int argc, char **argv)
 		buf_free(&err);
 		return VG_EXIT_ERROR;
 	}
+	/* The database: given, or the default one when it exists. */
+	if (!nodb && (dbpath || access(db_default_path(), R_OK) == 0)) {
+		sqlite3 *db = vulndb_open(dbpath ? dbpath : db_default_path(), false, &err);
+		if (!db || vulndb_match(db, &r, &err)) {
+			fprintf(stderr, "vigil: %s\n", err.data);
+			if (db)
+				vulndb_close(db);
+			scan_result_free(&r);
+			buf_free(&err);
+			return VG_EXIT_ERROR;
+		}
+		vulndb_close(db);
+	}
+	size_t findings = scan_filter(&r, min_rank, ignore_unfixed);
 	FILE *f = output ? fopen(output, "w") : stdout;
 	if (!f) {
 		perror(output);
@@ -117,5 +203,7 @@ int cmd_scan(int argc, char **argv)
 	buf_free(&out);
 	buf_free(&err);
 	scan_result_free(&r);
+	if (ret == VG_EXIT_OK && findings && exit_code)
+		ret = exit_code;
 	return ret;
 }

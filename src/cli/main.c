@@ -14,6 +14,8 @@ static void usage(FILE *f)
 	      "  replay    print the events of a capture file, enriched as they were live\n"
 	      "  events    list the event types the sensor can capture\n"
 	      "  scan      scan an image or root file system: packages, vulnerabilities, secrets\n"
+	      "  db        import OSV vulnerability records, show the database's status\n"
+	      "  vercmp    compare two versions as an ecosystem orders them\n"
 	      "  version   print the version\n"
 	      "\n"
 	      "'vigil <command> --help' describes a command's options.\n"
@@ -48,6 +50,10 @@ int main(int argc, char **argv)
 		return cmd_events(argc - 1, argv + 1);
 	if (!strcmp(cmd, "scan"))
 		return cmd_scan(argc - 1, argv + 1);
+	if (!strcmp(cmd, "db"))
+		return cmd_db(argc - 1, argv + 1);
+	if (!strcmp(cmd, "vercmp"))
+		return cmd_vercmp(argc - 1, argv + 1);
 	fprintf(stderr, "vigil: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return VG_EXIT_USAGE;
