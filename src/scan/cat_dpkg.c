@@ -3,8 +3,9 @@
  * dpkg status files (deb822 paragraphs): var/lib/dpkg/status and the
  * one-paragraph files of var/lib/dpkg/status.d/ (distroless images, which
  * have no Status field). A package counts when its Status is absent or its
- * state is not "not-installed" or "config-files" (what dpkg-query -W lists
- * as installed). Source: "name" or "name (version)"; absent means the binary
+ * state (the third word) is "installed" or a trigger state of an installed
+ * package: unpacked, half-installed or config-files packages are not
+ * configured on the system (dpkg-query's "ii" packages are what counts). Source: "name" or "name (version)"; absent means the binary
  * package is its own source.
  */
 #include <stdio.h>
@@ -45,7 +46,8 @@ static bool installed(const char *status)
 	if (!status)
 		return true;
 	state = state ? state + 1 : status;
-	return strcmp(state, "not-installed") && strcmp(state, "config-files");
+	return !strcmp(state, "installed") || !strcmp(state, "triggers-pending") ||
+	       !strcmp(state, "triggers-awaited");
 }
 
 static void para_emit(struct para *p, const char *path, struct scan_result *r)
