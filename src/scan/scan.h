@@ -118,6 +118,14 @@ int scan_image(const char *path, const struct scan_opts *o, struct scan_result *
 int scan_rootfs(const char *dir, const struct scan_opts *o, struct scan_result *r,
 		struct vg_buf *err);
 
+/*
+ * Scan one layer blob held in memory (tar, gzip or zstd) as a one-layer image:
+ * the same walk, limits and catalogers, no digest to verify. For tests and
+ * fuzzing. Returns 0 or -1 with err set.
+ */
+int scan_layer_memory(const void *data, size_t len, const struct scan_opts *o,
+		      struct scan_result *r, struct vg_buf *err);
+
 /* Severity helpers shared by matchers and reports. */
 int scan_severity_rank(const char *sev); /* UNKNOWN 0, LOW 1, MEDIUM 2, HIGH 3, CRITICAL 4; -1 bad */
 

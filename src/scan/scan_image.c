@@ -268,10 +268,12 @@ static const char *source_resolve(const struct source *s, const char *name, char
 	return out;
 }
 
-/* A blob stream: bytes from the outer archive's current entry or from a file, hashed. */
+/* A blob stream: bytes from the outer archive's current entry, a file or memory, hashed. */
 struct blob {
 	struct archive *outer;
 	int fd;
+	const char *mem; /* when neither outer nor fd */
+	size_t memlen, memoff;
 	EVP_MD_CTX *md;
 	uint64_t bytes;
 	char buf[CHUNK];
@@ -280,8 +282,18 @@ struct blob {
 static la_ssize_t blob_read(struct archive *a, void *ud, const void **out)
 {
 	struct blob *b = ud;
-	la_ssize_t n = b->outer ? archive_read_data(b->outer, b->buf, sizeof(b->buf)) :
-				  read(b->fd, b->buf, sizeof(b->buf));
+	la_ssize_t n;
+
+	if (b->outer) {
+		n = archive_read_data(b->outer, b->buf, sizeof(b->buf));
+	} else if (b->fd >= 0) {
+		n = read(b->fd, b->buf, sizeof(b->buf));
+	} else {
+		n = (la_ssize_t)(b->memlen - b->memoff < sizeof(b->buf) ? b->memlen - b->memoff :
+									    sizeof(b->buf));
+		memcpy(b->buf, b->mem + b->memoff, (size_t)n);
+		b->memoff += (size_t)n;
+	}
 
 	if (n < 0) {
 		archive_set_error(a, EIO, "%s",
@@ -591,4 +603,29 @@ out:
 	image_plan_free(&p);
 	source_free(&s);
 	return ret;
+}
+
+int scan_layer_memory(const void *data, size_t len, const struct scan_opts *o,
+		      struct scan_result *r, struct vg_buf *err)
+{
+	struct walk w;
+	struct blob *b = xcalloc(1, sizeof(*b));
+	size_t order = 0;
+
+	r->target = xstrdup("<memory>");
+	r->kind = xstrdup("layer");
+	r->nlayers = 1;
+	r->layers = xcalloc(1, sizeof(*r->layers));
+	r->layers[0].path = xstrdup("<memory>");
+	b->fd = -1;
+	b->mem = data;
+	b->memlen = len;
+	walk_init(&w, r, o, 1);
+	walk_begin_blob(&w, 0);
+	int rc = blob_walk(&w, b, 0, &r->layers[0], NULL, err);
+	if (!rc)
+		walk_finish(&w, &order, 1);
+	walk_free(&w);
+	free(b);
+	return rc;
 }
