@@ -37,7 +37,7 @@ static void scan_usage(FILE *f)
 }
 
 /*
- * Drop vulnerabilities and secrets below min_rank (and unfixed vulnerabilities
+ * Drop vulnerabilities, secrets and config findings below min_rank (and unfixed vulnerabilities
  * when asked); returns how many findings remain.
  */
 static size_t scan_filter(struct scan_result *r, int min_rank, bool ignore_unfixed)
@@ -72,7 +72,19 @@ static size_t scan_filter(struct scan_result *r, int min_rank, bool ignore_unfix
 		free(s->match);
 	}
 	r->nsecrets = k;
-	return r->nvulns + r->nsecrets;
+	k = 0;
+	for (size_t i = 0; i < r->nconfig; i++) {
+		struct scan_config_finding *c = &r->config[i];
+		if (scan_severity_rank(c->severity) >= min_rank) {
+			r->config[k++] = *c;
+			continue;
+		}
+		free(c->id);
+		free(c->severity);
+		free(c->message);
+	}
+	r->nconfig = k;
+	return r->nvulns + r->nsecrets + r->nconfig;
 }
 
 int cmd_scan(int argc, char **argv)

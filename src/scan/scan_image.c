@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "scan/image.h"
+#include "scan/imgconf.h"
 #include "scan/walk.h"
 
 #define META_TOTAL (64u << 20)
@@ -599,6 +600,8 @@ int scan_image(const char *path, const struct scan_opts *o, struct scan_result *
 		scan_warn(r, "image config %s is missing", p.config_path);
 	}
 	ret = scan_layers(&s, &p, r, err);
+	if (!ret && r->config_json)
+		imgconf_check(r->config_json, r);
 out:
 	image_plan_free(&p);
 	source_free(&s);

