@@ -49,6 +49,16 @@ enum cat_kind catalog_kind(const char *path)
 		return CAT_NPM_PKG;
 	if (!strcmp(base, "package-lock.json") && !strstr(path, "node_modules/"))
 		return CAT_NPM_LOCK;
+	if (!strcmp(path, "var/lib/rpm/rpmdb.sqlite") ||
+	    !strcmp(path, "usr/lib/sysimage/rpm/rpmdb.sqlite"))
+		return CAT_RPM_SQLITE;
+	if (ends_with(path, ".jar") || ends_with(path, ".war") || ends_with(path, ".ear") ||
+	    (!strcmp(base, "pom.properties") && strstr(path, "META-INF/maven/")))
+		return CAT_JAVA;
+	if (!strcmp(base, "Cargo.lock"))
+		return CAT_CARGO_LOCK;
+	if (ends_with(path, ".gemspec") && strstr(path, "/specifications/"))
+		return CAT_GEMSPEC;
 	return CAT_NONE;
 }
 
@@ -63,6 +73,10 @@ void catalog_parse(enum cat_kind kind, const char *data, size_t len, const char 
 	case CAT_PYTHON: cat_python_parse(data, len, path, r); break;
 	case CAT_NPM_PKG: cat_npm_parse_package(data, len, path, r); break;
 	case CAT_NPM_LOCK: cat_npm_parse_lock(data, len, path, r); break;
+	case CAT_RPM_SQLITE: cat_rpm_parse_sqlite(data, len, path, r); break;
+	case CAT_JAVA: cat_java_parse(data, len, path, r); break;
+	case CAT_CARGO_LOCK: cat_cargo_parse(data, len, path, r); break;
+	case CAT_GEMSPEC: cat_gem_parse(data, len, path, r); break;
 	default: break;
 	}
 	for (size_t i = first; i < r->npkgs; i++) {

@@ -43,7 +43,7 @@ enum vercmp_scheme vercmp_scheme(const char *e)
 		{ "maven", VERCMP_MAVEN }, { "npm", VERCMP_SEMVER }, { "crates.io", VERCMP_SEMVER },
 		{ "cargo", VERCMP_SEMVER }, { "SemVer", VERCMP_SEMVER }, { "semver", VERCMP_SEMVER },
 		{ "Packagist", VERCMP_SEMVER }, { "NuGet", VERCMP_SEMVER }, { "Hex", VERCMP_SEMVER },
-		{ "Pub", VERCMP_SEMVER },
+		{ "Pub", VERCMP_SEMVER }, { "RubyGems", VERCMP_GEM }, { "gem", VERCMP_GEM },
 	};
 
 	if (!e)
@@ -916,6 +916,75 @@ int vercmp_maven(const char *a, const char *b)
 	return c;
 }
 
+/* ---- RubyGems: Gem::Version ---- */
+
+struct gemseg {
+	const char *p;
+	size_t n;
+	bool num;
+};
+
+#define GEM_SEGS 64
+
+/*
+ * Canonical segments: runs of digits or letters; trailing zeros dropped from
+ * the numeric part and from the part after the first letter segment.
+ */
+static size_t gem_segments(const char *v, struct gemseg *s)
+{
+	size_t n = 0, first_str = GEM_SEGS;
+
+	while (*v && n < GEM_SEGS) {
+		if (isdigit((unsigned char)*v) || isalpha((unsigned char)*v)) {
+			bool num = isdigit((unsigned char)*v);
+			const char *b = v;
+			while (*v && (num ? isdigit((unsigned char)*v) : isalpha((unsigned char)*v)))
+				v++;
+			if (!num && first_str == GEM_SEGS)
+				first_str = n;
+			s[n++] = (struct gemseg){ b, (size_t)(v - b), num };
+		} else {
+			v++;
+		}
+	}
+	/* drop zeros at the end of each part (numbers before the first string, the rest) */
+	size_t split = first_str < n ? first_str : n, out = 0;
+	size_t end1 = split;
+	while (end1 > 0 && s[end1 - 1].num && !numcmp(s[end1 - 1].p, s[end1 - 1].n, "0", 1))
+		end1--;
+	size_t end2 = n;
+	while (end2 > split && s[end2 - 1].num && !numcmp(s[end2 - 1].p, s[end2 - 1].n, "0", 1))
+		end2--;
+	out = end1;
+	for (size_t i = split; i < end2; i++)
+		s[out++] = s[i];
+	return out;
+}
+
+int vercmp_gem(const char *a, const char *b)
+{
+	struct gemseg x[GEM_SEGS], y[GEM_SEGS];
+	size_t xn = gem_segments(a, x), yn = gem_segments(b, y);
+	static const struct gemseg zero = { "0", 1, true };
+
+	for (size_t i = 0; i < xn || i < yn; i++) {
+		const struct gemseg *l = i < xn ? &x[i] : &zero, *r = i < yn ? &y[i] : &zero;
+		if (l->num && r->num) {
+			int c = numcmp(l->p, l->n, r->p, r->n);
+			if (c)
+				return c;
+		} else if (l->num != r->num) {
+			return l->num ? 1 : -1; /* a pre-release letter sorts before a number */
+		} else {
+			int c = memcmp(l->p, r->p, l->n < r->n ? l->n : r->n);
+			c = c ? sign(c) : (l->n > r->n) - (l->n < r->n);
+			if (c)
+				return c;
+		}
+	}
+	return 0;
+}
+
 int vercmp(enum vercmp_scheme s, const char *a, const char *b)
 {
 	switch (s) {
@@ -926,6 +995,7 @@ int vercmp(enum vercmp_scheme s, const char *a, const char *b)
 	case VERCMP_PEP440: return vercmp_pep440(a, b);
 	case VERCMP_GO: return vercmp_go(a, b);
 	case VERCMP_MAVEN: return vercmp_maven(a, b);
+	case VERCMP_GEM: return vercmp_gem(a, b);
 	default: return sign(strcmp(a, b));
 	}
 }

@@ -5,7 +5,7 @@
  * tokenizer: letters, _alpha.._rc / _p suffixes, -rN), rpm (rpmvercmp with
  * '~' and '^', epoch:version-release), SemVer 2.0.0, PEP 440 (the spec's own
  * grammar and ordering), Go (SemVer with "v" and "+incompatible") and Maven
- * (ComparableVersion). Every function returns <0, 0 or >0 and never fails;
+ * (ComparableVersion) and RubyGems (Gem::Version). Every function returns <0, 0 or >0 and never fails;
  * a version the rules cannot parse orders by its bytes after valid ones only
  * where the function says so.
  */
@@ -23,6 +23,7 @@ enum vercmp_scheme {
 	VERCMP_PEP440,
 	VERCMP_GO,
 	VERCMP_MAVEN,
+	VERCMP_GEM,
 };
 
 /* The scheme of an OSV ecosystem ("Debian:12", "PyPI", ...) or of a short name (dpkg, rpm, ...). */
@@ -34,6 +35,7 @@ int vercmp_rpm(const char *a, const char *b);
 int vercmp_semver(const char *a, const char *b);
 int vercmp_go(const char *a, const char *b);
 int vercmp_maven(const char *a, const char *b);
+int vercmp_gem(const char *a, const char *b);
 /* PEP 440; an invalid version (not matching the spec) sorts before every valid one. */
 int vercmp_pep440(const char *a, const char *b);
 bool vercmp_pep440_valid(const char *v);

@@ -51,6 +51,8 @@ static void test_go(void **state) { (void)state; golden("go", VERCMP_GO); }
 static void test_pep440(void **state) { (void)state; golden("pep440", VERCMP_PEP440); }
 static void test_maven(void **state) { (void)state; golden("maven", VERCMP_MAVEN); }
 
+static void test_gem(void **state) { (void)state; golden("gem", VERCMP_GEM); }
+
 static void test_schemes(void **state)
 {
 	(void)state;
@@ -77,7 +79,8 @@ int main(void)
 		cmocka_unit_test(test_dpkg),   cmocka_unit_test(test_apk),
 		cmocka_unit_test(test_rpm),    cmocka_unit_test(test_semver),
 		cmocka_unit_test(test_go),     cmocka_unit_test(test_pep440),
-		cmocka_unit_test(test_maven),  cmocka_unit_test(test_schemes),
+		cmocka_unit_test(test_maven),  cmocka_unit_test(test_gem),
+		cmocka_unit_test(test_schemes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
