@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* vigil scan image|rootfs: parse arguments, scan, match, print the report. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "cli/cli.h"
+#include <time.h>
+#include "scan/ignore.h"
 #include "scan/report.h"
 #include "scan/scan.h"
 #include "scan/vulndb.h"
@@ -28,6 +31,8 @@ static void scan_usage(FILE *f)
 	      "                         CRITICAL; UNKNOWN reports everything)\n"
 	      "      --ignore-unfixed   leave out vulnerabilities without a fixed version\n"
 	      "      --exit-code N      exit with N when findings at or above --severity remain\n"
+	      "      --ignore-file FILE ids, aliases or path:GLOB to leave out, one a line,\n"
+	      "                         each optionally with exp:YYYY-MM-DD\n"
 	      "      --max-layer-bytes N  refuse a layer that expands beyond N bytes\n"
 	      "      --max-entries N    refuse an image with more than N entries\n"
 	      "\n"
@@ -101,12 +106,13 @@ int cmd_scan(int argc, char **argv)
 		{ "severity", required_argument, NULL, 's' },
 		{ "ignore-unfixed", no_argument, NULL, 'U' },
 		{ "exit-code", required_argument, NULL, 'x' },
+		{ "ignore-file", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct scan_opts o = { .secrets = true };
 	int format = REPORT_TABLE, c;
-	const char *output = NULL, *dbpath = NULL;
+	const char *output = NULL, *dbpath = NULL, *ignore_file = NULL;
 	char *end;
 	int min_rank = 0, exit_code = 0;
 	bool ignore_unfixed = false, nodb = false;
@@ -135,6 +141,7 @@ int cmd_scan(int argc, char **argv)
 		case 'S': o.select = optarg; break;
 		case 'N': o.secrets = false; break;
 		case 'D': dbpath = optarg; break;
+		case 'I': ignore_file = optarg; break;
 		case 'n': nodb = true; break;
 		case 'U': ignore_unfixed = true; break;
 		case 's':
@@ -175,12 +182,19 @@ int cmd_scan(int argc, char **argv)
 	const char *target = argv[optind];
 	struct scan_result r = { 0 };
 	struct vg_buf err = { 0 }, out = { 0 };
+	struct ignore_list ign = { 0 };
+	if (ignore_file && ignore_load(ignore_file, &ign, &err)) {
+		fprintf(stderr, "vigil: %s\n", err.data);
+		buf_free(&err);
+		return VG_EXIT_ERROR;
+	}
 	int rc = !strcmp(what, "image") ? scan_image(target, &o, &r, &err) :
 					  scan_rootfs(target, &o, &r, &err);
 	if (r.warnings.len)
 		fputs(r.warnings.data, stderr);
 	if (rc) {
 		fprintf(stderr, "vigil: %s\n", err.data ? err.data : "scan failed");
+		ignore_free(&ign);
 		scan_result_free(&r);
 		buf_free(&err);
 		return VG_EXIT_ERROR;
@@ -192,17 +206,28 @@ int cmd_scan(int argc, char **argv)
 			fprintf(stderr, "vigil: %s\n", err.data);
 			if (db)
 				vulndb_close(db);
+			ignore_free(&ign);
 			scan_result_free(&r);
 			buf_free(&err);
 			return VG_EXIT_ERROR;
 		}
 		vulndb_close(db);
 	}
+	if (ign.n) {
+		char today[16];
+		time_t now = time(NULL);
+		struct tm tm;
+		gmtime_r(&now, &tm);
+		strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+		ignore_apply(&ign, &r, today);
+	}
+	ignore_free(&ign);
 	size_t findings = scan_filter(&r, min_rank, ignore_unfixed);
 	FILE *f = output ? fopen(output, "w") : stdout;
 	if (!f) {
-		perror(output);
+		fprintf(stderr, "vigil: cannot write %s: %s\n", output, strerror(errno));
 		scan_result_free(&r);
+		buf_free(&err);
 		return VG_EXIT_ERROR;
 	}
 	report_write(&r, format, !output && isatty(1) && format == REPORT_TABLE, &out);

@@ -92,6 +92,17 @@ got=$(jq -c '[.vulnerabilities[] | [.id, .severity, .score]]' "$IT_TMP/alp.json"
 	it_fail "--severity CRITICAL: exit $rc, $(jq -c '[.vulnerabilities[].id]' "$IT_TMP/g.json")"
 "$VIGIL" scan rootfs "$IT_TMP/alp" --severity bogus >/dev/null 2>&1; [ $? -eq 2 ] || it_fail "bad --severity"
 
+# --- ignore file: ids with expiry dates, paths
+printf '# accepted risk\nCVE-2012-2812 exp:2999-01-01\nA-1 exp:2000-01-01\n' >"$IT_TMP/ignore"
+"$VIGIL" scan rootfs "$IT_TMP/alp" --db "$DB" --ignore-file "$IT_TMP/ignore" -f json |
+	jq -e '[.vulnerabilities[].id] == ["A-1"]' >/dev/null || it_fail "--ignore-file (an expired entry must not apply)"
+printf 'path:lib/apk/*\n' >"$IT_TMP/ignore2"
+"$VIGIL" scan rootfs "$IT_TMP/alp" --db "$DB" --ignore-file "$IT_TMP/ignore2" -f json |
+	jq -e '.vulnerabilities == []' >/dev/null || it_fail "--ignore-file path glob"
+printf 'CVE-1 until-tomorrow\n' >"$IT_TMP/ignore3"
+"$VIGIL" scan rootfs "$IT_TMP/alp" --ignore-file "$IT_TMP/ignore3" >/dev/null 2>"$IT_TMP/ign.err"; rc=$?
+[ $rc -eq 1 ] && grep -q "cannot parse .*ignore3:1:7:" "$IT_TMP/ign.err" || it_fail "bad ignore file: $rc $(cat "$IT_TMP/ign.err")"
+
 # --- Python packages installed from Debian's python3-* packages, against PyPI advisories
 if ls /usr/lib/python3/dist-packages/*.*-info >/dev/null 2>&1 &&
 	python3 -c 'import sys; sys.path.insert(0,"/usr/lib/python3/dist-packages"); import pip._vendor.packaging' 2>/dev/null; then

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "scan/cvss.h"
+#include "scan/ignore.h"
 #include "scan/osv.h"
 
 static void test_cvss3(void **state)
@@ -123,12 +124,55 @@ static void test_parse(void **state)
 	buf_free(&err);
 }
 
+static void test_ignore(void **state)
+{
+	struct ignore_list l;
+	struct vg_buf err = { 0 };
+	struct scan_result r = { 0 };
+	const char *text = "# comment\nCVE-2024-2  # alias of GHSA-x\n"
+			   "GO-1 exp:2020-01-01\npath:etc/*.pem\n\n  no-healthcheck\n";
+	(void)state;
+	assert_int_equal(ignore_parse(text, strlen(text), ".vigilignore", &l, &err), 0);
+	assert_int_equal(l.n, 4);
+	scan_add_pkg(&r, "pypi", "a", "1", "x/METADATA");
+	r.vulns = calloc(3, sizeof(*r.vulns));
+	const char *ids[] = { "GHSA-x", "GO-1", "GHSA-y" };
+	for (int i = 0; i < 3; i++) {
+		r.vulns[i].id = strdup(ids[i]);
+		r.vulns[i].aliases = strdup(i == 0 ? "CVE-2024-1,CVE-2024-2" : "");
+		r.vulns[i].summary = strdup("");
+		r.vulns[i].severity = strdup("HIGH");
+		r.vulns[i].fixed = strdup("");
+	}
+	r.nvulns = r.cap_vulns = 3;
+	r.secrets = calloc(1, sizeof(*r.secrets));
+	r.secrets[0] = (struct scan_secret){ .rule = strdup("private-key"), .title = strdup("t"),
+					     .severity = strdup("HIGH"), .path = strdup("etc/k.pem"),
+					     .match = strdup("m") };
+	r.nsecrets = r.cap_secrets = 1;
+	/* GO-1 expired in 2020: it counts again */
+	assert_int_equal(ignore_apply(&l, &r, "2026-11-28"), 2);
+	assert_int_equal(r.nvulns, 2);
+	assert_string_equal(r.vulns[0].id, "GO-1");
+	assert_int_equal(r.nsecrets, 0);
+	ignore_free(&l);
+	scan_result_free(&r);
+	const char *bad = "CVE-1 exp:2024-13-01\n";
+	assert_int_equal(ignore_parse(bad, strlen(bad), "f", &l, &err), -1);
+	assert_non_null(strstr(err.data, "cannot parse f:1:11: bad date '2024-13-01'"));
+	buf_reset(&err);
+	assert_int_equal(ignore_parse("A B\n", 4, "f", &l, &err), -1);
+	assert_non_null(strstr(err.data, "f:1:3: expected 'ID [exp:YYYY-MM-DD]'"));
+	buf_free(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cvss3),
 		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_ignore),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
