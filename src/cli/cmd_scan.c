@@ -56,11 +56,7 @@ static size_t scan_filter(struct scan_result *r, int min_rank, bool ignore_unfix
 			r->vulns[k++] = *v;
 			continue;
 		}
-		free(v->id);
-		free(v->aliases);
-		free(v->summary);
-		free(v->severity);
-		free(v->fixed);
+		scan_vuln_free(v);
 	}
 	r->nvulns = k;
 	k = 0;
@@ -70,11 +66,7 @@ static size_t scan_filter(struct scan_result *r, int min_rank, bool ignore_unfix
 			r->secrets[k++] = *s;
 			continue;
 		}
-		free(s->rule);
-		free(s->title);
-		free(s->severity);
-		free(s->path);
-		free(s->match);
+		scan_secret_free(s);
 	}
 	r->nsecrets = k;
 	k = 0;
@@ -84,9 +76,7 @@ static size_t scan_filter(struct scan_result *r, int min_rank, bool ignore_unfix
 			r->config[k++] = *c;
 			continue;
 		}
-		free(c->id);
-		free(c->severity);
-		free(c->message);
+		scan_config_free(c);
 	}
 	r->nconfig = k;
 	return r->nvulns + r->nsecrets + r->nconfig;

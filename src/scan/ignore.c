@@ -152,11 +152,7 @@ size_t ignore_apply(const struct ignore_list *l, struct scan_result *r, const ch
 			r->vulns[k++] = *v;
 			continue;
 		}
-		free(v->id);
-		free(v->aliases);
-		free(v->summary);
-		free(v->severity);
-		free(v->fixed);
+		scan_vuln_free(v);
 		removed++;
 	}
 	r->nvulns = k;
@@ -167,11 +163,7 @@ size_t ignore_apply(const struct ignore_list *l, struct scan_result *r, const ch
 			r->secrets[k++] = *s;
 			continue;
 		}
-		free(s->rule);
-		free(s->title);
-		free(s->severity);
-		free(s->path);
-		free(s->match);
+		scan_secret_free(s);
 		removed++;
 	}
 	r->nsecrets = k;
@@ -182,9 +174,7 @@ size_t ignore_apply(const struct ignore_list *l, struct scan_result *r, const ch
 			r->config[k++] = *c;
 			continue;
 		}
-		free(c->id);
-		free(c->severity);
-		free(c->message);
+		scan_config_free(c);
 		removed++;
 	}
 	r->nconfig = k;

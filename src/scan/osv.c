@@ -5,6 +5,7 @@
 #include <string.h>
 #include "scan/cvss.h"
 #include "scan/osv.h"
+#include "scan/purl.h"
 #include "scan/scan.h"
 
 static char *jdup(json_t *o, const char *key)
@@ -15,20 +16,7 @@ static char *jdup(json_t *o, const char *key)
 
 char *osv_name_key(const char *ecosystem, const char *name)
 {
-	if (strcmp(ecosystem, "PyPI"))
-		return xstrdup(name);
-	char *out = xmalloc(strlen(name) + 1);
-	size_t o = 0;
-	for (const char *s = name; *s; s++) {
-		if (*s == '-' || *s == '_' || *s == '.') {
-			if (o && out[o - 1] != '-')
-				out[o++] = '-';
-		} else {
-			out[o++] = (char)tolower((unsigned char)*s);
-		}
-	}
-	out[o] = 0;
-	return out;
+	return strcmp(ecosystem, "PyPI") ? xstrdup(name) : purl_pypi_name(name);
 }
 
 void osv_record_free(struct osv_record *r)

@@ -17,8 +17,7 @@ static void purl_enc(struct vg_buf *b, const char *s, bool keep_slash)
 	}
 }
 
-/* PEP 503 normalised name: lower case, runs of -_. become one '-'. */
-static char *pypi_norm(const char *name)
+char *purl_pypi_name(const char *name)
 {
 	char *out = xmalloc(strlen(name) + 1);
 	size_t o = 0;
@@ -66,7 +65,7 @@ void purl_fill(const struct scan_result *r, struct scan_pkg *p)
 		buf_addc(&b, '/');
 		purl_enc(&b, p->name, false);
 	} else if (!strcmp(t, "pypi")) {
-		char *n = pypi_norm(p->name);
+		char *n = purl_pypi_name(p->name);
 		purl_enc(&b, n, false);
 		free(n);
 	} else if (!strcmp(t, "maven")) {

@@ -7,5 +7,7 @@
 
 /* Set p->ecosystem (when unset) from its type and r's OS, and p->purl. Can't fail. */
 void purl_fill(const struct scan_result *r, struct scan_pkg *p);
+/* A PyPI name normalised as PEP 503 says: lower case, runs of -_. become '-'. New string. */
+char *purl_pypi_name(const char *name);
 
 #endif

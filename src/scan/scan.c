@@ -29,34 +29,47 @@ void scan_pkg_free(struct scan_pkg *p)
 	memset(p, 0, sizeof(*p));
 }
 
+void scan_vuln_free(struct scan_vuln *v)
+{
+	free(v->id);
+	free(v->aliases);
+	free(v->summary);
+	free(v->severity);
+	free(v->fixed);
+	memset(v, 0, sizeof(*v));
+}
+
+void scan_secret_free(struct scan_secret *s)
+{
+	free(s->rule);
+	free(s->title);
+	free(s->severity);
+	free(s->path);
+	free(s->match);
+	memset(s, 0, sizeof(*s));
+}
+
+void scan_config_free(struct scan_config_finding *c)
+{
+	free(c->id);
+	free(c->severity);
+	free(c->message);
+	memset(c, 0, sizeof(*c));
+}
+
 void scan_result_free(struct scan_result *r)
 {
 	for (size_t i = 0; i < r->npkgs; i++)
 		scan_pkg_free(&r->pkgs[i]);
 	free(r->pkgs);
-	for (size_t i = 0; i < r->nsecrets; i++) {
-		struct scan_secret *s = &r->secrets[i];
-		free(s->rule);
-		free(s->title);
-		free(s->severity);
-		free(s->path);
-		free(s->match);
-	}
+	for (size_t i = 0; i < r->nsecrets; i++)
+		scan_secret_free(&r->secrets[i]);
 	free(r->secrets);
-	for (size_t i = 0; i < r->nvulns; i++) {
-		struct scan_vuln *v = &r->vulns[i];
-		free(v->id);
-		free(v->aliases);
-		free(v->summary);
-		free(v->severity);
-		free(v->fixed);
-	}
+	for (size_t i = 0; i < r->nvulns; i++)
+		scan_vuln_free(&r->vulns[i]);
 	free(r->vulns);
-	for (size_t i = 0; i < r->nconfig; i++) {
-		free(r->config[i].id);
-		free(r->config[i].severity);
-		free(r->config[i].message);
-	}
+	for (size_t i = 0; i < r->nconfig; i++)
+		scan_config_free(&r->config[i]);
 	free(r->config);
 	for (size_t i = 0; i < r->nlayers; i++) {
 		free(r->layers[i].digest);

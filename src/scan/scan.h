@@ -95,6 +95,9 @@ struct scan_result {
 
 void scan_result_free(struct scan_result *r);
 void scan_pkg_free(struct scan_pkg *p); /* its strings */
+void scan_vuln_free(struct scan_vuln *v);
+void scan_secret_free(struct scan_secret *s);
+void scan_config_free(struct scan_config_finding *c);
 
 /* Append a package (strings copied; NULL allowed except name and version). */
 struct scan_pkg *scan_add_pkg(struct scan_result *r, const char *type, const char *name,

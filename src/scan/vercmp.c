@@ -134,7 +134,12 @@ static int epoch_cmp(const char *a, const char *b)
 	return numcmp(a, an, b, bn);
 }
 
-int vercmp_dpkg(const char *a, const char *b)
+/*
+ * epoch, then version, then release with cmp; a missing release is "" when
+ * both_release is false, else releases count only when both have one (rpm).
+ */
+static int evr_cmp(const char *a, const char *b, int (*cmp)(const char *, const char *),
+		   bool both_release)
 {
 	struct evr x, y;
 	int c;
@@ -143,12 +148,17 @@ int vercmp_dpkg(const char *a, const char *b)
 	evr_split(b, &y);
 	c = epoch_cmp(x.epoch, y.epoch);
 	if (!c)
-		c = dpkg_verrevcmp(x.version, y.version);
-	if (!c)
-		c = dpkg_verrevcmp(x.release ? x.release : "", y.release ? y.release : "");
+		c = cmp(x.version, y.version);
+	if (!c && (!both_release || (x.release && y.release)))
+		c = cmp(x.release ? x.release : "", y.release ? y.release : "");
 	free(x.buf);
 	free(y.buf);
 	return c;
+}
+
+int vercmp_dpkg(const char *a, const char *b)
+{
+	return evr_cmp(a, b, dpkg_verrevcmp, false);
 }
 
 /* ---- rpm: rpmvercmp, and epoch:version-release ---- */
@@ -224,19 +234,7 @@ static int rpmvercmp(const char *one, const char *two)
 
 int vercmp_rpm(const char *a, const char *b)
 {
-	struct evr x, y;
-	int c;
-
-	evr_split(a, &x);
-	evr_split(b, &y);
-	c = epoch_cmp(x.epoch, y.epoch);
-	if (!c)
-		c = rpmvercmp(x.version, y.version);
-	if (!c && x.release && y.release)
-		c = rpmvercmp(x.release, y.release);
-	free(x.buf);
-	free(y.buf);
-	return c;
+	return evr_cmp(a, b, rpmvercmp, true);
 }
 
 /* ---- apk: apk-tools 2.14's tokenizer (digit{.digit}{letter}{_suffix{#}}{~hash}{-r#}) ---- */
