@@ -9,6 +9,7 @@ enum vg_exit {
 	VG_EXIT_OK = 0,
 	VG_EXIT_ERROR = 1, /* runtime error */
 	VG_EXIT_USAGE = 2, /* bad command line */
+	VG_EXIT_NOT_FOUND = 3, /* scan lookup: nothing stored for that digest */
 };
 
 enum vg_mode { VG_MODE_TRACE, VG_MODE_CAPTURE, VG_MODE_REPLAY };

@@ -11,12 +11,14 @@
 #include "scan/ignore.h"
 #include "scan/report.h"
 #include "scan/scan.h"
+#include "scan/store.h"
 #include "scan/vulndb.h"
 
 static void scan_usage(FILE *f)
 {
 	fputs("usage: vigil scan image PATH [options]   docker-archive, OCI layout or OCI archive\n"
 	      "       vigil scan rootfs DIR [options]   a root file system\n"
+	      "       vigil scan lookup DIGEST --store FILE   a stored result (exit 3: not stored)\n"
 	      "\n"
 	      "options:\n"
 	      "  -f, --format FMT       table (default), json, cyclonedx, spdx, sarif\n"
@@ -31,6 +33,8 @@ static void scan_usage(FILE *f)
 	      "                         CRITICAL; UNKNOWN reports everything)\n"
 	      "      --ignore-unfixed   leave out vulnerabilities without a fixed version\n"
 	      "      --exit-code N      exit with N when findings at or above --severity remain\n"
+	      "      --store FILE       keep the result in FILE (SQLite), keyed by the image's\n"
+	      "                         manifest digest and image ID, for 'scan lookup'\n"
 	      "      --ignore-file FILE ids, aliases or path:GLOB to leave out, one a line,\n"
 	      "                         each optionally with exp:YYYY-MM-DD\n"
 	      "      --max-layer-bytes N  refuse a layer that expands beyond N bytes\n"
@@ -82,6 +86,28 @@ static size_t scan_filter(struct scan_result *r, int min_rank, bool ignore_unfix
 	return r->nvulns + r->nsecrets + r->nconfig;
 }
 
+/* vigil scan lookup DIGEST --store FILE: print the stored JSON report; 3 when absent. */
+static int scan_lookup(const char *digest, const char *store)
+{
+	struct vg_buf out = { 0 }, err = { 0 };
+	int rc;
+
+	if (!store) {
+		fputs("vigil: scan lookup needs --store FILE\n", stderr);
+		return VG_EXIT_USAGE;
+	}
+	rc = scan_store_get(store, digest, &out, &err);
+	if (rc < 0)
+		fprintf(stderr, "vigil: %s\n", err.data);
+	else if (rc == 0)
+		fprintf(stderr, "vigil: no stored scan of %s in %s\n", digest, store);
+	else
+		fwrite(out.data, 1, out.len, stdout);
+	buf_free(&out);
+	buf_free(&err);
+	return rc < 0 ? VG_EXIT_ERROR : rc == 0 ? VG_EXIT_NOT_FOUND : VG_EXIT_OK;
+}
+
 int cmd_scan(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -97,12 +123,13 @@ int cmd_scan(int argc, char **argv)
 		{ "ignore-unfixed", no_argument, NULL, 'U' },
 		{ "exit-code", required_argument, NULL, 'x' },
 		{ "ignore-file", required_argument, NULL, 'I' },
+		{ "store", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct scan_opts o = { .secrets = true };
 	int format = REPORT_TABLE, c;
-	const char *output = NULL, *dbpath = NULL, *ignore_file = NULL;
+	const char *output = NULL, *dbpath = NULL, *ignore_file = NULL, *store = NULL;
 	char *end;
 	int min_rank = 0, exit_code = 0;
 	bool ignore_unfixed = false, nodb = false;
@@ -112,7 +139,8 @@ int cmd_scan(int argc, char **argv)
 		scan_usage(stdout);
 		return VG_EXIT_OK;
 	}
-	if (argc < 3 || (strcmp(argv[1], "image") && strcmp(argv[1], "rootfs"))) {
+	if (argc < 3 ||
+	    (strcmp(argv[1], "image") && strcmp(argv[1], "rootfs") && strcmp(argv[1], "lookup"))) {
 		scan_usage(stderr);
 		return VG_EXIT_USAGE;
 	}
@@ -132,6 +160,7 @@ int cmd_scan(int argc, char **argv)
 		case 'N': o.secrets = false; break;
 		case 'D': dbpath = optarg; break;
 		case 'I': ignore_file = optarg; break;
+		case 'T': store = optarg; break;
 		case 'n': nodb = true; break;
 		case 'U': ignore_unfixed = true; break;
 		case 's':
@@ -170,6 +199,8 @@ int cmd_scan(int argc, char **argv)
 		return VG_EXIT_USAGE;
 	}
 	const char *target = argv[optind];
+	if (!strcmp(what, "lookup"))
+		return scan_lookup(target, store);
 	struct scan_result r = { 0 };
 	struct vg_buf err = { 0 }, out = { 0 };
 	struct ignore_list ign = { 0 };
@@ -212,6 +243,13 @@ int cmd_scan(int argc, char **argv)
 		ignore_apply(&ign, &r, today);
 	}
 	ignore_free(&ign);
+	/* The store keeps the whole result: filters are the reader's choice. */
+	if (store && scan_store_put(store, &r, &err)) {
+		fprintf(stderr, "vigil: %s\n", err.data);
+		scan_result_free(&r);
+		buf_free(&err);
+		return VG_EXIT_ERROR;
+	}
 	size_t findings = scan_filter(&r, min_rank, ignore_unfixed);
 	FILE *f = output ? fopen(output, "w") : stdout;
 	if (!f) {

@@ -96,8 +96,12 @@ struct fi_entry *fileindex_put(struct fileindex *fi, const char *path, enum fi_t
 void fileindex_remove(struct fileindex *fi, const char *path, int self, int children)
 {
 	size_t plen = strlen(path);
+	struct fi_entry *cur = fileindex_get(fi, path);
 
-	if (self) {
+	/* A file or link has no children: skip the pass over the whole index. */
+	if (cur && cur->type != FI_DIR)
+		children = 0;
+	if (self && cur) {
 		uint64_t h = fi_hash(path);
 		struct fi_entry **pp = &fi->buckets[h & (fi->nbuckets - 1)];
 		for (; *pp; pp = &(*pp)->next) {
@@ -112,7 +116,7 @@ void fileindex_remove(struct fileindex *fi, const char *path, int self, int chil
 	}
 	if (!children)
 		return;
-	/* A linear pass: directory removals are rare next to file entries. */
+	/* A linear pass: directory removals are rare next to file removals. */
 	for (size_t i = 0; i < fi->nbuckets; i++) {
 		struct fi_entry **pp = &fi->buckets[i];
 		while (*pp) {

@@ -26,6 +26,8 @@ static void report_json(const struct scan_result *r, struct vg_buf *out)
 		jw_str(&j, "tag", r->tag);
 	if (r->image_digest)
 		jw_str(&j, "digest", r->image_digest);
+	if (r->image_id)
+		jw_str(&j, "image_id", r->image_id);
 	if (r->os_id) {
 		jw_obj_begin(&j, "os");
 		jw_str(&j, "id", r->os_id);

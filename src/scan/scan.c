@@ -79,6 +79,7 @@ void scan_result_free(struct scan_result *r)
 	free(r->target);
 	free(r->kind);
 	free(r->image_digest);
+	free(r->image_id);
 	free(r->tag);
 	free(r->os_id);
 	free(r->os_version);

@@ -77,7 +77,8 @@ struct scan_layer_info {
 struct scan_result {
 	char *target;   /* what was scanned, as given */
 	char *kind;     /* docker-archive, oci-layout, oci-archive, rootfs */
-	char *image_digest, *tag;  /* may be NULL */
+	char *image_digest, *tag;  /* may be NULL; image_digest: of the manifest (OCI) */
+	char *image_id;            /* sha256 of the image config ("image ID"), may be NULL */
 	char *os_id, *os_version, *os_ecosystem; /* may be NULL: no OS found */
 	struct scan_layer_info *layers;
 	size_t nlayers;

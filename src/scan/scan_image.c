@@ -589,6 +589,7 @@ int scan_image(const char *path, const struct scan_opts *o, struct scan_result *
 		const char *base = strrchr(p.config_path, '/');
 		base = base ? base + 1 : p.config_path;
 		sha256_hex(cfg, len, hex);
+		r->image_id = xstrdup(hex);
 		if (strlen(base) == 69 && !strcmp(base + 64, ".json") && strncmp(base, hex + 7, 64)) {
 			buf_printf(err, "%s: digest mismatch in config %s", path, p.config_path);
 			goto out;

@@ -126,6 +126,16 @@ jq -e '.spdxVersion == "SPDX-2.3" and (.packages | length == 9) and .packages[1]
 jq -e '.version == "2.1.0" and (.runs[0].results | length == 2) and .runs[0].results[0].locations[0].physicalLocation.region.startLine == 1' \
 	"$IT_TMP/f.sarif" >/dev/null || it_fail "sarif"
 
+# --- the scan store: look an image up by manifest digest or image ID
+"$VIGIL" scan image "$IT_TMP/img/multi-oci" --store "$IT_TMP/store.db" -f json >"$IT_TMP/s.json" || it_fail "--store"
+for key in "$(jq -r .digest "$IT_TMP/s.json")" "$(jq -r .image_id "$IT_TMP/s.json")"; do
+	"$VIGIL" scan lookup "$key" --store "$IT_TMP/store.db" >"$IT_TMP/l.json" || it_fail "lookup $key"
+	cmp -s <(jq -S 'del(.config)' "$IT_TMP/s.json") <(jq -S 'del(.config)' "$IT_TMP/l.json") ||
+		it_fail "stored report differs for $key"
+done
+"$VIGIL" scan lookup sha256:0000 --store "$IT_TMP/store.db" >/dev/null 2>&1; [ $? -eq 3 ] || it_fail "lookup of an unknown digest: exit 3"
+"$VIGIL" scan image "$IT_TMP/img/multi.tar" --store "$IT_TMP/store.db" >/dev/null || it_fail "--store of a docker-archive"
+
 # --- usage errors
 "$VIGIL" scan image >/dev/null 2>&1; [ $? -eq 2 ] || it_fail "missing PATH must be a usage error"
 "$VIGIL" scan image x -f nope >/dev/null 2>&1; [ $? -eq 2 ] || it_fail "bad format must be a usage error"
