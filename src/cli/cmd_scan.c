@@ -86,6 +86,22 @@ static size_t scan_filter(struct scan_result *r, int min_rank, bool ignore_unfix
 	return r->nvulns + r->nsecrets + r->nconfig;
 }
 
+/* A progress line on a terminal's stderr: layer, bytes read, a bar when the size is known. */
+static void scan_progress(void *ctx, size_t layer, size_t nlayers, uint64_t bytes, uint64_t size)
+{
+	char bar[21];
+	int fill = size ? (int)(bytes * 20 / size) : 0;
+
+	(void)ctx;
+	if (fill > 20)
+		fill = 20;
+	memset(bar, '#', (size_t)fill);
+	memset(bar + fill, '.', (size_t)(20 - fill));
+	bar[20] = 0;
+	fprintf(stderr, "\r\033[Kvigil: layer %zu/%zu [%s] %llu MB", layer + 1, nlayers,
+		size ? bar : "....................", (unsigned long long)(bytes >> 20));
+}
+
 /* vigil scan lookup DIGEST --store FILE: print the stored JSON report; 3 when absent. */
 static int scan_lookup(const char *digest, const char *store)
 {
@@ -209,8 +225,14 @@ int cmd_scan(int argc, char **argv)
 		buf_free(&err);
 		return VG_EXIT_ERROR;
 	}
+	if (isatty(2)) {
+		o.progress = scan_progress;
+		o.progress_ctx = NULL;
+	}
 	int rc = !strcmp(what, "image") ? scan_image(target, &o, &r, &err) :
 					  scan_rootfs(target, &o, &r, &err);
+	if (o.progress)
+		fputs("\r\033[K", stderr); /* the progress line goes away */
 	if (r.warnings.len)
 		fputs(r.warnings.data, stderr);
 	if (rc) {

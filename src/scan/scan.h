@@ -110,6 +110,9 @@ struct scan_opts {
 	struct scan_limits limits;
 	bool secrets;         /* run the secret rules */
 	const char *select;   /* OCI layout: tag (ref.name) or digest when the index holds several */
+	/* Called as layer blobs stream (every few MB and at each layer's end); may be NULL. */
+	void (*progress)(void *ctx, size_t layer, size_t nlayers, uint64_t bytes, uint64_t size);
+	void *progress_ctx;
 };
 
 /*

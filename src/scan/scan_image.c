@@ -271,6 +271,9 @@ static const char *source_resolve(const struct source *s, const char *name, char
 
 /* A blob stream: bytes from the outer archive's current entry, a file or memory, hashed. */
 struct blob {
+	const struct scan_opts *o;
+	size_t pos, nlayers;
+	uint64_t size, reported; /* the blob's size if known; bytes at the last progress call */
 	struct archive *outer;
 	int fd;
 	const char *mem; /* when neither outer nor fd */
@@ -303,6 +306,10 @@ static la_ssize_t blob_read(struct archive *a, void *ud, const void **out)
 	}
 	EVP_DigestUpdate(b->md, b->buf, (size_t)n);
 	b->bytes += (uint64_t)n;
+	if (b->o && b->o->progress && (b->bytes - b->reported >= (4u << 20) || n == 0)) {
+		b->reported = b->bytes;
+		b->o->progress(b->o->progress_ctx, b->pos, b->nlayers, b->bytes, b->size);
+	}
 	*out = b->buf;
 	return n;
 }
@@ -468,6 +475,9 @@ static int scan_layers(struct source *s, struct image_plan *p, struct scan_resul
 				goto out;
 			}
 			walk_begin_blob(&w, k);
+			struct stat sb;
+			*b = (struct blob){ .o = s->o, .pos = pos, .nlayers = p->nlayers, .fd = b->fd,
+					    .size = fstat(b->fd, &sb) ? 0 : (uint64_t)sb.st_size };
 			int rc = blob_walk(&w, b, pos, &r->layers[pos], p->layer_digests[pos], err);
 			close(b->fd);
 			if (rc)
@@ -491,8 +501,9 @@ static int scan_layers(struct source *s, struct image_plan *p, struct scan_resul
 				size_t pos = 0;
 				while (blob_of[pos] != k)
 					pos++;
-				b->outer = a;
-				b->fd = -1;
+				*b = (struct blob){ .o = s->o, .pos = pos, .nlayers = p->nlayers,
+						    .outer = a, .fd = -1,
+						    .size = (uint64_t)archive_entry_size(e) };
 				walk_begin_blob(&w, k);
 				if (blob_walk(&w, b, pos, &r->layers[pos], p->layer_digests[pos], err)) {
 					archive_read_free(a);
