@@ -7,6 +7,49 @@
 #define MAGIC_LEN 14
 #define INFO_MAX (1 << 20) /* module info of the largest programs is ~100 KB */
 
+static uint64_t elf_word(const unsigned char *p, int size, bool be)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < size; i++)
+		v |= (uint64_t)p[be ? size - 1 - i : i] << (8 * i);
+	return v;
+}
+
+size_t gobi_elf_ranges(const void *hdr, size_t n, uint64_t *start, uint64_t *end, size_t max)
+{
+	const unsigned char *h = hdr;
+	size_t k = 0;
+
+	if (n < 52 || memcmp(h, "\177ELF", 4) || (h[4] != 1 && h[4] != 2) || (h[5] != 1 && h[5] != 2))
+		return 0;
+	bool is64 = h[4] == 2, be = h[5] == 2;
+	int w = is64 ? 8 : 4;
+	if (is64 && n < 64)
+		return 0;
+	uint64_t phoff = elf_word(h + (is64 ? 32 : 28), w, be);
+	uint64_t phentsize = elf_word(h + (is64 ? 54 : 42), 2, be);
+	uint64_t phnum = elf_word(h + (is64 ? 56 : 44), 2, be);
+	if (phentsize < (uint64_t)(is64 ? 56 : 32) || phnum > 256)
+		return 0;
+	for (uint64_t i = 0; i < phnum && k < max; i++) {
+		uint64_t off = phoff + i * phentsize;
+		if (off > n || n - off < phentsize)
+			break; /* program headers beyond what was read: use what we have */
+		const unsigned char *ph = h + off;
+		uint64_t type = elf_word(ph, 4, be);
+		uint64_t flags = elf_word(ph + (is64 ? 4 : 24), 4, be);
+		uint64_t foff = elf_word(ph + (is64 ? 8 : 4), w, be);
+		uint64_t fsz = elf_word(ph + (is64 ? 32 : 16), w, be);
+		if (type == 1 /* PT_LOAD */ && (flags & 3) == 2 /* PF_W, not PF_X */ && fsz &&
+		    foff + fsz > foff) {
+			start[k] = foff;
+			end[k] = foff + fsz;
+			k++;
+		}
+	}
+	return k;
+}
+
 void gobi_init(struct gobi_scan *g)
 {
 	memset(g, 0, sizeof(*g));

@@ -20,6 +20,13 @@ struct gobi_scan {
 	struct vg_buf info;   /* from the magic on */
 };
 
+/*
+ * Where build info can be in an ELF file: the file ranges of its writable,
+ * non-executable PT_LOAD segments (Go's debug/buildinfo looks there), read
+ * from the ELF and program headers at the start of the file (hdr, n bytes).
+ * Returns the number of ranges (at most max); 0 for anything else.
+ */
+size_t gobi_elf_ranges(const void *hdr, size_t n, uint64_t *start, uint64_t *end, size_t max);
 void gobi_init(struct gobi_scan *g);
 void gobi_feed(struct gobi_scan *g, const void *chunk, size_t n);
 /* Add the stdlib and module packages found (layer `blob`, entry `seq`). */

@@ -20,6 +20,13 @@
 
 static ssize_t fd_read(void *ctx, void *buf, size_t n, struct vg_buf *err)
 {
+	if (!buf) { /* skip: a seek costs nothing, reading a large library would */
+		if (lseek(*(int *)ctx, (off_t)n, SEEK_CUR) < 0) {
+			buf_printf(err, "%s", strerror(errno));
+			return -1;
+		}
+		return (ssize_t)n;
+	}
 	ssize_t got = read(*(int *)ctx, buf, n);
 
 	if (got < 0)

@@ -120,6 +120,8 @@ static const enum fi_type fi_of[] = {
 	[WALK_HARDLINK] = FI_HARDLINK, [WALK_OTHER] = FI_OTHER,
 };
 
+#define GO_RANGES 8
+
 /* Read a regular file's contents through the interested consumers. */
 static int walk_read_file(struct walk *w, const char *path, uint64_t size, walk_read_fn read,
 			  void *ctx, struct vg_buf *err)
@@ -129,7 +131,10 @@ static int walk_read_file(struct walk *w, const char *path, uint64_t size, walk_
 	bool secrets = w->secrets && size <= w->o->limits.max_secret_bytes;
 	uint64_t want = 0; /* bytes to hold in memory */
 	struct gobi_scan gs;
-	bool go = size >= 1024; /* too small to be a Go program */
+	/* Go build info: only ELF files, and only their data segments are searched */
+	bool go_elf = false, go = size >= 1024;
+	uint64_t go_start[GO_RANGES], go_end[GO_RANGES], go_last = 0;
+	size_t go_n = 0;
 	char chunk[65536];
 	uint64_t got = 0;
 
@@ -151,15 +156,49 @@ static int walk_read_file(struct walk *w, const char *path, uint64_t size, walk_
 	buf_reset(&w->content);
 	gobi_init(&gs);
 	for (;;) {
+		/* Nothing to hold and no build info before the next data segment: skip to it. */
+		if (go && got >= want && gs.state == 0) {
+			uint64_t next = UINT64_MAX;
+			for (size_t i = 0; i < go_n; i++)
+				if (go_end[i] > got && go_start[i] < next)
+					next = go_start[i];
+			if (next != UINT64_MAX && next > got) {
+				ssize_t k = read(ctx, NULL, (size_t)(next - got < (1u << 30) ? next - got : 1u << 30), err);
+				if (k < 0)
+					goto fail;
+				if (k == 0)
+					break;
+				got += (uint64_t)k;
+				continue;
+			}
+		}
 		ssize_t n = read(ctx, chunk, sizeof(chunk), err);
 		if (n < 0)
 			goto fail;
 		if (n == 0)
 			break;
-		if (got == 0 && go && ((size_t)n < 4 || memcmp(chunk, "\177ELF", 4)))
-			go = false;
-		if (go)
-			gobi_feed(&gs, chunk, (size_t)n);
+		if (got == 0 && secrets && kind == CAT_NONE && !keep &&
+		    memchr(chunk, 0, (size_t)n < 8192 ? (size_t)n : 8192)) {
+			want = 0; /* binary: the secret rules skip it, so nothing needs holding */
+			secrets = false;
+		}
+		if (got == 0 && go) {
+			go_n = gobi_elf_ranges(chunk, (size_t)n, go_start, go_end, GO_RANGES);
+			go = go_elf = go_n > 0;
+			for (size_t i = 0; i < go_n; i++)
+				if (go_end[i] > go_last)
+					go_last = go_end[i];
+		}
+		if (go && gs.state == 1) {
+			gobi_feed(&gs, chunk, (size_t)n); /* collecting what follows the magic */
+		} else if (go) {
+			for (size_t i = 0; i < go_n; i++) {
+				uint64_t a = got > go_start[i] ? got : go_start[i];
+				uint64_t b = got + (uint64_t)n < go_end[i] ? got + (uint64_t)n : go_end[i];
+				if (a < b)
+					gobi_feed(&gs, chunk + (a - got), (size_t)(b - a));
+			}
+		}
 		if (got < want) {
 			size_t take = (size_t)n;
 			if (got + take > want)
@@ -172,10 +211,12 @@ static int walk_read_file(struct walk *w, const char *path, uint64_t size, walk_
 				   (unsigned long long)size);
 			goto fail;
 		}
+		if (go && (gs.state == 2 || (gs.state == 0 && got >= go_last)))
+			go = false; /* found, or past every data segment */
 		if (!go && got >= want)
 			break; /* nobody needs the rest */
 	}
-	if (go)
+	if (go_elf)
 		gobi_finish(&gs, w->r, path, w->blob, w->seq);
 	gobi_free(&gs);
 	const char *data = w->content.data ? w->content.data : "";

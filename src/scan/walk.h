@@ -12,7 +12,11 @@
 #include "scan/fileindex.h"
 #include "scan/scan.h"
 
-/* Reads up to n bytes of the current entry; 0 at its end, -1 on error (message in err). */
+/*
+ * Reads up to n bytes of the current entry into buf; 0 at its end, -1 on error
+ * (message in err). With buf NULL it skips up to n bytes instead and returns
+ * how many it skipped.
+ */
 typedef ssize_t (*walk_read_fn)(void *ctx, void *buf, size_t n, struct vg_buf *err);
 
 struct walk_op;
