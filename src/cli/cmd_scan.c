@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "cli/cli.h"
-#include <time.h>
 #include "scan/ignore.h"
 #include "scan/report.h"
 #include "scan/scan.h"
@@ -28,7 +28,7 @@ static void scan_usage(FILE *f)
 	      "      --no-secrets       do not search files for secrets\n"
 	      "      --db FILE          match packages against this OSV database (default\n"
 	      "                         $VIGIL_DB or vigil-vulns.db, when it exists)\n"
-	      "      --offline-no-db    do not match vulnerabilities\n"
+	      "      --no-db            do not match vulnerabilities    \n"
 	      "      --severity LEVEL   report findings at or above LEVEL (LOW, MEDIUM, HIGH,\n"
 	      "                         CRITICAL; UNKNOWN reports everything)\n"
 	      "      --ignore-unfixed   leave out vulnerabilities without a fixed version\n"
@@ -43,47 +43,6 @@ static void scan_usage(FILE *f)
 	      "exit status: 0 success, 1 runtime error (unreadable or hostile image), 2 usage error,\n"
 	      "N (--exit-code) findings at or above the threshold\n",
 	      f);
-}
-
-/*
- * Drop vulnerabilities, secrets and config findings below min_rank (and unfixed vulnerabilities
- * when asked); returns how many findings remain.
- */
-static size_t scan_filter(struct scan_result *r, int min_rank, bool ignore_unfixed)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < r->nvulns; i++) {
-		struct scan_vuln *v = &r->vulns[i];
-		int rank = scan_severity_rank(v->severity);
-		if ((rank < 0 ? 0 : rank) >= min_rank && !(ignore_unfixed && !v->fixed[0])) {
-			r->vulns[k++] = *v;
-			continue;
-		}
-		scan_vuln_free(v);
-	}
-	r->nvulns = k;
-	k = 0;
-	for (size_t i = 0; i < r->nsecrets; i++) {
-		struct scan_secret *s = &r->secrets[i];
-		if (scan_severity_rank(s->severity) >= min_rank) {
-			r->secrets[k++] = *s;
-			continue;
-		}
-		scan_secret_free(s);
-	}
-	r->nsecrets = k;
-	k = 0;
-	for (size_t i = 0; i < r->nconfig; i++) {
-		struct scan_config_finding *c = &r->config[i];
-		if (scan_severity_rank(c->severity) >= min_rank) {
-			r->config[k++] = *c;
-			continue;
-		}
-		scan_config_free(c);
-	}
-	r->nconfig = k;
-	return r->nvulns + r->nsecrets + r->nconfig;
 }
 
 /* A progress line on a terminal's stderr: layer, bytes read, a bar when the size is known. */
@@ -134,7 +93,7 @@ int cmd_scan(int argc, char **argv)
 		{ "max-layer-bytes", required_argument, NULL, 'L' },
 		{ "max-entries", required_argument, NULL, 'E' },
 		{ "db", required_argument, NULL, 'D' },
-		{ "offline-no-db", no_argument, NULL, 'n' },
+		{ "no-db", no_argument, NULL, 'n' },
 		{ "severity", required_argument, NULL, 's' },
 		{ "ignore-unfixed", no_argument, NULL, 'U' },
 		{ "exit-code", required_argument, NULL, 'x' },
@@ -272,7 +231,7 @@ int cmd_scan(int argc, char **argv)
 		buf_free(&err);
 		return VG_EXIT_ERROR;
 	}
-	size_t findings = scan_filter(&r, min_rank, ignore_unfixed);
+	size_t findings = scan_result_filter(&r, min_rank, ignore_unfixed);
 	FILE *f = output ? fopen(output, "w") : stdout;
 	if (!f) {
 		fprintf(stderr, "vigil: cannot write %s: %s\n", output, strerror(errno));

@@ -123,6 +123,47 @@ void scan_warn(struct scan_result *r, const char *fmt, ...)
 	buf_printf(&r->warnings, "vigil: %s\n", msg);
 }
 
+/*
+ * Drop vulnerabilities, secrets and config findings below min_rank (and unfixed vulnerabilities
+ * when asked); returns how many findings remain.
+ */
+size_t scan_result_filter(struct scan_result *r, int min_rank, bool ignore_unfixed)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < r->nvulns; i++) {
+		struct scan_vuln *v = &r->vulns[i];
+		int rank = scan_severity_rank(v->severity);
+		if ((rank < 0 ? 0 : rank) >= min_rank && !(ignore_unfixed && !v->fixed[0])) {
+			r->vulns[k++] = *v;
+			continue;
+		}
+		scan_vuln_free(v);
+	}
+	r->nvulns = k;
+	k = 0;
+	for (size_t i = 0; i < r->nsecrets; i++) {
+		struct scan_secret *s = &r->secrets[i];
+		if (scan_severity_rank(s->severity) >= min_rank) {
+			r->secrets[k++] = *s;
+			continue;
+		}
+		scan_secret_free(s);
+	}
+	r->nsecrets = k;
+	k = 0;
+	for (size_t i = 0; i < r->nconfig; i++) {
+		struct scan_config_finding *c = &r->config[i];
+		if (scan_severity_rank(c->severity) >= min_rank) {
+			r->config[k++] = *c;
+			continue;
+		}
+		scan_config_free(c);
+	}
+	r->nconfig = k;
+	return r->nvulns + r->nsecrets + r->nconfig;
+}
+
 int scan_severity_rank(const char *sev)
 {
 	static const char *const names[] = { "UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL" };

@@ -133,6 +133,13 @@ int scan_rootfs(const char *dir, const struct scan_opts *o, struct scan_result *
 int scan_layer_memory(const void *data, size_t len, const struct scan_opts *o,
 		      struct scan_result *r, struct vg_buf *err);
 
+/*
+ * Drop vulnerabilities, secrets and config findings ranked below min_rank
+ * (scan_severity_rank), and vulnerabilities without a fixed version when
+ * ignore_unfixed; returns how many findings remain. Can't fail.
+ */
+size_t scan_result_filter(struct scan_result *r, int min_rank, bool ignore_unfixed);
+
 /* Severity helpers shared by matchers and reports. */
 int scan_severity_rank(const char *sev); /* UNKNOWN 0, LOW 1, MEDIUM 2, HIGH 3, CRITICAL 4; -1 bad */
 
