@@ -129,6 +129,7 @@ int scan_rootfs(const char *dir, const struct scan_opts *o, struct scan_result *
 	r->layers[0].digest = xstrdup("rootfs");
 	r->layers[0].path = xstrdup(dir);
 	walk_init(&w, r, o, 1);
+	w.rootfs = true;
 	walk_begin_blob(&w, 0);
 	int ret = rootfs_dir(&w, fd, st.st_dev, &rel, 0, err);
 	r->layers[0].files = w.entries;

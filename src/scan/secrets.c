@@ -13,6 +13,8 @@ struct rule {
 	const char *keywords[9]; /* lower case; NULL-terminated */
 	const char *pattern;     /* the secret is group 1 when there is one */
 	double min_entropy;      /* bits per character of the secret; 0 = no check */
+	bool need_digit;         /* the secret must mix letters and digits (not a word) */
+	bool no_placeholder;     /* "password", "pass", "xxx"... are examples, not secrets */
 };
 
 static const struct rule rules[] = {
@@ -44,11 +46,11 @@ static const struct rule rules[] = {
 	  "\\b(eyJ[A-Za-z0-9_-]{10,}\\.eyJ[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,})", 0 },
 	{ "password-in-url", "password in URL", "HIGH", { "://" },
 	  "\\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^:/\\s\"'@<>]{1,64}:([^@/\\s\"'<>$%{}]{3,128})@[A-Za-z0-9.-]+",
-	  0 },
+	  0, false, true },
 	{ "generic-secret", "high-entropy secret assignment", "MEDIUM",
 	  { "secret", "token", "password", "passwd", "api_key", "apikey", "api-key" },
 	  "(?i)(?:secret|token|passwd|password|api[_-]?key)[A-Za-z0-9_.-]{0,20}[\"']?\\s*[:=]\\s*[\"']([A-Za-z0-9+/=_.-]{16,128})[\"']",
-	  3.5 },
+	  3.5, true, false },
 };
 
 #define NRULES (sizeof(rules) / sizeof(*rules))
@@ -91,6 +93,34 @@ void secrets_free(struct secrets *s)
 	free(s);
 }
 
+/* Example credentials of documentation and tests: user:password@, user:pass@, xxx... */
+static bool placeholder(const char *p, size_t n)
+{
+	static const char *const words[] = { "password", "passwd", "pass", "pwd", "secret",
+					     "changeme", "example", "redacted", "your_password",
+					     "yourpassword", "mypassword", "foobar", "test" };
+	bool same = true;
+
+	for (size_t i = 1; i < n; i++)
+		same &= p[i] == p[0];
+	if (same)
+		return true; /* xxx, ***, 000 */
+	for (size_t i = 0; i < sizeof(words) / sizeof(*words); i++)
+		if (strlen(words[i]) == n && !strncasecmp(words[i], p, n))
+			return true;
+	return false;
+}
+
+static bool letters_and_digits(const char *p, size_t n)
+{
+	bool alpha = false, digit = false;
+	for (size_t i = 0; i < n; i++) {
+		alpha |= isalpha((unsigned char)p[i]) != 0;
+		digit |= isdigit((unsigned char)p[i]) != 0;
+	}
+	return alpha && digit;
+}
+
 static double entropy(const char *p, size_t n)
 {
 	unsigned cnt[256] = { 0 };
@@ -106,16 +136,17 @@ static double entropy(const char *p, size_t n)
 	return h;
 }
 
-/* "AKIA****************" style: the first 4 characters, the rest starred (at most 16). */
+/*
+ * "AKIA****************": the first 4 characters of a secret longer than 12,
+ * then 16 stars whatever its length (the length is not given away either).
+ */
 static char *redact(const char *p, size_t n)
 {
 	struct vg_buf b = { 0 };
-	size_t show = n > 12 ? 4 : 0;
 
-	buf_add(&b, p, show);
-	for (size_t i = show; i < n && i < show + 16; i++)
-		buf_addc(&b, '*');
-	return b.data ? b.data : xstrdup("");
+	buf_add(&b, p, n > 12 ? 4 : 0);
+	buf_adds(&b, "****************");
+	return b.data;
 }
 
 static void add_finding(struct scan_result *r, const struct rule *ru, const char *path,
@@ -171,6 +202,10 @@ void secrets_scan(struct secrets *s, const char *data, size_t len, const char *p
 			}
 			off = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
 			if (ru->min_entropy > 0 && entropy(data + a, b - a) < ru->min_entropy)
+				continue;
+			if (ru->need_digit && !letters_and_digits(data + a, b - a))
+				continue;
+			if (ru->no_placeholder && placeholder(data + a, b - a))
 				continue;
 			for (; counted < a; counted++)
 				if (data[counted] == '\n')

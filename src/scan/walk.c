@@ -258,7 +258,7 @@ int walk_entry(struct walk *w, const char *raw, enum walk_type type, uint64_t si
 			   (unsigned long long)l->max_entries);
 		return -1;
 	}
-	if (type == WALK_FILE) {
+	if (type == WALK_FILE && !w->rootfs) {
 		w->layer_bytes += size;
 		if (size > l->max_layer_bytes || w->layer_bytes > l->max_layer_bytes) {
 			buf_printf(err, "entry '%s': layer expands beyond %llu bytes", raw,

@@ -36,6 +36,7 @@ struct walk {
 	struct fileindex index; /* valid after walk_finish */
 	struct secrets *secrets;
 	struct vg_buf content;  /* scratch: the current file */
+	bool rootfs;            /* a directory: no layer-size limit (no decompression bomb) */
 };
 
 void walk_init(struct walk *w, struct scan_result *r, const struct scan_opts *o, size_t nblobs);
