@@ -65,6 +65,11 @@ done
 "$VIGIL" scan image "$IT_TMP/img/multi-oci" --select nope -f json >/dev/null 2>"$IT_TMP/e" &&
 	it_fail "--select of a missing tag succeeded"
 
+# a repeated layer stored once, the second layer.tar a symlink to the first
+"$VIGIL" scan image "$IT_TMP/img/symlayer.tar" -f json >"$IT_TMP/sl.json" || it_fail "symlayer.tar"
+jq -e '[.layers[] | .verified] == [true, true] and [.packages[] | [.name, .layer]] == [["zlib", 2]]' \
+	"$IT_TMP/sl.json" >/dev/null || it_fail "symlinked layer: $(jq -c '[.layers, .packages]' "$IT_TMP/sl.json")"
+
 # --- hostile archives: refused with the layer and the entry named, nothing written
 expect_error() { # FILE PATTERN [ARGS...]
 	local f=$1 pat=$2 rc

@@ -16,6 +16,8 @@ Writes, into OUTDIR, images made here from nothing (no third-party data):
   big.tar           one layer of 3 MiB (refused with --max-layer-bytes 1000000)
   many.tar          one layer with 5000 entries (refused with --max-entries 1000)
   notar.tar         a layer that is not a tar stream
+  symlayer.tar      legacy docker-archive whose second layer.tar is a symlink to the
+                    first one (docker save writes repeated layers so)
   badconfig.tar     an image config with every problem the config checks know
   goodconfig.tar    an image config with none
 """
@@ -220,6 +222,16 @@ def main():
     oci_layout(out + "/badsum-oci", [[entry("a", b"hello")]], ["gzip"], corrupt=0)
     docker_archive(out + "/big.tar", [[entry("big", b"\0" * (3 << 20))]])
     docker_archive(out + "/many.tar", [[entry("f%d" % i, b"") for i in range(5000)]])
+    raw = layer_tar([entry("lib/apk/db/installed", b"P:zlib\nV:1.2.13-r0\n\n")])
+    cfg = config_for([raw, raw])
+    with tarfile.open(out + "/symlayer.tar", "w") as t:
+        add_bytes(t, "aaa/layer.tar", raw)
+        ti = tarfile.TarInfo("bbb/layer.tar")
+        ti.type = tarfile.SYMTYPE
+        ti.linkname = "../aaa/layer.tar"
+        t.addfile(ti)
+        add_bytes(t, "c.json", cfg)
+        add_bytes(t, "manifest.json", b'[{"Config":"c.json","Layers":["aaa/layer.tar","bbb/layer.tar"]}]')
     docker_archive(out + "/badconfig.tar", [[entry("a", b"1")]], extra={
         "User": "0", "ExposedPorts": {"22/tcp": {}, "80/tcp": {}},
         "Env": ["PATH=/bin", "DB_PASSWORD=hunter2", "API_TOKEN="]},
