@@ -46,13 +46,39 @@ CLI_SRC := $(wildcard src/cli/*.c)
 BPF_SRC := $(wildcard src/bpf/*.bpf.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/default_rules.o
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 SKELS := $(BPF_SRC:src/bpf/%.bpf.c=$(BUILD)/%.skel.h)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-TOOLS := $(BUILD)/tests/storm $(BUILD)/tests/int80 $(BUILD)/tests/mkcapture
+TOOLS := $(BUILD)/tests/storm $(BUILD)/tests/int80 $(BUILD)/tests/mkcapture $(BUILD)/tests/evgen $(BUILD)/tests/attack
 
 all: $(BUILD)/vigil
+
+# Every x86-64 syscall name, so that a rule naming one we do not capture is told
+# apart from a typo (src/engine/filter.c).
+SYSCALL_HDR ?= /usr/include/x86_64-linux-gnu/asm/unistd_64.h
+$(BUILD)/syscall_names.h: $(SYSCALL_HDR)
+	$(call msg,GEN,$@)
+	@mkdir -p $(@D)
+	$(Q){ echo 'static const char *const syscall_names[] = {'; \
+	  sed -n 's/^#define __NR_\([a-z0-9_]*\) .*/\t"\1",/p' $< ; echo '};'; } > $@
+$(BUILD)/src/engine/filter.o $(BUILD)/fuzz/obj/src/engine/filter.o: $(BUILD)/syscall_names.h
+
+# Vigil's default rules are built into the binary, so `vigil run` needs no files.
+RULE_FILES := $(sort $(wildcard rules/*.yaml))
+$(BUILD)/default_rules.c: $(RULE_FILES) Makefile
+	$(call msg,GEN,$@)
+	@mkdir -p $(@D)
+	$(Q){ echo '#include <stddef.h>'; i=0; for f in $(RULE_FILES); do \
+	    echo "static const char r$$i[] = {"; od -An -v -tx1 $$f | sed 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	    echo '0};'; i=$$((i+1)); done; \
+	  echo 'const char *const default_rules_names[] = {'; for f in $(RULE_FILES); do echo "\"$$f\","; done; echo 'NULL};'; \
+	  echo 'const char *const default_rules_texts[] = {'; i=0; for f in $(RULE_FILES); do echo "r$$i,"; i=$$((i+1)); done; echo 'NULL};'; \
+	  echo 'const size_t default_rules_sizes[] = {'; i=0; for f in $(RULE_FILES); do echo "sizeof(r$$i) - 1,"; i=$$((i+1)); done; echo '0};'; \
+	} > $@
+$(BUILD)/default_rules.o: $(BUILD)/default_rules.c
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/vigil: $(CLI_OBJ) $(BUILD)/libvigil.a
 	$(call msg,LINK,$@)
@@ -89,10 +115,16 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libvigil.a
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS) -lcmocka
 
-$(BUILD)/tests/mkcapture: tests/tools/mkcapture.c $(BUILD)/libvigil.a
+$(BUILD)/tests/mkcapture $(BUILD)/tests/evgen: $(BUILD)/tests/%: tests/tools/%.c $(BUILD)/libvigil.a
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+# static, so that it runs inside any container image
+$(BUILD)/tests/attack: tests/tools/attack.c
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -O2 -Wall -Wextra -Werror -static -o $@ $<
 
 $(BUILD)/tests/%: tests/tools/%.c
 	$(call msg,CC,$@)
@@ -100,6 +132,14 @@ $(BUILD)/tests/%: tests/tools/%.c
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS)
 
 tests: $(BUILD)/vigil $(UNIT_BIN) $(TOOLS)
+
+# Benchmark helpers (bench/*.sh build what they need with `make bench-tools`).
+$(BUILD)/bench/admission_load: bench/admission_load.c
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) -lssl -lcrypto -lpthread
+
+bench-tools: $(BUILD)/vigil $(BUILD)/bench/admission_load
 
 test: tests
 	$(Q)BUILD=$(BUILD) tests/run
@@ -116,9 +156,16 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD) \
 	       -fsanitize=fuzzer,address,undefined $(shell pkg-config --cflags $(PKGS))
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) | $(SKELS)
-	$(call msg,FUZZ,$@)
+# The library is compiled once for all harnesses (instrumented, not linked with the fuzzer main).
+FUZZ_OBJ := $(LIB_SRC:%.c=$(BUILD)/fuzz/obj/%.o) $(BUILD)/default_rules.o
+$(BUILD)/fuzz/obj/%.o: %.c | $(SKELS)
+	$(call msg,FUZZCC,$@)
 	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(subst fuzzer$(comma),fuzzer-no-link$(comma),$(FUZZ_CFLAGS)) -MMD -MP -c -o $@ $<
+$(BUILD)/fuzz/libvigil.a: $(FUZZ_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/fuzz/libvigil.a
+	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS)
 
 fuzz: $(FUZZ_BIN)
@@ -126,5 +173,6 @@ fuzz: $(FUZZ_BIN)
 clean:
 	rm -rf build build-san
 
-.PHONY: all tests test check fuzz clean
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+.PHONY: all tests test check fuzz clean bench-tools
+comma := ,
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)

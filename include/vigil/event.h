@@ -100,6 +100,8 @@ enum vg_capture_kind {
 	VG_CK_EXE_INFO,
 	VG_CK_KSTR,
 	VG_CK_BLOB, /* userspace-synthesised bytes (state records) */
+	VG_CK_ENV,  /* at a successful exec: the environment, NUL-separated, at most
+		     * VG_ARGV_MAX bytes, from the new image (0 bytes on failure) */
 };
 
 #define VG_AUX_CWD 0xff /* PATH/EXE aux: relative to the cwd */

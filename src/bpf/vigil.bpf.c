@@ -435,6 +435,24 @@ static __noinline void put_exe(struct vg_scratch *s, long ret, const char *upath
 }
 
 /* argv of the new image (success) or from the user argv array (failure). */
+/*
+ * Copy the NUL-separated strings of [start, end) of the new image's memory
+ * (argv or environment) into the parameter, at most VG_ARGV_MAX bytes; a cut
+ * string is terminated. The caller checked the room. Returns the length.
+ */
+static __always_inline __u32 copy_strings(struct vg_scratch *s, unsigned long start, unsigned long end)
+{
+	__u32 len = end > start ? end - start : 0;
+	if (len > VG_ARGV_MAX)
+		len = VG_ARGV_MAX;
+	barrier_var(len);
+	if (bpf_probe_read_user(param_body(s, 0), len & (2 * VG_ARGV_MAX - 1), (void *)start) < 0)
+		return 0;
+	if (len == VG_ARGV_MAX)
+		*param_body(s, len - 1) = 0;
+	return len;
+}
+
 static __noinline void put_argv(struct vg_scratch *s, long ret, const char *const *uargv)
 {
 	__u32 len = 0;
@@ -445,16 +463,7 @@ static __noinline void put_argv(struct vg_scratch *s, long ret, const char *cons
 	}
 	if (ret == 0) {
 		struct task_struct *task = bpf_get_current_task_btf();
-		unsigned long start = BPF_CORE_READ(task, mm, arg_start);
-		unsigned long end = BPF_CORE_READ(task, mm, arg_end);
-		len = end > start ? end - start : 0;
-		if (len > VG_ARGV_MAX)
-			len = VG_ARGV_MAX;
-		barrier_var(len);
-		if (bpf_probe_read_user(param_body(s, 0), len & (2 * VG_ARGV_MAX - 1), (void *)start) < 0)
-			len = 0;
-		else if (len == VG_ARGV_MAX)
-			*param_body(s, len - 1) = 0; /* cut inside an argument */
+		len = copy_strings(s, BPF_CORE_READ(task, mm, arg_start), BPF_CORE_READ(task, mm, arg_end));
 	} else {
 		for (int i = 0; i < 32 && len < VG_ARGV_MAX; i++) {
 			const char *arg = NULL;
@@ -469,6 +478,20 @@ static __noinline void put_argv(struct vg_scratch *s, long ret, const char *cons
 		if (len > VG_ARGV_MAX)
 			len = VG_ARGV_MAX;
 	}
+	param_end(s, len);
+}
+
+/* The new image's environment (proc.env): like argv, from mm->env_start..env_end. */
+static __noinline void put_env(struct vg_scratch *s, long ret)
+{
+	__u32 len = 0;
+
+	if (ret != 0 || room(s) < 2 * VG_ARGV_MAX) {
+		param_end(s, 0);
+		return;
+	}
+	struct task_struct *task = bpf_get_current_task_btf();
+	len = copy_strings(s, BPF_CORE_READ(task, mm, env_start), BPF_CORE_READ(task, mm, env_end));
 	param_end(s, len);
 }
 
@@ -663,6 +686,9 @@ __noinline int put_param(struct vg_scratch *s, struct sc_args *regs, long ret, _
 		break;
 	case VG_CK_CWD:
 		put_cwd(s);
+		break;
+	case VG_CK_ENV:
+		put_env(s, ret);
 		break;
 	case VG_CK_EXE_INFO:
 		put_exe_info(s, ret);

@@ -12,10 +12,15 @@ enum vg_exit {
 	VG_EXIT_NOT_FOUND = 3, /* scan lookup: nothing stored for that digest */
 };
 
-enum vg_mode { VG_MODE_TRACE, VG_MODE_CAPTURE, VG_MODE_REPLAY };
+enum vg_mode { VG_MODE_TRACE, VG_MODE_CAPTURE, VG_MODE_REPLAY, VG_MODE_RUN };
 
 int cmd_trace(int argc, char **argv, enum vg_mode mode);
 int cmd_events(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
+int cmd_alerts(int argc, char **argv);
+/* vigil scan config (cmd_config.c) and vigil admission (cmd_admission.c) */
+int cmd_scan_config(int argc, char **argv);
+int cmd_admission(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_vercmp(int argc, char **argv);
 int cmd_db(int argc, char **argv);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* vigil trace | capture | replay: one loop over an event source. */
+/* vigil run | trace | capture | replay: one loop over an event source, with or without rules. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -11,19 +11,24 @@
 #include "cli/cli.h"
 #include "common/buf.h"
 #include "common/log.h"
+#include "engine/engine.h"
+#include "output/alert_json.h"
 #include "output/event_json.h"
+#include "output/store.h"
 #include "sensor/capture.h"
 #include "sensor/decode.h"
 #include "sensor/event_table.h"
 #include "sensor/source.h"
 #include "state/state.h"
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, reload_requested;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop_requested = 1;
+	if (sig == SIGHUP)
+		reload_requested = 1;
+	else
+		stop_requested = 1;
 }
 
 struct trace_ctx {
@@ -36,17 +41,60 @@ struct trace_ctx {
 	struct vg_buf line;
 	uint64_t shown, bad;
 	int output_error;
+	/* detection (run, replay --rules) */
+	struct engine *engine;
+	struct engine_opts eo;
+	const char **rule_paths;
+	size_t nrule_paths;
+	struct store *store;
+	struct vg_buf pending; /* alert lines of this batch, printed after the store commit */
+	struct vg_buf alert_json;
+	uint64_t alerts;
+	bool store_failed;
+	bool with_defaults;    /* --default-rules with --rules: defaults first */
+	/* live: kernel timestamp -> alert written, per alert (bounded sample) */
+	uint64_t *pending_ts;
+	size_t npending_ts, cap_pending_ts;
+	uint32_t *latency_us;
+	size_t nlatency;
 };
+
+#define LATENCY_SAMPLES 1000000
+
+static const char rules_help[] =
+	"  --rules FILE         a rules file (Falco's format); repeat for several, loaded in order\n"
+	"  --match-all          alert for every matching rule (default: the first, as Falco)\n"
+	"  --rate-limit R[:B]   per rule at most R alerts/s after a burst of B (default 100:1000;\n"
+	"                       0 disables); suppressed counts are reported\n"
+	"  --min-priority P     load only rules at least as severe as P (default debug)\n"
+	"  --store PATH         keep alerts in this SQLite file\n";
 
 static void usage(FILE *f, enum vg_mode mode)
 {
 	if (mode == VG_MODE_REPLAY) {
-		fputs("usage: vigil replay FILE [--json] [--container ID|NAME|host]\n"
-		      "Print the events of a capture file, enriched exactly as the live agent saw them.\n"
-		      "  --json               JSON lines (the default output is one line of text per event)\n"
+		fprintf(f, "usage: vigil replay FILE [--json] [--container ID|NAME|host] [--rules FILE]...\n"
+		      "Print the events of a capture file, enriched exactly as the live agent saw them;\n"
+		      "with --rules (or --default-rules), the alerts the rules raise on them instead.\n"
+		      "  --json               JSON lines (default: text)\n"
 		      "  --container X        only events of the container whose id starts with X or whose\n"
-		      "                       name is X; 'host' for processes outside containers\n",
-		      f);
+		      "                       name is X; 'host' for processes outside containers\n"
+		      "  --default-rules      detect with Vigil's default rules (before any --rules files)\n%s", rules_help);
+		return;
+	}
+	if (mode == VG_MODE_RUN) {
+		fprintf(f, "usage: vigil run [--rules FILE]... [--store PATH | --no-store] [--json] [options]\n"
+		      "The runtime agent: capture live events, detect with the rules (Vigil's defaults\n"
+		      "when no --rules is given), print alerts and keep them in the store.\n"
+		      "Alerts go to stdout as text on a terminal, JSON lines otherwise or with --json.\n"
+		      "SIGHUP reloads the rules (a bad new set keeps the old one); SIGINT/SIGTERM stop.\n"
+		      "%s"
+		      "                       (default " STORE_DEFAULT_PATH ")\n"
+		      "  --no-store           do not keep alerts\n"
+		      "  --json               JSON lines even on a terminal\n"
+		      "  --duration S         stop after S seconds\n"
+		      "  --ring-mb N          kernel ring buffer size in MiB, a power of two (default 16)\n"
+		      "  -w, --write FILE     also write a capture file (replay it with --rules later)\n"
+		      "Needs root and a kernel with BTF.\n", rules_help);
 		return;
 	}
 	fprintf(f,
@@ -129,6 +177,74 @@ static void text_line(struct vg_buf *out, const struct vg_event *ev, const struc
 	event_json_args(out, ev);
 }
 
+/* An alert: into the store's open transaction and the batch to print after the commit. */
+static void on_alert(void *ctx, const struct alert *a)
+{
+	struct trace_ctx *c = ctx;
+	uint64_t b2r = c->src->boot_to_realtime;
+
+	buf_reset(&c->alert_json);
+	alert_json(&c->alert_json, a, c->src->hostname, b2r);
+	if (c->store && store_add_alert(c->store, a, c->alert_json.data, b2r) && !c->store_failed) {
+		vg_err("cannot store an alert: %s (alerts are still printed)", store_error(c->store));
+		c->store_failed = true;
+	}
+	if (c->json) {
+		buf_add(&c->pending, c->alert_json.data, c->alert_json.len);
+	} else {
+		alert_text(&c->pending, a, b2r);
+		if (a->suppressed)
+			buf_printf(&c->pending, " (rate limit: %llu earlier alerts of this rule suppressed)",
+				   (unsigned long long)a->suppressed);
+	}
+	buf_addc(&c->pending, '\n');
+	c->alerts++;
+	if (c->latency_us) {
+		if (c->npending_ts == c->cap_pending_ts) {
+			c->cap_pending_ts = c->cap_pending_ts ? 2 * c->cap_pending_ts : 64;
+			c->pending_ts = xrealloc(c->pending_ts, c->cap_pending_ts * sizeof(*c->pending_ts));
+		}
+		c->pending_ts[c->npending_ts++] = a->ev->hdr.ts;
+	}
+}
+
+static uint64_t now_boot_ns(void);
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void print_latency(struct trace_ctx *c)
+{
+	if (!c->nlatency)
+		return;
+	qsort(c->latency_us, c->nlatency, sizeof(*c->latency_us), cmp_u32);
+	vg_info("alert latency (kernel event to alert written): p50=%uus p99=%uus max=%uus over %zu alerts",
+		c->latency_us[c->nlatency / 2], c->latency_us[c->nlatency * 99 / 100],
+		c->latency_us[c->nlatency - 1], c->nlatency);
+}
+
+/* Commit the batch's alerts, then show them: what is shown is stored. */
+static void flush_alerts(struct trace_ctx *c)
+{
+	if (c->store && store_commit(c->store) && !c->store_failed) {
+		vg_err("cannot store alerts: %s (alerts are still printed)", store_error(c->store));
+		c->store_failed = true;
+	}
+	if (c->pending.len && fwrite(c->pending.data, c->pending.len, 1, stdout) != 1)
+		c->output_error = errno ? errno : EIO;
+	buf_reset(&c->pending);
+	fflush(stdout);
+	if (c->npending_ts) {
+		uint64_t now = now_boot_ns();
+		for (size_t i = 0; i < c->npending_ts && c->nlatency < LATENCY_SAMPLES; i++)
+			c->latency_us[c->nlatency++] = now > c->pending_ts[i] ? (uint32_t)((now - c->pending_ts[i]) / 1000) : 0;
+		c->npending_ts = 0;
+	}
+}
+
 static int on_record(void *ctx, const void *rec, size_t len)
 {
 	struct trace_ctx *c = ctx;
@@ -143,7 +259,10 @@ static int on_record(void *ctx, const void *rec, size_t len)
 	bool show = state_ingest(c->state, &ev);
 	if (c->writer)
 		capture_writer_add(c->writer, rec, len);
-	if (show && c->print && container_matches(c, &ev)) {
+	if (show && c->engine) {
+		if (container_matches(c, &ev))
+			engine_process(c->engine, &ev, c->state, on_alert, c);
+	} else if (show && c->print && container_matches(c, &ev)) {
 		buf_reset(&c->line);
 		if (c->json)
 			event_json(&c->line, &ev, c->state, c->src->boot_to_realtime);
@@ -201,88 +320,210 @@ static void print_stats(struct trace_ctx *c)
 			(unsigned long long)st.lost);
 }
 
+/* The event types the state needs whatever the rules say: processes, cwd. */
+static void want_for_rules(uint8_t *want, const struct engine *e)
+{
+	static const int state_events[] = { VG_EVT_CLONE, VG_EVT_CLONE3, VG_EVT_FORK, VG_EVT_VFORK,
+					    VG_EVT_EXECVE, VG_EVT_EXECVEAT, VG_EVT_PROCEXIT, VG_EVT_CHDIR,
+					    VG_EVT_FCHDIR };
+	struct evtset need = engine_event_types(e);
+	for (int t = 1; t < VG_EVT_MAX; t++)
+		want[t] = evtset_has(&need, t);
+	for (size_t i = 0; i < sizeof(state_events) / sizeof(state_events[0]); i++)
+		want[state_events[i]] = 1;
+}
+
+static struct engine *load_rules(struct trace_ctx *c)
+{
+	struct engine_counts counts;
+	struct vg_buf warnings = { 0 };
+	char err[1024];
+	struct engine *e = engine_load(c->rule_paths, c->nrule_paths, c->with_defaults, &c->eo, &counts, &warnings,
+				       err, sizeof(err));
+	if (warnings.len)
+		vg_debug("rule warnings:\n%s", warnings.data);
+	buf_free(&warnings);
+	if (!e) {
+		vg_err("%s", err);
+		return NULL;
+	}
+	vg_info("%zu rules loaded (%zu enabled), %zu macros, %zu lists%s", counts.rules, counts.enabled,
+		counts.macros, counts.lists,
+		!c->nrule_paths ? " (Vigil's default rules)" : c->with_defaults ? " (with Vigil's default rules)" : "");
+	return e;
+}
+
+static int parse_rate(const char *s, struct engine_opts *eo)
+{
+	char *end;
+	eo->rate = strtod(s, &end);
+	eo->burst = eo->rate * 10;
+	if (*end == ':')
+		eo->burst = strtod(end + 1, &end);
+	if (*end || eo->rate < 0 || eo->burst < 0 || (eo->rate > 0 && eo->burst < 1)) {
+		fprintf(stderr, "vigil: --rate-limit takes RATE or RATE:BURST (alerts per second), not '%s'\n", s);
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_trace(int argc, char **argv, enum vg_mode mode)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },	   { "container", required_argument, NULL, 'c' },
 		{ "syscalls", required_argument, NULL, 's' }, { "duration", required_argument, NULL, 'd' },
 		{ "ring-mb", required_argument, NULL, 'r' },  { "write", required_argument, NULL, 'w' },
+		{ "rules", required_argument, NULL, 'R' },    { "default-rules", no_argument, NULL, 'D' },
+		{ "store", required_argument, NULL, 'S' },    { "no-store", no_argument, NULL, 'N' },
+		{ "match-all", no_argument, NULL, 'M' },      { "rate-limit", required_argument, NULL, 'L' },
+		{ "min-priority", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 },
 	};
 	struct trace_ctx c = { .print = mode != VG_MODE_CAPTURE };
 	uint8_t want[VG_EVT_MAX];
-	const char *write_path = NULL;
+	const char *write_path = NULL, *store_path = mode == VG_MODE_RUN ? STORE_DEFAULT_PATH : NULL;
 	double duration = 0;
 	unsigned long ring_mb = 0;
+	bool detect = mode == VG_MODE_RUN, syscalls_given = false, json_given = false;
 	int opt, ret = VG_EXIT_OK;
 
+	c.eo.min_priority = PRIO_DEBUG;
+	c.eo.rate = 100;
+	c.eo.burst = 1000;
 	for (int t = 1; t < VG_EVT_MAX; t++)
 		want[t] = (event_table_get(t)->flags & VG_EF_DEFAULT) != 0;
 	while ((opt = getopt_long(argc, argv, "w:h", opts, NULL)) != -1) {
 		char *end;
 		switch (opt) {
 		case 'j':
-			c.json = true;
+			c.json = json_given = true;
 			break;
 		case 'c':
 			c.container = optarg;
 			break;
 		case 's':
 			if (parse_syscalls(optarg, want))
-				return VG_EXIT_USAGE;
+				goto usage_error;
+			syscalls_given = true;
 			break;
 		case 'd':
 			duration = strtod(optarg, &end);
 			if (*end || duration <= 0) {
 				fprintf(stderr, "vigil: --duration takes a positive number of seconds, not '%s'\n", optarg);
-				return VG_EXIT_USAGE;
+				goto usage_error;
 			}
 			break;
 		case 'r':
 			ring_mb = strtoul(optarg, &end, 10);
 			if (*end || ring_mb == 0 || ring_mb > 4096 || (ring_mb & (ring_mb - 1))) {
 				fprintf(stderr, "vigil: --ring-mb takes a power of two from 1 to 4096, not '%s'\n", optarg);
-				return VG_EXIT_USAGE;
+				goto usage_error;
 			}
 			break;
 		case 'w':
 			write_path = optarg;
 			break;
+		case 'R':
+			c.rule_paths = xrealloc(c.rule_paths, (c.nrule_paths + 1) * sizeof(*c.rule_paths));
+			c.rule_paths[c.nrule_paths++] = optarg;
+			detect = true;
+			break;
+		case 'D':
+			detect = c.with_defaults = true;
+			break;
+		case 'S':
+			store_path = optarg;
+			break;
+		case 'N':
+			store_path = NULL;
+			break;
+		case 'M':
+			c.eo.match_all = true;
+			break;
+		case 'L':
+			if (parse_rate(optarg, &c.eo))
+				goto usage_error;
+			break;
+		case 'P': {
+			int p = priority_parse(optarg);
+			if (p < 0) {
+				fprintf(stderr, "vigil: --min-priority takes emergency, alert, critical, error, warning, "
+						"notice, informational or debug, not '%s'\n", optarg);
+				goto usage_error;
+			}
+			c.eo.min_priority = p;
+			break;
+		}
 		case 'h':
 			usage(stdout, mode);
+			free(c.rule_paths);
 			return VG_EXIT_OK;
 		default:
-			usage(stderr, mode);
-			return VG_EXIT_USAGE;
+			goto usage_error;
 		}
 	}
+	bool rules_opts = c.nrule_paths || store_path || c.eo.match_all;
 	if (mode == VG_MODE_REPLAY) {
-		if (optind != argc - 1 || write_path) {
-			usage(stderr, mode);
-			return VG_EXIT_USAGE;
-		}
-	} else if (optind != argc || (mode == VG_MODE_CAPTURE && !write_path)) {
-		usage(stderr, mode);
-		return VG_EXIT_USAGE;
+		if (optind != argc - 1 || write_path)
+			goto usage_error;
+	} else if (optind != argc || (mode == VG_MODE_CAPTURE && !write_path) ||
+		   (mode != VG_MODE_RUN && rules_opts) || (mode == VG_MODE_RUN && syscalls_given)) {
+		goto usage_error;
 	}
+	if (mode == VG_MODE_RUN && !json_given)
+		c.json = !isatty(STDOUT_FILENO); /* a pipe or file gets JSON lines, a person gets text */
 
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (detect) {
+		c.engine = load_rules(&c);
+		if (!c.engine) {
+			free(c.rule_paths);
+			return VG_EXIT_ERROR;
+		}
+		want_for_rules(want, c.engine);
+	}
 	if (mode == VG_MODE_REPLAY) {
 		c.src = source_capture_open(argv[optind]);
 	} else {
 		struct vg_bpf_opts bo = { .want = want, .ring_mb = ring_mb };
 		c.src = source_bpf_open(&bo);
 	}
-	if (!c.src)
+	if (!c.src) {
+		engine_free(c.engine);
+		free(c.rule_paths);
 		return VG_EXIT_ERROR;
+	}
+	if (detect) {
+		/* evt.hostname and the alert's hostname are the recording machine's, also in replay */
+		c.eo.hostname = c.src->hostname;
+		c.eo.boot_to_realtime = c.src->boot_to_realtime;
+		engine_set_source(c.engine, c.src->hostname, c.src->boot_to_realtime);
+	}
+	if (detect && mode != VG_MODE_REPLAY)
+		c.latency_us = xmalloc(LATENCY_SAMPLES * sizeof(*c.latency_us));
+	if (detect && store_path) {
+		char err[512];
+		c.store = store_open(store_path, false, err, sizeof(err));
+		if (!c.store) {
+			vg_err("%s", err);
+			engine_free(c.engine);
+			source_close(c.src);
+			free(c.rule_paths);
+			return VG_EXIT_ERROR;
+		}
+	}
 	if (write_path) {
 		c.writer = capture_writer_open(write_path, c.src->boot_to_realtime, c.src->hostname);
 		if (!c.writer) {
+			store_close(c.store);
+			engine_free(c.engine);
 			source_close(c.src);
+			free(c.rule_paths);
 			return VG_EXIT_ERROR;
 		}
 	}
@@ -298,9 +539,15 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	if (so.live)
 		state_seed(c.state);
 
+	/* The kernel wakes the reader only per 64 KiB of records (cheap under load);
+	 * a detecting agent also looks every millisecond, so that an alert on a quiet
+	 * machine is not held back (about 1000 cheap wakeups a second) */
+	int poll_ms = detect && mode != VG_MODE_REPLAY ? 1 : 100;
 	uint64_t deadline = duration > 0 ? now_boot_ns() + (uint64_t)(duration * 1e9) : 0;
 	while (!stop_requested) {
-		int n = source_poll(c.src, 100, on_record, &c);
+		int n = source_poll(c.src, poll_ms, on_record, &c);
+		if (c.engine)
+			flush_alerts(&c);
 		fflush(stdout);
 		if (n == VG_SOURCE_EOF)
 			break;
@@ -315,6 +562,20 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 			}
 			break;
 		}
+		if (reload_requested && c.engine) {
+			reload_requested = 0;
+			struct engine *e = load_rules(&c);
+			if (e) {
+				engine_free(c.engine);
+				c.engine = e;
+				want_for_rules(want, e);
+				if (mode != VG_MODE_REPLAY)
+					source_bpf_set_wanted(c.src, want);
+				vg_info("rules reloaded");
+			} else {
+				vg_err("rules not reloaded: keeping the rules already running");
+			}
+		}
 		uint64_t now = now_boot_ns();
 		state_sweep(c.state, now);
 		if (deadline && now >= deadline)
@@ -325,20 +586,43 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		 * bounded, since under a storm the queue never empties */
 		uint64_t drain_end = now_boot_ns() + 2000000000ULL;
 		while (source_poll(c.src, 0, on_record, &c) > 0 && !c.output_error && now_boot_ns() < drain_end)
-			;
+			if (c.engine)
+				flush_alerts(&c);
+		if (c.engine)
+			flush_alerts(&c);
 		fflush(stdout);
 		print_stats(&c);
+	}
+	if (c.engine) {
+		struct engine_stats es;
+		engine_stats(c.engine, &es);
+		vg_info("detection: events=%llu evaluations=%llu alerts=%llu suppressed=%llu",
+			(unsigned long long)es.events, (unsigned long long)es.evaluated,
+			(unsigned long long)es.alerts, (unsigned long long)es.suppressed);
+		print_latency(&c);
 	}
 	if (c.state->bad_state_records)
 		vg_warn("%llu state records did not parse: the processes or containers they describe lack details",
 			(unsigned long long)c.state->bad_state_records);
 	if (c.writer && capture_writer_close(c.writer) != 0)
 		ret = VG_EXIT_ERROR;
+	store_close(c.store);
+	engine_free(c.engine);
 	state_free(c.state);
 	container_watch_stop(watch);
 	source_close(c.src);
 	buf_free(&c.line);
+	buf_free(&c.pending);
+	buf_free(&c.alert_json);
+	free(c.rule_paths);
+	free(c.pending_ts);
+	free(c.latency_us);
 	return ret;
+
+usage_error:
+	usage(stderr, mode);
+	free(c.rule_paths);
+	return VG_EXIT_USAGE;
 }
 
 int cmd_events(int argc, char **argv)

@@ -9,13 +9,19 @@ static void usage(FILE *f)
 	fputs("usage: vigil <command> [options]\n"
 	      "\n"
 	      "commands:\n"
+	      "  run       the runtime agent: detect with rules, print and store alerts\n"
+	      "  alerts    query the alerts in the store\n"
 	      "  trace     print live, container-aware events as JSON lines\n"
 	      "  capture   write live events to a capture file\n"
 	      "  replay    print the events of a capture file, enriched as they were live\n"
 	      "  events    list the event types the sensor can capture\n"
-	      "  scan      scan an image or root file system: packages, vulnerabilities, secrets\n"
+	      "  rules     check and list rule files (Falco's format)\n"
+	      "  scan      'scan image|rootfs PATH': packages, vulnerabilities, secrets of an image;\n"
+	      "            'scan config PATH...': check Kubernetes manifests and Dockerfiles\n"
 	      "  db        import OSV vulnerability records, show the database's status\n"
 	      "  vercmp    compare two versions as an ecosystem orders them\n"
+	      "  admission 'admission serve': the Kubernetes validating admission webhook;\n"
+	      "            'admission review FILE': judge one AdmissionReview offline\n"
 	      "  version   print the version\n"
 	      "\n"
 	      "'vigil <command> --help' describes a command's options.\n"
@@ -40,12 +46,23 @@ int main(int argc, char **argv)
 		printf("vigil %s\n", VIGIL_VERSION);
 		return VG_EXIT_OK;
 	}
+	if (!strcmp(cmd, "run"))
+		return cmd_trace(argc - 1, argv + 1, VG_MODE_RUN);
+	/* `scan config` is the configuration checker; other `scan` targets live in cmd_scan.c */
+	if (!strcmp(cmd, "scan") && argc > 2 && !strcmp(argv[2], "config"))
+		return cmd_scan_config(argc - 2, argv + 2);
+	if (!strcmp(cmd, "admission"))
+		return cmd_admission(argc - 1, argv + 1);
 	if (!strcmp(cmd, "trace"))
 		return cmd_trace(argc - 1, argv + 1, VG_MODE_TRACE);
 	if (!strcmp(cmd, "capture"))
 		return cmd_trace(argc - 1, argv + 1, VG_MODE_CAPTURE);
 	if (!strcmp(cmd, "replay"))
 		return cmd_trace(argc - 1, argv + 1, VG_MODE_REPLAY);
+	if (!strcmp(cmd, "alerts"))
+		return cmd_alerts(argc - 1, argv + 1);
+	if (!strcmp(cmd, "rules"))
+		return cmd_rules(argc - 1, argv + 1);
 	if (!strcmp(cmd, "events"))
 		return cmd_events(argc - 1, argv + 1);
 	if (!strcmp(cmd, "scan"))

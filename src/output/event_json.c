@@ -9,6 +9,7 @@
 #include <time.h>
 #include "common/path.h"
 #include "output/event_json.h"
+#include "sensor/param_text.h"
 
 static void put_time(struct vg_json *j, uint64_t ts, uint64_t boot_to_realtime)
 {
@@ -137,49 +138,12 @@ static void put_container(struct vg_json *j, const struct vg_cgroup *cg)
 	jw_obj_end(j);
 }
 
-static const struct flag_name {
-	uint64_t bit;
-	const char *name;
-} open_flags[] = {
-	{ O_CREAT, "O_CREAT" },       { O_EXCL, "O_EXCL" },         { O_NOCTTY, "O_NOCTTY" },
-	{ O_TRUNC, "O_TRUNC" },       { O_APPEND, "O_APPEND" },     { O_NONBLOCK, "O_NONBLOCK" },
-	{ O_DSYNC, "O_DSYNC" },       { O_DIRECT, "O_DIRECT" },     { 0100000, "O_LARGEFILE" } /* glibc defines O_LARGEFILE as 0 on x86-64 */,
-	{ O_DIRECTORY, "O_DIRECTORY" }, { O_NOFOLLOW, "O_NOFOLLOW" }, { O_NOATIME, "O_NOATIME" },
-	{ O_CLOEXEC, "O_CLOEXEC" },   { 04000000, "O_SYNC" },       { O_PATH, "O_PATH" },
-	{ 020000000, "O_TMPFILE" }, { 0, NULL },
-}, clone_flags[] = {
-	{ 0x00000100, "CLONE_VM" },        { 0x00000200, "CLONE_FS" },      { 0x00000400, "CLONE_FILES" },
-	{ 0x00000800, "CLONE_SIGHAND" },   { 0x00001000, "CLONE_PIDFD" },   { 0x00002000, "CLONE_PTRACE" },
-	{ 0x00004000, "CLONE_VFORK" },     { 0x00008000, "CLONE_PARENT" },  { 0x00010000, "CLONE_THREAD" },
-	{ 0x00020000, "CLONE_NEWNS" },     { 0x00040000, "CLONE_SYSVSEM" }, { 0x00080000, "CLONE_SETTLS" },
-	{ 0x00100000, "CLONE_PARENT_SETTID" }, { 0x00200000, "CLONE_CHILD_CLEARTID" },
-	{ 0x00800000, "CLONE_UNTRACED" },  { 0x01000000, "CLONE_CHILD_SETTID" },
-	{ 0x02000000, "CLONE_NEWCGROUP" }, { 0x04000000, "CLONE_NEWUTS" },  { 0x08000000, "CLONE_NEWIPC" },
-	{ 0x10000000, "CLONE_NEWUSER" },   { 0x20000000, "CLONE_NEWPID" },  { 0x40000000, "CLONE_NEWNET" },
-	{ 0x80000000ULL, "CLONE_IO" },     { 0x00000080, "CLONE_NEWTIME" }, { 0, NULL },
-};
-
 static void put_flags(struct vg_json *j, const char *key, uint64_t v, const struct flag_name *names,
 		      const char *base)
 {
 	struct vg_buf b = { 0 };
-
-	if (base)
-		buf_adds(&b, base);
-	for (; names->name; names++) {
-		if ((v & names->bit) == names->bit) {
-			if (b.len)
-				buf_addc(&b, '|');
-			buf_adds(&b, names->name);
-			v &= ~names->bit;
-		}
-	}
-	if (v) {
-		if (b.len)
-			buf_addc(&b, '|');
-		buf_printf(&b, "0x%llx", (unsigned long long)v);
-	}
-	jw_str(j, key, b.data ? b.data : "0");
+	param_flags_text(&b, v, names, base);
+	jw_str(j, key, b.data);
 	buf_free(&b);
 }
 
@@ -296,12 +260,12 @@ static void put_param(struct vg_json *j, const struct vg_event *ev, unsigned int
 	case VG_PF_OPEN_FLAGS: {
 		uint32_t f = (uint32_t)v;
 		static const char *acc[] = { "O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE" };
-		put_flags(j, key, f & ~O_ACCMODE, open_flags, acc[f & O_ACCMODE]);
+		put_flags(j, key, f & ~O_ACCMODE, param_open_flags, acc[f & O_ACCMODE]);
 		break;
 	}
 	case VG_PF_CLONE_FLAGS:
 		/* the low byte of clone flags is the exit signal */
-		put_flags(j, key, (uint64_t)v & ~0xffULL, clone_flags, NULL);
+		put_flags(j, key, (uint64_t)v & ~0xffULL, param_clone_flags, NULL);
 		break;
 	case VG_PF_SIGNAL: {
 		int sig = (int32_t)v;
@@ -364,8 +328,13 @@ static void put_param(struct vg_json *j, const struct vg_event *ev, unsigned int
 static void put_args(struct vg_json *j, const struct vg_event *ev, const char *key)
 {
 	jw_obj_begin(j, key);
-	for (unsigned int i = 0; i < ev->info->nparams; i++)
+	for (unsigned int i = 0; i < ev->info->nparams; i++) {
+		/* the environment holds credentials: rules may test it (proc.env), event
+		 * output does not print it */
+		if (ev->info->params[i].kind == VG_CK_ENV)
+			continue;
 		put_param(j, ev, i);
+	}
 	jw_obj_end(j);
 }
 

@@ -28,6 +28,7 @@
  * reads back such files.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -61,9 +62,13 @@ struct vg_capture_writer *capture_writer_open(const char *path, uint64_t boot_to
 				       .boot_to_realtime = boot_to_realtime };
 	struct timespec bt;
 	struct vg_capture_writer *w;
-	FILE *f = fopen(path, "wbe");
+	/* 0600: records hold command lines, paths and environments (credentials) */
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
 
 	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		vg_err("cannot create capture file %s: %s", path, strerror(errno));
 		return NULL;
 	}

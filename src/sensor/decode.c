@@ -29,6 +29,7 @@ static int param_valid(uint8_t kind, const char *d, uint16_t len)
 	case VG_CK_SOCKADDR:
 		return len <= VG_SOCKADDR_MAX;
 	case VG_CK_ARGV:
+	case VG_CK_ENV:
 		return len <= VG_ARGV_MAX;
 	case VG_CK_BLOB:
 		return 1;

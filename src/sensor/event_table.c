@@ -45,6 +45,8 @@ static const int syscall_nr[VG_EVT_MAX] = {
 	[VG_EVT_MEMFD_CREATE] = SYS_memfd_create, [VG_EVT_KILL] = SYS_kill, [VG_EVT_TKILL] = SYS_tkill,
 	[VG_EVT_TGKILL] = SYS_tgkill, [VG_EVT_PRCTL] = SYS_prctl, [VG_EVT_IOCTL] = SYS_ioctl,
 	[VG_EVT_CHDIR] = SYS_chdir, [VG_EVT_FCHDIR] = SYS_fchdir,
+	[VG_EVT_DUP] = SYS_dup, [VG_EVT_DUP2] = SYS_dup2, [VG_EVT_DUP3] = SYS_dup3,
+	[VG_EVT_SENDMSG] = SYS_sendmsg, [VG_EVT_RECVMSG] = SYS_recvmsg, [VG_EVT_USERFAULTFD] = SYS_userfaultfd,
 };
 
 /*
@@ -127,6 +129,12 @@ static const struct {
 	{ VG_EVT_CHDIR, 12 }, /* chdir */
 	{ VG_EVT_FCHDIR, 133 }, /* fchdir */
 	{ VG_EVT_FCHMODAT2, 452 }, /* fchmodat2: same number on every ABI */
+	{ VG_EVT_DUP, 41 }, /* dup */
+	{ VG_EVT_DUP2, 63 }, /* dup2 */
+	{ VG_EVT_DUP3, 330 }, /* dup3 */
+	{ VG_EVT_SENDMSG, 370 }, /* sendmsg */
+	{ VG_EVT_RECVMSG, 372 }, /* recvmsg */
+	{ VG_EVT_USERFAULTFD, 374 }, /* userfaultfd */
 };
 
 size_t event_table_ia32_nrs(unsigned int type, int *nrs, size_t max)

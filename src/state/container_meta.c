@@ -486,6 +486,65 @@ static int container_meta_oci_privileged(json_t *cfg)
 	return sys_admin && ncaps >= CM_ALL_CAPS && unmasked;
 }
 
+static void container_meta_free_mounts(struct vg_container_meta *m)
+{
+	for (size_t i = 0; i < m->nmounts; i++) {
+		free(m->mounts[i].source);
+		free(m->mounts[i].dest);
+	}
+	free(m->mounts);
+	m->mounts = NULL;
+	m->nmounts = 0;
+}
+
+/*
+ * The mounts of an OCI config.json ("mounts": [{destination, source, options}])
+ * or of our own JSON ([{source, dest, ro}]). Returns 0, -EINVAL on a wrong shape,
+ * -ENOMEM. Replaces what m had.
+ */
+static int container_meta_apply_mounts(struct vg_container_meta *m, json_t *list)
+{
+	if (!list)
+		return 0;
+	if (!json_is_array(list))
+		return -EINVAL;
+	container_meta_free_mounts(m);
+	size_t n = json_array_size(list);
+	if (n > VG_MOUNTS_MAX)
+		n = VG_MOUNTS_MAX;
+	m->mounts = calloc(n ? n : 1, sizeof(*m->mounts));
+	if (!m->mounts)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		json_t *e = json_array_get(list, i);
+		json_t *d = json_object_get(e, "destination");
+		if (!d)
+			d = json_object_get(e, "dest");
+		const char *dest = json_string_value(d);
+		const char *src = json_string_value(json_object_get(e, "source"));
+		if (!json_is_object(e) || !dest || strlen(dest) > CM_MAX_STR || (src && strlen(src) > CM_MAX_STR))
+			return -EINVAL;
+		struct vg_mount *mt = &m->mounts[m->nmounts];
+		mt->dest = strdup(dest);
+		mt->source = strdup(src ? src : "");
+		if (!mt->dest || !mt->source) {
+			free(mt->dest);
+			free(mt->source);
+			return -ENOMEM;
+		}
+		json_t *ro = json_object_get(e, "ro");
+		json_t *opts = json_object_get(e, "options");
+		size_t k;
+		json_t *o;
+		mt->ro = json_is_true(ro);
+		json_array_foreach(opts, k, o)
+			if (json_is_string(o) && !strcmp(json_string_value(o), "ro"))
+				mt->ro = 1;
+		m->nmounts++;
+	}
+	return 0;
+}
+
 /* Fill from an OCI runtime config.json (any runtime). */
 static int container_meta_apply_oci(struct vg_container_meta *m, json_t *cfg)
 {
@@ -505,6 +564,8 @@ static int container_meta_apply_oci(struct vg_container_meta *m, json_t *cfg)
 	r = container_meta_uid_from_cgroups_path(
 		m, json_string_value(json_object_get(json_object_get(cfg, "linux"), "cgroupsPath")));
 	if (r)
+		return r;
+	if ((r = container_meta_apply_mounts(m, json_object_get(cfg, "mounts"))))
 		return r;
 	if (m->privileged == -1) {
 		const char *p = json_string_value(json_object_get(ann, "io.podman.annotations.privileged"));
@@ -779,6 +840,7 @@ void container_meta_free(struct vg_container_meta *meta)
 	free(meta->k8s_namespace);
 	free(meta->k8s_pod_uid);
 	free(meta->k8s_container_name);
+	container_meta_free_mounts(meta);
 	memset(meta, 0, sizeof *meta);
 }
 
@@ -891,6 +953,17 @@ char *container_meta_to_json(const struct vg_container_meta *meta)
 	}
 	ok = ok && !container_meta_json_add(o, "privileged", json_integer(meta->privileged)) &&
 	     !container_meta_json_add(o, "metadata_found", json_integer(meta->metadata_found ? 1 : 0));
+	if (ok && meta->nmounts) {
+		json_t *arr = json_array();
+		ok = arr && !container_meta_json_add(o, "mounts", arr);
+		for (size_t i = 0; ok && i < meta->nmounts; i++) {
+			json_t *e = json_object();
+			ok = e && !json_array_append_new(arr, e) &&
+			     !container_meta_json_add(e, "source", container_meta_json_string(meta->mounts[i].source, strlen(meta->mounts[i].source))) &&
+			     !container_meta_json_add(e, "dest", container_meta_json_string(meta->mounts[i].dest, strlen(meta->mounts[i].dest))) &&
+			     !container_meta_json_add(e, "ro", json_boolean(meta->mounts[i].ro));
+		}
+	}
 	char *out = NULL;
 	if (ok) {
 		/* Dump into our own malloc'd buffer: callers free() it whatever
@@ -985,6 +1058,8 @@ int container_meta_from_json(struct vg_container_meta *meta, const char *json, s
 	r = container_meta_json_get_int(o, "privileged", -1, 1, &meta->privileged);
 	if (!r)
 		r = container_meta_json_get_int(o, "metadata_found", 0, 1, &meta->metadata_found);
+	if (!r)
+		r = container_meta_apply_mounts(meta, json_object_get(o, "mounts"));
 out:
 	json_decref(o);
 	if (r)

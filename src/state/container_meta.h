@@ -33,7 +33,14 @@ struct vg_container_meta {
 	int privileged;           /* 1, 0, or -1 if unknown */
 	char *k8s_pod_name, *k8s_namespace, *k8s_pod_uid, *k8s_container_name;  /* from CRI annotations, or NULL */
 	int metadata_found;       /* 1 if any runtime state file was found and parsed */
+	struct vg_mount {         /* the OCI bundle's mounts, in order (at most VG_MOUNTS_MAX) */
+		char *source, *dest;
+		int ro;
+	} *mounts;
+	size_t nmounts;
 };
+
+#define VG_MOUNTS_MAX 128
 
 /*
  * Find the container id and runtime in a cgroup path (as in /proc/PID/cgroup,

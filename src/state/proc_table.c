@@ -25,6 +25,7 @@ static void proc_free(struct vg_proc *p)
 	free(p->exe);
 	free(p->args);
 	free(p->cwd);
+	free(p->env);
 	free(p);
 }
 
@@ -109,8 +110,25 @@ void proc_set_args(struct vg_proc *p, const char *args, size_t len)
 	}
 }
 
+void proc_set_env(struct vg_proc *p, const char *env, size_t len)
+{
+	free(p->env);
+	p->env = NULL;
+	p->env_len = 0;
+	if (len > VG_ARGV_MAX)
+		len = VG_ARGV_MAX;
+	while (len > 0 && env[len - 1] == 0)
+		len--;
+	p->env = xmalloc(len + 1);
+	memcpy(p->env, env, len);
+	p->env[len] = 0;
+	p->env_len = len;
+}
+
 void proc_inherit(struct vg_proc *child, const struct vg_proc *parent)
 {
+	if (parent->env)
+		proc_set_env(child, parent->env, parent->env_len);
 	proc_set_exe(child, parent->exe);
 	proc_set_cwd(child, parent->cwd);
 	proc_set_args(child, parent->args ? parent->args : "", parent->args_len);
@@ -142,6 +160,7 @@ char *proc_to_json(const struct vg_proc *p)
 	jw_str(&j, "cwd", p->cwd);
 	jw_uint(&j, "exe_ino", p->exe_ino);
 	jw_uint(&j, "exe_flags", p->exe_flags);
+	jw_uint(&j, "start_ns", p->start_ns);
 	jw_arr_begin(&j, "args");
 	while (i < p->args_len) {
 		size_t n = strnlen(p->args + i, p->args_len - i);
@@ -194,6 +213,7 @@ int proc_from_json(struct vg_proc_table *t, const char *json, size_t len)
 	p->cgroup_id = jnum(o, "cgroup_id");
 	p->exe_ino = jnum(o, "exe_ino");
 	p->exe_flags = jnum(o, "exe_flags");
+	p->start_ns = jnum(o, "start_ns");
 	snprintf(p->comm, sizeof(p->comm), "%s", jstr(o, "comm"));
 	proc_set_exe(p, jstr(o, "exe"));
 	proc_set_cwd(p, jstr(o, "cwd"));
@@ -277,6 +297,18 @@ struct vg_proc *proc_table_load_procfs(struct vg_proc_table *t, const char *proc
 	p->ppid = ppid;
 	p->sid = sid;
 	p->tty = tty > 0 ? ((unsigned)tty >> 8 & 0xfff) << 20 | ((unsigned)tty & 0xff) | (((unsigned)tty >> 12) & 0xfff00) : 0;
+	/* field 22, starttime: clock ticks after boot (CLOCK_BOOTTIME, like event timestamps) */
+	{
+		const char *f = close + 1;
+		int field = 2;
+		while (*f && field < 22)
+			if (*f++ == ' ')
+				field++;
+		unsigned long long ticks;
+		long hz = sysconf(_SC_CLK_TCK);
+		if (field == 22 && sscanf(f, "%llu", &ticks) == 1 && hz > 0)
+			p->start_ns = ticks * (1000000000ULL / (unsigned long long)hz);
+	}
 
 	snprintf(path, sizeof(path), "%s/status", dir);
 	if (read_file(path, buf, sizeof(buf)) > 0) {

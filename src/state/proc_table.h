@@ -24,6 +24,9 @@ struct vg_proc {
 	char *cwd;          /* never NULL */
 	uint64_t exe_ino;
 	uint32_t exe_flags; /* VG_EXE_* */
+	uint64_t start_ns;  /* CLOCK_BOOTTIME ns of the fork (0: unknown) */
+	char *env;          /* environment, NUL-separated, env_len bytes; NULL: not known */
+	uint32_t env_len;
 	uint64_t gone_since; /* live sweep: when the process was first found gone (0: alive) */
 };
 
@@ -46,6 +49,7 @@ struct vg_proc *proc_table_ancestor(const struct vg_proc_table *t, const struct 
 void proc_set_exe(struct vg_proc *p, const char *exe);
 void proc_set_cwd(struct vg_proc *p, const char *cwd);
 void proc_set_args(struct vg_proc *p, const char *args, size_t len);
+void proc_set_env(struct vg_proc *p, const char *env, size_t len);
 /* Copy exe, args, cwd and exe identity from another entry (fork). */
 void proc_inherit(struct vg_proc *child, const struct vg_proc *parent);
 

@@ -188,6 +188,15 @@ static void apply_exec(struct vg_proc *p, const struct vg_event *ev)
 		p->exe_ino = ei.ino;
 		p->exe_flags = ei.flags;
 	}
+	/* the new image's environment; a record without one (older capture) leaves it unknown */
+	const struct vg_param_val *env = event_param(ev, "env");
+	if (env && env->data)
+		proc_set_env(p, env->data, env->len);
+	else if (env) {
+		free(p->env);
+		p->env = NULL;
+		p->env_len = 0;
+	}
 }
 
 static void apply_chdir(struct vg_proc *p, const struct vg_event *ev)
@@ -255,6 +264,8 @@ bool state_ingest(struct vg_state *st, const struct vg_event *ev)
 		p = proc_table_add(&st->procs, h->pid);
 		if (p && parent)
 			proc_inherit(p, parent);
+		if (p && child)
+			p->start_ns = h->ts;
 	}
 	if (!p)
 		return true; /* table full: the event is still shown, without process details */

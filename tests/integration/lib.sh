@@ -132,8 +132,13 @@ it_trace_stop() {
 	IT_TRACER_PID=""
 }
 
-# it_cleanup_common: kill a still-running tracer, remove IT_TMP.
+# it_cleanup_common: kill a still-running tracer (or webhook), remove IT_TMP.
 it_cleanup_common() {
+	if [ -n "${IT_SERVER_PID:-}" ]; then
+		kill -KILL "$IT_SERVER_PID" 2>/dev/null
+		wait "$IT_SERVER_PID" 2>/dev/null
+		IT_SERVER_PID=""
+	fi
 	if [ -n "$IT_TRACER_PID" ]; then
 		kill -KILL "$IT_TRACER_PID" 2>/dev/null
 		wait "$IT_TRACER_PID" 2>/dev/null
@@ -150,4 +155,35 @@ it_count() {
 	local file=$1 filter=$2
 	shift 2
 	jq -c "$@" "select($filter)" "$file" | wc -l
+}
+
+# it_webhook_start ERRFILE ARGS...: start `vigil admission serve --listen
+# 127.0.0.1:0 ARGS...` in the background (stderr to ERRFILE) and wait until it
+# prints its address; sets IT_SERVER_PID and IT_PORT. Stop it with
+# it_webhook_stop (or it is killed by it_cleanup_common).
+IT_SERVER_PID=""
+IT_PORT=""
+it_webhook_start() {
+	local err=$1 i
+	shift
+	"$VIGIL" admission serve --listen 127.0.0.1:0 "$@" 2>"$err" &
+	IT_SERVER_PID=$!
+	IT_PORT=""
+	for ((i = 0; i < 100; i++)); do
+		IT_PORT=$(sed -n 's|.*listening on https\{0,1\}://127.0.0.1:\([0-9]*\)$|\1|p' "$err" 2>/dev/null)
+		[ -n "$IT_PORT" ] && return 0
+		kill -0 "$IT_SERVER_PID" 2>/dev/null || it_die "vigil admission serve exited: $(cat "$err")"
+		sleep 0.1
+	done
+	it_die "vigil admission serve did not report its address: $(cat "$err")"
+}
+
+# it_webhook_stop: SIGTERM the webhook and wait; returns its exit status.
+it_webhook_stop() {
+	local rc
+	kill -TERM "$IT_SERVER_PID" 2>/dev/null
+	wait "$IT_SERVER_PID"
+	rc=$?
+	IT_SERVER_PID=""
+	return "$rc"
 }

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* vigil alerts: query the alerts the agent stored. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "cli/cli.h"
+#include "engine/ruleset.h"
+#include "output/store.h"
+
+static void usage(FILE *f)
+{
+	fputs("usage: vigil alerts [--store PATH] [--since T] [--rule NAME] [--priority P]\n"
+	      "                    [--container ID|NAME|host] [--limit N] [--json]\n"
+	      "List stored alerts, oldest first.\n"
+	      "  --store PATH      the store (default " STORE_DEFAULT_PATH ")\n"
+	      "  --since T         alerts from T on: a duration back from now (30s, 10m, 2h, 7d)\n"
+	      "                    or a UTC time (2026-11-28T14:00:00Z)\n"
+	      "  --rule NAME       alerts of this rule only\n"
+	      "  --priority P      alerts at least as severe as P (e.g. warning)\n"
+	      "  --container X     alerts of the container whose id starts with X or named X;\n"
+	      "                    'host' for processes outside containers\n"
+	      "  --limit N         at most N alerts\n"
+	      "  --json            JSON lines as the agent printed them (default: text)\n",
+	      f);
+}
+
+/* Nanoseconds since the epoch of a --since argument, or -1. */
+static int64_t parse_since(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+	static const struct { const char *suffix; double sec; } units[] = {
+		{ "s", 1 }, { "m", 60 }, { "h", 3600 }, { "d", 86400 },
+	};
+	if (end != s && v >= 0) {
+		for (size_t i = 0; i < 4; i++) {
+			if (!strcmp(end, units[i].suffix)) {
+				struct timespec now;
+				clock_gettime(CLOCK_REALTIME, &now);
+				int64_t t = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec - (int64_t)(v * units[i].sec * 1e9);
+				return t > 0 ? t : 0;
+			}
+		}
+	}
+	struct tm tm = { 0 };
+	const char *rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!rest || (strcmp(rest, "Z") && *rest))
+		return -1;
+	return (int64_t)timegm(&tm) * 1000000000LL;
+}
+
+static void print_json(void *ctx, const char *json)
+{
+	(void)ctx;
+	printf("%s\n", json);
+}
+
+static void print_text(void *ctx, const char *json)
+{
+	(void)ctx;
+	json_error_t e;
+	json_t *o = json_loads(json, 0, &e);
+	const char *t = json_string_value(json_object_get(o, "time"));
+	const char *out = json_string_value(json_object_get(o, "output"));
+	json_t *ev = json_object_get(json_object_get(o, "vigil"), "event");
+	const char *cname = json_string_value(json_object_get(json_object_get(ev, "container"), "name"));
+	const char *cid = json_string_value(json_object_get(json_object_get(ev, "container"), "id"));
+	/* the output already starts with the time of day and priority; add the date and container */
+	printf("%.10s %s [%s]\n", t ? t : "?", out ? out : "?",
+	       cname ? cname : cid && *cid ? cid : "host");
+	json_decref(o);
+}
+
+int cmd_alerts(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 'S' }, { "since", required_argument, NULL, 's' },
+		{ "rule", required_argument, NULL, 'r' },  { "priority", required_argument, NULL, 'p' },
+		{ "container", required_argument, NULL, 'c' }, { "limit", required_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },	   { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct store_query q = { .max_priority = -1 };
+	const char *path = STORE_DEFAULT_PATH;
+	bool json = false;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		char *end;
+		switch (opt) {
+		case 'S':
+			path = optarg;
+			break;
+		case 's':
+			q.since_ns = parse_since(optarg);
+			if (q.since_ns < 0) {
+				fprintf(stderr, "vigil: --since takes a duration (10m) or a UTC time "
+						"(2026-11-28T14:00:00Z), not '%s'\n", optarg);
+				return VG_EXIT_USAGE;
+			}
+			break;
+		case 'r':
+			q.rule = optarg;
+			break;
+		case 'p':
+			q.max_priority = priority_parse(optarg);
+			if (q.max_priority < 0) {
+				fprintf(stderr, "vigil: --priority takes emergency, alert, critical, error, warning, "
+						"notice, informational or debug, not '%s'\n", optarg);
+				return VG_EXIT_USAGE;
+			}
+			break;
+		case 'c':
+			q.container = optarg;
+			break;
+		case 'l':
+			q.limit = strtol(optarg, &end, 10);
+			if (*end || q.limit <= 0) {
+				fprintf(stderr, "vigil: --limit takes a positive number, not '%s'\n", optarg);
+				return VG_EXIT_USAGE;
+			}
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return VG_EXIT_OK;
+		default:
+			usage(stderr);
+			return VG_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return VG_EXIT_USAGE;
+	}
+	char err[512];
+	struct store *s = store_open(path, true, err, sizeof(err));
+	if (!s) {
+		fprintf(stderr, "vigil: %s\n", err);
+		return VG_EXIT_ERROR;
+	}
+	long n = store_query_alerts(s, &q, json ? print_json : print_text, NULL);
+	if (n < 0)
+		fprintf(stderr, "vigil: %s\n", store_error(s));
+	store_close(s);
+	return n < 0 ? VG_EXIT_ERROR : VG_EXIT_OK;
+}

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * YAML tree with positions. libyaml's loader gives each document as an array
+ * of nodes where aliases are shared indices; we copy it into our own tree so
+ * callers never see libyaml types and every node owns its children.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <yaml.h>
+#include "common/buf.h"
+#include "common/yaml.h"
+
+struct conv {
+	yaml_document_t *doc;
+	struct yaml_stream *s;
+	char *err;
+	size_t errlen;
+	size_t max_nodes;
+};
+
+static void node_free(struct yaml_node *n)
+{
+	if (!n)
+		return;
+	size_t count = n->kind == YAML_MAP ? 2 * n->n : n->n;
+	for (size_t i = 0; i < count; i++)
+		node_free(n->items[i]);
+	free(n->items);
+	free(n->str);
+	free(n);
+}
+
+static struct yaml_node *convert(struct conv *c, int index, int depth)
+{
+	yaml_node_t *yn = yaml_document_get_node(c->doc, index);
+	if (!yn)
+		return NULL;
+	if (depth > YAML_MAX_DEPTH) {
+		snprintf(c->err, c->errlen, "%zu:%zu: nesting deeper than %d levels",
+			 yn->start_mark.line + 1, yn->start_mark.column + 1, YAML_MAX_DEPTH);
+		return NULL;
+	}
+	if (++c->s->nodes > c->max_nodes) {
+		snprintf(c->err, c->errlen, "%zu:%zu: more than %zu nodes (alias expansion?)",
+			 yn->start_mark.line + 1, yn->start_mark.column + 1, c->max_nodes);
+		return NULL;
+	}
+	struct yaml_node *n = xcalloc(1, sizeof(*n));
+	n->line = yn->start_mark.line + 1;
+	n->col = yn->start_mark.column + 1;
+	switch (yn->type) {
+	case YAML_SCALAR_NODE:
+		n->kind = YAML_SCALAR;
+		n->plain = yn->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+		n->len = yn->data.scalar.length;
+		n->str = xmalloc(n->len + 1);
+		memcpy(n->str, yn->data.scalar.value, n->len);
+		n->str[n->len] = 0;
+		return n;
+	case YAML_SEQUENCE_NODE: {
+		n->kind = YAML_SEQ;
+		size_t cnt = yn->data.sequence.items.top - yn->data.sequence.items.start;
+		n->items = xcalloc(cnt ? cnt : 1, sizeof(*n->items));
+		for (size_t i = 0; i < cnt; i++) {
+			n->items[i] = convert(c, yn->data.sequence.items.start[i], depth + 1);
+			if (!n->items[i])
+				goto fail;
+			n->n++;
+		}
+		return n;
+	}
+	case YAML_MAPPING_NODE: {
+		n->kind = YAML_MAP;
+		size_t cnt = yn->data.mapping.pairs.top - yn->data.mapping.pairs.start;
+		n->items = xcalloc(cnt ? 2 * cnt : 1, sizeof(*n->items));
+		for (size_t i = 0; i < cnt; i++) {
+			yaml_node_pair_t *pr = &yn->data.mapping.pairs.start[i];
+			struct yaml_node *k = convert(c, pr->key, depth + 1);
+			if (!k)
+				goto fail;
+			struct yaml_node *v = convert(c, pr->value, depth + 1);
+			if (!v) {
+				node_free(k);
+				goto fail;
+			}
+			n->items[2 * i] = k;
+			n->items[2 * i + 1] = v;
+			n->n++;
+		}
+		return n;
+	}
+	default:
+		break;
+	}
+	snprintf(c->err, c->errlen, "%u:%u: unsupported YAML node", n->line, n->col);
+fail:
+	node_free(n);
+	return NULL;
+}
+
+int yaml_parse(const char *buf, size_t len, struct yaml_stream *out, char *err, size_t errlen)
+{
+	return yaml_parse_bounded(buf, len, YAML_MAX_NODES, out, err, errlen);
+}
+
+int yaml_parse_bounded(const char *buf, size_t len, size_t max_nodes, struct yaml_stream *out,
+		       char *err, size_t errlen)
+{
+	yaml_parser_t parser;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!yaml_parser_initialize(&parser)) {
+		snprintf(err, errlen, "1:1: cannot initialise the YAML parser");
+		return -1;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	for (;;) {
+		yaml_document_t doc;
+		if (!yaml_parser_load(&parser, &doc)) {
+			const yaml_mark_t *m = parser.problem ? &parser.problem_mark : &parser.context_mark;
+			snprintf(err, errlen, "%zu:%zu: %s%s%s", m->line + 1, m->column + 1,
+				 parser.problem ? parser.problem : "invalid YAML",
+				 parser.context ? " " : "", parser.context ? parser.context : "");
+			rc = -1;
+			break;
+		}
+		yaml_node_t *root = yaml_document_get_root_node(&doc);
+		if (!root) {
+			/* an empty document is how libyaml says the stream ended */
+			yaml_document_delete(&doc);
+			break;
+		}
+		struct conv c = { &doc, out, err, errlen, max_nodes };
+		struct yaml_node *n = convert(&c, 1, 0);
+		yaml_document_delete(&doc);
+		if (!n) {
+			rc = -1;
+			break;
+		}
+		out->docs = xrealloc(out->docs, (out->ndocs + 1) * sizeof(*out->docs));
+		out->docs[out->ndocs++] = n;
+	}
+	yaml_parser_delete(&parser);
+	if (rc)
+		yaml_stream_free(out);
+	return rc;
+}
+
+void yaml_stream_free(struct yaml_stream *s)
+{
+	for (size_t i = 0; i < s->ndocs; i++)
+		node_free(s->docs[i]);
+	free(s->docs);
+	memset(s, 0, sizeof(*s));
+}
+
+struct yaml_node *yaml_get(const struct yaml_node *map, const char *key)
+{
+	if (!map || map->kind != YAML_MAP)
+		return NULL;
+	for (size_t i = 0; i < map->n; i++)
+		if (yaml_is(map->items[2 * i], key))
+			return map->items[2 * i + 1];
+	return NULL;
+}
+
+bool yaml_is(const struct yaml_node *n, const char *s)
+{
+	return n && n->kind == YAML_SCALAR && n->len == strlen(s) && !memcmp(n->str, s, n->len);
+}
+
+int yaml_bool(const struct yaml_node *n)
+{
+	static const char *yes[] = { "true", "yes", "on", "y" };
+	static const char *no[] = { "false", "no", "off", "n" };
+	if (!n || n->kind != YAML_SCALAR || !n->plain)
+		return -1;
+	for (size_t i = 0; i < 4; i++) {
+		if (!strcasecmp(n->str, yes[i]))
+			return 1;
+		if (!strcasecmp(n->str, no[i]))
+			return 0;
+	}
+	return -1;
+}
+
+bool yaml_is_null(const struct yaml_node *n)
+{
+	return n && n->kind == YAML_SCALAR && n->plain &&
+	       (n->len == 0 || !strcmp(n->str, "~") || !strcasecmp(n->str, "null"));
+}

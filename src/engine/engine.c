@@ -1,0 +1,766 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The rule engine: compiles a rule set (conditions, exceptions, outputs,
+ * sequences and thresholds), indexes the rules by event type and runs them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "common/hmap.h"
+#include "engine/engine.h"
+
+#define CORR_MAX_KEYS 4096 /* per rule: containers/processes tracked by a sequence or threshold */
+
+/* An output format: literal text and fields, alternating. */
+struct out_seg {
+	char *lit;       /* literal text before the field (may be empty) */
+	size_t lit_len;
+	struct fref ref; /* ref.def NULL: no field (the tail) */
+	char *name;      /* "proc.aname[2]" as written */
+};
+
+/* Correlation state for one key (a container, process or session). */
+struct corr {
+	struct hmap_node node; /* key */
+	uint64_t first_ts;     /* window start */
+	uint32_t progress;     /* sequences: steps done; thresholds: matches counted */
+	uint64_t last_ts;
+};
+
+struct engine_rule {
+	char *name, *desc, *source;
+	enum rs_priority priority;
+	char **tags;
+	size_t ntags;
+	char **actions;
+	size_t nactions;
+	bool enabled;
+	struct filter *cond;       /* condition with exceptions, or NULL for sequences */
+	struct filter **steps;     /* sequence steps */
+	size_t nsteps;
+	int corr_by;               /* 0 none, 1 container, 2 process, 3 session */
+	uint64_t within_ns;
+	uint32_t thr_count;
+	struct hmap corr;
+	struct evtset types;
+	struct out_seg *out;
+	size_t nout;
+	/* rate limit: token bucket in event time */
+	double tokens;
+	uint64_t last_refill;
+	uint64_t suppressed;
+	uint64_t matches;
+};
+
+/* What the per-type index holds: a rule and the shared macros it needs. */
+#define MAX_GATES 3
+struct rule_ref {
+	uint32_t rule;
+	int16_t gate[MAX_GATES];
+	uint8_t ngates;
+};
+
+struct engine {
+	struct engine_opts opts;
+	char *hostname;
+	struct filter_ctx fc;
+	struct engine_rule *rules;
+	size_t nrules;
+	struct rule_ref *by_type[VG_EVT_MAX];
+	size_t nby_type[VG_EVT_MAX];
+	struct evtset needed;
+	struct ectx ctx;
+	struct engine_stats stats;
+	/* per-alert scratch */
+	struct alert_field *fields;
+	size_t fields_cap;
+	struct vg_buf outbuf;
+};
+
+/* ---- exceptions ---- */
+
+static void quote_value(struct vg_buf *b, const char *v, bool force)
+{
+	bool plain = !force && *v;
+	for (const char *p = v; *p && plain; p++)
+		if (strchr(" \t\n()\",='<>!", *p))
+			plain = false;
+	if (plain) {
+		buf_adds(b, v);
+		return;
+	}
+	buf_addc(b, '"');
+	for (const char *p = v; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			buf_addc(b, '\\');
+		buf_addc(b, *p);
+	}
+	buf_addc(b, '"');
+}
+
+static bool comp_takes_list(const char *comp)
+{
+	return !strcmp(comp, "in") || !strcmp(comp, "intersects") || !strcmp(comp, "pmatch");
+}
+
+/* One comparison of an exception: field comp value, with list values parenthesised. */
+static void exc_cmp(struct vg_buf *b, const char *field, const char *comp, const char *val, bool quoted)
+{
+	buf_printf(b, "%s %s ", field, comp);
+	if (comp_takes_list(comp)) {
+		if (val[0] == '(' && !quoted)
+			buf_adds(b, val); /* already a list: "(a, b)" or from a YAML sequence */
+		else {
+			buf_addc(b, '(');
+			quote_value(b, val, quoted);
+			buf_addc(b, ')');
+		}
+	} else {
+		quote_value(b, val, quoted);
+	}
+}
+
+/*
+ * The condition text of a rule's exceptions, Falco's way:
+ *   fields [a, b], comps [=, in], values [[x, [y, z]]]  ->  (a = x and b in (y, z))
+ *   fields a, comps in, values [x, y]                   ->  a in (x, y)
+ * joined with `or`. Empty when no exception has values.
+ */
+static void exceptions_text(const struct rs_rule *r, struct vg_buf *b)
+{
+	for (size_t i = 0; i < r->nexc; i++) {
+		const struct rs_exception *e = &r->exc[i];
+		if (!e->nvalues)
+			continue;
+		if (!e->fields_is_list) {
+			if (b->len)
+				buf_adds(b, " or ");
+			if (comp_takes_list(e->comps[0])) {
+				buf_printf(b, "%s %s (", e->fields[0], e->comps[0]);
+				for (size_t k = 0; k < e->nvalues; k++) {
+					if (k)
+						buf_adds(b, ", ");
+					quote_value(b, e->values[k][0], e->vquoted[k][0]);
+				}
+				buf_addc(b, ')');
+			} else {
+				buf_addc(b, '(');
+				for (size_t k = 0; k < e->nvalues; k++) {
+					if (k)
+						buf_adds(b, " or ");
+					exc_cmp(b, e->fields[0], e->comps[0], e->values[k][0], e->vquoted[k][0]);
+				}
+				buf_addc(b, ')');
+			}
+			continue;
+		}
+		for (size_t k = 0; k < e->nvalues; k++) {
+			if (b->len)
+				buf_adds(b, " or ");
+			buf_addc(b, '(');
+			for (size_t f = 0; f < e->nfields; f++) {
+				if (f)
+					buf_adds(b, " and ");
+				exc_cmp(b, e->fields[f], e->comps[f], e->values[k][f], e->vquoted[k][f]);
+			}
+			buf_addc(b, ')');
+		}
+	}
+}
+
+/* ---- outputs ---- */
+
+static bool is_field_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
+}
+
+static void out_free(struct out_seg *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(s[i].lit);
+		free(s[i].name);
+		fref_free(&s[i].ref);
+	}
+	free(s);
+}
+
+static int compile_output(struct engine *e, const struct ruleset *rs, const struct rs_text *t,
+			  struct out_seg **out, size_t *nout, char *err, size_t errlen)
+{
+	const char *s = t->s ? t->s : "";
+	struct vg_buf lit = { 0 };
+	size_t i = 0;
+
+	*out = NULL;
+	*nout = 0;
+	for (;;) {
+		if (s[i] == '%' && s[i + 1] == '%') {
+			buf_addc(&lit, '%');
+			i += 2;
+			continue;
+		}
+		bool field = s[i] == '%' && is_field_char(s[i + 1]);
+		if (s[i] && !field) {
+			buf_addc(&lit, s[i++]);
+			continue;
+		}
+		struct out_seg seg = { 0 };
+		seg.lit = lit.data ? lit.data : xstrdup("");
+		seg.lit_len = lit.len;
+		memset(&lit, 0, sizeof(lit));
+		if (field) {
+			size_t start = ++i;
+			while (is_field_char(s[i]))
+				i++;
+			while (i > start && s[i - 1] == '.') /* "...%proc.name." ends a sentence */
+				i--;
+			struct cond_field cf = { 0 };
+			cf.name = xstrndup(s + start, i - start);
+			if (s[i] == '[') {
+				const char *end = strchr(s + i, ']');
+				if (end) {
+					cf.arg = xstrndup(s + i + 1, end - (s + i + 1));
+					i = end - s + 1;
+				}
+			}
+			seg.name = xstrndup(s + start - 0, i - start);
+			char msg[256];
+			if (filter_field(&e->fc, &cf, &seg.ref, msg, sizeof(msg))) {
+				char where[512];
+				ruleset_where(rs, t, start - 1, where, sizeof(where));
+				snprintf(err, errlen, "%s: in output: %s", where, msg);
+				free(cf.name);
+				free(cf.arg);
+				free(seg.lit);
+				free(seg.name);
+				out_free(*out, *nout);
+				*out = NULL;
+				*nout = 0;
+				return -1;
+			}
+			free(cf.name);
+			free(cf.arg);
+		}
+		*out = xrealloc(*out, (*nout + 1) * sizeof(**out));
+		(*out)[(*nout)++] = seg;
+		if (!field)
+			break;
+	}
+	return 0;
+}
+
+/* ---- compile ---- */
+
+static char **strv_dup(char *const *v, size_t n)
+{
+	char **r = xcalloc(n ? n : 1, sizeof(*r));
+	for (size_t i = 0; i < n; i++)
+		r[i] = xstrdup(v[i]);
+	return r;
+}
+
+static bool has_tag(char *const *tags, size_t n, const char *const *wanted)
+{
+	for (; wanted && *wanted; wanted++)
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(tags[i], *wanted))
+				return true;
+	return false;
+}
+
+static bool evtset_empty(const struct evtset *s)
+{
+	return !s->w[0] && !s->w[1];
+}
+
+static int by_code(const char *by)
+{
+	if (!by)
+		return 0;
+	return !strcmp(by, "container") ? 1 : !strcmp(by, "process") ? 2 : 3;
+}
+
+static int compile_rule(struct engine *e, struct ruleset *rs, const struct rs_rule *r, struct engine_rule *er,
+			char *err, size_t errlen)
+{
+	struct evtset types;
+	char where[512];
+
+	er->name = xstrdup(r->name);
+	er->desc = xstrdup(r->desc ? r->desc : "");
+	er->source = xstrdup(r->source);
+	er->priority = r->priority;
+	er->tags = strv_dup(r->tags, r->ntags);
+	er->ntags = r->ntags;
+	er->actions = strv_dup(r->actions, r->nactions);
+	er->nactions = r->nactions;
+	er->enabled = r->enabled && r->priority <= e->opts.min_priority &&
+		      !has_tag(r->tags, r->ntags, e->opts.disabled_tags);
+	hmap_init(&er->corr, 16);
+	free(e->fc.uncaptured);
+	e->fc.uncaptured = NULL;
+
+	if (r->nsteps) {
+		memset(&er->types, 0, sizeof(er->types));
+		er->steps = xcalloc(r->nsteps, sizeof(*er->steps));
+		for (size_t i = 0; i < r->nsteps; i++) {
+			er->steps[i] = filter_compile(&e->fc, &r->steps[i], &types, err, errlen);
+			if (!er->steps[i])
+				return -1;
+			er->nsteps++;
+			er->types.w[0] |= types.w[0];
+			er->types.w[1] |= types.w[1];
+		}
+		er->corr_by = by_code(r->seq_by);
+		er->within_ns = r->seq_within_ns;
+	} else {
+		struct vg_buf exc = { 0 };
+		exceptions_text(r, &exc);
+		struct rs_text full = r->cond;
+		struct rs_src *src = NULL;
+		if (exc.len) {
+			/* condition and not (exceptions); the exceptions' text points at the first exception */
+			struct vg_buf b = { 0 };
+			buf_printf(&b, "(%s) and not (%s)", r->cond.s, exc.data);
+			src = xcalloc(r->cond.nsrc + 2, sizeof(*src));
+			for (size_t i = 0; i < r->cond.nsrc; i++) {
+				src[i] = r->cond.src[i];
+				src[i].start += 1;
+			}
+			src[r->cond.nsrc] = r->exc[0].where;
+			src[r->cond.nsrc].start = strlen(r->cond.s) + 1;
+			full.s = b.data;
+			full.src = src;
+			full.nsrc = r->cond.nsrc + 1;
+		}
+		er->cond = filter_compile(&e->fc, &full, &er->types, err, errlen);
+		if (exc.len) {
+			free(full.s);
+			free(src);
+		}
+		buf_free(&exc);
+		if (!er->cond)
+			return -1;
+		if (r->thr_count) {
+			er->thr_count = r->thr_count;
+			er->within_ns = r->thr_within_ns;
+			er->corr_by = by_code(r->thr_by);
+		}
+	}
+	if (evtset_empty(&er->types)) {
+		ruleset_where_src(rs, &r->where, where, sizeof(where));
+		if (e->fc.uncaptured)
+			snprintf(err, errlen, "%s: rule '%s' cannot be honoured: it only matches event types "
+					      "Vigil does not capture (%s)", where, r->name, e->fc.uncaptured);
+		else
+			snprintf(err, errlen, "%s: rule '%s' can never match: its condition allows no event type",
+				 where, r->name);
+		return -1;
+	}
+	if (e->fc.uncaptured) {
+		ruleset_where_src(rs, &r->where, where, sizeof(where));
+		buf_printf(&rs->warnings, "%s: warning: rule '%s' names event types Vigil does not capture (%s); "
+					  "it runs on the others\n", where, r->name, e->fc.uncaptured);
+	}
+	if (r->warn_evttypes) {
+		struct evtset all;
+		memset(&all, 0, sizeof(all));
+		bool every = true;
+		for (unsigned int t = 1; t < VG_EVT_MAX; t++) {
+			const struct vg_event_info *in = event_table_get(t);
+			if (in && in->category != VG_CAT_INTERNAL && !evtset_has(&er->types, t))
+				every = false;
+		}
+		if (every) {
+			ruleset_where_src(rs, &r->where, where, sizeof(where));
+			buf_printf(&rs->warnings, "%s: warning: rule '%s' matches every event type; "
+						  "add an evt.type condition to make it cheaper\n", where, r->name);
+		}
+	}
+	return compile_output(e, rs, &r->output, &er->out, &er->nout, err, errlen);
+}
+
+static void rule_free(struct engine_rule *r)
+{
+	free(r->name);
+	free(r->desc);
+	free(r->source);
+	for (size_t i = 0; i < r->ntags; i++)
+		free(r->tags[i]);
+	free(r->tags);
+	for (size_t i = 0; i < r->nactions; i++)
+		free(r->actions[i]);
+	free(r->actions);
+	filter_free(r->cond);
+	for (size_t i = 0; i < r->nsteps; i++)
+		filter_free(r->steps[i]);
+	free(r->steps);
+	struct hmap_node *n, *tmp;
+	size_t i;
+	hmap_for_each(&r->corr, n, tmp, i)
+		free(hmap_entry(n, struct corr, node));
+	hmap_free(&r->corr);
+	out_free(r->out, r->nout);
+}
+
+struct engine *engine_compile(struct ruleset *rs, const struct engine_opts *opts, char *err, size_t errlen)
+{
+	struct engine *e = xcalloc(1, sizeof(*e));
+	e->opts = *opts;
+	e->hostname = xstrdup(opts->hostname ? opts->hostname : "");
+	e->opts.hostname = e->hostname;
+	e->fc.rs = rs;
+	e->rules = xcalloc(rs->nrules ? rs->nrules : 1, sizeof(*e->rules));
+
+	for (size_t i = 0; i < rs->nrules; i++) {
+		const struct rs_rule *r = &rs->rules[i];
+		struct engine_rule *er = &e->rules[e->nrules];
+		int rc = compile_rule(e, rs, r, er, err, errlen);
+		e->nrules++;
+		if (rc) {
+			if (r->skip_if_unknown_filter && strstr(err, "unknown field")) {
+				buf_printf(&rs->warnings, "%s (rule skipped: skip-if-unknown-filter)\n", err);
+				rule_free(er);
+				memset(er, 0, sizeof(*er));
+				e->nrules--;
+				continue;
+			}
+			engine_free(e);
+			return NULL;
+		}
+	}
+	/* Falco warns about definitions nothing uses */
+	for (size_t i = 0; i < rs->nmacros; i++) {
+		if (!rs->macros[i].used) {
+			char where[512];
+			ruleset_where_src(rs, &rs->macros[i].where, where, sizeof(where));
+			buf_printf(&rs->warnings, "%s: warning: macro '%s' is not used by any rule\n", where,
+				   rs->macros[i].name);
+		}
+	}
+	for (size_t i = 0; i < rs->nlists; i++) {
+		if (!rs->lists[i].used) {
+			char where[512];
+			ruleset_where_src(rs, &rs->lists[i].where, where, sizeof(where));
+			buf_printf(&rs->warnings, "%s: warning: list '%s' is not used by any rule\n", where,
+				   rs->lists[i].name);
+		}
+	}
+	for (size_t i = 0; i < e->nrules; i++) {
+		struct engine_rule *r = &e->rules[i];
+		r->tokens = opts->burst;
+		if (!r->enabled)
+			continue;
+		struct rule_ref ref = { .rule = (uint32_t)i };
+		int gates[MAX_GATES];
+		int ng = r->cond && !r->thr_count ? filter_gates(r->cond, gates, MAX_GATES) : 0;
+		for (int g = 0; g < ng; g++)
+			ref.gate[ref.ngates++] = (int16_t)gates[g];
+		for (unsigned int t = 0; t < VG_EVT_MAX; t++) {
+			if (!evtset_has(&r->types, t))
+				continue;
+			e->by_type[t] = xrealloc(e->by_type[t], (e->nby_type[t] + 1) * sizeof(*e->by_type[t]));
+			e->by_type[t][e->nby_type[t]++] = ref;
+			e->needed.w[t >> 6] |= 1ull << (t & 63);
+		}
+	}
+	ectx_init(&e->ctx, (size_t)e->fc.nslots, e->fc.nmacros);
+	e->ctx.hostname = e->hostname;
+	e->ctx.boot_to_realtime = opts->boot_to_realtime;
+	e->fc.rs = NULL; /* the rule set may go now */
+	return e;
+}
+
+void engine_free(struct engine *e)
+{
+	if (!e)
+		return;
+	for (size_t i = 0; i < e->nrules; i++)
+		rule_free(&e->rules[i]);
+	free(e->rules);
+	for (unsigned int t = 0; t < VG_EVT_MAX; t++)
+		free(e->by_type[t]);
+	ectx_free(&e->ctx);
+	filter_ctx_free(&e->fc);
+	free(e->fields);
+	buf_free(&e->outbuf);
+	free(e->hostname);
+	free(e);
+}
+
+/* ---- running ---- */
+
+static bool rate_allow(const struct engine *e, struct engine_rule *r, uint64_t ts)
+{
+	if (e->opts.rate <= 0)
+		return true;
+	if (ts > r->last_refill) {
+		double add = (double)(ts - r->last_refill) / 1e9 * e->opts.rate;
+		r->tokens = r->tokens + add > e->opts.burst ? e->opts.burst : r->tokens + add;
+		r->last_refill = ts;
+	} else if (!r->last_refill) {
+		r->last_refill = ts;
+	}
+	if (r->tokens >= 1) {
+		r->tokens -= 1;
+		return true;
+	}
+	return false;
+}
+
+static uint64_t corr_key(const struct engine_rule *r, const struct vg_event *ev)
+{
+	switch (r->corr_by) {
+	case 1: return ev->hdr.cgroup_id;
+	case 2: return ev->hdr.pid;
+	default: return ev->hdr.sid;
+	}
+}
+
+static struct corr *corr_get(struct engine_rule *r, uint64_t key, uint64_t ts, bool create)
+{
+	struct hmap_node *n = hmap_get(&r->corr, key);
+	if (n)
+		return hmap_entry(n, struct corr, node);
+	if (!create)
+		return NULL;
+	if (r->corr.count >= CORR_MAX_KEYS) {
+		/* full: drop entries whose window has passed; if none, the oldest first */
+		struct hmap_node *it, *tmp, *oldest = NULL;
+		size_t i;
+		uint64_t oldest_ts = UINT64_MAX;
+		hmap_for_each(&r->corr, it, tmp, i) {
+			struct corr *c = hmap_entry(it, struct corr, node);
+			if (ts > c->first_ts + r->within_ns) {
+				hmap_del(&r->corr, it->key);
+				free(c);
+			} else if (c->first_ts < oldest_ts) {
+				oldest_ts = c->first_ts;
+				oldest = it;
+			}
+		}
+		if (r->corr.count >= CORR_MAX_KEYS && oldest) {
+			struct corr *c = hmap_entry(oldest, struct corr, node);
+			hmap_del(&r->corr, oldest->key);
+			free(c);
+		}
+	}
+	struct corr *c = xcalloc(1, sizeof(*c));
+	c->node.key = key;
+	hmap_put(&r->corr, &c->node);
+	return c;
+}
+
+static void corr_drop(struct engine_rule *r, struct corr *c)
+{
+	hmap_del(&r->corr, c->node.key);
+	free(c);
+}
+
+/* Sequences: advance on the next step; restart on the first. True when the last step completes. */
+static bool sequence_step(struct engine *e, struct engine_rule *r)
+{
+	const struct vg_event *ev = e->ctx.ev;
+	uint64_t key = corr_key(r, ev), ts = ev->hdr.ts;
+	struct corr *c = corr_get(r, key, ts, false);
+
+	if (c && ts > c->first_ts + r->within_ns) {
+		corr_drop(r, c);
+		c = NULL;
+	}
+	if (c && c->progress < r->nsteps) {
+		e->stats.evaluated++;
+		if (filter_eval(r->steps[c->progress], &e->ctx)) {
+			if (++c->progress == r->nsteps) {
+				corr_drop(r, c);
+				return true;
+			}
+			return false;
+		}
+	}
+	e->stats.evaluated++;
+	if ((!c || c->progress == 0) && filter_eval(r->steps[0], &e->ctx)) {
+		c = corr_get(r, key, ts, true);
+		c->first_ts = ts;
+		c->progress = 1;
+	}
+	return false;
+}
+
+/* Thresholds: count matches per key in a window starting at the first. */
+static bool threshold_hit(struct engine_rule *r, const struct vg_event *ev)
+{
+	uint64_t key = corr_key(r, ev), ts = ev->hdr.ts;
+	struct corr *c = corr_get(r, key, ts, true);
+	if (!c->progress || ts > c->first_ts + r->within_ns) {
+		c->first_ts = ts;
+		c->progress = 0;
+	}
+	if (++c->progress >= r->thr_count) {
+		corr_drop(r, c);
+		return true;
+	}
+	return false;
+}
+
+static void emit(struct engine *e, struct engine_rule *r, engine_alert_fn cb, void *cbctx)
+{
+	struct alert a = { 0 };
+	struct vg_buf *o = &e->outbuf;
+
+	if (e->fields_cap < r->nout) {
+		e->fields_cap = r->nout;
+		e->fields = xrealloc(e->fields, e->fields_cap * sizeof(*e->fields));
+	}
+	buf_reset(o);
+	size_t nf = 0;
+	for (size_t i = 0; i < r->nout; i++) {
+		struct out_seg *s = &r->out[i];
+		buf_add(o, s->lit, s->lit_len);
+		if (!s->ref.def)
+			continue;
+		struct alert_field *f = &e->fields[nf++];
+		f->name = s->name;
+		f->ref = &s->ref;
+		f->n = fref_extract(&e->ctx, &s->ref, &f->vals);
+		fval_text(&e->ctx.arena, &s->ref, f->vals, f->n, &f->text, &f->len);
+		buf_add(o, f->text, f->len);
+	}
+	a.rule = r;
+	a.name = r->name;
+	a.priority = r->priority;
+	a.tags = r->tags;
+	a.ntags = r->ntags;
+	a.actions = r->actions;
+	a.nactions = r->nactions;
+	a.output = o->data ? o->data : "";
+	a.output_len = o->len;
+	a.fields = e->fields;
+	a.nfields = nf;
+	a.suppressed = r->suppressed;
+	a.ev = e->ctx.ev;
+	a.st = e->ctx.st;
+	r->suppressed = 0;
+	e->stats.alerts++;
+	cb(cbctx, &a);
+}
+
+void engine_process(struct engine *e, const struct vg_event *ev, const struct vg_state *st,
+		    engine_alert_fn cb, void *ctx)
+{
+	unsigned int t = ev->hdr.type;
+	if (t >= VG_EVT_MAX || !e->nby_type[t])
+		return;
+	e->stats.events++;
+	ectx_reset(&e->ctx, ev, st);
+	bool matched = false;
+	for (size_t i = 0; i < e->nby_type[t]; i++) {
+		const struct rule_ref *ref = &e->by_type[t][i];
+		if (matched && ref->ngates)
+			continue; /* a plain rule after the first match (gated rules are plain) */
+		bool open = true;
+		for (int g = 0; g < ref->ngates && open; g++)
+			open = filter_memo_eval(&e->fc, ref->gate[g], &e->ctx);
+		if (!open)
+			continue;
+		struct engine_rule *r = &e->rules[ref->rule];
+		bool hit;
+		/* first match (Falco): later plain rules are skipped, but sequences and
+		 * thresholds keep counting, or an earlier rule would blind them */
+		if (matched && !r->nsteps && !r->thr_count)
+			continue;
+		if (r->nsteps) {
+			hit = sequence_step(e, r);
+		} else {
+			e->stats.evaluated++;
+			hit = filter_eval(r->cond, &e->ctx) && (!r->thr_count || threshold_hit(r, ev));
+		}
+		if (!hit)
+			continue;
+		r->matches++;
+		if (rate_allow(e, r, ev->hdr.ts)) {
+			emit(e, r, cb, ctx);
+		} else {
+			r->suppressed++;
+			e->stats.suppressed++;
+		}
+		if (!e->opts.match_all && !r->nsteps && !r->thr_count)
+			matched = true;
+	}
+}
+
+void engine_set_source(struct engine *e, const char *hostname, uint64_t boot_to_realtime)
+{
+	free(e->hostname);
+	e->hostname = xstrdup(hostname ? hostname : "");
+	e->opts.hostname = e->hostname;
+	e->opts.boot_to_realtime = boot_to_realtime;
+	e->ctx.hostname = e->hostname;
+	e->ctx.boot_to_realtime = boot_to_realtime;
+}
+
+struct evtset engine_event_types(const struct engine *e)
+{
+	return e->needed;
+}
+
+void engine_stats(const struct engine *e, struct engine_stats *out)
+{
+	*out = e->stats;
+}
+
+size_t engine_rule_count(const struct engine *e)
+{
+	return e->nrules;
+}
+
+void engine_rule_info(const struct engine *e, size_t i, struct engine_rule_info *out)
+{
+	const struct engine_rule *r = &e->rules[i];
+	out->name = r->name;
+	out->desc = r->desc;
+	out->source = r->source;
+	out->priority = r->priority;
+	out->enabled = r->enabled;
+	out->tags = r->tags;
+	out->ntags = r->ntags;
+	out->actions = r->actions;
+	out->nactions = r->nactions;
+	out->types = r->types;
+	out->matches = r->matches;
+}
+
+/* ---- loading ---- */
+
+struct engine *engine_load(const char *const *paths, size_t n, bool with_defaults, const struct engine_opts *opts,
+			   struct engine_counts *counts, struct vg_buf *warnings, char *err, size_t errlen)
+{
+	struct ruleset rs;
+	struct engine *e = NULL;
+	int rc = 0;
+
+	ruleset_init(&rs);
+	if (n == 0 || with_defaults) {
+		for (size_t i = 0; default_rules_names[i] && !rc; i++)
+			rc = ruleset_load_buf(&rs, default_rules_names[i], default_rules_texts[i],
+					      default_rules_sizes[i], err, errlen);
+	}
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = ruleset_load_file(&rs, paths[i], err, errlen);
+	if (!rc)
+		e = engine_compile(&rs, opts, err, errlen);
+	if (e && counts) {
+		counts->rules = rs.nrules;
+		counts->macros = rs.nmacros;
+		counts->lists = rs.nlists;
+		counts->skipped_source = rs.skipped_source;
+		counts->enabled = 0;
+		for (size_t i = 0; i < e->nrules; i++)
+			counts->enabled += e->rules[i].enabled;
+	}
+	if (warnings && rs.warnings.len)
+		buf_add(warnings, rs.warnings.data, rs.warnings.len);
+	ruleset_free(&rs);
+	return e;
+}

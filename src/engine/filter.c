@@ -1,0 +1,941 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Condition compiler and evaluator.
+ *
+ * Falco's semantics kept here: a field with no value makes every comparison
+ * false (so `not fd.name = x` is true on an event without a file); a field
+ * with several values (proc.aname without index, fd.ip) matches when any
+ * value does; `in` with strings is an exact-match set; `pmatch` matches path
+ * prefixes at component boundaries, with globs; `glob` is fnmatch(3) without
+ * FNM_PATHNAME; `regex` must match the whole value.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <ctype.h>
+#include <fnmatch.h>
+#include <pcre2.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "engine/filter.h"
+#include "sensor/event_table.h"
+#include "syscall_names.h"
+
+_Static_assert(VG_EVT_MAX <= 128, "evtset holds 128 event types");
+
+#define MAX_MACRO_DEPTH 64
+#define SET_MIN 8 /* `in` lists longer than this use a hash set */
+
+enum cn_kind {
+	CN_AND, CN_OR, CN_NOT, CN_CHECK,
+	CN_TYPES, /* evt.type = / in / != : one bit test */
+	CN_MACRO, /* a shared macro: kids[0] is not owned, result memoised per event */
+};
+
+struct strset {
+	size_t cap; /* power of two */
+	struct { const char *s; size_t len; } *slots;
+};
+
+struct cnode {
+	enum cn_kind kind;
+	struct cnode **kids;
+	size_t nkids;
+	/* CN_CHECK */
+	struct fref lhs;
+	enum cond_op op;
+	struct fval *vals;
+	uint8_t *plen;     /* FT_NET: prefix length per value */
+	char **texts;      /* owned strings behind vals[].s */
+	size_t nvals;
+	struct strset set; /* `in` over many strings */
+	struct fref *rhs;  /* val(field) */
+	pcre2_code *re;
+	pcre2_match_data *md;
+	bool *vglob;       /* pmatch: the prefix holds glob characters */
+	struct evtset types; /* CN_TYPES */
+	int memo;          /* CN_MACRO */
+};
+
+struct filter {
+	struct cnode *root;
+};
+
+static void cn_free(struct cnode *n);
+
+/* ---- event names ---- */
+
+static const char *const pseudo_events[] = { "procexit", "container", "switch", "signaldeliver",
+					     "pluginevent", "asyncevent", "execve", NULL };
+
+bool event_name_known(const char *name)
+{
+	if (event_table_find(name) >= 0)
+		return true;
+	for (size_t i = 0; i < sizeof(syscall_names) / sizeof(syscall_names[0]); i++)
+		if (!strcmp(syscall_names[i], name))
+			return true;
+	for (const char *const *p = pseudo_events; *p; p++)
+		if (!strcmp(*p, name))
+			return true;
+	return false;
+}
+
+static void evtset_all(struct evtset *s)
+{
+	memset(s, 0, sizeof(*s));
+	for (unsigned int t = 1; t < VG_EVT_MAX; t++) {
+		const struct vg_event_info *in = event_table_get(t);
+		if (in && in->category != VG_CAT_INTERNAL)
+			s->w[t >> 6] |= 1ull << (t & 63);
+	}
+}
+
+static void evtset_add(struct evtset *s, unsigned int t)
+{
+	s->w[t >> 6] |= 1ull << (t & 63);
+}
+
+/* ---- compile context ---- */
+
+struct cc {
+	struct filter_ctx *fc;
+	const struct rs_text *text; /* text being compiled, for positions */
+	char *err;
+	size_t errlen;
+	bool failed;
+	const char *macro_stack[MAX_MACRO_DEPTH];
+	int nmacros;
+};
+
+static void cfail(struct cc *c, size_t off, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void cfail(struct cc *c, size_t off, const char *fmt, ...)
+{
+	char where[512], msg[512];
+	va_list ap;
+	if (c->failed)
+		return;
+	c->failed = true;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ruleset_where(c->fc->rs, c->text, off, where, sizeof(where));
+	snprintf(c->err, c->errlen, "%s: %s", where, msg);
+}
+
+/* A short excerpt of the text at off, for messages. */
+static const char *excerpt(const struct cc *c, size_t off, char *buf, size_t size)
+{
+	const char *s = c->text->s + off;
+	size_t n = 0;
+	while (s[n] && s[n] != '\n' && n < 40)
+		n++;
+	snprintf(buf, size, "%.*s%s", (int)n, s, s[n] && s[n] != '\n' ? "..." : "");
+	return buf;
+}
+
+static int slot_for(struct filter_ctx *fc, const struct fref *r)
+{
+	for (int i = 0; i < fc->nslots; i++) {
+		struct fslot *s = &fc->slots[i];
+		if (s->def == r->def && s->nxf == r->nxf && !memcmp(s->xf, r->xf, sizeof(s->xf)) &&
+		    ((!s->arg && !r->arg) || (s->arg && r->arg && !strcmp(s->arg, r->arg))))
+			return i;
+	}
+	fc->slots = xrealloc(fc->slots, (fc->nslots + 1) * sizeof(*fc->slots));
+	struct fslot *s = &fc->slots[fc->nslots];
+	memset(s, 0, sizeof(*s));
+	s->def = r->def;
+	s->arg = r->arg ? xstrdup(r->arg) : NULL;
+	memcpy(s->xf, r->xf, sizeof(s->xf));
+	s->nxf = r->nxf;
+	return fc->nslots++;
+}
+
+int filter_field(struct filter_ctx *fc, const struct cond_field *cf, struct fref *out, char *err, size_t errlen)
+{
+	if (fref_resolve(out, cf, err, errlen))
+		return -1;
+	out->slot = slot_for(fc, out);
+	return 0;
+}
+
+void filter_ctx_free(struct filter_ctx *fc)
+{
+	for (int i = 0; i < fc->nslots; i++)
+		free(fc->slots[i].arg);
+	free(fc->slots);
+	free(fc->uncaptured);
+	for (size_t i = 0; i < fc->nmacros; i++) {
+		cn_free(fc->macros[i].node);
+		free(fc->macros[i].key);
+		free(fc->macros[i].types);
+		free(fc->macros[i].uncaptured);
+	}
+	free(fc->macros);
+	for (size_t i = 0; i < fc->npool; i++)
+		free(fc->pool[i]);
+	free(fc->pool);
+	memset(fc, 0, sizeof(*fc));
+}
+
+/* ---- nodes ---- */
+
+#define POOL_CHUNK (256u << 10)
+
+static struct cnode *cn_new_in(struct filter_ctx *fc, enum cn_kind k)
+{
+	size_t size = (sizeof(struct cnode) + 63) & ~(size_t)63;
+	if (!fc->npool || fc->pool_used + size > POOL_CHUNK) {
+		fc->pool = xrealloc(fc->pool, (fc->npool + 1) * sizeof(*fc->pool));
+		fc->pool[fc->npool++] = xmalloc(POOL_CHUNK);
+		fc->pool_used = 0;
+	}
+	struct cnode *n = (struct cnode *)(fc->pool[fc->npool - 1] + fc->pool_used);
+	fc->pool_used += size;
+	memset(n, 0, sizeof(*n));
+	n->kind = k;
+	return n;
+}
+
+#define cn_new(k) cn_new_in(c->fc, (k))
+
+static void cn_add(struct cnode *n, struct cnode *kid)
+{
+	/* flatten nested and/or of the same kind: a flat loop evaluates faster than recursion */
+	if (kid->kind == n->kind && (n->kind == CN_AND || n->kind == CN_OR)) {
+		for (size_t i = 0; i < kid->nkids; i++)
+			cn_add(n, kid->kids[i]);
+		free(kid->kids);
+		/* the node stays in the pool */
+		return;
+	}
+	n->kids = xrealloc(n->kids, (n->nkids + 1) * sizeof(*n->kids));
+	n->kids[n->nkids++] = kid;
+}
+
+/*
+ * Event-type tests first among the operands of an and/or: a bit test decides
+ * most events before any field is read. Operands have no side effects, so
+ * their order does not change the result.
+ */
+static void cn_types_first(struct cnode *n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n->nkids; i++) {
+		if (n->kids[i]->kind != CN_TYPES)
+			continue;
+		struct cnode *t = n->kids[i];
+		memmove(&n->kids[k + 1], &n->kids[k], (i - k) * sizeof(*n->kids));
+		n->kids[k++] = t;
+	}
+}
+
+static void cn_free(struct cnode *n)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; i < n->nkids && n->kind != CN_MACRO; i++)
+		cn_free(n->kids[i]);
+	free(n->vglob);
+	free(n->kids);
+	fref_free(&n->lhs);
+	if (n->rhs) {
+		fref_free(n->rhs);
+		free(n->rhs);
+	}
+	for (size_t i = 0; i < n->nvals; i++)
+		free(n->texts[i]);
+	free(n->texts);
+	free(n->vals);
+	free(n->plen);
+	free(n->set.slots);
+	if (n->md)
+		pcre2_match_data_free(n->md);
+	if (n->re)
+		pcre2_code_free(n->re);
+	/* the node itself belongs to the context's pool */
+}
+
+/* ---- string set ---- */
+
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
+	return h;
+}
+
+static void strset_build(struct strset *set, const struct fval *v, size_t n)
+{
+	set->cap = 16;
+	while (set->cap < n * 2)
+		set->cap <<= 1;
+	set->slots = xcalloc(set->cap, sizeof(*set->slots));
+	for (size_t i = 0; i < n; i++) {
+		size_t k = hash_bytes(v[i].s, v[i].len) & (set->cap - 1);
+		while (set->slots[k].s) {
+			if (set->slots[k].len == v[i].len && !memcmp(set->slots[k].s, v[i].s, v[i].len))
+				break;
+			k = (k + 1) & (set->cap - 1);
+		}
+		set->slots[k].s = v[i].s;
+		set->slots[k].len = v[i].len;
+	}
+}
+
+static bool strset_has(const struct strset *set, const char *s, size_t n)
+{
+	size_t k = hash_bytes(s, n) & (set->cap - 1);
+	while (set->slots[k].s) {
+		if (set->slots[k].len == n && !memcmp(set->slots[k].s, s, n))
+			return true;
+		k = (k + 1) & (set->cap - 1);
+	}
+	return false;
+}
+
+/* ---- compiling ---- */
+
+static struct cnode *compile_node(struct cc *c, const struct cond_node *n, struct evtset *types, bool *exact);
+
+static bool op_allowed(enum ftype t, enum cond_op op)
+{
+	switch (op) {
+	case OP_EQ: case OP_NE: case OP_IN: case OP_INTERSECTS: case OP_EXISTS:
+		return true;
+	case OP_LT: case OP_LE: case OP_GT: case OP_GE:
+		return t == FT_INT || t == FT_PORT || t == FT_STR;
+	default:
+		return t == FT_STR;
+	}
+}
+
+static const char *type_name(enum ftype t)
+{
+	static const char *n[] = { "string", "number", "boolean", "IP address", "IP network", "port" };
+	return n[t];
+}
+
+/* Values of a list, with nested list references expanded. */
+static void add_literal(struct cc *c, struct cnode *n, const char *text, size_t off, int depth);
+
+static void add_list_or_literal(struct cc *c, struct cnode *n, const char *text, bool quoted, size_t off,
+				int depth)
+{
+	struct rs_list *l = quoted ? NULL : ruleset_list(c->fc->rs, text);
+	if (l && depth < 32) {
+		l->used = true;
+		for (size_t i = 0; i < l->n && !c->failed; i++) {
+			/* an item written with quotes inside the YAML value ('"10.0.0.0/8"') is a
+			 * quoted condition string: Falco reads list items as condition values */
+			const char *it = l->items[i];
+			size_t len = strlen(it);
+			if (len >= 2 && (it[0] == '"' || it[0] == '\'') && it[len - 1] == it[0]) {
+				char *inner = xstrndup(it + 1, len - 2);
+				add_literal(c, n, inner, off, depth + 1);
+				free(inner);
+				continue;
+			}
+			add_list_or_literal(c, n, it, l->quoted[i], off, depth + 1);
+		}
+		return;
+	}
+	add_literal(c, n, text, off, depth);
+}
+
+static void hex_decode(const char *s, char **out, size_t *len, bool *ok)
+{
+	size_t n = strlen(s);
+	*ok = n % 2 == 0;
+	*out = xmalloc(n / 2 + 1);
+	*len = 0;
+	for (size_t i = 0; *ok && i < n; i += 2) {
+		if (!isxdigit((unsigned char)s[i]) || !isxdigit((unsigned char)s[i + 1])) {
+			*ok = false;
+			break;
+		}
+		char h[3] = { s[i], s[i + 1], 0 };
+		(*out)[(*len)++] = (char)strtol(h, NULL, 16);
+	}
+	(*out)[*len] = 0;
+}
+
+static void add_literal(struct cc *c, struct cnode *n, const char *text, size_t off, int depth)
+{
+	(void)depth;
+	struct fval v;
+	uint8_t pl = 0;
+	enum ftype t = n->lhs.type;
+	char *copy = xstrdup(text);
+	char ex[64];
+
+	if (n->op == OP_BCONTAINS || n->op == OP_BSTARTSWITH) {
+		size_t len;
+		bool ok;
+		free(copy);
+		hex_decode(text, &copy, &len, &ok);
+		if (!ok) {
+			free(copy);
+			cfail(c, off, "'%s' needs hexadecimal bytes, not '%s'", cond_op_name(n->op), text);
+			return;
+		}
+		memset(&v, 0, sizeof(v));
+		v.s = copy;
+		v.len = len;
+	} else if (fval_parse(t, copy, &v, &pl)) {
+		cfail(c, off, "'%s' is not a valid %s for field '%s' (near '%s')", text, type_name(t),
+		      n->lhs.def->name, excerpt(c, off, ex, sizeof(ex)));
+		free(copy);
+		return;
+	}
+	if (t == FT_STR)
+		v.s = copy;
+	n->vals = xrealloc(n->vals, (n->nvals + 1) * sizeof(*n->vals));
+	n->plen = xrealloc(n->plen, (n->nvals + 1) * sizeof(*n->plen));
+	n->texts = xrealloc(n->texts, (n->nvals + 1) * sizeof(*n->texts));
+	n->vals[n->nvals] = v;
+	n->plen[n->nvals] = pl;
+	n->texts[n->nvals] = copy;
+	n->nvals++;
+}
+
+/* Remember event types a condition names that the sensor does not capture: "dup, write". */
+static void note_uncaptured(struct filter_ctx *fc, const char *name)
+{
+	size_t old = fc->uncaptured ? strlen(fc->uncaptured) : 0, n = strlen(name);
+	for (const char *p = fc->uncaptured; p && (p = strstr(p, name)); p += n)
+		if ((p == fc->uncaptured || p[-1] == ' ') && (p[n] == ',' || !p[n]))
+			return;
+	fc->uncaptured = xrealloc(fc->uncaptured, old + n + 3);
+	snprintf(fc->uncaptured + old, n + 3, "%s%s", old ? ", " : "", name);
+}
+
+/* evt.type = x / in (...): the event types it names; unknown names are errors. */
+static void evt_types(struct cc *c, const struct cnode *n, const struct cond_node *src, struct evtset *types,
+		      bool *exact)
+{
+	struct evtset named = { { 0, 0 } };
+	for (size_t i = 0; i < n->nvals; i++) {
+		const char *name = n->texts[i];
+		int t = event_table_find(name);
+		if (t < 0 || event_table_get(t)->category == VG_CAT_INTERNAL) {
+			if (!event_name_known(name)) {
+				cfail(c, src->nvals ? src->vals[0].off : src->off, "unknown event type '%s'", name);
+				return;
+			}
+			note_uncaptured(c->fc, name);
+			continue;
+		}
+		evtset_add(&named, t);
+	}
+	*exact = true;
+	if (n->op == OP_EQ || n->op == OP_IN) {
+		*types = named;
+	} else if (n->op == OP_NE) {
+		evtset_all(types);
+		types->w[0] &= ~named.w[0];
+		types->w[1] &= ~named.w[1];
+	} else {
+		evtset_all(types);
+		*exact = false;
+	}
+}
+
+static struct cnode *compile_check(struct cc *c, const struct cond_node *src, struct evtset *types, bool *exact)
+{
+	struct cnode *n = cn_new(CN_CHECK);
+	char msg[256];
+
+	evtset_all(types);
+	*exact = false;
+	if (fref_resolve(&n->lhs, &src->lhs, msg, sizeof(msg))) {
+		cfail(c, src->lhs.off, "%s", msg);
+		goto bad;
+	}
+	n->lhs.slot = slot_for(c->fc, &n->lhs);
+	n->op = src->op;
+	if (!op_allowed(n->lhs.type, n->op)) {
+		cfail(c, src->off, "operator '%s' cannot be used with field '%s' (a %s)", cond_op_name(n->op),
+		      n->lhs.def->name, type_name(n->lhs.type));
+		goto bad;
+	}
+	if (src->rhs_field) {
+		n->rhs = xcalloc(1, sizeof(*n->rhs));
+		if (fref_resolve(n->rhs, src->rhs_field, msg, sizeof(msg))) {
+			cfail(c, src->rhs_field->off, "%s", msg);
+			goto bad;
+		}
+		n->rhs->slot = slot_for(c->fc, n->rhs);
+		if (n->rhs->type != n->lhs.type && !(n->lhs.type == FT_STR || n->rhs->type == FT_STR)) {
+			cfail(c, src->rhs_field->off, "cannot compare %s field '%s' with %s field '%s'",
+			      type_name(n->lhs.type), n->lhs.def->name, type_name(n->rhs->type), n->rhs->def->name);
+			goto bad;
+		}
+		return n;
+	}
+	for (size_t i = 0; i < src->nvals && !c->failed; i++) {
+		if (src->rhs_list)
+			add_list_or_literal(c, n, src->vals[i].text, src->vals[i].quoted, src->vals[i].off, 0);
+		else
+			add_literal(c, n, src->vals[i].text, src->vals[i].off, 0);
+	}
+	if (c->failed)
+		goto bad;
+	if (n->op == OP_REGEX) {
+		int ec;
+		PCRE2_SIZE eo;
+		n->re = pcre2_compile((PCRE2_SPTR)n->texts[0], PCRE2_ZERO_TERMINATED,
+				      PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF,
+				      &ec, &eo, NULL);
+		if (!n->re) {
+			char e[128];
+			pcre2_get_error_message(ec, (PCRE2_UCHAR *)e, sizeof(e));
+			cfail(c, src->vals[0].off, "bad regular expression '%s': %s at offset %zu", n->texts[0], e,
+			      (size_t)eo);
+			goto bad;
+		}
+		pcre2_jit_compile(n->re, PCRE2_JIT_COMPLETE); /* best effort: the interpreter is used otherwise */
+		n->md = pcre2_match_data_create_from_pattern(n->re, NULL);
+	}
+	if ((n->op == OP_IN || n->op == OP_INTERSECTS) && n->lhs.type == FT_STR && n->nvals > SET_MIN)
+		strset_build(&n->set, n->vals, n->nvals);
+	if (!strcmp(n->lhs.def->name, "evt.type") && n->lhs.nxf == 0) {
+		evt_types(c, n, src, types, exact);
+		if (c->failed)
+			goto bad;
+		if (*exact) {
+			/* the check is its set of types: test one bit instead of comparing names */
+			struct cnode *t = cn_new(CN_TYPES);
+			t->types = *types;
+			cn_free(n);
+			return t;
+		}
+	}
+	if (c->failed)
+		goto bad;
+	if (n->op == OP_PMATCH) {
+		n->vglob = xcalloc(n->nvals ? n->nvals : 1, sizeof(*n->vglob));
+		for (size_t i = 0; i < n->nvals; i++)
+			n->vglob[i] = strpbrk(n->texts[i], "*?[") != NULL;
+	}
+	return n;
+bad:
+	cn_free(n);
+	return NULL;
+}
+
+static struct cnode *compile_macro(struct cc *c, const struct cond_node *src, struct evtset *types, bool *exact)
+{
+	struct rs_macro *m = ruleset_macro(c->fc->rs, src->macro);
+	char msg[256];
+	size_t off;
+
+	if (!m) {
+		if (ruleset_list(c->fc->rs, src->macro))
+			cfail(c, src->off, "'%s' is a list, not a macro: use it inside (...) after in/pmatch", src->macro);
+		else
+			cfail(c, src->off, "undefined macro '%s'", src->macro);
+		return NULL;
+	}
+	for (int i = 0; i < c->nmacros; i++) {
+		if (!strcmp(c->macro_stack[i], m->name)) {
+			cfail(c, src->off, "macro '%s' refers to itself", m->name);
+			return NULL;
+		}
+	}
+	if (c->nmacros == MAX_MACRO_DEPTH) {
+		cfail(c, src->off, "macros nested deeper than %d levels", MAX_MACRO_DEPTH);
+		return NULL;
+	}
+	m->used = true;
+	struct filter_ctx *fc = c->fc;
+	for (size_t i = 0; i < fc->nmacros; i++) {
+		if (!strcmp(fc->macros[i].key, m->name)) {
+			struct cnode *r = cn_new(CN_MACRO);
+			r->memo = (int)i;
+			cn_add(r, fc->macros[i].node);
+			*types = *fc->macros[i].types;
+			*exact = fc->macros[i].exact;
+			if (fc->macros[i].uncaptured) {
+				char *list = xstrdup(fc->macros[i].uncaptured), *save, *tok;
+				for (tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save))
+					note_uncaptured(fc, tok);
+				free(list);
+			}
+			return r;
+		}
+	}
+	struct cond_node *ast = cond_parse(m->cond.s, msg, sizeof(msg), &off);
+	const struct rs_text *saved = c->text;
+	c->text = &m->cond;
+	if (!ast) {
+		cfail(c, off, "%s", msg);
+		c->text = saved;
+		return NULL;
+	}
+	/* compile with a fresh list of uncaptured types, so the macro knows its own */
+	char *outer_uncaptured = fc->uncaptured;
+	fc->uncaptured = NULL;
+	c->macro_stack[c->nmacros++] = m->name;
+	struct cnode *n = compile_node(c, ast, types, exact);
+	c->nmacros--;
+	c->text = saved;
+	cond_free(ast);
+	char *mine = fc->uncaptured;
+	fc->uncaptured = outer_uncaptured;
+	if (!n) {
+		free(mine);
+		return NULL;
+	}
+	fc->macros = xrealloc(fc->macros, (fc->nmacros + 1) * sizeof(*fc->macros));
+	struct macro_memo *mm = &fc->macros[fc->nmacros];
+	mm->key = xstrdup(m->name);
+	mm->name = m->name;
+	mm->node = n;
+	mm->types = xmalloc(sizeof(*mm->types));
+	*mm->types = *types;
+	mm->exact = *exact;
+	mm->uncaptured = mine;
+	if (mine) {
+		char *list = xstrdup(mine), *save, *tok;
+		for (tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save))
+			note_uncaptured(fc, tok);
+		free(list);
+	}
+	struct cnode *r = cn_new(CN_MACRO);
+	r->memo = (int)fc->nmacros++;
+	cn_add(r, n);
+	return r;
+}
+
+static struct cnode *compile_node(struct cc *c, const struct cond_node *n, struct evtset *types, bool *exact)
+{
+	struct evtset ta, tb;
+	bool ea, eb;
+	struct cnode *a, *b, *r;
+
+	switch (n->kind) {
+	case COND_CHECK:
+		return compile_check(c, n, types, exact);
+	case COND_MACRO:
+		return compile_macro(c, n, types, exact);
+	case COND_NOT:
+		a = compile_node(c, n->a, &ta, &ea);
+		if (!a)
+			return NULL;
+		r = cn_new(CN_NOT);
+		cn_add(r, a);
+		if (ea) { /* a condition on the event type alone inverts exactly */
+			struct evtset all;
+			evtset_all(&all);
+			types->w[0] = all.w[0] & ~ta.w[0];
+			types->w[1] = all.w[1] & ~ta.w[1];
+			*exact = true;
+		} else {
+			evtset_all(types);
+			*exact = false;
+		}
+		return r;
+	case COND_AND:
+	case COND_OR:
+		a = compile_node(c, n->a, &ta, &ea);
+		if (!a)
+			return NULL;
+		b = compile_node(c, n->b, &tb, &eb);
+		if (!b) {
+			cn_free(a);
+			return NULL;
+		}
+		r = cn_new(n->kind == COND_AND ? CN_AND : CN_OR);
+		cn_add(r, a);
+		cn_add(r, b);
+		cn_types_first(r);
+		for (int i = 0; i < 2; i++)
+			types->w[i] = n->kind == COND_AND ? ta.w[i] & tb.w[i] : ta.w[i] | tb.w[i];
+		*exact = ea && eb;
+		return r;
+	}
+	return NULL;
+}
+
+struct filter *filter_compile(struct filter_ctx *fc, const struct rs_text *text, struct evtset *types,
+			      char *err, size_t errlen)
+{
+	struct cc c = { .fc = fc, .text = text, .err = err, .errlen = errlen };
+	char msg[256];
+	size_t off;
+	bool exact;
+
+	struct cond_node *ast = cond_parse(text->s, msg, sizeof(msg), &off);
+	if (!ast) {
+		cfail(&c, off, "%s", msg);
+		return NULL;
+	}
+	struct cnode *root = compile_node(&c, ast, types, &exact);
+	cond_free(ast);
+	if (!root || c.failed) {
+		cn_free(root);
+		return NULL;
+	}
+	struct filter *f = xcalloc(1, sizeof(*f));
+	f->root = root;
+	return f;
+}
+
+void filter_free(struct filter *f)
+{
+	if (!f)
+		return;
+	cn_free(f->root);
+	free(f);
+}
+
+/* ---- evaluation ---- */
+
+static bool path_prefix(const char *path, size_t plen, const char *prefix)
+{
+	/* component-wise: each prefix component (may hold a glob) must match the path's */
+	const char *p = path, *end = path + plen, *q = prefix;
+	while (*q) {
+		while (*q == '/')
+			q++;
+		while (p < end && *p == '/')
+			p++;
+		if (!*q)
+			break;
+		const char *qe = strchr(q, '/');
+		size_t ql = qe ? (size_t)(qe - q) : strlen(q);
+		const char *pe = memchr(p, '/', end - p);
+		size_t pl = pe ? (size_t)(pe - p) : (size_t)(end - p);
+		if (!pl)
+			return false;
+		char qc[256], pc[256];
+		if (ql >= sizeof(qc) || pl >= sizeof(pc))
+			return false;
+		memcpy(qc, q, ql);
+		qc[ql] = 0;
+		memcpy(pc, p, pl);
+		pc[pl] = 0;
+		if (strpbrk(qc, "*?[") ? fnmatch(qc, pc, 0) != 0 : strcmp(qc, pc) != 0)
+			return false;
+		q += ql;
+		p += pl;
+	}
+	return true;
+}
+
+static bool str_cmp_op(const struct cnode *n, const struct fval *v, const struct fval *lit, struct ectx *c)
+{
+	switch (n->op) {
+	case OP_EQ:
+		return v->len == lit->len && !memcmp(v->s, lit->s, v->len);
+	case OP_NE:
+		return !(v->len == lit->len && !memcmp(v->s, lit->s, v->len));
+	case OP_LT: case OP_LE: case OP_GT: case OP_GE: {
+		size_t m = v->len < lit->len ? v->len : lit->len;
+		int r = memcmp(v->s, lit->s, m);
+		if (!r)
+			r = v->len < lit->len ? -1 : v->len > lit->len;
+		return n->op == OP_LT ? r < 0 : n->op == OP_LE ? r <= 0 : n->op == OP_GT ? r > 0 : r >= 0;
+	}
+	case OP_CONTAINS:
+	case OP_BCONTAINS:
+		return lit->len == 0 || memmem(v->s, v->len, lit->s, lit->len) != NULL;
+	case OP_ICONTAINS: {
+		if (lit->len > v->len)
+			return false;
+		for (size_t i = 0; i + lit->len <= v->len; i++)
+			if (!strncasecmp(v->s + i, lit->s, lit->len))
+				return true;
+		return false;
+	}
+	case OP_STARTSWITH:
+	case OP_BSTARTSWITH:
+		return v->len >= lit->len && !memcmp(v->s, lit->s, lit->len);
+	case OP_ENDSWITH:
+		return v->len >= lit->len && !memcmp(v->s + v->len - lit->len, lit->s, lit->len);
+	case OP_GLOB: {
+		char *s = arena_dup(&c->arena, v->s, v->len);
+		return fnmatch(lit->s, s, 0) == 0;
+	}
+	case OP_PMATCH:
+		return path_prefix(v->s, v->len, lit->s);
+	default:
+		return false;
+	}
+}
+
+static bool ip_in_net(const struct fval *v, const struct fval *net, uint8_t plen)
+{
+	if (v->fam != net->fam)
+		return false;
+	size_t full = plen / 8;
+	if (memcmp(v->ip, net->ip, full))
+		return false;
+	if (plen % 8) {
+		uint8_t mask = (uint8_t)(0xff << (8 - plen % 8));
+		return (v->ip[full] & mask) == (net->ip[full] & mask);
+	}
+	return true;
+}
+
+static bool value_eq(const struct cnode *n, const struct fval *v, size_t i)
+{
+	const struct fval *lit = &n->vals[i];
+	switch (n->lhs.type) {
+	case FT_STR:
+		return v->len == lit->len && !memcmp(v->s, lit->s, v->len);
+	case FT_INT: case FT_PORT: case FT_BOOL:
+		return v->i == lit->i;
+	case FT_IP:
+		return v->fam == lit->fam && !memcmp(v->ip, lit->ip, v->fam == 4 ? 4 : 16);
+	case FT_NET:
+		return ip_in_net(v, lit, n->plen[i]);
+	}
+	return false;
+}
+
+/* One extracted value against the literal(s). */
+static bool check_value(const struct cnode *n, const struct fval *v, struct ectx *c)
+{
+	switch (n->op) {
+	case OP_IN:
+	case OP_INTERSECTS:
+		if (n->set.slots)
+			return strset_has(&n->set, v->s, v->len);
+		for (size_t i = 0; i < n->nvals; i++)
+			if (value_eq(n, v, i))
+				return true;
+		return false;
+	case OP_PMATCH:
+		for (size_t i = 0; i < n->nvals; i++) {
+			if (!n->vglob[i]) {
+				/* a plain prefix at a component boundary: no splitting needed */
+				size_t pl = n->vals[i].len;
+				while (pl > 1 && n->vals[i].s[pl - 1] == '/')
+					pl--;
+				if (v->len >= pl && !memcmp(v->s, n->vals[i].s, pl) &&
+				    (v->len == pl || v->s[pl] == '/' || n->vals[i].s[pl - 1] == '/'))
+					return true;
+			} else if (path_prefix(v->s, v->len, n->vals[i].s)) {
+				return true;
+			}
+		}
+		return false;
+	case OP_REGEX: {
+		int rc = pcre2_match(n->re, (PCRE2_SPTR)v->s, v->len, 0, 0, n->md, NULL);
+		return rc >= 0;
+	}
+	default:
+		break;
+	}
+	if (!n->nvals)
+		return false;
+	if (n->lhs.type == FT_STR)
+		return str_cmp_op(n, v, &n->vals[0], c);
+	if (n->op == OP_EQ)
+		return value_eq(n, v, 0);
+	if (n->op == OP_NE)
+		return !value_eq(n, v, 0);
+	int64_t a = v->i, b = n->vals[0].i;
+	switch (n->op) {
+	case OP_LT: return a < b;
+	case OP_LE: return a <= b;
+	case OP_GT: return a > b;
+	case OP_GE: return a >= b;
+	default: return false;
+	}
+}
+
+/* val(field): compare with another field's first value, as that field's text when types differ. */
+static bool check_rhs_field(const struct cnode *n, const struct fval *lv, int ln, struct ectx *c)
+{
+	const struct fval *rv;
+	int rn = fref_extract(c, n->rhs, &rv);
+	if (!rn)
+		return false;
+	struct cnode tmp = *n;
+	struct fval lit = rv[0];
+	uint8_t pl = lit.fam == 4 ? 32 : 128;
+	tmp.vals = &lit;
+	tmp.plen = &pl;
+	tmp.nvals = 1;
+	tmp.set.slots = NULL;
+	if (n->op == OP_IN || n->op == OP_INTERSECTS)
+		tmp.op = OP_EQ;
+	for (int i = 0; i < ln; i++)
+		if (check_value(&tmp, &lv[i], c))
+			return true;
+	return false;
+}
+
+static bool eval(const struct cnode *n, struct ectx *c)
+{
+	switch (n->kind) {
+	case CN_AND:
+		for (size_t i = 0; i < n->nkids; i++)
+			if (!eval(n->kids[i], c))
+				return false;
+		return true;
+	case CN_OR:
+		for (size_t i = 0; i < n->nkids; i++)
+			if (eval(n->kids[i], c))
+				return true;
+		return false;
+	case CN_NOT:
+		return !eval(n->kids[0], c);
+	case CN_TYPES:
+		return evtset_has(&n->types, c->ev->hdr.type);
+	case CN_MACRO: {
+		if (c->memo_gen[n->memo] == c->gen)
+			return c->memo_val[n->memo];
+		bool v = eval(n->kids[0], c);
+		c->memo_gen[n->memo] = c->gen;
+		c->memo_val[n->memo] = v;
+		return v;
+	}
+	case CN_CHECK: {
+		const struct fval *v;
+		int k = fref_extract(c, &n->lhs, &v);
+		if (n->op == OP_EXISTS)
+			return k > 0;
+		if (n->rhs)
+			return check_rhs_field(n, v, k, c);
+		for (int i = 0; i < k; i++)
+			if (check_value(n, &v[i], c))
+				return true;
+		return false;
+	}
+	}
+	return false;
+}
+
+bool filter_eval(const struct filter *f, struct ectx *c)
+{
+	return eval(f->root, c);
+}
+
+int filter_gates(const struct filter *f, int *memo, int max)
+{
+	const struct cnode *r = f->root;
+	int n = 0;
+	if (r->kind == CN_MACRO)
+		memo[n++] = r->memo;
+	for (size_t i = 0; r->kind == CN_AND && i < r->nkids && n < max; i++)
+		if (r->kids[i]->kind == CN_MACRO)
+			memo[n++] = r->kids[i]->memo;
+	return n;
+}
+
+bool filter_memo_eval(const struct filter_ctx *fc, int memo, struct ectx *c)
+{
+	if (c->memo_gen[memo] == c->gen)
+		return c->memo_val[memo];
+	bool v = eval(fc->macros[memo].node, c);
+	c->memo_gen[memo] = c->gen;
+	c->memo_val[memo] = v;
+	return v;
+}

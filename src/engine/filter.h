@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Compiled conditions: macros expanded, lists inlined, fields resolved to
+ * accessors, literals converted to the field's type once, regexes compiled.
+ * Evaluation walks the tree with short-circuit and/or.
+ */
+#ifndef VIGIL_ENGINE_FILTER_H
+#define VIGIL_ENGINE_FILTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "engine/fields.h"
+#include "engine/ruleset.h"
+
+/* A set of event types (VG_EVT_*), one bit each. */
+struct evtset {
+	uint64_t w[2];
+};
+
+struct cnode;
+
+struct filter;
+
+/* Everything compiling needs besides the text: the rule set, field slots. */
+struct filter_ctx {
+	const struct ruleset *rs;
+	int nslots;               /* grows as fields are resolved */
+	struct fslot {
+		const struct fdef *def;
+		char *arg;
+		enum cond_xform xf[4];
+		int nxf;
+	} *slots;
+	char *uncaptured;         /* event types named but not captured by the sensor ("a, b") */
+	/* macros compiled once and shared by every rule that uses them; their result is
+	 * memoised per event (memo index), so a macro used by 40 rules runs once */
+	/* compiled nodes, allocated in compile order from large chunks: a rule's nodes sit
+	 * together in memory, which matters when each event walks dozens of rules */
+	char **pool;
+	size_t npool, pool_used;
+	struct macro_memo {
+		const char *name;         /* the ruleset's macro name (valid while compiling) */
+		char *key;
+		struct cnode *node;
+		struct evtset *types;
+		bool exact;
+		char *uncaptured;
+	} *macros;
+	size_t nmacros;
+};
+
+/*
+ * Compile a condition text. Returns the filter or NULL with
+ * "file:line:col: message" in err. `types` receives the event types the
+ * condition can match (all types when it does not say).
+ */
+struct filter *filter_compile(struct filter_ctx *fc, const struct rs_text *text, struct evtset *types,
+			      char *err, size_t errlen);
+/* Compile `extra` (an exception's generated text) and join: cond and not extra. */
+bool filter_eval(const struct filter *f, struct ectx *c);
+void filter_free(struct filter *f);
+
+/*
+ * Gates: shared macros the whole condition needs (top-level `and` operands).
+ * Writes up to max memo indices; returns how many. The engine checks them
+ * first -- memoised, so a gate like open_write costs one evaluation per event
+ * for all the rules behind it -- and skips the rule's tree when one is false.
+ */
+int filter_gates(const struct filter *f, int *memo, int max);
+/* Evaluate shared macro `memo` for the current event (memoised). */
+bool filter_memo_eval(const struct filter_ctx *fc, int memo, struct ectx *c);
+void filter_ctx_free(struct filter_ctx *fc);
+
+/* Resolve a field for outputs, sharing the per-event cache slots. */
+int filter_field(struct filter_ctx *fc, const struct cond_field *cf, struct fref *out, char *err, size_t errlen);
+
+static inline bool evtset_has(const struct evtset *s, unsigned int t)
+{
+	return t < 128 && (s->w[t >> 6] >> (t & 63)) & 1;
+}
+/* Whether a name is a syscall or event Falco knows (captured by Vigil or not). */
+bool event_name_known(const char *name);
+
+#endif

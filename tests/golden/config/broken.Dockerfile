@@ -1,0 +1,3 @@
+# args: --checks all
+FROM alpine:3.19
+RUNN echo hi

