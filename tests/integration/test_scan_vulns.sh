@@ -81,6 +81,30 @@ J
 got=$(jq -c '[.vulnerabilities[] | [.id, .severity, .score]]' "$IT_TMP/alp.json")
 [ "$got" = '[["CVE-2012-2812","UNKNOWN",null],["A-1","CRITICAL",9.8]]' ] || it_fail "withdrawn/last_affected: $got"
 
+# --- the admission webhook's vulnerability gate reads what --store writes
+python3 tests/tools/mkimage.py "$IT_TMP/img" >/dev/null || it_die "mkimage.py failed"
+"$VIGIL" scan image "$IT_TMP/img/vuln-oci" --db "$DB" --store "$IT_TMP/scans.db" -f json >"$IT_TMP/vo.json" ||
+	it_fail "scan --store"
+"$VIGIL" scan image "$IT_TMP/img/multi-oci" --db "$DB" --store "$IT_TMP/scans.db" -f json >"$IT_TMP/mo.json" ||
+	it_fail "scan --store (clean image)"
+jq -e '[.vulnerabilities[].id] == ["A-1","CVE-2012-2812"]' "$IT_TMP/vo.json" >/dev/null ||
+	it_fail "vuln-oci: $(jq -c '[.vulnerabilities[].id]' "$IT_TMP/vo.json")"
+printf 'vulnerabilities:\n  database: %s\n  maxSeverity: high\n  unscanned: deny\n' "$IT_TMP/scans.db" >"$IT_TMP/policy.yaml"
+admit() { # IMAGE -> prints .response.allowed
+	jq -n --arg img "$1" '{apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview",
+	  request: {uid: "u1", kind: {group: "", version: "v1", kind: "Pod"}, namespace: "default",
+	  operation: "CREATE", userInfo: {username: "alice"},
+	  object: {apiVersion: "v1", kind: "Pod", metadata: {name: "p"},
+	  spec: {containers: [{name: "c", image: $img}]}}}}' >"$IT_TMP/review.json"
+	"$VIGIL" admission review --policy "$IT_TMP/policy.yaml" "$IT_TMP/review.json" | jq -c '.response.allowed'
+}
+[ "$(admit "registry.example.com/app@$(jq -r .digest "$IT_TMP/vo.json")")" = false ] ||
+	it_fail "the webhook admitted an image with a CRITICAL vulnerability"
+[ "$(admit "registry.example.com/app@$(jq -r .digest "$IT_TMP/mo.json")")" = true ] ||
+	it_fail "the webhook refused a scanned clean image"
+[ "$(admit "registry.example.com/app@sha256:$(printf 'e%.0s' {1..64})")" = false ] ||
+	it_fail "an unscanned image passed 'unscanned: deny'"
+
 # --- CI gate: --severity, --ignore-unfixed, --exit-code
 "$VIGIL" scan rootfs "$IT_TMP/alp" --db "$DB" --no-secrets --exit-code 7 >/dev/null; rc=$?
 [ $rc -eq 7 ] || it_fail "--exit-code with findings: $rc"

@@ -18,6 +18,7 @@ Writes, into OUTDIR, images made here from nothing (no third-party data):
   notar.tar         a layer that is not a tar stream
   symlayer.tar      legacy docker-archive whose second layer.tar is a symlink to the
                     first one (docker save writes repeated layers so)
+  vuln-oci/         Alpine 3.10 with openssl 1.0.2p-r0 and libexif 0.6.20-r0 (OCI layout)
   badconfig.tar     an image config with every problem the config checks know
   goodconfig.tar    an image config with none
 """
@@ -232,6 +233,10 @@ def main():
         t.addfile(ti)
         add_bytes(t, "c.json", cfg)
         add_bytes(t, "manifest.json", b'[{"Config":"c.json","Layers":["aaa/layer.tar","bbb/layer.tar"]}]')
+    oci_layout(out + "/vuln-oci", [[
+        entry("etc/os-release", b"ID=alpine\nVERSION_ID=3.10.9\n"),
+        entry("lib/apk/db/installed",
+              b"P:openssl\nV:1.0.2p-r0\n\nP:libexif\nV:0.6.20-r0\no:libexif\n\n")]], ["gzip"])
     docker_archive(out + "/badconfig.tar", [[entry("a", b"1")]], extra={
         "User": "0", "ExposedPorts": {"22/tcp": {}, "80/tcp": {}},
         "Env": ["PATH=/bin", "DB_PASSWORD=hunter2", "API_TOKEN="]},
