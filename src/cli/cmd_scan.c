@@ -195,6 +195,7 @@ int cmd_scan(int argc, char **argv)
 	if (r.warnings.len)
 		fputs(r.warnings.data, stderr);
 	if (rc) {
+		scan_sanitize(err.data);
 		fprintf(stderr, "vigil: %s\n", err.data ? err.data : "scan failed");
 		ignore_free(&ign);
 		scan_result_free(&r);

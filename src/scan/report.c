@@ -133,6 +133,14 @@ static void report_json(const struct scan_result *r, struct vg_buf *out)
 	buf_addc(out, '\n');
 }
 
+/* A table cell: s with control characters replaced (names come from the image). */
+static const char *cell(const char *s, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s", s ? s : "");
+	scan_sanitize(buf);
+	return buf;
+}
+
 static const char *sev_colour(const char *sev)
 {
 	switch (scan_severity_rank(sev)) {
@@ -148,12 +156,14 @@ static void report_table(const struct scan_result *r, bool colour, struct vg_buf
 {
 	const char *reset = colour ? "\033[0m" : "";
 
-	buf_printf(out, "%s (%s)", r->target, r->kind);
+	char t1[4096], t2[512], t3[256];
+	buf_printf(out, "%s (%s)", cell(r->target, t1, sizeof(t1)), r->kind);
 	if (r->tag)
-		buf_printf(out, " %s", r->tag);
+		buf_printf(out, " %s", cell(r->tag, t2, sizeof(t2)));
 	buf_printf(out, "\nos: %s %s%s%s%s\nlayers: %zu, packages: %zu, vulnerabilities: %zu, "
 			"secrets: %zu\n",
-		   r->os_id ? r->os_id : "unknown", r->os_version ? r->os_version : "",
+		   r->os_id ? cell(r->os_id, t3, sizeof(t3)) : "unknown",
+		   r->os_version ? cell(r->os_version, t2, sizeof(t2)) : "",
 		   r->os_ecosystem ? " (" : "", r->os_ecosystem ? r->os_ecosystem : "",
 		   r->os_ecosystem ? ")" : "", r->nlayers, r->npkgs, r->nvulns, r->nsecrets);
 	if (r->nvulns) {
@@ -167,35 +177,43 @@ static void report_table(const struct scan_result *r, bool colour, struct vg_buf
 				int vr = scan_severity_rank(v->severity);
 				if ((vr < 0 ? 0 : vr) != rank)
 					continue;
+				char c1[256], c2[256], c3[256], c4[128], c5[512];
 				buf_printf(out, "%s%-9s%s %-22s %-28s %-20s %-20s %s\n",
 					   colour ? sev_colour(v->severity) : "", v->severity, reset,
-					   v->id, p->name, p->version,
-					   v->fixed && v->fixed[0] ? v->fixed : "-",
-					   v->aliases ? v->aliases : "");
+					   cell(v->id, c1, sizeof(c1)), cell(p->name, c2, sizeof(c2)),
+					   cell(p->version, c3, sizeof(c3)),
+					   v->fixed && v->fixed[0] ? cell(v->fixed, c4, sizeof(c4)) : "-",
+					   cell(v->aliases, c5, sizeof(c5)));
 			}
 	}
 	if (r->nsecrets) {
 		buf_printf(out, "\n%-9s %-22s %-6s %s\n", "SEVERITY", "SECRET", "LAYER", "PATH:LINE");
 		for (size_t i = 0; i < r->nsecrets; i++) {
 			const struct scan_secret *s = &r->secrets[i];
+			char c1[4096], c2[256];
 			buf_printf(out, "%s%-9s%s %-22s %-6u /%s:%u %s%s\n",
 				   colour ? sev_colour(s->severity) : "", s->severity, reset, s->rule,
-				   s->layer + 1, s->path, s->line, s->match,
+				   s->layer + 1, cell(s->path, c1, sizeof(c1)), s->line,
+				   cell(s->match, c2, sizeof(c2)),
 				   s->deleted ? " (deleted in a later layer)" : "");
 		}
 	}
 	if (r->nconfig) {
 		buf_printf(out, "\n%-9s %-22s %s\n", "SEVERITY", "CONFIG", "MESSAGE");
-		for (size_t i = 0; i < r->nconfig; i++)
+		for (size_t i = 0; i < r->nconfig; i++) {
+			char c1[1024];
 			buf_printf(out, "%-9s %-22s %s\n", r->config[i].severity, r->config[i].id,
-				   r->config[i].message);
+				   cell(r->config[i].message, c1, sizeof(c1)));
+		}
 	}
 	if (r->npkgs && !r->nvulns) {
 		buf_printf(out, "\n%-34s %-28s %-12s %s\n", "PACKAGE", "VERSION", "TYPE", "PATH");
 		for (size_t i = 0; i < r->npkgs; i++) {
 			const struct scan_pkg *p = &r->pkgs[i];
-			buf_printf(out, "%-34s %-28s %-12s /%s\n", p->name, p->version, p->type,
-				   p->path);
+			char c1[512], c2[256], c3[4096];
+			buf_printf(out, "%-34s %-28s %-12s /%s\n", cell(p->name, c1, sizeof(c1)),
+				   cell(p->version, c2, sizeof(c2)), p->type,
+				   cell(p->path, c3, sizeof(c3)));
 		}
 	}
 }

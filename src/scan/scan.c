@@ -120,7 +120,15 @@ void scan_warn(struct scan_result *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	scan_sanitize(msg);
 	buf_printf(&r->warnings, "vigil: %s\n", msg);
+}
+
+void scan_sanitize(char *s)
+{
+	for (; s && *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
 }
 
 /*

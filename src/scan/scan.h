@@ -104,6 +104,11 @@ void scan_config_free(struct scan_config_finding *c);
 struct scan_pkg *scan_add_pkg(struct scan_result *r, const char *type, const char *name,
 			      const char *version, const char *path);
 void scan_warn(struct scan_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * Replace control characters (C0, DEL) by '?' in place: names from an image
+ * must not drive the terminal that shows a message or a table. Can't fail.
+ */
+void scan_sanitize(char *s);
 
 /* What to scan for. */
 struct scan_opts {

@@ -70,6 +70,11 @@ done
 jq -e '[.layers[] | .verified] == [true, true] and [.packages[] | [.name, .layer]] == [["zlib", 2]]' \
 	"$IT_TMP/sl.json" >/dev/null || it_fail "symlinked layer: $(jq -c '[.layers, .packages]' "$IT_TMP/sl.json")"
 
+# names with terminal escapes never reach the terminal raw (table and messages)
+"$VIGIL" scan image "$IT_TMP/img/escapes.tar" >"$IT_TMP/esc.out" 2>&1 || it_fail "escapes.tar"
+grep -q $'\x1b' "$IT_TMP/esc.out" && it_fail "an escape sequence from the image reached the output"
+grep -q 'evil?]0;pwned?' "$IT_TMP/esc.out" || it_fail "escapes.tar: package not shown: $(head -c 300 "$IT_TMP/esc.out")"
+
 # --- hostile archives: refused with the layer and the entry named, nothing written
 expect_error() { # FILE PATTERN [ARGS...]
 	local f=$1 pat=$2 rc

@@ -18,6 +18,7 @@ Writes, into OUTDIR, images made here from nothing (no third-party data):
   notar.tar         a layer that is not a tar stream
   symlayer.tar      legacy docker-archive whose second layer.tar is a symlink to the
                     first one (docker save writes repeated layers so)
+  escapes.tar       names with terminal escape sequences (package, file, broken database)
   vuln-oci/         Alpine 3.10 with openssl 1.0.2p-r0 and libexif 0.6.20-r0 (OCI layout)
   badconfig.tar     an image config with every problem the config checks know
   goodconfig.tar    an image config with none
@@ -233,6 +234,10 @@ def main():
         t.addfile(ti)
         add_bytes(t, "c.json", cfg)
         add_bytes(t, "manifest.json", b'[{"Config":"c.json","Layers":["aaa/layer.tar","bbb/layer.tar"]}]')
+    docker_archive(out + "/escapes.tar", [[
+        entry("lib/apk/db/installed", b"P:evil\x1b]0;pwned\x07\nV:1.0-r0\n\n"),
+        entry("x\x1b[2J.env", AWS_KEY),
+        entry("var/lib/dpkg/status", b"garbage\x1b[31m line\n")]])
     oci_layout(out + "/vuln-oci", [[
         entry("etc/os-release", b"ID=alpine\nVERSION_ID=3.10.9\n"),
         entry("lib/apk/db/installed",
