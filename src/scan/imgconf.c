@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #define PCRE2_CODE_UNIT_WIDTH 8
-#include <ctype.h>
 #include <jansson.h>
 #include <pcre2.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "policy/dockerfile.h"
 #include "scan/imgconf.h"
 
 static void finding(struct scan_result *r, const char *id, const char *sev, const char *fmt, ...)
@@ -35,24 +35,6 @@ static bool is_root_user(const char *u)
 {
 	size_t n = strcspn(u, ":");
 	return n == 0 || (n == 4 && !strncmp(u, "root", 4)) || (n == 1 && u[0] == '0');
-}
-
-/* An ENV name that says it holds a secret. */
-static bool secret_name(const char *name, size_t n)
-{
-	static const char *const words[] = { "password", "passwd", "secret", "token", "api_key",
-					     "apikey", "access_key", "private_key", "credential" };
-	char low[128];
-
-	if (n >= sizeof(low))
-		n = sizeof(low) - 1;
-	for (size_t i = 0; i < n; i++)
-		low[i] = (char)tolower((unsigned char)name[i]);
-	low[n] = 0;
-	for (size_t i = 0; i < sizeof(words) / sizeof(*words); i++)
-		if (strstr(low, words[i]))
-			return true;
-	return false;
 }
 
 /* curl or wget output piped into a shell: "curl -fsSL url | sh", "wget -O- url | bash". */
@@ -96,7 +78,7 @@ void imgconf_check(const char *config, struct scan_result *r)
 	json_array_foreach(json_object_get(c, "Env"), i, e) {
 		const char *kv = json_string_value(e);
 		const char *eq = kv ? strchr(kv, '=') : NULL;
-		if (eq && eq[1] && secret_name(kv, (size_t)(eq - kv)))
+		if (eq && eq[1] && dockerfile_secret_name(kv, (size_t)(eq - kv)))
 			finding(r, "secret-env", "HIGH", "ENV %.*s holds a secret-looking value",
 				(int)(eq - kv), kv);
 	}
