@@ -9,6 +9,7 @@ enum vg_exit {
 	VG_EXIT_OK = 0,
 	VG_EXIT_ERROR = 1, /* runtime error */
 	VG_EXIT_USAGE = 2, /* bad command line */
+	VG_EXIT_NOT_FOUND = 3, /* scan lookup: nothing stored for that digest */
 };
 
 enum vg_mode { VG_MODE_TRACE, VG_MODE_CAPTURE, VG_MODE_REPLAY, VG_MODE_RUN };
@@ -22,5 +23,9 @@ int cmd_respond(int argc, char **argv);
 /* vigil scan config (cmd_config.c) and vigil admission (cmd_admission.c) */
 int cmd_scan_config(int argc, char **argv);
 int cmd_admission(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
+int cmd_vercmp(int argc, char **argv);
+int cmd_db(int argc, char **argv);
+const char *db_default_path(void); /* --db default: $VIGIL_DB or vigil-vulns.db */
 
 #endif

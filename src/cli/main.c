@@ -18,7 +18,10 @@ static void usage(FILE *f)
 	      "  replay    print the events of a capture file, enriched as they were live\n"
 	      "  events    list the event types the sensor can capture\n"
 	      "  rules     check and list rule files (Falco's format)\n"
-	      "  scan      'scan config PATH...': check Kubernetes manifests and Dockerfiles\n"
+	      "  scan      'scan image|rootfs PATH': packages, vulnerabilities, secrets of an image;\n"
+	      "            'scan config PATH...': check Kubernetes manifests and Dockerfiles\n"
+	      "  db        import OSV vulnerability records, show the database's status\n"
+	      "  vercmp    compare two versions as an ecosystem orders them\n"
 	      "  admission 'admission serve': the Kubernetes validating admission webhook;\n"
 	      "            'admission review FILE': judge one AdmissionReview offline\n"
 	      "  version   print the version\n"
@@ -68,6 +71,12 @@ int main(int argc, char **argv)
 		return cmd_rules(argc - 1, argv + 1);
 	if (!strcmp(cmd, "events"))
 		return cmd_events(argc - 1, argv + 1);
+	if (!strcmp(cmd, "scan"))
+		return cmd_scan(argc - 1, argv + 1);
+	if (!strcmp(cmd, "db"))
+		return cmd_db(argc - 1, argv + 1);
+	if (!strcmp(cmd, "vercmp"))
+		return cmd_vercmp(argc - 1, argv + 1);
 	fprintf(stderr, "vigil: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return VG_EXIT_USAGE;

@@ -504,7 +504,7 @@ static void check_add(struct dctx *c)
 	buf_free(&t);
 }
 
-static int secret_name(const char *name, size_t n)
+int dockerfile_secret_name(const char *name, size_t n)
 {
 	static const char *const words[] = { "password", "passwd", "secret", "token", "apikey",
 					     "api_key", "access_key", "accesskey", "private_key",
@@ -530,7 +530,7 @@ static void check_env_arg(struct dctx *c, int is_env)
 		const char *eq = strchr(w[i], '=');
 		size_t klen = eq ? (size_t)(eq - w[i]) : strlen(w[i]);
 		const char *val = eq ? eq + 1 : (is_env && i + 1 < n ? w[i + 1] : "");
-		if (!secret_name(w[i], klen))
+		if (!dockerfile_secret_name(w[i], klen))
 			goto next;
 		if (is_env && (!*val || *val == '$'))
 			goto next; /* an empty value or a reference to a build arg holds no secret itself */

@@ -33,6 +33,11 @@ struct dockerfile {
  */
 int dockerfile_parse(const char *buf, size_t len, struct dockerfile *d, char *err, size_t errlen);
 void dockerfile_free(struct dockerfile *d);
+/*
+ * Whether an ENV/ARG name (name[0..n), not NUL-terminated) says it holds a
+ * secret (password, token, api_key, ...). Also used by the image config checks.
+ */
+int dockerfile_secret_name(const char *name, size_t n);
 
 /* Appends the findings for d to out (lines are d's); returns how many. Can't fail. */
 size_t dockerfile_check(const struct dockerfile *d, struct policy_findings *out);

@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* vigil scan image|rootfs: parse arguments, scan, match, print the report. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "cli/cli.h"
+#include "scan/ignore.h"
+#include "scan/report.h"
+#include "scan/scan.h"
+#include "scan/store.h"
+#include "scan/vulndb.h"
+
+static void scan_usage(FILE *f)
+{
+	fputs("usage: vigil scan image PATH [options]   docker-archive, OCI layout or OCI archive\n"
+	      "       vigil scan rootfs DIR [options]   a root file system\n"
+	      "       vigil scan lookup DIGEST --store FILE   a stored result (exit 3: not stored)\n"
+	      "\n"
+	      "options:\n"
+	      "  -f, --format FMT       table (default), json, cyclonedx, spdx, sarif\n"
+	      "  -o, --output FILE      write the report to FILE instead of stdout\n"
+	      "      --select REF       the image to scan when the archive or index holds several\n"
+	      "                         (tag, org.opencontainers.image.ref.name or digest)\n"
+	      "      --no-secrets       do not search files for secrets\n"
+	      "      --db FILE          match packages against this OSV database (default\n"
+	      "                         $VIGIL_DB or vigil-vulns.db, when it exists)\n"
+	      "      --no-db            do not match vulnerabilities    \n"
+	      "      --severity LEVEL   report findings at or above LEVEL (LOW, MEDIUM, HIGH,\n"
+	      "                         CRITICAL; UNKNOWN reports everything)\n"
+	      "      --ignore-unfixed   leave out vulnerabilities without a fixed version\n"
+	      "      --exit-code N      exit with N when findings at or above --severity remain\n"
+	      "      --store FILE       keep the result in FILE (SQLite), keyed by the image's\n"
+	      "                         manifest digest and image ID, for 'scan lookup'\n"
+	      "      --ignore-file FILE ids, aliases or path:GLOB to leave out, one a line,\n"
+	      "                         each optionally with exp:YYYY-MM-DD\n"
+	      "      --max-layer-bytes N  refuse a layer that expands beyond N bytes\n"
+	      "      --max-entries N    refuse an image with more than N entries\n"
+	      "\n"
+	      "exit status: 0 success, 1 runtime error (unreadable or hostile image), 2 usage error,\n"
+	      "N (--exit-code) findings at or above the threshold\n",
+	      f);
+}
+
+/* A progress line on a terminal's stderr: layer, bytes read, a bar when the size is known. */
+static void scan_progress(void *ctx, size_t layer, size_t nlayers, uint64_t bytes, uint64_t size)
+{
+	char bar[21];
+	int fill = size ? (int)(bytes * 20 / size) : 0;
+
+	(void)ctx;
+	if (fill > 20)
+		fill = 20;
+	memset(bar, '#', (size_t)fill);
+	memset(bar + fill, '.', (size_t)(20 - fill));
+	bar[20] = 0;
+	fprintf(stderr, "\r\033[Kvigil: layer %zu/%zu [%s] %llu MB", layer + 1, nlayers,
+		size ? bar : "....................", (unsigned long long)(bytes >> 20));
+}
+
+/* vigil scan lookup DIGEST --store FILE: print the stored JSON report; 3 when absent. */
+static int scan_lookup(const char *digest, const char *store)
+{
+	struct vg_buf out = { 0 }, err = { 0 };
+	int rc;
+
+	if (!store) {
+		fputs("vigil: scan lookup needs --store FILE\n", stderr);
+		return VG_EXIT_USAGE;
+	}
+	rc = scan_store_get(store, digest, &out, &err);
+	if (rc < 0)
+		fprintf(stderr, "vigil: %s\n", err.data);
+	else if (rc == 0)
+		fprintf(stderr, "vigil: no stored scan of %s in %s\n", digest, store);
+	else
+		fwrite(out.data, 1, out.len, stdout);
+	buf_free(&out);
+	buf_free(&err);
+	return rc < 0 ? VG_EXIT_ERROR : rc == 0 ? VG_EXIT_NOT_FOUND : VG_EXIT_OK;
+}
+
+int cmd_scan(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "select", required_argument, NULL, 'S' },
+		{ "no-secrets", no_argument, NULL, 'N' },
+		{ "max-layer-bytes", required_argument, NULL, 'L' },
+		{ "max-entries", required_argument, NULL, 'E' },
+		{ "db", required_argument, NULL, 'D' },
+		{ "no-db", no_argument, NULL, 'n' },
+		{ "severity", required_argument, NULL, 's' },
+		{ "ignore-unfixed", no_argument, NULL, 'U' },
+		{ "exit-code", required_argument, NULL, 'x' },
+		{ "ignore-file", required_argument, NULL, 'I' },
+		{ "store", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct scan_opts o = { .secrets = true };
+	int format = REPORT_TABLE, c;
+	const char *output = NULL, *dbpath = NULL, *ignore_file = NULL, *store = NULL;
+	char *end;
+	int min_rank = 0, exit_code = 0;
+	bool ignore_unfixed = false, nodb = false;
+
+	scan_limits_default(&o.limits);
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		scan_usage(stdout);
+		return VG_EXIT_OK;
+	}
+	if (argc < 3 ||
+	    (strcmp(argv[1], "image") && strcmp(argv[1], "rootfs") && strcmp(argv[1], "lookup"))) {
+		scan_usage(stderr);
+		return VG_EXIT_USAGE;
+	}
+	const char *what = argv[1];
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "f:o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			format = report_format_parse(optarg);
+			if (format < 0) {
+				fprintf(stderr, "vigil: unknown format '%s'\n", optarg);
+				return VG_EXIT_USAGE;
+			}
+			break;
+		case 'o': output = optarg; break;
+		case 'S': o.select = optarg; break;
+		case 'N': o.secrets = false; break;
+		case 'D': dbpath = optarg; break;
+		case 'I': ignore_file = optarg; break;
+		case 'T': store = optarg; break;
+		case 'n': nodb = true; break;
+		case 'U': ignore_unfixed = true; break;
+		case 's':
+			min_rank = scan_severity_rank(optarg);
+			if (min_rank < 0) {
+				fprintf(stderr, "vigil: unknown severity '%s'\n", optarg);
+				return VG_EXIT_USAGE;
+			}
+			break;
+		case 'x':
+			exit_code = (int)strtol(optarg, &end, 10);
+			if (*end || !optarg[0] || exit_code < 0 || exit_code > 255) {
+				fprintf(stderr, "vigil: bad exit code '%s'\n", optarg);
+				return VG_EXIT_USAGE;
+			}
+			break;
+		case 'L':
+		case 'E': {
+			unsigned long long v = strtoull(optarg, &end, 10);
+			if (*end || !optarg[0] || !v) {
+				fprintf(stderr, "vigil: bad number '%s'\n", optarg);
+				return VG_EXIT_USAGE;
+			}
+			if (c == 'L')
+				o.limits.max_layer_bytes = v;
+			else
+				o.limits.max_entries = v;
+			break;
+		}
+		case 'h': scan_usage(stdout); return VG_EXIT_OK;
+		default: scan_usage(stderr); return VG_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		scan_usage(stderr);
+		return VG_EXIT_USAGE;
+	}
+	const char *target = argv[optind];
+	if (!strcmp(what, "lookup"))
+		return scan_lookup(target, store);
+	struct scan_result r = { 0 };
+	struct vg_buf err = { 0 }, out = { 0 };
+	struct ignore_list ign = { 0 };
+	if (ignore_file && ignore_load(ignore_file, &ign, &err)) {
+		fprintf(stderr, "vigil: %s\n", err.data);
+		buf_free(&err);
+		return VG_EXIT_ERROR;
+	}
+	if (isatty(2)) {
+		o.progress = scan_progress;
+		o.progress_ctx = NULL;
+	}
+	int rc = !strcmp(what, "image") ? scan_image(target, &o, &r, &err) :
+					  scan_rootfs(target, &o, &r, &err);
+	if (o.progress)
+		fputs("\r\033[K", stderr); /* the progress line goes away */
+	if (r.warnings.len)
+		fputs(r.warnings.data, stderr);
+	if (rc) {
+		scan_sanitize(err.data);
+		fprintf(stderr, "vigil: %s\n", err.data ? err.data : "scan failed");
+		ignore_free(&ign);
+		scan_result_free(&r);
+		buf_free(&err);
+		return VG_EXIT_ERROR;
+	}
+	/* The database: given, or the default one when it exists. */
+	if (!nodb && (dbpath || access(db_default_path(), R_OK) == 0)) {
+		sqlite3 *db = vulndb_open(dbpath ? dbpath : db_default_path(), false, &err);
+		if (!db || vulndb_match(db, &r, &err)) {
+			fprintf(stderr, "vigil: %s\n", err.data);
+			if (db)
+				vulndb_close(db);
+			ignore_free(&ign);
+			scan_result_free(&r);
+			buf_free(&err);
+			return VG_EXIT_ERROR;
+		}
+		vulndb_close(db);
+	}
+	if (ign.n) {
+		char today[16];
+		time_t now = time(NULL);
+		struct tm tm;
+		gmtime_r(&now, &tm);
+		strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+		ignore_apply(&ign, &r, today);
+	}
+	ignore_free(&ign);
+	/* The store keeps the whole result: filters are the reader's choice. */
+	if (store && scan_store_put(store, &r, &err)) {
+		fprintf(stderr, "vigil: %s\n", err.data);
+		scan_result_free(&r);
+		buf_free(&err);
+		return VG_EXIT_ERROR;
+	}
+	size_t findings = scan_result_filter(&r, min_rank, ignore_unfixed);
+	FILE *f = output ? fopen(output, "w") : stdout;
+	if (!f) {
+		fprintf(stderr, "vigil: cannot write %s: %s\n", output, strerror(errno));
+		scan_result_free(&r);
+		buf_free(&err);
+		return VG_EXIT_ERROR;
+	}
+	report_write(&r, format, !output && isatty(1) && format == REPORT_TABLE, &out);
+	fwrite(out.data ? out.data : "", 1, out.len, f);
+	int ret = VG_EXIT_OK;
+	if ((output ? fclose(f) : fflush(f)) != 0) {
+		fprintf(stderr, "vigil: cannot write the report\n");
+		ret = VG_EXIT_ERROR;
+	}
+	buf_free(&out);
+	buf_free(&err);
+	scan_result_free(&r);
+	if (ret == VG_EXIT_OK && findings && exit_code)
+		ret = exit_code;
+	return ret;
+}

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdlib.h>
+#include <string.h>
+#include "scan/cat_go.h"
+
+#define MAGIC "\xff Go buildinf:"
+#define MAGIC_LEN 14
+#define INFO_MAX (1 << 20) /* module info of the largest programs is ~100 KB */
+
+static uint64_t elf_word(const unsigned char *p, int size, bool be)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < size; i++)
+		v |= (uint64_t)p[be ? size - 1 - i : i] << (8 * i);
+	return v;
+}
+
+size_t gobi_elf_ranges(const void *hdr, size_t n, uint64_t *start, uint64_t *end, size_t max)
+{
+	const unsigned char *h = hdr;
+	size_t k = 0;
+
+	if (n < 52 || memcmp(h, "\177ELF", 4) || (h[4] != 1 && h[4] != 2) || (h[5] != 1 && h[5] != 2))
+		return 0;
+	bool is64 = h[4] == 2, be = h[5] == 2;
+	int w = is64 ? 8 : 4;
+	if (is64 && n < 64)
+		return 0;
+	uint64_t phoff = elf_word(h + (is64 ? 32 : 28), w, be);
+	uint64_t phentsize = elf_word(h + (is64 ? 54 : 42), 2, be);
+	uint64_t phnum = elf_word(h + (is64 ? 56 : 44), 2, be);
+	if (phentsize < (uint64_t)(is64 ? 56 : 32) || phnum > 256)
+		return 0;
+	for (uint64_t i = 0; i < phnum && k < max; i++) {
+		uint64_t off = phoff + i * phentsize;
+		if (off > n || n - off < phentsize)
+			break; /* program headers beyond what was read: use what we have */
+		const unsigned char *ph = h + off;
+		uint64_t type = elf_word(ph, 4, be);
+		uint64_t flags = elf_word(ph + (is64 ? 4 : 24), 4, be);
+		uint64_t foff = elf_word(ph + (is64 ? 8 : 4), w, be);
+		uint64_t fsz = elf_word(ph + (is64 ? 32 : 16), w, be);
+		if (type == 1 /* PT_LOAD */ && (flags & 3) == 2 /* PF_W, not PF_X */ && fsz &&
+		    foff + fsz > foff) {
+			start[k] = foff;
+			end[k] = foff + fsz;
+			k++;
+		}
+	}
+	return k;
+}
+
+void gobi_init(struct gobi_scan *g)
+{
+	memset(g, 0, sizeof(*g));
+}
+
+void gobi_free(struct gobi_scan *g)
+{
+	buf_free(&g->info);
+}
+
+/* Decode a uvarint-prefixed string at *p; 0 ok, 1 need more data, -1 invalid. */
+static int gobi_string(const unsigned char **p, const unsigned char *end, const char **s,
+		       size_t *n)
+{
+	uint64_t v = 0;
+	int shift = 0;
+	const unsigned char *q = *p;
+
+	for (;;) {
+		if (q >= end)
+			return 1;
+		if (shift > 63)
+			return -1;
+		v |= (uint64_t)(*q & 0x7f) << shift;
+		shift += 7;
+		if (!(*q++ & 0x80))
+			break;
+	}
+	if (v > INFO_MAX)
+		return -1;
+	if ((uint64_t)(end - q) < v)
+		return 1;
+	*s = (const char *)q;
+	*n = (size_t)v;
+	*p = q + v;
+	return 0;
+}
+
+/* Try to decode the collected header; 0 complete, 1 need more, -1 not build info. */
+static int gobi_decode(const unsigned char *d, size_t len, const char **vers, size_t *vn,
+		       const char **mod, size_t *mn)
+{
+	if (len < 32)
+		return 1;
+	if (d[14] != 4 && d[14] != 8)
+		return -1;
+	if (!(d[15] & 2))
+		return -1; /* pre-1.18 pointer format */
+	const unsigned char *p = d + 32, *end = d + len;
+	int rc = gobi_string(&p, end, vers, vn);
+	if (rc)
+		return rc;
+	return gobi_string(&p, end, mod, mn);
+}
+
+void gobi_feed(struct gobi_scan *g, const void *chunk, size_t n)
+{
+	const unsigned char *c = chunk;
+
+	if (g->state == 2)
+		return;
+	if (g->state == 1) {
+		size_t room = INFO_MAX - g->info.len;
+		buf_add(&g->info, c, n < room ? n : room);
+		const char *v, *m;
+		size_t vn, mn;
+		int rc = gobi_decode((const unsigned char *)g->info.data, g->info.len, &v, &vn, &m,
+				     &mn);
+		if (rc <= 0 || g->info.len >= INFO_MAX)
+			g->state = 2;
+		if (rc < 0) { /* a false match: look further */
+			buf_reset(&g->info);
+			g->state = 0;
+		}
+		return;
+	}
+	/* Search the tail of the previous chunk joined to this one. */
+	unsigned char joint[2 * MAGIC_LEN];
+	size_t head = n < MAGIC_LEN - 1 ? n : MAGIC_LEN - 1;
+	memcpy(joint, g->tail, g->ntail);
+	memcpy(joint + g->ntail, c, head);
+	unsigned char *hit = memmem(joint, g->ntail + head, MAGIC, MAGIC_LEN);
+	if (hit && (size_t)(hit - joint) < g->ntail) { /* starts in the previous chunk */
+		size_t off = (size_t)(hit - joint);
+		buf_add(&g->info, joint + off, g->ntail - off);
+		g->ntail = 0;
+		g->state = 1;
+		gobi_feed(g, c, n);
+		return;
+	}
+	hit = memmem(c, n, MAGIC, MAGIC_LEN);
+	if (hit) {
+		g->state = 1;
+		g->ntail = 0;
+		gobi_feed(g, hit, n - (size_t)(hit - c));
+		return;
+	}
+	size_t keep = n < MAGIC_LEN - 1 ? n : MAGIC_LEN - 1;
+	if (g->ntail + keep > MAGIC_LEN - 1) {
+		size_t drop = g->ntail + keep - (MAGIC_LEN - 1);
+		if (drop > g->ntail)
+			drop = g->ntail;
+		memmove(g->tail, g->tail + drop, g->ntail - drop);
+		g->ntail -= drop;
+	}
+	memcpy(g->tail + g->ntail, c + n - keep, keep);
+	g->ntail += keep;
+}
+
+static void gobi_add(struct scan_result *r, const char *name, size_t nn, const char *ver,
+		     size_t vn, const char *path)
+{
+	char n[1024], v[256];
+
+	if (!nn || !vn || nn >= sizeof(n) || vn >= sizeof(v))
+		return;
+	memcpy(n, name, nn);
+	n[nn] = 0;
+	memcpy(v, ver, vn);
+	v[vn] = 0;
+	scan_add_pkg(r, "golang", n, v, path);
+}
+
+/* Split the tab-separated fields of one module info line. */
+static size_t gobi_fields(const char *line, size_t n, const char **f, size_t *fl, size_t max)
+{
+	size_t k = 0;
+	const char *s = line, *end = line + n;
+
+	while (k < max && s <= end) {
+		const char *tab = memchr(s, '\t', (size_t)(end - s));
+		const char *e = tab ? tab : end;
+		f[k] = s;
+		fl[k++] = (size_t)(e - s);
+		if (!tab)
+			break;
+		s = tab + 1;
+	}
+	return k;
+}
+
+static void gobi_emit(const char *vers, size_t vn, const char *mod, size_t mn,
+		      struct scan_result *r, const char *path)
+{
+	/* The toolchain: "go1.21.5" or "go1.22.1 X:boringcrypto" gives stdlib 1.21.5. */
+	if (vn > 2 && !memcmp(vers, "go", 2)) {
+		size_t e = 2;
+		while (e < vn && vers[e] != ' ')
+			e++;
+		gobi_add(r, "stdlib", 6, vers + 2, e - 2, path);
+	}
+	if (mn >= 33 && mod[mn - 17] == '\n') { /* 16-byte sentinels around the text */
+		mod += 16;
+		mn -= 32;
+	}
+	size_t last = (size_t)-1; /* the package a "=>" line replaces */
+	for (const char *s = mod, *end = mod + mn; s < end;) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		size_t ln = nl ? (size_t)(nl - s) : (size_t)(end - s);
+		const char *f[4];
+		size_t fl[4];
+		size_t k = gobi_fields(s, ln, f, fl, 4);
+		if (k >= 3 && fl[0] == 3 && (!memcmp(f[0], "mod", 3) || !memcmp(f[0], "dep", 3))) {
+			size_t before = r->npkgs;
+			gobi_add(r, f[1], fl[1], f[2], fl[2], path);
+			last = r->npkgs > before ? r->npkgs - 1 : (size_t)-1;
+		} else if (k >= 3 && fl[0] == 2 && !memcmp(f[0], "=>", 2) && last != (size_t)-1) {
+			/* The replacement module is what the program contains. */
+			char n[1024], v[256];
+			if (fl[1] < sizeof(n) && fl[2] < sizeof(v) && fl[1] && fl[2]) {
+				memcpy(n, f[1], fl[1]);
+				n[fl[1]] = 0;
+				memcpy(v, f[2], fl[2]);
+				v[fl[2]] = 0;
+				struct scan_pkg *p = &r->pkgs[last];
+				free(p->name);
+				free(p->version);
+				p->name = xstrdup(n);
+				p->version = xstrdup(v);
+			}
+			last = (size_t)-1;
+		}
+		s += ln + 1;
+	}
+}
+
+void gobi_finish(struct gobi_scan *g, struct scan_result *r, const char *path, size_t blob,
+		 uint64_t seq)
+{
+	const char *v, *m;
+	size_t vn, mn, first = r->npkgs;
+
+	if (g->state == 0 || !g->info.len)
+		return;
+	if (gobi_decode((const unsigned char *)g->info.data, g->info.len, &v, &vn, &m, &mn))
+		return;
+	gobi_emit(v, vn, m, mn, r, path);
+	for (size_t i = first; i < r->npkgs; i++) {
+		r->pkgs[i].layer = (unsigned)blob;
+		r->pkgs[i].seq = seq;
+	}
+}
+
+void cat_go_parse(const char *data, size_t len, const char *path, struct scan_result *r)
+{
+	struct gobi_scan g;
+
+	gobi_init(&g);
+	gobi_feed(&g, data, len);
+	gobi_finish(&g, r, path, 0, 0);
+	gobi_free(&g);
+}

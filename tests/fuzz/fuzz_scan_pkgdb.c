@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* libFuzzer: every package database parser; the first byte picks the parser. */
+#include <stddef.h>
+#include <stdint.h>
+#include "scan/catalog.h"
+#include "scan/cat_go.h"
+#include "scan/purl.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct scan_result r = { 0 };
+	const char *d = (const char *)data + 1;
+
+	if (!size)
+		return 0;
+	size--;
+	switch (data[0] % 10) {
+	case 0: cat_dpkg_parse(d, size, "var/lib/dpkg/status", &r); break;
+	case 1: cat_apk_parse(d, size, "lib/apk/db/installed", &r); break;
+	case 2: cat_python_parse(d, size, "x.dist-info/METADATA", &r); break;
+	case 3: cat_npm_parse_package(d, size, "node_modules/x/package.json", &r); break;
+	case 4: cat_npm_parse_lock(d, size, "package-lock.json", &r); break;
+	case 5: cat_go_parse(d, size, "usr/bin/x", &r); break;
+	case 6: cat_rpm_parse_sqlite(d, size, "var/lib/rpm/rpmdb.sqlite", &r); break;
+	case 7: cat_java_parse(d, size, size & 1 ? "a.jar" : "META-INF/maven/g/a/pom.properties", &r); break;
+	case 8: cat_cargo_parse(d, size, "Cargo.lock", &r); break;
+	case 9: cat_gem_parse(d, size, "specifications/x.gemspec", &r); break;
+	}
+	for (size_t i = 0; i < r.npkgs; i++)
+		purl_fill(&r, &r.pkgs[i]);
+	scan_result_free(&r);
+	return 0;
+}

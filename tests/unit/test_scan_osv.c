@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* OSV records: parsing, range evaluation, CVSS v3 base scores. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "scan/cvss.h"
+#include "scan/ignore.h"
+#include "scan/osv.h"
+
+static void test_cvss3(void **state)
+{
+	(void)state;
+	struct {
+		const char *v;
+		double score;
+	} c[] = {
+		/* scores as NVD's calculator gives them */
+		{ "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 9.8 },
+		{ "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H", 10.0 },
+		{ "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N", 6.1 },
+		{ "CVSS:3.0/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:N/A:N", 5.5 },
+		{ "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:N/A:N", 5.9 },
+		{ "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H", 7.8 },
+		{ "CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:C/C:L/I:L/A:N", 6.4 },
+		{ "CVSS:3.1/AV:P/AC:H/PR:H/UI:R/S:U/C:N/I:N/A:N", 0.0 },
+		{ "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H/E:P/RL:O", 7.5 },
+	};
+	for (size_t i = 0; i < sizeof(c) / sizeof(*c); i++) {
+		double s = cvss3_base_score(c[i].v);
+		if (s < c[i].score - 0.01 || s > c[i].score + 0.01)
+			fail_msg("%s: %.1f, want %.1f", c[i].v, s, c[i].score);
+	}
+	assert_true(cvss3_base_score("CVSS:3.1/AV:N/AC:L") < 0);
+	assert_true(cvss3_base_score("CVSS:2.0/AV:N") < 0);
+	assert_true(cvss3_base_score("CVSS:3.1/AV:X/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H") < 0);
+	assert_true(cvss3_base_score("CVSS:3.1/AV:N/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H") < 0);
+	assert_string_equal(cvss_severity(9.8), "CRITICAL");
+	assert_string_equal(cvss_severity(7.0), "HIGH");
+	assert_string_equal(cvss_severity(6.9), "MEDIUM");
+	assert_string_equal(cvss_severity(3.9), "LOW");
+}
+
+static bool aff(enum vercmp_scheme s, const char *v, const char *ranges, const char *versions,
+		const char *want_fixed)
+{
+	char *fixed = NULL;
+	bool a = osv_affects(s, v, ranges, versions, &fixed);
+	if (want_fixed)
+		assert_string_equal(fixed ? fixed : "", want_fixed);
+	free(fixed);
+	return a;
+}
+
+static void test_ranges(void **state)
+{
+	(void)state;
+	const char *two = "[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},"
+			  "{\"fixed\":\"1.5\"},{\"introduced\":\"2.0\"},{\"fixed\":\"2.5\"}]}]";
+	assert_true(aff(VERCMP_PEP440, "1.0", two, "[]", "1.5"));
+	assert_false(aff(VERCMP_PEP440, "1.5", two, "[]", NULL));
+	assert_false(aff(VERCMP_PEP440, "1.7", two, "[]", NULL));
+	assert_true(aff(VERCMP_PEP440, "2.0", two, "[]", "2.5"));
+	assert_true(aff(VERCMP_PEP440, "2.5rc1", two, "[]", "2.5"));
+	assert_false(aff(VERCMP_PEP440, "2.5", two, "[]", NULL));
+	/* events in any order in the record */
+	const char *shuffled = "[{\"type\":\"ECOSYSTEM\",\"events\":[{\"fixed\":\"2.5\"},"
+			       "{\"introduced\":\"2.0\"},{\"fixed\":\"1.5\"},{\"introduced\":\"0\"}]}]";
+	assert_false(aff(VERCMP_PEP440, "1.7", shuffled, "[]", NULL));
+	assert_true(aff(VERCMP_PEP440, "2.1", shuffled, "[]", NULL));
+	const char *la = "[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"1.0\"},"
+			 "{\"last_affected\":\"1.4\"}]}]";
+	assert_true(aff(VERCMP_SEMVER, "1.4.0", la, "[]", ""));
+	assert_false(aff(VERCMP_SEMVER, "1.4.1", la, "[]", NULL));
+	assert_false(aff(VERCMP_SEMVER, "0.9.0", la, "[]", NULL));
+	const char *lim = "[{\"type\":\"SEMVER\",\"events\":[{\"introduced\":\"0\"},{\"limit\":\"2.0.0\"}]}]";
+	assert_true(aff(VERCMP_GO, "v1.9.9", lim, "[]", NULL));
+	assert_false(aff(VERCMP_GO, "v2.0.0", lim, "[]", NULL));
+	/* dpkg: '~' before the release; epochs */
+	const char *deb = "[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},"
+			  "{\"fixed\":\"1:2.0-1\"}]}]";
+	assert_true(aff(VERCMP_DPKG, "1:2.0~rc1-1", deb, "[]", "1:2.0-1"));
+	assert_true(aff(VERCMP_DPKG, "9.9", deb, "[]", NULL));
+	assert_false(aff(VERCMP_DPKG, "1:2.0-1", deb, "[]", NULL));
+	/* explicit versions, GIT ranges ignored */
+	const char *git = "[{\"type\":\"GIT\",\"repo\":\"x\",\"events\":[{\"introduced\":\"0\"}]}]";
+	assert_false(aff(VERCMP_PEP440, "1.0", git, "[]", NULL));
+	assert_true(aff(VERCMP_PEP440, "1.0.0", git, "[\"0.9\",\"1.0\"]", NULL));
+	assert_false(aff(VERCMP_PEP440, "1.1", git, "[\"0.9\",\"1.0\"]", NULL));
+	/* malformed stored JSON affects nothing and does not crash */
+	assert_false(aff(VERCMP_PEP440, "1.0", "[{", "{", NULL));
+}
+
+static void test_parse(void **state)
+{
+	struct osv_record r;
+	struct vg_buf err = { 0 };
+	(void)state;
+	const char *rec =
+		"{\"id\":\"GHSA-x\",\"aliases\":[\"CVE-2024-1\",\"CVE-2024-2\"],\"summary\":\"s\","
+		"\"severity\":[{\"type\":\"CVSS_V3\",\"score\":\"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\"}],"
+		"\"affected\":[{\"package\":{\"ecosystem\":\"PyPI\",\"name\":\"Foo.Bar\"},"
+		"\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"}]}]},"
+		"{\"package\":{\"purl\":\"pkg:x/y\"}}]}";
+	assert_int_equal(osv_parse(rec, strlen(rec), "x.json", &r, &err), 0);
+	assert_string_equal(r.aliases, "CVE-2024-1,CVE-2024-2");
+	assert_string_equal(r.severity, "CRITICAL");
+	assert_int_equal(r.naffected, 1);
+	assert_string_equal(r.affected[0].name, "foo-bar");
+	osv_record_free(&r);
+	const char *ds = "{\"id\":\"GHSA-y\",\"database_specific\":{\"severity\":\"MODERATE\"}}";
+	assert_int_equal(osv_parse(ds, strlen(ds), "y.json", &r, &err), 0);
+	assert_string_equal(r.severity, "MEDIUM");
+	osv_record_free(&r);
+	assert_int_equal(osv_parse("{\"id\":", 6, "bad.json", &r, &err), -1);
+	assert_non_null(strstr(err.data, "cannot parse bad.json:1:"));
+	buf_reset(&err);
+	assert_int_equal(osv_parse("[1]", 3, "arr.json", &r, &err), -1);
+	assert_non_null(strstr(err.data, "arr.json: not an OSV record"));
+	buf_free(&err);
+}
+
+static void test_ignore(void **state)
+{
+	struct ignore_list l;
+	struct vg_buf err = { 0 };
+	struct scan_result r = { 0 };
+	const char *text = "# comment\nCVE-2024-2  # alias of GHSA-x\n"
+			   "GO-1 exp:2020-01-01\npath:etc/*.pem\n\n  no-healthcheck\n";
+	(void)state;
+	assert_int_equal(ignore_parse(text, strlen(text), ".vigilignore", &l, &err), 0);
+	assert_int_equal(l.n, 4);
+	scan_add_pkg(&r, "pypi", "a", "1", "x/METADATA");
+	r.vulns = calloc(3, sizeof(*r.vulns));
+	const char *ids[] = { "GHSA-x", "GO-1", "GHSA-y" };
+	for (int i = 0; i < 3; i++) {
+		r.vulns[i].id = strdup(ids[i]);
+		r.vulns[i].aliases = strdup(i == 0 ? "CVE-2024-1,CVE-2024-2" : "");
+		r.vulns[i].summary = strdup("");
+		r.vulns[i].severity = strdup("HIGH");
+		r.vulns[i].fixed = strdup("");
+	}
+	r.nvulns = r.cap_vulns = 3;
+	r.secrets = calloc(1, sizeof(*r.secrets));
+	r.secrets[0] = (struct scan_secret){ .rule = strdup("private-key"), .title = strdup("t"),
+					     .severity = strdup("HIGH"), .path = strdup("etc/k.pem"),
+					     .match = strdup("m") };
+	r.nsecrets = r.cap_secrets = 1;
+	/* GO-1 expired in 2020: it counts again */
+	assert_int_equal(ignore_apply(&l, &r, "2026-11-28"), 2);
+	assert_int_equal(r.nvulns, 2);
+	assert_string_equal(r.vulns[0].id, "GO-1");
+	assert_int_equal(r.nsecrets, 0);
+	ignore_free(&l);
+	scan_result_free(&r);
+	const char *bad = "CVE-1 exp:2024-13-01\n";
+	assert_int_equal(ignore_parse(bad, strlen(bad), "f", &l, &err), -1);
+	assert_non_null(strstr(err.data, "cannot parse f:1:11: bad date '2024-13-01'"));
+	buf_reset(&err);
+	assert_int_equal(ignore_parse("A B\n", 4, "f", &l, &err), -1);
+	assert_non_null(strstr(err.data, "f:1:3: expected 'ID [exp:YYYY-MM-DD]'"));
+	buf_free(&err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cvss3),
+		cmocka_unit_test(test_ranges),
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_ignore),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
