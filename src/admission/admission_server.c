@@ -24,7 +24,7 @@ struct server {
 	pthread_mutex_t log_mu;
 	/* metrics, updated with atomics */
 	uint64_t reviews, allowed, denied, errors, bad_requests, too_large;
-	uint64_t reloads_ok, reloads_failed;
+	uint64_t reloads_ok, reloads_failed, timeouts;
 	uint64_t buckets[NBUCKETS + 1], latency_sum_us;
 };
 
@@ -73,9 +73,11 @@ static void metrics(struct server *s, struct vg_buf *b)
 		      "vigil_admission_decisions_total{decision=\"allowed\"} %llu\n"
 		      "vigil_admission_decisions_total{decision=\"denied\"} %llu\n"
 		      "vigil_admission_decisions_total{decision=\"bad_request\"} %llu\n"
-		      "vigil_admission_decisions_total{decision=\"too_large\"} %llu\n",
+		      "vigil_admission_decisions_total{decision=\"too_large\"} %llu\n"
+		      "vigil_admission_decisions_total{decision=\"timed_out\"} %llu\n",
 		   (unsigned long long)GET(s->allowed), (unsigned long long)GET(s->denied),
-		   (unsigned long long)GET(s->bad_requests), (unsigned long long)GET(s->too_large));
+		   (unsigned long long)GET(s->bad_requests), (unsigned long long)GET(s->too_large),
+		   (unsigned long long)GET(s->timeouts));
 	buf_printf(b, "# HELP vigil_admission_internal_errors_total Decisions taken by the failure policy.\n"
 		      "# TYPE vigil_admission_internal_errors_total counter\n"
 		      "vigil_admission_internal_errors_total %llu\n",
@@ -192,6 +194,12 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 			return review(s, c, rq);
 		}
 		return MHD_YES;
+	}
+	/* a whole-request deadline, not only an idle one: a body trickled in a byte at a time
+	 * (slowloris) is dropped once the request is older than the timeout */
+	if (since_us(&rq->start) > (uint64_t)s->o->timeout_s * 1000000u) {
+		INC(s->timeouts);
+		return MHD_NO;
 	}
 	if (rq->too_large && *upload_size) {
 		*upload_size = 0; /* answered already; MHD closes the connection */

@@ -279,4 +279,14 @@ n=$(wc -l <"$T/decisions.log")
 jq -s -e 'any(.[]; .reason == "exempt: user" and (.user | startswith("system:serviceaccount")))' \
 	"$T/decisions.log" >/dev/null ||
 	it_fail "decision log lacks the exempt user decision"
+# 14. a request trickled in (slowloris) is dropped once older than --timeout, though never idle
+printf 'defaults: {enforce: baseline}\n' >"$T/policy2.yaml"
+it_webhook_start "$T/server2.err" --tls-cert "$T/tls.crt" --tls-key "$T/tls.key" --policy "$T/policy2.yaml" --timeout 1
+URL=https://127.0.0.1:$IT_PORT
+{
+	printf 'POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 64\r\n\r\n'
+	for _ in 1 2 3 4 5 6 7 8; do printf '{'; sleep 0.4; done
+} | timeout 15 openssl s_client -quiet -connect "127.0.0.1:$IT_PORT" -CAfile "$T/ca.pem" >/dev/null 2>&1
+wait_metric 'decision="timed_out"} 1'
+it_webhook_stop || it_fail "second server exit status $?"
 it_finish
