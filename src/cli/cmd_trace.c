@@ -15,7 +15,9 @@
 #include "output/alert_json.h"
 #include "output/event_json.h"
 #include "output/store.h"
+#include "respond/bundle.h"
 #include "respond/drift.h"
+#include "respond/recorder.h"
 #include "respond/egress.h"
 #include "respond/isolate.h"
 #include "respond/respond.h"
@@ -61,6 +63,8 @@ struct trace_ctx {
 	struct egress *egress;
 	struct isolate *isolate;
 	struct drift *drift;
+	struct recorder *recorder; /* the last records of each container, for capture */
+	struct bundle_opts bundles;
 	struct action_result results[8];
 	char result_text[8][4][512]; /* copies of target, detail, cgroup, outcome */
 	size_t nresults;
@@ -102,12 +106,15 @@ static void usage(FILE *f, enum vg_mode mode)
 		      "%s"
 		      "                       (default " STORE_DEFAULT_PATH ")\n"
 		      "  --no-store           do not keep alerts\n"
-		      "  --response MODE      carry out rules' actions (kill, freeze, isolate): enforce (default),\n"
+		      "  --response MODE      carry out rules' actions (kill, freeze, isolate, capture):\n"
+		      "                       enforce (default),\n"
 		      "                       audit (record what would be done, do nothing) or off\n"
 		      "  --allow-host-actions let actions target processes outside containers\n"
 		      "  --deny-drift[=fail-open|fail-closed]\n"
 		      "                       refuse (EPERM) to execute files written in a container after\n"
 		      "                       it started (fanotify); undecidable events: allow (default) or deny\n"
+		      "  --evidence-dir DIR   where the capture action writes forensic bundles\n"
+		      "                       (default " BUNDLE_DEFAULT_DIR ")\n"
 		      "  --egress-policy FILE per-container egress allow/deny lists, enforced in the kernel:\n"
 		      "                       a denied connect() fails with EPERM (docs/response.md)\n"
 		      "  --json               JSON lines even on a terminal\n"
@@ -313,6 +320,11 @@ static int on_record(void *ctx, const void *rec, size_t len)
 	bool show = state_ingest(c->state, &ev);
 	if (c->writer)
 		capture_writer_add(c->writer, rec, len);
+	if (show && c->recorder) {
+		const struct vg_cgroup *cg = state_cgroup(c->state, ev.hdr.cgroup_id);
+		if (cg && cg->meta.id[0])
+			recorder_add(c->recorder, ev.hdr.cgroup_id, rec, len, ev.hdr.ts);
+	}
 	if (show && c->engine) {
 		if (container_matches(c, &ev))
 			engine_process(c->engine, &ev, c->state, on_alert, c);
@@ -361,6 +373,7 @@ static void forget_cgroup(void *ctx, uint64_t id)
 {
 	struct trace_ctx *c = ctx;
 	source_bpf_forget_cgroup(c->src, id);
+	recorder_forget(c->recorder, id);
 	egress_forget(c->egress, id);
 }
 
@@ -451,6 +464,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		{ "min-priority", required_argument, NULL, 'P' },
 		{ "response", required_argument, NULL, 'A' },  { "allow-host-actions", no_argument, NULL, 'H' },
 		{ "egress-policy", required_argument, NULL, 'E' }, { "deny-drift", optional_argument, NULL, 'X' },
+		{ "evidence-dir", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 },
 	};
 	struct trace_ctx c = { .print = mode != VG_MODE_CAPTURE };
@@ -462,6 +476,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	enum respond_mode response = RESPOND_ENFORCE;
 	const char *egress_path = NULL;
 	int deny_drift = 0; /* 1 fail-open, 2 fail-closed */
+	const char *evidence_dir = BUNDLE_DEFAULT_DIR;
 	int opt, ret = VG_EXIT_OK;
 
 	c.eo.min_priority = PRIO_DEBUG;
@@ -549,6 +564,9 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		case 'E':
 			egress_path = optarg;
 			break;
+		case 'V':
+			evidence_dir = optarg;
+			break;
 		case 'X':
 			if (!optarg || !strcmp(optarg, "fail-open"))
 				deny_drift = 1;
@@ -610,7 +628,13 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 					return VG_EXIT_ERROR;
 				}
 			}
-			c.responder = responder_new(response, allow_host, NULL, c.isolate);
+			if (response == RESPOND_ENFORCE && respond_rules_use(c.engine, "capture")) {
+				/* 4 MiB or 60 s of records per container, 64 containers */
+				c.recorder = recorder_new(4u << 20, 60ull * 1000000000ull, 64);
+				c.bundles.dir = evidence_dir;
+				c.bundles.recorder = c.recorder;
+			}
+			c.responder = responder_new(response, allow_host, NULL, c.isolate, c.recorder ? &c.bundles : NULL);
 		}
 	}
 	if (mode == VG_MODE_REPLAY) {
@@ -631,6 +655,8 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		c.eo.hostname = c.src->hostname;
 		c.eo.boot_to_realtime = c.src->boot_to_realtime;
 		engine_set_source(c.engine, c.src->hostname, c.src->boot_to_realtime);
+		c.bundles.boot_to_realtime = c.src->boot_to_realtime;
+		c.bundles.hostname = c.src->hostname;
 	}
 	if (detect && mode != VG_MODE_REPLAY)
 		c.latency_us = xmalloc(LATENCY_SAMPLES * sizeof(*c.latency_us));
@@ -737,6 +763,14 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 				engine_free(e);
 				e = NULL;
 			}
+			if (e && c.responder && !c.recorder && response == RESPOND_ENFORCE &&
+			    respond_rules_use(e, "capture")) {
+				c.recorder = recorder_new(4u << 20, 60ull * 1000000000ull, 64);
+				c.bundles.dir = evidence_dir;
+				c.bundles.recorder = c.recorder;
+				responder_free(c.responder);
+				c.responder = responder_new(response, allow_host, NULL, c.isolate, &c.bundles);
+			}
 			if (e && c.responder && !c.isolate && response == RESPOND_ENFORCE &&
 			    respond_rules_use(e, "isolate")) {
 				c.isolate = isolate_start(aerr, sizeof(aerr));
@@ -746,7 +780,8 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 					e = NULL;
 				} else {
 					responder_free(c.responder);
-					c.responder = responder_new(response, allow_host, NULL, c.isolate);
+					c.responder = responder_new(response, allow_host, NULL, c.isolate,
+								    c.recorder ? &c.bundles : NULL);
 				}
 			}
 			if (e) {
@@ -807,6 +842,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	store_close(c.store);
 	engine_free(c.engine);
 	responder_free(c.responder);
+	recorder_free(c.recorder);
 	state_free(c.state);
 	container_watch_stop(watch);
 	source_close(c.src);

@@ -11,7 +11,7 @@ static void usage(FILE *f)
 	      "commands:\n"
 	      "  run       the runtime agent: detect with rules, print and store alerts\n"
 	      "  alerts    query the alerts in the store\n"
-	      "  actions   list the response actions taken (kill, freeze, isolate)\n"
+	      "  actions   list the response actions taken (kill, freeze, isolate, capture)\n"
 	      "  respond   'respond thaw|release CONTAINER': undo a freeze or an isolation\n"
 	      "  trace     print live, container-aware events as JSON lines\n"
 	      "  capture   write live events to a capture file\n"

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "common/buf.h"
+#include "respond/bundle.h"
 #include "respond/isolate.h"
 #include "respond/respond.h"
 #include "state/container_table.h"
@@ -15,8 +16,8 @@
 #define DONE_MAX 1024 /* targets remembered for idempotence */
 
 /* Actions of docs/response.md: those carried out here, and those not yet. */
-static const char *const implemented[] = { "kill", "freeze", "isolate", NULL };
-static const char *const planned[] = { "deny", "deny_exec", "deny_open", "deny_connect", "capture", NULL };
+static const char *const implemented[] = { "kill", "freeze", "isolate", "capture", NULL };
+static const char *const planned[] = { "deny", "deny_exec", "deny_open", "deny_connect", NULL };
 
 struct done {
 	uint64_t key;  /* pid, or cgroup id for container actions */
@@ -25,6 +26,7 @@ struct done {
 
 struct responder {
 	struct isolate *iso;
+	const struct bundle_opts *bundles;
 	enum respond_mode mode;
 	bool allow_host;
 	const char *procfs;
@@ -59,10 +61,10 @@ int respond_check_rules(const struct engine *e, char *err, size_t errlen)
 				continue;
 			if (in_list(planned, a))
 				snprintf(err, errlen, "rule '%s': action '%s' cannot be carried out by this version "
-						      "(available: kill, freeze, isolate; per-container egress lists: "
+						      "(available: kill, freeze, isolate, capture; per-container egress lists: "
 						      "--egress-policy)", ri.name, a);
 			else
-				snprintf(err, errlen, "rule '%s': unknown action '%s' (available: kill, freeze, isolate)",
+				snprintf(err, errlen, "rule '%s': unknown action '%s' (available: kill, freeze, isolate, capture)",
 					 ri.name, a);
 			return -1;
 		}
@@ -82,10 +84,12 @@ bool respond_rules_use(const struct engine *e, const char *action)
 	return false;
 }
 
-struct responder *responder_new(enum respond_mode mode, bool allow_host, const char *procfs, struct isolate *iso)
+struct responder *responder_new(enum respond_mode mode, bool allow_host, const char *procfs, struct isolate *iso,
+				const struct bundle_opts *bundles)
 {
 	struct responder *r = xcalloc(1, sizeof(*r));
 	r->iso = iso;
+	r->bundles = bundles;
 	r->mode = mode;
 	r->allow_host = allow_host;
 	r->procfs = procfs ? procfs : "/proc";
@@ -163,7 +167,8 @@ void responder_handle(struct responder *r, const struct alert *a,
 	for (size_t i = 0; i < a->nactions && r->mode != RESPOND_OFF; i++) {
 		const char *act = a->actions[i];
 		bool is_kill = !strcmp(act, "kill"), is_isolate = !strcmp(act, "isolate");
-		uint8_t code = is_kill ? 1 : is_isolate ? 2 : 0;
+		bool is_capture = !strcmp(act, "capture");
+		uint8_t code = is_kill ? 1 : is_isolate ? 2 : is_capture ? 3 : 0;
 		char target[96], detail[512];
 		struct action_result res = { .action = act, .target = target, .detail = detail,
 					     .path = "userspace", .cgroup = cg ? cg->path : "" };
@@ -188,7 +193,7 @@ void responder_handle(struct responder *r, const struct alert *a,
 		} else if (is_kill && is_kernel_thread(r, h->pid)) {
 			res.outcome = "refused";
 			snprintf(detail, sizeof(detail), "kernel thread or already gone");
-		} else if (already(r, key, code)) {
+		} else if (!is_capture && already(r, key, code)) {
 			res.outcome = "skipped";
 			snprintf(detail, sizeof(detail), "already done for this target");
 		} else {
@@ -213,6 +218,18 @@ void responder_handle(struct responder *r, const struct alert *a,
 											       : strerror(errno));
 				}
 				remember(r, key, 1);
+			} else if (is_capture) {
+				char err[256], dir[4096];
+				if (!r->bundles) {
+					res.outcome = "failed";
+					snprintf(detail, sizeof(detail), "no flight recorder");
+				} else if (bundle_write(r->bundles, a, dir, sizeof(dir), err, sizeof(err)) == 0) {
+					res.outcome = "done";
+					snprintf(detail, sizeof(detail), "bundle %.400s", dir);
+				} else {
+					res.outcome = "failed";
+					snprintf(detail, sizeof(detail), "%s", err);
+				}
 			} else if (is_isolate) {
 				char err[512];
 				if (!r->iso) {

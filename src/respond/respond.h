@@ -4,7 +4,8 @@
  * when it alerts. This first part acts from userspace, as soon as the alert is
  * raised: `kill` (SIGKILL to the offending process), `freeze` (every
  * process of the container, through cgroup v2's cgroup.freeze) and `isolate`
- * (the container's packets dropped, src/respond/isolate.c). The other
+ * (the container's packets dropped, src/respond/isolate.c) and `capture` (a
+ * forensic bundle, src/respond/bundle.c). The other
  * actions of docs/response.md are refused at start rather than ignored.
  *
  * Safety: never the agent itself, pid 1, kernel threads, or a process outside
@@ -41,8 +42,11 @@ bool respond_action_known(const char *name);
 int respond_check_rules(const struct engine *e, char *err, size_t errlen);
 
 struct isolate;
-/* iso: the isolation programs when some rule uses `isolate` (else NULL). */
-struct responder *responder_new(enum respond_mode mode, bool allow_host, const char *procfs, struct isolate *iso);
+struct bundle_opts;
+/* iso: the isolation programs when some rule uses `isolate`; bundles: where and from what
+ * `capture` writes forensic bundles (NULL when no rule captures). */
+struct responder *responder_new(enum respond_mode mode, bool allow_host, const char *procfs, struct isolate *iso,
+				const struct bundle_opts *bundles);
 /* Whether some enabled rule names `action`. */
 bool respond_rules_use(const struct engine *e, const char *action);
 void responder_free(struct responder *r);

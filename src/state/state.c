@@ -53,18 +53,16 @@ void state_free(struct vg_state *st)
  * Build a synthesised record (one parameter: a string or JSON body), hand it
  * to emit, and ingest it. `body` is NUL-terminated; the NUL is kept.
  */
-static void synth(struct vg_state *st, uint16_t type, uint32_t pid, uint64_t cgroup_id, const char *body)
+/* A userspace record of one string parameter (CGROUP path or STATE_* JSON). false if too large. */
+static bool state_record(struct vg_buf *rec, uint16_t type, uint32_t pid, uint64_t cgroup_id, const char *body)
 {
 	size_t blen = strlen(body) + 1;
 	struct vg_event_hdr h = { 0 };
-	struct vg_buf rec = { 0 };
-	struct vg_event ev;
-	char err[160];
 	uint16_t plen;
 
 	if (blen > UINT16_MAX) {
 		vg_warn("state record for pid %u too large (%zu bytes), not kept", pid, blen);
-		return;
+		return false;
 	}
 	plen = blen;
 	h.ts = boot_ns();
@@ -74,9 +72,20 @@ static void synth(struct vg_state *st, uint16_t type, uint32_t pid, uint64_t cgr
 	h.nparams = 1;
 	h.len = sizeof(h) + sizeof(plen) + blen;
 	h.loginuid = UINT32_MAX;
-	buf_add(&rec, &h, sizeof(h));
-	buf_add(&rec, &plen, sizeof(plen));
-	buf_add(&rec, body, blen);
+	buf_add(rec, &h, sizeof(h));
+	buf_add(rec, &plen, sizeof(plen));
+	buf_add(rec, body, blen);
+	return true;
+}
+
+static void synth(struct vg_state *st, uint16_t type, uint32_t pid, uint64_t cgroup_id, const char *body)
+{
+	struct vg_buf rec = { 0 };
+	struct vg_event ev;
+	char err[160];
+
+	if (!state_record(&rec, type, pid, cgroup_id, body))
+		return;
 	if (st->opts.emit)
 		st->opts.emit(st->opts.ctx, rec.data, rec.len);
 	if (event_decode(rec.data, rec.len, &ev, err, sizeof(err)) == 0)
@@ -457,4 +466,71 @@ size_t state_seed(struct vg_state *st)
 			lookup_metadata(st, cg);
 	}
 	return count;
+}
+
+/* ---- snapshots for forensic bundles ---- */
+
+static void emit_one(void (*emit)(void *, const void *, size_t), void *ctx, uint16_t type, uint32_t pid,
+		     uint64_t cgroup_id, const char *body)
+{
+	struct vg_buf rec = { 0 };
+	if (body && state_record(&rec, type, pid, cgroup_id, body))
+		emit(ctx, rec.data, rec.len);
+	buf_free(&rec);
+}
+
+size_t state_snapshot(const struct vg_state *st, uint64_t cgroup_id,
+		      void (*emit)(void *ctx, const void *rec, size_t len), void *ctx)
+{
+	const struct vg_cgroup *cg = container_table_get(&st->cgroups, cgroup_id);
+	size_t n = 0;
+	if (!cg)
+		return 0;
+	emit_one(emit, ctx, VG_EVT_CGROUP, 0, cgroup_id, cg->path);
+	char *json = container_meta_to_json(&cg->meta);
+	emit_one(emit, ctx, VG_EVT_STATE_CONTAINER, 0, cgroup_id, json);
+	free(json);
+	for (size_t i = 0; i < cg->nids; i++) {
+		struct vg_buf b = { 0 };
+		struct vg_json j;
+		jw_init(&j, &b);
+		jw_obj_begin(&j, NULL);
+		jw_str(&j, "kind", cg->ids[i].group ? "group" : "user");
+		jw_uint(&j, "id", cg->ids[i].id);
+		jw_str(&j, "name", cg->ids[i].name);
+		jw_obj_end(&j);
+		emit_one(emit, ctx, VG_EVT_STATE_USER, 0, cgroup_id, b.data);
+		buf_free(&b);
+	}
+	/* the container's processes and their ancestors (outside it too: conmon, a shell) */
+	struct hmap seen;
+	struct hmap_node *it, *tmp;
+	size_t k;
+	hmap_init(&seen, 64);
+	hmap_for_each(&st->procs.map, it, tmp, k) {
+		const struct vg_proc *p = hmap_entry(it, struct vg_proc, node);
+		if (p->cgroup_id != cgroup_id)
+			continue;
+		/* ancestors first, so that a replay learns parents before children */
+		const struct vg_proc *chain[64];
+		size_t depth = 0;
+		for (const struct vg_proc *a = p; a && depth < 64; a = proc_table_ancestor(&st->procs, a, 1))
+			chain[depth++] = a;
+		while (depth--) {
+			const struct vg_proc *a = chain[depth];
+			if (hmap_get(&seen, a->pid))
+				continue;
+			struct hmap_node *mark = xcalloc(1, sizeof(*mark));
+			mark->key = a->pid;
+			hmap_put(&seen, mark);
+			char *pj = proc_to_json(a);
+			emit_one(emit, ctx, VG_EVT_STATE_PROC, a->pid, a->cgroup_id, pj);
+			free(pj);
+			n++;
+		}
+	}
+	hmap_for_each(&seen, it, tmp, k)
+		free(it);
+	hmap_free(&seen);
+	return n;
 }

@@ -47,6 +47,14 @@ size_t state_seed(struct vg_state *st);
 bool state_ingest(struct vg_state *st, const struct vg_event *ev);
 /* After the event was shown: drop what it ended (an exited process). */
 void state_done(struct vg_state *st, const struct vg_event *ev);
+/*
+ * Records that rebuild what the state knows of one cgroup -- its path, container
+ * metadata, user names, and its processes with their ancestors -- for the head of
+ * a forensic bundle. Returns the number of process records.
+ */
+size_t state_snapshot(const struct vg_state *st, uint64_t cgroup_id,
+		      void (*emit)(void *ctx, const void *rec, size_t len), void *ctx);
+
 /* Live: every few seconds, free entries of gone processes and cgroups. */
 void state_sweep(struct vg_state *st, uint64_t now_ns);
 
