@@ -109,14 +109,14 @@ n=$("$VIGIL" actions --store "$IT_TMP/db" --json | jq -r '[.action, .outcome] | 
 
 # --- an action this version cannot carry out is an error at start
 cat >"$IT_TMP/bad.yaml" <<EOR
-- rule: Capture
+- rule: Deny open
   desc: test
   condition: evt.type = connect
   output: x
   priority: WARNING
-  actions: [capture]
+  actions: [deny_open]
 EOR
 "$VIGIL" run --rules "$IT_TMP/bad.yaml" --no-store --duration 5 >/dev/null 2>"$IT_TMP/bad.err"
-[ $? -eq 1 ] && grep -q "action 'capture' cannot be carried out" "$IT_TMP/bad.err" ||
+[ $? -eq 1 ] && grep -q "action 'deny_open' cannot be carried out" "$IT_TMP/bad.err" ||
 	it_fail "an unsupported action did not stop the agent: $(cat "$IT_TMP/bad.err")"
 it_finish
