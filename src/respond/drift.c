@@ -23,7 +23,20 @@ struct guard {
 	char id[13];
 };
 
+/*
+ * Decisions already taken, by file identity: (device, inode, ctime). Writing or
+ * copying up a file changes its ctime, so a changed file is judged again.
+ */
+#define CACHE_SLOTS 4096
+struct verdict {
+	dev_t dev;
+	ino_t ino;
+	struct timespec ctime;
+	int deny; /* -1: empty slot */
+};
+
 struct drift {
+	struct verdict cache[CACHE_SLOTS]; /* used by the answering thread only */
 	int fan, stop[2];
 	bool fail_open;
 	pthread_t thread;
@@ -65,13 +78,34 @@ static int upper_of(const char *dir, char *out, size_t size)
 	return rc;
 }
 
+static struct verdict *cache_slot(struct drift *d, const struct stat *st)
+{
+	uint64_t h = ((uint64_t)st->st_dev * 0x9E3779B97F4A7C15ull) ^ (uint64_t)st->st_ino;
+	return &d->cache[(h ^ (h >> 29)) % CACHE_SLOTS];
+}
+
+static int judge_uncached(struct drift *d, int fd, const struct stat *st);
+
 /* Allow or deny one exec; 1 deny, 0 allow, -1 undecided. */
 static int judge(struct drift *d, int fd)
 {
 	struct stat st;
-	char link[64], path[PATH_MAX], upath[PATH_MAX * 2];
 	if (fstat(fd, &st))
 		return -1;
+	struct verdict *v = cache_slot(d, &st);
+	if (v->deny >= 0 && v->dev == st.st_dev && v->ino == st.st_ino &&
+	    v->ctime.tv_sec == st.st_ctim.tv_sec && v->ctime.tv_nsec == st.st_ctim.tv_nsec)
+		return v->deny;
+	int r = judge_uncached(d, fd, &st);
+	if (r >= 0)
+		*v = (struct verdict){ st.st_dev, st.st_ino, st.st_ctim, r };
+	return r;
+}
+
+static int judge_uncached(struct drift *d, int fd, const struct stat *stp)
+{
+	struct stat st = *stp;
+	char link[64], path[PATH_MAX], upath[PATH_MAX * 2];
 	pthread_mutex_lock(&d->lock);
 	const struct guard *g = NULL;
 	for (size_t i = 0; i < d->nguards; i++)
@@ -122,6 +156,7 @@ static void *loop(void *arg)
 				continue;
 			if (m->mask & FAN_OPEN_EXEC_PERM) {
 				int v = judge(d, m->fd);
+				bool undecided = v < 0;
 				struct fanotify_response r = { .fd = m->fd };
 				pthread_mutex_lock(&d->lock);
 				if (v < 0) {
@@ -136,6 +171,11 @@ static void *loop(void *arg)
 				r.response = v ? FAN_DENY : FAN_ALLOW;
 				if (write(d->fan, &r, sizeof(r)) != sizeof(r))
 					vg_warn("drift: cannot answer a permission event: %s", strerror(errno));
+				/* an image file: let the kernel allow its next executions itself, until it
+				 * is modified (an ignore mark is dropped on modification, copy-up included) */
+				if (!v && !undecided)
+					fanotify_mark(d->fan, FAN_MARK_ADD | FAN_MARK_IGNORED_MASK, FAN_OPEN_EXEC_PERM,
+						      m->fd, NULL);
 			}
 			close(m->fd);
 		}
@@ -146,6 +186,8 @@ static void *loop(void *arg)
 struct drift *drift_start(bool fail_open, char *err, size_t errlen)
 {
 	struct drift *d = xcalloc(1, sizeof(*d));
+	for (size_t i = 0; i < CACHE_SLOTS; i++)
+		d->cache[i].deny = -1;
 	d->fail_open = fail_open;
 	d->stop[0] = d->stop[1] = -1;
 	d->fan = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC, O_RDONLY | O_LARGEFILE | O_CLOEXEC);
