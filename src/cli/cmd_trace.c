@@ -21,6 +21,7 @@
 #include "respond/egress.h"
 #include "respond/isolate.h"
 #include "respond/respond.h"
+#include "respond/response_policy.h"
 #include "sensor/capture.h"
 #include "sensor/decode.h"
 #include "sensor/event_table.h"
@@ -64,6 +65,7 @@ struct trace_ctx {
 	struct isolate *isolate;
 	struct drift *drift;
 	struct recorder *recorder; /* the last records of each container, for capture */
+	struct response_policy *rpolicy;
 	struct bundle_opts bundles;
 	struct action_result results[8];
 	char result_text[8][4][512]; /* copies of target, detail, cgroup, outcome */
@@ -110,6 +112,8 @@ static void usage(FILE *f, enum vg_mode mode)
 		      "                       enforce (default),\n"
 		      "                       audit (record what would be done, do nothing) or off\n"
 		      "  --allow-host-actions let actions target processes outside containers\n"
+		      "  --response-policy FILE  bind actions to rules, tags or priorities per container\n"
+		      "                       or namespace, each binding enforce or audit (docs/response.md)\n"
 		      "  --deny-drift[=fail-open|fail-closed]\n"
 		      "                       refuse (EPERM) to execute files written in a container after\n"
 		      "                       it started (fanotify); undecidable events: allow (default) or deny\n"
@@ -242,8 +246,18 @@ static void on_alert(void *ctx, const struct alert *a)
 
 	/* act first: a kill should not wait for the alert to be formatted and stored */
 	c->nresults = 0;
-	if (c->responder && a->nactions)
-		responder_handle(c->responder, a, on_action, c);
+	if (c->responder) {
+		struct action_req acts[16];
+		size_t n = 0;
+		for (size_t i = 0; i < a->nactions && n < 16; i++)
+			acts[n++] = (struct action_req){ a->actions[i], false };
+		if (c->rpolicy) {
+			const struct vg_cgroup *cg = state_cgroup(c->state, a->ev->hdr.cgroup_id);
+			n = response_policy_actions(c->rpolicy, a, cg && cg->meta.id[0] ? &cg->meta : NULL, acts, n, 16);
+		}
+		if (n)
+			responder_handle(c->responder, a, acts, n, on_action, c);
+	}
 	buf_reset(&c->alert_json);
 	alert_json_responses(&c->alert_json, a, c->src->hostname, b2r, c->results, c->nresults);
 	if (c->store && store_add_alert(c->store, a, c->alert_json.data, b2r) && !c->store_failed) {
@@ -464,7 +478,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		{ "min-priority", required_argument, NULL, 'P' },
 		{ "response", required_argument, NULL, 'A' },  { "allow-host-actions", no_argument, NULL, 'H' },
 		{ "egress-policy", required_argument, NULL, 'E' }, { "deny-drift", optional_argument, NULL, 'X' },
-		{ "evidence-dir", required_argument, NULL, 'V' },
+		{ "evidence-dir", required_argument, NULL, 'V' }, { "response-policy", required_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 },
 	};
 	struct trace_ctx c = { .print = mode != VG_MODE_CAPTURE };
@@ -476,7 +490,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	enum respond_mode response = RESPOND_ENFORCE;
 	const char *egress_path = NULL;
 	int deny_drift = 0; /* 1 fail-open, 2 fail-closed */
-	const char *evidence_dir = BUNDLE_DEFAULT_DIR;
+	const char *evidence_dir = BUNDLE_DEFAULT_DIR, *rpolicy_path = NULL;
 	int opt, ret = VG_EXIT_OK;
 
 	c.eo.min_priority = PRIO_DEBUG;
@@ -567,6 +581,9 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		case 'V':
 			evidence_dir = optarg;
 			break;
+		case 'Q':
+			rpolicy_path = optarg;
+			break;
 		case 'X':
 			if (!optarg || !strcmp(optarg, "fail-open"))
 				deny_drift = 1;
@@ -590,7 +607,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		if (optind != argc - 1 || write_path)
 			goto usage_error;
 	} else if (optind != argc || (mode == VG_MODE_CAPTURE && !write_path) ||
-		   (mode != VG_MODE_RUN && (rules_opts || egress_path || deny_drift)) ||
+		   (mode != VG_MODE_RUN && (rules_opts || egress_path || deny_drift || rpolicy_path)) ||
 		   (mode == VG_MODE_RUN && syscalls_given)) {
 		goto usage_error;
 	}
@@ -612,23 +629,35 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		want_for_rules(want, c.engine);
 		if (mode == VG_MODE_RUN && response != RESPOND_OFF) {
 			char err[512];
-			/* a rule whose action cannot be carried out is an error now, not a silent no-op */
-			if (respond_check_rules(c.engine, err, sizeof(err))) {
+			if (rpolicy_path && (!(c.rpolicy = response_policy_load(rpolicy_path, err, sizeof(err))) ||
+					     response_policy_check(c.rpolicy, respond_action_known, err, sizeof(err)))) {
 				vg_err("%s", err);
+				response_policy_free(c.rpolicy);
 				engine_free(c.engine);
 				free(c.rule_paths);
 				return VG_EXIT_ERROR;
 			}
-			if (response == RESPOND_ENFORCE && respond_rules_use(c.engine, "isolate")) {
+			/* a rule whose action cannot be carried out is an error now, not a silent no-op */
+			if (respond_check_rules(c.engine, err, sizeof(err))) {
+				vg_err("%s", err);
+				response_policy_free(c.rpolicy);
+				engine_free(c.engine);
+				free(c.rule_paths);
+				return VG_EXIT_ERROR;
+			}
+			if (response == RESPOND_ENFORCE && (respond_rules_use(c.engine, "isolate") ||
+							    response_policy_uses(c.rpolicy, "isolate"))) {
 				c.isolate = isolate_start(err, sizeof(err));
 				if (!c.isolate) {
 					vg_err("%s", err);
+					response_policy_free(c.rpolicy);
 					engine_free(c.engine);
 					free(c.rule_paths);
 					return VG_EXIT_ERROR;
 				}
 			}
-			if (response == RESPOND_ENFORCE && respond_rules_use(c.engine, "capture")) {
+			if (response == RESPOND_ENFORCE && (respond_rules_use(c.engine, "capture") ||
+							    response_policy_uses(c.rpolicy, "capture"))) {
 				/* 4 MiB or 60 s of records per container, 64 containers */
 				c.recorder = recorder_new(4u << 20, 60ull * 1000000000ull, 64);
 				c.bundles.dir = evidence_dir;
@@ -646,6 +675,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	if (!c.src) {
 		engine_free(c.engine);
 			responder_free(c.responder);
+			response_policy_free(c.rpolicy);
 			isolate_stop(c.isolate);
 		free(c.rule_paths);
 		return VG_EXIT_ERROR;
@@ -667,6 +697,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 			vg_err("%s", err);
 			engine_free(c.engine);
 			responder_free(c.responder);
+			response_policy_free(c.rpolicy);
 			isolate_stop(c.isolate);
 			source_close(c.src);
 			free(c.rule_paths);
@@ -679,6 +710,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 			store_close(c.store);
 			engine_free(c.engine);
 			responder_free(c.responder);
+			response_policy_free(c.rpolicy);
 			isolate_stop(c.isolate);
 			source_close(c.src);
 			free(c.rule_paths);
@@ -696,6 +728,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 			store_close(c.store);
 			engine_free(c.engine);
 			responder_free(c.responder);
+			response_policy_free(c.rpolicy);
 			isolate_stop(c.isolate);
 			source_close(c.src);
 			free(c.rule_paths);
@@ -713,6 +746,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 			store_close(c.store);
 			engine_free(c.engine);
 			responder_free(c.responder);
+			response_policy_free(c.rpolicy);
 			isolate_stop(c.isolate);
 			source_close(c.src);
 			free(c.rule_paths);
@@ -842,6 +876,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	store_close(c.store);
 	engine_free(c.engine);
 	responder_free(c.responder);
+	response_policy_free(c.rpolicy);
 	recorder_free(c.recorder);
 	state_free(c.state);
 	container_watch_stop(watch);

@@ -11,6 +11,7 @@
 #include "respond/bundle.h"
 #include "respond/isolate.h"
 #include "respond/respond.h"
+#include "respond/response_policy.h"
 #include "state/container_table.h"
 
 #define DONE_MAX 1024 /* targets remembered for idempotence */
@@ -157,15 +158,16 @@ int respond_cgroup_freeze(const char *cgroup_path, bool freeze, char *err, size_
 	return 0;
 }
 
-void responder_handle(struct responder *r, const struct alert *a,
+void responder_handle(struct responder *r, const struct alert *a, const struct action_req *acts, size_t nacts,
 		      void (*fn)(void *ctx, const struct alert *a, const struct action_result *res), void *ctx)
 {
 	const struct vg_event_hdr *h = &a->ev->hdr;
 	const struct vg_cgroup *cg = a->st ? state_cgroup(a->st, h->cgroup_id) : NULL;
 	bool in_container = cg && cg->meta.id[0];
 
-	for (size_t i = 0; i < a->nactions && r->mode != RESPOND_OFF; i++) {
-		const char *act = a->actions[i];
+	for (size_t i = 0; i < nacts && r->mode != RESPOND_OFF; i++) {
+		const char *act = acts[i].name;
+		bool audit = r->mode == RESPOND_AUDIT || acts[i].audit;
 		bool is_kill = !strcmp(act, "kill"), is_isolate = !strcmp(act, "isolate");
 		bool is_capture = !strcmp(act, "capture");
 		uint8_t code = is_kill ? 1 : is_isolate ? 2 : is_capture ? 3 : 0;
@@ -204,7 +206,7 @@ void responder_handle(struct responder *r, const struct alert *a,
 			if (++r->in_window > RESPOND_MAX_PER_SEC) {
 				res.outcome = "refused";
 				snprintf(detail, sizeof(detail), "rate limit (%d actions a second)", RESPOND_MAX_PER_SEC);
-			} else if (r->mode == RESPOND_AUDIT) {
+			} else if (audit) {
 				res.outcome = "audit";
 				snprintf(detail, sizeof(detail), "audit mode: would %s", act);
 				remember(r, key, code);

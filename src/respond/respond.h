@@ -51,11 +51,12 @@ struct responder *responder_new(enum respond_mode mode, bool allow_host, const c
 bool respond_rules_use(const struct engine *e, const char *action);
 void responder_free(struct responder *r);
 /*
- * Carry out the alert's actions. For each, fn receives the result (strings
- * valid during the call). Never blocks for long: a kill is one syscall, a
- * freeze one write.
+ * For each action, fn receives the result (strings valid during the call).
+ * Never blocks for long: a kill is one syscall, a freeze one write.
  */
-void responder_handle(struct responder *r, const struct alert *a,
+struct action_req;
+/* Carry out acts[0..n) for the alert (an act with audit set is only recorded). */
+void responder_handle(struct responder *r, const struct alert *a, const struct action_req *acts, size_t n,
 		      void (*fn)(void *ctx, const struct alert *a, const struct action_result *res), void *ctx);
 
 /* Write cgroup.freeze of a cgroup v2 path ("/libpod_parent/libpod-ID"). 0 or -1 (err set). */

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "common/buf.h"
+#include "common/yaml.h"
+#include "respond/response_policy.h"
+
+#define BINDINGS_MAX 256
+
+struct strv {
+	char **v;
+	size_t n;
+};
+
+struct binding {
+	struct strv rules, tags, containers, namespaces, actions;
+	int priority; /* -1: any */
+	bool audit;
+};
+
+struct response_policy {
+	struct binding *b;
+	size_t n;
+};
+
+static void strv_free(struct strv *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+}
+
+void response_policy_free(struct response_policy *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n; i++) {
+		strv_free(&p->b[i].rules);
+		strv_free(&p->b[i].tags);
+		strv_free(&p->b[i].containers);
+		strv_free(&p->b[i].namespaces);
+		strv_free(&p->b[i].actions);
+	}
+	free(p->b);
+	free(p);
+}
+
+static int perr(char *err, size_t errlen, const char *path, const struct yaml_node *n, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static int perr(char *err, size_t errlen, const char *path, const struct yaml_node *n, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(err, errlen, "%s:%u:%u: %s", path, n ? n->line : 1, n ? n->col : 1, msg);
+	return -1;
+}
+
+static int get_list(const char *path, const struct yaml_node *item, const char *key, struct strv *out, char *err,
+		    size_t errlen)
+{
+	const struct yaml_node *n = yaml_get(item, key);
+	if (!n)
+		return 0;
+	if (n->kind != YAML_SEQ)
+		return perr(err, errlen, path, n, "'%s' must be a list", key);
+	for (size_t i = 0; i < n->n; i++) {
+		if (n->items[i]->kind != YAML_SCALAR || !n->items[i]->len)
+			return perr(err, errlen, path, n->items[i], "items of '%s' must be strings", key);
+		out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
+		out->v[out->n++] = xstrdup(n->items[i]->str);
+	}
+	return 0;
+}
+
+struct response_policy *response_policy_load(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	struct stat st;
+	if (!f) {
+		snprintf(err, errlen, "cannot open response policy %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode) || st.st_size > (1 << 20)) {
+		fclose(f);
+		snprintf(err, errlen, "%s: not a regular file of at most 1 MiB", path);
+		return NULL;
+	}
+	char *buf = xmalloc(st.st_size + 1);
+	size_t len = fread(buf, 1, st.st_size, f);
+	fclose(f);
+	struct yaml_stream ys;
+	char yerr[256];
+	int rc = yaml_parse(buf, len, &ys, yerr, sizeof(yerr));
+	free(buf);
+	if (rc) {
+		snprintf(err, errlen, "%s:%s", path, yerr);
+		yaml_stream_free(&ys);
+		return NULL;
+	}
+	struct response_policy *p = xcalloc(1, sizeof(*p));
+	const struct yaml_node *root = ys.ndocs ? ys.docs[0] : NULL, *list = yaml_get(root, "bindings");
+	rc = -1;
+	if (!list || list->kind != YAML_SEQ) {
+		perr(err, errlen, path, root, "expected 'bindings:' with a list");
+		goto out;
+	}
+	for (size_t i = 0; i < list->n; i++) {
+		const struct yaml_node *it = list->items[i], *pr = yaml_get(it, "priority"), *mode = yaml_get(it, "mode");
+		if (it->kind != YAML_MAP || p->n == BINDINGS_MAX) {
+			perr(err, errlen, path, it, it->kind != YAML_MAP ? "a binding is a mapping" : "too many bindings");
+			goto out;
+		}
+		p->b = xrealloc(p->b, (p->n + 1) * sizeof(*p->b));
+		struct binding *b = &p->b[p->n++];
+		memset(b, 0, sizeof(*b));
+		b->priority = -1;
+		if (get_list(path, it, "rules", &b->rules, err, errlen) || get_list(path, it, "tags", &b->tags, err, errlen) ||
+		    get_list(path, it, "containers", &b->containers, err, errlen) ||
+		    get_list(path, it, "namespaces", &b->namespaces, err, errlen) ||
+		    get_list(path, it, "actions", &b->actions, err, errlen))
+			goto out;
+		if (pr && (pr->kind != YAML_SCALAR || (b->priority = priority_parse(pr->str)) < 0)) {
+			perr(err, errlen, path, pr, "not a priority (emergency ... debug)");
+			goto out;
+		}
+		if (mode && !yaml_is(mode, "audit") && !yaml_is(mode, "enforce")) {
+			perr(err, errlen, path, mode, "'mode' must be enforce or audit");
+			goto out;
+		}
+		b->audit = mode && yaml_is(mode, "audit");
+		if (!b->actions.n) {
+			perr(err, errlen, path, it, "a binding needs 'actions'");
+			goto out;
+		}
+		if (!b->rules.n && !b->tags.n && b->priority < 0) {
+			perr(err, errlen, path, it, "a binding needs 'rules', 'tags' or 'priority'");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	yaml_stream_free(&ys);
+	if (rc) {
+		response_policy_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+bool response_policy_uses(const struct response_policy *p, const char *action)
+{
+	for (size_t i = 0; p && i < p->n; i++)
+		for (size_t k = 0; k < p->b[i].actions.n; k++)
+			if (!strcmp(p->b[i].actions.v[k], action))
+				return true;
+	return false;
+}
+
+int response_policy_check(const struct response_policy *p, bool (*known)(const char *), char *err, size_t errlen)
+{
+	for (size_t i = 0; p && i < p->n; i++)
+		for (size_t k = 0; k < p->b[i].actions.n; k++)
+			if (!known(p->b[i].actions.v[k])) {
+				snprintf(err, errlen, "response policy: binding %zu: action '%s' cannot be carried out "
+						      "(available: kill, freeze, isolate, capture)", i + 1, p->b[i].actions.v[k]);
+				return -1;
+			}
+	return 0;
+}
+
+static bool any_glob(const struct strv *s, const char *v)
+{
+	for (size_t i = 0; v && i < s->n; i++)
+		if (!fnmatch(s->v[i], v, 0))
+			return true;
+	return false;
+}
+
+static bool binding_matches(const struct binding *b, const struct alert *a, const struct vg_container_meta *m)
+{
+	bool hit = false;
+	for (size_t i = 0; i < b->rules.n && !hit; i++)
+		hit = !strcmp(b->rules.v[i], a->name);
+	for (size_t i = 0; i < b->tags.n && !hit; i++)
+		for (size_t k = 0; k < a->ntags && !hit; k++)
+			hit = !strcmp(b->tags.v[i], a->tags[k]);
+	if (!hit && b->priority >= 0)
+		hit = (int)a->priority <= b->priority;
+	if (!hit)
+		return false;
+	if (b->containers.n) {
+		bool c = false;
+		for (size_t i = 0; m && m->id[0] && i < b->containers.n && !c; i++)
+			c = (m->name && !fnmatch(b->containers.v[i], m->name, 0)) ||
+			    !strncmp(m->id, b->containers.v[i], strlen(b->containers.v[i]));
+		if (!c)
+			return false;
+	}
+	if (b->namespaces.n && !(m && any_glob(&b->namespaces, m->k8s_namespace)))
+		return false;
+	return true;
+}
+
+size_t response_policy_actions(const struct response_policy *p, const struct alert *a,
+			       const struct vg_container_meta *meta, struct action_req *out, size_t n, size_t max)
+{
+	for (size_t i = 0; p && i < p->n; i++) {
+		if (!binding_matches(&p->b[i], a, meta))
+			continue;
+		for (size_t k = 0; k < p->b[i].actions.n && n < max; k++) {
+			bool dup = false;
+			for (size_t j = 0; j < n && !dup; j++)
+				dup = !strcmp(out[j].name, p->b[i].actions.v[k]);
+			if (!dup)
+				out[n++] = (struct action_req){ p->b[i].actions.v[k], p->b[i].audit };
+		}
+	}
+	return n;
+}
