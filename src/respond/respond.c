@@ -126,12 +126,24 @@ static void remember(struct responder *r, uint64_t key, uint8_t action)
 		r->ndone++;
 }
 
-/* A kernel thread has no executable: /proc/PID/exe cannot be read. */
+/* A kernel thread: PF_KTHREAD in the flags of /proc/PID/stat (field 9). Unreadable: not one. */
 static bool is_kernel_thread(const struct responder *r, uint32_t pid)
 {
-	char path[64], buf[8];
-	snprintf(path, sizeof(path), "%s/%u/exe", r->procfs, pid);
-	return readlink(path, buf, sizeof(buf)) < 0 && errno == ENOENT;
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "%s/%u/stat", r->procfs, pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	const char *p = strrchr(buf, ')');
+	unsigned long flags = 0;
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return false;
+	return flags & 0x00200000; /* PF_KTHREAD */
 }
 
 int respond_cgroup_freeze(const char *cgroup_path, bool freeze, char *err, size_t errlen)
@@ -194,7 +206,7 @@ void responder_handle(struct responder *r, const struct alert *a, const struct a
 			snprintf(detail, sizeof(detail), "not in a container (the policy does not allow host targets)");
 		} else if (is_kill && is_kernel_thread(r, h->pid)) {
 			res.outcome = "refused";
-			snprintf(detail, sizeof(detail), "kernel thread or already gone");
+			snprintf(detail, sizeof(detail), "never a kernel thread");
 		} else if (!is_capture && already(r, key, code)) {
 			res.outcome = "skipped";
 			snprintf(detail, sizeof(detail), "already done for this target");
