@@ -482,6 +482,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 },
 	};
 	struct trace_ctx c = { .print = mode != VG_MODE_CAPTURE };
+	struct vg_container_watch *watch = NULL;
 	uint8_t want[VG_EVT_MAX];
 	const char *write_path = NULL, *store_path = mode == VG_MODE_RUN ? STORE_DEFAULT_PATH : NULL;
 	double duration = 0;
@@ -623,8 +624,8 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	if (detect) {
 		c.engine = load_rules(&c);
 		if (!c.engine) {
-			free(c.rule_paths);
-			return VG_EXIT_ERROR;
+			ret = VG_EXIT_ERROR;
+			goto out;
 		}
 		want_for_rules(want, c.engine);
 		if (mode == VG_MODE_RUN && response != RESPOND_OFF) {
@@ -632,28 +633,22 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 			if (rpolicy_path && (!(c.rpolicy = response_policy_load(rpolicy_path, err, sizeof(err))) ||
 					     response_policy_check(c.rpolicy, respond_action_known, err, sizeof(err)))) {
 				vg_err("%s", err);
-				response_policy_free(c.rpolicy);
-				engine_free(c.engine);
-				free(c.rule_paths);
-				return VG_EXIT_ERROR;
+				ret = VG_EXIT_ERROR;
+				goto out;
 			}
 			/* a rule whose action cannot be carried out is an error now, not a silent no-op */
 			if (respond_check_rules(c.engine, err, sizeof(err))) {
 				vg_err("%s", err);
-				response_policy_free(c.rpolicy);
-				engine_free(c.engine);
-				free(c.rule_paths);
-				return VG_EXIT_ERROR;
+				ret = VG_EXIT_ERROR;
+				goto out;
 			}
 			if (response == RESPOND_ENFORCE && (respond_rules_use(c.engine, "isolate") ||
 							    response_policy_uses(c.rpolicy, "isolate"))) {
 				c.isolate = isolate_start(err, sizeof(err));
 				if (!c.isolate) {
 					vg_err("%s", err);
-					response_policy_free(c.rpolicy);
-					engine_free(c.engine);
-					free(c.rule_paths);
-					return VG_EXIT_ERROR;
+					ret = VG_EXIT_ERROR;
+					goto out;
 				}
 			}
 			if (response == RESPOND_ENFORCE && (respond_rules_use(c.engine, "capture") ||
@@ -673,12 +668,8 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		c.src = source_bpf_open(&bo);
 	}
 	if (!c.src) {
-		engine_free(c.engine);
-			responder_free(c.responder);
-			response_policy_free(c.rpolicy);
-			isolate_stop(c.isolate);
-		free(c.rule_paths);
-		return VG_EXIT_ERROR;
+		ret = VG_EXIT_ERROR;
+		goto out;
 	}
 	if (detect) {
 		/* evt.hostname and the alert's hostname are the recording machine's, also in replay */
@@ -695,26 +686,15 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		c.store = store_open(store_path, false, err, sizeof(err));
 		if (!c.store) {
 			vg_err("%s", err);
-			engine_free(c.engine);
-			responder_free(c.responder);
-			response_policy_free(c.rpolicy);
-			isolate_stop(c.isolate);
-			source_close(c.src);
-			free(c.rule_paths);
-			return VG_EXIT_ERROR;
+			ret = VG_EXIT_ERROR;
+			goto out;
 		}
 	}
 	if (write_path) {
 		c.writer = capture_writer_open(write_path, c.src->boot_to_realtime, c.src->hostname);
 		if (!c.writer) {
-			store_close(c.store);
-			engine_free(c.engine);
-			responder_free(c.responder);
-			response_policy_free(c.rpolicy);
-			isolate_stop(c.isolate);
-			source_close(c.src);
-			free(c.rule_paths);
-			return VG_EXIT_ERROR;
+			ret = VG_EXIT_ERROR;
+			goto out;
 		}
 	}
 	if (egress_path) {
@@ -723,16 +703,8 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		c.egress = egress_start(egress_path, err, sizeof(err));
 		if (!c.egress) {
 			vg_err("%s", err);
-			if (c.writer)
-				capture_writer_close(c.writer);
-			store_close(c.store);
-			engine_free(c.engine);
-			responder_free(c.responder);
-			response_policy_free(c.rpolicy);
-			isolate_stop(c.isolate);
-			source_close(c.src);
-			free(c.rule_paths);
-			return VG_EXIT_ERROR;
+			ret = VG_EXIT_ERROR;
+			goto out;
 		}
 	}
 	if (deny_drift) {
@@ -740,20 +712,11 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		c.drift = drift_start(deny_drift == 1, err, sizeof(err));
 		if (!c.drift) {
 			vg_err("%s", err);
-			egress_stop(c.egress);
-			if (c.writer)
-				capture_writer_close(c.writer);
-			store_close(c.store);
-			engine_free(c.engine);
-			responder_free(c.responder);
-			response_policy_free(c.rpolicy);
-			isolate_stop(c.isolate);
-			source_close(c.src);
-			free(c.rule_paths);
-			return VG_EXIT_ERROR;
+			ret = VG_EXIT_ERROR;
+			goto out;
 		}
 	}
-	struct vg_container_watch *watch = mode != VG_MODE_REPLAY ? container_watch_start("/") : NULL;
+	watch = mode != VG_MODE_REPLAY ? container_watch_start("/") : NULL;
 	struct vg_state_opts so = {
 		.watch = watch,
 		.live = mode != VG_MODE_REPLAY,
@@ -857,11 +820,8 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	if (c.state->bad_state_records)
 		vg_warn("%llu state records did not parse: the processes or containers they describe lack details",
 			(unsigned long long)c.state->bad_state_records);
-	if (c.writer && capture_writer_close(c.writer) != 0)
-		ret = VG_EXIT_ERROR;
 	if (c.egress)
 		vg_info("egress: %llu connections refused", (unsigned long long)egress_denied(c.egress));
-	egress_stop(c.egress);
 	if (c.drift) {
 		struct drift_stats ds;
 		drift_stats(c.drift, &ds);
@@ -869,9 +829,14 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 			(unsigned long long)ds.allowed, (unsigned long long)ds.denied,
 			(unsigned long long)ds.undecided, deny_drift == 1 ? "allowed: fail-open" : "denied: fail-closed");
 	}
-	drift_stop(c.drift);
 	if (c.isolate)
 		vg_info("isolate: %llu packets dropped", (unsigned long long)isolate_dropped(c.isolate));
+out:
+	/* one cleanup for every exit: each of these accepts what was never started */
+	if (c.writer && capture_writer_close(c.writer) != 0)
+		ret = VG_EXIT_ERROR;
+	egress_stop(c.egress);
+	drift_stop(c.drift);
 	isolate_stop(c.isolate);
 	store_close(c.store);
 	engine_free(c.engine);
