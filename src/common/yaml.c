@@ -4,9 +4,12 @@
  * of nodes where aliases are shared indices; we copy it into our own tree so
  * callers never see libyaml types and every node owns its children.
  */
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <yaml.h>
 #include "common/buf.h"
 #include "common/yaml.h"
@@ -190,4 +193,41 @@ bool yaml_is_null(const struct yaml_node *n)
 {
 	return n && n->kind == YAML_SCALAR && n->plain &&
 	       (n->len == 0 || !strcmp(n->str, "~") || !strcasecmp(n->str, "null"));
+}
+
+int yaml_parse_file(const char *path, size_t max, struct yaml_stream *out, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	struct stat st;
+	char yerr[256];
+
+	memset(out, 0, sizeof(*out));
+	if (!f) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
+		fclose(f);
+		snprintf(err, errlen, "%s: not a regular file of at most %zu bytes", path, max);
+		return -1;
+	}
+	char *buf = xmalloc(st.st_size + 1);
+	size_t len = fread(buf, 1, st.st_size, f);
+	fclose(f);
+	int rc = yaml_parse(buf, len, out, yerr, sizeof(yerr));
+	free(buf);
+	if (rc)
+		snprintf(err, errlen, "%s:%s", path, yerr);
+	return rc;
+}
+
+int yaml_errorf(char *err, size_t errlen, const char *path, const struct yaml_node *n, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(err, errlen, "%s:%u:%u: %s", path, n ? n->line : 1, n ? n->col : 1, msg);
+	return -1;
 }

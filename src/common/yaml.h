@@ -51,6 +51,15 @@ int yaml_parse_bounded(const char *buf, size_t len, size_t max_nodes, struct yam
 		       char *err, size_t errlen);
 void yaml_stream_free(struct yaml_stream *s);
 
+/*
+ * Read a regular file of at most max bytes and parse it. Returns 0, or -1
+ * with "path:line:col: problem" (or "cannot open path: ...") in err.
+ */
+int yaml_parse_file(const char *path, size_t max, struct yaml_stream *out, char *err, size_t errlen);
+/* Format "path:line:col: message" at node n (1:1 when NULL) into err; returns -1. */
+int yaml_errorf(char *err, size_t errlen, const char *path, const struct yaml_node *n, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
 /* Mapping lookup by key (NULL when node is not a mapping or has no such key). */
 struct yaml_node *yaml_get(const struct yaml_node *map, const char *key);
 /* Whether a scalar is exactly `s`. */

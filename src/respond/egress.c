@@ -3,11 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -58,19 +56,6 @@ static void entries_free(struct entry *v, size_t n)
 	free(v);
 }
 
-static int perr(char *err, size_t errlen, const char *path, const struct yaml_node *n, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-static int perr(char *err, size_t errlen, const char *path, const struct yaml_node *n, const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	snprintf(err, errlen, "%s:%u:%u: %s", path, n ? n->line : 1, n ? n->col : 1, msg);
-	return -1;
-}
-
 /* "10.0.0.0/8", "fd00::/8", "1.2.3.4" */
 static int parse_cidr(const char *s, struct net *net)
 {
@@ -107,7 +92,7 @@ static int parse_nets(const char *path, const struct yaml_node *list, uint8_t ve
 	if (!list)
 		return 0;
 	if (list->kind != YAML_SEQ)
-		return perr(err, errlen, path, list, "a list of networks is expected");
+		return yaml_errorf(err, errlen, path, list, "a list of networks is expected");
 	for (size_t i = 0; i < list->n; i++) {
 		const struct yaml_node *it = list->items[i], *cidr = it, *ports = NULL;
 		struct net net = { .verdict = verdict };
@@ -116,21 +101,21 @@ static int parse_nets(const char *path, const struct yaml_node *list, uint8_t ve
 			ports = yaml_get(it, "ports");
 		}
 		if (!cidr || cidr->kind != YAML_SCALAR || parse_cidr(cidr->str, &net))
-			return perr(err, errlen, path, cidr ? cidr : it, "not a network: expected 10.0.0.0/8 or fd00::/8");
+			return yaml_errorf(err, errlen, path, cidr ? cidr : it, "not a network: expected 10.0.0.0/8 or fd00::/8");
 		if (ports) {
 			if (ports->kind != YAML_SEQ || ports->n == 0 || ports->n > VG_EGRESS_MAX_PORTS)
-				return perr(err, errlen, path, ports, "ports: a list of 1 to %d port numbers",
+				return yaml_errorf(err, errlen, path, ports, "ports: a list of 1 to %d port numbers",
 					    VG_EGRESS_MAX_PORTS);
 			for (size_t k = 0; k < ports->n; k++) {
 				char *end;
 				long p = ports->items[k]->kind == YAML_SCALAR ? strtol(ports->items[k]->str, &end, 10) : -1;
 				if (p < 1 || p > 65535 || *end)
-					return perr(err, errlen, path, ports->items[k], "not a port number");
+					return yaml_errorf(err, errlen, path, ports->items[k], "not a port number");
 				net.ports[net.nports++] = (uint16_t)p;
 			}
 		}
 		if (e->nnets == NET_MAX)
-			return perr(err, errlen, path, it, "more than %d networks in one entry", NET_MAX);
+			return yaml_errorf(err, errlen, path, it, "more than %d networks in one entry", NET_MAX);
 		e->nets = xrealloc(e->nets, (e->nnets + 1) * sizeof(*e->nets));
 		e->nets[e->nnets++] = net;
 	}
@@ -139,28 +124,11 @@ static int parse_nets(const char *path, const struct yaml_node *list, uint8_t ve
 
 static int parse_policy(const char *path, struct entry **out, size_t *nout, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "re");
-	struct stat st;
+	struct yaml_stream ys;
+	int rc;
 	*out = NULL;
 	*nout = 0;
-	if (!f) {
-		snprintf(err, errlen, "cannot open egress policy %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode) || st.st_size > POLICY_MAX_SIZE) {
-		fclose(f);
-		snprintf(err, errlen, "%s: not a regular file of at most 1 MiB", path);
-		return -1;
-	}
-	char *buf = xmalloc(st.st_size + 1);
-	size_t len = fread(buf, 1, st.st_size, f);
-	fclose(f);
-	struct yaml_stream ys;
-	char yerr[256];
-	int rc = yaml_parse(buf, len, &ys, yerr, sizeof(yerr));
-	free(buf);
-	if (rc) {
-		snprintf(err, errlen, "%s:%s", path, yerr);
+	if (yaml_parse_file(path, POLICY_MAX_SIZE, &ys, err, errlen)) {
 		yaml_stream_free(&ys);
 		return -1;
 	}
@@ -169,13 +137,13 @@ static int parse_policy(const char *path, struct entry **out, size_t *nout, char
 	size_t n = 0;
 	rc = -1;
 	if (!list || list->kind != YAML_SEQ) {
-		perr(err, errlen, path, root, "expected 'egress:' with a list of entries");
+		yaml_errorf(err, errlen, path, root, "expected 'egress:' with a list of entries");
 		goto out;
 	}
 	for (size_t i = 0; i < list->n; i++) {
 		const struct yaml_node *it = list->items[i], *c = yaml_get(it, "containers"), *d = yaml_get(it, "default");
 		if (n == ENTRY_MAX) {
-			perr(err, errlen, path, it, "more than %d entries", ENTRY_MAX);
+			yaml_errorf(err, errlen, path, it, "more than %d entries", ENTRY_MAX);
 			goto out;
 		}
 		v = xrealloc(v, (n + 1) * sizeof(*v));
@@ -183,19 +151,19 @@ static int parse_policy(const char *path, struct entry **out, size_t *nout, char
 		memset(e, 0, sizeof(*e));
 		e->def = VG_EGRESS_ALLOW;
 		if (!c || c->kind != YAML_SEQ || !c->n) {
-			perr(err, errlen, path, c ? c : it, "'containers' must list container names or id prefixes");
+			yaml_errorf(err, errlen, path, c ? c : it, "'containers' must list container names or id prefixes");
 			goto out;
 		}
 		for (size_t k = 0; k < c->n; k++) {
 			if (c->items[k]->kind != YAML_SCALAR || !c->items[k]->len) {
-				perr(err, errlen, path, c->items[k], "a container name or id prefix is expected");
+				yaml_errorf(err, errlen, path, c->items[k], "a container name or id prefix is expected");
 				goto out;
 			}
 			e->patterns = xrealloc(e->patterns, (e->npatterns + 1) * sizeof(*e->patterns));
 			e->patterns[e->npatterns++] = xstrdup(c->items[k]->str);
 		}
 		if (d && !yaml_is(d, "allow") && !yaml_is(d, "deny")) {
-			perr(err, errlen, path, d, "'default' must be allow or deny");
+			yaml_errorf(err, errlen, path, d, "'default' must be allow or deny");
 			goto out;
 		}
 		if (d && yaml_is(d, "deny"))

@@ -1,11 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include <errno.h>
 #include <fnmatch.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include "common/buf.h"
 #include "common/yaml.h"
 #include "respond/response_policy.h"
@@ -50,19 +47,6 @@ void response_policy_free(struct response_policy *p)
 	free(p);
 }
 
-static int perr(char *err, size_t errlen, const char *path, const struct yaml_node *n, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-static int perr(char *err, size_t errlen, const char *path, const struct yaml_node *n, const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	snprintf(err, errlen, "%s:%u:%u: %s", path, n ? n->line : 1, n ? n->col : 1, msg);
-	return -1;
-}
-
 static int get_list(const char *path, const struct yaml_node *item, const char *key, struct strv *out, char *err,
 		    size_t errlen)
 {
@@ -70,10 +54,10 @@ static int get_list(const char *path, const struct yaml_node *item, const char *
 	if (!n)
 		return 0;
 	if (n->kind != YAML_SEQ)
-		return perr(err, errlen, path, n, "'%s' must be a list", key);
+		return yaml_errorf(err, errlen, path, n, "'%s' must be a list", key);
 	for (size_t i = 0; i < n->n; i++) {
 		if (n->items[i]->kind != YAML_SCALAR || !n->items[i]->len)
-			return perr(err, errlen, path, n->items[i], "items of '%s' must be strings", key);
+			return yaml_errorf(err, errlen, path, n->items[i], "items of '%s' must be strings", key);
 		out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
 		out->v[out->n++] = xstrdup(n->items[i]->str);
 	}
@@ -82,26 +66,9 @@ static int get_list(const char *path, const struct yaml_node *item, const char *
 
 struct response_policy *response_policy_load(const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "re");
-	struct stat st;
-	if (!f) {
-		snprintf(err, errlen, "cannot open response policy %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode) || st.st_size > (1 << 20)) {
-		fclose(f);
-		snprintf(err, errlen, "%s: not a regular file of at most 1 MiB", path);
-		return NULL;
-	}
-	char *buf = xmalloc(st.st_size + 1);
-	size_t len = fread(buf, 1, st.st_size, f);
-	fclose(f);
 	struct yaml_stream ys;
-	char yerr[256];
-	int rc = yaml_parse(buf, len, &ys, yerr, sizeof(yerr));
-	free(buf);
-	if (rc) {
-		snprintf(err, errlen, "%s:%s", path, yerr);
+	int rc;
+	if (yaml_parse_file(path, 1u << 20, &ys, err, errlen)) {
 		yaml_stream_free(&ys);
 		return NULL;
 	}
@@ -109,13 +76,13 @@ struct response_policy *response_policy_load(const char *path, char *err, size_t
 	const struct yaml_node *root = ys.ndocs ? ys.docs[0] : NULL, *list = yaml_get(root, "bindings");
 	rc = -1;
 	if (!list || list->kind != YAML_SEQ) {
-		perr(err, errlen, path, root, "expected 'bindings:' with a list");
+		yaml_errorf(err, errlen, path, root, "expected 'bindings:' with a list");
 		goto out;
 	}
 	for (size_t i = 0; i < list->n; i++) {
 		const struct yaml_node *it = list->items[i], *pr = yaml_get(it, "priority"), *mode = yaml_get(it, "mode");
 		if (it->kind != YAML_MAP || p->n == BINDINGS_MAX) {
-			perr(err, errlen, path, it, it->kind != YAML_MAP ? "a binding is a mapping" : "too many bindings");
+			yaml_errorf(err, errlen, path, it, it->kind != YAML_MAP ? "a binding is a mapping" : "too many bindings");
 			goto out;
 		}
 		p->b = xrealloc(p->b, (p->n + 1) * sizeof(*p->b));
@@ -128,20 +95,20 @@ struct response_policy *response_policy_load(const char *path, char *err, size_t
 		    get_list(path, it, "actions", &b->actions, err, errlen))
 			goto out;
 		if (pr && (pr->kind != YAML_SCALAR || (b->priority = priority_parse(pr->str)) < 0)) {
-			perr(err, errlen, path, pr, "not a priority (emergency ... debug)");
+			yaml_errorf(err, errlen, path, pr, "not a priority (emergency ... debug)");
 			goto out;
 		}
 		if (mode && !yaml_is(mode, "audit") && !yaml_is(mode, "enforce")) {
-			perr(err, errlen, path, mode, "'mode' must be enforce or audit");
+			yaml_errorf(err, errlen, path, mode, "'mode' must be enforce or audit");
 			goto out;
 		}
 		b->audit = mode && yaml_is(mode, "audit");
 		if (!b->actions.n) {
-			perr(err, errlen, path, it, "a binding needs 'actions'");
+			yaml_errorf(err, errlen, path, it, "a binding needs 'actions'");
 			goto out;
 		}
 		if (!b->rules.n && !b->tags.n && b->priority < 0) {
-			perr(err, errlen, path, it, "a binding needs 'rules', 'tags' or 'priority'");
+			yaml_errorf(err, errlen, path, it, "a binding needs 'rules', 'tags' or 'priority'");
 			goto out;
 		}
 	}
