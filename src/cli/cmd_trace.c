@@ -20,6 +20,7 @@
 #include "respond/recorder.h"
 #include "respond/egress.h"
 #include "respond/isolate.h"
+#include "respond/kernel_kill.h"
 #include "respond/respond.h"
 #include "respond/response_policy.h"
 #include "sensor/capture.h"
@@ -66,6 +67,8 @@ struct trace_ctx {
 	struct drift *drift;
 	struct recorder *recorder; /* the last records of each container, for capture */
 	struct response_policy *rpolicy;
+	bool allow_host;
+	struct kernel_kill kkill;  /* the kills the kernel decides by itself */
 	struct bundle_opts bundles;
 	struct action_result results[8];
 	char result_text[8][4][512]; /* copies of target, detail, cgroup, outcome */
@@ -255,6 +258,13 @@ static void on_alert(void *ctx, const struct alert *a)
 			const struct vg_cgroup *cg = state_cgroup(c->state, a->ev->hdr.cgroup_id);
 			n = response_policy_actions(c->rpolicy, a, cg && cg->meta.id[0] ? &cg->meta : NULL, acts, n, 16);
 		}
+		/* the kernel killed on this event for some kill rule: record it with this alert
+		 * even when this rule (the first to match) does not kill */
+		bool has_kill = false;
+		for (size_t i = 0; i < n; i++)
+			has_kill |= !strcmp(acts[i].name, "kill");
+		if ((a->ev->hdr.flags & VG_HDR_KILLED) && !has_kill && n < 16)
+			acts[n++] = (struct action_req){ "kill", false };
 		if (n)
 			responder_handle(c->responder, a, acts, n, on_action, c);
 	}
@@ -320,6 +330,35 @@ static void flush_alerts(struct trace_ctx *c)
 	}
 }
 
+/* The kernel's kill terms that name a side need each cgroup's: container or host. */
+static void tell_side(struct trace_ctx *c, struct vg_cgroup *cg)
+{
+	if (!cg || cg->side_told)
+		return;
+	source_bpf_set_cgroup_side(c->src, cg->node.key, cg->meta.id[0] ? VG_KILL_CONTAINER : VG_KILL_HOST);
+	cg->side_told = true;
+}
+
+/* Give the kernel its part of the kills of engine e (nothing when e is NULL). */
+static int arm_kernel_kill(struct trace_ctx *c, const struct engine *e)
+{
+	kernel_kill_free(&c->kkill);
+	if (e)
+		kernel_kill_plan(&c->kkill, e, c->rpolicy, c->allow_host);
+	int rc = source_bpf_set_kill(c->src, c->kkill.terms, c->kkill.nterms, c->kkill.names, c->kkill.nnames);
+	if (rc) {
+		vg_err("cannot load the kill rules into the kernel: %s", strerror(-rc));
+		return -1;
+	}
+	if (c->kkill.nterms) {
+		struct hmap_node *n, *tmp;
+		size_t i;
+		hmap_for_each(&c->state->cgroups.map, n, tmp, i)
+			tell_side(c, hmap_entry(n, struct vg_cgroup, node));
+	}
+	return 0;
+}
+
 static int on_record(void *ctx, const void *rec, size_t len)
 {
 	struct trace_ctx *c = ctx;
@@ -332,6 +371,8 @@ static int on_record(void *ctx, const void *rec, size_t len)
 		return 0;
 	}
 	bool show = state_ingest(c->state, &ev);
+	if (c->kkill.nterms)
+		tell_side(c, state_cgroup(c->state, ev.hdr.cgroup_id));
 	if (c->writer)
 		capture_writer_add(c->writer, rec, len);
 	if (show && c->recorder) {
@@ -727,6 +768,12 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	c.state = state_new(&so);
 	if (so.live)
 		state_seed(c.state);
+	c.allow_host = allow_host;
+	/* after the seed, so that the cgroups of running containers are classified at once */
+	if (mode == VG_MODE_RUN && c.responder && response == RESPOND_ENFORCE && arm_kernel_kill(&c, c.engine)) {
+		ret = VG_EXIT_ERROR;
+		goto out;
+	}
 
 	/* The kernel wakes the reader only per 64 KiB of records (cheap under load);
 	 * a detecting agent also looks every millisecond, so that an alert on a quiet
@@ -787,6 +834,8 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 				want_for_rules(want, e);
 				if (mode != VG_MODE_REPLAY)
 					source_bpf_set_wanted(c.src, want);
+				if (mode == VG_MODE_RUN && c.responder && response == RESPOND_ENFORCE)
+					arm_kernel_kill(&c, e); /* on failure the kills happen from userspace */
 				vg_info("rules reloaded");
 			} else {
 				vg_err("rules not reloaded: keeping the rules already running");
@@ -831,6 +880,12 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	}
 	if (c.isolate)
 		vg_info("isolate: %llu packets dropped", (unsigned long long)isolate_dropped(c.isolate));
+	if (c.kkill.kernel_rules) {
+		struct vg_source_stats st;
+		source_stats(c.src, &st);
+		vg_info("kill: %llu processes killed in the kernel, %llu kills left to userspace by the rate limit",
+			(unsigned long long)st.killed, (unsigned long long)st.kill_limited);
+	}
 out:
 	/* one cleanup for every exit: each of these accepts what was never started */
 	if (c.writer && capture_writer_close(c.writer) != 0)
@@ -842,6 +897,7 @@ out:
 	engine_free(c.engine);
 	responder_free(c.responder);
 	response_policy_free(c.rpolicy);
+	kernel_kill_free(&c.kkill);
 	recorder_free(c.recorder);
 	state_free(c.state);
 	container_watch_stop(watch);

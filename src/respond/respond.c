@@ -198,6 +198,16 @@ void responder_handle(struct responder *r, const struct alert *a, const struct a
 		if (!respond_action_known(act)) {
 			res.outcome = "refused";
 			snprintf(detail, sizeof(detail), "action not available");
+		} else if (is_kill && (h->flags & VG_HDR_KILLED)) {
+			/* the kernel program decided the rule itself and killed on the syscall's exit */
+			res.outcome = "done";
+			res.path = "kernel";
+			snprintf(detail, sizeof(detail), "SIGKILL sent to %u (%.16s) by the kernel before the syscall returned",
+				 h->pid, h->comm);
+			remember(r, key, 1);
+			res.latency_ns = 0;
+			fn(ctx, a, &res);
+			continue;
 		} else if (is_kill && (h->pid == (uint32_t)r->self || h->pid <= 1)) {
 			res.outcome = "refused";
 			snprintf(detail, sizeof(detail), h->pid <= 1 ? "never pid 1" : "never the agent itself");

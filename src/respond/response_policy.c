@@ -192,3 +192,18 @@ size_t response_policy_actions(const struct response_policy *p, const struct ale
 	}
 	return n;
 }
+
+bool response_policy_kills_always(const struct response_policy *p, const char *rule, char *const *tags, size_t ntags,
+				  enum rs_priority priority)
+{
+	/* an alert of the rule with no container: only bindings without selectors match it */
+	struct alert a = { .name = rule, .tags = tags, .ntags = ntags, .priority = priority };
+	for (size_t i = 0; p && i < p->n; i++) {
+		if (p->b[i].audit || !binding_matches(&p->b[i], &a, NULL))
+			continue;
+		for (size_t k = 0; k < p->b[i].actions.n; k++)
+			if (!strcmp(p->b[i].actions.v[k], "kill"))
+				return true;
+	}
+	return false;
+}

@@ -41,4 +41,12 @@ struct action_req {
 size_t response_policy_actions(const struct response_policy *p, const struct alert *a,
 			       const struct vg_container_meta *meta, struct action_req *out, size_t n, size_t max);
 
+/*
+ * Whether an enforcing binding kills on every alert of this rule, whatever the
+ * container (no containers/namespaces selectors): the kernel may then kill by
+ * itself (src/respond/kernel_kill.c).
+ */
+bool response_policy_kills_always(const struct response_policy *p, const char *rule, char *const *tags, size_t ntags,
+				  enum rs_priority priority);
+
 #endif
