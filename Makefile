@@ -139,7 +139,12 @@ $(BUILD)/bench/admission_load: bench/admission_load.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) -lssl -lcrypto -lpthread
 
-bench-tools: $(BUILD)/vigil $(BUILD)/bench/admission_load
+$(BUILD)/bench/kill_latency: bench/kill_latency.c
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^
+
+bench-tools: $(BUILD)/vigil $(BUILD)/bench/admission_load $(BUILD)/bench/kill_latency
 
 test: tests
 	$(Q)BUILD=$(BUILD) tests/run
