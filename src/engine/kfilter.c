@@ -291,12 +291,13 @@ static void check_dnf(struct kc *c, const struct cond_node *n, bool neg, struct 
 		op = OP_EQ;
 		neg = !neg;
 	}
-	if (op != OP_EQ && op != OP_IN && op != OP_LT && op != OP_LE && op != OP_GT && op != OP_GE) {
-		refuse(c, "%s %s is evaluated in userspace", f, cond_op_name(n->op));
-		return;
-	}
 	for (size_t i = 0; i < n->nvals; i++)
 		add_value(c, &vals, n->vals[i].text, n->vals[i].quoted, 0);
+	if (op != OP_EQ && op != OP_IN && op != OP_LT && op != OP_LE && op != OP_GT && op != OP_GE) {
+		refuse(c, "%s %s %s is evaluated in userspace", f, cond_op_name(n->op), vals.n ? vals.v[0] : "");
+		strv_free(&vals);
+		return;
+	}
 	bool ordered = op == OP_LT || op == OP_LE || op == OP_GT || op == OP_GE;
 	if (ordered && vals.n != 1) {
 		refuse(c, "%s %s takes one value", f, cond_op_name(n->op));
@@ -394,7 +395,7 @@ static void check_dnf(struct kc *c, const struct cond_node *n, bool neg, struct 
 	} else if ((!strcmp(f, "proc.is_exe_upper_layer") || !strcmp(f, "proc.is_exe_from_memfd")) &&
 		   op == OP_EQ && vals.n == 1) {
 		bool v;
-		uint8_t bit = f[15] == 'u' ? VG_EXE_UPPER_LAYER : VG_EXE_MEMFD;
+		uint8_t bit = !strcmp(f, "proc.is_exe_upper_layer") ? VG_EXE_UPPER_LAYER : VG_EXE_MEMFD;
 		if (!parse_bool(vals.v[0], &v)) {
 			refuse(c, "%s: '%s' is not a boolean", f, vals.v[0]);
 		} else {
