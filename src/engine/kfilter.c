@@ -213,6 +213,8 @@ static void term_and(struct kc *c, struct kterm *a, const struct kterm *b)
 					strv_add(&keep, a->names_in.v[i]);
 			strv_free(&a->names_in);
 			a->names_in = keep;
+			if (!keep.n)
+				a->dead = true; /* no name is in both sets */
 		} else {
 			strv_copy(&a->names_in, &b->names_in);
 		}

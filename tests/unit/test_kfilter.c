@@ -77,6 +77,16 @@ static const char rules_text[] =
 	"  condition: evt.type in (dup2, connect) and fd.type = ipv4\n"
 	"  output: o\n"
 	"  priority: CRITICAL\n"
+	"- rule: names\n"
+	"  desc: d\n"
+	"  condition: evt.type = openat and proc.name in (sh, nc) and proc.name in (nc, dash, sh) and proc.name != sh\n"
+	"  output: o\n"
+	"  priority: CRITICAL\n"
+	"- rule: never\n"
+	"  desc: d\n"
+	"  condition: evt.type = openat and proc.name = sh and proc.name = nc\n"
+	"  output: o\n"
+	"  priority: CRITICAL\n"
 	"- rule: userspace\n"
 	"  desc: d\n"
 	"  condition: evt.type = openat and proc.cmdline contains nc\n"
@@ -105,7 +115,8 @@ static const struct {
 } expect[] = {
 	{ "revshell", true, true }, { "drift", true, true },	 { "notmemfd", true, true },
 	{ "module", true, true },   { "demorgan", true, true },	 { "failed", true, true },
-	{ "ranges", true, true },   { "mixed", true, false },	 { "userspace", false, false },
+	{ "ranges", true, true },   { "mixed", true, false },	 { "names", true, true },
+	{ "never", true, true },	 { "userspace", false, false },
 	{ "excepted", false, false }, { "negfd", false, false },
 };
 
