@@ -79,7 +79,7 @@ while True:
 EOPY
 python3 "$IT_TMP/listener.py" "$PORT" >"$IT_TMP/listener.out" 2>&1 &
 LISTENER=$!
-for ((i = 0; i < 50; i++)); do grep -q ready "$IT_TMP/listener.out" && break; sleep 0.1; done
+for ((i = 0; i < 50; i++)); do grep -q ready "$IT_TMP/listener.out" 2>/dev/null && break; sleep 0.1; done
 grep -q ready "$IT_TMP/listener.out" || it_die "the listener did not start: $(cat "$IT_TMP/listener.out")"
 
 "$VIGIL" run --default-rules --rules "$IT_TMP/rules.yaml" --response-policy "$IT_TMP/policy.yaml" \
