@@ -6,6 +6,8 @@
 # exists. A listener on this machine sends a command at once on every
 # connection and counts the bytes that come back: none may come from a
 # container (three attempts), and the action is recorded with path "kernel".
+# Drift, bound to kill too: a program copied into a container dies on its
+# execve, before its first instruction.
 # Controls: the same reverse shell from a host process is not touched (the
 # rule is for containers: the listener gets the command's output), and a rule
 # the kernel cannot decide (fd.name) still kills, from userspace.
@@ -36,7 +38,7 @@ it_mktemp
 
 cat >"$IT_TMP/policy.yaml" <<'EOP'
 bindings:
-  - rules: ["Reverse shell"]
+  - rules: ["Reverse shell", "Drift - new executable run in container"]
     actions: [kill]
 EOP
 cat >"$IT_TMP/rules.yaml" <<EOR
@@ -91,8 +93,10 @@ for ((i = 0; i < 100; i++)); do
 	sleep 0.1
 done
 sleep 1
-grep -q "kill for rule 'Reverse shell': in the kernel" "$IT_TMP/err" ||
-	it_fail "the agent does not decide 'Reverse shell' in the kernel: $(grep 'kill for' "$IT_TMP/err")"
+for r in "Reverse shell" "Drift - new executable run in container"; do
+	grep -q "kill for rule '$r': in the kernel" "$IT_TMP/err" ||
+		it_fail "the agent does not decide '$r' in the kernel: $(grep 'kill for' "$IT_TMP/err")"
+done
 grep -q "kill for rule 'Kill on marker file': from userspace.*fd.name is not known to the kernel" "$IT_TMP/err" ||
 	it_fail "the agent does not say why 'Kill on marker file' is left to userspace: $(grep 'kill for' "$IT_TMP/err")"
 
@@ -106,6 +110,12 @@ for n in 1 2 3; do
 	got=$(grep -v ready "$IT_TMP/listener.out" | sed -n "${n}p")
 	[ "$got" = 0 ] || it_fail "reverse shell $n: the listener received ${got:-nothing recorded} bytes, not 0"
 done
+
+# --- drift: a program copied into the container dies on its execve, before it prints
+out=$(it_bounded 30 vg_podman run --rm --name "vgkk-$M-drift" "$IT_IMAGE" \
+	sh -c 'cp /bin/busybox /tmp/bb && /tmp/bb echo drift-ran; echo "shell-after=$?"' 2>/dev/null </dev/null)
+echo "$out" | grep -q drift-ran && it_fail "the copied program ran: $out"
+echo "$out" | grep -q 'shell-after=137' || it_fail "the copied program was not killed (SIGKILL): $out"
 
 # --- the same from a host process: the rule is for containers, the kernel leaves it alone
 timeout 10 busybox nc 127.0.0.1 "$PORT" -e /bin/sh </dev/null >/dev/null 2>&1
@@ -128,7 +138,7 @@ grep -q 'kill: [1-9][0-9]* processes killed in the kernel' "$IT_TMP/err" ||
 
 "$VIGIL" actions --store "$IT_TMP/db" --json >"$IT_TMP/actions.json" || it_fail "vigil actions failed"
 kernel=$(jq -c "select(.action == \"kill\" and .path == \"kernel\" and .outcome == \"done\" and (.container_name // \"\" | startswith(\"vgkk-$M-\")))" "$IT_TMP/actions.json" | wc -l)
-[ "$kernel" -ge 3 ] || it_fail "expected 3 kills recorded with path kernel, found $kernel: $(cat "$IT_TMP/actions.json")"
+[ "$kernel" -ge 4 ] || it_fail "expected 4 kills recorded with path kernel, found $kernel: $(cat "$IT_TMP/actions.json")"
 user=$(jq -c "select(.action == \"kill\" and .path == \"userspace\" and .outcome == \"done\" and .container_name == \"vgkk-$M-marker\")" "$IT_TMP/actions.json" | wc -l)
 [ "$user" -ge 1 ] || it_fail "the marker kill is not recorded with path userspace: $(cat "$IT_TMP/actions.json")"
 jq -c "select(.rule == \"Reverse shell\" and (.output_fields[\"container.name\"] // \"\" | startswith(\"vgkk-$M-\")))" "$IT_TMP/out" | grep -q . ||
