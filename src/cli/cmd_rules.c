@@ -66,10 +66,11 @@ static int list(struct engine *e, bool json)
 			}
 			jw_arr_end(&j);
 			/* whether a kill for this rule happens in the kernel (docs/response.md) */
-			if (ri.kernel && !kfilter_reason(ri.kernel))
-				jw_bool(&j, "kernel_decidable", true);
-			else if (ri.kernel)
-				jw_str(&j, "kernel_decidable", kfilter_reason(ri.kernel));
+			if (ri.kernel) {
+				jw_bool(&j, "kernel_decidable", !kfilter_reason(ri.kernel));
+				if (kfilter_reason(ri.kernel))
+					jw_str(&j, "kernel_reason", kfilter_reason(ri.kernel));
+			}
 			jw_str(&j, "desc", ri.desc);
 			jw_obj_end(&j);
 			printf("%s\n", b.data);
