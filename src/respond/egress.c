@@ -2,7 +2,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include "common/log.h"
 #include "common/yaml.h"
 #include "respond/egress.h"
+#include "respond/selector.h"
 #include "vigil/egress.h"
 #include "egress.skel.h"
 
@@ -243,24 +243,13 @@ void egress_stop(struct egress *e)
 	free(e);
 }
 
-static bool entry_matches(const struct entry *en, const struct vg_container_meta *m)
-{
-	for (size_t i = 0; i < en->npatterns; i++) {
-		const char *p = en->patterns[i];
-		if ((m->name && fnmatch(p, m->name, 0) == 0) || !strncmp(m->id, p, strlen(p)) ||
-		    fnmatch(p, m->id, 0) == 0)
-			return true;
-	}
-	return false;
-}
-
 void egress_container(struct egress *e, uint64_t cgroup_id, const struct vg_container_meta *meta)
 {
 	if (!e || !meta || !meta->id[0])
 		return;
 	const struct entry *en = NULL;
 	for (size_t i = 0; i < e->nentries && !en; i++)
-		if (entry_matches(&e->entries[i], meta))
+		if (selector_match(e->entries[i].patterns, e->entries[i].npatterns, meta))
 			en = &e->entries[i];
 	if (!en)
 		return;
