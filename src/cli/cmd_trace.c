@@ -652,7 +652,9 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 			}
 			if (response == RESPOND_ENFORCE && (respond_rules_use(c.engine, "isolate") ||
 							    response_policy_uses(c.rpolicy, "isolate"))) {
-				c.isolate = isolate_start(err, sizeof(err));
+				size_t nallow;
+				const struct netlist_net *allow = response_policy_isolate_allow(c.rpolicy, &nallow);
+				c.isolate = isolate_start(allow, nallow, err, sizeof(err));
 				if (!c.isolate) {
 					vg_err("%s", err);
 					ret = VG_EXIT_ERROR;
@@ -785,7 +787,9 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 			}
 			if (e && c.responder && !c.isolate && response == RESPOND_ENFORCE &&
 			    respond_rules_use(e, "isolate")) {
-				c.isolate = isolate_start(aerr, sizeof(aerr));
+				size_t nallow;
+				const struct netlist_net *allow = response_policy_isolate_allow(c.rpolicy, &nallow);
+				c.isolate = isolate_start(allow, nallow, aerr, sizeof(aerr));
 				if (!c.isolate) {
 					vg_err("%s", aerr);
 					engine_free(e);
