@@ -157,6 +157,13 @@ int response_policy_check(const struct response_policy *p, bool (*known)(const c
 	for (size_t i = 0; p && i < p->n; i++)
 		for (size_t k = 0; k < p->b[i].actions.n; k++)
 			if (!known(p->b[i].actions.v[k])) {
+				const char *a = p->b[i].actions.v[k];
+				if (!strcmp(a, "deny_open") || !strcmp(a, "deny_exec")) {
+					snprintf(err, errlen, "response policy: binding %zu: action '%s' is not a binding action: "
+							      "an alert comes after the syscall, too late to refuse it; name the "
+							      "paths and programs in --file-policy", i + 1, a);
+					return -1;
+				}
 				snprintf(err, errlen, "response policy: binding %zu: action '%s' cannot be carried out "
 						      "(available: kill, freeze, isolate, capture)", i + 1, p->b[i].actions.v[k]);
 				return -1;
