@@ -381,7 +381,7 @@ static void emit_state(void *ctx, const void *rec, size_t len)
 			egress_container(c->egress, ev.hdr.cgroup_id, &meta);
 			char derr[512];
 			if (c->drift && drift_add(c->drift, &meta, derr, sizeof(derr)))
-				vg_warn("deny-exec: %s", derr);
+				vg_warn("deny exec/open: %s", derr);
 		}
 		container_meta_free(&meta);
 	}
@@ -629,6 +629,16 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (files_path) {
+		/* read once, at start (SIGHUP reloads rules only); a bad file stops the agent before it loads anything */
+		char err[1024];
+		c.files = file_policy_load(files_path, err, sizeof(err));
+		if (!c.files) {
+			vg_err("%s", err);
+			ret = VG_EXIT_ERROR;
+			goto out;
+		}
+	}
 	if (detect) {
 		c.engine = load_rules(&c);
 		if (!c.engine) {
@@ -718,14 +728,9 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		}
 	}
 	if (deny_drift || files_path) {
-		char err[1024];
+		char err[512];
 		/* one fanotify group answers both: one thread, one decision per event */
-		struct drift_opts dopts = { .drift = deny_drift != 0, .drift_fail_open = deny_drift != 2 };
-		if (files_path && !(dopts.files = c.files = file_policy_load(files_path, err, sizeof(err)))) {
-			vg_err("%s", err);
-			ret = VG_EXIT_ERROR;
-			goto out;
-		}
+		struct drift_opts dopts = { .drift = deny_drift != 0, .drift_fail_open = deny_drift != 2, .files = c.files };
 		c.drift = drift_start(&dopts, err, sizeof(err));
 		if (!c.drift) {
 			vg_err("%s", err);
