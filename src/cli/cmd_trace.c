@@ -19,6 +19,7 @@
 #include "respond/drift.h"
 #include "respond/recorder.h"
 #include "respond/egress.h"
+#include "respond/file_policy.h"
 #include "respond/isolate.h"
 #include "respond/kernel_kill.h"
 #include "respond/respond.h"
@@ -64,7 +65,8 @@ struct trace_ctx {
 	struct responder *responder;
 	struct egress *egress;
 	struct isolate *isolate;
-	struct drift *drift;
+	struct drift *drift;      /* deny exec/open: drift and the file policy */
+	struct file_policy *files;
 	struct recorder *recorder; /* the last records of each container, for capture */
 	struct response_policy *rpolicy;
 	bool allow_host;
@@ -120,6 +122,8 @@ static void usage(FILE *f, enum vg_mode mode)
 		      "  --deny-drift[=fail-open|fail-closed]\n"
 		      "                       refuse (EPERM) to execute files written in a container after\n"
 		      "                       it started (fanotify); undecidable events: allow (default) or deny\n"
+		      "  --file-policy FILE   per-container paths that must not be opened and programs that\n"
+		      "                       must not run: refused (EPERM) by fanotify (docs/response.md)\n"
 		      "  --evidence-dir DIR   where the capture action writes forensic bundles\n"
 		      "                       (default " BUNDLE_DEFAULT_DIR ")\n"
 		      "  --egress-policy FILE per-container egress allow/deny lists, enforced in the kernel:\n"
@@ -417,8 +421,8 @@ static void emit_state(void *ctx, const void *rec, size_t len)
 			memcpy(meta.id, cg->meta.id, sizeof(meta.id));
 			egress_container(c->egress, ev.hdr.cgroup_id, &meta);
 			char derr[512];
-			if (c->drift && meta.rootfs && drift_add(c->drift, meta.id, meta.rootfs, derr, sizeof(derr)))
-				vg_warn("deny-exec: %s", derr);
+			if (c->drift && drift_add(c->drift, &meta, derr, sizeof(derr)))
+				vg_warn("deny exec/open: %s", derr);
 		}
 		container_meta_free(&meta);
 	}
@@ -520,6 +524,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		{ "response", required_argument, NULL, 'A' },  { "allow-host-actions", no_argument, NULL, 'H' },
 		{ "egress-policy", required_argument, NULL, 'E' }, { "deny-drift", optional_argument, NULL, 'X' },
 		{ "evidence-dir", required_argument, NULL, 'V' }, { "response-policy", required_argument, NULL, 'Q' },
+		{ "file-policy", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 },
 	};
 	struct trace_ctx c = { .print = mode != VG_MODE_CAPTURE };
@@ -532,7 +537,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	enum respond_mode response = RESPOND_ENFORCE;
 	const char *egress_path = NULL;
 	int deny_drift = 0; /* 1 fail-open, 2 fail-closed */
-	const char *evidence_dir = BUNDLE_DEFAULT_DIR, *rpolicy_path = NULL;
+	const char *evidence_dir = BUNDLE_DEFAULT_DIR, *rpolicy_path = NULL, *files_path = NULL;
 	int opt, ret = VG_EXIT_OK;
 
 	c.eo.min_priority = PRIO_DEBUG;
@@ -626,6 +631,9 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		case 'Q':
 			rpolicy_path = optarg;
 			break;
+		case 'F':
+			files_path = optarg;
+			break;
 		case 'X':
 			if (!optarg || !strcmp(optarg, "fail-open"))
 				deny_drift = 1;
@@ -649,7 +657,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		if (optind != argc - 1 || write_path)
 			goto usage_error;
 	} else if (optind != argc || (mode == VG_MODE_CAPTURE && !write_path) ||
-		   (mode != VG_MODE_RUN && (rules_opts || egress_path || deny_drift || rpolicy_path)) ||
+		   (mode != VG_MODE_RUN && (rules_opts || egress_path || deny_drift || rpolicy_path || files_path)) ||
 		   (mode == VG_MODE_RUN && syscalls_given)) {
 		goto usage_error;
 	}
@@ -662,6 +670,16 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (files_path) {
+		/* read once, at start (SIGHUP reloads rules only); a bad file stops the agent before it loads anything */
+		char err[1024];
+		c.files = file_policy_load(files_path, err, sizeof(err));
+		if (!c.files) {
+			vg_err("%s", err);
+			ret = VG_EXIT_ERROR;
+			goto out;
+		}
+	}
 	if (detect) {
 		c.engine = load_rules(&c);
 		if (!c.engine) {
@@ -685,7 +703,9 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 			}
 			if (response == RESPOND_ENFORCE && (respond_rules_use(c.engine, "isolate") ||
 							    response_policy_uses(c.rpolicy, "isolate"))) {
-				c.isolate = isolate_start(err, sizeof(err));
+				size_t nallow;
+				const struct netlist_net *allow = response_policy_isolate_allow(c.rpolicy, &nallow);
+				c.isolate = isolate_start(allow, nallow, err, sizeof(err));
 				if (!c.isolate) {
 					vg_err("%s", err);
 					ret = VG_EXIT_ERROR;
@@ -748,9 +768,11 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 			goto out;
 		}
 	}
-	if (deny_drift) {
+	if (deny_drift || files_path) {
 		char err[512];
-		c.drift = drift_start(deny_drift == 1, err, sizeof(err));
+		/* one fanotify group answers both: one thread, one decision per event */
+		struct drift_opts dopts = { .drift = deny_drift != 0, .drift_fail_open = deny_drift != 2, .files = c.files };
+		c.drift = drift_start(&dopts, err, sizeof(err));
 		if (!c.drift) {
 			vg_err("%s", err);
 			ret = VG_EXIT_ERROR;
@@ -817,7 +839,9 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 			}
 			if (e && c.responder && !c.isolate && response == RESPOND_ENFORCE &&
 			    respond_rules_use(e, "isolate")) {
-				c.isolate = isolate_start(aerr, sizeof(aerr));
+				size_t nallow;
+				const struct netlist_net *allow = response_policy_isolate_allow(c.rpolicy, &nallow);
+				c.isolate = isolate_start(allow, nallow, aerr, sizeof(aerr));
 				if (!c.isolate) {
 					vg_err("%s", aerr);
 					engine_free(e);
@@ -874,9 +898,15 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	if (c.drift) {
 		struct drift_stats ds;
 		drift_stats(c.drift, &ds);
-		vg_info("deny-exec: %llu executions allowed, %llu denied, %llu undecided (%s)",
-			(unsigned long long)ds.allowed, (unsigned long long)ds.denied,
-			(unsigned long long)ds.undecided, deny_drift == 1 ? "allowed: fail-open" : "denied: fail-closed");
+		const char *files_mode = c.files && file_policy_fail_open(c.files) ? "fail-open" : "fail-closed";
+		vg_info("deny-exec: %llu executions allowed, %llu denied, %llu undecided (%s%s%s%s)",
+			(unsigned long long)ds.allowed, (unsigned long long)ds.denied, (unsigned long long)ds.undecided,
+			deny_drift ? "drift: " : "", deny_drift == 1 ? "fail-open" : deny_drift == 2 ? "fail-closed" : "",
+			deny_drift && c.files ? ", file policy: " : c.files ? "file policy: " : "", c.files ? files_mode : "");
+		if (c.files)
+			vg_info("deny-open: %llu opens allowed, %llu denied, %llu undecided (file policy: %s)",
+				(unsigned long long)ds.open_allowed, (unsigned long long)ds.open_denied,
+				(unsigned long long)ds.open_undecided, files_mode);
 	}
 	if (c.isolate)
 		vg_info("isolate: %llu packets dropped", (unsigned long long)isolate_dropped(c.isolate));
@@ -892,6 +922,7 @@ out:
 		ret = VG_EXIT_ERROR;
 	egress_stop(c.egress);
 	drift_stop(c.drift);
+	file_policy_free(c.files);
 	isolate_stop(c.isolate);
 	store_close(c.store);
 	engine_free(c.engine);

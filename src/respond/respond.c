@@ -60,7 +60,11 @@ int respond_check_rules(const struct engine *e, char *err, size_t errlen)
 			const char *a = ri.actions[k];
 			if (respond_action_known(a))
 				continue;
-			if (in_list(planned, a))
+			if (!strcmp(a, "deny_open") || !strcmp(a, "deny_exec"))
+				snprintf(err, errlen, "rule '%s': action '%s' is not a rule action: an alert comes after the "
+						      "syscall, too late to refuse it; name the paths and programs in "
+						      "--file-policy (refused before they are opened or run)", ri.name, a);
+			else if (in_list(planned, a))
 				snprintf(err, errlen, "rule '%s': action '%s' cannot be carried out by this version "
 						      "(available: kill, freeze, isolate, capture; per-container egress lists: "
 						      "--egress-policy)", ri.name, a);
