@@ -428,6 +428,21 @@ static void emit_state(void *ctx, const void *rec, size_t len)
 	}
 }
 
+/*
+ * The watcher read a container's metadata, usually before its process starts
+ * (the runtime writes the bundle first): guard its files now rather than at
+ * its first event, which the agent reads a few milliseconds later. Runs on
+ * the watcher's thread (drift_add is thread-safe). Containers that are not
+ * running (their root filesystem is not mounted) are simply not guarded.
+ */
+static void on_watched_meta(void *ctx, const struct vg_container_meta *m)
+{
+	struct drift *d = ctx;
+	char err[512];
+	if (m->rootfs && drift_add(d, m, err, sizeof(err)))
+		vg_debug("deny exec/open, ahead of the container's start: %s", err);
+}
+
 static void forget_cgroup(void *ctx, uint64_t id)
 {
 	struct trace_ctx *c = ctx;
@@ -779,7 +794,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 			goto out;
 		}
 	}
-	watch = mode != VG_MODE_REPLAY ? container_watch_start("/") : NULL;
+	watch = mode != VG_MODE_REPLAY ? container_watch_start("/", c.drift ? on_watched_meta : NULL, c.drift) : NULL;
 	struct vg_state_opts so = {
 		.watch = watch,
 		.live = mode != VG_MODE_REPLAY,
