@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # An image built with podman from this machine's dpkg database, saved in every
 # format podman writes (docker-archive, oci-archive, oci-dir): its dpkg
-# inventory must equal `dpkg-query -W` here, with source packages.
+# inventory must equal `dpkg-query -W` here, with source packages. This one
+# checks layering (two layers, a package of layer 2) and oci-dir; a real Debian
+# rootfs and its images are test_scan_debootstrap.sh's.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/integration/lib.sh
 it_need_vigil
