@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!size)
 		return 0;
 	size--;
-	switch (data[0] % 10) {
+	switch (data[0] % 12) {
 	case 0: cat_dpkg_parse(d, size, "var/lib/dpkg/status", &r); break;
 	case 1: cat_apk_parse(d, size, "lib/apk/db/installed", &r); break;
 	case 2: cat_python_parse(d, size, "x.dist-info/METADATA", &r); break;
@@ -25,6 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 7: cat_java_parse(d, size, size & 1 ? "a.jar" : "META-INF/maven/g/a/pom.properties", &r); break;
 	case 8: cat_cargo_parse(d, size, "Cargo.lock", &r); break;
 	case 9: cat_gem_parse(d, size, "specifications/x.gemspec", &r); break;
+	case 10: cat_rpm_parse_bdb(d, size, "var/lib/rpm/Packages", &r); break;
+	case 11: cat_rpm_parse_ndb(d, size, "var/lib/rpm/Packages.db", &r); break;
 	}
 	for (size_t i = 0; i < r.npkgs; i++)
 		purl_fill(&r, &r.pkgs[i]);

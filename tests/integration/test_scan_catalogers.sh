@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Catalogers beyond dpkg/apk/npm/python: rpm (a real rpmdb.sqlite written by
-# rpm itself), Java archives (nested jars, pom.properties, MANIFEST.MF), Rust
+# rpm itself, its headers in a Berkeley DB hash file written by db_load and in
+# an NDB file written here), Java archives (nested jars, pom.properties, MANIFEST.MF), Rust
 # Cargo.lock and Ruby gemspecs, all with purls.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/integration/lib.sh
@@ -63,6 +64,68 @@ if command -v rpmbuild >/dev/null && command -v rpm >/dev/null; then
 	diff -u "$IT_TMP/rpm.want" "$IT_TMP/rpm.got" || it_fail "rpm inventory differs from rpm -qa"
 	jq -e '.packages[] | select(.name=="vigil-hello") | .source == {"name":"vigil-hello","version":"2:1.2.3-4.el9"} and .arch == "noarch"' \
 		"$IT_TMP/r.json" >/dev/null || it_fail "rpm source package"
+	# the same headers in a Berkeley DB hash database (what rpm < 4.16 writes),
+	# written by Berkeley DB's own db_load: small pages put the headers on
+	# overflow pages, big pages keep them inline
+	sqlite3 "$top/db/rpmdb.sqlite" 'SELECT hnum, hex(blob) FROM Packages ORDER BY hnum' >"$IT_TMP/blobs" ||
+		it_fail "sqlite3 cannot read rpmdb.sqlite"
+	if command -v db5.3_load >/dev/null; then
+		for ps in 512 65536; do
+			{
+				printf 'VERSION=3\nformat=bytevalue\ntype=hash\ndb_pagesize=%s\nHEADER=END\n' "$ps"
+				while IFS='|' read -r hnum hex; do
+					printf ' %02x000000\n %s\n' "$hnum" "$(echo "$hex" | tr 'A-F' 'a-f')"
+				done <"$IT_TMP/blobs"
+				printf 'DATA=END\n'
+			} >"$IT_TMP/bdb.txt"
+			b=$IT_TMP/bdb$ps
+			mkdir -p "$b/var/lib/rpm"
+			db5.3_load -f "$IT_TMP/bdb.txt" "$b/var/lib/rpm/Packages" || { it_fail "db_load ($ps)"; continue; }
+			"$VIGIL" scan rootfs "$b" -f json >"$IT_TMP/bdb.json" 2>"$IT_TMP/bdb.err" || it_fail "scan bdb root"
+			[ -s "$IT_TMP/bdb.err" ] && it_fail "bdb ($ps): warnings: $(cat "$IT_TMP/bdb.err")"
+			jq -r '.packages[] | select(.type=="rpm") | "\(.name) \(.version)"' "$IT_TMP/bdb.json" | sort >"$IT_TMP/bdb.got"
+			diff -u "$IT_TMP/rpm.want" "$IT_TMP/bdb.got" || it_fail "rpm BDB ($ps-byte pages) inventory differs from rpm -qa"
+		done
+		# rpm itself reads that file the same way, where it has its read-only BDB backend
+		if rpm --dbpath "$IT_TMP/bdb512/var/lib/rpm" --define '_db_backend bdb_ro' -qa \
+			--qf '%{NAME} %|EPOCH?{%{EPOCH}:}|%{VERSION}-%{RELEASE}\n' 2>/dev/null | sort >"$IT_TMP/bdb.rpm" &&
+			[ -s "$IT_TMP/bdb.rpm" ]; then
+			diff -u "$IT_TMP/rpm.want" "$IT_TMP/bdb.rpm" || it_fail "rpm's bdb_ro reads a different list"
+		else
+			echo "note: this rpm has no bdb_ro backend; the BDB file is checked against the sqlite list"
+		fi
+		head -c 3000 "$IT_TMP/bdb512/var/lib/rpm/Packages" >"$IT_TMP/bdb512/var/lib/rpm/P" &&
+			mv "$IT_TMP/bdb512/var/lib/rpm/P" "$IT_TMP/bdb512/var/lib/rpm/Packages"
+		"$VIGIL" scan rootfs "$IT_TMP/bdb512" -f json >/dev/null 2>"$IT_TMP/bdb.err" || it_fail "a cut BDB must not fail the scan"
+		grep -q "cannot parse var/lib/rpm/Packages" "$IT_TMP/bdb.err" || it_fail "cut BDB warning: $(cat "$IT_TMP/bdb.err")"
+	else
+		it_fail "db5.3_load is not installed (scripts/install-deps: db5.3-util)"
+	fi
+	# NDB (SUSE): Debian's rpm has no ndb backend, so the file is written here
+	# following rpm's lib/backend/ndb/rpmpkg.c layout, from the same headers
+	n=$IT_TMP/ndb
+	mkdir -p "$n/usr/lib/sysimage/rpm"
+	python3 - "$IT_TMP/blobs" "$n/usr/lib/sysimage/rpm/Packages.db" <<'PY' || it_fail "cannot write the NDB file"
+import struct, sys, zlib
+blobs = [(int(l.split("|")[0]), bytes.fromhex(l.split("|")[1].strip())) for l in open(sys.argv[1]) if "|" in l]
+npages = 1
+slots, data = [], b""
+blk = npages * 4096 // 16
+for idx, b in blobs:
+    block = struct.pack("<4sIII", b"BlbS", idx, zlib.adler32(b), len(b)) + b
+    block += struct.pack("<I", 0) * 3 + b"BlbE"  # tail: checksum, length, magic in rpm; not read
+    block += b"\0" * (-len(block) % 16)
+    slots.append(struct.pack("<4sIII", b"Slot", idx, blk, len(block) // 16))
+    blk += len(block) // 16
+    data += block
+slots += [struct.pack("<4sIII", b"Slot", 0, 0, 0)] * (256 - 2 - len(slots))
+head = struct.pack("<4sIII", b"RpmP", 0, 1, npages) + b"\0" * 16
+open(sys.argv[2], "wb").write(head + b"".join(slots) + data)
+PY
+	"$VIGIL" scan rootfs "$n" -f json >"$IT_TMP/ndb.json" 2>"$IT_TMP/ndb.err" || it_fail "scan ndb root"
+	[ -s "$IT_TMP/ndb.err" ] && it_fail "ndb: warnings: $(cat "$IT_TMP/ndb.err")"
+	jq -r '.packages[] | select(.type=="rpm") | "\(.name) \(.version)"' "$IT_TMP/ndb.json" | sort >"$IT_TMP/ndb.got"
+	diff -u "$IT_TMP/rpm.want" "$IT_TMP/ndb.got" || it_fail "rpm NDB inventory differs from rpm -qa"
 	printf 'SQLite format 3\0garbage' >"$root/var/lib/rpm/rpmdb.sqlite"
 	"$VIGIL" scan rootfs "$root" -f json 2>"$IT_TMP/bad.err" >/dev/null || it_fail "a corrupt rpmdb must not fail the scan"
 	grep -q "var/lib/rpm/rpmdb.sqlite" "$IT_TMP/bad.err" || it_fail "corrupt rpmdb warning: $(cat "$IT_TMP/bad.err")"
