@@ -58,6 +58,7 @@ void walk_free(struct walk *w)
 	secrets_free(w->secrets);
 	fileindex_free(&w->index);
 	buf_free(&w->content);
+	buf_free(&w->gohold);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -121,6 +122,10 @@ static const enum fi_type fi_of[] = {
 };
 
 #define GO_RANGES 8
+/* A Go binary is held in memory up to the end of its data segments only if that
+ * is at most this big (pre-1.18 build info needs bytes from before its header). */
+#define GO_HOLD_MAX (256ULL << 20)
+#define GO_HOLD_KEEP (4u << 20)
 
 /* Read a regular file's contents through the interested consumers. */
 static int walk_read_file(struct walk *w, const char *path, uint64_t size, walk_read_fn read,
@@ -137,6 +142,8 @@ static int walk_read_file(struct walk *w, const char *path, uint64_t size, walk_
 	size_t go_n = 0;
 	char chunk[65536];
 	uint64_t got = 0;
+	/* a Go binary's bytes up to its data segments' end, for the pre-1.18 format */
+	bool go_hold = false;
 
 	if (keep)
 		want = KEPT_MAX;
@@ -157,7 +164,7 @@ static int walk_read_file(struct walk *w, const char *path, uint64_t size, walk_
 	gobi_init(&gs);
 	for (;;) {
 		/* Nothing to hold and no build info before the next data segment: skip to it. */
-		if (go && got >= want && gs.state == 0) {
+		if (go && got >= want && gs.state == 0 && !go_hold) {
 			uint64_t next = UINT64_MAX;
 			for (size_t i = 0; i < go_n; i++)
 				if (go_end[i] > got && go_start[i] < next)
@@ -188,6 +195,14 @@ static int walk_read_file(struct walk *w, const char *path, uint64_t size, walk_
 			for (size_t i = 0; i < go_n; i++)
 				if (go_end[i] > go_last)
 					go_last = go_end[i];
+			go_hold = go && go_last <= GO_HOLD_MAX && gobi_elf_is_go(chunk, (size_t)n);
+			buf_reset(&w->gohold);
+		}
+		if (go_hold && got < go_last) {
+			size_t take = (size_t)n;
+			if (got + take > go_last)
+				take = (size_t)(go_last - got);
+			buf_add(&w->gohold, chunk, take);
 		}
 		if (go && gs.state == 1) {
 			gobi_feed(&gs, chunk, (size_t)n); /* collecting what follows the magic */
@@ -211,13 +226,29 @@ static int walk_read_file(struct walk *w, const char *path, uint64_t size, walk_
 				   (unsigned long long)size);
 			goto fail;
 		}
+		if (go_hold && gs.state == 2) {
+			go_hold = false; /* the 1.18+ format: nothing to go back for */
+			buf_reset(&w->gohold);
+		}
 		if (go && (gs.state == 2 || (gs.state == 0 && got >= go_last)))
 			go = false; /* found, or past every data segment */
 		if (!go && got >= want)
 			break; /* nobody needs the rest */
 	}
-	if (go_elf)
+	if (go_elf && !gobi_found(&gs) && go_hold && w->gohold.len) {
+		size_t first = w->r->npkgs;
+		cat_go_parse_elf(w->gohold.data, w->gohold.len, path, w->r);
+		for (size_t i = first; i < w->r->npkgs; i++) {
+			w->r->pkgs[i].layer = (unsigned)w->blob;
+			w->r->pkgs[i].seq = w->seq;
+		}
+	} else if (go_elf) {
 		gobi_finish(&gs, w->r, path, w->blob, w->seq);
+	}
+	if (w->gohold.cap > GO_HOLD_KEEP)
+		buf_free(&w->gohold); /* do not keep a big binary's memory between files */
+	else
+		buf_reset(&w->gohold);
 	gobi_free(&gs);
 	const char *data = w->content.data ? w->content.data : "";
 	size_t len = w->content.len;

@@ -36,6 +36,7 @@ struct walk {
 	struct fileindex index; /* valid after walk_finish */
 	struct secrets *secrets;
 	struct vg_buf content;  /* scratch: the current file */
+	struct vg_buf gohold;   /* scratch: a Go binary up to its data segments' end */
 	bool rootfs;            /* a directory: no layer-size limit (no decompression bomb) */
 };
 

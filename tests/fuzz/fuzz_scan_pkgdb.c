@@ -20,7 +20,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 2: cat_python_parse(d, size, "x.dist-info/METADATA", &r); break;
 	case 3: cat_npm_parse_package(d, size, "node_modules/x/package.json", &r); break;
 	case 4: cat_npm_parse_lock(d, size, "package-lock.json", &r); break;
-	case 5: cat_go_parse(d, size, "usr/bin/x", &r); break;
+	case 5:
+		cat_go_parse(d, size, "usr/bin/x", &r);
+		(void)gobi_elf_is_go(d, size);
+		cat_go_parse_elf(d, size, "usr/bin/y", &r);
+		break;
 	case 6: cat_rpm_parse_sqlite(d, size, "var/lib/rpm/rpmdb.sqlite", &r); break;
 	case 7: cat_java_parse(d, size, size & 1 ? "a.jar" : "META-INF/maven/g/a/pom.properties", &r); break;
 	case 8: cat_cargo_parse(d, size, "Cargo.lock", &r); break;

@@ -43,6 +43,23 @@ want='[["org.yaml:snakeyaml","1.33","Maven","pkg:maven/org.yaml/snakeyaml@1.33"]
 [ "$got" = "$want" ] || it_fail "language packages: $got"
 grep -q "cannot read app/broken.jar" "$IT_TMP/l.err" || it_fail "a broken jar must be a warning naming it"
 
+# Go before 1.18: build info as pointers to string headers (the layout a Go
+# 1.16 linker writes, made with gcc from tests/integration/data/go116_buildinfo.c)
+if command -v gcc >/dev/null; then
+	g=$IT_TMP/go116
+	mkdir -p "$g/usr/bin"
+	if gcc -O0 -no-pie -o "$g/usr/bin/oldapp" tests/integration/data/go116_buildinfo.c 2>"$IT_TMP/gcc.err"; then
+		"$VIGIL" scan rootfs "$g" -f json --no-db >"$IT_TMP/go.json" 2>"$IT_TMP/go.err" || it_fail "scan go116 root"
+		got=$(jq -c '[.packages[] | [.name, .version]]' "$IT_TMP/go.json")
+		want='[["stdlib","1.16.15"],["example.com/oldapp","(devel)"],["golang.org/x/text","v0.3.5"],["github.com/gorilla/websocket","v1.4.2"]]'
+		[ "$got" = "$want" ] || it_fail "pre-1.18 Go build info: $got"
+	else
+		it_fail "gcc: $(cat "$IT_TMP/gcc.err")"
+	fi
+else
+	echo "note: gcc not installed, the pre-1.18 Go build info check skipped"
+fi
+
 # rpm: a database written by rpm itself
 if command -v rpmbuild >/dev/null && command -v rpm >/dev/null; then
 	top=$IT_TMP/rpm
