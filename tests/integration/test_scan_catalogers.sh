@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Catalogers beyond dpkg/apk/npm/python: rpm (a real rpmdb.sqlite written by
 # rpm itself, its headers in a Berkeley DB hash file written by db_load and in
-# an NDB file written here), Java archives (nested jars, pom.properties, MANIFEST.MF), Rust
+# an NDB file written here), Go build info before 1.18, cargo-auditable data,
+# Java archives (nested jars, pom.properties, MANIFEST.MF), Rust
 # Cargo.lock and Ruby gemspecs, all with purls.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/integration/lib.sh
@@ -58,6 +59,71 @@ if command -v gcc >/dev/null; then
 	fi
 else
 	echo "note: gcc not installed, the pre-1.18 Go build info check skipped"
+fi
+
+# Rust: a cargo-auditable dependency list, a non-loaded ".dep-v0" section of
+# zlib-compressed JSON (added with objcopy to a gcc-built ELF, as cargo-auditable's
+# linker object does); only crates.io runtime dependencies are packages
+if command -v gcc >/dev/null && command -v objcopy >/dev/null; then
+	a=$IT_TMP/auditable
+	mkdir -p "$a/usr/bin"
+	python3 - "$IT_TMP/deps.z" <<'PY' || it_fail "cannot write the dependency list"
+import json, sys, zlib
+doc = {"packages": [
+    {"name": "myapp", "version": "0.1.0", "source": "local", "kind": "runtime", "dependencies": [1, 2, 3, 4], "root": True},
+    {"name": "smallvec", "version": "1.6.0", "source": "crates.io", "dependencies": []},
+    {"name": "serde", "version": "1.0.130", "source": "crates.io", "kind": "runtime", "dependencies": []},
+    {"name": "cc", "version": "1.0.73", "source": "crates.io", "kind": "build", "dependencies": []},
+    {"name": "gitdep", "version": "0.2.0", "source": "git", "dependencies": []}]}
+open(sys.argv[1], "wb").write(zlib.compress(json.dumps(doc).encode()))
+PY
+	printf 'int main(void) { return 0; }\n' >"$IT_TMP/r.c"
+	if gcc -o "$IT_TMP/r" "$IT_TMP/r.c" && objcopy --add-section .dep-v0="$IT_TMP/deps.z" "$IT_TMP/r" "$a/usr/bin/myapp"; then
+		"$VIGIL" scan rootfs "$a" -f json --no-db >"$IT_TMP/aud.json" 2>"$IT_TMP/aud.err" || it_fail "scan auditable root"
+		got=$(jq -c '[.packages[] | [.name, .version, .purl]]' "$IT_TMP/aud.json")
+		want='[["smallvec","1.6.0","pkg:cargo/smallvec@1.6.0"],["serde","1.0.130","pkg:cargo/serde@1.0.130"]]'
+		[ "$got" = "$want" ] || it_fail "cargo-auditable packages: $got"
+		# a section that is not zlib: a warning naming the file
+		printf 'not zlib' >"$IT_TMP/bad.z"
+		objcopy --update-section .dep-v0="$IT_TMP/bad.z" "$a/usr/bin/myapp" "$IT_TMP/badapp" &&
+			mkdir -p "$IT_TMP/audbad/usr/bin" && cp "$IT_TMP/badapp" "$IT_TMP/audbad/usr/bin/myapp"
+		"$VIGIL" scan rootfs "$IT_TMP/audbad" -f json --no-db >/dev/null 2>"$IT_TMP/aud.err" || it_fail "a bad .dep-v0 must not fail the scan"
+		grep -q "cannot parse usr/bin/myapp: section .dep-v0" "$IT_TMP/aud.err" || it_fail "bad .dep-v0 warning: $(cat "$IT_TMP/aud.err")"
+	else
+		it_fail "gcc/objcopy could not build the auditable binary"
+	fi
+	# both binaries inside an image: the same packages when the layer streams from a tar
+	if [ -x "$IT_TMP/go116/usr/bin/oldapp" ] && [ -x "$a/usr/bin/myapp" ]; then
+		python3 - "$IT_TMP/bin-oci" "$IT_TMP/go116/usr/bin/oldapp" "$a/usr/bin/myapp" <<'PY' || it_fail "cannot write the OCI layout"
+import gzip, hashlib, io, json, os, sys, tarfile
+out, go, rust = sys.argv[1:4]
+os.makedirs(out + "/blobs/sha256")
+def blob(data):
+    d = hashlib.sha256(data).hexdigest()
+    open(f"{out}/blobs/sha256/{d}", "wb").write(data)
+    return {"digest": "sha256:" + d, "size": len(data)}
+raw = io.BytesIO()
+with tarfile.open(fileobj=raw, mode="w") as t:
+    t.add(go, "usr/bin/oldapp")
+    t.add(rust, "usr/bin/myapp")
+layer = blob(gzip.compress(raw.getvalue()))
+layer["mediaType"] = "application/vnd.oci.image.layer.v1.tar+gzip"
+cfg = blob(json.dumps({"architecture": "amd64", "os": "linux", "config": {"User": "1000"},
+    "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(raw.getvalue()).hexdigest()]}}).encode())
+cfg["mediaType"] = "application/vnd.oci.image.config.v1+json"
+man = blob(json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "config": cfg, "layers": [layer]}).encode())
+man["mediaType"] = "application/vnd.oci.image.manifest.v1+json"
+open(out + "/index.json", "w").write(json.dumps({"schemaVersion": 2, "manifests": [man]}))
+open(out + "/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0"}')
+PY
+		"$VIGIL" scan image "$IT_TMP/bin-oci" -f json --no-db >"$IT_TMP/bin.json" 2>"$IT_TMP/bin.err" || it_fail "scan bin-oci: $(cat "$IT_TMP/bin.err")"
+		got=$(jq -c '[.packages[] | [.name, .version]] | sort' "$IT_TMP/bin.json")
+		want='[["example.com/oldapp","(devel)"],["github.com/gorilla/websocket","v1.4.2"],["golang.org/x/text","v0.3.5"],["serde","1.0.130"],["smallvec","1.6.0"],["stdlib","1.16.15"]]'
+		[ "$got" = "$want" ] || it_fail "binaries in an image: $got"
+	fi
+else
+	echo "note: gcc/objcopy not installed, the cargo-auditable check skipped"
 fi
 
 # rpm: a database written by rpm itself
