@@ -15,38 +15,57 @@ static uint64_t elf_word(const unsigned char *p, int size, bool be)
 	return v;
 }
 
-size_t gobi_elf_ranges(const void *hdr, size_t n, uint64_t *start, uint64_t *end, size_t max)
-{
-	const unsigned char *h = hdr;
-	size_t k = 0;
+/* A loadable segment: file bytes [off, off + filesz) at addresses [vaddr, ...). */
+struct go_seg {
+	uint64_t vaddr, off, filesz;
+	bool rw;
+};
 
-	if (n < 52 || memcmp(h, "\177ELF", 4) || (h[4] != 1 && h[4] != 2) || (h[5] != 1 && h[5] != 2))
+/* PT_LOAD segments of an ELF; returns how many (at most max), 0 for non-ELF. */
+static size_t go_segments(const unsigned char *h, size_t n, struct go_seg *seg, size_t max,
+			  bool *is64, bool *be)
+{
+	if (n < 64 || memcmp(h, "\177ELF", 4) || (h[4] != 1 && h[4] != 2) || (h[5] != 1 && h[5] != 2))
 		return 0;
-	bool is64 = h[4] == 2, be = h[5] == 2;
-	int w = is64 ? 8 : 4;
-	if (is64 && n < 64)
-		return 0;
-	uint64_t phoff = elf_word(h + (is64 ? 32 : 28), w, be);
-	uint64_t phentsize = elf_word(h + (is64 ? 54 : 42), 2, be);
-	uint64_t phnum = elf_word(h + (is64 ? 56 : 44), 2, be);
-	if (phentsize < (uint64_t)(is64 ? 56 : 32) || phnum > 256)
+	*is64 = h[4] == 2;
+	*be = h[5] == 2;
+	int w = *is64 ? 8 : 4;
+	uint64_t phoff = elf_word(h + (*is64 ? 32 : 28), w, *be);
+	uint64_t phentsize = elf_word(h + (*is64 ? 54 : 42), 2, *be);
+	uint64_t phnum = elf_word(h + (*is64 ? 56 : 44), 2, *be);
+	size_t k = 0;
+	if (phentsize < (uint64_t)(*is64 ? 56 : 32) || phnum > 256)
 		return 0;
 	for (uint64_t i = 0; i < phnum && k < max; i++) {
 		uint64_t off = phoff + i * phentsize;
 		if (off > n || n - off < phentsize)
-			break; /* program headers beyond what was read: use what we have */
+			break;
 		const unsigned char *ph = h + off;
-		uint64_t type = elf_word(ph, 4, be);
-		uint64_t flags = elf_word(ph + (is64 ? 4 : 24), 4, be);
-		uint64_t foff = elf_word(ph + (is64 ? 8 : 4), w, be);
-		uint64_t fsz = elf_word(ph + (is64 ? 32 : 16), w, be);
-		if (type == 1 /* PT_LOAD */ && (flags & 3) == 2 /* PF_W, not PF_X */ && fsz &&
-		    foff + fsz > foff) {
-			start[k] = foff;
-			end[k] = foff + fsz;
+		if (elf_word(ph, 4, *be) != 1 /* PT_LOAD */)
+			continue;
+		uint64_t flags = elf_word(ph + (*is64 ? 4 : 24), 4, *be);
+		seg[k].off = elf_word(ph + (*is64 ? 8 : 4), w, *be);
+		seg[k].vaddr = elf_word(ph + (*is64 ? 16 : 8), w, *be);
+		seg[k].filesz = elf_word(ph + (*is64 ? 32 : 16), w, *be);
+		seg[k].rw = (flags & 3) == 2;
+		if (seg[k].off + seg[k].filesz >= seg[k].off && seg[k].vaddr + seg[k].filesz >= seg[k].vaddr)
+			k++;
+	}
+	return k;
+}
+
+size_t gobi_elf_ranges(const void *hdr, size_t n, uint64_t *start, uint64_t *end, size_t max)
+{
+	struct go_seg seg[32];
+	bool is64, be;
+	size_t k = 0, nseg = go_segments(hdr, n, seg, 32, &is64, &be);
+
+	for (size_t i = 0; i < nseg && k < max; i++)
+		if (seg[i].rw && seg[i].filesz) {
+			start[k] = seg[i].off;
+			end[k] = seg[i].off + seg[i].filesz;
 			k++;
 		}
-	}
 	return k;
 }
 
@@ -269,45 +288,6 @@ void cat_go_parse(const char *data, size_t len, const char *path, struct scan_re
 	gobi_feed(&g, data, len);
 	gobi_finish(&g, r, path, 0, 0);
 	gobi_free(&g);
-}
-
-/* A loadable segment: file bytes [off, off + filesz) at addresses [vaddr, ...). */
-struct go_seg {
-	uint64_t vaddr, off, filesz;
-	bool rw;
-};
-
-/* PT_LOAD segments of an ELF; returns how many (at most max), 0 for non-ELF. */
-static size_t go_segments(const unsigned char *h, size_t n, struct go_seg *seg, size_t max,
-			  bool *is64, bool *be)
-{
-	if (n < 64 || memcmp(h, "\177ELF", 4) || (h[4] != 1 && h[4] != 2) || (h[5] != 1 && h[5] != 2))
-		return 0;
-	*is64 = h[4] == 2;
-	*be = h[5] == 2;
-	int w = *is64 ? 8 : 4;
-	uint64_t phoff = elf_word(h + (*is64 ? 32 : 28), w, *be);
-	uint64_t phentsize = elf_word(h + (*is64 ? 54 : 42), 2, *be);
-	uint64_t phnum = elf_word(h + (*is64 ? 56 : 44), 2, *be);
-	size_t k = 0;
-	if (phentsize < (uint64_t)(*is64 ? 56 : 32) || phnum > 256)
-		return 0;
-	for (uint64_t i = 0; i < phnum && k < max; i++) {
-		uint64_t off = phoff + i * phentsize;
-		if (off > n || n - off < phentsize)
-			break;
-		const unsigned char *ph = h + off;
-		if (elf_word(ph, 4, *be) != 1 /* PT_LOAD */)
-			continue;
-		uint64_t flags = elf_word(ph + (*is64 ? 4 : 24), 4, *be);
-		seg[k].off = elf_word(ph + (*is64 ? 8 : 4), w, *be);
-		seg[k].vaddr = elf_word(ph + (*is64 ? 16 : 8), w, *be);
-		seg[k].filesz = elf_word(ph + (*is64 ? 32 : 16), w, *be);
-		seg[k].rw = (flags & 3) == 2;
-		if (seg[k].off + seg[k].filesz >= seg[k].off && seg[k].vaddr + seg[k].filesz >= seg[k].vaddr)
-			k++;
-	}
-	return k;
 }
 
 bool gobi_elf_is_go(const void *hdr, size_t n)

@@ -28,7 +28,7 @@ stop_servers() {
 }
 cleanup() {
 	stop_servers
-	podman rmi -f "$IMG" >/dev/null 2>&1
+	podman rmi -f "$IMG" "$IMG-base" >/dev/null 2>&1
 	podman manifest rm "$IMG-list" >/dev/null 2>&1
 	it_cleanup_common
 }
@@ -92,16 +92,8 @@ start_registry "  htpasswd:
     path: $T/htpasswd"
 
 # --- an image: this machine's dpkg database plus an npm package, two layers
-mkdir -p "$T/root/var/lib/dpkg" "$T/root/etc" "$T/extra/opt/app/node_modules/left-pad"
-cp /var/lib/dpkg/status "$T/root/var/lib/dpkg/status"
-cp -L /etc/os-release "$T/root/etc/os-release"
-printf '{"name":"left-pad","version":"1.3.0"}' >"$T/extra/opt/app/node_modules/left-pad/package.json"
-tar -C "$T/root" -cf "$T/root.tar" . || it_die "tar"
-podman import --quiet "$T/root.tar" "$IMG-base" >/dev/null || it_die "podman import failed"
-printf 'FROM %s\nCOPY opt /opt\n' "$IMG-base" >"$T/extra/Containerfile"
-podman build --quiet -t "$IMG" "$T/extra" >/dev/null 2>"$T/build.err" ||
-	it_die "podman build failed: $(cat "$T/build.err")"
-podman rmi "$IMG-base" >/dev/null 2>&1
+. tests/integration/scan_lib.sh
+scan_dpkg_image "$IMG" "$T/img"
 podman save --quiet --format oci-archive -o "$T/saved.tar" "$IMG" || it_die "podman save"
 "$VIGIL" scan image "$T/saved.tar" --no-db --no-secrets -f json >"$T/saved.json" || it_die "scan of the saved image"
 pkgs() { jq -r '.packages[] | "\(.type) \(.name) \(.version) \(.layer)"' "$1" | sort; }
