@@ -764,6 +764,7 @@ int registry_pull(const struct registry_ref *ref, const struct registry_opts *o,
 	struct reg g = { .ref = ref, .o = o };
 	struct vg_buf body = { 0 }, index = { 0 };
 	char top[72], got[72], name[PATH_MAX];
+	char *top_type = NULL; /* the top manifest's mediaType, for index.json */
 	json_t *doc = NULL;
 	int ret = -1, failed;
 
@@ -784,7 +785,6 @@ int registry_pull(const struct registry_ref *ref, const struct registry_opts *o,
 	/* the top manifest, by digest or tag */
 	if (get_manifest(&g, ref->digest ? ref->digest : ref->tag, ref->digest, &body, top, err))
 		goto out;
-	const char *top_type = NULL;
 	for (int depth = 0;; depth++) {
 		json_error_t je;
 		json_decref(doc);
@@ -795,8 +795,8 @@ int registry_pull(const struct registry_ref *ref, const struct registry_opts *o,
 			goto out;
 		}
 		const char *mt = json_string_value(json_object_get(doc, "mediaType"));
-		if (!top_type)
-			top_type = mt;
+		if (!depth && mt)
+			top_type = xstrdup(mt);
 		snprintf(name, sizeof(name), "blobs/sha256/%s", (depth ? got : top) + 7);
 		if (write_file(dir, name, body.data, body.len, err))
 			goto out;
@@ -885,6 +885,7 @@ int registry_pull(const struct registry_ref *ref, const struct registry_opts *o,
 		goto out;
 	ret = 0;
 out:
+	free(top_type);
 	json_decref(doc);
 	curl_easy_cleanup(g.curl);
 	free(g.creds);
