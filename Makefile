@@ -29,7 +29,7 @@ endif
 # libbpf: sensor; jansson: JSON in; yaml-0.1: rules and manifests (with line/column marks);
 # sqlite3: alert store and vulnerability DB; libpcre2-8: regex operator and secret rules;
 # libarchive: image layers; libcrypto: digests and TLS; libmicrohttpd: admission webhook
-PKGS := libbpf jansson yaml-0.1 sqlite3 libpcre2-8 libarchive libcrypto libmicrohttpd
+PKGS := libbpf jansson yaml-0.1 sqlite3 libpcre2-8 libarchive libcrypto libmicrohttpd libcurl
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
 	  -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD) $(SANFLAGS) \
