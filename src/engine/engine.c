@@ -52,12 +52,21 @@ struct engine_rule {
 	uint64_t matches;
 };
 
-/* What the per-type index holds: a rule and the shared macros it needs. */
+/*
+ * What the per-type index holds: a rule, its condition (or sequence steps)
+ * specialised for that event type, and the shared macros it needs (gates).
+ */
 #define MAX_GATES 3
+struct spec_tree {
+	const struct cnode *node; /* SPEC_NODE */
+	enum spec_kind kind;
+};
 struct rule_ref {
 	uint32_t rule;
-	int16_t gate[MAX_GATES];
 	uint8_t ngates;
+	struct spec_tree cond;
+	struct spec_tree *steps; /* sequences: one per step (owned) */
+	const struct cnode *gate[MAX_GATES];
 };
 
 struct engine {
@@ -452,17 +461,34 @@ struct engine *engine_compile(struct ruleset *rs, const struct engine_opts *opts
 		r->tokens = opts->burst;
 		if (!r->enabled)
 			continue;
-		struct rule_ref ref = { .rule = (uint32_t)i };
-		int gates[MAX_GATES];
-		int ng = r->cond && !r->thr_count ? filter_gates(r->cond, gates, MAX_GATES) : 0;
-		for (int g = 0; g < ng; g++)
-			ref.gate[ref.ngates++] = (int16_t)gates[g];
 		for (unsigned int t = 0; t < VG_EVT_MAX; t++) {
 			if (!evtset_has(&r->types, t))
 				continue;
+			e->needed.w[t >> 6] |= 1ull << (t & 63);
+			/* each event type gets the rule specialised for it: event-type tests folded
+			 * away, so e.g. an openat meets neither `spawned_process` nor the rules
+			 * that can only match other types once their type tests are known */
+			struct rule_ref ref = { .rule = (uint32_t)i };
+			if (r->nsteps) {
+				bool any = false;
+				ref.steps = xcalloc(r->nsteps, sizeof(*ref.steps));
+				for (size_t k = 0; k < r->nsteps; k++) {
+					ref.steps[k].kind = filter_specialise(&e->fc, r->steps[k], t, &ref.steps[k].node);
+					any |= ref.steps[k].kind != SPEC_FALSE;
+				}
+				if (!any) { /* no step can match this type: the sequence cannot advance */
+					free(ref.steps);
+					continue;
+				}
+			} else {
+				ref.cond.kind = filter_specialise(&e->fc, r->cond, t, &ref.cond.node);
+				if (ref.cond.kind == SPEC_FALSE)
+					continue;
+				if (ref.cond.kind == SPEC_NODE && !r->thr_count)
+					ref.ngates = (uint8_t)filter_node_gates(ref.cond.node, ref.gate, MAX_GATES);
+			}
 			e->by_type[t] = xrealloc(e->by_type[t], (e->nby_type[t] + 1) * sizeof(*e->by_type[t]));
 			e->by_type[t][e->nby_type[t]++] = ref;
-			e->needed.w[t >> 6] |= 1ull << (t & 63);
 		}
 	}
 	ectx_init(&e->ctx, (size_t)e->fc.nslots, e->fc.nmacros);
@@ -479,8 +505,11 @@ void engine_free(struct engine *e)
 	for (size_t i = 0; i < e->nrules; i++)
 		rule_free(&e->rules[i]);
 	free(e->rules);
-	for (unsigned int t = 0; t < VG_EVT_MAX; t++)
+	for (unsigned int t = 0; t < VG_EVT_MAX; t++) {
+		for (size_t i = 0; i < e->nby_type[t]; i++)
+			free(e->by_type[t][i].steps);
 		free(e->by_type[t]);
+	}
 	ectx_free(&e->ctx);
 	filter_ctx_free(&e->fc);
 	free(e->fields);
@@ -558,8 +587,13 @@ static void corr_drop(struct engine_rule *r, struct corr *c)
 	free(c);
 }
 
+static bool spec_eval(const struct spec_tree *t, struct ectx *c)
+{
+	return t->kind == SPEC_NODE ? filter_eval_node(t->node, c) : t->kind == SPEC_TRUE;
+}
+
 /* Sequences: advance on the next step; restart on the first. True when the last step completes. */
-static bool sequence_step(struct engine *e, struct engine_rule *r)
+static bool sequence_step(struct engine *e, struct engine_rule *r, const struct spec_tree *steps)
 {
 	const struct vg_event *ev = e->ctx.ev;
 	uint64_t key = corr_key(r, ev), ts = ev->hdr.ts;
@@ -571,7 +605,7 @@ static bool sequence_step(struct engine *e, struct engine_rule *r)
 	}
 	if (c && c->progress < r->nsteps) {
 		e->stats.evaluated++;
-		if (filter_eval(r->steps[c->progress], &e->ctx)) {
+		if (spec_eval(&steps[c->progress], &e->ctx)) {
 			if (++c->progress == r->nsteps) {
 				corr_drop(r, c);
 				return true;
@@ -580,7 +614,7 @@ static bool sequence_step(struct engine *e, struct engine_rule *r)
 		}
 	}
 	e->stats.evaluated++;
-	if ((!c || c->progress == 0) && filter_eval(r->steps[0], &e->ctx)) {
+	if ((!c || c->progress == 0) && spec_eval(&steps[0], &e->ctx)) {
 		c = corr_get(r, key, ts, true);
 		c->first_ts = ts;
 		c->progress = 1;
@@ -661,7 +695,7 @@ void engine_process(struct engine *e, const struct vg_event *ev, const struct vg
 			continue; /* a plain rule after the first match (gated rules are plain) */
 		bool open = true;
 		for (int g = 0; g < ref->ngates && open; g++)
-			open = filter_memo_eval(&e->fc, ref->gate[g], &e->ctx);
+			open = filter_eval_node(ref->gate[g], &e->ctx);
 		if (!open)
 			continue;
 		struct engine_rule *r = &e->rules[ref->rule];
@@ -671,10 +705,10 @@ void engine_process(struct engine *e, const struct vg_event *ev, const struct vg
 		if (matched && !r->nsteps && !r->thr_count)
 			continue;
 		if (r->nsteps) {
-			hit = sequence_step(e, r);
+			hit = sequence_step(e, r, ref->steps);
 		} else {
 			e->stats.evaluated++;
-			hit = filter_eval(r->cond, &e->ctx) && (!r->thr_count || threshold_hit(r, ev));
+			hit = spec_eval(&ref->cond, &e->ctx) && (!r->thr_count || threshold_hit(r, ev));
 		}
 		if (!hit)
 			continue;

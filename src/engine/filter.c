@@ -168,6 +168,7 @@ void filter_ctx_free(struct filter_ctx *fc)
 	free(fc->slots);
 	free(fc->uncaptured);
 	for (size_t i = 0; i < fc->nmacros; i++) {
+		free(fc->macros[i].spec);
 		cn_free(fc->macros[i].node);
 		free(fc->macros[i].key);
 		free(fc->macros[i].types);
@@ -184,17 +185,24 @@ void filter_ctx_free(struct filter_ctx *fc)
 
 #define POOL_CHUNK (256u << 10)
 
-static struct cnode *cn_new_in(struct filter_ctx *fc, enum cn_kind k)
+/* size bytes from the context's pool (64-byte aligned, zeroed), freed with the context */
+static void *pool_alloc(struct filter_ctx *fc, size_t size)
 {
-	size_t size = (sizeof(struct cnode) + 63) & ~(size_t)63;
+	size = (size + 63) & ~(size_t)63;
 	if (!fc->npool || fc->pool_used + size > POOL_CHUNK) {
 		fc->pool = xrealloc(fc->pool, (fc->npool + 1) * sizeof(*fc->pool));
 		fc->pool[fc->npool++] = xmalloc(POOL_CHUNK);
 		fc->pool_used = 0;
 	}
-	struct cnode *n = (struct cnode *)(fc->pool[fc->npool - 1] + fc->pool_used);
+	void *p = fc->pool[fc->npool - 1] + fc->pool_used;
 	fc->pool_used += size;
-	memset(n, 0, sizeof(*n));
+	memset(p, 0, size);
+	return p;
+}
+
+static struct cnode *cn_new_in(struct filter_ctx *fc, enum cn_kind k)
+{
+	struct cnode *n = pool_alloc(fc, sizeof(*n));
 	n->kind = k;
 	return n;
 }
@@ -300,6 +308,7 @@ static bool strset_has(const struct strset *set, const char *s, size_t n)
 /* ---- compiling ---- */
 
 static struct cnode *compile_node(struct cc *c, const struct cond_node *n, struct evtset *types, bool *exact);
+static void cn_sort_tree(struct cnode *n);
 
 static bool op_allowed(enum ftype t, enum cond_op op)
 {
@@ -584,6 +593,8 @@ static struct cnode *compile_macro(struct cc *c, const struct cond_node *src, st
 	c->nmacros--;
 	c->text = saved;
 	cond_free(ast);
+	if (n)
+		cn_sort_tree(n);
 	char *mine = fc->uncaptured;
 	fc->uncaptured = outer_uncaptured;
 	if (!n) {
@@ -599,6 +610,7 @@ static struct cnode *compile_macro(struct cc *c, const struct cond_node *src, st
 	*mm->types = *types;
 	mm->exact = *exact;
 	mm->uncaptured = mine;
+	mm->spec = NULL;
 	if (mine) {
 		char *list = xstrdup(mine), *save, *tok;
 		for (tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save))
@@ -680,6 +692,7 @@ struct filter *filter_compile(struct filter_ctx *fc, const struct rs_text *text,
 		cn_free(root);
 		return NULL;
 	}
+	cn_sort_tree(root);
 	struct filter *f = xcalloc(1, sizeof(*f));
 	f->root = root;
 	return f;
@@ -938,4 +951,216 @@ bool filter_memo_eval(const struct filter_ctx *fc, int memo, struct ectx *c)
 	c->memo_gen[memo] = c->gen;
 	c->memo_val[memo] = v;
 	return v;
+}
+
+/* ---- specialisation for one event type ---- */
+
+/*
+ * A rough cost of evaluating n, in units of one integer comparison, used only
+ * to order and/or operands cheapest first (the order never changes a result:
+ * operands have no side effects). Field extraction is cached per event, so a
+ * field's cost counts where the field is first read; this ignores that.
+ */
+static unsigned int field_cost(const struct fref *r)
+{
+	const char *name = r->def->name;
+	unsigned int c = 1 + 2 * (unsigned int)r->nxf;
+	if (!strncmp(name, "proc.a", 6) || !strcmp(name, "proc.env"))
+		c += r->arg ? 2 : 8; /* every ancestor / the whole environment */
+	else if (!strcmp(name, "proc.cmdline") || !strcmp(name, "proc.args") || !strncmp(name, "evt.arg", 7))
+		c += 3; /* text rendered for the event */
+	return c;
+}
+
+static unsigned int cn_cost(const struct cnode *n)
+{
+	unsigned int c = 0;
+	switch (n->kind) {
+	case CN_TYPES:
+		return 0;
+	case CN_NOT:
+		return cn_cost(n->kids[0]);
+	case CN_AND:
+	case CN_OR:
+		for (size_t i = 0; i < n->nkids; i++)
+			c += cn_cost(n->kids[i]);
+		return c;
+	case CN_MACRO:
+		/* shared: often already decided by another rule for this event */
+		return 1 + cn_cost(n->kids[0]) / 4;
+	case CN_CHECK:
+		c = field_cost(&n->lhs) + (n->rhs ? field_cost(n->rhs) : 0);
+		switch (n->op) {
+		case OP_EXISTS:
+			return c;
+		case OP_IN: case OP_INTERSECTS:
+			return c + (n->set.slots ? 2 : 1 + (unsigned int)n->nvals / 2);
+		case OP_CONTAINS: case OP_BCONTAINS: case OP_ENDSWITH:
+			return c + 3;
+		case OP_ICONTAINS: case OP_GLOB:
+			return c + 6;
+		case OP_PMATCH:
+			return c + 2 * (unsigned int)n->nvals;
+		case OP_REGEX:
+			return c + 15;
+		default:
+			return c + 1;
+		}
+	}
+	return c;
+}
+
+/* Order operands cheapest first (stable: equal costs keep their written order). */
+static void cn_sort(struct cnode **kids, size_t n)
+{
+	unsigned int cost[n ? n : 1];
+	for (size_t i = 0; i < n; i++)
+		cost[i] = cn_cost(kids[i]);
+	for (size_t i = 1; i < n; i++) { /* insertion sort: operand lists are short */
+		struct cnode *k = kids[i];
+		unsigned int ck = cost[i];
+		size_t j = i;
+		for (; j > 0 && cost[j - 1] > ck; j--) {
+			kids[j] = kids[j - 1];
+			cost[j] = cost[j - 1];
+		}
+		kids[j] = k;
+		cost[j] = ck;
+	}
+}
+
+/* Sort every and/or below n, in place; macro bodies were sorted when compiled. */
+static void cn_sort_tree(struct cnode *n)
+{
+	if (n->kind == CN_MACRO)
+		return;
+	for (size_t i = 0; i < n->nkids; i++)
+		cn_sort_tree(n->kids[i]);
+	if (n->kind == CN_AND || n->kind == CN_OR)
+		cn_sort(n->kids, n->nkids);
+}
+
+static enum spec_kind spec_node(struct filter_ctx *fc, struct cnode *n, unsigned int t, struct cnode **out);
+
+static enum spec_kind spec_macro(struct filter_ctx *fc, struct cnode *n, unsigned int t, struct cnode **out)
+{
+	struct macro_memo *mm = &fc->macros[n->memo];
+	if (!mm->spec)
+		mm->spec = xcalloc(VG_EVT_MAX, sizeof(*mm->spec));
+	struct spec_memo *sm = &mm->spec[t];
+	if (!sm->state) {
+		struct cnode *body;
+		enum spec_kind k = spec_node(fc, n->kids[0], t, &body);
+		sm->node = NULL;
+		if (k == SPEC_NODE && body == n->kids[0]) {
+			sm->node = n; /* nothing folded: the macro as it is */
+		} else if (k == SPEC_NODE) {
+			/* same memo slot: for an event of type t both bodies give the same value */
+			struct cnode *m = cn_new_in(fc, CN_MACRO);
+			m->memo = n->memo;
+			m->kids = pool_alloc(fc, sizeof(*m->kids));
+			m->kids[0] = body;
+			m->nkids = 1;
+			sm->node = m;
+		}
+		sm->state = (uint8_t)(k + 1);
+	}
+	*out = sm->node;
+	return (enum spec_kind)(sm->state - 1);
+}
+
+static enum spec_kind spec_node(struct filter_ctx *fc, struct cnode *n, unsigned int t, struct cnode **out)
+{
+	*out = n;
+	switch (n->kind) {
+	case CN_TYPES:
+		return evtset_has(&n->types, t) ? SPEC_TRUE : SPEC_FALSE;
+	case CN_CHECK:
+		return SPEC_NODE; /* shared as it is */
+	case CN_MACRO:
+		return spec_macro(fc, n, t, out);
+	case CN_NOT: {
+		struct cnode *k;
+		enum spec_kind r = spec_node(fc, n->kids[0], t, &k);
+		if (r != SPEC_NODE)
+			return r == SPEC_TRUE ? SPEC_FALSE : SPEC_TRUE;
+		if (k != n->kids[0]) {
+			*out = cn_new_in(fc, CN_NOT);
+			(*out)->kids = pool_alloc(fc, sizeof(*(*out)->kids));
+			(*out)->kids[0] = k;
+			(*out)->nkids = 1;
+		}
+		return SPEC_NODE;
+	}
+	case CN_AND:
+	case CN_OR: {
+		/* and: a false operand decides, true ones drop out; or: the reverse */
+		enum spec_kind decisive = n->kind == CN_AND ? SPEC_FALSE : SPEC_TRUE;
+		struct cnode *kids[n->nkids ? n->nkids * 2 : 1];
+		size_t nk = 0;
+		bool changed = false;
+		for (size_t i = 0; i < n->nkids; i++) {
+			struct cnode *k;
+			enum spec_kind r = spec_node(fc, n->kids[i], t, &k);
+			if (r == decisive)
+				return decisive;
+			if (r != SPEC_NODE) {
+				changed = true;
+				continue;
+			}
+			changed |= k != n->kids[i];
+			kids[nk++] = k;
+		}
+		if (!nk)
+			return decisive == SPEC_FALSE ? SPEC_TRUE : SPEC_FALSE;
+		if (nk == 1) {
+			*out = kids[0];
+			return SPEC_NODE;
+		}
+		if (!changed)
+			return SPEC_NODE;
+		/* flatten an operand of the same kind (`a and (b and c)` once `or false` went) */
+		size_t total = 0;
+		for (size_t i = 0; i < nk; i++)
+			total += kids[i]->kind == n->kind ? kids[i]->nkids : 1;
+		struct cnode *r = cn_new_in(fc, n->kind);
+		r->kids = pool_alloc(fc, total * sizeof(*r->kids));
+		for (size_t i = 0; i < nk; i++) {
+			if (kids[i]->kind == n->kind)
+				for (size_t j = 0; j < kids[i]->nkids; j++)
+					r->kids[r->nkids++] = kids[i]->kids[j];
+			else
+				r->kids[r->nkids++] = kids[i];
+		}
+		cn_sort(r->kids, r->nkids);
+		*out = r;
+		return SPEC_NODE;
+	}
+	}
+	return SPEC_NODE;
+}
+
+enum spec_kind filter_specialise(struct filter_ctx *fc, const struct filter *f, unsigned int type,
+				 const struct cnode **out)
+{
+	struct cnode *n;
+	enum spec_kind k = spec_node(fc, f->root, type, &n);
+	*out = k == SPEC_NODE ? n : NULL;
+	return k;
+}
+
+bool filter_eval_node(const struct cnode *n, struct ectx *c)
+{
+	return eval(n, c);
+}
+
+int filter_node_gates(const struct cnode *n, const struct cnode **gates, int max)
+{
+	int k = 0;
+	if (n->kind == CN_MACRO && max > 0)
+		gates[k++] = n;
+	for (size_t i = 0; n->kind == CN_AND && i < n->nkids && k < max; i++)
+		if (n->kids[i]->kind == CN_MACRO)
+			gates[k++] = n->kids[i];
+	return k;
 }

@@ -21,6 +21,12 @@ struct cnode;
 
 struct filter;
 
+/* A macro body specialised for one event type: constant or a node (see filter_specialise). */
+struct spec_memo {
+	struct cnode *node;
+	uint8_t state; /* 0 not done yet, else enum spec_kind + 1 */
+};
+
 /* Everything compiling needs besides the text: the rule set, field slots. */
 struct filter_ctx {
 	const struct ruleset *rs;
@@ -45,6 +51,7 @@ struct filter_ctx {
 		struct evtset *types;
 		bool exact;
 		char *uncaptured;
+		struct spec_memo *spec; /* per event type: the body specialised (filter_specialise) */
 	} *macros;
 	size_t nmacros;
 };
@@ -69,6 +76,23 @@ void filter_free(struct filter *f);
 int filter_gates(const struct filter *f, int *memo, int max);
 /* Evaluate shared macro `memo` for the current event (memoised). */
 bool filter_memo_eval(const struct filter_ctx *fc, int memo, struct ectx *c);
+
+/*
+ * A condition specialised for one event type: every event-type test becomes
+ * true or false and is folded away (`spawned_process and ...` vanishes from an
+ * openat rule), and/or operands are ordered cheapest first. The result is
+ * SPEC_FALSE (the condition cannot match events of this type), SPEC_TRUE, or
+ * SPEC_NODE with the tree in *out. Specialised trees share the unchanged
+ * parts of the original and live as long as the context. Evaluating the
+ * specialised tree on an event of that type gives exactly the original's
+ * result: operands have no side effects, so folding and reordering are exact.
+ */
+enum spec_kind { SPEC_FALSE, SPEC_TRUE, SPEC_NODE };
+enum spec_kind filter_specialise(struct filter_ctx *fc, const struct filter *f, unsigned int type,
+				 const struct cnode **out);
+bool filter_eval_node(const struct cnode *n, struct ectx *c);
+/* Gates of a specialised tree: its top-level shared macros (as filter_gates). */
+int filter_node_gates(const struct cnode *n, const struct cnode **gates, int max);
 void filter_ctx_free(struct filter_ctx *fc);
 
 /* Resolve a field for outputs, sharing the per-event cache slots. */
