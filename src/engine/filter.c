@@ -308,7 +308,6 @@ static bool strset_has(const struct strset *set, const char *s, size_t n)
 /* ---- compiling ---- */
 
 static struct cnode *compile_node(struct cc *c, const struct cond_node *n, struct evtset *types, bool *exact);
-static void cn_sort_tree(struct cnode *n);
 
 static bool op_allowed(enum ftype t, enum cond_op op)
 {
@@ -593,8 +592,6 @@ static struct cnode *compile_macro(struct cc *c, const struct cond_node *src, st
 	c->nmacros--;
 	c->text = saved;
 	cond_free(ast);
-	if (n)
-		cn_sort_tree(n);
 	char *mine = fc->uncaptured;
 	fc->uncaptured = outer_uncaptured;
 	if (!n) {
@@ -692,7 +689,6 @@ struct filter *filter_compile(struct filter_ctx *fc, const struct rs_text *text,
 		cn_free(root);
 		return NULL;
 	}
-	cn_sort_tree(root);
 	struct filter *f = xcalloc(1, sizeof(*f));
 	f->root = root;
 	return f;
@@ -955,91 +951,6 @@ bool filter_memo_eval(const struct filter_ctx *fc, int memo, struct ectx *c)
 
 /* ---- specialisation for one event type ---- */
 
-/*
- * A rough cost of evaluating n, in units of one integer comparison, used only
- * to order and/or operands cheapest first (the order never changes a result:
- * operands have no side effects). Field extraction is cached per event, so a
- * field's cost counts where the field is first read; this ignores that.
- */
-static unsigned int field_cost(const struct fref *r)
-{
-	const char *name = r->def->name;
-	unsigned int c = 1 + 2 * (unsigned int)r->nxf;
-	if (!strncmp(name, "proc.a", 6) || !strcmp(name, "proc.env"))
-		c += r->arg ? 2 : 8; /* every ancestor / the whole environment */
-	else if (!strcmp(name, "proc.cmdline") || !strcmp(name, "proc.args") || !strncmp(name, "evt.arg", 7))
-		c += 3; /* text rendered for the event */
-	return c;
-}
-
-static unsigned int cn_cost(const struct cnode *n)
-{
-	unsigned int c = 0;
-	switch (n->kind) {
-	case CN_TYPES:
-		return 0;
-	case CN_NOT:
-		return cn_cost(n->kids[0]);
-	case CN_AND:
-	case CN_OR:
-		for (size_t i = 0; i < n->nkids; i++)
-			c += cn_cost(n->kids[i]);
-		return c;
-	case CN_MACRO:
-		/* shared: often already decided by another rule for this event */
-		return 1 + cn_cost(n->kids[0]) / 4;
-	case CN_CHECK:
-		c = field_cost(&n->lhs) + (n->rhs ? field_cost(n->rhs) : 0);
-		switch (n->op) {
-		case OP_EXISTS:
-			return c;
-		case OP_IN: case OP_INTERSECTS:
-			return c + (n->set.slots ? 2 : 1 + (unsigned int)n->nvals / 2);
-		case OP_CONTAINS: case OP_BCONTAINS: case OP_ENDSWITH:
-			return c + 3;
-		case OP_ICONTAINS: case OP_GLOB:
-			return c + 6;
-		case OP_PMATCH:
-			return c + 2 * (unsigned int)n->nvals;
-		case OP_REGEX:
-			return c + 15;
-		default:
-			return c + 1;
-		}
-	}
-	return c;
-}
-
-/* Order operands cheapest first (stable: equal costs keep their written order). */
-static void cn_sort(struct cnode **kids, size_t n)
-{
-	unsigned int cost[n ? n : 1];
-	for (size_t i = 0; i < n; i++)
-		cost[i] = cn_cost(kids[i]);
-	for (size_t i = 1; i < n; i++) { /* insertion sort: operand lists are short */
-		struct cnode *k = kids[i];
-		unsigned int ck = cost[i];
-		size_t j = i;
-		for (; j > 0 && cost[j - 1] > ck; j--) {
-			kids[j] = kids[j - 1];
-			cost[j] = cost[j - 1];
-		}
-		kids[j] = k;
-		cost[j] = ck;
-	}
-}
-
-/* Sort every and/or below n, in place; macro bodies were sorted when compiled. */
-static void cn_sort_tree(struct cnode *n)
-{
-	if (n->kind == CN_MACRO)
-		return;
-	for (size_t i = 0; i < n->nkids; i++)
-		cn_sort_tree(n->kids[i]);
-	if (n->kind == CN_AND || n->kind == CN_OR)
-		cn_sort(n->kids, n->nkids);
-}
-
 static enum spec_kind spec_node(struct filter_ctx *fc, struct cnode *n, unsigned int t, struct cnode **out);
 
 static enum spec_kind spec_macro(struct filter_ctx *fc, struct cnode *n, unsigned int t, struct cnode **out)
@@ -1132,7 +1043,6 @@ static enum spec_kind spec_node(struct filter_ctx *fc, struct cnode *n, unsigned
 			else
 				r->kids[r->nkids++] = kids[i];
 		}
-		cn_sort(r->kids, r->nkids);
 		*out = r;
 		return SPEC_NODE;
 	}

@@ -80,12 +80,13 @@ bool filter_memo_eval(const struct filter_ctx *fc, int memo, struct ectx *c);
 /*
  * A condition specialised for one event type: every event-type test becomes
  * true or false and is folded away (`spawned_process and ...` vanishes from an
- * openat rule), and/or operands are ordered cheapest first. The result is
+ * openat rule); operands keep their written order (rule authors put the
+ * decisive tests first, and a cost model did worse in measurement). The result is
  * SPEC_FALSE (the condition cannot match events of this type), SPEC_TRUE, or
  * SPEC_NODE with the tree in *out. Specialised trees share the unchanged
  * parts of the original and live as long as the context. Evaluating the
  * specialised tree on an event of that type gives exactly the original's
- * result: operands have no side effects, so folding and reordering are exact.
+ * result: operands have no side effects, so folding is exact.
  */
 enum spec_kind { SPEC_FALSE, SPEC_TRUE, SPEC_NODE };
 enum spec_kind filter_specialise(struct filter_ctx *fc, const struct filter *f, unsigned int type,
