@@ -127,26 +127,20 @@ void ectx_init(struct ectx *c, size_t nslots, size_t nmemo)
 	pthread_once(&pname_once, pname_init);
 	memset(c, 0, sizeof(*c));
 	c->nmemo = nmemo;
-	c->memo_gen = xcalloc(nmemo ? nmemo : 1, sizeof(*c->memo_gen));
-	c->memo_val = xcalloc(nmemo ? nmemo : 1, sizeof(*c->memo_val));
+	c->memo = xcalloc(nmemo ? nmemo : 1, sizeof(*c->memo));
 	c->fd = xcalloc(1, sizeof(*c->fd));
 	c->nslots = nslots;
-	c->slot_gen = xcalloc(nslots ? nslots : 1, sizeof(*c->slot_gen));
-	c->slot_n = xcalloc(nslots ? nslots : 1, sizeof(*c->slot_n));
-	c->slot_vals = xcalloc(nslots ? nslots : 1, sizeof(*c->slot_vals));
+	c->slots = xcalloc(nslots ? nslots : 1, sizeof(*c->slots));
 	for (size_t i = 0; i < nslots; i++)
-		c->slot_vals[i] = xcalloc(FV_MAX, sizeof(struct fval));
+		c->slots[i].vals = xcalloc(FV_MAX, sizeof(struct fval));
 }
 
 void ectx_free(struct ectx *c)
 {
 	for (size_t i = 0; i < c->nslots; i++)
-		free(c->slot_vals[i]);
-	free(c->slot_vals);
-	free(c->slot_n);
-	free(c->slot_gen);
-	free(c->memo_gen);
-	free(c->memo_val);
+		free(c->slots[i].vals);
+	free(c->slots);
+	free(c->memo);
 	free(c->fd);
 	buf_free(&c->scratch);
 	arena_free(&c->arena);
@@ -161,8 +155,10 @@ void ectx_reset(struct ectx *c, const struct vg_event *ev, const struct vg_state
 	c->fd_done = false;
 	arena_reset(&c->arena);
 	if (++c->gen == 0) { /* wrapped: old stamps could match again */
-		memset(c->slot_gen, 0, c->nslots * sizeof(*c->slot_gen));
-		memset(c->memo_gen, 0, c->nmemo * sizeof(*c->memo_gen));
+		for (size_t i = 0; i < c->nslots; i++)
+			c->slots[i].gen = 0;
+		for (size_t i = 0; i < c->nmemo; i++)
+			c->memo[i].gen = 0;
 		c->gen = 1;
 	}
 }
@@ -1653,11 +1649,12 @@ int fref_extract(struct ectx *c, const struct fref *r, const struct fval **vals)
 	struct fval *out;
 	int n;
 
-	if (r->slot >= 0 && (size_t)r->slot < c->nslots) {
-		out = c->slot_vals[r->slot];
-		if (c->slot_gen[r->slot] == c->gen) {
+	struct ectx_slot *sl = r->slot >= 0 && (size_t)r->slot < c->nslots ? &c->slots[r->slot] : NULL;
+	if (sl) {
+		out = sl->vals;
+		if (sl->gen == c->gen) {
 			*vals = out;
-			return c->slot_n[r->slot];
+			return sl->n;
 		}
 	} else {
 		static __thread struct fval scratch[FV_MAX];
@@ -1671,9 +1668,9 @@ int fref_extract(struct ectx *c, const struct fref *r, const struct fval **vals)
 				out[k++] = out[i];
 		n = k;
 	}
-	if (r->slot >= 0 && (size_t)r->slot < c->nslots) {
-		c->slot_gen[r->slot] = c->gen;
-		c->slot_n[r->slot] = n;
+	if (sl) {
+		sl->gen = c->gen;
+		sl->n = n;
 	}
 	*vals = out;
 	return n;

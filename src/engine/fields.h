@@ -86,15 +86,20 @@ struct ectx {
 	/* fd fields are derived once per event */
 	bool fd_done;
 	struct fd_info *fd;
-	/* cache of extracted values per slot, valid for generation `gen` */
+	/* cache of extracted values per slot, valid for generation `gen`; stamp, count
+	 * and values pointer side by side, so a cached read touches one cache line */
 	uint32_t gen;
-	uint32_t *slot_gen;
-	int *slot_n;
-	struct fval **slot_vals;
+	struct ectx_slot {
+		uint32_t gen;
+		int n;
+		struct fval *vals;
+	} *slots;
 	size_t nslots;
-	/* memoised macro results, valid for generation `gen` */
-	uint32_t *memo_gen;
-	bool *memo_val;
+	/* memoised macro results, valid for generation `gen` (stamp and value together) */
+	struct ectx_memo {
+		uint32_t gen;
+		bool val;
+	} *memo;
 	size_t nmemo;
 };
 
