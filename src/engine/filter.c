@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include "engine/filter.h"
+#include "engine/strops.h"
 #include "sensor/event_table.h"
 #include "syscall_names.h"
 
@@ -31,11 +32,6 @@ enum cn_kind {
 	CN_AND, CN_OR, CN_NOT, CN_CHECK,
 	CN_TYPES, /* evt.type = / in / != : one bit test */
 	CN_MACRO, /* a shared macro: kids[0] is not owned, result memoised per event */
-};
-
-struct strset {
-	size_t cap; /* power of two */
-	struct { const char *s; size_t len; } *slots;
 };
 
 /*
@@ -264,51 +260,12 @@ static void cn_free(struct cnode *n)
 	free(n->texts);
 	free(n->vals);
 	free(n->plen);
-	free(n->set.slots);
+	strset_free(&n->set);
 	if (n->md)
 		pcre2_match_data_free(n->md);
 	if (n->re)
 		pcre2_code_free(n->re);
 	/* the node itself belongs to the context's pool */
-}
-
-/* ---- string set ---- */
-
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
-	return h;
-}
-
-static void strset_build(struct strset *set, const struct fval *v, size_t n)
-{
-	set->cap = 16;
-	while (set->cap < n * 2)
-		set->cap <<= 1;
-	set->slots = xcalloc(set->cap, sizeof(*set->slots));
-	for (size_t i = 0; i < n; i++) {
-		size_t k = hash_bytes(v[i].s, v[i].len) & (set->cap - 1);
-		while (set->slots[k].s) {
-			if (set->slots[k].len == v[i].len && !memcmp(set->slots[k].s, v[i].s, v[i].len))
-				break;
-			k = (k + 1) & (set->cap - 1);
-		}
-		set->slots[k].s = v[i].s;
-		set->slots[k].len = v[i].len;
-	}
-}
-
-static bool strset_has(const struct strset *set, const char *s, size_t n)
-{
-	size_t k = hash_bytes(s, n) & (set->cap - 1);
-	while (set->slots[k].s) {
-		if (set->slots[k].len == n && !memcmp(set->slots[k].s, s, n))
-			return true;
-		k = (k + 1) & (set->cap - 1);
-	}
-	return false;
 }
 
 /* ---- compiling ---- */
@@ -514,8 +471,18 @@ static struct cnode *compile_check(struct cc *c, const struct cond_node *src, st
 		pcre2_jit_compile(n->re, PCRE2_JIT_COMPLETE); /* best effort: the interpreter is used otherwise */
 		n->md = pcre2_match_data_create_from_pattern(n->re, NULL);
 	}
-	if ((n->op == OP_IN || n->op == OP_INTERSECTS) && n->lhs.type == FT_STR && n->nvals > SET_MIN)
-		strset_build(&n->set, n->vals, n->nvals);
+	if ((n->op == OP_IN || n->op == OP_INTERSECTS) && n->lhs.type == FT_STR && n->nvals > SET_MIN) {
+		const char *strs[n->nvals];
+		size_t lens[n->nvals];
+		for (size_t i = 0; i < n->nvals; i++) {
+			strs[i] = n->vals[i].s;
+			lens[i] = n->vals[i].len;
+		}
+		strset_build(&n->set, strs, lens, n->nvals);
+	}
+	if (n->op == OP_ICONTAINS) /* compared lower-case (strops_icontains): fold the literal once */
+		for (size_t i = 0; i < n->nvals; i++)
+			strops_lower(n->texts[i], n->vals[i].len);
 	if (!strcmp(n->lhs.def->name, "evt.type") && n->lhs.nxf == 0) {
 		evt_types(c, n, src, types, exact);
 		if (c->failed)
@@ -759,14 +726,8 @@ static bool str_cmp_op(const struct cnode *n, const struct fval *v, const struct
 	case OP_CONTAINS:
 	case OP_BCONTAINS:
 		return lit->len == 0 || memmem(v->s, v->len, lit->s, lit->len) != NULL;
-	case OP_ICONTAINS: {
-		if (lit->len > v->len)
-			return false;
-		for (size_t i = 0; i + lit->len <= v->len; i++)
-			if (!strncasecmp(v->s + i, lit->s, lit->len))
-				return true;
-		return false;
-	}
+	case OP_ICONTAINS:
+		return strops_icontains(v->s, v->len, lit->s, lit->len);
 	case OP_STARTSWITH:
 	case OP_BSTARTSWITH:
 		return v->len >= lit->len && !memcmp(v->s, lit->s, lit->len);
@@ -879,12 +840,21 @@ static bool check_rhs_field(const struct cnode *n, const struct fval *lv, int ln
 	tmp.plen = &pl;
 	tmp.nvals = 1;
 	tmp.set.slots = NULL;
+	tmp.set.cap = 0;
+	char *low = NULL;
+	if (n->op == OP_ICONTAINS && lit.s) { /* the literal side must be lower-case */
+		low = xmalloc(lit.len + 1);
+		memcpy(low, lit.s, lit.len);
+		strops_lower(low, lit.len);
+		lit.s = low;
+	}
 	if (n->op == OP_IN || n->op == OP_INTERSECTS)
 		tmp.op = OP_EQ;
-	for (int i = 0; i < ln; i++)
-		if (check_value(&tmp, &lv[i], c))
-			return true;
-	return false;
+	bool hit = false;
+	for (int i = 0; i < ln && !hit; i++)
+		hit = check_value(&tmp, &lv[i], c);
+	free(low);
+	return hit;
 }
 
 static bool eval(const struct cnode *n, struct ectx *c)

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * String operations of the condition evaluator, kept apart so they can be
+ * tested on their own: an exact-match string set for `in` over long lists,
+ * and a case-insensitive substring search for `icontains`.
+ *
+ * Strings are (pointer, length): they may hold NUL bytes and need not be
+ * NUL-terminated. Case folding is ASCII, as strncasecmp in the C locale
+ * (Vigil never calls setlocale), which is what Falco's icontains does.
+ */
+#ifndef VIGIL_ENGINE_STROPS_H
+#define VIGIL_ENGINE_STROPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Open-addressing hash set of byte strings; it points at the strings, never copies them. */
+struct strset {
+	size_t cap; /* a power of two, at least twice the count; 0 when empty */
+	struct strset_slot {
+		const char *s;
+		size_t len;
+	} *slots;
+};
+
+/* Build the set of n strings (duplicates are stored once). */
+void strset_build(struct strset *set, const char *const *s, const size_t *len, size_t n);
+bool strset_has(const struct strset *set, const char *s, size_t len);
+void strset_free(struct strset *set);
+
+/* Lower-case s[0..n) in place (ASCII only). */
+void strops_lower(char *s, size_t n);
+/*
+ * Whether needle (already lower-case, see strops_lower) occurs in hay with
+ * ASCII case ignored. An empty needle occurs in everything.
+ */
+bool strops_icontains(const char *hay, size_t n, const char *lneedle, size_t m);
+
+#endif

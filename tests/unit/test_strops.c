@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The condition evaluator's string set and case-insensitive search
+ * (src/engine/strops.c), against plain loops over the same inputs.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <cmocka.h>
+#include "engine/strops.h"
+
+static void set_basic(void **state)
+{
+	(void)state;
+	const char *s[] = { "bash", "sh", "", "zsh", "bash" /* duplicate */, "a\0b" };
+	size_t len[] = { 4, 2, 0, 3, 4, 3 };
+	struct strset set = { 0 };
+	strset_build(&set, s, len, 6);
+	assert_true(strset_has(&set, "bash", 4));
+	assert_true(strset_has(&set, "sh", 2));
+	assert_true(strset_has(&set, "zsh", 3));
+	assert_true(strset_has(&set, "", 0));        /* the empty string is a member like any other */
+	assert_true(strset_has(&set, "a\0b", 3));    /* lengths, not NULs, end strings */
+	assert_false(strset_has(&set, "a", 1));
+	assert_false(strset_has(&set, "a\0c", 3));
+	assert_false(strset_has(&set, "Bash", 4));   /* exact match: case counts */
+	assert_false(strset_has(&set, "bas", 3));
+	assert_false(strset_has(&set, "bashh", 5));
+	strset_free(&set);
+	assert_false(strset_has(&set, "bash", 4)); /* a freed (or never built) set is empty */
+}
+
+static void set_empty_and_large(void **state)
+{
+	(void)state;
+	struct strset set = { 0 };
+	strset_build(&set, NULL, NULL, 0);
+	assert_false(strset_has(&set, "", 0));
+	assert_false(strset_has(&set, "x", 1));
+	strset_free(&set);
+
+	/* many members, probe chains, every member found and near misses not */
+	enum { N = 3000 };
+	static char buf[N][16];
+	const char *s[N];
+	size_t len[N];
+	for (int i = 0; i < N; i++) {
+		len[i] = (size_t)snprintf(buf[i], sizeof(buf[i]), "/usr/bin/%d", i * 7);
+		s[i] = buf[i];
+	}
+	strset_build(&set, s, len, N);
+	assert_true(set.cap >= 2 * N);
+	for (int i = 0; i < N; i++)
+		assert_true(strset_has(&set, s[i], len[i]));
+	char miss[32];
+	for (int i = 0; i < N; i++) {
+		int n = snprintf(miss, sizeof(miss), "/usr/bin/%d", i * 7 + 1);
+		bool member = (i * 7 + 1) % 7 == 0 && (i * 7 + 1) / 7 < N;
+		assert_int_equal(strset_has(&set, miss, (size_t)n), member);
+	}
+	strset_free(&set);
+}
+
+/* What icontains meant before: strncasecmp at every position. */
+static bool naive_icontains(const char *h, size_t n, const char *q, size_t m)
+{
+	if (!m)
+		return true;
+	for (size_t i = 0; i + m <= n; i++)
+		if (!strncasecmp(h + i, q, m))
+			return true;
+	return false;
+}
+
+static bool icontains(const char *h, size_t n, const char *needle)
+{
+	size_t m = strlen(needle);
+	char *low = strdup(needle);
+	strops_lower(low, m);
+	bool r = strops_icontains(h, n, low, m);
+	assert_int_equal(r, naive_icontains(h, n, needle, m));
+	free(low);
+	return r;
+}
+
+static void icontains_cases(void **state)
+{
+	(void)state;
+	assert_true(icontains("HTTP_PROXY=x", 12, "http_proxy"));
+	assert_true(icontains("http_proxy=x", 12, "HTTP_Proxy"));
+	assert_true(icontains("xxAAABC", 7, "aabc"));  /* a false start just before the match */
+	assert_false(icontains("AABABC", 6, "aabc"));
+	assert_true(icontains("abc", 3, "ABC"));       /* whole value */
+	assert_true(icontains("zzabc", 5, "abc"));     /* at the very end */
+	assert_false(icontains("ab", 2, "abc"));       /* needle longer than the value */
+	assert_true(icontains("", 0, ""));             /* empty needle: always */
+	assert_true(icontains("abc", 3, ""));
+	assert_false(icontains("", 0, "a"));
+	assert_false(icontains("a\0bc", 4, "abc"));     /* a NUL in the value is a byte, not an end */
+	assert_true(icontains("a\0BC", 4, "bc"));
+	assert_false(icontains("[\\]", 3, "{|}"));    /* ASCII letters only: [ is not { */
+	assert_false(icontains("\xc3\x89t\xc3\xa9", 5, "\xc3\xa9t")); /* bytes beyond ASCII are not folded */
+	assert_true(icontains("@AZ[", 4, "@az["));
+}
+
+static void icontains_random(void **state)
+{
+	(void)state;
+	/* random short strings over a small alphabet (many near matches) against the naive search */
+	unsigned int seed = 12345;
+	const char alpha[] = "aAbB_\0";
+	for (int round = 0; round < 20000; round++) {
+		char h[24], q[8];
+		size_t n = (seed = seed * 1103515245 + 12345) >> 16 & 15;
+		size_t m = ((seed = seed * 1103515245 + 12345) >> 16) % 5;
+		for (size_t i = 0; i < n; i++)
+			h[i] = alpha[((seed = seed * 1103515245 + 12345) >> 16) % 6];
+		for (size_t i = 0; i < m; i++)
+			q[i] = alpha[((seed = seed * 1103515245 + 12345) >> 16) % 5]; /* no NUL in literals */
+		q[m] = 0;
+		icontains(h, n, q);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(set_basic),
+		cmocka_unit_test(set_empty_and_large),
+		cmocka_unit_test(icontains_cases),
+		cmocka_unit_test(icontains_random),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
