@@ -207,10 +207,34 @@ static struct vg_buf *scratch(struct ectx *c)
 	return &c->scratch;
 }
 
+/* Whether path_resolve would give raw itself: absolute, no empty, "." or ".." component. */
+static bool path_is_clean(const char *raw)
+{
+	if (raw[0] != '/')
+		return false;
+	if (!raw[1])
+		return true; /* "/" */
+	for (const char *p = raw + 1;;) {
+		const char *e = p;
+		while (*e && *e != '/')
+			e++;
+		size_t n = (size_t)(e - p);
+		if (!n || (p[0] == '.' && (n == 1 || (n == 2 && p[1] == '.'))))
+			return false;
+		if (!*e)
+			return true;
+		p = e + 1;
+	}
+}
+
 static const char *resolved_path(struct ectx *c, int i)
 {
-	struct vg_buf *b = scratch(c);
 	const char *raw = event_param_str(c->ev, i);
+	/* most paths are absolute and already normal: the record's own string is the
+	 * answer (it lives as long as the event), no copy and no normalising pass */
+	if (path_is_clean(raw))
+		return raw;
+	struct vg_buf *b = scratch(c);
 	path_resolve(event_param_base(c->ev, i), raw, b);
 	return arena_dup(&c->arena, b->data ? b->data : "", b->len);
 }
