@@ -57,6 +57,7 @@ struct cnode {
 	pcre2_code *re;
 	pcre2_match_data *md;
 	bool *vglob;       /* pmatch: the prefix holds glob characters */
+	struct pathpat *pat; /* pmatch: those prefixes compiled (others unused) */
 	struct evtset types; /* CN_TYPES */
 };
 
@@ -248,6 +249,9 @@ static void cn_free(struct cnode *n)
 		return;
 	for (size_t i = 0; i < n->nkids && n->kind != CN_MACRO; i++)
 		cn_free(n->kids[i]);
+	for (size_t i = 0; n->pat && i < n->nvals; i++)
+		pathpat_free(&n->pat[i]);
+	free(n->pat);
 	free(n->vglob);
 	free(n->kids);
 	fref_free(&n->lhs);
@@ -499,8 +503,12 @@ static struct cnode *compile_check(struct cc *c, const struct cond_node *src, st
 		goto bad;
 	if (n->op == OP_PMATCH) {
 		n->vglob = xcalloc(n->nvals ? n->nvals : 1, sizeof(*n->vglob));
-		for (size_t i = 0; i < n->nvals; i++)
+		n->pat = xcalloc(n->nvals ? n->nvals : 1, sizeof(*n->pat));
+		for (size_t i = 0; i < n->nvals; i++) {
 			n->vglob[i] = strpbrk(n->texts[i], "*?[") != NULL;
+			if (n->vglob[i])
+				pathpat_compile(&n->pat[i], n->texts[i]);
+		}
 	}
 	return n;
 bad:
@@ -796,7 +804,7 @@ static bool check_value(const struct cnode *n, const struct fval *v, struct ectx
 				if (v->len >= pl && !memcmp(v->s, n->vals[i].s, pl) &&
 				    (v->len == pl || v->s[pl] == '/' || n->vals[i].s[pl - 1] == '/'))
 					return true;
-			} else if (path_prefix(v->s, v->len, n->vals[i].s)) {
+			} else if (pathpat_match(&n->pat[i], v->s, v->len)) {
 				return true;
 			}
 		}

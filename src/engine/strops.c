@@ -2,6 +2,7 @@
 /*
  * String set and case-insensitive search for the condition evaluator.
  */
+#include <fnmatch.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,4 +87,64 @@ bool strops_icontains(const char *hay, size_t n, const char *lneedle, size_t m)
 			return true;
 	}
 	return false;
+}
+
+#define PATHPAT_COMP_MAX 256 /* components this long never match (the evaluator's buffer size) */
+
+void pathpat_compile(struct pathpat *p, const char *prefix)
+{
+	memset(p, 0, sizeof(*p));
+	for (const char *q = prefix; *q;) {
+		while (*q == '/')
+			q++;
+		if (!*q)
+			break;
+		const char *e = strchr(q, '/');
+		size_t n = e ? (size_t)(e - q) : strlen(q);
+		if (n >= PATHPAT_COMP_MAX)
+			p->never = true;
+		p->comp = xrealloc(p->comp, (p->n + 1) * sizeof(*p->comp));
+		struct pathpat_comp *c = &p->comp[p->n++];
+		c->s = xstrndup(q, n);
+		c->len = n;
+		c->glob = strpbrk(c->s, "*?[") != NULL;
+		q += n;
+	}
+}
+
+bool pathpat_match(const struct pathpat *p, const char *path, size_t len)
+{
+	/* splitting the pattern and looking for glob characters once, at compile
+	 * time, instead of for every path (strpbrk/strchr per component per event) */
+	const char *s = path, *end = path + len;
+	if (p->never)
+		return false;
+	for (size_t k = 0; k < p->n; k++) {
+		const struct pathpat_comp *c = &p->comp[k];
+		while (s < end && *s == '/')
+			s++;
+		const char *e = memchr(s, '/', (size_t)(end - s));
+		size_t n = e ? (size_t)(e - s) : (size_t)(end - s);
+		if (!n || n >= PATHPAT_COMP_MAX)
+			return false;
+		if (c->glob) {
+			char comp[PATHPAT_COMP_MAX];
+			memcpy(comp, s, n);
+			comp[n] = 0;
+			if (fnmatch(c->s, comp, 0) != 0)
+				return false;
+		} else if (strnlen(s, n) != c->len || memcmp(s, c->s, c->len)) {
+			return false; /* compared as C strings: a NUL ends the path's component */
+		}
+		s += n;
+	}
+	return true;
+}
+
+void pathpat_free(struct pathpat *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->comp[i].s);
+	free(p->comp);
+	memset(p, 0, sizeof(*p));
 }

@@ -2,7 +2,8 @@
 /*
  * String operations of the condition evaluator, kept apart so they can be
  * tested on their own: an exact-match string set for `in` over long lists,
- * and a case-insensitive substring search for `icontains`.
+ * a case-insensitive substring search for `icontains`, and pmatch prefixes
+ * with globs compiled into components.
  *
  * Strings are (pointer, length): they may hold NUL bytes and need not be
  * NUL-terminated. Case folding is ASCII, as strncasecmp in the C locale
@@ -35,5 +36,26 @@ void strops_lower(char *s, size_t n);
  * ASCII case ignored. An empty needle occurs in everything.
  */
 bool strops_icontains(const char *hay, size_t n, const char *lneedle, size_t m);
+
+/*
+ * A pmatch prefix holding globs (a component such as "*" or "key_?"),
+ * split into its components once: the path's leading components must match them one by one (fnmatch
+ * without flags for a component with * ? or [, exact otherwise); repeated
+ * slashes are ignored on both sides; a path component of 256 bytes or more
+ * never matches, nor does a pattern with such a component.
+ */
+struct pathpat {
+	size_t n;
+	struct pathpat_comp {
+		char *s; /* NUL-terminated */
+		size_t len;
+		bool glob;
+	} *comp;
+	bool never;
+};
+
+void pathpat_compile(struct pathpat *p, const char *prefix);
+bool pathpat_match(const struct pathpat *p, const char *path, size_t len);
+void pathpat_free(struct pathpat *p);
 
 #endif

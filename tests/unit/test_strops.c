@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fnmatch.h>
 #include <strings.h>
 #include <cmocka.h>
 #include "engine/strops.h"
@@ -127,6 +128,115 @@ static void icontains_random(void **state)
 	}
 }
 
+/* The evaluator's component-by-component prefix match before pathpat (filter.c), the reference. */
+static bool ref_path_prefix(const char *path, size_t plen, const char *prefix)
+{
+	/* component-wise: each prefix component (may hold a glob) must match the path's */
+	const char *p = path, *end = path + plen, *q = prefix;
+	while (*q) {
+		while (*q == '/')
+			q++;
+		while (p < end && *p == '/')
+			p++;
+		if (!*q)
+			break;
+		const char *qe = strchr(q, '/');
+		size_t ql = qe ? (size_t)(qe - q) : strlen(q);
+		const char *pe = memchr(p, '/', end - p);
+		size_t pl = pe ? (size_t)(pe - p) : (size_t)(end - p);
+		if (!pl)
+			return false;
+		char qc[256], pc[256];
+		if (ql >= sizeof(qc) || pl >= sizeof(pc))
+			return false;
+		memcpy(qc, q, ql);
+		qc[ql] = 0;
+		memcpy(pc, p, pl);
+		pc[pl] = 0;
+		if (strpbrk(qc, "*?[") ? fnmatch(qc, pc, 0) != 0 : strcmp(qc, pc) != 0)
+			return false;
+		q += ql;
+		p += pl;
+	}
+	return true;
+}
+
+static bool pm(const char *pattern, const char *path, size_t len)
+{
+	struct pathpat p;
+	pathpat_compile(&p, pattern);
+	bool r = pathpat_match(&p, path, len);
+	if (r != ref_path_prefix(path, len, pattern))
+		fail_msg("pmatch '%s' on '%.*s': %d, the reference says %d", pattern, (int)len, path, r, !r);
+	pathpat_free(&p);
+	return r;
+}
+#define PM(pat, path) pm((pat), (path), strlen(path))
+
+static void pathpat_cases(void **state)
+{
+	(void)state;
+	assert_true(PM("/home/*/.ssh", "/home/ann/.ssh"));
+	assert_true(PM("/home/*/.ssh", "/home/ann/.ssh/id_rsa"));
+	assert_false(PM("/home/*/.ssh", "/home/ann/.sshx"));    /* at a component boundary */
+	assert_false(PM("/home/*/.ssh", "/home/ann"));          /* the path is shorter */
+	assert_false(PM("/home/*/.ssh", "/root/.ssh"));
+	assert_true(PM("/home/*/.ssh", "//home//ann///.ssh/")); /* repeated slashes on the path's side */
+	assert_true(PM("//home/*//.ssh/", "/home/ann/.ssh"));    /* and on the pattern's */
+	assert_true(PM("/etc/ssh/ssh_host_*_key", "/etc/ssh/ssh_host_rsa_key"));
+	assert_false(PM("/etc/ssh/ssh_host_*_key", "/etc/ssh/ssh_host_rsa_key.pub"));
+	assert_true(PM("/dev/sd[a-z]", "/dev/sdb"));
+	assert_true(PM("/dev/sd?", "/dev/sdb/x"));
+	assert_false(PM("/dev/sd?", "/dev/sdbb"));
+	assert_true(PM("/a/*", "/a/b"));
+	assert_true(PM("/a/*", "/a/.hidden"));                  /* no FNM_PERIOD: * matches a leading dot */
+	assert_false(PM("/a/*", "/a"));
+	assert_false(PM("/a/*", "/a/"));
+	assert_true(PM("", "/anything"));                        /* no components: every path */
+	assert_true(PM("/", "/anything"));
+	assert_true(PM("", ""));
+	assert_false(PM("/a", ""));
+	assert_true(PM("a/*", "/a/b"));                          /* a relative pattern is read the same way */
+	assert_true(PM("/a/*", "a/b"));
+	assert_true(pm("/a/b", "/a/b\0c", 6));                   /* a NUL ends a component, as in C strings */
+	assert_true(pm("/a/b", "/a/b\0/c", 7));
+	char longc[600];
+	memset(longc, 'x', sizeof(longc));
+	longc[0] = '/';
+	longc[599] = 0;
+	assert_false(pm("/*", longc, 599));                      /* a component of 256+ bytes never matches */
+	assert_false(pm("/x*", longc, 599));
+	char longp[300] = "/";
+	memset(longp + 1, 'y', 280);
+	longp[281] = '*';
+	longp[282] = 0;
+	assert_false(PM(longp, "/yyy"));                         /* nor does a pattern with one */
+	longc[260] = '/';
+	assert_false(pm("/*/x", longc, 599));
+}
+
+static void pathpat_random(void **state)
+{
+	(void)state;
+	/* random patterns and paths over a small alphabet of components, against the reference */
+	const char *comps[] = { "a", "b", "ab", "*", "a*", "?", "[ab]", "", ".", ".." };
+	unsigned int seed = 777;
+	for (int round = 0; round < 20000; round++) {
+		char pat[64] = "", path[64] = "";
+		int np = (int)(((seed = seed * 1103515245 + 12345) >> 16) % 4);
+		int nq = (int)(((seed = seed * 1103515245 + 12345) >> 16) % 5);
+		for (int i = 0; i < np; i++) {
+			strcat(pat, "/");
+			strcat(pat, comps[((seed = seed * 1103515245 + 12345) >> 16) % 10]);
+		}
+		for (int i = 0; i < nq; i++) {
+			strcat(path, "/");
+			strcat(path, comps[((seed = seed * 1103515245 + 12345) >> 16) % 10]);
+		}
+		PM(pat, path);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -134,6 +244,8 @@ int main(void)
 		cmocka_unit_test(set_empty_and_large),
 		cmocka_unit_test(icontains_cases),
 		cmocka_unit_test(icontains_random),
+		cmocka_unit_test(pathpat_cases),
+		cmocka_unit_test(pathpat_random),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
