@@ -56,7 +56,7 @@ struct engine_rule {
  * What the per-type index holds: a rule, its condition (or sequence steps)
  * specialised for that event type, and the shared macros it needs (gates).
  */
-#define MAX_GATES 3
+#define MAX_GATES 4
 struct spec_tree {
 	const struct cnode *node; /* SPEC_NODE */
 	enum spec_kind kind;
@@ -64,9 +64,21 @@ struct spec_tree {
 struct rule_ref {
 	uint32_t rule;
 	uint8_t ngates;
-	struct spec_tree cond;
+	uint64_t gates;          /* bits in the type's gate table, all must be true */
+	struct spec_tree cond;   /* what remains of the condition once the gates hold */
 	struct spec_tree *steps; /* sequences: one per step (owned) */
-	const struct cnode *gate[MAX_GATES];
+};
+
+/*
+ * The distinct gates of one event type's rules. An event evaluates each gate
+ * at most once and keeps the answers in two bit masks, so the dozen rules
+ * behind open_write cost one bit test each when it is false -- instead of a
+ * walk to the macro node and its memo entry per rule.
+ */
+#define MAX_TYPE_GATES 64
+struct gate_table {
+	const struct cnode *node[MAX_TYPE_GATES];
+	unsigned int n;
 };
 
 struct engine {
@@ -77,6 +89,7 @@ struct engine {
 	size_t nrules;
 	struct rule_ref *by_type[VG_EVT_MAX];
 	size_t nby_type[VG_EVT_MAX];
+	struct gate_table gates[VG_EVT_MAX];
 	struct evtset needed;
 	struct ectx ctx;
 	struct engine_stats stats;
@@ -413,6 +426,28 @@ static void rule_free(struct engine_rule *r)
 	out_free(r->out, r->nout);
 }
 
+/* Take a plain rule's top-level shared macros out of its condition into the type's gate table. */
+static void gate_rule(struct engine *e, unsigned int t, struct rule_ref *ref)
+{
+	struct gate_table *gt = &e->gates[t];
+	const struct cnode *g[MAX_GATES], *rest;
+	int ng;
+	enum spec_kind k = filter_split_gates(&e->fc, ref->cond.node, g, &ng, MAX_GATES, &rest);
+	if (gt->n + (unsigned int)ng > MAX_TYPE_GATES)
+		return; /* the table may be full: the rule keeps its whole condition, ungated */
+	for (int i = 0; i < ng; i++) {
+		unsigned int b = 0;
+		while (b < gt->n && gt->node[b] != g[i])
+			b++;
+		if (b == gt->n)
+			gt->node[gt->n++] = g[i];
+		ref->gates |= 1ull << b;
+	}
+	ref->ngates = (uint8_t)ng;
+	ref->cond.kind = k;
+	ref->cond.node = rest;
+}
+
 struct engine *engine_compile(struct ruleset *rs, const struct engine_opts *opts, char *err, size_t errlen)
 {
 	struct engine *e = xcalloc(1, sizeof(*e));
@@ -485,7 +520,7 @@ struct engine *engine_compile(struct ruleset *rs, const struct engine_opts *opts
 				if (ref.cond.kind == SPEC_FALSE)
 					continue;
 				if (ref.cond.kind == SPEC_NODE && !r->thr_count)
-					ref.ngates = (uint8_t)filter_node_gates(ref.cond.node, ref.gate, MAX_GATES);
+					gate_rule(e, t, &ref);
 			}
 			e->by_type[t] = xrealloc(e->by_type[t], (e->nby_type[t] + 1) * sizeof(*e->by_type[t]));
 			e->by_type[t][e->nby_type[t]++] = ref;
@@ -689,13 +724,23 @@ void engine_process(struct engine *e, const struct vg_event *ev, const struct vg
 	e->stats.events++;
 	ectx_reset(&e->ctx, ev, st);
 	bool matched = false;
+	const struct gate_table *gt = &e->gates[t];
+	uint64_t known = 0, truth = 0; /* gates evaluated for this event, and which were true */
 	for (size_t i = 0; i < e->nby_type[t]; i++) {
 		const struct rule_ref *ref = &e->by_type[t][i];
 		if (matched && ref->ngates)
 			continue; /* a plain rule after the first match (gated rules are plain) */
+		if (ref->gates & known & ~truth)
+			continue; /* a gate already known false */
+		uint64_t todo = ref->gates & ~known;
 		bool open = true;
-		for (int g = 0; g < ref->ngates && open; g++)
-			open = filter_eval_node(ref->gate[g], &e->ctx);
+		while (todo && open) {
+			unsigned int b = (unsigned int)__builtin_ctzll(todo);
+			todo &= todo - 1;
+			known |= 1ull << b;
+			open = filter_eval_node(gt->node[b], &e->ctx);
+			truth |= (uint64_t)open << b;
+		}
 		if (!open)
 			continue;
 		struct engine_rule *r = &e->rules[ref->rule];

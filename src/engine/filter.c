@@ -1050,13 +1050,30 @@ bool filter_eval_node(const struct cnode *n, struct ectx *c)
 	return eval(n, c);
 }
 
-int filter_node_gates(const struct cnode *n, const struct cnode **gates, int max)
+enum spec_kind filter_split_gates(struct filter_ctx *fc, const struct cnode *n, const struct cnode **gates,
+				  int *ngates, int max, const struct cnode **rest)
 {
-	int k = 0;
-	if (n->kind == CN_MACRO && max > 0)
-		gates[k++] = n;
-	for (size_t i = 0; n->kind == CN_AND && i < n->nkids && k < max; i++)
-		if (n->kids[i]->kind == CN_MACRO)
-			gates[k++] = n->kids[i];
-	return k;
+	*ngates = 0;
+	*rest = n;
+	if (n->kind == CN_MACRO && max > 0) {
+		gates[(*ngates)++] = n;
+		*rest = NULL;
+		return SPEC_TRUE;
+	}
+	if (n->kind != CN_AND)
+		return SPEC_NODE;
+	struct cnode *r = cn_new_in(fc, CN_AND);
+	r->kids = pool_alloc(fc, n->nkids * sizeof(*r->kids));
+	for (size_t i = 0; i < n->nkids; i++) {
+		if (n->kids[i]->kind == CN_MACRO && *ngates < max)
+			gates[(*ngates)++] = n->kids[i];
+		else
+			r->kids[r->nkids++] = n->kids[i];
+	}
+	if (!r->nkids) {
+		*rest = NULL;
+		return SPEC_TRUE;
+	}
+	*rest = r->nkids == 1 ? r->kids[0] : r;
+	return SPEC_NODE;
 }

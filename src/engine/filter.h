@@ -92,8 +92,14 @@ enum spec_kind { SPEC_FALSE, SPEC_TRUE, SPEC_NODE };
 enum spec_kind filter_specialise(struct filter_ctx *fc, const struct filter *f, unsigned int type,
 				 const struct cnode **out);
 bool filter_eval_node(const struct cnode *n, struct ectx *c);
-/* Gates of a specialised tree: its top-level shared macros (as filter_gates). */
-int filter_node_gates(const struct cnode *n, const struct cnode **gates, int max);
+/*
+ * Split a specialised tree into gates -- its top-level shared macros (as
+ * filter_gates), up to max -- and the rest of the conjunction: n is true
+ * exactly when every gate and the rest are. Returns SPEC_TRUE when nothing
+ * but gates remains (*rest NULL), else SPEC_NODE.
+ */
+enum spec_kind filter_split_gates(struct filter_ctx *fc, const struct cnode *n, const struct cnode **gates,
+				  int *ngates, int max, const struct cnode **rest);
 void filter_ctx_free(struct filter_ctx *fc);
 
 /* Resolve a field for outputs, sharing the per-event cache slots. */
