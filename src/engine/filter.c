@@ -44,6 +44,7 @@ struct cnode {
 	enum cn_kind kind;
 	enum cond_op op;   /* CN_CHECK */
 	int memo;          /* CN_MACRO */
+	unsigned int glob_head; /* OP_GLOB: bytes before the pattern's first * ? [ or backslash */
 	struct cnode **kids;
 	size_t nkids;
 	/* CN_CHECK */
@@ -501,6 +502,8 @@ static struct cnode *compile_check(struct cc *c, const struct cond_node *src, st
 	}
 	if (c->failed)
 		goto bad;
+	if (n->op == OP_GLOB && n->nvals)
+		n->glob_head = (unsigned int)strcspn(n->texts[0], "*?[\\");
 	if (n->op == OP_PMATCH) {
 		n->vglob = xcalloc(n->nvals ? n->nvals : 1, sizeof(*n->vglob));
 		n->pat = xcalloc(n->nvals ? n->nvals : 1, sizeof(*n->pat));
@@ -733,7 +736,7 @@ static bool str_cmp_op(const struct cnode *n, const struct fval *v, const struct
 	}
 	case OP_CONTAINS:
 	case OP_BCONTAINS:
-		return lit->len == 0 || memmem(v->s, v->len, lit->s, lit->len) != NULL;
+		return strops_contains(v->s, v->len, lit->s, lit->len);
 	case OP_ICONTAINS:
 		return strops_icontains(v->s, v->len, lit->s, lit->len);
 	case OP_STARTSWITH:
@@ -742,6 +745,10 @@ static bool str_cmp_op(const struct cnode *n, const struct fval *v, const struct
 	case OP_ENDSWITH:
 		return v->len >= lit->len && !memcmp(v->s + v->len - lit->len, lit->s, lit->len);
 	case OP_GLOB: {
+		/* the pattern's literal head must match as it is: most values fail there,
+		 * without a copy and an fnmatch call */
+		if (n->glob_head && (v->len < n->glob_head || memcmp(v->s, lit->s, n->glob_head)))
+			return false;
 		char *s = arena_dup(&c->arena, v->s, v->len);
 		return fnmatch(lit->s, s, 0) == 0;
 	}
@@ -849,6 +856,7 @@ static bool check_rhs_field(const struct cnode *n, const struct fval *lv, int ln
 	tmp.nvals = 1;
 	tmp.set.slots = NULL;
 	tmp.set.cap = 0;
+	tmp.glob_head = 0; /* the pattern is the other field's value */
 	char *low = NULL;
 	if (n->op == OP_ICONTAINS && lit.s) { /* the literal side must be lower-case */
 		low = xmalloc(lit.len + 1);

@@ -57,6 +57,27 @@ void strset_free(struct strset *set)
 	set->cap = 0;
 }
 
+bool strops_contains(const char *hay, size_t n, const char *needle, size_t m)
+{
+	/* memmem sets up a two-way search per call, which dominated for the short
+	 * values and needles of rules (fd.name contains /.ssh/, flags contains
+	 * O_TRUNC); short values take memchr on the first byte and memcmp instead.
+	 * Long ones keep memmem: its time stays linear whatever the input. */
+	if (!m)
+		return true;
+	if (m > n)
+		return false;
+	if (n > 256)
+		return memmem(hay, n, needle, m) != NULL;
+	const char *p = hay, *last = hay + (n - m);
+	while (p <= last && (p = memchr(p, needle[0], (size_t)(last - p) + 1))) {
+		if (!memcmp(p + 1, needle + 1, m - 1))
+			return true;
+		p++;
+	}
+	return false;
+}
+
 static inline unsigned char lower(unsigned char c)
 {
 	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;

@@ -29,6 +29,9 @@ void strset_build(struct strset *set, const char *const *s, const size_t *len, s
 bool strset_has(const struct strset *set, const char *s, size_t len);
 void strset_free(struct strset *set);
 
+/* Whether needle occurs in hay (memmem's answer; an empty needle occurs in everything). */
+bool strops_contains(const char *hay, size_t n, const char *needle, size_t m);
+
 /* Lower-case s[0..n) in place (ASCII only). */
 void strops_lower(char *s, size_t n);
 /*

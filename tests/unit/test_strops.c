@@ -67,6 +67,48 @@ static void set_empty_and_large(void **state)
 	strset_free(&set);
 }
 
+static bool contains(const char *h, size_t n, const char *q, size_t m)
+{
+	bool r = strops_contains(h, n, q, m);
+	assert_int_equal(r, m == 0 || memmem(h, n, q, m) != NULL);
+	return r;
+}
+
+static void contains_cases(void **state)
+{
+	(void)state;
+	assert_true(contains("/home/a/.ssh/id", 15, "/.ssh/", 6));
+	assert_false(contains("/home/a/.sshx", 13, "/.ssh/", 6));
+	assert_true(contains("O_RDWR|O_TRUNC", 14, "O_TRUNC", 7));  /* at the very end */
+	assert_true(contains("O_TRUNC", 7, "O_TRUNC", 7));          /* the whole value */
+	assert_false(contains("O_TRUN", 6, "O_TRUNC", 7));          /* needle longer */
+	assert_true(contains("", 0, "", 0));
+	assert_false(contains("", 0, "a", 1));
+	assert_true(contains("a\0b\0c", 5, "b\0c", 3));             /* bytes, NULs included (bcontains) */
+	assert_false(contains("a\0b", 3, "a\0c", 3));
+	assert_true(contains("aaab", 4, "aab", 3));                  /* a false start */
+	/* long values (memmem) and the 256-byte boundary */
+	char big[1000];
+	memset(big, 'x', sizeof(big));
+	memcpy(big + 990, "needle", 6);
+	assert_true(contains(big, sizeof(big), "needle", 6));
+	assert_false(contains(big, 256, "needle", 6));
+	memcpy(big + 250, "needle", 6);
+	assert_true(contains(big, 256, "needle", 6));
+	assert_false(contains(big, 255, "needle", 6));
+	unsigned int seed = 99;
+	for (int round = 0; round < 20000; round++) {
+		char h[300], q[6];
+		size_t n = ((seed = seed * 1103515245 + 12345) >> 16) % 300;
+		size_t m = ((seed = seed * 1103515245 + 12345) >> 16) % 6;
+		for (size_t i = 0; i < n; i++)
+			h[i] = "ab\0"[((seed = seed * 1103515245 + 12345) >> 16) % 3];
+		for (size_t i = 0; i < m; i++)
+			q[i] = "ab\0"[((seed = seed * 1103515245 + 12345) >> 16) % 3];
+		contains(h, n, q, m);
+	}
+}
+
 /* What icontains meant before: strncasecmp at every position. */
 static bool naive_icontains(const char *h, size_t n, const char *q, size_t m)
 {
@@ -242,6 +284,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(set_basic),
 		cmocka_unit_test(set_empty_and_large),
+		cmocka_unit_test(contains_cases),
 		cmocka_unit_test(icontains_cases),
 		cmocka_unit_test(icontains_random),
 		cmocka_unit_test(pathpat_cases),
