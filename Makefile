@@ -139,7 +139,12 @@ $(BUILD)/bench/admission_load: bench/admission_load.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) -lssl -lcrypto -lpthread
 
-bench-tools: $(BUILD)/vigil $(BUILD)/bench/admission_load
+$(BUILD)/bench/replay_stages: bench/replay_stages.c $(BUILD)/libvigil.a
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+bench-tools: $(BUILD)/vigil $(BUILD)/bench/admission_load $(BUILD)/bench/replay_stages
 
 test: tests
 	$(Q)BUILD=$(BUILD) tests/run
