@@ -57,8 +57,7 @@ struct cnode {
 	char **texts;      /* owned strings behind vals[].s */
 	pcre2_code *re;
 	pcre2_match_data *md;
-	bool *vglob;       /* pmatch: the prefix holds glob characters */
-	struct pathpat *pat; /* pmatch: those prefixes compiled (others unused) */
+	struct pmlist pm;  /* pmatch: the values compiled */
 	struct evtset types; /* CN_TYPES */
 };
 
@@ -250,10 +249,7 @@ static void cn_free(struct cnode *n)
 		return;
 	for (size_t i = 0; i < n->nkids && n->kind != CN_MACRO; i++)
 		cn_free(n->kids[i]);
-	for (size_t i = 0; n->pat && i < n->nvals; i++)
-		pathpat_free(&n->pat[i]);
-	free(n->pat);
-	free(n->vglob);
+	pmlist_free(&n->pm);
 	free(n->kids);
 	fref_free(&n->lhs);
 	if (n->rhs) {
@@ -504,15 +500,8 @@ static struct cnode *compile_check(struct cc *c, const struct cond_node *src, st
 		goto bad;
 	if (n->op == OP_GLOB && n->nvals)
 		n->glob_head = (unsigned int)strcspn(n->texts[0], "*?[\\");
-	if (n->op == OP_PMATCH) {
-		n->vglob = xcalloc(n->nvals ? n->nvals : 1, sizeof(*n->vglob));
-		n->pat = xcalloc(n->nvals ? n->nvals : 1, sizeof(*n->pat));
-		for (size_t i = 0; i < n->nvals; i++) {
-			n->vglob[i] = strpbrk(n->texts[i], "*?[") != NULL;
-			if (n->vglob[i])
-				pathpat_compile(&n->pat[i], n->texts[i]);
-		}
-	}
+	if (n->op == OP_PMATCH)
+		pmlist_build(&n->pm, (const char *const *)n->texts, n->nvals);
 	return n;
 bad:
 	cn_free(n);
@@ -802,20 +791,9 @@ static bool check_value(const struct cnode *n, const struct fval *v, struct ectx
 				return true;
 		return false;
 	case OP_PMATCH:
-		for (size_t i = 0; i < n->nvals; i++) {
-			if (!n->vglob[i]) {
-				/* a plain prefix at a component boundary: no splitting needed */
-				size_t pl = n->vals[i].len;
-				while (pl > 1 && n->vals[i].s[pl - 1] == '/')
-					pl--;
-				if (v->len >= pl && !memcmp(v->s, n->vals[i].s, pl) &&
-				    (v->len == pl || v->s[pl] == '/' || n->vals[i].s[pl - 1] == '/'))
-					return true;
-			} else if (pathpat_match(&n->pat[i], v->s, v->len)) {
-				return true;
-			}
-		}
-		return false;
+		if (!n->pm.n) /* val(field): the other field's value, compared as a plain prefix */
+			return n->nvals && strops_pmatch_prefix(v->s, v->len, n->vals[0].s, n->vals[0].len);
+		return pmlist_match(&n->pm, v->s, v->len);
 	case OP_REGEX: {
 		int rc = pcre2_match(n->re, (PCRE2_SPTR)v->s, v->len, 0, 0, n->md, NULL);
 		return rc >= 0;

@@ -169,3 +169,94 @@ void pathpat_free(struct pathpat *p)
 	free(p->comp);
 	memset(p, 0, sizeof(*p));
 }
+
+/* path starts with s[0..pl) (slashes trimmed) at a component boundary. */
+static bool prefix_at_boundary(const char *path, size_t len, const char *s, size_t pl)
+{
+	return len >= pl && !memcmp(path, s, pl) && (len == pl || path[pl] == '/' || (pl && s[pl - 1] == '/'));
+}
+
+bool strops_pmatch_prefix(const char *path, size_t len, const char *value, size_t vlen)
+{
+	while (vlen > 1 && value[vlen - 1] == '/')
+		vlen--;
+	return prefix_at_boundary(path, len, value, vlen);
+}
+
+/* The first component of s (after leading slashes): where it starts and its length. */
+static const char *first_component(const char *s, size_t len, size_t *n)
+{
+	const char *end = s + len;
+	while (s < end && *s == '/')
+		s++;
+	const char *e = memchr(s, '/', (size_t)(end - s));
+	*n = e ? (size_t)(e - s) : (size_t)(end - s);
+	return s;
+}
+
+void pmlist_build(struct pmlist *l, const char *const *values, size_t n)
+{
+	memset(l, 0, sizeof(*l));
+	l->n = n;
+	l->item = xcalloc(n ? n : 1, sizeof(*l->item));
+	const char *firsts[n ? n : 1];
+	size_t flen[n ? n : 1];
+	l->prefilter = n > 0;
+	for (size_t i = 0; i < n; i++) {
+		struct pmlist_item *it = &l->item[i];
+		it->s = values[i];
+		it->len = strlen(values[i]);
+		it->glob = strpbrk(values[i], "*?[") != NULL;
+		if (it->glob) {
+			pathpat_compile(&it->pat, values[i]);
+			/* a glob value's first component is its pattern's, if literal */
+			if (!it->pat.n || it->pat.comp[0].glob) {
+				l->prefilter = false;
+			} else {
+				firsts[i] = it->pat.comp[0].s;
+				flen[i] = it->pat.comp[0].len;
+			}
+			continue;
+		}
+		while (it->len > 1 && it->s[it->len - 1] == '/')
+			it->len--;
+		firsts[i] = first_component(it->s, it->len, &flen[i]);
+		if (!flen[i])
+			l->prefilter = false; /* "/" or "": matches paths of any first component */
+	}
+	if (l->prefilter)
+		strset_build(&l->first, firsts, flen, n);
+}
+
+bool pmlist_match(const struct pmlist *l, const char *path, size_t len)
+{
+	if (l->prefilter) {
+		/* a match needs the path's first component (read as a C string, as the
+		 * component comparisons do) to be some value's first component */
+		size_t n;
+		const char *c = first_component(path, len, &n);
+		if (!strset_has(&l->first, c, strnlen(c, n)))
+			return false;
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		const struct pmlist_item *it = &l->item[i];
+		if (it->glob) {
+			if (pathpat_match(&it->pat, path, len))
+				return true;
+			continue;
+		}
+		if (prefix_at_boundary(path, len, it->s, it->len))
+			return true;
+	}
+	return false;
+}
+
+void pmlist_free(struct pmlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->item[i].glob)
+			pathpat_free(&l->item[i].pat);
+	free(l->item);
+	strset_free(&l->first);
+	memset(l, 0, sizeof(*l));
+}

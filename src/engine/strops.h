@@ -61,4 +61,31 @@ void pathpat_compile(struct pathpat *p, const char *prefix);
 bool pathpat_match(const struct pathpat *p, const char *path, size_t len);
 void pathpat_free(struct pathpat *p);
 
+/*
+ * The values of one pmatch: true when any matches the path. A value without
+ * glob characters is a byte prefix ending at a component boundary (trailing
+ * slashes of the value ignored; "/" matches every absolute path); a value
+ * with globs is a pathpat. When every value starts with a literal component
+ * (etc, home, root...), the path's first component is looked up in a set of
+ * those first: most paths match none and cost one hash lookup instead of a
+ * comparison per value.
+ */
+struct pmlist {
+	size_t n;
+	struct pmlist_item {
+		const char *s; /* the value (the caller's string, kept alive by it) */
+		size_t len;    /* without trailing slashes (at least 1 unless the value is empty) */
+		bool glob;
+		struct pathpat pat;
+	} *item;
+	struct strset first; /* first components, or empty when some value has none literal */
+	bool prefilter;
+};
+
+void pmlist_build(struct pmlist *l, const char *const *values, size_t n);
+/* One value without globs against a path (as in a pmlist; for val(field) on the right). */
+bool strops_pmatch_prefix(const char *path, size_t len, const char *value, size_t vlen);
+bool pmlist_match(const struct pmlist *l, const char *path, size_t len);
+void pmlist_free(struct pmlist *l);
+
 #endif

@@ -279,6 +279,105 @@ static void pathpat_random(void **state)
 	}
 }
 
+/* The evaluator's pmatch loop before pmlist (filter.c), the reference (values not empty). */
+static bool ref_pmatch(const char *const *vals, size_t n, const char *path, size_t len)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!strpbrk(vals[i], "*?[")) {
+			size_t pl = strlen(vals[i]);
+			while (pl > 1 && vals[i][pl - 1] == '/')
+				pl--;
+			if (len >= pl && !memcmp(path, vals[i], pl) &&
+			    (len == pl || path[pl] == '/' || vals[i][pl - 1] == '/'))
+				return true;
+		} else if (ref_path_prefix(path, len, vals[i])) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool pml(const char *const *vals, size_t n, const char *path, size_t len)
+{
+	struct pmlist l;
+	pmlist_build(&l, vals, n);
+	bool r = pmlist_match(&l, path, len);
+	if (r != ref_pmatch(vals, n, path, len))
+		fail_msg("pmatch list of %zu on '%.*s': %d, the reference says %d", n, (int)len, path, r, !r);
+	pmlist_free(&l);
+	return r;
+}
+#define PML(path, ...) pml((const char *const[]){ __VA_ARGS__ }, sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(char *), (path), strlen(path))
+
+static void pmlist_cases(void **state)
+{
+	(void)state;
+	/* every value has a literal first component: the prefilter is on */
+	assert_true(PML("/root/.ssh/id_rsa", "/etc/kubernetes/pki", "/root/.ssh", "/home/*/.ssh"));
+	assert_true(PML("/home/ann/.ssh/x", "/etc/kubernetes/pki", "/root/.ssh", "/home/*/.ssh"));
+	assert_false(PML("/tmp/storm-file", "/etc/kubernetes/pki", "/root/.ssh", "/home/*/.ssh"));
+	assert_false(PML("/etc/kubernetes", "/etc/kubernetes/pki", "/root/.ssh", "/home/*/.ssh"));
+	assert_true(PML("/etc/kubernetes/pki", "/etc/kubernetes/pki/", "/root"));  /* trailing slash of a value */
+	assert_false(PML("/etc/kubernetes/pkix", "/etc/kubernetes/pki"));         /* a boundary is needed */
+	assert_true(PML("//home/a/.ssh", "/home/*/.ssh"));                        /* globs skip repeated slashes */
+	assert_false(PML("//root/.ssh", "/root/.ssh"));                           /* plain values compare bytes */
+	assert_true(PML("etc/x", "etc", "/root"));                                /* relative values and paths */
+	assert_false(PML("", "/etc"));
+	assert_false(pml((const char *const[]){ "/etc" }, 1, "/etc\0/x", 6));     /* a NUL is no boundary */
+	/* a value without a literal first component: no prefilter, same answers */
+	assert_true(PML("/tmp/x", "/etc", "/"));
+	assert_true(PML("/tmp/x", "/etc", "/*/x"));
+	assert_false(PML("/tmp/y", "/etc", "/*/x"));
+	assert_true(PML("/anything", "//"));
+	/* no values */
+	struct pmlist l;
+	pmlist_build(&l, NULL, 0);
+	assert_false(pmlist_match(&l, "/x", 2));
+	pmlist_free(&l);
+	/* an empty value: an empty or absolute path (the reference read before the string here) */
+	pmlist_build(&l, (const char *const[]){ "" }, 1);
+	assert_true(pmlist_match(&l, "/x", 2));
+	assert_true(pmlist_match(&l, "", 0));
+	assert_false(pmlist_match(&l, "x", 1));
+	pmlist_free(&l);
+	/* val(field) on the right: one plain value */
+	assert_true(strops_pmatch_prefix("/a/b/c", 6, "/a/b/", 5));
+	assert_false(strops_pmatch_prefix("/a/bc", 5, "/a/b", 4));
+	assert_true(strops_pmatch_prefix("/a", 2, "/", 1));
+}
+
+static void pmlist_random(void **state)
+{
+	(void)state;
+	const char *comps[] = { "a", "b", "ab", "*", "a*", "?", "[ab]", "", ".", "etc" };
+	unsigned int seed = 4242;
+	static char vbuf[6][64];
+	for (int round = 0; round < 20000; round++) {
+		const char *vals[6];
+		size_t nv = 1 + ((seed = seed * 1103515245 + 12345) >> 16) % 5;
+		for (size_t v = 0; v < nv; v++) {
+			int nc = 1 + (int)(((seed = seed * 1103515245 + 12345) >> 16) % 3);
+			vbuf[v][0] = 0;
+			for (int i = 0; i < nc; i++) {
+				if (i || ((seed = seed * 1103515245 + 12345) >> 16) % 4)
+					strcat(vbuf[v], "/");
+				strcat(vbuf[v], comps[((seed = seed * 1103515245 + 12345) >> 16) % 10]);
+			}
+			if (!vbuf[v][0])
+				strcpy(vbuf[v], "a"); /* the reference cannot take an empty value */
+			vals[v] = vbuf[v];
+		}
+		char path[64] = "";
+		int np = (int)(((seed = seed * 1103515245 + 12345) >> 16) % 5);
+		for (int i = 0; i < np; i++) {
+			if (i || ((seed = seed * 1103515245 + 12345) >> 16) % 4)
+				strcat(path, "/");
+			strcat(path, comps[((seed = seed * 1103515245 + 12345) >> 16) % 10]);
+		}
+		pml(vals, nv, path, strlen(path));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +388,8 @@ int main(void)
 		cmocka_unit_test(icontains_random),
 		cmocka_unit_test(pathpat_cases),
 		cmocka_unit_test(pathpat_random),
+		cmocka_unit_test(pmlist_cases),
+		cmocka_unit_test(pmlist_random),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
