@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "common/hmap.h"
+#include "common/log.h"
 #include "engine/engine.h"
 
 #define CORR_MAX_KEYS 4096 /* per rule: containers/processes tracked by a sequence or threshold */
@@ -93,6 +94,7 @@ struct engine {
 	struct evtset needed;
 	struct ectx ctx;
 	struct engine_stats stats;
+	bool selfcheck;            /* VIGIL_ENGINE_SELFCHECK: engine_selfcheck after every event */
 	/* per-alert scratch */
 	struct alert_field *fields;
 	size_t fields_cap;
@@ -526,6 +528,8 @@ struct engine *engine_compile(struct ruleset *rs, const struct engine_opts *opts
 			e->by_type[t][e->nby_type[t]++] = ref;
 		}
 	}
+	const char *sc = getenv("VIGIL_ENGINE_SELFCHECK");
+	e->selfcheck = sc && *sc && strcmp(sc, "0");
 	ectx_init(&e->ctx, (size_t)e->fc.nslots, e->fc.nmacros);
 	e->ctx.hostname = e->hostname;
 	e->ctx.boot_to_realtime = opts->boot_to_realtime;
@@ -719,7 +723,7 @@ void engine_process(struct engine *e, const struct vg_event *ev, const struct vg
 		    engine_alert_fn cb, void *ctx)
 {
 	unsigned int t = ev->hdr.type;
-	if (t >= VG_EVT_MAX || !e->nby_type[t])
+	if (t >= VG_EVT_MAX || (!e->nby_type[t] && !e->selfcheck))
 		return;
 	e->stats.events++;
 	ectx_reset(&e->ctx, ev, st);
@@ -767,6 +771,43 @@ void engine_process(struct engine *e, const struct vg_event *ev, const struct vg
 		if (!e->opts.match_all && !r->nsteps && !r->thr_count)
 			matched = true;
 	}
+	if (e->selfcheck && engine_selfcheck(e, ev, st)) {
+		vg_err("engine self-check failed on a %s event (ts %llu): the specialised rules disagree "
+		       "with the compiled conditions", ev->info ? ev->info->name : "?", (unsigned long long)ev->hdr.ts);
+		abort();
+	}
+}
+
+size_t engine_selfcheck(struct engine *e, const struct vg_event *ev, const struct vg_state *st)
+{
+	unsigned int t = ev->hdr.type;
+	size_t bad = 0;
+	if (t >= VG_EVT_MAX)
+		return 0;
+	ectx_reset(&e->ctx, ev, st);
+	for (size_t i = 0; i < e->nrules; i++) {
+		struct engine_rule *r = &e->rules[i];
+		if (!r->enabled || !r->cond)
+			continue;
+		bool want = filter_eval(r->cond, &e->ctx), got = false;
+		const struct rule_ref *ref = NULL;
+		for (size_t k = 0; k < e->nby_type[t] && !ref; k++)
+			if (e->by_type[t][k].rule == i)
+				ref = &e->by_type[t][k];
+		if (ref) {
+			got = true;
+			for (unsigned int b = 0; b < e->gates[t].n && got; b++)
+				if (ref->gates >> b & 1)
+					got = filter_eval_node(e->gates[t].node[b], &e->ctx);
+			got = got && spec_eval(&ref->cond, &e->ctx);
+		}
+		if (got != want) {
+			vg_err("engine self-check: rule '%s' on %s: compiled condition %s, specialised %s", r->name,
+			       ev->info ? ev->info->name : "?", want ? "true" : "false", got ? "true" : "false");
+			bad++;
+		}
+	}
+	return bad;
 }
 
 void engine_set_source(struct engine *e, const char *hostname, uint64_t boot_to_realtime)
