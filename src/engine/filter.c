@@ -192,6 +192,21 @@ void filter_ctx_free(struct filter_ctx *fc)
 static void *pool_alloc(struct filter_ctx *fc, size_t size)
 {
 	size = (size + 63) & ~(size_t)63;
+	if (size > POOL_CHUNK / 4) {
+		/* a large block (the operands of a long or) gets its own allocation, listed
+		 * before the current chunk so that small ones keep filling that */
+		void *big = xcalloc(1, size);
+		fc->pool = xrealloc(fc->pool, (fc->npool + 1) * sizeof(*fc->pool));
+		if (fc->npool) {
+			fc->pool[fc->npool] = fc->pool[fc->npool - 1];
+			fc->pool[fc->npool - 1] = big;
+		} else {
+			fc->pool[0] = big;
+			fc->pool_used = POOL_CHUNK; /* no current chunk yet */
+		}
+		fc->npool++;
+		return big;
+	}
 	if (!fc->npool || fc->pool_used + size > POOL_CHUNK) {
 		fc->pool = xrealloc(fc->pool, (fc->npool + 1) * sizeof(*fc->pool));
 		fc->pool[fc->npool++] = xmalloc(POOL_CHUNK);
@@ -473,13 +488,15 @@ static struct cnode *compile_check(struct cc *c, const struct cond_node *src, st
 		n->md = pcre2_match_data_create_from_pattern(n->re, NULL);
 	}
 	if ((n->op == OP_IN || n->op == OP_INTERSECTS) && n->lhs.type == FT_STR && n->nvals > SET_MIN) {
-		const char *strs[n->nvals];
-		size_t lens[n->nvals];
+		const char **strs = xmalloc(n->nvals * sizeof(*strs));
+		size_t *lens = xmalloc(n->nvals * sizeof(*lens));
 		for (size_t i = 0; i < n->nvals; i++) {
 			strs[i] = n->vals[i].s;
 			lens[i] = n->vals[i].len;
 		}
 		strset_build(&n->set, strs, lens, n->nvals);
+		free(strs);
+		free(lens);
 	}
 	if (n->op == OP_ICONTAINS) /* compared lower-case (strops_icontains): fold the literal once */
 		for (size_t i = 0; i < n->nvals; i++)
@@ -595,9 +612,9 @@ static struct cnode *compile_macro(struct cc *c, const struct cond_node *src, st
 
 static struct cnode *compile_node(struct cc *c, const struct cond_node *n, struct evtset *types, bool *exact)
 {
-	struct evtset ta, tb;
-	bool ea, eb;
-	struct cnode *a, *b, *r;
+	struct evtset ta;
+	bool ea;
+	struct cnode *a, *r;
 
 	switch (n->kind) {
 	case COND_CHECK:
@@ -622,23 +639,36 @@ static struct cnode *compile_node(struct cc *c, const struct cond_node *n, struc
 		}
 		return r;
 	case COND_AND:
-	case COND_OR:
-		a = compile_node(c, n->a, &ta, &ea);
-		if (!a)
-			return NULL;
-		b = compile_node(c, n->b, &tb, &eb);
-		if (!b) {
-			cn_free(a);
-			return NULL;
+	case COND_OR: {
+		/* `a or b or c ...` parses into a left-deep chain as long as the text: walk
+		 * its spine in a loop (recursing down 40000 operands overflowed the stack) */
+		size_t nops = 0, cap = 16;
+		const struct cond_node **ops = xmalloc(cap * sizeof(*ops)), *x;
+		for (x = n; x->kind == n->kind; x = x->a) {
+			if (nops + 1 == cap)
+				ops = xrealloc(ops, (cap *= 2) * sizeof(*ops));
+			ops[nops++] = x->b;
 		}
+		ops[nops++] = x; /* the leftmost operand; ops runs right to left */
 		r = cn_new(n->kind == COND_AND ? CN_AND : CN_OR);
-		cn_add(r, a);
-		cn_add(r, b);
-		cn_types_first(r);
-		for (int i = 0; i < 2; i++)
-			types->w[i] = n->kind == COND_AND ? ta.w[i] & tb.w[i] : ta.w[i] | tb.w[i];
-		*exact = ea && eb;
+		for (size_t k = nops; k-- > 0;) {
+			a = compile_node(c, ops[k], &ta, &ea);
+			if (!a) {
+				cn_free(r);
+				free(ops);
+				return NULL;
+			}
+			cn_add(r, a);
+			bool first = k == nops - 1;
+			for (int i = 0; i < 2 && !first; i++) /* and: types both allow; or: either */
+				ta.w[i] = n->kind == COND_AND ? ta.w[i] & types->w[i] : ta.w[i] | types->w[i];
+			*types = ta;
+			*exact = (first || *exact) && ea;
+		}
+		free(ops);
+		cn_types_first(r); /* once for the whole chain: the same order as per pair */
 		return r;
+	}
 	}
 	return NULL;
 }
@@ -677,38 +707,6 @@ void filter_free(struct filter *f)
 
 /* ---- evaluation ---- */
 
-static bool path_prefix(const char *path, size_t plen, const char *prefix)
-{
-	/* component-wise: each prefix component (may hold a glob) must match the path's */
-	const char *p = path, *end = path + plen, *q = prefix;
-	while (*q) {
-		while (*q == '/')
-			q++;
-		while (p < end && *p == '/')
-			p++;
-		if (!*q)
-			break;
-		const char *qe = strchr(q, '/');
-		size_t ql = qe ? (size_t)(qe - q) : strlen(q);
-		const char *pe = memchr(p, '/', end - p);
-		size_t pl = pe ? (size_t)(pe - p) : (size_t)(end - p);
-		if (!pl)
-			return false;
-		char qc[256], pc[256];
-		if (ql >= sizeof(qc) || pl >= sizeof(pc))
-			return false;
-		memcpy(qc, q, ql);
-		qc[ql] = 0;
-		memcpy(pc, p, pl);
-		pc[pl] = 0;
-		if (strpbrk(qc, "*?[") ? fnmatch(qc, pc, 0) != 0 : strcmp(qc, pc) != 0)
-			return false;
-		q += ql;
-		p += pl;
-	}
-	return true;
-}
-
 static bool str_cmp_op(const struct cnode *n, const struct fval *v, const struct fval *lit, struct ectx *c)
 {
 	switch (n->op) {
@@ -741,9 +739,7 @@ static bool str_cmp_op(const struct cnode *n, const struct fval *v, const struct
 		char *s = arena_dup(&c->arena, v->s, v->len);
 		return fnmatch(lit->s, s, 0) == 0;
 	}
-	case OP_PMATCH:
-		return path_prefix(v->s, v->len, lit->s);
-	default:
+	default: /* pmatch, in, regex: check_value */
 		return false;
 	}
 }
@@ -898,29 +894,6 @@ bool filter_eval(const struct filter *f, struct ectx *c)
 	return eval(f->root, c);
 }
 
-int filter_gates(const struct filter *f, int *memo, int max)
-{
-	const struct cnode *r = f->root;
-	int n = 0;
-	if (r->kind == CN_MACRO)
-		memo[n++] = r->memo;
-	for (size_t i = 0; r->kind == CN_AND && i < r->nkids && n < max; i++)
-		if (r->kids[i]->kind == CN_MACRO)
-			memo[n++] = r->kids[i]->memo;
-	return n;
-}
-
-bool filter_memo_eval(const struct filter_ctx *fc, int memo, struct ectx *c)
-{
-	struct ectx_memo *m = &c->memo[memo];
-	if (m->gen == c->gen)
-		return m->val;
-	bool v = eval(fc->macros[memo].node, c);
-	m->gen = c->gen;
-	m->val = v;
-	return v;
-}
-
 /* ---- specialisation for one event type ---- */
 
 static enum spec_kind spec_node(struct filter_ctx *fc, struct cnode *n, unsigned int t, struct cnode **out);
@@ -979,14 +952,16 @@ static enum spec_kind spec_node(struct filter_ctx *fc, struct cnode *n, unsigned
 	case CN_OR: {
 		/* and: a false operand decides, true ones drop out; or: the reverse */
 		enum spec_kind decisive = n->kind == CN_AND ? SPEC_FALSE : SPEC_TRUE;
-		struct cnode *kids[n->nkids ? n->nkids * 2 : 1];
+		struct cnode **kids = xmalloc(n->nkids * sizeof(*kids)); /* on the heap: lists can be long */
 		size_t nk = 0;
 		bool changed = false;
 		for (size_t i = 0; i < n->nkids; i++) {
 			struct cnode *k;
 			enum spec_kind r = spec_node(fc, n->kids[i], t, &k);
-			if (r == decisive)
+			if (r == decisive) {
+				free(kids);
 				return decisive;
+			}
 			if (r != SPEC_NODE) {
 				changed = true;
 				continue;
@@ -994,14 +969,14 @@ static enum spec_kind spec_node(struct filter_ctx *fc, struct cnode *n, unsigned
 			changed |= k != n->kids[i];
 			kids[nk++] = k;
 		}
-		if (!nk)
-			return decisive == SPEC_FALSE ? SPEC_TRUE : SPEC_FALSE;
-		if (nk == 1) {
-			*out = kids[0];
+		if (nk <= 1 || !changed) {
+			if (nk == 1)
+				*out = kids[0];
+			free(kids);
+			if (!nk)
+				return decisive == SPEC_FALSE ? SPEC_TRUE : SPEC_FALSE;
 			return SPEC_NODE;
 		}
-		if (!changed)
-			return SPEC_NODE;
 		/* flatten an operand of the same kind (`a and (b and c)` once `or false` went) */
 		size_t total = 0;
 		for (size_t i = 0; i < nk; i++)
@@ -1015,6 +990,7 @@ static enum spec_kind spec_node(struct filter_ctx *fc, struct cnode *n, unsigned
 			else
 				r->kids[r->nkids++] = kids[i];
 		}
+		free(kids);
 		*out = r;
 		return SPEC_NODE;
 	}

@@ -68,16 +68,6 @@ bool filter_eval(const struct filter *f, struct ectx *c);
 void filter_free(struct filter *f);
 
 /*
- * Gates: shared macros the whole condition needs (top-level `and` operands).
- * Writes up to max memo indices; returns how many. The engine checks them
- * first -- memoised, so a gate like open_write costs one evaluation per event
- * for all the rules behind it -- and skips the rule's tree when one is false.
- */
-int filter_gates(const struct filter *f, int *memo, int max);
-/* Evaluate shared macro `memo` for the current event (memoised). */
-bool filter_memo_eval(const struct filter_ctx *fc, int memo, struct ectx *c);
-
-/*
  * A condition specialised for one event type: every event-type test becomes
  * true or false and is folded away (`spawned_process and ...` vanishes from an
  * openat rule); operands keep their written order (rule authors put the
@@ -93,10 +83,12 @@ enum spec_kind filter_specialise(struct filter_ctx *fc, const struct filter *f, 
 				 const struct cnode **out);
 bool filter_eval_node(const struct cnode *n, struct ectx *c);
 /*
- * Split a specialised tree into gates -- its top-level shared macros (as
- * filter_gates), up to max -- and the rest of the conjunction: n is true
- * exactly when every gate and the rest are. Returns SPEC_TRUE when nothing
- * but gates remains (*rest NULL), else SPEC_NODE.
+ * Split a specialised tree into gates -- its top-level shared macros, up to
+ * max -- and the rest of the conjunction: n is true exactly when every gate
+ * and the rest are. The engine evaluates a type's gates once per event
+ * (memoised) for all the rules behind them, and a rule's rest only when its
+ * gates hold. Returns SPEC_TRUE when nothing but gates remains (*rest NULL),
+ * else SPEC_NODE.
  */
 enum spec_kind filter_split_gates(struct filter_ctx *fc, const struct cnode *n, const struct cnode **gates,
 				  int *ngates, int max, const struct cnode **rest);

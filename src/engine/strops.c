@@ -199,8 +199,8 @@ void pmlist_build(struct pmlist *l, const char *const *values, size_t n)
 	memset(l, 0, sizeof(*l));
 	l->n = n;
 	l->item = xcalloc(n ? n : 1, sizeof(*l->item));
-	const char *firsts[n ? n : 1];
-	size_t flen[n ? n : 1];
+	const char **firsts = xmalloc((n ? n : 1) * sizeof(*firsts));
+	size_t *flen = xmalloc((n ? n : 1) * sizeof(*flen));
 	l->prefilter = n > 0;
 	for (size_t i = 0; i < n; i++) {
 		struct pmlist_item *it = &l->item[i];
@@ -226,6 +226,8 @@ void pmlist_build(struct pmlist *l, const char *const *values, size_t n)
 	}
 	if (l->prefilter)
 		strset_build(&l->first, firsts, flen, n);
+	free(firsts);
+	free(flen);
 }
 
 bool pmlist_match(const struct pmlist *l, const char *path, size_t len)

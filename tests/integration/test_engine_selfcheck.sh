@@ -35,6 +35,18 @@ check() { # label capture
 "$BUILD/tests/evgen" tests/integration/data/falco-scenario.ev "$IT_TMP/s.vcap" || it_die "evgen failed"
 check "scripted intrusion" "$IT_TMP/s.vcap"
 
+# a condition of 50000 or-ed operands (a left-deep chain once parsed) compiles and
+# specialises without recursing down the chain
+{
+	printf -- '- rule: long\n  desc: d\n  priority: NOTICE\n  output: long %%proc.name\n'
+	printf '  condition: (evt.type = execve and proc.name = a) or (evt.type = openat and ('
+	for ((i = 0; i < 50000; i++)); do printf 'fd.name = /x%d or ' "$i"; done
+	printf 'fd.name = /etc/hostname))\n'
+} >"$IT_TMP/long.yaml"
+got=$("$VIGIL" rules check "$IT_TMP/long.yaml" 2>&1) || it_fail "a 50000-operand condition: $got"
+VIGIL_ENGINE_SELFCHECK=1 "$VIGIL" replay "$IT_TMP/s.vcap" --rules "$IT_TMP/long.yaml" >/dev/null 2>"$IT_TMP/err" ||
+	it_fail "replay with a 50000-operand condition: $(tail -2 "$IT_TMP/err")"
+
 if [ "$(id -u)" -eq 0 ] && [ -r /sys/kernel/btf/vmlinux ]; then
 	"$VIGIL" capture -w "$IT_TMP/live.vcap" --syscalls all --duration 6 2>"$IT_TMP/cap.err" &
 	cap=$!
