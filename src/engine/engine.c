@@ -784,16 +784,19 @@ size_t engine_selfcheck(struct engine *e, const struct vg_event *ev, const struc
 	size_t bad = 0;
 	if (t >= VG_EVT_MAX)
 		return 0;
-	ectx_reset(&e->ctx, ev, st);
 	for (size_t i = 0; i < e->nrules; i++) {
 		struct engine_rule *r = &e->rules[i];
 		if (!r->enabled || !r->cond)
 			continue;
+		/* each side in a fresh generation: a macro's memoised value from one side
+		 * must not stand in for the other side's (specialised) body */
+		ectx_reset(&e->ctx, ev, st);
 		bool want = filter_eval(r->cond, &e->ctx), got = false;
 		const struct rule_ref *ref = NULL;
 		for (size_t k = 0; k < e->nby_type[t] && !ref; k++)
 			if (e->by_type[t][k].rule == i)
 				ref = &e->by_type[t][k];
+		ectx_reset(&e->ctx, ev, st);
 		if (ref) {
 			got = true;
 			for (unsigned int b = 0; b < e->gates[t].n && got; b++)

@@ -194,7 +194,6 @@ static int put_ip(struct fval *out, int fam, const uint8_t *addr)
 	return 1;
 }
 
-
 static bool is_open(unsigned int t)
 {
 	return t == VG_EVT_OPEN || t == VG_EVT_OPENAT || t == VG_EVT_OPENAT2 || t == VG_EVT_CREAT;
