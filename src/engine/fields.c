@@ -200,7 +200,7 @@ static bool is_open(unsigned int t)
 }
 
 /* The context's scratch buffer, emptied: text built per event without a malloc each time. */
-static struct vg_buf *scratch(struct ectx *c)
+static struct vg_buf *scratch_buf(struct ectx *c)
 {
 	buf_reset(&c->scratch);
 	return &c->scratch;
@@ -233,7 +233,7 @@ static const char *resolved_path(struct ectx *c, int i)
 	 * answer (it lives as long as the event), no copy and no normalising pass */
 	if (path_is_clean(raw))
 		return raw;
-	struct vg_buf *b = scratch(c);
+	struct vg_buf *b = scratch_buf(c);
 	path_resolve(event_param_base(c->ev, i), raw, b);
 	return arena_dup(&c->arena, b->data ? b->data : "", b->len);
 }
@@ -442,7 +442,8 @@ static int falco_param_info(unsigned int type, const struct vg_event_info *info,
 /*
  * falco_param for this event. The answer depends only on the event type, so
  * it is remembered per type in the field reference (r->argidx): evt.arg.flags
- * is read on most events, and the name lookup was a dozen strcmp calls.
+ * is read on most events, and the name lookup was a dozen strcmp calls. (An
+ * engine and its field references are used by one thread at a time.)
  */
 static int falco_param(const struct vg_event *ev, const struct fref *r)
 {
@@ -471,7 +472,7 @@ static int exe_flags_of(const struct vg_event *ev, uint32_t *flags)
 
 static int render_arg(struct ectx *c, int i, struct fval *out)
 {
-	struct vg_buf *b = scratch(c);
+	struct vg_buf *b = scratch_buf(c);
 	char num[32];
 	uint32_t ef;
 
