@@ -29,7 +29,7 @@ endif
 # libbpf: sensor; jansson: JSON in; yaml-0.1: rules and manifests (with line/column marks);
 # sqlite3: alert store and vulnerability DB; libpcre2-8: regex operator and secret rules;
 # libarchive: image layers; libcrypto: digests and TLS; libmicrohttpd: admission webhook
-PKGS := libbpf jansson yaml-0.1 sqlite3 libpcre2-8 libarchive libcrypto libmicrohttpd
+PKGS := libbpf jansson yaml-0.1 sqlite3 libpcre2-8 libarchive libcrypto libmicrohttpd libcurl
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
 	  -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD) $(SANFLAGS) \
@@ -101,7 +101,7 @@ $(BUILD)/vmlinux.h:
 	@test -r $(VMLINUX_BTF) || { echo "vigil: cannot build: $(VMLINUX_BTF) missing (kernel without BTF)" >&2; exit 1; }
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
 
-$(BUILD)/%.bpf.o: src/bpf/%.bpf.c $(BUILD)/vmlinux.h src/bpf/maps.h include/vigil/event.h include/vigil/events.def
+$(BUILD)/%.bpf.o: src/bpf/%.bpf.c $(BUILD)/vmlinux.h src/bpf/maps.h $(wildcard include/vigil/*.h) include/vigil/events.def
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -139,12 +139,17 @@ $(BUILD)/bench/admission_load: bench/admission_load.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) -lssl -lcrypto -lpthread
 
+$(BUILD)/bench/kill_latency: bench/kill_latency.c
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^
+
 $(BUILD)/bench/replay_stages: bench/replay_stages.c $(BUILD)/libvigil.a
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
-bench-tools: $(BUILD)/vigil $(BUILD)/bench/admission_load $(BUILD)/bench/replay_stages
+bench-tools: $(BUILD)/vigil $(BUILD)/bench/admission_load $(BUILD)/bench/kill_latency $(BUILD)/bench/replay_stages
 
 test: tests
 	$(Q)BUILD=$(BUILD) tests/run

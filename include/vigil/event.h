@@ -156,6 +156,10 @@ struct vg_event_hdr {
 };
 
 #define VG_HDR_IA32 0x1 /* a 32-bit (int 0x80 / compat) syscall: numbers and args as i386 */
+/* the kernel program sent SIGKILL on this syscall's exit (include/vigil/kill.h);
+ * bits 8-15 hold the index of the kill term that matched */
+#define VG_HDR_KILLED 0x2
+#define VG_HDR_KILL_TERM(flags) (((flags) >> 8) & 0xff)
 
 /* Socket endpoints of a connected or bound socket, as the kernel holds them. */
 struct vg_tuple {
@@ -182,6 +186,8 @@ struct vg_kernel_stats {
 	__u64 emitted;   /* records written to the ring buffer */
 	__u64 lost_full; /* records lost: ring buffer full */
 	__u64 truncated; /* records whose parameters were cut to fit */
+	__u64 killed;    /* processes killed by a kill term (include/vigil/kill.h) */
+	__u64 kill_limited; /* kill terms that matched past VG_KILL_PER_SEC: left to userspace */
 };
 
 #ifndef __VIGIL_BPF__

@@ -78,4 +78,42 @@ struct {
 	__type(value, __u8);
 } vg_known_cgroups SEC(".maps");
 
+/*
+ * In-kernel kill (include/vigil/kill.h). The terms are an array userspace
+ * fills, then publishes by setting vg_nkill (0 first while it rewrites them, so
+ * the program never tests a half-written set: in that window the kill is left
+ * to userspace). Process names are a hash keyed by (term, set, comm): one
+ * lookup per term instead of a loop over names.
+ */
+__u32 vg_nkill;
+__u64 vg_kill_second;     /* the second vg_kill_count counts (CLOCK_BOOTTIME) */
+__u32 vg_kill_count;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VG_KILL_TERMS);
+	__type(key, __u32);
+	__type(value, struct vg_kill_term);
+} vg_kill_terms SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VG_KILL_NAMES);
+	__type(key, struct vg_kill_name);
+	__type(value, __u8);
+} vg_kill_names SEC(".maps");
+
+/*
+ * cgroup id -> VG_KILL_CONTAINER or VG_KILL_HOST, as userspace's container
+ * table classified it (it parses the cgroup path). A cgroup not (yet) in the
+ * map matches no term that names a side: such an event is left to userspace.
+ * LRU for the same reason as vg_known_cgroups: an eviction only costs that.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u8);
+} vg_cgroup_side SEC(".maps");
+
 #endif

@@ -22,6 +22,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "vigil/event.h"
+#include "vigil/kill.h"
 #include "maps.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -36,6 +37,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define AF_INET6 10
 #define AT_FDCWD -100
 #define TS_COMPAT 0x0002 /* arch/x86/include/asm/thread_info.h */
+#define PF_KTHREAD 0x00200000 /* include/linux/sched.h */
+#define SIGKILL 9
 
 #define REC_MASK (VG_RECORD_MAX - 1)
 #define TMP_MASK (VG_PATH_MAX - 1)
@@ -699,6 +702,138 @@ __noinline int put_param(struct vg_scratch *s, struct sc_args *regs, long ret, _
 	return 0;
 }
 
+/* The socket family of a file descriptor as a VG_KILL_FAM_* bit, 0 if it is no such socket. */
+static __always_inline __u8 fd_family_bit(long fd)
+{
+	struct file *f = fd_file(bpf_get_current_task_btf(), fd);
+
+	if (!f || (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return 0;
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	__u16 family = BPF_CORE_READ(sock, sk, __sk_common.skc_family);
+	return family == AF_INET ? VG_KILL_FAM_INET : family == AF_INET6 ? VG_KILL_FAM_INET6 :
+	       family == AF_UNIX ? VG_KILL_FAM_UNIX : 0;
+}
+
+static __always_inline int in_s64(const __s64 *set, __u8 n, __s64 v)
+{
+	for (int i = 0; i < VG_KILL_VALS; i++)
+		if (i < n && set[i] == v)
+			return 1;
+	return 0;
+}
+
+static __always_inline int in_u32(const __u32 *set, __u8 n, __u32 v)
+{
+	for (int i = 0; i < VG_KILL_VALS; i++)
+		if (i < n && set[i] == v)
+			return 1;
+	return 0;
+}
+
+/* At most VG_KILL_PER_SEC kernel kills a second, node-wide. Plain loads and
+ * stores (an atomic fetch-and-add needs a newer BPF ISA): CPUs racing may let
+ * a few more through, which is harmless for a safety valve. */
+static __always_inline int kill_allowed(void)
+{
+	__u64 sec = bpf_ktime_get_boot_ns() / 1000000000ull;
+
+	if (vg_kill_second != sec) {
+		vg_kill_second = sec;
+		vg_kill_count = 0;
+	}
+	if (vg_kill_count >= VG_KILL_PER_SEC)
+		return 0;
+	vg_kill_count++;
+	return 1;
+}
+
+/*
+ * Whether kill term i matches the syscall that is returning. A global
+ * function (verified once, on its own): tested inline in the loop below, 32
+ * terms made the verifier's state count explode. side: the cgroup's
+ * enum vg_kill_where, 0 when userspace has not classified it yet.
+ */
+__noinline int kill_term_matches(__u32 i, __u32 type, long ret, long fd0, __u32 side)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 k = i;
+	struct vg_kill_term *t = bpf_map_lookup_elem(&vg_kill_terms, &k);
+
+	if (!t || type >= 128)
+		return 0;
+	/* a branch, not an index: the verifier keeps no bound on a computed index */
+	__u64 word = type & 64 ? t->types[1] : t->types[0];
+	if (!((word >> (type & 63)) & 1))
+		return 0;
+	if (t->where && side != t->where)
+		return 0;
+	if (ret < t->res_lo || ret > t->res_hi)
+		return 0;
+	if ((t->n_res_in && !in_s64(t->res_in, t->n_res_in, ret)) || in_s64(t->res_out, t->n_res_out, ret))
+		return 0;
+	__u32 euid = task->cred->euid.val;
+	if ((t->n_uid_in && !in_u32(t->uid_in, t->n_uid_in, euid)) || in_u32(t->uid_out, t->n_uid_out, euid))
+		return 0;
+	if (t->names) {
+		struct vg_kill_name key = { .term = i };
+		bpf_get_current_comm(key.comm, sizeof(key.comm)); /* NUL-padded, as userspace wrote them */
+		key.set = VG_KILL_NAMES_IN;
+		if ((t->names & VG_KILL_NAMES_IN) && !bpf_map_lookup_elem(&vg_kill_names, &key))
+			return 0;
+		key.set = VG_KILL_NAMES_OUT;
+		if ((t->names & VG_KILL_NAMES_OUT) && bpf_map_lookup_elem(&vg_kill_names, &key))
+			return 0;
+	}
+	if (t->families && !(t->families & fd_family_bit(fd0)))
+		return 0;
+	if (t->exe_set | t->exe_clear) {
+		struct file *f = BPF_CORE_READ(task, mm, exe_file);
+		int exe = f ? exe_flags(f) : 0;
+		if ((exe & t->exe_set) != t->exe_set || (exe & t->exe_clear))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Test the kill terms against the syscall that is returning; on a match send
+ * SIGKILL to the process, which then dies on its way back to user space.
+ * Returns the header flags to add (VG_HDR_KILLED and the term), or 0.
+ * fd0: the syscall's first argument (the fd dup'ed). Never the agent (its
+ * syscalls do not get here), pid 1 of the host or a kernel thread.
+ */
+__noinline int kill_decide(__u32 type, long ret, long fd0)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 n = vg_nkill;
+
+	if (!n || (bpf_get_current_pid_tgid() >> 32) == 1 || (task->flags & PF_KTHREAD))
+		return 0;
+	__u64 cgid = bpf_get_current_cgroup_id();
+	__u8 *sidep = bpf_map_lookup_elem(&vg_cgroup_side, &cgid);
+	__u32 side = sidep ? *sidep : 0;
+
+	for (__u32 i = 0; i < VG_KILL_TERMS; i++) {
+		if (i >= n)
+			break;
+		if (!kill_term_matches(i, type, ret, fd0, side))
+			continue;
+		struct vg_kernel_stats *st = stats();
+		if (!kill_allowed()) {
+			if (st)
+				st->kill_limited++;
+			return 0;
+		}
+		if (bpf_send_signal(SIGKILL) != 0)
+			return 0;
+		if (st)
+			st->killed++;
+		return VG_HDR_KILLED | (i << 8);
+	}
+	return 0;
+}
+
 /*
  * The hot path: every syscall of every task runs this far. nr comes from the
  * caller (a direct load in the tp_btf program), the task is a trusted BTF
@@ -743,6 +878,8 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, __u64 nr, long ret)
 		const struct param_spec *p = &spec->p[i];
 		put_param(s, &args, ret, p->kind | p->arg << 8 | p->aux << 16);
 	}
+	if (vg_nkill)
+		((struct vg_event_hdr *)s->buf)->flags |= kill_decide(t, ret, (long)syscall_arg(&args, 0));
 	submit(s);
 	return 0;
 }

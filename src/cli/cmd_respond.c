@@ -117,7 +117,7 @@ static void respond_usage(FILE *f)
 	fputs("usage: vigil respond thaw CONTAINER [--store PATH]\n"
 	      "       vigil respond release CONTAINER [--store PATH]\n"
 	      "thaw: unfreeze a container the agent froze; release: give back the network of a\n"
-	      "container the agent isolated (the agent must still be running). CONTAINER is an id\n"
+	      "container the agent isolated (isolation outlives the agent: running or not). CONTAINER is an id\n"
 	      "prefix or a name, as recorded in the store; the undoing is recorded as an action.\n",
 	      f);
 }

@@ -65,12 +65,21 @@ static int list(struct engine *e, bool json)
 					break;
 			}
 			jw_arr_end(&j);
+			/* whether a kill for this rule happens in the kernel (docs/response.md) */
+			if (ri.kernel) {
+				jw_bool(&j, "kernel_decidable", !kfilter_reason(ri.kernel));
+				if (kfilter_reason(ri.kernel))
+					jw_str(&j, "kernel_reason", kfilter_reason(ri.kernel));
+			}
 			jw_str(&j, "desc", ri.desc);
 			jw_obj_end(&j);
 			printf("%s\n", b.data);
 		} else {
 			printf("%-13s %-8s %s\n    events: %s\n", priority_name(ri.priority),
 			       ri.enabled ? "enabled" : "disabled", ri.name, t.data ? t.data : "");
+			if (ri.kernel)
+				printf("    kernel: %s\n", kfilter_reason(ri.kernel) ? kfilter_reason(ri.kernel)
+									 : "decidable (a kill happens on the syscall)");
 		}
 		buf_free(&b);
 		buf_free(&t);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "cli/cli.h"
 #include "scan/ignore.h"
+#include "scan/registry.h"
 #include "scan/report.h"
 #include "scan/scan.h"
 #include "scan/store.h"
@@ -17,6 +18,8 @@
 static void scan_usage(FILE *f)
 {
 	fputs("usage: vigil scan image PATH [options]   docker-archive, OCI layout or OCI archive\n"
+	      "       vigil scan image docker://[HOST[:PORT]/]NAME[:TAG][@DIGEST] [options]\n"
+	      "                                          pulled from a registry over HTTPS\n"
 	      "       vigil scan rootfs DIR [options]   a root file system\n"
 	      "       vigil scan lookup DIGEST --store FILE   a stored result (exit 3: not stored)\n"
 	      "\n"
@@ -39,6 +42,14 @@ static void scan_usage(FILE *f)
 	      "                         each optionally with exp:YYYY-MM-DD\n"
 	      "      --max-layer-bytes N  refuse a layer that expands beyond N bytes\n"
 	      "      --max-entries N    refuse an image with more than N entries\n"
+	      "\n"
+	      "registry pulls (docker://):\n"
+	      "      --ca-file FILE     verify the registry with the CAs in FILE (PEM)\n"
+	      "      --insecure         do not verify the registry's TLS certificate\n"
+	      "      --authfile FILE    credentials from a containers auth.json / docker\n"
+	      "                         config.json (auths.HOST.auth); VIGIL_REGISTRY_AUTH=user:password\n"
+	      "                         in the environment wins\n"
+	      "      --max-pull-bytes N refuse an image whose blobs add up to more than N bytes\n"
 	      "\n"
 	      "exit status: 0 success, 1 runtime error (unreadable or hostile image), 2 usage error,\n"
 	      "N (--exit-code) findings at or above the threshold\n",
@@ -99,10 +110,15 @@ int cmd_scan(int argc, char **argv)
 		{ "exit-code", required_argument, NULL, 'x' },
 		{ "ignore-file", required_argument, NULL, 'I' },
 		{ "store", required_argument, NULL, 'T' },
+		{ "ca-file", required_argument, NULL, 'C' },
+		{ "insecure", no_argument, NULL, 'K' },
+		{ "authfile", required_argument, NULL, 'A' },
+		{ "max-pull-bytes", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct scan_opts o = { .secrets = true };
+	struct registry_opts ro;
 	int format = REPORT_TABLE, c;
 	const char *output = NULL, *dbpath = NULL, *ignore_file = NULL, *store = NULL;
 	char *end;
@@ -110,6 +126,8 @@ int cmd_scan(int argc, char **argv)
 	bool ignore_unfixed = false, nodb = false;
 
 	scan_limits_default(&o.limits);
+	registry_opts_default(&ro);
+	ro.creds = getenv("VIGIL_REGISTRY_AUTH");
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		scan_usage(stdout);
 		return VG_EXIT_OK;
@@ -137,6 +155,9 @@ int cmd_scan(int argc, char **argv)
 		case 'I': ignore_file = optarg; break;
 		case 'T': store = optarg; break;
 		case 'n': nodb = true; break;
+		case 'C': ro.ca_file = optarg; break;
+		case 'K': ro.insecure = true; break;
+		case 'A': ro.auth_file = optarg; break;
 		case 'U': ignore_unfixed = true; break;
 		case 's':
 			min_rank = scan_severity_rank(optarg);
@@ -153,6 +174,7 @@ int cmd_scan(int argc, char **argv)
 			}
 			break;
 		case 'L':
+		case 'P':
 		case 'E': {
 			unsigned long long v = strtoull(optarg, &end, 10);
 			if (*end || !optarg[0] || !v) {
@@ -161,6 +183,8 @@ int cmd_scan(int argc, char **argv)
 			}
 			if (c == 'L')
 				o.limits.max_layer_bytes = v;
+			else if (c == 'P')
+				ro.max_bytes = v;
 			else
 				o.limits.max_entries = v;
 			break;
@@ -188,8 +212,13 @@ int cmd_scan(int argc, char **argv)
 		o.progress = scan_progress;
 		o.progress_ctx = NULL;
 	}
-	int rc = !strcmp(what, "image") ? scan_image(target, &o, &r, &err) :
-					  scan_rootfs(target, &o, &r, &err);
+	int rc;
+	if (strcmp(what, "image"))
+		rc = scan_rootfs(target, &o, &r, &err);
+	else if (!strncmp(target, REGISTRY_PREFIX, strlen(REGISTRY_PREFIX)))
+		rc = registry_scan(target, &ro, &o, &r, &err);
+	else
+		rc = scan_image(target, &o, &r, &err);
 	if (o.progress)
 		fputs("\r\033[K", stderr); /* the progress line goes away */
 	if (r.warnings.len)

@@ -19,7 +19,9 @@
 #include "respond/drift.h"
 #include "respond/recorder.h"
 #include "respond/egress.h"
+#include "respond/file_policy.h"
 #include "respond/isolate.h"
+#include "respond/kernel_kill.h"
 #include "respond/respond.h"
 #include "respond/response_policy.h"
 #include "sensor/capture.h"
@@ -63,9 +65,12 @@ struct trace_ctx {
 	struct responder *responder;
 	struct egress *egress;
 	struct isolate *isolate;
-	struct drift *drift;
+	struct drift *drift;      /* deny exec/open: drift and the file policy */
+	struct file_policy *files;
 	struct recorder *recorder; /* the last records of each container, for capture */
 	struct response_policy *rpolicy;
+	bool allow_host;
+	struct kernel_kill kkill;  /* the kills the kernel decides by itself */
 	struct bundle_opts bundles;
 	struct action_result results[8];
 	char result_text[8][4][512]; /* copies of target, detail, cgroup, outcome */
@@ -117,6 +122,8 @@ static void usage(FILE *f, enum vg_mode mode)
 		      "  --deny-drift[=fail-open|fail-closed]\n"
 		      "                       refuse (EPERM) to execute files written in a container after\n"
 		      "                       it started (fanotify); undecidable events: allow (default) or deny\n"
+		      "  --file-policy FILE   per-container paths that must not be opened and programs that\n"
+		      "                       must not run: refused (EPERM) by fanotify (docs/response.md)\n"
 		      "  --evidence-dir DIR   where the capture action writes forensic bundles\n"
 		      "                       (default " BUNDLE_DEFAULT_DIR ")\n"
 		      "  --egress-policy FILE per-container egress allow/deny lists, enforced in the kernel:\n"
@@ -255,6 +262,13 @@ static void on_alert(void *ctx, const struct alert *a)
 			const struct vg_cgroup *cg = state_cgroup(c->state, a->ev->hdr.cgroup_id);
 			n = response_policy_actions(c->rpolicy, a, cg && cg->meta.id[0] ? &cg->meta : NULL, acts, n, 16);
 		}
+		/* the kernel killed on this event for some kill rule: record it with this alert
+		 * even when this rule (the first to match) does not kill */
+		bool has_kill = false;
+		for (size_t i = 0; i < n; i++)
+			has_kill |= !strcmp(acts[i].name, "kill");
+		if ((a->ev->hdr.flags & VG_HDR_KILLED) && !has_kill && n < 16)
+			acts[n++] = (struct action_req){ "kill", false };
 		if (n)
 			responder_handle(c->responder, a, acts, n, on_action, c);
 	}
@@ -320,6 +334,35 @@ static void flush_alerts(struct trace_ctx *c)
 	}
 }
 
+/* The kernel's kill terms that name a side need each cgroup's: container or host. */
+static void tell_side(struct trace_ctx *c, struct vg_cgroup *cg)
+{
+	if (!cg || cg->side_told)
+		return;
+	source_bpf_set_cgroup_side(c->src, cg->node.key, cg->meta.id[0] ? VG_KILL_CONTAINER : VG_KILL_HOST);
+	cg->side_told = true;
+}
+
+/* Give the kernel its part of the kills of engine e (nothing when e is NULL). */
+static int arm_kernel_kill(struct trace_ctx *c, const struct engine *e)
+{
+	kernel_kill_free(&c->kkill);
+	if (e)
+		kernel_kill_plan(&c->kkill, e, c->rpolicy, c->allow_host);
+	int rc = source_bpf_set_kill(c->src, c->kkill.terms, c->kkill.nterms, c->kkill.names, c->kkill.nnames);
+	if (rc) {
+		vg_err("cannot load the kill rules into the kernel: %s", strerror(-rc));
+		return -1;
+	}
+	if (c->kkill.nterms) {
+		struct hmap_node *n, *tmp;
+		size_t i;
+		hmap_for_each(&c->state->cgroups.map, n, tmp, i)
+			tell_side(c, hmap_entry(n, struct vg_cgroup, node));
+	}
+	return 0;
+}
+
 static int on_record(void *ctx, const void *rec, size_t len)
 {
 	struct trace_ctx *c = ctx;
@@ -332,6 +375,8 @@ static int on_record(void *ctx, const void *rec, size_t len)
 		return 0;
 	}
 	bool show = state_ingest(c->state, &ev);
+	if (c->kkill.nterms)
+		tell_side(c, state_cgroup(c->state, ev.hdr.cgroup_id));
 	if (c->writer)
 		capture_writer_add(c->writer, rec, len);
 	if (show && c->recorder) {
@@ -376,11 +421,26 @@ static void emit_state(void *ctx, const void *rec, size_t len)
 			memcpy(meta.id, cg->meta.id, sizeof(meta.id));
 			egress_container(c->egress, ev.hdr.cgroup_id, &meta);
 			char derr[512];
-			if (c->drift && meta.rootfs && drift_add(c->drift, meta.id, meta.rootfs, derr, sizeof(derr)))
-				vg_warn("deny-exec: %s", derr);
+			if (c->drift && drift_add(c->drift, &meta, derr, sizeof(derr)))
+				vg_warn("deny exec/open: %s", derr);
 		}
 		container_meta_free(&meta);
 	}
+}
+
+/*
+ * The watcher read a container's metadata, usually before its process starts
+ * (the runtime writes the bundle first): guard its files now rather than at
+ * its first event, which the agent reads a few milliseconds later. Runs on
+ * the watcher's thread (drift_add is thread-safe). Containers that are not
+ * running (their root filesystem is not mounted) are simply not guarded.
+ */
+static void on_watched_meta(void *ctx, const struct vg_container_meta *m)
+{
+	struct drift *d = ctx;
+	char err[512];
+	if (m->rootfs && drift_add(d, m, err, sizeof(err)))
+		vg_debug("deny exec/open, ahead of the container's start: %s", err);
 }
 
 static void forget_cgroup(void *ctx, uint64_t id)
@@ -479,6 +539,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		{ "response", required_argument, NULL, 'A' },  { "allow-host-actions", no_argument, NULL, 'H' },
 		{ "egress-policy", required_argument, NULL, 'E' }, { "deny-drift", optional_argument, NULL, 'X' },
 		{ "evidence-dir", required_argument, NULL, 'V' }, { "response-policy", required_argument, NULL, 'Q' },
+		{ "file-policy", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 },
 	};
 	struct trace_ctx c = { .print = mode != VG_MODE_CAPTURE };
@@ -491,7 +552,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	enum respond_mode response = RESPOND_ENFORCE;
 	const char *egress_path = NULL;
 	int deny_drift = 0; /* 1 fail-open, 2 fail-closed */
-	const char *evidence_dir = BUNDLE_DEFAULT_DIR, *rpolicy_path = NULL;
+	const char *evidence_dir = BUNDLE_DEFAULT_DIR, *rpolicy_path = NULL, *files_path = NULL;
 	int opt, ret = VG_EXIT_OK;
 
 	c.eo.min_priority = PRIO_DEBUG;
@@ -585,6 +646,9 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		case 'Q':
 			rpolicy_path = optarg;
 			break;
+		case 'F':
+			files_path = optarg;
+			break;
 		case 'X':
 			if (!optarg || !strcmp(optarg, "fail-open"))
 				deny_drift = 1;
@@ -608,7 +672,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		if (optind != argc - 1 || write_path)
 			goto usage_error;
 	} else if (optind != argc || (mode == VG_MODE_CAPTURE && !write_path) ||
-		   (mode != VG_MODE_RUN && (rules_opts || egress_path || deny_drift || rpolicy_path)) ||
+		   (mode != VG_MODE_RUN && (rules_opts || egress_path || deny_drift || rpolicy_path || files_path)) ||
 		   (mode == VG_MODE_RUN && syscalls_given)) {
 		goto usage_error;
 	}
@@ -621,6 +685,16 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (files_path) {
+		/* read once, at start (SIGHUP reloads rules only); a bad file stops the agent before it loads anything */
+		char err[1024];
+		c.files = file_policy_load(files_path, err, sizeof(err));
+		if (!c.files) {
+			vg_err("%s", err);
+			ret = VG_EXIT_ERROR;
+			goto out;
+		}
+	}
 	if (detect) {
 		c.engine = load_rules(&c);
 		if (!c.engine) {
@@ -644,7 +718,9 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 			}
 			if (response == RESPOND_ENFORCE && (respond_rules_use(c.engine, "isolate") ||
 							    response_policy_uses(c.rpolicy, "isolate"))) {
-				c.isolate = isolate_start(err, sizeof(err));
+				size_t nallow;
+				const struct netlist_net *allow = response_policy_isolate_allow(c.rpolicy, &nallow);
+				c.isolate = isolate_start(allow, nallow, err, sizeof(err));
 				if (!c.isolate) {
 					vg_err("%s", err);
 					ret = VG_EXIT_ERROR;
@@ -707,16 +783,18 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 			goto out;
 		}
 	}
-	if (deny_drift) {
+	if (deny_drift || files_path) {
 		char err[512];
-		c.drift = drift_start(deny_drift == 1, err, sizeof(err));
+		/* one fanotify group answers both: one thread, one decision per event */
+		struct drift_opts dopts = { .drift = deny_drift != 0, .drift_fail_open = deny_drift != 2, .files = c.files };
+		c.drift = drift_start(&dopts, err, sizeof(err));
 		if (!c.drift) {
 			vg_err("%s", err);
 			ret = VG_EXIT_ERROR;
 			goto out;
 		}
 	}
-	watch = mode != VG_MODE_REPLAY ? container_watch_start("/") : NULL;
+	watch = mode != VG_MODE_REPLAY ? container_watch_start("/", c.drift ? on_watched_meta : NULL, c.drift) : NULL;
 	struct vg_state_opts so = {
 		.watch = watch,
 		.live = mode != VG_MODE_REPLAY,
@@ -727,6 +805,12 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	c.state = state_new(&so);
 	if (so.live)
 		state_seed(c.state);
+	c.allow_host = allow_host;
+	/* after the seed, so that the cgroups of running containers are classified at once */
+	if (mode == VG_MODE_RUN && c.responder && response == RESPOND_ENFORCE && arm_kernel_kill(&c, c.engine)) {
+		ret = VG_EXIT_ERROR;
+		goto out;
+	}
 
 	/* The kernel wakes the reader only per 64 KiB of records (cheap under load);
 	 * a detecting agent also looks every millisecond, so that an alert on a quiet
@@ -770,7 +854,9 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 			}
 			if (e && c.responder && !c.isolate && response == RESPOND_ENFORCE &&
 			    respond_rules_use(e, "isolate")) {
-				c.isolate = isolate_start(aerr, sizeof(aerr));
+				size_t nallow;
+				const struct netlist_net *allow = response_policy_isolate_allow(c.rpolicy, &nallow);
+				c.isolate = isolate_start(allow, nallow, aerr, sizeof(aerr));
 				if (!c.isolate) {
 					vg_err("%s", aerr);
 					engine_free(e);
@@ -787,6 +873,8 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 				want_for_rules(want, e);
 				if (mode != VG_MODE_REPLAY)
 					source_bpf_set_wanted(c.src, want);
+				if (mode == VG_MODE_RUN && c.responder && response == RESPOND_ENFORCE)
+					arm_kernel_kill(&c, e); /* on failure the kills happen from userspace */
 				vg_info("rules reloaded");
 			} else {
 				vg_err("rules not reloaded: keeping the rules already running");
@@ -825,23 +913,37 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	if (c.drift) {
 		struct drift_stats ds;
 		drift_stats(c.drift, &ds);
-		vg_info("deny-exec: %llu executions allowed, %llu denied, %llu undecided (%s)",
-			(unsigned long long)ds.allowed, (unsigned long long)ds.denied,
-			(unsigned long long)ds.undecided, deny_drift == 1 ? "allowed: fail-open" : "denied: fail-closed");
+		const char *files_mode = c.files && file_policy_fail_open(c.files) ? "fail-open" : "fail-closed";
+		vg_info("deny-exec: %llu executions allowed, %llu denied, %llu undecided (%s%s%s%s)",
+			(unsigned long long)ds.allowed, (unsigned long long)ds.denied, (unsigned long long)ds.undecided,
+			deny_drift ? "drift: " : "", deny_drift == 1 ? "fail-open" : deny_drift == 2 ? "fail-closed" : "",
+			deny_drift && c.files ? ", file policy: " : c.files ? "file policy: " : "", c.files ? files_mode : "");
+		if (c.files)
+			vg_info("deny-open: %llu opens allowed, %llu denied, %llu undecided (file policy: %s)",
+				(unsigned long long)ds.open_allowed, (unsigned long long)ds.open_denied,
+				(unsigned long long)ds.open_undecided, files_mode);
 	}
 	if (c.isolate)
 		vg_info("isolate: %llu packets dropped", (unsigned long long)isolate_dropped(c.isolate));
+	if (c.kkill.kernel_rules) {
+		struct vg_source_stats st;
+		source_stats(c.src, &st);
+		vg_info("kill: %llu processes killed in the kernel, %llu kills left to userspace by the rate limit",
+			(unsigned long long)st.killed, (unsigned long long)st.kill_limited);
+	}
 out:
 	/* one cleanup for every exit: each of these accepts what was never started */
 	if (c.writer && capture_writer_close(c.writer) != 0)
 		ret = VG_EXIT_ERROR;
 	egress_stop(c.egress);
 	drift_stop(c.drift);
+	file_policy_free(c.files);
 	isolate_stop(c.isolate);
 	store_close(c.store);
 	engine_free(c.engine);
 	responder_free(c.responder);
 	response_policy_free(c.rpolicy);
+	kernel_kill_free(&c.kkill);
 	recorder_free(c.recorder);
 	state_free(c.state);
 	container_watch_stop(watch);

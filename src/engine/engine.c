@@ -44,6 +44,7 @@ struct engine_rule {
 	uint32_t thr_count;
 	struct hmap corr;
 	struct evtset types;
+	struct kfilter *kernel;    /* the condition in the kernel's form, for in-kernel kill */
 	struct out_seg *out;
 	size_t nout;
 	/* rate limit: token bucket in event time */
@@ -417,6 +418,7 @@ static void rule_free(struct engine_rule *r)
 		free(r->actions[i]);
 	free(r->actions);
 	filter_free(r->cond);
+	kfilter_free(r->kernel);
 	for (size_t i = 0; i < r->nsteps; i++)
 		filter_free(r->steps[i]);
 	free(r->steps);
@@ -475,6 +477,8 @@ struct engine *engine_compile(struct ruleset *rs, const struct engine_opts *opts
 			engine_free(e);
 			return NULL;
 		}
+		if (er->enabled)
+			er->kernel = kfilter_compile(rs, r);
 	}
 	/* Falco warns about definitions nothing uses */
 	for (size_t i = 0; i < rs->nmacros; i++) {
@@ -852,6 +856,7 @@ void engine_rule_info(const struct engine *e, size_t i, struct engine_rule_info 
 	out->nactions = r->nactions;
 	out->types = r->types;
 	out->matches = r->matches;
+	out->kernel = r->kernel;
 }
 
 /* ---- loading ---- */

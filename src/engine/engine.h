@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "engine/filter.h"
+#include "engine/kfilter.h"
 #include "engine/ruleset.h"
 
 struct engine_opts {
@@ -114,6 +115,7 @@ struct engine_rule_info {
 	size_t nactions;
 	struct evtset types;
 	uint64_t matches;
+	const struct kfilter *kernel; /* enabled rules: the condition in the kernel's form (engine/kfilter.h) */
 };
 void engine_rule_info(const struct engine *e, size_t i, struct engine_rule_info *out);
 

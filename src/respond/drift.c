@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -9,41 +10,59 @@
 #include <string.h>
 #include <sys/fanotify.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "common/buf.h"
 #include "common/log.h"
 #include "respond/drift.h"
+#include "respond/file_policy.h"
 
 #define GUARDS_MAX 4096
+#define IDS_MAX 32 /* exact deny_open paths also matched by file identity, per container */
+
+struct ident {
+	dev_t dev;
+	ino_t ino;
+};
 
 struct guard {
-	dev_t dev;               /* the overlay superblock of the container's root */
-	char rootfs[PATH_MAX];   /* its merged directory, as the host sees it */
-	char upper[PATH_MAX];    /* its upper layer */
+	dev_t dev;                      /* the overlay superblock of the container's root */
+	unsigned int serial;            /* tells a reused device number apart in the cache */
+	bool drift;                     /* refuse upper-layer executables */
+	const struct file_rules *rules; /* named paths and programs, or NULL */
+	struct ident ids[IDS_MAX];      /* the exact deny_open paths' files, as at guard time */
+	size_t nids;
+	char rootfs[PATH_MAX];          /* its merged directory, as the host sees it */
+	char upper[PATH_MAX];           /* its upper layer */
 	char id[13];
 };
 
 /*
- * Decisions already taken, by file identity: (device, inode, ctime). Writing or
- * copying up a file changes its ctime, so a changed file is judged again.
+ * Drift decisions already taken, by file identity: (device, inode, ctime) and
+ * the guard's serial. Writing or copying up a file changes its ctime, so a
+ * changed file is judged again.
  */
 #define CACHE_SLOTS 4096
 struct verdict {
 	dev_t dev;
 	ino_t ino;
 	struct timespec ctime;
+	unsigned int serial;
 	int deny; /* -1: empty slot */
 };
 
 struct drift {
 	struct verdict cache[CACHE_SLOTS]; /* used by the answering thread only */
 	int fan, stop[2];
-	bool fail_open;
+	struct drift_opts o;
+	bool files_fail_open;
+	pid_t self;
 	pthread_t thread;
 	bool running;
-	pthread_mutex_t lock;
+	pthread_mutex_t lock; /* guards, nguards, serial, stats */
 	struct guard *guards;
 	size_t nguards;
+	unsigned int serial;
 	struct drift_stats stats;
 };
 
@@ -84,56 +103,125 @@ static struct verdict *cache_slot(struct drift *d, const struct stat *st)
 	return &d->cache[(h ^ (h >> 29)) % CACHE_SLOTS];
 }
 
-static int judge_uncached(struct drift *d, int fd, const struct stat *st);
-
-/* Allow or deny one exec; 1 deny, 0 allow, -1 undecided. */
-static int judge(struct drift *d, int fd)
+/* Whether a file (rel: its path from the container's root) is in the upper layer: 1, 0, -1 undecided. */
+static int drift_judge(struct drift *d, const struct guard *g, const struct stat *st, const char *rel)
 {
-	struct stat st;
-	if (fstat(fd, &st))
-		return -1;
-	struct verdict *v = cache_slot(d, &st);
-	if (v->deny >= 0 && v->dev == st.st_dev && v->ino == st.st_ino &&
-	    v->ctime.tv_sec == st.st_ctim.tv_sec && v->ctime.tv_nsec == st.st_ctim.tv_nsec)
+	struct verdict *v = cache_slot(d, st);
+	if (v->deny >= 0 && v->dev == st->st_dev && v->ino == st->st_ino && v->serial == g->serial &&
+	    v->ctime.tv_sec == st->st_ctim.tv_sec && v->ctime.tv_nsec == st->st_ctim.tv_nsec)
 		return v->deny;
-	int r = judge_uncached(d, fd, &st);
+	if (!rel)
+		return -1;
+	char upath[PATH_MAX * 2];
+	snprintf(upath, sizeof(upath), "%s%s", g->upper, rel);
+	struct stat us;
+	int r;
+	if (lstat(upath, &us) == 0)
+		r = 1; /* in the upper layer: written or changed after start */
+	else
+		r = errno == ENOENT || errno == ENOTDIR ? 0 : -1;
 	if (r >= 0)
-		*v = (struct verdict){ st.st_dev, st.st_ino, st.st_ctim, r };
+		*v = (struct verdict){ st->st_dev, st->st_ino, st->st_ctim, g->serial, r };
 	return r;
 }
 
-static int judge_uncached(struct drift *d, int fd, const struct stat *stp)
+/* The path of an event's file from the container's root, into buf; NULL if unknown. */
+static const char *rel_path(int fd, const struct guard *g, char *buf, size_t size)
 {
-	struct stat st = *stp;
-	char link[64], path[PATH_MAX], upath[PATH_MAX * 2];
-	pthread_mutex_lock(&d->lock);
-	const struct guard *g = NULL;
-	for (size_t i = 0; i < d->nguards; i++)
-		if (d->guards[i].dev == st.st_dev)
-			g = &d->guards[i];
-	struct guard copy;
-	if (g)
-		copy = *g;
-	pthread_mutex_unlock(&d->lock);
-	if (!g)
-		return 0; /* not a guarded filesystem */
+	char link[64];
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	ssize_t n = readlink(link, path, sizeof(path) - 1);
-	if (n <= 0)
-		return -1;
-	path[n] = 0;
+	ssize_t n = readlink(link, buf, size - 1);
+	if (n <= 0 || (size_t)n >= size - 1)
+		return NULL;
+	buf[n] = 0;
 	/* the container's own mount gives a path from its root; the host's mount the full one */
-	const char *rel = path;
-	size_t rl = strlen(copy.rootfs);
-	if (!strncmp(path, copy.rootfs, rl) && path[rl] == '/')
-		rel = path + rl;
-	if (rel[0] != '/')
-		return -1;
-	snprintf(upath, sizeof(upath), "%s%s", copy.upper, rel);
-	struct stat us;
-	if (lstat(upath, &us) == 0)
-		return 1; /* in the upper layer: written or changed after start */
-	return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
+	const char *rel = buf;
+	size_t rl = strlen(g->rootfs);
+	if (!strncmp(buf, g->rootfs, rl) && buf[rl] == '/')
+		rel = buf + rl;
+	return rel[0] == '/' ? rel : NULL;
+}
+
+struct decision {
+	bool deny;
+	bool undecided; /* some part could not decide: its default was applied */
+	bool ignore;    /* allowed for good: the kernel may allow this file's next events itself */
+};
+
+/* Decide one permission event: exec (FAN_OPEN_EXEC_PERM) or open (FAN_OPEN_PERM). */
+static struct decision decide(struct drift *d, const struct fanotify_event_metadata *m, bool exec)
+{
+	struct decision r = { 0 };
+	bool drift_fail_open = d->o.drift_fail_open, files_fail_open = d->files_fail_open;
+	struct stat st;
+	struct guard g;
+	bool found = false;
+
+	if (m->pid == d->self)
+		return r; /* the agent itself: never waits on its own answers */
+	if (fstat(m->fd, &st)) {
+		r.undecided = true;
+		r.deny = !(exec && d->o.drift ? drift_fail_open : files_fail_open);
+		return r;
+	}
+	pthread_mutex_lock(&d->lock);
+	for (size_t i = 0; i < d->nguards && !found; i++)
+		if (d->guards[i].dev == st.st_dev) {
+			g = d->guards[i];
+			found = true;
+		}
+	pthread_mutex_unlock(&d->lock);
+	if (!found)
+		return r; /* not a guarded filesystem */
+
+	char buf[PATH_MAX];
+	const char *rel = rel_path(m->fd, &g, buf, sizeof(buf));
+	int named = 0, drifted = 0; /* 1 deny, 0 allow, -1 undecided */
+	if (exec) {
+		if (file_rules_has_exec(g.rules))
+			named = rel ? file_rules_deny_exec(g.rules, rel) : -1;
+		if (g.drift)
+			drifted = drift_judge(d, &g, &st, rel);
+	} else if (file_rules_has_open(g.rules)) {
+		for (size_t i = 0; i < g.nids && named <= 0; i++)
+			named = g.ids[i].dev == st.st_dev && g.ids[i].ino == st.st_ino;
+		if (named <= 0)
+			named = rel ? file_rules_deny_open(g.rules, rel) : -1;
+	}
+	r.undecided = named < 0 || drifted < 0;
+	r.deny = named > 0 || drifted > 0 || (named < 0 && !files_fail_open) || (drifted < 0 && !drift_fail_open);
+	/*
+	 * An ignore mark is per inode, whatever name reaches it: only a file with one
+	 * name may be let through for good when names decide (busybox's applets are
+	 * hard links of one file).
+	 */
+	bool by_name = exec ? file_rules_has_exec(g.rules) : file_rules_has_open(g.rules);
+	r.ignore = !r.deny && !r.undecided && (!by_name || st.st_nlink == 1);
+	return r;
+}
+
+static void answer(struct drift *d, const struct fanotify_event_metadata *m, bool exec)
+{
+	struct decision v = decide(d, m, exec);
+	struct fanotify_response r = { .fd = m->fd, .response = v.deny ? FAN_DENY : FAN_ALLOW };
+	pthread_mutex_lock(&d->lock);
+	if (exec) {
+		d->stats.undecided += v.undecided;
+		d->stats.denied += v.deny;
+		d->stats.allowed += !v.deny;
+	} else {
+		d->stats.open_undecided += v.undecided;
+		d->stats.open_denied += v.deny;
+		d->stats.open_allowed += !v.deny;
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (write(d->fan, &r, sizeof(r)) != sizeof(r))
+		vg_warn("deny-exec: cannot answer a permission event: %s", strerror(errno));
+	/* the kernel allows this file's next events itself until it is modified (an ignore mark
+	 * is dropped on modification, copy-up included) */
+	if (v.ignore)
+		fanotify_mark(d->fan, FAN_MARK_ADD | FAN_MARK_IGNORED_MASK, exec ? FAN_OPEN_EXEC_PERM : FAN_OPEN_PERM,
+			      m->fd, NULL);
 }
 
 static void *loop(void *arg)
@@ -154,52 +242,37 @@ static void *loop(void *arg)
 		for (; FAN_EVENT_OK(m, len); m = FAN_EVENT_NEXT(m, len)) {
 			if (m->vers != FANOTIFY_METADATA_VERSION || m->fd < 0)
 				continue;
-			if (m->mask & FAN_OPEN_EXEC_PERM) {
-				int v = judge(d, m->fd);
-				bool undecided = v < 0;
-				struct fanotify_response r = { .fd = m->fd };
-				pthread_mutex_lock(&d->lock);
-				if (v < 0) {
-					d->stats.undecided++;
-					v = d->fail_open ? 0 : 1;
-				}
-				if (v)
-					d->stats.denied++;
-				else
-					d->stats.allowed++;
-				pthread_mutex_unlock(&d->lock);
-				r.response = v ? FAN_DENY : FAN_ALLOW;
-				if (write(d->fan, &r, sizeof(r)) != sizeof(r))
-					vg_warn("drift: cannot answer a permission event: %s", strerror(errno));
-				/* an image file: let the kernel allow its next executions itself, until it
-				 * is modified (an ignore mark is dropped on modification, copy-up included) */
-				if (!v && !undecided)
-					fanotify_mark(d->fan, FAN_MARK_ADD | FAN_MARK_IGNORED_MASK, FAN_OPEN_EXEC_PERM,
-						      m->fd, NULL);
-			}
+			/* permission events are never merged: one of the two per event */
+			if (m->mask & FAN_OPEN_EXEC_PERM)
+				answer(d, m, true);
+			else if (m->mask & FAN_OPEN_PERM)
+				answer(d, m, false);
 			close(m->fd);
 		}
 	}
 	return NULL;
 }
 
-struct drift *drift_start(bool fail_open, char *err, size_t errlen)
+struct drift *drift_start(const struct drift_opts *o, char *err, size_t errlen)
 {
 	struct drift *d = xcalloc(1, sizeof(*d));
 	for (size_t i = 0; i < CACHE_SLOTS; i++)
 		d->cache[i].deny = -1;
-	d->fail_open = fail_open;
+	d->o = *o;
+	d->files_fail_open = o->files ? file_policy_fail_open(o->files) : true;
+	d->self = getpid();
 	d->stop[0] = d->stop[1] = -1;
 	d->fan = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC, O_RDONLY | O_LARGEFILE | O_CLOEXEC);
 	if (d->fan < 0) {
-		snprintf(err, errlen, "deny-exec cannot be enforced: fanotify permission events refused: %s",
-			 strerror(errno));
+		snprintf(err, errlen, "%s cannot be enforced: fanotify permission events refused: %s",
+			 o->drift ? "deny-drift" : "file policy", strerror(errno));
 		free(d);
 		return NULL;
 	}
 	pthread_mutex_init(&d->lock, NULL);
 	if (pipe2(d->stop, O_CLOEXEC) || pthread_create(&d->thread, NULL, loop, d)) {
-		snprintf(err, errlen, "deny-exec cannot be enforced: cannot start its thread");
+		snprintf(err, errlen, "%s cannot be enforced: cannot start its thread",
+			 o->drift ? "deny-drift" : "file policy");
 		drift_stop(d);
 		return NULL;
 	}
@@ -227,37 +300,85 @@ void drift_stop(struct drift *d)
 	free(d);
 }
 
-int drift_add(struct drift *d, const char *container_id, const char *rootfs, char *err, size_t errlen)
+/*
+ * The files the exact deny_open paths name in the container, resolved inside
+ * its root (symlinks cannot lead out of it): a hard link or a rename cannot
+ * take them out of the policy's reach. O_PATH opens raise no fanotify event.
+ */
+static void resolve_ids(struct guard *g)
+{
+	int root = open(g->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return;
+	const char *p;
+	for (size_t i = 0; g->nids < IDS_MAX && (p = file_rules_literal_open(g->rules, i)); i++) {
+		struct open_how how = { .flags = O_PATH | O_CLOEXEC,
+					.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV };
+		int fd = (int)syscall(SYS_openat2, root, p, &how, sizeof(how));
+		struct stat st;
+		if (fd < 0)
+			continue; /* not there (yet): matched by its path */
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+			g->ids[g->nids++] = (struct ident){ st.st_dev, st.st_ino };
+		close(fd);
+	}
+	close(root);
+}
+
+int drift_add(struct drift *d, const struct vg_container_meta *meta, char *err, size_t errlen)
 {
 	struct guard g = { 0 };
 	struct stat st;
+	const char *rootfs = meta->rootfs;
+
+	g.drift = d->o.drift;
+	g.rules = file_policy_match(d->o.files, meta);
+	uint64_t mask = (g.drift || file_rules_has_exec(g.rules) ? FAN_OPEN_EXEC_PERM : 0) |
+			(file_rules_has_open(g.rules) ? FAN_OPEN_PERM : 0);
+	if (!mask)
+		return 0; /* nothing applies to this container */
 	if (!rootfs || rootfs[0] != '/' || strlen(rootfs) >= sizeof(g.rootfs) || stat(rootfs, &st)) {
-		snprintf(err, errlen, "container %.12s: root filesystem %s not found", container_id,
+		snprintf(err, errlen, "container %.12s: root filesystem %s not found", meta->id,
 			 rootfs ? rootfs : "(unknown)");
 		return -1;
 	}
+	/* an overlay has a superblock of its own: marking anything else could guard the host */
 	if (upper_of(rootfs, g.upper, sizeof(g.upper))) {
-		snprintf(err, errlen, "container %.12s: %s is not an overlay with an upper layer", container_id, rootfs);
+		snprintf(err, errlen, "container %.12s: %s is not an overlay with an upper layer", meta->id, rootfs);
 		return -1;
 	}
 	snprintf(g.rootfs, sizeof(g.rootfs), "%s", rootfs);
-	snprintf(g.id, sizeof(g.id), "%.12s", container_id);
+	snprintf(g.id, sizeof(g.id), "%.12s", meta->id);
 	g.dev = st.st_dev;
 	pthread_mutex_lock(&d->lock);
-	bool known = false;
+	size_t at = d->nguards;
 	for (size_t i = 0; i < d->nguards; i++)
 		if (d->guards[i].dev == g.dev)
-			known = true;
-	if (!known && d->nguards < GUARDS_MAX) {
-		d->guards = xrealloc(d->guards, (d->nguards + 1) * sizeof(*d->guards));
-		d->guards[d->nguards++] = g;
+			at = i;
+	bool same = at < d->nguards && !strcmp(d->guards[at].id, g.id) && !strcmp(d->guards[at].rootfs, g.rootfs);
+	pthread_mutex_unlock(&d->lock);
+	if (same)
+		return 0;
+	resolve_ids(&g);
+	pthread_mutex_lock(&d->lock);
+	/* a device number of a container that is gone may come back with another container */
+	g.serial = ++d->serial;
+	bool full = at == d->nguards && d->nguards == GUARDS_MAX;
+	if (!full) {
+		if (at == d->nguards)
+			d->guards = xrealloc(d->guards, (d->nguards + 1) * sizeof(*d->guards));
+		at = at < d->nguards ? at : d->nguards++;
+		d->guards[at] = g;
 	}
 	pthread_mutex_unlock(&d->lock);
-	if (known)
-		return 0;
+	if (full) {
+		snprintf(err, errlen, "container %.12s: not guarded: %d containers are guarded already", meta->id,
+			 GUARDS_MAX);
+		return -1;
+	}
 	/* the whole overlay superblock: the container reaches it through its own mount */
-	if (fanotify_mark(d->fan, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_OPEN_EXEC_PERM, AT_FDCWD, rootfs)) {
-		snprintf(err, errlen, "container %.12s: cannot watch %s: %s", container_id, rootfs, strerror(errno));
+	if (fanotify_mark(d->fan, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, mask, AT_FDCWD, rootfs)) {
+		snprintf(err, errlen, "container %.12s: cannot watch %s: %s", meta->id, rootfs, strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -1,12 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Drift prevention (deny exec): fanotify permission events on each container's
- * root filesystem answer before a program is executed. A file that exists in
- * the container's overlay upper layer -- written or changed after the
- * container started -- is refused (execve fails with EPERM); programs of the
- * image run. The answering thread only reads /proc and the upper layer's
- * directory, so it cannot wait on its own decisions; when it cannot decide (an
- * error, an unknown filesystem) the configured default applies and is counted.
+ * Deny exec and deny open, answered by one fanotify group before the file is
+ * executed or opened:
+ *
+ * - drift prevention: a file that exists in the container's overlay upper
+ *   layer -- written or changed after the container started -- is refused
+ *   (execve fails with EPERM); programs of the image run;
+ * - the file policy (src/respond/file_policy.h): named paths that must not be
+ *   opened (open fails with EPERM) and named programs that must not run.
+ *
+ * Each container's root filesystem (its overlay superblock) is marked with
+ * FAN_OPEN_EXEC_PERM (drift, deny_exec, allow_exec) and FAN_OPEN_PERM
+ * (deny_open) as its metadata becomes known. The answering thread only reads
+ * /proc/self/fd and the upper layer's directory, never the marked
+ * filesystems, so it cannot wait on its own decisions; the agent's own opens
+ * are allowed without looking. An event that cannot be decided (an error)
+ * gets the default of the part that could not decide -- drift's or the file
+ * policy's fail-open/fail-closed -- and is counted.
  */
 #ifndef VIGIL_DRIFT_H
 #define VIGIL_DRIFT_H
@@ -14,18 +24,33 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "state/container_meta.h"
 
 struct drift;
+struct file_policy;
 
-struct drift_stats {
-	uint64_t allowed, denied, undecided;
+struct drift_opts {
+	bool drift;                      /* refuse executing files of the upper layer */
+	bool drift_fail_open;            /* what an undecidable drift check gets */
+	const struct file_policy *files; /* named paths and programs, or NULL; the caller keeps it
+					  * alive until drift_stop */
 };
 
-/* fail_open: what an undecidable event gets (allow, or deny). NULL with the reason in err. */
-struct drift *drift_start(bool fail_open, char *err, size_t errlen);
+struct drift_stats {
+	uint64_t allowed, denied, undecided;                /* executions */
+	uint64_t open_allowed, open_denied, open_undecided; /* opens (file policy) */
+};
+
+/* Start the fanotify group and its answering thread. NULL with the reason in err. */
+struct drift *drift_start(const struct drift_opts *o, char *err, size_t errlen);
+/* Stop answering; the kernel allows what was pending. Accepts NULL. */
 void drift_stop(struct drift *d);
-/* Guard a container's root filesystem (its overlay "merged" directory). 0 or -1 (err set). */
-int drift_add(struct drift *d, const char *container_id, const char *rootfs, char *err, size_t errlen);
+/*
+ * A container's metadata is known: guard its root filesystem (the overlay
+ * "merged" directory) with what applies to it. 0 (also when nothing applies)
+ * or -1 with the reason in err. Calling it again for the same container is cheap.
+ */
+int drift_add(struct drift *d, const struct vg_container_meta *meta, char *err, size_t errlen);
 void drift_stats(struct drift *d, struct drift_stats *out);
 
 #endif

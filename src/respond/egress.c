@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +11,8 @@
 #include "common/log.h"
 #include "common/yaml.h"
 #include "respond/egress.h"
+#include "respond/netlist.h"
+#include "respond/selector.h"
 #include "vigil/egress.h"
 #include "egress.skel.h"
 
@@ -20,20 +20,11 @@
 #define ENTRY_MAX 256
 #define NET_MAX 1024
 
-struct net {
-	int family;
-	uint8_t addr[16];
-	unsigned int len;
-	uint8_t verdict;
-	uint16_t ports[VG_EGRESS_MAX_PORTS];
-	unsigned int nports;
-};
-
 struct entry {
 	char **patterns;
 	size_t npatterns;
 	uint8_t def;
-	struct net *nets;
+	struct netlist_net *nets;
 	size_t nnets;
 };
 
@@ -54,72 +45,6 @@ static void entries_free(struct entry *v, size_t n)
 		free(v[i].nets);
 	}
 	free(v);
-}
-
-/* "10.0.0.0/8", "fd00::/8", "1.2.3.4" */
-static int parse_cidr(const char *s, struct net *net)
-{
-	char buf[64];
-	snprintf(buf, sizeof(buf), "%s", s);
-	char *slash = strchr(buf, '/');
-	long len = -1;
-	if (slash) {
-		char *end;
-		*slash = 0;
-		len = strtol(slash + 1, &end, 10);
-		if (*end || slash[1] == 0)
-			return -1;
-	}
-	memset(net->addr, 0, sizeof(net->addr));
-	if (inet_pton(AF_INET, buf, net->addr) == 1)
-		net->family = 4;
-	else if (inet_pton(AF_INET6, buf, net->addr) == 1)
-		net->family = 6;
-	else
-		return -1;
-	unsigned int max = net->family == 4 ? 32 : 128;
-	if (len < 0)
-		len = max;
-	if ((unsigned long)len > max)
-		return -1;
-	net->len = (unsigned int)len;
-	return 0;
-}
-
-static int parse_nets(const char *path, const struct yaml_node *list, uint8_t verdict, struct entry *e, char *err,
-		      size_t errlen)
-{
-	if (!list)
-		return 0;
-	if (list->kind != YAML_SEQ)
-		return yaml_errorf(err, errlen, path, list, "a list of networks is expected");
-	for (size_t i = 0; i < list->n; i++) {
-		const struct yaml_node *it = list->items[i], *cidr = it, *ports = NULL;
-		struct net net = { .verdict = verdict };
-		if (it->kind == YAML_MAP) {
-			cidr = yaml_get(it, "cidr");
-			ports = yaml_get(it, "ports");
-		}
-		if (!cidr || cidr->kind != YAML_SCALAR || parse_cidr(cidr->str, &net))
-			return yaml_errorf(err, errlen, path, cidr ? cidr : it, "not a network: expected 10.0.0.0/8 or fd00::/8");
-		if (ports) {
-			if (ports->kind != YAML_SEQ || ports->n == 0 || ports->n > VG_EGRESS_MAX_PORTS)
-				return yaml_errorf(err, errlen, path, ports, "ports: a list of 1 to %d port numbers",
-					    VG_EGRESS_MAX_PORTS);
-			for (size_t k = 0; k < ports->n; k++) {
-				char *end;
-				long p = ports->items[k]->kind == YAML_SCALAR ? strtol(ports->items[k]->str, &end, 10) : -1;
-				if (p < 1 || p > 65535 || *end)
-					return yaml_errorf(err, errlen, path, ports->items[k], "not a port number");
-				net.ports[net.nports++] = (uint16_t)p;
-			}
-		}
-		if (e->nnets == NET_MAX)
-			return yaml_errorf(err, errlen, path, it, "more than %d networks in one entry", NET_MAX);
-		e->nets = xrealloc(e->nets, (e->nnets + 1) * sizeof(*e->nets));
-		e->nets[e->nnets++] = net;
-	}
-	return 0;
 }
 
 static int parse_policy(const char *path, struct entry **out, size_t *nout, char *err, size_t errlen)
@@ -168,8 +93,8 @@ static int parse_policy(const char *path, struct entry **out, size_t *nout, char
 		}
 		if (d && yaml_is(d, "deny"))
 			e->def = VG_EGRESS_DENY;
-		if (parse_nets(path, yaml_get(it, "deny"), VG_EGRESS_DENY, e, err, errlen) ||
-		    parse_nets(path, yaml_get(it, "allow"), VG_EGRESS_ALLOW, e, err, errlen))
+		if (netlist_parse(path, yaml_get(it, "deny"), VG_EGRESS_DENY, &e->nets, &e->nnets, NET_MAX, err, errlen) ||
+		    netlist_parse(path, yaml_get(it, "allow"), VG_EGRESS_ALLOW, &e->nets, &e->nnets, NET_MAX, err, errlen))
 			goto out;
 	}
 	rc = 0;
@@ -243,30 +168,19 @@ void egress_stop(struct egress *e)
 	free(e);
 }
 
-static bool entry_matches(const struct entry *en, const struct vg_container_meta *m)
-{
-	for (size_t i = 0; i < en->npatterns; i++) {
-		const char *p = en->patterns[i];
-		if ((m->name && fnmatch(p, m->name, 0) == 0) || !strncmp(m->id, p, strlen(p)) ||
-		    fnmatch(p, m->id, 0) == 0)
-			return true;
-	}
-	return false;
-}
-
 void egress_container(struct egress *e, uint64_t cgroup_id, const struct vg_container_meta *meta)
 {
 	if (!e || !meta || !meta->id[0])
 		return;
 	const struct entry *en = NULL;
 	for (size_t i = 0; i < e->nentries && !en; i++)
-		if (entry_matches(&e->entries[i], meta))
+		if (selector_match(e->entries[i].patterns, e->entries[i].npatterns, meta))
 			en = &e->entries[i];
 	if (!en)
 		return;
 	int rules = bpf_map__fd(e->skel->maps.vg_egress_rules);
 	for (size_t i = 0; i < en->nnets; i++) {
-		const struct net *n = &en->nets[i];
+		const struct netlist_net *n = &en->nets[i];
 		struct vg_egress_key k = { .prefixlen = VG_EGRESS_KEY_BITS(n->len), .cgroup_id = cgroup_id,
 					   .family = (uint32_t)n->family };
 		memcpy(k.addr, n->addr, n->family == 4 ? 4 : 16);

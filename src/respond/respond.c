@@ -60,7 +60,11 @@ int respond_check_rules(const struct engine *e, char *err, size_t errlen)
 			const char *a = ri.actions[k];
 			if (respond_action_known(a))
 				continue;
-			if (in_list(planned, a))
+			if (!strcmp(a, "deny_open") || !strcmp(a, "deny_exec"))
+				snprintf(err, errlen, "rule '%s': action '%s' is not a rule action: an alert comes after the "
+						      "syscall, too late to refuse it; name the paths and programs in "
+						      "--file-policy (refused before they are opened or run)", ri.name, a);
+			else if (in_list(planned, a))
 				snprintf(err, errlen, "rule '%s': action '%s' cannot be carried out by this version "
 						      "(available: kill, freeze, isolate, capture; per-container egress lists: "
 						      "--egress-policy)", ri.name, a);
@@ -198,6 +202,16 @@ void responder_handle(struct responder *r, const struct alert *a, const struct a
 		if (!respond_action_known(act)) {
 			res.outcome = "refused";
 			snprintf(detail, sizeof(detail), "action not available");
+		} else if (is_kill && (h->flags & VG_HDR_KILLED)) {
+			/* the kernel program decided the rule itself and killed on the syscall's exit */
+			res.outcome = "done";
+			res.path = "kernel";
+			snprintf(detail, sizeof(detail), "SIGKILL sent to %u (%.16s) by the kernel before the syscall returned",
+				 h->pid, h->comm);
+			remember(r, key, 1);
+			res.latency_ns = 0;
+			fn(ctx, a, &res);
+			continue;
 		} else if (is_kill && (h->pid == (uint32_t)r->self || h->pid <= 1)) {
 			res.outcome = "refused";
 			snprintf(detail, sizeof(detail), h->pid <= 1 ? "never pid 1" : "never the agent itself");

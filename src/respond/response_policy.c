@@ -5,7 +5,9 @@
 #include <string.h>
 #include "common/buf.h"
 #include "common/yaml.h"
+#include "respond/netlist.h"
 #include "respond/response_policy.h"
+#include "vigil/isolate.h"
 
 #define BINDINGS_MAX 256
 
@@ -23,6 +25,8 @@ struct binding {
 struct response_policy {
 	struct binding *b;
 	size_t n;
+	struct netlist_net *allow; /* isolate: the peers an isolated container may still reach */
+	size_t nallow;
 };
 
 static void strv_free(struct strv *s)
@@ -44,6 +48,7 @@ void response_policy_free(struct response_policy *p)
 		strv_free(&p->b[i].actions);
 	}
 	free(p->b);
+	free(p->allow);
 	free(p);
 }
 
@@ -74,12 +79,22 @@ struct response_policy *response_policy_load(const char *path, char *err, size_t
 	}
 	struct response_policy *p = xcalloc(1, sizeof(*p));
 	const struct yaml_node *root = ys.ndocs ? ys.docs[0] : NULL, *list = yaml_get(root, "bindings");
+	const struct yaml_node *iso = yaml_get(root, "isolate");
 	rc = -1;
-	if (!list || list->kind != YAML_SEQ) {
-		yaml_errorf(err, errlen, path, root, "expected 'bindings:' with a list");
+	if ((!list && !iso) || (list && list->kind != YAML_SEQ)) {
+		yaml_errorf(err, errlen, path, list ? list : root, "expected 'bindings:' with a list (or 'isolate:')");
 		goto out;
 	}
-	for (size_t i = 0; i < list->n; i++) {
+	if (iso) {
+		const struct yaml_node *allow = yaml_get(iso, "allow");
+		if (iso->kind != YAML_MAP || !allow || iso->n != 1) {
+			yaml_errorf(err, errlen, path, iso, "'isolate' takes one key, 'allow', with a list of networks");
+			goto out;
+		}
+		if (netlist_parse(path, allow, 0, &p->allow, &p->nallow, VG_ISOLATE_MAX_ALLOW, err, errlen))
+			goto out;
+	}
+	for (size_t i = 0; list && i < list->n; i++) {
 		const struct yaml_node *it = list->items[i], *pr = yaml_get(it, "priority"), *mode = yaml_get(it, "mode");
 		if (it->kind != YAML_MAP || p->n == BINDINGS_MAX) {
 			yaml_errorf(err, errlen, path, it, it->kind != YAML_MAP ? "a binding is a mapping" : "too many bindings");
@@ -122,6 +137,12 @@ out:
 	return p;
 }
 
+const struct netlist_net *response_policy_isolate_allow(const struct response_policy *p, size_t *n)
+{
+	*n = p ? p->nallow : 0;
+	return p ? p->allow : NULL;
+}
+
 bool response_policy_uses(const struct response_policy *p, const char *action)
 {
 	for (size_t i = 0; p && i < p->n; i++)
@@ -136,6 +157,13 @@ int response_policy_check(const struct response_policy *p, bool (*known)(const c
 	for (size_t i = 0; p && i < p->n; i++)
 		for (size_t k = 0; k < p->b[i].actions.n; k++)
 			if (!known(p->b[i].actions.v[k])) {
+				const char *a = p->b[i].actions.v[k];
+				if (!strcmp(a, "deny_open") || !strcmp(a, "deny_exec")) {
+					snprintf(err, errlen, "response policy: binding %zu: action '%s' is not a binding action: "
+							      "an alert comes after the syscall, too late to refuse it; name the "
+							      "paths and programs in --file-policy", i + 1, a);
+					return -1;
+				}
 				snprintf(err, errlen, "response policy: binding %zu: action '%s' cannot be carried out "
 						      "(available: kill, freeze, isolate, capture)", i + 1, p->b[i].actions.v[k]);
 				return -1;
@@ -191,4 +219,19 @@ size_t response_policy_actions(const struct response_policy *p, const struct ale
 		}
 	}
 	return n;
+}
+
+bool response_policy_kills_always(const struct response_policy *p, const char *rule, char *const *tags, size_t ntags,
+				  enum rs_priority priority)
+{
+	/* an alert of the rule with no container: only bindings without selectors match it */
+	struct alert a = { .name = rule, .tags = tags, .ntags = ntags, .priority = priority };
+	for (size_t i = 0; p && i < p->n; i++) {
+		if (p->b[i].audit || !binding_matches(&p->b[i], &a, NULL))
+			continue;
+		for (size_t k = 0; k < p->b[i].actions.n; k++)
+			if (!strcmp(p->b[i].actions.v[k], "kill"))
+				return true;
+	}
+	return false;
 }

@@ -15,38 +15,57 @@ static uint64_t elf_word(const unsigned char *p, int size, bool be)
 	return v;
 }
 
-size_t gobi_elf_ranges(const void *hdr, size_t n, uint64_t *start, uint64_t *end, size_t max)
-{
-	const unsigned char *h = hdr;
-	size_t k = 0;
+/* A loadable segment: file bytes [off, off + filesz) at addresses [vaddr, ...). */
+struct go_seg {
+	uint64_t vaddr, off, filesz;
+	bool rw;
+};
 
-	if (n < 52 || memcmp(h, "\177ELF", 4) || (h[4] != 1 && h[4] != 2) || (h[5] != 1 && h[5] != 2))
+/* PT_LOAD segments of an ELF; returns how many (at most max), 0 for non-ELF. */
+static size_t go_segments(const unsigned char *h, size_t n, struct go_seg *seg, size_t max,
+			  bool *is64, bool *be)
+{
+	if (n < 64 || memcmp(h, "\177ELF", 4) || (h[4] != 1 && h[4] != 2) || (h[5] != 1 && h[5] != 2))
 		return 0;
-	bool is64 = h[4] == 2, be = h[5] == 2;
-	int w = is64 ? 8 : 4;
-	if (is64 && n < 64)
-		return 0;
-	uint64_t phoff = elf_word(h + (is64 ? 32 : 28), w, be);
-	uint64_t phentsize = elf_word(h + (is64 ? 54 : 42), 2, be);
-	uint64_t phnum = elf_word(h + (is64 ? 56 : 44), 2, be);
-	if (phentsize < (uint64_t)(is64 ? 56 : 32) || phnum > 256)
+	*is64 = h[4] == 2;
+	*be = h[5] == 2;
+	int w = *is64 ? 8 : 4;
+	uint64_t phoff = elf_word(h + (*is64 ? 32 : 28), w, *be);
+	uint64_t phentsize = elf_word(h + (*is64 ? 54 : 42), 2, *be);
+	uint64_t phnum = elf_word(h + (*is64 ? 56 : 44), 2, *be);
+	size_t k = 0;
+	if (phentsize < (uint64_t)(*is64 ? 56 : 32) || phnum > 256)
 		return 0;
 	for (uint64_t i = 0; i < phnum && k < max; i++) {
 		uint64_t off = phoff + i * phentsize;
 		if (off > n || n - off < phentsize)
-			break; /* program headers beyond what was read: use what we have */
+			break;
 		const unsigned char *ph = h + off;
-		uint64_t type = elf_word(ph, 4, be);
-		uint64_t flags = elf_word(ph + (is64 ? 4 : 24), 4, be);
-		uint64_t foff = elf_word(ph + (is64 ? 8 : 4), w, be);
-		uint64_t fsz = elf_word(ph + (is64 ? 32 : 16), w, be);
-		if (type == 1 /* PT_LOAD */ && (flags & 3) == 2 /* PF_W, not PF_X */ && fsz &&
-		    foff + fsz > foff) {
-			start[k] = foff;
-			end[k] = foff + fsz;
+		if (elf_word(ph, 4, *be) != 1 /* PT_LOAD */)
+			continue;
+		uint64_t flags = elf_word(ph + (*is64 ? 4 : 24), 4, *be);
+		seg[k].off = elf_word(ph + (*is64 ? 8 : 4), w, *be);
+		seg[k].vaddr = elf_word(ph + (*is64 ? 16 : 8), w, *be);
+		seg[k].filesz = elf_word(ph + (*is64 ? 32 : 16), w, *be);
+		seg[k].rw = (flags & 3) == 2;
+		if (seg[k].off + seg[k].filesz >= seg[k].off && seg[k].vaddr + seg[k].filesz >= seg[k].vaddr)
+			k++;
+	}
+	return k;
+}
+
+size_t gobi_elf_ranges(const void *hdr, size_t n, uint64_t *start, uint64_t *end, size_t max)
+{
+	struct go_seg seg[32];
+	bool is64, be;
+	size_t k = 0, nseg = go_segments(hdr, n, seg, 32, &is64, &be);
+
+	for (size_t i = 0; i < nseg && k < max; i++)
+		if (seg[i].rw && seg[i].filesz) {
+			start[k] = seg[i].off;
+			end[k] = seg[i].off + seg[i].filesz;
 			k++;
 		}
-	}
 	return k;
 }
 
@@ -236,6 +255,14 @@ static void gobi_emit(const char *vers, size_t vn, const char *mod, size_t mn,
 	}
 }
 
+bool gobi_found(const struct gobi_scan *g)
+{
+	const char *v, *m;
+	size_t vn, mn;
+	return g->state != 0 && g->info.len &&
+	       !gobi_decode((const unsigned char *)g->info.data, g->info.len, &v, &vn, &m, &mn);
+}
+
 void gobi_finish(struct gobi_scan *g, struct scan_result *r, const char *path, size_t blob,
 		 uint64_t seq)
 {
@@ -261,4 +288,115 @@ void cat_go_parse(const char *data, size_t len, const char *path, struct scan_re
 	gobi_feed(&g, data, len);
 	gobi_finish(&g, r, path, 0, 0);
 	gobi_free(&g);
+}
+
+bool gobi_elf_is_go(const void *hdr, size_t n)
+{
+	const unsigned char *h = hdr;
+	bool is64, be;
+
+	if (n < 64 || memcmp(h, "\177ELF", 4) || (h[4] != 1 && h[4] != 2) || (h[5] != 1 && h[5] != 2))
+		return false;
+	is64 = h[4] == 2;
+	be = h[5] == 2;
+	int w = is64 ? 8 : 4;
+	uint64_t phoff = elf_word(h + (is64 ? 32 : 28), w, be);
+	uint64_t phentsize = elf_word(h + (is64 ? 54 : 42), 2, be);
+	uint64_t phnum = elf_word(h + (is64 ? 56 : 44), 2, be);
+	if (phentsize < (uint64_t)(is64 ? 56 : 32) || phnum > 256)
+		return false;
+	for (uint64_t i = 0; i < phnum; i++) {
+		uint64_t off = phoff + i * phentsize;
+		if (off > n || n - off < phentsize)
+			break;
+		const unsigned char *ph = h + off;
+		if (elf_word(ph, 4, be) != 4 /* PT_NOTE */)
+			continue;
+		uint64_t noff = elf_word(ph + (is64 ? 8 : 4), w, be);
+		uint64_t nsz = elf_word(ph + (is64 ? 32 : 16), w, be);
+		/* notes: u32 namesz, descsz, type; name and desc padded to 4 */
+		for (uint64_t p = noff; p + 12 <= noff + nsz && p + 12 <= n;) {
+			uint64_t namesz = elf_word(h + p, 4, be), descsz = elf_word(h + p + 4, 4, be);
+			uint64_t type = elf_word(h + p + 8, 4, be);
+			if (namesz > 256 || descsz > 4096)
+				break;
+			if (namesz == 4 && type == 4 && p + 16 <= n && !memcmp(h + p + 12, "Go\0\0", 4))
+				return true; /* ELF_NOTE_GOBUILDID_TAG */
+			p += 12 + ((namesz + 3) & ~3ULL) + ((descsz + 3) & ~3ULL);
+		}
+	}
+	return false;
+}
+
+/* The file offset of n bytes at address va, or -1 when they are not in the file data. */
+static int64_t go_addr(const struct go_seg *seg, size_t nseg, uint64_t va, uint64_t n, size_t len)
+{
+	for (size_t i = 0; i < nseg; i++) {
+		if (va < seg[i].vaddr || va - seg[i].vaddr > seg[i].filesz ||
+		    seg[i].filesz - (va - seg[i].vaddr) < n)
+			continue;
+		uint64_t off = seg[i].off + (va - seg[i].vaddr);
+		if (off > len || len - off < n)
+			return -1;
+		return (int64_t)off;
+	}
+	return -1;
+}
+
+/* A Go string (a {data pointer, length} header at address va): 0 ok, -1 unreadable. */
+static int go_string_at(const unsigned char *d, size_t len, const struct go_seg *seg, size_t nseg,
+			uint64_t va, int ps, bool be, const char **s, size_t *n)
+{
+	int64_t h = go_addr(seg, nseg, va, 2 * (uint64_t)ps, len);
+	if (h < 0)
+		return -1;
+	uint64_t data = elf_word(d + h, ps, be), sl = elf_word(d + h + ps, ps, be);
+	if (sl > INFO_MAX)
+		return -1;
+	int64_t o = go_addr(seg, nseg, data, sl, len);
+	if (o < 0)
+		return -1;
+	*s = (const char *)d + o;
+	*n = (size_t)sl;
+	return 0;
+}
+
+void cat_go_parse_elf(const char *data, size_t len, const char *path, struct scan_result *r)
+{
+	const unsigned char *d = (const unsigned char *)data;
+	struct go_seg seg[16];
+	bool is64, be;
+	size_t nseg = go_segments(d, len, seg, 16, &is64, &be);
+
+	for (size_t i = 0; i < nseg; i++) {
+		if (!seg[i].rw)
+			continue;
+		uint64_t end = seg[i].off + seg[i].filesz < len ? seg[i].off + seg[i].filesz : len;
+		/* the header is 16-byte aligned in its section (debug/buildinfo's search) */
+		for (uint64_t o = (seg[i].off + 15) & ~15ULL; o + 32 <= end; o += 16) {
+			const unsigned char *h = d + o;
+			if (memcmp(h, MAGIC, MAGIC_LEN))
+				continue;
+			const char *v, *m;
+			size_t vn, mn;
+			int ps = h[14];
+			if (ps != 4 && ps != 8)
+				return;
+			if (h[15] & 2) { /* Go 1.18+: inline strings */
+				if (!gobi_decode(h, (size_t)(end - o), &v, &vn, &m, &mn))
+					gobi_emit(v, vn, m, mn, r, path);
+				return;
+			}
+			/* before Go 1.18: pointers to the runtime.buildVersion and
+			 * runtime.modinfo string headers; h[15] & 1: big-endian */
+			bool pbe = h[15] & 1;
+			uint64_t pv = elf_word(h + 16, ps, pbe), pm = elf_word(h + 16 + ps, ps, pbe);
+			if (go_string_at(d, len, seg, nseg, pv, ps, pbe, &v, &vn))
+				return;
+			if (go_string_at(d, len, seg, nseg, pm, ps, pbe, &m, &mn))
+				mn = 0; /* built without modules: the toolchain still counts */
+			gobi_emit(v, vn, mn ? m : "", mn, r, path);
+			return;
+		}
+	}
 }

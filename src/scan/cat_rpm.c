@@ -1,12 +1,30 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * rpm's SQLite database (rpmdb.sqlite, rpm >= 4.16): table Packages(hnum,
- * blob), each blob an rpm header without its 8-byte magic:
+ * rpm's package databases. Each keeps one rpm header a package, without the
+ * header's 8-byte magic:
  *   be32 il (index entries), be32 dl (data bytes),
  *   il x { be32 tag, be32 type, be32 offset, be32 count }, then dl bytes.
  * Tags read: NAME 1000, VERSION 1001, RELEASE 1002, EPOCH 1003 (INT32),
- * LICENSE 1014, ARCH 1022, SOURCERPM 1044. The file is opened from memory,
- * read-only (sqlite3_deserialize); gpg-pubkey pseudo-packages are skipped.
+ * LICENSE 1014, ARCH 1022, SOURCERPM 1044; gpg-pubkey pseudo-packages are
+ * skipped. Three containers:
+ *
+ * - SQLite (rpmdb.sqlite, rpm >= 4.16): table Packages(hnum, blob), opened
+ *   from memory, read-only (sqlite3_deserialize).
+ * - Berkeley DB hash (Packages, RHEL/CentOS <= 8, SLES < 15 SP3, Amazon Linux
+ *   2): pages of pagesize bytes; page 0 is the hash metadata page (magic
+ *   0x061561 at offset 12 in the file's byte order, page size at 20, last
+ *   page number at 32, type 8 at 25). Hash pages (type 13, or 2 unsorted)
+ *   have a 26-byte header (entries u16 at 20, type u8 at 25) and an array of
+ *   u16 item offsets: key, value, key, value... A value item is either
+ *   H_KEYDATA (type 1, the bytes follow up to the previous item) or H_OFFPAGE
+ *   (type 3; u32 first page at +4, u32 total length at +8) whose data is on
+ *   a chain of overflow pages (type 7; next page u32 at 16, bytes on the page
+ *   u16 at 22, data from 26).
+ * - NDB (Packages.db, SUSE's rpm >= 4.16): a 32-byte header ("RpmP" magic,
+ *   version 0, u32 slot page count at 12), slot pages of 256 16-byte slots
+ *   ("Slot" magic, package index, block offset, block count; the header takes
+ *   the first two), blocks of 16 bytes: a blob header ("BlbS" magic, package
+ *   index, checksum, u32 length) then the header blob. Little-endian.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -93,6 +111,36 @@ static void srpm_split(const char *srpm, char **name, char **ver)
 	*ver = xstrndup(ver_start, (size_t)(end - ver_start));
 }
 
+/* Add the package of one header blob to r; -1 when the blob is malformed. */
+static int rpm_add(struct scan_result *r, const unsigned char *b, size_t n, const char *path)
+{
+	struct rpmhdr h;
+	if (rpm_header(b, n, &h) || !h.s[0] || !h.s[1])
+		return -1;
+	if (!strcmp(h.s[0], "gpg-pubkey"))
+		return 0;
+	char ver[512];
+	if (h.epoch >= 0)
+		snprintf(ver, sizeof(ver), "%ld:%s%s%s", h.epoch, h.s[1], h.s[2] ? "-" : "",
+			 h.s[2] ? h.s[2] : "");
+	else
+		snprintf(ver, sizeof(ver), "%s%s%s", h.s[1], h.s[2] ? "-" : "", h.s[2] ? h.s[2] : "");
+	struct scan_pkg *p = scan_add_pkg(r, "rpm", h.s[0], ver, path);
+	if (h.s[4])
+		p->arch = xstrdup(h.s[4]);
+	if (h.s[3])
+		p->license = xstrdup(h.s[3]);
+	if (h.s[5])
+		srpm_split(h.s[5], &p->src_name, &p->src_version);
+	if (p->src_version && h.epoch >= 0) {
+		char *v = p->src_version;
+		snprintf(ver, sizeof(ver), "%ld:%s", h.epoch, v);
+		p->src_version = xstrdup(ver);
+		free(v);
+	}
+	return 0;
+}
+
 void cat_rpm_parse_sqlite(const char *data, size_t len, const char *path, struct scan_result *r)
 {
 	sqlite3 *db = NULL;
@@ -122,32 +170,8 @@ void cat_rpm_parse_sqlite(const char *data, size_t len, const char *path, struct
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const unsigned char *b = sqlite3_column_blob(st, 0);
 		int n = sqlite3_column_bytes(st, 0);
-		struct rpmhdr h;
-		if (!b || n <= 0 || rpm_header(b, (size_t)n, &h) || !h.s[0] || !h.s[1]) {
+		if (!b || n <= 0 || rpm_add(r, b, (size_t)n, path))
 			bad++;
-			continue;
-		}
-		if (!strcmp(h.s[0], "gpg-pubkey"))
-			continue;
-		char ver[512];
-		if (h.epoch >= 0)
-			snprintf(ver, sizeof(ver), "%ld:%s%s%s", h.epoch, h.s[1], h.s[2] ? "-" : "",
-				 h.s[2] ? h.s[2] : "");
-		else
-			snprintf(ver, sizeof(ver), "%s%s%s", h.s[1], h.s[2] ? "-" : "", h.s[2] ? h.s[2] : "");
-		struct scan_pkg *p = scan_add_pkg(r, "rpm", h.s[0], ver, path);
-		if (h.s[4])
-			p->arch = xstrdup(h.s[4]);
-		if (h.s[3])
-			p->license = xstrdup(h.s[3]);
-		if (h.s[5])
-			srpm_split(h.s[5], &p->src_name, &p->src_version);
-		if (p->src_version && h.epoch >= 0) {
-			char *v = p->src_version;
-			snprintf(ver, sizeof(ver), "%ld:%s", h.epoch, v);
-			p->src_version = xstrdup(ver);
-			free(v);
-		}
 	}
 	if (rc != SQLITE_DONE)
 		scan_warn(r, "cannot read %s: %s", path, sqlite3_errmsg(db));
@@ -160,4 +184,140 @@ fail:
 	scan_warn(r, "cannot read %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
 	sqlite3_finalize(st);
 	sqlite3_close(db);
+}
+
+/* A u32 or u16 in a Berkeley DB file's byte order. */
+static uint32_t bdb32(const unsigned char *p, bool swapped)
+{
+	return swapped ? be32(p) : (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+					     (uint32_t)p[3] << 24;
+}
+
+static uint16_t bdb16(const unsigned char *p, bool swapped)
+{
+	return swapped ? (uint16_t)(p[0] << 8 | p[1]) : (uint16_t)(p[0] | p[1] << 8);
+}
+
+enum { BDB_HDR = 26, BDB_P_HASH_UNSORTED = 2, BDB_P_OVERFLOW = 7, BDB_P_HASHMETA = 8,
+       BDB_P_HASH = 13, BDB_H_KEYDATA = 1, BDB_H_OFFPAGE = 3 };
+
+/* Gather an H_OFFPAGE item's bytes from its overflow chain into out;
+ * -1 when the chain is broken, loops or does not add up to len. */
+static int bdb_overflow(const unsigned char *d, size_t npages, size_t psize, bool sw,
+			uint32_t pgno, uint32_t len, struct vg_buf *out)
+{
+	buf_reset(out);
+	for (size_t hops = 0; pgno && hops < npages; hops++) {
+		if (pgno >= npages)
+			return -1;
+		const unsigned char *pg = d + (size_t)pgno * psize;
+		if (pg[25] != BDB_P_OVERFLOW)
+			return -1;
+		size_t n = bdb16(pg + 22, sw);
+		if (n > psize - BDB_HDR || out->len + n > len)
+			return -1;
+		buf_add(out, pg + BDB_HDR, n);
+		pgno = bdb32(pg + 16, sw);
+	}
+	return pgno || out->len != len ? -1 : 0;
+}
+
+void cat_rpm_parse_bdb(const char *data, size_t len, const char *path, struct scan_result *r)
+{
+	const unsigned char *d = (const unsigned char *)data;
+	bool sw;
+
+	if (len < 512 || d[25] != BDB_P_HASHMETA) {
+		scan_warn(r, "cannot parse %s: not a Berkeley DB hash database", path);
+		return;
+	}
+	if (bdb32(d + 12, false) == 0x061561)
+		sw = false;
+	else if (bdb32(d + 12, true) == 0x061561)
+		sw = true;
+	else {
+		scan_warn(r, "cannot parse %s: not a Berkeley DB hash database", path);
+		return;
+	}
+	size_t psize = bdb32(d + 20, sw), last = bdb32(d + 32, sw);
+	if (psize < 512 || psize > 65536 || (psize & (psize - 1)) || d[24] != 0) {
+		scan_warn(r, "cannot parse %s: unsupported page size or encryption", path);
+		return;
+	}
+	size_t npages = len / psize;
+	if (last + 1 < npages)
+		npages = last + 1; /* pages past the last one are not part of the database */
+	struct vg_buf val = { 0 };
+	size_t bad = 0;
+	for (size_t pn = 1; pn < npages; pn++) {
+		const unsigned char *pg = d + pn * psize;
+		if (pg[25] != BDB_P_HASH && pg[25] != BDB_P_HASH_UNSORTED)
+			continue;
+		size_t nent = bdb16(pg + 20, sw);
+		if (BDB_HDR + nent * 2 > psize) {
+			bad++;
+			continue;
+		}
+		for (size_t i = 1; i < nent; i += 2) { /* values: every second item */
+			size_t off = bdb16(pg + BDB_HDR + i * 2, sw);
+			size_t end = bdb16(pg + BDB_HDR + (i - 1) * 2, sw); /* the key before it */
+			if (off < BDB_HDR + nent * 2 || off >= psize) {
+				bad++;
+				continue;
+			}
+			if (pg[off] == BDB_H_OFFPAGE) {
+				if (off + 12 > psize ||
+				    bdb_overflow(d, npages, psize, sw, bdb32(pg + off + 4, sw),
+						 bdb32(pg + off + 8, sw), &val) ||
+				    rpm_add(r, (const unsigned char *)val.data, val.len, path))
+					bad++;
+			} else if (pg[off] == BDB_H_KEYDATA) {
+				if (end <= off || end > psize ||
+				    rpm_add(r, pg + off + 1, end - off - 1, path))
+					bad++;
+			}
+		}
+	}
+	buf_free(&val);
+	if (bad)
+		scan_warn(r, "cannot parse %s: %zu malformed package headers", path, bad);
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+void cat_rpm_parse_ndb(const char *data, size_t len, const char *path, struct scan_result *r)
+{
+	const unsigned char *d = (const unsigned char *)data;
+
+	if (len < 32 || memcmp(d, "RpmP", 4) || le32(d + 4) != 0) {
+		scan_warn(r, "cannot parse %s: not an rpm NDB database", path);
+		return;
+	}
+	uint64_t npages = le32(d + 12);
+	if (!npages || npages * 4096 > len) {
+		scan_warn(r, "cannot parse %s: slot pages beyond the end of the file", path);
+		return;
+	}
+	size_t bad = 0;
+	for (uint64_t i = 2; i < npages * 256; i++) { /* slots 0 and 1 are the header */
+		const unsigned char *slot = d + i * 16;
+		if (memcmp(slot, "Slot", 4)) {
+			scan_warn(r, "cannot parse %s: bad slot %llu", path, (unsigned long long)i);
+			break;
+		}
+		uint32_t pkg = le32(slot + 4);
+		uint64_t blk = le32(slot + 8);
+		if (!pkg)
+			continue; /* a free slot */
+		const unsigned char *bh = d + blk * 16;
+		if (blk * 16 + 16 > len || memcmp(bh, "BlbS", 4) || le32(bh + 4) != pkg ||
+		    le32(bh + 12) > len - blk * 16 - 16 ||
+		    rpm_add(r, bh + 16, le32(bh + 12), path))
+			bad++;
+	}
+	if (bad)
+		scan_warn(r, "cannot parse %s: %zu malformed package entries", path, bad);
 }

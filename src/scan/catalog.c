@@ -52,6 +52,11 @@ enum cat_kind catalog_kind(const char *path)
 	if (!strcmp(path, "var/lib/rpm/rpmdb.sqlite") ||
 	    !strcmp(path, "usr/lib/sysimage/rpm/rpmdb.sqlite"))
 		return CAT_RPM_SQLITE;
+	if (!strcmp(path, "var/lib/rpm/Packages") || !strcmp(path, "usr/lib/sysimage/rpm/Packages"))
+		return CAT_RPM_BDB;
+	if (!strcmp(path, "var/lib/rpm/Packages.db") ||
+	    !strcmp(path, "usr/lib/sysimage/rpm/Packages.db"))
+		return CAT_RPM_NDB;
 	if (ends_with(path, ".jar") || ends_with(path, ".war") || ends_with(path, ".ear") ||
 	    (!strcmp(base, "pom.properties") && strstr(path, "META-INF/maven/")))
 		return CAT_JAVA;
@@ -74,6 +79,8 @@ void catalog_parse(enum cat_kind kind, const char *data, size_t len, const char 
 	case CAT_NPM_PKG: cat_npm_parse_package(data, len, path, r); break;
 	case CAT_NPM_LOCK: cat_npm_parse_lock(data, len, path, r); break;
 	case CAT_RPM_SQLITE: cat_rpm_parse_sqlite(data, len, path, r); break;
+	case CAT_RPM_BDB: cat_rpm_parse_bdb(data, len, path, r); break;
+	case CAT_RPM_NDB: cat_rpm_parse_ndb(data, len, path, r); break;
 	case CAT_JAVA: cat_java_parse(data, len, path, r); break;
 	case CAT_CARGO_LOCK: cat_cargo_parse(data, len, path, r); break;
 	case CAT_GEMSPEC: cat_gem_parse(data, len, path, r); break;

@@ -15,6 +15,8 @@ enum cat_kind {
 	CAT_DPKG,       /* var/lib/dpkg/status, var/lib/dpkg/status.d/<pkg> */
 	CAT_APK,        /* lib/apk/db/installed */
 	CAT_RPM_SQLITE, /* var/lib/rpm/rpmdb.sqlite, usr/lib/sysimage/rpm/rpmdb.sqlite */
+	CAT_RPM_BDB,    /* var/lib/rpm/Packages, usr/lib/sysimage/rpm/Packages */
+	CAT_RPM_NDB,    /* var/lib/rpm/Packages.db, usr/lib/sysimage/rpm/Packages.db */
 	CAT_PYTHON,     /* *.dist-info/METADATA, *.egg-info/PKG-INFO, *.egg-info */
 	CAT_NPM_PKG,    /* node_modules/<name>/package.json */
 	CAT_NPM_LOCK,   /* package-lock.json */
@@ -35,6 +37,8 @@ void cat_npm_parse_package(const char *data, size_t len, const char *path,
 			   struct scan_result *r);
 void cat_npm_parse_lock(const char *data, size_t len, const char *path, struct scan_result *r);
 void cat_rpm_parse_sqlite(const char *data, size_t len, const char *path, struct scan_result *r);
+void cat_rpm_parse_bdb(const char *data, size_t len, const char *path, struct scan_result *r);
+void cat_rpm_parse_ndb(const char *data, size_t len, const char *path, struct scan_result *r);
 void cat_java_parse(const char *data, size_t len, const char *path, struct scan_result *r);
 void cat_cargo_parse(const char *data, size_t len, const char *path, struct scan_result *r);
 void cat_gem_parse(const char *data, size_t len, const char *path, struct scan_result *r);

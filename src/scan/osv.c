@@ -38,7 +38,7 @@ void osv_record_free(struct osv_record *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Severity: the highest CVSS v3 score of the record, else a database's own rating. */
+/* Severity: the highest CVSS v3.x or v4.0 score of the record, else a database's own rating. */
 static void osv_severity(json_t *root, struct osv_record *r)
 {
 	json_t *sev = json_object_get(root, "severity"), *e;
@@ -48,11 +48,15 @@ static void osv_severity(json_t *root, struct osv_record *r)
 	json_array_foreach(sev, i, e) {
 		const char *type = json_string_value(json_object_get(e, "type"));
 		const char *score = json_string_value(json_object_get(e, "score"));
-		if (type && score && !strncmp(type, "CVSS_V3", 7)) {
-			double s = cvss3_base_score(score);
-			if (s > r->score)
-				r->score = s;
-		}
+		if (!type || !score)
+			continue;
+		double s = -1;
+		if (!strcmp(type, "CVSS_V3"))
+			s = cvss3_base_score(score);
+		else if (!strcmp(type, "CVSS_V4"))
+			s = cvss4_score(score);
+		if (s > r->score)
+			r->score = s;
 	}
 	if (r->score >= 0) {
 		r->severity = xstrdup(cvss_severity(r->score));

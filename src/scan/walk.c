@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "scan/catalog.h"
+#include "scan/cat_auditable.h"
 #include "scan/cat_go.h"
 #include "scan/osrel.h"
 #include "scan/purl.h"
@@ -58,6 +59,8 @@ void walk_free(struct walk *w)
 	secrets_free(w->secrets);
 	fileindex_free(&w->index);
 	buf_free(&w->content);
+	buf_free(&w->gohold);
+	buf_free(&w->audhold);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -121,6 +124,10 @@ static const enum fi_type fi_of[] = {
 };
 
 #define GO_RANGES 8
+/* A Go binary is held in memory up to the end of its data segments only if that
+ * is at most this big (pre-1.18 build info needs bytes from before its header). */
+#define GO_HOLD_MAX (256ULL << 20)
+#define GO_HOLD_KEEP (4u << 20)
 
 /* Read a regular file's contents through the interested consumers. */
 static int walk_read_file(struct walk *w, const char *path, uint64_t size, walk_read_fn read,
@@ -137,6 +144,12 @@ static int walk_read_file(struct walk *w, const char *path, uint64_t size, walk_
 	size_t go_n = 0;
 	char chunk[65536];
 	uint64_t got = 0;
+	/* a Go binary's bytes up to its data segments' end, for the pre-1.18 format */
+	bool go_hold = false;
+	/* a cargo-auditable section: the file's tail, held from aud_start to aud_end */
+	bool aud = false;
+	uint64_t aud_start = 0, aud_end = 0;
+	unsigned char ehdr[AUDITABLE_EHDR];
 
 	if (keep)
 		want = KEPT_MAX;
@@ -157,11 +170,13 @@ static int walk_read_file(struct walk *w, const char *path, uint64_t size, walk_
 	gobi_init(&gs);
 	for (;;) {
 		/* Nothing to hold and no build info before the next data segment: skip to it. */
-		if (go && got >= want && gs.state == 0) {
+		if ((go || aud) && got >= want && gs.state == 0 && !go_hold) {
 			uint64_t next = UINT64_MAX;
-			for (size_t i = 0; i < go_n; i++)
+			for (size_t i = 0; go && i < go_n; i++)
 				if (go_end[i] > got && go_start[i] < next)
 					next = go_start[i];
+			if (aud && aud_start < next)
+				next = aud_start;
 			if (next != UINT64_MAX && next > got) {
 				ssize_t k = read(ctx, NULL, (size_t)(next - got < (1u << 30) ? next - got : 1u << 30), err);
 				if (k < 0)
@@ -188,6 +203,24 @@ static int walk_read_file(struct walk *w, const char *path, uint64_t size, walk_
 			for (size_t i = 0; i < go_n; i++)
 				if (go_end[i] > go_last)
 					go_last = go_end[i];
+			go_hold = go && go_last <= GO_HOLD_MAX && gobi_elf_is_go(chunk, (size_t)n);
+			buf_reset(&w->gohold);
+			aud = go_elf && (size_t)n >= AUDITABLE_EHDR &&
+			      auditable_tail_range(chunk, (size_t)n, size, &aud_start, &aud_end);
+			if (aud)
+				memcpy(ehdr, chunk, AUDITABLE_EHDR);
+			buf_reset(&w->audhold);
+		}
+		if (aud && got + (uint64_t)n > aud_start && got < aud_end) {
+			uint64_t a = got > aud_start ? got : aud_start;
+			uint64_t b = got + (uint64_t)n < aud_end ? got + (uint64_t)n : aud_end;
+			buf_add(&w->audhold, chunk + (a - got), (size_t)(b - a));
+		}
+		if (go_hold && got < go_last) {
+			size_t take = (size_t)n;
+			if (got + take > go_last)
+				take = (size_t)(go_last - got);
+			buf_add(&w->gohold, chunk, take);
 		}
 		if (go && gs.state == 1) {
 			gobi_feed(&gs, chunk, (size_t)n); /* collecting what follows the magic */
@@ -211,13 +244,42 @@ static int walk_read_file(struct walk *w, const char *path, uint64_t size, walk_
 				   (unsigned long long)size);
 			goto fail;
 		}
+		if (go_hold && gs.state == 2) {
+			go_hold = false; /* the 1.18+ format: nothing to go back for */
+			buf_reset(&w->gohold);
+		}
 		if (go && (gs.state == 2 || (gs.state == 0 && got >= go_last)))
 			go = false; /* found, or past every data segment */
-		if (!go && got >= want)
+		if (!go && got >= want && (!aud || got >= aud_end))
 			break; /* nobody needs the rest */
 	}
-	if (go_elf)
+	if (go_elf && !gobi_found(&gs) && go_hold && w->gohold.len) {
+		size_t first = w->r->npkgs;
+		cat_go_parse_elf(w->gohold.data, w->gohold.len, path, w->r);
+		for (size_t i = first; i < w->r->npkgs; i++) {
+			w->r->pkgs[i].layer = (unsigned)w->blob;
+			w->r->pkgs[i].seq = w->seq;
+		}
+	} else if (go_elf) {
 		gobi_finish(&gs, w->r, path, w->blob, w->seq);
+	}
+	if (aud && w->audhold.len == aud_end - aud_start) {
+		size_t first = w->r->npkgs;
+		cat_auditable_parse(ehdr, (const unsigned char *)w->audhold.data, w->audhold.len,
+				    aud_start, path, w->r);
+		for (size_t i = first; i < w->r->npkgs; i++) {
+			w->r->pkgs[i].layer = (unsigned)w->blob;
+			w->r->pkgs[i].seq = w->seq;
+		}
+	}
+	if (w->audhold.cap > GO_HOLD_KEEP)
+		buf_free(&w->audhold);
+	else
+		buf_reset(&w->audhold);
+	if (w->gohold.cap > GO_HOLD_KEEP)
+		buf_free(&w->gohold); /* do not keep a big binary's memory between files */
+	else
+		buf_reset(&w->gohold);
 	gobi_free(&gs);
 	const char *data = w->content.data ? w->content.data : "";
 	size_t len = w->content.len;

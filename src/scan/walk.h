@@ -36,6 +36,8 @@ struct walk {
 	struct fileindex index; /* valid after walk_finish */
 	struct secrets *secrets;
 	struct vg_buf content;  /* scratch: the current file */
+	struct vg_buf gohold;   /* scratch: a Go binary up to its data segments' end */
+	struct vg_buf audhold;  /* scratch: an ELF file's non-loaded tail (cargo-auditable) */
 	bool rootfs;            /* a directory: no layer-size limit (no decompression bomb) */
 };
 

@@ -21,6 +21,8 @@ struct vg_source_stats {
 	uint64_t lost;      /* records the kernel could not queue (ring buffer full) */
 	uint64_t truncated; /* records with a parameter cut to fit */
 	uint64_t missed;    /* program runs the kernel skipped (recursion) */
+	uint64_t killed;    /* processes the kernel killed (in-kernel kill) */
+	uint64_t kill_limited; /* in-kernel kills left to userspace by the rate limit */
 	unsigned int ncpus;
 	uint64_t lost_per_cpu[64]; /* first 64 CPUs */
 };
@@ -71,6 +73,16 @@ struct vg_bpf_opts {
 struct vg_source *source_bpf_open(const struct vg_bpf_opts *opts);
 /* Change the captured event types of a running live source. */
 void source_bpf_set_wanted(struct vg_source *src, const uint8_t *want);
+/*
+ * In-kernel kill (include/vigil/kill.h): replace the kernel's terms and their
+ * process names (n = 0 turns it off). 0 or a negative errno.
+ */
+struct vg_kill_term;
+struct vg_kill_name;
+int source_bpf_set_kill(struct vg_source *src, const struct vg_kill_term *terms, size_t n,
+			const struct vg_kill_name *names, size_t nnames);
+/* Tell the kill program whether a cgroup is a container's (VG_KILL_CONTAINER) or the host's. */
+void source_bpf_set_cgroup_side(struct vg_source *src, uint64_t cgroup_id, int side);
 /* The cgroup is gone: the kernel may forget it was announced. Can't fail. */
 void source_bpf_forget_cgroup(struct vg_source *src, uint64_t cgroup_id);
 

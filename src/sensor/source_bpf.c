@@ -16,6 +16,7 @@
 #include "sensor/capture.h"
 #include "sensor/event_table.h"
 #include "sensor/source.h"
+#include "vigil/kill.h"
 #include "vigil.skel.h"
 
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
@@ -99,6 +100,8 @@ static void bpf_stats(struct vg_source *src, struct vg_source_stats *st)
 		for (int c = 0; c < bs->ncpus; c++) {
 			st->lost += per_cpu[c].lost_full;
 			st->truncated += per_cpu[c].truncated;
+			st->killed += per_cpu[c].killed;
+			st->kill_limited += per_cpu[c].kill_limited;
 			if (c < 64)
 				st->lost_per_cpu[c] = per_cpu[c].lost_full;
 		}
@@ -152,6 +155,42 @@ void source_bpf_forget_cgroup(struct vg_source *src, uint64_t cgroup_id)
 {
 	struct bpf_source *bs = (struct bpf_source *)src;
 	bpf_map__delete_elem(bs->skel->maps.vg_known_cgroups, &cgroup_id, sizeof(cgroup_id), 0);
+	bpf_map__delete_elem(bs->skel->maps.vg_cgroup_side, &cgroup_id, sizeof(cgroup_id), 0);
+}
+
+int source_bpf_set_kill(struct vg_source *src, const struct vg_kill_term *terms, size_t n,
+			const struct vg_kill_name *names, size_t nnames)
+{
+	struct bpf_source *bs = (struct bpf_source *)src;
+	struct bpf_map *tm = bs->skel->maps.vg_kill_terms, *nm = bs->skel->maps.vg_kill_names;
+	struct vg_kill_name key;
+	__u8 one = 1;
+
+	if (n > VG_KILL_TERMS || nnames > VG_KILL_NAMES)
+		return -E2BIG;
+	/* unpublish first: the program never tests a half-written set */
+	bs->skel->bss->vg_nkill = 0;
+	__sync_synchronize();
+	while (bpf_map__get_next_key(nm, NULL, &key, sizeof(key)) == 0) {
+		if (bpf_map__delete_elem(nm, &key, sizeof(key), 0))
+			return -errno;
+	}
+	for (__u32 i = 0; i < n; i++)
+		if (bpf_map__update_elem(tm, &i, sizeof(i), &terms[i], sizeof(terms[i]), BPF_ANY))
+			return -errno;
+	for (size_t i = 0; i < nnames; i++)
+		if (bpf_map__update_elem(nm, &names[i], sizeof(names[i]), &one, sizeof(one), BPF_ANY))
+			return -errno;
+	__sync_synchronize();
+	bs->skel->bss->vg_nkill = (__u32)n;
+	return 0;
+}
+
+void source_bpf_set_cgroup_side(struct vg_source *src, uint64_t cgroup_id, int side)
+{
+	struct bpf_source *bs = (struct bpf_source *)src;
+	__u8 v = (__u8)side;
+	bpf_map__update_elem(bs->skel->maps.vg_cgroup_side, &cgroup_id, sizeof(cgroup_id), &v, sizeof(v), BPF_ANY);
 }
 
 /* Say once, plainly, what stops the sensor from running here. */

@@ -19,6 +19,7 @@ struct vg_cgroup {
 	struct vg_container_meta meta; /* meta.id[0] == 0: a host cgroup */
 	uint64_t last_lookup;  /* live: CLOCK_BOOTTIME ns of the last metadata lookup */
 	uint64_t gone_since;   /* live sweep: when the cgroup was first found gone (0: present) */
+	bool side_told;        /* live: the kernel kill program knows whether it is a container's */
 	/* user and group names as this cgroup's processes see them (their /etc/passwd and
 	 * /etc/group), bounded; name "" when the id has none */
 	struct vg_idname {

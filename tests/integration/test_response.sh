@@ -109,14 +109,19 @@ n=$("$VIGIL" actions --store "$IT_TMP/db" --json | jq -r '[.action, .outcome] | 
 
 # --- an action this version cannot carry out is an error at start
 cat >"$IT_TMP/bad.yaml" <<EOR
-- rule: Deny open
+- rule: Deny connect
   desc: test
   condition: evt.type = connect
   output: x
   priority: WARNING
-  actions: [deny_open]
+  actions: [deny_connect]
 EOR
 "$VIGIL" run --rules "$IT_TMP/bad.yaml" --no-store --duration 5 >/dev/null 2>"$IT_TMP/bad.err"
-[ $? -eq 1 ] && grep -q "action 'deny_open' cannot be carried out" "$IT_TMP/bad.err" ||
+[ $? -eq 1 ] && grep -q "action 'deny_connect' cannot be carried out" "$IT_TMP/bad.err" ||
 	it_fail "an unsupported action did not stop the agent: $(cat "$IT_TMP/bad.err")"
+# --- deny_open is the file policy's, not a rule's: refused with the way to get it
+sed -i 's/deny_connect/deny_open/' "$IT_TMP/bad.yaml"
+"$VIGIL" run --rules "$IT_TMP/bad.yaml" --no-store --duration 5 >/dev/null 2>"$IT_TMP/bad.err"
+[ $? -eq 1 ] && grep -q "action 'deny_open' is not a rule action: .*--file-policy" "$IT_TMP/bad.err" ||
+	it_fail "deny_open as a rule action did not stop the agent with the reason: $(cat "$IT_TMP/bad.err")"
 it_finish

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Catalogers beyond dpkg/apk/npm/python: rpm (a real rpmdb.sqlite written by
-# rpm itself), Java archives (nested jars, pom.properties, MANIFEST.MF), Rust
+# rpm itself, its headers in a Berkeley DB hash file written by db_load and in
+# an NDB file written here), Go build info before 1.18, cargo-auditable data,
+# Java archives (nested jars, pom.properties, MANIFEST.MF), Rust
 # Cargo.lock and Ruby gemspecs, all with purls.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/integration/lib.sh
@@ -42,6 +44,88 @@ want='[["org.yaml:snakeyaml","1.33","Maven","pkg:maven/org.yaml/snakeyaml@1.33"]
 [ "$got" = "$want" ] || it_fail "language packages: $got"
 grep -q "cannot read app/broken.jar" "$IT_TMP/l.err" || it_fail "a broken jar must be a warning naming it"
 
+# Go before 1.18: build info as pointers to string headers (the layout a Go
+# 1.16 linker writes, made with gcc from tests/integration/data/go116_buildinfo.c)
+if command -v gcc >/dev/null; then
+	g=$IT_TMP/go116
+	mkdir -p "$g/usr/bin"
+	if gcc -O0 -no-pie -o "$g/usr/bin/oldapp" tests/integration/data/go116_buildinfo.c 2>"$IT_TMP/gcc.err"; then
+		"$VIGIL" scan rootfs "$g" -f json --no-db >"$IT_TMP/go.json" 2>"$IT_TMP/go.err" || it_fail "scan go116 root"
+		got=$(jq -c '[.packages[] | [.name, .version]]' "$IT_TMP/go.json")
+		want='[["stdlib","1.16.15"],["example.com/oldapp","(devel)"],["golang.org/x/text","v0.3.5"],["github.com/gorilla/websocket","v1.4.2"]]'
+		[ "$got" = "$want" ] || it_fail "pre-1.18 Go build info: $got"
+	else
+		it_fail "gcc: $(cat "$IT_TMP/gcc.err")"
+	fi
+else
+	echo "note: gcc not installed, the pre-1.18 Go build info check skipped"
+fi
+
+# Rust: a cargo-auditable dependency list, a non-loaded ".dep-v0" section of
+# zlib-compressed JSON (added with objcopy to a gcc-built ELF, as cargo-auditable's
+# linker object does); only crates.io runtime dependencies are packages
+if command -v gcc >/dev/null && command -v objcopy >/dev/null; then
+	a=$IT_TMP/auditable
+	mkdir -p "$a/usr/bin"
+	python3 - "$IT_TMP/deps.z" <<'PY' || it_fail "cannot write the dependency list"
+import json, sys, zlib
+doc = {"packages": [
+    {"name": "myapp", "version": "0.1.0", "source": "local", "kind": "runtime", "dependencies": [1, 2, 3, 4], "root": True},
+    {"name": "smallvec", "version": "1.6.0", "source": "crates.io", "dependencies": []},
+    {"name": "serde", "version": "1.0.130", "source": "crates.io", "kind": "runtime", "dependencies": []},
+    {"name": "cc", "version": "1.0.73", "source": "crates.io", "kind": "build", "dependencies": []},
+    {"name": "gitdep", "version": "0.2.0", "source": "git", "dependencies": []}]}
+open(sys.argv[1], "wb").write(zlib.compress(json.dumps(doc).encode()))
+PY
+	printf 'int main(void) { return 0; }\n' >"$IT_TMP/r.c"
+	if gcc -o "$IT_TMP/r" "$IT_TMP/r.c" && objcopy --add-section .dep-v0="$IT_TMP/deps.z" "$IT_TMP/r" "$a/usr/bin/myapp"; then
+		"$VIGIL" scan rootfs "$a" -f json --no-db >"$IT_TMP/aud.json" 2>"$IT_TMP/aud.err" || it_fail "scan auditable root"
+		got=$(jq -c '[.packages[] | [.name, .version, .purl]]' "$IT_TMP/aud.json")
+		want='[["smallvec","1.6.0","pkg:cargo/smallvec@1.6.0"],["serde","1.0.130","pkg:cargo/serde@1.0.130"]]'
+		[ "$got" = "$want" ] || it_fail "cargo-auditable packages: $got"
+		# a section that is not zlib: a warning naming the file
+		printf 'not zlib' >"$IT_TMP/bad.z"
+		objcopy --update-section .dep-v0="$IT_TMP/bad.z" "$a/usr/bin/myapp" "$IT_TMP/badapp" &&
+			mkdir -p "$IT_TMP/audbad/usr/bin" && cp "$IT_TMP/badapp" "$IT_TMP/audbad/usr/bin/myapp"
+		"$VIGIL" scan rootfs "$IT_TMP/audbad" -f json --no-db >/dev/null 2>"$IT_TMP/aud.err" || it_fail "a bad .dep-v0 must not fail the scan"
+		grep -q "cannot parse usr/bin/myapp: section .dep-v0" "$IT_TMP/aud.err" || it_fail "bad .dep-v0 warning: $(cat "$IT_TMP/aud.err")"
+	else
+		it_fail "gcc/objcopy could not build the auditable binary"
+	fi
+	# both binaries inside an image: the same packages when the layer streams from a tar
+	if [ -x "$IT_TMP/go116/usr/bin/oldapp" ] && [ -x "$a/usr/bin/myapp" ]; then
+		python3 - "$IT_TMP/bin-oci" "$IT_TMP/go116/usr/bin/oldapp" "$a/usr/bin/myapp" <<'PY' || it_fail "cannot write the OCI layout"
+import gzip, hashlib, io, json, os, sys, tarfile
+out, go, rust = sys.argv[1:4]
+os.makedirs(out + "/blobs/sha256")
+def blob(data):
+    d = hashlib.sha256(data).hexdigest()
+    open(f"{out}/blobs/sha256/{d}", "wb").write(data)
+    return {"digest": "sha256:" + d, "size": len(data)}
+raw = io.BytesIO()
+with tarfile.open(fileobj=raw, mode="w") as t:
+    t.add(go, "usr/bin/oldapp")
+    t.add(rust, "usr/bin/myapp")
+layer = blob(gzip.compress(raw.getvalue()))
+layer["mediaType"] = "application/vnd.oci.image.layer.v1.tar+gzip"
+cfg = blob(json.dumps({"architecture": "amd64", "os": "linux", "config": {"User": "1000"},
+    "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(raw.getvalue()).hexdigest()]}}).encode())
+cfg["mediaType"] = "application/vnd.oci.image.config.v1+json"
+man = blob(json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "config": cfg, "layers": [layer]}).encode())
+man["mediaType"] = "application/vnd.oci.image.manifest.v1+json"
+open(out + "/index.json", "w").write(json.dumps({"schemaVersion": 2, "manifests": [man]}))
+open(out + "/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0"}')
+PY
+		"$VIGIL" scan image "$IT_TMP/bin-oci" -f json --no-db >"$IT_TMP/bin.json" 2>"$IT_TMP/bin.err" || it_fail "scan bin-oci: $(cat "$IT_TMP/bin.err")"
+		got=$(jq -c '[.packages[] | [.name, .version]] | sort' "$IT_TMP/bin.json")
+		want='[["example.com/oldapp","(devel)"],["github.com/gorilla/websocket","v1.4.2"],["golang.org/x/text","v0.3.5"],["serde","1.0.130"],["smallvec","1.6.0"],["stdlib","1.16.15"]]'
+		[ "$got" = "$want" ] || it_fail "binaries in an image: $got"
+	fi
+else
+	echo "note: gcc/objcopy not installed, the cargo-auditable check skipped"
+fi
+
 # rpm: a database written by rpm itself
 if command -v rpmbuild >/dev/null && command -v rpm >/dev/null; then
 	top=$IT_TMP/rpm
@@ -63,6 +147,68 @@ if command -v rpmbuild >/dev/null && command -v rpm >/dev/null; then
 	diff -u "$IT_TMP/rpm.want" "$IT_TMP/rpm.got" || it_fail "rpm inventory differs from rpm -qa"
 	jq -e '.packages[] | select(.name=="vigil-hello") | .source == {"name":"vigil-hello","version":"2:1.2.3-4.el9"} and .arch == "noarch"' \
 		"$IT_TMP/r.json" >/dev/null || it_fail "rpm source package"
+	# the same headers in a Berkeley DB hash database (what rpm < 4.16 writes),
+	# written by Berkeley DB's own db_load: small pages put the headers on
+	# overflow pages, big pages keep them inline
+	sqlite3 "$top/db/rpmdb.sqlite" 'SELECT hnum, hex(blob) FROM Packages ORDER BY hnum' >"$IT_TMP/blobs" ||
+		it_fail "sqlite3 cannot read rpmdb.sqlite"
+	if command -v db5.3_load >/dev/null; then
+		for ps in 512 65536; do
+			{
+				printf 'VERSION=3\nformat=bytevalue\ntype=hash\ndb_pagesize=%s\nHEADER=END\n' "$ps"
+				while IFS='|' read -r hnum hex; do
+					printf ' %02x000000\n %s\n' "$hnum" "$(echo "$hex" | tr 'A-F' 'a-f')"
+				done <"$IT_TMP/blobs"
+				printf 'DATA=END\n'
+			} >"$IT_TMP/bdb.txt"
+			b=$IT_TMP/bdb$ps
+			mkdir -p "$b/var/lib/rpm"
+			db5.3_load -f "$IT_TMP/bdb.txt" "$b/var/lib/rpm/Packages" || { it_fail "db_load ($ps)"; continue; }
+			"$VIGIL" scan rootfs "$b" -f json >"$IT_TMP/bdb.json" 2>"$IT_TMP/bdb.err" || it_fail "scan bdb root"
+			[ -s "$IT_TMP/bdb.err" ] && it_fail "bdb ($ps): warnings: $(cat "$IT_TMP/bdb.err")"
+			jq -r '.packages[] | select(.type=="rpm") | "\(.name) \(.version)"' "$IT_TMP/bdb.json" | sort >"$IT_TMP/bdb.got"
+			diff -u "$IT_TMP/rpm.want" "$IT_TMP/bdb.got" || it_fail "rpm BDB ($ps-byte pages) inventory differs from rpm -qa"
+		done
+		# rpm itself reads that file the same way, where it has its read-only BDB backend
+		if rpm --dbpath "$IT_TMP/bdb512/var/lib/rpm" --define '_db_backend bdb_ro' -qa \
+			--qf '%{NAME} %|EPOCH?{%{EPOCH}:}|%{VERSION}-%{RELEASE}\n' 2>/dev/null | sort >"$IT_TMP/bdb.rpm" &&
+			[ -s "$IT_TMP/bdb.rpm" ]; then
+			diff -u "$IT_TMP/rpm.want" "$IT_TMP/bdb.rpm" || it_fail "rpm's bdb_ro reads a different list"
+		else
+			echo "note: this rpm has no bdb_ro backend; the BDB file is checked against the sqlite list"
+		fi
+		head -c 3000 "$IT_TMP/bdb512/var/lib/rpm/Packages" >"$IT_TMP/bdb512/var/lib/rpm/P" &&
+			mv "$IT_TMP/bdb512/var/lib/rpm/P" "$IT_TMP/bdb512/var/lib/rpm/Packages"
+		"$VIGIL" scan rootfs "$IT_TMP/bdb512" -f json >/dev/null 2>"$IT_TMP/bdb.err" || it_fail "a cut BDB must not fail the scan"
+		grep -q "cannot parse var/lib/rpm/Packages" "$IT_TMP/bdb.err" || it_fail "cut BDB warning: $(cat "$IT_TMP/bdb.err")"
+	else
+		it_fail "db5.3_load is not installed (scripts/install-deps: db5.3-util)"
+	fi
+	# NDB (SUSE): Debian's rpm has no ndb backend, so the file is written here
+	# following rpm's lib/backend/ndb/rpmpkg.c layout, from the same headers
+	n=$IT_TMP/ndb
+	mkdir -p "$n/usr/lib/sysimage/rpm"
+	python3 - "$IT_TMP/blobs" "$n/usr/lib/sysimage/rpm/Packages.db" <<'PY' || it_fail "cannot write the NDB file"
+import struct, sys, zlib
+blobs = [(int(l.split("|")[0]), bytes.fromhex(l.split("|")[1].strip())) for l in open(sys.argv[1]) if "|" in l]
+npages = 1
+slots, data = [], b""
+blk = npages * 4096 // 16
+for idx, b in blobs:
+    block = struct.pack("<4sIII", b"BlbS", idx, zlib.adler32(b), len(b)) + b
+    block += struct.pack("<I", 0) * 3 + b"BlbE"  # tail: checksum, length, magic in rpm; not read
+    block += b"\0" * (-len(block) % 16)
+    slots.append(struct.pack("<4sIII", b"Slot", idx, blk, len(block) // 16))
+    blk += len(block) // 16
+    data += block
+slots += [struct.pack("<4sIII", b"Slot", 0, 0, 0)] * (256 - 2 - len(slots))
+head = struct.pack("<4sIII", b"RpmP", 0, 1, npages) + b"\0" * 16
+open(sys.argv[2], "wb").write(head + b"".join(slots) + data)
+PY
+	"$VIGIL" scan rootfs "$n" -f json >"$IT_TMP/ndb.json" 2>"$IT_TMP/ndb.err" || it_fail "scan ndb root"
+	[ -s "$IT_TMP/ndb.err" ] && it_fail "ndb: warnings: $(cat "$IT_TMP/ndb.err")"
+	jq -r '.packages[] | select(.type=="rpm") | "\(.name) \(.version)"' "$IT_TMP/ndb.json" | sort >"$IT_TMP/ndb.got"
+	diff -u "$IT_TMP/rpm.want" "$IT_TMP/ndb.got" || it_fail "rpm NDB inventory differs from rpm -qa"
 	printf 'SQLite format 3\0garbage' >"$root/var/lib/rpm/rpmdb.sqlite"
 	"$VIGIL" scan rootfs "$root" -f json 2>"$IT_TMP/bad.err" >/dev/null || it_fail "a corrupt rpmdb must not fail the scan"
 	grep -q "var/lib/rpm/rpmdb.sqlite" "$IT_TMP/bad.err" || it_fail "corrupt rpmdb warning: $(cat "$IT_TMP/bad.err")"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # An image built with podman from this machine's dpkg database, saved in every
 # format podman writes (docker-archive, oci-archive, oci-dir): its dpkg
-# inventory must equal `dpkg-query -W` here, with source packages.
+# inventory must equal `dpkg-query -W` here, with source packages. This one
+# checks layering (two layers, a package of layer 2) and oci-dir; a real Debian
+# rootfs and its images are test_scan_debootstrap.sh's.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/integration/lib.sh
 it_need_vigil
@@ -14,20 +16,13 @@ why=$(vg_podman_skip_reason) || it_skip "$why"
 it_mktemp
 IMG=localhost/vigil-scan-test:$$
 cleanup() {
-	podman rmi -f "$IMG" "$IMG-2" >/dev/null 2>&1
+	podman rmi -f "$IMG" "$IMG-base" >/dev/null 2>&1
 	it_cleanup_common
 }
 trap cleanup EXIT
 
-mkdir -p "$IT_TMP/root/var/lib/dpkg" "$IT_TMP/root/etc" "$IT_TMP/extra/opt/app/node_modules/left-pad"
-cp /var/lib/dpkg/status "$IT_TMP/root/var/lib/dpkg/status"
-cp -L /etc/os-release "$IT_TMP/root/etc/os-release"
-printf '{"name":"left-pad","version":"1.3.0"}' >"$IT_TMP/extra/opt/app/node_modules/left-pad/package.json"
-tar -C "$IT_TMP/root" -cf "$IT_TMP/root.tar" . || it_die "tar"
-podman import --quiet "$IT_TMP/root.tar" "$IMG" >/dev/null || it_die "podman import failed"
-printf 'FROM %s\nCOPY opt /opt\n' "$IMG" >"$IT_TMP/extra/Containerfile"
-podman build --quiet -t "$IMG-2" "$IT_TMP/extra" >/dev/null 2>"$IT_TMP/build.err" ||
-	it_die "podman build failed: $(cat "$IT_TMP/build.err")"
+. tests/integration/scan_lib.sh
+scan_dpkg_image "$IMG" "$IT_TMP/img"
 
 dpkg-query -W -f '${db:Status-Status} ${Package} ${Version}\n' | awk '$1 == "installed" {print $2, $3}' |
 	sort >"$IT_TMP/want"
@@ -36,7 +31,7 @@ id=$(. /etc/os-release && echo "$ID")
 
 for fmt in docker-archive oci-archive oci-dir; do
 	out=$IT_TMP/img-$fmt
-	podman save --quiet --format "$fmt" -o "$out" "$IMG-2" 2>"$IT_TMP/save.err" ||
+	podman save --quiet --format "$fmt" -o "$out" "$IMG" 2>"$IT_TMP/save.err" ||
 		{ it_fail "podman save --format $fmt: $(cat "$IT_TMP/save.err")"; continue; }
 	"$VIGIL" scan image "$out" --no-secrets -f json >"$IT_TMP/$fmt.json" 2>"$IT_TMP/$fmt.err" ||
 		{ it_fail "scan $fmt: $(cat "$IT_TMP/$fmt.err")"; continue; }

@@ -5,9 +5,11 @@
  *   attack memfd-exec PROG [ARGS...]   copy PROG into a memfd and execute it from there
  *   attack ptrace-attach PID           attach to PID with ptrace, then detach
  *   attack connect IP PORT             one TCP connection attempt (1 s), then close
+ *   attack packet-socket               open (or try to open) a raw AF_PACKET socket: sniffing
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <linux/if_ether.h>
 #include <errno.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -71,14 +73,28 @@ static int connect_once(const char *ip, const char *port)
 	return 0;
 }
 
+/* Exit 0 when the socket was created, 1 when the kernel refused (no CAP_NET_RAW): both are the technique. */
+static int packet_socket(void)
+{
+	int fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+	if (fd < 0) {
+		perror("attack: packet socket");
+		return 1;
+	}
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "packet-socket"))
+		return packet_socket();
 	if (argc == 4 && !strcmp(argv[1], "connect"))
 		return connect_once(argv[2], argv[3]);
 	if (argc >= 3 && !strcmp(argv[1], "memfd-exec"))
 		return memfd_exec(argc - 2, argv + 2);
 	if (argc == 3 && !strcmp(argv[1], "ptrace-attach"))
 		return ptrace_attach(argv[2]);
-	fputs("usage: attack memfd-exec PROG [ARGS...] | ptrace-attach PID | connect IP PORT\n", stderr);
+	fputs("usage: attack memfd-exec PROG [ARGS...] | ptrace-attach PID | connect IP PORT | packet-socket\n", stderr);
 	return 2;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* OSV records: parsing, range evaluation, CVSS v3 base scores. */
+/* OSV records: parsing, range evaluation, CVSS v3 and v4 scores. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -43,6 +43,85 @@ static void test_cvss3(void **state)
 	assert_string_equal(cvss_severity(7.0), "HIGH");
 	assert_string_equal(cvss_severity(6.9), "MEDIUM");
 	assert_string_equal(cvss_severity(3.9), "LOW");
+}
+
+/* CVSS v4.0: scores from FIRST's calculator (the specification's reference
+ * implementation), base-only and with threat/environmental metrics. */
+static void test_cvss4(void **state)
+{
+	(void)state;
+	struct {
+		const char *v;
+		double score;
+	} c[] = {
+		{ "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", 9.3 },
+		{ "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H", 10.0 },
+		{ "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:N/SC:N/SI:N/SA:N", 0.0 },
+		{ "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:N/SC:H/SI:H/SA:H", 7.9 },
+		{ "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:L/VA:L/SC:N/SI:N/SA:N", 6.9 },
+		{ "CVSS:4.0/AV:N/AC:L/AT:N/PR:L/UI:N/VC:N/VI:L/VA:N/SC:N/SI:N/SA:N", 5.3 },
+		{ "CVSS:4.0/AV:N/AC:L/AT:N/PR:L/UI:N/VC:L/VI:L/VA:L/SC:N/SI:N/SA:N/E:X", 5.3 },
+		{ "CVSS:4.0/AV:P/AC:H/AT:P/PR:H/UI:A/VC:L/VI:N/VA:N/SC:N/SI:N/SA:N", 1.0 },
+		{ "CVSS:4.0/AV:L/AC:L/AT:N/PR:L/UI:P/VC:N/VI:H/VA:H/SC:N/SI:L/SA:L", 5.2 },
+		{ "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H/E:U", 9.1 },
+		{ "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H/MVI:L/MSA:S", 9.8 },
+		{ "CVSS:4.0/AV:N/AC:H/AT:N/PR:H/UI:N/VC:N/VI:N/VA:H/SC:H/SI:H/SA:H/CR:L/IR:L/AR:L", 5.8 },
+		{ "CVSS:4.0/AV:L/AC:L/AT:N/PR:L/UI:P/VC:N/VI:H/VA:H/SC:N/SI:L/SA:L/E:P/CR:H/IR:M/AR:H/"
+		  "MAV:A/MAT:P/MPR:N/MVI:H/MVA:N/MSI:H/MSA:N/S:N/V:C/U:Amber",
+		  4.7 },
+	};
+	for (size_t i = 0; i < sizeof(c) / sizeof(*c); i++) {
+		double s = cvss4_score(c[i].v);
+		if (s < c[i].score - 0.01 || s > c[i].score + 0.01)
+			fail_msg("%s: %.1f, want %.1f", c[i].v, s, c[i].score);
+	}
+	const char *bad[] = {
+		"CVSS:4.0/AV:F/AC:L/AT:N/PR:N/UI:N/VC:N/VI:L/VA:N/SC:N/SI:N/SA:N", /* value */
+		"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/ui:N/VC:N/VI:L/VA:N/SC:N/SI:N/SA:N", /* key case */
+		"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:L/SC:N/SI:N/SA:N", /* VA missing */
+		"CVSS:4.0/AC:L/AV:N/AT:N/PR:N/UI:N/VC:N/VI:L/VA:N/SC:N/SI:N/SA:N", /* order */
+		"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:L/VA:N/SC:N/SI:N/SA:N/", /* empty */
+		"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:L/VA:N/SC:N/SI:N/SA:N/E:A/E:A", /* twice */
+		"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:L/VA:N/SC:N/SI:S/SA:N", /* S is MSI's */
+		"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:L/VA:N/SC:N/SI:N/SA:N/U:Blue",
+		"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:L/VA:N/SC:N/SI:N/SA:N/XX:X",
+		"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+		"CVSS:4.0/",
+		"",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		if (cvss4_score(bad[i]) >= 0)
+			fail_msg("accepted %s", bad[i]);
+}
+
+/* tests/golden/cvss4/vectors.txt: "VECTOR SCORE" lines scored by another
+ * implementation (see the file's header). */
+static void test_cvss4_golden(void **state)
+{
+	(void)state;
+	const char *dir = getenv("VIGIL_SRCDIR");
+	char path[4096], line[512];
+	snprintf(path, sizeof(path), "%s/tests/golden/cvss4/vectors.txt", dir ? dir : ".");
+	FILE *f = fopen(path, "r");
+	if (!f)
+		fail_msg("cannot open %s", path);
+	int n = 0, bad = 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *sp = strrchr(line, ' ');
+		if (line[0] == '#' || !sp)
+			continue;
+		*sp = '\0';
+		double want = strtod(sp + 1, NULL), got = cvss4_score(line);
+		n++;
+		if (got < want - 0.01 || got > want + 0.01) {
+			if (bad++ < 10)
+				print_error("%s: %.1f, want %.1f\n", line, got, want);
+		}
+	}
+	fclose(f);
+	if (bad)
+		fail_msg("%d of %d vectors scored differently", bad, n);
+	assert_true(n >= 1000);
 }
 
 static bool aff(enum vercmp_scheme s, const char *v, const char *ranges, const char *versions,
@@ -116,6 +195,22 @@ static void test_parse(void **state)
 	assert_int_equal(osv_parse(ds, strlen(ds), "y.json", &r, &err), 0);
 	assert_string_equal(r.severity, "MEDIUM");
 	osv_record_free(&r);
+	/* a v4 vector alone scores; with a v3 vector too, the higher score counts */
+	const char *v4 = "{\"id\":\"GHSA-z\",\"severity\":[{\"type\":\"CVSS_V4\",\"score\":"
+			 "\"CVSS:4.0/AV:P/AC:H/AT:P/PR:H/UI:A/VC:L/VI:N/VA:N/SC:N/SI:N/SA:N\"}],"
+			 "\"database_specific\":{\"severity\":\"HIGH\"}}";
+	assert_int_equal(osv_parse(v4, strlen(v4), "z.json", &r, &err), 0);
+	assert_string_equal(r.severity, "LOW");
+	assert_true(r.score > 0.99 && r.score < 1.01);
+	osv_record_free(&r);
+	const char *both = "{\"id\":\"GHSA-w\",\"severity\":["
+			   "{\"type\":\"CVSS_V3\",\"score\":\"CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:N/A:N\"},"
+			   "{\"type\":\"CVSS_V4\",\"score\":"
+			   "\"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N\"}]}";
+	assert_int_equal(osv_parse(both, strlen(both), "w.json", &r, &err), 0);
+	assert_string_equal(r.severity, "CRITICAL");
+	assert_true(r.score > 9.29 && r.score < 9.31);
+	osv_record_free(&r);
 	assert_int_equal(osv_parse("{\"id\":", 6, "bad.json", &r, &err), -1);
 	assert_non_null(strstr(err.data, "cannot parse bad.json:1:"));
 	buf_reset(&err);
@@ -170,6 +265,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cvss3),
+		cmocka_unit_test(test_cvss4),
+		cmocka_unit_test(test_cvss4_golden),
 		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_ignore),

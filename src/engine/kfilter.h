@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Kernel filters: the part of Falco's condition language the sys_exit program
+ * can decide by itself (include/vigil/kill.h), so that a `kill` happens on the
+ * offending syscall instead of after userspace saw the event.
+ *
+ * A rule's condition, macros and lists expanded, is put in disjunctive normal
+ * form; each conjunction becomes a kernel term when every test in it is one
+ * the kernel can make with exactly the engine's meaning:
+ *
+ *   evt.type       =, !=, in             the event type
+ *   evt.rawres     =, !=, <, <=, >, >=, in
+ *   evt.failed     = true/false
+ *   container.id   = host, != host       from the cgroup, as userspace classified it
+ *   proc.name      =, !=, in             the thread's comm
+ *   user.uid       =, !=, in             effective uid
+ *   fd.type        =, in (ipv4, ipv6, unix)     dup/dup2/dup3 only: the fd dup'ed
+ *   proc.is_exe_upper_layer, proc.is_exe_from_memfd = true/false
+ *                                        execve/execveat with evt.rawres = 0 only
+ *
+ * combined with and, or, not and parentheses. Anything else (another field,
+ * an operator such as contains or glob, a transformer, exceptions, sequences,
+ * thresholds) leaves the rule to userspace, with the reason.
+ */
+#ifndef VIGIL_ENGINE_KFILTER_H
+#define VIGIL_ENGINE_KFILTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "engine/ruleset.h"
+#include "vigil/kill.h"
+
+#define KFILTER_TERMS_MAX 8 /* conjunctions of one rule */
+
+struct kfilter;
+
+/* Never NULL. kfilter_reason() says whether the kernel can decide the rule. */
+struct kfilter *kfilter_compile(const struct ruleset *rs, const struct rs_rule *r);
+void kfilter_free(struct kfilter *k);
+
+/* NULL when the kernel decides the rule, else why it cannot ("proc.cmdline is not known to the kernel"). */
+const char *kfilter_reason(const struct kfilter *k);
+/* Number of terms (0: the condition can never match). */
+size_t kfilter_nterms(const struct kfilter *k);
+/*
+ * Term i in the kernel's form (term->rule is left 0 for the caller), and its
+ * process-name sets: names_in / names_out receive pointers valid while k lives.
+ */
+void kfilter_term(const struct kfilter *k, size_t i, struct vg_kill_term *term, const char *const **names_in,
+		  size_t *nin, const char *const **names_out, size_t *nout);
+
+#endif
