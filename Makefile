@@ -144,7 +144,12 @@ $(BUILD)/bench/kill_latency: bench/kill_latency.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^
 
-bench-tools: $(BUILD)/vigil $(BUILD)/bench/admission_load $(BUILD)/bench/kill_latency
+$(BUILD)/bench/replay_stages: bench/replay_stages.c $(BUILD)/libvigil.a
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+bench-tools: $(BUILD)/vigil $(BUILD)/bench/admission_load $(BUILD)/bench/kill_latency $(BUILD)/bench/replay_stages
 
 test: tests
 	$(Q)BUILD=$(BUILD) tests/run

@@ -488,12 +488,8 @@ static void field_free(struct cond_field *f)
 	free(f->arg);
 }
 
-void cond_free(struct cond_node *n)
+static void cond_node_free_one(struct cond_node *n)
 {
-	if (!n)
-		return;
-	cond_free(n->a);
-	cond_free(n->b);
 	free(n->macro);
 	field_free(&n->lhs);
 	for (size_t i = 0; i < n->nvals; i++)
@@ -504,4 +500,15 @@ void cond_free(struct cond_node *n)
 		free(n->rhs_field);
 	}
 	free(n);
+}
+
+void cond_free(struct cond_node *n)
+{
+	/* left operands in a loop: a long `a or b or ...` is a left-deep chain */
+	while (n) {
+		struct cond_node *left = n->a;
+		cond_free(n->b);
+		cond_node_free_one(n);
+		n = left;
+	}
 }

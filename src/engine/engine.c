@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "common/hmap.h"
+#include "common/log.h"
 #include "engine/engine.h"
 
 #define CORR_MAX_KEYS 4096 /* per rule: containers/processes tracked by a sequence or threshold */
@@ -53,12 +54,33 @@ struct engine_rule {
 	uint64_t matches;
 };
 
-/* What the per-type index holds: a rule and the shared macros it needs. */
-#define MAX_GATES 3
+/*
+ * What the per-type index holds: a rule, its condition (or sequence steps)
+ * specialised for that event type, and the shared macros it needs (gates).
+ */
+#define MAX_GATES 4
+struct spec_tree {
+	const struct cnode *node; /* SPEC_NODE */
+	enum spec_kind kind;
+};
 struct rule_ref {
 	uint32_t rule;
-	int16_t gate[MAX_GATES];
 	uint8_t ngates;
+	uint64_t gates;          /* bits in the type's gate table, all must be true */
+	struct spec_tree cond;   /* what remains of the condition once the gates hold */
+	struct spec_tree *steps; /* sequences: one per step (owned) */
+};
+
+/*
+ * The distinct gates of one event type's rules. An event evaluates each gate
+ * at most once and keeps the answers in two bit masks, so the dozen rules
+ * behind open_write cost one bit test each when it is false -- instead of a
+ * walk to the macro node and its memo entry per rule.
+ */
+#define MAX_TYPE_GATES 64
+struct gate_table {
+	const struct cnode *node[MAX_TYPE_GATES];
+	unsigned int n;
 };
 
 struct engine {
@@ -69,9 +91,11 @@ struct engine {
 	size_t nrules;
 	struct rule_ref *by_type[VG_EVT_MAX];
 	size_t nby_type[VG_EVT_MAX];
+	struct gate_table gates[VG_EVT_MAX];
 	struct evtset needed;
 	struct ectx ctx;
 	struct engine_stats stats;
+	bool selfcheck;            /* VIGIL_ENGINE_SELFCHECK: engine_selfcheck after every event */
 	/* per-alert scratch */
 	struct alert_field *fields;
 	size_t fields_cap;
@@ -406,6 +430,28 @@ static void rule_free(struct engine_rule *r)
 	out_free(r->out, r->nout);
 }
 
+/* Take a plain rule's top-level shared macros out of its condition into the type's gate table. */
+static void gate_rule(struct engine *e, unsigned int t, struct rule_ref *ref)
+{
+	struct gate_table *gt = &e->gates[t];
+	const struct cnode *g[MAX_GATES], *rest;
+	int ng;
+	enum spec_kind k = filter_split_gates(&e->fc, ref->cond.node, g, &ng, MAX_GATES, &rest);
+	if (gt->n + (unsigned int)ng > MAX_TYPE_GATES)
+		return; /* the table may be full: the rule keeps its whole condition, ungated */
+	for (int i = 0; i < ng; i++) {
+		unsigned int b = 0;
+		while (b < gt->n && gt->node[b] != g[i])
+			b++;
+		if (b == gt->n)
+			gt->node[gt->n++] = g[i];
+		ref->gates |= 1ull << b;
+	}
+	ref->ngates = (uint8_t)ng;
+	ref->cond.kind = k;
+	ref->cond.node = rest;
+}
+
 struct engine *engine_compile(struct ruleset *rs, const struct engine_opts *opts, char *err, size_t errlen)
 {
 	struct engine *e = xcalloc(1, sizeof(*e));
@@ -456,19 +502,38 @@ struct engine *engine_compile(struct ruleset *rs, const struct engine_opts *opts
 		r->tokens = opts->burst;
 		if (!r->enabled)
 			continue;
-		struct rule_ref ref = { .rule = (uint32_t)i };
-		int gates[MAX_GATES];
-		int ng = r->cond && !r->thr_count ? filter_gates(r->cond, gates, MAX_GATES) : 0;
-		for (int g = 0; g < ng; g++)
-			ref.gate[ref.ngates++] = (int16_t)gates[g];
 		for (unsigned int t = 0; t < VG_EVT_MAX; t++) {
 			if (!evtset_has(&r->types, t))
 				continue;
+			e->needed.w[t >> 6] |= 1ull << (t & 63);
+			/* each event type gets the rule specialised for it: event-type tests folded
+			 * away, so e.g. an openat meets neither `spawned_process` nor the rules
+			 * that can only match other types once their type tests are known */
+			struct rule_ref ref = { .rule = (uint32_t)i };
+			if (r->nsteps) {
+				bool any = false;
+				ref.steps = xcalloc(r->nsteps, sizeof(*ref.steps));
+				for (size_t k = 0; k < r->nsteps; k++) {
+					ref.steps[k].kind = filter_specialise(&e->fc, r->steps[k], t, &ref.steps[k].node);
+					any |= ref.steps[k].kind != SPEC_FALSE;
+				}
+				if (!any) { /* no step can match this type: the sequence cannot advance */
+					free(ref.steps);
+					continue;
+				}
+			} else {
+				ref.cond.kind = filter_specialise(&e->fc, r->cond, t, &ref.cond.node);
+				if (ref.cond.kind == SPEC_FALSE)
+					continue;
+				if (ref.cond.kind == SPEC_NODE && !r->thr_count)
+					gate_rule(e, t, &ref);
+			}
 			e->by_type[t] = xrealloc(e->by_type[t], (e->nby_type[t] + 1) * sizeof(*e->by_type[t]));
 			e->by_type[t][e->nby_type[t]++] = ref;
-			e->needed.w[t >> 6] |= 1ull << (t & 63);
 		}
 	}
+	const char *sc = getenv("VIGIL_ENGINE_SELFCHECK");
+	e->selfcheck = sc && *sc && strcmp(sc, "0");
 	ectx_init(&e->ctx, (size_t)e->fc.nslots, e->fc.nmacros);
 	e->ctx.hostname = e->hostname;
 	e->ctx.boot_to_realtime = opts->boot_to_realtime;
@@ -483,8 +548,11 @@ void engine_free(struct engine *e)
 	for (size_t i = 0; i < e->nrules; i++)
 		rule_free(&e->rules[i]);
 	free(e->rules);
-	for (unsigned int t = 0; t < VG_EVT_MAX; t++)
+	for (unsigned int t = 0; t < VG_EVT_MAX; t++) {
+		for (size_t i = 0; i < e->nby_type[t]; i++)
+			free(e->by_type[t][i].steps);
 		free(e->by_type[t]);
+	}
 	ectx_free(&e->ctx);
 	filter_ctx_free(&e->fc);
 	free(e->fields);
@@ -562,8 +630,13 @@ static void corr_drop(struct engine_rule *r, struct corr *c)
 	free(c);
 }
 
+static bool spec_eval(const struct spec_tree *t, struct ectx *c)
+{
+	return t->kind == SPEC_NODE ? filter_eval_node(t->node, c) : t->kind == SPEC_TRUE;
+}
+
 /* Sequences: advance on the next step; restart on the first. True when the last step completes. */
-static bool sequence_step(struct engine *e, struct engine_rule *r)
+static bool sequence_step(struct engine *e, struct engine_rule *r, const struct spec_tree *steps)
 {
 	const struct vg_event *ev = e->ctx.ev;
 	uint64_t key = corr_key(r, ev), ts = ev->hdr.ts;
@@ -575,7 +648,7 @@ static bool sequence_step(struct engine *e, struct engine_rule *r)
 	}
 	if (c && c->progress < r->nsteps) {
 		e->stats.evaluated++;
-		if (filter_eval(r->steps[c->progress], &e->ctx)) {
+		if (spec_eval(&steps[c->progress], &e->ctx)) {
 			if (++c->progress == r->nsteps) {
 				corr_drop(r, c);
 				return true;
@@ -584,7 +657,7 @@ static bool sequence_step(struct engine *e, struct engine_rule *r)
 		}
 	}
 	e->stats.evaluated++;
-	if ((!c || c->progress == 0) && filter_eval(r->steps[0], &e->ctx)) {
+	if ((!c || c->progress == 0) && spec_eval(&steps[0], &e->ctx)) {
 		c = corr_get(r, key, ts, true);
 		c->first_ts = ts;
 		c->progress = 1;
@@ -654,18 +727,28 @@ void engine_process(struct engine *e, const struct vg_event *ev, const struct vg
 		    engine_alert_fn cb, void *ctx)
 {
 	unsigned int t = ev->hdr.type;
-	if (t >= VG_EVT_MAX || !e->nby_type[t])
+	if (t >= VG_EVT_MAX || (!e->nby_type[t] && !e->selfcheck))
 		return;
 	e->stats.events++;
 	ectx_reset(&e->ctx, ev, st);
 	bool matched = false;
+	const struct gate_table *gt = &e->gates[t];
+	uint64_t known = 0, truth = 0; /* gates evaluated for this event, and which were true */
 	for (size_t i = 0; i < e->nby_type[t]; i++) {
 		const struct rule_ref *ref = &e->by_type[t][i];
 		if (matched && ref->ngates)
 			continue; /* a plain rule after the first match (gated rules are plain) */
+		if (ref->gates & known & ~truth)
+			continue; /* a gate already known false */
+		uint64_t todo = ref->gates & ~known;
 		bool open = true;
-		for (int g = 0; g < ref->ngates && open; g++)
-			open = filter_memo_eval(&e->fc, ref->gate[g], &e->ctx);
+		while (todo && open) {
+			unsigned int b = (unsigned int)__builtin_ctzll(todo);
+			todo &= todo - 1;
+			known |= 1ull << b;
+			open = filter_eval_node(gt->node[b], &e->ctx);
+			truth |= (uint64_t)open << b;
+		}
 		if (!open)
 			continue;
 		struct engine_rule *r = &e->rules[ref->rule];
@@ -675,10 +758,10 @@ void engine_process(struct engine *e, const struct vg_event *ev, const struct vg
 		if (matched && !r->nsteps && !r->thr_count)
 			continue;
 		if (r->nsteps) {
-			hit = sequence_step(e, r);
+			hit = sequence_step(e, r, ref->steps);
 		} else {
 			e->stats.evaluated++;
-			hit = filter_eval(r->cond, &e->ctx) && (!r->thr_count || threshold_hit(r, ev));
+			hit = spec_eval(&ref->cond, &e->ctx) && (!r->thr_count || threshold_hit(r, ev));
 		}
 		if (!hit)
 			continue;
@@ -692,6 +775,46 @@ void engine_process(struct engine *e, const struct vg_event *ev, const struct vg
 		if (!e->opts.match_all && !r->nsteps && !r->thr_count)
 			matched = true;
 	}
+	if (e->selfcheck && engine_selfcheck(e, ev, st)) {
+		vg_err("engine self-check failed on a %s event (ts %llu): the specialised rules disagree "
+		       "with the compiled conditions", ev->info ? ev->info->name : "?", (unsigned long long)ev->hdr.ts);
+		abort();
+	}
+}
+
+size_t engine_selfcheck(struct engine *e, const struct vg_event *ev, const struct vg_state *st)
+{
+	unsigned int t = ev->hdr.type;
+	size_t bad = 0;
+	if (t >= VG_EVT_MAX)
+		return 0;
+	for (size_t i = 0; i < e->nrules; i++) {
+		struct engine_rule *r = &e->rules[i];
+		if (!r->enabled || !r->cond)
+			continue;
+		/* each side in a fresh generation: a macro's memoised value from one side
+		 * must not stand in for the other side's (specialised) body */
+		ectx_reset(&e->ctx, ev, st);
+		bool want = filter_eval(r->cond, &e->ctx), got = false;
+		const struct rule_ref *ref = NULL;
+		for (size_t k = 0; k < e->nby_type[t] && !ref; k++)
+			if (e->by_type[t][k].rule == i)
+				ref = &e->by_type[t][k];
+		ectx_reset(&e->ctx, ev, st);
+		if (ref) {
+			got = true;
+			for (unsigned int b = 0; b < e->gates[t].n && got; b++)
+				if (ref->gates >> b & 1)
+					got = filter_eval_node(e->gates[t].node[b], &e->ctx);
+			got = got && spec_eval(&ref->cond, &e->ctx);
+		}
+		if (got != want) {
+			vg_err("engine self-check: rule '%s' on %s: compiled condition %s, specialised %s", r->name,
+			       ev->info ? ev->info->name : "?", want ? "true" : "false", got ? "true" : "false");
+			bad++;
+		}
+	}
+	return bad;
 }
 
 void engine_set_source(struct engine *e, const char *hostname, uint64_t boot_to_realtime)

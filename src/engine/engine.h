@@ -85,6 +85,17 @@ void engine_free(struct engine *e);
 void engine_process(struct engine *e, const struct vg_event *ev, const struct vg_state *st,
 		    engine_alert_fn cb, void *ctx);
 
+/*
+ * Testing aid: evaluate every plain rule of the event's type both ways -- the
+ * condition as compiled (filter_eval) and as the engine runs it (specialised
+ * for the type, gates first) -- and return how many disagree (0: the fast
+ * path is exact on this event). Rules of other types are checked to be false.
+ * Call after engine_process for the same event. With the environment variable
+ * VIGIL_ENGINE_SELFCHECK=1 at engine_compile, engine_process does it itself
+ * and aborts on a disagreement (tests/integration/test_engine_selfcheck.sh).
+ */
+size_t engine_selfcheck(struct engine *e, const struct vg_event *ev, const struct vg_state *st);
+
 /* Where events come from: evt.hostname and wall-clock offset (known once the source is open). */
 void engine_set_source(struct engine *e, const char *hostname, uint64_t boot_to_realtime);
 

@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,48 @@ static void arena_free(struct arena *a)
 	memset(a, 0, sizeof(*a));
 }
 
+/* ---- parameters by name ---- */
+
+/* Index of parameter `name` in the event type's table, -1 none. */
+static int info_param_index(const struct vg_event_info *info, const char *name)
+{
+	for (unsigned int i = 0; info && i < info->nparams; i++)
+		if (!strcmp(info->params[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+/*
+ * Parameters the fd and flag fields read on every event. Where a parameter
+ * sits depends only on the event type (decoding puts parameter i's
+ * description at info->params[i]), so the index is looked up once per type
+ * here instead of by strcmp per event.
+ */
+enum pname { PN_PATH, PN_FLAGS, PN_TUPLE, PN_ADDR, PN_EXE_INFO, PN_MAX };
+static const char *const pname_str[PN_MAX] = { "path", "flags", "tuple", "addr", "exe_info" };
+static int8_t pname_idx[VG_EVT_MAX][PN_MAX];
+static pthread_once_t pname_once = PTHREAD_ONCE_INIT;
+
+static void pname_init(void)
+{
+	for (unsigned int t = 0; t < VG_EVT_MAX; t++)
+		for (int k = 0; k < PN_MAX; k++)
+			pname_idx[t][k] = (int8_t)info_param_index(event_table_get(t), pname_str[k]);
+}
+
+/* The parameter's index in this event (as a lookup by name would give), -1 none. */
+static int param_at(const struct vg_event *ev, enum pname k)
+{
+	int i = ev->hdr.type < VG_EVT_MAX ? pname_idx[ev->hdr.type][k] : -1;
+	return i < (int)ev->nparams ? i : -1;
+}
+
+static int param_index(const struct vg_event *ev, const char *name)
+{
+	int i = info_param_index(ev->info, name);
+	return i < (int)ev->nparams ? i : -1;
+}
+
 /* ---- fd view of the event ---- */
 
 struct fd_info {
@@ -81,29 +124,25 @@ struct fd_info {
 
 void ectx_init(struct ectx *c, size_t nslots, size_t nmemo)
 {
+	pthread_once(&pname_once, pname_init);
 	memset(c, 0, sizeof(*c));
 	c->nmemo = nmemo;
-	c->memo_gen = xcalloc(nmemo ? nmemo : 1, sizeof(*c->memo_gen));
-	c->memo_val = xcalloc(nmemo ? nmemo : 1, sizeof(*c->memo_val));
+	c->memo = xcalloc(nmemo ? nmemo : 1, sizeof(*c->memo));
 	c->fd = xcalloc(1, sizeof(*c->fd));
 	c->nslots = nslots;
-	c->slot_gen = xcalloc(nslots ? nslots : 1, sizeof(*c->slot_gen));
-	c->slot_n = xcalloc(nslots ? nslots : 1, sizeof(*c->slot_n));
-	c->slot_vals = xcalloc(nslots ? nslots : 1, sizeof(*c->slot_vals));
+	c->slots = xcalloc(nslots ? nslots : 1, sizeof(*c->slots));
 	for (size_t i = 0; i < nslots; i++)
-		c->slot_vals[i] = xcalloc(FV_MAX, sizeof(struct fval));
+		c->slots[i].vals = xcalloc(FV_MAX, sizeof(struct fval));
 }
 
 void ectx_free(struct ectx *c)
 {
 	for (size_t i = 0; i < c->nslots; i++)
-		free(c->slot_vals[i]);
-	free(c->slot_vals);
-	free(c->slot_n);
-	free(c->slot_gen);
-	free(c->memo_gen);
-	free(c->memo_val);
+		free(c->slots[i].vals);
+	free(c->slots);
+	free(c->memo);
 	free(c->fd);
+	buf_free(&c->scratch);
 	arena_free(&c->arena);
 }
 
@@ -116,8 +155,10 @@ void ectx_reset(struct ectx *c, const struct vg_event *ev, const struct vg_state
 	c->fd_done = false;
 	arena_reset(&c->arena);
 	if (++c->gen == 0) { /* wrapped: old stamps could match again */
-		memset(c->slot_gen, 0, c->nslots * sizeof(*c->slot_gen));
-		memset(c->memo_gen, 0, c->nmemo * sizeof(*c->memo_gen));
+		for (size_t i = 0; i < c->nslots; i++)
+			c->slots[i].gen = 0;
+		for (size_t i = 0; i < c->nmemo; i++)
+			c->memo[i].gen = 0;
 		c->gen = 1;
 	}
 }
@@ -153,32 +194,53 @@ static int put_ip(struct fval *out, int fam, const uint8_t *addr)
 	return 1;
 }
 
-static int param_index(const struct vg_event *ev, const char *name)
-{
-	for (unsigned int i = 0; i < ev->nparams; i++)
-		if (!strcmp(ev->params[i].info->name, name))
-			return (int)i;
-	return -1;
-}
-
 static bool is_open(unsigned int t)
 {
 	return t == VG_EVT_OPEN || t == VG_EVT_OPENAT || t == VG_EVT_OPENAT2 || t == VG_EVT_CREAT;
 }
 
+/* The context's scratch buffer, emptied: text built per event without a malloc each time. */
+static struct vg_buf *scratch_buf(struct ectx *c)
+{
+	buf_reset(&c->scratch);
+	return &c->scratch;
+}
+
+/* Whether path_resolve would give raw itself: absolute, no empty, "." or ".." component. */
+static bool path_is_clean(const char *raw)
+{
+	if (raw[0] != '/')
+		return false;
+	if (!raw[1])
+		return true; /* "/" */
+	for (const char *p = raw + 1;;) {
+		const char *e = p;
+		while (*e && *e != '/')
+			e++;
+		size_t n = (size_t)(e - p);
+		if (!n || (p[0] == '.' && (n == 1 || (n == 2 && p[1] == '.'))))
+			return false;
+		if (!*e)
+			return true;
+		p = e + 1;
+	}
+}
+
 static const char *resolved_path(struct ectx *c, int i)
 {
-	struct vg_buf b = { 0 };
 	const char *raw = event_param_str(c->ev, i);
-	path_resolve(event_param_base(c->ev, i), raw, &b);
-	const char *s = arena_dup(&c->arena, b.data ? b.data : "", b.len);
-	buf_free(&b);
-	return s;
+	/* most paths are absolute and already normal: the record's own string is the
+	 * answer (it lives as long as the event), no copy and no normalising pass */
+	if (path_is_clean(raw))
+		return raw;
+	struct vg_buf *b = scratch_buf(c);
+	path_resolve(event_param_base(c->ev, i), raw, b);
+	return arena_dup(&c->arena, b->data ? b->data : "", b->len);
 }
 
 static bool tuple_of(const struct vg_event *ev, struct vg_tuple *t)
 {
-	int i = param_index(ev, "tuple");
+	int i = param_at(ev, PN_TUPLE);
 	if (i < 0 || ev->params[i].len != sizeof(*t))
 		return false;
 	memcpy(t, ev->params[i].data, sizeof(*t));
@@ -237,12 +299,12 @@ static struct fd_info *fd_of(struct ectx *c)
 	memset(fd, 0, sizeof(*fd));
 
 	if (is_open(t)) {
-		i = param_index(ev, "path");
+		i = param_at(ev, PN_PATH);
 		fd->valid = true;
 		fd->num = ev->hdr.retval;
 		fd->name = resolved_path(c, i);
 		fd->nameraw = event_param_str(ev, i);
-		int fi = param_index(ev, "flags");
+		int fi = param_at(ev, PN_FLAGS);
 		bool dir = fi >= 0 && (event_param_int(ev, fi) & O_DIRECTORY);
 		fd->typechar = dir ? 'd' : 'f';
 		fd->type = dir ? "directory" : "file";
@@ -280,7 +342,7 @@ static struct fd_info *fd_of(struct ectx *c)
 		}
 		/* the address argument fills what the socket did not have: the remote end of a
 		 * connect that failed or is in progress, the local end of a bind */
-		if ((i = param_index(ev, "addr")) >= 0 && ev->params[i].data &&
+		if ((i = param_at(ev, PN_ADDR)) >= 0 && ev->params[i].data &&
 		    ((t == VG_EVT_CONNECT && !fd->rport) || (t == VG_EVT_BIND && !fd->lport) ||
 		     (!fd->lport && !fd->rport)))
 			fd_from_sockaddr(fd, &ev->params[i], t == VG_EVT_BIND);
@@ -292,7 +354,7 @@ static struct fd_info *fd_of(struct ectx *c)
 			fd->typechar = 'u';
 			fd->type = "unix";
 			fd->name = "";
-			if ((i = param_index(ev, "addr")) >= 0 && ev->params[i].len > offsetof(struct sockaddr_un, sun_path)) {
+			if ((i = param_at(ev, PN_ADDR)) >= 0 && ev->params[i].len > offsetof(struct sockaddr_un, sun_path)) {
 				const char *p = ev->params[i].data + offsetof(struct sockaddr_un, sun_path);
 				size_t n = ev->params[i].len - offsetof(struct sockaddr_un, sun_path);
 				fd->name = arena_dup(&c->arena, p, strnlen(p, n));
@@ -360,26 +422,46 @@ static const struct {
 	{ VG_EVT_KILL, "sig", "sig" },
 };
 
-/* Index of Falco's parameter `name` in this event, -1 none, -2 the return value, -3 exe flags. */
-static int falco_param(const struct vg_event *ev, const char *name)
+/* Index of Falco's parameter `name` in event type `type`'s table, -1 none, -2 the return value, -3 exe flags. */
+static int falco_param_info(unsigned int type, const struct vg_event_info *info, const char *name)
 {
 	for (size_t k = 0; k < sizeof(arg_alias) / sizeof(arg_alias[0]); k++) {
-		if (arg_alias[k].type == ev->hdr.type && !strcmp(arg_alias[k].falco, name)) {
+		if (arg_alias[k].type == type && !strcmp(arg_alias[k].falco, name)) {
 			if (!strcmp(arg_alias[k].ours, "@res"))
 				return -2;
 			if (!strcmp(arg_alias[k].ours, "@exeflags"))
 				return -3;
-			return param_index(ev, arg_alias[k].ours);
+			return info_param_index(info, arg_alias[k].ours);
 		}
 	}
 	if (!strcmp(name, "res") || !strcmp(name, "res_or_fd"))
 		return -2;
-	return param_index(ev, name);
+	return info_param_index(info, name);
+}
+
+/*
+ * falco_param for this event. The answer depends only on the event type, so
+ * it is remembered per type in the field reference (r->argidx): evt.arg.flags
+ * is read on most events, and the name lookup was a dozen strcmp calls. (An
+ * engine and its field references are used by one thread at a time.)
+ */
+static int falco_param(const struct vg_event *ev, const struct fref *r)
+{
+	unsigned int t = ev->hdr.type;
+	int i;
+	if (r->argidx && t < VG_EVT_MAX) {
+		if (r->argidx[t] == INT16_MIN)
+			r->argidx[t] = (int16_t)falco_param_info(t, ev->info, r->arg);
+		i = r->argidx[t];
+	} else {
+		i = falco_param_info(t, ev->info, r->arg);
+	}
+	return i >= (int)ev->nparams ? -1 : i;
 }
 
 static int exe_flags_of(const struct vg_event *ev, uint32_t *flags)
 {
-	int i = param_index(ev, "exe_info");
+	int i = param_at(ev, PN_EXE_INFO);
 	struct vg_exe_info ei;
 	if (i < 0 || ev->params[i].len != sizeof(ei))
 		return 0;
@@ -390,7 +472,7 @@ static int exe_flags_of(const struct vg_event *ev, uint32_t *flags)
 
 static int render_arg(struct ectx *c, int i, struct fval *out)
 {
-	struct vg_buf b = { 0 };
+	struct vg_buf *b = scratch_buf(c);
 	char num[32];
 	uint32_t ef;
 
@@ -401,18 +483,16 @@ static int render_arg(struct ectx *c, int i, struct fval *out)
 	if (i == -3) {
 		if (!exe_flags_of(c->ev, &ef))
 			return 0;
-		param_text_exe_flags(&b, ef);
+		param_text_exe_flags(b, ef);
 	} else if (i < 0) {
 		return 0;
 	} else {
 		if (!c->ev->params[i].data && c->ev->params[i].info->kind != VG_CK_PATH &&
 		    c->ev->params[i].info->kind != VG_CK_EXE)
 			return 0;
-		param_text(&b, c->ev, (unsigned int)i);
+		param_text(b, c->ev, (unsigned int)i);
 	}
-	const char *s = arena_dup(&c->arena, b.data ? b.data : "", b.len);
-	buf_free(&b);
-	return put_str(out, s);
+	return put_str(out, arena_dup(&c->arena, b->data ? b->data : "", b->len));
 }
 
 /* ---- evt.* ---- */
@@ -491,7 +571,7 @@ static int f_evt_arg(struct ectx *c, const struct fref *r, struct fval *o)
 	if (r->argn >= 0)
 		i = r->argn < (long)c->ev->nparams ? (int)r->argn : -1;
 	else
-		i = falco_param(c->ev, r->arg);
+		i = falco_param(c->ev, r);
 	return render_arg(c, i, o);
 }
 
@@ -521,7 +601,7 @@ static int open_flags(const struct ectx *c, int64_t *flags)
 		*flags = O_CREAT | O_WRONLY | O_TRUNC;
 		return 1;
 	}
-	int i = param_index(c->ev, "flags");
+	int i = param_at(c->ev, PN_FLAGS);
 	*flags = i >= 0 ? event_param_int(c->ev, i) : 0;
 	return 1;
 }
@@ -1495,6 +1575,11 @@ int fref_resolve(struct fref *r, const struct cond_field *f, char *err, size_t e
 		}
 		r->argn = v;
 	}
+	if (arg && r->argn < 0 && d->get == f_evt_arg) {
+		r->argidx = xmalloc(VG_EVT_MAX * sizeof(*r->argidx));
+		for (unsigned int t = 0; t < VG_EVT_MAX; t++)
+			r->argidx[t] = INT16_MIN; /* not looked up yet */
+	}
 	r->def = d;
 	r->arg = arg;
 	r->type = d->type;
@@ -1516,6 +1601,8 @@ void fref_free(struct fref *r)
 {
 	free(r->arg);
 	r->arg = NULL;
+	free(r->argidx);
+	r->argidx = NULL;
 }
 
 /* Falco's b64 transformer decodes; input that is not base64 has no value. */
@@ -1586,11 +1673,12 @@ int fref_extract(struct ectx *c, const struct fref *r, const struct fval **vals)
 	struct fval *out;
 	int n;
 
-	if (r->slot >= 0 && (size_t)r->slot < c->nslots) {
-		out = c->slot_vals[r->slot];
-		if (c->slot_gen[r->slot] == c->gen) {
+	struct ectx_slot *sl = r->slot >= 0 && (size_t)r->slot < c->nslots ? &c->slots[r->slot] : NULL;
+	if (sl) {
+		out = sl->vals;
+		if (sl->gen == c->gen) {
 			*vals = out;
-			return c->slot_n[r->slot];
+			return sl->n;
 		}
 	} else {
 		static __thread struct fval scratch[FV_MAX];
@@ -1604,9 +1692,9 @@ int fref_extract(struct ectx *c, const struct fref *r, const struct fval **vals)
 				out[k++] = out[i];
 		n = k;
 	}
-	if (r->slot >= 0 && (size_t)r->slot < c->nslots) {
-		c->slot_gen[r->slot] = c->gen;
-		c->slot_n[r->slot] = n;
+	if (sl) {
+		sl->gen = c->gen;
+		sl->n = n;
 	}
 	*vals = out;
 	return n;

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "common/buf.h"
 #include "engine/cond.h"
 #include "sensor/decode.h"
 #include "state/state.h"
@@ -62,6 +63,7 @@ struct fref {
 	int nxf;
 	enum ftype type; /* after transformers (len gives FT_INT) */
 	int slot;        /* per-event cache slot, -1 none */
+	int16_t *argidx; /* evt.arg.NAME: parameter index per event type, INT16_MIN not looked up yet */
 };
 
 /* Chunked arena: strings never move until reset. */
@@ -80,18 +82,24 @@ struct ectx {
 	uint64_t boot_to_realtime;
 	const char *hostname;
 	struct arena arena;
+	struct vg_buf scratch;   /* reused for text built per event (no malloc per event) */
 	/* fd fields are derived once per event */
 	bool fd_done;
 	struct fd_info *fd;
-	/* cache of extracted values per slot, valid for generation `gen` */
+	/* cache of extracted values per slot, valid for generation `gen`; stamp, count
+	 * and values pointer side by side, so a cached read touches one cache line */
 	uint32_t gen;
-	uint32_t *slot_gen;
-	int *slot_n;
-	struct fval **slot_vals;
+	struct ectx_slot {
+		uint32_t gen;
+		int n;
+		struct fval *vals;
+	} *slots;
 	size_t nslots;
-	/* memoised macro results, valid for generation `gen` */
-	uint32_t *memo_gen;
-	bool *memo_val;
+	/* memoised macro results, valid for generation `gen` (stamp and value together) */
+	struct ectx_memo {
+		uint32_t gen;
+		bool val;
+	} *memo;
 	size_t nmemo;
 };
 

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include "engine/filter.h"
+#include "engine/strops.h"
 #include "sensor/event_table.h"
 #include "syscall_names.h"
 
@@ -33,29 +34,31 @@ enum cn_kind {
 	CN_MACRO, /* a shared macro: kids[0] is not owned, result memoised per event */
 };
 
-struct strset {
-	size_t cap; /* power of two */
-	struct { const char *s; size_t len; } *slots;
-};
-
+/*
+ * A compiled node. What evaluation reads for and/or/not/macro nodes sits in
+ * the first 64 bytes and a check's field reference in the next 64 (nodes are
+ * 64-byte aligned): a walk of ~100 nodes per event touched three or four
+ * cache lines per node when the memo index was at the end.
+ */
 struct cnode {
 	enum cn_kind kind;
+	enum cond_op op;   /* CN_CHECK */
+	int memo;          /* CN_MACRO */
+	unsigned int glob_head; /* OP_GLOB: bytes before the pattern's first * ? [ or backslash */
 	struct cnode **kids;
 	size_t nkids;
 	/* CN_CHECK */
-	struct fref lhs;
-	enum cond_op op;
+	size_t nvals;
 	struct fval *vals;
+	struct strset set; /* `in` over many strings */
+	struct fref lhs;
+	struct fref *rhs;  /* val(field) */
 	uint8_t *plen;     /* FT_NET: prefix length per value */
 	char **texts;      /* owned strings behind vals[].s */
-	size_t nvals;
-	struct strset set; /* `in` over many strings */
-	struct fref *rhs;  /* val(field) */
 	pcre2_code *re;
 	pcre2_match_data *md;
-	bool *vglob;       /* pmatch: the prefix holds glob characters */
+	struct pmlist pm;  /* pmatch: the values compiled */
 	struct evtset types; /* CN_TYPES */
-	int memo;          /* CN_MACRO */
 };
 
 struct filter {
@@ -168,6 +171,7 @@ void filter_ctx_free(struct filter_ctx *fc)
 	free(fc->slots);
 	free(fc->uncaptured);
 	for (size_t i = 0; i < fc->nmacros; i++) {
+		free(fc->macros[i].spec);
 		cn_free(fc->macros[i].node);
 		free(fc->macros[i].key);
 		free(fc->macros[i].types);
@@ -184,17 +188,39 @@ void filter_ctx_free(struct filter_ctx *fc)
 
 #define POOL_CHUNK (256u << 10)
 
-static struct cnode *cn_new_in(struct filter_ctx *fc, enum cn_kind k)
+/* size bytes from the context's pool (64-byte aligned, zeroed), freed with the context */
+static void *pool_alloc(struct filter_ctx *fc, size_t size)
 {
-	size_t size = (sizeof(struct cnode) + 63) & ~(size_t)63;
+	size = (size + 63) & ~(size_t)63;
+	if (size > POOL_CHUNK / 4) {
+		/* a large block (the operands of a long or) gets its own allocation, listed
+		 * before the current chunk so that small ones keep filling that */
+		void *big = xcalloc(1, size);
+		fc->pool = xrealloc(fc->pool, (fc->npool + 1) * sizeof(*fc->pool));
+		if (fc->npool) {
+			fc->pool[fc->npool] = fc->pool[fc->npool - 1];
+			fc->pool[fc->npool - 1] = big;
+		} else {
+			fc->pool[0] = big;
+			fc->pool_used = POOL_CHUNK; /* no current chunk yet */
+		}
+		fc->npool++;
+		return big;
+	}
 	if (!fc->npool || fc->pool_used + size > POOL_CHUNK) {
 		fc->pool = xrealloc(fc->pool, (fc->npool + 1) * sizeof(*fc->pool));
 		fc->pool[fc->npool++] = xmalloc(POOL_CHUNK);
 		fc->pool_used = 0;
 	}
-	struct cnode *n = (struct cnode *)(fc->pool[fc->npool - 1] + fc->pool_used);
+	void *p = fc->pool[fc->npool - 1] + fc->pool_used;
 	fc->pool_used += size;
-	memset(n, 0, sizeof(*n));
+	memset(p, 0, size);
+	return p;
+}
+
+static struct cnode *cn_new_in(struct filter_ctx *fc, enum cn_kind k)
+{
+	struct cnode *n = pool_alloc(fc, sizeof(*n));
 	n->kind = k;
 	return n;
 }
@@ -238,7 +264,7 @@ static void cn_free(struct cnode *n)
 		return;
 	for (size_t i = 0; i < n->nkids && n->kind != CN_MACRO; i++)
 		cn_free(n->kids[i]);
-	free(n->vglob);
+	pmlist_free(&n->pm);
 	free(n->kids);
 	fref_free(&n->lhs);
 	if (n->rhs) {
@@ -250,51 +276,12 @@ static void cn_free(struct cnode *n)
 	free(n->texts);
 	free(n->vals);
 	free(n->plen);
-	free(n->set.slots);
+	strset_free(&n->set);
 	if (n->md)
 		pcre2_match_data_free(n->md);
 	if (n->re)
 		pcre2_code_free(n->re);
 	/* the node itself belongs to the context's pool */
-}
-
-/* ---- string set ---- */
-
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
-	return h;
-}
-
-static void strset_build(struct strset *set, const struct fval *v, size_t n)
-{
-	set->cap = 16;
-	while (set->cap < n * 2)
-		set->cap <<= 1;
-	set->slots = xcalloc(set->cap, sizeof(*set->slots));
-	for (size_t i = 0; i < n; i++) {
-		size_t k = hash_bytes(v[i].s, v[i].len) & (set->cap - 1);
-		while (set->slots[k].s) {
-			if (set->slots[k].len == v[i].len && !memcmp(set->slots[k].s, v[i].s, v[i].len))
-				break;
-			k = (k + 1) & (set->cap - 1);
-		}
-		set->slots[k].s = v[i].s;
-		set->slots[k].len = v[i].len;
-	}
-}
-
-static bool strset_has(const struct strset *set, const char *s, size_t n)
-{
-	size_t k = hash_bytes(s, n) & (set->cap - 1);
-	while (set->slots[k].s) {
-		if (set->slots[k].len == n && !memcmp(set->slots[k].s, s, n))
-			return true;
-		k = (k + 1) & (set->cap - 1);
-	}
-	return false;
 }
 
 /* ---- compiling ---- */
@@ -500,8 +487,20 @@ static struct cnode *compile_check(struct cc *c, const struct cond_node *src, st
 		pcre2_jit_compile(n->re, PCRE2_JIT_COMPLETE); /* best effort: the interpreter is used otherwise */
 		n->md = pcre2_match_data_create_from_pattern(n->re, NULL);
 	}
-	if ((n->op == OP_IN || n->op == OP_INTERSECTS) && n->lhs.type == FT_STR && n->nvals > SET_MIN)
-		strset_build(&n->set, n->vals, n->nvals);
+	if ((n->op == OP_IN || n->op == OP_INTERSECTS) && n->lhs.type == FT_STR && n->nvals > SET_MIN) {
+		const char **strs = xmalloc(n->nvals * sizeof(*strs));
+		size_t *lens = xmalloc(n->nvals * sizeof(*lens));
+		for (size_t i = 0; i < n->nvals; i++) {
+			strs[i] = n->vals[i].s;
+			lens[i] = n->vals[i].len;
+		}
+		strset_build(&n->set, strs, lens, n->nvals);
+		free(strs);
+		free(lens);
+	}
+	if (n->op == OP_ICONTAINS) /* compared lower-case (strops_icontains): fold the literal once */
+		for (size_t i = 0; i < n->nvals; i++)
+			strops_lower(n->texts[i], n->vals[i].len);
 	if (!strcmp(n->lhs.def->name, "evt.type") && n->lhs.nxf == 0) {
 		evt_types(c, n, src, types, exact);
 		if (c->failed)
@@ -516,11 +515,10 @@ static struct cnode *compile_check(struct cc *c, const struct cond_node *src, st
 	}
 	if (c->failed)
 		goto bad;
-	if (n->op == OP_PMATCH) {
-		n->vglob = xcalloc(n->nvals ? n->nvals : 1, sizeof(*n->vglob));
-		for (size_t i = 0; i < n->nvals; i++)
-			n->vglob[i] = strpbrk(n->texts[i], "*?[") != NULL;
-	}
+	if (n->op == OP_GLOB && n->nvals)
+		n->glob_head = (unsigned int)strcspn(n->texts[0], "*?[\\");
+	if (n->op == OP_PMATCH)
+		pmlist_build(&n->pm, (const char *const *)n->texts, n->nvals);
 	return n;
 bad:
 	cn_free(n);
@@ -599,6 +597,7 @@ static struct cnode *compile_macro(struct cc *c, const struct cond_node *src, st
 	*mm->types = *types;
 	mm->exact = *exact;
 	mm->uncaptured = mine;
+	mm->spec = NULL;
 	if (mine) {
 		char *list = xstrdup(mine), *save, *tok;
 		for (tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save))
@@ -613,9 +612,9 @@ static struct cnode *compile_macro(struct cc *c, const struct cond_node *src, st
 
 static struct cnode *compile_node(struct cc *c, const struct cond_node *n, struct evtset *types, bool *exact)
 {
-	struct evtset ta, tb;
-	bool ea, eb;
-	struct cnode *a, *b, *r;
+	struct evtset ta;
+	bool ea;
+	struct cnode *a, *r;
 
 	switch (n->kind) {
 	case COND_CHECK:
@@ -640,23 +639,36 @@ static struct cnode *compile_node(struct cc *c, const struct cond_node *n, struc
 		}
 		return r;
 	case COND_AND:
-	case COND_OR:
-		a = compile_node(c, n->a, &ta, &ea);
-		if (!a)
-			return NULL;
-		b = compile_node(c, n->b, &tb, &eb);
-		if (!b) {
-			cn_free(a);
-			return NULL;
+	case COND_OR: {
+		/* `a or b or c ...` parses into a left-deep chain as long as the text: walk
+		 * its spine in a loop (recursing down 40000 operands overflowed the stack) */
+		size_t nops = 0, cap = 16;
+		const struct cond_node **ops = xmalloc(cap * sizeof(*ops)), *x;
+		for (x = n; x->kind == n->kind; x = x->a) {
+			if (nops + 1 == cap)
+				ops = xrealloc(ops, (cap *= 2) * sizeof(*ops));
+			ops[nops++] = x->b;
 		}
+		ops[nops++] = x; /* the leftmost operand; ops runs right to left */
 		r = cn_new(n->kind == COND_AND ? CN_AND : CN_OR);
-		cn_add(r, a);
-		cn_add(r, b);
-		cn_types_first(r);
-		for (int i = 0; i < 2; i++)
-			types->w[i] = n->kind == COND_AND ? ta.w[i] & tb.w[i] : ta.w[i] | tb.w[i];
-		*exact = ea && eb;
+		for (size_t k = nops; k-- > 0;) {
+			a = compile_node(c, ops[k], &ta, &ea);
+			if (!a) {
+				cn_free(r);
+				free(ops);
+				return NULL;
+			}
+			cn_add(r, a);
+			bool first = k == nops - 1;
+			for (int i = 0; i < 2 && !first; i++) /* and: types both allow; or: either */
+				ta.w[i] = n->kind == COND_AND ? ta.w[i] & types->w[i] : ta.w[i] | types->w[i];
+			*types = ta;
+			*exact = (first || *exact) && ea;
+		}
+		free(ops);
+		cn_types_first(r); /* once for the whole chain: the same order as per pair */
 		return r;
+	}
 	}
 	return NULL;
 }
@@ -695,38 +707,6 @@ void filter_free(struct filter *f)
 
 /* ---- evaluation ---- */
 
-static bool path_prefix(const char *path, size_t plen, const char *prefix)
-{
-	/* component-wise: each prefix component (may hold a glob) must match the path's */
-	const char *p = path, *end = path + plen, *q = prefix;
-	while (*q) {
-		while (*q == '/')
-			q++;
-		while (p < end && *p == '/')
-			p++;
-		if (!*q)
-			break;
-		const char *qe = strchr(q, '/');
-		size_t ql = qe ? (size_t)(qe - q) : strlen(q);
-		const char *pe = memchr(p, '/', end - p);
-		size_t pl = pe ? (size_t)(pe - p) : (size_t)(end - p);
-		if (!pl)
-			return false;
-		char qc[256], pc[256];
-		if (ql >= sizeof(qc) || pl >= sizeof(pc))
-			return false;
-		memcpy(qc, q, ql);
-		qc[ql] = 0;
-		memcpy(pc, p, pl);
-		pc[pl] = 0;
-		if (strpbrk(qc, "*?[") ? fnmatch(qc, pc, 0) != 0 : strcmp(qc, pc) != 0)
-			return false;
-		q += ql;
-		p += pl;
-	}
-	return true;
-}
-
 static bool str_cmp_op(const struct cnode *n, const struct fval *v, const struct fval *lit, struct ectx *c)
 {
 	switch (n->op) {
@@ -743,27 +723,23 @@ static bool str_cmp_op(const struct cnode *n, const struct fval *v, const struct
 	}
 	case OP_CONTAINS:
 	case OP_BCONTAINS:
-		return lit->len == 0 || memmem(v->s, v->len, lit->s, lit->len) != NULL;
-	case OP_ICONTAINS: {
-		if (lit->len > v->len)
-			return false;
-		for (size_t i = 0; i + lit->len <= v->len; i++)
-			if (!strncasecmp(v->s + i, lit->s, lit->len))
-				return true;
-		return false;
-	}
+		return strops_contains(v->s, v->len, lit->s, lit->len);
+	case OP_ICONTAINS:
+		return strops_icontains(v->s, v->len, lit->s, lit->len);
 	case OP_STARTSWITH:
 	case OP_BSTARTSWITH:
 		return v->len >= lit->len && !memcmp(v->s, lit->s, lit->len);
 	case OP_ENDSWITH:
 		return v->len >= lit->len && !memcmp(v->s + v->len - lit->len, lit->s, lit->len);
 	case OP_GLOB: {
+		/* the pattern's literal head must match as it is: most values fail there,
+		 * without a copy and an fnmatch call */
+		if (n->glob_head && (v->len < n->glob_head || memcmp(v->s, lit->s, n->glob_head)))
+			return false;
 		char *s = arena_dup(&c->arena, v->s, v->len);
 		return fnmatch(lit->s, s, 0) == 0;
 	}
-	case OP_PMATCH:
-		return path_prefix(v->s, v->len, lit->s);
-	default:
+	default: /* pmatch, in, regex: check_value */
 		return false;
 	}
 }
@@ -811,20 +787,9 @@ static bool check_value(const struct cnode *n, const struct fval *v, struct ectx
 				return true;
 		return false;
 	case OP_PMATCH:
-		for (size_t i = 0; i < n->nvals; i++) {
-			if (!n->vglob[i]) {
-				/* a plain prefix at a component boundary: no splitting needed */
-				size_t pl = n->vals[i].len;
-				while (pl > 1 && n->vals[i].s[pl - 1] == '/')
-					pl--;
-				if (v->len >= pl && !memcmp(v->s, n->vals[i].s, pl) &&
-				    (v->len == pl || v->s[pl] == '/' || n->vals[i].s[pl - 1] == '/'))
-					return true;
-			} else if (path_prefix(v->s, v->len, n->vals[i].s)) {
-				return true;
-			}
-		}
-		return false;
+		if (!n->pm.n) /* val(field): the other field's value, compared as a plain prefix */
+			return n->nvals && strops_pmatch_prefix(v->s, v->len, n->vals[0].s, n->vals[0].len);
+		return pmlist_match(&n->pm, v->s, v->len);
 	case OP_REGEX: {
 		int rc = pcre2_match(n->re, (PCRE2_SPTR)v->s, v->len, 0, 0, n->md, NULL);
 		return rc >= 0;
@@ -864,12 +829,22 @@ static bool check_rhs_field(const struct cnode *n, const struct fval *lv, int ln
 	tmp.plen = &pl;
 	tmp.nvals = 1;
 	tmp.set.slots = NULL;
+	tmp.set.cap = 0;
+	tmp.glob_head = 0; /* the pattern is the other field's value */
+	char *low = NULL;
+	if (n->op == OP_ICONTAINS && lit.s) { /* the literal side must be lower-case */
+		low = xmalloc(lit.len + 1);
+		memcpy(low, lit.s, lit.len);
+		strops_lower(low, lit.len);
+		lit.s = low;
+	}
 	if (n->op == OP_IN || n->op == OP_INTERSECTS)
 		tmp.op = OP_EQ;
-	for (int i = 0; i < ln; i++)
-		if (check_value(&tmp, &lv[i], c))
-			return true;
-	return false;
+	bool hit = false;
+	for (int i = 0; i < ln && !hit; i++)
+		hit = check_value(&tmp, &lv[i], c);
+	free(low);
+	return hit;
 }
 
 static bool eval(const struct cnode *n, struct ectx *c)
@@ -890,11 +865,12 @@ static bool eval(const struct cnode *n, struct ectx *c)
 	case CN_TYPES:
 		return evtset_has(&n->types, c->ev->hdr.type);
 	case CN_MACRO: {
-		if (c->memo_gen[n->memo] == c->gen)
-			return c->memo_val[n->memo];
+		struct ectx_memo *m = &c->memo[n->memo];
+		if (m->gen == c->gen)
+			return m->val;
 		bool v = eval(n->kids[0], c);
-		c->memo_gen[n->memo] = c->gen;
-		c->memo_val[n->memo] = v;
+		m->gen = c->gen;
+		m->val = v;
 		return v;
 	}
 	case CN_CHECK: {
@@ -918,24 +894,148 @@ bool filter_eval(const struct filter *f, struct ectx *c)
 	return eval(f->root, c);
 }
 
-int filter_gates(const struct filter *f, int *memo, int max)
+/* ---- specialisation for one event type ---- */
+
+static enum spec_kind spec_node(struct filter_ctx *fc, struct cnode *n, unsigned int t, struct cnode **out);
+
+static enum spec_kind spec_macro(struct filter_ctx *fc, struct cnode *n, unsigned int t, struct cnode **out)
 {
-	const struct cnode *r = f->root;
-	int n = 0;
-	if (r->kind == CN_MACRO)
-		memo[n++] = r->memo;
-	for (size_t i = 0; r->kind == CN_AND && i < r->nkids && n < max; i++)
-		if (r->kids[i]->kind == CN_MACRO)
-			memo[n++] = r->kids[i]->memo;
-	return n;
+	struct macro_memo *mm = &fc->macros[n->memo];
+	if (!mm->spec)
+		mm->spec = xcalloc(VG_EVT_MAX, sizeof(*mm->spec));
+	struct spec_memo *sm = &mm->spec[t];
+	if (!sm->state) {
+		struct cnode *body;
+		enum spec_kind k = spec_node(fc, n->kids[0], t, &body);
+		sm->node = NULL;
+		if (k == SPEC_NODE && body == n->kids[0]) {
+			sm->node = n; /* nothing folded: the macro as it is */
+		} else if (k == SPEC_NODE) {
+			/* same memo slot: for an event of type t both bodies give the same value */
+			struct cnode *m = cn_new_in(fc, CN_MACRO);
+			m->memo = n->memo;
+			m->kids = pool_alloc(fc, sizeof(*m->kids));
+			m->kids[0] = body;
+			m->nkids = 1;
+			sm->node = m;
+		}
+		sm->state = (uint8_t)(k + 1);
+	}
+	*out = sm->node;
+	return (enum spec_kind)(sm->state - 1);
 }
 
-bool filter_memo_eval(const struct filter_ctx *fc, int memo, struct ectx *c)
+static enum spec_kind spec_node(struct filter_ctx *fc, struct cnode *n, unsigned int t, struct cnode **out)
 {
-	if (c->memo_gen[memo] == c->gen)
-		return c->memo_val[memo];
-	bool v = eval(fc->macros[memo].node, c);
-	c->memo_gen[memo] = c->gen;
-	c->memo_val[memo] = v;
-	return v;
+	*out = n;
+	switch (n->kind) {
+	case CN_TYPES:
+		return evtset_has(&n->types, t) ? SPEC_TRUE : SPEC_FALSE;
+	case CN_CHECK:
+		return SPEC_NODE; /* shared as it is */
+	case CN_MACRO:
+		return spec_macro(fc, n, t, out);
+	case CN_NOT: {
+		struct cnode *k;
+		enum spec_kind r = spec_node(fc, n->kids[0], t, &k);
+		if (r != SPEC_NODE)
+			return r == SPEC_TRUE ? SPEC_FALSE : SPEC_TRUE;
+		if (k != n->kids[0]) {
+			*out = cn_new_in(fc, CN_NOT);
+			(*out)->kids = pool_alloc(fc, sizeof(*(*out)->kids));
+			(*out)->kids[0] = k;
+			(*out)->nkids = 1;
+		}
+		return SPEC_NODE;
+	}
+	case CN_AND:
+	case CN_OR: {
+		/* and: a false operand decides, true ones drop out; or: the reverse */
+		enum spec_kind decisive = n->kind == CN_AND ? SPEC_FALSE : SPEC_TRUE;
+		struct cnode **kids = xmalloc(n->nkids * sizeof(*kids)); /* on the heap: lists can be long */
+		size_t nk = 0;
+		bool changed = false;
+		for (size_t i = 0; i < n->nkids; i++) {
+			struct cnode *k;
+			enum spec_kind r = spec_node(fc, n->kids[i], t, &k);
+			if (r == decisive) {
+				free(kids);
+				return decisive;
+			}
+			if (r != SPEC_NODE) {
+				changed = true;
+				continue;
+			}
+			changed |= k != n->kids[i];
+			kids[nk++] = k;
+		}
+		if (nk <= 1 || !changed) {
+			if (nk == 1)
+				*out = kids[0];
+			free(kids);
+			if (!nk)
+				return decisive == SPEC_FALSE ? SPEC_TRUE : SPEC_FALSE;
+			return SPEC_NODE;
+		}
+		/* flatten an operand of the same kind (`a and (b and c)` once `or false` went) */
+		size_t total = 0;
+		for (size_t i = 0; i < nk; i++)
+			total += kids[i]->kind == n->kind ? kids[i]->nkids : 1;
+		struct cnode *r = cn_new_in(fc, n->kind);
+		r->kids = pool_alloc(fc, total * sizeof(*r->kids));
+		for (size_t i = 0; i < nk; i++) {
+			if (kids[i]->kind == n->kind)
+				for (size_t j = 0; j < kids[i]->nkids; j++)
+					r->kids[r->nkids++] = kids[i]->kids[j];
+			else
+				r->kids[r->nkids++] = kids[i];
+		}
+		free(kids);
+		*out = r;
+		return SPEC_NODE;
+	}
+	}
+	return SPEC_NODE;
+}
+
+enum spec_kind filter_specialise(struct filter_ctx *fc, const struct filter *f, unsigned int type,
+				 const struct cnode **out)
+{
+	struct cnode *n;
+	enum spec_kind k = spec_node(fc, f->root, type, &n);
+	*out = k == SPEC_NODE ? n : NULL;
+	return k;
+}
+
+bool filter_eval_node(const struct cnode *n, struct ectx *c)
+{
+	return eval(n, c);
+}
+
+enum spec_kind filter_split_gates(struct filter_ctx *fc, const struct cnode *n, const struct cnode **gates,
+				  int *ngates, int max, const struct cnode **rest)
+{
+	*ngates = 0;
+	*rest = n;
+	if (n->kind == CN_MACRO && max > 0) {
+		gates[(*ngates)++] = n;
+		*rest = NULL;
+		return SPEC_TRUE;
+	}
+	if (n->kind != CN_AND)
+		return SPEC_NODE;
+	struct cnode *r = cn_new_in(fc, CN_AND);
+	r->kids = pool_alloc(fc, n->nkids * sizeof(*r->kids));
+	for (size_t i = 0; i < n->nkids; i++) {
+		if (n->kids[i]->kind == CN_MACRO && *ngates < max)
+			gates[(*ngates)++] = n->kids[i];
+		else
+			r->kids[r->nkids++] = n->kids[i];
+	}
+	if (!r->nkids) {
+		*rest = NULL;
+		return SPEC_TRUE;
+	}
+	*rest = r->nkids == 1 ? r->kids[0] : r;
+	return SPEC_NODE;
 }

@@ -21,6 +21,12 @@ struct cnode;
 
 struct filter;
 
+/* A macro body specialised for one event type: constant or a node (see filter_specialise). */
+struct spec_memo {
+	struct cnode *node;
+	uint8_t state; /* 0 not done yet, else enum spec_kind + 1 */
+};
+
 /* Everything compiling needs besides the text: the rule set, field slots. */
 struct filter_ctx {
 	const struct ruleset *rs;
@@ -45,6 +51,7 @@ struct filter_ctx {
 		struct evtset *types;
 		bool exact;
 		char *uncaptured;
+		struct spec_memo *spec; /* per event type: the body specialised (filter_specialise) */
 	} *macros;
 	size_t nmacros;
 };
@@ -61,14 +68,30 @@ bool filter_eval(const struct filter *f, struct ectx *c);
 void filter_free(struct filter *f);
 
 /*
- * Gates: shared macros the whole condition needs (top-level `and` operands).
- * Writes up to max memo indices; returns how many. The engine checks them
- * first -- memoised, so a gate like open_write costs one evaluation per event
- * for all the rules behind it -- and skips the rule's tree when one is false.
+ * A condition specialised for one event type: every event-type test becomes
+ * true or false and is folded away (`spawned_process and ...` vanishes from an
+ * openat rule); operands keep their written order (rule authors put the
+ * decisive tests first, and a cost model did worse in measurement). The result is
+ * SPEC_FALSE (the condition cannot match events of this type), SPEC_TRUE, or
+ * SPEC_NODE with the tree in *out. Specialised trees share the unchanged
+ * parts of the original and live as long as the context. Evaluating the
+ * specialised tree on an event of that type gives exactly the original's
+ * result: operands have no side effects, so folding is exact.
  */
-int filter_gates(const struct filter *f, int *memo, int max);
-/* Evaluate shared macro `memo` for the current event (memoised). */
-bool filter_memo_eval(const struct filter_ctx *fc, int memo, struct ectx *c);
+enum spec_kind { SPEC_FALSE, SPEC_TRUE, SPEC_NODE };
+enum spec_kind filter_specialise(struct filter_ctx *fc, const struct filter *f, unsigned int type,
+				 const struct cnode **out);
+bool filter_eval_node(const struct cnode *n, struct ectx *c);
+/*
+ * Split a specialised tree into gates -- its top-level shared macros, up to
+ * max -- and the rest of the conjunction: n is true exactly when every gate
+ * and the rest are. The engine evaluates a type's gates once per event
+ * (memoised) for all the rules behind them, and a rule's rest only when its
+ * gates hold. Returns SPEC_TRUE when nothing but gates remains (*rest NULL),
+ * else SPEC_NODE.
+ */
+enum spec_kind filter_split_gates(struct filter_ctx *fc, const struct cnode *n, const struct cnode **gates,
+				  int *ngates, int max, const struct cnode **rest);
 void filter_ctx_free(struct filter_ctx *fc);
 
 /* Resolve a field for outputs, sharing the per-event cache slots. */

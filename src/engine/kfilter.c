@@ -12,6 +12,9 @@
 #include "sensor/event_table.h"
 
 #define MACRO_DEPTH 32
+/* and/or nesting walked by recursion: a long `a or b or ...` parses into a chain as
+ * deep as it is long, and a 50000-operand one overflowed the stack */
+#define NEST_MAX 1000
 #define LIST_DEPTH 32
 
 /* A set of integers: either unconstrained (any) or some values. */
@@ -56,6 +59,7 @@ struct kc {
 	const struct ruleset *rs;
 	char *reason; /* the first reason the rule cannot be decided in the kernel */
 	int depth;
+	int nest; /* and/or levels being walked */
 };
 
 static void refuse(struct kc *c, const char *fmt, ...)
@@ -476,8 +480,14 @@ static void to_dnf(struct kc *c, const struct cond_node *n, bool neg, struct dnf
 	case COND_AND:
 	case COND_OR: {
 		struct dnf a = { 0 }, b = { 0 };
+		if (c->nest >= NEST_MAX) {
+			refuse(c, "more than %d nested and/or operands", NEST_MAX);
+			return;
+		}
+		c->nest++;
 		to_dnf(c, n->a, neg, &a);
 		to_dnf(c, n->b, neg, &b);
+		c->nest--;
 		/* De Morgan: under a not, and is or and or is and */
 		if ((n->kind == COND_AND) != neg) {
 			and_dnf(c, &a, &b, out);

@@ -3,7 +3,8 @@
  * libFuzzer: a rules file through the loader and the compiler (YAML tree,
  * append/override, exceptions, condition parser, fields, outputs). Whatever
  * compiles is then run on a few events, so evaluation of odd conditions
- * (regexes, globs, pmatch, transformers) is fuzzed too.
+ * (regexes, globs, pmatch, transformers) is fuzzed too, and the engine's
+ * specialised rules are checked against the compiled conditions on each.
  */
 #include <stdint.h>
 #include <string.h>
@@ -44,6 +45,8 @@ static void run_events(struct engine *e)
 		if (event_decode(&rec, rec.h.len, &ev, err, sizeof(err)) == 0) {
 			state_ingest(st, &ev);
 			engine_process(e, &ev, st, on_alert, NULL);
+			if (engine_selfcheck(e, &ev, st)) /* the fast path must agree with the conditions */
+				__builtin_trap();
 			state_done(st, &ev);
 		}
 	}

@@ -33,7 +33,7 @@ n=$(jq -c 'select(.rule == "Redirect STDOUT/STDIN to Network Connection in Conta
 [ "$n" = '["dup","dup2","dup3"]' ] || it_fail "dup rule runs on $n"
 
 "$BUILD/tests/evgen" tests/integration/data/falco-scenario.ev "$IT_TMP/s.vcap" || it_die "evgen failed"
-"$VIGIL" replay "$IT_TMP/s.vcap" "${RULES[@]}" --match-all --json >"$IT_TMP/alerts" 2>"$IT_TMP/err" ||
+VIGIL_ENGINE_SELFCHECK=1 "$VIGIL" replay "$IT_TMP/s.vcap" "${RULES[@]}" --match-all --json >"$IT_TMP/alerts" 2>"$IT_TMP/err" ||
 	it_fail "replay failed: $(cat "$IT_TMP/err")"
 got=$(jq -r .rule "$IT_TMP/alerts" | sort | uniq -c | awk '{$1=$1; print}' | paste -sd ';')
 want="1 Delete or rename shell history;1 Drop and execute new binary in container;1 Launch Suspicious Network Tool in Container;1 Netcat Remote Code Execution in Container;1 Read sensitive file untrusted;2 Redirect STDOUT/STDIN to Network Connection in Container;2 Reverse Shell from Web Server;1 Run shell untrusted;1 Web Server Spawned Shell;1 Web Server Spawned Suspicious Child Process"

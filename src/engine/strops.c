@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * String set and case-insensitive search for the condition evaluator.
+ */
+#include <fnmatch.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "common/buf.h"
+#include "engine/strops.h"
+
+/* FNV-1a: short strings (names, paths), no allocation, good enough spread for a probe table. */
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
+	return h;
+}
+
+void strset_build(struct strset *set, const char *const *s, const size_t *len, size_t n)
+{
+	set->cap = 16;
+	while (set->cap < n * 2)
+		set->cap <<= 1;
+	set->slots = xcalloc(set->cap, sizeof(*set->slots));
+	for (size_t i = 0; i < n; i++) {
+		size_t k = hash_bytes(s[i], len[i]) & (set->cap - 1);
+		while (set->slots[k].s) {
+			if (set->slots[k].len == len[i] && !memcmp(set->slots[k].s, s[i], len[i]))
+				break;
+			k = (k + 1) & (set->cap - 1);
+		}
+		set->slots[k].s = s[i];
+		set->slots[k].len = len[i];
+	}
+}
+
+bool strset_has(const struct strset *set, const char *s, size_t len)
+{
+	if (!set->cap)
+		return false;
+	size_t k = hash_bytes(s, len) & (set->cap - 1);
+	/* the table is at most half full, so a probe always reaches an empty slot */
+	while (set->slots[k].s) {
+		if (set->slots[k].len == len && !memcmp(set->slots[k].s, s, len))
+			return true;
+		k = (k + 1) & (set->cap - 1);
+	}
+	return false;
+}
+
+void strset_free(struct strset *set)
+{
+	free(set->slots);
+	set->slots = NULL;
+	set->cap = 0;
+}
+
+bool strops_contains(const char *hay, size_t n, const char *needle, size_t m)
+{
+	/* memmem sets up a two-way search per call, which dominated for the short
+	 * values and needles of rules (fd.name contains /.ssh/, flags contains
+	 * O_TRUNC); short values take memchr on the first byte and memcmp instead.
+	 * Long ones keep memmem: its time stays linear whatever the input. */
+	if (!m)
+		return true;
+	if (m > n)
+		return false;
+	if (n > 256)
+		return memmem(hay, n, needle, m) != NULL;
+	const char *p = hay, *last = hay + (n - m);
+	while (p <= last && (p = memchr(p, needle[0], (size_t)(last - p) + 1))) {
+		if (!memcmp(p + 1, needle + 1, m - 1))
+			return true;
+		p++;
+	}
+	return false;
+}
+
+static inline unsigned char lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
+}
+
+void strops_lower(char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		s[i] = (char)lower((unsigned char)s[i]);
+}
+
+bool strops_icontains(const char *hay, size_t n, const char *lneedle, size_t m)
+{
+	/* strncasecmp at every position cost a libc call per byte of a long value
+	 * (proc.env of every exec); here a candidate needs its first byte to match */
+	if (!m)
+		return true;
+	if (m > n)
+		return false;
+	const unsigned char *h = (const unsigned char *)hay, *q = (const unsigned char *)lneedle;
+	for (size_t i = 0; i + m <= n; i++) {
+		if (lower(h[i]) != q[0])
+			continue;
+		size_t j = 1;
+		while (j < m && lower(h[i + j]) == q[j])
+			j++;
+		if (j == m)
+			return true;
+	}
+	return false;
+}
+
+#define PATHPAT_COMP_MAX 256 /* components this long never match (the evaluator's buffer size) */
+
+void pathpat_compile(struct pathpat *p, const char *prefix)
+{
+	memset(p, 0, sizeof(*p));
+	for (const char *q = prefix; *q;) {
+		while (*q == '/')
+			q++;
+		if (!*q)
+			break;
+		const char *e = strchr(q, '/');
+		size_t n = e ? (size_t)(e - q) : strlen(q);
+		if (n >= PATHPAT_COMP_MAX)
+			p->never = true;
+		p->comp = xrealloc(p->comp, (p->n + 1) * sizeof(*p->comp));
+		struct pathpat_comp *c = &p->comp[p->n++];
+		c->s = xstrndup(q, n);
+		c->len = n;
+		c->glob = strpbrk(c->s, "*?[") != NULL;
+		q += n;
+	}
+}
+
+bool pathpat_match(const struct pathpat *p, const char *path, size_t len)
+{
+	/* splitting the pattern and looking for glob characters once, at compile
+	 * time, instead of for every path (strpbrk/strchr per component per event) */
+	const char *s = path, *end = path + len;
+	if (p->never)
+		return false;
+	for (size_t k = 0; k < p->n; k++) {
+		const struct pathpat_comp *c = &p->comp[k];
+		while (s < end && *s == '/')
+			s++;
+		const char *e = memchr(s, '/', (size_t)(end - s));
+		size_t n = e ? (size_t)(e - s) : (size_t)(end - s);
+		if (!n || n >= PATHPAT_COMP_MAX)
+			return false;
+		if (c->glob) {
+			char comp[PATHPAT_COMP_MAX];
+			memcpy(comp, s, n);
+			comp[n] = 0;
+			if (fnmatch(c->s, comp, 0) != 0)
+				return false;
+		} else if (strnlen(s, n) != c->len || memcmp(s, c->s, c->len)) {
+			return false; /* compared as C strings: a NUL ends the path's component */
+		}
+		s += n;
+	}
+	return true;
+}
+
+void pathpat_free(struct pathpat *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->comp[i].s);
+	free(p->comp);
+	memset(p, 0, sizeof(*p));
+}
+
+/* path starts with s[0..pl) (slashes trimmed) at a component boundary. */
+static bool prefix_at_boundary(const char *path, size_t len, const char *s, size_t pl)
+{
+	return len >= pl && !memcmp(path, s, pl) && (len == pl || path[pl] == '/' || (pl && s[pl - 1] == '/'));
+}
+
+bool strops_pmatch_prefix(const char *path, size_t len, const char *value, size_t vlen)
+{
+	while (vlen > 1 && value[vlen - 1] == '/')
+		vlen--;
+	return prefix_at_boundary(path, len, value, vlen);
+}
+
+/* The first component of s (after leading slashes): where it starts and its length. */
+static const char *first_component(const char *s, size_t len, size_t *n)
+{
+	const char *end = s + len;
+	while (s < end && *s == '/')
+		s++;
+	const char *e = memchr(s, '/', (size_t)(end - s));
+	*n = e ? (size_t)(e - s) : (size_t)(end - s);
+	return s;
+}
+
+void pmlist_build(struct pmlist *l, const char *const *values, size_t n)
+{
+	memset(l, 0, sizeof(*l));
+	l->n = n;
+	l->item = xcalloc(n ? n : 1, sizeof(*l->item));
+	const char **firsts = xmalloc((n ? n : 1) * sizeof(*firsts));
+	size_t *flen = xmalloc((n ? n : 1) * sizeof(*flen));
+	l->prefilter = n > 0;
+	for (size_t i = 0; i < n; i++) {
+		struct pmlist_item *it = &l->item[i];
+		it->s = values[i];
+		it->len = strlen(values[i]);
+		it->glob = strpbrk(values[i], "*?[") != NULL;
+		if (it->glob) {
+			pathpat_compile(&it->pat, values[i]);
+			/* a glob value's first component is its pattern's, if literal */
+			if (!it->pat.n || it->pat.comp[0].glob) {
+				l->prefilter = false;
+			} else {
+				firsts[i] = it->pat.comp[0].s;
+				flen[i] = it->pat.comp[0].len;
+			}
+			continue;
+		}
+		while (it->len > 1 && it->s[it->len - 1] == '/')
+			it->len--;
+		firsts[i] = first_component(it->s, it->len, &flen[i]);
+		if (!flen[i])
+			l->prefilter = false; /* "/" or "": matches paths of any first component */
+	}
+	if (l->prefilter)
+		strset_build(&l->first, firsts, flen, n);
+	free(firsts);
+	free(flen);
+}
+
+bool pmlist_match(const struct pmlist *l, const char *path, size_t len)
+{
+	if (l->prefilter) {
+		/* a match needs the path's first component (read as a C string, as the
+		 * component comparisons do) to be some value's first component */
+		size_t n;
+		const char *c = first_component(path, len, &n);
+		if (!strset_has(&l->first, c, strnlen(c, n)))
+			return false;
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		const struct pmlist_item *it = &l->item[i];
+		if (it->glob) {
+			if (pathpat_match(&it->pat, path, len))
+				return true;
+			continue;
+		}
+		if (prefix_at_boundary(path, len, it->s, it->len))
+			return true;
+	}
+	return false;
+}
+
+void pmlist_free(struct pmlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->item[i].glob)
+			pathpat_free(&l->item[i].pat);
+	free(l->item);
+	strset_free(&l->first);
+	memset(l, 0, sizeof(*l));
+}
