@@ -307,30 +307,25 @@ static const char *type_name(enum ftype t)
 }
 
 /* Values of a list, with nested list references expanded. */
-static void add_literal(struct cc *c, struct cnode *n, const char *text, size_t off, int depth);
+static void add_literal(struct cc *c, struct cnode *n, const char *text, size_t off);
 
-static void add_list_or_literal(struct cc *c, struct cnode *n, const char *text, bool quoted, size_t off,
-				int depth)
+struct literal_ctx {
+	struct cc *c;
+	struct cnode *n;
+	size_t off;
+};
+
+static void add_expanded(void *ctx, const char *value)
 {
-	struct rs_list *l = quoted ? NULL : ruleset_list(c->fc->rs, text);
-	if (l && depth < 32) {
-		l->used = true;
-		for (size_t i = 0; i < l->n && !c->failed; i++) {
-			/* an item written with quotes inside the YAML value ('"10.0.0.0/8"') is a
-			 * quoted condition string: Falco reads list items as condition values */
-			const char *it = l->items[i];
-			size_t len = strlen(it);
-			if (len >= 2 && (it[0] == '"' || it[0] == '\'') && it[len - 1] == it[0]) {
-				char *inner = xstrndup(it + 1, len - 2);
-				add_literal(c, n, inner, off, depth + 1);
-				free(inner);
-				continue;
-			}
-			add_list_or_literal(c, n, it, l->quoted[i], off, depth + 1);
-		}
-		return;
-	}
-	add_literal(c, n, text, off, depth);
+	struct literal_ctx *l = ctx;
+	if (!l->c->failed)
+		add_literal(l->c, l->n, value, l->off);
+}
+
+static void add_list_or_literal(struct cc *c, struct cnode *n, const char *text, bool quoted, size_t off)
+{
+	struct literal_ctx l = { c, n, off };
+	ruleset_expand_value(c->fc->rs, text, quoted, add_expanded, &l);
 }
 
 static void hex_decode(const char *s, char **out, size_t *len, bool *ok)
@@ -350,9 +345,8 @@ static void hex_decode(const char *s, char **out, size_t *len, bool *ok)
 	(*out)[*len] = 0;
 }
 
-static void add_literal(struct cc *c, struct cnode *n, const char *text, size_t off, int depth)
+static void add_literal(struct cc *c, struct cnode *n, const char *text, size_t off)
 {
-	(void)depth;
 	struct fval v;
 	uint8_t pl = 0;
 	enum ftype t = n->lhs.type;
@@ -465,9 +459,9 @@ static struct cnode *compile_check(struct cc *c, const struct cond_node *src, st
 	}
 	for (size_t i = 0; i < src->nvals && !c->failed; i++) {
 		if (src->rhs_list)
-			add_list_or_literal(c, n, src->vals[i].text, src->vals[i].quoted, src->vals[i].off, 0);
+			add_list_or_literal(c, n, src->vals[i].text, src->vals[i].quoted, src->vals[i].off);
 		else
-			add_literal(c, n, src->vals[i].text, src->vals[i].off, 0);
+			add_literal(c, n, src->vals[i].text, src->vals[i].off);
 	}
 	if (c->failed)
 		goto bad;

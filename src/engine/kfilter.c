@@ -15,7 +15,6 @@
 /* and/or nesting walked by recursion: a long `a or b or ...` parses into a chain as
  * deep as it is long, and a 50000-operand one overflowed the stack */
 #define NEST_MAX 1000
-#define LIST_DEPTH 32
 
 /* A set of integers: either unconstrained (any) or some values. */
 struct iset {
@@ -230,25 +229,9 @@ static void term_and(struct kc *c, struct kterm *a, const struct kterm *b)
 	a->dead |= b->dead;
 }
 
-/* Values of a check's right-hand side, lists expanded as the filter compiler expands them. */
-static void add_value(struct kc *c, struct strv *out, const char *text, bool quoted, int depth)
+static void add_value(void *ctx, const char *value)
 {
-	const struct rs_list *l = quoted ? NULL : ruleset_list(c->rs, text);
-	if (!l || depth >= LIST_DEPTH) {
-		strv_add(out, text);
-		return;
-	}
-	for (size_t i = 0; i < l->n; i++) {
-		const char *it = l->items[i];
-		size_t len = strlen(it);
-		if (len >= 2 && (it[0] == '"' || it[0] == '\'') && it[len - 1] == it[0]) {
-			char *inner = xstrndup(it + 1, len - 2);
-			strv_add(out, inner);
-			free(inner);
-			continue;
-		}
-		add_value(c, out, it, l->quoted[i], depth + 1);
-	}
+	strv_add(ctx, value);
 }
 
 static bool parse_int(const char *s, int64_t *v)
@@ -297,8 +280,9 @@ static void check_dnf(struct kc *c, const struct cond_node *n, bool neg, struct 
 		op = OP_EQ;
 		neg = !neg;
 	}
+	/* lists expanded exactly as the filter compiler expands them */
 	for (size_t i = 0; i < n->nvals; i++)
-		add_value(c, &vals, n->vals[i].text, n->vals[i].quoted, 0);
+		ruleset_expand_value(c->rs, n->vals[i].text, n->vals[i].quoted, add_value, &vals);
 	if (op != OP_EQ && op != OP_IN && op != OP_LT && op != OP_LE && op != OP_GT && op != OP_GE) {
 		refuse(c, "%s %s %s is evaluated in userspace", f, cond_op_name(n->op), vals.n ? vals.v[0] : "");
 		strv_free(&vals);

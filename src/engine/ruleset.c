@@ -128,6 +128,37 @@ struct rs_list *ruleset_list(const struct ruleset *rs, const char *name)
 	return NULL;
 }
 
+static void expand_value(const struct ruleset *rs, const char *text, bool quoted,
+			 void (*fn)(void *ctx, const char *value), void *ctx, int depth)
+{
+	struct rs_list *l = quoted ? NULL : ruleset_list(rs, text);
+
+	if (!l || depth >= 32) { /* lists naming lists: bounded */
+		fn(ctx, text);
+		return;
+	}
+	l->used = true;
+	for (size_t i = 0; i < l->n; i++) {
+		/* an item written with quotes inside the YAML value ('"10.0.0.0/8"') is a
+		 * quoted condition string: Falco reads list items as condition values */
+		const char *it = l->items[i];
+		size_t len = strlen(it);
+		if (len >= 2 && (it[0] == '"' || it[0] == '\'') && it[len - 1] == it[0]) {
+			char *inner = xstrndup(it + 1, len - 2);
+			fn(ctx, inner);
+			free(inner);
+			continue;
+		}
+		expand_value(rs, it, l->quoted[i], fn, ctx, depth + 1);
+	}
+}
+
+void ruleset_expand_value(const struct ruleset *rs, const char *text, bool quoted,
+			  void (*fn)(void *ctx, const char *value), void *ctx)
+{
+	expand_value(rs, text, quoted, fn, ctx, 0);
+}
+
 struct rs_macro *ruleset_macro(const struct ruleset *rs, const char *name)
 {
 	for (size_t i = 0; i < rs->nmacros; i++)

@@ -132,6 +132,14 @@ void ruleset_where(const struct ruleset *rs, const struct rs_text *t, size_t off
 void ruleset_where_src(const struct ruleset *rs, const struct rs_src *s, char *out, size_t size);
 
 struct rs_list *ruleset_list(const struct ruleset *rs, const char *name);
+/*
+ * The values a condition literal stands for, each passed to fn: an unquoted
+ * list name expands to its items (lists naming lists too, to a bounded depth;
+ * an item written with quotes is a quoted value), anything else is itself.
+ * Marks the lists used. The one place the compiler and kfilter expand lists.
+ */
+void ruleset_expand_value(const struct ruleset *rs, const char *text, bool quoted,
+			  void (*fn)(void *ctx, const char *value), void *ctx);
 struct rs_macro *ruleset_macro(const struct ruleset *rs, const char *name);
 struct rs_rule *ruleset_rule(const struct ruleset *rs, const char *name);
 
