@@ -2,7 +2,9 @@
 # floor.sh: what Vigil adds to a syscall it does not capture, against the floor
 # that any syscall-exit eBPF sensor pays: an attached tp_btf/sys_exit program
 # that does nothing. Interleaved rounds of `perf bench syscall basic` (getppid):
-# none | empty program | vigil capture. Prints medians and the differences.
+# none | empty program | vigil capture --attach sys-exit | vigil capture
+# --attach syscalls (per-syscall tracepoints: getppid runs no program at all).
+# Prints medians and the differences.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${FLOOR_ROUNDS:-5}
@@ -40,21 +42,26 @@ median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 : >"$tmp/none"
 : >"$tmp/empty"
 : >"$tmp/vigil"
+: >"$tmp/pertp"
 for ((r = 1; r <= ROUNDS; r++)); do
 	n=$(ns_per_call)
 	e=$(with_bg "$tmp/attach" "$tmp/empty.o" 30)
-	v=$(with_bg "$VIGIL" capture -w "$tmp/cap.vcap" --duration 30)
-	echo "round $r: none $n ns, empty program $e ns, vigil $v ns"
+	v=$(with_bg "$VIGIL" capture --attach sys-exit -w "$tmp/cap.vcap" --duration 30)
+	p=$(with_bg "$VIGIL" capture --attach syscalls -w "$tmp/cap.vcap" --duration 30)
+	echo "round $r: none $n ns, empty program $e ns, vigil sys-exit $v ns, vigil per-syscall $p ns"
 	echo "$n" >>"$tmp/none"
 	echo "$e" >>"$tmp/empty"
 	echo "$v" >>"$tmp/vigil"
+	echo "$p" >>"$tmp/pertp"
 done
 n=$(median <"$tmp/none")
 e=$(median <"$tmp/empty")
 v=$(median <"$tmp/vigil")
+p=$(median <"$tmp/pertp")
 echo
-echo "median ns per uncaptured syscall: none $n, empty sys_exit program $e, vigil $v"
-awk -v n="$n" -v e="$e" -v v="$v" 'BEGIN {
-	printf "floor (empty program - none): %+.1f ns; vigil - none: %+.1f ns; vigil - floor: %+.1f ns\n", e - n, v - n, v - e
-	printf "ratio vigil / empty program: %.3f\n", v / e
+echo "median ns per uncaptured syscall: none $n, empty sys_exit program $e, vigil sys-exit $v, vigil per-syscall $p"
+awk -v n="$n" -v e="$e" -v v="$v" -v p="$p" 'BEGIN {
+	printf "floor (empty program - none): %+.1f ns; vigil sys-exit - none: %+.1f ns; vigil - floor: %+.1f ns\n", e - n, v - n, v - e
+	printf "vigil per-syscall - none: %+.1f ns\n", p - n
+	printf "ratio vigil / empty program: %.3f; added cost per-syscall / sys-exit: %.3f\n", v / e, (p - n) / (v - n)
 }'

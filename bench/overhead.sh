@@ -15,7 +15,8 @@
 # agent adds to a syscall it does not capture (perf bench syscall basic,
 # interleaved the same way), which is what redis mostly pays.
 #
-# Environment: OVERHEAD_N (requests per test, default 400000: ~15 s a run on
+# Environment: OVERHEAD_ATTACH (auto by default; sys-exit or syscalls: the
+# agent's --attach), OVERHEAD_N (requests per test, default 400000: ~15 s a run on
 # 2 cores), OVERHEAD_ROUNDS (3), BENCH_RETRIES (3: attempts of a B run when
 # the agent exits by itself), VIGIL, BENCH_KEEPALIVE_HZ (0).
 # Needs root, redis-server and redis-benchmark. Takes ~2 min.
@@ -31,6 +32,7 @@ bench_require_vigil
 N=${OVERHEAD_N:-400000}
 SYSCALL_LOOPS=${OVERHEAD_SYSCALL_LOOPS:-5000000}
 ROUNDS=${OVERHEAD_ROUNDS:-3}
+ATTACH=${OVERHEAD_ATTACH:-auto}
 RETRIES=${BENCH_RETRIES:-3}
 TESTS=ping_inline,set,get
 TICK=$(getconf CLK_TCK)
@@ -90,7 +92,7 @@ run_bench() {
 }
 
 echo "# overhead.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) cores, kernel $(uname -r), $(redis-server --version | awk '{print $3}')"
-echo "# agent: $VIGIL capture (default syscalls); redis-benchmark -t $TESTS -n $N -q; $ROUNDS rounds A/B"
+echo "# agent: $VIGIL capture --attach $ATTACH (default syscalls); redis-benchmark -t $TESTS -n $N -q; $ROUNDS rounds A/B"
 start_redis
 bench_log "redis-server pid $REDIS_PID on 127.0.0.1:$PORT"
 keepalive_start
@@ -107,7 +109,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	bench_log "round $round A (no agent): $(tr '\n' ' ' <"$BENCH_TMP/A.$round")"
 	ok=0
 	for ((attempt = 1; attempt <= RETRIES; attempt++)); do
-		agent_start "$BENCH_TMP/agent.err" capture -w "$BENCH_TMP/x.vcap"
+		agent_start "$BENCH_TMP/agent.err" capture --attach "$ATTACH" -w "$BENCH_TMP/x.vcap"
 		apid=$AGENT_PID
 		foreign=$(bench_foreign_agents)
 		c0=$(bench_cpu_ticks "$apid")
@@ -149,7 +151,7 @@ if command -v perf >/dev/null 2>&1 && perf bench syscall basic -l 1000 >/dev/nul
 	for ((round = 1; round <= ROUNDS; round++)); do
 		foreign=$(bench_foreign_agents)
 		SC_A+=("$(perf bench syscall basic -l "$SYSCALL_LOOPS" 2>&1 | awk '/usecs\/op/ { print $1 * 1000 }')")
-		agent_start "$BENCH_TMP/agent.err" capture -w "$BENCH_TMP/x.vcap"
+		agent_start "$BENCH_TMP/agent.err" capture --attach "$ATTACH" -w "$BENCH_TMP/x.vcap"
 		foreign=$(bench_foreign_merge "$foreign" "$(bench_foreign_agents)")
 		SC_B+=("$(perf bench syscall basic -l "$SYSCALL_LOOPS" 2>&1 | awk '/usecs\/op/ { print $1 * 1000 }')")
 		foreign=$(bench_foreign_merge "$foreign" "$(bench_foreign_agents)")

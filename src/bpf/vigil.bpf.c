@@ -3,11 +3,15 @@
  * Vigil's kernel programs: one record per wanted syscall, written at its exit
  * (so the return value and the resolved objects are known), plus procexit.
  *
- * Cost model: the sys_exit program runs for every syscall of every task while
- * attached; its first instructions look the syscall number up in
+ * Cost model: attached to sys_exit, the program runs for every syscall of
+ * every task; its first instructions look the syscall number up in
  * vg_syscall_event[] and return when it is not wanted, so an unwanted syscall
- * costs that lookup only. The syscall arguments are read back from the saved
- * user registers at exit, so no sys_enter program and no per-task map exist.
+ * costs the program's dispatch and that lookup. Attached to the per-syscall
+ * tracepoints of the wanted syscalls instead (vg_sys_exit_tp), an unwanted
+ * syscall runs nothing; userspace chooses (enum vg_attach in
+ * src/sensor/source.h), because only sys_exit sees 32-bit syscalls. The
+ * syscall arguments are read back from the saved user registers at exit, so
+ * no sys_enter program and no per-task map exist.
  * (A successful execve has replaced those registers: exec parameters are then
  * read from the new image.)
  *
@@ -920,6 +924,30 @@ SEC("raw_tp/sys_exit")
 int BPF_PROG(vg_sys_exit_raw, struct pt_regs *regs, long ret)
 {
 	return on_sys_exit(regs, BPF_CORE_READ(regs, orig_ax), ret);
+}
+
+/*
+ * The per-syscall attachment: the same code, attached by userspace to the
+ * classic tracepoint syscalls/sys_exit_NAME of each wanted syscall only, so
+ * an unwanted syscall runs no program at all (the kernel tests a bit and
+ * returns). The context is the tracepoint's record (format file of
+ * syscalls/sys_exit_*: number at offset 8, return value at 16); the syscall's
+ * arguments come from the task's saved user registers. These tracepoints
+ * never fire for 32-bit (compat) syscalls, so userspace uses this attachment
+ * only where the kernel cannot run them (or when told to).
+ */
+struct syscall_exit_record {
+	__u64 common;
+	int nr;
+	int pad;
+	long ret;
+};
+
+SEC("tracepoint")
+int vg_sys_exit_tp(struct syscall_exit_record *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	return on_sys_exit(regs, (__u32)ctx->nr, ctx->ret);
 }
 
 SEC("raw_tp/sched_process_exit")

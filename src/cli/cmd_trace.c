@@ -92,6 +92,13 @@ static const char rules_help[] =
 	"  --min-priority P     load only rules at least as severe as P (default debug)\n"
 	"  --store PATH         keep alerts in this SQLite file\n";
 
+#define ATTACH_HELP                                                                                  \
+	"  --attach MODE        how the kernel program is attached: auto (default: per syscall\n"  \
+	"                       where 32-bit syscalls cannot run, else sys-exit), sys-exit (one\n"  \
+	"                       program on every syscall, sees 32-bit ones), syscalls (only the\n"  \
+	"                       wanted syscalls' tracepoints; 32-bit syscalls are not seen);\n" \
+	"                       VIGIL_ATTACH in the environment sets the default\n"
+
 static void usage(FILE *f, enum vg_mode mode)
 {
 	if (mode == VG_MODE_REPLAY) {
@@ -131,6 +138,7 @@ static void usage(FILE *f, enum vg_mode mode)
 		      "  --json               JSON lines even on a terminal\n"
 		      "  --duration S         stop after S seconds\n"
 		      "  --ring-mb N          kernel ring buffer size in MiB, a power of two (default 16)\n"
+		      ATTACH_HELP
 		      "  -w, --write FILE     also write a capture file (replay it with --rules later)\n"
 		      "Needs root and a kernel with BTF.\n", rules_help);
 		return;
@@ -143,6 +151,7 @@ static void usage(FILE *f, enum vg_mode mode)
 		"                       every default event type\n"
 		"  --duration S         stop after S seconds (default: until SIGINT/SIGTERM)\n"
 		"  --ring-mb N          kernel ring buffer size in MiB, a power of two (default 16)\n"
+		ATTACH_HELP
 		"%s",
 		mode == VG_MODE_CAPTURE ? "capture -w FILE" : "trace",
 		mode == VG_MODE_CAPTURE
@@ -154,6 +163,20 @@ static void usage(FILE *f, enum vg_mode mode)
 			  "                       whose name is X; 'host' for processes outside containers\n"
 			  "  -w, --write FILE     also write a capture file\n",
 		"Needs root and a kernel with BTF. Loss counters are printed on exit.\n");
+}
+
+/* --attach (or VIGIL_ATTACH, its default): 0, or -1 for an unknown mode. */
+static int parse_attach(const char *s, enum vg_attach *out)
+{
+	if (strcmp(s, "auto") == 0)
+		*out = VG_ATTACH_AUTO;
+	else if (strcmp(s, "sys-exit") == 0)
+		*out = VG_ATTACH_SYS_EXIT;
+	else if (strcmp(s, "syscalls") == 0)
+		*out = VG_ATTACH_SYSCALLS;
+	else
+		return -1;
+	return 0;
 }
 
 /* Parse "openat,execve" into want[]; returns 0 or -1 after naming the bad entry. */
@@ -539,7 +562,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		{ "response", required_argument, NULL, 'A' },  { "allow-host-actions", no_argument, NULL, 'H' },
 		{ "egress-policy", required_argument, NULL, 'E' }, { "deny-drift", optional_argument, NULL, 'X' },
 		{ "evidence-dir", required_argument, NULL, 'V' }, { "response-policy", required_argument, NULL, 'Q' },
-		{ "file-policy", required_argument, NULL, 'F' },
+		{ "file-policy", required_argument, NULL, 'F' }, { "attach", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 },
 	};
 	struct trace_ctx c = { .print = mode != VG_MODE_CAPTURE };
@@ -548,6 +571,8 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	const char *write_path = NULL, *store_path = mode == VG_MODE_RUN ? STORE_DEFAULT_PATH : NULL;
 	double duration = 0;
 	unsigned long ring_mb = 0;
+	enum vg_attach attach = VG_ATTACH_AUTO;
+	const char *attach_env = getenv("VIGIL_ATTACH");
 	bool detect = mode == VG_MODE_RUN, syscalls_given = false, json_given = false, allow_host = false;
 	enum respond_mode response = RESPOND_ENFORCE;
 	const char *egress_path = NULL;
@@ -560,6 +585,10 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	c.eo.burst = 1000;
 	for (int t = 1; t < VG_EVT_MAX; t++)
 		want[t] = (event_table_get(t)->flags & VG_EF_DEFAULT) != 0;
+	if (mode != VG_MODE_REPLAY && attach_env && *attach_env && parse_attach(attach_env, &attach)) {
+		fprintf(stderr, "vigil: VIGIL_ATTACH takes auto, sys-exit or syscalls, not '%s'\n", attach_env);
+		return VG_EXIT_USAGE;
+	}
 	while ((opt = getopt_long(argc, argv, "w:h", opts, NULL)) != -1) {
 		char *end;
 		switch (opt) {
@@ -585,6 +614,12 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 			ring_mb = strtoul(optarg, &end, 10);
 			if (*end || ring_mb == 0 || ring_mb > 4096 || (ring_mb & (ring_mb - 1))) {
 				fprintf(stderr, "vigil: --ring-mb takes a power of two from 1 to 4096, not '%s'\n", optarg);
+				goto usage_error;
+			}
+			break;
+		case 'T':
+			if (parse_attach(optarg, &attach)) {
+				fprintf(stderr, "vigil: --attach takes auto, sys-exit or syscalls, not '%s'\n", optarg);
 				goto usage_error;
 			}
 			break;
@@ -740,7 +775,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	if (mode == VG_MODE_REPLAY) {
 		c.src = source_capture_open(argv[optind]);
 	} else {
-		struct vg_bpf_opts bo = { .want = want, .ring_mb = ring_mb };
+		struct vg_bpf_opts bo = { .want = want, .ring_mb = ring_mb, .attach = attach };
 		c.src = source_bpf_open(&bo);
 	}
 	if (!c.src) {

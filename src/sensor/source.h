@@ -62,8 +62,23 @@ static inline void source_close(struct vg_source *s)
 }
 
 /* Live kernel capture. */
+/*
+ * How the syscall program is attached (docs/platform-notes.md, "Attachment").
+ * One program on the kernel's sys_exit tracepoint runs for every syscall of
+ * every task and sees 32-bit syscalls too; per-syscall tracepoints run it only
+ * for the wanted syscalls (an unwanted one costs about half as much) but never
+ * fire for 32-bit syscalls. AUTO takes per-syscall tracepoints only where the
+ * kernel cannot run 32-bit syscalls, so nothing can hide behind the other ABI.
+ */
+enum vg_attach {
+	VG_ATTACH_AUTO,
+	VG_ATTACH_SYS_EXIT,
+	VG_ATTACH_SYSCALLS,
+};
+
 struct vg_bpf_opts {
 	const uint8_t *want;      /* want[type] != 0: capture that event type (VG_EVT_MAX entries) */
+	enum vg_attach attach;
 	unsigned int ring_mb;     /* ring buffer size in MiB (power of two), 0: default 16 */
 	unsigned int wakeup_kb;   /* wake the reader when this much is queued, 0: default 64 */
 };

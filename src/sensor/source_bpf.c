@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Live event source: the kernel programs of src/bpf/vigil.bpf.c and their ring
- * buffer. Lifecycle: check what is needed -> open -> configure -> load (tp_btf,
- * or raw_tp when the kernel refuses tp_btf) -> attach -> poll -> destroy.
+ * buffer. Lifecycle: check what is needed -> choose the attachment (per-syscall
+ * tracepoints or sys_exit, see enum vg_attach) -> open -> configure -> load
+ * (tp_btf, or raw_tp when the kernel refuses tp_btf) -> attach -> poll -> destroy.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -31,6 +37,9 @@ struct bpf_source {
 	int delivered;
 	uint64_t received;
 	int ncpus;
+	bool per_syscall;                  /* the program sits on syscalls/sys_exit_NAME tracepoints */
+	struct bpf_link *tp[VG_EVT_MAX];   /* per-syscall: the link of each attached event type */
+	bool tp_warned[VG_EVT_MAX];        /* per-syscall: a failed attach was reported */
 };
 
 /* libbpf speaks only when asked: our own messages say what failed, and
@@ -121,6 +130,8 @@ static void bpf_stats(struct vg_source *src, struct vg_source_stats *st)
 static void bpf_close(struct vg_source *src)
 {
 	struct bpf_source *bs = (struct bpf_source *)src;
+	for (unsigned int t = 0; t < VG_EVT_MAX; t++)
+		bpf_link__destroy(bs->tp[t]);
 	ring_buffer__free(bs->rb);
 	vigil_bpf__destroy(bs->skel);
 	free(bs);
@@ -132,6 +143,42 @@ static const struct vg_source_ops bpf_ops = {
 	.stats = bpf_stats,
 	.close = bpf_close,
 };
+
+/* The tracepoint of a syscall event: the kernel names it after its SYSCALL_DEFINE. */
+static const char *tracepoint_of(unsigned int type)
+{
+	const char *name = event_table_get(type)->name;
+	return strcmp(name, "umount2") == 0 ? "umount" : name;
+}
+
+/* Per-syscall attachment: attach the wanted syscalls' tracepoints, detach the rest. */
+static void attach_syscall_tracepoints(struct bpf_source *bs, const uint8_t *want)
+{
+	for (unsigned int t = 1; t < VG_EVT_MAX; t++) {
+		if (event_table_syscall_nr(t) < 0)
+			continue;
+		if (!want[t]) {
+			bpf_link__destroy(bs->tp[t]);
+			bs->tp[t] = NULL;
+			continue;
+		}
+		if (bs->tp[t])
+			continue;
+		char tp[64];
+		snprintf(tp, sizeof(tp), "sys_exit_%s", tracepoint_of(t));
+		bs->tp[t] = bpf_program__attach_tracepoint(bs->skel->progs.vg_sys_exit_tp, "syscalls", tp);
+		if (!bs->tp[t] && !bs->tp_warned[t]) {
+			int e = errno;
+			bs->tp_warned[t] = true;
+			if (e == ENOENT)
+				vg_warn("this kernel has no tracepoint syscalls/%s (the syscall is not built in): "
+					"%s events are not captured", tp, event_table_get(t)->name);
+			else
+				vg_warn("cannot attach the tracepoint syscalls/%s: %s; %s events are not captured", tp,
+					strerror(e), event_table_get(t)->name);
+		}
+	}
+}
 
 void source_bpf_set_wanted(struct vg_source *src, const uint8_t *want)
 {
@@ -149,6 +196,8 @@ void source_bpf_set_wanted(struct vg_source *src, const uint8_t *want)
 				bss->vg_syscall_event_ia32[nrs[i]] = want[t] ? t : 0;
 	}
 	bss->vg_want_procexit = want[VG_EVT_PROCEXIT] ? 1 : 0;
+	if (bs->per_syscall)
+		attach_syscall_tracepoints(bs, want);
 }
 
 void source_bpf_forget_cgroup(struct vg_source *src, uint64_t cgroup_id)
@@ -209,7 +258,79 @@ static int check_prerequisites(void)
 	return 0;
 }
 
-static struct vigil_bpf *open_and_load(const struct vg_bpf_opts *opts, int raw_tp, int *err)
+/*
+ * Whether this kernel runs 32-bit syscalls. Probed rather than read from the
+ * kernel's configuration, which is not always there and can be overridden at
+ * boot (ia32_emulation=): a child makes i386 getpid through int 0x80, which
+ * the kernel answers, or refuses with SIGSEGV (or ENOSYS) when it cannot. Any doubt
+ * (fork fails, odd status) answers yes, the safe side.
+ */
+static bool ia32_syscalls_possible(void)
+{
+#if defined(__x86_64__)
+	pid_t pid = fork();
+	if (pid < 0)
+		return true;
+	if (pid == 0) {
+		long ret;
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* no core file when the kernel refuses */
+		__asm__ volatile("int $0x80" : "=a"(ret) : "a"(20L) : "memory", "r8", "r9", "r10", "r11");
+		_exit(ret == -ENOSYS ? 2 : 0);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return true;
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV)
+		return false; /* no int 0x80 gate: emulation off or not built */
+	return !(WIFEXITED(status) && WEXITSTATUS(status) == 2);
+#else
+	return false; /* no other ABI the per-syscall tracepoints would miss */
+#endif
+}
+
+#define TRACEFS "/sys/kernel/tracing"
+#define TRACEFS_MAGIC 0x74726163
+
+/* libbpf finds a classic tracepoint's id in tracefs: mount it when absent, as other agents do. */
+static bool tracefs_ready(void)
+{
+	struct statfs sf;
+
+	if (statfs(TRACEFS, &sf) == 0 && sf.f_type == TRACEFS_MAGIC)
+		return true;
+	if (mount("nodev", TRACEFS, "tracefs", 0, NULL) == 0) {
+		vg_info("mounted tracefs on %s (per-syscall tracepoints are found there)", TRACEFS);
+		return true;
+	}
+	vg_warn("cannot mount tracefs on %s: %s", TRACEFS, strerror(errno));
+	return false;
+}
+
+/* Per-syscall tracepoints or one sys_exit program (enum vg_attach); says why. */
+static bool choose_per_syscall(enum vg_attach attach)
+{
+	if (attach == VG_ATTACH_SYS_EXIT)
+		return false;
+	bool ia32 = ia32_syscalls_possible();
+	if (attach == VG_ATTACH_AUTO && ia32) {
+		vg_info("32-bit syscalls can run on this kernel: one program on every syscall exit, so that none "
+			"goes unseen (a kernel booted with ia32_emulation=0 lets Vigil attach per syscall, cheaper)");
+		return false;
+	}
+	if (!tracefs_ready()) {
+		vg_warn("per-syscall tracepoints need tracefs: one program on every syscall exit instead");
+		return false;
+	}
+	if (ia32)
+		vg_warn("per-syscall tracepoints, as asked: 32-bit syscalls (int 0x80, compat tasks) run on this "
+			"kernel and are NOT captured");
+	else
+		vg_info("32-bit syscalls cannot run on this kernel: attaching per syscall");
+	return true;
+}
+
+static struct vigil_bpf *open_and_load(const struct vg_bpf_opts *opts, int raw_tp, bool per_syscall, int *err)
 {
 	struct vigil_bpf *skel = vigil_bpf__open();
 	unsigned int ring_mb = opts->ring_mb ? opts->ring_mb : 16;
@@ -224,9 +345,10 @@ static struct vigil_bpf *open_and_load(const struct vg_bpf_opts *opts, int raw_t
 	skel->rodata->vg_wakeup_bytes = (opts->wakeup_kb ? opts->wakeup_kb : 64) * 1024;
 	bpf_map__set_max_entries(skel->maps.vg_events, ring_mb << 20);
 	bpf_map__set_max_entries(skel->maps.vg_scratch_map, ncpus > 0 ? ncpus : 1);
-	bpf_program__set_autoload(skel->progs.vg_sys_exit, !raw_tp);
+	bpf_program__set_autoload(skel->progs.vg_sys_exit, !raw_tp && !per_syscall);
 	bpf_program__set_autoload(skel->progs.vg_sched_exit, !raw_tp);
-	bpf_program__set_autoload(skel->progs.vg_sys_exit_raw, raw_tp);
+	bpf_program__set_autoload(skel->progs.vg_sys_exit_raw, raw_tp && !per_syscall);
+	bpf_program__set_autoload(skel->progs.vg_sys_exit_tp, per_syscall);
 	bpf_program__set_autoload(skel->progs.vg_sched_exit_raw, raw_tp);
 	*err = vigil_bpf__load(skel);
 	if (*err) {
@@ -252,14 +374,20 @@ struct vg_source *source_bpf_open(const struct vg_bpf_opts *opts)
 	/* VIGIL_FORCE_RAW_TP=1 takes the fallback path on purpose (tests, odd kernels) */
 	const char *force_raw = getenv("VIGIL_FORCE_RAW_TP");
 	int raw_only = force_raw && *force_raw && strcmp(force_raw, "0");
-	skel = raw_only ? NULL : open_and_load(opts, 0, &err);
-	if (raw_only) {
+	bool per_syscall = choose_per_syscall(opts->attach);
+	if (raw_only)
 		vg_info("using raw tracepoints (VIGIL_FORCE_RAW_TP is set)");
-		skel = open_and_load(opts, 1, &err);
-	} else if (!skel) {
+	skel = open_and_load(opts, raw_only, per_syscall, &err);
+	if (!skel && per_syscall) {
+		vg_warn("the per-syscall tracepoint program was refused (%s); one program on every syscall exit instead",
+			strerror(-err));
+		per_syscall = false;
+		skel = open_and_load(opts, raw_only, false, &err);
+	}
+	if (!skel && !raw_only) {
 		vg_warn("BTF tracepoints (tp_btf) refused by this kernel (%s); falling back to raw tracepoints",
 			strerror(-err));
-		skel = open_and_load(opts, 1, &err);
+		skel = open_and_load(opts, 1, false, &err);
 	}
 	if (!skel) {
 		vg_err("cannot load the kernel programs: %s (set VIGIL_DEBUG_BPF=1 for the verifier log)",
@@ -270,6 +398,7 @@ struct vg_source *source_bpf_open(const struct vg_bpf_opts *opts)
 	bs->base.ops = &bpf_ops;
 	bs->skel = skel;
 	bs->ncpus = libbpf_num_possible_cpus();
+	bs->per_syscall = per_syscall;
 	bs->base.boot_to_realtime = capture_boot_to_realtime();
 	gethostname(bs->base.hostname, sizeof(bs->base.hostname) - 1);
 	source_bpf_set_wanted(&bs->base, opts->want);
