@@ -307,6 +307,20 @@ static bool tracefs_ready(void)
 	return false;
 }
 
+/* The first syscall Vigil knows that has no syscalls/sys_exit_* tracepoint here, or NULL. */
+static const char *syscall_without_tracepoint(void)
+{
+	for (unsigned int t = 1; t < VG_EVT_MAX; t++) {
+		char path[128];
+		if (event_table_syscall_nr(t) < 0)
+			continue;
+		snprintf(path, sizeof(path), TRACEFS "/events/syscalls/sys_exit_%s", tracepoint_of(t));
+		if (access(path, F_OK) != 0)
+			return event_table_get(t)->name;
+	}
+	return NULL;
+}
+
 /* Per-syscall tracepoints or one sys_exit program (enum vg_attach); says why. */
 static bool choose_per_syscall(enum vg_attach attach)
 {
@@ -320,6 +334,12 @@ static bool choose_per_syscall(enum vg_attach attach)
 	}
 	if (!tracefs_ready()) {
 		vg_warn("per-syscall tracepoints need tracefs: one program on every syscall exit instead");
+		return false;
+	}
+	const char *missing = attach == VG_ATTACH_AUTO ? syscall_without_tracepoint() : NULL;
+	if (missing) {
+		vg_info("this kernel has no tracepoint for %s (not built in): one program on every syscall exit, "
+			"so that even a failing attempt is seen", missing);
 		return false;
 	}
 	if (ia32)
