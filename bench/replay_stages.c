@@ -6,8 +6,8 @@
  * in three stages, each the one before plus one step, and each stage's
  * process CPU time is the best of N rounds (default 3):
  *
- *   read+decode   the capture source (reads and checks each record) and
- *                 event_decode, as `vigil replay` does
+ *   read+decode   the capture source: reads each record and checks it by
+ *                 decoding it (event_decode), once, as `vigil replay` does
  *   +state        state_ingest / state_done: process and container tables
  *   +rules        engine_process with every rule (--match-all, no rate limit)
  *
@@ -38,20 +38,16 @@ static void on_alert(void *ctx, const struct alert *a)
 	r->alerts++;
 }
 
-static int on_record(void *ctx, const void *rec, size_t len)
+static int on_event(void *ctx, const struct vg_event *ev)
 {
 	struct run *r = ctx;
-	struct vg_event ev;
-	char err[160];
-	if (event_decode(rec, len, &ev, err, sizeof(err)) != 0)
-		return 0;
 	r->events++;
 	if (r->stage == 0)
 		return 0;
-	bool show = state_ingest(r->st, &ev);
+	bool show = state_ingest(r->st, ev);
 	if (show && r->stage == 2)
-		engine_process(r->e, &ev, r->st, on_alert, r);
-	state_done(r->st, &ev);
+		engine_process(r->e, ev, r->st, on_alert, r);
+	state_done(r->st, ev);
 	return 0;
 }
 
@@ -84,7 +80,7 @@ static double replay(const char *path, struct run *r, const struct engine_opts *
 	r->events = r->alerts = 0;
 	double t0 = cpu_now();
 	int n;
-	while ((n = source_poll(src, 0, on_record, r)) > 0)
+	while ((n = src->ops->poll_events(src, 0, on_event, r)) > 0)
 		;
 	double t = cpu_now() - t0;
 	if (n != VG_SOURCE_EOF)

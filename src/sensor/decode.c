@@ -42,7 +42,12 @@ int event_decode(const void *data, size_t len, struct vg_event *ev, char *err, s
 	const char *p = data;
 	size_t off;
 
-	memset(ev, 0, sizeof(*ev));
+	/* no memset of the whole event: at a few million records a second, the
+	 * ~350-byte clear was a third of decoding; every field is set below */
+	ev->info = NULL;
+	ev->nparams = 0;
+	ev->raw = NULL;
+	ev->raw_len = 0;
 	if (len < sizeof(ev->hdr)) {
 		snprintf(err, errlen, "record of %zu bytes is shorter than its header", len);
 		return -1;
@@ -56,6 +61,12 @@ int event_decode(const void *data, size_t len, struct vg_event *ev, char *err, s
 	if (!ev->info) {
 		snprintf(err, errlen, "unknown event type %u", ev->hdr.type);
 		return -1;
+	}
+	/* the table's parameters, all absent until the record provides them; past the table: zero */
+	for (unsigned int i = 0; i < VG_MAX_PARAMS; i++) {
+		ev->params[i].info = i < ev->info->nparams ? &ev->info->params[i] : NULL;
+		ev->params[i].data = NULL;
+		ev->params[i].len = 0;
 	}
 	off = sizeof(ev->hdr);
 	for (unsigned int i = 0; i < ev->hdr.nparams; i++) {
@@ -78,7 +89,6 @@ int event_decode(const void *data, size_t len, struct vg_event *ev, char *err, s
 					 pi->name, plen);
 				return -1;
 			}
-			ev->params[i].info = pi;
 			ev->params[i].data = plen ? p + off : NULL;
 			ev->params[i].len = plen;
 			ev->nparams = i + 1;
@@ -89,8 +99,6 @@ int event_decode(const void *data, size_t len, struct vg_event *ev, char *err, s
 		snprintf(err, errlen, "%s: %zu bytes left over after the parameters", ev->info->name, len - off);
 		return -1;
 	}
-	for (unsigned int i = ev->nparams; i < ev->info->nparams; i++)
-		ev->params[i].info = &ev->info->params[i];
 	ev->raw = data;
 	ev->raw_len = len;
 	return 0;
