@@ -20,12 +20,9 @@ static int param_valid(uint8_t kind, const char *d, uint16_t len)
 	case VG_CK_FD_PATH:
 	case VG_CK_CWD:
 	case VG_CK_KSTR:
-		return d[len - 1] == 0;
 	case VG_CK_PATH:
-	case VG_CK_EXE: {
-		const char *nul = memchr(d, 0, len);
-		return nul && d[len - 1] == 0;
-	}
+	case VG_CK_EXE: /* raw path NUL base NUL: ends with a NUL, so the first string ends inside */
+		return d[len - 1] == 0;
 	case VG_CK_SOCKADDR:
 		return len <= VG_SOCKADDR_MAX;
 	case VG_CK_ARGV:

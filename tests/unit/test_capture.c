@@ -265,6 +265,64 @@ static void test_buffer_boundaries(void **state)
 	}
 }
 
+/* STATE_PROC JSON: the fast form and everything else parse as jansson reads them. */
+static void test_proc_json(void **state)
+{
+	struct vg_proc_table t;
+	(void)state;
+	proc_table_init(&t, 16);
+
+	/* round trip of what proc_to_json writes (the fast form) */
+	struct vg_proc *p = proc_table_add(&t, 42);
+	p->ppid = 7;
+	p->uid = 1000;
+	p->loginuid = UINT32_MAX;
+	p->cgroup_id = 123456789012345ULL;
+	p->start_ns = 5;
+	memcpy(p->comm, "bash", 5);
+	proc_set_exe(p, "/bin/bash");
+	proc_set_cwd(p, "/home/u");
+	proc_set_args(p, "bash\0-c\0echo hi", 15);
+	char *json = proc_to_json(p);
+	proc_table_remove(&t, 42);
+	assert_int_equal(proc_from_json(&t, json, strlen(json)), 0);
+	p = proc_table_get(&t, 42);
+	assert_non_null(p);
+	char *again = proc_to_json(p);
+	assert_string_equal(again, json);
+	free(again);
+	free(json);
+
+	/* escapes, non-ASCII, whitespace and unknown keys go the general way, same result */
+	const char *general = "{ \"pid\": 43, \"comm\": \"caf\\u00e9\", \"exe\": \"/b\\\"in\", \"x\": {\"y\": [1]},"
+			      " \"args\": [\"a\", 5, \"b\"], \"uid\": \"7\", \"gid\": 1.5 }";
+	assert_int_equal(proc_from_json(&t, general, strlen(general)), 0);
+	p = proc_table_get(&t, 43);
+	assert_non_null(p);
+	assert_string_equal(p->comm, "caf\xc3\xa9");
+	assert_string_equal(p->exe, "/b\"in");
+	assert_int_equal(p->args_len, 3); /* "a\0b": the number is skipped */
+	assert_int_equal(p->uid, 0);      /* not an integer: 0 */
+	assert_int_equal(p->gid, 0);
+	assert_string_equal(p->cwd, "");
+
+	/* not JSON jansson accepts, or no integer pid: rejected whichever parser looks */
+	const char *bad[] = {
+		"{\"pid\":44,\"pid\":45}", "{\"pid\":044}", "{\"pid\":44,}", "{\"pid\":44", "{\"pid\":44}x",
+		"{\"ppid\":1}", "{\"pid\":\"44\"}", "{\"pid\":44,\"comm\":\"a\x01\"}", "{\"pid\":44,\"args\":[\"a\",]}",
+		"{\"pid\":99999999999999999999}", "{\"pid\":44,\"exe\":\"\xff\"}", "", "{}", "[]",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(proc_from_json(&t, bad[i], strlen(bad[i])), -1);
+	assert_null(proc_table_get(&t, 44));
+	/* large but valid integers: the general parser takes the ones beyond the fast form */
+	const char *big = "{\"pid\":46,\"cgroup_id\":9223372036854775807,\"start_ns\":123456789012345678}";
+	assert_int_equal(proc_from_json(&t, big, strlen(big)), 0);
+	assert_true(proc_table_get(&t, 46)->cgroup_id == 9223372036854775807ULL);
+	assert_true(proc_table_get(&t, 46)->start_ns == 123456789012345678ULL);
+	proc_table_free(&t);
+}
+
 static void test_proc_table_tree(void **state)
 {
 	struct vg_state_opts so = { .live = false, .max_procs = 3 };
@@ -343,6 +401,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_truncated_and_corrupted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_buffer_boundaries, setup, teardown),
 		cmocka_unit_test(test_proc_table_tree),
+		cmocka_unit_test(test_proc_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
