@@ -29,6 +29,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,37 +194,38 @@ static int capture_poll_events(struct vg_source *src, int timeout_ms, vg_event_f
 	(void)timeout_ms;
 
 	while (delivered < 4096) {
-		struct vg_event_hdr h;
+		const size_t hlen = sizeof(struct vg_event_hdr);
 		struct vg_event ev;
 		char why[160];
 		size_t avail;
-		int r = capture_fill(cs, sizeof(h));
+		uint32_t len; /* the header's len field: framing needs nothing else of it */
+		int r = capture_fill(cs, hlen);
 
 		if (r)
 			return r;
 		avail = cs->end - cs->start;
 		if (avail == 0)
 			return delivered ? delivered : VG_SOURCE_EOF;
-		if (avail < sizeof(h)) {
-			snprintf(why, sizeof(why), "%zu of %zu header bytes", avail, sizeof(h));
+		if (avail < hlen) {
+			snprintf(why, sizeof(why), "%zu of %zu header bytes", avail, hlen);
 			return capture_fail(cs, "truncated record: ", why);
 		}
-		memcpy(&h, cs->buf + cs->start, sizeof(h));
-		if (h.len < sizeof(h) || h.len > VG_CAPTURE_RECORD_MAX) {
-			snprintf(why, sizeof(why), "%u", h.len);
+		memcpy(&len, cs->buf + cs->start + offsetof(struct vg_event_hdr, len), sizeof(len));
+		if (len < hlen || len > VG_CAPTURE_RECORD_MAX) {
+			snprintf(why, sizeof(why), "%u", len);
 			return capture_fail(cs, "corrupted record: impossible length ", why);
 		}
-		if ((r = capture_fill(cs, h.len)))
+		if ((r = capture_fill(cs, len)))
 			return r;
 		avail = cs->end - cs->start;
-		if (avail < h.len) {
-			snprintf(why, sizeof(why), "%zu of %u bytes", avail, h.len);
+		if (avail < len) {
+			snprintf(why, sizeof(why), "%zu of %u bytes", avail, len);
 			return capture_fail(cs, "truncated record: ", why);
 		}
-		if (event_decode(cs->buf + cs->start, h.len, &ev, why, sizeof(why)) != 0)
+		if (event_decode(cs->buf + cs->start, len, &ev, why, sizeof(why)) != 0)
 			return capture_fail(cs, "corrupted record: ", why);
-		cs->start += h.len;
-		cs->offset += h.len;
+		cs->start += len;
+		cs->offset += len;
 		cs->received++;
 		delivered++;
 		if ((r = fn(ctx, &ev)))
