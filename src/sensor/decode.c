@@ -60,11 +60,11 @@ int event_decode(const void *data, size_t len, struct vg_event *ev, char *err, s
 		return -1;
 	}
 	/* the table's parameters, all absent until the record provides them; past the table: zero */
-	for (unsigned int i = 0; i < VG_MAX_PARAMS; i++) {
-		ev->params[i].info = i < ev->info->nparams ? &ev->info->params[i] : NULL;
-		ev->params[i].data = NULL;
-		ev->params[i].len = 0;
-	}
+	unsigned int known = ev->info->nparams < VG_MAX_PARAMS ? ev->info->nparams : VG_MAX_PARAMS;
+	for (unsigned int i = 0; i < known; i++)
+		ev->params[i] = (struct vg_param_val){ .info = &ev->info->params[i] };
+	for (unsigned int i = known; i < VG_MAX_PARAMS; i++)
+		ev->params[i] = (struct vg_param_val){ 0 };
 	off = sizeof(ev->hdr);
 	for (unsigned int i = 0; i < ev->hdr.nparams; i++) {
 		uint16_t plen;
