@@ -140,7 +140,6 @@ _Static_assert(offsetof(struct rs_list, name) == 0 && offsetof(struct rs_macro, 
 	       "the name indexes read each entry's name at its start");
 
 /* The position of `name` in the indexed array, or -1. */
-
 static long index_find(const struct rs_index *x, const void *base, size_t size, const char *name)
 {
 	if (!x->cap)
