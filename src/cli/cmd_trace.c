@@ -386,6 +386,42 @@ static int arm_kernel_kill(struct trace_ctx *c, const struct engine *e)
 	return 0;
 }
 
+/* One valid record, decoded: state, capture, rules or printing. */
+static int on_event(void *ctx, const struct vg_event *ev)
+{
+	struct trace_ctx *c = ctx;
+
+	bool show = state_ingest(c->state, ev);
+	if (c->kkill.nterms)
+		tell_side(c, state_cgroup(c->state, ev->hdr.cgroup_id));
+	if (c->writer)
+		capture_writer_add(c->writer, ev->raw, ev->raw_len);
+	if (show && c->recorder) {
+		const struct vg_cgroup *cg = state_cgroup(c->state, ev->hdr.cgroup_id);
+		if (cg && cg->meta.id[0])
+			recorder_add(c->recorder, ev->hdr.cgroup_id, ev->raw, ev->raw_len, ev->hdr.ts);
+	}
+	if (show && c->engine) {
+		if (container_matches(c, ev))
+			engine_process(c->engine, ev, c->state, on_alert, c);
+	} else if (show && c->print && container_matches(c, ev)) {
+		buf_reset(&c->line);
+		if (c->json)
+			event_json(&c->line, ev, c->state, c->src->boot_to_realtime);
+		else
+			text_line(&c->line, ev, c->state, c->src->boot_to_realtime);
+		buf_addc(&c->line, '\n');
+		if (fwrite(c->line.data, c->line.len, 1, stdout) != 1) {
+			c->output_error = errno ? errno : EIO;
+			return 1;
+		}
+		c->shown++;
+	}
+	state_done(c->state, ev);
+	return 0;
+}
+
+/* A raw record from a source that does not decode (the kernel's): check it, then on_event. */
 static int on_record(void *ctx, const void *rec, size_t len)
 {
 	struct trace_ctx *c = ctx;
@@ -397,34 +433,15 @@ static int on_record(void *ctx, const void *rec, size_t len)
 			vg_warn("dropping a malformed record: %s", err);
 		return 0;
 	}
-	bool show = state_ingest(c->state, &ev);
-	if (c->kkill.nterms)
-		tell_side(c, state_cgroup(c->state, ev.hdr.cgroup_id));
-	if (c->writer)
-		capture_writer_add(c->writer, rec, len);
-	if (show && c->recorder) {
-		const struct vg_cgroup *cg = state_cgroup(c->state, ev.hdr.cgroup_id);
-		if (cg && cg->meta.id[0])
-			recorder_add(c->recorder, ev.hdr.cgroup_id, rec, len, ev.hdr.ts);
-	}
-	if (show && c->engine) {
-		if (container_matches(c, &ev))
-			engine_process(c->engine, &ev, c->state, on_alert, c);
-	} else if (show && c->print && container_matches(c, &ev)) {
-		buf_reset(&c->line);
-		if (c->json)
-			event_json(&c->line, &ev, c->state, c->src->boot_to_realtime);
-		else
-			text_line(&c->line, &ev, c->state, c->src->boot_to_realtime);
-		buf_addc(&c->line, '\n');
-		if (fwrite(c->line.data, c->line.len, 1, stdout) != 1) {
-			c->output_error = errno ? errno : EIO;
-			return 1;
-		}
-		c->shown++;
-	}
-	state_done(c->state, &ev);
-	return 0;
+	return on_event(c, &ev);
+}
+
+/* Deliver the source's records to on_event, decoded once whichever the source. */
+static int poll_source(struct trace_ctx *c, int timeout_ms)
+{
+	if (c->src->ops->poll_events)
+		return c->src->ops->poll_events(c->src, timeout_ms, on_event, c);
+	return source_poll(c->src, timeout_ms, on_record, c);
 }
 
 static void emit_state(void *ctx, const void *rec, size_t len)
@@ -853,7 +870,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	int poll_ms = detect && mode != VG_MODE_REPLAY ? 1 : 100;
 	uint64_t deadline = duration > 0 ? now_boot_ns() + (uint64_t)(duration * 1e9) : 0;
 	while (!stop_requested) {
-		int n = source_poll(c.src, poll_ms, on_record, &c);
+		int n = poll_source(&c, poll_ms);
 		if (c.engine)
 			flush_alerts(&c);
 		fflush(stdout);
@@ -924,7 +941,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		/* what is still queued in the kernel belongs to the capture too;
 		 * bounded, since under a storm the queue never empties */
 		uint64_t drain_end = now_boot_ns() + 2000000000ULL;
-		while (source_poll(c.src, 0, on_record, &c) > 0 && !c.output_error && now_boot_ns() < drain_end)
+		while (poll_source(&c, 0) > 0 && !c.output_error && now_boot_ns() < drain_end)
 			if (c.engine)
 				flush_alerts(&c);
 		if (c.engine)

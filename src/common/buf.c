@@ -48,16 +48,21 @@ char *xstrndup(const char *s, size_t n)
 	return p;
 }
 
-static void buf_grow(struct vg_buf *b, size_t extra)
+static void buf_realloc(struct vg_buf *b, size_t need)
 {
-	size_t need = b->len + extra + 1;
-	if (need <= b->cap)
-		return;
 	size_t cap = b->cap ? b->cap : 256;
 	while (cap < need)
 		cap *= 2;
 	b->data = xrealloc(b->data, cap);
 	b->cap = cap;
+}
+
+/* Room for `extra` more bytes and the NUL; the check inline, as JSON output appends bytes by the thousand */
+static inline void buf_grow(struct vg_buf *b, size_t extra)
+{
+	size_t need = b->len + extra + 1;
+	if (need > b->cap)
+		buf_realloc(b, need);
 }
 
 void buf_reset(struct vg_buf *b)
@@ -99,11 +104,19 @@ void buf_printf(struct vg_buf *b, const char *fmt, ...)
 	va_list ap;
 	int n;
 
+	/* one pass when it fits in the room there is, a second after growing when not */
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(b->data ? b->data + b->len : NULL, b->data ? b->cap - b->len : 0, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (n < 0) {
+		if (b->data)
+			b->data[b->len] = 0;
 		return;
+	}
+	if (b->data && (size_t)n < b->cap - b->len) {
+		b->len += n;
+		return;
+	}
 	buf_grow(b, n);
 	va_start(ap, fmt);
 	vsnprintf(b->data + b->len, n + 1, fmt, ap);
@@ -158,6 +171,16 @@ static void jw_escape(struct vg_buf *b, const char *str, size_t n)
 
 	buf_addc(b, '"');
 	while (i < n) {
+		/* a run of characters that stand for themselves, in one copy: byte by
+		 * byte, escaping was most of the time `vigil replay --json` took */
+		size_t run = i;
+		while (run < n && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '"' && s[run] != '\\')
+			run++;
+		if (run > i) {
+			buf_add(b, s + i, run - i);
+			i = run;
+			continue;
+		}
 		unsigned char c = s[i];
 		if (c == '"' || c == '\\') {
 			buf_addc(b, '\\');
@@ -171,9 +194,6 @@ static void jw_escape(struct vg_buf *b, const char *str, size_t n)
 			i++;
 		} else if (c < 0x20 || c == 0x7f) {
 			buf_printf(b, "\\u%04x", c);
-			i++;
-		} else if (c < 0x80) {
-			buf_addc(b, c);
 			i++;
 		} else {
 			size_t l = utf8_len(s + i, n - i);
@@ -235,16 +255,29 @@ void jw_str(struct vg_json *j, const char *key, const char *s)
 	jw_strn(j, key, s, strlen(s));
 }
 
+/* Decimal digits of v, as %llu writes them (printf's machinery was a tenth of JSON output). */
+static void add_u64(struct vg_buf *b, uint64_t v, bool minus)
+{
+	char d[24];
+	size_t i = sizeof(d);
+	do
+		d[--i] = (char)('0' + v % 10);
+	while ((v /= 10));
+	if (minus)
+		d[--i] = '-';
+	buf_add(b, d + i, sizeof(d) - i);
+}
+
 void jw_int(struct vg_json *j, const char *key, int64_t v)
 {
 	jw_key(j, key);
-	buf_printf(j->b, "%lld", (long long)v);
+	add_u64(j->b, v < 0 ? -(uint64_t)v : (uint64_t)v, v < 0);
 }
 
 void jw_uint(struct vg_json *j, const char *key, uint64_t v)
 {
 	jw_key(j, key);
-	buf_printf(j->b, "%llu", (unsigned long long)v);
+	add_u64(j->b, v, false);
 }
 
 void jw_bool(struct vg_json *j, const char *key, bool v)

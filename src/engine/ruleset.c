@@ -117,15 +117,66 @@ void ruleset_free(struct ruleset *rs)
 		rule_free(&rs->rules[i]);
 	free(rs->rules);
 	buf_free(&rs->warnings);
+	free(rs->list_idx.slots);
+	free(rs->macro_idx.slots);
+	free(rs->rule_idx.slots);
 	memset(rs, 0, sizeof(*rs));
+}
+
+/* ---- name indexes ---- */
+
+static size_t name_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (size_t)(h ^ h >> 29);
+}
+
+/* The name of entry i of an array of lists, macros or rules (entries `size` bytes apart). */
+#define NAME_AT(base, size, i) (*(char *const *)((const char *)(base) + (size_t)(i) * (size)))
+_Static_assert(offsetof(struct rs_list, name) == 0 && offsetof(struct rs_macro, name) == 0 &&
+		       offsetof(struct rs_rule, name) == 0,
+	       "the name indexes read each entry's name at its start");
+
+/* The position of `name` in the indexed array, or -1. */
+static long index_find(const struct rs_index *x, const void *base, size_t size, const char *name)
+{
+	if (!x->cap)
+		return -1;
+	for (size_t i = name_hash(name) & (x->cap - 1);; i = (i + 1) & (x->cap - 1)) {
+		uint32_t s = x->slots[i];
+		if (!s)
+			return -1;
+		if (!strcmp(NAME_AT(base, size, s - 1), name))
+			return (long)s - 1;
+	}
+}
+
+/* Entry `pos` (a name not yet in the index) was appended to the array. */
+static void index_add(struct rs_index *x, const void *base, size_t size, size_t pos)
+{
+	if (2 * (x->n + 1) > x->cap) {
+		struct rs_index old = *x;
+		x->cap = old.cap ? 2 * old.cap : 64;
+		x->slots = xcalloc(x->cap, sizeof(*x->slots));
+		x->n = 0;
+		for (size_t i = 0; i < old.cap; i++)
+			if (old.slots[i])
+				index_add(x, base, size, old.slots[i] - 1);
+		free(old.slots);
+	}
+	size_t i = name_hash(NAME_AT(base, size, pos)) & (x->cap - 1);
+	while (x->slots[i])
+		i = (i + 1) & (x->cap - 1);
+	x->slots[i] = (uint32_t)pos + 1;
+	x->n++;
 }
 
 struct rs_list *ruleset_list(const struct ruleset *rs, const char *name)
 {
-	for (size_t i = 0; i < rs->nlists; i++)
-		if (!strcmp(rs->lists[i].name, name))
-			return &rs->lists[i];
-	return NULL;
+	long i = index_find(&rs->list_idx, rs->lists, sizeof(*rs->lists), name);
+	return i < 0 ? NULL : &rs->lists[i];
 }
 
 static void expand_value(const struct ruleset *rs, const char *text, bool quoted,
@@ -161,18 +212,14 @@ void ruleset_expand_value(const struct ruleset *rs, const char *text, bool quote
 
 struct rs_macro *ruleset_macro(const struct ruleset *rs, const char *name)
 {
-	for (size_t i = 0; i < rs->nmacros; i++)
-		if (!strcmp(rs->macros[i].name, name))
-			return &rs->macros[i];
-	return NULL;
+	long i = index_find(&rs->macro_idx, rs->macros, sizeof(*rs->macros), name);
+	return i < 0 ? NULL : &rs->macros[i];
 }
 
 struct rs_rule *ruleset_rule(const struct ruleset *rs, const char *name)
 {
-	for (size_t i = 0; i < rs->nrules; i++)
-		if (!strcmp(rs->rules[i].name, name))
-			return &rs->rules[i];
-	return NULL;
+	long i = index_find(&rs->rule_idx, rs->rules, sizeof(*rs->rules), name);
+	return i < 0 ? NULL : &rs->rules[i];
 }
 
 /* ---- positions ---- */
@@ -463,6 +510,7 @@ static int load_list(struct loader *ld, const struct yaml_node *item)
 		l = &ld->rs->lists[ld->rs->nlists++];
 		memset(l, 0, sizeof(*l));
 		l->name = xstrdup(name->str);
+		index_add(&ld->rs->list_idx, ld->rs->lists, sizeof(*l), ld->rs->nlists - 1);
 	} else {
 		strv_free(l->items, l->n);
 		free(l->quoted);
@@ -508,6 +556,7 @@ static int load_macro(struct loader *ld, const struct yaml_node *item)
 		m = &ld->rs->macros[ld->rs->nmacros++];
 		memset(m, 0, sizeof(*m));
 		m->name = xstrdup(name->str);
+		index_add(&ld->rs->macro_idx, ld->rs->macros, sizeof(*m), ld->rs->nmacros - 1);
 	}
 	m->where = src_of(ld, name, 0);
 	text_set(ld, &m->cond, cond);
@@ -807,6 +856,7 @@ static int load_rule(struct loader *ld, const struct yaml_node *item)
 		return get_bool(ld, yaml_get(item, "enabled"), "enabled", &r->enabled);
 
 	if (!modify) {
+		bool added = !r;
 		if (r) {
 			rule_free(r);
 		} else {
@@ -815,6 +865,8 @@ static int load_rule(struct loader *ld, const struct yaml_node *item)
 		}
 		memset(r, 0, sizeof(*r));
 		r->name = xstrdup(name->str);
+		if (added)
+			index_add(&ld->rs->rule_idx, ld->rs->rules, sizeof(*r), ld->rs->nrules - 1);
 		r->enabled = true;
 		r->warn_evttypes = true; /* Falco's default */
 		r->source = xstrdup("syscall");

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "common/buf.h"
 
 #define RS_MAX_FILES 64
@@ -101,6 +102,13 @@ struct rs_file {
 	size_t len;
 };
 
+/* Name -> position in one of the ruleset's arrays (open addressing; slots hold position + 1). */
+struct rs_index {
+	uint32_t *slots;
+	size_t cap;             /* a power of two, or 0 */
+	size_t n;
+};
+
 struct ruleset {
 	struct rs_file files[RS_MAX_FILES];
 	size_t nfiles;
@@ -110,6 +118,9 @@ struct ruleset {
 	size_t nmacros;
 	struct rs_rule *rules;
 	size_t nrules;
+	/* lookups by name (ruleset_list/macro/rule): the compiler asks for each
+	 * macro and list use, and a scan of ~300 names each time was a tenth of loading */
+	struct rs_index list_idx, macro_idx, rule_idx;
 	size_t skipped_source;  /* rules of another source, skipped */
 	struct vg_buf warnings; /* "file:line:col: warning: ...\n" lines */
 };

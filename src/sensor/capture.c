@@ -28,6 +28,8 @@
  * reads back such files.
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,13 +122,24 @@ int capture_writer_close(struct vg_capture_writer *w)
 
 /* Replay source */
 
+/*
+ * The reader keeps a window of the file in its own buffer and decodes each
+ * record in place: one read() per CAPTURE_CHUNK bytes, no per-record copy,
+ * and each record is checked (event_decode) exactly once. A record larger
+ * than the buffer grows it, up to VG_CAPTURE_RECORD_MAX.
+ */
+#define CAPTURE_CHUNK (256u << 10)
+
 struct capture_source {
 	struct vg_source base;
-	FILE *f;
+	int fd;
 	char *path;
 	uint64_t offset; /* of the next record */
 	uint64_t received;
-	char *rec;
+	char *buf;
+	size_t cap;        /* bytes allocated in buf */
+	size_t start, end; /* buf[start, end): read, not yet delivered */
+	bool eof;          /* read() returned 0 */
 };
 
 static int capture_fail(struct capture_source *cs, const char *fmt, const char *detail)
@@ -136,47 +149,107 @@ static int capture_fail(struct capture_source *cs, const char *fmt, const char *
 	return -EINVAL;
 }
 
-/* Reads whole records; a bad one stops the replay with its offset named. */
-static int capture_poll(struct vg_source *src, int timeout_ms, vg_record_fn fn, void *ctx)
+/*
+ * Make at least `want` bytes available at buf[start]; fewer only at the end of
+ * the file. Returns 0, or a negative errno with the reason logged.
+ */
+static int capture_fill(struct capture_source *cs, size_t want)
+{
+	if (cs->end - cs->start >= want || cs->eof)
+		return 0;
+	if (want > cs->cap - cs->start) {
+		/* move the partial record to the front; grow for a record larger than the buffer */
+		memmove(cs->buf, cs->buf + cs->start, cs->end - cs->start);
+		cs->end -= cs->start;
+		cs->start = 0;
+		if (want > cs->cap) {
+			cs->cap = want;
+			cs->buf = xrealloc(cs->buf, cs->cap);
+		}
+	}
+	while (cs->end - cs->start < want) {
+		ssize_t n = read(cs->fd, cs->buf + cs->end, cs->cap - cs->end);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			vg_err("cannot read capture %s at offset %llu: %s", cs->path,
+			       (unsigned long long)(cs->offset + cs->end - cs->start), strerror(e));
+			return -e;
+		}
+		if (n == 0) {
+			cs->eof = true;
+			break;
+		}
+		cs->end += (size_t)n;
+	}
+	return 0;
+}
+
+/* Decodes whole records; a bad one stops the replay with its offset named. */
+static int capture_poll_events(struct vg_source *src, int timeout_ms, vg_event_fn fn, void *ctx)
 {
 	struct capture_source *cs = (struct capture_source *)src;
 	int delivered = 0;
 	(void)timeout_ms;
 
 	while (delivered < 4096) {
-		struct vg_event_hdr h;
+		const size_t hlen = sizeof(struct vg_event_hdr);
 		struct vg_event ev;
 		char why[160];
-		/* unlocked: the source belongs to one thread, and two locked stdio
-		 * calls per record were a tenth of a replay without rules */
-		size_t n = fread_unlocked(&h, 1, sizeof(h), cs->f);
+		size_t avail;
+		uint32_t len; /* the header's len field: framing needs nothing else of it */
+		int r = capture_fill(cs, hlen);
 
-		if (n == 0 && feof(cs->f))
+		if (r)
+			return r;
+		avail = cs->end - cs->start;
+		if (avail == 0)
 			return delivered ? delivered : VG_SOURCE_EOF;
-		if (n != sizeof(h)) {
-			snprintf(why, sizeof(why), "%zu of %zu header bytes", n, sizeof(h));
+		if (avail < hlen) {
+			snprintf(why, sizeof(why), "%zu of %zu header bytes", avail, hlen);
 			return capture_fail(cs, "truncated record: ", why);
 		}
-		if (h.len < sizeof(h) || h.len > VG_CAPTURE_RECORD_MAX) {
-			snprintf(why, sizeof(why), "%u", h.len);
+		memcpy(&len, cs->buf + cs->start + offsetof(struct vg_event_hdr, len), sizeof(len));
+		if (len < hlen || len > VG_CAPTURE_RECORD_MAX) {
+			snprintf(why, sizeof(why), "%u", len);
 			return capture_fail(cs, "corrupted record: impossible length ", why);
 		}
-		memcpy(cs->rec, &h, sizeof(h));
-		n = fread_unlocked(cs->rec + sizeof(h), 1, h.len - sizeof(h), cs->f);
-		if (n != h.len - sizeof(h)) {
-			snprintf(why, sizeof(why), "%zu of %u bytes", n + sizeof(h), h.len);
+		if ((r = capture_fill(cs, len)))
+			return r;
+		avail = cs->end - cs->start;
+		if (avail < len) {
+			snprintf(why, sizeof(why), "%zu of %u bytes", avail, len);
 			return capture_fail(cs, "truncated record: ", why);
 		}
-		if (event_decode(cs->rec, h.len, &ev, why, sizeof(why)) != 0)
+		if (event_decode(cs->buf + cs->start, len, &ev, why, sizeof(why)) != 0)
 			return capture_fail(cs, "corrupted record: ", why);
-		cs->offset += h.len;
+		cs->start += len;
+		cs->offset += len;
 		cs->received++;
 		delivered++;
-		int r = fn(ctx, cs->rec, h.len);
-		if (r)
+		if ((r = fn(ctx, &ev)))
 			return r;
 	}
 	return delivered;
+}
+
+struct raw_fn {
+	vg_record_fn fn;
+	void *ctx;
+};
+
+static int deliver_raw(void *arg, const struct vg_event *ev)
+{
+	struct raw_fn *rf = arg;
+	return rf->fn(rf->ctx, ev->raw, ev->raw_len);
+}
+
+/* The same records, checked the same way, as raw bytes. */
+static int capture_poll(struct vg_source *src, int timeout_ms, vg_record_fn fn, void *ctx)
+{
+	struct raw_fn rf = { fn, ctx };
+	return capture_poll_events(src, timeout_ms, deliver_raw, &rf);
 }
 
 static void capture_stats(struct vg_source *src, struct vg_source_stats *st)
@@ -189,9 +262,9 @@ static void capture_stats(struct vg_source *src, struct vg_source_stats *st)
 static void capture_close(struct vg_source *src)
 {
 	struct capture_source *cs = (struct capture_source *)src;
-	if (cs->f)
-		fclose(cs->f);
-	free(cs->rec);
+	if (cs->fd >= 0)
+		close(cs->fd);
+	free(cs->buf);
 	free(cs->path);
 	free(cs);
 }
@@ -199,6 +272,7 @@ static void capture_close(struct vg_source *src)
 static const struct vg_source_ops capture_ops = {
 	.name = "capture",
 	.poll = capture_poll,
+	.poll_events = capture_poll_events,
 	.stats = capture_stats,
 	.close = capture_close,
 };
@@ -211,18 +285,23 @@ struct vg_source *source_capture_open(const char *path)
 
 	cs->base.ops = &capture_ops;
 	cs->path = xstrdup(path);
-	cs->f = fopen(path, "rbe");
-	if (!cs->f) {
+	cs->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (cs->fd < 0) {
 		vg_err("cannot open capture %s: %s", path, strerror(errno));
 		goto fail;
 	}
-	setvbuf(cs->f, NULL, _IOFBF, 1 << 20); /* records are ~200 bytes: read 1 MiB at a time, not 4 KiB */
-	n = fread(&h, 1, sizeof(h), cs->f);
+	cs->cap = CAPTURE_CHUNK;
+	cs->buf = xmalloc(cs->cap);
+	if (capture_fill(cs, sizeof(h)))
+		goto fail;
+	n = cs->end;
+	memset(&h, 0, sizeof(h));
+	memcpy(&h, cs->buf, n < sizeof(h) ? n : sizeof(h));
 	if (n < sizeof(h.magic) || memcmp(h.magic, VG_CAPTURE_MAGIC, 8) != 0) {
 		vg_err("cannot read capture %s: not a Vigil capture file (bad magic)", path);
 		goto fail;
 	}
-	if (n != sizeof(h)) {
+	if (n < sizeof(h)) {
 		vg_err("cannot read capture %s at offset %zu: truncated file header", path, n);
 		goto fail;
 	}
@@ -236,11 +315,11 @@ struct vg_source *source_capture_open(const char *path)
 		       VG_EVENT_ABI_VERSION);
 		goto fail;
 	}
+	cs->start = sizeof(h);
 	cs->offset = sizeof(h);
 	cs->base.boot_to_realtime = h.boot_to_realtime;
 	h.hostname[sizeof(h.hostname) - 1] = 0;
 	snprintf(cs->base.hostname, sizeof(cs->base.hostname), "%s", h.hostname);
-	cs->rec = xmalloc(VG_CAPTURE_RECORD_MAX);
 	return &cs->base;
 fail:
 	capture_close(&cs->base);

@@ -20,12 +20,9 @@ static int param_valid(uint8_t kind, const char *d, uint16_t len)
 	case VG_CK_FD_PATH:
 	case VG_CK_CWD:
 	case VG_CK_KSTR:
-		return d[len - 1] == 0;
 	case VG_CK_PATH:
-	case VG_CK_EXE: {
-		const char *nul = memchr(d, 0, len);
-		return nul && d[len - 1] == 0;
-	}
+	case VG_CK_EXE: /* raw path NUL base NUL: ends with a NUL, so the first string ends inside */
+		return d[len - 1] == 0;
 	case VG_CK_SOCKADDR:
 		return len <= VG_SOCKADDR_MAX;
 	case VG_CK_ARGV:
@@ -42,7 +39,12 @@ int event_decode(const void *data, size_t len, struct vg_event *ev, char *err, s
 	const char *p = data;
 	size_t off;
 
-	memset(ev, 0, sizeof(*ev));
+	/* no memset of the whole event: at a few million records a second, the
+	 * ~350-byte clear was a third of decoding; every field is set below */
+	ev->info = NULL;
+	ev->nparams = 0;
+	ev->raw = NULL;
+	ev->raw_len = 0;
 	if (len < sizeof(ev->hdr)) {
 		snprintf(err, errlen, "record of %zu bytes is shorter than its header", len);
 		return -1;
@@ -57,6 +59,12 @@ int event_decode(const void *data, size_t len, struct vg_event *ev, char *err, s
 		snprintf(err, errlen, "unknown event type %u", ev->hdr.type);
 		return -1;
 	}
+	/* the table's parameters, all absent until the record provides them; past the table: zero */
+	unsigned int known = ev->info->nparams < VG_MAX_PARAMS ? ev->info->nparams : VG_MAX_PARAMS;
+	for (unsigned int i = 0; i < known; i++)
+		ev->params[i] = (struct vg_param_val){ .info = &ev->info->params[i] };
+	for (unsigned int i = known; i < VG_MAX_PARAMS; i++)
+		ev->params[i] = (struct vg_param_val){ 0 };
 	off = sizeof(ev->hdr);
 	for (unsigned int i = 0; i < ev->hdr.nparams; i++) {
 		uint16_t plen;
@@ -78,7 +86,6 @@ int event_decode(const void *data, size_t len, struct vg_event *ev, char *err, s
 					 pi->name, plen);
 				return -1;
 			}
-			ev->params[i].info = pi;
 			ev->params[i].data = plen ? p + off : NULL;
 			ev->params[i].len = plen;
 			ev->nparams = i + 1;
@@ -89,8 +96,6 @@ int event_decode(const void *data, size_t len, struct vg_event *ev, char *err, s
 		snprintf(err, errlen, "%s: %zu bytes left over after the parameters", ev->info->name, len - off);
 		return -1;
 	}
-	for (unsigned int i = ev->nparams; i < ev->info->nparams; i++)
-		ev->params[i].info = &ev->info->params[i];
 	ev->raw = data;
 	ev->raw_len = len;
 	return 0;

@@ -15,6 +15,9 @@
 
 /* Called for each record; a non-zero return stops the poll and is returned by it. */
 typedef int (*vg_record_fn)(void *ctx, const void *rec, size_t len);
+struct vg_event;
+/* Called for each decoded record (valid for the call only); as vg_record_fn otherwise. */
+typedef int (*vg_event_fn)(void *ctx, const struct vg_event *ev);
 
 struct vg_source_stats {
 	uint64_t received;  /* records delivered */
@@ -35,6 +38,10 @@ struct vg_source_ops {
 	 * Returns the number delivered (0 on timeout), VG_SOURCE_EOF, fn's
 	 * non-zero result, or another negative errno with the reason logged. */
 	int (*poll)(struct vg_source *src, int timeout_ms, vg_record_fn fn, void *ctx);
+	/* Optional (NULL: not offered): as poll, but each record is handed over
+	 * decoded by the check the source makes anyway, so that it is decoded once
+	 * (the capture reader). Records that fail the check are not delivered. */
+	int (*poll_events)(struct vg_source *src, int timeout_ms, vg_event_fn fn, void *ctx);
 	void (*stats)(struct vg_source *src, struct vg_source_stats *st);
 	void (*close)(struct vg_source *src);
 };

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +173,143 @@ char *proc_to_json(const struct vg_proc *p)
 	return b.data;
 }
 
+/* The fields of a STATE_PROC record, however it was parsed. */
+enum { PJ_PID, PJ_PPID, PJ_VPID, PJ_SID, PJ_TTY, PJ_UID, PJ_GID, PJ_EUID, PJ_EGID, PJ_LOGINUID, PJ_CGROUP_ID,
+       PJ_EXE_INO, PJ_EXE_FLAGS, PJ_START_NS, PJ_NUMS, PJ_COMM = PJ_NUMS, PJ_EXE, PJ_CWD, PJ_STRS, PJ_ARGS = PJ_STRS,
+       PJ_KEYS };
+static const char *const pj_keys[PJ_KEYS] = {
+	"pid", "ppid", "vpid", "sid", "tty", "uid", "gid", "euid", "egid", "loginuid", "cgroup_id",
+	"exe_ino", "exe_flags", "start_ns", "comm", "exe", "cwd", "args",
+};
+
+struct proc_fields {
+	uint64_t num[PJ_NUMS];  /* 0 when absent or not an integer */
+	const char *str[PJ_STRS - PJ_NUMS]; /* comm, exe, cwd: "" when absent */
+	struct vg_buf args;     /* NUL-separated, each string with its NUL */
+};
+
+/* Make the table entry the fields describe; 0 (also when the table is full: counted). */
+static int proc_apply(struct vg_proc_table *t, const struct proc_fields *f)
+{
+	struct vg_proc *p = proc_table_add(t, (uint32_t)f->num[PJ_PID]);
+	if (!p)
+		return 0;
+	p->ppid = f->num[PJ_PPID];
+	p->vpid = f->num[PJ_VPID];
+	p->sid = f->num[PJ_SID];
+	p->tty = f->num[PJ_TTY];
+	p->uid = f->num[PJ_UID];
+	p->gid = f->num[PJ_GID];
+	p->euid = f->num[PJ_EUID];
+	p->egid = f->num[PJ_EGID];
+	p->loginuid = f->num[PJ_LOGINUID];
+	p->cgroup_id = f->num[PJ_CGROUP_ID];
+	p->exe_ino = f->num[PJ_EXE_INO];
+	p->exe_flags = f->num[PJ_EXE_FLAGS];
+	p->start_ns = f->num[PJ_START_NS];
+	snprintf(p->comm, sizeof(p->comm), "%s", f->str[PJ_COMM - PJ_NUMS]);
+	proc_set_exe(p, f->str[PJ_EXE - PJ_NUMS]);
+	proc_set_cwd(p, f->str[PJ_CWD - PJ_NUMS]);
+	proc_set_args(p, f->args.data ? f->args.data : "", f->args.len);
+	return 0;
+}
+
+/*
+ * The exact form proc_to_json writes, without jansson (which took ~10 us a
+ * record, the larger part of replaying a capture's process snapshot): one
+ * object, no whitespace, each known key at most once, unsigned integers,
+ * strings of printable ASCII without escapes, "args" an array of such
+ * strings. Anything else returns -1 and is left to the general parser, so
+ * what this accepts gives exactly what jansson would have given.
+ * Strings are copied into `scratch` (NUL-terminated) and f->str points there.
+ */
+static int fields_fast(const char *s, size_t len, struct proc_fields *f, struct vg_buf *scratch)
+{
+	const char *end = s + len;
+	size_t str_off[PJ_STRS - PJ_NUMS];
+	unsigned int seen = 0;
+
+	if (len < 2 || *s++ != '{')
+		return -1;
+	for (;;) {
+		/* "key": */
+		const char *k = s + 1;
+		if (s >= end || *s != '"')
+			return -1;
+		for (s = k; s < end && *s != '"'; s++)
+			if (*s < 0x20 || *s > 0x7e || *s == '\\')
+				return -1;
+		if (end - s < 2 || s[1] != ':')
+			return -1;
+		int key = -1;
+		for (int i = 0; i < PJ_KEYS; i++)
+			if ((size_t)(s - k) == strlen(pj_keys[i]) && !memcmp(k, pj_keys[i], s - k)) {
+				key = i;
+				break;
+			}
+		if (key < 0 || seen & 1u << key)
+			return -1; /* unknown keys and duplicates: the general parser */
+		seen |= 1u << key;
+		s += 2;
+		if (key < PJ_NUMS) {
+			/* a JSON integer: no sign, no leading zero, fits jansson's int64 */
+			uint64_t v = 0;
+			const char *d = s;
+			while (s < end && *s >= '0' && *s <= '9') {
+				if (s - d >= 18 || (s > d && *d == '0'))
+					return -1;
+				v = v * 10 + (uint64_t)(*s++ - '0');
+			}
+			if (s == d || (s < end && (*s == '.' || *s == 'e' || *s == 'E')))
+				return -1;
+			f->num[key] = v;
+		} else {
+			bool array = key == PJ_ARGS;
+			if (array && (s >= end || *s++ != '['))
+				return -1;
+			while (!array || (s < end && *s != ']')) {
+				const char *b = s + 1;
+				if (s >= end || *s != '"')
+					return -1;
+				for (s = b; s < end && *s != '"'; s++)
+					if (*s < 0x20 || *s > 0x7e || *s == '\\')
+						return -1;
+				if (s >= end)
+					return -1;
+				if (array) {
+					buf_add(&f->args, b, s - b);
+					buf_addc(&f->args, 0);
+				} else {
+					str_off[key - PJ_NUMS] = scratch->len;
+					buf_add(scratch, b, s - b);
+					buf_addc(scratch, 0);
+				}
+				s++;
+				if (!array)
+					break;
+				if (s < end && *s == ',' && s + 1 < end && s[1] == '"')
+					s++;
+				else if (s >= end || *s != ']')
+					return -1;
+			}
+			if (array)
+				s++; /* ']' */
+		}
+		if (s < end && *s == ',') {
+			s++;
+			continue;
+		}
+		if (s + 1 == end && *s == '}')
+			break;
+		return -1;
+	}
+	if (!(seen & 1u << PJ_PID))
+		return -1;
+	for (int i = PJ_NUMS; i < PJ_STRS; i++)
+		f->str[i - PJ_NUMS] = seen & 1u << i ? scratch->data + str_off[i - PJ_NUMS] : "";
+	return 0;
+}
+
 static uint64_t jnum(json_t *o, const char *key)
 {
 	json_t *v = json_object_get(o, key);
@@ -186,47 +324,40 @@ static const char *jstr(json_t *o, const char *key)
 
 int proc_from_json(struct vg_proc_table *t, const char *json, size_t len)
 {
-	json_t *o = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL);
-	struct vg_buf args = { 0 };
-	struct vg_proc *p;
-	json_t *a, *v;
+	struct proc_fields f = { 0 };
+	struct vg_buf scratch = { 0 };
+	json_t *o, *a, *v;
 	size_t i;
+	int ret;
 
+	if (fields_fast(json, len, &f, &scratch) == 0) {
+		ret = proc_apply(t, &f);
+		buf_free(&f.args);
+		buf_free(&scratch);
+		return ret;
+	}
+	buf_free(&scratch);
+	memset(&f.num, 0, sizeof(f.num));
+	buf_free(&f.args);
+	o = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL);
 	if (!json_is_object(o) || !json_is_integer(json_object_get(o, "pid"))) {
 		json_decref(o);
 		return -1;
 	}
-	p = proc_table_add(t, (uint32_t)jnum(o, "pid"));
-	if (!p) {
-		json_decref(o);
-		return 0; /* table full: counted */
-	}
-	p->ppid = jnum(o, "ppid");
-	p->vpid = jnum(o, "vpid");
-	p->sid = jnum(o, "sid");
-	p->tty = jnum(o, "tty");
-	p->uid = jnum(o, "uid");
-	p->gid = jnum(o, "gid");
-	p->euid = jnum(o, "euid");
-	p->egid = jnum(o, "egid");
-	p->loginuid = jnum(o, "loginuid");
-	p->cgroup_id = jnum(o, "cgroup_id");
-	p->exe_ino = jnum(o, "exe_ino");
-	p->exe_flags = jnum(o, "exe_flags");
-	p->start_ns = jnum(o, "start_ns");
-	snprintf(p->comm, sizeof(p->comm), "%s", jstr(o, "comm"));
-	proc_set_exe(p, jstr(o, "exe"));
-	proc_set_cwd(p, jstr(o, "cwd"));
+	for (int k = 0; k < PJ_NUMS; k++)
+		f.num[k] = jnum(o, pj_keys[k]);
+	for (int k = PJ_NUMS; k < PJ_STRS; k++)
+		f.str[k - PJ_NUMS] = jstr(o, pj_keys[k]);
 	a = json_object_get(o, "args");
 	json_array_foreach(a, i, v) {
 		const char *s = json_string_value(v);
 		if (s)
-			buf_add(&args, s, strlen(s) + 1);
+			buf_add(&f.args, s, strlen(s) + 1);
 	}
-	proc_set_args(p, args.data ? args.data : "", args.len);
-	buf_free(&args);
+	ret = proc_apply(t, &f);
+	buf_free(&f.args);
 	json_decref(o);
-	return 0;
+	return ret;
 }
 
 /* Read a whole small /proc file; returns bytes read or -1. */

@@ -12,8 +12,10 @@
 struct ctx {
 	struct vg_state *st;
 	struct vg_buf out;
+	size_t records;
 };
 
+/* Raw records (source_poll): each must decode, the reader having checked it. */
 static int on_rec(void *arg, const void *rec, size_t len)
 {
 	struct ctx *c = arg;
@@ -22,20 +24,34 @@ static int on_rec(void *arg, const void *rec, size_t len)
 
 	if (event_decode(rec, len, &ev, err, sizeof(err)) != 0)
 		abort(); /* the capture reader must only deliver valid records */
-	buf_reset(&c->out);
-	if (state_ingest(c->st, &ev))
-		event_json(&c->out, &ev, c->st, 0);
-	state_done(c->st, &ev);
+	c->records++;
 	return 0;
 }
 
+/* Decoded records (poll_events), as `vigil replay` reads them: state and output. */
+static int on_event(void *arg, const struct vg_event *ev)
+{
+	struct ctx *c = arg;
+
+	if (ev->raw_len != ev->hdr.len)
+		abort();
+	c->records++;
+	buf_reset(&c->out);
+	if (state_ingest(c->st, ev))
+		event_json(&c->out, ev, c->st, 0);
+	state_done(c->st, ev);
+	return 0;
+}
+
+/* Both ways of reading must deliver the same records and stop the same way. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int fd = -1;
 	char path[64];
 	struct vg_state_opts so = { .live = false, .max_procs = 1024 };
-	struct ctx c = { .st = state_new(&so) };
+	struct ctx raw = { 0 }, dec = { .st = state_new(&so) };
 	struct vg_source *src;
+	int rc_raw = 0, rc_dec = 0;
 
 	if (fd < 0)
 		fd = memfd_create("capture", 0);
@@ -44,11 +60,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	src = source_capture_open(path);
 	if (src) {
-		for (int i = 0; i < 1000 && source_poll(src, 0, on_rec, &c) > 0; i++)
+		for (int i = 0; i < 1000 && (rc_raw = source_poll(src, 0, on_rec, &raw)) > 0; i++)
 			;
 		source_close(src);
+		src = source_capture_open(path);
+		if (!src)
+			abort();
+		for (int i = 0; i < 1000 && (rc_dec = src->ops->poll_events(src, 0, on_event, &dec)) > 0; i++)
+			;
+		source_close(src);
+		if (raw.records != dec.records || rc_raw != rc_dec)
+			abort();
 	}
-	state_free(c.st);
-	buf_free(&c.out);
+	state_free(dec.st);
+	buf_free(&dec.out);
 	return 0;
 }

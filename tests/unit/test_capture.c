@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Capture files and the state they carry: round trip, bad files, process table. */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -156,6 +157,172 @@ static void test_truncated_and_corrupted(void **state)
 	assert_null(source_capture_open("/nonexistent/file.vcap"));
 }
 
+struct walk {
+	int events;
+	size_t big_len; /* length of the large record, when seen */
+	int wrong;      /* events whose path is not the one written */
+};
+
+static int on_event(void *ctx, const struct vg_event *ev)
+{
+	struct walk *w = ctx;
+	char want[64];
+
+	snprintf(want, sizeof(want), "/tmp/%0*d", w->events % 50 + 1, w->events);
+	if (ev->hdr.type != VG_EVT_MKDIR || strcmp(event_param_str(ev, 0), want) != 0 ||
+	    event_param_int(ev, 1) != 0755 || ev->raw_len != ev->hdr.len)
+		w->wrong++;
+	if (ev->hdr.len > 200000)
+		w->big_len = ev->hdr.len;
+	w->events++;
+	return 0;
+}
+
+/* mkdir records of varied sizes, so that they straddle the reader's buffer,
+ * and record big_at of ~360 KiB (extra parameters), larger than the buffer.
+ * offs[i]: file offset of record i; offs[n]: the file size. */
+static void write_many(const char *path, int n, int big_at, long *offs)
+{
+	struct vg_capture_writer *w = capture_writer_open(path, 0, "host");
+	struct vg_buf b = { 0 };
+	static char filler[60000];
+
+	assert_non_null(w);
+	offs[0] = sizeof(struct vg_capture_header);
+	for (int i = 0; i < n; i++) {
+		char p[64];
+		snprintf(p, sizeof(p), "/tmp/%0*d", i % 50 + 1, i);
+		rec_begin(&b, VG_EVT_MKDIR, 100);
+		rec_param_path(&b, p, "");
+		rec_param_u64(&b, 0755);
+		if (i == big_at)
+			for (int k = 0; k < 6; k++)
+				rec_param(&b, filler, sizeof(filler)); /* beyond the table's 2: skipped */
+		rec_finish(&b, 0);
+		assert_int_equal(capture_writer_add(w, b.data, b.len), 0);
+		offs[i + 1] = offs[i] + (long)b.len;
+	}
+	assert_int_equal(capture_writer_close(w), 0);
+	buf_free(&b);
+}
+
+/* Run poll_events to the end with stderr in `log`; returns the last poll result. */
+static int walk_all(const char *path, struct walk *w, char *log, size_t logsize)
+{
+	char logpath[80];
+	snprintf(logpath, sizeof(logpath), "%s.log", path);
+	int fd = open(logpath, O_RDWR | O_CREAT | O_TRUNC, 0600), saved = dup(2);
+	assert_true(fd >= 0 && saved >= 0);
+	fflush(stderr);
+	dup2(fd, 2);
+	struct vg_source *src = source_capture_open(path);
+	int n = VG_SOURCE_EOF;
+	if (src) {
+		while ((n = src->ops->poll_events(src, 0, on_event, w)) > 0)
+			;
+		source_close(src);
+	}
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	ssize_t got = pread(fd, log, logsize - 1, 0);
+	log[got > 0 ? got : 0] = 0;
+	close(fd);
+	unlink(logpath);
+	return n;
+}
+
+/* The reader's buffer is invisible: every record whole and checked, errors at the right offset. */
+static void test_buffer_boundaries(void **state)
+{
+	enum { N = 6000, BIG = 2500 };
+	static long offs[N + 1];
+	struct walk w = { 0 };
+	char log[1024], want[256];
+	(void)state;
+
+	write_many(tmpl, N, BIG, offs);
+	assert_int_equal(walk_all(tmpl, &w, log, sizeof(log)), VG_SOURCE_EOF);
+	assert_int_equal(w.events, N);
+	assert_int_equal(w.wrong, 0);
+	assert_true(w.big_len > 256u << 10);
+	assert_string_equal(log, "");
+
+	/* cut in the large record's header, in its body, in the last record's
+	 * header: every record before it is delivered, then the error names its offset */
+	struct { long cut; int rec; } cuts[] = {
+		{ offs[BIG] + 5, BIG }, { offs[BIG] + 300000, BIG }, { offs[N - 1] + 100, N - 1 }, { offs[N] - 1, N - 1 },
+	};
+	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		write_many(tmpl, N, BIG, offs);
+		assert_int_equal(truncate(tmpl, cuts[i].cut), 0);
+		memset(&w, 0, sizeof(w));
+		assert_int_equal(walk_all(tmpl, &w, log, sizeof(log)), -EINVAL);
+		assert_int_equal(w.wrong, 0);
+		assert_int_equal(w.events, cuts[i].rec);
+		snprintf(want, sizeof(want), "at offset %ld: truncated record", offs[cuts[i].rec]);
+		assert_non_null(strstr(log, want));
+	}
+}
+
+/* STATE_PROC JSON: the fast form and everything else parse as jansson reads them. */
+static void test_proc_json(void **state)
+{
+	struct vg_proc_table t;
+	(void)state;
+	proc_table_init(&t, 16);
+
+	/* round trip of what proc_to_json writes (the fast form) */
+	struct vg_proc *p = proc_table_add(&t, 42);
+	p->ppid = 7;
+	p->uid = 1000;
+	p->loginuid = UINT32_MAX;
+	p->cgroup_id = 123456789012345ULL;
+	p->start_ns = 5;
+	memcpy(p->comm, "bash", 5);
+	proc_set_exe(p, "/bin/bash");
+	proc_set_cwd(p, "/home/u");
+	proc_set_args(p, "bash\0-c\0echo hi", 15);
+	char *json = proc_to_json(p);
+	proc_table_remove(&t, 42);
+	assert_int_equal(proc_from_json(&t, json, strlen(json)), 0);
+	p = proc_table_get(&t, 42);
+	assert_non_null(p);
+	char *again = proc_to_json(p);
+	assert_string_equal(again, json);
+	free(again);
+	free(json);
+
+	/* escapes, non-ASCII, whitespace and unknown keys go the general way, same result */
+	const char *general = "{ \"pid\": 43, \"comm\": \"caf\\u00e9\", \"exe\": \"/b\\\"in\", \"x\": {\"y\": [1]},"
+			      " \"args\": [\"a\", 5, \"b\"], \"uid\": \"7\", \"gid\": 1.5 }";
+	assert_int_equal(proc_from_json(&t, general, strlen(general)), 0);
+	p = proc_table_get(&t, 43);
+	assert_non_null(p);
+	assert_string_equal(p->comm, "caf\xc3\xa9");
+	assert_string_equal(p->exe, "/b\"in");
+	assert_int_equal(p->args_len, 3); /* "a\0b": the number is skipped */
+	assert_int_equal(p->uid, 0);      /* not an integer: 0 */
+	assert_int_equal(p->gid, 0);
+	assert_string_equal(p->cwd, "");
+
+	/* not JSON jansson accepts, or no integer pid: rejected whichever parser looks */
+	const char *bad[] = {
+		"{\"pid\":44,\"pid\":45}", "{\"pid\":044}", "{\"pid\":44,}", "{\"pid\":44", "{\"pid\":44}x",
+		"{\"ppid\":1}", "{\"pid\":\"44\"}", "{\"pid\":44,\"comm\":\"a\x01\"}", "{\"pid\":44,\"args\":[\"a\",]}",
+		"{\"pid\":99999999999999999999}", "{\"pid\":44,\"exe\":\"\xff\"}", "", "{}", "[]",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(proc_from_json(&t, bad[i], strlen(bad[i])), -1);
+	assert_null(proc_table_get(&t, 44));
+	/* large but valid integers: the general parser takes the ones beyond the fast form */
+	const char *big = "{\"pid\":46,\"cgroup_id\":9223372036854775807,\"start_ns\":123456789012345678}";
+	assert_int_equal(proc_from_json(&t, big, strlen(big)), 0);
+	assert_true(proc_table_get(&t, 46)->cgroup_id == 9223372036854775807ULL);
+	assert_true(proc_table_get(&t, 46)->start_ns == 123456789012345678ULL);
+	proc_table_free(&t);
+}
+
 static void test_proc_table_tree(void **state)
 {
 	struct vg_state_opts so = { .live = false, .max_procs = 3 };
@@ -232,7 +399,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_and_corrupted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_buffer_boundaries, setup, teardown),
 		cmocka_unit_test(test_proc_table_tree),
+		cmocka_unit_test(test_proc_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
