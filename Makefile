@@ -30,11 +30,13 @@ endif
 # sqlite3: alert store and vulnerability DB; libpcre2-8: regex operator and secret rules;
 # libarchive: image layers; libcrypto: digests and TLS; libmicrohttpd: admission webhook
 PKGS := libbpf jansson yaml-0.1 sqlite3 libpcre2-8 libarchive libcrypto libmicrohttpd libcurl
+# opened on first use (src/common/lazylib.h): their headers, not their libraries
+LAZY_PKGS := libarchive libmicrohttpd libcurl
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
 	  -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD) $(SANFLAGS) \
 	  $(shell pkg-config --cflags $(PKGS))
-LDLIBS := $(shell pkg-config --libs $(PKGS)) -lelf -lz -lm
+LDLIBS := $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS))) -lelf -lz -lm
 LDFLAGS += $(SANFLAGS)
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <arpa/inet.h>
-#include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -10,6 +9,7 @@
 #include <unistd.h>
 #include "admission/admission_review.h"
 #include "admission/admission_server.h"
+#include "admission/libmhd.h"
 #include "common/buf.h"
 #include "common/log.h"
 
@@ -308,6 +308,11 @@ int admission_server_run(const struct admission_server_opts *o, volatile sig_ato
 	if (parse_listen(o->listen, &ss, &v6)) {
 		vg_err("bad --listen '%s' (ADDR:PORT, [ADDR6]:PORT or :PORT with a numeric address)",
 		       o->listen);
+		return -1;
+	}
+	const char *why = libmhd_load();
+	if (why) {
+		vg_err("%s", why);
 		return -1;
 	}
 	if (!o->insecure_http && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {

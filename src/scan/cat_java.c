@@ -8,11 +8,10 @@
  * Implementation-Title and Implementation-Version (without a group the
  * package could not be matched). A loose pom.properties file is read too.
  */
-#include <archive.h>
-#include <archive_entry.h>
 #include <stdlib.h>
 #include <string.h>
 #include "scan/catalog.h"
+#include "scan/libarchive.h"
 
 #define JAR_NESTED_MAX (64u << 20)
 #define JAR_ENTRY_MAX (1u << 20) /* pom.properties and MANIFEST.MF are small */
@@ -61,6 +60,11 @@ static bool ends_with(const char *s, const char *suf)
 static void jar_read(const char *data, size_t len, const char *path, struct scan_result *r,
 		     int depth)
 {
+	const char *why = libarchive_load();
+	if (why) {
+		scan_warn(r, "cannot read %s: %s", path, why);
+		return;
+	}
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
 	char *manifest = NULL;

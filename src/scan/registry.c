@@ -29,10 +29,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <curl/curl.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 #include "scan/image.h"
+#include "scan/libcurl.h"
 #include "scan/registry.h"
 
 #define MANIFEST_MAX (4u << 20)
@@ -768,6 +768,11 @@ int registry_pull(const struct registry_ref *ref, const struct registry_opts *o,
 	json_t *doc = NULL;
 	int ret = -1, failed;
 
+	const char *why = libcurl_load();
+	if (why) {
+		buf_printf(err, "%s", why);
+		return -1;
+	}
 	g.creds = find_creds(o, ref->host, err, &failed);
 	if (failed)
 		return -1;

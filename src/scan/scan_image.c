@@ -8,8 +8,6 @@
  * layer walk. Each blob's sha256 is computed as it streams and checked
  * against the manifest. Nothing is extracted to disk.
  */
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -20,6 +18,7 @@
 #include <unistd.h>
 #include "scan/image.h"
 #include "scan/imgconf.h"
+#include "scan/libarchive.h"
 #include "scan/walk.h"
 
 #define META_TOTAL (64u << 20)
@@ -156,6 +155,11 @@ static const char *source_meta(void *ctx, const char *name, size_t *len)
 
 static struct archive *outer_open(const char *path, struct vg_buf *err)
 {
+	const char *why = libarchive_load();
+	if (why) {
+		buf_printf(err, "%s", why);
+		return NULL;
+	}
 	struct archive *a = archive_read_new();
 
 	support_filters(a);
@@ -345,6 +349,11 @@ static ssize_t inner_read(void *ctx, void *buf, size_t n, struct vg_buf *err)
 static int blob_walk(struct walk *w, struct blob *b, size_t pos, struct scan_layer_info *li,
 		     const char *expect, struct vg_buf *err)
 {
+	const char *unloaded = libarchive_load();
+	if (unloaded) {
+		buf_printf(err, "%s", unloaded);
+		return -1;
+	}
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
 	struct vg_buf why = { 0 };

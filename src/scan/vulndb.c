@@ -1,6 +1,4 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +8,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "scan/libarchive.h"
 #include "scan/osv.h"
 #include "scan/vercmp.h"
 #include "scan/vulndb.h"
@@ -211,6 +210,11 @@ static int imp_dir(struct importer *im, const char *dir, int depth, struct vg_bu
 
 static int imp_zip(struct importer *im, const char *path, struct vg_buf *err)
 {
+	const char *why = libarchive_load();
+	if (why) {
+		buf_printf(err, "%s", why);
+		return -1;
+	}
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
 	int rc = 0, r;

@@ -1,0 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "admission/libmhd.h"
+
+LAZYLIB_DEFINE(libmhd, LIBMHD_FUNCS, "libmicrohttpd.so.12", "libmicrohttpd12")
