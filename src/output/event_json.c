@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -40,13 +41,20 @@ static void put_args_array(struct vg_json *j, const char *key, const char *args,
 }
 
 /* argv joined by spaces, as Falco's proc.cmdline shows it */
+/* argv as one line: the NULs between (and after) the arguments become spaces. */
 static void put_cmdline(struct vg_json *j, const struct vg_proc *p)
 {
-	struct vg_buf b = { 0 };
-	for (size_t i = 0; i < p->args_len; i++)
-		buf_addc(&b, p->args[i] ? p->args[i] : ' ');
-	jw_strn(j, "cmdline", b.data ? b.data : "", b.len);
-	buf_free(&b);
+	char small[1024];
+	size_t n = p->args_len;
+	char *s = n <= sizeof(small) ? small : xmalloc(n);
+
+	if (n)
+		memcpy(s, p->args, n);
+	for (char *z = s; (z = memchr(z, 0, (size_t)(s + n - z))) != NULL; z++)
+		*z = ' ';
+	jw_strn(j, "cmdline", s, n);
+	if (s != small)
+		free(s);
 }
 
 static void put_process(struct vg_json *j, const struct vg_event *ev, const struct vg_proc *p)
