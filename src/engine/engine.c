@@ -9,6 +9,7 @@
 #include "common/hmap.h"
 #include "common/log.h"
 #include "engine/engine.h"
+#include "engine/prefilter.h"
 
 #define CORR_MAX_KEYS 4096 /* per rule: containers/processes tracked by a sequence or threshold */
 
@@ -92,6 +93,7 @@ struct engine {
 	struct rule_ref *by_type[VG_EVT_MAX];
 	size_t nby_type[VG_EVT_MAX];
 	struct gate_table gates[VG_EVT_MAX];
+	struct prefilter *pf[VG_EVT_MAX]; /* necessary conditions of the type's rules */
 	struct evtset needed;
 	struct ectx ctx;
 	struct engine_stats stats;
@@ -510,6 +512,7 @@ struct engine *engine_compile(struct ruleset *rs, const struct engine_opts *opts
 			 * away, so e.g. an openat meets neither `spawned_process` nor the rules
 			 * that can only match other types once their type tests are known */
 			struct rule_ref ref = { .rule = (uint32_t)i };
+			const struct cnode *full = NULL; /* the specialised condition, gates included */
 			if (r->nsteps) {
 				bool any = false;
 				ref.steps = xcalloc(r->nsteps, sizeof(*ref.steps));
@@ -525,13 +528,22 @@ struct engine *engine_compile(struct ruleset *rs, const struct engine_opts *opts
 				ref.cond.kind = filter_specialise(&e->fc, r->cond, t, &ref.cond.node);
 				if (ref.cond.kind == SPEC_FALSE)
 					continue;
+				full = ref.cond.node;
 				if (ref.cond.kind == SPEC_NODE && !r->thr_count)
 					gate_rule(e, t, &ref);
 			}
+			/* the prefilter's rule i is by_type[t][i]: sequences and rules that are
+			 * true on every event of the type have no clauses */
+			if (!e->pf[t])
+				e->pf[t] = prefilter_new();
+			prefilter_add(e->pf[t], full);
 			e->by_type[t] = xrealloc(e->by_type[t], (e->nby_type[t] + 1) * sizeof(*e->by_type[t]));
 			e->by_type[t][e->nby_type[t]++] = ref;
 		}
 	}
+	for (unsigned int t = 0; t < VG_EVT_MAX; t++)
+		if (e->pf[t])
+			prefilter_build(e->pf[t]);
 	const char *sc = getenv("VIGIL_ENGINE_SELFCHECK");
 	e->selfcheck = sc && *sc && strcmp(sc, "0");
 	ectx_init(&e->ctx, (size_t)e->fc.nslots, e->fc.nmacros);
@@ -552,6 +564,7 @@ void engine_free(struct engine *e)
 		for (size_t i = 0; i < e->nby_type[t]; i++)
 			free(e->by_type[t][i].steps);
 		free(e->by_type[t]);
+		prefilter_free(e->pf[t]);
 	}
 	ectx_free(&e->ctx);
 	filter_ctx_free(&e->fc);
@@ -733,13 +746,21 @@ void engine_process(struct engine *e, const struct vg_event *ev, const struct vg
 	ectx_reset(&e->ctx, ev, st);
 	bool matched = false;
 	const struct gate_table *gt = &e->gates[t];
+	struct prefilter *pf = e->pf[t];
 	uint64_t known = 0, truth = 0; /* gates evaluated for this event, and which were true */
-	for (size_t i = 0; i < e->nby_type[t]; i++) {
+	size_t nref = e->nby_type[t];
+	/* only the rules whose primary clause holds, in load order (bit i: by_type[t][i]) */
+	const uint64_t *cand = nref ? prefilter_candidates(pf, &e->ctx) : NULL;
+	for (size_t w = 0; w * 64 < nref; w++)
+	for (uint64_t bits = cand[w]; bits; bits &= bits - 1) {
+		size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
 		const struct rule_ref *ref = &e->by_type[t][i];
 		if (matched && ref->ngates)
 			continue; /* a plain rule after the first match (gated rules are plain) */
 		if (ref->gates & known & ~truth)
 			continue; /* a gate already known false */
+		if (!prefilter_pass(pf, i, &e->ctx))
+			continue; /* a necessary condition is false */
 		uint64_t todo = ref->gates & ~known;
 		bool open = true;
 		while (todo && open) {
@@ -802,7 +823,10 @@ size_t engine_selfcheck(struct engine *e, const struct vg_event *ev, const struc
 				ref = &e->by_type[t][k];
 		ectx_reset(&e->ctx, ev, st);
 		if (ref) {
-			got = true;
+			/* as engine_process runs it: the prefilter's clauses, the gates, the rest */
+			size_t k = (size_t)(ref - e->by_type[t]);
+			const uint64_t *cand = prefilter_candidates(e->pf[t], &e->ctx);
+			got = (cand[k >> 6] >> (k & 63) & 1) && prefilter_pass(e->pf[t], k, &e->ctx);
 			for (unsigned int b = 0; b < e->gates[t].n && got; b++)
 				if (ref->gates >> b & 1)
 					got = filter_eval_node(e->gates[t].node[b], &e->ctx);
@@ -813,6 +837,10 @@ size_t engine_selfcheck(struct engine *e, const struct vg_event *ev, const struc
 			       ev->info ? ev->info->name : "?", want ? "true" : "false", got ? "true" : "false");
 			bad++;
 		}
+	}
+	if (e->pf[t]) { /* every atom grouped as the prefilter computes it and alone */
+		ectx_reset(&e->ctx, ev, st);
+		bad += prefilter_selfcheck(e->pf[t], &e->ctx);
 	}
 	return bad;
 }

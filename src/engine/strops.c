@@ -9,13 +9,24 @@
 #include "common/buf.h"
 #include "engine/strops.h"
 
-/* FNV-1a: short strings (names, paths), no allocation, good enough spread for a probe table. */
-static uint64_t hash_bytes(const char *s, size_t n)
+uint64_t strops_hash(const char *s, size_t n)
 {
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
-	return h;
+	/* eight bytes per step (a path of 40 bytes is five multiplies, not forty) */
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+	for (; n >= 8; s += 8, n -= 8) {
+		uint64_t w;
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 29;
+	}
+	if (n) {
+		uint64_t w = 0;
+		memcpy(&w, s, n);
+		h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+	}
+	h ^= h >> 32;
+	h *= 0xff51afd7ed558ccdull;
+	return h ^ (h >> 29);
 }
 
 void strset_build(struct strset *set, const char *const *s, const size_t *len, size_t n)
@@ -25,7 +36,7 @@ void strset_build(struct strset *set, const char *const *s, const size_t *len, s
 		set->cap <<= 1;
 	set->slots = xcalloc(set->cap, sizeof(*set->slots));
 	for (size_t i = 0; i < n; i++) {
-		size_t k = hash_bytes(s[i], len[i]) & (set->cap - 1);
+		size_t k = strops_hash(s[i], len[i]) & (set->cap - 1);
 		while (set->slots[k].s) {
 			if (set->slots[k].len == len[i] && !memcmp(set->slots[k].s, s[i], len[i]))
 				break;
@@ -40,7 +51,7 @@ bool strset_has(const struct strset *set, const char *s, size_t len)
 {
 	if (!set->cap)
 		return false;
-	size_t k = hash_bytes(s, len) & (set->cap - 1);
+	size_t k = strops_hash(s, len) & (set->cap - 1);
 	/* the table is at most half full, so a probe always reaches an empty slot */
 	while (set->slots[k].s) {
 		if (set->slots[k].len == len && !memcmp(set->slots[k].s, s, len))

@@ -14,6 +14,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+/* A hash of s[0..n) for probe tables (not for anything an attacker must not collide). */
+uint64_t strops_hash(const char *s, size_t n);
 
 /* Open-addressing hash set of byte strings; it points at the strings, never copies them. */
 struct strset {

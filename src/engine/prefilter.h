@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Necessary-condition prefilters for the rules of one event type.
+ *
+ * From a condition specialised for the type, prefilter_add derives clauses
+ * that must hold for it to be true: each clause is a set of checks (atoms)
+ * of which at least one is true -- `fd.name startswith /etc/` from an `and`,
+ * {fd.name in (...), fd.directory in (...)} from an `or` of them. An event
+ * skips a rule when a clause of it is false, without walking its tree.
+ *
+ * Atoms are the condition's own checks (structurally equal ones shared) and
+ * are computed at most once per event. The atoms on one string field with
+ * `=`, `in`, `intersects`, `startswith`, `bstartswith` and literal `pmatch`
+ * form a group: one pass over the field's value(s) -- a hash lookup for the
+ * exact literals, a binary search in the sorted prefixes -- gives all of
+ * them, so fd.name is read once per event instead of once per check. Other
+ * atoms are evaluated alone (filter_eval_node). A clause only ever rejects
+ * when its condition is false, so results are exactly the tree's.
+ */
+#ifndef VIGIL_ENGINE_PREFILTER_H
+#define VIGIL_ENGINE_PREFILTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "engine/fields.h"
+
+struct cnode;
+struct prefilter;
+
+struct prefilter *prefilter_new(void);
+void prefilter_free(struct prefilter *p);
+
+/*
+ * Add the type's next rule: derive the clauses of n (its condition
+ * specialised for the prefilter's event type; NULL: none, the rule always
+ * runs). Returns the rule's index, 0, 1, 2... in the order of the calls.
+ */
+size_t prefilter_add(struct prefilter *p, const struct cnode *n);
+/* After the last prefilter_add: build the groups' lookup tables and the rule index. */
+void prefilter_build(struct prefilter *p);
+
+/* A new event: every atom unknown. */
+void prefilter_reset(struct prefilter *p);
+/*
+ * A new event (resets every atom): the rules whose primary clause holds or
+ * that have none, one bit per rule index (valid until the next call). The
+ * grouped atoms of all primary clauses are computed here, once.
+ */
+const uint64_t *prefilter_candidates(struct prefilter *p, struct ectx *c);
+/*
+ * After prefilter_candidates on the same event, for a candidate rule: false
+ * when one of its other clauses is false (the rule cannot match).
+ */
+bool prefilter_pass(struct prefilter *p, size_t h, struct ectx *c);
+
+/*
+ * Testing aid: compute every atom both ways -- grouped as prefilter_pass does
+ * and each check alone -- and return how many differ (names them on stderr).
+ */
+size_t prefilter_selfcheck(struct prefilter *p, struct ectx *c);
+/* Counts, for docs and tests: atoms, groups, rules with clauses. */
+void prefilter_counts(const struct prefilter *p, size_t *atoms, size_t *groups, size_t *rules);
+
+#endif
