@@ -512,7 +512,7 @@ struct engine *engine_compile(struct ruleset *rs, const struct engine_opts *opts
 			 * away, so e.g. an openat meets neither `spawned_process` nor the rules
 			 * that can only match other types once their type tests are known */
 			struct rule_ref ref = { .rule = (uint32_t)i };
-			const struct cnode *full = NULL; /* the specialised condition, gates included */
+			const struct cnode *full = NULL; /* the specialised condition (first step), gates included */
 			if (r->nsteps) {
 				bool any = false;
 				ref.steps = xcalloc(r->nsteps, sizeof(*ref.steps));
@@ -524,6 +524,8 @@ struct engine *engine_compile(struct ruleset *rs, const struct engine_opts *opts
 					free(ref.steps);
 					continue;
 				}
+				if (ref.steps[0].kind == SPEC_NODE)
+					full = ref.steps[0].node;
 			} else {
 				ref.cond.kind = filter_specialise(&e->fc, r->cond, t, &ref.cond.node);
 				if (ref.cond.kind == SPEC_FALSE)
@@ -536,7 +538,7 @@ struct engine *engine_compile(struct ruleset *rs, const struct engine_opts *opts
 			 * true on every event of the type have no clauses */
 			if (!e->pf[t])
 				e->pf[t] = prefilter_new();
-			prefilter_add(e->pf[t], full);
+			prefilter_add(e->pf[t], full, r->nsteps > 0);
 			e->by_type[t] = xrealloc(e->by_type[t], (e->nby_type[t] + 1) * sizeof(*e->by_type[t]));
 			e->by_type[t][e->nby_type[t]++] = ref;
 		}
@@ -648,8 +650,13 @@ static bool spec_eval(const struct spec_tree *t, struct ectx *c)
 	return t->kind == SPEC_NODE ? filter_eval_node(t->node, c) : t->kind == SPEC_TRUE;
 }
 
-/* Sequences: advance on the next step; restart on the first. True when the last step completes. */
-static bool sequence_step(struct engine *e, struct engine_rule *r, const struct spec_tree *steps)
+/*
+ * Sequences: advance on the next step; restart on the first. True when the
+ * last step completes. The first step is tried only when the type's
+ * prefilter allows it (rule pfi, whose clauses are the first step's).
+ */
+static bool sequence_step(struct engine *e, struct engine_rule *r, const struct spec_tree *steps,
+			  struct prefilter *pf, size_t pfi)
 {
 	const struct vg_event *ev = e->ctx.ev;
 	uint64_t key = corr_key(r, ev), ts = ev->hdr.ts;
@@ -670,7 +677,7 @@ static bool sequence_step(struct engine *e, struct engine_rule *r, const struct 
 		}
 	}
 	e->stats.evaluated++;
-	if ((!c || c->progress == 0) && spec_eval(&steps[0], &e->ctx)) {
+	if ((!c || c->progress == 0) && prefilter_pass(pf, pfi, &e->ctx) && spec_eval(&steps[0], &e->ctx)) {
 		c = corr_get(r, key, ts, true);
 		c->first_ts = ts;
 		c->progress = 1;
@@ -759,7 +766,8 @@ void engine_process(struct engine *e, const struct vg_event *ev, const struct vg
 			continue; /* a plain rule after the first match (gated rules are plain) */
 		if (ref->gates & known & ~truth)
 			continue; /* a gate already known false */
-		if (!prefilter_pass(pf, i, &e->ctx))
+		struct engine_rule *r = &e->rules[ref->rule];
+		if (!r->nsteps && !prefilter_pass(pf, i, &e->ctx))
 			continue; /* a necessary condition is false */
 		uint64_t todo = ref->gates & ~known;
 		bool open = true;
@@ -772,14 +780,13 @@ void engine_process(struct engine *e, const struct vg_event *ev, const struct vg
 		}
 		if (!open)
 			continue;
-		struct engine_rule *r = &e->rules[ref->rule];
 		bool hit;
 		/* first match (Falco): later plain rules are skipped, but sequences and
 		 * thresholds keep counting, or an earlier rule would blind them */
 		if (matched && !r->nsteps && !r->thr_count)
 			continue;
 		if (r->nsteps) {
-			hit = sequence_step(e, r, ref->steps);
+			hit = sequence_step(e, r, ref->steps, pf, i);
 		} else {
 			e->stats.evaluated++;
 			hit = spec_eval(&ref->cond, &e->ctx) && (!r->thr_count || threshold_hit(r, ev));
@@ -811,12 +818,13 @@ size_t engine_selfcheck(struct engine *e, const struct vg_event *ev, const struc
 		return 0;
 	for (size_t i = 0; i < e->nrules; i++) {
 		struct engine_rule *r = &e->rules[i];
-		if (!r->enabled || !r->cond)
+		if (!r->enabled)
 			continue;
 		/* each side in a fresh generation: a macro's memoised value from one side
-		 * must not stand in for the other side's (specialised) body */
+		 * must not stand in for the other side's (specialised) body. A sequence:
+		 * its first step, as sequence_step tries it */
 		ectx_reset(&e->ctx, ev, st);
-		bool want = filter_eval(r->cond, &e->ctx), got = false;
+		bool want = filter_eval(r->nsteps ? r->steps[0] : r->cond, &e->ctx), got = false;
 		const struct rule_ref *ref = NULL;
 		for (size_t k = 0; k < e->nby_type[t] && !ref; k++)
 			if (e->by_type[t][k].rule == i)
@@ -830,7 +838,7 @@ size_t engine_selfcheck(struct engine *e, const struct vg_event *ev, const struc
 			for (unsigned int b = 0; b < e->gates[t].n && got; b++)
 				if (ref->gates >> b & 1)
 					got = filter_eval_node(e->gates[t].node[b], &e->ctx);
-			got = got && spec_eval(&ref->cond, &e->ctx);
+			got = got && spec_eval(r->nsteps ? &ref->steps[0] : &ref->cond, &e->ctx);
 		}
 		if (got != want) {
 			vg_err("engine self-check: rule '%s' on %s: compiled condition %s, specialised %s", r->name,

@@ -16,7 +16,7 @@
 #include "engine/cnode.h"
 #include "engine/prefilter.h"
 
-#define PF_WORDS 4
+#define PF_WORDS 2
 #define PF_MAX_ATOMS (PF_WORDS * 64)
 #define CLAUSE_ATOMS 24 /* an `or` of more checks is no filter worth its cost */
 #define RULE_CLAUSES 4  /* clauses kept per rule, best first */
@@ -87,6 +87,8 @@ struct pf_group {
 	size_t ecap;            /* power of two, 0 when no exact literal */
 	uint64_t lens;          /* bit i: an exact literal of length i (63: of 63 or more) */
 	struct pf_table pre, suf;
+	struct pf_exact *first; /* pmatch with globs: the path's first component, then the check decides */
+	size_t fcap;
 	struct pf_needle *needle;
 	size_t nneedle;
 };
@@ -99,6 +101,7 @@ struct pf_group {
 struct pf_rule {
 	struct pf_mask primary;
 	bool has_primary;
+	bool always; /* a candidate on every event (a sequence: its other steps have no clauses here) */
 	struct pf_mask c[RULE_CLAUSES];
 	int n;
 };
@@ -155,11 +158,20 @@ static bool groupable(const struct cnode *n)
 			return false;
 		for (size_t i = 0; i < n->pm.n; i++)
 			if (n->pm.item[i].glob)
-				return false;
+				return n->pm.prefilter; /* by first component (pmlist_first_key) */
 		return true;
 	default:
 		return false;
 	}
+}
+
+/* A pmatch of the kind looked up by the path's first component. */
+static bool pmatch_by_first(const struct cnode *n)
+{
+	for (size_t i = 0; i < n->pm.n; i++)
+		if (n->pm.item[i].glob)
+			return true;
+	return false;
 }
 
 /*
@@ -366,7 +378,7 @@ struct prefilter *prefilter_new(void)
 	return xcalloc(1, sizeof(struct prefilter));
 }
 
-size_t prefilter_add(struct prefilter *p, const struct cnode *n)
+size_t prefilter_add(struct prefilter *p, const struct cnode *n, bool always)
 {
 	struct nclause *cl = xmalloc(NEC_MAX * sizeof(*cl));
 	int k = n ? nec(n, cl, 0) : 0;
@@ -393,6 +405,7 @@ size_t prefilter_add(struct prefilter *p, const struct cnode *n)
 		}
 	}
 	free(cl);
+	r.always = always;
 	p->rule = xrealloc(p->rule, (p->nrules + 1) * sizeof(*p->rule));
 	p->rule[p->nrules] = r;
 	return p->nrules++;
@@ -473,15 +486,36 @@ static void affix_sort(struct pf_table *t)
 	}
 }
 
+static void table_add(struct pf_exact *tab, size_t cap, const char *s, size_t len, size_t atom)
+{
+	size_t k = strops_hash(s, len) & (cap - 1);
+	while (tab[k].s && !(tab[k].len == len && !memcmp(tab[k].s, s, len)))
+		k = (k + 1) & (cap - 1);
+	tab[k].s = s;
+	tab[k].len = len;
+	mask_set(&tab[k].m, atom);
+}
+
+static const struct pf_exact *table_get(const struct pf_exact *tab, size_t cap, const char *s, size_t len)
+{
+	for (size_t k = strops_hash(s, len) & (cap - 1); tab[k].s; k = (k + 1) & (cap - 1))
+		if (tab[k].len == len && !memcmp(tab[k].s, s, len))
+			return &tab[k];
+	return NULL;
+}
+
 static void exact_add(struct pf_group *g, const char *s, size_t len, size_t atom)
 {
-	size_t k = strops_hash(s, len) & (g->ecap - 1);
-	while (g->exact[k].s && !(g->exact[k].len == len && !memcmp(g->exact[k].s, s, len)))
-		k = (k + 1) & (g->ecap - 1);
-	g->exact[k].s = s;
-	g->exact[k].len = len;
-	mask_set(&g->exact[k].m, atom);
+	table_add(g->exact, g->ecap, s, len, atom);
 	g->lens |= 1ull << (len < 63 ? len : 63);
+}
+
+static size_t table_cap(size_t n)
+{
+	size_t cap = 8;
+	while (cap < n * 2)
+		cap <<= 1;
+	return cap;
 }
 
 static void needle_add(struct pf_group *g, const char *s, size_t len, size_t atom)
@@ -501,7 +535,7 @@ static void needle_add(struct pf_group *g, const char *s, size_t len, size_t ato
 
 static void group_build(struct prefilter *p, struct pf_group *g)
 {
-	size_t nexact = 0;
+	size_t nexact = 0, nfirst = 0;
 	for (size_t i = 0; i < p->natoms; i++) {
 		const struct cnode *n = p->atom[i].check;
 		if (p->atom[i].group != g - p->group)
@@ -510,12 +544,16 @@ static void group_build(struct prefilter *p, struct pf_group *g)
 			nexact += n->nvals;
 		else if (n->op == OP_EQ)
 			nexact++;
+		else if (n->op == OP_PMATCH && pmatch_by_first(n))
+			nfirst += n->pm.n;
 	}
 	if (nexact) {
-		g->ecap = 8;
-		while (g->ecap < nexact * 2)
-			g->ecap <<= 1;
+		g->ecap = table_cap(nexact);
 		g->exact = xcalloc(g->ecap, sizeof(*g->exact));
+	}
+	if (nfirst) {
+		g->fcap = table_cap(nfirst);
+		g->first = xcalloc(g->fcap, sizeof(*g->first));
 	}
 	g->suf.rev = true;
 	for (size_t i = 0; i < p->natoms; i++) {
@@ -526,6 +564,12 @@ static void group_build(struct prefilter *p, struct pf_group *g)
 		if (n->op == OP_IN || n->op == OP_INTERSECTS) {
 			for (size_t k = 0; k < n->nvals; k++)
 				exact_add(g, n->vals[k].s, n->vals[k].len, i);
+			continue;
+		}
+		if (n->op == OP_PMATCH && pmatch_by_first(n)) {
+			for (size_t k = 0; k < n->pm.first.cap; k++)
+				if (n->pm.first.slots[k].s)
+					table_add(g->first, g->fcap, n->pm.first.slots[k].s, n->pm.first.slots[k].len, i);
 			continue;
 		}
 		if (n->op == OP_PMATCH) {
@@ -589,10 +633,10 @@ void prefilter_build(struct prefilter *p)
 	p->rules_of = xcalloc(p->natoms * p->rwords + 1, sizeof(uint64_t));
 	for (size_t r = 0; r < p->nrules; r++) {
 		const struct pf_rule *pr = &p->rule[r];
-		if (!pr->has_primary) {
+		if (!pr->has_primary || pr->always)
 			p->always[r >> 6] |= 1ull << (r & 63);
+		if (!pr->has_primary)
 			continue;
-		}
 		mask_or(&p->primary, &pr->primary);
 		for (size_t b = 0; b < p->natoms; b++)
 			if (pr->primary.w[b >> 6] >> (b & 63) & 1)
@@ -614,6 +658,7 @@ void prefilter_free(struct prefilter *p)
 		return;
 	for (size_t g = 0; g < p->ngroups; g++) {
 		free(p->group[g].exact);
+		free(p->group[g].first);
 		free(p->group[g].pre.e);
 		free(p->group[g].suf.e);
 		free(p->group[g].needle);
@@ -633,6 +678,19 @@ void prefilter_reset(struct prefilter *p)
 {
 	memset(&p->known, 0, sizeof(p->known));
 	memset(&p->truth, 0, sizeof(p->truth));
+}
+
+/* The atoms of which (not yet in m) that the value makes true, by their own checks, into m. */
+static void verify(const struct prefilter *p, const struct pf_mask *which, const struct fval *v, struct pf_mask *m,
+		   struct ectx *c)
+{
+	for (int w = 0; w < PF_WORDS; w++) {
+		for (uint64_t b = which->w[w] & ~m->w[w]; b; b &= b - 1) {
+			size_t a = (size_t)w * 64 + (size_t)__builtin_ctzll(b);
+			if (filter_check_value(p->atom[a].check, v, c))
+				m->w[w] |= 1ull << (a & 63);
+		}
+	}
 }
 
 /* The entries of t that v starts with (ends with, for suffixes): their atoms into m. */
@@ -668,13 +726,7 @@ static void affix_match(const struct pf_table *t, const struct fval *v, struct p
 		/* pmatch: at a component boundary (strops_pmatch_prefix) */
 		if (len == x->len || s[x->len] == '/' || (x->len && x->s[x->len - 1] == '/'))
 			mask_or(m, &x->boundary);
-		for (int w = 0; w < PF_WORDS; w++) {
-			for (uint64_t b = x->verify.w[w] & ~m->w[w]; b; b &= b - 1) {
-				size_t a = (size_t)w * 64 + (size_t)__builtin_ctzll(b);
-				if (filter_check_value(p->atom[a].check, v, c))
-					m->w[w] |= 1ull << (a & 63);
-			}
-		}
+		verify(p, &x->verify, v, m, c);
 	}
 }
 
@@ -684,13 +736,16 @@ static void group_value(const struct prefilter *p, const struct pf_group *g, con
 {
 	size_t len = v->len;
 	if (g->ecap && (g->lens >> (len < 63 ? len : 63) & 1)) {
-		size_t k = strops_hash(v->s, len) & (g->ecap - 1);
-		for (; g->exact[k].s; k = (k + 1) & (g->ecap - 1)) {
-			if (g->exact[k].len == len && !memcmp(g->exact[k].s, v->s, len)) {
-				mask_or(m, &g->exact[k].m);
-				break;
-			}
-		}
+		const struct pf_exact *x = table_get(g->exact, g->ecap, v->s, len);
+		if (x)
+			mask_or(m, &x->m);
+	}
+	if (g->fcap) {
+		size_t n;
+		const char *k = pmlist_first_key(v->s, len, &n);
+		const struct pf_exact *x = table_get(g->first, g->fcap, k, n);
+		if (x)
+			verify(p, &x->m, v, m, c);
 	}
 	if (g->pre.n)
 		affix_match(&g->pre, v, m, c, p);
@@ -769,6 +824,13 @@ const uint64_t *prefilter_candidates(struct prefilter *p, struct ectx *c)
 bool prefilter_pass(struct prefilter *p, size_t h, struct ectx *c)
 {
 	const struct pf_rule *r = &p->rule[h];
+	if (r->has_primary) { /* its atoms are known: prefilter_candidates computed them */
+		uint64_t any = 0;
+		for (int w = 0; w < PF_WORDS; w++)
+			any |= r->primary.w[w] & p->truth.w[w];
+		if (!any)
+			return false;
+	}
 	for (int i = 0; i < r->n; i++)
 		if (!clause_true(p, &r->c[i], c))
 			return false;

@@ -32,10 +32,12 @@ void prefilter_free(struct prefilter *p);
 
 /*
  * Add the type's next rule: derive the clauses of n (its condition
- * specialised for the prefilter's event type; NULL: none, the rule always
- * runs). Returns the rule's index, 0, 1, 2... in the order of the calls.
+ * specialised for the prefilter's event type; NULL: none). Returns the
+ * rule's index, 0, 1, 2... in the order of the calls. An `always` rule is a
+ * candidate on every event whatever its clauses (a sequence, whose clauses
+ * are its first step's).
  */
-size_t prefilter_add(struct prefilter *p, const struct cnode *n);
+size_t prefilter_add(struct prefilter *p, const struct cnode *n, bool always);
 /* After the last prefilter_add: build the groups' lookup tables and the rule index. */
 void prefilter_build(struct prefilter *p);
 
@@ -48,8 +50,8 @@ void prefilter_reset(struct prefilter *p);
  */
 const uint64_t *prefilter_candidates(struct prefilter *p, struct ectx *c);
 /*
- * After prefilter_candidates on the same event, for a candidate rule: false
- * when one of its other clauses is false (the rule cannot match).
+ * After prefilter_candidates on the same event: false when a clause of rule
+ * h is false (its condition cannot be true on this event).
  */
 bool prefilter_pass(struct prefilter *p, size_t h, struct ectx *c);
 

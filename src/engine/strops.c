@@ -241,14 +241,21 @@ void pmlist_build(struct pmlist *l, const char *const *values, size_t n)
 	free(flen);
 }
 
+const char *pmlist_first_key(const char *path, size_t len, size_t *n)
+{
+	const char *c = first_component(path, len, n);
+	*n = strnlen(c, *n);
+	return c;
+}
+
 bool pmlist_match(const struct pmlist *l, const char *path, size_t len)
 {
 	if (l->prefilter) {
 		/* a match needs the path's first component (read as a C string, as the
 		 * component comparisons do) to be some value's first component */
 		size_t n;
-		const char *c = first_component(path, len, &n);
-		if (!strset_has(&l->first, c, strnlen(c, n)))
+		const char *c = pmlist_first_key(path, len, &n);
+		if (!strset_has(&l->first, c, n))
 			return false;
 	}
 	for (size_t i = 0; i < l->n; i++) {
