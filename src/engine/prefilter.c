@@ -16,7 +16,7 @@
 #include "engine/cnode.h"
 #include "engine/prefilter.h"
 
-#define PF_WORDS 2
+#define PF_WORDS 3
 #define PF_MAX_ATOMS (PF_WORDS * 64)
 #define CLAUSE_ATOMS 24 /* an `or` of more checks is no filter worth its cost */
 #define RULE_CLAUSES 4  /* clauses kept per rule, best first */
@@ -29,9 +29,9 @@ struct pf_mask {
 
 /*
  * How good an atom is at rejecting cheaply, best first: looked up in its
- * group's tables (an exact literal, a prefix or suffix), found by a scan of
- * the value (contains), computed alone, on a non-string field. A primary
- * clause has atoms of the first two classes only.
+ * group's tables (an exact literal, a prefix or suffix), a substring search
+ * (contains), another check of a string, a check of a number or flag. A
+ * primary clause has atoms of the first two classes only.
  */
 enum atom_class { AC_INDEX, AC_SCAN, AC_STRING, AC_OTHER, AC_NONE };
 
@@ -68,20 +68,9 @@ struct pf_table {
 	bool rev; /* suffixes */
 };
 
-/* A `contains` literal of a group. */
-struct pf_needle {
-	const char *s;
-	size_t len;
-	struct pf_mask m;
-};
-
-/*
- * The atoms of one field that one pass computes: its lookups, or its scans
- * (substrings are searched for only when some clause needs them).
- */
+/* The atoms of one field that one pass of lookups computes. */
 struct pf_group {
 	const struct fref *ref; /* the field: any atom's, all share the slot */
-	bool scan;
 	struct pf_mask members;
 	struct pf_exact *exact;
 	size_t ecap;            /* power of two, 0 when no exact literal */
@@ -89,8 +78,6 @@ struct pf_group {
 	struct pf_table pre, suf;
 	struct pf_exact *first; /* pmatch with globs: the path's first component, then the check decides */
 	size_t fcap;
-	struct pf_needle *needle;
-	size_t nneedle;
 };
 
 /*
@@ -120,6 +107,8 @@ struct prefilter {
 	struct pf_mask primary;   /* the atoms of all primary clauses */
 	int *eager;               /* the groups those atoms belong to, run first on every event */
 	size_t neager;
+	uint16_t *eager_atom;     /* and the atoms of primary clauses computed alone (substrings) */
+	size_t neager_atom;
 	/* per event */
 	struct pf_mask known, truth;
 	uint64_t *cand;
@@ -141,7 +130,8 @@ static void mask_or(struct pf_mask *m, const struct pf_mask *o)
 /*
  * Whether a check can be computed in its field's group: an exact literal, a
  * prefix or suffix, a glob with a literal head (the head is looked up, then
- * the glob decides), a literal pmatch, a substring.
+ * the glob decides), a pmatch (by prefix, or by first component and then
+ * the check decides).
  */
 static bool groupable(const struct cnode *n)
 {
@@ -149,7 +139,6 @@ static bool groupable(const struct cnode *n)
 		return false;
 	switch (n->op) {
 	case OP_EQ: case OP_IN: case OP_INTERSECTS: case OP_STARTSWITH: case OP_BSTARTSWITH: case OP_ENDSWITH:
-	case OP_CONTAINS: case OP_BCONTAINS:
 		return true;
 	case OP_GLOB:
 		return n->nvals && n->glob_head > 0;
@@ -206,9 +195,13 @@ static enum atom_class atom_class(const struct cnode *n)
 {
 	if (n->kind != CN_CHECK || n->rhs || n->op == OP_REGEX)
 		return AC_NONE; /* a regex is too dear to run ahead of the tree */
-	if (groupable(n) && !field_dear(n))
-		return n->op == OP_CONTAINS || n->op == OP_BCONTAINS ? AC_SCAN : AC_INDEX;
-	return n->lhs.type == FT_STR ? AC_STRING : AC_OTHER;
+	if (n->lhs.type != FT_STR)
+		return AC_OTHER;
+	if (field_dear(n))
+		return AC_STRING;
+	if (groupable(n))
+		return AC_INDEX;
+	return n->op == OP_CONTAINS || n->op == OP_BCONTAINS ? AC_SCAN : AC_STRING;
 }
 
 /* Whether two checks always give the same result: same field slot, operator and literals. */
@@ -518,20 +511,6 @@ static size_t table_cap(size_t n)
 	return cap;
 }
 
-static void needle_add(struct pf_group *g, const char *s, size_t len, size_t atom)
-{
-	size_t i = 0;
-	while (i < g->nneedle && !(g->needle[i].len == len && !memcmp(g->needle[i].s, s, len)))
-		i++;
-	if (i == g->nneedle) {
-		g->needle = xrealloc(g->needle, (g->nneedle + 1) * sizeof(*g->needle));
-		memset(&g->needle[i], 0, sizeof(g->needle[i]));
-		g->needle[i].s = s;
-		g->needle[i].len = len;
-		g->nneedle++;
-	}
-	mask_set(&g->needle[i].m, atom);
-}
 
 static void group_build(struct prefilter *p, struct pf_group *g)
 {
@@ -593,9 +572,6 @@ static void group_build(struct prefilter *p, struct pf_group *g)
 		case OP_GLOB:
 			affix_add(&g->pre, lit->s, n->glob_head, i, AR_VERIFY);
 			break;
-		case OP_CONTAINS: case OP_BCONTAINS:
-			needle_add(g, lit->s, lit->len, i);
-			break;
 		default:
 			break;
 		}
@@ -610,15 +586,13 @@ void prefilter_build(struct prefilter *p)
 		const struct cnode *n = p->atom[i].check;
 		if (!groupable(n))
 			continue;
-		bool scan = n->op == OP_CONTAINS || n->op == OP_BCONTAINS;
 		size_t g = 0;
-		while (g < p->ngroups && !(p->group[g].ref->slot == n->lhs.slot && p->group[g].scan == scan))
+		while (g < p->ngroups && p->group[g].ref->slot != n->lhs.slot)
 			g++;
 		if (g == p->ngroups) {
 			p->group = xrealloc(p->group, (p->ngroups + 1) * sizeof(*p->group));
 			memset(&p->group[g], 0, sizeof(p->group[g]));
 			p->group[g].ref = &n->lhs;
-			p->group[g].scan = scan;
 			p->ngroups++;
 		}
 		p->atom[i].group = (int)g;
@@ -650,6 +624,10 @@ void prefilter_build(struct prefilter *p)
 		if (used)
 			p->eager[p->neager++] = (int)g;
 	}
+	p->eager_atom = xcalloc(p->natoms + 1, sizeof(*p->eager_atom));
+	for (size_t b = 0; b < p->natoms; b++)
+		if (p->atom[b].group < 0 && (p->primary.w[b >> 6] >> (b & 63) & 1))
+			p->eager_atom[p->neager_atom++] = (uint16_t)b;
 }
 
 void prefilter_free(struct prefilter *p)
@@ -661,13 +639,13 @@ void prefilter_free(struct prefilter *p)
 		free(p->group[g].first);
 		free(p->group[g].pre.e);
 		free(p->group[g].suf.e);
-		free(p->group[g].needle);
 	}
 	free(p->group);
 	free(p->rule);
 	free(p->always);
 	free(p->rules_of);
 	free(p->eager);
+	free(p->eager_atom);
 	free(p->cand);
 	free(p);
 }
@@ -751,9 +729,6 @@ static void group_value(const struct prefilter *p, const struct pf_group *g, con
 		affix_match(&g->pre, v, m, c, p);
 	if (g->suf.n)
 		affix_match(&g->suf, v, m, c, p);
-	for (size_t i = 0; i < g->nneedle; i++)
-		if (strops_contains(v->s, len, g->needle[i].s, g->needle[i].len))
-			mask_or(m, &g->needle[i].m);
 }
 
 static void group_run(struct prefilter *p, const struct pf_group *g, struct ectx *c)
@@ -807,6 +782,8 @@ const uint64_t *prefilter_candidates(struct prefilter *p, struct ectx *c)
 	prefilter_reset(p);
 	for (size_t i = 0; i < p->neager; i++)
 		group_run(p, &p->group[p->eager[i]], c);
+	for (size_t i = 0; i < p->neager_atom; i++)
+		atom_run(p, p->eager_atom[i], c);
 	memcpy(p->cand, p->always, p->rwords * sizeof(uint64_t));
 	for (int w = 0; w < PF_WORDS; w++) {
 		uint64_t bits = p->truth.w[w] & p->primary.w[w];

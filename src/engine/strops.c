@@ -94,6 +94,15 @@ static inline unsigned char lower(unsigned char c)
 	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
 }
 
+/* Whether h starts with the m bytes of lower-case q, ASCII case ignored (h[0] already checked). */
+static inline bool icontains_at(const unsigned char *h, const unsigned char *q, size_t m)
+{
+	size_t j = 1;
+	while (j < m && lower(h[j]) == q[j])
+		j++;
+	return j == m;
+}
+
 void strops_lower(char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -109,15 +118,37 @@ bool strops_icontains(const char *hay, size_t n, const char *lneedle, size_t m)
 	if (m > n)
 		return false;
 	const unsigned char *h = (const unsigned char *)hay, *q = (const unsigned char *)lneedle;
-	for (size_t i = 0; i + m <= n; i++) {
-		if (lower(h[i]) != q[0])
-			continue;
-		size_t j = 1;
-		while (j < m && lower(h[i + j]) == q[j])
-			j++;
-		if (j == m)
-			return true;
+	size_t end = n - m + 1; /* candidate positions: 0 .. end-1 */
+	size_t i = 0;
+	if (q[0] >= 'a' && q[0] <= 'z') {
+		/* eight positions at a time: a byte can start a match only if it is q[0] or
+		 * its capital, and both are q[0] with bit 5 set (more bytes pass; they are checked) */
+		const uint64_t ones = 0x0101010101010101ull, pat = ones * q[0];
+		for (; i + 8 <= end; i += 8) {
+			uint64_t w;
+			memcpy(&w, h + i, 8);
+			uint64_t x = (w | ones * 0x20) ^ pat;
+			if (!((x - ones) & ~x & ones * 0x80))
+				continue;
+			for (size_t k = i; k < i + 8; k++)
+				if (lower(h[k]) == q[0] && icontains_at(h + k, q, m))
+					return true;
+		}
+	} else {
+		/* not a letter: only the byte itself starts a match */
+		while (i < end) {
+			const unsigned char *at = memchr(h + i, q[0], end - i);
+			if (!at)
+				return false;
+			if (icontains_at(at, q, m))
+				return true;
+			i = (size_t)(at - h) + 1;
+		}
+		return false;
 	}
+	for (; i < end; i++)
+		if (lower(h[i]) == q[0] && icontains_at(h + i, q, m))
+			return true;
 	return false;
 }
 
