@@ -211,19 +211,19 @@ static bool path_is_clean(const char *raw)
 {
 	if (raw[0] != '/')
 		return false;
-	if (!raw[1])
+	/* every slash must start a component that is not empty, "." or ".."; the
+	 * slashes are found with memchr, not byte by byte */
+	const char *end = raw + strlen(raw);
+	if (end - raw == 1)
 		return true; /* "/" */
-	for (const char *p = raw + 1;;) {
-		const char *e = p;
-		while (*e && *e != '/')
-			e++;
-		size_t n = (size_t)(e - p);
-		if (!n || (p[0] == '.' && (n == 1 || (n == 2 && p[1] == '.'))))
+	for (const char *q = raw; q && q < end; q = memchr(q + 1, '/', (size_t)(end - q - 1))) {
+		const char *c = q + 1; /* the component after this slash */
+		if (c == end || *c == '/')
 			return false;
-		if (!*e)
-			return true;
-		p = e + 1;
+		if (*c == '.' && (c + 1 == end || c[1] == '/' || (c[1] == '.' && (c + 2 == end || c[2] == '/'))))
+			return false;
 	}
+	return true;
 }
 
 static const char *resolved_path(struct ectx *c, int i)

@@ -9,18 +9,34 @@
 #include "common/buf.h"
 #include "engine/strops.h"
 
+static inline uint64_t hash_mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0xff51afd7ed558ccdull;
+	return h ^ (h >> 29);
+}
+
 uint64_t strops_hash(const char *s, size_t n)
 {
-	/* eight bytes per step (a path of 40 bytes is five multiplies, not forty) */
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+	/* eight bytes per step; of a string longer than 32 bytes only the first and
+	 * last 16 and the length (a lookup compares the whole string anyway, and
+	 * the tables hold a rule set's literals: a bounded cost per lookup matters
+	 * more than spreading long paths that share both ends) */
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
+	if (n > 32) {
+		for (int k = 0; k < 2; k++) {
+			memcpy(&w, s + 8 * k, 8);
+			h = hash_mix(h, w);
+			memcpy(&w, s + n - 16 + 8 * k, 8);
+			h = hash_mix(h, w);
+		}
+		n = 0;
+	}
 	for (; n >= 8; s += 8, n -= 8) {
-		uint64_t w;
 		memcpy(&w, s, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdull;
-		h ^= h >> 29;
+		h = hash_mix(h, w);
 	}
 	if (n) {
-		uint64_t w = 0;
+		w = 0;
 		memcpy(&w, s, n);
 		h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
 	}
@@ -80,12 +96,31 @@ bool strops_contains(const char *hay, size_t n, const char *needle, size_t m)
 		return false;
 	if (n > 256)
 		return memmem(hay, n, needle, m) != NULL;
-	const char *p = hay, *last = hay + (n - m);
-	while (p <= last && (p = memchr(p, needle[0], (size_t)(last - p) + 1))) {
-		if (!memcmp(p + 1, needle + 1, m - 1))
-			return true;
-		p++;
+	if (m == 1)
+		return memchr(hay, needle[0], n) != NULL;
+	/* eight positions at a time: a match needs the needle's first byte at the
+	 * position and its last byte m-1 further (a path has many '/' or 'i', few
+	 * places where both fit); the candidates are then compared */
+	const uint64_t ones = 0x0101010101010101ull, high = ones * 0x80;
+	const uint64_t first = ones * (uint8_t)needle[0], last = ones * (uint8_t)needle[m - 1];
+	size_t end = n - m + 1, i = 0; /* candidate positions: 0 .. end-1 */
+	for (; i + 8 <= end; i += 8) {
+		uint64_t a, b;
+		memcpy(&a, hay + i, 8);
+		memcpy(&b, hay + i + m - 1, 8);
+		a ^= first;
+		b ^= last;
+		/* a bit per byte that may be zero in both (no byte that is zero is missed) */
+		uint64_t z = (a - ones) & ~a & (b - ones) & ~b & high;
+		for (; z; z &= z - 1) {
+			size_t k = i + (size_t)__builtin_ctzll(z) / 8;
+			if (!memcmp(hay + k, needle, m))
+				return true;
+		}
 	}
+	for (; i < end; i++)
+		if (hay[i] == needle[0] && !memcmp(hay + i, needle, m))
+			return true;
 	return false;
 }
 

@@ -106,6 +106,17 @@ static void contains_cases(void **state)
 		for (size_t i = 0; i < m; i++)
 			q[i] = "ab\0"[((seed = seed * 1103515245 + 12345) >> 16) % 3];
 		contains(h, n, q, m);
+	}	/* bytes one apart and with the high bit set, where eight positions are tested at once */
+	const char alpha[] = "ab`c\x80\x81";
+	for (int round = 0; round < 20000; round++) {
+		char h[64], q[6];
+		size_t n = ((seed = seed * 1103515245 + 12345) >> 16) % 64;
+		size_t m = ((seed = seed * 1103515245 + 12345) >> 16) % 6;
+		for (size_t i = 0; i < n; i++)
+			h[i] = alpha[((seed = seed * 1103515245 + 12345) >> 16) % 6];
+		for (size_t i = 0; i < m; i++)
+			q[i] = alpha[((seed = seed * 1103515245 + 12345) >> 16) % 6];
+		contains(h, n, q, m);
 	}
 }
 
