@@ -78,6 +78,23 @@ struct pf_group {
 	struct pf_table pre, suf;
 	struct pf_exact *first; /* pmatch with globs: the path's first component, then the check decides */
 	size_t fcap;
+	struct pf_memo *memo;   /* groups with more than a hash lookup to do (MEMO_SLOTS), or NULL */
+};
+
+/*
+ * What a group's atoms give for one value is a function of the value alone
+ * (the literals are fixed, globs and pmatch read nothing else), so a group
+ * that does more than one lookup keeps recent answers keyed by the whole
+ * value: an event whose fd.name was seen lately costs a hash and a compare.
+ * Nothing else is keyed, nothing goes stale.
+ */
+#define MEMO_SLOTS 256 /* direct-mapped, a power of two */
+#define MEMO_KEY 160   /* longer values are not kept */
+struct pf_memo {
+	uint64_t hash;
+	uint32_t len;     /* UINT32_MAX: empty */
+	struct pf_mask m;
+	char key[MEMO_KEY];
 };
 
 /*
@@ -580,6 +597,11 @@ static void group_build(struct prefilter *p, struct pf_group *g)
 	}
 	affix_sort(&g->pre);
 	affix_sort(&g->suf);
+	if (g->pre.n || g->suf.n || g->fcap) {
+		g->memo = xcalloc(MEMO_SLOTS, sizeof(*g->memo));
+		for (size_t i = 0; i < MEMO_SLOTS; i++)
+			g->memo[i].len = UINT32_MAX;
+	}
 }
 
 void prefilter_build(struct prefilter *p)
@@ -639,6 +661,7 @@ void prefilter_free(struct prefilter *p)
 	for (size_t g = 0; g < p->ngroups; g++) {
 		free(p->group[g].exact);
 		free(p->group[g].first);
+		free(p->group[g].memo);
 		free(p->group[g].pre.e);
 		free(p->group[g].suf.e);
 	}
@@ -733,6 +756,26 @@ static void group_value(const struct prefilter *p, const struct pf_group *g, con
 		affix_match(&g->suf, v, m, c, p);
 }
 
+/* group_value through the group's memo. */
+static void group_value_memo(const struct prefilter *p, const struct pf_group *g, const struct fval *v,
+			     struct pf_mask *m, struct ectx *c)
+{
+	if (!g->memo || v->len > MEMO_KEY) {
+		group_value(p, g, v, m, c);
+		return;
+	}
+	uint64_t h = strops_hash(v->s, v->len);
+	struct pf_memo *e = &g->memo[h & (MEMO_SLOTS - 1)];
+	if (e->hash != h || e->len != v->len || memcmp(e->key, v->s, v->len)) {
+		memset(&e->m, 0, sizeof(e->m));
+		group_value(p, g, v, &e->m, c);
+		e->hash = h;
+		e->len = (uint32_t)v->len;
+		memcpy(e->key, v->s, v->len);
+	}
+	mask_or(m, &e->m);
+}
+
 static void group_run(struct prefilter *p, const struct pf_group *g, struct ectx *c)
 {
 	const struct fval *v;
@@ -740,7 +783,7 @@ static void group_run(struct prefilter *p, const struct pf_group *g, struct ectx
 	struct pf_mask t;
 	memset(&t, 0, sizeof(t));
 	for (int i = 0; i < n; i++)
-		group_value(p, g, &v[i], &t, c);
+		group_value_memo(p, g, &v[i], &t, c);
 	for (int w = 0; w < PF_WORDS; w++) {
 		p->known.w[w] |= g->members.w[w];
 		p->truth.w[w] |= t.w[w] & g->members.w[w];
