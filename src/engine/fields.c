@@ -50,6 +50,12 @@ char *arena_dup(struct arena *a, const char *s, size_t n)
 	return p;
 }
 
+/* How many of n bytes arena_dup keeps. */
+static size_t arena_kept(size_t n)
+{
+	return n + 1 > ARENA_BLOCK ? ARENA_BLOCK - 1 : n;
+}
+
 static void arena_reset(struct arena *a)
 {
 	a->nblocks = 0;
@@ -206,24 +212,31 @@ static struct vg_buf *scratch_buf(struct ectx *c)
 	return &c->scratch;
 }
 
+/*
+ * Whether the components from c (a component's start) to end are all
+ * normal: none empty (no "//", no trailing slash), ".", or "..". The slashes
+ * are found with memchr, not byte by byte.
+ */
+static bool components_clean(const char *c, const char *end)
+{
+	for (;;) {
+		if (c == end || *c == '/')
+			return false;
+		if (*c == '.' && (c + 1 == end || c[1] == '/' || (c[1] == '.' && (c + 2 == end || c[2] == '/'))))
+			return false;
+		const char *q = memchr(c, '/', (size_t)(end - c));
+		if (!q)
+			return true;
+		c = q + 1;
+	}
+}
+
 /* Whether path_resolve would give raw itself: absolute, no empty, "." or ".." component. */
 static bool path_is_clean(const char *raw)
 {
 	if (raw[0] != '/')
 		return false;
-	/* every slash must start a component that is not empty, "." or ".."; the
-	 * slashes are found with memchr, not byte by byte */
-	const char *end = raw + strlen(raw);
-	if (end - raw == 1)
-		return true; /* "/" */
-	for (const char *q = raw; q && q < end; q = memchr(q + 1, '/', (size_t)(end - q - 1))) {
-		const char *c = q + 1; /* the component after this slash */
-		if (c == end || *c == '/')
-			return false;
-		if (*c == '.' && (c + 1 == end || c[1] == '/' || (c[1] == '.' && (c + 2 == end || c[2] == '/'))))
-			return false;
-	}
-	return true;
+	return !raw[1] || components_clean(raw + 1, raw + strlen(raw));
 }
 
 static const char *resolved_path(struct ectx *c, int i)
@@ -234,7 +247,17 @@ static const char *resolved_path(struct ectx *c, int i)
 	if (path_is_clean(raw))
 		return raw;
 	struct vg_buf *b = scratch_buf(c);
-	path_resolve(event_param_base(c->ev, i), raw, b);
+	const char *base = event_param_base(c->ev, i);
+	if (raw[0] && raw[0] != '/' && components_clean(raw, raw + strlen(raw)) && (!base || path_is_clean(base))) {
+		/* a normal relative path below a normal directory (a build's "src/x.c"):
+		 * path_resolve would join them as they are */
+		if (base && base[1])
+			buf_adds(b, base);
+		buf_addc(b, '/');
+		buf_adds(b, raw);
+	} else {
+		path_resolve(base, raw, b);
+	}
 	return arena_dup(&c->arena, b->data ? b->data : "", b->len);
 }
 
@@ -691,15 +714,21 @@ static int f_proc_exepath(struct ectx *c, const struct fref *r, struct fval *o)
 }
 
 /* argv[1..] joined by spaces */
+/* s[0..n) with every NUL made a space (argv and environ joined, as Falco shows them). */
+static void nul_to_space(char *s, size_t n)
+{
+	for (char *q = s, *end = s + n; q < end && (q = memchr(q, 0, (size_t)(end - q))); q++)
+		*q = ' ';
+}
+
 static const char *args_text(struct ectx *c, const struct vg_proc *p, size_t *len)
 {
-	struct vg_buf b = { 0 };
 	size_t first = p->args ? strnlen(p->args, p->args_len) : 0;
-	for (size_t i = first + 1; p->args && i < p->args_len; i++)
-		buf_addc(&b, p->args[i] ? p->args[i] : ' ');
-	const char *s = arena_dup(&c->arena, b.data ? b.data : "", b.len);
-	*len = b.len;
-	buf_free(&b);
+	size_t n = p->args && first + 1 < p->args_len ? p->args_len - first - 1 : 0;
+	char *s = arena_dup(&c->arena, n ? p->args + first + 1 : "", n);
+	n = arena_kept(n);
+	nul_to_space(s, n);
+	*len = n;
 	return s;
 }
 
@@ -707,15 +736,14 @@ static const char *cmdline_text(struct ectx *c, const struct vg_proc *p, size_t 
 {
 	size_t alen;
 	const char *a = args_text(c, p, &alen);
-	struct vg_buf b = { 0 };
-	buf_adds(&b, proc_name(p));
+	struct vg_buf *b = scratch_buf(c);
+	buf_adds(b, proc_name(p));
 	if (alen) {
-		buf_addc(&b, ' ');
-		buf_add(&b, a, alen);
+		buf_addc(b, ' ');
+		buf_add(b, a, alen);
 	}
-	const char *s = arena_dup(&c->arena, b.data, b.len);
-	*len = b.len;
-	buf_free(&b);
+	const char *s = arena_dup(&c->arena, b->data ? b->data : "", b->len);
+	*len = b->len;
 	return s;
 }
 
@@ -939,9 +967,8 @@ static int f_proc_env(struct ectx *c, const struct fref *r, struct fval *o)
 		return 0;
 	}
 	char *s = arena_dup(&c->arena, e, n);
-	for (size_t i = 0; i < n; i++)
-		if (!s[i])
-			s[i] = ' ';
+	n = arena_kept(n);
+	nul_to_space(s, n);
 	return put_strn(o, s, n);
 }
 

@@ -182,14 +182,15 @@ static bool pmatch_by_first(const struct cnode *n)
 
 /*
  * Fields whose text is built per event (a rendered argument, a command line,
- * the environment) or found by walking the process's ancestors: too dear to
+ * the environment, capability names) or found by walking the process's ancestors: too dear to
  * extract on every event for a primary clause.
  */
 static bool field_dear(const struct cnode *n)
 {
 	static const char *const dear[] = { "evt.arg", "evt.args", "evt.info", "proc.cmdline", "proc.pcmdline",
 					    "proc.acmdline", "proc.args", "proc.env", "proc.aname", "proc.aexe",
-					    "proc.aexepath", "proc.apid", NULL };
+					    "proc.aexepath", "proc.apid", "thread.cap_permitted", "thread.cap_effective",
+					    "thread.cap_inheritable", NULL };
 	for (const char *const *d = dear; *d; d++)
 		if (!strcmp(n->lhs.def->name, *d))
 			return true;
