@@ -64,6 +64,7 @@ struct pf_affix {
 
 struct pf_table {
 	struct pf_affix *e;
+	uint64_t *key;  /* per entry: its first eight bytes (last eight, reversed, for suffixes) as a number */
 	size_t n;
 	bool rev; /* suffixes */
 };
@@ -479,10 +480,31 @@ static void affix_add(struct pf_table *t, const char *s, size_t len, size_t atom
 	mask_set(role == AR_ANY ? &t->e[i].any : role == AR_BOUNDARY ? &t->e[i].boundary : &t->e[i].verify, atom);
 }
 
+/*
+ * The first eight bytes of s (the last eight from the end, for suffixes) as
+ * a big-endian number, zeros past the end: keys compare as the strings do
+ * over those bytes, so most comparisons and common prefixes need no loop.
+ */
+static uint64_t affix_key(const char *s, size_t len, bool rev)
+{
+	uint64_t k;
+	if (len >= 8) {
+		memcpy(&k, rev ? s + len - 8 : s, 8);
+		return rev ? k : __builtin_bswap64(k); /* little-endian: the last byte is already the top one */
+	}
+	k = 0;
+	for (size_t i = 0; i < 8; i++)
+		k = k << 8 | (i < len ? affix_at(s, len, i, rev) : 0);
+	return k;
+}
+
 static void affix_sort(struct pf_table *t)
 {
 	if (t->n)
 		qsort(t->e, t->n, sizeof(*t->e), t->rev ? cmp_rev : cmp_fwd);
+	t->key = xcalloc(t->n + 1, sizeof(*t->key));
+	for (size_t i = 0; i < t->n; i++)
+		t->key[i] = affix_key(t->e[i].s, t->e[i].len, t->rev);
 	for (size_t i = 0; i < t->n; i++) {
 		struct pf_affix *e = &t->e[i];
 		e->parent = -1;
@@ -665,6 +687,8 @@ void prefilter_free(struct prefilter *p)
 		free(p->group[g].memo);
 		free(p->group[g].pre.e);
 		free(p->group[g].suf.e);
+		free(p->group[g].pre.key);
+		free(p->group[g].suf.key);
 	}
 	free(p->group);
 	free(p->rule);
@@ -703,14 +727,15 @@ static void affix_match(const struct pf_table *t, const struct fval *v, struct p
 {
 	const char *s = v->s;
 	size_t len = v->len;
+	bool rev = t->rev;
+	uint64_t vk = affix_key(s, len, rev);
 	/* the last entry <= the value; the longest entry the value starts with is it or on its parent chain */
 	size_t lo = 0, hi = t->n;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 		const struct pf_affix *e = &t->e[mid];
-		size_t k = e->len < len ? e->len : len;
-		int r = t->rev ? affix_cmp(e->s + e->len - k, k, s + len - k, k, true) : memcmp(e->s, s, k);
-		if (r < 0 || (r == 0 && e->len <= len))
+		bool le = t->key[mid] != vk ? t->key[mid] < vk : affix_cmp(e->s, e->len, s, len, rev) <= 0;
+		if (le)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -718,19 +743,27 @@ static void affix_match(const struct pf_table *t, const struct fval *v, struct p
 	if (!lo)
 		return;
 	const struct pf_affix *e = &t->e[lo - 1];
-	size_t lcp = 0, k = e->len < len ? e->len : len;
-	while (lcp < k && affix_at(e->s, e->len, lcp, t->rev) == affix_at(s, len, lcp, t->rev))
-		lcp++;
+	size_t lcp, k = e->len < len ? e->len : len;
+	uint64_t x = t->key[lo - 1] ^ vk;
+	if (x) { /* they differ within eight bytes: the first differing byte, or where one ends */
+		lcp = (size_t)__builtin_clzll(x) / 8;
+		if (lcp > k)
+			lcp = k;
+	} else {
+		lcp = k < 8 ? k : 8;
+		while (lcp < k && affix_at(e->s, e->len, lcp, rev) == affix_at(s, len, lcp, rev))
+			lcp++;
+	}
 	int i = (int)lo - 1;
 	while (i >= 0 && t->e[i].len > lcp)
 		i = t->e[i].parent;
 	for (; i >= 0; i = t->e[i].parent) {
-		const struct pf_affix *x = &t->e[i];
-		mask_or(m, &x->any);
-		/* pmatch: at a component boundary (strops_pmatch_prefix) */
-		if (len == x->len || s[x->len] == '/' || (x->len && x->s[x->len - 1] == '/'))
-			mask_or(m, &x->boundary);
-		verify(p, &x->verify, v, m, c);
+		const struct pf_affix *a = &t->e[i];
+		mask_or(m, &a->any);
+		/* pmatch (prefixes only): at a component boundary (strops_pmatch_prefix) */
+		if (!rev && (len == a->len || s[a->len] == '/' || (a->len && a->s[a->len - 1] == '/')))
+			mask_or(m, &a->boundary);
+		verify(p, &a->verify, v, m, c);
 	}
 }
 

@@ -3,6 +3,9 @@
  * String set and case-insensitive search for the condition evaluator.
  */
 #include <fnmatch.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +107,18 @@ bool strops_contains(const char *hay, size_t n, const char *needle, size_t m)
 	const uint64_t ones = 0x0101010101010101ull, high = ones * 0x80;
 	const uint64_t first = ones * (uint8_t)needle[0], last = ones * (uint8_t)needle[m - 1];
 	size_t end = n - m + 1, i = 0; /* candidate positions: 0 .. end-1 */
+#ifdef __SSE2__
+	/* sixteen at a time where the CPU has SSE2 (every x86-64) */
+	const __m128i f16 = _mm_set1_epi8(needle[0]), l16 = _mm_set1_epi8(needle[m - 1]);
+	for (; i + 16 <= end; i += 16) {
+		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(hay + i));
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(hay + i + m - 1));
+		unsigned int z = (unsigned int)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, f16), _mm_cmpeq_epi8(b, l16)));
+		for (; z; z &= z - 1)
+			if (!memcmp(hay + i + (size_t)__builtin_ctz(z), needle, m))
+				return true;
+	}
+#endif
 	for (; i + 8 <= end; i += 8) {
 		uint64_t a, b;
 		memcpy(&a, hay + i, 8);
