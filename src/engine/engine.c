@@ -659,6 +659,10 @@ static bool sequence_step(struct engine *e, struct engine_rule *r, const struct 
 			  struct prefilter *pf, size_t pfi)
 {
 	const struct vg_event *ev = e->ctx.ev;
+	if (!r->corr.count && !prefilter_pass(pf, pfi, &e->ctx)) {
+		e->stats.evaluated++; /* nothing in progress anywhere, and the first step cannot match */
+		return false;
+	}
 	uint64_t key = corr_key(r, ev), ts = ev->hdr.ts;
 	struct corr *c = corr_get(r, key, ts, false);
 
