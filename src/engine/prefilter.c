@@ -89,11 +89,11 @@ struct pf_group {
  * value: an event whose fd.name was seen lately costs a hash and a compare.
  * Nothing else is keyed, nothing goes stale.
  */
-#define MEMO_SLOTS 256 /* direct-mapped, a power of two */
-#define MEMO_KEY 160   /* longer values are not kept */
+#define MEMO_SLOTS 1024 /* direct-mapped, a power of two; pages are touched as slots fill */
+#define MEMO_KEY 160    /* longer values are not kept */
 struct pf_memo {
-	uint64_t hash;
-	uint32_t len;     /* UINT32_MAX: empty */
+	uint64_t hash;    /* top bit set; 0: empty */
+	uint32_t len;
 	struct pf_mask m;
 	char key[MEMO_KEY];
 };
@@ -620,11 +620,8 @@ static void group_build(struct prefilter *p, struct pf_group *g)
 	}
 	affix_sort(&g->pre);
 	affix_sort(&g->suf);
-	if (g->pre.n || g->suf.n || g->fcap) {
+	if (g->pre.n || g->suf.n || g->fcap)
 		g->memo = xcalloc(MEMO_SLOTS, sizeof(*g->memo));
-		for (size_t i = 0; i < MEMO_SLOTS; i++)
-			g->memo[i].len = UINT32_MAX;
-	}
 }
 
 void prefilter_build(struct prefilter *p)
@@ -798,7 +795,7 @@ static void group_value_memo(const struct prefilter *p, const struct pf_group *g
 		group_value(p, g, v, m, c);
 		return;
 	}
-	uint64_t h = strops_hash(v->s, v->len);
+	uint64_t h = strops_hash(v->s, v->len) | 1ull << 63;
 	struct pf_memo *e = &g->memo[h & (MEMO_SLOTS - 1)];
 	if (e->hash != h || e->len != v->len || memcmp(e->key, v->s, v->len)) {
 		memset(&e->m, 0, sizeof(e->m));
