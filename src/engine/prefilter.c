@@ -99,9 +99,10 @@ struct pf_memo {
 };
 
 /*
- * A rule's clauses: the primary one, made of grouped atoms only, is looked up
- * for all rules at once (prefilter_candidates); the others are checked one
- * by one for the rules that remain (prefilter_pass).
+ * A rule's clauses: the primary one (the best of those whose atoms are
+ * lookups of groups or substrings of cheap fields) is computed for all rules
+ * at once (prefilter_candidates); the others are checked one by one for the
+ * rules that remain (prefilter_pass).
  */
 struct pf_rule {
 	struct pf_mask primary;
@@ -120,7 +121,7 @@ struct prefilter {
 	size_t nrules;
 	/* built by prefilter_build */
 	size_t rwords;            /* words of a mask over the rules */
-	uint64_t *always;         /* rules without a primary clause */
+	uint64_t *always;         /* rules without a primary clause, and `always` ones */
 	uint64_t *rules_of;       /* per atom (rwords each): the rules whose primary clause has it */
 	struct pf_mask primary;   /* the atoms of all primary clauses */
 	int *eager;               /* the groups those atoms belong to, run first on every event */
@@ -183,8 +184,8 @@ static bool pmatch_by_first(const struct cnode *n)
 
 /*
  * Fields whose text is built per event (a rendered argument, a command line,
- * the environment, capability names) or found by walking the process's ancestors: too dear to
- * extract on every event for a primary clause.
+ * the environment, capability names) or found by walking the process's
+ * ancestors: too dear to extract on every event for a primary clause.
  */
 static bool field_dear(const struct cnode *n)
 {
