@@ -23,8 +23,11 @@ uint64_t strops_hash(const char *s, size_t n)
 	/* eight bytes per step; of a string longer than 32 bytes only the first and
 	 * last 16 and the length (a lookup compares the whole string anyway, and
 	 * the tables hold a rule set's literals: a bounded cost per lookup matters
-	 * more than spreading long paths that share both ends) */
+	 * more than spreading long paths that share both ends). The last step reads
+	 * the last eight bytes, overlapping the one before; shorter strings are read
+	 * in two overlapping halves (no copy of a variable length) */
 	uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
+	uint32_t a, b;
 	if (n > 32) {
 		for (int k = 0; k < 2; k++) {
 			memcpy(&w, s + 8 * k, 8);
@@ -32,16 +35,19 @@ uint64_t strops_hash(const char *s, size_t n)
 			memcpy(&w, s + n - 16 + 8 * k, 8);
 			h = hash_mix(h, w);
 		}
-		n = 0;
-	}
-	for (; n >= 8; s += 8, n -= 8) {
-		memcpy(&w, s, 8);
+	} else if (n >= 8) {
+		for (size_t i = 0; i + 8 < n; i += 8) {
+			memcpy(&w, s + i, 8);
+			h = hash_mix(h, w);
+		}
+		memcpy(&w, s + n - 8, 8);
 		h = hash_mix(h, w);
-	}
-	if (n) {
-		w = 0;
-		memcpy(&w, s, n);
-		h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+	} else if (n >= 4) {
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		h = hash_mix(h, (uint64_t)a << 32 | b);
+	} else if (n) {
+		h = hash_mix(h, (uint64_t)(uint8_t)s[0] << 16 | (uint64_t)(uint8_t)s[n / 2] << 8 | (uint8_t)s[n - 1]);
 	}
 	h ^= h >> 32;
 	h *= 0xff51afd7ed558ccdull;
