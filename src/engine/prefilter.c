@@ -69,7 +69,18 @@ struct pf_table {
 	bool rev; /* suffixes */
 };
 
-/* The atoms of one field that one pass of lookups computes. */
+/* A `contains` literal of a group. */
+struct pf_needle {
+	const char *s;
+	size_t len;
+	struct pf_mask m;
+};
+
+/*
+ * The atoms of one field that one pass computes: lookups, and, in a group
+ * with a memo (below), the field's substrings too, whose answers the memo
+ * then keeps with the rest.
+ */
 struct pf_group {
 	const struct fref *ref; /* the field: any atom's, all share the slot */
 	struct pf_mask members;
@@ -80,6 +91,9 @@ struct pf_group {
 	struct pf_exact *first; /* pmatch with globs: the path's first component, then the check decides */
 	size_t fcap;
 	struct pf_memo *memo;   /* groups with more than a hash lookup to do (MEMO_SLOTS), or NULL */
+	bool affixed;           /* has prefix, suffix or first-component atoms: gets a memo */
+	struct pf_needle *needle;
+	size_t nneedle;
 };
 
 /*
@@ -555,6 +569,21 @@ static size_t table_cap(size_t n)
 }
 
 
+static void needle_add(struct pf_group *g, const char *s, size_t len, size_t atom)
+{
+	size_t i = 0;
+	while (i < g->nneedle && !(g->needle[i].len == len && !memcmp(g->needle[i].s, s, len)))
+		i++;
+	if (i == g->nneedle) {
+		g->needle = xrealloc(g->needle, (g->nneedle + 1) * sizeof(*g->needle));
+		memset(&g->needle[i], 0, sizeof(g->needle[i]));
+		g->needle[i].s = s;
+		g->needle[i].len = len;
+		g->nneedle++;
+	}
+	mask_set(&g->needle[i].m, atom);
+}
+
 static void group_build(struct prefilter *p, struct pf_group *g)
 {
 	size_t nexact = 0, nfirst = 0;
@@ -615,13 +644,16 @@ static void group_build(struct prefilter *p, struct pf_group *g)
 		case OP_GLOB:
 			affix_add(&g->pre, lit->s, n->glob_head, i, AR_VERIFY);
 			break;
+		case OP_CONTAINS: case OP_BCONTAINS:
+			needle_add(g, lit->s, lit->len, i);
+			break;
 		default:
 			break;
 		}
 	}
 	affix_sort(&g->pre);
 	affix_sort(&g->suf);
-	if (g->pre.n || g->suf.n || g->fcap)
+	if (g->affixed)
 		g->memo = xcalloc(MEMO_SLOTS, sizeof(*g->memo));
 }
 
@@ -642,6 +674,21 @@ void prefilter_build(struct prefilter *p)
 		}
 		p->atom[i].group = (int)g;
 		mask_set(&p->group[g].members, i);
+		if (n->op != OP_EQ && n->op != OP_IN && n->op != OP_INTERSECTS)
+			p->group[g].affixed = true;
+	}
+	/* substrings join a group that will have a memo: searched once per value seen */
+	for (size_t i = 0; i < p->natoms; i++) {
+		const struct cnode *n = p->atom[i].check;
+		if (n->rhs || n->lhs.type != FT_STR || (n->op != OP_CONTAINS && n->op != OP_BCONTAINS))
+			continue;
+		for (size_t g = 0; g < p->ngroups; g++) {
+			if (p->group[g].affixed && p->group[g].ref->slot == n->lhs.slot) {
+				p->atom[i].group = (int)g;
+				mask_set(&p->group[g].members, i);
+				break;
+			}
+		}
 	}
 	for (size_t g = 0; g < p->ngroups; g++)
 		group_build(p, &p->group[g]);
@@ -683,6 +730,7 @@ void prefilter_free(struct prefilter *p)
 		free(p->group[g].exact);
 		free(p->group[g].first);
 		free(p->group[g].memo);
+		free(p->group[g].needle);
 		free(p->group[g].pre.e);
 		free(p->group[g].suf.e);
 		free(p->group[g].pre.key);
@@ -786,6 +834,9 @@ static void group_value(const struct prefilter *p, const struct pf_group *g, con
 		affix_match(&g->pre, v, m, c, p);
 	if (g->suf.n)
 		affix_match(&g->suf, v, m, c, p);
+	for (size_t i = 0; i < g->nneedle; i++)
+		if (strops_contains(v->s, len, g->needle[i].s, g->needle[i].len))
+			mask_or(m, &g->needle[i].m);
 }
 
 /* group_value through the group's memo. */
