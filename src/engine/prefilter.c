@@ -9,10 +9,10 @@
  * by the condition: if the condition is true, some atom of each clause is.
  */
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "common/buf.h"
+#include "common/log.h"
 #include "engine/cnode.h"
 #include "engine/prefilter.h"
 
@@ -954,19 +954,11 @@ size_t prefilter_selfcheck(struct prefilter *p, struct ectx *c)
 		bool alone = filter_eval_node(p->atom[b].check, c);
 		if (grouped != alone) {
 			const struct cnode *n = p->atom[b].check;
-			fprintf(stderr, "vigil: prefilter self-check: %s %s%s%s: grouped %d, alone %d\n",
-				n->lhs.def->name, cond_op_name(n->op), n->nvals ? " " : "", n->nvals ? n->texts[0] : "",
-				grouped, alone);
+			vg_err("prefilter self-check: %s %s%s%s: grouped %d, alone %d", n->lhs.def->name,
+			       cond_op_name(n->op), n->nvals ? " " : "", n->nvals ? n->texts[0] : "", grouped, alone);
 			bad++;
 		}
 	}
 	prefilter_reset(p);
 	return bad;
-}
-
-void prefilter_counts(const struct prefilter *p, size_t *atoms, size_t *groups, size_t *rules)
-{
-	*atoms = p->natoms;
-	*groups = p->ngroups;
-	*rules = p->nrules;
 }

@@ -10,12 +10,16 @@
  *
  * Atoms are the condition's own checks (structurally equal ones shared) and
  * are computed at most once per event. The atoms on one string field with
- * `=`, `in`, `intersects`, `startswith`, `bstartswith` and literal `pmatch`
- * form a group: one pass over the field's value(s) -- a hash lookup for the
- * exact literals, a binary search in the sorted prefixes -- gives all of
- * them, so fd.name is read once per event instead of once per check. Other
- * atoms are evaluated alone (filter_eval_node). A clause only ever rejects
- * when its condition is false, so results are exactly the tree's.
+ * `=`, `in`, `intersects`, `startswith`, `bstartswith`, `endswith`, `pmatch`
+ * and `glob` with a literal head form a group: one pass over the field's
+ * value(s) -- a hash lookup for the exact literals, binary searches in the
+ * sorted prefixes and suffixes, a lookup of a path's first component, and
+ * the check itself where a lookup only narrows -- gives all of them, so
+ * fd.name is read once per event instead of once per check; a group with
+ * prefixes or suffixes also takes the field's substrings and remembers its
+ * answers per value. Other atoms are evaluated alone (filter_eval_node). A
+ * clause only ever rejects when its condition is false, so results are
+ * exactly the tree's.
  */
 #ifndef VIGIL_ENGINE_PREFILTER_H
 #define VIGIL_ENGINE_PREFILTER_H
@@ -60,7 +64,5 @@ bool prefilter_pass(struct prefilter *p, size_t h, struct ectx *c);
  * and each check alone -- and return how many differ (names them on stderr).
  */
 size_t prefilter_selfcheck(struct prefilter *p, struct ectx *c);
-/* Counts, for docs and tests: atoms, groups, rules with clauses. */
-void prefilter_counts(const struct prefilter *p, size_t *atoms, size_t *groups, size_t *rules);
 
 #endif
