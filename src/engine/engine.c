@@ -9,6 +9,7 @@
 #include "common/hmap.h"
 #include "common/log.h"
 #include "engine/engine.h"
+#include "engine/prefilter.h"
 
 #define CORR_MAX_KEYS 4096 /* per rule: containers/processes tracked by a sequence or threshold */
 
@@ -92,6 +93,7 @@ struct engine {
 	struct rule_ref *by_type[VG_EVT_MAX];
 	size_t nby_type[VG_EVT_MAX];
 	struct gate_table gates[VG_EVT_MAX];
+	struct prefilter *pf[VG_EVT_MAX]; /* necessary conditions of the type's rules */
 	struct evtset needed;
 	struct ectx ctx;
 	struct engine_stats stats;
@@ -510,6 +512,7 @@ struct engine *engine_compile(struct ruleset *rs, const struct engine_opts *opts
 			 * away, so e.g. an openat meets neither `spawned_process` nor the rules
 			 * that can only match other types once their type tests are known */
 			struct rule_ref ref = { .rule = (uint32_t)i };
+			const struct cnode *full = NULL; /* the specialised condition (first step), gates included */
 			if (r->nsteps) {
 				bool any = false;
 				ref.steps = xcalloc(r->nsteps, sizeof(*ref.steps));
@@ -521,17 +524,28 @@ struct engine *engine_compile(struct ruleset *rs, const struct engine_opts *opts
 					free(ref.steps);
 					continue;
 				}
+				if (ref.steps[0].kind == SPEC_NODE)
+					full = ref.steps[0].node;
 			} else {
 				ref.cond.kind = filter_specialise(&e->fc, r->cond, t, &ref.cond.node);
 				if (ref.cond.kind == SPEC_FALSE)
 					continue;
+				full = ref.cond.node;
 				if (ref.cond.kind == SPEC_NODE && !r->thr_count)
 					gate_rule(e, t, &ref);
 			}
+			/* the prefilter's rule i is by_type[t][i]: sequences and rules that are
+			 * true on every event of the type have no clauses */
+			if (!e->pf[t])
+				e->pf[t] = prefilter_new();
+			prefilter_add(e->pf[t], full, r->nsteps > 0);
 			e->by_type[t] = xrealloc(e->by_type[t], (e->nby_type[t] + 1) * sizeof(*e->by_type[t]));
 			e->by_type[t][e->nby_type[t]++] = ref;
 		}
 	}
+	for (unsigned int t = 0; t < VG_EVT_MAX; t++)
+		if (e->pf[t])
+			prefilter_build(e->pf[t]);
 	const char *sc = getenv("VIGIL_ENGINE_SELFCHECK");
 	e->selfcheck = sc && *sc && strcmp(sc, "0");
 	ectx_init(&e->ctx, (size_t)e->fc.nslots, e->fc.nmacros);
@@ -552,6 +566,7 @@ void engine_free(struct engine *e)
 		for (size_t i = 0; i < e->nby_type[t]; i++)
 			free(e->by_type[t][i].steps);
 		free(e->by_type[t]);
+		prefilter_free(e->pf[t]);
 	}
 	ectx_free(&e->ctx);
 	filter_ctx_free(&e->fc);
@@ -635,10 +650,19 @@ static bool spec_eval(const struct spec_tree *t, struct ectx *c)
 	return t->kind == SPEC_NODE ? filter_eval_node(t->node, c) : t->kind == SPEC_TRUE;
 }
 
-/* Sequences: advance on the next step; restart on the first. True when the last step completes. */
-static bool sequence_step(struct engine *e, struct engine_rule *r, const struct spec_tree *steps)
+/*
+ * Sequences: advance on the next step; restart on the first. True when the
+ * last step completes. The first step is tried only when the type's
+ * prefilter allows it (rule pfi, whose clauses are the first step's).
+ */
+static bool sequence_step(struct engine *e, struct engine_rule *r, const struct spec_tree *steps,
+			  struct prefilter *pf, size_t pfi)
 {
 	const struct vg_event *ev = e->ctx.ev;
+	if (!r->corr.count && !prefilter_pass(pf, pfi, &e->ctx)) {
+		e->stats.evaluated++; /* nothing in progress anywhere, and the first step cannot match */
+		return false;
+	}
 	uint64_t key = corr_key(r, ev), ts = ev->hdr.ts;
 	struct corr *c = corr_get(r, key, ts, false);
 
@@ -657,7 +681,7 @@ static bool sequence_step(struct engine *e, struct engine_rule *r, const struct 
 		}
 	}
 	e->stats.evaluated++;
-	if ((!c || c->progress == 0) && spec_eval(&steps[0], &e->ctx)) {
+	if ((!c || c->progress == 0) && prefilter_pass(pf, pfi, &e->ctx) && spec_eval(&steps[0], &e->ctx)) {
 		c = corr_get(r, key, ts, true);
 		c->first_ts = ts;
 		c->progress = 1;
@@ -733,13 +757,22 @@ void engine_process(struct engine *e, const struct vg_event *ev, const struct vg
 	ectx_reset(&e->ctx, ev, st);
 	bool matched = false;
 	const struct gate_table *gt = &e->gates[t];
+	struct prefilter *pf = e->pf[t];
 	uint64_t known = 0, truth = 0; /* gates evaluated for this event, and which were true */
-	for (size_t i = 0; i < e->nby_type[t]; i++) {
+	size_t nref = e->nby_type[t];
+	/* only the rules whose primary clause holds, in load order (bit i: by_type[t][i]) */
+	const uint64_t *cand = nref ? prefilter_candidates(pf, &e->ctx) : NULL;
+	for (size_t w = 0; w * 64 < nref; w++)
+	for (uint64_t bits = cand[w]; bits; bits &= bits - 1) {
+		size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
 		const struct rule_ref *ref = &e->by_type[t][i];
 		if (matched && ref->ngates)
 			continue; /* a plain rule after the first match (gated rules are plain) */
 		if (ref->gates & known & ~truth)
 			continue; /* a gate already known false */
+		struct engine_rule *r = &e->rules[ref->rule];
+		if (!r->nsteps && !prefilter_pass(pf, i, &e->ctx))
+			continue; /* a necessary condition is false */
 		uint64_t todo = ref->gates & ~known;
 		bool open = true;
 		while (todo && open) {
@@ -751,14 +784,13 @@ void engine_process(struct engine *e, const struct vg_event *ev, const struct vg
 		}
 		if (!open)
 			continue;
-		struct engine_rule *r = &e->rules[ref->rule];
 		bool hit;
 		/* first match (Falco): later plain rules are skipped, but sequences and
 		 * thresholds keep counting, or an earlier rule would blind them */
 		if (matched && !r->nsteps && !r->thr_count)
 			continue;
 		if (r->nsteps) {
-			hit = sequence_step(e, r, ref->steps);
+			hit = sequence_step(e, r, ref->steps, pf, i);
 		} else {
 			e->stats.evaluated++;
 			hit = spec_eval(&ref->cond, &e->ctx) && (!r->thr_count || threshold_hit(r, ev));
@@ -790,29 +822,37 @@ size_t engine_selfcheck(struct engine *e, const struct vg_event *ev, const struc
 		return 0;
 	for (size_t i = 0; i < e->nrules; i++) {
 		struct engine_rule *r = &e->rules[i];
-		if (!r->enabled || !r->cond)
+		if (!r->enabled)
 			continue;
 		/* each side in a fresh generation: a macro's memoised value from one side
-		 * must not stand in for the other side's (specialised) body */
+		 * must not stand in for the other side's (specialised) body. A sequence:
+		 * its first step, as sequence_step tries it */
 		ectx_reset(&e->ctx, ev, st);
-		bool want = filter_eval(r->cond, &e->ctx), got = false;
+		bool want = filter_eval(r->nsteps ? r->steps[0] : r->cond, &e->ctx), got = false;
 		const struct rule_ref *ref = NULL;
 		for (size_t k = 0; k < e->nby_type[t] && !ref; k++)
 			if (e->by_type[t][k].rule == i)
 				ref = &e->by_type[t][k];
 		ectx_reset(&e->ctx, ev, st);
 		if (ref) {
-			got = true;
+			/* as engine_process runs it: the prefilter's clauses, the gates, the rest */
+			size_t k = (size_t)(ref - e->by_type[t]);
+			const uint64_t *cand = prefilter_candidates(e->pf[t], &e->ctx);
+			got = (cand[k >> 6] >> (k & 63) & 1) && prefilter_pass(e->pf[t], k, &e->ctx);
 			for (unsigned int b = 0; b < e->gates[t].n && got; b++)
 				if (ref->gates >> b & 1)
 					got = filter_eval_node(e->gates[t].node[b], &e->ctx);
-			got = got && spec_eval(&ref->cond, &e->ctx);
+			got = got && spec_eval(r->nsteps ? &ref->steps[0] : &ref->cond, &e->ctx);
 		}
 		if (got != want) {
 			vg_err("engine self-check: rule '%s' on %s: compiled condition %s, specialised %s", r->name,
 			       ev->info ? ev->info->name : "?", want ? "true" : "false", got ? "true" : "false");
 			bad++;
 		}
+	}
+	if (e->pf[t]) { /* every atom grouped as the prefilter computes it and alone */
+		ectx_reset(&e->ctx, ev, st);
+		bad += prefilter_selfcheck(e->pf[t], &e->ctx);
 	}
 	return bad;
 }

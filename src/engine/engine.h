@@ -86,10 +86,12 @@ void engine_process(struct engine *e, const struct vg_event *ev, const struct vg
 		    engine_alert_fn cb, void *ctx);
 
 /*
- * Testing aid: evaluate every plain rule of the event's type both ways -- the
- * condition as compiled (filter_eval) and as the engine runs it (specialised
- * for the type, gates first) -- and return how many disagree (0: the fast
- * path is exact on this event). Rules of other types are checked to be false.
+ * Testing aid: evaluate every rule (a sequence: its first step) on the event
+ * both ways -- the condition as compiled (filter_eval) and as the engine runs
+ * it (the type's prefilter: candidate by its primary clause, its other
+ * clauses; then the gates and the condition specialised for the type) -- and
+ * every prefilter atom grouped and alone; return how many disagree (0: the
+ * fast path is exact on this event). Rules of other types are checked to be false.
  * Call after engine_process for the same event. With the environment variable
  * VIGIL_ENGINE_SELFCHECK=1 at engine_compile, engine_process does it itself
  * and aborts on a disagreement (tests/integration/test_engine_selfcheck.sh).

@@ -20,6 +20,9 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include "common/buf.h"
 #include "common/path.h"
 #include "engine/fields.h"
@@ -48,6 +51,12 @@ char *arena_dup(struct arena *a, const char *s, size_t n)
 	p[n] = 0;
 	a->used += n + 1;
 	return p;
+}
+
+/* How many of n bytes arena_dup keeps. */
+static size_t arena_kept(size_t n)
+{
+	return n + 1 > ARENA_BLOCK ? ARENA_BLOCK - 1 : n;
 }
 
 static void arena_reset(struct arena *a)
@@ -114,6 +123,7 @@ struct fd_info {
 	const char *type;   /* "file", "directory", "ipv4", "ipv6", "unix" */
 	int64_t num;
 	const char *name;   /* resolved */
+	size_t name_len;    /* strlen(name) where fd_of knew it, else 0 */
 	const char *nameraw;
 	int fam;            /* AF_INET / AF_INET6 for ip sockets */
 	uint8_t lip[16], rip[16];
@@ -206,35 +216,86 @@ static struct vg_buf *scratch_buf(struct ectx *c)
 	return &c->scratch;
 }
 
+/* Whether the component starting at c (before end) is empty, "." or "..". */
+static inline bool component_bad(const char *c, const char *end)
+{
+	return c == end || *c == '/' ||
+	       (*c == '.' && (c + 1 == end || c[1] == '/' || (c[1] == '.' && (c + 2 == end || c[2] == '/'))));
+}
+
+/*
+ * Whether the components from c (a component's start) to end are all
+ * normal: none empty (no "//", no trailing slash), ".", or "..". Only a slash
+ * followed by a slash or a dot can start a bad one after the first: those
+ * pairs are searched for sixteen bytes at a time where the CPU has SSE2.
+ */
+static bool components_clean(const char *c, const char *end)
+{
+	if (component_bad(c, end) || end[-1] == '/')
+		return false;
+	size_t n = (size_t)(end - c);
+#ifdef __SSE2__
+	/* windows of sixteen positions, the last one overlapping the one before; a
+	 * short string is copied into a zero-padded window (a zero is no slash) */
+	char pad[33];
+	const char *w = c;
+	if (n < 17) {
+		memset(pad, 0, sizeof(pad));
+		memcpy(pad, c, n);
+		w = pad;
+	}
+	size_t last = n < 17 ? 0 : n - 17;
+	const __m128i slash = _mm_set1_epi8('/'), dot = _mm_set1_epi8('.');
+	for (size_t i = 0;; i = i + 16 < last ? i + 16 : last) {
+		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(w + i));
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(w + i + 1));
+		__m128i hit = _mm_and_si128(_mm_cmpeq_epi8(a, slash),
+					    _mm_or_si128(_mm_cmpeq_epi8(b, slash), _mm_cmpeq_epi8(b, dot)));
+		for (unsigned int z = (unsigned int)_mm_movemask_epi8(hit); z; z &= z - 1)
+			if (component_bad(c + i + (size_t)__builtin_ctz(z) + 1, end))
+				return false;
+		if (i == last)
+			return true;
+	}
+#else
+	for (size_t i = 0; i + 1 < n; i++)
+		if (c[i] == '/' && (c[i + 1] == '/' || c[i + 1] == '.') && component_bad(c + i + 1, end))
+			return false;
+	return true;
+#endif
+}
+
 /* Whether path_resolve would give raw itself: absolute, no empty, "." or ".." component. */
 static bool path_is_clean(const char *raw)
 {
 	if (raw[0] != '/')
 		return false;
-	if (!raw[1])
-		return true; /* "/" */
-	for (const char *p = raw + 1;;) {
-		const char *e = p;
-		while (*e && *e != '/')
-			e++;
-		size_t n = (size_t)(e - p);
-		if (!n || (p[0] == '.' && (n == 1 || (n == 2 && p[1] == '.'))))
-			return false;
-		if (!*e)
-			return true;
-		p = e + 1;
-	}
+	return !raw[1] || components_clean(raw + 1, raw + strlen(raw));
 }
 
-static const char *resolved_path(struct ectx *c, int i)
+static const char *resolved_path(struct ectx *c, int i, size_t *len)
 {
 	const char *raw = event_param_str(c->ev, i);
 	/* most paths are absolute and already normal: the record's own string is the
 	 * answer (it lives as long as the event), no copy and no normalising pass */
-	if (path_is_clean(raw))
+	size_t n = strlen(raw);
+	if (raw[0] == '/' && (n == 1 || components_clean(raw + 1, raw + n))) {
+		*len = n;
 		return raw;
+	}
 	struct vg_buf *b = scratch_buf(c);
-	path_resolve(event_param_base(c->ev, i), raw, b);
+	const char *base = event_param_base(c->ev, i);
+	if (raw[0] && raw[0] != '/' && components_clean(raw, raw + n) && (!base || path_is_clean(base))) {
+		/* a normal relative path below a normal directory (a build's "src/x.c"):
+		 * path_resolve would join them as they are */
+		if (base && base[1])
+			buf_adds(b, base);
+		buf_addc(b, '/');
+		buf_adds(b, raw);
+	} else {
+		path_resolve(base, raw, b);
+	}
+	*len = arena_kept(b->len);
 	return arena_dup(&c->arena, b->data ? b->data : "", b->len);
 }
 
@@ -302,7 +363,7 @@ static struct fd_info *fd_of(struct ectx *c)
 		i = param_at(ev, PN_PATH);
 		fd->valid = true;
 		fd->num = ev->hdr.retval;
-		fd->name = resolved_path(c, i);
+		fd->name = resolved_path(c, i, &fd->name_len);
 		fd->nameraw = event_param_str(ev, i);
 		int fi = param_at(ev, PN_FLAGS);
 		bool dir = fi >= 0 && (event_param_int(ev, fi) & O_DIRECTORY);
@@ -691,15 +752,21 @@ static int f_proc_exepath(struct ectx *c, const struct fref *r, struct fval *o)
 }
 
 /* argv[1..] joined by spaces */
+/* s[0..n) with every NUL made a space (argv and environ joined, as Falco shows them). */
+static void nul_to_space(char *s, size_t n)
+{
+	for (char *q = s, *end = s + n; q < end && (q = memchr(q, 0, (size_t)(end - q))); q++)
+		*q = ' ';
+}
+
 static const char *args_text(struct ectx *c, const struct vg_proc *p, size_t *len)
 {
-	struct vg_buf b = { 0 };
 	size_t first = p->args ? strnlen(p->args, p->args_len) : 0;
-	for (size_t i = first + 1; p->args && i < p->args_len; i++)
-		buf_addc(&b, p->args[i] ? p->args[i] : ' ');
-	const char *s = arena_dup(&c->arena, b.data ? b.data : "", b.len);
-	*len = b.len;
-	buf_free(&b);
+	size_t n = p->args && first + 1 < p->args_len ? p->args_len - first - 1 : 0;
+	char *s = arena_dup(&c->arena, n ? p->args + first + 1 : "", n);
+	n = arena_kept(n);
+	nul_to_space(s, n);
+	*len = n;
 	return s;
 }
 
@@ -707,15 +774,14 @@ static const char *cmdline_text(struct ectx *c, const struct vg_proc *p, size_t 
 {
 	size_t alen;
 	const char *a = args_text(c, p, &alen);
-	struct vg_buf b = { 0 };
-	buf_adds(&b, proc_name(p));
+	struct vg_buf *b = scratch_buf(c);
+	buf_adds(b, proc_name(p));
 	if (alen) {
-		buf_addc(&b, ' ');
-		buf_add(&b, a, alen);
+		buf_addc(b, ' ');
+		buf_add(b, a, alen);
 	}
-	const char *s = arena_dup(&c->arena, b.data, b.len);
-	*len = b.len;
-	buf_free(&b);
+	const char *s = arena_dup(&c->arena, b->data ? b->data : "", b->len);
+	*len = b->len;
 	return s;
 }
 
@@ -939,9 +1005,8 @@ static int f_proc_env(struct ectx *c, const struct fref *r, struct fval *o)
 		return 0;
 	}
 	char *s = arena_dup(&c->arena, e, n);
-	for (size_t i = 0; i < n; i++)
-		if (!s[i])
-			s[i] = ' ';
+	n = arena_kept(n);
+	nul_to_space(s, n);
 	return put_strn(o, s, n);
 }
 
@@ -1061,7 +1126,7 @@ static int f_fd_name(struct ectx *c, const struct fref *r, struct fval *o)
 {
 	(void)r;
 	FD_OR_NA(c, fd);
-	return put_str(o, fd->name);
+	return fd->name_len ? put_strn(o, fd->name, fd->name_len) : put_str(o, fd->name);
 }
 
 static int f_fd_nameraw(struct ectx *c, const struct fref *r, struct fval *o)
@@ -1186,8 +1251,11 @@ static int path_param(struct ectx *c, const char *const *names, struct fval *o)
 		int i = param_index(c->ev, *names);
 		if (i < 0)
 			continue;
-		if (c->ev->params[i].info->kind == VG_CK_PATH)
-			return put_str(o, resolved_path(c, i));
+		if (c->ev->params[i].info->kind == VG_CK_PATH) {
+			size_t n;
+			const char *path = resolved_path(c, i, &n);
+			return put_strn(o, path, n);
+		}
 		if (c->ev->params[i].data)
 			return put_str(o, event_param_str(c->ev, i));
 	}

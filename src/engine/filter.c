@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "engine/cnode.h"
 #include "engine/filter.h"
 #include "engine/strops.h"
 #include "sensor/event_table.h"
@@ -27,43 +28,6 @@ _Static_assert(VG_EVT_MAX <= 128, "evtset holds 128 event types");
 
 #define MAX_MACRO_DEPTH 64
 #define SET_MIN 8 /* `in` lists longer than this use a hash set */
-
-enum cn_kind {
-	CN_AND, CN_OR, CN_NOT, CN_CHECK,
-	CN_TYPES, /* evt.type = / in / != : one bit test */
-	CN_MACRO, /* a shared macro: kids[0] is not owned, result memoised per event */
-};
-
-/*
- * A compiled node. What evaluation reads for and/or/not/macro nodes sits in
- * the first 64 bytes and a check's field reference in the next 64 (nodes are
- * 64-byte aligned): a walk of ~100 nodes per event touched three or four
- * cache lines per node when the memo index was at the end.
- */
-struct cnode {
-	enum cn_kind kind;
-	enum cond_op op;   /* CN_CHECK */
-	int memo;          /* CN_MACRO */
-	unsigned int glob_head; /* OP_GLOB: bytes before the pattern's first * ? [ or backslash */
-	struct cnode **kids;
-	size_t nkids;
-	/* CN_CHECK */
-	size_t nvals;
-	struct fval *vals;
-	struct strset set; /* `in` over many strings */
-	struct fref lhs;
-	struct fref *rhs;  /* val(field) */
-	uint8_t *plen;     /* FT_NET: prefix length per value */
-	char **texts;      /* owned strings behind vals[].s */
-	pcre2_code *re;
-	pcre2_match_data *md;
-	struct pmlist pm;  /* pmatch: the values compiled */
-	struct evtset types; /* CN_TYPES */
-};
-
-struct filter {
-	struct cnode *root;
-};
 
 static void cn_free(struct cnode *n);
 
@@ -1004,6 +968,11 @@ enum spec_kind filter_specialise(struct filter_ctx *fc, const struct filter *f, 
 bool filter_eval_node(const struct cnode *n, struct ectx *c)
 {
 	return eval(n, c);
+}
+
+bool filter_check_value(const struct cnode *n, const struct fval *v, struct ectx *c)
+{
+	return check_value(n, v, c);
 }
 
 enum spec_kind filter_split_gates(struct filter_ctx *fc, const struct cnode *n, const struct cnode **gates,

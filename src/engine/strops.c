@@ -3,19 +3,55 @@
  * String set and case-insensitive search for the condition evaluator.
  */
 #include <fnmatch.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "common/buf.h"
 #include "engine/strops.h"
 
-/* FNV-1a: short strings (names, paths), no allocation, good enough spread for a probe table. */
-static uint64_t hash_bytes(const char *s, size_t n)
+static inline uint64_t hash_mix(uint64_t h, uint64_t w)
 {
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
-	return h;
+	h = (h ^ w) * 0xff51afd7ed558ccdull;
+	return h ^ (h >> 29);
+}
+
+uint64_t strops_hash(const char *s, size_t n)
+{
+	/* eight bytes per step; of a string longer than 32 bytes only the first and
+	 * last 16 and the length (a lookup compares the whole string anyway, and
+	 * the tables hold a rule set's literals: a bounded cost per lookup matters
+	 * more than spreading long paths that share both ends). The last step reads
+	 * the last eight bytes, overlapping the one before; shorter strings are read
+	 * in two overlapping halves (no copy of a variable length) */
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
+	uint32_t a, b;
+	if (n > 32) {
+		for (int k = 0; k < 2; k++) {
+			memcpy(&w, s + 8 * k, 8);
+			h = hash_mix(h, w);
+			memcpy(&w, s + n - 16 + 8 * k, 8);
+			h = hash_mix(h, w);
+		}
+	} else if (n >= 8) {
+		for (size_t i = 0; i + 8 < n; i += 8) {
+			memcpy(&w, s + i, 8);
+			h = hash_mix(h, w);
+		}
+		memcpy(&w, s + n - 8, 8);
+		h = hash_mix(h, w);
+	} else if (n >= 4) {
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		h = hash_mix(h, (uint64_t)a << 32 | b);
+	} else if (n) {
+		h = hash_mix(h, (uint64_t)(uint8_t)s[0] << 16 | (uint64_t)(uint8_t)s[n / 2] << 8 | (uint8_t)s[n - 1]);
+	}
+	h ^= h >> 32;
+	h *= 0xff51afd7ed558ccdull;
+	return h ^ (h >> 29);
 }
 
 void strset_build(struct strset *set, const char *const *s, const size_t *len, size_t n)
@@ -25,7 +61,7 @@ void strset_build(struct strset *set, const char *const *s, const size_t *len, s
 		set->cap <<= 1;
 	set->slots = xcalloc(set->cap, sizeof(*set->slots));
 	for (size_t i = 0; i < n; i++) {
-		size_t k = hash_bytes(s[i], len[i]) & (set->cap - 1);
+		size_t k = strops_hash(s[i], len[i]) & (set->cap - 1);
 		while (set->slots[k].s) {
 			if (set->slots[k].len == len[i] && !memcmp(set->slots[k].s, s[i], len[i]))
 				break;
@@ -40,7 +76,7 @@ bool strset_has(const struct strset *set, const char *s, size_t len)
 {
 	if (!set->cap)
 		return false;
-	size_t k = hash_bytes(s, len) & (set->cap - 1);
+	size_t k = strops_hash(s, len) & (set->cap - 1);
 	/* the table is at most half full, so a probe always reaches an empty slot */
 	while (set->slots[k].s) {
 		if (set->slots[k].len == len && !memcmp(set->slots[k].s, s, len))
@@ -69,18 +105,58 @@ bool strops_contains(const char *hay, size_t n, const char *needle, size_t m)
 		return false;
 	if (n > 256)
 		return memmem(hay, n, needle, m) != NULL;
-	const char *p = hay, *last = hay + (n - m);
-	while (p <= last && (p = memchr(p, needle[0], (size_t)(last - p) + 1))) {
-		if (!memcmp(p + 1, needle + 1, m - 1))
-			return true;
-		p++;
+	if (m == 1)
+		return memchr(hay, needle[0], n) != NULL;
+	/* eight positions at a time: a match needs the needle's first byte at the
+	 * position and its last byte m-1 further (a path has many '/' or 'i', few
+	 * places where both fit); the candidates are then compared */
+	const uint64_t ones = 0x0101010101010101ull, high = ones * 0x80;
+	const uint64_t first = ones * (uint8_t)needle[0], last = ones * (uint8_t)needle[m - 1];
+	size_t end = n - m + 1, i = 0; /* candidate positions: 0 .. end-1 */
+#ifdef __SSE2__
+	/* sixteen at a time where the CPU has SSE2 (every x86-64) */
+	const __m128i f16 = _mm_set1_epi8(needle[0]), l16 = _mm_set1_epi8(needle[m - 1]);
+	for (; i + 16 <= end; i += 16) {
+		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(hay + i));
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(hay + i + m - 1));
+		unsigned int z = (unsigned int)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, f16), _mm_cmpeq_epi8(b, l16)));
+		for (; z; z &= z - 1)
+			if (!memcmp(hay + i + (size_t)__builtin_ctz(z), needle, m))
+				return true;
 	}
+#endif
+	for (; i + 8 <= end; i += 8) {
+		uint64_t a, b;
+		memcpy(&a, hay + i, 8);
+		memcpy(&b, hay + i + m - 1, 8);
+		a ^= first;
+		b ^= last;
+		/* a bit per byte that may be zero in both (no byte that is zero is missed) */
+		uint64_t z = (a - ones) & ~a & (b - ones) & ~b & high;
+		for (; z; z &= z - 1) {
+			size_t k = i + (size_t)__builtin_ctzll(z) / 8;
+			if (!memcmp(hay + k, needle, m))
+				return true;
+		}
+	}
+	for (; i < end; i++)
+		if (hay[i] == needle[0] && !memcmp(hay + i, needle, m))
+			return true;
 	return false;
 }
 
 static inline unsigned char lower(unsigned char c)
 {
 	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
+}
+
+/* Whether h starts with the m bytes of lower-case q, ASCII case ignored (h[0] already checked). */
+static inline bool icontains_at(const unsigned char *h, const unsigned char *q, size_t m)
+{
+	size_t j = 1;
+	while (j < m && lower(h[j]) == q[j])
+		j++;
+	return j == m;
 }
 
 void strops_lower(char *s, size_t n)
@@ -98,15 +174,37 @@ bool strops_icontains(const char *hay, size_t n, const char *lneedle, size_t m)
 	if (m > n)
 		return false;
 	const unsigned char *h = (const unsigned char *)hay, *q = (const unsigned char *)lneedle;
-	for (size_t i = 0; i + m <= n; i++) {
-		if (lower(h[i]) != q[0])
-			continue;
-		size_t j = 1;
-		while (j < m && lower(h[i + j]) == q[j])
-			j++;
-		if (j == m)
-			return true;
+	size_t end = n - m + 1; /* candidate positions: 0 .. end-1 */
+	size_t i = 0;
+	if (q[0] >= 'a' && q[0] <= 'z') {
+		/* eight positions at a time: a byte can start a match only if it is q[0] or
+		 * its capital, and both are q[0] with bit 5 set (more bytes pass; they are checked) */
+		const uint64_t ones = 0x0101010101010101ull, pat = ones * q[0];
+		for (; i + 8 <= end; i += 8) {
+			uint64_t w;
+			memcpy(&w, h + i, 8);
+			uint64_t x = (w | ones * 0x20) ^ pat;
+			if (!((x - ones) & ~x & ones * 0x80))
+				continue;
+			for (size_t k = i; k < i + 8; k++)
+				if (lower(h[k]) == q[0] && icontains_at(h + k, q, m))
+					return true;
+		}
+	} else {
+		/* not a letter: only the byte itself starts a match */
+		while (i < end) {
+			const unsigned char *at = memchr(h + i, q[0], end - i);
+			if (!at)
+				return false;
+			if (icontains_at(at, q, m))
+				return true;
+			i = (size_t)(at - h) + 1;
+		}
+		return false;
 	}
+	for (; i < end; i++)
+		if (lower(h[i]) == q[0] && icontains_at(h + i, q, m))
+			return true;
 	return false;
 }
 
@@ -230,14 +328,21 @@ void pmlist_build(struct pmlist *l, const char *const *values, size_t n)
 	free(flen);
 }
 
+const char *pmlist_first_key(const char *path, size_t len, size_t *n)
+{
+	const char *c = first_component(path, len, n);
+	*n = strnlen(c, *n);
+	return c;
+}
+
 bool pmlist_match(const struct pmlist *l, const char *path, size_t len)
 {
 	if (l->prefilter) {
 		/* a match needs the path's first component (read as a C string, as the
 		 * component comparisons do) to be some value's first component */
 		size_t n;
-		const char *c = first_component(path, len, &n);
-		if (!strset_has(&l->first, c, strnlen(c, n)))
+		const char *c = pmlist_first_key(path, len, &n);
+		if (!strset_has(&l->first, c, n))
 			return false;
 	}
 	for (size_t i = 0; i < l->n; i++) {

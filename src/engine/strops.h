@@ -14,6 +14,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+/* A hash of s[0..n) for probe tables (not for anything an attacker must not collide). */
+uint64_t strops_hash(const char *s, size_t n);
 
 /* Open-addressing hash set of byte strings; it points at the strings, never copies them. */
 struct strset {
@@ -86,6 +90,12 @@ void pmlist_build(struct pmlist *l, const char *const *values, size_t n);
 /* One value without globs against a path (as in a pmlist; for val(field) on the right). */
 bool strops_pmatch_prefix(const char *path, size_t len, const char *value, size_t vlen);
 bool pmlist_match(const struct pmlist *l, const char *path, size_t len);
+/*
+ * The path's first component as the prefilter reads it (after leading
+ * slashes, up to the next slash or NUL): with l->prefilter, a path matches
+ * only if this is in l->first.
+ */
+const char *pmlist_first_key(const char *path, size_t len, size_t *n);
 void pmlist_free(struct pmlist *l);
 
 #endif

@@ -18,7 +18,10 @@ static void on_alert(void *ctx, const struct alert *a)
 
 static void run_events(struct engine *e)
 {
-	static const char *paths[] = { "/etc/shadow", "../a/b", "", "/proc/self/exe" };
+	/* paths that meet the prefilter's tables at their edges: nested prefixes and
+	 * suffixes, component boundaries, first components of pmatch globs */
+	static const char *paths[] = { "/etc/shadow", "../a/b", "", "/proc/self/exe", "/", "/etc", "/etcx/passwd",
+				       "/home/a/.ssh/id_rsa", "//root//.aws/x", "/tmp/a/../b" };
 	struct vg_state_opts so = { 0 };
 	struct vg_state *st = state_new(&so);
 	for (size_t k = 0; k < sizeof(paths) / sizeof(paths[0]); k++) {

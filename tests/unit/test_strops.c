@@ -106,6 +106,17 @@ static void contains_cases(void **state)
 		for (size_t i = 0; i < m; i++)
 			q[i] = "ab\0"[((seed = seed * 1103515245 + 12345) >> 16) % 3];
 		contains(h, n, q, m);
+	}	/* bytes one apart and with the high bit set, where eight positions are tested at once */
+	const char alpha[] = "ab`c\x80\x81";
+	for (int round = 0; round < 20000; round++) {
+		char h[64], q[6];
+		size_t n = ((seed = seed * 1103515245 + 12345) >> 16) % 64;
+		size_t m = ((seed = seed * 1103515245 + 12345) >> 16) % 6;
+		for (size_t i = 0; i < n; i++)
+			h[i] = alpha[((seed = seed * 1103515245 + 12345) >> 16) % 6];
+		for (size_t i = 0; i < m; i++)
+			q[i] = alpha[((seed = seed * 1103515245 + 12345) >> 16) % 6];
+		contains(h, n, q, m);
 	}
 }
 
@@ -149,6 +160,12 @@ static void icontains_cases(void **state)
 	assert_false(icontains("[\\]", 3, "{|}"));    /* ASCII letters only: [ is not { */
 	assert_false(icontains("\xc3\x89t\xc3\xa9", 5, "\xc3\xa9t")); /* bytes beyond ASCII are not folded */
 	assert_true(icontains("@AZ[", 4, "@az["));
+	/* past eight bytes, where positions are tested eight at a time */
+	assert_true(icontains("PATH=/usr/bin HOME=/root GLIBC_TUNABLES=x", 41, "glibc_tunables"));
+	assert_false(icontains("PATH=/usr/bin HOME=/root GLIBC_TUNABLEZ=x", 41, "glibc_tunables"));
+	assert_true(icontains("@@@@@@@@@@@@@@@@@@`AB", 21, "`ab"));  /* '`' is not a letter: memchr */
+	assert_false(icontains("@@@@@@@@@@@@@@@@@@@AB", 21, "`ab")); /* '@' | 0x20 is '`', yet no match */
+	assert_true(icontains("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxAb", 42, "ab"));   /* the last position */
 }
 
 static void icontains_random(void **state)
@@ -156,15 +173,15 @@ static void icontains_random(void **state)
 	(void)state;
 	/* random short strings over a small alphabet (many near matches) against the naive search */
 	unsigned int seed = 12345;
-	const char alpha[] = "aAbB_\0";
+	const char alpha[] = "aAbB@`\0";
 	for (int round = 0; round < 20000; round++) {
-		char h[24], q[8];
-		size_t n = (seed = seed * 1103515245 + 12345) >> 16 & 15;
+		char h[48], q[8];
+		size_t n = ((seed = seed * 1103515245 + 12345) >> 16) % 48; /* past the 8-byte steps */
 		size_t m = ((seed = seed * 1103515245 + 12345) >> 16) % 5;
 		for (size_t i = 0; i < n; i++)
-			h[i] = alpha[((seed = seed * 1103515245 + 12345) >> 16) % 6];
+			h[i] = alpha[((seed = seed * 1103515245 + 12345) >> 16) % 7];
 		for (size_t i = 0; i < m; i++)
-			q[i] = alpha[((seed = seed * 1103515245 + 12345) >> 16) % 5]; /* no NUL in literals */
+			q[i] = alpha[((seed = seed * 1103515245 + 12345) >> 16) % 6]; /* no NUL in literals */
 		q[m] = 0;
 		icontains(h, n, q);
 	}
