@@ -262,8 +262,8 @@ static int check_prerequisites(void)
  * Whether this kernel runs 32-bit syscalls. Probed rather than read from the
  * kernel's configuration, which is not always there and can be overridden at
  * boot (ia32_emulation=): a child makes i386 getpid through int 0x80, which
- * the kernel answers, or refuses with SIGSEGV (or ENOSYS) when it cannot. Any doubt
- * (fork fails, odd status) answers yes, the safe side.
+ * the kernel answers, or refuses with SIGSEGV (or ENOSYS) when it cannot. Any
+ * doubt (fork fails, odd status) answers yes, the safe side.
  */
 static bool ia32_syscalls_possible(void)
 {
@@ -273,6 +273,7 @@ static bool ia32_syscalls_possible(void)
 		return true;
 	if (pid == 0) {
 		long ret;
+		signal(SIGSEGV, SIG_DFL);           /* the kernel's answer, not a handler's (ASan's) */
 		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* no core file when the kernel refuses */
 		__asm__ volatile("int $0x80" : "=a"(ret) : "a"(20L) : "memory", "r8", "r9", "r10", "r11");
 		_exit(ret == -ENOSYS ? 2 : 0);
