@@ -42,27 +42,29 @@ wait_attached() {
 	it_die "the agent attached nothing within 10 s: $(cat "$2")"
 }
 
+# traced_attach ERRFILE ARGS...: start `vigil trace ARGS...`, wait until it is
+# attached, set GOT to its tracepoints and stop it
+traced_attach() {
+	local err=$1
+	shift
+	"$VIGIL" trace "$@" --duration 30 >/dev/null 2>"$err" &
+	AGENT=$!
+	wait_attached "$AGENT" "$err"
+	GOT=$(tracepoints "$AGENT")
+	kill -INT "$AGENT"
+	wait "$AGENT"
+	AGENT=""
+}
+
 # 1. Exactly the asked syscalls' tracepoints, and no sys_exit program.
-"$VIGIL" trace --attach syscalls --syscalls openat,execve --duration 30 >/dev/null 2>"$IT_TMP/err1" &
-AGENT=$!
-wait_attached "$AGENT" "$IT_TMP/err1"
-got=$(tracepoints "$AGENT")
+traced_attach "$IT_TMP/err1" --attach syscalls --syscalls openat,execve
 want="raw_tracepoint:sched_process_exit tracepoint:sys_exit_execve tracepoint:sys_exit_openat"
-[ "$got" = "$want" ] || it_fail "--attach syscalls --syscalls openat,execve: attached '$got', expected '$want'"
-kill -INT "$AGENT"
-wait "$AGENT"
-AGENT=""
+[ "$GOT" = "$want" ] || it_fail "--attach syscalls --syscalls openat,execve: attached '$GOT', expected '$want'"
 
 # 2. sys-exit: one program on the kernel's sys_exit tracepoint.
-"$VIGIL" trace --attach sys-exit --syscalls openat,execve --duration 30 >/dev/null 2>"$IT_TMP/err2" &
-AGENT=$!
-wait_attached "$AGENT" "$IT_TMP/err2"
-got=$(tracepoints "$AGENT")
+traced_attach "$IT_TMP/err2" --attach sys-exit --syscalls openat,execve
 want="raw_tracepoint:sched_process_exit raw_tracepoint:sys_exit"
-[ "$got" = "$want" ] || it_fail "--attach sys-exit: attached '$got', expected '$want'"
-kill -INT "$AGENT"
-wait "$AGENT"
-AGENT=""
+[ "$GOT" = "$want" ] || it_fail "--attach sys-exit: attached '$GOT', expected '$want'"
 
 # 3. auto: where 32-bit syscalls run (int 0x80 answers), the sys_exit program,
 # since per-syscall tracepoints would not see them; elsewhere per syscall.
@@ -71,32 +73,26 @@ if [ -x "$INT80" ]; then
 	echo x >"$IT_TMP/probe"
 	r=$("$INT80" open "$IT_TMP/probe" 2>/dev/null) && [ "$r" != -38 ] && ia32=yes || ia32=no
 fi
-"$VIGIL" trace --syscalls openat --duration 30 >/dev/null 2>"$IT_TMP/err3" &
-AGENT=$!
-wait_attached "$AGENT" "$IT_TMP/err3"
-got=$(tracepoints "$AGENT")
+traced_attach "$IT_TMP/err3" --syscalls openat
 case $ia32 in
 yes)
-	[ "$got" = "raw_tracepoint:sched_process_exit raw_tracepoint:sys_exit" ] ||
-		it_fail "auto with 32-bit syscalls possible attached '$got', not the sys_exit program"
+	[ "$GOT" = "raw_tracepoint:sched_process_exit raw_tracepoint:sys_exit" ] ||
+		it_fail "auto with 32-bit syscalls possible attached '$GOT', not the sys_exit program"
 	grep -q "32-bit syscalls can run on this kernel" "$IT_TMP/err3" ||
 		it_fail "auto did not say why it chose sys_exit: $(cat "$IT_TMP/err3")"
 	;;
 no)
 	# per syscall, unless a syscall Vigil knows has no tracepoint on this kernel
 	if grep -q "has no tracepoint for" "$IT_TMP/err3"; then
-		[ "$got" = "raw_tracepoint:sched_process_exit raw_tracepoint:sys_exit" ] ||
-			it_fail "auto, a syscall without tracepoint: attached '$got', not the sys_exit program"
+		[ "$GOT" = "raw_tracepoint:sched_process_exit raw_tracepoint:sys_exit" ] ||
+			it_fail "auto, a syscall without tracepoint: attached '$GOT', not the sys_exit program"
 	else
-		[ "$got" = "raw_tracepoint:sched_process_exit tracepoint:sys_exit_openat" ] ||
-			it_fail "auto without 32-bit syscalls attached '$got', not per syscall"
+		[ "$GOT" = "raw_tracepoint:sched_process_exit tracepoint:sys_exit_openat" ] ||
+			it_fail "auto without 32-bit syscalls attached '$GOT', not per syscall"
 	fi
 	;;
 *) echo "note: $INT80 not built, auto's choice not checked" ;;
 esac
-kill -INT "$AGENT"
-wait "$AGENT"
-AGENT=""
 
 # 4. Rules reloaded with SIGHUP: the tracepoints follow what the rules need.
 rules() { # EVENT PATH
