@@ -246,6 +246,20 @@ void jw_strn(struct vg_json *j, const char *key, const char *s, size_t n)
 	jw_escape(j->b, s, n);
 }
 
+void jw_args_line(struct vg_json *j, const char *key, const char *args, size_t n)
+{
+	char small[1024];
+	char *s = n <= sizeof(small) ? small : xmalloc(n);
+
+	if (n)
+		memcpy(s, args, n);
+	for (char *z = s; (z = memchr(z, 0, (size_t)(s + n - z))) != NULL; z++)
+		*z = ' ';
+	jw_strn(j, key, s, n);
+	if (s != small)
+		free(s);
+}
+
 void jw_str(struct vg_json *j, const char *key, const char *s)
 {
 	if (!s) {

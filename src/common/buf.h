@@ -46,6 +46,8 @@ void jw_arr_begin(struct vg_json *j, const char *key);
 void jw_arr_end(struct vg_json *j);
 void jw_str(struct vg_json *j, const char *key, const char *s);
 void jw_strn(struct vg_json *j, const char *key, const char *s, size_t n);
+/* NUL-separated arguments (argv as the kernel keeps it) as one string, each NUL a space. */
+void jw_args_line(struct vg_json *j, const char *key, const char *args, size_t n);
 void jw_int(struct vg_json *j, const char *key, int64_t v);
 void jw_uint(struct vg_json *j, const char *key, uint64_t v);
 void jw_bool(struct vg_json *j, const char *key, bool v);

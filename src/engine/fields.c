@@ -751,7 +751,6 @@ static int f_proc_exepath(struct ectx *c, const struct fref *r, struct fval *o)
 	return put_str(o, c->p->exe);
 }
 
-/* argv[1..] joined by spaces */
 /* s[0..n) with every NUL made a space (argv and environ joined, as Falco shows them). */
 static void nul_to_space(char *s, size_t n)
 {
@@ -759,6 +758,7 @@ static void nul_to_space(char *s, size_t n)
 		*q = ' ';
 }
 
+/* argv[1..] joined by spaces */
 static const char *args_text(struct ectx *c, const struct vg_proc *p, size_t *len)
 {
 	size_t first = p->args ? strnlen(p->args, p->args_len) : 0;

@@ -65,11 +65,7 @@ static void put_ancestry(struct vg_json *j, const struct alert *a)
 		jw_uint(j, "pid", anc->pid);
 		jw_str(j, "name", anc->comm);
 		jw_str(j, "exe", anc->exe);
-		struct vg_buf b = { 0 };
-		for (size_t k = 0; k < anc->args_len; k++)
-			buf_addc(&b, anc->args[k] ? anc->args[k] : ' ');
-		jw_strn(j, "cmdline", b.data ? b.data : "", b.len);
-		buf_free(&b);
+		jw_args_line(j, "cmdline", anc->args, anc->args_len);
 		jw_obj_end(j);
 	}
 	jw_arr_end(j);

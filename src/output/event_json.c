@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -41,22 +40,6 @@ static void put_args_array(struct vg_json *j, const char *key, const char *args,
 }
 
 /* argv joined by spaces, as Falco's proc.cmdline shows it */
-/* argv as one line: the NULs between (and after) the arguments become spaces. */
-static void put_cmdline(struct vg_json *j, const struct vg_proc *p)
-{
-	char small[1024];
-	size_t n = p->args_len;
-	char *s = n <= sizeof(small) ? small : xmalloc(n);
-
-	if (n)
-		memcpy(s, p->args, n);
-	for (char *z = s; (z = memchr(z, 0, (size_t)(s + n - z))) != NULL; z++)
-		*z = ' ';
-	jw_strn(j, "cmdline", s, n);
-	if (s != small)
-		free(s);
-}
-
 static void put_process(struct vg_json *j, const struct vg_event *ev, const struct vg_proc *p)
 {
 	const struct vg_event_hdr *h = &ev->hdr;
@@ -70,7 +53,7 @@ static void put_process(struct vg_json *j, const struct vg_event *ev, const stru
 	jw_strn(j, "name", h->comm, strnlen(h->comm, sizeof(h->comm)));
 	if (p) {
 		jw_str(j, "exe", p->exe);
-		put_cmdline(j, p);
+		jw_args_line(j, "cmdline", p->args, p->args_len);
 		put_args_array(j, "args", p->args ? p->args : "", p->args_len);
 		jw_str(j, "cwd", p->cwd);
 		jw_uint(j, "exe_ino", p->exe_ino);
@@ -95,7 +78,7 @@ static void put_parent(struct vg_json *j, const struct vg_event *ev, const struc
 	if (pp) {
 		jw_strn(j, "name", pp->comm, strnlen(pp->comm, sizeof(pp->comm)));
 		jw_str(j, "exe", pp->exe);
-		put_cmdline(j, pp);
+		jw_args_line(j, "cmdline", pp->args, pp->args_len);
 	}
 	jw_obj_end(j);
 }

@@ -142,11 +142,7 @@ int bundle_write(const struct bundle_opts *o, const struct alert *a, char *out, 
 		jw_uint(&j, "vpid", p->vpid);
 		jw_str(&j, "name", p->comm);
 		jw_str(&j, "exe", p->exe);
-		struct vg_buf cmd = { 0 };
-		for (size_t i = 0; i < p->args_len; i++)
-			buf_addc(&cmd, p->args[i] ? p->args[i] : ' ');
-		jw_strn(&j, "cmdline", cmd.data ? cmd.data : "", cmd.len);
-		buf_free(&cmd);
+		jw_args_line(&j, "cmdline", p->args, p->args_len);
 		open_files(&j, o->procfs ? o->procfs : "/proc", p->pid);
 		jw_obj_end(&j);
 	}

@@ -69,12 +69,38 @@ static void test_printf_growth(void **state)
 	buf_free(&b);
 }
 
+/* argv as the kernel keeps it, NUL-separated and NUL-ended, as one line; long ones too. */
+static void test_args_line(void **state)
+{
+	struct vg_buf b = { 0 };
+	struct vg_json j;
+	static char big[3000];
+	(void)state;
+
+	memset(big, 'a', sizeof(big));
+	big[1500] = 0;
+	big[sizeof(big) - 1] = 0;
+	jw_init(&j, &b);
+	jw_obj_begin(&j, NULL);
+	jw_args_line(&j, "c", "ls\0-l\0/tmp\0", 11);
+	jw_args_line(&j, "none", NULL, 0);
+	jw_args_line(&j, "big", big, sizeof(big));
+	jw_obj_end(&j);
+	assert_non_null(strstr(b.data, "{\"c\":\"ls -l /tmp \",\"none\":\"\",\"big\":\"aaa"));
+	const char *v = strstr(b.data, "\"big\":\"") + 7;
+	assert_int_equal(v[1500], ' ');
+	assert_int_equal(v[sizeof(big) - 1], ' ');
+	assert_int_equal(v[sizeof(big)], '"');
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_printf_growth),
+		cmocka_unit_test(test_args_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
