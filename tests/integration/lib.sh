@@ -92,6 +92,19 @@ it_bounded() {
 	wait "$p"
 }
 
+# it_agent_ready PID ERRFILE: wait (bounded, 10 s) until the `vigil run` agent
+# PID has said 'rules loaded' on ERRFILE, then a second for its programs to be
+# attached everywhere; die if it exits or never says so.
+it_agent_ready() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		grep -q 'rules loaded' "$2" 2>/dev/null && { sleep 1; return 0; }
+		kill -0 "$1" 2>/dev/null || it_die "vigil run exited at start: $(cat "$2")"
+		sleep 0.1
+	done
+	it_die "vigil run did not start within 10 s: $(cat "$2")"
+}
+
 # it_trace_start OUT ERR ARGS...: start `vigil trace ARGS...` in the
 # background (stdout to OUT, stderr to ERR) and wait until it is live: a host
 # process opens a marker file until the tracer reports that open (bounded).

@@ -32,12 +32,7 @@ EOR
 "$VIGIL" run --rules "$IT_TMP/rules.yaml" --store "$IT_TMP/db" --evidence-dir "$IT_TMP/evidence" --json \
 	--duration 60 >"$IT_TMP/live" 2>"$IT_TMP/err" &
 AGENT=$!
-for ((i = 0; i < 100; i++)); do
-	grep -q 'rules loaded' "$IT_TMP/err" 2>/dev/null && break
-	kill -0 "$AGENT" 2>/dev/null || it_die "vigil run exited: $(cat "$IT_TMP/err")"
-	sleep 0.1
-done
-sleep 1
+it_agent_ready "$AGENT" "$IT_TMP/err"
 vg_podman run --rm --name "vgcap-$M" "$IT_IMAGE" sh -c "cat /etc/passwd >/dev/null; exec 7</etc/hostname; sleep 2 & cat /tmp/capture-me-$M 2>/dev/null; echo x >/tmp/capture-me-$M; wait" >/dev/null 2>&1
 sleep 1
 kill -INT "$AGENT"

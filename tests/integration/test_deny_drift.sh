@@ -25,12 +25,7 @@ it_mktemp
 vg_podman run -d --name "$OLD" "$IT_IMAGE" sleep 120 >/dev/null || it_die "cannot start a container"
 "$VIGIL" run --no-store --deny-drift --duration 90 >/dev/null 2>"$IT_TMP/err" &
 AGENT=$!
-for ((i = 0; i < 100; i++)); do
-	grep -q 'rules loaded' "$IT_TMP/err" 2>/dev/null && break
-	kill -0 "$AGENT" 2>/dev/null || it_die "vigil run exited: $(cat "$IT_TMP/err")"
-	sleep 0.1
-done
-sleep 1
+it_agent_ready "$AGENT" "$IT_TMP/err"
 out=$(vg_podman run --rm --name "vgdrift-$M-new" "$IT_IMAGE" sh -c '
 	ls / >/dev/null && echo image-ok
 	mkdir /tmp/d && cp /bin/busybox /tmp/d/echo && /tmp/d/echo dropped-ran

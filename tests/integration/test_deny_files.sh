@@ -47,12 +47,7 @@ vg_podman run -d --name "$OLD" "$IMG" sleep 120 >/dev/null || it_die "cannot sta
 vg_podman run -d --name "$FREE" "$IMG" sleep 120 >/dev/null || it_die "cannot start a container"
 "$VIGIL" run --no-store --deny-drift --file-policy "$IT_TMP/files.yaml" --duration 90 >/dev/null 2>"$IT_TMP/err" &
 AGENT=$!
-for ((i = 0; i < 100; i++)); do
-	grep -q 'rules loaded' "$IT_TMP/err" 2>/dev/null && break
-	kill -0 "$AGENT" 2>/dev/null || it_die "vigil run exited: $(cat "$IT_TMP/err")"
-	sleep 0.1
-done
-sleep 1
+it_agent_ready "$AGENT" "$IT_TMP/err"
 # A new container is guarded once the agent has seen its first events (milliseconds):
 # the short sleep keeps that window out of what is tested here (docs/response.md).
 out=$(vg_podman run --rm --name "$NEW" "$IMG" sh -c '

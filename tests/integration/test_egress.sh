@@ -35,12 +35,7 @@ egress:
 EOP
 "$VIGIL" run --no-store --egress-policy "$IT_TMP/policy.yaml" --duration 60 >/dev/null 2>"$IT_TMP/err" &
 AGENT=$!
-for ((i = 0; i < 100; i++)); do
-	grep -q 'rules loaded' "$IT_TMP/err" 2>/dev/null && break
-	kill -0 "$AGENT" 2>/dev/null || it_die "vigil run exited: $(cat "$IT_TMP/err")"
-	sleep 0.1
-done
-sleep 1
+it_agent_ready "$AGENT" "$IT_TMP/err"
 try() { # container-name port -> nc's stderr and status
 	vg_podman run --rm --name "$1" --network host "$IT_IMAGE" \
 		sh -c "nc -w 2 127.0.0.1 $2 </dev/null >/dev/null; echo rc=\$?" 2>&1

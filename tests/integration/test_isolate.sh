@@ -38,12 +38,7 @@ vg_podman run -d --name "$B" --network "$NET" "$IT_IMAGE" sh -c 'mkdir -p /w && 
 BIP=$(podman inspect -f "{{(index .NetworkSettings.Networks \"$NET\").IPAddress}}" "$B")
 "$VIGIL" run --rules "$IT_TMP/rules.yaml" --store "$IT_TMP/db" --duration 90 >/dev/null 2>"$IT_TMP/err" &
 AGENT=$!
-for ((i = 0; i < 100; i++)); do
-	grep -q 'rules loaded' "$IT_TMP/err" 2>/dev/null && break
-	kill -0 "$AGENT" 2>/dev/null || it_die "vigil run exited: $(cat "$IT_TMP/err")"
-	sleep 0.1
-done
-sleep 1
+it_agent_ready "$AGENT" "$IT_TMP/err"
 # the client: a line per try; after 5 tries it trips the rule; it stops at /tmp/stop
 vg_podman run -d --name "$A" --network "$NET" "$IT_IMAGE" sh -c "
 	i=0

@@ -49,12 +49,7 @@ agent_start() { # ERRFILE
 	"$VIGIL" run --rules "$IT_TMP/rules.yaml" --response-policy "$IT_TMP/policy.yaml" --store "$IT_TMP/db" \
 		--duration 120 >/dev/null 2>"$1" &
 	AGENT=$!
-	for ((i = 0; i < 100; i++)); do
-		grep -q 'rules loaded' "$1" 2>/dev/null && return 0
-		kill -0 "$AGENT" 2>/dev/null || it_die "vigil run exited: $(cat "$1")"
-		sleep 0.1
-	done
-	it_die "vigil run did not start: $(cat "$1")"
+	it_agent_ready "$AGENT" "$1"
 }
 agent_stop() { # stop with SIGINT and check the exit status
 	kill -INT "$AGENT"
@@ -75,7 +70,6 @@ wait_rounds() {
 }
 CUT="b8080=up b8081=down c8080=down" OPEN="b8080=up b8081=up c8080=up"
 agent_start "$IT_TMP/err1"
-sleep 1
 vg_podman run -d --name "$A" --network "$NET" "$IT_IMAGE" sh -c "
 	probe() { nc -w 1 \$1 \$2 </dev/null >/dev/null 2>&1 && echo up || echo down; }
 	i=0

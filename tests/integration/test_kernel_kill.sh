@@ -87,12 +87,7 @@ grep -q ready "$IT_TMP/listener.out" || it_die "the listener did not start: $(ca
 "$VIGIL" run --default-rules --rules "$IT_TMP/rules.yaml" --response-policy "$IT_TMP/policy.yaml" \
 	--store "$IT_TMP/db" --json --duration 120 >"$IT_TMP/out" 2>"$IT_TMP/err" &
 AGENT=$!
-for ((i = 0; i < 100; i++)); do
-	grep -q 'rules loaded' "$IT_TMP/err" 2>/dev/null && break
-	kill -0 "$AGENT" 2>/dev/null || it_die "vigil run exited at start: $(cat "$IT_TMP/err")"
-	sleep 0.1
-done
-sleep 1
+it_agent_ready "$AGENT" "$IT_TMP/err"
 for r in "Reverse shell" "Drift - new executable run in container"; do
 	grep -q "kill for rule '$r': in the kernel" "$IT_TMP/err" ||
 		it_fail "the agent does not decide '$r' in the kernel: $(grep 'kill for' "$IT_TMP/err")"

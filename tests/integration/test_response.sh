@@ -45,12 +45,7 @@ start_agent() { # extra options...
 	"$VIGIL" run --rules "$IT_TMP/rules.yaml" --store "$IT_TMP/db" --json --duration 90 "$@" \
 		>"$IT_TMP/out" 2>"$IT_TMP/err" &
 	AGENT=$!
-	for ((i = 0; i < 100; i++)); do
-		grep -q 'rules loaded' "$IT_TMP/err" 2>/dev/null && { sleep 1; return 0; }
-		kill -0 "$AGENT" 2>/dev/null || it_die "vigil run exited at start: $(cat "$IT_TMP/err")"
-		sleep 0.1
-	done
-	it_die "vigil run did not start"
+	it_agent_ready "$AGENT" "$IT_TMP/err"
 }
 stop_agent() {
 	kill -INT "$AGENT"

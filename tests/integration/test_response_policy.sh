@@ -43,12 +43,7 @@ EOP
 "$VIGIL" run --rules "$IT_TMP/rules.yaml" --response-policy "$IT_TMP/policy.yaml" --store "$IT_TMP/db" \
 	--duration 60 >/dev/null 2>"$IT_TMP/err" &
 AGENT=$!
-for ((i = 0; i < 100; i++)); do
-	grep -q 'rules loaded' "$IT_TMP/err" 2>/dev/null && break
-	kill -0 "$AGENT" 2>/dev/null || it_die "vigil run exited: $(cat "$IT_TMP/err")"
-	sleep 0.1
-done
-sleep 1
+it_agent_ready "$AGENT" "$IT_TMP/err"
 run() { vg_podman run --rm --name "$1" "$IT_IMAGE" sh -c "echo x >/tmp/pol-trigger-$M; sleep 1; echo survived" 2>/dev/null; }
 out=$(run "vgpol-$M-kill")
 [ -z "$out" ] || it_fail "the enforce binding did not kill: $out"
