@@ -70,13 +70,6 @@ struct pf_table {
 	bool rev; /* suffixes */
 };
 
-/* A `contains` literal of a group. */
-struct pf_needle {
-	const char *s;
-	size_t len;
-	struct pf_mask m;
-};
-
 /*
  * The atoms of one field that one pass computes: lookups, and, in a group
  * with a memo (below), the field's substrings too, whose answers the memo
@@ -93,7 +86,8 @@ struct pf_group {
 	size_t fcap;
 	struct pf_memo *memo;   /* groups with more than a hash lookup to do (MEMO_SLOTS), or NULL */
 	bool affixed;           /* has prefix, suffix or first-component atoms: gets a memo */
-	struct pf_needle *needle;
+	struct strops_needle *needle; /* `contains` literals (at most 64: more stay ungrouped), searched in one pass */
+	struct pf_mask *needle_m;     /* and the atoms each makes true */
 	size_t nneedle;
 };
 
@@ -577,12 +571,13 @@ static void needle_add(struct pf_group *g, const char *s, size_t len, size_t ato
 		i++;
 	if (i == g->nneedle) {
 		g->needle = xrealloc(g->needle, (g->nneedle + 1) * sizeof(*g->needle));
-		memset(&g->needle[i], 0, sizeof(g->needle[i]));
+		g->needle_m = xrealloc(g->needle_m, (g->nneedle + 1) * sizeof(*g->needle_m));
+		memset(&g->needle_m[i], 0, sizeof(g->needle_m[i]));
 		g->needle[i].s = s;
 		g->needle[i].len = len;
 		g->nneedle++;
 	}
-	mask_set(&g->needle[i].m, atom);
+	mask_set(&g->needle_m[i], atom);
 }
 
 /*
@@ -691,19 +686,23 @@ void prefilter_build(struct prefilter *p)
 		if (n->op != OP_EQ && n->op != OP_IN && n->op != OP_INTERSECTS)
 			p->group[g].affixed = true;
 	}
-	/* substrings join a group that will have a memo: searched once per value seen */
+	/* substrings join a group that will have a memo: searched once per value
+	 * seen, all of a group's in one pass (strops_contains_set: 64 at most) */
+	size_t *joined = xcalloc(p->ngroups + 1, sizeof(*joined));
 	for (size_t i = 0; i < p->natoms; i++) {
 		const struct cnode *n = p->atom[i].check;
 		if (n->rhs || n->lhs.type != FT_STR || (n->op != OP_CONTAINS && n->op != OP_BCONTAINS))
 			continue;
 		for (size_t g = 0; g < p->ngroups; g++) {
-			if (p->group[g].affixed && p->group[g].ref->slot == n->lhs.slot) {
+			if (p->group[g].affixed && p->group[g].ref->slot == n->lhs.slot && joined[g] < 64) {
+				joined[g]++;
 				p->atom[i].group = (int)g;
 				mask_set(&p->group[g].members, i);
 				break;
 			}
 		}
 	}
+	free(joined);
 	for (size_t g = 0; g < p->ngroups; g++)
 		group_build(p, &p->group[g]);
 
@@ -746,6 +745,7 @@ void prefilter_free(struct prefilter *p)
 		if (p->group[g].memo)
 			munmap(p->group[g].memo, MEMO_SLOTS * sizeof(struct pf_memo));
 		free(p->group[g].needle);
+		free(p->group[g].needle_m);
 		free(p->group[g].pre.e);
 		free(p->group[g].suf.e);
 		free(p->group[g].pre.key);
@@ -849,9 +849,9 @@ static void group_value(const struct prefilter *p, const struct pf_group *g, con
 		affix_match(&g->pre, v, m, c, p);
 	if (g->suf.n)
 		affix_match(&g->suf, v, m, c, p);
-	for (size_t i = 0; i < g->nneedle; i++)
-		if (strops_contains(v->s, len, g->needle[i].s, g->needle[i].len))
-			mask_or(m, &g->needle[i].m);
+	if (g->nneedle)
+		for (uint64_t b = strops_contains_set(v->s, len, g->needle, g->nneedle); b; b &= b - 1)
+			mask_or(m, &g->needle_m[__builtin_ctzll(b)]);
 }
 
 /* group_value through the group's memo. */

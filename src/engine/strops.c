@@ -93,38 +93,14 @@ void strset_free(struct strset *set)
 	set->cap = 0;
 }
 
-bool strops_contains(const char *hay, size_t n, const char *needle, size_t m)
+/* Whether needle occurs at a position from i to n-m, eight positions at a time. 1 <= m <= n. */
+static bool contains_from(const char *hay, size_t n, const char *needle, size_t m, size_t i)
 {
-	/* memmem sets up a two-way search per call, which dominated for the short
-	 * values and needles of rules (fd.name contains /.ssh/, flags contains
-	 * O_TRUNC); short values take memchr on the first byte and memcmp instead.
-	 * Long ones keep memmem: its time stays linear whatever the input. */
-	if (!m)
-		return true;
-	if (m > n)
-		return false;
-	if (n > 256)
-		return memmem(hay, n, needle, m) != NULL;
-	if (m == 1)
-		return memchr(hay, needle[0], n) != NULL;
-	/* eight positions at a time: a match needs the needle's first byte at the
-	 * position and its last byte m-1 further (a path has many '/' or 'i', few
-	 * places where both fit); the candidates are then compared */
+	/* a match needs the needle's first byte at the position and its last byte
+	 * m-1 further (a path has many '/' or 'i', few places where both fit) */
 	const uint64_t ones = 0x0101010101010101ull, high = ones * 0x80;
 	const uint64_t first = ones * (uint8_t)needle[0], last = ones * (uint8_t)needle[m - 1];
-	size_t end = n - m + 1, i = 0; /* candidate positions: 0 .. end-1 */
-#ifdef __SSE2__
-	/* sixteen at a time where the CPU has SSE2 (every x86-64) */
-	const __m128i f16 = _mm_set1_epi8(needle[0]), l16 = _mm_set1_epi8(needle[m - 1]);
-	for (; i + 16 <= end; i += 16) {
-		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(hay + i));
-		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(hay + i + m - 1));
-		unsigned int z = (unsigned int)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, f16), _mm_cmpeq_epi8(b, l16)));
-		for (; z; z &= z - 1)
-			if (!memcmp(hay + i + (size_t)__builtin_ctz(z), needle, m))
-				return true;
-	}
-#endif
+	size_t end = n - m + 1; /* candidate positions: 0 .. end-1 */
 	for (; i + 8 <= end; i += 8) {
 		uint64_t a, b;
 		memcpy(&a, hay + i, 8);
@@ -143,6 +119,109 @@ bool strops_contains(const char *hay, size_t n, const char *needle, size_t m)
 		if (hay[i] == needle[0] && !memcmp(hay + i, needle, m))
 			return true;
 	return false;
+}
+
+#ifdef __SSE2__
+/*
+ * Sixteen positions from i (window a = h[i..i+16)) where a match of needle
+ * (first byte f, last l) may start and has been checked: whether one does.
+ * Reads h up to i+m+14; only positions below end count.
+ */
+static inline bool window_has(const char *h, size_t i, size_t end, __m128i a, __m128i f, __m128i l,
+			      const char *needle, size_t m)
+{
+	__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(h + i + m - 1));
+	unsigned int z = (unsigned int)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, f), _mm_cmpeq_epi8(b, l)));
+	if (end - i < 16)
+		z &= (1u << (end - i)) - 1;
+	for (; z; z &= z - 1)
+		if (!memcmp(h + i + (size_t)__builtin_ctz(z), needle, m))
+			return true;
+	return false;
+}
+
+#define PAD_MAX 256 /* longer values: memmem (linear whatever the input) */
+#endif
+
+bool strops_contains(const char *hay, size_t n, const char *needle, size_t m)
+{
+	/* memmem sets up a two-way search per call, which dominated for the short
+	 * values and needles of rules (fd.name contains /.ssh/, flags contains
+	 * O_TRUNC); short values are searched for positions holding both the
+	 * needle's first and last bytes, which are then compared. */
+	if (!m)
+		return true;
+	if (m > n)
+		return false;
+	if (n > 256)
+		return memmem(hay, n, needle, m) != NULL;
+	if (m == 1)
+		return memchr(hay, needle[0], n) != NULL;
+#ifdef __SSE2__
+	/* sixteen positions at a time where the CPU has SSE2 (every x86-64); the
+	 * last window overlaps the one before, so nothing is read past the value */
+	size_t end = n - m + 1;
+	if (end >= 16) {
+		const __m128i f = _mm_set1_epi8(needle[0]), l = _mm_set1_epi8(needle[m - 1]);
+		for (size_t i = 0;; i = i + 32 <= end ? i + 16 : end - 16) {
+			if (window_has(hay, i, end, _mm_loadu_si128((const __m128i *)(const void *)(hay + i)), f, l,
+				       needle, m))
+				return true;
+			if (i + 16 >= end)
+				return false;
+		}
+	}
+#endif
+	return contains_from(hay, n, needle, m, 0);
+}
+
+uint64_t strops_contains_set(const char *hay, size_t n, const struct strops_needle *nd, size_t k)
+{
+	uint64_t found = 0, todo = 0;
+	if (k > 64)
+		k = 64;
+	for (size_t j = 0; j < k; j++) {
+		if (!nd[j].len)
+			found |= 1ull << j;
+		else if (nd[j].len <= n)
+			todo |= 1ull << j;
+	}
+#ifdef __SSE2__
+	if (n <= PAD_MAX && todo) {
+		/* one pass for all: the value, copied with zeros after it (windows read
+		 * up to 15 bytes past a needle's last position), is loaded sixteen
+		 * bytes at a time and each window tried with every needle that can
+		 * still start there */
+		char h[PAD_MAX + 32];
+		memcpy(h, hay, n);
+		memset(h + n, 0, 32);
+		__m128i f[64], l[64];
+		size_t end[64], longest = 0;
+		for (uint64_t b = todo; b; b &= b - 1) {
+			size_t j = (size_t)__builtin_ctzll(b);
+			f[j] = _mm_set1_epi8(nd[j].s[0]);
+			l[j] = _mm_set1_epi8(nd[j].s[nd[j].len - 1]);
+			end[j] = n - nd[j].len + 1;
+			longest = end[j] > longest ? end[j] : longest;
+		}
+		for (size_t i = 0; i < longest && todo; i += 16) {
+			__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(h + i));
+			for (uint64_t b = todo; b; b &= b - 1) {
+				size_t j = (size_t)__builtin_ctzll(b);
+				if (i < end[j] && window_has(h, i, end[j], a, f[j], l[j], nd[j].s, nd[j].len)) {
+					found |= 1ull << j;
+					todo &= ~(1ull << j);
+				}
+			}
+		}
+		return found;
+	}
+#endif
+	for (uint64_t b = todo; b; b &= b - 1) {
+		size_t j = (size_t)__builtin_ctzll(b);
+		found |= (uint64_t)strops_contains(hay, n, nd[j].s, nd[j].len) << j;
+	}
+	return found;
 }
 
 static inline unsigned char lower(unsigned char c)
