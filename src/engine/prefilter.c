@@ -86,6 +86,10 @@ struct pf_group {
 	size_t fcap;
 	struct pf_memo *memo;   /* groups with more than a hash lookup to do (MEMO_SLOTS), or NULL */
 	bool affixed;           /* has prefix, suffix or first-component atoms: gets a memo */
+	int host;               /* a rider: the group whose memo keeps its answers (below), else -1 */
+	int *rider;             /* a host: its riders */
+	size_t nrider;
+	struct pf_mask all;     /* members, the riders' included: what one run makes known */
 	struct strops_needle *needle; /* `contains` literals (at most 64: more stay ungrouped), searched in one pass */
 	struct pf_mask *needle_m;     /* and the atoms each makes true */
 	size_t nneedle;
@@ -96,16 +100,23 @@ struct pf_group {
  * (the literals are fixed, globs and pmatch read nothing else), so a group
  * that does more than one lookup keeps recent answers keyed by the whole
  * value: an event whose fd.name was seen lately costs a hash and a compare.
- * Nothing else is keyed, nothing goes stale.
+ *
+ * A group on a field that is a function of this group's field and of one
+ * byte more (fref_derived_from: fd.directory and fd.filename of fd.name) is
+ * its rider: the host's memo is then keyed by the value and that byte, and
+ * keeps the riders' answers too, so a path seen lately costs neither their
+ * extraction nor their lookups. Nothing else is keyed, nothing goes stale.
  */
-#define MEMO_SLOTS 1024 /* direct-mapped, a power of two; pages are touched as slots fill */
-#define MEMO_KEY 160    /* longer values are not kept */
+#define MEMO_SLOTS 4096 /* direct-mapped, a power of two: 512 KiB, pages touched as slots fill */
+#define MEMO_KEY 88     /* longer values are not kept (a 128-byte entry) */
 struct pf_memo {
 	uint64_t hash;    /* top bit set; 0: empty */
 	uint32_t len;
-	struct pf_mask m;
+	char extra;       /* fref_derived_key's byte when the group has riders */
+	struct pf_mask m; /* the group's atoms and its riders' that are true */
 	char key[MEMO_KEY];
 };
+_Static_assert(sizeof(struct pf_memo) == 128, "a memo entry is two cache lines");
 
 /*
  * A rule's clauses: the primary one (the best of those whose atoms are
@@ -581,7 +592,7 @@ static void needle_add(struct pf_group *g, const char *s, size_t len, size_t ato
 }
 
 /*
- * A memo's 200 KiB are mapped, not calloc'ed: calloc may clear every page of
+ * A memo's 512 KiB are mapped, not calloc'ed: calloc may clear every page of
  * it (it did: a fifth of loading the rules went to clearing memos), mapped
  * pages are only touched as slots fill. NULL (no memo, still exact) if the
  * mapping fails.
@@ -703,6 +714,24 @@ void prefilter_build(struct prefilter *p)
 		}
 	}
 	free(joined);
+	/* riders: a group on a field derived from another group's (which then gets a memo) */
+	for (size_t g = 0; g < p->ngroups; g++) {
+		struct pf_group *r = &p->group[g];
+		r->host = -1;
+		r->all = r->members;
+		for (size_t h = 0; h < p->ngroups && r->host < 0; h++) {
+			struct pf_group *host = &p->group[h];
+			if (h != g && fref_derived_from(r->ref, host->ref)) {
+				r->host = (int)h;
+				host->rider = xrealloc(host->rider, (host->nrider + 1) * sizeof(*host->rider));
+				host->rider[host->nrider++] = (int)g;
+				host->affixed = true; /* a memo */
+			}
+		}
+	}
+	for (size_t g = 0; g < p->ngroups; g++)
+		for (size_t k = 0; k < p->group[g].nrider; k++)
+			mask_or(&p->group[g].all, &p->group[p->group[g].rider[k]].members);
 	for (size_t g = 0; g < p->ngroups; g++)
 		group_build(p, &p->group[g]);
 
@@ -725,8 +754,8 @@ void prefilter_build(struct prefilter *p)
 	for (size_t g = 0; g < p->ngroups; g++) {
 		bool used = false;
 		for (int w = 0; w < PF_WORDS; w++)
-			used |= (p->group[g].members.w[w] & p->primary.w[w]) != 0;
-		if (used)
+			used |= (p->group[g].all.w[w] & p->primary.w[w]) != 0;
+		if (used && p->group[g].host < 0) /* a rider is run by its host */
 			p->eager[p->neager++] = (int)g;
 	}
 	p->eager_atom = xcalloc(p->natoms + 1, sizeof(*p->eager_atom));
@@ -746,6 +775,7 @@ void prefilter_free(struct prefilter *p)
 			munmap(p->group[g].memo, MEMO_SLOTS * sizeof(struct pf_memo));
 		free(p->group[g].needle);
 		free(p->group[g].needle_m);
+		free(p->group[g].rider);
 		free(p->group[g].pre.e);
 		free(p->group[g].suf.e);
 		free(p->group[g].pre.key);
@@ -854,24 +884,42 @@ static void group_value(const struct prefilter *p, const struct pf_group *g, con
 			mask_or(m, &g->needle_m[__builtin_ctzll(b)]);
 }
 
-/* group_value through the group's memo. */
-static void group_value_memo(const struct prefilter *p, const struct pf_group *g, const struct fval *v,
+/* The atoms of g (not a host) its values make true, into m. */
+static void group_values(const struct prefilter *p, const struct pf_group *g, struct pf_mask *m, struct ectx *c)
+{
+	const struct fval *v;
+	int n = fref_extract(c, g->ref, &v);
+	for (int i = 0; i < n; i++)
+		group_value(p, g, &v[i], m, c);
+}
+
+/* The atoms of host g and of its riders that the event makes true, into m. */
+static void group_and_riders(const struct prefilter *p, const struct pf_group *g, const struct fval *v, int n,
 			     struct pf_mask *m, struct ectx *c)
 {
-	if (!g->memo || v->len > MEMO_KEY) {
-		group_value(p, g, v, m, c);
-		return;
-	}
-	uint64_t h = strops_hash(v->s, v->len) | 1ull << 63;
+	for (int i = 0; i < n; i++)
+		group_value(p, g, &v[i], m, c);
+	for (size_t k = 0; k < g->nrider; k++)
+		group_values(p, &p->group[g->rider[k]], m, c);
+}
+
+/*
+ * The memo slot of a value (and the riders' byte), claimed for it; *hit:
+ * whether it already holds the value's answers (else its mask is cleared).
+ */
+static struct pf_memo *memo_slot(const struct pf_group *g, const struct fval *v, char extra, bool *hit)
+{
+	uint64_t h = (strops_hash(v->s, v->len) ^ (uint8_t)extra) | 1ull << 63;
 	struct pf_memo *e = &g->memo[h & (MEMO_SLOTS - 1)];
-	if (e->hash != h || e->len != v->len || memcmp(e->key, v->s, v->len)) {
+	*hit = e->hash == h && e->len == v->len && e->extra == extra && !memcmp(e->key, v->s, v->len);
+	if (!*hit) {
 		memset(&e->m, 0, sizeof(e->m));
-		group_value(p, g, v, &e->m, c);
 		e->hash = h;
 		e->len = (uint32_t)v->len;
+		e->extra = extra;
 		memcpy(e->key, v->s, v->len);
 	}
-	mask_or(m, &e->m);
+	return e;
 }
 
 static void group_run(struct prefilter *p, const struct pf_group *g, struct ectx *c)
@@ -879,12 +927,31 @@ static void group_run(struct prefilter *p, const struct pf_group *g, struct ectx
 	const struct fval *v;
 	int n = fref_extract(c, g->ref, &v);
 	struct pf_mask t;
+	bool hit;
 	memset(&t, 0, sizeof(t));
-	for (int i = 0; i < n; i++)
-		group_value_memo(p, g, &v[i], &t, c);
+	if (g->memo && g->nrider && n == 1 && v->len <= MEMO_KEY) {
+		/* the riders' answers are kept with a single value's */
+		struct pf_memo *e = memo_slot(g, v, fref_derived_key(c, g->ref), &hit);
+		if (!hit)
+			group_and_riders(p, g, v, n, &e->m, c);
+		t = e->m;
+	} else if (g->memo && !g->nrider) {
+		for (int i = 0; i < n; i++) {
+			if (v[i].len > MEMO_KEY) {
+				group_value(p, g, &v[i], &t, c);
+				continue;
+			}
+			struct pf_memo *e = memo_slot(g, &v[i], 0, &hit);
+			if (!hit)
+				group_value(p, g, &v[i], &e->m, c);
+			mask_or(&t, &e->m);
+		}
+	} else {
+		group_and_riders(p, g, v, n, &t, c);
+	}
 	for (int w = 0; w < PF_WORDS; w++) {
-		p->known.w[w] |= g->members.w[w];
-		p->truth.w[w] |= t.w[w] & g->members.w[w];
+		p->known.w[w] |= g->all.w[w];
+		p->truth.w[w] |= t.w[w] & g->all.w[w];
 	}
 }
 
@@ -892,7 +959,8 @@ static void atom_run(struct prefilter *p, size_t b, struct ectx *c)
 {
 	const struct pf_atom *a = &p->atom[b];
 	if (a->group >= 0) {
-		group_run(p, &p->group[a->group], c);
+		const struct pf_group *g = &p->group[a->group];
+		group_run(p, g->host >= 0 ? &p->group[g->host] : g, c);
 		return;
 	}
 	bool v = filter_eval_node(a->check, c);
