@@ -120,6 +120,35 @@ static void contains_cases(void **state)
 	}
 }
 
+/*
+ * Values full of near matches (first and last bytes in place, the middle
+ * wrong): past a few of them the search hands over to a linear one, and
+ * still finds a match anywhere, in either case for icontains.
+ */
+static bool icontains(const char *h, size_t n, const char *needle);
+
+static void near_matches(void **state)
+{
+	(void)state;
+	static char h[20000];
+	for (size_t i = 0; i < sizeof(h); i += 4)
+		memcpy(h + i, "aXYb", 4);
+	const size_t cut[] = { 40, 300, 5000, sizeof(h) };
+	for (size_t c = 0; c < sizeof(cut) / sizeof(cut[0]); c++) {
+		size_t n = cut[c];
+		assert_false(contains(h, n, "aXZb", 4));
+		assert_false(icontains(h, n, "axzb"));
+		memcpy(h + n - 8, "aXZb", 4); /* a match near the end */
+		assert_true(contains(h, n, "aXZb", 4));
+		assert_true(icontains(h, n, "AxZb"));
+		memcpy(h + n - 8, "aXYb", 4);
+		memcpy(h + n / 2, "AxzB", 4); /* in the middle, other case */
+		assert_false(contains(h, n, "aXZb", 4));
+		assert_true(icontains(h, n, "axzb"));
+		memcpy(h + n / 2, "aXYb", 4);
+	}
+}
+
 /* strops_contains_set: each needle's bit is memmem's answer, whatever the lengths. */
 static void contains_set_random(void **state)
 {
@@ -433,6 +462,7 @@ int main(void)
 		cmocka_unit_test(set_empty_and_large),
 		cmocka_unit_test(contains_cases),
 		cmocka_unit_test(contains_set_random),
+		cmocka_unit_test(near_matches),
 		cmocka_unit_test(icontains_cases),
 		cmocka_unit_test(icontains_random),
 		cmocka_unit_test(pathpat_cases),
