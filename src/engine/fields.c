@@ -1783,6 +1783,29 @@ char fref_derived_key(struct ectx *c, const struct fref *host)
 	return fd ? fd->typechar : 0;
 }
 
+bool fref_source_keyed(const struct fref *r)
+{
+	return r->def->get == f_fd_name && !r->nxf && !r->arg;
+}
+
+bool fref_source_key(struct ectx *c, const struct fref *r, const char **key, size_t *len, char *extra)
+{
+	/* as fd_of reads an open: the path parameter (raw path, NUL, the
+	 * directory a relative one is resolved against) alone gives fd.name, and
+	 * O_DIRECTORY the type character */
+	const struct vg_event *ev = c->ev;
+	if (!fref_source_keyed(r) || !is_open(ev->hdr.type))
+		return false;
+	int i = param_at(ev, PN_PATH);
+	if (i < 0 || !ev->params[i].data)
+		return false;
+	*key = ev->params[i].data;
+	*len = ev->params[i].len;
+	int fi = param_at(ev, PN_FLAGS);
+	*extra = fi >= 0 && (event_param_int(ev, fi) & O_DIRECTORY) ? 'd' : 'f';
+	return true;
+}
+
 void fval_text(struct arena *a, const struct fref *r, const struct fval *v, int n, const char **s, size_t *len)
 {
 	struct vg_buf b = { 0 };

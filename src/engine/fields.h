@@ -136,6 +136,21 @@ bool fref_derived_from(const struct fref *r, const struct fref *host);
 /* That byte for this event (the fd's type character, 0 without an fd). */
 char fref_derived_key(struct ectx *c, const struct fref *host);
 
+/*
+ * Whether r's value, and the byte fref_derived_key gives, can be known from
+ * record bytes read before extracting it (fref_source_key): fd.name of an
+ * open is the resolution of the path argument as the process passed it
+ * (with the directory a relative one is taken from), so a memo keyed by
+ * those bytes skips resolving the path.
+ */
+bool fref_source_keyed(const struct fref *r);
+/*
+ * For this event: the bytes that determine r's value (*key, *len, pointing
+ * into the record) and fref_derived_key's byte (*extra). False when the
+ * event has none (not an open): key by the value then.
+ */
+bool fref_source_key(struct ectx *c, const struct fref *r, const char **key, size_t *len, char *extra);
+
 /* Text of a value for outputs ("<NA>" when n == 0; several values joined with ','). */
 void fval_text(struct arena *a, const struct fref *r, const struct fval *v, int n, const char **s, size_t *len);
 

@@ -86,6 +86,7 @@ struct pf_group {
 	size_t fcap;
 	struct pf_memo *memo;   /* groups with more than a hash lookup to do (MEMO_SLOTS), or NULL */
 	bool affixed;           /* has prefix, suffix or first-component atoms: gets a memo */
+	bool source_keyed;      /* a memo also keyed by the record's bytes the value comes from (below) */
 	int host;               /* a rider: the group whose memo keeps its answers (below), else -1 */
 	int *rider;             /* a host: its riders */
 	size_t nrider;
@@ -105,14 +106,20 @@ struct pf_group {
  * byte more (fref_derived_from: fd.directory and fd.filename of fd.name) is
  * its rider: the host's memo is then keyed by the value and that byte, and
  * keeps the riders' answers too, so a path seen lately costs neither their
- * extraction nor their lookups. Nothing else is keyed, nothing goes stale.
+ * extraction nor their lookups.
+ *
+ * Where the value itself is a function of record bytes that are cheaper to
+ * read (fref_source_key: an open's fd.name is its path argument resolved),
+ * the memo is keyed by those bytes instead, marked apart (bit 7 of the extra
+ * byte): a path opened lately is not even resolved again. Nothing else is
+ * keyed, nothing goes stale.
  */
 #define MEMO_SLOTS 4096 /* direct-mapped, a power of two: 512 KiB, pages touched as slots fill */
 #define MEMO_KEY 88     /* longer values are not kept (a 128-byte entry) */
 struct pf_memo {
 	uint64_t hash;    /* top bit set; 0: empty */
 	uint32_t len;
-	char extra;       /* fref_derived_key's byte when the group has riders */
+	char extra;       /* fref_derived_key's byte when the group has riders; bit 7: keyed by the source */
 	struct pf_mask m; /* the group's atoms and its riders' that are true */
 	char key[MEMO_KEY];
 };
@@ -729,9 +736,13 @@ void prefilter_build(struct prefilter *p)
 			}
 		}
 	}
-	for (size_t g = 0; g < p->ngroups; g++)
+	for (size_t g = 0; g < p->ngroups; g++) {
 		for (size_t k = 0; k < p->group[g].nrider; k++)
 			mask_or(&p->group[g].all, &p->group[p->group[g].rider[k]].members);
+		p->group[g].source_keyed = fref_source_keyed(p->group[g].ref);
+		if (p->group[g].source_keyed)
+			p->group[g].affixed = true; /* a memo */
+	}
 	for (size_t g = 0; g < p->ngroups; g++)
 		group_build(p, &p->group[g]);
 
@@ -904,51 +915,70 @@ static void group_and_riders(const struct prefilter *p, const struct pf_group *g
 }
 
 /*
- * The memo slot of a value (and the riders' byte), claimed for it; *hit:
- * whether it already holds the value's answers (else its mask is cleared).
+ * The memo slot of a key (a value or its source) and extra byte, claimed for
+ * it; *hit: whether it already holds the key's answers (else its mask is
+ * cleared). len is at most MEMO_KEY.
  */
-static struct pf_memo *memo_slot(const struct pf_group *g, const struct fval *v, char extra, bool *hit)
+static struct pf_memo *memo_slot(const struct pf_group *g, const char *key, size_t len, char extra, bool *hit)
 {
-	uint64_t h = (strops_hash(v->s, v->len) ^ (uint8_t)extra) | 1ull << 63;
+	uint64_t h = (strops_hash(key, len) ^ (uint8_t)extra) | 1ull << 63;
 	struct pf_memo *e = &g->memo[h & (MEMO_SLOTS - 1)];
-	*hit = e->hash == h && e->len == v->len && e->extra == extra && !memcmp(e->key, v->s, v->len);
+	*hit = e->hash == h && e->len == len && e->extra == extra && !memcmp(e->key, key, len);
 	if (!*hit) {
 		memset(&e->m, 0, sizeof(e->m));
 		e->hash = h;
-		e->len = (uint32_t)v->len;
+		e->len = (uint32_t)len;
 		e->extra = extra;
-		memcpy(e->key, v->s, v->len);
+		memcpy(e->key, key, len);
 	}
 	return e;
 }
 
-static void group_run(struct prefilter *p, const struct pf_group *g, struct ectx *c)
+/* The answers of g and its riders, into t (zeroed), through the memo where it can. */
+static void group_answers(struct prefilter *p, const struct pf_group *g, struct pf_mask *t, struct ectx *c)
 {
 	const struct fval *v;
-	int n = fref_extract(c, g->ref, &v);
-	struct pf_mask t;
+	const char *key;
+	size_t len;
+	char extra;
 	bool hit;
-	memset(&t, 0, sizeof(t));
+	if (g->source_keyed && fref_source_key(c, g->ref, &key, &len, &extra) && len <= MEMO_KEY) {
+		struct pf_memo *e = memo_slot(g, key, len, (char)(extra | 0x80), &hit);
+		if (!hit) {
+			int n = fref_extract(c, g->ref, &v);
+			group_and_riders(p, g, v, n, &e->m, c);
+		}
+		*t = e->m;
+		return;
+	}
+	int n = fref_extract(c, g->ref, &v);
 	if (g->memo && g->nrider && n == 1 && v->len <= MEMO_KEY) {
 		/* the riders' answers are kept with a single value's */
-		struct pf_memo *e = memo_slot(g, v, fref_derived_key(c, g->ref), &hit);
+		struct pf_memo *e = memo_slot(g, v->s, v->len, fref_derived_key(c, g->ref) & 0x7f, &hit);
 		if (!hit)
 			group_and_riders(p, g, v, n, &e->m, c);
-		t = e->m;
+		*t = e->m;
 	} else if (g->memo && !g->nrider) {
 		for (int i = 0; i < n; i++) {
 			if (v[i].len > MEMO_KEY) {
-				group_value(p, g, &v[i], &t, c);
+				group_value(p, g, &v[i], t, c);
 				continue;
 			}
-			struct pf_memo *e = memo_slot(g, &v[i], 0, &hit);
+			struct pf_memo *e = memo_slot(g, v[i].s, v[i].len, 0, &hit);
 			if (!hit)
 				group_value(p, g, &v[i], &e->m, c);
-			mask_or(&t, &e->m);
+			mask_or(t, &e->m);
 		}
 	} else {
-		group_and_riders(p, g, v, n, &t, c);
+		group_and_riders(p, g, v, n, t, c);
 	}
+}
+
+static void group_run(struct prefilter *p, const struct pf_group *g, struct ectx *c)
+{
+	struct pf_mask t;
+	memset(&t, 0, sizeof(t));
+	group_answers(p, g, &t, c);
 	for (int w = 0; w < PF_WORDS; w++) {
 		p->known.w[w] |= g->all.w[w];
 		p->truth.w[w] |= t.w[w] & g->all.w[w];
