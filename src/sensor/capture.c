@@ -135,7 +135,7 @@ int capture_writer_close(struct vg_capture_writer *w)
  * (event_decode) exactly once.
  */
 #define CAPTURE_CHUNK (256u << 10)
-#define CAPTURE_DROP (64u << 20)
+#define CAPTURE_DROP (4u << 20) /* mapped pages already replayed are given back in steps of this: RSS stays bounded */
 #define PREFETCH_AHEAD 4096u /* a page ahead of the record being decoded: its first touch is most of decoding */
 
 struct capture_source {
