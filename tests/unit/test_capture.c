@@ -267,6 +267,23 @@ static void test_buffer_boundaries(void **state)
 	}
 }
 
+/* A mapped capture larger than the step in which replayed pages are given back: every record whole. */
+static void test_large_mapped(void **state)
+{
+	enum { N = 60000 };
+	static long offs[N + 1];
+	struct walk w = { 0 };
+	char log[1024];
+	(void)state;
+
+	write_many(tmpl, N, -1, offs);
+	assert_true(offs[N] > 8l << 20);
+	assert_int_equal(walk_all(tmpl, &w, log, sizeof(log)), VG_SOURCE_EOF);
+	assert_int_equal(w.events, N);
+	assert_int_equal(w.wrong, 0);
+	assert_string_equal(log, "");
+}
+
 /*
  * A capture that is not a regular file (a pipe: `vigil replay /dev/stdin`) is
  * read() into the reader's buffer instead of mapped: the same records, the
@@ -498,6 +515,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_and_corrupted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_buffer_boundaries, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_large_mapped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shrinks_while_read, setup, teardown),
 		cmocka_unit_test(test_proc_table_tree),
