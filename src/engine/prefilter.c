@@ -85,7 +85,7 @@ struct pf_group {
 	struct pf_exact *first; /* pmatch with globs: the path's first component, then the check decides */
 	size_t fcap;
 	struct pf_memo *memo;   /* groups with more than a hash lookup to do, or NULL */
-	bool affixed;           /* has prefix, suffix or first-component atoms: gets a memo */
+	bool memoised;          /* gets a memo: prefix, suffix or first-component atoms, riders, or a source key */
 	bool source_keyed;      /* a memo also keyed by the record's bytes the value comes from (below) */
 	int host;               /* a rider: the group whose memo keeps its answers (below), else -1 */
 	int *rider;             /* a host: its riders */
@@ -696,7 +696,7 @@ static void group_build(struct prefilter *p, struct pf_group *g)
 	}
 	affix_sort(&g->pre);
 	affix_sort(&g->suf);
-	if (g->affixed)
+	if (g->memoised && g->host < 0) /* a rider's answers are in its host's memo */
 		g->memo = memo_new();
 }
 
@@ -718,7 +718,26 @@ void prefilter_build(struct prefilter *p)
 		p->atom[i].group = (int)g;
 		mask_set(&p->group[g].members, i);
 		if (n->op != OP_EQ && n->op != OP_IN && n->op != OP_INTERSECTS)
-			p->group[g].affixed = true;
+			p->group[g].memoised = true;
+	}
+	/* riders: a group on a field derived from another group's (which then gets a memo) */
+	for (size_t g = 0; g < p->ngroups; g++) {
+		struct pf_group *r = &p->group[g];
+		r->host = -1;
+		for (size_t h = 0; h < p->ngroups && r->host < 0; h++) {
+			struct pf_group *host = &p->group[h];
+			if (h != g && fref_derived_from(r->ref, host->ref)) {
+				r->host = (int)h;
+				host->rider = xrealloc(host->rider, (host->nrider + 1) * sizeof(*host->rider));
+				host->rider[host->nrider++] = (int)g;
+				host->memoised = true;
+			}
+		}
+	}
+	for (size_t g = 0; g < p->ngroups; g++) {
+		p->group[g].source_keyed = fref_source_keyed(p->group[g].ref);
+		if (p->group[g].source_keyed)
+			p->group[g].memoised = true;
 	}
 	/* substrings join a group that will have a memo: searched once per value
 	 * seen, all of a group's in one pass (strops_contains_set: 64 at most) */
@@ -728,7 +747,8 @@ void prefilter_build(struct prefilter *p)
 		if (n->rhs || n->lhs.type != FT_STR || (n->op != OP_CONTAINS && n->op != OP_BCONTAINS))
 			continue;
 		for (size_t g = 0; g < p->ngroups; g++) {
-			if (p->group[g].affixed && p->group[g].ref->slot == n->lhs.slot && joined[g] < 64) {
+			const struct pf_group *gr = &p->group[g];
+			if (gr->memoised && gr->host < 0 && gr->ref->slot == n->lhs.slot && joined[g] < 64) {
 				joined[g]++;
 				p->atom[i].group = (int)g;
 				mask_set(&p->group[g].members, i);
@@ -737,27 +757,10 @@ void prefilter_build(struct prefilter *p)
 		}
 	}
 	free(joined);
-	/* riders: a group on a field derived from another group's (which then gets a memo) */
 	for (size_t g = 0; g < p->ngroups; g++) {
-		struct pf_group *r = &p->group[g];
-		r->host = -1;
-		r->all = r->members;
-		for (size_t h = 0; h < p->ngroups && r->host < 0; h++) {
-			struct pf_group *host = &p->group[h];
-			if (h != g && fref_derived_from(r->ref, host->ref)) {
-				r->host = (int)h;
-				host->rider = xrealloc(host->rider, (host->nrider + 1) * sizeof(*host->rider));
-				host->rider[host->nrider++] = (int)g;
-				host->affixed = true; /* a memo */
-			}
-		}
-	}
-	for (size_t g = 0; g < p->ngroups; g++) {
+		p->group[g].all = p->group[g].members;
 		for (size_t k = 0; k < p->group[g].nrider; k++)
 			mask_or(&p->group[g].all, &p->group[p->group[g].rider[k]].members);
-		p->group[g].source_keyed = fref_source_keyed(p->group[g].ref);
-		if (p->group[g].source_keyed)
-			p->group[g].affixed = true; /* a memo */
 	}
 	for (size_t g = 0; g < p->ngroups; g++)
 		group_build(p, &p->group[g]);
@@ -980,7 +983,7 @@ static void group_answers(struct prefilter *p, const struct pf_group *g, struct 
 	size_t len;
 	char extra;
 	bool hit;
-	if (g->source_keyed && fref_source_key(c, g->ref, &key, &len, &extra) && len <= MEMO_KEY) {
+	if (g->memo && g->source_keyed && fref_source_key(c, g->ref, &key, &len, &extra) && len <= MEMO_KEY) {
 		struct pf_memo_entry *e = memo_slot(g, key, len, (char)(extra | 0x80), &hit);
 		if (!hit) {
 			int n = fref_extract(c, g->ref, &v);
