@@ -436,11 +436,31 @@ struct prefilter *prefilter_new(void)
 	return xcalloc(1, sizeof(struct prefilter));
 }
 
+/*
+ * What computing a clause's atoms costs, roughly: a field built per event or
+ * found by walking ancestors counts four, a substring search two more, any
+ * other check one. The clauses after the primary one are checked cheapest
+ * first (all must hold, so the order changes only the cost): a rule's three
+ * ancestor-name lookups before its ten searches of the command line.
+ */
+static int nclause_cost(const struct nclause *c)
+{
+	int cost = 0;
+	for (int j = 0; j < c->n; j++) {
+		const struct cnode *a = c->a[j];
+		cost += field_dear(a) ? 4 : 1;
+		if (a->op == OP_CONTAINS || a->op == OP_BCONTAINS || a->op == OP_ICONTAINS)
+			cost += 2;
+	}
+	return cost;
+}
+
 size_t prefilter_add(struct prefilter *p, const struct cnode *n, bool always)
 {
 	struct nclause *cl = xmalloc(NEC_MAX * sizeof(*cl));
 	int k = n ? nec(n, cl, 0) : 0;
 	struct pf_rule r;
+	int cost[RULE_CLAUSES];
 	memset(&r, 0, sizeof(r));
 	for (int i = 0; i < k && r.n < RULE_CLAUSES; i++) {
 		struct pf_mask m;
@@ -458,9 +478,16 @@ size_t prefilter_add(struct prefilter *p, const struct cnode *n, bool always)
 		if (!r.has_primary && cl[i].cls <= AC_SCAN) { /* the best clause of grouped atoms */
 			r.primary = m;
 			r.has_primary = true;
-		} else {
-			r.c[r.n++] = m;
+			continue;
 		}
+		/* cheapest first; equal costs keep the order of nclause_better */
+		int at = r.n++, c = nclause_cost(&cl[i]);
+		for (; at > 0 && cost[at - 1] > c; at--) {
+			r.c[at] = r.c[at - 1];
+			cost[at] = cost[at - 1];
+		}
+		r.c[at] = m;
+		cost[at] = c;
 	}
 	free(cl);
 	r.always = always;
