@@ -72,7 +72,7 @@ struct cc {
 	char *err;
 	size_t errlen;
 	bool failed;
-	const char *macro_stack[MAX_MACRO_DEPTH];
+	const struct rs_macro *macro_stack[MAX_MACRO_DEPTH];
 	int nmacros;
 };
 
@@ -137,11 +137,11 @@ void filter_ctx_free(struct filter_ctx *fc)
 	for (size_t i = 0; i < fc->nmacros; i++) {
 		free(fc->macros[i].spec);
 		cn_free(fc->macros[i].node);
-		free(fc->macros[i].key);
 		free(fc->macros[i].types);
 		free(fc->macros[i].uncaptured);
 	}
 	free(fc->macros);
+	free(fc->memo_of);
 	for (size_t i = 0; i < fc->npool; i++)
 		free(fc->pool[i]);
 	free(fc->pool);
@@ -483,6 +483,15 @@ bad:
 	return NULL;
 }
 
+/* Add the event types a macro names but the sensor does not capture to the ones being collected. */
+static void note_uncaptured_list(struct filter_ctx *fc, const char *names)
+{
+	char *list = xstrdup(names), *save, *tok;
+	for (tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save))
+		note_uncaptured(fc, tok);
+	free(list);
+}
+
 static struct cnode *compile_macro(struct cc *c, const struct cond_node *src, struct evtset *types, bool *exact)
 {
 	struct rs_macro *m = ruleset_macro(c->fc->rs, src->macro);
@@ -497,7 +506,7 @@ static struct cnode *compile_macro(struct cc *c, const struct cond_node *src, st
 		return NULL;
 	}
 	for (int i = 0; i < c->nmacros; i++) {
-		if (!strcmp(c->macro_stack[i], m->name)) {
+		if (c->macro_stack[i] == m) { /* one entry per name: the same entry is the same macro */
 			cfail(c, src->off, "macro '%s' refers to itself", m->name);
 			return NULL;
 		}
@@ -508,23 +517,21 @@ static struct cnode *compile_macro(struct cc *c, const struct cond_node *src, st
 	}
 	m->used = true;
 	struct filter_ctx *fc = c->fc;
-	for (size_t i = 0; i < fc->nmacros; i++) {
-		if (!strcmp(fc->macros[i].key, m->name)) {
-			struct cnode *r = cn_new(CN_MACRO);
-			r->memo = (int)i;
-			cn_add(r, fc->macros[i].node);
-			*types = *fc->macros[i].types;
-			*exact = fc->macros[i].exact;
-			if (fc->macros[i].uncaptured) {
-				char *list = xstrdup(fc->macros[i].uncaptured), *save, *tok;
-				for (tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save))
-					note_uncaptured(fc, tok);
-				free(list);
-			}
-			return r;
-		}
+	size_t pos = (size_t)(m - fc->rs->macros);
+	if (!fc->memo_of)
+		fc->memo_of = xcalloc(fc->rs->nmacros ? fc->rs->nmacros : 1, sizeof(*fc->memo_of));
+	if (fc->memo_of[pos]) {
+		struct macro_memo *mm = &fc->macros[fc->memo_of[pos] - 1];
+		struct cnode *r = cn_new(CN_MACRO);
+		r->memo = (int)(fc->memo_of[pos] - 1);
+		cn_add(r, mm->node);
+		*types = *mm->types;
+		*exact = mm->exact;
+		if (mm->uncaptured)
+			note_uncaptured_list(fc, mm->uncaptured);
+		return r;
 	}
-	struct cond_node *ast = cond_parse(m->cond.s, msg, sizeof(msg), &off);
+	const struct cond_node *ast = ruleset_macro_ast(m, msg, sizeof(msg), &off);
 	const struct rs_text *saved = c->text;
 	c->text = &m->cond;
 	if (!ast) {
@@ -535,11 +542,10 @@ static struct cnode *compile_macro(struct cc *c, const struct cond_node *src, st
 	/* compile with a fresh list of uncaptured types, so the macro knows its own */
 	char *outer_uncaptured = fc->uncaptured;
 	fc->uncaptured = NULL;
-	c->macro_stack[c->nmacros++] = m->name;
+	c->macro_stack[c->nmacros++] = m;
 	struct cnode *n = compile_node(c, ast, types, exact);
 	c->nmacros--;
 	c->text = saved;
-	cond_free(ast);
 	char *mine = fc->uncaptured;
 	fc->uncaptured = outer_uncaptured;
 	if (!n) {
@@ -548,20 +554,15 @@ static struct cnode *compile_macro(struct cc *c, const struct cond_node *src, st
 	}
 	fc->macros = xrealloc(fc->macros, (fc->nmacros + 1) * sizeof(*fc->macros));
 	struct macro_memo *mm = &fc->macros[fc->nmacros];
-	mm->key = xstrdup(m->name);
-	mm->name = m->name;
 	mm->node = n;
 	mm->types = xmalloc(sizeof(*mm->types));
 	*mm->types = *types;
 	mm->exact = *exact;
 	mm->uncaptured = mine;
 	mm->spec = NULL;
-	if (mine) {
-		char *list = xstrdup(mine), *save, *tok;
-		for (tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save))
-			note_uncaptured(fc, tok);
-		free(list);
-	}
+	if (mine)
+		note_uncaptured_list(fc, mine);
+	fc->memo_of[pos] = (uint32_t)fc->nmacros + 1;
 	struct cnode *r = cn_new(CN_MACRO);
 	r->memo = (int)fc->nmacros++;
 	cn_add(r, n);

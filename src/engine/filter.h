@@ -45,8 +45,6 @@ struct filter_ctx {
 	char **pool;
 	size_t npool, pool_used;
 	struct macro_memo {
-		const char *name;         /* the ruleset's macro name (valid while compiling) */
-		char *key;
 		struct cnode *node;
 		struct evtset *types;
 		bool exact;
@@ -54,6 +52,7 @@ struct filter_ctx {
 		struct spec_memo *spec; /* per event type: the body specialised (filter_specialise) */
 	} *macros;
 	size_t nmacros;
+	uint32_t *memo_of;        /* per macro of the rule set: its memo index + 1, 0 not compiled yet */
 };
 
 /*

@@ -434,7 +434,7 @@ static void and_dnf(struct kc *c, struct dnf *a, struct dnf *b, struct dnf *out)
 
 static void macro_dnf(struct kc *c, const struct cond_node *n, bool neg, struct dnf *out)
 {
-	const struct rs_macro *m = ruleset_macro(c->rs, n->macro);
+	struct rs_macro *m = ruleset_macro(c->rs, n->macro);
 	char err[256];
 	size_t off;
 
@@ -442,7 +442,7 @@ static void macro_dnf(struct kc *c, const struct cond_node *n, bool neg, struct 
 		refuse(c, "macro %s cannot be expanded", n->macro);
 		return;
 	}
-	struct cond_node *body = cond_parse(m->cond.s, err, sizeof(err), &off);
+	const struct cond_node *body = ruleset_macro_ast(m, err, sizeof(err), &off);
 	if (!body) {
 		refuse(c, "macro %s: %s", n->macro, err);
 		return;
@@ -450,7 +450,6 @@ static void macro_dnf(struct kc *c, const struct cond_node *n, bool neg, struct 
 	c->depth++;
 	to_dnf(c, body, neg, out);
 	c->depth--;
-	cond_free(body);
 }
 
 static void to_dnf(struct kc *c, const struct cond_node *n, bool neg, struct dnf *out)

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include "common/yaml.h"
+#include "engine/cond.h"
 #include "engine/ruleset.h"
 
 #define RS_MAX_FILE_SIZE (64u << 20)
@@ -111,6 +112,7 @@ void ruleset_free(struct ruleset *rs)
 	for (size_t i = 0; i < rs->nmacros; i++) {
 		free(rs->macros[i].name);
 		text_free(&rs->macros[i].cond);
+		cond_free(rs->macros[i].ast);
 	}
 	free(rs->macros);
 	for (size_t i = 0; i < rs->nrules; i++)
@@ -220,6 +222,13 @@ struct rs_rule *ruleset_rule(const struct ruleset *rs, const char *name)
 {
 	long i = index_find(&rs->rule_idx, rs->rules, sizeof(*rs->rules), name);
 	return i < 0 ? NULL : &rs->rules[i];
+}
+
+const struct cond_node *ruleset_macro_ast(struct rs_macro *m, char *err, size_t errlen, size_t *err_off)
+{
+	if (!m->ast)
+		m->ast = cond_parse(m->cond.s, err, errlen, err_off);
+	return m->ast;
 }
 
 /* ---- positions ---- */
@@ -547,6 +556,10 @@ static int load_macro(struct loader *ld, const struct yaml_node *item)
 	if (mode != OV_NONE && !m)
 		return errorf(ld, name, "macro '%s' is %s but was not defined before", name->str,
 			      mode == OV_APPEND ? "appended to" : "overridden");
+	if (m) { /* its text changes: a tree parsed from the old one is stale */
+		cond_free(m->ast);
+		m->ast = NULL;
+	}
 	if (mode == OV_APPEND) {
 		text_append(ld, &m->cond, cond);
 		return 0;
