@@ -74,6 +74,7 @@ struct cc {
 	bool failed;
 	const struct rs_macro *macro_stack[MAX_MACRO_DEPTH];
 	int nmacros;
+	struct evtset all; /* every captured type: evtset_all once, not for each check */
 };
 
 static void cfail(struct cc *c, size_t off, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -182,6 +183,18 @@ static void *pool_alloc(struct filter_ctx *fc, size_t size)
 	return p;
 }
 
+/*
+ * The array p of n elements, with room for one more. The capacity is implied:
+ * arrays grow by doubling, so one is full exactly when n is 0 or a power of
+ * two. Lists of hundreds of values were reallocated for each one.
+ */
+static void *grow(void *p, size_t n, size_t size)
+{
+	if (n & (n - 1))
+		return p;
+	return xrealloc(p, (n ? 2 * n : 1) * size);
+}
+
 static struct cnode *cn_new_in(struct filter_ctx *fc, enum cn_kind k)
 {
 	struct cnode *n = pool_alloc(fc, sizeof(*n));
@@ -201,7 +214,7 @@ static void cn_add(struct cnode *n, struct cnode *kid)
 		/* the node stays in the pool */
 		return;
 	}
-	n->kids = xrealloc(n->kids, (n->nkids + 1) * sizeof(*n->kids));
+	n->kids = grow(n->kids, n->nkids, sizeof(*n->kids));
 	n->kids[n->nkids++] = kid;
 }
 
@@ -338,9 +351,9 @@ static void add_literal(struct cc *c, struct cnode *n, const char *text, size_t 
 	}
 	if (t == FT_STR)
 		v.s = copy;
-	n->vals = xrealloc(n->vals, (n->nvals + 1) * sizeof(*n->vals));
-	n->plen = xrealloc(n->plen, (n->nvals + 1) * sizeof(*n->plen));
-	n->texts = xrealloc(n->texts, (n->nvals + 1) * sizeof(*n->texts));
+	n->vals = grow(n->vals, n->nvals, sizeof(*n->vals));
+	n->plen = grow(n->plen, n->nvals, sizeof(*n->plen));
+	n->texts = grow(n->texts, n->nvals, sizeof(*n->texts));
 	n->vals[n->nvals] = v;
 	n->plen[n->nvals] = pl;
 	n->texts[n->nvals] = copy;
@@ -380,11 +393,11 @@ static void evt_types(struct cc *c, const struct cnode *n, const struct cond_nod
 	if (n->op == OP_EQ || n->op == OP_IN) {
 		*types = named;
 	} else if (n->op == OP_NE) {
-		evtset_all(types);
+		*types = c->all;
 		types->w[0] &= ~named.w[0];
 		types->w[1] &= ~named.w[1];
 	} else {
-		evtset_all(types);
+		*types = c->all;
 		*exact = false;
 	}
 }
@@ -394,7 +407,7 @@ static struct cnode *compile_check(struct cc *c, const struct cond_node *src, st
 	struct cnode *n = cn_new(CN_CHECK);
 	char msg[256];
 
-	evtset_all(types);
+	*types = c->all;
 	*exact = false;
 	if (fref_resolve(&n->lhs, &src->lhs, msg, sizeof(msg))) {
 		cfail(c, src->lhs.off, "%s", msg);
@@ -587,13 +600,11 @@ static struct cnode *compile_node(struct cc *c, const struct cond_node *n, struc
 		r = cn_new(CN_NOT);
 		cn_add(r, a);
 		if (ea) { /* a condition on the event type alone inverts exactly */
-			struct evtset all;
-			evtset_all(&all);
-			types->w[0] = all.w[0] & ~ta.w[0];
-			types->w[1] = all.w[1] & ~ta.w[1];
+			types->w[0] = c->all.w[0] & ~ta.w[0];
+			types->w[1] = c->all.w[1] & ~ta.w[1];
 			*exact = true;
 		} else {
-			evtset_all(types);
+			*types = c->all;
 			*exact = false;
 		}
 		return r;
@@ -636,6 +647,7 @@ struct filter *filter_compile(struct filter_ctx *fc, const struct rs_text *text,
 			      char *err, size_t errlen)
 {
 	struct cc c = { .fc = fc, .text = text, .err = err, .errlen = errlen };
+	evtset_all(&c.all);
 	char msg[256];
 	size_t off;
 	bool exact;
