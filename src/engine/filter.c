@@ -643,28 +643,37 @@ static struct cnode *compile_node(struct cc *c, const struct cond_node *n, struc
 	return NULL;
 }
 
-struct filter *filter_compile(struct filter_ctx *fc, const struct rs_text *text, struct evtset *types,
-			      char *err, size_t errlen)
+struct filter *filter_compile_parsed(struct filter_ctx *fc, const struct rs_text *text, const struct cond_node *ast,
+				     struct evtset *types, char *err, size_t errlen)
 {
 	struct cc c = { .fc = fc, .text = text, .err = err, .errlen = errlen };
-	evtset_all(&c.all);
-	char msg[256];
-	size_t off;
 	bool exact;
 
-	struct cond_node *ast = cond_parse(text->s, msg, sizeof(msg), &off);
-	if (!ast) {
-		cfail(&c, off, "%s", msg);
-		return NULL;
-	}
+	evtset_all(&c.all);
 	struct cnode *root = compile_node(&c, ast, types, &exact);
-	cond_free(ast);
 	if (!root || c.failed) {
 		cn_free(root);
 		return NULL;
 	}
 	struct filter *f = xcalloc(1, sizeof(*f));
 	f->root = root;
+	return f;
+}
+
+struct filter *filter_compile(struct filter_ctx *fc, const struct rs_text *text, struct evtset *types,
+			      char *err, size_t errlen)
+{
+	char msg[256];
+	size_t off;
+
+	struct cond_node *ast = cond_parse(text->s, msg, sizeof(msg), &off);
+	if (!ast) {
+		struct cc c = { .fc = fc, .text = text, .err = err, .errlen = errlen };
+		cfail(&c, off, "%s", msg);
+		return NULL;
+	}
+	struct filter *f = filter_compile_parsed(fc, text, ast, types, err, errlen);
+	cond_free(ast);
 	return f;
 }
 

@@ -62,6 +62,9 @@ struct filter_ctx {
  */
 struct filter *filter_compile(struct filter_ctx *fc, const struct rs_text *text, struct evtset *types,
 			      char *err, size_t errlen);
+/* The same for a text already parsed: ast is cond_parse of text->s, left to the caller. */
+struct filter *filter_compile_parsed(struct filter_ctx *fc, const struct rs_text *text, const struct cond_node *ast,
+				     struct evtset *types, char *err, size_t errlen);
 /* Compile `extra` (an exception's generated text) and join: cond and not extra. */
 bool filter_eval(const struct filter *f, struct ectx *c);
 void filter_free(struct filter *f);
