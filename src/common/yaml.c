@@ -6,7 +6,9 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -22,16 +24,58 @@ struct conv {
 	size_t max_nodes;
 };
 
-static void node_free(struct yaml_node *n)
+/*
+ * A stream's nodes, item arrays and strings come from chunks of this size and
+ * are freed together: a malloc and a free for each of the ~12,000 nodes of
+ * Falco's rule files cost as much as building the tree.
+ */
+#define CHUNK_SIZE (64u << 10)
+
+struct yaml_chunk {
+	struct yaml_chunk *next;
+	size_t used, size;
+	max_align_t data[];
+};
+
+/* n bytes (not zeroed) that live until yaml_stream_free; a block over a quarter chunk gets its own. */
+static void *stream_alloc(struct yaml_stream *s, size_t n)
 {
-	if (!n)
-		return;
-	size_t count = n->kind == YAML_MAP ? 2 * n->n : n->n;
-	for (size_t i = 0; i < count; i++)
-		node_free(n->items[i]);
-	free(n->items);
-	free(n->str);
-	free(n);
+	n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+	struct yaml_chunk *c = s->mem;
+	if (c && c->size - c->used >= n) {
+		c->used += n;
+		return (char *)c->data + c->used - n;
+	}
+	bool own = n > CHUNK_SIZE / 4;
+	c = xmalloc(sizeof(*c) + (own ? n : CHUNK_SIZE));
+	c->size = own ? n : CHUNK_SIZE;
+	c->used = n;
+	if (own && s->mem) { /* behind the current chunk, which keeps filling */
+		c->next = s->mem->next;
+		s->mem->next = c;
+	} else {
+		c->next = s->mem;
+		s->mem = c;
+	}
+	return c->data;
+}
+
+static struct yaml_node *node_new(struct yaml_stream *s, enum yaml_kind kind, size_t line, size_t col)
+{
+	struct yaml_node *n = stream_alloc(s, sizeof(*n));
+	memset(n, 0, sizeof(*n));
+	n->kind = kind;
+	n->line = (unsigned int)line + 1;
+	n->col = (unsigned int)col + 1;
+	return n;
+}
+
+static void node_set_str(struct yaml_stream *s, struct yaml_node *n, const unsigned char *str, size_t len)
+{
+	n->len = len;
+	n->str = stream_alloc(s, len + 1);
+	memcpy(n->str, str, len);
+	n->str[len] = 0;
 }
 
 static struct yaml_node *convert(struct conv *c, int index, int depth)
@@ -49,44 +93,37 @@ static struct yaml_node *convert(struct conv *c, int index, int depth)
 			 yn->start_mark.line + 1, yn->start_mark.column + 1, c->max_nodes);
 		return NULL;
 	}
-	struct yaml_node *n = xcalloc(1, sizeof(*n));
-	n->line = yn->start_mark.line + 1;
-	n->col = yn->start_mark.column + 1;
+	enum yaml_kind kind = yn->type == YAML_SEQUENCE_NODE ? YAML_SEQ :
+			      yn->type == YAML_MAPPING_NODE ? YAML_MAP : YAML_SCALAR;
+	struct yaml_node *n = node_new(c->s, kind, yn->start_mark.line, yn->start_mark.column);
+	/* on an error below, what was built stays in the stream's memory until yaml_stream_free */
 	switch (yn->type) {
 	case YAML_SCALAR_NODE:
-		n->kind = YAML_SCALAR;
 		n->plain = yn->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-		n->len = yn->data.scalar.length;
-		n->str = xmalloc(n->len + 1);
-		memcpy(n->str, yn->data.scalar.value, n->len);
-		n->str[n->len] = 0;
+		node_set_str(c->s, n, yn->data.scalar.value, yn->data.scalar.length);
 		return n;
 	case YAML_SEQUENCE_NODE: {
-		n->kind = YAML_SEQ;
 		size_t cnt = yn->data.sequence.items.top - yn->data.sequence.items.start;
-		n->items = xcalloc(cnt ? cnt : 1, sizeof(*n->items));
+		n->items = stream_alloc(c->s, (cnt ? cnt : 1) * sizeof(*n->items));
 		for (size_t i = 0; i < cnt; i++) {
 			n->items[i] = convert(c, yn->data.sequence.items.start[i], depth + 1);
 			if (!n->items[i])
-				goto fail;
+				return NULL;
 			n->n++;
 		}
 		return n;
 	}
 	case YAML_MAPPING_NODE: {
-		n->kind = YAML_MAP;
 		size_t cnt = yn->data.mapping.pairs.top - yn->data.mapping.pairs.start;
-		n->items = xcalloc(cnt ? 2 * cnt : 1, sizeof(*n->items));
+		n->items = stream_alloc(c->s, (cnt ? 2 * cnt : 1) * sizeof(*n->items));
 		for (size_t i = 0; i < cnt; i++) {
 			yaml_node_pair_t *pr = &yn->data.mapping.pairs.start[i];
 			struct yaml_node *k = convert(c, pr->key, depth + 1);
 			if (!k)
-				goto fail;
+				return NULL;
 			struct yaml_node *v = convert(c, pr->value, depth + 1);
-			if (!v) {
-				node_free(k);
-				goto fail;
-			}
+			if (!v)
+				return NULL;
 			n->items[2 * i] = k;
 			n->items[2 * i + 1] = v;
 			n->n++;
@@ -97,8 +134,6 @@ static struct yaml_node *convert(struct conv *c, int index, int depth)
 		break;
 	}
 	snprintf(c->err, c->errlen, "%u:%u: unsupported YAML node", n->line, n->col);
-fail:
-	node_free(n);
 	return NULL;
 }
 
@@ -119,9 +154,13 @@ int yaml_parse(const char *buf, size_t len, struct yaml_stream *out, char *err, 
  */
 static int parse_events(const char *buf, size_t len, size_t max_nodes, struct yaml_stream *out)
 {
+	/* the items of the open sequences and mappings, innermost last: each
+	 * collection's items go to the stream's memory, exactly sized, at its end */
+	struct yaml_node **kids = NULL;
+	size_t nkids = 0, cap = 0;
 	struct frame {
 		struct yaml_node *n;
-		size_t nitems, cap; /* mappings: keys and values both counted */
+		size_t base; /* its first item in kids */
 	} st[YAML_MAX_DEPTH + 1];
 	int top = -1; /* the innermost open sequence or mapping */
 	struct yaml_node *root = NULL;
@@ -135,7 +174,6 @@ static int parse_events(const char *buf, size_t len, size_t max_nodes, struct ya
 	for (;;) {
 		if (!yaml_parser_parse(&parser, &ev))
 			break;
-		struct yaml_node *n = NULL;
 		bool done = false, give_up = false;
 		switch (ev.type) {
 		case YAML_STREAM_END_EVENT:
@@ -157,40 +195,35 @@ static int parse_events(const char *buf, size_t len, size_t max_nodes, struct ya
 				give_up = true;
 				break;
 			}
-			n = xcalloc(1, sizeof(*n));
-			n->line = ev.start_mark.line + 1;
-			n->col = ev.start_mark.column + 1;
-			if (ev.type == YAML_SCALAR_EVENT) {
-				n->kind = YAML_SCALAR;
+			enum yaml_kind kind = ev.type == YAML_SCALAR_EVENT ? YAML_SCALAR :
+					      ev.type == YAML_SEQUENCE_START_EVENT ? YAML_SEQ : YAML_MAP;
+			struct yaml_node *n = node_new(out, kind, ev.start_mark.line, ev.start_mark.column);
+			if (kind == YAML_SCALAR) {
 				n->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-				n->len = ev.data.scalar.length;
-				n->str = xmalloc(n->len + 1);
-				memcpy(n->str, ev.data.scalar.value, n->len);
-				n->str[n->len] = 0;
-			} else {
-				n->kind = ev.type == YAML_SEQUENCE_START_EVENT ? YAML_SEQ : YAML_MAP;
+				node_set_str(out, n, ev.data.scalar.value, ev.data.scalar.length);
 			}
 			if (top < 0) {
 				root = n;
 			} else {
-				struct frame *f = &st[top];
-				if (f->nitems == f->cap) {
-					f->cap = f->cap ? 2 * f->cap : 8;
-					f->n->items = xrealloc(f->n->items, f->cap * sizeof(*f->n->items));
-				}
-				f->n->items[f->nitems++] = n;
-				f->n->n = f->n->kind == YAML_MAP ? f->nitems / 2 : f->nitems;
+				if (nkids == cap)
+					kids = xrealloc(kids, (cap = cap ? 2 * cap : 256) * sizeof(*kids));
+				kids[nkids++] = n;
 			}
-			if (n->kind != YAML_SCALAR)
-				st[++top] = (struct frame){ n, 0, 0 };
+			if (kind != YAML_SCALAR)
+				st[++top] = (struct frame){ n, nkids };
 			break;
 		}
 		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT:
-			if (!st[top].n->items) /* as the loader's copy: an empty collection still has an array */
-				st[top].n->items = xcalloc(1, sizeof(*st[top].n->items));
-			top--;
+		case YAML_MAPPING_END_EVENT: {
+			struct yaml_node *n = st[top].n;
+			size_t cnt = nkids - st[top].base;
+			/* an empty collection still has an array, as the loader path gives it */
+			n->items = stream_alloc(out, (cnt ? cnt : 1) * sizeof(*n->items));
+			memcpy(n->items, kids + st[top].base, cnt * sizeof(*n->items));
+			n->n = n->kind == YAML_MAP ? cnt / 2 : cnt;
+			nkids = st[top--].base;
 			break;
+		}
 		case YAML_ALIAS_EVENT:
 			give_up = true;
 			break;
@@ -204,13 +237,8 @@ static int parse_events(const char *buf, size_t len, size_t max_nodes, struct ya
 			break;
 	}
 	yaml_parser_delete(&parser);
-	/* given up inside a mapping: a key without its value yet is not counted in n
-	 * (pairs), free it by itself; innermost first, as it may be an open mapping */
-	for (; top >= 0; top--)
-		if (st[top].n->kind == YAML_MAP && st[top].nitems % 2)
-			node_free(st[top].n->items[st[top].nitems - 1]);
-	node_free(root);
-	if (rc)
+	free(kids);
+	if (rc) /* what was built goes with the stream's memory */
 		yaml_stream_free(out);
 	return rc;
 }
@@ -263,8 +291,11 @@ int yaml_parse_bounded(const char *buf, size_t len, size_t max_nodes, struct yam
 
 void yaml_stream_free(struct yaml_stream *s)
 {
-	for (size_t i = 0; i < s->ndocs; i++)
-		node_free(s->docs[i]);
+	while (s->mem) {
+		struct yaml_chunk *next = s->mem->next;
+		free(s->mem);
+		s->mem = next;
+	}
 	free(s->docs);
 	memset(s, 0, sizeof(*s));
 }

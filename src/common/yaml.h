@@ -30,10 +30,13 @@ struct yaml_node {
 	size_t n;
 };
 
+struct yaml_chunk;
+
 struct yaml_stream {
 	struct yaml_node **docs; /* one root per document (NULL root for an empty document) */
 	size_t ndocs;
 	size_t nodes;            /* total nodes, for the bound */
+	struct yaml_chunk *mem;  /* every node, item array and string: freed together */
 };
 
 /*
