@@ -222,6 +222,11 @@ static int compile_output(struct engine *e, const struct ruleset *rs, const stru
 	*out = NULL;
 	*nout = 0;
 	for (;;) {
+		size_t span = strcspn(s + i, "%"); /* literal text up to the next % in one piece */
+		if (span) {
+			buf_add(&lit, s + i, span);
+			i += span;
+		}
 		if (s[i] == '%' && s[i + 1] == '%') {
 			buf_addc(&lit, '%');
 			i += 2;
