@@ -274,7 +274,7 @@ static int compile_output(struct engine *e, const struct ruleset *rs, const stru
 			free(cf.name);
 			free(cf.arg);
 		}
-		*out = xrealloc(*out, (*nout + 1) * sizeof(**out));
+		*out = xgrow(*out, *nout, sizeof(**out));
 		(*out)[(*nout)++] = seg;
 		if (!field)
 			break;
@@ -560,7 +560,7 @@ struct engine *engine_compile(struct ruleset *rs, const struct engine_opts *opts
 			if (!e->pf[t])
 				e->pf[t] = prefilter_new();
 			prefilter_add(e->pf[t], full, r->nsteps > 0);
-			e->by_type[t] = xrealloc(e->by_type[t], (e->nby_type[t] + 1) * sizeof(*e->by_type[t]));
+			e->by_type[t] = xgrow(e->by_type[t], e->nby_type[t], sizeof(*e->by_type[t]));
 			e->by_type[t][e->nby_type[t]++] = ref;
 		}
 	}

@@ -183,18 +183,6 @@ static void *pool_alloc(struct filter_ctx *fc, size_t size)
 	return p;
 }
 
-/*
- * The array p of n elements, with room for one more. The capacity is implied:
- * arrays grow by doubling, so one is full exactly when n is 0 or a power of
- * two. Lists of hundreds of values were reallocated for each one.
- */
-static void *grow(void *p, size_t n, size_t size)
-{
-	if (n & (n - 1))
-		return p;
-	return xrealloc(p, (n ? 2 * n : 1) * size);
-}
-
 static struct cnode *cn_new_in(struct filter_ctx *fc, enum cn_kind k)
 {
 	struct cnode *n = pool_alloc(fc, sizeof(*n));
@@ -214,7 +202,7 @@ static void cn_add(struct cnode *n, struct cnode *kid)
 		/* the node stays in the pool */
 		return;
 	}
-	n->kids = grow(n->kids, n->nkids, sizeof(*n->kids));
+	n->kids = xgrow(n->kids, n->nkids, sizeof(*n->kids));
 	n->kids[n->nkids++] = kid;
 }
 
@@ -351,9 +339,9 @@ static void add_literal(struct cc *c, struct cnode *n, const char *text, size_t 
 	}
 	if (t == FT_STR)
 		v.s = copy;
-	n->vals = grow(n->vals, n->nvals, sizeof(*n->vals));
-	n->plen = grow(n->plen, n->nvals, sizeof(*n->plen));
-	n->texts = grow(n->texts, n->nvals, sizeof(*n->texts));
+	n->vals = xgrow(n->vals, n->nvals, sizeof(*n->vals));
+	n->plen = xgrow(n->plen, n->nvals, sizeof(*n->plen));
+	n->texts = xgrow(n->texts, n->nvals, sizeof(*n->texts));
 	n->vals[n->nvals] = v;
 	n->plen[n->nvals] = pl;
 	n->texts[n->nvals] = copy;
@@ -565,7 +553,7 @@ static struct cnode *compile_macro(struct cc *c, const struct cond_node *src, st
 		free(mine);
 		return NULL;
 	}
-	fc->macros = xrealloc(fc->macros, (fc->nmacros + 1) * sizeof(*fc->macros));
+	fc->macros = xgrow(fc->macros, fc->nmacros, sizeof(*fc->macros));
 	struct macro_memo *mm = &fc->macros[fc->nmacros];
 	mm->node = n;
 	mm->types = xmalloc(sizeof(*mm->types));

@@ -515,7 +515,7 @@ static int load_list(struct loader *ld, const struct yaml_node *item)
 	if (m == OV_REPLACE && !l)
 		return errorf(ld, name, "list '%s' is overridden but was not defined before", name->str);
 	if (!l) {
-		ld->rs->lists = xrealloc(ld->rs->lists, (ld->rs->nlists + 1) * sizeof(*l));
+		ld->rs->lists = xgrow(ld->rs->lists, ld->rs->nlists, sizeof(*l));
 		l = &ld->rs->lists[ld->rs->nlists++];
 		memset(l, 0, sizeof(*l));
 		l->name = xstrdup(name->str);
@@ -565,7 +565,7 @@ static int load_macro(struct loader *ld, const struct yaml_node *item)
 		return 0;
 	}
 	if (!m) {
-		ld->rs->macros = xrealloc(ld->rs->macros, (ld->rs->nmacros + 1) * sizeof(*m));
+		ld->rs->macros = xgrow(ld->rs->macros, ld->rs->nmacros, sizeof(*m));
 		m = &ld->rs->macros[ld->rs->nmacros++];
 		memset(m, 0, sizeof(*m));
 		m->name = xstrdup(name->str);
@@ -873,7 +873,7 @@ static int load_rule(struct loader *ld, const struct yaml_node *item)
 		if (r) {
 			rule_free(r);
 		} else {
-			ld->rs->rules = xrealloc(ld->rs->rules, (ld->rs->nrules + 1) * sizeof(*r));
+			ld->rs->rules = xgrow(ld->rs->rules, ld->rs->nrules, sizeof(*r));
 			r = &ld->rs->rules[ld->rs->nrules++];
 		}
 		memset(r, 0, sizeof(*r));
