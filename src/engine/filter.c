@@ -75,6 +75,16 @@ struct cc {
 	const struct rs_macro *macro_stack[MAX_MACRO_DEPTH];
 	int nmacros;
 	struct evtset all; /* every captured type: evtset_all once, not for each check */
+	/* the literals of the check being compiled (add_literal), until lits_take gives
+	 * them their arrays: a list's values are only known once it is expanded */
+	struct lit {
+		struct fval v;
+		uint8_t plen;
+		bool str;       /* v.s is the text */
+		size_t off;     /* the text in lit_text (NUL-terminated; binary for b-operators) */
+	} *lits;
+	size_t nlits;
+	struct vg_buf lit_text;
 };
 
 static void cfail(struct cc *c, size_t off, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -236,11 +246,7 @@ static void cn_free(struct cnode *n)
 		fref_free(n->rhs);
 		free(n->rhs);
 	}
-	for (size_t i = 0; i < n->nvals; i++)
-		free(n->texts[i]);
-	free(n->texts);
-	free(n->vals);
-	free(n->plen);
+	/* vals, texts and plen are in the pool (lits_take) */
 	strset_free(&n->set);
 	if (n->md)
 		pcre2_match_data_free(n->md);
@@ -293,59 +299,72 @@ static void add_list_or_literal(struct cc *c, struct cnode *n, const char *text,
 	ruleset_expand_value(c->fc->rs, text, quoted, add_expanded, &l);
 }
 
-static void hex_decode(const char *s, char **out, size_t *len, bool *ok)
+/* s as bytes (two hexadecimal digits each) appended to b; false if it is not that. */
+static bool hex_decode(const char *s, struct vg_buf *b)
 {
 	size_t n = strlen(s);
-	*ok = n % 2 == 0;
-	*out = xmalloc(n / 2 + 1);
-	*len = 0;
-	for (size_t i = 0; *ok && i < n; i += 2) {
-		if (!isxdigit((unsigned char)s[i]) || !isxdigit((unsigned char)s[i + 1])) {
-			*ok = false;
-			break;
-		}
+	if (n % 2)
+		return false;
+	for (size_t i = 0; i < n; i += 2) {
+		if (!isxdigit((unsigned char)s[i]) || !isxdigit((unsigned char)s[i + 1]))
+			return false;
 		char h[3] = { s[i], s[i + 1], 0 };
-		(*out)[(*len)++] = (char)strtol(h, NULL, 16);
+		buf_addc(b, (char)strtol(h, NULL, 16));
 	}
-	(*out)[*len] = 0;
+	return true;
 }
 
 static void add_literal(struct cc *c, struct cnode *n, const char *text, size_t off)
 {
-	struct fval v;
-	uint8_t pl = 0;
+	struct lit l = { .off = c->lit_text.len };
 	enum ftype t = n->lhs.type;
-	char *copy = xstrdup(text);
 	char ex[64];
 
 	if (n->op == OP_BCONTAINS || n->op == OP_BSTARTSWITH) {
-		size_t len;
-		bool ok;
-		free(copy);
-		hex_decode(text, &copy, &len, &ok);
-		if (!ok) {
-			free(copy);
+		if (!hex_decode(text, &c->lit_text)) {
 			cfail(c, off, "'%s' needs hexadecimal bytes, not '%s'", cond_op_name(n->op), text);
 			return;
 		}
-		memset(&v, 0, sizeof(v));
-		v.s = copy;
-		v.len = len;
-	} else if (fval_parse(t, copy, &v, &pl)) {
-		cfail(c, off, "'%s' is not a valid %s for field '%s' (near '%s')", text, type_name(t),
-		      n->lhs.def->name, excerpt(c, off, ex, sizeof(ex)));
-		free(copy);
-		return;
+		l.v.len = c->lit_text.len - l.off;
+		l.str = true;
+		buf_addc(&c->lit_text, 0);
+	} else {
+		buf_add(&c->lit_text, text, strlen(text) + 1);
+		if (fval_parse(t, c->lit_text.data + l.off, &l.v, &l.plen)) {
+			cfail(c, off, "'%s' is not a valid %s for field '%s' (near '%s')", text, type_name(t),
+			      n->lhs.def->name, excerpt(c, off, ex, sizeof(ex)));
+			return;
+		}
+		l.str = t == FT_STR;
 	}
-	if (t == FT_STR)
-		v.s = copy;
-	n->vals = xgrow(n->vals, n->nvals, sizeof(*n->vals));
-	n->plen = xgrow(n->plen, n->nvals, sizeof(*n->plen));
-	n->texts = xgrow(n->texts, n->nvals, sizeof(*n->texts));
-	n->vals[n->nvals] = v;
-	n->plen[n->nvals] = pl;
-	n->texts[n->nvals] = copy;
-	n->nvals++;
+	c->lits = xgrow(c->lits, c->nlits, sizeof(*c->lits));
+	c->lits[c->nlits++] = l;
+}
+
+/*
+ * The gathered literals become n's values, texts and prefix lengths: one
+ * block of the context's pool holds the three arrays and the texts, instead
+ * of three growing arrays and a copy of each text from malloc.
+ */
+static void lits_take(struct cc *c, struct cnode *n)
+{
+	size_t k = c->nlits, bytes = c->lit_text.len;
+	if (!k)
+		return;
+	char *p = pool_alloc(c->fc, k * (sizeof(*n->vals) + sizeof(*n->texts) + sizeof(*n->plen)) + bytes);
+	n->vals = (struct fval *)p;
+	n->texts = (char **)(p + k * sizeof(*n->vals));
+	char *text = (char *)(n->texts + k);
+	n->plen = (uint8_t *)(text + bytes);
+	memcpy(text, c->lit_text.data, bytes);
+	for (size_t i = 0; i < k; i++) {
+		n->vals[i] = c->lits[i].v;
+		n->texts[i] = text + c->lits[i].off;
+		if (c->lits[i].str)
+			n->vals[i].s = n->texts[i];
+		n->plen[i] = c->lits[i].plen;
+	}
+	n->nvals = k;
 }
 
 /* Remember event types a condition names that the sensor does not capture: "dup, write". */
@@ -422,6 +441,8 @@ static struct cnode *compile_check(struct cc *c, const struct cond_node *src, st
 		}
 		return n;
 	}
+	c->nlits = 0;
+	buf_reset(&c->lit_text);
 	for (size_t i = 0; i < src->nvals && !c->failed; i++) {
 		if (src->rhs_list)
 			add_list_or_literal(c, n, src->vals[i].text, src->vals[i].quoted, src->vals[i].off);
@@ -430,6 +451,7 @@ static struct cnode *compile_check(struct cc *c, const struct cond_node *src, st
 	}
 	if (c->failed)
 		goto bad;
+	lits_take(c, n);
 	if (n->op == OP_REGEX) {
 		int ec;
 		PCRE2_SIZE eo;
@@ -639,6 +661,8 @@ struct filter *filter_compile_parsed(struct filter_ctx *fc, const struct rs_text
 
 	evtset_all(&c.all);
 	struct cnode *root = compile_node(&c, ast, types, &exact);
+	free(c.lits);
+	buf_free(&c.lit_text);
 	if (!root || c.failed) {
 		cn_free(root);
 		return NULL;
