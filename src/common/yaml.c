@@ -4,6 +4,7 @@
  * of nodes where aliases are shared indices; we copy it into our own tree so
  * callers never see libyaml types and every node owns its children.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -243,6 +244,547 @@ static int parse_events(const char *buf, size_t len, size_t max_nodes, struct ya
 	return rc;
 }
 
+/*
+ * ---- rule files without libyaml ----
+ *
+ * libyaml decodes, scans and tokenises every byte (about 120 instructions a
+ * byte): three quarters of the time Vigil took to read Falco's rule files.
+ * Those files use a small part of YAML, and fast_parse reads exactly that
+ * part: one document of block sequences and mappings (plain keys), plain
+ * scalars (folded over lines), '...' and "..." on one line (a few escapes),
+ * `>` and `|` block scalars without indicators, and flow sequences of those.
+ * It builds the tree libyaml's loader would -- same text, same line:column --
+ * or gives up (returns 1, the stream empty) on anything else: a tab, a
+ * non-ASCII byte, an anchor, a flow mapping, an empty value, a comment where
+ * a rule could be in doubt, a syntax error. What it gives up on is read by
+ * parse_events and the loader as before, so errors and everything unusual
+ * stay libyaml's. tests/unit/test_yaml.c and a differential fuzz run hold
+ * the two to the same trees.
+ */
+struct fast {
+	const char *s;
+	size_t len;
+	size_t pos;        /* the cursor: always at a line start between nodes */
+	unsigned int line; /* 0-based line of pos */
+	struct yaml_stream *out;
+	size_t max_nodes;
+	bool bad;          /* not in the subset */
+	struct yaml_node **kids; /* items of the open collections, innermost last */
+	size_t nkids;
+	struct vg_buf text;      /* the scalar being read */
+};
+
+static bool fast_give_up(struct fast *f)
+{
+	f->bad = true;
+	return false;
+}
+
+static size_t line_end(const struct fast *f, size_t p)
+{
+	const char *nl = memchr(f->s + p, '\n', f->len - p);
+	return nl ? (size_t)(nl - f->s) : f->len;
+}
+
+/* To the start of the next line (or the end). */
+static void next_line(struct fast *f)
+{
+	size_t e = line_end(f, f->pos);
+	f->pos = e < f->len ? e + 1 : f->len;
+	f->line++;
+}
+
+static size_t indent_at(const struct fast *f, size_t bol)
+{
+	size_t i = bol;
+	while (i < f->len && f->s[i] == ' ')
+		i++;
+	return i - bol;
+}
+
+/* A line of spaces only, or a comment line. */
+static bool line_skippable(const struct fast *f, size_t bol)
+{
+	size_t p = bol + indent_at(f, bol);
+	return p >= f->len || f->s[p] == '\n' || f->s[p] == '#';
+}
+
+/* Past blank and comment lines; false at the end of the text. */
+static bool next_content(struct fast *f)
+{
+	while (f->pos < f->len && line_skippable(f, f->pos))
+		next_line(f);
+	return f->pos < f->len;
+}
+
+static struct yaml_node *fast_node(struct fast *f, enum yaml_kind kind, size_t p, int depth)
+{
+	if (depth > YAML_MAX_DEPTH || ++f->out->nodes > f->max_nodes) {
+		fast_give_up(f);
+		return NULL;
+	}
+	/* the cursor's line is p's: nodes start on the line being read */
+	size_t bol = p;
+	while (bol > 0 && f->s[bol - 1] != '\n')
+		bol--;
+	return node_new(f->out, kind, f->line, p - bol);
+}
+
+static void kid_push(struct fast *f, struct yaml_node *n)
+{
+	f->kids = xgrow(f->kids, f->nkids, sizeof(*f->kids));
+	f->kids[f->nkids++] = n;
+}
+
+/* The items pushed since base become n's items. */
+static void kids_take(struct fast *f, struct yaml_node *n, size_t base)
+{
+	size_t cnt = f->nkids - base;
+	n->items = stream_alloc(f->out, (cnt ? cnt : 1) * sizeof(*n->items));
+	memcpy(n->items, f->kids + base, cnt * sizeof(*n->items));
+	n->n = n->kind == YAML_MAP ? cnt / 2 : cnt;
+	f->nkids = base;
+}
+
+static struct yaml_node *fast_scalar(struct fast *f, size_t p, bool plain)
+{
+	struct yaml_node *n = fast_node(f, YAML_SCALAR, p, 0);
+	if (!n)
+		return NULL;
+	n->plain = plain;
+	node_set_str(f->out, n, (const unsigned char *)(f->text.data ? f->text.data : ""), f->text.len);
+	return n;
+}
+
+/* Only spaces and maybe a comment from p to the end of the line. */
+static bool rest_blank(const struct fast *f, size_t p)
+{
+	while (p < f->len && f->s[p] == ' ')
+		p++;
+	return p >= f->len || f->s[p] == '\n' || (f->s[p] == '#' && f->s[p - 1] == ' ');
+}
+
+/* A quoted scalar on one line at p; *end: the byte after the closing quote. */
+static struct yaml_node *fast_quoted(struct fast *f, size_t p, size_t *end)
+{
+	char q = f->s[p];
+	size_t i = p + 1;
+	buf_reset(&f->text);
+	for (;; i++) {
+		if (i >= f->len || f->s[i] == '\n') {
+			fast_give_up(f);
+			return NULL;
+		}
+		char c = f->s[i];
+		if (q == '\'' && c == '\'') {
+			if (i + 1 < f->len && f->s[i + 1] == '\'') {
+				buf_addc(&f->text, '\'');
+				i++;
+				continue;
+			}
+			break;
+		}
+		if (q == '"' && c == '"')
+			break;
+		if (q == '"' && c == '\\') {
+			char e = i + 1 < f->len ? f->s[i + 1] : 0;
+			c = e == '\\' || e == '"' || e == '/' ? e : e == 'n' ? '\n' : e == 't' ? '\t' : 0;
+			if (!c) {
+				fast_give_up(f);
+				return NULL;
+			}
+			i++;
+		}
+		buf_addc(&f->text, c);
+	}
+	*end = i + 1;
+	return fast_scalar(f, p, false);
+}
+
+static bool plain_start(const struct fast *f, size_t p)
+{
+	char c = f->s[p];
+	if (strchr("?:,[]{}#&*!|>'\"%@`", c))
+		return false;
+	/* "-x" is a scalar, "- " an item */
+	return c != '-' || (p + 1 < f->len && f->s[p + 1] != ' ' && f->s[p + 1] != '\n' && !strchr(",[]{}", f->s[p + 1]));
+}
+
+/*
+ * A plain scalar in block context at p, folded over the lines after it that
+ * are indented more than `indent` (the enclosing collection's column): a line
+ * break is a space, n blank lines are n line breaks.
+ */
+static struct yaml_node *fast_plain(struct fast *f, size_t p, size_t indent)
+{
+	size_t start = p, blanks = 0;
+	unsigned int line0 = f->line;
+	buf_reset(&f->text);
+	for (;;) {
+		size_t e = line_end(f, p), q = p;
+		for (; q < e; q++) {
+			if (f->s[q] == ':' && (q + 1 == e || f->s[q + 1] == ' '))
+				return fast_give_up(f), NULL; /* a key: a mapping libyaml may reject */
+			if (f->s[q] == '#' && f->s[q - 1] == ' ')
+				break; /* a comment ends it */
+		}
+		size_t t = q;
+		while (t > p && f->s[t - 1] == ' ')
+			t--;
+		if (p != start) {
+			if (blanks)
+				for (size_t k = 0; k < blanks; k++)
+					buf_addc(&f->text, '\n');
+			else
+				buf_addc(&f->text, ' ');
+		}
+		buf_add(&f->text, f->s + p, t - p);
+		if (q < e) { /* stopped at a comment: the scalar ends on this line */
+			next_line(f);
+			break;
+		}
+		/* does it go on? blank lines, then a line indented past `indent` that is no comment */
+		next_line(f);
+		size_t look = f->pos;
+		unsigned int lines = 0;
+		blanks = 0;
+		while (look < f->len) {
+			size_t in = indent_at(f, look);
+			if (look + in < f->len && f->s[look + in] != '\n')
+				break;
+			blanks++;
+			lines++;
+			look = look + in < f->len ? look + in + 1 : f->len;
+		}
+		if (look >= f->len)
+			break;
+		size_t in = indent_at(f, look);
+		if (in <= indent || f->s[look + in] == '#')
+			break;
+		if (!plain_start(f, look + in) || f->s[look + in] == '-')
+			return fast_give_up(f), NULL;
+		f->pos = look;
+		f->line += lines;
+		p = look + in;
+	}
+	/* the node is on its first line */
+	unsigned int now = f->line;
+	f->line = line0;
+	struct yaml_node *n = fast_scalar(f, start, true);
+	f->line = now;
+	return n;
+}
+
+/*
+ * A `>` or `|` block scalar whose header is at p: its lines are those
+ * indented as much as its first, and blank lines; the final line break is
+ * kept (clip), trailing blank lines are not.
+ */
+static struct yaml_node *fast_block_scalar(struct fast *f, size_t p, size_t indent)
+{
+	bool folded = f->s[p] == '>';
+	unsigned int line0 = f->line;
+	size_t bi = 0, blanks = 0, nlines = 0;
+	bool prev_more = false;
+	buf_reset(&f->text);
+	next_line(f);
+	for (;;) {
+		size_t bol = f->pos;
+		if (bol >= f->len)
+			break;
+		size_t e = line_end(f, bol), in = indent_at(f, bol);
+		if (bol + in == e) { /* a blank line: only spaces up to the block's indentation */
+			if (nlines && in > bi)
+				return fast_give_up(f), NULL;
+			if (!nlines)
+				return fast_give_up(f), NULL; /* leading blank lines decide the indentation */
+			blanks++;
+			next_line(f);
+			continue;
+		}
+		if (!nlines) {
+			bi = in;
+			if (bi <= indent)
+				return fast_give_up(f), NULL; /* an empty scalar */
+		}
+		if (in < bi)
+			break;
+		if (e == f->len)
+			return fast_give_up(f), NULL; /* no final line break */
+		/* folded: a line break between two lines neither of which is indented
+		 * more than the block is a space (none when blank lines follow it) */
+		bool more = in > bi;
+		if (nlines) {
+			if (!folded || prev_more || more)
+				buf_addc(&f->text, '\n');
+			else if (!blanks)
+				buf_addc(&f->text, ' ');
+			for (size_t k = 0; k < blanks; k++)
+				buf_addc(&f->text, '\n');
+		}
+		buf_add(&f->text, f->s + bol + bi, e - bol - bi);
+		prev_more = more;
+		blanks = 0;
+		nlines++;
+		next_line(f);
+	}
+	if (!nlines)
+		return fast_give_up(f), NULL;
+	buf_addc(&f->text, '\n');
+	unsigned int now = f->line;
+	f->line = line0;
+	struct yaml_node *n = fast_scalar(f, p, false);
+	f->line = now;
+	return n;
+}
+
+/*
+ * Spaces and line breaks inside a flow sequence (libyaml checks no
+ * indentation there: `]` may close it in any column).
+ */
+static bool flow_space(struct fast *f, size_t *p)
+{
+	for (;;) {
+		while (*p < f->len && f->s[*p] == ' ')
+			(*p)++;
+		if (*p >= f->len || f->s[*p] == '#')
+			return fast_give_up(f);
+		if (f->s[*p] != '\n')
+			return true;
+		f->pos = ++*p;
+		f->line++;
+	}
+}
+
+/* A flow sequence at p; *end: the byte after its ']'. */
+static struct yaml_node *fast_flow_seq(struct fast *f, size_t p, int depth, size_t *end)
+{
+	struct yaml_node *seq = fast_node(f, YAML_SEQ, p, depth);
+	size_t base = f->nkids;
+	if (!seq)
+		return NULL;
+	p++;
+	for (size_t k = 0;; k++) {
+		if (!flow_space(f, &p))
+			return NULL;
+		if (f->s[p] == ']' && !k)
+			break;
+		struct yaml_node *item;
+		size_t after;
+		if (f->s[p] == '[') {
+			item = fast_flow_seq(f, p, depth + 1, &after);
+		} else if (f->s[p] == '"' || f->s[p] == '\'') {
+			item = fast_quoted(f, p, &after);
+		} else if (plain_start(f, p)) {
+			after = p;
+			while (after < f->len && !strchr(",[]{}:#\n", f->s[after]))
+				after++;
+			size_t t = after;
+			while (t > p && f->s[t - 1] == ' ')
+				t--;
+			if (after >= f->len || f->s[after] == ':' || f->s[after] == '#' || strchr("[{}", f->s[after]))
+				return fast_give_up(f), NULL;
+			buf_reset(&f->text);
+			buf_add(&f->text, f->s + p, t - p);
+			item = fast_scalar(f, p, true);
+			if (item && f->s[after] == '\n') { /* a plain item may not go on on the next line */
+				if (!flow_space(f, &after) || (f->s[after] != ',' && f->s[after] != ']'))
+					return fast_give_up(f), NULL;
+			}
+		} else {
+			return fast_give_up(f), NULL;
+		}
+		if (!item)
+			return NULL;
+		if (depth + 1 > YAML_MAX_DEPTH)
+			return fast_give_up(f), NULL;
+		kid_push(f, item);
+		p = after;
+		if (!flow_space(f, &p))
+			return NULL;
+		if (f->s[p] == ']')
+			break;
+		if (f->s[p] != ',')
+			return fast_give_up(f), NULL;
+		p++;
+	}
+	kids_take(f, seq, base);
+	*end = p + 1;
+	return seq;
+}
+
+static struct yaml_node *fast_block(struct fast *f, long indent, int depth);
+
+/* Whether a plain key and ': ' (or ':' at the end of the line) are at p; *colon: the ':'. */
+static bool key_at(const struct fast *f, size_t p, size_t *colon)
+{
+	size_t i = p;
+	while (i < f->len && (isalnum((unsigned char)f->s[i]) || f->s[i] == '_' || f->s[i] == '-'))
+		i++;
+	/* libyaml rejects a key whose ':' is 1024 bytes or more away: leave those to it */
+	if (i == p || i >= f->len || f->s[i] != ':' || !isalpha((unsigned char)f->s[p]) || i - p > 1000)
+		return false;
+	*colon = i;
+	return i + 1 == f->len || f->s[i + 1] == ' ' || f->s[i + 1] == '\n';
+}
+
+/*
+ * The value at p on the cursor's line (a scalar, block scalar or flow
+ * sequence), or on the lines below when the line ends there. `indent`: the
+ * column of the collection it belongs to. Leaves the cursor on the next line.
+ */
+static struct yaml_node *fast_value(struct fast *f, size_t p, size_t indent, int depth)
+{
+	size_t end;
+	struct yaml_node *n;
+	if (depth > YAML_MAX_DEPTH)
+		return fast_give_up(f), NULL;
+	while (p < f->len && f->s[p] == ' ')
+		p++;
+	if (rest_blank(f, p)) { /* on the lines below, indented more */
+		next_line(f);
+		if (!next_content(f) || indent_at(f, f->pos) <= indent)
+			return fast_give_up(f), NULL; /* an empty value, or a sequence not indented */
+		return fast_block(f, (long)indent, depth);
+	}
+	char c = f->s[p];
+	if ((c == '>' || c == '|') && p + 1 < f->len && f->s[p + 1] == '\n')
+		return fast_block_scalar(f, p, indent);
+	if (c == '[' || c == '"' || c == '\'') {
+		n = c == '[' ? fast_flow_seq(f, p, depth, &end) : fast_quoted(f, p, &end);
+		if (!n)
+			return NULL;
+		if (!rest_blank(f, end))
+			return fast_give_up(f), NULL;
+		next_line(f);
+		return n;
+	}
+	if (!plain_start(f, p))
+		return fast_give_up(f), NULL;
+	return fast_plain(f, p, indent);
+}
+
+/* A block mapping whose first key is at p on the cursor's line (column col). */
+static struct yaml_node *fast_map(struct fast *f, size_t p, size_t col, int depth)
+{
+	struct yaml_node *map = fast_node(f, YAML_MAP, p, depth);
+	size_t base = f->nkids, colon;
+	if (!map)
+		return NULL;
+	for (;;) {
+		if (!key_at(f, p, &colon))
+			return fast_give_up(f), NULL;
+		buf_reset(&f->text);
+		buf_add(&f->text, f->s + p, colon - p);
+		struct yaml_node *k = fast_scalar(f, p, true), *v;
+		if (!k || depth + 1 > YAML_MAX_DEPTH)
+			return fast_give_up(f), NULL;
+		kid_push(f, k);
+		v = fast_value(f, colon + 1, col, depth + 1);
+		if (!v)
+			return NULL;
+		kid_push(f, v);
+		if (!next_content(f))
+			break;
+		size_t in = indent_at(f, f->pos);
+		if (in < col)
+			break;
+		if (in > col)
+			return fast_give_up(f), NULL;
+		p = f->pos + in;
+	}
+	kids_take(f, map, base);
+	return map;
+}
+
+/* A block sequence whose first '-' is the cursor's line's first byte past `col` spaces. */
+static struct yaml_node *fast_seq(struct fast *f, size_t col, int depth)
+{
+	struct yaml_node *seq = fast_node(f, YAML_SEQ, f->pos + col, depth);
+	size_t base = f->nkids;
+	if (!seq)
+		return NULL;
+	for (;;) {
+		size_t p = f->pos + col + 1, colon;
+		while (p < f->len && f->s[p] == ' ')
+			p++;
+		struct yaml_node *item;
+		if (depth + 1 > YAML_MAX_DEPTH)
+			return fast_give_up(f), NULL;
+		if (!rest_blank(f, p) && key_at(f, p, &colon)) {
+			size_t bol = f->pos;
+			item = fast_map(f, p, p - bol, depth + 1);
+		} else if (!rest_blank(f, p) && f->s[p] == '-' && p + 1 < f->len &&
+			   (f->s[p + 1] == ' ' || f->s[p + 1] == '\n')) {
+			return fast_give_up(f), NULL; /* "- - x" */
+		} else {
+			item = fast_value(f, p, col, depth + 1);
+		}
+		if (!item)
+			return NULL;
+		kid_push(f, item);
+		if (!next_content(f))
+			break;
+		size_t in = indent_at(f, f->pos);
+		if (in < col)
+			break;
+		p = f->pos + in;
+		if (in > col || f->s[p] != '-' || (p + 1 < f->len && f->s[p + 1] != ' ' && f->s[p + 1] != '\n'))
+			return fast_give_up(f), NULL;
+	}
+	kids_take(f, seq, base);
+	return seq;
+}
+
+/* The block sequence or mapping starting on the cursor's line, indented more than `indent`. */
+static struct yaml_node *fast_block(struct fast *f, long indent, int depth)
+{
+	size_t in = indent_at(f, f->pos), p = f->pos + in, colon;
+	if ((long)in <= indent)
+		return fast_give_up(f), NULL;
+	if (f->s[p] == '-' && (p + 1 == f->len || f->s[p + 1] == ' ' || f->s[p + 1] == '\n'))
+		return fast_seq(f, in, depth);
+	if (key_at(f, p, &colon))
+		return fast_map(f, p, in, depth);
+	if (indent < 0)
+		return fast_give_up(f), NULL; /* a document that is a scalar */
+	if (!plain_start(f, p) && f->s[p] != '"' && f->s[p] != '\'' && f->s[p] != '[')
+		return fast_give_up(f), NULL;
+	return fast_value(f, p, (size_t)indent, depth);
+}
+
+/* 0 and the stream in out, or 1 (out empty): the text is not in the subset. */
+static int fast_parse(const char *buf, size_t len, size_t max_nodes, struct yaml_stream *out)
+{
+	/* bytes libyaml could read differently: tabs, CR, control and non-ASCII bytes,
+	 * document markers and directives */
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)buf[i];
+		if ((c < 0x20 && c != '\n') || c >= 0x7f)
+			return 1;
+		if ((i == 0 || buf[i - 1] == '\n') && (c == '%' || (len - i >= 3 && (!memcmp(buf + i, "---", 3) ||
+										   !memcmp(buf + i, "...", 3)))))
+			return 1;
+	}
+	struct fast f = { .s = buf, .len = len, .out = out, .max_nodes = max_nodes };
+	struct yaml_node *root = NULL;
+	if (next_content(&f)) {
+		root = fast_block(&f, -1, 0);
+		if (root && next_content(&f))
+			f.bad = true; /* more after the document's node */
+	}
+	free(f.kids);
+	buf_free(&f.text);
+	if (!root || f.bad) {
+		yaml_stream_free(out);
+		return 1;
+	}
+	out->docs = xmalloc(sizeof(*out->docs));
+	out->docs[0] = root;
+	out->ndocs = 1;
+	return 0;
+}
+
 int yaml_parse_bounded(const char *buf, size_t len, size_t max_nodes, struct yaml_stream *out,
 		       char *err, size_t errlen)
 {
@@ -250,7 +792,7 @@ int yaml_parse_bounded(const char *buf, size_t len, size_t max_nodes, struct yam
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (!parse_events(buf, len, max_nodes, out))
+	if (!fast_parse(buf, len, max_nodes, out) || !parse_events(buf, len, max_nodes, out))
 		return 0;
 	if (!yaml_parser_initialize(&parser)) {
 		snprintf(err, errlen, "1:1: cannot initialise the YAML parser");

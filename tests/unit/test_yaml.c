@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The YAML tree (src/common/yaml.c). yaml_parse builds the tree from
- * libyaml's events and hands anchors, aliases, exceeded bounds and syntax
- * errors to libyaml's loader; each case below is a tree or an error as the
- * loader alone produced it before the event path existed (positions, quoting,
- * alias copies, messages), so both paths are held to it.
+ * The YAML tree (src/common/yaml.c). yaml_parse has three paths: its own
+ * reader for the part of YAML rule files use (fast_parse), libyaml's events
+ * for the rest, and libyaml's loader for anchors, aliases, exceeded bounds
+ * and syntax errors. Each case below is a tree or an error as the loader
+ * alone produced it before the other paths existed (positions, quoting,
+ * folding, alias copies, messages), so every path is held to it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -62,9 +63,13 @@ static const struct {
 	const char *want;
 } cases[] = {
 	{ "rule file",
-	  "# comment\n- rule: a rule\n  desc: two\n    lines\n  condition: >\n    evt.type = open\n    and fd.name = x\n  output: \"x=%fd.name\"\n  tags: [a, 'b', \"c\"]\n  enabled: false\n- list: l\n  items: []\n- macro: m\n  condition: |-\n    a\n    b\n",
+	  "# comment\n- rule: a rule\n  desc: two\n    lines\n  condition: >\n    evt.type = open\n    and fd.name = x\n  output: \"x=%fd.name\"\n  tags: [a, 'b', \"c\"]\n  enabled: false\n- list: l\n  items: []\n- macro: m\n  condition: |\n    a\n    b\n",
 	  0,
-	  "2:1[2:3{2:3rule=2:9a rule 3:3desc=3:9two lines 5:3condition=5:14'evt.type = open and fd.name = x\n' 8:3output=8:11'x=%fd.name' 9:3tags=9:9[9:10a 9:13'b' 9:18'c'] 10:3enabled=10:12false} 11:3{11:3list=11:9l 12:3items=12:10[]} 13:3{13:3macro=13:10m 14:3condition=14:14'a\nb'}]" },
+	  "2:1[2:3{2:3rule=2:9a rule 3:3desc=3:9two lines 5:3condition=5:14'evt.type = open and fd.name = x\n' 8:3output=8:11'x=%fd.name' 9:3tags=9:9[9:10a 9:13'b' 9:18'c'] 10:3enabled=10:12false} 11:3{11:3list=11:9l 12:3items=12:10[]} 13:3{13:3macro=13:10m 14:3condition=14:14'a\nb\n'}]" },
+	{ "chomping indicator",
+	  "a: |-\n  x\n  y\n\nb: >+\n  z\n\n",
+	  0,
+	  "1:1{1:1a=1:4'x\ny' 5:1b=5:4'z\n\n'}" },
 	{ "documents and empties",
 	  "---\n- {}\n- []\n- ''\n-\n...\n---\nplain\n--- \n",
 	  0,
@@ -125,6 +130,54 @@ static const struct {
 	  "? [a, b]\n: *x\n",
 	  0,
 	  "error 2:3: found undefined alias" },
+	{ "folded with more-indented lines",
+	  "- macro: m\n  condition: >\n    (a or\n      b)\n\n    and c\n\n\n    d\n      e\n    f\n  x: y\n",
+	  0,
+	  "1:1[1:3{1:3macro=1:10m 2:3condition=2:14'(a or\n  b)\n\nand c\n\nd\n  e\nf\n' 12:3x=12:6y}]" },
+	{ "literal with blank lines",
+	  "k: |\n  one\n\n   two\n  three\n\n\nnext: 1\n",
+	  0,
+	  "1:1{1:1k=1:4'one\n\n two\nthree\n' 8:1next=8:71}" },
+	{ "plain over lines",
+	  "- a: first\n    second   line\n\n    third\n  b:\n    WARNING\n  c: x # comment\n  d: a#b c:d\n",
+	  0,
+	  "1:1[1:3{1:3a=1:6first second   line\nthird 5:3b=6:5WARNING 7:3c=7:6x 8:3d=8:6a#b c:d}]" },
+	{ "flow sequences",
+	  "- items: [a, \"b c\", 'it''s', [x, [y]], -1]\n- items: [\n    p,\n    q\n  ]\n- items: []\n- e: [  ]\n",
+	  0,
+	  "1:1[1:3{1:3items=1:10[1:11a 1:14'b c' 1:21'it's' 1:30[1:31x 1:34[1:35y]] 1:40-1]} 2:3{2:3items=2:10[3:5p 4:5q]} 6:3{6:3items=6:10[]} 7:3{7:3e=7:6[]}]" },
+	{ "double-quoted escapes",
+	  "a: \"q\\\" b\\\\ c\\/ d\\n e\\t\"\nb: '\\n'\n",
+	  0,
+	  "1:1{1:1a=1:4'q\" b\\ c/ d\n e\t' 2:1b=2:4'\\n'}" },
+	{ "nested blocks",
+	  "- rule: r\n  exceptions:\n    - name: e\n      fields: [f, g]\n      values:\n        - [x, y]\n  override:\n    condition: append\n",
+	  0,
+	  "1:1[1:3{1:3rule=1:9r 2:3exceptions=3:5[3:7{3:7name=3:13e 4:7fields=4:15[4:16f 4:19g] 5:7values=6:9[6:11[6:12x 6:15y]]}] 7:3override=8:5{8:5condition=8:16append}}]" },
+	{ "comments and blank lines",
+	  "# head\n\n- a: 1   # one\n\n  # inside\n  b: 2\n# tail\n",
+	  0,
+	  "3:1[3:3{3:3a=3:61 6:3b=6:62}]" },
+	{ "indentless sequence",
+	  "k:\n- a\n- b\n",
+	  0,
+	  "1:1{1:1k=2:1[2:3a 3:3b]}" },
+	{ "empty value",
+	  "a:\nb: 1\n",
+	  0,
+	  "1:1{1:1a=1:3 2:1b=2:41}" },
+	{ "block scalar without final line break",
+	  "a: >\n  x",
+	  0,
+	  "1:1{1:1a=1:4'x'}" },
+	{ "flow with a comment",
+	  "a: [x, # c\n  y]\n",
+	  0,
+	  "1:1{1:1a=1:4[1:5x 2:3y]}" },
+	{ "more-indented mapping line",
+	  "a: 1\n  b: 2\n",
+	  0,
+	  "error 2:4: mapping values are not allowed in this context" },
 };
 
 static void test_cases(void **state)
