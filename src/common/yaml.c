@@ -788,11 +788,20 @@ static int fast_parse(const char *buf, size_t len, size_t max_nodes, struct yaml
 int yaml_parse_bounded(const char *buf, size_t len, size_t max_nodes, struct yaml_stream *out,
 		       char *err, size_t errlen)
 {
+	memset(out, 0, sizeof(*out));
+	if (!fast_parse(buf, len, max_nodes, out))
+		return 0;
+	return yaml_parse_libyaml(buf, len, max_nodes, out, err, errlen);
+}
+
+int yaml_parse_libyaml(const char *buf, size_t len, size_t max_nodes, struct yaml_stream *out,
+		       char *err, size_t errlen)
+{
 	yaml_parser_t parser;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (!fast_parse(buf, len, max_nodes, out) || !parse_events(buf, len, max_nodes, out))
+	if (!parse_events(buf, len, max_nodes, out))
 		return 0;
 	if (!yaml_parser_initialize(&parser)) {
 		snprintf(err, errlen, "1:1: cannot initialise the YAML parser");

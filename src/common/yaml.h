@@ -52,6 +52,13 @@ int yaml_parse(const char *buf, size_t len, struct yaml_stream *out, char *err, 
  */
 int yaml_parse_bounded(const char *buf, size_t len, size_t max_nodes, struct yaml_stream *out,
 		       char *err, size_t errlen);
+/*
+ * The same through libyaml alone, without the reader for the part of YAML
+ * rule files use (yaml.c, "rule files without libyaml"): fuzz_yaml holds the
+ * two to the same trees and errors.
+ */
+int yaml_parse_libyaml(const char *buf, size_t len, size_t max_nodes, struct yaml_stream *out,
+		       char *err, size_t errlen);
 void yaml_stream_free(struct yaml_stream *s);
 
 /*
