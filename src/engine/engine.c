@@ -534,14 +534,14 @@ struct engine *engine_compile(struct ruleset *rs, const struct engine_opts *opts
 			 * that can only match other types once their type tests are known */
 			struct rule_ref ref = { .rule = (uint32_t)i };
 			const struct cnode *full = NULL; /* the specialised condition (first step), gates included */
+			bool later = false; /* a sequence step after the first can match this type */
 			if (r->nsteps) {
-				bool any = false;
 				ref.steps = xcalloc(r->nsteps, sizeof(*ref.steps));
 				for (size_t k = 0; k < r->nsteps; k++) {
 					ref.steps[k].kind = filter_specialise(&e->fc, r->steps[k], t, &ref.steps[k].node);
-					any |= ref.steps[k].kind != SPEC_FALSE;
+					later |= k > 0 && ref.steps[k].kind != SPEC_FALSE;
 				}
-				if (!any) { /* no step can match this type: the sequence cannot advance */
+				if (!later && ref.steps[0].kind == SPEC_FALSE) { /* no step can match this type */
 					free(ref.steps);
 					continue;
 				}
@@ -555,11 +555,12 @@ struct engine *engine_compile(struct ruleset *rs, const struct engine_opts *opts
 				if (ref.cond.kind == SPEC_NODE && !r->thr_count)
 					gate_rule(e, t, &ref);
 			}
-			/* the prefilter's rule i is by_type[t][i]: sequences and rules that are
-			 * true on every event of the type have no clauses */
+			/* the prefilter's rule i is by_type[t][i]: a sequence is a candidate on
+			 * every event of a type a later step can match (it may be in progress),
+			 * otherwise only when its first step's clauses allow */
 			if (!e->pf[t])
 				e->pf[t] = prefilter_new();
-			prefilter_add(e->pf[t], full, r->nsteps > 0);
+			prefilter_add(e->pf[t], full, later);
 			e->by_type[t] = xgrow(e->by_type[t], e->nby_type[t], sizeof(*e->by_type[t]));
 			e->by_type[t][e->nby_type[t]++] = ref;
 		}

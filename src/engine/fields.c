@@ -1536,8 +1536,8 @@ static const struct fdef fields[] = {
 	{ "fd.nameraw", FT_STR, FA_NONE, false, f_fd_nameraw, "path as the process wrote it" },
 	{ "fd.type", FT_STR, FA_NONE, false, f_fd_type, "file, directory, ipv4, ipv6, unix" },
 	{ "fd.typechar", FT_STR, FA_NONE, false, f_fd_typechar, "f, d, 4, 6, u" },
-	{ "fd.directory", FT_STR, FA_NONE, false, f_fd_directory, "directory of the file" },
-	{ "fd.filename", FT_STR, FA_NONE, false, f_fd_filename, "file name without directory" },
+	{ "fd.directory", FT_STR, FA_NONE, false, f_fd_directory, "directory of the file", "fd.name" },
+	{ "fd.filename", FT_STR, FA_NONE, false, f_fd_filename, "file name without directory", "fd.name" },
 	{ "fd.ip", FT_IP, FA_NONE, false, f_fd_ip, "client or server address" },
 	{ "fd.cip", FT_IP, FA_NONE, false, f_fd_cip, "client address" },
 	{ "fd.sip", FT_IP, FA_NONE, false, f_fd_sip, "server address" },
@@ -1796,6 +1796,44 @@ int fref_extract(struct ectx *c, const struct fref *r, const struct fval **vals)
 	}
 	*vals = out;
 	return n;
+}
+
+bool fref_derived_from(const struct fref *r, const struct fref *host)
+{
+	/* f_fd_directory and f_fd_filename read nothing but fd_of's name, type
+	 * character and socket flag, and the type character tells sockets apart */
+	return r->def->of && host->def->get == f_fd_name && !strcmp(r->def->of, host->def->name) && !r->nxf &&
+	       !host->nxf && !r->arg && !host->arg;
+}
+
+char fref_derived_key(struct ectx *c, const struct fref *host)
+{
+	(void)host; /* fd.name: the only host */
+	const struct fd_info *fd = fd_of(c);
+	return fd ? fd->typechar : 0;
+}
+
+bool fref_source_keyed(const struct fref *r)
+{
+	return r->def->get == f_fd_name && !r->nxf && !r->arg;
+}
+
+bool fref_source_key(struct ectx *c, const struct fref *r, const char **key, size_t *len, char *extra)
+{
+	/* as fd_of reads an open: the path parameter (raw path, NUL, the
+	 * directory a relative one is resolved against) alone gives fd.name, and
+	 * O_DIRECTORY the type character */
+	const struct vg_event *ev = c->ev;
+	if (!fref_source_keyed(r) || !is_open(ev->hdr.type))
+		return false;
+	int i = param_at(ev, PN_PATH);
+	if (i < 0 || !ev->params[i].data)
+		return false;
+	*key = ev->params[i].data;
+	*len = ev->params[i].len;
+	int fi = param_at(ev, PN_FLAGS);
+	*extra = fi >= 0 && (event_param_int(ev, fi) & O_DIRECTORY) ? 'd' : 'f';
+	return true;
 }
 
 void fval_text(struct arena *a, const struct fref *r, const struct fval *v, int n, const char **s, size_t *len)

@@ -52,6 +52,7 @@ struct fdef {
 	bool arg_index;   /* the argument is a number (proc.aname[2]) */
 	field_get_fn get; /* returns how many values it wrote (at most FV_MAX) */
 	const char *desc;
+	const char *of;   /* the field this one is a function of (fref_derived_from), or NULL */
 };
 
 /* A field as used in a condition or output: definition, argument, transformers. */
@@ -122,6 +123,33 @@ void fref_free(struct fref *r);
 
 /* Extract r's values (transformers applied). Returns the count; *vals is valid until the next event. */
 int fref_extract(struct ectx *c, const struct fref *r, const struct fval **vals);
+
+/*
+ * Whether r's values are a function of host's single value and of
+ * fref_derived_key's byte, so that whoever memoises host's value may keep
+ * r's answers with it: fd.directory and fd.filename are fd.name's directory
+ * and last component, told apart by the fd's type (an opened directory is its
+ * own fd.directory, a socket has neither). Fields with transformers or
+ * arguments are not.
+ */
+bool fref_derived_from(const struct fref *r, const struct fref *host);
+/* That byte for this event (the fd's type character, 0 without an fd). */
+char fref_derived_key(struct ectx *c, const struct fref *host);
+
+/*
+ * Whether r's value, and the byte fref_derived_key gives, can be known from
+ * record bytes read before extracting it (fref_source_key): fd.name of an
+ * open is the resolution of the path argument as the process passed it
+ * (with the directory a relative one is taken from), so a memo keyed by
+ * those bytes skips resolving the path.
+ */
+bool fref_source_keyed(const struct fref *r);
+/*
+ * For this event: the bytes that determine r's value (*key, *len, pointing
+ * into the record) and fref_derived_key's byte (*extra). False when the
+ * event has none (not an open): key by the value then.
+ */
+bool fref_source_key(struct ectx *c, const struct fref *r, const char **key, size_t *len, char *extra);
 
 /* Text of a value for outputs ("<NA>" when n == 0; several values joined with ','). */
 void fval_text(struct arena *a, const struct fref *r, const struct fval *v, int n, const char **s, size_t *len);

@@ -70,13 +70,6 @@ struct pf_table {
 	bool rev; /* suffixes */
 };
 
-/* A `contains` literal of a group. */
-struct pf_needle {
-	const char *s;
-	size_t len;
-	struct pf_mask m;
-};
-
 /*
  * The atoms of one field that one pass computes: lookups, and, in a group
  * with a memo (below), the field's substrings too, whose answers the memo
@@ -91,9 +84,15 @@ struct pf_group {
 	struct pf_table pre, suf;
 	struct pf_exact *first; /* pmatch with globs: the path's first component, then the check decides */
 	size_t fcap;
-	struct pf_memo *memo;   /* groups with more than a hash lookup to do (MEMO_SLOTS), or NULL */
-	bool affixed;           /* has prefix, suffix or first-component atoms: gets a memo */
-	struct pf_needle *needle;
+	struct pf_memo *memo;   /* groups with more than a hash lookup to do, or NULL */
+	bool memoised;          /* gets a memo: prefix, suffix or first-component atoms, riders, or a source key */
+	bool source_keyed;      /* a memo also keyed by the record's bytes the value comes from (below) */
+	int host;               /* a rider: the group whose memo keeps its answers (below), else -1 */
+	int *rider;             /* a host: its riders */
+	size_t nrider;
+	struct pf_mask all;     /* members, the riders' included: what one run makes known */
+	struct strops_needle *needle; /* `contains` literals (at most 64: more stay ungrouped), searched in one pass */
+	struct pf_mask *needle_m;     /* and the atoms each makes true */
 	size_t nneedle;
 };
 
@@ -102,15 +101,44 @@ struct pf_group {
  * (the literals are fixed, globs and pmatch read nothing else), so a group
  * that does more than one lookup keeps recent answers keyed by the whole
  * value: an event whose fd.name was seen lately costs a hash and a compare.
- * Nothing else is keyed, nothing goes stale.
+ *
+ * A group on a field that is a function of this group's field and of one
+ * byte more (fref_derived_from: fd.directory and fd.filename of fd.name) is
+ * its rider: the host's memo is then keyed by the value and that byte, and
+ * keeps the riders' answers too, so a path seen lately costs neither their
+ * extraction nor their lookups.
+ *
+ * Where the value itself is a function of record bytes that are cheaper to
+ * read (fref_source_key: an open's fd.name is its path argument resolved),
+ * the memo is keyed by those bytes instead, marked apart (bit 7 of the extra
+ * byte): a path opened lately is not even resolved again. Nothing else is
+ * keyed, nothing goes stale.
  */
-#define MEMO_SLOTS 1024 /* direct-mapped, a power of two; pages are touched as slots fill */
-#define MEMO_KEY 160    /* longer values are not kept */
-struct pf_memo {
-	uint64_t hash;    /* top bit set; 0: empty */
+#define MEMO_WAYS 4     /* entries a key may be in; the least recently used one of them gives way */
+#define MEMO_SETS 1024  /* a power of two: 4096 entries, 512 KiB, pages touched as they fill */
+#define MEMO_KEY 96     /* longer keys are not kept (a 128-byte entry) */
+struct pf_memo_entry {
 	uint32_t len;
-	struct pf_mask m;
+	char extra;       /* fref_derived_key's byte when the group has riders; bit 7: keyed by the source */
+	struct pf_mask m; /* the group's atoms and its riders' that are true */
 	char key[MEMO_KEY];
+};
+_Static_assert(sizeof(struct pf_memo_entry) == 128, "a memo entry is two cache lines");
+
+/* A set's keys' hashes side by side (one read to find a key) and its pseudo-LRU order. */
+struct pf_memo_set {
+	uint64_t hash[MEMO_WAYS]; /* top bit set; 0: empty */
+	uint8_t plru;             /* bit 0: the older pair is ways 2-3; bit 1: way 1 older than 0; bit 2: way 3 older than 2 */
+};
+
+/*
+ * Set-associative rather than direct-mapped: on the build capture (76k opens
+ * of 5k paths) four ways of 1024 sets miss 6.6k times where 4096 single
+ * slots missed 15k, in the same memory.
+ */
+struct pf_memo {
+	struct pf_memo_entry e[MEMO_SETS * MEMO_WAYS];
+	struct pf_memo_set set[MEMO_SETS];
 };
 
 /*
@@ -577,23 +605,24 @@ static void needle_add(struct pf_group *g, const char *s, size_t len, size_t ato
 		i++;
 	if (i == g->nneedle) {
 		g->needle = xrealloc(g->needle, (g->nneedle + 1) * sizeof(*g->needle));
-		memset(&g->needle[i], 0, sizeof(g->needle[i]));
+		g->needle_m = xrealloc(g->needle_m, (g->nneedle + 1) * sizeof(*g->needle_m));
+		memset(&g->needle_m[i], 0, sizeof(g->needle_m[i]));
 		g->needle[i].s = s;
 		g->needle[i].len = len;
 		g->nneedle++;
 	}
-	mask_set(&g->needle[i].m, atom);
+	mask_set(&g->needle_m[i], atom);
 }
 
 /*
- * A memo's 200 KiB are mapped, not calloc'ed: calloc may clear every page of
+ * A memo's 552 KiB are mapped, not calloc'ed: calloc may clear every page of
  * it (it did: a fifth of loading the rules went to clearing memos), mapped
  * pages are only touched as slots fill. NULL (no memo, still exact) if the
  * mapping fails.
  */
 static struct pf_memo *memo_new(void)
 {
-	void *m = mmap(NULL, MEMO_SLOTS * sizeof(struct pf_memo), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	void *m = mmap(NULL, sizeof(struct pf_memo), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 		       -1, 0);
 	return m == MAP_FAILED ? NULL : m;
 }
@@ -667,7 +696,7 @@ static void group_build(struct prefilter *p, struct pf_group *g)
 	}
 	affix_sort(&g->pre);
 	affix_sort(&g->suf);
-	if (g->affixed)
+	if (g->memoised && g->host < 0) /* a rider's answers are in its host's memo */
 		g->memo = memo_new();
 }
 
@@ -689,20 +718,49 @@ void prefilter_build(struct prefilter *p)
 		p->atom[i].group = (int)g;
 		mask_set(&p->group[g].members, i);
 		if (n->op != OP_EQ && n->op != OP_IN && n->op != OP_INTERSECTS)
-			p->group[g].affixed = true;
+			p->group[g].memoised = true;
 	}
-	/* substrings join a group that will have a memo: searched once per value seen */
+	/* riders: a group on a field derived from another group's (which then gets a memo) */
+	for (size_t g = 0; g < p->ngroups; g++) {
+		struct pf_group *r = &p->group[g];
+		r->host = -1;
+		for (size_t h = 0; h < p->ngroups && r->host < 0; h++) {
+			struct pf_group *host = &p->group[h];
+			if (h != g && fref_derived_from(r->ref, host->ref)) {
+				r->host = (int)h;
+				host->rider = xrealloc(host->rider, (host->nrider + 1) * sizeof(*host->rider));
+				host->rider[host->nrider++] = (int)g;
+				host->memoised = true;
+			}
+		}
+	}
+	for (size_t g = 0; g < p->ngroups; g++) {
+		p->group[g].source_keyed = fref_source_keyed(p->group[g].ref);
+		if (p->group[g].source_keyed)
+			p->group[g].memoised = true;
+	}
+	/* substrings join a group that will have a memo: searched once per value
+	 * seen, all of a group's in one pass (strops_contains_set: 64 at most) */
+	size_t *joined = xcalloc(p->ngroups + 1, sizeof(*joined));
 	for (size_t i = 0; i < p->natoms; i++) {
 		const struct cnode *n = p->atom[i].check;
 		if (n->rhs || n->lhs.type != FT_STR || (n->op != OP_CONTAINS && n->op != OP_BCONTAINS))
 			continue;
 		for (size_t g = 0; g < p->ngroups; g++) {
-			if (p->group[g].affixed && p->group[g].ref->slot == n->lhs.slot) {
+			const struct pf_group *gr = &p->group[g];
+			if (gr->memoised && gr->host < 0 && gr->ref->slot == n->lhs.slot && joined[g] < 64) {
+				joined[g]++;
 				p->atom[i].group = (int)g;
 				mask_set(&p->group[g].members, i);
 				break;
 			}
 		}
+	}
+	free(joined);
+	for (size_t g = 0; g < p->ngroups; g++) {
+		p->group[g].all = p->group[g].members;
+		for (size_t k = 0; k < p->group[g].nrider; k++)
+			mask_or(&p->group[g].all, &p->group[p->group[g].rider[k]].members);
 	}
 	for (size_t g = 0; g < p->ngroups; g++)
 		group_build(p, &p->group[g]);
@@ -726,8 +784,8 @@ void prefilter_build(struct prefilter *p)
 	for (size_t g = 0; g < p->ngroups; g++) {
 		bool used = false;
 		for (int w = 0; w < PF_WORDS; w++)
-			used |= (p->group[g].members.w[w] & p->primary.w[w]) != 0;
-		if (used)
+			used |= (p->group[g].all.w[w] & p->primary.w[w]) != 0;
+		if (used && p->group[g].host < 0) /* a rider is run by its host */
 			p->eager[p->neager++] = (int)g;
 	}
 	p->eager_atom = xcalloc(p->natoms + 1, sizeof(*p->eager_atom));
@@ -744,8 +802,10 @@ void prefilter_free(struct prefilter *p)
 		free(p->group[g].exact);
 		free(p->group[g].first);
 		if (p->group[g].memo)
-			munmap(p->group[g].memo, MEMO_SLOTS * sizeof(struct pf_memo));
+			munmap(p->group[g].memo, sizeof(struct pf_memo));
 		free(p->group[g].needle);
+		free(p->group[g].needle_m);
+		free(p->group[g].rider);
 		free(p->group[g].pre.e);
 		free(p->group[g].suf.e);
 		free(p->group[g].pre.key);
@@ -849,42 +909,120 @@ static void group_value(const struct prefilter *p, const struct pf_group *g, con
 		affix_match(&g->pre, v, m, c, p);
 	if (g->suf.n)
 		affix_match(&g->suf, v, m, c, p);
-	for (size_t i = 0; i < g->nneedle; i++)
-		if (strops_contains(v->s, len, g->needle[i].s, g->needle[i].len))
-			mask_or(m, &g->needle[i].m);
+	if (g->nneedle)
+		for (uint64_t b = strops_contains_set(v->s, len, g->needle, g->nneedle); b; b &= b - 1)
+			mask_or(m, &g->needle_m[__builtin_ctzll(b)]);
 }
 
-/* group_value through the group's memo. */
-static void group_value_memo(const struct prefilter *p, const struct pf_group *g, const struct fval *v,
+/* The atoms of g (not a host) its values make true, into m. */
+static void group_values(const struct prefilter *p, const struct pf_group *g, struct pf_mask *m, struct ectx *c)
+{
+	const struct fval *v;
+	int n = fref_extract(c, g->ref, &v);
+	for (int i = 0; i < n; i++)
+		group_value(p, g, &v[i], m, c);
+}
+
+/* The atoms of host g and of its riders that the event makes true, into m. */
+static void group_and_riders(const struct prefilter *p, const struct pf_group *g, const struct fval *v, int n,
 			     struct pf_mask *m, struct ectx *c)
 {
-	if (!g->memo || v->len > MEMO_KEY) {
-		group_value(p, g, v, m, c);
+	for (int i = 0; i < n; i++)
+		group_value(p, g, &v[i], m, c);
+	for (size_t k = 0; k < g->nrider; k++)
+		group_values(p, &p->group[g->rider[k]], m, c);
+}
+
+/* The way of a set that gives way next: the older pair, then its older way. */
+static inline int plru_victim(uint8_t b)
+{
+	return b & 1 ? (b & 4 ? 3 : 2) : (b & 2 ? 1 : 0);
+}
+
+/* The set's order after a use of way w: the other pair, and w's pair partner, are older. */
+static inline uint8_t plru_touch(uint8_t b, int w)
+{
+	if (w < 2)
+		return (uint8_t)(((b | 1) & ~2) | (w == 0 ? 2 : 0));
+	return (uint8_t)((b & ~(1 | 4)) | (w == 2 ? 4 : 0));
+}
+
+/*
+ * The memo entry of a key (a value or its source) and extra byte, claimed
+ * for it; *hit: whether it already holds the key's answers (else its mask is
+ * cleared). len is at most MEMO_KEY.
+ */
+static struct pf_memo_entry *memo_slot(const struct pf_group *g, const char *key, size_t len, char extra, bool *hit)
+{
+	uint64_t h = (strops_hash(key, len) ^ (uint8_t)extra) | 1ull << 63;
+	size_t k = h & (MEMO_SETS - 1);
+	struct pf_memo_set *s = &g->memo->set[k];
+	struct pf_memo_entry *e = &g->memo->e[k * MEMO_WAYS];
+	int w = 0;
+	while (w < MEMO_WAYS && !(s->hash[w] == h && e[w].len == len && e[w].extra == extra &&
+				   !memcmp(e[w].key, key, len)))
+		w++;
+	*hit = w < MEMO_WAYS;
+	if (!*hit) {
+		w = plru_victim(s->plru);
+		s->hash[w] = h;
+		memset(&e[w].m, 0, sizeof(e[w].m));
+		e[w].len = (uint32_t)len;
+		e[w].extra = extra;
+		memcpy(e[w].key, key, len);
+	}
+	s->plru = plru_touch(s->plru, w);
+	return &e[w];
+}
+
+/* The answers of g and its riders, into t (zeroed), through the memo where it can. */
+static void group_answers(struct prefilter *p, const struct pf_group *g, struct pf_mask *t, struct ectx *c)
+{
+	const struct fval *v;
+	const char *key;
+	size_t len;
+	char extra;
+	bool hit;
+	if (g->memo && g->source_keyed && fref_source_key(c, g->ref, &key, &len, &extra) && len <= MEMO_KEY) {
+		struct pf_memo_entry *e = memo_slot(g, key, len, (char)(extra | 0x80), &hit);
+		if (!hit) {
+			int n = fref_extract(c, g->ref, &v);
+			group_and_riders(p, g, v, n, &e->m, c);
+		}
+		*t = e->m;
 		return;
 	}
-	uint64_t h = strops_hash(v->s, v->len) | 1ull << 63;
-	struct pf_memo *e = &g->memo[h & (MEMO_SLOTS - 1)];
-	if (e->hash != h || e->len != v->len || memcmp(e->key, v->s, v->len)) {
-		memset(&e->m, 0, sizeof(e->m));
-		group_value(p, g, v, &e->m, c);
-		e->hash = h;
-		e->len = (uint32_t)v->len;
-		memcpy(e->key, v->s, v->len);
+	int n = fref_extract(c, g->ref, &v);
+	if (g->memo && g->nrider && n == 1 && v->len <= MEMO_KEY) {
+		/* the riders' answers are kept with a single value's */
+		struct pf_memo_entry *e = memo_slot(g, v->s, v->len, fref_derived_key(c, g->ref) & 0x7f, &hit);
+		if (!hit)
+			group_and_riders(p, g, v, n, &e->m, c);
+		*t = e->m;
+	} else if (g->memo && !g->nrider) {
+		for (int i = 0; i < n; i++) {
+			if (v[i].len > MEMO_KEY) {
+				group_value(p, g, &v[i], t, c);
+				continue;
+			}
+			struct pf_memo_entry *e = memo_slot(g, v[i].s, v[i].len, 0, &hit);
+			if (!hit)
+				group_value(p, g, &v[i], &e->m, c);
+			mask_or(t, &e->m);
+		}
+	} else {
+		group_and_riders(p, g, v, n, t, c);
 	}
-	mask_or(m, &e->m);
 }
 
 static void group_run(struct prefilter *p, const struct pf_group *g, struct ectx *c)
 {
-	const struct fval *v;
-	int n = fref_extract(c, g->ref, &v);
 	struct pf_mask t;
 	memset(&t, 0, sizeof(t));
-	for (int i = 0; i < n; i++)
-		group_value_memo(p, g, &v[i], &t, c);
+	group_answers(p, g, &t, c);
 	for (int w = 0; w < PF_WORDS; w++) {
-		p->known.w[w] |= g->members.w[w];
-		p->truth.w[w] |= t.w[w] & g->members.w[w];
+		p->known.w[w] |= g->all.w[w];
+		p->truth.w[w] |= t.w[w] & g->all.w[w];
 	}
 }
 
@@ -892,7 +1030,8 @@ static void atom_run(struct prefilter *p, size_t b, struct ectx *c)
 {
 	const struct pf_atom *a = &p->atom[b];
 	if (a->group >= 0) {
-		group_run(p, &p->group[a->group], c);
+		const struct pf_group *g = &p->group[a->group];
+		group_run(p, g->host >= 0 ? &p->group[g->host] : g, c);
 		return;
 	}
 	bool v = filter_eval_node(a->check, c);

@@ -93,38 +93,14 @@ void strset_free(struct strset *set)
 	set->cap = 0;
 }
 
-bool strops_contains(const char *hay, size_t n, const char *needle, size_t m)
+/* Whether needle occurs at a position from i to n-m, eight positions at a time. 1 <= m <= n. */
+static bool contains_from(const char *hay, size_t n, const char *needle, size_t m, size_t i)
 {
-	/* memmem sets up a two-way search per call, which dominated for the short
-	 * values and needles of rules (fd.name contains /.ssh/, flags contains
-	 * O_TRUNC); short values take memchr on the first byte and memcmp instead.
-	 * Long ones keep memmem: its time stays linear whatever the input. */
-	if (!m)
-		return true;
-	if (m > n)
-		return false;
-	if (n > 256)
-		return memmem(hay, n, needle, m) != NULL;
-	if (m == 1)
-		return memchr(hay, needle[0], n) != NULL;
-	/* eight positions at a time: a match needs the needle's first byte at the
-	 * position and its last byte m-1 further (a path has many '/' or 'i', few
-	 * places where both fit); the candidates are then compared */
+	/* a match needs the needle's first byte at the position and its last byte
+	 * m-1 further (a path has many '/' or 'i', few places where both fit) */
 	const uint64_t ones = 0x0101010101010101ull, high = ones * 0x80;
 	const uint64_t first = ones * (uint8_t)needle[0], last = ones * (uint8_t)needle[m - 1];
-	size_t end = n - m + 1, i = 0; /* candidate positions: 0 .. end-1 */
-#ifdef __SSE2__
-	/* sixteen at a time where the CPU has SSE2 (every x86-64) */
-	const __m128i f16 = _mm_set1_epi8(needle[0]), l16 = _mm_set1_epi8(needle[m - 1]);
-	for (; i + 16 <= end; i += 16) {
-		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(hay + i));
-		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(hay + i + m - 1));
-		unsigned int z = (unsigned int)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, f16), _mm_cmpeq_epi8(b, l16)));
-		for (; z; z &= z - 1)
-			if (!memcmp(hay + i + (size_t)__builtin_ctz(z), needle, m))
-				return true;
-	}
-#endif
+	size_t end = n - m + 1; /* candidate positions: 0 .. end-1 */
 	for (; i + 8 <= end; i += 8) {
 		uint64_t a, b;
 		memcpy(&a, hay + i, 8);
@@ -143,6 +119,135 @@ bool strops_contains(const char *hay, size_t n, const char *needle, size_t m)
 		if (hay[i] == needle[0] && !memcmp(hay + i, needle, m))
 			return true;
 	return false;
+}
+
+#ifdef __SSE2__
+/*
+ * Sixteen positions from i (window a = h[i..i+16)) where a match of needle
+ * (first byte f, last l) may start and has been checked: whether one does.
+ * Reads h up to i+m+14; only positions below end count.
+ */
+static inline bool window_has(const char *h, size_t i, size_t end, __m128i a, __m128i f, __m128i l,
+			      const char *needle, size_t m)
+{
+	__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(h + i + m - 1));
+	unsigned int z = (unsigned int)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, f), _mm_cmpeq_epi8(b, l)));
+	if (end - i < 16)
+		z &= (1u << (end - i)) - 1;
+	for (; z; z &= z - 1)
+		if (!memcmp(h + i + (size_t)__builtin_ctz(z), needle, m))
+			return true;
+	return false;
+}
+
+#define PAD_MAX 256 /* values strops_contains_set copies to search them all in one pass */
+
+/*
+ * The candidate positions (first and last bytes in place) that may turn out
+ * not to be matches before a search hands over to a linear one: a value
+ * built to hold thousands of near matches (a command line is the
+ * attacker's) costs a bounded number of compares, not one per position.
+ */
+#define VERIFY_BUDGET 32
+
+/*
+ * needle (2 <= m, m + 15 <= n) in a value of any length, sixteen positions
+ * at a time; the last window overlaps the one before. memmem finishes past
+ * VERIFY_BUDGET false candidates.
+ */
+static bool contains_windows(const char *hay, size_t n, const char *needle, size_t m)
+{
+	size_t end = n - m + 1;
+	int budget = VERIFY_BUDGET;
+	const __m128i f = _mm_set1_epi8(needle[0]), l = _mm_set1_epi8(needle[m - 1]);
+	for (size_t i = 0;; i = i + 32 <= end ? i + 16 : end - 16) {
+		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(hay + i));
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(hay + i + m - 1));
+		unsigned int z =
+			(unsigned int)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, f), _mm_cmpeq_epi8(b, l)));
+		for (; z; z &= z - 1) {
+			size_t k = i + (size_t)__builtin_ctz(z);
+			if (!memcmp(hay + k, needle, m))
+				return true;
+			if (--budget == 0)
+				return memmem(hay + k + 1, n - k - 1, needle, m) != NULL;
+		}
+		if (i + 16 >= end)
+			return false;
+	}
+}
+#endif
+
+bool strops_contains(const char *hay, size_t n, const char *needle, size_t m)
+{
+	/* memmem sets up a two-way search per call, which dominated for the short
+	 * values and needles of rules (fd.name contains /.ssh/, flags contains
+	 * O_TRUNC), and reads long ones (command lines) byte by byte; positions
+	 * holding both the needle's first and last bytes are found sixteen at a
+	 * time where the CPU has SSE2 (every x86-64), then compared */
+	if (!m)
+		return true;
+	if (m > n)
+		return false;
+	if (m == 1)
+		return memchr(hay, needle[0], n) != NULL;
+#ifdef __SSE2__
+	if (n - m + 1 >= 16)
+		return contains_windows(hay, n, needle, m);
+#else
+	if (n > 256)
+		return memmem(hay, n, needle, m) != NULL;
+#endif
+	return contains_from(hay, n, needle, m, 0);
+}
+
+uint64_t strops_contains_set(const char *hay, size_t n, const struct strops_needle *nd, size_t k)
+{
+	uint64_t found = 0, todo = 0;
+	if (k > 64)
+		k = 64;
+	for (size_t j = 0; j < k; j++) {
+		if (!nd[j].len)
+			found |= 1ull << j;
+		else if (nd[j].len <= n)
+			todo |= 1ull << j;
+	}
+#ifdef __SSE2__
+	if (n <= PAD_MAX && todo) {
+		/* one pass for all: the value, copied with zeros after it (windows read
+		 * up to 15 bytes past a needle's last position), is loaded sixteen
+		 * bytes at a time and each window tried with every needle that can
+		 * still start there */
+		char h[PAD_MAX + 32];
+		memcpy(h, hay, n);
+		memset(h + n, 0, 32);
+		__m128i f[64], l[64];
+		size_t end[64], longest = 0;
+		for (uint64_t b = todo; b; b &= b - 1) {
+			size_t j = (size_t)__builtin_ctzll(b);
+			f[j] = _mm_set1_epi8(nd[j].s[0]);
+			l[j] = _mm_set1_epi8(nd[j].s[nd[j].len - 1]);
+			end[j] = n - nd[j].len + 1;
+			longest = end[j] > longest ? end[j] : longest;
+		}
+		for (size_t i = 0; i < longest && todo; i += 16) {
+			__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(h + i));
+			for (uint64_t b = todo; b; b &= b - 1) {
+				size_t j = (size_t)__builtin_ctzll(b);
+				if (i < end[j] && window_has(h, i, end[j], a, f[j], l[j], nd[j].s, nd[j].len)) {
+					found |= 1ull << j;
+					todo &= ~(1ull << j);
+				}
+			}
+		}
+		return found;
+	}
+#endif
+	for (uint64_t b = todo; b; b &= b - 1) {
+		size_t j = (size_t)__builtin_ctzll(b);
+		found |= (uint64_t)strops_contains(hay, n, nd[j].s, nd[j].len) << j;
+	}
+	return found;
 }
 
 static inline unsigned char lower(unsigned char c)
@@ -165,15 +270,9 @@ void strops_lower(char *s, size_t n)
 		s[i] = (char)lower((unsigned char)s[i]);
 }
 
-bool strops_icontains(const char *hay, size_t n, const char *lneedle, size_t m)
+/* strops_icontains without SIMD: a candidate needs its first byte to match. 1 <= m <= n. */
+static bool icontains_scalar(const unsigned char *h, size_t n, const unsigned char *q, size_t m)
 {
-	/* strncasecmp at every position cost a libc call per byte of a long value
-	 * (proc.env of every exec); here a candidate needs its first byte to match */
-	if (!m)
-		return true;
-	if (m > n)
-		return false;
-	const unsigned char *h = (const unsigned char *)hay, *q = (const unsigned char *)lneedle;
 	size_t end = n - m + 1; /* candidate positions: 0 .. end-1 */
 	size_t i = 0;
 	if (q[0] >= 'a' && q[0] <= 'z') {
@@ -206,6 +305,60 @@ bool strops_icontains(const char *hay, size_t n, const char *lneedle, size_t m)
 		if (lower(h[i]) == q[0] && icontains_at(h + i, q, m))
 			return true;
 	return false;
+}
+
+#ifdef __SSE2__
+/* The rest of a search from position i, linear whatever the input: that part lower-cased, then memmem. */
+static bool icontains_linear(const unsigned char *h, size_t n, const unsigned char *q, size_t m, size_t i)
+{
+	size_t len = n - i;
+	char *low = xmalloc(len ? len : 1);
+	for (size_t k = 0; k < len; k++)
+		low[k] = (char)lower(h[i + k]);
+	bool r = memmem(low, len, q, m) != NULL;
+	free(low);
+	return r;
+}
+#endif
+
+bool strops_icontains(const char *hay, size_t n, const char *lneedle, size_t m)
+{
+	/* strncasecmp at every position cost a libc call per byte of a long value
+	 * (proc.env of every exec) */
+	if (!m)
+		return true;
+	if (m > n)
+		return false;
+	const unsigned char *h = (const unsigned char *)hay, *q = (const unsigned char *)lneedle;
+#ifdef __SSE2__
+	size_t end = n - m + 1;
+	if (m >= 2 && end >= 16) {
+		/* sixteen positions at a time whose first and last bytes are q's, a
+		 * letter in either case (with bit 5 set a capital is its lower case;
+		 * other bytes that pass are compared); the last window overlaps */
+		unsigned char f0 = q[0], l0 = q[m - 1];
+		const __m128i f = _mm_set1_epi8((char)f0), l = _mm_set1_epi8((char)l0);
+		const __m128i fcase = _mm_set1_epi8(f0 >= 'a' && f0 <= 'z' ? 0x20 : 0);
+		const __m128i lcase = _mm_set1_epi8(l0 >= 'a' && l0 <= 'z' ? 0x20 : 0);
+		int budget = VERIFY_BUDGET;
+		for (size_t i = 0;; i = i + 32 <= end ? i + 16 : end - 16) {
+			__m128i a = _mm_or_si128(_mm_loadu_si128((const __m128i *)(const void *)(h + i)), fcase);
+			__m128i b = _mm_or_si128(_mm_loadu_si128((const __m128i *)(const void *)(h + i + m - 1)), lcase);
+			unsigned int z = (unsigned int)_mm_movemask_epi8(
+				_mm_and_si128(_mm_cmpeq_epi8(a, f), _mm_cmpeq_epi8(b, l)));
+			for (; z; z &= z - 1) {
+				size_t k = i + (size_t)__builtin_ctz(z);
+				if (icontains_at(h + k, q, m))
+					return true;
+				if (--budget == 0)
+					return icontains_linear(h, n, q, m, k + 1);
+			}
+			if (i + 16 >= end)
+				return false;
+		}
+	}
+#endif
+	return icontains_scalar(h, n, q, m);
 }
 
 #define PATHPAT_COMP_MAX 256 /* components this long never match (the evaluator's buffer size) */

@@ -36,6 +36,16 @@ void strset_free(struct strset *set);
 /* Whether needle occurs in hay (memmem's answer; an empty needle occurs in everything). */
 bool strops_contains(const char *hay, size_t n, const char *needle, size_t m);
 
+struct strops_needle {
+	const char *s;
+	size_t len;
+};
+/*
+ * Which of the k needles (at most 64) occur in hay: bit j for nd[j], each as
+ * strops_contains answers it. A short value is read once for all of them.
+ */
+uint64_t strops_contains_set(const char *hay, size_t n, const struct strops_needle *nd, size_t k);
+
 /* Lower-case s[0..n) in place (ASCII only). */
 void strops_lower(char *s, size_t n);
 /*

@@ -290,6 +290,25 @@ static bool ia32_syscalls_possible(void)
 #endif
 }
 
+/*
+ * Whether this kernel runs x32 syscalls: the 64-bit instruction with bit 30
+ * of the number set (CONFIG_X86_X32_ABI; Debian's kernels need syscall.x32=y
+ * at boot, most others lack it). Vigil does not decode that ABI and neither
+ * attachment sees it (the number is out of the tables; per-syscall
+ * tracepoints skip it like 32-bit ones), so the agent says so. x32 getpid is
+ * harmless when it runs and ENOSYS when it cannot.
+ */
+static bool x32_syscalls_possible(void)
+{
+#if defined(__x86_64__)
+	long ret;
+	__asm__ volatile("syscall" : "=a"(ret) : "a"(0x40000000L | 39) : "rcx", "r11", "memory");
+	return ret != -ENOSYS;
+#else
+	return false;
+#endif
+}
+
 #define TRACEFS "/sys/kernel/tracing"
 #define TRACEFS_MAGIC 0x74726163
 
@@ -396,6 +415,9 @@ struct vg_source *source_bpf_open(const struct vg_bpf_opts *opts)
 	const char *force_raw = getenv("VIGIL_FORCE_RAW_TP");
 	int raw_only = force_raw && *force_raw && strcmp(force_raw, "0");
 	bool per_syscall = choose_per_syscall(opts->attach);
+	if (x32_syscalls_possible())
+		vg_warn("x32 syscalls (the x86-64 instruction with bit 30 of the number set) run on this kernel and are "
+			"NOT captured: boot without syscall.x32=y, or a kernel without CONFIG_X86_X32_ABI, to close it");
 	if (raw_only)
 		vg_info("using raw tracepoints (VIGIL_FORCE_RAW_TP is set)");
 	skel = open_and_load(opts, raw_only, per_syscall, &err);

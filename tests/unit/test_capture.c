@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "output/event_json.h"
@@ -265,6 +267,119 @@ static void test_buffer_boundaries(void **state)
 	}
 }
 
+/* A mapped capture larger than the step in which replayed pages are given back: every record whole. */
+static void test_large_mapped(void **state)
+{
+	enum { N = 60000 };
+	static long offs[N + 1];
+	struct walk w = { 0 };
+	char log[1024];
+	(void)state;
+
+	write_many(tmpl, N, -1, offs);
+	assert_true(offs[N] > 8l << 20);
+	assert_int_equal(walk_all(tmpl, &w, log, sizeof(log)), VG_SOURCE_EOF);
+	assert_int_equal(w.events, N);
+	assert_int_equal(w.wrong, 0);
+	assert_string_equal(log, "");
+}
+
+/*
+ * A capture that is not a regular file (a pipe: `vigil replay /dev/stdin`) is
+ * read() into the reader's buffer instead of mapped: the same records, the
+ * same error at the same offset.
+ */
+static int walk_pipe(const char *path, struct walk *w, char *log, size_t logsize)
+{
+	char fifo[80];
+	snprintf(fifo, sizeof(fifo), "%s.fifo", path);
+	unlink(fifo);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) { /* the writer: the file's bytes into the pipe */
+		int in = open(path, O_RDONLY), out = open(fifo, O_WRONLY);
+		char b[65536];
+		ssize_t n;
+		while (in >= 0 && out >= 0 && (n = read(in, b, sizeof(b))) > 0)
+			if (write(out, b, (size_t)n) != n)
+				_exit(1);
+		_exit(0);
+	}
+	int n = walk_all(fifo, w, log, logsize);
+	int status;
+	waitpid(pid, &status, 0);
+	unlink(fifo);
+	return n;
+}
+
+static void test_pipe(void **state)
+{
+	enum { N = 6000, BIG = 2500 };
+	static long offs[N + 1];
+	struct walk w = { 0 };
+	char log[1024], want[256];
+	(void)state;
+
+	write_many(tmpl, N, BIG, offs);
+	assert_int_equal(walk_pipe(tmpl, &w, log, sizeof(log)), VG_SOURCE_EOF);
+	assert_int_equal(w.events, N);
+	assert_int_equal(w.wrong, 0);
+	assert_true(w.big_len > 256u << 10);
+	assert_string_equal(log, "");
+
+	assert_int_equal(truncate(tmpl, offs[BIG] + 300000), 0);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(walk_pipe(tmpl, &w, log, sizeof(log)), -EINVAL);
+	assert_int_equal(w.wrong, 0);
+	assert_int_equal(w.events, BIG);
+	snprintf(want, sizeof(want), "at offset %ld: truncated record", offs[BIG]);
+	assert_non_null(strstr(log, want));
+}
+
+/*
+ * A mapped capture cut short by another program while it is replayed: the
+ * process stops with a message naming the file (SIGBUS on the lost pages),
+ * not a bare crash.
+ */
+static void test_shrinks_while_read(void **state)
+{
+	enum { N = 20000 };
+	static long offs[N + 1];
+	char logpath[80], log[512];
+	(void)state;
+
+	write_many(tmpl, N, -1, offs);
+	snprintf(logpath, sizeof(logpath), "%s.log", tmpl);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open(logpath, O_RDWR | O_CREAT | O_TRUNC, 0600);
+		dup2(fd, 2);
+		struct walk w = { 0 };
+		struct vg_source *src = source_capture_open(tmpl);
+		if (!src || src->ops->poll_events(src, 0, on_event, &w) <= 0)
+			_exit(10); /* the first records could not be read */
+		if (truncate(tmpl, sizeof(struct vg_capture_header)) != 0)
+			_exit(11);
+		while (src->ops->poll_events(src, 0, on_event, &w) > 0)
+			;
+		_exit(12); /* read past the cut without noticing */
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	int fd = open(logpath, O_RDONLY);
+	ssize_t got = fd >= 0 ? read(fd, log, sizeof(log) - 1) : -1;
+	log[got > 0 ? got : 0] = 0;
+	if (fd >= 0)
+		close(fd);
+	unlink(logpath);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 1);
+	assert_non_null(strstr(log, "the file shrank while it was being read"));
+	assert_non_null(strstr(log, tmpl));
+}
+
 /* STATE_PROC JSON: the fast form and everything else parse as jansson reads them. */
 static void test_proc_json(void **state)
 {
@@ -400,6 +515,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_and_corrupted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_buffer_boundaries, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_large_mapped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pipe, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shrinks_while_read, setup, teardown),
 		cmocka_unit_test(test_proc_table_tree),
 		cmocka_unit_test(test_proc_json),
 	};

@@ -120,6 +120,66 @@ static void contains_cases(void **state)
 	}
 }
 
+/*
+ * Values full of near matches (first and last bytes in place, the middle
+ * wrong): past a few of them the search hands over to a linear one, and
+ * still finds a match anywhere, in either case for icontains.
+ */
+static bool icontains(const char *h, size_t n, const char *needle);
+
+static void near_matches(void **state)
+{
+	(void)state;
+	static char h[20000];
+	for (size_t i = 0; i < sizeof(h); i += 4)
+		memcpy(h + i, "aXYb", 4);
+	const size_t cut[] = { 40, 300, 5000, sizeof(h) };
+	for (size_t c = 0; c < sizeof(cut) / sizeof(cut[0]); c++) {
+		size_t n = cut[c];
+		assert_false(contains(h, n, "aXZb", 4));
+		assert_false(icontains(h, n, "axzb"));
+		memcpy(h + n - 8, "aXZb", 4); /* a match near the end */
+		assert_true(contains(h, n, "aXZb", 4));
+		assert_true(icontains(h, n, "AxZb"));
+		memcpy(h + n - 8, "aXYb", 4);
+		memcpy(h + n / 2, "AxzB", 4); /* in the middle, other case */
+		assert_false(contains(h, n, "aXZb", 4));
+		assert_true(icontains(h, n, "axzb"));
+		memcpy(h + n / 2, "aXYb", 4);
+	}
+}
+
+/* strops_contains_set: each needle's bit is memmem's answer, whatever the lengths. */
+static void contains_set_random(void **state)
+{
+	(void)state;
+	unsigned int seed = 7;
+	const char alpha[] = "ab/.\0\x80";
+	for (int round = 0; round < 20000; round++) {
+		char h[300], q[8][40];
+		struct strops_needle nd[8];
+		size_t n = ((seed = seed * 1103515245 + 12345) >> 16) % 300;
+		size_t k = ((seed = seed * 1103515245 + 12345) >> 16) % 9;
+		for (size_t i = 0; i < n; i++)
+			h[i] = alpha[((seed = seed * 1103515245 + 12345) >> 16) % 6];
+		for (size_t j = 0; j < k; j++) {
+			size_t m = ((seed = seed * 1103515245 + 12345) >> 16) % (j & 1 ? 40 : 5);
+			for (size_t i = 0; i < m; i++)
+				q[j][i] = alpha[((seed = seed * 1103515245 + 12345) >> 16) % 6];
+			if (m && (((seed = seed * 1103515245 + 12345) >> 16) % 4) == 0 && n >= m) /* often: a real match */
+				memcpy(q[j], h + (((seed = seed * 1103515245 + 12345) >> 16) % (n - m + 1)), m);
+			nd[j].s = q[j];
+			nd[j].len = m;
+		}
+		uint64_t got = strops_contains_set(h, n, nd, k);
+		for (size_t j = 0; j < k; j++) {
+			bool want = !nd[j].len || memmem(h, n, nd[j].s, nd[j].len) != NULL;
+			assert_int_equal((got >> j) & 1, want);
+		}
+		assert_int_equal(got >> k, 0);
+	}
+}
+
 /* What icontains meant before: strncasecmp at every position. */
 static bool naive_icontains(const char *h, size_t n, const char *q, size_t m)
 {
@@ -401,6 +461,8 @@ int main(void)
 		cmocka_unit_test(set_basic),
 		cmocka_unit_test(set_empty_and_large),
 		cmocka_unit_test(contains_cases),
+		cmocka_unit_test(contains_set_random),
+		cmocka_unit_test(near_matches),
 		cmocka_unit_test(icontains_cases),
 		cmocka_unit_test(icontains_random),
 		cmocka_unit_test(pathpat_cases),
