@@ -317,17 +317,14 @@ static bool next_content(struct fast *f)
 	return f->pos < f->len;
 }
 
+/* A node at byte p of the cursor's line (line and column from the cursor: no scan back). */
 static struct yaml_node *fast_node(struct fast *f, enum yaml_kind kind, size_t p, int depth)
 {
 	if (depth > YAML_MAX_DEPTH || ++f->out->nodes > f->max_nodes) {
 		fast_give_up(f);
 		return NULL;
 	}
-	/* the cursor's line is p's: nodes start on the line being read */
-	size_t bol = p;
-	while (bol > 0 && f->s[bol - 1] != '\n')
-		bol--;
-	return node_new(f->out, kind, f->line, p - bol);
+	return node_new(f->out, kind, f->line, p - f->pos);
 }
 
 static void kid_push(struct fast *f, struct yaml_node *n)
@@ -417,7 +414,7 @@ static bool plain_start(const struct fast *f, size_t p)
  */
 static struct yaml_node *fast_plain(struct fast *f, size_t p, size_t indent)
 {
-	size_t start = p, blanks = 0;
+	size_t start = p, blanks = 0, bol0 = f->pos;
 	unsigned int line0 = f->line;
 	buf_reset(&f->text);
 	for (;;) {
@@ -469,9 +466,12 @@ static struct yaml_node *fast_plain(struct fast *f, size_t p, size_t indent)
 	}
 	/* the node is on its first line */
 	unsigned int now = f->line;
+	size_t pos = f->pos;
 	f->line = line0;
+	f->pos = bol0;
 	struct yaml_node *n = fast_scalar(f, start, true);
 	f->line = now;
+	f->pos = pos;
 	return n;
 }
 
@@ -484,6 +484,7 @@ static struct yaml_node *fast_block_scalar(struct fast *f, size_t p, size_t inde
 {
 	bool folded = f->s[p] == '>';
 	unsigned int line0 = f->line;
+	size_t bol0 = f->pos;
 	size_t bi = 0, blanks = 0, nlines = 0;
 	bool prev_more = false;
 	buf_reset(&f->text);
@@ -532,9 +533,12 @@ static struct yaml_node *fast_block_scalar(struct fast *f, size_t p, size_t inde
 		return fast_give_up(f), NULL;
 	buf_addc(&f->text, '\n');
 	unsigned int now = f->line;
+	size_t pos = f->pos;
 	f->line = line0;
+	f->pos = bol0;
 	struct yaml_node *n = fast_scalar(f, p, false);
 	f->line = now;
+	f->pos = pos;
 	return n;
 }
 
@@ -758,12 +762,16 @@ static int fast_parse(const char *buf, size_t len, size_t max_nodes, struct yaml
 {
 	/* bytes libyaml could read differently: tabs, CR, control and non-ASCII bytes,
 	 * document markers and directives */
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)buf[i];
-		if ((c < 0x20 && c != '\n') || c >= 0x7f)
-			return 1;
-		if ((i == 0 || buf[i - 1] == '\n') && (c == '%' || (len - i >= 3 && (!memcmp(buf + i, "---", 3) ||
-										   !memcmp(buf + i, "...", 3)))))
+	for (size_t i = 0; i <= len; i++) {
+		if (i == 0 || buf[i - 1] == '\n') { /* a line start */
+			if (i < len && (buf[i] == '%' || (len - i >= 3 && (!memcmp(buf + i, "---", 3) ||
+									   !memcmp(buf + i, "...", 3)))))
+				return 1;
+		}
+		/* the common byte costs this one test */
+		while (i < len && (unsigned char)buf[i] >= 0x20 && (unsigned char)buf[i] < 0x7f)
+			i++;
+		if (i < len && buf[i] != '\n')
 			return 1;
 	}
 	struct fast f = { .s = buf, .len = len, .out = out, .max_nodes = max_nodes };
