@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * YAML tree with positions. libyaml's loader gives each document as an array
- * of nodes where aliases are shared indices; we copy it into our own tree so
- * callers never see libyaml types and every node owns its children.
+ * YAML tree with positions, in three ways that give the same tree: our own
+ * reader for the part of YAML rule files use (fast_parse), libyaml's parser
+ * events for other text (parse_events), and libyaml's loader -- whose
+ * documents hold aliases as shared indices, copied here -- for anchors,
+ * aliases, exceeded bounds and errors. Callers never see libyaml types; a
+ * stream's nodes and strings live in its own chunks (stream_alloc).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -254,17 +257,18 @@ static int parse_events(const char *buf, size_t len, size_t max_nodes, struct ya
  * scalars (folded over lines), '...' and "..." on one line (a few escapes),
  * `>` and `|` block scalars without indicators, and flow sequences of those.
  * It builds the tree libyaml's loader would -- same text, same line:column --
- * or gives up (returns 1, the stream empty) on anything else: a tab, a
- * non-ASCII byte, an anchor, a flow mapping, an empty value, a comment where
- * a rule could be in doubt, a syntax error. What it gives up on is read by
- * parse_events and the loader as before, so errors and everything unusual
- * stay libyaml's. tests/unit/test_yaml.c and a differential fuzz run hold
- * the two to the same trees.
+ * or gives up (returns 1, the stream empty) on anything else: a tab, CR or
+ * non-ASCII byte, a document marker, an anchor, a flow mapping, an empty
+ * value, a comment inside a flow sequence, anything that may be a syntax
+ * error. What it gives up on is read by parse_events and the loader as
+ * before, so errors and everything unusual stay libyaml's. fuzz_yaml holds
+ * yaml_parse to libyaml's result on every input; tests/unit/test_yaml.c to
+ * the loader's trees.
  */
 struct fast {
 	const char *s;
 	size_t len;
-	size_t pos;        /* the cursor: always at a line start between nodes */
+	size_t pos;        /* the cursor: the start of the line being read */
 	unsigned int line; /* 0-based line of pos */
 	struct yaml_stream *out;
 	size_t max_nodes;
@@ -443,14 +447,12 @@ static struct yaml_node *fast_plain(struct fast *f, size_t p, size_t indent)
 		/* does it go on? blank lines, then a line indented past `indent` that is no comment */
 		next_line(f);
 		size_t look = f->pos;
-		unsigned int lines = 0;
 		blanks = 0;
 		while (look < f->len) {
 			size_t in = indent_at(f, look);
 			if (look + in < f->len && f->s[look + in] != '\n')
 				break;
 			blanks++;
-			lines++;
 			look = look + in < f->len ? look + in + 1 : f->len;
 		}
 		if (look >= f->len)
@@ -461,7 +463,7 @@ static struct yaml_node *fast_plain(struct fast *f, size_t p, size_t indent)
 		if (!plain_start(f, look + in) || f->s[look + in] == '-')
 			return fast_give_up(f), NULL;
 		f->pos = look;
-		f->line += lines;
+		f->line += (unsigned int)blanks;
 		p = look + in;
 	}
 	/* the node is on its first line */
@@ -494,11 +496,9 @@ static struct yaml_node *fast_block_scalar(struct fast *f, size_t p, size_t inde
 		if (bol >= f->len)
 			break;
 		size_t e = line_end(f, bol), in = indent_at(f, bol);
-		if (bol + in == e) { /* a blank line: only spaces up to the block's indentation */
-			if (nlines && in > bi)
+		if (bol + in == e) { /* a blank line, of no more spaces than the block's indentation */
+			if (!nlines || in > bi) /* leading blank lines would decide the indentation */
 				return fast_give_up(f), NULL;
-			if (!nlines)
-				return fast_give_up(f), NULL; /* leading blank lines decide the indentation */
 			blanks++;
 			next_line(f);
 			continue;
