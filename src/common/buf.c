@@ -35,6 +35,13 @@ void *xrealloc(void *p, size_t n)
 	return p;
 }
 
+void *xgrow(void *p, size_t n, size_t size)
+{
+	if (n & (n - 1))
+		return p;
+	return xrealloc(p, (n ? 2 * n : 1) * size);
+}
+
 char *xstrdup(const char *s)
 {
 	return xstrndup(s, strlen(s));

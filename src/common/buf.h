@@ -25,6 +25,13 @@ void buf_printf(struct vg_buf *b, const char *fmt, ...) __attribute__((format(pr
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
+/*
+ * The array p of n elements of `size` bytes, with room for one more: arrays
+ * appended to one element at a time grow by doubling, and their capacity
+ * follows from n (full when n is 0 or a power of two), so no field holds it.
+ * Only for arrays that never shrink and are only grown by this function.
+ */
+void *xgrow(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 

@@ -30,10 +30,13 @@ struct yaml_node {
 	size_t n;
 };
 
+struct yaml_chunk;
+
 struct yaml_stream {
 	struct yaml_node **docs; /* one root per document (NULL root for an empty document) */
 	size_t ndocs;
 	size_t nodes;            /* total nodes, for the bound */
+	struct yaml_chunk *mem;  /* every node, item array and string: freed together */
 };
 
 /*
@@ -48,6 +51,13 @@ int yaml_parse(const char *buf, size_t len, struct yaml_stream *out, char *err, 
  * the tree much larger than the body.
  */
 int yaml_parse_bounded(const char *buf, size_t len, size_t max_nodes, struct yaml_stream *out,
+		       char *err, size_t errlen);
+/*
+ * The same through libyaml alone, without the reader for the part of YAML
+ * rule files use (yaml.c, "rule files without libyaml"): fuzz_yaml holds the
+ * two to the same trees and errors.
+ */
+int yaml_parse_libyaml(const char *buf, size_t len, size_t max_nodes, struct yaml_stream *out,
 		       char *err, size_t errlen);
 void yaml_stream_free(struct yaml_stream *s);
 

@@ -105,6 +105,8 @@ static bool word_is(const struct parser *p, size_t pos, size_t len, const char *
 /* The keyword `w` at the cursor, as a whole word. */
 static bool at_keyword(struct parser *p, const char *w)
 {
+	if (p->s[p->pos] != w[0]) /* most calls: the parser tries each operator at every check */
+		return false;
 	size_t n = strlen(w);
 	if (strncmp(p->s + p->pos, w, n))
 		return false;

@@ -222,6 +222,11 @@ static int compile_output(struct engine *e, const struct ruleset *rs, const stru
 	*out = NULL;
 	*nout = 0;
 	for (;;) {
+		size_t span = strcspn(s + i, "%"); /* literal text up to the next % in one piece */
+		if (span) {
+			buf_add(&lit, s + i, span);
+			i += span;
+		}
 		if (s[i] == '%' && s[i + 1] == '%') {
 			buf_addc(&lit, '%');
 			i += 2;
@@ -269,7 +274,7 @@ static int compile_output(struct engine *e, const struct ruleset *rs, const stru
 			free(cf.name);
 			free(cf.arg);
 		}
-		*out = xrealloc(*out, (*nout + 1) * sizeof(**out));
+		*out = xgrow(*out, *nout, sizeof(**out));
 		(*out)[(*nout)++] = seg;
 		if (!field)
 			break;
@@ -308,8 +313,13 @@ static int by_code(const char *by)
 	return !strcmp(by, "container") ? 1 : !strcmp(by, "process") ? 2 : 3;
 }
 
+/*
+ * Compile rule r into er. *cond receives r's condition parsed when it is the
+ * whole condition (no exceptions), for kfilter_compile to reuse; the caller
+ * frees it, and it may be NULL.
+ */
 static int compile_rule(struct engine *e, struct ruleset *rs, const struct rs_rule *r, struct engine_rule *er,
-			char *err, size_t errlen)
+			struct cond_node **cond, char *err, size_t errlen)
 {
 	struct evtset types;
 	char where[512];
@@ -361,7 +371,15 @@ static int compile_rule(struct engine *e, struct ruleset *rs, const struct rs_ru
 			full.src = src;
 			full.nsrc = r->cond.nsrc + 1;
 		}
-		er->cond = filter_compile(&e->fc, &full, &er->types, err, errlen);
+		if (!exc.len) {
+			char msg[256];
+			size_t off;
+			*cond = cond_parse(r->cond.s, msg, sizeof(msg), &off);
+		}
+		if (*cond) /* parsed once for both compilers */
+			er->cond = filter_compile_parsed(&e->fc, &full, *cond, &er->types, err, errlen);
+		else /* the parse error, or the exceptions joined in */
+			er->cond = filter_compile(&e->fc, &full, &er->types, err, errlen);
 		if (exc.len) {
 			free(full.s);
 			free(src);
@@ -466,9 +484,11 @@ struct engine *engine_compile(struct ruleset *rs, const struct engine_opts *opts
 	for (size_t i = 0; i < rs->nrules; i++) {
 		const struct rs_rule *r = &rs->rules[i];
 		struct engine_rule *er = &e->rules[e->nrules];
-		int rc = compile_rule(e, rs, r, er, err, errlen);
+		struct cond_node *cond = NULL;
+		int rc = compile_rule(e, rs, r, er, &cond, err, errlen);
 		e->nrules++;
 		if (rc) {
+			cond_free(cond);
 			if (r->skip_if_unknown_filter && strstr(err, "unknown field")) {
 				buf_printf(&rs->warnings, "%s (rule skipped: skip-if-unknown-filter)\n", err);
 				rule_free(er);
@@ -480,7 +500,8 @@ struct engine *engine_compile(struct ruleset *rs, const struct engine_opts *opts
 			return NULL;
 		}
 		if (er->enabled)
-			er->kernel = kfilter_compile(rs, r);
+			er->kernel = kfilter_compile(rs, r, cond);
+		cond_free(cond);
 	}
 	/* Falco warns about definitions nothing uses */
 	for (size_t i = 0; i < rs->nmacros; i++) {
@@ -540,7 +561,7 @@ struct engine *engine_compile(struct ruleset *rs, const struct engine_opts *opts
 			if (!e->pf[t])
 				e->pf[t] = prefilter_new();
 			prefilter_add(e->pf[t], full, later);
-			e->by_type[t] = xrealloc(e->by_type[t], (e->nby_type[t] + 1) * sizeof(*e->by_type[t]));
+			e->by_type[t] = xgrow(e->by_type[t], e->nby_type[t], sizeof(*e->by_type[t]));
 			e->by_type[t][e->nby_type[t]++] = ref;
 		}
 	}

@@ -1593,11 +1593,41 @@ const struct fdef *field_table(size_t *n)
 	return fields;
 }
 
+/*
+ * Field names hashed once (open addressing, slots hold index + 1, the first
+ * entry of a name wins as in a scan): compiling Falco's rules resolves a few
+ * thousand field names, and a strcmp scan of the table was a tenth of it.
+ */
+#define FIELD_SLOTS 1024
+_Static_assert(sizeof(fields) / sizeof(fields[0]) < FIELD_SLOTS / 2, "the field index stays half empty");
+static uint16_t field_slots[FIELD_SLOTS];
+static pthread_once_t field_once = PTHREAD_ONCE_INIT;
+
+static size_t field_hash(const char *s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return (h ^ h >> 15) & (FIELD_SLOTS - 1);
+}
+
+static void field_index_init(void)
+{
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		size_t k = field_hash(fields[i].name);
+		while (field_slots[k] && strcmp(fields[field_slots[k] - 1].name, fields[i].name))
+			k = (k + 1) & (FIELD_SLOTS - 1);
+		if (!field_slots[k])
+			field_slots[k] = (uint16_t)(i + 1);
+	}
+}
+
 const struct fdef *field_find(const char *name)
 {
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		if (!strcmp(fields[i].name, name))
-			return &fields[i];
+	pthread_once(&field_once, field_index_init);
+	for (size_t k = field_hash(name); field_slots[k]; k = (k + 1) & (FIELD_SLOTS - 1))
+		if (!strcmp(fields[field_slots[k] - 1].name, name))
+			return &fields[field_slots[k] - 1];
 	return NULL;
 }
 

@@ -72,8 +72,19 @@ struct cc {
 	char *err;
 	size_t errlen;
 	bool failed;
-	const char *macro_stack[MAX_MACRO_DEPTH];
+	const struct rs_macro *macro_stack[MAX_MACRO_DEPTH];
 	int nmacros;
+	struct evtset all; /* every captured type: evtset_all once, not for each check */
+	/* the literals of the check being compiled (add_literal), until lits_take gives
+	 * them their arrays: a list's values are only known once it is expanded */
+	struct lit {
+		struct fval v;
+		uint8_t plen;
+		bool str;       /* v.s is the text */
+		size_t off;     /* the text in lit_text (NUL-terminated; binary for b-operators) */
+	} *lits;
+	size_t nlits;
+	struct vg_buf lit_text;
 };
 
 static void cfail(struct cc *c, size_t off, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -137,11 +148,11 @@ void filter_ctx_free(struct filter_ctx *fc)
 	for (size_t i = 0; i < fc->nmacros; i++) {
 		free(fc->macros[i].spec);
 		cn_free(fc->macros[i].node);
-		free(fc->macros[i].key);
 		free(fc->macros[i].types);
 		free(fc->macros[i].uncaptured);
 	}
 	free(fc->macros);
+	free(fc->memo_of);
 	for (size_t i = 0; i < fc->npool; i++)
 		free(fc->pool[i]);
 	free(fc->pool);
@@ -201,7 +212,7 @@ static void cn_add(struct cnode *n, struct cnode *kid)
 		/* the node stays in the pool */
 		return;
 	}
-	n->kids = xrealloc(n->kids, (n->nkids + 1) * sizeof(*n->kids));
+	n->kids = xgrow(n->kids, n->nkids, sizeof(*n->kids));
 	n->kids[n->nkids++] = kid;
 }
 
@@ -235,11 +246,7 @@ static void cn_free(struct cnode *n)
 		fref_free(n->rhs);
 		free(n->rhs);
 	}
-	for (size_t i = 0; i < n->nvals; i++)
-		free(n->texts[i]);
-	free(n->texts);
-	free(n->vals);
-	free(n->plen);
+	/* vals, texts and plen are in the pool (lits_take) */
 	strset_free(&n->set);
 	if (n->md)
 		pcre2_match_data_free(n->md);
@@ -292,59 +299,72 @@ static void add_list_or_literal(struct cc *c, struct cnode *n, const char *text,
 	ruleset_expand_value(c->fc->rs, text, quoted, add_expanded, &l);
 }
 
-static void hex_decode(const char *s, char **out, size_t *len, bool *ok)
+/* s as bytes (two hexadecimal digits each) appended to b; false if it is not that. */
+static bool hex_decode(const char *s, struct vg_buf *b)
 {
 	size_t n = strlen(s);
-	*ok = n % 2 == 0;
-	*out = xmalloc(n / 2 + 1);
-	*len = 0;
-	for (size_t i = 0; *ok && i < n; i += 2) {
-		if (!isxdigit((unsigned char)s[i]) || !isxdigit((unsigned char)s[i + 1])) {
-			*ok = false;
-			break;
-		}
+	if (n % 2)
+		return false;
+	for (size_t i = 0; i < n; i += 2) {
+		if (!isxdigit((unsigned char)s[i]) || !isxdigit((unsigned char)s[i + 1]))
+			return false;
 		char h[3] = { s[i], s[i + 1], 0 };
-		(*out)[(*len)++] = (char)strtol(h, NULL, 16);
+		buf_addc(b, (char)strtol(h, NULL, 16));
 	}
-	(*out)[*len] = 0;
+	return true;
 }
 
 static void add_literal(struct cc *c, struct cnode *n, const char *text, size_t off)
 {
-	struct fval v;
-	uint8_t pl = 0;
+	struct lit l = { .off = c->lit_text.len };
 	enum ftype t = n->lhs.type;
-	char *copy = xstrdup(text);
 	char ex[64];
 
 	if (n->op == OP_BCONTAINS || n->op == OP_BSTARTSWITH) {
-		size_t len;
-		bool ok;
-		free(copy);
-		hex_decode(text, &copy, &len, &ok);
-		if (!ok) {
-			free(copy);
+		if (!hex_decode(text, &c->lit_text)) {
 			cfail(c, off, "'%s' needs hexadecimal bytes, not '%s'", cond_op_name(n->op), text);
 			return;
 		}
-		memset(&v, 0, sizeof(v));
-		v.s = copy;
-		v.len = len;
-	} else if (fval_parse(t, copy, &v, &pl)) {
-		cfail(c, off, "'%s' is not a valid %s for field '%s' (near '%s')", text, type_name(t),
-		      n->lhs.def->name, excerpt(c, off, ex, sizeof(ex)));
-		free(copy);
-		return;
+		l.v.len = c->lit_text.len - l.off;
+		l.str = true;
+		buf_addc(&c->lit_text, 0);
+	} else {
+		buf_add(&c->lit_text, text, strlen(text) + 1);
+		if (fval_parse(t, c->lit_text.data + l.off, &l.v, &l.plen)) {
+			cfail(c, off, "'%s' is not a valid %s for field '%s' (near '%s')", text, type_name(t),
+			      n->lhs.def->name, excerpt(c, off, ex, sizeof(ex)));
+			return;
+		}
+		l.str = t == FT_STR;
 	}
-	if (t == FT_STR)
-		v.s = copy;
-	n->vals = xrealloc(n->vals, (n->nvals + 1) * sizeof(*n->vals));
-	n->plen = xrealloc(n->plen, (n->nvals + 1) * sizeof(*n->plen));
-	n->texts = xrealloc(n->texts, (n->nvals + 1) * sizeof(*n->texts));
-	n->vals[n->nvals] = v;
-	n->plen[n->nvals] = pl;
-	n->texts[n->nvals] = copy;
-	n->nvals++;
+	c->lits = xgrow(c->lits, c->nlits, sizeof(*c->lits));
+	c->lits[c->nlits++] = l;
+}
+
+/*
+ * The gathered literals become n's values, texts and prefix lengths: one
+ * block of the context's pool holds the three arrays and the texts, instead
+ * of three growing arrays and a copy of each text from malloc.
+ */
+static void lits_take(struct cc *c, struct cnode *n)
+{
+	size_t k = c->nlits, bytes = c->lit_text.len;
+	if (!k)
+		return;
+	char *p = pool_alloc(c->fc, k * (sizeof(*n->vals) + sizeof(*n->texts) + sizeof(*n->plen)) + bytes);
+	n->vals = (struct fval *)p;
+	n->texts = (char **)(p + k * sizeof(*n->vals));
+	char *text = (char *)(n->texts + k);
+	n->plen = (uint8_t *)(text + bytes);
+	memcpy(text, c->lit_text.data, bytes);
+	for (size_t i = 0; i < k; i++) {
+		n->vals[i] = c->lits[i].v;
+		n->texts[i] = text + c->lits[i].off;
+		if (c->lits[i].str)
+			n->vals[i].s = n->texts[i];
+		n->plen[i] = c->lits[i].plen;
+	}
+	n->nvals = k;
 }
 
 /* Remember event types a condition names that the sensor does not capture: "dup, write". */
@@ -380,11 +400,11 @@ static void evt_types(struct cc *c, const struct cnode *n, const struct cond_nod
 	if (n->op == OP_EQ || n->op == OP_IN) {
 		*types = named;
 	} else if (n->op == OP_NE) {
-		evtset_all(types);
+		*types = c->all;
 		types->w[0] &= ~named.w[0];
 		types->w[1] &= ~named.w[1];
 	} else {
-		evtset_all(types);
+		*types = c->all;
 		*exact = false;
 	}
 }
@@ -394,7 +414,7 @@ static struct cnode *compile_check(struct cc *c, const struct cond_node *src, st
 	struct cnode *n = cn_new(CN_CHECK);
 	char msg[256];
 
-	evtset_all(types);
+	*types = c->all;
 	*exact = false;
 	if (fref_resolve(&n->lhs, &src->lhs, msg, sizeof(msg))) {
 		cfail(c, src->lhs.off, "%s", msg);
@@ -421,6 +441,8 @@ static struct cnode *compile_check(struct cc *c, const struct cond_node *src, st
 		}
 		return n;
 	}
+	c->nlits = 0;
+	buf_reset(&c->lit_text);
 	for (size_t i = 0; i < src->nvals && !c->failed; i++) {
 		if (src->rhs_list)
 			add_list_or_literal(c, n, src->vals[i].text, src->vals[i].quoted, src->vals[i].off);
@@ -429,6 +451,7 @@ static struct cnode *compile_check(struct cc *c, const struct cond_node *src, st
 	}
 	if (c->failed)
 		goto bad;
+	lits_take(c, n);
 	if (n->op == OP_REGEX) {
 		int ec;
 		PCRE2_SIZE eo;
@@ -483,6 +506,15 @@ bad:
 	return NULL;
 }
 
+/* Add the event types a macro names but the sensor does not capture to the ones being collected. */
+static void note_uncaptured_list(struct filter_ctx *fc, const char *names)
+{
+	char *list = xstrdup(names), *save, *tok;
+	for (tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save))
+		note_uncaptured(fc, tok);
+	free(list);
+}
+
 static struct cnode *compile_macro(struct cc *c, const struct cond_node *src, struct evtset *types, bool *exact)
 {
 	struct rs_macro *m = ruleset_macro(c->fc->rs, src->macro);
@@ -497,7 +529,7 @@ static struct cnode *compile_macro(struct cc *c, const struct cond_node *src, st
 		return NULL;
 	}
 	for (int i = 0; i < c->nmacros; i++) {
-		if (!strcmp(c->macro_stack[i], m->name)) {
+		if (c->macro_stack[i] == m) { /* one entry per name: the same entry is the same macro */
 			cfail(c, src->off, "macro '%s' refers to itself", m->name);
 			return NULL;
 		}
@@ -508,23 +540,21 @@ static struct cnode *compile_macro(struct cc *c, const struct cond_node *src, st
 	}
 	m->used = true;
 	struct filter_ctx *fc = c->fc;
-	for (size_t i = 0; i < fc->nmacros; i++) {
-		if (!strcmp(fc->macros[i].key, m->name)) {
-			struct cnode *r = cn_new(CN_MACRO);
-			r->memo = (int)i;
-			cn_add(r, fc->macros[i].node);
-			*types = *fc->macros[i].types;
-			*exact = fc->macros[i].exact;
-			if (fc->macros[i].uncaptured) {
-				char *list = xstrdup(fc->macros[i].uncaptured), *save, *tok;
-				for (tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save))
-					note_uncaptured(fc, tok);
-				free(list);
-			}
-			return r;
-		}
+	size_t pos = (size_t)(m - fc->rs->macros);
+	if (!fc->memo_of)
+		fc->memo_of = xcalloc(fc->rs->nmacros ? fc->rs->nmacros : 1, sizeof(*fc->memo_of));
+	if (fc->memo_of[pos]) {
+		struct macro_memo *mm = &fc->macros[fc->memo_of[pos] - 1];
+		struct cnode *r = cn_new(CN_MACRO);
+		r->memo = (int)(fc->memo_of[pos] - 1);
+		cn_add(r, mm->node);
+		*types = *mm->types;
+		*exact = mm->exact;
+		if (mm->uncaptured)
+			note_uncaptured_list(fc, mm->uncaptured);
+		return r;
 	}
-	struct cond_node *ast = cond_parse(m->cond.s, msg, sizeof(msg), &off);
+	const struct cond_node *ast = ruleset_macro_ast(m, msg, sizeof(msg), &off);
 	const struct rs_text *saved = c->text;
 	c->text = &m->cond;
 	if (!ast) {
@@ -535,33 +565,27 @@ static struct cnode *compile_macro(struct cc *c, const struct cond_node *src, st
 	/* compile with a fresh list of uncaptured types, so the macro knows its own */
 	char *outer_uncaptured = fc->uncaptured;
 	fc->uncaptured = NULL;
-	c->macro_stack[c->nmacros++] = m->name;
+	c->macro_stack[c->nmacros++] = m;
 	struct cnode *n = compile_node(c, ast, types, exact);
 	c->nmacros--;
 	c->text = saved;
-	cond_free(ast);
 	char *mine = fc->uncaptured;
 	fc->uncaptured = outer_uncaptured;
 	if (!n) {
 		free(mine);
 		return NULL;
 	}
-	fc->macros = xrealloc(fc->macros, (fc->nmacros + 1) * sizeof(*fc->macros));
+	fc->macros = xgrow(fc->macros, fc->nmacros, sizeof(*fc->macros));
 	struct macro_memo *mm = &fc->macros[fc->nmacros];
-	mm->key = xstrdup(m->name);
-	mm->name = m->name;
 	mm->node = n;
 	mm->types = xmalloc(sizeof(*mm->types));
 	*mm->types = *types;
 	mm->exact = *exact;
 	mm->uncaptured = mine;
 	mm->spec = NULL;
-	if (mine) {
-		char *list = xstrdup(mine), *save, *tok;
-		for (tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save))
-			note_uncaptured(fc, tok);
-		free(list);
-	}
+	if (mine)
+		note_uncaptured_list(fc, mine);
+	fc->memo_of[pos] = (uint32_t)fc->nmacros + 1;
 	struct cnode *r = cn_new(CN_MACRO);
 	r->memo = (int)fc->nmacros++;
 	cn_add(r, n);
@@ -586,13 +610,11 @@ static struct cnode *compile_node(struct cc *c, const struct cond_node *n, struc
 		r = cn_new(CN_NOT);
 		cn_add(r, a);
 		if (ea) { /* a condition on the event type alone inverts exactly */
-			struct evtset all;
-			evtset_all(&all);
-			types->w[0] = all.w[0] & ~ta.w[0];
-			types->w[1] = all.w[1] & ~ta.w[1];
+			types->w[0] = c->all.w[0] & ~ta.w[0];
+			types->w[1] = c->all.w[1] & ~ta.w[1];
 			*exact = true;
 		} else {
-			evtset_all(types);
+			*types = c->all;
 			*exact = false;
 		}
 		return r;
@@ -631,27 +653,39 @@ static struct cnode *compile_node(struct cc *c, const struct cond_node *n, struc
 	return NULL;
 }
 
-struct filter *filter_compile(struct filter_ctx *fc, const struct rs_text *text, struct evtset *types,
-			      char *err, size_t errlen)
+struct filter *filter_compile_parsed(struct filter_ctx *fc, const struct rs_text *text, const struct cond_node *ast,
+				     struct evtset *types, char *err, size_t errlen)
 {
 	struct cc c = { .fc = fc, .text = text, .err = err, .errlen = errlen };
-	char msg[256];
-	size_t off;
 	bool exact;
 
-	struct cond_node *ast = cond_parse(text->s, msg, sizeof(msg), &off);
-	if (!ast) {
-		cfail(&c, off, "%s", msg);
-		return NULL;
-	}
+	evtset_all(&c.all);
 	struct cnode *root = compile_node(&c, ast, types, &exact);
-	cond_free(ast);
+	free(c.lits);
+	buf_free(&c.lit_text);
 	if (!root || c.failed) {
 		cn_free(root);
 		return NULL;
 	}
 	struct filter *f = xcalloc(1, sizeof(*f));
 	f->root = root;
+	return f;
+}
+
+struct filter *filter_compile(struct filter_ctx *fc, const struct rs_text *text, struct evtset *types,
+			      char *err, size_t errlen)
+{
+	char msg[256];
+	size_t off;
+
+	struct cond_node *ast = cond_parse(text->s, msg, sizeof(msg), &off);
+	if (!ast) {
+		struct cc c = { .fc = fc, .text = text, .err = err, .errlen = errlen };
+		cfail(&c, off, "%s", msg);
+		return NULL;
+	}
+	struct filter *f = filter_compile_parsed(fc, text, ast, types, err, errlen);
+	cond_free(ast);
 	return f;
 }
 

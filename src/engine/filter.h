@@ -45,8 +45,6 @@ struct filter_ctx {
 	char **pool;
 	size_t npool, pool_used;
 	struct macro_memo {
-		const char *name;         /* the ruleset's macro name (valid while compiling) */
-		char *key;
 		struct cnode *node;
 		struct evtset *types;
 		bool exact;
@@ -54,6 +52,7 @@ struct filter_ctx {
 		struct spec_memo *spec; /* per event type: the body specialised (filter_specialise) */
 	} *macros;
 	size_t nmacros;
+	uint32_t *memo_of;        /* per macro of the rule set: its memo index + 1, 0 not compiled yet */
 };
 
 /*
@@ -63,6 +62,9 @@ struct filter_ctx {
  */
 struct filter *filter_compile(struct filter_ctx *fc, const struct rs_text *text, struct evtset *types,
 			      char *err, size_t errlen);
+/* The same for a text already parsed: ast is cond_parse of text->s, left to the caller. */
+struct filter *filter_compile_parsed(struct filter_ctx *fc, const struct rs_text *text, const struct cond_node *ast,
+				     struct evtset *types, char *err, size_t errlen);
 /* Compile `extra` (an exception's generated text) and join: cond and not extra. */
 bool filter_eval(const struct filter *f, struct ectx *c);
 void filter_free(struct filter *f);

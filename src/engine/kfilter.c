@@ -434,7 +434,7 @@ static void and_dnf(struct kc *c, struct dnf *a, struct dnf *b, struct dnf *out)
 
 static void macro_dnf(struct kc *c, const struct cond_node *n, bool neg, struct dnf *out)
 {
-	const struct rs_macro *m = ruleset_macro(c->rs, n->macro);
+	struct rs_macro *m = ruleset_macro(c->rs, n->macro);
 	char err[256];
 	size_t off;
 
@@ -442,7 +442,7 @@ static void macro_dnf(struct kc *c, const struct cond_node *n, bool neg, struct 
 		refuse(c, "macro %s cannot be expanded", n->macro);
 		return;
 	}
-	struct cond_node *body = cond_parse(m->cond.s, err, sizeof(err), &off);
+	const struct cond_node *body = ruleset_macro_ast(m, err, sizeof(err), &off);
 	if (!body) {
 		refuse(c, "macro %s: %s", n->macro, err);
 		return;
@@ -450,7 +450,6 @@ static void macro_dnf(struct kc *c, const struct cond_node *n, bool neg, struct 
 	c->depth++;
 	to_dnf(c, body, neg, out);
 	c->depth--;
-	cond_free(body);
 }
 
 static void to_dnf(struct kc *c, const struct cond_node *n, bool neg, struct dnf *out)
@@ -501,7 +500,7 @@ static void to_dnf(struct kc *c, const struct cond_node *n, bool neg, struct dnf
 	}
 }
 
-struct kfilter *kfilter_compile(const struct ruleset *rs, const struct rs_rule *r)
+struct kfilter *kfilter_compile(const struct ruleset *rs, const struct rs_rule *r, const struct cond_node *cond)
 {
 	struct kfilter *k = xcalloc(1, sizeof(*k));
 	struct kc c = { .rs = rs };
@@ -516,12 +515,15 @@ struct kfilter *kfilter_compile(const struct ruleset *rs, const struct rs_rule *
 			if (r->exc[i].nvalues)
 				refuse(&c, "exceptions are evaluated in userspace");
 	}
-	struct cond_node *root = c.reason ? NULL : cond_parse(r->cond.s, err, sizeof(err), &off);
-	if (!c.reason && !root)
-		refuse(&c, "%s", err);
-	if (root)
-		to_dnf(&c, root, false, &d);
-	cond_free(root);
+	struct cond_node *parsed = NULL;
+	if (!c.reason && !cond) {
+		cond = parsed = cond_parse(r->cond.s, err, sizeof(err), &off);
+		if (!cond)
+			refuse(&c, "%s", err);
+	}
+	if (!c.reason)
+		to_dnf(&c, cond, false, &d);
+	cond_free(parsed);
 
 	for (size_t i = 0; i < d.n && !c.reason; i++) {
 		struct kterm *t = &d.t[i];

@@ -34,8 +34,12 @@
 
 struct kfilter;
 
-/* Never NULL. kfilter_reason() says whether the kernel can decide the rule. */
-struct kfilter *kfilter_compile(const struct ruleset *rs, const struct rs_rule *r);
+/*
+ * Never NULL. kfilter_reason() says whether the kernel can decide the rule.
+ * cond: r's condition already parsed (cond_parse of r->cond.s, left to the
+ * caller), or NULL to parse it here.
+ */
+struct kfilter *kfilter_compile(const struct ruleset *rs, const struct rs_rule *r, const struct cond_node *cond);
 void kfilter_free(struct kfilter *k);
 
 /* NULL when the kernel decides the rule, else why it cannot ("proc.cmdline is not known to the kernel"). */

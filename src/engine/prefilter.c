@@ -491,7 +491,7 @@ size_t prefilter_add(struct prefilter *p, const struct cnode *n, bool always)
 	}
 	free(cl);
 	r.always = always;
-	p->rule = xrealloc(p->rule, (p->nrules + 1) * sizeof(*p->rule));
+	p->rule = xgrow(p->rule, p->nrules, sizeof(*p->rule));
 	p->rule[p->nrules] = r;
 	return p->nrules++;
 }

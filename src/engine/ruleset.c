@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include "common/yaml.h"
+#include "engine/cond.h"
 #include "engine/ruleset.h"
 
 #define RS_MAX_FILE_SIZE (64u << 20)
@@ -111,6 +112,7 @@ void ruleset_free(struct ruleset *rs)
 	for (size_t i = 0; i < rs->nmacros; i++) {
 		free(rs->macros[i].name);
 		text_free(&rs->macros[i].cond);
+		cond_free(rs->macros[i].ast);
 	}
 	free(rs->macros);
 	for (size_t i = 0; i < rs->nrules; i++)
@@ -220,6 +222,13 @@ struct rs_rule *ruleset_rule(const struct ruleset *rs, const char *name)
 {
 	long i = index_find(&rs->rule_idx, rs->rules, sizeof(*rs->rules), name);
 	return i < 0 ? NULL : &rs->rules[i];
+}
+
+const struct cond_node *ruleset_macro_ast(struct rs_macro *m, char *err, size_t errlen, size_t *err_off)
+{
+	if (!m->ast)
+		m->ast = cond_parse(m->cond.s, err, errlen, err_off);
+	return m->ast;
 }
 
 /* ---- positions ---- */
@@ -506,7 +515,7 @@ static int load_list(struct loader *ld, const struct yaml_node *item)
 	if (m == OV_REPLACE && !l)
 		return errorf(ld, name, "list '%s' is overridden but was not defined before", name->str);
 	if (!l) {
-		ld->rs->lists = xrealloc(ld->rs->lists, (ld->rs->nlists + 1) * sizeof(*l));
+		ld->rs->lists = xgrow(ld->rs->lists, ld->rs->nlists, sizeof(*l));
 		l = &ld->rs->lists[ld->rs->nlists++];
 		memset(l, 0, sizeof(*l));
 		l->name = xstrdup(name->str);
@@ -547,12 +556,16 @@ static int load_macro(struct loader *ld, const struct yaml_node *item)
 	if (mode != OV_NONE && !m)
 		return errorf(ld, name, "macro '%s' is %s but was not defined before", name->str,
 			      mode == OV_APPEND ? "appended to" : "overridden");
+	if (m) { /* its text changes: a tree parsed from the old one is stale */
+		cond_free(m->ast);
+		m->ast = NULL;
+	}
 	if (mode == OV_APPEND) {
 		text_append(ld, &m->cond, cond);
 		return 0;
 	}
 	if (!m) {
-		ld->rs->macros = xrealloc(ld->rs->macros, (ld->rs->nmacros + 1) * sizeof(*m));
+		ld->rs->macros = xgrow(ld->rs->macros, ld->rs->nmacros, sizeof(*m));
 		m = &ld->rs->macros[ld->rs->nmacros++];
 		memset(m, 0, sizeof(*m));
 		m->name = xstrdup(name->str);
@@ -860,7 +873,7 @@ static int load_rule(struct loader *ld, const struct yaml_node *item)
 		if (r) {
 			rule_free(r);
 		} else {
-			ld->rs->rules = xrealloc(ld->rs->rules, (ld->rs->nrules + 1) * sizeof(*r));
+			ld->rs->rules = xgrow(ld->rs->rules, ld->rs->nrules, sizeof(*r));
 			r = &ld->rs->rules[ld->rs->nrules++];
 		}
 		memset(r, 0, sizeof(*r));

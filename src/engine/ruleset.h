@@ -46,11 +46,14 @@ struct rs_list {
 	bool used;
 };
 
+struct cond_node;
+
 struct rs_macro {
 	char *name;
 	struct rs_text cond;
 	struct rs_src where;
 	bool used;
+	struct cond_node *ast;  /* cond parsed, once for every compiler (ruleset_macro_ast) */
 };
 
 struct rs_exception {
@@ -153,6 +156,14 @@ void ruleset_expand_value(const struct ruleset *rs, const char *text, bool quote
 			  void (*fn)(void *ctx, const char *value), void *ctx);
 struct rs_macro *ruleset_macro(const struct ruleset *rs, const char *name);
 struct rs_rule *ruleset_rule(const struct ruleset *rs, const char *name);
+/*
+ * A macro's condition parsed (cond_parse), kept with the macro: the filter
+ * and kernel-filter compilers both walk every macro a rule uses, and parsing
+ * the same bodies again for each rule was a fifth of compiling. The tree is
+ * owned by the rule set. NULL with cond_parse's message and offset when the
+ * text does not parse (nothing is kept then).
+ */
+const struct cond_node *ruleset_macro_ast(struct rs_macro *m, char *err, size_t errlen, size_t *err_off);
 
 const char *priority_name(enum rs_priority p);      /* "Warning" (Falco's JSON spelling) */
 int priority_parse(const char *s);                  /* -1 if not a priority */

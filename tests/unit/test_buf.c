@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include "common/buf.h"
@@ -94,6 +95,21 @@ static void test_args_line(void **state)
 	buf_free(&b);
 }
 
+/* Appending with xgrow keeps every element (ASan checks each write is inside the allocation). */
+static void test_xgrow(void **state)
+{
+	(void)state;
+	uint32_t *v = NULL;
+	size_t n = 0;
+	for (uint32_t i = 0; i < 1000; i++) {
+		v = xgrow(v, n, sizeof(*v));
+		v[n++] = i * 7;
+	}
+	for (uint32_t i = 0; i < 1000; i++)
+		assert_int_equal(v[i], i * 7);
+	free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -101,6 +117,7 @@ int main(void)
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_printf_growth),
 		cmocka_unit_test(test_args_line),
+		cmocka_unit_test(test_xgrow),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

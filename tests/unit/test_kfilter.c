@@ -370,7 +370,7 @@ static void test_reasons(void **unused)
 		struct ruleset rs;
 		ruleset_init(&rs);
 		assert_int_equal(ruleset_load_buf(&rs, "r.yaml", text, strlen(text), err, sizeof(err)), 0);
-		struct kfilter *k = kfilter_compile(&rs, &rs.rules[0]);
+		struct kfilter *k = kfilter_compile(&rs, &rs.rules[0], NULL);
 		assert_non_null(kfilter_reason(k));
 		assert_string_equal(kfilter_reason(k), cases[i].reason);
 		kfilter_free(k);
