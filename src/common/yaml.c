@@ -357,6 +357,23 @@ static struct yaml_node *fast_scalar(struct fast *f, size_t p, bool plain)
 	return n;
 }
 
+/*
+ * fast_scalar for a scalar read over several lines, whose node is at byte p
+ * of an earlier line (line, starting at byte bol): the cursor stays where
+ * reading it left it.
+ */
+static struct yaml_node *fast_scalar_on(struct fast *f, size_t p, bool plain, unsigned int line, size_t bol)
+{
+	unsigned int now = f->line;
+	size_t pos = f->pos;
+	f->line = line;
+	f->pos = bol;
+	struct yaml_node *n = fast_scalar(f, p, plain);
+	f->line = now;
+	f->pos = pos;
+	return n;
+}
+
 /* Only spaces and maybe a comment from p to the end of the line. */
 static bool rest_blank(const struct fast *f, size_t p)
 {
@@ -466,15 +483,7 @@ static struct yaml_node *fast_plain(struct fast *f, size_t p, size_t indent)
 		f->line += (unsigned int)blanks;
 		p = look + in;
 	}
-	/* the node is on its first line */
-	unsigned int now = f->line;
-	size_t pos = f->pos;
-	f->line = line0;
-	f->pos = bol0;
-	struct yaml_node *n = fast_scalar(f, start, true);
-	f->line = now;
-	f->pos = pos;
-	return n;
+	return fast_scalar_on(f, start, true, line0, bol0); /* the node is on its first line */
 }
 
 /*
@@ -532,14 +541,7 @@ static struct yaml_node *fast_block_scalar(struct fast *f, size_t p, size_t inde
 	if (!nlines)
 		return fast_give_up(f), NULL;
 	buf_addc(&f->text, '\n');
-	unsigned int now = f->line;
-	size_t pos = f->pos;
-	f->line = line0;
-	f->pos = bol0;
-	struct yaml_node *n = fast_scalar(f, p, false);
-	f->line = now;
-	f->pos = pos;
-	return n;
+	return fast_scalar_on(f, p, false, line0, bol0);
 }
 
 /*
