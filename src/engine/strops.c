@@ -203,17 +203,17 @@ bool strops_contains(const char *hay, size_t n, const char *needle, size_t m)
 
 uint64_t strops_contains_set(const char *hay, size_t n, const struct strops_needle *nd, size_t k)
 {
-	uint64_t found = 0, todo = 0;
+	uint64_t found = 0, left = 0;
 	if (k > 64)
 		k = 64;
 	for (size_t j = 0; j < k; j++) {
 		if (!nd[j].len)
 			found |= 1ull << j;
 		else if (nd[j].len <= n)
-			todo |= 1ull << j;
+			left |= 1ull << j;
 	}
 #ifdef __SSE2__
-	if (n <= PAD_MAX && todo) {
+	if (n <= PAD_MAX && left) {
 		/* one pass for all: the value, copied with zeros after it (windows read
 		 * up to 15 bytes past a needle's last position), is loaded sixteen
 		 * bytes at a time and each window tried with every needle that can
@@ -223,27 +223,27 @@ uint64_t strops_contains_set(const char *hay, size_t n, const struct strops_need
 		memset(h + n, 0, 32);
 		__m128i f[64], l[64];
 		size_t end[64], longest = 0;
-		for (uint64_t b = todo; b; b &= b - 1) {
+		for (uint64_t b = left; b; b &= b - 1) {
 			size_t j = (size_t)__builtin_ctzll(b);
 			f[j] = _mm_set1_epi8(nd[j].s[0]);
 			l[j] = _mm_set1_epi8(nd[j].s[nd[j].len - 1]);
 			end[j] = n - nd[j].len + 1;
 			longest = end[j] > longest ? end[j] : longest;
 		}
-		for (size_t i = 0; i < longest && todo; i += 16) {
+		for (size_t i = 0; i < longest && left; i += 16) {
 			__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(h + i));
-			for (uint64_t b = todo; b; b &= b - 1) {
+			for (uint64_t b = left; b; b &= b - 1) {
 				size_t j = (size_t)__builtin_ctzll(b);
 				if (i < end[j] && window_has(h, i, end[j], a, f[j], l[j], nd[j].s, nd[j].len)) {
 					found |= 1ull << j;
-					todo &= ~(1ull << j);
+					left &= ~(1ull << j);
 				}
 			}
 		}
 		return found;
 	}
 #endif
-	for (uint64_t b = todo; b; b &= b - 1) {
+	for (uint64_t b = left; b; b &= b - 1) {
 		size_t j = (size_t)__builtin_ctzll(b);
 		found |= (uint64_t)strops_contains(hay, n, nd[j].s, nd[j].len) << j;
 	}
