@@ -258,52 +258,75 @@ static int check_prerequisites(void)
 	return 0;
 }
 
-/*
- * Whether this kernel runs 32-bit syscalls. Probed rather than read from the
- * kernel's configuration, which is not always there and can be overridden at
- * boot (ia32_emulation=): a child makes i386 getpid through int 0x80, which
- * the kernel answers, or refuses with SIGSEGV (or ENOSYS) when it cannot. Any
- * doubt (fork fails, odd status) answers yes, the safe side.
- */
-static bool ia32_syscalls_possible(void)
-{
 #if defined(__x86_64__)
+/* i386 getpid through int 0x80 (the kernel refuses it with SIGSEGV when it has no gate). */
+static long ia32_getpid(void)
+{
+	long ret;
+	__asm__ volatile("int $0x80" : "=a"(ret) : "a"(20L) : "memory", "r8", "r9", "r10", "r11");
+	return ret;
+}
+
+/* x32 getpid: the 64-bit instruction with bit 30 of the number set. */
+static long x32_getpid(void)
+{
+	long ret;
+	__asm__ volatile("syscall" : "=a"(ret) : "a"(0x40000000L | 39) : "rcx", "r11", "memory");
+	return ret;
+}
+
+/*
+ * Whether the kernel runs a syscall ABI, asked by making `probe` (a harmless
+ * getpid of that ABI) in a child: the kernel answers it, or refuses with
+ * SIGSEGV or ENOSYS. In a child, so that a refusal or a seccomp filter that
+ * kills on a foreign ABI (systemd's SystemCallArchitectures=native) cannot
+ * touch the agent. Any doubt (fork fails, another signal, odd status)
+ * answers yes, the safe side.
+ */
+static bool abi_possible(long (*probe)(void))
+{
 	pid_t pid = fork();
 	if (pid < 0)
 		return true;
 	if (pid == 0) {
-		long ret;
 		signal(SIGSEGV, SIG_DFL);           /* the kernel's answer, not a handler's (ASan's) */
 		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* no core file when the kernel refuses */
-		__asm__ volatile("int $0x80" : "=a"(ret) : "a"(20L) : "memory", "r8", "r9", "r10", "r11");
-		_exit(ret == -ENOSYS ? 2 : 0);
+		_exit(probe() == -ENOSYS ? 2 : 0);
 	}
 	int status;
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return true;
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV)
-		return false; /* no int 0x80 gate: emulation off or not built */
+		return false; /* no gate for it: emulation off or not built */
 	return !(WIFEXITED(status) && WEXITSTATUS(status) == 2);
+}
+#endif
+
+/*
+ * Whether this kernel runs 32-bit syscalls. Probed rather than read from the
+ * kernel's configuration, which is not always there and can be overridden at
+ * boot (ia32_emulation=).
+ */
+static bool ia32_syscalls_possible(void)
+{
+#if defined(__x86_64__)
+	return abi_possible(ia32_getpid);
 #else
 	return false; /* no other ABI the per-syscall tracepoints would miss */
 #endif
 }
 
 /*
- * Whether this kernel runs x32 syscalls: the 64-bit instruction with bit 30
- * of the number set (CONFIG_X86_X32_ABI; Debian's kernels need syscall.x32=y
- * at boot, most others lack it). Vigil does not decode that ABI and neither
- * attachment sees it (the number is out of the tables; per-syscall
- * tracepoints skip it like 32-bit ones), so the agent says so. x32 getpid is
- * harmless when it runs and ENOSYS when it cannot.
+ * Whether this kernel runs x32 syscalls (CONFIG_X86_X32_ABI; Debian's kernels
+ * need syscall.x32=y at boot, most others lack it). Vigil does not decode
+ * that ABI and neither attachment sees it (the number is out of the tables;
+ * per-syscall tracepoints skip it like 32-bit ones), so the agent says so.
  */
 static bool x32_syscalls_possible(void)
 {
 #if defined(__x86_64__)
-	long ret;
-	__asm__ volatile("syscall" : "=a"(ret) : "a"(0x40000000L | 39) : "rcx", "r11", "memory");
-	return ret != -ENOSYS;
+	return abi_possible(x32_getpid);
 #else
 	return false;
 #endif
