@@ -42,8 +42,9 @@ LDFLAGS += $(SANFLAGS)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
 	      -Iinclude -Isrc/bpf -I$(BUILD)
 
-LIB_SRC := $(wildcard src/common/*.c src/sensor/*.c src/state/*.c src/output/*.c \
-	   src/engine/*.c src/respond/*.c src/scan/*.c src/policy/*.c src/admission/*.c)
+# Every module's sources, subfolders included (src/scan/*/), but the CLI and the
+# kernel programs, which are built on their own.
+LIB_SRC := $(sort $(filter-out src/cli/% src/bpf/%,$(shell find src -name '*.c' ! -name '*.bpf.c')))
 CLI_SRC := $(wildcard src/cli/*.c)
 BPF_SRC := $(wildcard src/bpf/*.bpf.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
