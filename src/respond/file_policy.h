@@ -2,7 +2,7 @@
 /*
  * File policy (`vigil run --file-policy FILE`): per container, the paths that
  * must not be opened and the programs that must not be executed, enforced by
- * fanotify permission events (src/respond/drift.c answers them):
+ * fanotify permission events (src/respond/file_guard.c answers them):
  *
  *   fail: open                        # an event that cannot be decided: open
  *                                     # (allow, default) or closed (deny)
