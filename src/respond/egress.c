@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/strv.h"
 #include "common/yaml.h"
 #include "respond/egress.h"
 #include "respond/netlist.h"
@@ -21,8 +22,7 @@
 #define NET_MAX 1024
 
 struct entry {
-	char **patterns;
-	size_t npatterns;
+	struct strv containers;
 	uint8_t def;
 	struct netlist_net *nets;
 	size_t nnets;
@@ -39,9 +39,7 @@ struct egress {
 static void entries_free(struct entry *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		for (size_t k = 0; k < v[i].npatterns; k++)
-			free(v[i].patterns[k]);
-		free(v[i].patterns);
+		strv_free(&v[i].containers);
 		free(v[i].nets);
 	}
 	free(v);
@@ -79,14 +77,8 @@ static int parse_policy(const char *path, struct entry **out, size_t *nout, char
 			yaml_errorf(err, errlen, path, c ? c : it, "'containers' must list container names or id prefixes");
 			goto out;
 		}
-		for (size_t k = 0; k < c->n; k++) {
-			if (c->items[k]->kind != YAML_SCALAR || !c->items[k]->len) {
-				yaml_errorf(err, errlen, path, c->items[k], "a container name or id prefix is expected");
-				goto out;
-			}
-			e->patterns = xrealloc(e->patterns, (e->npatterns + 1) * sizeof(*e->patterns));
-			e->patterns[e->npatterns++] = xstrdup(c->items[k]->str);
-		}
+		if (yaml_strings(path, c, "containers", 0, &e->containers, err, errlen))
+			goto out;
 		if (d && !yaml_is(d, "allow") && !yaml_is(d, "deny")) {
 			yaml_errorf(err, errlen, path, d, "'default' must be allow or deny");
 			goto out;
@@ -174,7 +166,7 @@ void egress_container(struct egress *e, uint64_t cgroup_id, const struct vg_cont
 		return;
 	const struct entry *en = NULL;
 	for (size_t i = 0; i < e->nentries && !en; i++)
-		if (selector_match(e->entries[i].patterns, e->entries[i].npatterns, meta))
+		if (selector_match(e->entries[i].containers.v, e->entries[i].containers.n, meta))
 			en = &e->entries[i];
 	if (!en)
 		return;
