@@ -166,7 +166,7 @@ void egress_container(struct egress *e, uint64_t cgroup_id, const struct vg_cont
 		return;
 	const struct entry *en = NULL;
 	for (size_t i = 0; i < e->nentries && !en; i++)
-		if (selector_match(e->entries[i].containers.v, e->entries[i].containers.n, meta))
+		if (selector_match(&e->entries[i].containers, meta))
 			en = &e->entries[i];
 	if (!en)
 		return;

@@ -175,7 +175,7 @@ bool file_policy_fail_open(const struct file_policy *p)
 const struct file_rules *file_policy_match(const struct file_policy *p, const struct vg_container_meta *m)
 {
 	for (size_t i = 0; p && i < p->n; i++)
-		if (selector_match(p->e[i].containers.v, p->e[i].containers.n, m))
+		if (selector_match(&p->e[i].containers, m))
 			return &p->e[i];
 	return NULL;
 }

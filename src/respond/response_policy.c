@@ -8,6 +8,7 @@
 #include "common/yaml.h"
 #include "respond/netlist.h"
 #include "respond/response_policy.h"
+#include "respond/selector.h"
 #include "vigil/isolate.h"
 
 #define BINDINGS_MAX 256
@@ -169,14 +170,8 @@ static bool binding_matches(const struct binding *b, const struct alert *a, cons
 		hit = (int)a->priority <= b->priority;
 	if (!hit)
 		return false;
-	if (b->containers.n) {
-		bool c = false;
-		for (size_t i = 0; m && m->id[0] && i < b->containers.n && !c; i++)
-			c = (m->name && !fnmatch(b->containers.v[i], m->name, 0)) ||
-			    !strncmp(m->id, b->containers.v[i], strlen(b->containers.v[i]));
-		if (!c)
-			return false;
-	}
+	if (b->containers.n && !selector_match(&b->containers, m))
+		return false;
 	if (b->namespaces.n && !(m && any_glob(&b->namespaces, m->k8s_namespace)))
 		return false;
 	return true;
