@@ -14,6 +14,7 @@
 #include "respond/egress.h"
 #include "respond/netlist.h"
 #include "respond/selector.h"
+#include "sensor/percpu.h"
 #include "vigil/egress.h"
 #include "egress.skel.h"
 
@@ -211,16 +212,5 @@ void egress_forget(struct egress *e, uint64_t cgroup_id)
 
 uint64_t egress_denied(const struct egress *e)
 {
-	if (!e)
-		return 0;
-	int ncpu = libbpf_num_possible_cpus();
-	if (ncpu <= 0)
-		return 0;
-	uint64_t *v = xcalloc(ncpu, sizeof(*v)), total = 0;
-	uint32_t zero = 0;
-	if (bpf_map_lookup_elem(bpf_map__fd(e->skel->maps.vg_egress_denied), &zero, v) == 0)
-		for (int i = 0; i < ncpu; i++)
-			total += v[i];
-	free(v);
-	return total;
+	return e ? percpu_sum(bpf_map__fd(e->skel->maps.vg_egress_denied), 0) : 0;
 }
