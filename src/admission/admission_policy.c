@@ -10,6 +10,7 @@
 #include "admission/admission_policy.h"
 #include "admission/admission_store.h"
 #include "common/buf.h"
+#include "common/strv.h"
 #include "common/yaml.h"
 #include "policy/manifest.h"
 
@@ -103,18 +104,15 @@ static int need(struct pctx *c, const struct yaml_node *n, enum yaml_kind k, con
 	return 0;
 }
 
+/* A list of strings appended to out[0..count), grown as a strv is. */
 static int parse_list(struct pctx *c, const struct yaml_node *n, const char *what, char ***out,
 		      size_t *count)
 {
-	if (need(c, n, YAML_SEQ, what))
-		return -1;
-	for (size_t i = 0; i < n->n; i++) {
-		if (need(c, n->items[i], YAML_SCALAR, what) || !n->items[i]->len)
-			return fail(c, n->items[i], "%s entries must be non-empty strings", what);
-		*out = xrealloc(*out, (*count + 1) * sizeof(**out));
-		(*out)[(*count)++] = xstrdup(n->items[i]->str);
-	}
-	return 0;
+	struct strv s = { *out, *count };
+	int rc = yaml_strings(NULL, n, what, 0, &s, c->err, c->errlen);
+	*out = s.v;
+	*count = s.n;
+	return rc;
 }
 
 /* "enforce", "enforce-version", ... with or without the PSA label prefix */

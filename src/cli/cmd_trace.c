@@ -16,7 +16,7 @@
 #include "output/event_json.h"
 #include "output/store.h"
 #include "respond/bundle.h"
-#include "respond/drift.h"
+#include "respond/file_guard.h"
 #include "respond/recorder.h"
 #include "respond/egress.h"
 #include "respond/file_policy.h"
@@ -65,7 +65,7 @@ struct trace_ctx {
 	struct responder *responder;
 	struct egress *egress;
 	struct isolate *isolate;
-	struct drift *drift;      /* deny exec/open: drift and the file policy */
+	struct file_guard *drift; /* deny exec/open: drift and the file policy */
 	struct file_policy *files;
 	struct recorder *recorder; /* the last records of each container, for capture */
 	struct response_policy *rpolicy;
@@ -461,7 +461,7 @@ static void emit_state(void *ctx, const void *rec, size_t len)
 			memcpy(meta.id, cg->meta.id, sizeof(meta.id));
 			egress_container(c->egress, ev.hdr.cgroup_id, &meta);
 			char derr[512];
-			if (c->drift && drift_add(c->drift, &meta, derr, sizeof(derr)))
+			if (c->drift && file_guard_add(c->drift, &meta, derr, sizeof(derr)))
 				vg_warn("deny exec/open: %s", derr);
 		}
 		container_meta_free(&meta);
@@ -472,14 +472,14 @@ static void emit_state(void *ctx, const void *rec, size_t len)
  * The watcher read a container's metadata, usually before its process starts
  * (the runtime writes the bundle first): guard its files now rather than at
  * its first event, which the agent reads a few milliseconds later. Runs on
- * the watcher's thread (drift_add is thread-safe). Containers that are not
+ * the watcher's thread (file_guard_add is thread-safe). Containers that are not
  * running (their root filesystem is not mounted) are simply not guarded.
  */
 static void on_watched_meta(void *ctx, const struct vg_container_meta *m)
 {
-	struct drift *d = ctx;
+	struct file_guard *d = ctx;
 	char err[512];
-	if (m->rootfs && drift_add(d, m, err, sizeof(err)))
+	if (m->rootfs && file_guard_add(d, m, err, sizeof(err)))
 		vg_debug("deny exec/open, ahead of the container's start: %s", err);
 }
 
@@ -838,8 +838,8 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	if (deny_drift || files_path) {
 		char err[512];
 		/* one fanotify group answers both: one thread, one decision per event */
-		struct drift_opts dopts = { .drift = deny_drift != 0, .drift_fail_open = deny_drift != 2, .files = c.files };
-		c.drift = drift_start(&dopts, err, sizeof(err));
+		struct file_guard_opts dopts = { .drift = deny_drift != 0, .drift_fail_open = deny_drift != 2, .files = c.files };
+		c.drift = file_guard_start(&dopts, err, sizeof(err));
 		if (!c.drift) {
 			vg_err("%s", err);
 			ret = VG_EXIT_ERROR;
@@ -963,8 +963,8 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	if (c.egress)
 		vg_info("egress: %llu connections refused", (unsigned long long)egress_denied(c.egress));
 	if (c.drift) {
-		struct drift_stats ds;
-		drift_stats(c.drift, &ds);
+		struct file_guard_stats ds;
+		file_guard_stats(c.drift, &ds);
 		const char *files_mode = c.files && file_policy_fail_open(c.files) ? "fail-open" : "fail-closed";
 		vg_info("deny-exec: %llu executions allowed, %llu denied, %llu undecided (%s%s%s%s)",
 			(unsigned long long)ds.allowed, (unsigned long long)ds.denied, (unsigned long long)ds.undecided,
@@ -988,7 +988,7 @@ out:
 	if (c.writer && capture_writer_close(c.writer) != 0)
 		ret = VG_EXIT_ERROR;
 	egress_stop(c.egress);
-	drift_stop(c.drift);
+	file_guard_stop(c.drift);
 	file_policy_free(c.files);
 	isolate_stop(c.isolate);
 	store_close(c.store);

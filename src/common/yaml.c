@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <yaml.h>
 #include "common/buf.h"
+#include "common/strv.h"
 #include "common/yaml.h"
 
 struct conv {
@@ -932,4 +933,39 @@ int yaml_errorf(char *err, size_t errlen, const char *path, const struct yaml_no
 	va_end(ap);
 	snprintf(err, errlen, "%s:%u:%u: %s", path, n ? n->line : 1, n ? n->col : 1, msg);
 	return -1;
+}
+
+/* yaml_errorf, or "line:col: message" for a document that came from no file */
+static int list_error(char *err, size_t errlen, const char *path, const struct yaml_node *n, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static int list_error(char *err, size_t errlen, const char *path, const struct yaml_node *n, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (path)
+		return yaml_errorf(err, errlen, path, n, "%s", msg);
+	snprintf(err, errlen, "%u:%u: %s", n->line, n->col, msg);
+	return -1;
+}
+
+int yaml_strings(const char *path, const struct yaml_node *n, const char *key, size_t max, struct strv *out,
+		 char *err, size_t errlen)
+{
+	if (!n)
+		return 0;
+	if (n->kind != YAML_SEQ)
+		return list_error(err, errlen, path, n, "'%s' must be a list", key);
+	if (max && n->n > max)
+		return list_error(err, errlen, path, n, "'%s' has more than %zu items", key, max);
+	for (size_t i = 0; i < n->n; i++) {
+		const struct yaml_node *it = n->items[i];
+		if (it->kind != YAML_SCALAR || !it->len || strlen(it->str) != it->len)
+			return list_error(err, errlen, path, it, "items of '%s' must be non-empty strings", key);
+		strv_add(out, it->str);
+	}
+	return 0;
 }

@@ -70,6 +70,19 @@ int yaml_parse_file(const char *path, size_t max, struct yaml_stream *out, char 
 int yaml_errorf(char *err, size_t errlen, const char *path, const struct yaml_node *n, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
+struct strv;
+/*
+ * Append the items of a YAML list of strings (key names it in messages) to out,
+ * each copied. n NULL (the key is absent): nothing, 0. max: the most items the
+ * list may hold (0: any number). 0, or -1 with "path:line:col: problem" in err
+ * ("line:col: problem" when path is NULL), the problem one of: 'KEY' must be a
+ * list; 'KEY' has more than MAX items; items of 'KEY' must be non-empty strings
+ * (a mapping, a list, "" or a string holding a NUL). On error out keeps the
+ * items appended so far (the caller frees it).
+ */
+int yaml_strings(const char *path, const struct yaml_node *n, const char *key, size_t max, struct strv *out,
+		 char *err, size_t errlen);
+
 /* Mapping lookup by key (NULL when node is not a mapping or has no such key). */
 struct yaml_node *yaml_get(const struct yaml_node *map, const char *key);
 /* Whether a scalar is exactly `s`. */

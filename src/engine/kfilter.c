@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "common/buf.h"
+#include "common/strv.h"
 #include "engine/cond.h"
 #include "engine/fields.h"
 #include "engine/filter.h"
@@ -21,11 +22,6 @@ struct iset {
 	bool any;
 	int64_t v[VG_KILL_VALS + 1]; /* one spare: an overflow is detected, then refused */
 	int n;
-};
-
-struct strv {
-	char **v;
-	size_t n;
 };
 
 /* One conjunction in userspace's form. */
@@ -71,36 +67,6 @@ static void refuse(struct kc *c, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	c->reason = xstrdup(buf);
-}
-
-static void strv_add(struct strv *s, const char *v)
-{
-	s->v = xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
-	s->v[s->n++] = xstrdup(v);
-}
-
-static bool strv_has(const struct strv *s, const char *v)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (!strcmp(s->v[i], v))
-			return true;
-	return false;
-}
-
-static void strv_free(struct strv *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	s->v = NULL;
-	s->n = 0;
-}
-
-static void strv_copy(struct strv *dst, const struct strv *src)
-{
-	memset(dst, 0, sizeof(*dst));
-	for (size_t i = 0; i < src->n; i++)
-		strv_add(dst, src->v[i]);
 }
 
 static bool iset_has(const struct iset *s, int64_t v)

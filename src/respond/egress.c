@@ -9,10 +9,12 @@
 #include <bpf/libbpf.h>
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/strv.h"
 #include "common/yaml.h"
 #include "respond/egress.h"
 #include "respond/netlist.h"
 #include "respond/selector.h"
+#include "sensor/percpu.h"
 #include "vigil/egress.h"
 #include "egress.skel.h"
 
@@ -21,8 +23,7 @@
 #define NET_MAX 1024
 
 struct entry {
-	char **patterns;
-	size_t npatterns;
+	struct strv containers;
 	uint8_t def;
 	struct netlist_net *nets;
 	size_t nnets;
@@ -39,9 +40,7 @@ struct egress {
 static void entries_free(struct entry *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		for (size_t k = 0; k < v[i].npatterns; k++)
-			free(v[i].patterns[k]);
-		free(v[i].patterns);
+		strv_free(&v[i].containers);
 		free(v[i].nets);
 	}
 	free(v);
@@ -79,14 +78,8 @@ static int parse_policy(const char *path, struct entry **out, size_t *nout, char
 			yaml_errorf(err, errlen, path, c ? c : it, "'containers' must list container names or id prefixes");
 			goto out;
 		}
-		for (size_t k = 0; k < c->n; k++) {
-			if (c->items[k]->kind != YAML_SCALAR || !c->items[k]->len) {
-				yaml_errorf(err, errlen, path, c->items[k], "a container name or id prefix is expected");
-				goto out;
-			}
-			e->patterns = xrealloc(e->patterns, (e->npatterns + 1) * sizeof(*e->patterns));
-			e->patterns[e->npatterns++] = xstrdup(c->items[k]->str);
-		}
+		if (yaml_strings(path, c, "containers", 0, &e->containers, err, errlen))
+			goto out;
 		if (d && !yaml_is(d, "allow") && !yaml_is(d, "deny")) {
 			yaml_errorf(err, errlen, path, d, "'default' must be allow or deny");
 			goto out;
@@ -174,7 +167,7 @@ void egress_container(struct egress *e, uint64_t cgroup_id, const struct vg_cont
 		return;
 	const struct entry *en = NULL;
 	for (size_t i = 0; i < e->nentries && !en; i++)
-		if (selector_match(e->entries[i].patterns, e->entries[i].npatterns, meta))
+		if (selector_match(&e->entries[i].containers, meta))
 			en = &e->entries[i];
 	if (!en)
 		return;
@@ -219,16 +212,5 @@ void egress_forget(struct egress *e, uint64_t cgroup_id)
 
 uint64_t egress_denied(const struct egress *e)
 {
-	if (!e)
-		return 0;
-	int ncpu = libbpf_num_possible_cpus();
-	if (ncpu <= 0)
-		return 0;
-	uint64_t *v = xcalloc(ncpu, sizeof(*v)), total = 0;
-	uint32_t zero = 0;
-	if (bpf_map_lookup_elem(bpf_map__fd(e->skel->maps.vg_egress_denied), &zero, v) == 0)
-		for (int i = 0; i < ncpu; i++)
-			total += v[i];
-	free(v);
-	return total;
+	return e ? percpu_sum(bpf_map__fd(e->skel->maps.vg_egress_denied), 0) : 0;
 }

@@ -5,7 +5,7 @@
  * sendmsg6 programs: a denied connect() fails with EPERM. Policy file:
  *
  *   egress:
- *     - containers: [web, "db-*"]     # names or id prefixes (globs)
+ *     - containers: [web, "db-*"]     # respond/selector.h
  *       default: allow                # what is not listed: allow or deny
  *       deny: [169.254.169.254/32, {cidr: 10.0.0.0/8, ports: [5432]}]
  *       allow: ["10.1.0.0/16"]

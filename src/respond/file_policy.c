@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "common/buf.h"
+#include "common/strv.h"
 #include "common/yaml.h"
 #include "respond/file_policy.h"
 #include "respond/selector.h"
@@ -12,11 +13,6 @@
 #define POLICY_MAX_SIZE (1u << 20)
 #define ENTRY_MAX 256
 #define PATTERN_MAX 1024 /* per list */
-
-struct strv {
-	char **v;
-	size_t n;
-};
 
 struct file_rules {
 	struct strv containers, deny_open, deny_exec, allow_exec;
@@ -28,13 +24,6 @@ struct file_policy {
 	size_t n;
 	bool fail_open;
 };
-
-static void strv_free(struct strv *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-}
 
 void file_policy_free(struct file_policy *p)
 {
@@ -73,27 +62,25 @@ static const char *path_problem(const char *s)
 static int get_patterns(const char *path, const struct yaml_node *n, const char *key, bool names_ok, struct strv *out,
 			char *err, size_t errlen)
 {
-	if (n->kind != YAML_SEQ)
-		return yaml_errorf(err, errlen, path, n, "'%s' must be a list", key);
-	if (n->n > PATTERN_MAX)
-		return yaml_errorf(err, errlen, path, n, "'%s' has more than %d items", key, PATTERN_MAX);
-	for (size_t i = 0; i < n->n; i++) {
-		const struct yaml_node *it = n->items[i];
-		if (it->kind != YAML_SCALAR || !it->len || strlen(it->str) != it->len || it->len >= PATH_MAX)
-			return yaml_errorf(err, errlen, path, it, "items of '%s' must be non-empty strings", key);
+	size_t first = out->n;
+	if (yaml_strings(path, n, key, PATTERN_MAX, out, err, errlen))
+		return -1;
+	for (size_t i = first; i < out->n; i++) {
+		const struct yaml_node *it = n->items[i - first];
+		char *s = out->v[i];
 		const char *why = NULL;
-		if (strchr(it->str, '/'))
-			why = path_problem(it->str);
+		if (it->len >= PATH_MAX)
+			return yaml_errorf(err, errlen, path, it, "items of '%s' must be shorter than %d bytes", key,
+					   PATH_MAX);
+		if (strchr(s, '/'))
+			why = path_problem(s);
 		else if (!names_ok)
 			why = "a path must be absolute";
 		if (why)
 			return yaml_errorf(err, errlen, path, it, "%s", why);
-		char *s = xstrdup(it->str);
 		size_t l = strlen(s);
 		while (l > 1 && s[l - 1] == '/')
 			s[--l] = 0;
-		out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
-		out->v[out->n++] = s;
 	}
 	return 0;
 }
@@ -188,7 +175,7 @@ bool file_policy_fail_open(const struct file_policy *p)
 const struct file_rules *file_policy_match(const struct file_policy *p, const struct vg_container_meta *m)
 {
 	for (size_t i = 0; p && i < p->n; i++)
-		if (selector_match(p->e[i].containers.v, p->e[i].containers.n, m))
+		if (selector_match(&p->e[i].containers, m))
 			return &p->e[i];
 	return NULL;
 }

@@ -2,12 +2,12 @@
 /*
  * File policy (`vigil run --file-policy FILE`): per container, the paths that
  * must not be opened and the programs that must not be executed, enforced by
- * fanotify permission events (src/respond/drift.c answers them):
+ * fanotify permission events (src/respond/file_guard.c answers them):
  *
  *   fail: open                        # an event that cannot be decided: open
  *                                     # (allow, default) or closed (deny)
  *   files:
- *     - containers: [web, "db-*"]     # names or id prefixes (globs); first match wins
+ *     - containers: [web, "db-*"]     # respond/selector.h; first match wins
  *       deny_open: [/etc/shadow, "/root/.ssh"]
  *       deny_exec: [wget, nc, /tmp]
  *       allow_exec: [/bin, /usr/bin, /lib/ld-musl-x86_64.so.1]   # optional

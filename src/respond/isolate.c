@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "respond/isolate.h"
 #include "respond/netlist.h"
+#include "sensor/percpu.h"
 #include "state/container_table.h"
 #include "vigil/isolate.h"
 #include "isolate.skel.h"
@@ -212,14 +213,5 @@ int isolate_release(uint64_t cgroup_id, char *err, size_t errlen)
 
 uint64_t isolate_dropped(const struct isolate *iso)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	if (!iso || ncpu <= 0)
-		return 0;
-	uint64_t *v = xcalloc(ncpu, sizeof(*v)), total = 0;
-	uint32_t zero = 0;
-	if (bpf_map_lookup_elem(bpf_map__fd(iso->skel->maps.vg_isolate_dropped), &zero, v) == 0)
-		for (int i = 0; i < ncpu; i++)
-			total += v[i];
-	free(v);
-	return total;
+	return iso ? percpu_sum(bpf_map__fd(iso->skel->maps.vg_isolate_dropped), 0) : 0;
 }

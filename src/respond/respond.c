@@ -218,6 +218,11 @@ void responder_handle(struct responder *r, const struct alert *a, const struct a
 		} else if (!in_container && !r->allow_host) {
 			res.outcome = "refused";
 			snprintf(detail, sizeof(detail), "not in a container (the policy does not allow host targets)");
+		} else if ((is_isolate || !strcmp(act, "freeze")) && !cg) {
+			/* allow_host and a cgroup the state never saw: no path to freeze or to name */
+			res.outcome = "refused";
+			snprintf(detail, sizeof(detail), "unknown cgroup %llu (its path was never seen)",
+				 (unsigned long long)h->cgroup_id);
 		} else if (is_kill && is_kernel_thread(r, h->pid)) {
 			res.outcome = "refused";
 			snprintf(detail, sizeof(detail), "never a kernel thread");

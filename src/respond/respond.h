@@ -9,7 +9,8 @@
  * actions of docs/response.md are refused at start rather than ignored.
  *
  * Safety: never the agent itself, pid 1, kernel threads, or a process outside
- * a container unless allow_host; the same target is acted on once per action;
+ * a container unless allow_host, never freeze or isolate a cgroup whose path
+ * is unknown; the same target is acted on once per action;
  * at most RESPOND_MAX_PER_SEC actions a second. In audit mode every decision is
  * recorded and nothing is done.
  */

@@ -4,17 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include "common/buf.h"
+#include "common/strv.h"
 #include "common/yaml.h"
 #include "respond/netlist.h"
 #include "respond/response_policy.h"
+#include "respond/selector.h"
 #include "vigil/isolate.h"
 
 #define BINDINGS_MAX 256
-
-struct strv {
-	char **v;
-	size_t n;
-};
 
 struct binding {
 	struct strv rules, tags, containers, namespaces, actions;
@@ -28,13 +25,6 @@ struct response_policy {
 	struct netlist_net *allow; /* isolate: the peers an isolated container may still reach */
 	size_t nallow;
 };
-
-static void strv_free(struct strv *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-}
 
 void response_policy_free(struct response_policy *p)
 {
@@ -55,18 +45,7 @@ void response_policy_free(struct response_policy *p)
 static int get_list(const char *path, const struct yaml_node *item, const char *key, struct strv *out, char *err,
 		    size_t errlen)
 {
-	const struct yaml_node *n = yaml_get(item, key);
-	if (!n)
-		return 0;
-	if (n->kind != YAML_SEQ)
-		return yaml_errorf(err, errlen, path, n, "'%s' must be a list", key);
-	for (size_t i = 0; i < n->n; i++) {
-		if (n->items[i]->kind != YAML_SCALAR || !n->items[i]->len)
-			return yaml_errorf(err, errlen, path, n->items[i], "items of '%s' must be strings", key);
-		out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
-		out->v[out->n++] = xstrdup(n->items[i]->str);
-	}
-	return 0;
+	return yaml_strings(path, yaml_get(item, key), key, 0, out, err, errlen);
 }
 
 struct response_policy *response_policy_load(const char *path, char *err, size_t errlen)
@@ -191,14 +170,8 @@ static bool binding_matches(const struct binding *b, const struct alert *a, cons
 		hit = (int)a->priority <= b->priority;
 	if (!hit)
 		return false;
-	if (b->containers.n) {
-		bool c = false;
-		for (size_t i = 0; m && m->id[0] && i < b->containers.n && !c; i++)
-			c = (m->name && !fnmatch(b->containers.v[i], m->name, 0)) ||
-			    !strncmp(m->id, b->containers.v[i], strlen(b->containers.v[i]));
-		if (!c)
-			return false;
-	}
+	if (b->containers.n && !selector_match(&b->containers, m))
+		return false;
 	if (b->namespaces.n && !(m && any_glob(&b->namespaces, m->k8s_namespace)))
 		return false;
 	return true;

@@ -8,7 +8,7 @@
  *     - rules: ["Reverse shell"]        # any of rules / tags / priority matches
  *       tags: [escape]
  *       priority: critical              # at least this severe
- *       containers: ["web*"]            # names or id prefixes (globs); default: all
+ *       containers: ["web*"]            # respond/selector.h; default: all
  *       namespaces: [prod]              # Kubernetes namespaces; default: all
  *       actions: [kill, capture]
  *       mode: audit                     # default: enforce

@@ -3,15 +3,29 @@
 #include <string.h>
 #include "respond/selector.h"
 
-bool selector_match(char *const *patterns, size_t n, const struct vg_container_meta *m)
+static bool is_host(const struct vg_container_meta *m)
 {
-	if (!m || !m->id[0])
+	return !m || !m->id[0];
+}
+
+bool selector_match_one(const char *p, const struct vg_container_meta *m)
+{
+	if (is_host(m))
 		return false;
-	for (size_t i = 0; i < n; i++) {
-		const char *p = patterns[i];
-		if ((m->name && fnmatch(p, m->name, 0) == 0) || !strncmp(m->id, p, strlen(p)) ||
-		    fnmatch(p, m->id, 0) == 0)
+	return (m->name && fnmatch(p, m->name, 0) == 0) || !strncmp(m->id, p, strlen(p)) || fnmatch(p, m->id, 0) == 0;
+}
+
+bool selector_match(const struct strv *patterns, const struct vg_container_meta *m)
+{
+	for (size_t i = 0; i < patterns->n; i++)
+		if (selector_match_one(patterns->v[i], m))
 			return true;
-	}
 	return false;
+}
+
+bool selector_filter(const char *filter, const struct vg_container_meta *m)
+{
+	if (is_host(m))
+		return !strcmp(filter, "host");
+	return selector_match_one(filter, m);
 }

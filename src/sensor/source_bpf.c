@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "sensor/capture.h"
 #include "sensor/event_table.h"
+#include "sensor/percpu.h"
 #include "sensor/source.h"
 #include "vigil/kill.h"
 #include "vigil.skel.h"
@@ -98,22 +99,20 @@ static int bpf_poll(struct vg_source *src, int timeout_ms, vg_record_fn fn, void
 static void bpf_stats(struct vg_source *src, struct vg_source_stats *st)
 {
 	struct bpf_source *bs = (struct bpf_source *)src;
-	struct vg_kernel_stats *per_cpu = xcalloc(bs->ncpus, sizeof(*per_cpu));
-	__u32 zero = 0;
+	int ncpu;
+	struct vg_kernel_stats *per_cpu =
+		percpu_read(bpf_map__fd(bs->skel->maps.vg_stats_map), 0, sizeof(*per_cpu), &ncpu);
 
 	memset(st, 0, sizeof(*st));
 	st->received = bs->received;
 	st->ncpus = bs->ncpus;
-	if (bpf_map__lookup_elem(bs->skel->maps.vg_stats_map, &zero, sizeof(zero), per_cpu,
-				 sizeof(*per_cpu) * bs->ncpus, 0) == 0) {
-		for (int c = 0; c < bs->ncpus; c++) {
-			st->lost += per_cpu[c].lost_full;
-			st->truncated += per_cpu[c].truncated;
-			st->killed += per_cpu[c].killed;
-			st->kill_limited += per_cpu[c].kill_limited;
-			if (c < 64)
-				st->lost_per_cpu[c] = per_cpu[c].lost_full;
-		}
+	for (int c = 0; per_cpu && c < ncpu; c++) {
+		st->lost += per_cpu[c].lost_full;
+		st->truncated += per_cpu[c].truncated;
+		st->killed += per_cpu[c].killed;
+		st->kill_limited += per_cpu[c].kill_limited;
+		if (c < 64)
+			st->lost_per_cpu[c] = per_cpu[c].lost_full;
 	}
 	free(per_cpu);
 	struct bpf_program *prog;

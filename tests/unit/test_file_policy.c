@@ -101,6 +101,8 @@ static void test_errors(void **state)
 		{ "files:\n  - containers: [a]\n    deny_exec: [\"//x\"]\n", ":3:17:", "empty" },
 		{ "files:\n  - containers: [a]\n    deny_exec: wget\n", ":3:16:", "must be a list" },
 		{ "files:\n  - containers: [a]\n    deny_exec: [[x]]\n", ":3:17:", "non-empty strings" },
+		{ "files:\n  - containers: [a, \"\"]\n    deny_exec: [x]\n", ":2:21:",
+		  "items of 'containers' must be non-empty strings" },
 		{ "files:\n  - [a]\n", ":2:5:", "a mapping" },
 		{ "files: [\n", ":", "" },
 	};

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Deny exec and deny open, answered by one fanotify group before the file is
- * executed or opened:
+ * The file guard: deny exec and deny open, answered by one fanotify group
+ * before the file is executed or opened, for two policies at once:
  *
  * - drift prevention: a file that exists in the container's overlay upper
  *   layer -- written or changed after the container started -- is refused
@@ -18,39 +18,39 @@
  * gets the default of the part that could not decide -- drift's or the file
  * policy's fail-open/fail-closed -- and is counted.
  */
-#ifndef VIGIL_DRIFT_H
-#define VIGIL_DRIFT_H
+#ifndef VIGIL_FILE_GUARD_H
+#define VIGIL_FILE_GUARD_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "state/container_meta.h"
 
-struct drift;
+struct file_guard;
 struct file_policy;
 
-struct drift_opts {
+struct file_guard_opts {
 	bool drift;                      /* refuse executing files of the upper layer */
 	bool drift_fail_open;            /* what an undecidable drift check gets */
 	const struct file_policy *files; /* named paths and programs, or NULL; the caller keeps it
-					  * alive until drift_stop */
+					  * alive until file_guard_stop */
 };
 
-struct drift_stats {
+struct file_guard_stats {
 	uint64_t allowed, denied, undecided;                /* executions */
 	uint64_t open_allowed, open_denied, open_undecided; /* opens (file policy) */
 };
 
 /* Start the fanotify group and its answering thread. NULL with the reason in err. */
-struct drift *drift_start(const struct drift_opts *o, char *err, size_t errlen);
+struct file_guard *file_guard_start(const struct file_guard_opts *o, char *err, size_t errlen);
 /* Stop answering; the kernel allows what was pending. Accepts NULL. */
-void drift_stop(struct drift *d);
+void file_guard_stop(struct file_guard *d);
 /*
  * A container's metadata is known: guard its root filesystem (the overlay
  * "merged" directory) with what applies to it. 0 (also when nothing applies)
  * or -1 with the reason in err. Calling it again for the same container is cheap.
  */
-int drift_add(struct drift *d, const struct vg_container_meta *meta, char *err, size_t errlen);
-void drift_stats(struct drift *d, struct drift_stats *out);
+int file_guard_add(struct file_guard *d, const struct vg_container_meta *meta, char *err, size_t errlen);
+void file_guard_stats(struct file_guard *d, struct file_guard_stats *out);
 
 #endif

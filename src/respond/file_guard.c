@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include "common/buf.h"
 #include "common/log.h"
-#include "respond/drift.h"
+#include "respond/file_guard.h"
 #include "respond/file_policy.h"
 
 #define GUARDS_MAX 4096
@@ -51,10 +51,10 @@ struct verdict {
 	int deny; /* -1: empty slot */
 };
 
-struct drift {
+struct file_guard {
 	struct verdict cache[CACHE_SLOTS]; /* used by the answering thread only */
 	int fan, stop[2];
-	struct drift_opts o;
+	struct file_guard_opts o;
 	bool files_fail_open;
 	pid_t self;
 	pthread_t thread;
@@ -63,7 +63,7 @@ struct drift {
 	struct guard *guards;
 	size_t nguards;
 	unsigned int serial;
-	struct drift_stats stats;
+	struct file_guard_stats stats;
 };
 
 /* The upperdir= option of the overlay mounted at dir, from /proc/self/mountinfo. */
@@ -97,14 +97,14 @@ static int upper_of(const char *dir, char *out, size_t size)
 	return rc;
 }
 
-static struct verdict *cache_slot(struct drift *d, const struct stat *st)
+static struct verdict *cache_slot(struct file_guard *d, const struct stat *st)
 {
 	uint64_t h = ((uint64_t)st->st_dev * 0x9E3779B97F4A7C15ull) ^ (uint64_t)st->st_ino;
 	return &d->cache[(h ^ (h >> 29)) % CACHE_SLOTS];
 }
 
 /* Whether a file (rel: its path from the container's root) is in the upper layer: 1, 0, -1 undecided. */
-static int drift_judge(struct drift *d, const struct guard *g, const struct stat *st, const char *rel)
+static int drift_judge(struct file_guard *d, const struct guard *g, const struct stat *st, const char *rel)
 {
 	struct verdict *v = cache_slot(d, st);
 	if (v->deny >= 0 && v->dev == st->st_dev && v->ino == st->st_ino && v->serial == g->serial &&
@@ -149,7 +149,7 @@ struct decision {
 };
 
 /* Decide one permission event: exec (FAN_OPEN_EXEC_PERM) or open (FAN_OPEN_PERM). */
-static struct decision decide(struct drift *d, const struct fanotify_event_metadata *m, bool exec)
+static struct decision decide(struct file_guard *d, const struct fanotify_event_metadata *m, bool exec)
 {
 	struct decision r = { 0 };
 	bool drift_fail_open = d->o.drift_fail_open, files_fail_open = d->files_fail_open;
@@ -200,7 +200,7 @@ static struct decision decide(struct drift *d, const struct fanotify_event_metad
 	return r;
 }
 
-static void answer(struct drift *d, const struct fanotify_event_metadata *m, bool exec)
+static void answer(struct file_guard *d, const struct fanotify_event_metadata *m, bool exec)
 {
 	struct decision v = decide(d, m, exec);
 	struct fanotify_response r = { .fd = m->fd, .response = v.deny ? FAN_DENY : FAN_ALLOW };
@@ -226,7 +226,7 @@ static void answer(struct drift *d, const struct fanotify_event_metadata *m, boo
 
 static void *loop(void *arg)
 {
-	struct drift *d = arg;
+	struct file_guard *d = arg;
 	char buf[8192] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
 	struct pollfd p[2] = { { .fd = d->fan, .events = POLLIN }, { .fd = d->stop[0], .events = POLLIN } };
 
@@ -253,9 +253,9 @@ static void *loop(void *arg)
 	return NULL;
 }
 
-struct drift *drift_start(const struct drift_opts *o, char *err, size_t errlen)
+struct file_guard *file_guard_start(const struct file_guard_opts *o, char *err, size_t errlen)
 {
-	struct drift *d = xcalloc(1, sizeof(*d));
+	struct file_guard *d = xcalloc(1, sizeof(*d));
 	for (size_t i = 0; i < CACHE_SLOTS; i++)
 		d->cache[i].deny = -1;
 	d->o = *o;
@@ -273,14 +273,14 @@ struct drift *drift_start(const struct drift_opts *o, char *err, size_t errlen)
 	if (pipe2(d->stop, O_CLOEXEC) || pthread_create(&d->thread, NULL, loop, d)) {
 		snprintf(err, errlen, "%s cannot be enforced: cannot start its thread",
 			 o->drift ? "deny-drift" : "file policy");
-		drift_stop(d);
+		file_guard_stop(d);
 		return NULL;
 	}
 	d->running = true;
 	return d;
 }
 
-void drift_stop(struct drift *d)
+void file_guard_stop(struct file_guard *d)
 {
 	if (!d)
 		return;
@@ -325,7 +325,7 @@ static void resolve_ids(struct guard *g)
 	close(root);
 }
 
-int drift_add(struct drift *d, const struct vg_container_meta *meta, char *err, size_t errlen)
+int file_guard_add(struct file_guard *d, const struct vg_container_meta *meta, char *err, size_t errlen)
 {
 	struct guard g = { 0 };
 	struct stat st;
@@ -384,7 +384,7 @@ int drift_add(struct drift *d, const struct vg_container_meta *meta, char *err, 
 	return 0;
 }
 
-void drift_stats(struct drift *d, struct drift_stats *out)
+void file_guard_stats(struct file_guard *d, struct file_guard_stats *out)
 {
 	pthread_mutex_lock(&d->lock);
 	*out = d->stats;
