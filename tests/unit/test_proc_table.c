@@ -243,9 +243,9 @@ static struct vg_proc *sample(struct vg_proc_table *t)
 	p->tty = 136 << 20 | 3;
 	p->uid = 1000;
 	p->gid = 1001;
-	p->euid = 0;
-	p->egid = 0;
-	p->loginuid = 1000;
+	p->euid = 2;
+	p->egid = 3;
+	p->loginuid = 1004;
 	p->cgroup_id = 0x123456789abcull;
 	memcpy(p->comm, "nginx: worker", 14);
 	proc_set_exe(p, "/usr/sbin/nginx");
