@@ -205,7 +205,7 @@ int container_meta_load(struct vg_container_meta *meta, const char *id, enum vg_
 		return -EINVAL;
 	memset(meta, 0, sizeof *meta);
 	meta->privileged = -1;
-	if (!id || (unsigned)rt > VG_RT_UNKNOWN)
+	if (!id || (unsigned)rt >= CRT_N(container_meta_runtimes))
 		return -EINVAL;
 	size_t n = strlen(id);
 	if (n == 0)
