@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/*
+/**
+ * DOC: syscall arguments
+ *
  * The syscall's arguments at its exit, read back from the saved user
  * registers (x86-64 and ia32 calling conventions). Limits: six arguments;
  * after a successful execve the registers belong to the new image, so exec

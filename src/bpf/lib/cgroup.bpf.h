@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/*
+/**
+ * DOC: the CGROUP record
+ *
  * The CGROUP record: the cgroup v2 path of the current task, sent the first
  * time a cgroup is seen (vg_known_cgroups), before that task's event.
  * Limits: VG_PATH_COMPONENTS components of at most 255 bytes; the kernfs
@@ -21,7 +23,13 @@ struct kernfs_node___old {
 	struct kernfs_node *parent;
 } __attribute__((preserve_access_index));
 
-/* The CGROUP record: the full cgroup v2 path of the current task. */
+/**
+ * emit_cgroup() - send the CGROUP record of the current task's cgroup
+ * @s: the scratch buffer (the record is built and sent from it)
+ * @cgid: the cgroup id the record is for
+ *
+ * Return: 0.
+ */
 __noinline int emit_cgroup(struct vg_scratch *s, __u64 cgid)
 {
 	struct task_struct *task = bpf_get_current_task_btf();

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/*
+/**
+ * DOC: executable, argv and environment
+ *
  * What an exec leaves behind: the executable's path, inode and flags (upper
  * overlay layer, memfd, deleted), and the argv and environment of the new
  * image (or of the user's argv array when the exec failed). Limits: argv and

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/*
+/**
+ * DOC: the kill matcher
+ *
  * The kill matcher: the terms userspace compiled from rules (vigil/kill.h,
  * maps vg_kill_terms and vg_kill_names) tested against the syscall that is
  * returning, and SIGKILL on a match. Limits: VG_KILL_TERMS terms of
@@ -56,11 +58,19 @@ static __always_inline int kill_allowed(void)
 	return 1;
 }
 
-/*
- * Whether kill term i matches the syscall that is returning. A global
- * function (verified once, on its own): tested inline in the loop below, 32
- * terms made the verifier's state count explode. side: the cgroup's
- * enum vg_kill_where, 0 when userspace has not classified it yet.
+/**
+ * kill_term_matches() - whether kill term i matches the returning syscall
+ * @i: the term's index in vg_kill_terms
+ * @type: the event type of the syscall
+ * @ret: its return value
+ * @fd0: its first argument (the fd of a dup)
+ * @side: the cgroup's enum vg_kill_where, 0 when userspace has not
+ *        classified it yet
+ *
+ * A global function (verified once, on its own): tested inline in the loop
+ * of kill_decide(), 32 terms made the verifier's state count explode.
+ *
+ * Return: 1 on a match, else 0.
  */
 __noinline int kill_term_matches(__u32 i, __u32 type, long ret, long fd0, __u32 side)
 {
@@ -104,12 +114,18 @@ __noinline int kill_term_matches(__u32 i, __u32 type, long ret, long fd0, __u32 
 	return 1;
 }
 
-/*
+/**
+ * kill_decide() - SIGKILL the current process if a kill term matches
+ * @type: the event type of the returning syscall
+ * @ret: its return value
+ * @fd0: its first argument (the fd dup'ed)
+ *
  * Test the kill terms against the syscall that is returning; on a match send
  * SIGKILL to the process, which then dies on its way back to user space.
- * Returns the header flags to add (VG_HDR_KILLED and the term), or 0.
- * fd0: the syscall's first argument (the fd dup'ed). Never the agent (its
- * syscalls do not get here), pid 1 of the host or a kernel thread.
+ * Never the agent (its syscalls do not get here), pid 1 of the host or a
+ * kernel thread.
+ *
+ * Return: the header flags to add (VG_HDR_KILLED and the term), or 0.
  */
 __noinline int kill_decide(__u32 type, long ret, long fd0)
 {

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/*
+/**
+ * DOC: parameter dispatch
+ *
  * One parameter of a record, as events.def specifies it (enum vg_capture_kind):
  * put_param() dispatches to the writers of the other headers. Limits: those
  * of each writer; an unknown kind is written empty.
@@ -17,12 +19,20 @@
 #include "lib/record.bpf.h"
 #include "lib/socket.bpf.h"
 
-/* spec: a struct param_spec as a u32 (BPF calls take at most five arguments) */
-/*
+/**
+ * put_param() - append one parameter to the record
+ * @s: the scratch buffer holding the record
+ * @regs: the syscall's arguments
+ * @ret: the syscall's return value
+ * @spec: a struct param_spec as a u32, kind | arg << 8 | aux << 16 (BPF
+ *        calls take at most five arguments)
+ *
  * Global functions (put_param, build_path, fill_header, emit_cgroup) are
  * verified once on their own instead of at every call site, which keeps the
  * verifier's work linear in the program size. Kernel pointers cross them as
  * u64 and are only ever read with probe reads.
+ *
+ * Return: 0 (what did not fit is written empty and counted).
  */
 __noinline int put_param(struct vg_scratch *s, struct sc_args *regs, long ret, __u32 spec)
 {

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/*
+/**
+ * DOC: paths
+ *
  * Paths as the task sees them: the walk from a dentry up to the task's root,
  * crossing mount points, and the PATH / FD_PATH / CWD parameters built on it.
  * Limits: at most VG_PATH_COMPONENTS components (a longer path starts with
@@ -66,13 +68,20 @@ done:
 	return 1;
 }
 
-/*
+/**
+ * build_path() - the path of a dentry as the current task sees it
+ * @s: the scratch buffer; the path is assembled in s->tmp
+ * @dentry_ptr: the dentry (kernel pointers cross global functions as u64)
+ * @vfsmnt_ptr: the vfsmount it was reached through
+ *
  * Assemble the path of (dentry, vfsmnt) as seen from the task's root into
- * s->tmp, right to left, ending with its NUL at tmp[VG_PATH_MAX - 1]. Returns
- * the offset of the first byte. Mount points are crossed; the walk stops at
- * the task's root (so a container process sees its own paths), at the global
- * root, or after VG_PATH_COMPONENTS steps (the path then starts with "...").
+ * s->tmp, right to left, ending with its NUL at tmp[VG_PATH_MAX - 1]. Mount
+ * points are crossed; the walk stops at the task's root (so a container
+ * process sees its own paths), at the global root, or after
+ * VG_PATH_COMPONENTS steps (the path then starts with "...").
  * bpf_loop keeps the verifier's work independent of the step count.
+ *
+ * Return: the offset in s->tmp of the path's first byte.
  */
 __noinline __u32 build_path(struct vg_scratch *s, __u64 dentry_ptr, __u64 vfsmnt_ptr)
 {

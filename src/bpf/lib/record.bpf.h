@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/*
+/**
+ * DOC: the record under construction
+ *
  * The record under construction: a per-CPU scratch buffer (struct
  * vg_scratch in maps.h) holding the header and the parameters, each a u16
  * length and a body; lib/submit.bpf.h fills the header and sends it.

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/*
+/**
+ * DOC: sockets and addresses
+ *
  * Sockets and addresses: the connection tuple of a socket file descriptor,
  * a user sockaddr copied as it is, and the family of a descriptor for the
  * kill matcher. Limits: only AF_INET and AF_INET6 tuples carry addresses

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/*
+/**
+ * DOC: record header and submission
+ *
  * The record's header (who, where, when: struct vg_event_hdr) and its copy
  * into the ring buffer, the one place records leave the kernel. Limits: a
  * record is at most VG_RECORD_MAX bytes; a full ring buffer loses it
@@ -15,17 +17,25 @@
 #include "vigil/event.h"
 #include "maps.h"
 
+/* This CPU's counters (vg_stats_map), or NULL. */
 static __always_inline struct vg_kernel_stats *stats(void)
 {
 	__u32 zero = 0;
 	return bpf_map_lookup_elem(&vg_stats_map, &zero);
 }
 
-/*
+/**
+ * fill_header() - start a record: write its header, no parameters yet
+ * @s: the scratch buffer (NULL: nothing is done)
+ * @type: the event type
+ * @retval: the syscall's return value (the exit code for PROCEXIT)
+ *
  * Fields are read with direct loads through the task's BTF pointers (the
  * verifier turns them into fault-safe loads): a helper call per field cost
  * about 0.7 us per record. Only the pid-namespace arrays, indexed by a
  * runtime level, still need probe reads.
+ *
+ * Return: 0.
  */
 __noinline int fill_header(struct vg_scratch *s, __u32 type, long retval)
 {
