@@ -104,7 +104,7 @@ $(BUILD)/vmlinux.h:
 	@test -r $(VMLINUX_BTF) || { echo "vigil: cannot build: $(VMLINUX_BTF) missing (kernel without BTF)" >&2; exit 1; }
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
 
-$(BUILD)/%.bpf.o: src/bpf/%.bpf.c $(BUILD)/vmlinux.h src/bpf/maps.h $(wildcard include/vigil/*.h) include/vigil/events.def
+$(BUILD)/%.bpf.o: src/bpf/%.bpf.c $(BUILD)/vmlinux.h src/bpf/maps.h $(wildcard src/bpf/lib/*.h) $(wildcard include/vigil/*.h) include/vigil/events.def
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 

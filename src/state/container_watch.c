@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "common/buf.h"
 #include "common/log.h"
+#include "state/container_runtime.h"
 #include "state/container_watch.h"
 
 #define CACHE_MAX 4096   /* containers remembered; the oldest goes first */
@@ -56,15 +57,10 @@ struct vg_container_watch {
 	void *ctx;
 };
 
+/* A directory named by a full container id (64 lowercase hex). */
 static int is_id(const char *s)
 {
-	size_t n = strlen(s);
-	if (n != 64)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
+	return strlen(s) == 64 && container_runtime_is_hex(s, 64);
 }
 
 static void add_watch(struct vg_container_watch *w, const char *path, enum vg_runtime rt, int is_parent,

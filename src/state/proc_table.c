@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,16 +96,23 @@ void proc_set_cwd(struct vg_proc *p, const char *cwd)
 	p->cwd = xstrdup(cwd);
 }
 
+/* The length kept of a NUL-separated list: at most VG_ARGV_MAX bytes, without
+ * trailing NULs, so that the length counts separators only between strings. */
+static size_t proc_list_len(const char *list, size_t len)
+{
+	if (len > VG_ARGV_MAX)
+		len = VG_ARGV_MAX;
+	while (len > 0 && list[len - 1] == 0)
+		len--;
+	return len;
+}
+
 void proc_set_args(struct vg_proc *p, const char *args, size_t len)
 {
 	free(p->args);
 	p->args = NULL;
 	p->args_len = 0;
-	if (len > VG_ARGV_MAX)
-		len = VG_ARGV_MAX;
-	/* drop the trailing NUL so args_len counts separators only between arguments */
-	while (len > 0 && args[len - 1] == 0)
-		len--;
+	len = proc_list_len(args, len);
 	if (len) {
 		p->args = xstrndup(args, len);
 		p->args_len = len;
@@ -114,12 +122,7 @@ void proc_set_args(struct vg_proc *p, const char *args, size_t len)
 void proc_set_env(struct vg_proc *p, const char *env, size_t len)
 {
 	free(p->env);
-	p->env = NULL;
-	p->env_len = 0;
-	if (len > VG_ARGV_MAX)
-		len = VG_ARGV_MAX;
-	while (len > 0 && env[len - 1] == 0)
-		len--;
+	len = proc_list_len(env, len);
 	p->env = xmalloc(len + 1);
 	memcpy(p->env, env, len);
 	p->env[len] = 0;
@@ -137,6 +140,42 @@ void proc_inherit(struct vg_proc *child, const struct vg_proc *parent)
 	child->exe_flags = parent->exe_flags;
 }
 
+/* The fields of a STATE_PROC record, however it was parsed. */
+enum { PJ_PID, PJ_PPID, PJ_VPID, PJ_SID, PJ_TTY, PJ_UID, PJ_GID, PJ_EUID, PJ_EGID, PJ_LOGINUID, PJ_CGROUP_ID,
+       PJ_EXE_INO, PJ_EXE_FLAGS, PJ_START_NS, PJ_NUMS, PJ_COMM = PJ_NUMS, PJ_EXE, PJ_CWD, PJ_STRS, PJ_ARGS = PJ_STRS,
+       PJ_KEYS };
+static const char *const pj_keys[PJ_KEYS] = {
+	"pid", "ppid", "vpid", "sid", "tty", "uid", "gid", "euid", "egid", "loginuid", "cgroup_id",
+	"exe_ino", "exe_flags", "start_ns", "comm", "exe", "cwd", "args",
+};
+
+/* Where each numeric field lives in struct vg_proc, and which are 64-bit. */
+static const size_t pj_off[PJ_NUMS] = {
+	[PJ_PID] = offsetof(struct vg_proc, pid),         [PJ_PPID] = offsetof(struct vg_proc, ppid),
+	[PJ_VPID] = offsetof(struct vg_proc, vpid),       [PJ_SID] = offsetof(struct vg_proc, sid),
+	[PJ_TTY] = offsetof(struct vg_proc, tty),         [PJ_UID] = offsetof(struct vg_proc, uid),
+	[PJ_GID] = offsetof(struct vg_proc, gid),         [PJ_EUID] = offsetof(struct vg_proc, euid),
+	[PJ_EGID] = offsetof(struct vg_proc, egid),       [PJ_LOGINUID] = offsetof(struct vg_proc, loginuid),
+	[PJ_CGROUP_ID] = offsetof(struct vg_proc, cgroup_id), [PJ_EXE_INO] = offsetof(struct vg_proc, exe_ino),
+	[PJ_EXE_FLAGS] = offsetof(struct vg_proc, exe_flags), [PJ_START_NS] = offsetof(struct vg_proc, start_ns),
+};
+#define PJ_WIDE (1u << PJ_CGROUP_ID | 1u << PJ_EXE_INO | 1u << PJ_START_NS)
+
+static uint64_t pj_get(const struct vg_proc *p, int k)
+{
+	const char *f = (const char *)p + pj_off[k];
+	return PJ_WIDE & 1u << k ? *(const uint64_t *)f : *(const uint32_t *)f;
+}
+
+static void pj_set(struct vg_proc *p, int k, uint64_t v)
+{
+	char *f = (char *)p + pj_off[k];
+	if (PJ_WIDE & 1u << k)
+		*(uint64_t *)f = v;
+	else
+		*(uint32_t *)f = (uint32_t)v;
+}
+
 char *proc_to_json(const struct vg_proc *p)
 {
 	struct vg_buf b = { 0 };
@@ -145,23 +184,14 @@ char *proc_to_json(const struct vg_proc *p)
 
 	jw_init(&j, &b);
 	jw_obj_begin(&j, NULL);
-	jw_uint(&j, "pid", p->pid);
-	jw_uint(&j, "ppid", p->ppid);
-	jw_uint(&j, "vpid", p->vpid);
-	jw_uint(&j, "sid", p->sid);
-	jw_uint(&j, "tty", p->tty);
-	jw_uint(&j, "uid", p->uid);
-	jw_uint(&j, "gid", p->gid);
-	jw_uint(&j, "euid", p->euid);
-	jw_uint(&j, "egid", p->egid);
-	jw_uint(&j, "loginuid", p->loginuid);
-	jw_uint(&j, "cgroup_id", p->cgroup_id);
+	/* the order captures have always had: identity, comm/exe/cwd, exe identity */
+	for (int k = PJ_PID; k <= PJ_CGROUP_ID; k++)
+		jw_uint(&j, pj_keys[k], pj_get(p, k));
 	jw_strn(&j, "comm", p->comm, strnlen(p->comm, sizeof(p->comm)));
 	jw_str(&j, "exe", p->exe);
 	jw_str(&j, "cwd", p->cwd);
-	jw_uint(&j, "exe_ino", p->exe_ino);
-	jw_uint(&j, "exe_flags", p->exe_flags);
-	jw_uint(&j, "start_ns", p->start_ns);
+	for (int k = PJ_EXE_INO; k < PJ_NUMS; k++)
+		jw_uint(&j, pj_keys[k], pj_get(p, k));
 	jw_arr_begin(&j, "args");
 	while (i < p->args_len) {
 		size_t n = strnlen(p->args + i, p->args_len - i);
@@ -172,15 +202,6 @@ char *proc_to_json(const struct vg_proc *p)
 	jw_obj_end(&j);
 	return b.data;
 }
-
-/* The fields of a STATE_PROC record, however it was parsed. */
-enum { PJ_PID, PJ_PPID, PJ_VPID, PJ_SID, PJ_TTY, PJ_UID, PJ_GID, PJ_EUID, PJ_EGID, PJ_LOGINUID, PJ_CGROUP_ID,
-       PJ_EXE_INO, PJ_EXE_FLAGS, PJ_START_NS, PJ_NUMS, PJ_COMM = PJ_NUMS, PJ_EXE, PJ_CWD, PJ_STRS, PJ_ARGS = PJ_STRS,
-       PJ_KEYS };
-static const char *const pj_keys[PJ_KEYS] = {
-	"pid", "ppid", "vpid", "sid", "tty", "uid", "gid", "euid", "egid", "loginuid", "cgroup_id",
-	"exe_ino", "exe_flags", "start_ns", "comm", "exe", "cwd", "args",
-};
 
 struct proc_fields {
 	uint64_t num[PJ_NUMS];  /* 0 when absent or not an integer */
@@ -194,19 +215,8 @@ static int proc_apply(struct vg_proc_table *t, const struct proc_fields *f)
 	struct vg_proc *p = proc_table_add(t, (uint32_t)f->num[PJ_PID]);
 	if (!p)
 		return 0;
-	p->ppid = f->num[PJ_PPID];
-	p->vpid = f->num[PJ_VPID];
-	p->sid = f->num[PJ_SID];
-	p->tty = f->num[PJ_TTY];
-	p->uid = f->num[PJ_UID];
-	p->gid = f->num[PJ_GID];
-	p->euid = f->num[PJ_EUID];
-	p->egid = f->num[PJ_EGID];
-	p->loginuid = f->num[PJ_LOGINUID];
-	p->cgroup_id = f->num[PJ_CGROUP_ID];
-	p->exe_ino = f->num[PJ_EXE_INO];
-	p->exe_flags = f->num[PJ_EXE_FLAGS];
-	p->start_ns = f->num[PJ_START_NS];
+	for (int k = PJ_PPID; k < PJ_NUMS; k++)
+		pj_set(p, k, f->num[k]);
 	snprintf(p->comm, sizeof(p->comm), "%s", f->str[PJ_COMM - PJ_NUMS]);
 	proc_set_exe(p, f->str[PJ_EXE - PJ_NUMS]);
 	proc_set_cwd(p, f->str[PJ_CWD - PJ_NUMS]);

@@ -131,6 +131,9 @@ static const struct cg_case cg_cases[] = {
 	{ "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" UID_US ".slice/docker-" ID_A ".scope", 1,
 	  ID_A, VG_RT_DOCKER },
 	{ "kubepods-burstable-pod" UID_US ".slice:crio:" ID_A, 1, ID_A, VG_RT_CRIO },
+	{ "system.slice:docker:" ID_A, 1, ID_A, VG_RT_DOCKER },
+	{ "machine.slice:libpod:" ID_A, 1, ID_A, VG_RT_PODMAN },
+	{ "machine.slice:libpod:conmon", 0, "", VG_RT_NONE },
 	{ "crio-conmon-" ID_A ".scope", 0, "", VG_RT_NONE },
 	{ "crio-" ID_A ".scope", 1, ID_A, VG_RT_CRIO },
 	{ "/kubepods.slice/kubepods-burstable.slice", 0, "", VG_RT_NONE },
@@ -235,6 +238,15 @@ static void check_not_found(const char *fixture, const char *id, enum vg_runtime
 	assert_int_equal(m.metadata_found, 0);
 	assert_null(m.name);
 	assert_int_equal(m.privileged, -1);
+	container_meta_free(&m);
+}
+
+static void check_not_found_in(const char *root, const char *id, enum vg_runtime rt)
+{
+	struct vg_container_meta m;
+	assert_int_equal(container_meta_load(&m, id, rt, root), 0);
+	assert_int_equal(m.metadata_found, 0);
+	assert_null(m.name);
 	container_meta_free(&m);
 }
 
@@ -483,6 +495,141 @@ static void test_load_bounds(void **state)
 	assert_int_equal(nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
 }
 
+/* Write root + rel (directories made on the way) with text s. */
+static void put(const char *root, const char *rel, const char *s)
+{
+	char path[1024], dir[1024];
+	snprintf(path, sizeof path, "%s/%s", root, rel);
+	snprintf(dir, sizeof dir, "%s", path);
+	*strrchr(dir, '/') = '\0';
+	mkdir_p(dir);
+	write_file(path, s, strlen(s));
+}
+
+static void rm_tree(const char *root, const char *rel)
+{
+	char path[1024];
+	snprintf(path, sizeof path, "%s/%s", root, rel);
+	assert_int_equal(nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
+/*
+ * One id known to every runtime: a runtime asked for reads only its own
+ * state, and VG_RT_UNKNOWN probes docker, containerd, then
+ * containers/storage, the first one that knows the id winning.
+ */
+static void test_load_dispatch(void **state)
+{
+	(void)state;
+	char tmpl[] = "/tmp/vigil-cm-XXXXXX";
+	char *root = mkdtemp(tmpl);
+	assert_non_null(root);
+	put(root, "var/lib/docker/containers/" ID_A "/config.v2.json", "{\"Name\":\"/from-docker\"}");
+	put(root, "var/lib/docker/containers/" ID_A "/hostconfig.json", "{\"Privileged\":false}");
+	put(root, "run/containerd/io.containerd.runtime.v2.task/k8s.io/" ID_A "/config.json",
+	    "{\"annotations\":{\"io.kubernetes.cri.container-name\":\"from-containerd\"}}");
+	put(root, "var/lib/containers/storage/overlay-containers/containers.json",
+	    "[{\"id\":\"" ID_A "\",\"names\":[\"from-storage\"]}]");
+
+	static const struct {
+		enum vg_runtime ask, got;
+		const char *name;
+	} cases[] = {
+		{ VG_RT_DOCKER, VG_RT_DOCKER, "from-docker" },
+		{ VG_RT_CONTAINERD, VG_RT_CONTAINERD, "from-containerd" },
+		{ VG_RT_PODMAN, VG_RT_PODMAN, "from-storage" },
+		{ VG_RT_CRIO, VG_RT_CRIO, "from-storage" }, /* the runtime asked for is kept */
+		{ VG_RT_UNKNOWN, VG_RT_DOCKER, "from-docker" },
+	};
+	struct vg_container_meta m;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		assert_int_equal(container_meta_load(&m, ID_A, cases[i].ask, root), 0);
+		assert_int_equal(m.metadata_found, 1);
+		assert_int_equal(m.runtime, cases[i].got);
+		assert_string_equal(m.name, cases[i].name);
+		container_meta_free(&m);
+	}
+
+	rm_tree(root, "var/lib/docker");
+	assert_int_equal(container_meta_load(&m, ID_A, VG_RT_UNKNOWN, root), 0);
+	assert_int_equal(m.runtime, VG_RT_CONTAINERD);
+	assert_string_equal(m.name, "from-containerd");
+	container_meta_free(&m);
+	check_not_found_in(root, ID_A, VG_RT_DOCKER);
+
+	rm_tree(root, "run");
+	assert_int_equal(container_meta_load(&m, ID_A, VG_RT_NONE, root), 0);
+	assert_int_equal(m.runtime, VG_RT_PODMAN); /* no CRI-O marks: podman */
+	assert_string_equal(m.name, "from-storage");
+	container_meta_free(&m);
+
+	/* CRI-O's storage metadata names the pod: CRI-O, from volatile-containers.json too */
+	rm_tree(root, "var/lib/containers");
+	put(root, "run/containers/storage/vfs-containers/volatile-containers.json",
+	    "[{\"id\":\"" ID_A "\",\"names\":[\"k8s_x\"],\"metadata\":\"{\\\"pod-name\\\":\\\"p\\\",\\\"image-name\\\":\\\"i:1\\\"}\"}]");
+	assert_int_equal(container_meta_load(&m, ID_A, VG_RT_UNKNOWN, root), 0);
+	assert_int_equal(m.runtime, VG_RT_CRIO);
+	assert_string_equal(m.name, "k8s_x");
+	assert_string_equal(m.image, "i:1");
+	container_meta_free(&m);
+
+	assert_int_equal(nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
+/* The OCI bundle's root path and mounts (what the file guard and drift use). */
+static void test_load_oci_mounts(void **state)
+{
+	(void)state;
+	char tmpl[] = "/tmp/vigil-cm-XXXXXX";
+	char *root = mkdtemp(tmpl);
+	assert_non_null(root);
+	put(root, "run/containerd/io.containerd.runtime.v2.task/default/" ID_A "/config.json",
+	    "{\"root\":{\"path\":\"/run/containerd/rootfs/" ID_A "\"},\"mounts\":["
+	    "{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\",\"options\":[\"nosuid\"]},"
+	    "{\"destination\":\"/etc/hosts\",\"source\":\"/var/lib/x/hosts\",\"options\":[\"rbind\",\"ro\"]},"
+	    "{\"destination\":\"/data\"}]}");
+	/* a root path relative to the bundle is not resolved */
+	put(root, "run/containerd/io.containerd.runtime.v2.task/default/" ID_B "/config.json",
+	    "{\"root\":{\"path\":\"rootfs\"},\"mounts\":[{\"destination\":\"/x\"}]}");
+
+	struct vg_container_meta m;
+	assert_int_equal(container_meta_load(&m, ID_A, VG_RT_CONTAINERD, root), 0);
+	assert_string_equal(m.rootfs, "/run/containerd/rootfs/" ID_A);
+	assert_int_equal(m.nmounts, 3);
+	assert_string_equal(m.mounts[0].dest, "/proc");
+	assert_string_equal(m.mounts[0].source, "proc");
+	assert_int_equal(m.mounts[0].ro, 0);
+	assert_string_equal(m.mounts[1].dest, "/etc/hosts");
+	assert_string_equal(m.mounts[1].source, "/var/lib/x/hosts");
+	assert_int_equal(m.mounts[1].ro, 1);
+	assert_string_equal(m.mounts[2].source, ""); /* no source: "" */
+	container_meta_free(&m);
+
+	assert_int_equal(container_meta_load(&m, ID_B, VG_RT_CONTAINERD, root), 0);
+	assert_int_equal(m.metadata_found, 1);
+	assert_null(m.rootfs);
+	assert_int_equal(m.nmounts, 1);
+	assert_string_equal(m.mounts[0].dest, "/x");
+	container_meta_free(&m);
+
+	/* more than VG_MOUNTS_MAX mounts: the first VG_MOUNTS_MAX are kept */
+	char *cfg = malloc(64 * (VG_MOUNTS_MAX + 10) + 64);
+	assert_non_null(cfg);
+	size_t n = (size_t)sprintf(cfg, "{\"mounts\":[");
+	for (int i = 0; i < VG_MOUNTS_MAX + 10; i++)
+		n += (size_t)sprintf(cfg + n, "%s{\"destination\":\"/m%d\"}", i ? "," : "", i);
+	strcpy(cfg + n, "]}");
+	put(root, "run/containerd/io.containerd.runtime.v2.task/default/" ID_B "/config.json", cfg);
+	free(cfg);
+	assert_int_equal(container_meta_load(&m, ID_B, VG_RT_CONTAINERD, root), 0);
+	assert_int_equal(m.nmounts, VG_MOUNTS_MAX);
+	assert_string_equal(m.mounts[VG_MOUNTS_MAX - 1].dest, "/m127");
+	assert_null(m.rootfs);
+	container_meta_free(&m);
+
+	assert_int_equal(nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
 /* ---- JSON ---- */
 
 static void fill_meta(struct vg_container_meta *m)
@@ -695,6 +842,8 @@ int main(void)
 		cmocka_unit_test(test_load_broken),
 		cmocka_unit_test(test_load_args),
 		cmocka_unit_test(test_load_bounds),
+		cmocka_unit_test(test_load_dispatch),
+		cmocka_unit_test(test_load_oci_mounts),
 		cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_json_invalid_utf8),
 		cmocka_unit_test(test_json_extras),
