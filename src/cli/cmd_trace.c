@@ -14,7 +14,7 @@
 #include "engine/engine.h"
 #include "output/alert_json.h"
 #include "output/event_json.h"
-#include "output/store.h"
+#include "output/alert_store.h"
 #include "respond/bundle.h"
 #include "respond/drift.h"
 #include "respond/recorder.h"
@@ -55,7 +55,7 @@ struct trace_ctx {
 	struct engine_opts eo;
 	const char **rule_paths;
 	size_t nrule_paths;
-	struct store *store;
+	struct alert_store *store;
 	struct vg_buf pending; /* alert lines of this batch, printed after the store commit */
 	struct vg_buf alert_json;
 	uint64_t alerts;
@@ -73,7 +73,7 @@ struct trace_ctx {
 	struct kernel_kill kkill;  /* the kills the kernel decides by itself */
 	struct bundle_opts bundles;
 	struct action_result results[8];
-	char result_text[8][4][512]; /* copies of target, detail, cgroup, outcome */
+	char result_text[8][3][512]; /* copies of target, detail, cgroup */
 	size_t nresults;
 	/* live: kernel timestamp -> alert written, per alert (bounded sample) */
 	uint64_t *pending_ts;
@@ -118,7 +118,7 @@ static void usage(FILE *f, enum vg_mode mode)
 		      "Alerts go to stdout as text on a terminal, JSON lines otherwise or with --json.\n"
 		      "SIGHUP reloads the rules (a bad new set keeps the old one); SIGINT/SIGTERM stop.\n"
 		      "%s"
-		      "                       (default " STORE_DEFAULT_PATH ")\n"
+		      "                       (default " ALERT_STORE_DEFAULT_PATH ")\n"
 		      "  --no-store           do not keep alerts\n"
 		      "  --response MODE      carry out rules' actions (kill, freeze, isolate, capture):\n"
 		      "                       enforce (default),\n"
@@ -246,10 +246,21 @@ static void on_action(void *ctx, const struct alert *a, const struct action_resu
 	const struct vg_cgroup *cg = state_cgroup(c->state, a->ev->hdr.cgroup_id);
 	const struct vg_container_meta *m = cg && cg->meta.id[0] ? &cg->meta : NULL;
 
-	if (c->store && store_add_action(c->store, (int64_t)(a->ev->hdr.ts + c->src->boot_to_realtime), a->name,
-					 res->action, res->target, m ? m->id : "", m ? m->name : NULL, res->cgroup,
-					 res->outcome, res->detail, res->path, res->latency_ns) && !c->store_failed) {
-		vg_err("cannot store an action: %s", store_error(c->store));
+	struct alert_store_action row = {
+		.time_ns = (int64_t)(a->ev->hdr.ts + c->src->boot_to_realtime),
+		.rule = a->name,
+		.action = action_name(res->action),
+		.target = res->target,
+		.container_id = m ? m->id : "",
+		.container_name = m ? m->name : NULL,
+		.cgroup = res->cgroup,
+		.outcome = action_outcome_name(res->outcome),
+		.detail = res->detail,
+		.path = res->path,
+		.latency_ns = (int64_t)res->latency_ns,
+	};
+	if (c->store && alert_store_add_action(c->store, &row) && !c->store_failed) {
+		vg_err("cannot store an action: %s", alert_store_error(c->store));
 		c->store_failed = true;
 	}
 	if (c->nresults < 8) {
@@ -257,16 +268,14 @@ static void on_action(void *ctx, const struct alert *a, const struct action_resu
 		snprintf(t[0], 512, "%s", res->target);
 		snprintf(t[1], 512, "%s", res->detail);
 		snprintf(t[2], 512, "%s", res->cgroup ? res->cgroup : "");
-		snprintf(t[3], 512, "%s", res->outcome);
 		c->results[c->nresults] = *res;
 		c->results[c->nresults].target = t[0];
 		c->results[c->nresults].detail = t[1];
 		c->results[c->nresults].cgroup = t[2];
-		c->results[c->nresults].outcome = t[3];
 		c->nresults++;
 	}
-	vg_info("response: %s %s for rule '%s': %s (%s)", res->action, res->target, a->name, res->outcome,
-		res->detail);
+	vg_info("response: %s %s for rule '%s': %s (%s)", action_name(res->action), res->target, a->name,
+		action_outcome_name(res->outcome), res->detail);
 }
 
 static void on_alert(void *ctx, const struct alert *a)
@@ -297,8 +306,8 @@ static void on_alert(void *ctx, const struct alert *a)
 	}
 	buf_reset(&c->alert_json);
 	alert_json_responses(&c->alert_json, a, c->src->hostname, b2r, c->results, c->nresults);
-	if (c->store && store_add_alert(c->store, a, c->alert_json.data, b2r) && !c->store_failed) {
-		vg_err("cannot store an alert: %s (alerts are still printed)", store_error(c->store));
+	if (c->store && alert_store_add_alert(c->store, a, c->alert_json.data, b2r) && !c->store_failed) {
+		vg_err("cannot store an alert: %s (alerts are still printed)", alert_store_error(c->store));
 		c->store_failed = true;
 	}
 	if (c->json) {
@@ -341,8 +350,8 @@ static void print_latency(struct trace_ctx *c)
 /* Commit the batch's alerts, then show them: what is shown is stored. */
 static void flush_alerts(struct trace_ctx *c)
 {
-	if (c->store && store_commit(c->store) && !c->store_failed) {
-		vg_err("cannot store alerts: %s (alerts are still printed)", store_error(c->store));
+	if (c->store && alert_store_commit(c->store) && !c->store_failed) {
+		vg_err("cannot store alerts: %s (alerts are still printed)", alert_store_error(c->store));
 		c->store_failed = true;
 	}
 	if (c->pending.len && fwrite(c->pending.data, c->pending.len, 1, stdout) != 1)
@@ -585,7 +594,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 	struct trace_ctx c = { .print = mode != VG_MODE_CAPTURE };
 	struct vg_container_watch *watch = NULL;
 	uint8_t want[VG_EVT_MAX];
-	const char *write_path = NULL, *store_path = mode == VG_MODE_RUN ? STORE_DEFAULT_PATH : NULL;
+	const char *write_path = NULL, *store_path = mode == VG_MODE_RUN ? ALERT_STORE_DEFAULT_PATH : NULL;
 	double duration = 0;
 	unsigned long ring_mb = 0;
 	enum vg_attach attach = VG_ATTACH_AUTO;
@@ -785,6 +794,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 				c.recorder = recorder_new(4u << 20, 60ull * 1000000000ull, 64);
 				c.bundles.dir = evidence_dir;
 				c.bundles.recorder = c.recorder;
+				c.bundles.format_alert = alert_json;
 			}
 			c.responder = responder_new(response, allow_host, NULL, c.isolate, c.recorder ? &c.bundles : NULL);
 		}
@@ -811,7 +821,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 		c.latency_us = xmalloc(LATENCY_SAMPLES * sizeof(*c.latency_us));
 	if (detect && store_path) {
 		char err[512];
-		c.store = store_open(store_path, false, err, sizeof(err));
+		c.store = alert_store_open(store_path, false, err, sizeof(err));
 		if (!c.store) {
 			vg_err("%s", err);
 			ret = VG_EXIT_ERROR;
@@ -901,6 +911,7 @@ int cmd_trace(int argc, char **argv, enum vg_mode mode)
 				c.recorder = recorder_new(4u << 20, 60ull * 1000000000ull, 64);
 				c.bundles.dir = evidence_dir;
 				c.bundles.recorder = c.recorder;
+				c.bundles.format_alert = alert_json;
 				responder_free(c.responder);
 				c.responder = responder_new(response, allow_host, NULL, c.isolate, &c.bundles);
 			}
@@ -991,7 +1002,7 @@ out:
 	drift_stop(c.drift);
 	file_policy_free(c.files);
 	isolate_stop(c.isolate);
-	store_close(c.store);
+	alert_store_close(c.store);
 	engine_free(c.engine);
 	responder_free(c.responder);
 	response_policy_free(c.rpolicy);
