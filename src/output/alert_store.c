@@ -77,14 +77,14 @@ static const char schema[] =
 	" id INTEGER PRIMARY KEY,"
 	" time_ns INTEGER NOT NULL,"
 	" rule TEXT NOT NULL,"
-	" action TEXT NOT NULL,"             /* kill, freeze, thaw */
+	" action TEXT NOT NULL,"             /* action_name(): kill, freeze, isolate, capture, thaw, release */
 	" target TEXT NOT NULL,"
 	" container_id TEXT NOT NULL,"
 	" container_name TEXT,"
 	" cgroup TEXT NOT NULL,"
-	" outcome TEXT NOT NULL,"            /* done, audit, refused, failed, skipped */
+	" outcome TEXT NOT NULL,"            /* action_outcome_name(): done, audit, refused, failed, skipped */
 	" detail TEXT NOT NULL,"
-	" path TEXT NOT NULL,"               /* userspace (kernel, fanotify later) */
+	" path TEXT NOT NULL,"               /* userspace or kernel */
 	" latency_ns INTEGER NOT NULL);"     /* from the event's kernel timestamp */
 	"CREATE INDEX IF NOT EXISTS actions_time ON actions(time_ns);";
 

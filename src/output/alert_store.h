@@ -20,6 +20,7 @@ struct alert_store;
 
 /* Open or create the store (and its directory, mode 0700). NULL with a reason in err. */
 struct alert_store *alert_store_open(const char *path, bool readonly, char *err, size_t errlen);
+/* Commit a batch still open, then close. NULL is fine. */
 void alert_store_close(struct alert_store *s);
 
 /* Add one alert to the current batch (a transaction is begun on the first). 0 or -1. */
