@@ -29,7 +29,8 @@ static void usage(FILE *f)
 	      "'vigil <command> --help' describes a command's options.\n"
 	      "\n"
 	      "exit status: 0 success, 1 runtime error (sensor cannot start, bad capture file),\n"
-	      "2 usage error\n",
+	      "2 usage error, 3 not found ('scan lookup': no stored result for that digest);\n"
+	      "'scan config --exit-code N' exits N when findings remain\n",
 	      f);
 }
 
