@@ -30,14 +30,12 @@ static bool live(const struct agent *a)
 	return a->cfg.mode != AGENT_REPLAY;
 }
 
+/* Whether the event is of the --container wanted (set: the caller checked). */
 static bool container_matches(const struct agent *a, const struct vg_event *ev)
 {
 	const char *want = a->cfg.container;
-	const struct vg_cgroup *cg;
+	const struct vg_cgroup *cg = state_cgroup(a->state, ev->hdr.cgroup_id);
 
-	if (!want)
-		return true;
-	cg = state_cgroup(a->state, ev->hdr.cgroup_id);
 	if (!cg || !cg->meta.id[0])
 		return !strcmp(want, "host");
 	return !strncmp(cg->meta.id, want, strlen(want)) || (cg->meta.name && !strcmp(cg->meta.name, want));
@@ -45,9 +43,8 @@ static bool container_matches(const struct agent *a, const struct vg_event *ev)
 
 static void to_sinks_record(struct agent *a, const void *rec, size_t len)
 {
-	for (size_t i = 0; i < a->nsinks; i++)
-		if (a->sinks[i]->ops->record)
-			a->sinks[i]->ops->record(a->sinks[i], rec, len);
+	for (size_t i = 0; i < a->nrecord_sinks; i++)
+		a->record_sinks[i]->ops->record(a->record_sinks[i], rec, len);
 }
 
 static void note_output_error(struct agent *a, int err)
@@ -124,17 +121,17 @@ static int on_event(void *ctx, const struct vg_event *ev)
 		if (cg && cg->meta.id[0])
 			recorder_add(a->recorder, ev->hdr.cgroup_id, ev->raw, ev->raw_len, ev->hdr.ts);
 	}
-	if (show && a->engine) {
-		if (container_matches(a, ev))
+	if (show && (!a->cfg.container || container_matches(a, ev))) {
+		if (a->engine) {
 			engine_process(a->engine, ev, a->state, on_alert, a);
-	} else if (show && container_matches(a, ev)) {
-		for (size_t i = 0; i < a->nsinks; i++) {
-			if (!a->sinks[i]->ops->event)
-				continue;
-			int err = a->sinks[i]->ops->event(a->sinks[i], ev, a->state, a->src->boot_to_realtime);
-			if (err) {
-				note_output_error(a, err);
-				return 1;
+		} else {
+			for (size_t i = 0; i < a->nevent_sinks; i++) {
+				struct vg_sink *s = a->event_sinks[i];
+				int err = s->ops->event(s, ev, a->state, a->src->boot_to_realtime);
+				if (err) {
+					note_output_error(a, err);
+					return 1;
+				}
 			}
 		}
 	}
@@ -239,6 +236,15 @@ static struct engine *load_rules(struct agent *a)
 	return e;
 }
 
+/* A part that did not start (NULL): its reason logged, -1 to stop the wiring. */
+static int started(const void *part, const char *err)
+{
+	if (part)
+		return 0;
+	vg_err("%s", err);
+	return -1;
+}
+
 /* Whether the rules of e or the response policy name this action. */
 static bool action_used(const struct agent *a, const struct engine *e, const char *action)
 {
@@ -268,11 +274,8 @@ static int use_rules(struct agent *a, const struct engine *e)
 	if (enforce && !a->isolate && action_used(a, e, "isolate")) {
 		size_t nallow;
 		const struct netlist_net *allow = response_policy_isolate_allow(a->rpolicy, &nallow);
-		a->isolate = isolate_start(allow, nallow, err, sizeof(err));
-		if (!a->isolate) {
-			vg_err("%s", err);
+		if (started(a->isolate = isolate_start(allow, nallow, err, sizeof(err)), err))
 			return -1;
-		}
 		changed = true;
 	}
 	if (enforce && !a->recorder && action_used(a, e, "capture")) {
@@ -310,23 +313,7 @@ static void reload_rules(struct agent *a)
 	vg_info("rules reloaded");
 }
 
-/* The response policy and the file policy: read once, at start (SIGHUP reloads rules only). */
-static int load_policies(struct agent *a)
-{
-	const struct agent_config *c = &a->cfg;
-	char err[1024];
-
-	if (c->files_path) {
-		/* a bad file stops the agent before it loads anything */
-		a->files = file_policy_load(c->files_path, err, sizeof(err));
-		if (!a->files) {
-			vg_err("%s", err);
-			return -1;
-		}
-	}
-	return 0;
-}
-
+/* The response policy: read once, at start (SIGHUP reloads rules only). */
 static int load_response_policy(struct agent *a)
 {
 	const struct agent_config *c = &a->cfg;
@@ -342,12 +329,17 @@ static int load_response_policy(struct agent *a)
 	return 0;
 }
 
-static int add_sink(struct agent *a, struct vg_sink *s)
+/* Append s (NULL: it did not open) to the flush order; returns s. */
+static struct vg_sink *add_sink(struct agent *a, struct vg_sink *s)
 {
 	if (!s)
-		return -1;
+		return NULL;
 	a->sinks[a->nsinks++] = s;
-	return 0;
+	if (s->ops->record)
+		a->record_sinks[a->nrecord_sinks++] = s;
+	if (s->ops->event)
+		a->event_sinks[a->nevent_sinks++] = s;
+	return s;
 }
 
 /*
@@ -359,14 +351,12 @@ static int open_sinks(struct agent *a)
 	const struct agent_config *c = &a->cfg;
 	char err[512];
 
-	if (c->detect && c->store_path && add_sink(a, sink_store_open(c->store_path, err, sizeof(err)))) {
-		vg_err("%s", err);
+	if (c->detect && c->store_path && started(add_sink(a, sink_store_open(c->store_path, err, sizeof(err))), err))
 		return -1;
-	}
 	if (c->mode != AGENT_CAPTURE)
 		add_sink(a, sink_stdout_new(c->json));
-	if (c->write_path &&
-	    add_sink(a, sink_capture_open(c->write_path, a->src->boot_to_realtime, a->src->hostname)))
+	/* the capture writer logs its own reason */
+	if (c->write_path && !add_sink(a, sink_capture_open(c->write_path, a->src->boot_to_realtime, a->src->hostname)))
 		return -1;
 	return 0;
 }
@@ -377,24 +367,16 @@ static int start_guards(struct agent *a)
 	const struct agent_config *c = &a->cfg;
 	char err[512];
 
-	if (c->egress_path) {
-		/* enforced from the start or not at all: a policy this kernel cannot enforce is an error */
-		a->egress = egress_start(c->egress_path, err, sizeof(err));
-		if (!a->egress) {
-			vg_err("%s", err);
-			return -1;
-		}
-	}
+	/* enforced from the start or not at all: a policy this kernel cannot enforce is an error */
+	if (c->egress_path && started(a->egress = egress_start(c->egress_path, err, sizeof(err)), err))
+		return -1;
 	if (c->deny_drift || a->files) {
 		/* one fanotify group answers both: one thread, one decision per event */
 		struct drift_opts dopts = { .drift = c->deny_drift != AGENT_DRIFT_OFF,
 					    .drift_fail_open = c->deny_drift != AGENT_DRIFT_FAIL_CLOSED,
 					    .files = a->files };
-		a->drift = drift_start(&dopts, err, sizeof(err));
-		if (!a->drift) {
-			vg_err("%s", err);
+		if (started(a->drift = drift_start(&dopts, err, sizeof(err)), err))
 			return -1;
-		}
 	}
 	return 0;
 }
@@ -423,8 +405,10 @@ static int open_source(struct agent *a)
 static int wire(struct agent *a)
 {
 	const struct agent_config *c = &a->cfg;
+	char err[1024];
 
-	if (load_policies(a))
+	/* the file policy is read once, at start (SIGHUP reloads rules only) */
+	if (c->files_path && started(a->files = file_policy_load(c->files_path, err, sizeof(err)), err))
 		return -1;
 	if (c->detect) {
 		a->engine = load_rules(a);

@@ -44,6 +44,9 @@ struct agent {
 	struct vg_container_watch *watch;
 	struct vg_sink *sinks[AGENT_SINKS_MAX]; /* in flush order: the store before stdout */
 	size_t nsinks;
+	/* those of them that take raw records, and events: looked up once, not per record */
+	struct vg_sink *record_sinks[AGENT_SINKS_MAX], *event_sinks[AGENT_SINKS_MAX];
+	size_t nrecord_sinks, nevent_sinks;
 	uint64_t bad;               /* malformed records dropped */
 	int output_error;           /* an errno: stdout is broken, the run ends */
 	/* detection */

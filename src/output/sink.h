@@ -48,7 +48,7 @@ struct vg_sink_ops {
 	int (*flush)(struct vg_sink *s);
 	/* Append " key=value" counters to the agent's exit summary line. */
 	void (*stats)(struct vg_sink *s, struct vg_buf *out);
-	/* Finish and free (NULL is fine). 0, or -1: what was written is incomplete. */
+	/* Finish and free. 0, or -1: what was written is incomplete. */
 	int (*close)(struct vg_sink *s);
 };
 

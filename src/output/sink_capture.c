@@ -25,11 +25,8 @@ static void capture_stats(struct vg_sink *base, struct vg_buf *out)
 static int capture_close(struct vg_sink *base)
 {
 	struct sink_capture *s = (struct sink_capture *)base;
-	int rc = 0;
-	if (s) {
-		rc = capture_writer_close(s->w) ? -1 : 0;
-		free(s);
-	}
+	int rc = capture_writer_close(s->w) ? -1 : 0;
+	free(s);
 	return rc;
 }
 

@@ -82,11 +82,9 @@ static int stdout_flush(struct vg_sink *base)
 static int stdout_close(struct vg_sink *base)
 {
 	struct sink_stdout *s = (struct sink_stdout *)base;
-	if (s) {
-		buf_free(&s->line);
-		buf_free(&s->pending);
-		free(s);
-	}
+	buf_free(&s->line);
+	buf_free(&s->pending);
+	free(s);
 	return 0;
 }
 

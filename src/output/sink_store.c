@@ -60,10 +60,8 @@ static int store_flush(struct vg_sink *base)
 static int store_close(struct vg_sink *base)
 {
 	struct sink_store *s = (struct sink_store *)base;
-	if (s) {
-		alert_store_close(s->store);
-		free(s);
-	}
+	alert_store_close(s->store);
+	free(s);
 	return 0;
 }
 
