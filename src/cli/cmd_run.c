@@ -16,9 +16,10 @@
 #include "respond/bundle.h"
 #include "sensor/event_table.h"
 
-/* The running agent, for the signal handlers; a signal before it exists stops it at once. */
+/* The running agent, for the signal handlers; a signal that comes while it is
+ * being created is passed on as soon as it exists. */
 static struct agent *volatile running;
-static volatile sig_atomic_t stop_early;
+static volatile sig_atomic_t stop_early, reload_early;
 
 static void on_signal(int sig)
 {
@@ -26,6 +27,8 @@ static void on_signal(int sig)
 	if (sig == SIGHUP) {
 		if (a)
 			agent_reload(a);
+		else
+			reload_early = 1;
 	} else if (a) {
 		agent_stop(a);
 	} else {
@@ -114,17 +117,24 @@ static void usage(FILE *f, enum vg_mode mode)
 		"Needs root and a kernel with BTF. Loss counters are printed on exit.\n");
 }
 
+/* The index of s in the NULL-terminated words, or -1. */
+static int word_index(const char *s, const char *const *words)
+{
+	for (int i = 0; words[i]; i++)
+		if (!strcmp(words[i], s))
+			return i;
+	return -1;
+}
+
 /* --attach (or VIGIL_ATTACH, its default): 0, or -1 for an unknown mode. */
 static int parse_attach(const char *s, enum vg_attach *out)
 {
-	if (strcmp(s, "auto") == 0)
-		*out = VG_ATTACH_AUTO;
-	else if (strcmp(s, "sys-exit") == 0)
-		*out = VG_ATTACH_SYS_EXIT;
-	else if (strcmp(s, "syscalls") == 0)
-		*out = VG_ATTACH_SYSCALLS;
-	else
+	/* in the order of enum vg_attach */
+	static const char *const modes[] = { "auto", "sys-exit", "syscalls", NULL };
+	int i = word_index(s, modes);
+	if (i < 0)
 		return -1;
+	*out = (enum vg_attach)i;
 	return 0;
 }
 
@@ -189,6 +199,8 @@ static int run_agent(const struct agent_config *cfg)
 	running = a;
 	if (stop_early)
 		agent_stop(a);
+	if (reload_early)
+		agent_reload(a);
 	int ret = agent_run(a) ? VG_EXIT_ERROR : VG_EXIT_OK;
 	running = NULL;
 	if (agent_destroy(a))
@@ -299,18 +311,17 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 			c.eo.min_priority = p;
 			break;
 		}
-		case 'A':
-			if (!strcmp(optarg, "enforce"))
-				c.response = RESPOND_ENFORCE;
-			else if (!strcmp(optarg, "audit"))
-				c.response = RESPOND_AUDIT;
-			else if (!strcmp(optarg, "off"))
-				c.response = RESPOND_OFF;
-			else {
+		case 'A': {
+			/* in the order of enum respond_mode */
+			static const char *const modes[] = { "off", "audit", "enforce", NULL };
+			int i = word_index(optarg, modes);
+			if (i < 0) {
 				fprintf(stderr, "vigil: --response takes enforce, audit or off, not '%s'\n", optarg);
 				goto usage_error;
 			}
+			c.response = (enum respond_mode)i;
 			break;
+		}
 		case 'H':
 			c.allow_host = true;
 			break;
@@ -326,16 +337,17 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 		case 'F':
 			c.files_path = optarg;
 			break;
-		case 'X':
-			if (!optarg || !strcmp(optarg, "fail-open"))
-				c.deny_drift = AGENT_DRIFT_FAIL_OPEN;
-			else if (!strcmp(optarg, "fail-closed"))
-				c.deny_drift = AGENT_DRIFT_FAIL_CLOSED;
-			else {
+		case 'X': {
+			/* after AGENT_DRIFT_OFF, in the order of enum agent_deny_drift */
+			static const char *const modes[] = { "fail-open", "fail-closed", NULL };
+			int i = optarg ? word_index(optarg, modes) : 0;
+			if (i < 0) {
 				fprintf(stderr, "vigil: --deny-drift takes fail-open or fail-closed, not '%s'\n", optarg);
 				goto usage_error;
 			}
+			c.deny_drift = (enum agent_deny_drift)(AGENT_DRIFT_FAIL_OPEN + i);
 			break;
+		}
 		case 'h':
 			usage(stdout, mode);
 			free(c.rule_paths);
