@@ -329,35 +329,41 @@ static int load_response_policy(struct agent *a)
 	return 0;
 }
 
-/* Append s (NULL: it did not open) to the flush order; returns s. */
-static struct vg_sink *add_sink(struct agent *a, struct vg_sink *s)
-{
-	if (!s)
-		return NULL;
-	a->sinks[a->nsinks++] = s;
-	if (s->ops->record)
-		a->record_sinks[a->nrecord_sinks++] = s;
-	if (s->ops->event)
-		a->event_sinks[a->nevent_sinks++] = s;
-	return s;
-}
-
-/*
- * The outputs, in flush order: the store commits a batch before stdout shows
- * it. A new output is one sink file and one line here.
- */
+/* The outputs sink_table names that the config asks for, in its (flush) order. */
 static int open_sinks(struct agent *a)
 {
 	const struct agent_config *c = &a->cfg;
+	struct vg_sink_config sc = {
+		.show = c->mode != AGENT_CAPTURE,
+		.json = c->json,
+		.store_path = c->detect ? c->store_path : NULL,
+		.capture_path = c->write_path,
+		.boot_to_realtime = a->src->boot_to_realtime,
+		.hostname = a->src->hostname,
+	};
 	char err[512];
 
-	if (c->detect && c->store_path && started(add_sink(a, sink_store_open(c->store_path, err, sizeof(err))), err))
-		return -1;
-	if (c->mode != AGENT_CAPTURE)
-		add_sink(a, sink_stdout_new(c->json));
-	/* the capture writer logs its own reason */
-	if (c->write_path && !add_sink(a, sink_capture_open(c->write_path, a->src->boot_to_realtime, a->src->hostname)))
-		return -1;
+	for (size_t i = 0; sink_table[i]; i++) {
+		struct vg_sink *s;
+		err[0] = 0;
+		if (sink_table[i]->open(&sc, &s, err, sizeof(err))) {
+			if (err[0])
+				vg_err("%s", err);
+			return -1;
+		}
+		if (!s)
+			continue;
+		if (a->nsinks == AGENT_SINKS_MAX) {
+			vg_err("cannot open output %s: more than %d outputs", sink_table[i]->name, AGENT_SINKS_MAX);
+			s->ops->close(s);
+			return -1;
+		}
+		a->sinks[a->nsinks++] = s;
+		if (s->ops->record)
+			a->record_sinks[a->nrecord_sinks++] = s;
+		if (s->ops->event)
+			a->event_sinks[a->nevent_sinks++] = s;
+	}
 	return 0;
 }
 

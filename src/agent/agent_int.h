@@ -15,7 +15,7 @@
 #include "respond/kernel_kill.h"
 #include "state/state.h"
 
-#define AGENT_SINKS_MAX 4      /* store, stdout, capture file: one slot to spare */
+#define AGENT_SINKS_MAX 8      /* outputs open at once (sink_table has three) */
 #define AGENT_ACTS_MAX 16      /* actions of one alert, the policy's included */
 #define AGENT_RESPONSES_MAX 8  /* action results kept for one alert's "responses" */
 

@@ -4,10 +4,12 @@
  * response actions go. Each output is one file behind one table of functions
  * (as event sources are behind struct vg_source_ops): the alert store
  * (sink_store.c), stdout as text or JSON lines (sink_stdout.c), the capture
- * file (sink_capture.c). An operation a sink does not take is NULL.
+ * file (sink_capture.c). An operation a sink does not take is NULL. A new
+ * output is a new file, its ops in sink_table (sink.c) and, if it needs one,
+ * a setting in struct vg_sink_config.
  *
  * Batches: the agent hands a poll's alerts and actions to every sink, then
- * flushes the sinks in the order it opened them. It opens the store before
+ * flushes the sinks in the order of sink_table. The store comes before
  * stdout, so an alert is committed to the store before it is printed: what
  * is shown is stored.
  */
@@ -32,8 +34,21 @@ struct vg_sink_alert {
 	uint64_t boot_to_realtime;
 };
 
+/* What the outputs are asked for; each sink opens when its part is set. */
+struct vg_sink_config {
+	bool show;                 /* events or alerts on stdout */
+	bool json;                 /* ... as JSON lines, else text */
+	const char *store_path;    /* the alert store, or NULL */
+	const char *capture_path;  /* a capture file of every record, or NULL */
+	uint64_t boot_to_realtime; /* the source's, for the capture file's header */
+	const char *hostname;
+};
+
 struct vg_sink_ops {
 	const char *name;
+	/* Open the sink if c asks for it: 0 with *out set, 0 with *out NULL (not asked
+	 * for), or -1 with the reason in err ("" when it was logged already). */
+	int (*open)(const struct vg_sink_config *c, struct vg_sink **out, char *err, size_t errlen);
 	/* Every record the agent reads or synthesises, raw, in order (a capture file). */
 	void (*record)(struct vg_sink *s, const void *rec, size_t len);
 	/* An event to show (trace, replay without rules). 0, or an errno: output is broken. */
@@ -56,16 +71,16 @@ struct vg_sink {
 	const struct vg_sink_ops *ops;
 };
 
-/* The SQLite alert store at path (output/alert_store.c): alerts, actions, committed
- * on flush. A store that fails later is reported once; alerts are still shown.
- * NULL with the reason in err. */
-struct vg_sink *sink_store_open(const char *path, char *err, size_t errlen);
+/* The SQLite alert store (output/alert_store.c): alerts and actions, committed on
+ * flush. A store that fails later is reported once; alerts are still shown. */
+extern const struct vg_sink_ops sink_store_ops;
+/* stdout: events and alerts as JSON lines or one line of text each. Alerts are
+ * held until flush, events written at once. */
+extern const struct vg_sink_ops sink_stdout_ops;
+/* A capture file of every record (sensor/capture.c). */
+extern const struct vg_sink_ops sink_capture_ops;
 
-/* stdout: events and alerts as JSON lines (json) or one line of text each.
- * Alerts are held until flush, events written at once. Cannot fail. */
-struct vg_sink *sink_stdout_new(bool json);
-
-/* A capture file of every record (sensor/capture.c). NULL with the reason logged. */
-struct vg_sink *sink_capture_open(const char *path, uint64_t boot_to_realtime, const char *hostname);
+/* Every output, in flush order (the store before stdout), NULL-terminated. */
+extern const struct vg_sink_ops *const sink_table[];
 
 #endif

@@ -30,20 +30,30 @@ static int capture_close(struct vg_sink *base)
 	return rc;
 }
 
-static const struct vg_sink_ops capture_ops = {
+static int capture_open(const struct vg_sink_config *c, struct vg_sink **out, char *err, size_t errlen);
+
+const struct vg_sink_ops sink_capture_ops = {
 	.name = "capture",
+	.open = capture_open,
 	.record = capture_record,
 	.stats = capture_stats,
 	.close = capture_close,
 };
 
-struct vg_sink *sink_capture_open(const char *path, uint64_t boot_to_realtime, const char *hostname)
+static int capture_open(const struct vg_sink_config *c, struct vg_sink **out, char *err, size_t errlen)
 {
-	struct vg_capture_writer *w = capture_writer_open(path, boot_to_realtime, hostname);
-	if (!w)
-		return NULL;
+	*out = NULL;
+	if (!c->capture_path)
+		return 0;
+	struct vg_capture_writer *w = capture_writer_open(c->capture_path, c->boot_to_realtime, c->hostname);
+	if (!w) {
+		if (errlen)
+			err[0] = 0; /* the writer logged why */
+		return -1;
+	}
 	struct sink_capture *s = xcalloc(1, sizeof(*s));
-	s->base.ops = &capture_ops;
+	s->base.ops = &sink_capture_ops;
 	s->w = w;
-	return &s->base;
+	*out = &s->base;
+	return 0;
 }

@@ -88,18 +88,28 @@ static int stdout_close(struct vg_sink *base)
 	return 0;
 }
 
-static const struct vg_sink_ops stdout_ops = {
+static int stdout_open(const struct vg_sink_config *c, struct vg_sink **out, char *err, size_t errlen);
+
+const struct vg_sink_ops sink_stdout_ops = {
 	.name = "stdout",
+	.open = stdout_open,
 	.event = stdout_event,
 	.alert = stdout_alert,
 	.flush = stdout_flush,
 	.close = stdout_close,
 };
 
-struct vg_sink *sink_stdout_new(bool json)
+/* Cannot fail. */
+static int stdout_open(const struct vg_sink_config *c, struct vg_sink **out, char *err, size_t errlen)
 {
+	(void)err;
+	(void)errlen;
+	*out = NULL;
+	if (!c->show)
+		return 0;
 	struct sink_stdout *s = xcalloc(1, sizeof(*s));
-	s->base.ops = &stdout_ops;
-	s->json = json;
-	return &s->base;
+	s->base.ops = &sink_stdout_ops;
+	s->json = c->json;
+	*out = &s->base;
+	return 0;
 }

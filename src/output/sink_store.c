@@ -65,21 +65,28 @@ static int store_close(struct vg_sink *base)
 	return 0;
 }
 
-static const struct vg_sink_ops store_ops = {
+static int store_open(const struct vg_sink_config *c, struct vg_sink **out, char *err, size_t errlen);
+
+const struct vg_sink_ops sink_store_ops = {
 	.name = "store",
+	.open = store_open,
 	.alert = store_alert,
 	.action = store_action,
 	.flush = store_flush,
 	.close = store_close,
 };
 
-struct vg_sink *sink_store_open(const char *path, char *err, size_t errlen)
+static int store_open(const struct vg_sink_config *c, struct vg_sink **out, char *err, size_t errlen)
 {
-	struct alert_store *st = alert_store_open(path, false, err, errlen);
+	*out = NULL;
+	if (!c->store_path)
+		return 0;
+	struct alert_store *st = alert_store_open(c->store_path, false, err, errlen);
 	if (!st)
-		return NULL;
+		return -1;
 	struct sink_store *s = xcalloc(1, sizeof(*s));
-	s->base.ops = &store_ops;
+	s->base.ops = &sink_store_ops;
 	s->store = st;
-	return &s->base;
+	*out = &s->base;
+	return 0;
 }

@@ -4,8 +4,8 @@
  * once and alerts only when the batch is flushed (JSON as formatted, or the
  * text line with the rate-limit note); the store sink keeps a batch of
  * alerts and actions invisible to readers until its flush commits it; the
- * capture sink writes every record and counts them; each sink's close
- * accepts what it opened.
+ * capture sink writes every record and counts them; a sink opens only when
+ * the config asks for it, and sink_table keeps the store before stdout.
  */
 #include <fcntl.h>
 #include <setjmp.h>
@@ -79,6 +79,16 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* Open one sink through its table entry; NULL when the config does not ask for it. */
+static struct vg_sink *open_sink(const struct vg_sink_ops *ops, const struct vg_sink_config *c)
+{
+	struct vg_sink *s = (struct vg_sink *)1;
+	char err[256] = "";
+	assert_int_equal(ops->open(c, &s, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	return s;
+}
+
 /* What the sinks wrote to stdout so far. */
 static const char *printed(struct fixture *f)
 {
@@ -94,7 +104,9 @@ static const char *printed(struct fixture *f)
 static void test_stdout_json(void **state)
 {
 	struct fixture *f = *state;
-	struct vg_sink *s = sink_stdout_new(true);
+	struct vg_sink_config c = { .show = true, .json = true };
+	struct vg_sink *s = open_sink(&sink_stdout_ops, &c);
+	assert_non_null(s);
 	const char *json = "{\"rule\":\"shell\"}";
 	struct vg_sink_alert al = { &f->a, json, strlen(json), 0 };
 
@@ -116,7 +128,9 @@ static void test_stdout_json(void **state)
 static void test_stdout_text(void **state)
 {
 	struct fixture *f = *state;
-	struct vg_sink *s = sink_stdout_new(false);
+	struct vg_sink_config c = { .show = true };
+	struct vg_sink *s = open_sink(&sink_stdout_ops, &c);
+	assert_non_null(s);
 	struct vg_sink_alert al = { &f->a, "{}", 2, 0 };
 
 	f->a.suppressed = 3;
@@ -148,7 +162,8 @@ static void test_store_batch(void **state)
 	struct fixture *f = *state;
 	char path[128], err[256];
 	snprintf(path, sizeof(path), "%s/vigil.db", f->dir);
-	struct vg_sink *s = sink_store_open(path, err, sizeof(err));
+	struct vg_sink_config sc = { .store_path = path };
+	struct vg_sink *s = open_sink(&sink_store_ops, &sc);
 	assert_non_null(s);
 	struct alert_store *r = alert_store_open(path, true, err, sizeof(err));
 	assert_non_null(r);
@@ -175,8 +190,25 @@ static void test_store_open_fails(void **state)
 {
 	(void)state;
 	char err[256] = "";
-	assert_null(sink_store_open("/proc/no/such/dir/vigil.db", err, sizeof(err)));
+	struct vg_sink_config c = { .store_path = "/proc/no/such/dir/vigil.db" };
+	struct vg_sink *s = (struct vg_sink *)1;
+	assert_int_equal(sink_store_ops.open(&c, &s, err, sizeof(err)), -1);
+	assert_null(s);
 	assert_true(err[0] != 0);
+}
+
+/* Each sink opens only when its part of the config is set. */
+static void test_not_asked_for(void **state)
+{
+	(void)state;
+	struct vg_sink_config none = { .json = true };
+	size_t n = 0;
+	for (size_t i = 0; sink_table[i]; i++, n++)
+		assert_null(open_sink(sink_table[i], &none));
+	assert_int_equal(n, 3);
+	/* the flush order: the store commits before stdout prints */
+	assert_ptr_equal(sink_table[0], &sink_store_ops);
+	assert_ptr_equal(sink_table[1], &sink_stdout_ops);
 }
 
 static void test_capture(void **state)
@@ -185,7 +217,8 @@ static void test_capture(void **state)
 	char path[128];
 	struct vg_buf stats = { 0 };
 	snprintf(path, sizeof(path), "%s/c.vcap", f->dir);
-	struct vg_sink *s = sink_capture_open(path, 5, "host1");
+	struct vg_sink_config c = { .capture_path = path, .boot_to_realtime = 5, .hostname = "host1" };
+	struct vg_sink *s = open_sink(&sink_capture_ops, &c);
 	assert_non_null(s);
 	s->ops->record(s, f->rec.data, f->rec.len);
 	s->ops->record(s, f->rec.data, f->rec.len);
@@ -208,6 +241,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_open_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_capture, setup, teardown),
+		cmocka_unit_test(test_not_asked_for),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
