@@ -14,7 +14,7 @@ enum vg_exit {
 
 enum vg_mode { VG_MODE_TRACE, VG_MODE_CAPTURE, VG_MODE_REPLAY, VG_MODE_RUN };
 
-int cmd_trace(int argc, char **argv, enum vg_mode mode);
+int cmd_run(int argc, char **argv, enum vg_mode mode); /* run, trace, capture, replay (cmd_run.c) */
 int cmd_events(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_alerts(int argc, char **argv);

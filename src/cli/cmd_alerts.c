@@ -8,14 +8,14 @@
 #include <time.h>
 #include "cli/cli.h"
 #include "engine/ruleset.h"
-#include "output/store.h"
+#include "output/alert_store.h"
 
 static void usage(FILE *f)
 {
 	fputs("usage: vigil alerts [--store PATH] [--since T] [--rule NAME] [--priority P]\n"
 	      "                    [--container ID|NAME|host] [--limit N] [--json]\n"
 	      "List stored alerts, oldest first.\n"
-	      "  --store PATH      the store (default " STORE_DEFAULT_PATH ")\n"
+	      "  --store PATH      the store (default " ALERT_STORE_DEFAULT_PATH ")\n"
 	      "  --since T         alerts from T on: a duration back from now (30s, 10m, 2h, 7d)\n"
 	      "                    or a UTC time (2026-11-28T14:00:00Z)\n"
 	      "  --rule NAME       alerts of this rule only\n"
@@ -83,8 +83,8 @@ int cmd_alerts(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },	   { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct store_query q = { .max_priority = -1 };
-	const char *path = STORE_DEFAULT_PATH;
+	struct alert_store_query q = { .max_priority = -1 };
+	const char *path = ALERT_STORE_DEFAULT_PATH;
 	bool json = false;
 	int opt;
 
@@ -139,14 +139,14 @@ int cmd_alerts(int argc, char **argv)
 		return VG_EXIT_USAGE;
 	}
 	char err[512];
-	struct store *s = store_open(path, true, err, sizeof(err));
+	struct alert_store *s = alert_store_open(path, true, err, sizeof(err));
 	if (!s) {
 		fprintf(stderr, "vigil: %s\n", err);
 		return VG_EXIT_ERROR;
 	}
-	long n = store_query_alerts(s, &q, json ? print_json : print_text, NULL);
+	long n = alert_store_query_alerts(s, &q, json ? print_json : print_text, NULL);
 	if (n < 0)
-		fprintf(stderr, "vigil: %s\n", store_error(s));
-	store_close(s);
+		fprintf(stderr, "vigil: %s\n", alert_store_error(s));
+	alert_store_close(s);
 	return n < 0 ? VG_EXIT_ERROR : VG_EXIT_OK;
 }

@@ -6,7 +6,7 @@
 #include <time.h>
 #include "cli/cli.h"
 #include "common/buf.h"
-#include "output/store.h"
+#include "output/alert_store.h"
 #include <sys/stat.h>
 #include "respond/isolate.h"
 #include "respond/respond.h"
@@ -20,7 +20,7 @@ static void actions_usage(FILE *f)
 	      f);
 }
 
-static void action_text(void *ctx, const struct store_action *a)
+static void action_text(void *ctx, const struct alert_store_action *a)
 {
 	(void)ctx;
 	time_t sec = a->time_ns / 1000000000LL;
@@ -33,7 +33,7 @@ static void action_text(void *ctx, const struct store_action *a)
 	       a->detail, a->path, (long long)(a->latency_ns / 1000));
 }
 
-static void action_json(void *ctx, const struct store_action *a)
+static void action_json(void *ctx, const struct alert_store_action *a)
 {
 	(void)ctx;
 	struct vg_buf b = { 0 };
@@ -63,7 +63,7 @@ int cmd_actions(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },	   { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = STORE_DEFAULT_PATH, *container = NULL;
+	const char *path = ALERT_STORE_DEFAULT_PATH, *container = NULL;
 	bool json = false;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -80,15 +80,15 @@ int cmd_actions(int argc, char **argv)
 		return VG_EXIT_USAGE;
 	}
 	char err[512];
-	struct store *s = store_open(path, true, err, sizeof(err));
+	struct alert_store *s = alert_store_open(path, true, err, sizeof(err));
 	if (!s) {
 		fprintf(stderr, "vigil: %s\n", err);
 		return VG_EXIT_ERROR;
 	}
-	long n = store_query_actions(s, container, json ? action_json : action_text, NULL);
+	long n = alert_store_query_actions(s, container, json ? action_json : action_text, NULL);
 	if (n < 0)
-		fprintf(stderr, "vigil: %s\n", store_error(s));
-	store_close(s);
+		fprintf(stderr, "vigil: %s\n", alert_store_error(s));
+	alert_store_close(s);
 	return n < 0 ? VG_EXIT_ERROR : VG_EXIT_OK;
 }
 
@@ -100,7 +100,7 @@ struct last_freeze {
 
 static const char *wanted_action;
 
-static void note_freeze(void *ctx, const struct store_action *a)
+static void note_freeze(void *ctx, const struct alert_store_action *a)
 {
 	struct last_freeze *f = ctx;
 	if (strcmp(a->action, wanted_action) || strcmp(a->outcome, "done") || !a->cgroup[0])
@@ -127,7 +127,7 @@ int cmd_respond(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "store", required_argument, NULL, 'S' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
-	const char *path = STORE_DEFAULT_PATH;
+	const char *path = ALERT_STORE_DEFAULT_PATH;
 	int opt;
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		respond_usage(stdout);
@@ -153,15 +153,15 @@ int cmd_respond(int argc, char **argv)
 	}
 	const char *container = argv[optind];
 	char err[512];
-	struct store *s = store_open(path, false, err, sizeof(err));
+	struct alert_store *s = alert_store_open(path, false, err, sizeof(err));
 	if (!s) {
 		fprintf(stderr, "vigil: %s\n", err);
 		return VG_EXIT_ERROR;
 	}
 	struct last_freeze f = { 0 };
-	if (store_query_actions(s, container, note_freeze, &f) < 0 || !f.found) {
+	if (alert_store_query_actions(s, container, note_freeze, &f) < 0 || !f.found) {
 		fprintf(stderr, "vigil: no %s of container '%s' in %s\n", wanted_action, container, path);
-		store_close(s);
+		alert_store_close(s);
 		return VG_EXIT_ERROR;
 	}
 	int rc;
@@ -179,11 +179,21 @@ int cmd_respond(int argc, char **argv)
 	clock_gettime(CLOCK_REALTIME, &now);
 	char target[96];
 	snprintf(target, sizeof(target), "container %.12s", f.id);
-	store_add_action(s, (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec, f.rule, thaw ? "thaw" : "release",
-			 target, f.id, f.name[0] ? f.name : NULL, f.cgroup, rc ? "failed" : "done",
-			 rc ? err : thaw ? "thawed by vigil respond" : "released by vigil respond", "userspace", 0);
-	store_commit(s);
-	store_close(s);
+	struct alert_store_action undo = {
+		.time_ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec,
+		.rule = f.rule,
+		.action = action_name(thaw ? ACTION_THAW : ACTION_RELEASE),
+		.target = target,
+		.container_id = f.id,
+		.container_name = f.name[0] ? f.name : NULL,
+		.cgroup = f.cgroup,
+		.outcome = action_outcome_name(rc ? OUTCOME_FAILED : OUTCOME_DONE),
+		.detail = rc ? err : thaw ? "thawed by vigil respond" : "released by vigil respond",
+		.path = "userspace",
+	};
+	alert_store_add_action(s, &undo);
+	alert_store_commit(s);
+	alert_store_close(s);
 	if (rc) {
 		fprintf(stderr, "vigil: %s\n", err);
 		return VG_EXIT_ERROR;

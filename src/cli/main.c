@@ -29,7 +29,8 @@ static void usage(FILE *f)
 	      "'vigil <command> --help' describes a command's options.\n"
 	      "\n"
 	      "exit status: 0 success, 1 runtime error (sensor cannot start, bad capture file),\n"
-	      "2 usage error\n",
+	      "2 usage error, 3 not found ('scan lookup': no stored result for that digest);\n"
+	      "'scan config --exit-code N' exits N when findings remain\n",
 	      f);
 }
 
@@ -49,18 +50,18 @@ int main(int argc, char **argv)
 		return VG_EXIT_OK;
 	}
 	if (!strcmp(cmd, "run"))
-		return cmd_trace(argc - 1, argv + 1, VG_MODE_RUN);
+		return cmd_run(argc - 1, argv + 1, VG_MODE_RUN);
 	/* `scan config` is the configuration checker; other `scan` targets live in cmd_scan.c */
 	if (!strcmp(cmd, "scan") && argc > 2 && !strcmp(argv[2], "config"))
 		return cmd_scan_config(argc - 2, argv + 2);
 	if (!strcmp(cmd, "admission"))
 		return cmd_admission(argc - 1, argv + 1);
 	if (!strcmp(cmd, "trace"))
-		return cmd_trace(argc - 1, argv + 1, VG_MODE_TRACE);
+		return cmd_run(argc - 1, argv + 1, VG_MODE_TRACE);
 	if (!strcmp(cmd, "capture"))
-		return cmd_trace(argc - 1, argv + 1, VG_MODE_CAPTURE);
+		return cmd_run(argc - 1, argv + 1, VG_MODE_CAPTURE);
 	if (!strcmp(cmd, "replay"))
-		return cmd_trace(argc - 1, argv + 1, VG_MODE_REPLAY);
+		return cmd_run(argc - 1, argv + 1, VG_MODE_REPLAY);
 	if (!strcmp(cmd, "alerts"))
 		return cmd_alerts(argc - 1, argv + 1);
 	if (!strcmp(cmd, "actions"))

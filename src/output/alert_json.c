@@ -4,7 +4,7 @@
 #include <time.h>
 #include "output/alert_json.h"
 #include "output/event_json.h"
-#include "respond/respond.h"
+#include "respond/action.h"
 
 #define ANCESTRY_MAX 16
 
@@ -114,9 +114,9 @@ void alert_json_responses(struct vg_buf *out, const struct alert *a, const char 
 		jw_arr_begin(&j, "responses");
 		for (size_t i = 0; i < nres; i++) {
 			jw_obj_begin(&j, NULL);
-			jw_str(&j, "action", res[i].action);
+			jw_str(&j, "action", action_name(res[i].action));
 			jw_str(&j, "target", res[i].target);
-			jw_str(&j, "outcome", res[i].outcome);
+			jw_str(&j, "outcome", action_outcome_name(res[i].outcome));
 			jw_str(&j, "detail", res[i].detail);
 			jw_str(&j, "path", res[i].path);
 			jw_uint(&j, "latency_us", res[i].latency_ns / 1000);

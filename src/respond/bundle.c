@@ -9,7 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 #include "common/buf.h"
-#include "output/alert_json.h"
 #include "respond/bundle.h"
 #include "sensor/capture.h"
 #include "state/state.h"
@@ -118,7 +117,7 @@ int bundle_write(const struct bundle_opts *o, const struct alert *a, char *out, 
 
 	struct vg_buf b = { 0 }, alert = { 0 };
 	struct vg_json j;
-	alert_json(&alert, a, o->hostname, o->boot_to_realtime);
+	o->format_alert(&alert, a, o->hostname, o->boot_to_realtime);
 	char *meta = container_meta_to_json(&cg->meta);
 	jw_init(&j, &b);
 	jw_obj_begin(&j, NULL);

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "common/buf.h"
 #include "engine/engine.h"
 #include "respond/recorder.h"
 
@@ -27,6 +28,10 @@ struct bundle_opts {
 	uint64_t boot_to_realtime;
 	const char *hostname;
 	const char *procfs;
+	/* the alert as manifest.json's "alert" (one JSON object, no newline): the caller's
+	 * formatter (output/alert_json.c's alert_json), since respond sits below output */
+	void (*format_alert)(struct vg_buf *out, const struct alert *a, const char *hostname,
+			     uint64_t boot_to_realtime);
 };
 
 /* Write a bundle for the alert. 0 with its directory in out, or -1 with the reason in err. */

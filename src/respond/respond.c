@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "common/buf.h"
+#include "common/log.h"
+#include "respond/action.h"
 #include "respond/bundle.h"
 #include "respond/isolate.h"
 #include "respond/respond.h"
@@ -16,8 +18,7 @@
 
 #define DONE_MAX 1024 /* targets remembered for idempotence */
 
-/* Actions of docs/response.md: those carried out here, and those not yet. */
-static const char *const implemented[] = { "kill", "freeze", "isolate", "capture", NULL };
+/* Actions of docs/response.md not carried out yet (those that are: respond_action_known). */
 static const char *const planned[] = { "deny", "deny_exec", "deny_open", "deny_connect", NULL };
 
 struct done {
@@ -48,7 +49,9 @@ static bool in_list(const char *const *l, const char *s)
 
 bool respond_action_known(const char *name)
 {
-	return in_list(implemented, name);
+	int k = action_parse(name);
+	/* thaw and release are a person's undoing (vigil respond), not a rule's action */
+	return k == ACTION_KILL || k == ACTION_FREEZE || k == ACTION_ISOLATE || k == ACTION_CAPTURE;
 }
 
 int respond_check_rules(const struct engine *e, char *err, size_t errlen)
@@ -183,12 +186,17 @@ void responder_handle(struct responder *r, const struct alert *a, const struct a
 
 	for (size_t i = 0; i < nacts && r->mode != RESPOND_OFF; i++) {
 		const char *act = acts[i].name;
+		if (!respond_action_known(act)) {
+			/* respond_check_rules and response_policy_check refuse these before they get here */
+			vg_warn("response: action '%s' not available, not carried out", act);
+			continue;
+		}
+		enum action_kind kind = (enum action_kind)action_parse(act);
 		bool audit = r->mode == RESPOND_AUDIT || acts[i].audit;
-		bool is_kill = !strcmp(act, "kill"), is_isolate = !strcmp(act, "isolate");
-		bool is_capture = !strcmp(act, "capture");
-		uint8_t code = is_kill ? 1 : is_isolate ? 2 : is_capture ? 3 : 0;
+		bool is_kill = kind == ACTION_KILL, is_isolate = kind == ACTION_ISOLATE;
+		bool is_capture = kind == ACTION_CAPTURE;
 		char target[96], detail[512];
-		struct action_result res = { .action = act, .target = target, .detail = detail,
+		struct action_result res = { .action = kind, .target = target, .detail = detail,
 					     .path = "userspace", .cgroup = cg ? cg->path : "" };
 		uint64_t now = boot_ns();
 
@@ -199,35 +207,32 @@ void responder_handle(struct responder *r, const struct alert *a, const struct a
 		detail[0] = 0;
 
 		uint64_t key = is_kill ? h->pid : h->cgroup_id;
-		if (!respond_action_known(act)) {
-			res.outcome = "refused";
-			snprintf(detail, sizeof(detail), "action not available");
-		} else if (is_kill && (h->flags & VG_HDR_KILLED)) {
+		if (is_kill && (h->flags & VG_HDR_KILLED)) {
 			/* the kernel program decided the rule itself and killed on the syscall's exit */
-			res.outcome = "done";
+			res.outcome = OUTCOME_DONE;
 			res.path = "kernel";
 			snprintf(detail, sizeof(detail), "SIGKILL sent to %u (%.16s) by the kernel before the syscall returned",
 				 h->pid, h->comm);
-			remember(r, key, 1);
+			remember(r, key, kind);
 			res.latency_ns = 0;
 			fn(ctx, a, &res);
 			continue;
 		} else if (is_kill && (h->pid == (uint32_t)r->self || h->pid <= 1)) {
-			res.outcome = "refused";
+			res.outcome = OUTCOME_REFUSED;
 			snprintf(detail, sizeof(detail), h->pid <= 1 ? "never pid 1" : "never the agent itself");
 		} else if (!in_container && !r->allow_host) {
-			res.outcome = "refused";
+			res.outcome = OUTCOME_REFUSED;
 			snprintf(detail, sizeof(detail), "not in a container (the policy does not allow host targets)");
-		} else if ((is_isolate || !strcmp(act, "freeze")) && !cg) {
+		} else if ((is_isolate || kind == ACTION_FREEZE) && !cg) {
 			/* allow_host and a cgroup the state never saw: no path to freeze or to name */
-			res.outcome = "refused";
+			res.outcome = OUTCOME_REFUSED;
 			snprintf(detail, sizeof(detail), "unknown cgroup %llu (its path was never seen)",
 				 (unsigned long long)h->cgroup_id);
 		} else if (is_kill && is_kernel_thread(r, h->pid)) {
-			res.outcome = "refused";
+			res.outcome = OUTCOME_REFUSED;
 			snprintf(detail, sizeof(detail), "never a kernel thread");
-		} else if (!is_capture && already(r, key, code)) {
-			res.outcome = "skipped";
+		} else if (!is_capture && already(r, key, kind)) {
+			res.outcome = OUTCOME_SKIPPED;
 			snprintf(detail, sizeof(detail), "already done for this target");
 		} else {
 			if (now > r->window_start + 1000000000ull) {
@@ -235,57 +240,57 @@ void responder_handle(struct responder *r, const struct alert *a, const struct a
 				r->in_window = 0;
 			}
 			if (++r->in_window > RESPOND_MAX_PER_SEC) {
-				res.outcome = "refused";
+				res.outcome = OUTCOME_REFUSED;
 				snprintf(detail, sizeof(detail), "rate limit (%d actions a second)", RESPOND_MAX_PER_SEC);
 			} else if (audit) {
-				res.outcome = "audit";
+				res.outcome = OUTCOME_AUDIT;
 				snprintf(detail, sizeof(detail), "audit mode: would %s", act);
-				remember(r, key, code);
+				remember(r, key, kind);
 			} else if (is_kill) {
 				if (kill((pid_t)h->pid, SIGKILL) == 0) {
-					res.outcome = "done";
+					res.outcome = OUTCOME_DONE;
 					snprintf(detail, sizeof(detail), "SIGKILL sent to %u (%.16s)", h->pid, h->comm);
 				} else {
-					res.outcome = errno == ESRCH ? "skipped" : "failed";
+					res.outcome = errno == ESRCH ? OUTCOME_SKIPPED : OUTCOME_FAILED;
 					snprintf(detail, sizeof(detail), "%s", errno == ESRCH ? "process already gone"
 											       : strerror(errno));
 				}
-				remember(r, key, 1);
+				remember(r, key, kind);
 			} else if (is_capture) {
 				char err[256], dir[4096];
 				if (!r->bundles) {
-					res.outcome = "failed";
+					res.outcome = OUTCOME_FAILED;
 					snprintf(detail, sizeof(detail), "no flight recorder");
 				} else if (bundle_write(r->bundles, a, dir, sizeof(dir), err, sizeof(err)) == 0) {
-					res.outcome = "done";
+					res.outcome = OUTCOME_DONE;
 					snprintf(detail, sizeof(detail), "bundle %.400s", dir);
 				} else {
-					res.outcome = "failed";
+					res.outcome = OUTCOME_FAILED;
 					snprintf(detail, sizeof(detail), "%s", err);
 				}
 			} else if (is_isolate) {
 				char err[512];
 				if (!r->iso) {
-					res.outcome = "failed";
+					res.outcome = OUTCOME_FAILED;
 					snprintf(detail, sizeof(detail), "isolation programs not loaded");
 				} else if (isolate_add(r->iso, h->cgroup_id, err, sizeof(err)) == 0) {
-					res.outcome = "done";
+					res.outcome = OUTCOME_DONE;
 					snprintf(detail, sizeof(detail), "network cut (loopback kept) for cgroup %s", cg->path);
 				} else {
-					res.outcome = "failed";
+					res.outcome = OUTCOME_FAILED;
 					snprintf(detail, sizeof(detail), "%s", err);
 				}
-				remember(r, key, 2);
+				remember(r, key, kind);
 			} else {
 				char err[512];
 				if (respond_cgroup_freeze(cg->path, true, err, sizeof(err)) == 0) {
-					res.outcome = "done";
+					res.outcome = OUTCOME_DONE;
 					snprintf(detail, sizeof(detail), "froze cgroup %s", cg->path);
 				} else {
-					res.outcome = "failed";
+					res.outcome = OUTCOME_FAILED;
 					snprintf(detail, sizeof(detail), "%s", err);
 				}
-				remember(r, key, 0);
+				remember(r, key, kind);
 			}
 		}
 		now = boot_ns();

@@ -20,24 +20,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "engine/engine.h"
+#include "respond/action.h"
 
 #define RESPOND_MAX_PER_SEC 50
 
 enum respond_mode { RESPOND_OFF, RESPOND_AUDIT, RESPOND_ENFORCE };
 
-struct action_result {
-	const char *action;     /* "kill", "freeze" */
-	const char *target;     /* "pid 1234" or "container <id>" */
-	const char *outcome;    /* done, audit, refused, failed, skipped */
-	const char *detail;     /* why (refused/failed/skipped), or what was done */
-	const char *path;       /* "userspace" */
-	const char *cgroup;     /* the container's cgroup v2 path (freeze: what thaw undoes) */
-	uint64_t latency_ns;    /* event timestamp to the action carried out */
-};
-
 struct responder;
 
-/* The actions Vigil can carry out; for rule validation. */
+/* Whether a rule may name this action (kill, freeze, isolate, capture); for rule validation. */
 bool respond_action_known(const char *name);
 /* Check every enabled rule's actions; -1 with the first problem in err. */
 int respond_check_rules(const struct engine *e, char *err, size_t errlen);

@@ -78,21 +78,27 @@ static bool state_record(struct vg_buf *rec, uint16_t type, uint32_t pid, uint64
 	return true;
 }
 
-static void synth(struct vg_state *st, uint16_t type, uint32_t pid, uint64_t cgroup_id, const char *body)
+/* Returns true when the record was ingested and parsed. */
+static bool synth(struct vg_state *st, uint16_t type, uint32_t pid, uint64_t cgroup_id, const char *body)
 {
 	struct vg_buf rec = { 0 };
 	struct vg_event ev;
 	char err[160];
+	uint64_t bad = st->bad_state_records;
+	bool ok = false;
 
 	if (!state_record(&rec, type, pid, cgroup_id, body))
-		return;
+		return false;
 	if (st->opts.emit)
 		st->opts.emit(st->opts.ctx, rec.data, rec.len);
-	if (event_decode(rec.data, rec.len, &ev, err, sizeof(err)) == 0)
+	if (event_decode(rec.data, rec.len, &ev, err, sizeof(err)) == 0) {
 		state_ingest(st, &ev);
-	else
+		ok = st->bad_state_records == bad;
+	} else {
 		vg_warn("internal: synthesised record rejected: %s", err);
+	}
 	buf_free(&rec);
+	return ok;
 }
 
 /* Live: read the runtime's state for a container cgroup and record it. */
@@ -111,8 +117,10 @@ static void lookup_metadata(struct vg_state *st, struct vg_cgroup *cg)
 	}
 	json = container_meta_to_json(&meta);
 	container_meta_free(&meta);
-	if (json)
-		synth(st, VG_EVT_STATE_CONTAINER, 0, cg->node.key, json);
+	/* those who act on containers (egress lists, file guard) get the typed metadata
+	 * the state holds, not the record's JSON */
+	if (json && synth(st, VG_EVT_STATE_CONTAINER, 0, cg->node.key, json) && st->opts.container_known)
+		st->opts.container_known(st->opts.ctx, cg->node.key, &cg->meta);
 	free(json);
 }
 

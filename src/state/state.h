@@ -27,6 +27,9 @@ struct vg_state_opts {
 	size_t max_procs;       /* process table limit, default 262144 */
 	void (*emit)(void *ctx, const void *rec, size_t len); /* synthesised records */
 	void (*forget_cgroup)(void *ctx, uint64_t cgroup_id); /* a cgroup was freed */
+	/* live: a container's metadata was read from its runtime and the state now holds
+	 * it (m is the cgroup's own, valid during the call; its id is the cgroup's) */
+	void (*container_known)(void *ctx, uint64_t cgroup_id, const struct vg_container_meta *m);
 	void *ctx;
 	struct vg_container_watch *watch; /* live: metadata read ahead (may be NULL) */
 };

@@ -9,11 +9,11 @@
 #include <sys/stat.h>
 #include "common/buf.h"
 #include "common/log.h"
-#include "output/store.h"
+#include "output/alert_store.h"
 
 #define STORE_SCHEMA_VERSION 1
 
-struct store {
+struct alert_store {
 	sqlite3 *db;
 	sqlite3_stmt *insert, *insert_action;
 	bool in_tx;
@@ -32,7 +32,7 @@ struct store {
 
 static void *checkpoint_loop(void *arg)
 {
-	struct store *s = arg;
+	struct alert_store *s = arg;
 	sqlite3 *db = NULL;
 	if (sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		vg_warn("store checkpoints: cannot open %s: %s", s->path, db ? sqlite3_errmsg(db) : "no memory");
@@ -77,24 +77,24 @@ static const char schema[] =
 	" id INTEGER PRIMARY KEY,"
 	" time_ns INTEGER NOT NULL,"
 	" rule TEXT NOT NULL,"
-	" action TEXT NOT NULL,"             /* kill, freeze, thaw */
+	" action TEXT NOT NULL,"             /* action_name(): kill, freeze, isolate, capture, thaw, release */
 	" target TEXT NOT NULL,"
 	" container_id TEXT NOT NULL,"
 	" container_name TEXT,"
 	" cgroup TEXT NOT NULL,"
-	" outcome TEXT NOT NULL,"            /* done, audit, refused, failed, skipped */
+	" outcome TEXT NOT NULL,"            /* action_outcome_name(): done, audit, refused, failed, skipped */
 	" detail TEXT NOT NULL,"
-	" path TEXT NOT NULL,"               /* userspace (kernel, fanotify later) */
+	" path TEXT NOT NULL,"               /* userspace or kernel */
 	" latency_ns INTEGER NOT NULL);"     /* from the event's kernel timestamp */
 	"CREATE INDEX IF NOT EXISTS actions_time ON actions(time_ns);";
 
-static int fail(struct store *s, const char *what)
+static int fail(struct alert_store *s, const char *what)
 {
 	snprintf(s->err, sizeof(s->err), "%s: %s", what, sqlite3_errmsg(s->db));
 	return -1;
 }
 
-const char *store_error(const struct store *s)
+const char *alert_store_error(const struct alert_store *s)
 {
 	return s->err;
 }
@@ -127,9 +127,9 @@ bad:
 	return -1;
 }
 
-struct store *store_open(const char *path, bool readonly, char *err, size_t errlen)
+struct alert_store *alert_store_open(const char *path, bool readonly, char *err, size_t errlen)
 {
-	struct store *s = xcalloc(1, sizeof(*s));
+	struct alert_store *s = xcalloc(1, sizeof(*s));
 	int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 
 	if (!readonly && make_parent(path, err, errlen)) {
@@ -158,7 +158,7 @@ struct store *store_open(const char *path, bool readonly, char *err, size_t errl
 		if (sqlite3_exec(s->db, sync, NULL, NULL, NULL) ||
 		    sqlite3_exec(s->db, schema, NULL, NULL, NULL)) {
 			snprintf(err, errlen, "cannot initialise store %s: %s", path, sqlite3_errmsg(s->db));
-			store_close(s);
+			alert_store_close(s);
 			return NULL;
 		}
 		char pragma[64];
@@ -178,7 +178,7 @@ struct store *store_open(const char *path, bool readonly, char *err, size_t errl
 				       " cgroup, outcome, detail, path, latency_ns) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
 				       -1, &s->insert_action, NULL)) {
 			snprintf(err, errlen, "cannot prepare store %s: %s", path, sqlite3_errmsg(s->db));
-			store_close(s);
+			alert_store_close(s);
 			return NULL;
 		}
 		if (sqlite3_prepare_v2(s->db,
@@ -186,14 +186,14 @@ struct store *store_open(const char *path, bool readonly, char *err, size_t errl
 				       " k8s_namespace, k8s_pod, output, json) VALUES (?,?,?,?,?,?,?,?,?)",
 				       -1, &s->insert, NULL)) {
 			snprintf(err, errlen, "cannot prepare store %s: %s", path, sqlite3_errmsg(s->db));
-			store_close(s);
+			alert_store_close(s);
 			return NULL;
 		}
 	} else {
 		sqlite3_stmt *st;
 		if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM alerts", -1, &st, NULL)) {
 			snprintf(err, errlen, "%s is not a Vigil store: %s", path, sqlite3_errmsg(s->db));
-			store_close(s);
+			alert_store_close(s);
 			return NULL;
 		}
 		sqlite3_finalize(st);
@@ -201,12 +201,12 @@ struct store *store_open(const char *path, bool readonly, char *err, size_t errl
 	return s;
 }
 
-void store_close(struct store *s)
+void alert_store_close(struct alert_store *s)
 {
 	if (!s)
 		return;
 	if (s->in_tx)
-		store_commit(s);
+		alert_store_commit(s);
 	if (s->has_checkpointer) {
 		pthread_mutex_lock(&s->lock);
 		s->stopping = true;
@@ -225,7 +225,7 @@ void store_close(struct store *s)
 	free(s);
 }
 
-int store_add_alert(struct store *s, const struct alert *a, const char *json, uint64_t b2r)
+int alert_store_add_alert(struct alert_store *s, const struct alert *a, const char *json, uint64_t b2r)
 {
 	const struct vg_cgroup *cg = a->st ? state_cgroup(a->st, a->ev->hdr.cgroup_id) : NULL;
 	const struct vg_container_meta *m = cg && cg->meta.id[0] ? &cg->meta : NULL;
@@ -250,7 +250,7 @@ int store_add_alert(struct store *s, const struct alert *a, const char *json, ui
 	return 0;
 }
 
-int store_commit(struct store *s)
+int alert_store_commit(struct alert_store *s)
 {
 	if (!s->in_tx)
 		return 0;
@@ -263,8 +263,8 @@ int store_commit(struct store *s)
 	return 0;
 }
 
-long store_query_alerts(struct store *s, const struct store_query *q, void (*fn)(void *ctx, const char *json),
-			void *ctx)
+long alert_store_query_alerts(struct alert_store *s, const struct alert_store_query *q,
+			      void (*fn)(void *ctx, const char *json), void *ctx)
 {
 	struct vg_buf sql = { 0 };
 	sqlite3_stmt *st;
@@ -309,9 +309,7 @@ long store_query_alerts(struct store *s, const struct store_query *q, void (*fn)
 	return n;
 }
 
-int store_add_action(struct store *s, int64_t time_ns, const char *rule, const char *action, const char *target,
-		     const char *container_id, const char *container_name, const char *cgroup, const char *outcome,
-		     const char *detail, const char *path, uint64_t latency_ns)
+int alert_store_add_action(struct alert_store *s, const struct alert_store_action *a)
 {
 	if (!s->in_tx) {
 		if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL))
@@ -320,24 +318,24 @@ int store_add_action(struct store *s, int64_t time_ns, const char *rule, const c
 	}
 	sqlite3_stmt *st = s->insert_action;
 	sqlite3_reset(st);
-	sqlite3_bind_int64(st, 1, time_ns);
-	sqlite3_bind_text(st, 2, rule, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, target, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, container_id ? container_id : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, container_name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, cgroup ? cgroup : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 8, outcome, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 9, detail, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 10, path, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 11, (int64_t)latency_ns);
+	sqlite3_bind_int64(st, 1, a->time_ns);
+	sqlite3_bind_text(st, 2, a->rule, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, a->action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, a->target, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, a->container_id ? a->container_id : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, a->container_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, a->cgroup ? a->cgroup : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, a->outcome, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, a->detail, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 10, a->path, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 11, a->latency_ns);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return fail(s, "insert action");
 	return 0;
 }
 
-long store_query_actions(struct store *s, const char *container, void (*fn)(void *ctx, const struct store_action *a),
-			 void *ctx)
+long alert_store_query_actions(struct alert_store *s, const char *container,
+			       void (*fn)(void *ctx, const struct alert_store_action *a), void *ctx)
 {
 	sqlite3_stmt *st;
 	long n = 0;
@@ -350,7 +348,7 @@ long store_query_actions(struct store *s, const char *container, void (*fn)(void
 	sqlite3_bind_text(st, 1, container, -1, SQLITE_STATIC);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_action a = {
+		struct alert_store_action a = {
 			.time_ns = sqlite3_column_int64(st, 0),
 			.rule = (const char *)sqlite3_column_text(st, 1),
 			.action = (const char *)sqlite3_column_text(st, 2),

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The runtime pipeline: source -> state -> engine -> respond -> sinks, wired
+ * once from a config. `vigil run`, `trace`, `capture` and `replay` are four
+ * configs of it; the CLI parses options into a struct agent_config and calls
+ * create, run, destroy. A SIGHUP handler calls agent_reload, SIGINT/SIGTERM
+ * agent_stop; reloading rules goes through the same wiring as the start.
+ */
+#ifndef VIGIL_AGENT_H
+#define VIGIL_AGENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "vigil/event.h"
+#include "engine/engine.h"
+#include "respond/respond.h"
+#include "sensor/source.h"
+
+enum agent_mode {
+	AGENT_TRACE,   /* live events shown */
+	AGENT_CAPTURE, /* live events written to a capture file only */
+	AGENT_REPLAY,  /* a capture file's events (or, with rules, alerts) shown */
+	AGENT_RUN,     /* live detection, response and the alert store */
+};
+
+enum agent_deny_drift { AGENT_DRIFT_OFF, AGENT_DRIFT_FAIL_OPEN, AGENT_DRIFT_FAIL_CLOSED };
+
+struct agent_config {
+	enum agent_mode mode;
+	const char *replay_path;   /* replay: the capture file to read */
+	/* shown on stdout (not in capture mode) */
+	bool json;                 /* JSON lines, else text */
+	const char *container;     /* only this container's events: id prefix, name or "host"; NULL: all */
+	const char *write_path;    /* also write a capture file, or NULL */
+	/* live source */
+	uint8_t want[VG_EVT_MAX];  /* event types to capture (rules widen it to what they need) */
+	unsigned long ring_mb;     /* 0: default */
+	enum vg_attach attach;
+	double duration;           /* seconds, 0: until stopped */
+	/* detection */
+	bool detect;
+	const char **rule_paths;   /* borrowed for the agent's life (reload reads them again) */
+	size_t nrule_paths;
+	bool with_defaults;        /* Vigil's default rules before rule_paths */
+	struct engine_opts eo;
+	const char *store_path;    /* the alert store, or NULL */
+	/* response (run) */
+	enum respond_mode response;
+	bool allow_host;
+	const char *rpolicy_path;  /* --response-policy, or NULL */
+	const char *evidence_dir;  /* where capture bundles go */
+	const char *egress_path;   /* --egress-policy, or NULL */
+	const char *files_path;    /* --file-policy, or NULL */
+	enum agent_deny_drift deny_drift;
+};
+
+struct agent;
+
+/*
+ * Wire the pipeline: load the policies and rules, open the source, the sinks
+ * and the guards, seed the state. The config's strings are borrowed for the
+ * agent's life. NULL with the reason logged (nothing is left running).
+ */
+struct agent *agent_create(const struct agent_config *cfg);
+/*
+ * Read and act until the source ends (replay), the duration passes or
+ * agent_stop; then drain and log the summary. 0, or -1 on a source or
+ * output error (logged; a closed stdout is not an error, it ends the run).
+ */
+int agent_run(struct agent *a);
+/* Ask for the rules to be read again, between two batches: async-signal-safe.
+ * A set that does not load or cannot be carried out keeps the running one. */
+void agent_reload(struct agent *a);
+/* Ask agent_run to return at its next poll: async-signal-safe. */
+void agent_stop(struct agent *a);
+/* Stop every guard, close the sinks and free. 0, or -1 when the capture file
+ * is incomplete. NULL is fine. */
+int agent_destroy(struct agent *a);
+
+#endif

@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * vigil run | trace | capture | replay: the options of the four configs of the
+ * agent (src/agent/), parsed into a struct agent_config; the agent does the rest.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "agent/agent.h"
+#include "cli/cli.h"
+#include "common/log.h"
+#include "output/alert_store.h"
+#include "respond/bundle.h"
+#include "sensor/event_table.h"
+
+/* The running agent, for the signal handlers; a signal that comes while it is
+ * being created is passed on as soon as it exists. */
+static struct agent *volatile running;
+static volatile sig_atomic_t stop_early, reload_early;
+
+static void on_signal(int sig)
+{
+	struct agent *a = running;
+	if (sig == SIGHUP) {
+		if (a)
+			agent_reload(a);
+		else
+			reload_early = 1;
+	} else if (a) {
+		agent_stop(a);
+	} else {
+		stop_early = 1;
+	}
+}
+
+static const char rules_help[] =
+	"  --rules FILE         a rules file (Falco's format); repeat for several, loaded in order\n"
+	"  --match-all          alert for every matching rule (default: the first, as Falco)\n"
+	"  --rate-limit R[:B]   per rule at most R alerts/s after a burst of B (default 100:1000;\n"
+	"                       0 disables); suppressed counts are reported\n"
+	"  --min-priority P     load only rules at least as severe as P (default debug)\n"
+	"  --store PATH         keep alerts in this SQLite file\n";
+
+#define ATTACH_HELP                                                                                  \
+	"  --attach MODE        how the kernel program is attached: auto (default: per syscall\n"  \
+	"                       where 32-bit syscalls cannot run, else sys-exit), sys-exit (one\n"  \
+	"                       program on every syscall, sees 32-bit ones), syscalls (only the\n"  \
+	"                       wanted syscalls' tracepoints; 32-bit syscalls are not seen);\n" \
+	"                       VIGIL_ATTACH in the environment sets the default\n"
+
+static void usage(FILE *f, enum vg_mode mode)
+{
+	if (mode == VG_MODE_REPLAY) {
+		fprintf(f, "usage: vigil replay FILE [--json] [--container ID|NAME|host] [--rules FILE]...\n"
+		      "Print the events of a capture file, enriched exactly as the live agent saw them;\n"
+		      "with --rules (or --default-rules), the alerts the rules raise on them instead.\n"
+		      "  --json               JSON lines (default: text)\n"
+		      "  --container X        only events of the container whose id starts with X or whose\n"
+		      "                       name is X; 'host' for processes outside containers\n"
+		      "  --default-rules      detect with Vigil's default rules (before any --rules files)\n%s", rules_help);
+		return;
+	}
+	if (mode == VG_MODE_RUN) {
+		fprintf(f, "usage: vigil run [--rules FILE]... [--store PATH | --no-store] [--json] [options]\n"
+		      "The runtime agent: capture live events, detect with the rules (Vigil's defaults\n"
+		      "when no --rules is given), print alerts and keep them in the store.\n"
+		      "Alerts go to stdout as text on a terminal, JSON lines otherwise or with --json.\n"
+		      "SIGHUP reloads the rules (a bad new set keeps the old one); SIGINT/SIGTERM stop.\n"
+		      "%s"
+		      "                       (default " ALERT_STORE_DEFAULT_PATH ")\n"
+		      "  --no-store           do not keep alerts\n"
+		      "  --response MODE      carry out rules' actions (kill, freeze, isolate, capture):\n"
+		      "                       enforce (default),\n"
+		      "                       audit (record what would be done, do nothing) or off\n"
+		      "  --allow-host-actions let actions target processes outside containers\n"
+		      "  --response-policy FILE  bind actions to rules, tags or priorities per container\n"
+		      "                       or namespace, each binding enforce or audit (docs/response.md)\n"
+		      "  --deny-drift[=fail-open|fail-closed]\n"
+		      "                       refuse (EPERM) to execute files written in a container after\n"
+		      "                       it started (fanotify); undecidable events: allow (default) or deny\n"
+		      "  --file-policy FILE   per-container paths that must not be opened and programs that\n"
+		      "                       must not run: refused (EPERM) by fanotify (docs/response.md)\n"
+		      "  --evidence-dir DIR   where the capture action writes forensic bundles\n"
+		      "                       (default " BUNDLE_DEFAULT_DIR ")\n"
+		      "  --egress-policy FILE per-container egress allow/deny lists, enforced in the kernel:\n"
+		      "                       a denied connect() fails with EPERM (docs/response.md)\n"
+		      "  --json               JSON lines even on a terminal\n"
+		      "  --duration S         stop after S seconds\n"
+		      "  --ring-mb N          kernel ring buffer size in MiB, a power of two (default 16)\n"
+		      ATTACH_HELP
+		      "  -w, --write FILE     also write a capture file (replay it with --rules later)\n"
+		      "Needs root and a kernel with BTF.\n", rules_help);
+		return;
+	}
+	fprintf(f,
+		"usage: vigil %s [options]\n"
+		"%s"
+		"  --syscalls LIST      comma-separated event types to capture (see 'vigil events');\n"
+		"                       'all' adds the opt-in ones (sendto, recvfrom, ioctl); default:\n"
+		"                       every default event type\n"
+		"  --duration S         stop after S seconds (default: until SIGINT/SIGTERM)\n"
+		"  --ring-mb N          kernel ring buffer size in MiB, a power of two (default 16)\n"
+		ATTACH_HELP
+		"%s",
+		mode == VG_MODE_CAPTURE ? "capture -w FILE" : "trace",
+		mode == VG_MODE_CAPTURE
+			? "Write live events, with the process and container state they need, to a capture file.\n"
+			  "  -w, --write FILE     the capture file to create\n"
+			: "Print live, container-aware events.\n"
+			  "  --json               JSON lines (the default is one line of text per event)\n"
+			  "  --container X        only events of the container whose id starts with X or\n"
+			  "                       whose name is X; 'host' for processes outside containers\n"
+			  "  -w, --write FILE     also write a capture file\n",
+		"Needs root and a kernel with BTF. Loss counters are printed on exit.\n");
+}
+
+/* The index of s in the NULL-terminated words, or -1. */
+static int word_index(const char *s, const char *const *words)
+{
+	for (int i = 0; words[i]; i++)
+		if (!strcmp(words[i], s))
+			return i;
+	return -1;
+}
+
+/* --attach (or VIGIL_ATTACH, its default): 0, or -1 for an unknown mode. */
+static int parse_attach(const char *s, enum vg_attach *out)
+{
+	/* in the order of enum vg_attach */
+	static const char *const modes[] = { "auto", "sys-exit", "syscalls", NULL };
+	int i = word_index(s, modes);
+	if (i < 0)
+		return -1;
+	*out = (enum vg_attach)i;
+	return 0;
+}
+
+/* Parse "openat,execve" into want[]; returns 0 or -1 after naming the bad entry. */
+static int parse_syscalls(const char *list, uint8_t *want)
+{
+	char *copy = xstrdup(list), *save = NULL, *tok;
+	int ret = 0;
+
+	memset(want, 0, VG_EVT_MAX);
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "all")) {
+			for (int t = 1; t < VG_EVT_MAX; t++)
+				want[t] = !(event_table_get(t)->flags & VG_EF_USERSPACE);
+			continue;
+		}
+		int t = event_table_find(tok);
+		if (t < 0 || event_table_get(t)->category == VG_CAT_INTERNAL) {
+			fprintf(stderr, "vigil: unknown event type '%s' in --syscalls (see 'vigil events')\n", tok);
+			ret = -1;
+			break;
+		}
+		want[t] = 1;
+	}
+	free(copy);
+	return ret;
+}
+
+static int parse_rate(const char *s, struct engine_opts *eo)
+{
+	char *end;
+	eo->rate = strtod(s, &end);
+	eo->burst = eo->rate * 10;
+	if (*end == ':')
+		eo->burst = strtod(end + 1, &end);
+	if (*end || eo->rate < 0 || eo->burst < 0 || (eo->rate > 0 && eo->burst < 1)) {
+		fprintf(stderr, "vigil: --rate-limit takes RATE or RATE:BURST (alerts per second), not '%s'\n", s);
+		return -1;
+	}
+	return 0;
+}
+
+static const enum agent_mode agent_modes[] = {
+	[VG_MODE_TRACE] = AGENT_TRACE,
+	[VG_MODE_CAPTURE] = AGENT_CAPTURE,
+	[VG_MODE_REPLAY] = AGENT_REPLAY,
+	[VG_MODE_RUN] = AGENT_RUN,
+};
+
+/* Run the agent with signals wired to it: SIGHUP reloads, SIGINT and SIGTERM stop. */
+static int run_agent(const struct agent_config *cfg)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct agent *a = agent_create(cfg);
+	if (!a)
+		return VG_EXIT_ERROR;
+	running = a;
+	if (stop_early)
+		agent_stop(a);
+	if (reload_early)
+		agent_reload(a);
+	int ret = agent_run(a) ? VG_EXIT_ERROR : VG_EXIT_OK;
+	running = NULL;
+	if (agent_destroy(a))
+		ret = VG_EXIT_ERROR;
+	return ret;
+}
+
+int cmd_run(int argc, char **argv, enum vg_mode mode)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },	   { "container", required_argument, NULL, 'c' },
+		{ "syscalls", required_argument, NULL, 's' }, { "duration", required_argument, NULL, 'd' },
+		{ "ring-mb", required_argument, NULL, 'r' },  { "write", required_argument, NULL, 'w' },
+		{ "rules", required_argument, NULL, 'R' },    { "default-rules", no_argument, NULL, 'D' },
+		{ "store", required_argument, NULL, 'S' },    { "no-store", no_argument, NULL, 'N' },
+		{ "match-all", no_argument, NULL, 'M' },      { "rate-limit", required_argument, NULL, 'L' },
+		{ "min-priority", required_argument, NULL, 'P' },
+		{ "response", required_argument, NULL, 'A' },  { "allow-host-actions", no_argument, NULL, 'H' },
+		{ "egress-policy", required_argument, NULL, 'E' }, { "deny-drift", optional_argument, NULL, 'X' },
+		{ "evidence-dir", required_argument, NULL, 'V' }, { "response-policy", required_argument, NULL, 'Q' },
+		{ "file-policy", required_argument, NULL, 'F' }, { "attach", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 },
+	};
+	struct agent_config c = {
+		.mode = agent_modes[mode],
+		.attach = VG_ATTACH_AUTO,
+		.detect = mode == VG_MODE_RUN,
+		.store_path = mode == VG_MODE_RUN ? ALERT_STORE_DEFAULT_PATH : NULL,
+		.eo = { .min_priority = PRIO_DEBUG, .rate = 100, .burst = 1000 },
+		.response = RESPOND_ENFORCE,
+		.evidence_dir = BUNDLE_DEFAULT_DIR,
+	};
+	const char *attach_env = getenv("VIGIL_ATTACH");
+	bool syscalls_given = false, json_given = false;
+	int opt, ret;
+
+	for (int t = 1; t < VG_EVT_MAX; t++)
+		c.want[t] = (event_table_get(t)->flags & VG_EF_DEFAULT) != 0;
+	if (mode != VG_MODE_REPLAY && attach_env && *attach_env && parse_attach(attach_env, &c.attach)) {
+		fprintf(stderr, "vigil: VIGIL_ATTACH takes auto, sys-exit or syscalls, not '%s'\n", attach_env);
+		return VG_EXIT_USAGE;
+	}
+	while ((opt = getopt_long(argc, argv, "w:h", opts, NULL)) != -1) {
+		char *end;
+		switch (opt) {
+		case 'j':
+			c.json = json_given = true;
+			break;
+		case 'c':
+			c.container = optarg;
+			break;
+		case 's':
+			if (parse_syscalls(optarg, c.want))
+				goto usage_error;
+			syscalls_given = true;
+			break;
+		case 'd':
+			c.duration = strtod(optarg, &end);
+			if (*end || c.duration <= 0) {
+				fprintf(stderr, "vigil: --duration takes a positive number of seconds, not '%s'\n", optarg);
+				goto usage_error;
+			}
+			break;
+		case 'r':
+			c.ring_mb = strtoul(optarg, &end, 10);
+			if (*end || c.ring_mb == 0 || c.ring_mb > 4096 || (c.ring_mb & (c.ring_mb - 1))) {
+				fprintf(stderr, "vigil: --ring-mb takes a power of two from 1 to 4096, not '%s'\n", optarg);
+				goto usage_error;
+			}
+			break;
+		case 'T':
+			if (parse_attach(optarg, &c.attach)) {
+				fprintf(stderr, "vigil: --attach takes auto, sys-exit or syscalls, not '%s'\n", optarg);
+				goto usage_error;
+			}
+			break;
+		case 'w':
+			c.write_path = optarg;
+			break;
+		case 'R':
+			c.rule_paths = xrealloc(c.rule_paths, (c.nrule_paths + 1) * sizeof(*c.rule_paths));
+			c.rule_paths[c.nrule_paths++] = optarg;
+			c.detect = true;
+			break;
+		case 'D':
+			c.detect = c.with_defaults = true;
+			break;
+		case 'S':
+			c.store_path = optarg;
+			break;
+		case 'N':
+			c.store_path = NULL;
+			break;
+		case 'M':
+			c.eo.match_all = true;
+			break;
+		case 'L':
+			if (parse_rate(optarg, &c.eo))
+				goto usage_error;
+			break;
+		case 'P': {
+			int p = priority_parse(optarg);
+			if (p < 0) {
+				fprintf(stderr, "vigil: --min-priority takes emergency, alert, critical, error, warning, "
+						"notice, informational or debug, not '%s'\n", optarg);
+				goto usage_error;
+			}
+			c.eo.min_priority = p;
+			break;
+		}
+		case 'A': {
+			/* in the order of enum respond_mode */
+			static const char *const modes[] = { "off", "audit", "enforce", NULL };
+			int i = word_index(optarg, modes);
+			if (i < 0) {
+				fprintf(stderr, "vigil: --response takes enforce, audit or off, not '%s'\n", optarg);
+				goto usage_error;
+			}
+			c.response = (enum respond_mode)i;
+			break;
+		}
+		case 'H':
+			c.allow_host = true;
+			break;
+		case 'E':
+			c.egress_path = optarg;
+			break;
+		case 'V':
+			c.evidence_dir = optarg;
+			break;
+		case 'Q':
+			c.rpolicy_path = optarg;
+			break;
+		case 'F':
+			c.files_path = optarg;
+			break;
+		case 'X': {
+			/* after AGENT_DRIFT_OFF, in the order of enum agent_deny_drift */
+			static const char *const modes[] = { "fail-open", "fail-closed", NULL };
+			int i = optarg ? word_index(optarg, modes) : 0;
+			if (i < 0) {
+				fprintf(stderr, "vigil: --deny-drift takes fail-open or fail-closed, not '%s'\n", optarg);
+				goto usage_error;
+			}
+			c.deny_drift = (enum agent_deny_drift)(AGENT_DRIFT_FAIL_OPEN + i);
+			break;
+		}
+		case 'h':
+			usage(stdout, mode);
+			free(c.rule_paths);
+			return VG_EXIT_OK;
+		default:
+			goto usage_error;
+		}
+	}
+	bool rules_opts = c.nrule_paths || c.store_path || c.eo.match_all;
+	if (mode == VG_MODE_REPLAY) {
+		if (optind != argc - 1 || c.write_path)
+			goto usage_error;
+		c.replay_path = argv[optind];
+	} else if (optind != argc || (mode == VG_MODE_CAPTURE && !c.write_path) ||
+		   (mode != VG_MODE_RUN &&
+		    (rules_opts || c.egress_path || c.deny_drift || c.rpolicy_path || c.files_path)) ||
+		   (mode == VG_MODE_RUN && syscalls_given)) {
+		goto usage_error;
+	}
+	if (mode == VG_MODE_RUN && !json_given)
+		c.json = !isatty(STDOUT_FILENO); /* a pipe or file gets JSON lines, a person gets text */
+	ret = run_agent(&c);
+	free(c.rule_paths);
+	return ret;
+
+usage_error:
+	usage(stderr, mode);
+	free(c.rule_paths);
+	return VG_EXIT_USAGE;
+}
