@@ -8,10 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "admission/admission_policy.h"
-#include "admission/admission_store.h"
 #include "common/buf.h"
 #include "common/yaml.h"
 #include "policy/manifest.h"
+#include "scan/reports/results_db.h"
 
 #define POLICY_MAX_FILE (4u << 20)
 
@@ -47,7 +47,7 @@ void admission_policy_free(struct admission_policy *p)
 	free_list(p->exempt_rc, p->nexempt_rc);
 	free_list(p->registries, p->nregistries);
 	free(p->vuln_db);
-	admission_store_close(p->store);
+	results_db_close(p->store);
 	free(p);
 }
 
@@ -342,7 +342,7 @@ struct admission_policy *admission_policy_load(const char *path, char *err, size
 		return NULL;
 	}
 	if (p->vuln_db) {
-		p->store = admission_store_open(p->vuln_db, perr, sizeof(perr));
+		p->store = results_db_open(p->vuln_db, perr, sizeof(perr));
 		if (!p->store) {
 			snprintf(err, errlen, "%s", perr);
 			admission_policy_free(p);

@@ -19,11 +19,11 @@
 #include <stdio.h>
 #include <string.h>
 #include "admission/admission_review.h"
-#include "admission/admission_store.h"
 #include "common/yaml.h"
 #include "policy/k8s_practice.h"
 #include "policy/manifest.h"
 #include "policy/pss.h"
+#include "scan/reports/results_db.h"
 
 void admission_decision_free(struct admission_decision *d)
 {
@@ -195,7 +195,7 @@ static void check_image(struct img_ctx *c, const struct yaml_node *img, const ch
 		return;
 	int max = -1, found = 0;
 	if (*dig) {
-		found = admission_store_max_severity(c->p->store, dig, &max, c->error, sizeof(c->error));
+		found = results_db_max_severity(c->p->store, dig, &max, c->error, sizeof(c->error));
 		if (found < 0)
 			return;
 	}

@@ -8,12 +8,12 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli/cli.h"
-#include "scan/ignore.h"
-#include "scan/registry.h"
-#include "scan/report.h"
+#include "scan/matching/ignore.h"
+#include "scan/matching/vulndb.h"
+#include "scan/reports/report.h"
+#include "scan/reports/results_db.h"
 #include "scan/scan.h"
-#include "scan/store.h"
-#include "scan/vulndb.h"
+#include "scan/sources/registry.h"
 
 static void scan_usage(FILE *f)
 {
@@ -82,7 +82,7 @@ static int scan_lookup(const char *digest, const char *store)
 		fputs("vigil: scan lookup needs --store FILE\n", stderr);
 		return VG_EXIT_USAGE;
 	}
-	rc = scan_store_get(store, digest, &out, &err);
+	rc = results_db_get(store, digest, &out, &err);
 	if (rc < 0)
 		fprintf(stderr, "vigil: %s\n", err.data);
 	else if (rc == 0)
@@ -255,7 +255,7 @@ int cmd_scan(int argc, char **argv)
 	}
 	ignore_free(&ign);
 	/* The store keeps the whole result: filters are the reader's choice. */
-	if (store && scan_store_put(store, &r, &err)) {
+	if (store && results_db_put(store, &r, &err)) {
 		fprintf(stderr, "vigil: %s\n", err.data);
 		scan_result_free(&r);
 		buf_free(&err);

@@ -2,10 +2,10 @@
 /* libFuzzer: every package database parser; the first byte picks the parser. */
 #include <stddef.h>
 #include <stdint.h>
-#include "scan/cat_auditable.h"
-#include "scan/catalog.h"
-#include "scan/cat_go.h"
-#include "scan/purl.h"
+#include "scan/catalogers/cat_auditable.h"
+#include "scan/catalogers/cat_go.h"
+#include "scan/catalogers/catalog.h"
+#include "scan/reports/purl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

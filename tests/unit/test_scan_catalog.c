@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "scan/catalog.h"
-#include "scan/cat_go.h"
-#include "scan/osrel.h"
-#include "scan/purl.h"
+#include "scan/catalogers/cat_go.h"
+#include "scan/catalogers/catalog.h"
+#include "scan/catalogers/osrel.h"
+#include "scan/reports/purl.h"
 
 static char *slurp_shared(const char *rel, size_t *len)
 {

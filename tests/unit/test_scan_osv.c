@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "scan/cvss.h"
-#include "scan/ignore.h"
-#include "scan/osv.h"
+#include "scan/matching/cvss.h"
+#include "scan/matching/ignore.h"
+#include "scan/matching/osv.h"
 
 static void test_cvss3(void **state)
 {
