@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include "cli/cli.h"
+#include "common/version.h"
 #include "scan/reports/sbom.h"
 
 /* A name-based id of the result (its target and package purls): same input, same id. */
