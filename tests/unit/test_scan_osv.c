@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* OSV records: parsing, range evaluation, CVSS v3 and v4 scores. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -261,6 +262,66 @@ static void test_ignore(void **state)
 	buf_free(&err);
 }
 
+/*
+ * Ranges whose two top events order one way under one scheme and the other
+ * way under the other ("1.0rc1" is below "1.0" for PEP 440, above it for
+ * dpkg), below a hundred events both order alike so that each sort takes a
+ * while. A wrong order flips the answer.
+ */
+struct sort_race {
+	enum vercmp_scheme scheme;
+	const char *v;
+	char *ranges;
+	int wrong;
+	int iterations;
+};
+
+static char *race_ranges(const char *first, const char *second)
+{
+	struct vg_buf b = { 0 };
+
+	buf_adds(&b, "[{\"type\":\"ECOSYSTEM\",\"events\":[");
+	for (int i = 1; i <= 100; i++)
+		buf_printf(&b, "{\"%s\":\"0.1.%d\"},", i % 2 ? "introduced" : "fixed", i);
+	buf_printf(&b, "{\"introduced\":\"%s\"},{\"fixed\":\"%s\"}]}]", first, second);
+	return b.data;
+}
+
+static void *sort_race_run(void *arg)
+{
+	struct sort_race *t = arg;
+
+	for (int i = 0; i < t->iterations && !t->wrong; i++)
+		if (osv_affects(t->scheme, t->v, t->ranges, "[]", NULL))
+			t->wrong = i + 1;
+	return NULL;
+}
+
+/* Two threads evaluating ranges under different schemes must not see each other's order. */
+static void test_ranges_threads(void **state)
+{
+	(void)state;
+	struct sort_race t[2] = {
+		/* PEP 440: [1.0rc1, 1.0) does not hold 1.0.1 */
+		{ VERCMP_PEP440, "1.0.1", race_ranges("1.0rc1", "1.0"), 0, 2000 },
+		/* dpkg: [1.0, 1.0rc1) does not hold 1.0rc2 */
+		{ VERCMP_DPKG, "1.0rc2", race_ranges("1.0", "1.0rc1"), 0, 2000 },
+	};
+	pthread_t th[2];
+
+	for (int k = 0; k < 2; k++) /* alone, each answers right */
+		assert_false(osv_affects(t[k].scheme, t[k].v, t[k].ranges, "[]", NULL));
+	for (int k = 0; k < 2; k++)
+		assert_int_equal(pthread_create(&th[k], NULL, sort_race_run, &t[k]), 0);
+	for (int k = 0; k < 2; k++)
+		pthread_join(th[k], NULL);
+	for (int k = 0; k < 2; k++) {
+		free(t[k].ranges);
+		if (t[k].wrong)
+			fail_msg("thread %d: wrong answer at iteration %d", k, t[k].wrong);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +329,7 @@ int main(void)
 		cmocka_unit_test(test_cvss4),
 		cmocka_unit_test(test_cvss4_golden),
 		cmocka_unit_test(test_ranges),
+		cmocka_unit_test(test_ranges_threads),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_ignore),
 	};

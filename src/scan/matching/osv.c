@@ -153,16 +153,15 @@ struct ev {
 	const char *ver;
 };
 
-static enum vercmp_scheme sort_scheme;
-
-static int ev_cmp(const void *a, const void *b)
+/* The scheme comes as qsort_r's argument, not a global: osv_affects may run in several threads. */
+static int ev_cmp(const void *a, const void *b, void *scheme)
 {
 	const struct ev *x = a, *y = b;
 	bool xz = !strcmp(x->ver, "0"), yz = !strcmp(y->ver, "0");
 
 	if (xz || yz)
 		return yz - xz; /* "0" is below every version */
-	return vercmp(sort_scheme, x->ver, y->ver);
+	return vercmp(*(const enum vercmp_scheme *)scheme, x->ver, y->ver);
 }
 
 /* One range: walk its events in version order; the last one at or below v decides. */
@@ -195,8 +194,7 @@ static bool range_affects(enum vercmp_scheme s, const char *v, json_t *events, c
 			break;
 		}
 	}
-	sort_scheme = s;
-	qsort(ev, k, sizeof(*ev), ev_cmp);
+	qsort_r(ev, k, sizeof(*ev), ev_cmp, &s);
 	for (i = 0; i < k; i++) {
 		if (!strcmp(ev[i].kind, "introduced")) {
 			if (!strcmp(ev[i].ver, "0") || vercmp(s, v, ev[i].ver) >= 0)
