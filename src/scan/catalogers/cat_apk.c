@@ -6,77 +6,40 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "scan/catalogers/cat_text.h"
 #include "scan/catalogers/catalog.h"
 
-struct apk {
-	char *name, *version, *arch, *origin, *license;
-	size_t line;
-};
+enum { F_NAME, F_VERSION, F_ARCH, F_ORIGIN, F_LICENSE, F_N };
+static const char *const fields[F_N] = { "P", "V", "A", "o", "L" };
 
-static void apk_clear(struct apk *a)
+static void apk_emit(char **f, size_t line, const char *path, struct scan_result *r)
 {
-	free(a->name);
-	free(a->version);
-	free(a->arch);
-	free(a->origin);
-	free(a->license);
-	memset(a, 0, sizeof(*a));
-}
+	const char *name = f[F_NAME], *version = f[F_VERSION];
 
-static void apk_emit(struct apk *a, const char *path, struct scan_result *r)
-{
-	if (!a->line)
+	if (!line)
 		return;
-	if (!a->name || !a->version || !a->name[0] || !a->version[0]) {
-		scan_warn(r, "cannot parse %s:%zu: package without %s", path, a->line,
-			  a->name ? "V: (version)" : "P: (name)");
+	if (!name || !version || !name[0] || !version[0]) {
+		scan_warn(r, "cannot parse %s:%zu: package without %s", path, line,
+			  name ? "V: (version)" : "P: (name)");
 		return;
 	}
-	struct scan_pkg *p = scan_add_pkg(r, "apk", a->name, a->version, path);
-	if (a->arch)
-		p->arch = xstrdup(a->arch);
-	if (a->license)
-		p->license = xstrdup(a->license);
-	p->src_name = xstrdup(a->origin ? a->origin : a->name);
-	p->src_version = xstrdup(a->version);
+	struct scan_pkg *p = scan_add_pkg(r, "apk", name, version, path);
+	if (f[F_ARCH])
+		p->arch = xstrdup(f[F_ARCH]);
+	if (f[F_LICENSE])
+		p->license = xstrdup(f[F_LICENSE]);
+	p->src_name = xstrdup(f[F_ORIGIN] ? f[F_ORIGIN] : name);
+	p->src_version = xstrdup(version);
 }
 
-void cat_apk_parse(const char *data, size_t len, const char *path, struct scan_result *r)
+static void apk_parse(const char *data, size_t len, const char *path, struct scan_result *r)
 {
-	struct apk a = { 0 };
-	size_t pos = 0, lineno = 0;
-	const char *line;
-	size_t n;
-	bool warned = false;
-
-	while (cat_next_line(data, len, &pos, &line, &n)) {
-		lineno++;
-		if (n == 0) {
-			apk_emit(&a, path, r);
-			apk_clear(&a);
-			continue;
-		}
-		if (n < 2 || line[1] != ':') {
-			if (!warned)
-				scan_warn(r, "cannot parse %s:%zu: expected 'X:value'", path, lineno);
-			warned = true;
-			continue;
-		}
-		if (!a.line)
-			a.line = lineno;
-		char **slot = NULL;
-		switch (line[0]) {
-		case 'P': slot = &a.name; break;
-		case 'V': slot = &a.version; break;
-		case 'A': slot = &a.arch; break;
-		case 'o': slot = &a.origin; break;
-		case 'L': slot = &a.license; break;
-		}
-		if (slot) {
-			free(*slot);
-			*slot = xstrndup(line + 2, n - 2);
-		}
-	}
-	apk_emit(&a, path, r);
-	apk_clear(&a);
+	cat_text_stanzas(CAT_STANZA_APK, fields, F_N, apk_emit, data, len, path, r);
 }
+
+static bool apk_match(const char *path)
+{
+	return !strcmp(path, "lib/apk/db/installed");
+}
+
+const struct cataloger cat_apk = { "apk", apk_match, apk_parse };

@@ -10,6 +10,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "scan/catalogers/cat_text.h"
 #include "scan/catalogers/catalog.h"
 #include "scan/sources/libarchive.h"
 
@@ -23,7 +24,7 @@ static char *prop(const char *d, size_t len, const char *key, char sep)
 	size_t pos = 0, n, k = strlen(key);
 	const char *line;
 
-	while (cat_next_line(d, len, &pos, &line, &n)) {
+	while (cat_text_line(d, len, &pos, &line, &n)) {
 		if (n > k && !memcmp(line, key, k) && line[k] == sep) {
 			const char *v = line + k + 1, *end = line + n;
 			while (v < end && *v == ' ')
@@ -128,7 +129,7 @@ static void jar_read(const char *data, size_t len, const char *path, struct scan
 	archive_read_free(a);
 }
 
-void cat_java_parse(const char *data, size_t len, const char *path, struct scan_result *r)
+static void java_parse(const char *data, size_t len, const char *path, struct scan_result *r)
 {
 	if (ends_with(path, "pom.properties")) {
 		if (!pom_add(data, len, path, r))
@@ -137,3 +138,12 @@ void cat_java_parse(const char *data, size_t len, const char *path, struct scan_
 	}
 	jar_read(data, len, path, r, 0);
 }
+
+static bool java_match(const char *path)
+{
+	return cat_text_ends_with(path, ".jar") || cat_text_ends_with(path, ".war") ||
+	       cat_text_ends_with(path, ".ear") ||
+	       (!strcmp(cat_text_base(path), "pom.properties") && strstr(path, "META-INF/maven/"));
+}
+
+const struct cataloger cat_java = { "java", java_match, java_parse };

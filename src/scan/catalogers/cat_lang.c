@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "scan/catalogers/cat_text.h"
 #include "scan/catalogers/catalog.h"
 
 /* The quoted value of `key = "value"` on a TOML line, or NULL. */
@@ -40,7 +41,7 @@ static void cargo_emit(char **name, char **version, char **source, const char *p
 	*name = *version = *source = NULL;
 }
 
-void cat_cargo_parse(const char *data, size_t len, const char *path, struct scan_result *r)
+static void cargo_parse(const char *data, size_t len, const char *path, struct scan_result *r)
 {
 	char *name = NULL, *version = NULL, *source = NULL, *v;
 	size_t pos = 0;
@@ -48,7 +49,7 @@ void cat_cargo_parse(const char *data, size_t len, const char *path, struct scan
 	size_t n;
 	bool in_pkg = false;
 
-	while (cat_next_line(data, len, &pos, &line, &n)) {
+	while (cat_text_line(data, len, &pos, &line, &n)) {
 		if (n && line[0] == '[') {
 			cargo_emit(&name, &version, &source, path, r);
 			in_pkg = n >= 11 && !memcmp(line, "[[package]]", 11);
@@ -96,14 +97,14 @@ static char *gem_field(const char *line, size_t n, const char *field)
 	return q ? xstrndup(p + 1, (size_t)(q - p - 1)) : NULL;
 }
 
-void cat_gem_parse(const char *data, size_t len, const char *path, struct scan_result *r)
+static void gem_parse(const char *data, size_t len, const char *path, struct scan_result *r)
 {
 	char *name = NULL, *version = NULL, *v;
 	size_t pos = 0;
 	const char *line;
 	size_t n;
 
-	while (cat_next_line(data, len, &pos, &line, &n)) {
+	while (cat_text_line(data, len, &pos, &line, &n)) {
 		if (!name && (v = gem_field(line, n, "name")))
 			name = v;
 		else if (!version && (v = gem_field(line, n, "version")))
@@ -116,3 +117,16 @@ void cat_gem_parse(const char *data, size_t len, const char *path, struct scan_r
 	free(name);
 	free(version);
 }
+
+static bool cargo_match(const char *path)
+{
+	return !strcmp(cat_text_base(path), "Cargo.lock");
+}
+
+static bool gem_match(const char *path)
+{
+	return cat_text_ends_with(path, ".gemspec") && strstr(path, "/specifications/");
+}
+
+const struct cataloger cat_cargo = { "cargo", cargo_match, cargo_parse };
+const struct cataloger cat_gem = { "gem", gem_match, gem_parse };

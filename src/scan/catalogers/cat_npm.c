@@ -7,6 +7,7 @@
  */
 #include <jansson.h>
 #include <string.h>
+#include "scan/catalogers/cat_text.h"
 #include "scan/catalogers/catalog.h"
 
 static json_t *npm_load(const char *data, size_t len, const char *path, struct scan_result *r)
@@ -26,7 +27,7 @@ static json_t *npm_load(const char *data, size_t len, const char *path, struct s
 	return root;
 }
 
-void cat_npm_parse_package(const char *data, size_t len, const char *path,
+static void npm_parse_package(const char *data, size_t len, const char *path,
 			   struct scan_result *r)
 {
 	json_t *root = npm_load(data, len, path, r);
@@ -60,7 +61,7 @@ static void npm_lock_v1(json_t *deps, const char *path, struct scan_result *r, i
 	}
 }
 
-void cat_npm_parse_lock(const char *data, size_t len, const char *path, struct scan_result *r)
+static void npm_parse_lock(const char *data, size_t len, const char *path, struct scan_result *r)
 {
 	json_t *root = npm_load(data, len, path, r);
 	json_t *pkgs, *p;
@@ -89,3 +90,36 @@ void cat_npm_parse_lock(const char *data, size_t len, const char *path, struct s
 	}
 	json_decref(root);
 }
+
+/* node_modules/<name>/package.json or node_modules/@scope/<name>/package.json */
+static bool npm_package_match(const char *path)
+{
+	const char *nm = NULL;
+
+	if (strcmp(cat_text_base(path), "package.json"))
+		return false;
+	for (const char *p = path; (p = strstr(p, "node_modules/")); p++)
+		if (p == path || p[-1] == '/')
+			nm = p;
+	if (!nm)
+		return false;
+	const char *rest = nm + strlen("node_modules/");
+	const char *slash = strchr(rest, '/');
+	if (!slash)
+		return false;
+	if (rest[0] == '@') {
+		slash = strchr(slash + 1, '/');
+		if (!slash)
+			return false;
+	}
+	return !strcmp(slash + 1, "package.json");
+}
+
+/* an application's lock file, not one shipped inside an installed package */
+static bool npm_lock_match(const char *path)
+{
+	return !strcmp(cat_text_base(path), "package-lock.json") && !strstr(path, "node_modules/");
+}
+
+const struct cataloger cat_npm_package = { "npm-package", npm_package_match, npm_parse_package };
+const struct cataloger cat_npm_lock = { "npm-lock", npm_lock_match, npm_parse_lock };

@@ -6,16 +6,17 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "scan/catalogers/cat_text.h"
 #include "scan/catalogers/catalog.h"
 
-void cat_python_parse(const char *data, size_t len, const char *path, struct scan_result *r)
+static void python_parse(const char *data, size_t len, const char *path, struct scan_result *r)
 {
 	char *name = NULL, *version = NULL, *license = NULL;
 	size_t pos = 0;
 	const char *line;
 	size_t n;
 
-	while (cat_next_line(data, len, &pos, &line, &n) && n) {
+	while (cat_text_line(data, len, &pos, &line, &n) && n) {
 		const char *colon = memchr(line, ':', n);
 		if (!colon || line[0] == ' ' || line[0] == '\t')
 			continue;
@@ -47,3 +48,11 @@ void cat_python_parse(const char *data, size_t len, const char *path, struct sca
 	free(version);
 	free(license);
 }
+
+static bool python_match(const char *path)
+{
+	return cat_text_ends_with(path, ".dist-info/METADATA") ||
+	       cat_text_ends_with(path, ".egg-info/PKG-INFO") || cat_text_ends_with(path, ".egg-info");
+}
+
+const struct cataloger cat_python = { "python", python_match, python_parse };

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "scan/catalogers/cat_text.h"
 #include "scan/catalogers/catalog.h"
 
 enum { T_NAME = 1000, T_VERSION = 1001, T_RELEASE = 1002, T_EPOCH = 1003, T_LICENSE = 1014,
@@ -141,7 +142,7 @@ static int rpm_add(struct scan_result *r, const unsigned char *b, size_t n, cons
 	return 0;
 }
 
-void cat_rpm_parse_sqlite(const char *data, size_t len, const char *path, struct scan_result *r)
+static void rpm_parse_sqlite(const char *data, size_t len, const char *path, struct scan_result *r)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
@@ -222,7 +223,7 @@ static int bdb_overflow(const unsigned char *d, size_t npages, size_t psize, boo
 	return pgno || out->len != len ? -1 : 0;
 }
 
-void cat_rpm_parse_bdb(const char *data, size_t len, const char *path, struct scan_result *r)
+static void rpm_parse_bdb(const char *data, size_t len, const char *path, struct scan_result *r)
 {
 	const unsigned char *d = (const unsigned char *)data;
 	bool sw;
@@ -288,7 +289,7 @@ static uint32_t le32(const unsigned char *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-void cat_rpm_parse_ndb(const char *data, size_t len, const char *path, struct scan_result *r)
+static void rpm_parse_ndb(const char *data, size_t len, const char *path, struct scan_result *r)
 {
 	const unsigned char *d = (const unsigned char *)data;
 
@@ -321,3 +322,34 @@ void cat_rpm_parse_ndb(const char *data, size_t len, const char *path, struct sc
 	if (bad)
 		scan_warn(r, "cannot parse %s: %zu malformed package entries", path, bad);
 }
+
+/* rpm keeps its database under var/lib/rpm, or usr/lib/sysimage/rpm (newer Fedora, SUSE) */
+static bool rpm_db(const char *path, const char *name)
+{
+	const char *rest = NULL;
+
+	if (!strncmp(path, "var/lib/rpm/", 12))
+		rest = path + 12;
+	else if (!strncmp(path, "usr/lib/sysimage/rpm/", 21))
+		rest = path + 21;
+	return rest && !strcmp(rest, name);
+}
+
+static bool rpm_sqlite_match(const char *path)
+{
+	return rpm_db(path, "rpmdb.sqlite");
+}
+
+static bool rpm_bdb_match(const char *path)
+{
+	return rpm_db(path, "Packages");
+}
+
+static bool rpm_ndb_match(const char *path)
+{
+	return rpm_db(path, "Packages.db");
+}
+
+const struct cataloger cat_rpm_sqlite = { "rpm-sqlite", rpm_sqlite_match, rpm_parse_sqlite };
+const struct cataloger cat_rpm_bdb = { "rpm-bdb", rpm_bdb_match, rpm_parse_bdb };
+const struct cataloger cat_rpm_ndb = { "rpm-ndb", rpm_ndb_match, rpm_parse_ndb };

@@ -129,14 +129,95 @@ static const enum fi_type fi_of[] = {
 #define GO_HOLD_MAX (256ULL << 20)
 #define GO_HOLD_KEEP (4u << 20)
 
+/*
+ * Consumers of a whole file's contents, asked in this order for every regular
+ * file: each says how many of its first bytes it needs held in memory (0: it
+ * does not want the file), and gets them once the file is read, if they are
+ * the whole file. Go build info and cargo-auditable sections are searched in
+ * binaries as they stream by instead (below), as they may be too big to hold.
+ */
+struct walk_consumer {
+	const char *name;
+	uint64_t (*want)(struct walk *w, const char *path, uint64_t size, const void **arg);
+	void (*take)(struct walk *w, const char *path, const char *data, size_t len,
+		     const void *arg);
+	bool text; /* skipped for a binary file (a NUL in its first 8 KiB), when all are */
+};
+
+/* Small OS files (os-release, ...), kept for OS detection after the merge. */
+static uint64_t os_want(struct walk *w, const char *path, uint64_t size, const void **arg)
+{
+	(void)w, (void)size, (void)arg;
+	return osrel_wanted(path) ? KEPT_MAX : 0;
+}
+
+static void os_take(struct walk *w, const char *path, const char *data, size_t len,
+		    const void *arg)
+{
+	(void)path, (void)arg;
+	if (len > KEPT_MAX)
+		return;
+	if (w->nkept == w->capkept) {
+		w->capkept = w->capkept ? w->capkept * 2 : 16;
+		w->kept = xrealloc(w->kept, w->capkept * sizeof(*w->kept));
+	}
+	w->kept[w->nkept].seq = w->seq;
+	w->kept[w->nkept].data = xstrndup(data, len);
+	w->kept[w->nkept].len = len;
+	w->nkept++;
+}
+
+/* Package databases and manifests: the cataloger table (catalog.h). */
+static uint64_t pkg_want(struct walk *w, const char *path, uint64_t size, const void **arg)
+{
+	const struct cataloger *c = catalog_find(path);
+
+	if (!c)
+		return 0;
+	if (size > w->o->limits.max_file_bytes) {
+		scan_warn(w->r, "skipping %s in layer %zu: %llu bytes exceeds the %llu-byte limit",
+			  path, w->blob + 1, (unsigned long long)size,
+			  (unsigned long long)w->o->limits.max_file_bytes);
+		return 0;
+	}
+	*arg = c;
+	return w->o->limits.max_file_bytes;
+}
+
+static void pkg_take(struct walk *w, const char *path, const char *data, size_t len,
+		     const void *arg)
+{
+	catalog_parse(arg, data, len, path, w->r, w->blob, w->seq);
+}
+
+static uint64_t secrets_want(struct walk *w, const char *path, uint64_t size, const void **arg)
+{
+	(void)path, (void)arg;
+	return w->secrets && size <= w->o->limits.max_secret_bytes ? size : 0;
+}
+
+static void secrets_take(struct walk *w, const char *path, const char *data, size_t len,
+			 const void *arg)
+{
+	(void)arg;
+	secrets_scan(w->secrets, data, len, path, w->r, w->blob, w->seq);
+}
+
+static const struct walk_consumer consumers[] = {
+	{ "os-release", os_want, os_take, false },
+	{ "packages", pkg_want, pkg_take, false },
+	{ "secrets", secrets_want, secrets_take, true },
+};
+
+#define NCONSUMERS (sizeof(consumers) / sizeof(consumers[0]))
+
 /* Read a regular file's contents through the interested consumers. */
 static int walk_read_file(struct walk *w, const char *path, uint64_t size, walk_read_fn read,
 			  void *ctx, struct vg_buf *err)
 {
-	enum cat_kind kind = catalog_kind(path);
-	bool keep = osrel_wanted(path);
-	bool secrets = w->secrets && size <= w->o->limits.max_secret_bytes;
-	uint64_t want = 0; /* bytes to hold in memory */
+	uint64_t want = 0; /* bytes to hold in memory: the most any consumer asked */
+	bool wants[NCONSUMERS], any = false, all_text = true;
+	const void *arg[NCONSUMERS] = { 0 };
 	struct gobi_scan gs;
 	/* Go build info: only ELF files, and only their data segments are searched */
 	bool go_elf = false, go = size >= 1024;
@@ -151,19 +232,15 @@ static int walk_read_file(struct walk *w, const char *path, uint64_t size, walk_
 	uint64_t aud_start = 0, aud_end = 0;
 	unsigned char ehdr[AUDITABLE_EHDR];
 
-	if (keep)
-		want = KEPT_MAX;
-	if (kind != CAT_NONE)
-		want = w->o->limits.max_file_bytes;
-	if (secrets && want < size)
-		want = size;
-	if (kind != CAT_NONE && size > w->o->limits.max_file_bytes) {
-		scan_warn(w->r, "skipping %s in layer %zu: %llu bytes exceeds the %llu-byte limit",
-			  path, w->blob + 1, (unsigned long long)size,
-			  (unsigned long long)w->o->limits.max_file_bytes);
-		kind = CAT_NONE;
-		want = secrets ? size : 0;
+	for (size_t i = 0; i < NCONSUMERS; i++) {
+		uint64_t n = consumers[i].want(w, path, size, &arg[i]);
+		wants[i] = n > 0;
+		if (n > want)
+			want = n;
+		any |= wants[i];
+		all_text &= !wants[i] || consumers[i].text;
 	}
+	bool text_only = any && all_text;
 	if (!want && !go)
 		return 0;
 	buf_reset(&w->content);
@@ -192,10 +269,9 @@ static int walk_read_file(struct walk *w, const char *path, uint64_t size, walk_
 			goto fail;
 		if (n == 0)
 			break;
-		if (got == 0 && secrets && kind == CAT_NONE && !keep &&
-		    memchr(chunk, 0, (size_t)n < 8192 ? (size_t)n : 8192)) {
-			want = 0; /* binary: the secret rules skip it, so nothing needs holding */
-			secrets = false;
+		if (got == 0 && text_only && memchr(chunk, 0, (size_t)n < 8192 ? (size_t)n : 8192)) {
+			want = 0; /* binary: text consumers skip it, so nothing needs holding */
+			memset(wants, 0, sizeof(wants));
 		}
 		if (got == 0 && go) {
 			go_n = gobi_elf_ranges(chunk, (size_t)n, go_start, go_end, GO_RANGES);
@@ -283,20 +359,9 @@ static int walk_read_file(struct walk *w, const char *path, uint64_t size, walk_
 	gobi_free(&gs);
 	const char *data = w->content.data ? w->content.data : "";
 	size_t len = w->content.len;
-	if (keep && len <= KEPT_MAX && got == len) {
-		if (w->nkept == w->capkept) {
-			w->capkept = w->capkept ? w->capkept * 2 : 16;
-			w->kept = xrealloc(w->kept, w->capkept * sizeof(*w->kept));
-		}
-		w->kept[w->nkept].seq = w->seq;
-		w->kept[w->nkept].data = xstrndup(data, len);
-		w->kept[w->nkept].len = len;
-		w->nkept++;
-	}
-	if (kind != CAT_NONE && got == len)
-		catalog_parse(kind, data, len, path, w->r, w->blob, w->seq);
-	if (secrets && got == len)
-		secrets_scan(w->secrets, data, len, path, w->r, w->blob, w->seq);
+	for (size_t i = 0; i < NCONSUMERS && got == len; i++)
+		if (wants[i])
+			consumers[i].take(w, path, data, len, arg[i]);
 	return 0;
 fail:
 	gobi_free(&gs);
