@@ -244,7 +244,7 @@ static int parse_section(struct pctx *c, struct admission_policy *p, const char 
 				if (need(c, vv, YAML_SCALAR, "vulnerabilities.maxSeverity"))
 					return -1;
 				p->max_severity = severity_parse(vv->str);
-				if (p->max_severity < 0)
+				if (p->max_severity < SEV_LOW) /* UNKNOWN is no threshold */
 					return fail(c, vv, "unknown severity '%.64s' (low, medium, high, critical)",
 						    vv->str);
 			} else if (yaml_is(vk, "unscanned")) {

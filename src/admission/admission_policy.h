@@ -42,7 +42,7 @@ struct admission_policy {
 	size_t nregistries;
 	int require_digest;
 	char *vuln_db;       /* NULL: no vulnerability gate */
-	int max_severity;    /* highest allowed vulnerability severity (enum policy_severity) */
+	int max_severity;    /* highest allowed vulnerability severity (enum vg_severity) */
 	enum unscanned_action unscanned;
 	int fail_open;       /* on internal errors: allow (1) or deny (0, the default) */
 	int enforce_templates; /* deny workload objects (Deployment, ...) too; default 1 */

@@ -201,9 +201,9 @@ static void check_image(struct img_ctx *c, const struct yaml_node *img, const ch
 	}
 	if (found && c->p->max_severity >= 0 && max > c->p->max_severity) {
 		snprintf(msg, sizeof(msg), "image %.300s has %s vulnerabilities (allowed at most %s)",
-			 img->str, severity_name((enum policy_severity)max),
-			 severity_name((enum policy_severity)c->p->max_severity));
-		findings_add(c->deny, "image/vulnerabilities", (enum policy_severity)max, img->line,
+			 img->str, severity_name((enum vg_severity)max),
+			 severity_name((enum vg_severity)c->p->max_severity));
+		findings_add(c->deny, "image/vulnerabilities", (enum vg_severity)max, img->line,
 			     img->col, container, msg, "rebuild the image with fixed packages and rescan it");
 	} else if (!found && c->p->unscanned != UNSCANNED_ALLOW) {
 		snprintf(msg, sizeof(msg), "image %.300s has no stored scan%s", img->str,

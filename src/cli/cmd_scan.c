@@ -122,7 +122,7 @@ int cmd_scan(int argc, char **argv)
 	int format = REPORT_TABLE, c;
 	const char *output = NULL, *dbpath = NULL, *ignore_file = NULL, *store = NULL;
 	char *end;
-	int min_rank = 0, exit_code = 0;
+	int min_sev = SEV_UNKNOWN, exit_code = 0;
 	bool ignore_unfixed = false, nodb = false;
 
 	scan_limits_default(&o.limits);
@@ -160,8 +160,8 @@ int cmd_scan(int argc, char **argv)
 		case 'A': ro.auth_file = optarg; break;
 		case 'U': ignore_unfixed = true; break;
 		case 's':
-			min_rank = scan_severity_rank(optarg);
-			if (min_rank < 0) {
+			min_sev = severity_parse(optarg);
+			if (min_sev < 0) {
 				fprintf(stderr, "vigil: unknown severity '%s'\n", optarg);
 				return VG_EXIT_USAGE;
 			}
@@ -261,7 +261,7 @@ int cmd_scan(int argc, char **argv)
 		buf_free(&err);
 		return VG_EXIT_ERROR;
 	}
-	size_t findings = scan_result_filter(&r, min_rank, ignore_unfixed);
+	size_t findings = scan_result_filter(&r, (enum vg_severity)min_sev, ignore_unfixed);
 	FILE *f = output ? fopen(output, "w") : stdout;
 	if (!f) {
 		fprintf(stderr, "vigil: cannot write %s: %s\n", output, strerror(errno));

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "common/buf.h"
+#include "common/severity.h"
 
 /* Limits that keep a hostile image from exhausting memory or time. */
 struct scan_limits {
@@ -44,7 +45,8 @@ struct scan_pkg {
 };
 
 struct scan_secret {
-	char *rule, *title, *severity;
+	char *rule, *title;
+	enum vg_severity severity;
 	char *path, *match; /* match redacted */
 	unsigned layer;
 	unsigned line;
@@ -56,14 +58,15 @@ struct scan_vuln {
 	char *id;        /* OSV id */
 	char *aliases;   /* comma-separated, may be "" */
 	char *summary;
-	char *severity;  /* CRITICAL HIGH MEDIUM LOW UNKNOWN */
+	enum vg_severity severity; /* SEV_UNKNOWN when the record rates none */
 	double score;    /* CVSS base score, -1 when unknown */
 	char *fixed;     /* first fixed version, may be "" */
 	size_t pkg;      /* index into scan_result.pkgs */
 };
 
 struct scan_config_finding {
-	char *id, *severity, *message;
+	char *id, *message;
+	enum vg_severity severity;
 };
 
 struct scan_layer_info {
@@ -139,13 +142,10 @@ int scan_layer_memory(const void *data, size_t len, const struct scan_opts *o,
 		      struct scan_result *r, struct vg_buf *err);
 
 /*
- * Drop vulnerabilities, secrets and config findings ranked below min_rank
- * (scan_severity_rank), and vulnerabilities without a fixed version when
- * ignore_unfixed; returns how many findings remain. Can't fail.
+ * Drop vulnerabilities, secrets and config findings less severe than min,
+ * and vulnerabilities without a fixed version when ignore_unfixed; returns
+ * how many findings remain. Can't fail.
  */
-size_t scan_result_filter(struct scan_result *r, int min_rank, bool ignore_unfixed);
-
-/* Severity helpers shared by matchers and reports. */
-int scan_severity_rank(const char *sev); /* UNKNOWN 0, LOW 1, MEDIUM 2, HIGH 3, CRITICAL 4; -1 bad */
+size_t scan_result_filter(struct scan_result *r, enum vg_severity min, bool ignore_unfixed);
 
 #endif

@@ -40,10 +40,10 @@ static void test_cvss3(void **state)
 	assert_true(cvss3_base_score("CVSS:2.0/AV:N") < 0);
 	assert_true(cvss3_base_score("CVSS:3.1/AV:X/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H") < 0);
 	assert_true(cvss3_base_score("CVSS:3.1/AV:N/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H") < 0);
-	assert_string_equal(cvss_severity(9.8), "CRITICAL");
-	assert_string_equal(cvss_severity(7.0), "HIGH");
-	assert_string_equal(cvss_severity(6.9), "MEDIUM");
-	assert_string_equal(cvss_severity(3.9), "LOW");
+	assert_int_equal(cvss_severity(9.8), SEV_CRITICAL);
+	assert_int_equal(cvss_severity(7.0), SEV_HIGH);
+	assert_int_equal(cvss_severity(6.9), SEV_MEDIUM);
+	assert_int_equal(cvss_severity(3.9), SEV_LOW);
 }
 
 /* CVSS v4.0: scores from FIRST's calculator (the specification's reference
@@ -188,20 +188,20 @@ static void test_parse(void **state)
 		"{\"package\":{\"purl\":\"pkg:x/y\"}}]}";
 	assert_int_equal(osv_parse(rec, strlen(rec), "x.json", &r, &err), 0);
 	assert_string_equal(r.aliases, "CVE-2024-1,CVE-2024-2");
-	assert_string_equal(r.severity, "CRITICAL");
+	assert_int_equal(r.severity, SEV_CRITICAL);
 	assert_int_equal(r.naffected, 1);
 	assert_string_equal(r.affected[0].name, "foo-bar");
 	osv_record_free(&r);
 	const char *ds = "{\"id\":\"GHSA-y\",\"database_specific\":{\"severity\":\"MODERATE\"}}";
 	assert_int_equal(osv_parse(ds, strlen(ds), "y.json", &r, &err), 0);
-	assert_string_equal(r.severity, "MEDIUM");
+	assert_int_equal(r.severity, SEV_MEDIUM);
 	osv_record_free(&r);
 	/* a v4 vector alone scores; with a v3 vector too, the higher score counts */
 	const char *v4 = "{\"id\":\"GHSA-z\",\"severity\":[{\"type\":\"CVSS_V4\",\"score\":"
 			 "\"CVSS:4.0/AV:P/AC:H/AT:P/PR:H/UI:A/VC:L/VI:N/VA:N/SC:N/SI:N/SA:N\"}],"
 			 "\"database_specific\":{\"severity\":\"HIGH\"}}";
 	assert_int_equal(osv_parse(v4, strlen(v4), "z.json", &r, &err), 0);
-	assert_string_equal(r.severity, "LOW");
+	assert_int_equal(r.severity, SEV_LOW);
 	assert_true(r.score > 0.99 && r.score < 1.01);
 	osv_record_free(&r);
 	const char *both = "{\"id\":\"GHSA-w\",\"severity\":["
@@ -209,7 +209,7 @@ static void test_parse(void **state)
 			   "{\"type\":\"CVSS_V4\",\"score\":"
 			   "\"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N\"}]}";
 	assert_int_equal(osv_parse(both, strlen(both), "w.json", &r, &err), 0);
-	assert_string_equal(r.severity, "CRITICAL");
+	assert_int_equal(r.severity, SEV_CRITICAL);
 	assert_true(r.score > 9.29 && r.score < 9.31);
 	osv_record_free(&r);
 	assert_int_equal(osv_parse("{\"id\":", 6, "bad.json", &r, &err), -1);
@@ -237,13 +237,13 @@ static void test_ignore(void **state)
 		r.vulns[i].id = strdup(ids[i]);
 		r.vulns[i].aliases = strdup(i == 0 ? "CVE-2024-1,CVE-2024-2" : "");
 		r.vulns[i].summary = strdup("");
-		r.vulns[i].severity = strdup("HIGH");
+		r.vulns[i].severity = SEV_HIGH;
 		r.vulns[i].fixed = strdup("");
 	}
 	r.nvulns = r.cap_vulns = 3;
 	r.secrets = calloc(1, sizeof(*r.secrets));
 	r.secrets[0] = (struct scan_secret){ .rule = strdup("private-key"), .title = strdup("t"),
-					     .severity = strdup("HIGH"), .path = strdup("etc/k.pem"),
+					     .severity = SEV_HIGH, .path = strdup("etc/k.pem"),
 					     .match = strdup("m") };
 	r.nsecrets = r.cap_secrets = 1;
 	/* GO-1 expired in 2020: it counts again */

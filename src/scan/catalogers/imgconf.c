@@ -9,10 +9,11 @@
 #include "policy/dockerfile.h"
 #include "scan/catalogers/imgconf.h"
 
-static void finding(struct scan_result *r, const char *id, const char *sev, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+static void finding(struct scan_result *r, const char *id, enum vg_severity sev, const char *fmt,
+		    ...) __attribute__((format(printf, 4, 5)));
 
-static void finding(struct scan_result *r, const char *id, const char *sev, const char *fmt, ...)
+static void finding(struct scan_result *r, const char *id, enum vg_severity sev, const char *fmt,
+		    ...)
 {
 	char msg[512];
 	va_list ap;
@@ -25,7 +26,7 @@ static void finding(struct scan_result *r, const char *id, const char *sev, cons
 		r->config = xrealloc(r->config, r->cap_config * sizeof(*r->config));
 	}
 	r->config[r->nconfig].id = xstrdup(id);
-	r->config[r->nconfig].severity = xstrdup(sev);
+	r->config[r->nconfig].severity = sev;
 	r->config[r->nconfig].message = xstrdup(msg);
 	r->nconfig++;
 }
@@ -69,28 +70,28 @@ void imgconf_check(const char *config, struct scan_result *r)
 	json_t *c = json_object_get(root, "config");
 	const char *user = json_string_value(json_object_get(c, "User"));
 	if (!user || is_root_user(user))
-		finding(r, "root-user", "HIGH", "the image runs as root (USER %s)",
+		finding(r, "root-user", SEV_HIGH, "the image runs as root (USER %s)",
 			user && user[0] ? user : "not set");
 	json_object_foreach(json_object_get(c, "ExposedPorts"), key, e) {
 		if (!strcmp(key, "22") || !strncmp(key, "22/", 3))
-			finding(r, "ssh-port", "MEDIUM", "port %s (SSH) is exposed", key);
+			finding(r, "ssh-port", SEV_MEDIUM, "port %s (SSH) is exposed", key);
 	}
 	json_array_foreach(json_object_get(c, "Env"), i, e) {
 		const char *kv = json_string_value(e);
 		const char *eq = kv ? strchr(kv, '=') : NULL;
 		if (eq && eq[1] && dockerfile_secret_name(kv, (size_t)(eq - kv)))
-			finding(r, "secret-env", "HIGH", "ENV %.*s holds a secret-looking value",
+			finding(r, "secret-env", SEV_HIGH, "ENV %.*s holds a secret-looking value",
 				(int)(eq - kv), kv);
 	}
 	json_t *hc = json_object_get(c, "Healthcheck");
 	json_t *test = json_object_get(hc, "Test");
 	if (!hc || (json_array_size(test) == 1 &&
 		    !strcmp(json_string_value(json_array_get(test, 0)) ?: "", "NONE")))
-		finding(r, "no-healthcheck", "LOW", "no HEALTHCHECK is defined");
+		finding(r, "no-healthcheck", SEV_LOW, "no HEALTHCHECK is defined");
 	json_array_foreach(json_object_get(root, "history"), i, e) {
 		const char *cb = json_string_value(json_object_get(e, "created_by"));
 		if (cb && pipe_to_shell(cb))
-			finding(r, "curl-pipe-shell", "MEDIUM",
+			finding(r, "curl-pipe-shell", SEV_MEDIUM,
 				"build step %zu pipes a download into a shell: %.160s", i + 1, cb);
 	}
 	json_decref(root);

@@ -9,7 +9,8 @@
 #include "scan/catalogers/secrets.h"
 
 struct rule {
-	const char *id, *title, *severity;
+	const char *id, *title;
+	enum vg_severity severity;
 	const char *keywords[9]; /* lower case; NULL-terminated */
 	const char *pattern;     /* the secret is group 1 when there is one */
 	double min_entropy;      /* bits per character of the secret; 0 = no check */
@@ -18,36 +19,36 @@ struct rule {
 };
 
 static const struct rule rules[] = {
-	{ "aws-access-key-id", "AWS access key ID", "CRITICAL",
+	{ "aws-access-key-id", "AWS access key ID", SEV_CRITICAL,
 	  { "akia", "asia", "agpa", "aida", "aroa", "aipa", "anpa", "anva" },
 	  "\\b((?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16})\\b", 0 },
-	{ "aws-secret-access-key", "AWS secret access key", "CRITICAL",
+	{ "aws-secret-access-key", "AWS secret access key", SEV_CRITICAL,
 	  { "aws_secret", "secret_access_key", "awssecret", "secretaccesskey" },
 	  "(?i)aws_?secret_?(?:access_?)?key[\"']?\\s*[:=]\\s*[\"']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])",
 	  3.0 },
-	{ "private-key", "private key", "HIGH", { "private key" },
+	{ "private-key", "private key", SEV_HIGH, { "private key" },
 	  "-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----", 0 },
-	{ "github-token", "GitHub token", "CRITICAL",
+	{ "github-token", "GitHub token", SEV_CRITICAL,
 	  { "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_" },
 	  "\\b((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{82})\\b", 0 },
-	{ "gitlab-token", "GitLab personal access token", "CRITICAL", { "glpat-" },
+	{ "gitlab-token", "GitLab personal access token", SEV_CRITICAL, { "glpat-" },
 	  "\\b(glpat-[A-Za-z0-9_-]{20})\\b", 0 },
-	{ "slack-token", "Slack token", "HIGH", { "xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-" },
+	{ "slack-token", "Slack token", SEV_HIGH, { "xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-" },
 	  "\\b(xox[baprs]-[0-9A-Za-z-]{10,72})", 0 },
-	{ "slack-webhook", "Slack webhook URL", "MEDIUM", { "hooks.slack.com" },
+	{ "slack-webhook", "Slack webhook URL", SEV_MEDIUM, { "hooks.slack.com" },
 	  "(https://hooks\\.slack\\.com/services/[A-Za-z0-9+/]{20,80})", 0 },
-	{ "stripe-secret-key", "Stripe secret key", "CRITICAL", { "sk_live_", "rk_live_" },
+	{ "stripe-secret-key", "Stripe secret key", SEV_CRITICAL, { "sk_live_", "rk_live_" },
 	  "\\b((?:sk|rk)_live_[0-9a-zA-Z]{24,99})\\b", 0 },
-	{ "google-api-key", "Google API key", "HIGH", { "aiza" }, "\\b(AIza[0-9A-Za-z_-]{35})\\b",
+	{ "google-api-key", "Google API key", SEV_HIGH, { "aiza" }, "\\b(AIza[0-9A-Za-z_-]{35})\\b",
 	  0 },
-	{ "npm-token", "npm access token", "CRITICAL", { "npm_" }, "\\b(npm_[A-Za-z0-9]{36})\\b",
+	{ "npm-token", "npm access token", SEV_CRITICAL, { "npm_" }, "\\b(npm_[A-Za-z0-9]{36})\\b",
 	  0 },
-	{ "jwt", "JSON web token", "MEDIUM", { "eyj" },
+	{ "jwt", "JSON web token", SEV_MEDIUM, { "eyj" },
 	  "\\b(eyJ[A-Za-z0-9_-]{10,}\\.eyJ[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,})", 0 },
-	{ "password-in-url", "password in URL", "HIGH", { "://" },
+	{ "password-in-url", "password in URL", SEV_HIGH, { "://" },
 	  "\\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^:/\\s\"'@<>]{1,64}:([^@/\\s\"'<>$%{}]{3,128})@[A-Za-z0-9.-]+",
 	  0, false, true },
-	{ "generic-secret", "high-entropy secret assignment", "MEDIUM",
+	{ "generic-secret", "high-entropy secret assignment", SEV_MEDIUM,
 	  { "secret", "token", "password", "passwd", "api_key", "apikey", "api-key" },
 	  "(?i)(?:secret|token|passwd|password|api[_-]?key)[A-Za-z0-9_.-]{0,20}[\"']?\\s*[:=]\\s*[\"']([A-Za-z0-9+/=_.-]{16,128})[\"']",
 	  3.5, true, false },
@@ -160,7 +161,7 @@ static void add_finding(struct scan_result *r, const struct rule *ru, const char
 	memset(s, 0, sizeof(*s));
 	s->rule = xstrdup(ru->id);
 	s->title = xstrdup(ru->title);
-	s->severity = xstrdup(ru->severity);
+	s->severity = ru->severity;
 	s->path = xstrdup(path);
 	s->match = match;
 	s->line = line;

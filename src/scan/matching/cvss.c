@@ -419,15 +419,15 @@ double cvss4_score(const char *vector)
 	return floor((value + 1e-6) * 10 + 0.5) / 10;
 }
 
-const char *cvss_severity(double s)
+enum vg_severity cvss_severity(double s)
 {
 	if (s >= 9.0)
-		return "CRITICAL";
+		return SEV_CRITICAL;
 	if (s >= 7.0)
-		return "HIGH";
+		return SEV_HIGH;
 	if (s >= 4.0)
-		return "MEDIUM";
+		return SEV_MEDIUM;
 	if (s >= 0)
-		return "LOW";
-	return "UNKNOWN";
+		return SEV_LOW;
+	return SEV_UNKNOWN;
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include <ctype.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "scan/matching/cvss.h"
 #include "scan/matching/osv.h"
 #include "scan/reports/purl.h"
@@ -27,7 +27,6 @@ void osv_record_free(struct osv_record *r)
 	free(r->withdrawn);
 	free(r->summary);
 	free(r->aliases);
-	free(r->severity);
 	for (size_t i = 0; i < r->naffected; i++) {
 		free(r->affected[i].ecosystem);
 		free(r->affected[i].name);
@@ -59,7 +58,7 @@ static void osv_severity(json_t *root, struct osv_record *r)
 			r->score = s;
 	}
 	if (r->score >= 0) {
-		r->severity = xstrdup(cvss_severity(r->score));
+		r->severity = cvss_severity(r->score);
 		return;
 	}
 	/* GHSA and others: database_specific.severity; Ubuntu/Debian: per affected entry */
@@ -75,20 +74,12 @@ static void osv_severity(json_t *root, struct osv_record *r)
 			ds = json_string_value(json_object_get(
 				json_object_get(e, "database_specific"), "severity"));
 	}
-	char up[16] = "UNKNOWN";
-	if (ds && strlen(ds) < sizeof(up)) {
-		size_t k;
-		for (k = 0; ds[k]; k++)
-			up[k] = (char)toupper((unsigned char)ds[k]);
-		up[k] = 0;
-		if (!strcmp(up, "MODERATE"))
-			strcpy(up, "MEDIUM");
-		if (!strcmp(up, "IMPORTANT"))
-			strcpy(up, "HIGH");
-		if (scan_severity_rank(up) < 0)
-			strcpy(up, "UNKNOWN");
-	}
-	r->severity = xstrdup(up);
+	int rated = severity_parse(ds); /* any case */
+	if (ds && !strcasecmp(ds, "MODERATE"))
+		rated = SEV_MEDIUM;
+	if (ds && !strcasecmp(ds, "IMPORTANT"))
+		rated = SEV_HIGH;
+	r->severity = rated < 0 ? SEV_UNKNOWN : (enum vg_severity)rated;
 }
 
 int osv_parse(const char *data, size_t len, const char *name, struct osv_record *r,

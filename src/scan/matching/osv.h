@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include "common/buf.h"
+#include "common/severity.h"
 #include "scan/matching/vercmp.h"
 
 struct osv_affected {
@@ -18,7 +19,7 @@ struct osv_affected {
 struct osv_record {
 	char *id, *modified, *published, *withdrawn, *summary;
 	char *aliases;  /* comma-separated */
-	char *severity; /* CRITICAL..LOW or UNKNOWN */
+	enum vg_severity severity;
 	double score;   /* CVSS v3 base score, -1 when none */
 	struct osv_affected *affected;
 	size_t naffected;

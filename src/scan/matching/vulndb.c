@@ -107,7 +107,7 @@ static int imp_record(struct importer *im, const char *data, size_t len, const c
 	imp_text(im->ins_v, 4, r.withdrawn);
 	imp_text(im->ins_v, 5, r.summary);
 	imp_text(im->ins_v, 6, r.aliases);
-	imp_text(im->ins_v, 7, r.severity);
+	imp_text(im->ins_v, 7, severity_name(r.severity));
 	if (r.score >= 0)
 		sqlite3_bind_double(im->ins_v, 8, r.score);
 	else
@@ -362,7 +362,8 @@ static void add_vuln(struct scan_result *r, size_t pkg, sqlite3_stmt *s, char *f
 	v->id = xstrdup(id);
 	v->aliases = xstrdup((t = (const char *)sqlite3_column_text(s, 4)) ? t : "");
 	v->summary = xstrdup((t = (const char *)sqlite3_column_text(s, 5)) ? t : "");
-	v->severity = xstrdup((t = (const char *)sqlite3_column_text(s, 6)) ? t : "UNKNOWN");
+	int sev = severity_parse((const char *)sqlite3_column_text(s, 6));
+	v->severity = sev < 0 ? SEV_UNKNOWN : (enum vg_severity)sev;
 	v->score = sqlite3_column_type(s, 7) == SQLITE_NULL ? -1 : sqlite3_column_double(s, 7);
 	v->fixed = fixed ? fixed : xstrdup("");
 	v->pkg = pkg;

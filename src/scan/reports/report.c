@@ -88,7 +88,7 @@ static void report_json(const struct scan_result *r, struct vg_buf *out)
 			a += n + (c ? 1 : 0);
 		}
 		jw_arr_end(&j);
-		jw_str(&j, "severity", v->severity);
+		jw_str(&j, "severity", severity_name(v->severity));
 		if (v->score >= 0) {
 			char s[16];
 			snprintf(s, sizeof(s), "%.1f", v->score);
@@ -111,7 +111,7 @@ static void report_json(const struct scan_result *r, struct vg_buf *out)
 		jw_obj_begin(&j, NULL);
 		jw_str(&j, "rule", s->rule);
 		jw_str(&j, "title", s->title);
-		jw_str(&j, "severity", s->severity);
+		jw_str(&j, "severity", severity_name(s->severity));
 		jw_uint(&j, "layer", s->layer + 1);
 		jw_str(&j, "path", s->path);
 		jw_uint(&j, "line", s->line);
@@ -124,7 +124,7 @@ static void report_json(const struct scan_result *r, struct vg_buf *out)
 	for (size_t i = 0; i < r->nconfig; i++) {
 		jw_obj_begin(&j, NULL);
 		jw_str(&j, "id", r->config[i].id);
-		jw_str(&j, "severity", r->config[i].severity);
+		jw_str(&j, "severity", severity_name(r->config[i].severity));
 		jw_str(&j, "message", r->config[i].message);
 		jw_obj_end(&j);
 	}
@@ -141,13 +141,13 @@ static const char *cell(const char *s, char *buf, size_t n)
 	return buf;
 }
 
-static const char *sev_colour(const char *sev)
+static const char *sev_colour(enum vg_severity sev)
 {
-	switch (scan_severity_rank(sev)) {
-	case 4: return "\033[1;31m";
-	case 3: return "\033[31m";
-	case 2: return "\033[33m";
-	case 1: return "\033[36m";
+	switch (sev) {
+	case SEV_CRITICAL: return "\033[1;31m";
+	case SEV_HIGH: return "\033[31m";
+	case SEV_MEDIUM: return "\033[33m";
+	case SEV_LOW: return "\033[36m";
 	default: return "\033[0m";
 	}
 }
@@ -170,16 +170,15 @@ static void report_table(const struct scan_result *r, bool colour, struct vg_buf
 		buf_printf(out, "\n%-9s %-22s %-28s %-20s %-20s %s\n", "SEVERITY", "ID", "PACKAGE",
 			   "VERSION", "FIXED", "ALIASES");
 		/* grouped by severity, most severe first */
-		for (int rank = 4; rank >= 0; rank--)
+		for (int sev = SEV_CRITICAL; sev >= SEV_UNKNOWN; sev--)
 			for (size_t i = 0; i < r->nvulns; i++) {
 				const struct scan_vuln *v = &r->vulns[i];
 				const struct scan_pkg *p = &r->pkgs[v->pkg];
-				int vr = scan_severity_rank(v->severity);
-				if ((vr < 0 ? 0 : vr) != rank)
+				if ((int)v->severity != sev)
 					continue;
 				char c1[256], c2[256], c3[256], c4[128], c5[512];
 				buf_printf(out, "%s%-9s%s %-22s %-28s %-20s %-20s %s\n",
-					   colour ? sev_colour(v->severity) : "", v->severity, reset,
+					   colour ? sev_colour(v->severity) : "", severity_name(v->severity), reset,
 					   cell(v->id, c1, sizeof(c1)), cell(p->name, c2, sizeof(c2)),
 					   cell(p->version, c3, sizeof(c3)),
 					   v->fixed && v->fixed[0] ? cell(v->fixed, c4, sizeof(c4)) : "-",
@@ -192,7 +191,8 @@ static void report_table(const struct scan_result *r, bool colour, struct vg_buf
 			const struct scan_secret *s = &r->secrets[i];
 			char c1[4096], c2[256];
 			buf_printf(out, "%s%-9s%s %-22s %-6u /%s:%u %s%s\n",
-				   colour ? sev_colour(s->severity) : "", s->severity, reset, s->rule,
+				   colour ? sev_colour(s->severity) : "", severity_name(s->severity), reset,
+				   s->rule,
 				   s->layer + 1, cell(s->path, c1, sizeof(c1)), s->line,
 				   cell(s->match, c2, sizeof(c2)),
 				   s->deleted ? " (deleted in a later layer)" : "");
@@ -202,7 +202,8 @@ static void report_table(const struct scan_result *r, bool colour, struct vg_buf
 		buf_printf(out, "\n%-9s %-22s %s\n", "SEVERITY", "CONFIG", "MESSAGE");
 		for (size_t i = 0; i < r->nconfig; i++) {
 			char c1[1024];
-			buf_printf(out, "%-9s %-22s %s\n", r->config[i].severity, r->config[i].id,
+			buf_printf(out, "%-9s %-22s %s\n", severity_name(r->config[i].severity),
+				   r->config[i].id,
 				   cell(r->config[i].message, c1, sizeof(c1)));
 		}
 	}

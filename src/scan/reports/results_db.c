@@ -23,7 +23,7 @@ int results_db_put(const char *path, const struct scan_result *r, struct vg_buf 
 	sqlite3 *db = NULL;
 	sqlite3_stmt *gate = NULL, *rep = NULL;
 	struct vg_buf json = { 0 };
-	long counts[5] = { 0 }; /* by scan_severity_rank */
+	long counts[SEV_COUNT] = { 0 };
 	int ret = -1;
 	const char *keys[2] = { r->image_digest, r->image_id };
 	/* the webhook looks up manifest digests; an archive without one has only its ID */
@@ -34,8 +34,7 @@ int results_db_put(const char *path, const struct scan_result *r, struct vg_buf 
 		return -1;
 	}
 	for (size_t i = 0; i < r->nvulns; i++) {
-		int k = scan_severity_rank(r->vulns[i].severity);
-		counts[k < 0 ? 0 : k]++;
+		counts[r->vulns[i].severity]++;
 	}
 	report_write(r, REPORT_JSON, false, &json);
 	if (sqlite3_open(path, &db) != SQLITE_OK)
@@ -53,7 +52,7 @@ int results_db_put(const char *path, const struct scan_result *r, struct vg_buf 
 	sqlite3_bind_text(gate, 2, r->tag ? r->tag : r->target, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(gate, 3, now);
 	for (int s = 0; s < 4; s++) /* critical, high, medium, low */
-		sqlite3_bind_int64(gate, 4 + s, counts[4 - s]);
+		sqlite3_bind_int64(gate, 4 + s, counts[SEV_CRITICAL - s]);
 	if (sqlite3_step(gate) != SQLITE_DONE)
 		goto dberr;
 	for (int k = 0; k < 2; k++) {

@@ -112,7 +112,7 @@ void sbom_cyclonedx(const struct scan_result *r, struct vg_buf *out)
 	for (size_t i = 0; i < r->nvulns; i++) {
 		const struct scan_vuln *v = &r->vulns[i];
 		char sev[16];
-		snprintf(sev, sizeof(sev), "%s", v->severity);
+		snprintf(sev, sizeof(sev), "%s", severity_name(v->severity));
 		lower(sev);
 		snprintf(ref, sizeof(ref), "pkg-%zu", v->pkg + 1);
 		jw_obj_begin(&j, NULL);
@@ -127,7 +127,7 @@ void sbom_cyclonedx(const struct scan_result *r, struct vg_buf *out)
 			snprintf(s, sizeof(s), "%.1f", v->score);
 			jw_raw(&j, "score", s);
 		}
-		jw_str(&j, "severity", strcmp(sev, "unknown") ? sev : "unknown");
+		jw_str(&j, "severity", sev);
 		jw_obj_end(&j);
 		jw_arr_end(&j);
 		if (v->summary && v->summary[0])
@@ -222,20 +222,7 @@ void sbom_spdx(const struct scan_result *r, struct vg_buf *out)
 	buf_addc(out, '\n');
 }
 
-static const char *sarif_level(const char *sev)
-{
-	int r = scan_severity_rank(sev);
-	return r >= 3 ? "error" : r == 2 ? "warning" : "note";
-}
-
-static const char *sarif_score(const char *sev)
-{
-	static const char *const s[] = { "0.0", "3.0", "5.5", "8.0", "9.5" };
-	int r = scan_severity_rank(sev);
-	return s[r < 0 ? 0 : r];
-}
-
-static void sarif_rule(struct vg_json *j, const char *id, const char *text, const char *sev,
+static void sarif_rule(struct vg_json *j, const char *id, const char *text, enum vg_severity sev,
 		       double score)
 {
 	char s[16];
@@ -249,18 +236,18 @@ static void sarif_rule(struct vg_json *j, const char *id, const char *text, cons
 	if (score >= 0)
 		snprintf(s, sizeof(s), "%.1f", score);
 	else
-		snprintf(s, sizeof(s), "%s", sarif_score(sev));
+		snprintf(s, sizeof(s), "%s", severity_sarif_score(sev));
 	jw_str(j, "security-severity", s);
 	jw_obj_end(j);
 	jw_obj_end(j);
 }
 
-static void sarif_result(struct vg_json *j, const char *rule, const char *sev, const char *msg,
+static void sarif_result(struct vg_json *j, const char *rule, enum vg_severity sev, const char *msg,
 			 const char *path, unsigned line)
 {
 	jw_obj_begin(j, NULL);
 	jw_str(j, "ruleId", rule);
-	jw_str(j, "level", sarif_level(sev));
+	jw_str(j, "level", severity_sarif_level(sev));
 	jw_obj_begin(j, "message");
 	jw_str(j, "text", msg);
 	jw_obj_end(j);
