@@ -4,13 +4,26 @@
  * matchers and reports. One struct scan_result holds everything a scan found;
  * it owns every string in it and is freed with scan_result_free().
  *
- * Flow (see docs/scanning.md): an image source (scan_image_open / rootfs)
- * feeds every entry of every layer to scan_layer (layer.c), which records the
- * layer's file operations, runs the catalogers and the secret rules on file
- * contents as they stream by, and keeps small files needed for OS detection.
- * scan_finish() then applies the layers in order (whiteouts, opaque
- * directories) to one merged file index, drops what a later layer removed,
- * detects the OS and names each OS package's OSV ecosystem and purl.
+ * The pipeline (docs/scanning.md), one folder a stage:
+ *   scan_image.c, scan_rootfs.c  the drivers: open an image (docker-archive,
+ *                OCI layout or archive, sources/image.c plans its layers) or
+ *                a root file system and feed every entry of every layer to
+ *   sources/     the layer walk (walk.c), which records each layer's file
+ *                operations and hands file contents to their consumers as
+ *                they stream by: the package catalogers, the secret rules
+ *                and the OS-release files kept for later (catalogers/).
+ *                walk_finish() then applies the layers in order (whiteouts,
+ *                opaque directories) to one merged file index (fileindex.c),
+ *                drops what a later layer removed, detects the OS and names
+ *                each package's OSV ecosystem and purl. Registry pulls
+ *                (registry.c) fetch an image into an OCI layout first.
+ *   catalogers/  package databases and manifests (a table of struct
+ *                cataloger), Go and Rust binaries, OS release, secrets, the
+ *                image configuration checks
+ *   matching/    the OSV database (vulndb.c, osv.c), version orders
+ *                (vercmp.c), CVSS scores, ignore files
+ *   reports/     table, JSON, CycloneDX, SPDX, SARIF, purls, and the results
+ *                database the admission webhook reads
  */
 #ifndef VIGIL_SCAN_H
 #define VIGIL_SCAN_H

@@ -1,21 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#define PCRE2_CODE_UNIT_WIDTH 8
+/*
+ * Version orders: the scheme of an ecosystem, the dispatch, and the orders
+ * of dpkg, rpm, apk, SemVer, Go and RubyGems. PEP 440 (a regular grammar,
+ * pcre2) and Maven (a tree of items) are longer and live in
+ * vercmp_pep440.c and vercmp_maven.c.
+ */
 #include <ctype.h>
-#include <pcre2.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "common/buf.h"
 #include "scan/matching/vercmp.h"
 
-static int sign(long v)
-{
-	return (v > 0) - (v < 0);
-}
-
-/* Compare two runs of decimal digits of any length by value. */
-static int numcmp(const char *a, size_t an, const char *b, size_t bn)
+int vercmp_digits(const char *a, size_t an, const char *b, size_t bn)
 {
 	while (an && *a == '0')
 		a++, an--;
@@ -23,7 +20,7 @@ static int numcmp(const char *a, size_t an, const char *b, size_t bn)
 		b++, bn--;
 	if (an != bn)
 		return an < bn ? -1 : 1;
-	return sign(memcmp(a, b, an));
+	return vercmp_sign(memcmp(a, b, an));
 }
 
 enum vercmp_scheme vercmp_scheme(const char *e)
@@ -78,7 +75,7 @@ static int dpkg_verrevcmp(const char *a, const char *b)
 		while ((*a && !isdigit((unsigned char)*a)) || (*b && !isdigit((unsigned char)*b))) {
 			int ac = dpkg_order((unsigned char)*a), bc = dpkg_order((unsigned char)*b);
 			if (ac != bc)
-				return sign(ac - bc);
+				return vercmp_sign(ac - bc);
 			a++;
 			b++;
 		}
@@ -97,7 +94,7 @@ static int dpkg_verrevcmp(const char *a, const char *b)
 		if (isdigit((unsigned char)*b))
 			return -1;
 		if (first_diff)
-			return sign(first_diff);
+			return vercmp_sign(first_diff);
 	}
 	return 0;
 }
@@ -131,7 +128,7 @@ static void evr_split(const char *v, struct evr *e)
 static int epoch_cmp(const char *a, const char *b)
 {
 	size_t an = strspn(a, "0123456789"), bn = strspn(b, "0123456789");
-	return numcmp(a, an, b, bn);
+	return vercmp_digits(a, an, b, bn);
 }
 
 /*
@@ -215,7 +212,7 @@ static int rpmvercmp(const char *one, const char *two)
 			return isnum ? 1 : -1; /* numeric beats alpha */
 		int rc;
 		if (isnum) {
-			rc = numcmp(one, (size_t)(s1 - one), two, (size_t)(s2 - two));
+			rc = vercmp_digits(one, (size_t)(s1 - one), two, (size_t)(s2 - two));
 		} else {
 			size_t n1 = (size_t)(s1 - one), n2 = (size_t)(s2 - two);
 			rc = memcmp(one, two, n1 < n2 ? n1 : n2);
@@ -351,7 +348,7 @@ invalid:
 static int apk_bytes(const struct apk_tok *a, const struct apk_tok *b)
 {
 	int c = memcmp(a->v, b->v, a->vn < b->vn ? a->vn : b->vn);
-	return c ? sign(c) : (a->vn > b->vn) - (a->vn < b->vn);
+	return c ? vercmp_sign(c) : (a->vn > b->vn) - (a->vn < b->vn);
 }
 
 static int apk_tok_cmp(const struct apk_tok *a, const struct apk_tok *b)
@@ -449,7 +446,7 @@ static void semver_parse(const char *v, size_t len, struct semver *s)
 	}
 }
 
-static bool all_digits(const char *p, size_t n)
+bool vercmp_all_digits(const char *p, size_t n)
 {
 	if (!n)
 		return false;
@@ -466,7 +463,7 @@ static int semver_cmp_n(const char *a, size_t an, const char *b, size_t bn)
 	semver_parse(a, an, &x);
 	semver_parse(b, bn, &y);
 	for (int i = 0; i < 3; i++) {
-		int c = numcmp(x.core[i] ? x.core[i] : "", x.corelen[i], y.core[i] ? y.core[i] : "",
+		int c = vercmp_digits(x.core[i] ? x.core[i] : "", x.corelen[i], y.core[i] ? y.core[i] : "",
 			       y.corelen[i]);
 		if (c)
 			return c;
@@ -478,15 +475,15 @@ static int semver_cmp_n(const char *a, size_t an, const char *b, size_t bn)
 		const char *pd = memchr(p, '.', (size_t)(pe - p)), *qd = memchr(q, '.', (size_t)(qe - q));
 		size_t pn = pd ? (size_t)(pd - p) : (size_t)(pe - p);
 		size_t qn = qd ? (size_t)(qd - q) : (size_t)(qe - q);
-		bool pnum = all_digits(p, pn), qnum = all_digits(q, qn);
+		bool pnum = vercmp_all_digits(p, pn), qnum = vercmp_all_digits(q, qn);
 		int c;
 		if (pnum && qnum)
-			c = numcmp(p, pn, q, qn);
+			c = vercmp_digits(p, pn, q, qn);
 		else if (pnum || qnum)
 			c = pnum ? -1 : 1; /* numeric identifiers have lower precedence */
 		else {
 			c = memcmp(p, q, pn < qn ? pn : qn);
-			c = c ? sign(c) : (pn > qn) - (pn < qn);
+			c = c ? vercmp_sign(c) : (pn > qn) - (pn < qn);
 		}
 		if (c)
 			return c;
@@ -517,401 +514,6 @@ int vercmp_go(const char *a, const char *b)
 	if (!strncmp(b, "go", 2))
 		b += 2;
 	return vercmp_semver(a, b);
-}
-
-/* ---- PEP 440: the grammar of the specification's appendix ---- */
-
-static const char pep440_re[] =
-	"^\\s*v?(?:(?:(?<epoch>[0-9]+)!)?(?<release>[0-9]+(?:\\.[0-9]+)*)"
-	"(?<pre>[-_\\.]?(?<pre_l>alpha|a|beta|b|preview|pre|c|rc)[-_\\.]?(?<pre_n>[0-9]+)?)?"
-	"(?<post>(?:-(?<post_n1>[0-9]+))|(?:[-_\\.]?(?<post_l>post|rev|r)[-_\\.]?(?<post_n2>[0-9]+)?))?"
-	"(?<dev>[-_\\.]?(?<dev_l>dev)[-_\\.]?(?<dev_n>[0-9]+)?)?)"
-	"(?:\\+(?<local>[a-z0-9]+(?:[-_\\.][a-z0-9]+)*))?\\s*$";
-
-struct pep440 {
-	bool valid;
-	const char *s;
-	PCRE2_SIZE ov[2 * 16];
-	int pre_rank; /* a 0, b 1, rc 2 */
-};
-
-static pcre2_code *pep440_code(void)
-{
-	static pcre2_code *re;
-	int ec;
-	PCRE2_SIZE eo;
-
-	if (!re) {
-		re = pcre2_compile((PCRE2_SPTR)pep440_re, PCRE2_ZERO_TERMINATED, PCRE2_CASELESS, &ec,
-				   &eo, NULL);
-		if (!re)
-			abort(); /* a constant pattern: cannot fail */
-	}
-	return re;
-}
-
-static size_t pep_group(const struct pep440 *v, const char *name, const char **p)
-{
-	int n = pcre2_substring_number_from_name(pep440_code(), (PCRE2_SPTR)name);
-	if (n < 0 || v->ov[2 * n] == PCRE2_UNSET) {
-		*p = NULL;
-		return 0;
-	}
-	*p = v->s + v->ov[2 * n];
-	return v->ov[2 * n + 1] - v->ov[2 * n];
-}
-
-static void pep440_parse(const char *s, struct pep440 *v)
-{
-	pcre2_code *re = pep440_code();
-	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
-
-	memset(v, 0, sizeof(*v));
-	v->s = s;
-	v->valid = pcre2_match(re, (PCRE2_SPTR)s, PCRE2_ZERO_TERMINATED, 0, 0, md, NULL) > 0;
-	if (v->valid) {
-		uint32_t n = pcre2_get_ovector_count(md);
-		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-		for (uint32_t i = 0; i < n && i < 16; i++) {
-			v->ov[2 * i] = ov[2 * i];
-			v->ov[2 * i + 1] = ov[2 * i + 1];
-		}
-		for (uint32_t i = n; i < 16; i++)
-			v->ov[2 * i] = v->ov[2 * i + 1] = PCRE2_UNSET;
-		const char *l;
-		size_t ln = pep_group(v, "pre_l", &l);
-		if (ln) {
-			char c = (char)tolower((unsigned char)l[0]);
-			v->pre_rank = c == 'a' ? 0 : c == 'b' ? 1 : 2; /* c, rc, pre, preview are rc */
-		}
-	}
-	pcre2_match_data_free(md);
-}
-
-bool vercmp_pep440_valid(const char *s)
-{
-	struct pep440 v;
-	pep440_parse(s, &v);
-	return v.valid;
-}
-
-/* Compare optional numbers: absent counts as `absent` (-1 lowest, 1 highest, 0 zero). */
-static int opt_numcmp(const char *a, size_t an, bool ah, const char *b, size_t bn, bool bh)
-{
-	if (ah && bh)
-		return numcmp(a, an, b, bn);
-	if (!ah && !bh)
-		return 0;
-	return ah ? 1 : -1;
-}
-
-static int pep440_local_cmp(const char *a, size_t an, const char *b, size_t bn)
-{
-	while (an && bn) {
-		size_t i = 0, j = 0;
-		while (i < an && !strchr("-_.", a[i]))
-			i++;
-		while (j < bn && !strchr("-_.", b[j]))
-			j++;
-		bool anum = all_digits(a, i), bnum = all_digits(b, j);
-		int c;
-		if (anum && bnum)
-			c = numcmp(a, i, b, j);
-		else if (anum || bnum)
-			c = anum ? 1 : -1; /* numeric segments sort after alphanumeric ones */
-		else {
-			c = strncasecmp(a, b, i < j ? i : j);
-			c = c ? sign(c) : (i > j) - (i < j);
-		}
-		if (c)
-			return c;
-		a += i;
-		an -= i;
-		b += j;
-		bn -= j;
-		if (an) /* the separator */
-			a++, an--;
-		if (bn)
-			b++, bn--;
-	}
-	return (an > 0) - (bn > 0);
-}
-
-int vercmp_pep440(const char *a, const char *b)
-{
-	struct pep440 x, y;
-	const char *p, *q;
-	size_t pn, qn;
-	int c;
-
-	pep440_parse(a, &x);
-	pep440_parse(b, &y);
-	if (!x.valid || !y.valid)
-		return x.valid ? 1 : y.valid ? -1 : sign(strcmp(a, b));
-	pn = pep_group(&x, "epoch", &p);
-	qn = pep_group(&y, "epoch", &q);
-	if ((c = numcmp(p ? p : "", pn, q ? q : "", qn)))
-		return c;
-	/* release, trailing zeros insignificant */
-	pn = pep_group(&x, "release", &p);
-	qn = pep_group(&y, "release", &q);
-	while (pn || qn) {
-		size_t i = 0, j = 0;
-		while (i < pn && p[i] != '.')
-			i++;
-		while (j < qn && q[j] != '.')
-			j++;
-		if ((c = numcmp(p, i, q, j)))
-			return c;
-		p += i + (i < pn);
-		pn -= i + (i < pn);
-		q += j + (j < qn);
-		qn -= j + (j < qn);
-	}
-	/* pre: a dev release without pre or post sorts before any pre-release */
-	const char *xp, *yp, *xpo, *ypo, *xd, *yd;
-	pep_group(&x, "pre", &xp);
-	pep_group(&y, "pre", &yp);
-	pep_group(&x, "post", &xpo);
-	pep_group(&y, "post", &ypo);
-	pep_group(&x, "dev", &xd);
-	pep_group(&y, "dev", &yd);
-	int xr = xp ? 1 : (!xpo && xd) ? 0 : 2; /* 0 dev-only, 1 pre, 2 none */
-	int yr = yp ? 1 : (!ypo && yd) ? 0 : 2;
-	if (xr != yr)
-		return xr < yr ? -1 : 1;
-	if (xr == 1) {
-		if (x.pre_rank != y.pre_rank)
-			return x.pre_rank < y.pre_rank ? -1 : 1;
-		pn = pep_group(&x, "pre_n", &p);
-		qn = pep_group(&y, "pre_n", &q);
-		if ((c = numcmp(p ? p : "", pn, q ? q : "", qn)))
-			return c;
-	}
-	/* post: none lowest; number (n1 or n2, absent = 0) */
-	pn = pep_group(&x, "post_n1", &p);
-	if (!p)
-		pn = pep_group(&x, "post_n2", &p);
-	qn = pep_group(&y, "post_n1", &q);
-	if (!q)
-		qn = pep_group(&y, "post_n2", &q);
-	if ((c = opt_numcmp(p ? p : "", pn, xpo != NULL, q ? q : "", qn, ypo != NULL)))
-		return c;
-	/* dev: a dev release precedes the same version without one */
-	if (!xd != !yd)
-		return xd ? -1 : 1;
-	pn = pep_group(&x, "dev_n", &p);
-	qn = pep_group(&y, "dev_n", &q);
-	if (xd && (c = numcmp(p ? p : "", pn, q ? q : "", qn)))
-		return c;
-	/* local: none lowest */
-	pn = pep_group(&x, "local", &p);
-	qn = pep_group(&y, "local", &q);
-	if (!p || !q)
-		return (p != NULL) - (q != NULL);
-	return pep440_local_cmp(p, pn, q, qn);
-}
-
-/* ---- Maven: ComparableVersion ---- */
-
-enum mkind { M_INT, M_STR, M_LIST };
-
-struct mitem {
-	enum mkind kind;
-	char *s; /* digits (M_INT, no leading zeros) or qualifier (M_STR) */
-	struct mitem *items;
-	size_t n;
-};
-
-static const char *const mqual[] = { "alpha", "beta", "milestone", "rc", "snapshot", "", "sp" };
-
-/* The comparable form of a qualifier: its rank, or "7-<q>" for unknown ones (after sp). */
-static void mqual_key(const char *q, char *out, size_t n)
-{
-	for (int i = 0; i < 7; i++)
-		if (!strcmp(q, mqual[i])) {
-			snprintf(out, n, "%d", i);
-			return;
-		}
-	snprintf(out, n, "7-%s", q);
-}
-
-static void mitem_free(struct mitem *m)
-{
-	for (size_t i = 0; i < m->n; i++)
-		mitem_free(&m->items[i]);
-	free(m->items);
-	free(m->s);
-}
-
-static struct mitem *mlist_add(struct mitem *list, enum mkind k, const char *s, size_t n)
-{
-	list->items = xrealloc(list->items, (list->n + 1) * sizeof(*list->items));
-	struct mitem *m = &list->items[list->n++];
-	memset(m, 0, sizeof(*m));
-	m->kind = k;
-	if (k == M_INT) {
-		while (n > 1 && *s == '0')
-			s++, n--;
-		m->s = xstrndup(s, n);
-	} else if (k == M_STR) {
-		m->s = xstrndup(s, n);
-	}
-	return m;
-}
-
-static void mlist_add_token(struct mitem *list, bool digit, const char *s, size_t n,
-			    bool followed_by_digit)
-{
-	if (digit) {
-		mlist_add(list, M_INT, s, n);
-		return;
-	}
-	char *q = xstrndup(s, n);
-	const char *alias = q;
-	if (followed_by_digit && n == 1)
-		alias = q[0] == 'a' ? "alpha" : q[0] == 'b' ? "beta" : q[0] == 'm' ? "milestone" : q;
-	if (!strcmp(alias, "ga") || !strcmp(alias, "final") || !strcmp(alias, "release"))
-		alias = "";
-	else if (!strcmp(alias, "cr"))
-		alias = "rc";
-	mlist_add(list, M_STR, alias, strlen(alias));
-	free(q);
-}
-
-static bool mitem_null(const struct mitem *m)
-{
-	switch (m->kind) {
-	case M_INT: return !strcmp(m->s, "0");
-	case M_STR: return m->s[0] == 0;
-	default: return m->n == 0;
-	}
-}
-
-static void mlist_normalize(struct mitem *l)
-{
-	for (size_t i = l->n; i-- > 0;) {
-		if (l->items[i].kind == M_LIST)
-			mlist_normalize(&l->items[i]);
-		if (mitem_null(&l->items[i])) {
-			mitem_free(&l->items[i]);
-			memmove(&l->items[i], &l->items[i + 1], (l->n - i - 1) * sizeof(*l->items));
-			l->n--;
-		} else if (l->items[i].kind != M_LIST) {
-			break;
-		}
-	}
-}
-
-#define MAVEN_DEPTH 64
-
-/* Parse as Maven does: '.' and '-' separate, a digit/letter switch opens a sub-list. */
-static void maven_parse(const char *v, struct mitem *root)
-{
-	char *s = xstrdup(v);
-	int depth = 0; /* bounded nesting: a hostile "1-1-1-..." stays shallow */
-	struct mitem *list = root;
-	size_t start = 0, len = strlen(s);
-	bool digit = false;
-
-	for (size_t i = 0; i < len; i++)
-		s[i] = (char)tolower((unsigned char)s[i]);
-	memset(root, 0, sizeof(*root));
-	root->kind = M_LIST;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		bool open = false;
-		if (c == '.' || c == '-') {
-			if (i == start)
-				mlist_add(list, M_INT, "0", 1);
-			else
-				mlist_add_token(list, digit, s + start, i - start, false);
-			start = i + 1;
-			open = c == '-';
-		} else if (isdigit((unsigned char)c)) {
-			if (!digit && i > start) {
-				mlist_add_token(list, false, s + start, i - start, true);
-				start = i;
-				open = true;
-			}
-			digit = true;
-		} else {
-			if (digit && i > start) {
-				mlist_add_token(list, true, s + start, i - start, false);
-				start = i;
-				open = true;
-			}
-			digit = false;
-		}
-		if (open && depth < MAVEN_DEPTH) {
-			list = mlist_add(list, M_LIST, NULL, 0);
-			depth++;
-		}
-	}
-	if (len > start)
-		mlist_add_token(list, digit, s + start, len - start, false);
-	/* Children first (as Maven pops its stack), then the root. */
-	mlist_normalize(root);
-	free(s);
-}
-
-static int mitem_cmp(const struct mitem *a, const struct mitem *b);
-
-/* a against nothing (the other version ended). */
-static int mitem_cmp_null(const struct mitem *a)
-{
-	char k[64];
-	switch (a->kind) {
-	case M_INT: return strcmp(a->s, "0") ? 1 : 0;
-	case M_STR: mqual_key(a->s, k, sizeof(k)); return sign(strcmp(k, "5"));
-	default: return a->n ? mitem_cmp_null(&a->items[0]) : 0;
-	}
-}
-
-static int mitem_cmp(const struct mitem *a, const struct mitem *b)
-{
-	if (!b)
-		return mitem_cmp_null(a);
-	switch (a->kind) {
-	case M_INT:
-		if (b->kind != M_INT)
-			return 1;
-		return numcmp(a->s, strlen(a->s), b->s, strlen(b->s));
-	case M_STR:
-		if (b->kind == M_INT || b->kind == M_LIST)
-			return -1;
-		char ka[300], kb[300];
-		mqual_key(a->s, ka, sizeof(ka));
-		mqual_key(b->s, kb, sizeof(kb));
-		return sign(strcmp(ka, kb));
-	default:
-		if (b->kind == M_INT)
-			return -1;
-		if (b->kind == M_STR)
-			return 1;
-		for (size_t i = 0; i < a->n || i < b->n; i++) {
-			int c;
-			if (i >= a->n)
-				c = -mitem_cmp_null(&b->items[i]);
-			else
-				c = mitem_cmp(&a->items[i], i < b->n ? &b->items[i] : NULL);
-			if (c)
-				return c;
-		}
-		return 0;
-	}
-}
-
-int vercmp_maven(const char *a, const char *b)
-{
-	struct mitem x, y;
-
-	maven_parse(a, &x);
-	maven_parse(b, &y);
-	int c = mitem_cmp(&x, &y);
-	mitem_free(&x);
-	mitem_free(&y);
-	return c;
 }
 
 /* ---- RubyGems: Gem::Version ---- */
@@ -948,10 +550,10 @@ static size_t gem_segments(const char *v, struct gemseg *s)
 	/* drop zeros at the end of each part (numbers before the first string, the rest) */
 	size_t split = first_str < n ? first_str : n, out = 0;
 	size_t end1 = split;
-	while (end1 > 0 && s[end1 - 1].num && !numcmp(s[end1 - 1].p, s[end1 - 1].n, "0", 1))
+	while (end1 > 0 && s[end1 - 1].num && !vercmp_digits(s[end1 - 1].p, s[end1 - 1].n, "0", 1))
 		end1--;
 	size_t end2 = n;
-	while (end2 > split && s[end2 - 1].num && !numcmp(s[end2 - 1].p, s[end2 - 1].n, "0", 1))
+	while (end2 > split && s[end2 - 1].num && !vercmp_digits(s[end2 - 1].p, s[end2 - 1].n, "0", 1))
 		end2--;
 	out = end1;
 	for (size_t i = split; i < end2; i++)
@@ -968,14 +570,14 @@ int vercmp_gem(const char *a, const char *b)
 	for (size_t i = 0; i < xn || i < yn; i++) {
 		const struct gemseg *l = i < xn ? &x[i] : &zero, *r = i < yn ? &y[i] : &zero;
 		if (l->num && r->num) {
-			int c = numcmp(l->p, l->n, r->p, r->n);
+			int c = vercmp_digits(l->p, l->n, r->p, r->n);
 			if (c)
 				return c;
 		} else if (l->num != r->num) {
 			return l->num ? 1 : -1; /* a pre-release letter sorts before a number */
 		} else {
 			int c = memcmp(l->p, r->p, l->n < r->n ? l->n : r->n);
-			c = c ? sign(c) : (l->n > r->n) - (l->n < r->n);
+			c = c ? vercmp_sign(c) : (l->n > r->n) - (l->n < r->n);
 			if (c)
 				return c;
 		}
@@ -994,6 +596,6 @@ int vercmp(enum vercmp_scheme s, const char *a, const char *b)
 	case VERCMP_GO: return vercmp_go(a, b);
 	case VERCMP_MAVEN: return vercmp_maven(a, b);
 	case VERCMP_GEM: return vercmp_gem(a, b);
-	default: return sign(strcmp(a, b));
+	default: return vercmp_sign(strcmp(a, b));
 	}
 }

@@ -13,6 +13,7 @@
 #define VIGIL_SCAN_VERCMP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum vercmp_scheme {
 	VERCMP_NONE = -1,
@@ -42,5 +43,15 @@ bool vercmp_pep440_valid(const char *v);
 
 /* Compare under a scheme; VERCMP_NONE compares bytes. */
 int vercmp(enum vercmp_scheme s, const char *a, const char *b);
+
+/* Helpers the orders share (vercmp.c, vercmp_pep440.c, vercmp_maven.c). */
+static inline int vercmp_sign(long v)
+{
+	return (v > 0) - (v < 0);
+}
+/* Compare two runs of decimal digits of any length by value. Can't fail. */
+int vercmp_digits(const char *a, size_t an, const char *b, size_t bn);
+/* Whether p[0..n) is one or more decimal digits. */
+bool vercmp_all_digits(const char *p, size_t n);
 
 #endif

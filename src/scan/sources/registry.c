@@ -18,6 +18,10 @@
  * blobs/sha256/HEX.part, hashed as it arrives, refused as soon as it exceeds
  * its descriptor's size, and renamed into place only when size and sha256
  * match. The sum of the descriptors' sizes is checked against max_bytes first.
+ *
+ * Near 1,000 lines and kept whole: reference parsing, authentication and the
+ * blob transfer are one protocol, and their checks (which host a credential
+ * goes to, which digest a blob must have) read best side by side.
  */
 #include <ctype.h>
 #include <dirent.h>
