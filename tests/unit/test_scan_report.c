@@ -35,7 +35,8 @@ static void demo(struct scan_result *r)
 	r->os_ecosystem = xstrdup("Alpine:v3.18");
 	r->nlayers = 1;
 	r->layers = xcalloc(1, sizeof(*r->layers));
-	r->layers[0].digest = xstrdup("sha256:2222222222222222222222222222222222222222222222222222222222222222");
+	r->layers[0].digest =
+		xstrdup("sha256:2222222222222222222222222222222222222222222222222222222222222222");
 	r->layers[0].path = xstrdup("blobs/sha256/2222");
 	r->layers[0].size = 1234;
 	r->layers[0].files = 3;

@@ -5,8 +5,9 @@
  * have no Status field). A package counts when its Status is absent or its
  * state (the third word) is "installed" or a trigger state of an installed
  * package: unpacked, half-installed or config-files packages are not
- * configured on the system (dpkg-query's "ii" packages are what counts). Source: "name" or "name (version)"; absent means the binary
- * package is its own source.
+ * configured on the system (dpkg-query's "ii" packages are what counts).
+ * Source: "name" or "name (version)"; absent means the binary package is its
+ * own source.
  */
 #include <stdio.h>
 #include <stdlib.h>

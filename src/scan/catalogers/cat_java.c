@@ -35,27 +35,27 @@ static char *prop(const char *d, size_t len, const char *key, char sep)
 	return NULL;
 }
 
-static bool pom_add(const char *d, size_t len, const char *path, struct scan_result *r)
+/* Adds the package group:artifact at version when all three are there; frees them. */
+static bool maven_add(struct scan_result *r, const char *path, char *group, char *artifact,
+		      char *version)
 {
-	char *g = prop(d, len, "groupId", '='), *a = prop(d, len, "artifactId", '=');
-	char *v = prop(d, len, "version", '=');
-	bool ok = g && a && v && g[0] && a[0] && v[0];
+	bool ok = group && artifact && version && group[0] && artifact[0] && version[0];
 
 	if (ok) {
 		char name[1024];
-		snprintf(name, sizeof(name), "%s:%s", g, a);
-		scan_add_pkg(r, "maven", name, v, path);
+		snprintf(name, sizeof(name), "%s:%s", group, artifact);
+		scan_add_pkg(r, "maven", name, version, path);
 	}
-	free(g);
-	free(a);
-	free(v);
+	free(group);
+	free(artifact);
+	free(version);
 	return ok;
 }
 
-static bool ends_with(const char *s, const char *suf)
+static bool pom_add(const char *d, size_t len, const char *path, struct scan_result *r)
 {
-	size_t n = strlen(s), m = strlen(suf);
-	return n >= m && !strcmp(s + n - m, suf);
+	return maven_add(r, path, prop(d, len, "groupId", '='), prop(d, len, "artifactId", '='),
+			 prop(d, len, "version", '='));
 }
 
 static void jar_read(const char *data, size_t len, const char *path, struct scan_result *r,
@@ -85,9 +85,11 @@ static void jar_read(const char *data, size_t len, const char *path, struct scan
 		int64_t size = archive_entry_size(e);
 		if (!name || archive_entry_filetype(e) != AE_IFREG)
 			continue;
-		bool pom = !strncmp(name, "META-INF/maven/", 15) && ends_with(name, "/pom.properties");
+		bool pom = !strncmp(name, "META-INF/maven/", 15) &&
+			   cat_text_ends_with(name, "/pom.properties");
 		bool mf = !strcmp(name, "META-INF/MANIFEST.MF");
-		bool nested = depth < JAR_DEPTH && (ends_with(name, ".jar") || ends_with(name, ".war"));
+		bool nested = depth < JAR_DEPTH &&
+			      (cat_text_ends_with(name, ".jar") || cat_text_ends_with(name, ".war"));
 		uint64_t cap = nested ? JAR_NESTED_MAX : JAR_ENTRY_MAX;
 		if (!(pom || mf || nested) || size > (int64_t)cap)
 			continue;
@@ -113,17 +115,13 @@ static void jar_read(const char *data, size_t len, const char *path, struct scan
 	if (rc != ARCHIVE_OK && rc != ARCHIVE_EOF)
 		scan_warn(r, "cannot read %s: %s", path, archive_error_string(a));
 	if (!found && manifest) {
-		char *g = prop(manifest, mlen, "Implementation-Vendor-Id", ':');
 		char *t = prop(manifest, mlen, "Implementation-Title", ':');
-		char *v = prop(manifest, mlen, "Implementation-Version", ':');
-		if (g && t && v && g[0] && t[0] && v[0] && !strchr(t, ' ')) {
-			char name[1024];
-			snprintf(name, sizeof(name), "%s:%s", g, t);
-			scan_add_pkg(r, "maven", name, v, path);
+		if (t && strchr(t, ' ')) { /* a title in words, not an artifact id */
+			free(t);
+			t = NULL;
 		}
-		free(g);
-		free(t);
-		free(v);
+		maven_add(r, path, prop(manifest, mlen, "Implementation-Vendor-Id", ':'), t,
+			  prop(manifest, mlen, "Implementation-Version", ':'));
 	}
 	free(manifest);
 	archive_read_free(a);
@@ -131,7 +129,7 @@ static void jar_read(const char *data, size_t len, const char *path, struct scan
 
 static void java_parse(const char *data, size_t len, const char *path, struct scan_result *r)
 {
-	if (ends_with(path, "pom.properties")) {
+	if (cat_text_ends_with(path, "pom.properties")) {
 		if (!pom_add(data, len, path, r))
 			scan_warn(r, "cannot parse %s: no groupId, artifactId and version", path);
 		return;
