@@ -3,59 +3,34 @@
 #include <string.h>
 #include <zlib.h>
 #include "scan/catalogers/cat_auditable.h"
+#include "scan/catalogers/cat_elf.h"
 
 #define JSON_MAX (8u << 20) /* inflated dependency list; real ones are a few KB */
 
-static uint64_t word(const unsigned char *p, int size, bool be)
+/* The ELF header, with a section header table we can use; false for anything else. */
+static bool ehdr_read(const unsigned char *h, size_t n, struct cat_elf *e)
 {
-	uint64_t v = 0;
-	for (int i = 0; i < size; i++)
-		v |= (uint64_t)p[be ? size - 1 - i : i] << (8 * i);
-	return v;
-}
-
-/* The ELF header fields we use; false for anything that is not ELF. */
-struct ehdr {
-	bool is64, be;
-	uint64_t phoff, phentsize, phnum, shoff, shentsize, shnum, shstrndx;
-};
-
-static bool ehdr_read(const unsigned char *h, size_t n, struct ehdr *e)
-{
-	if (n < AUDITABLE_EHDR || memcmp(h, "\177ELF", 4) || (h[4] != 1 && h[4] != 2) ||
-	    (h[5] != 1 && h[5] != 2))
-		return false;
-	e->is64 = h[4] == 2;
-	e->be = h[5] == 2;
-	int w = e->is64 ? 8 : 4;
-	e->phoff = word(h + (e->is64 ? 32 : 28), w, e->be);
-	e->shoff = word(h + (e->is64 ? 40 : 32), w, e->be);
-	e->phentsize = word(h + (e->is64 ? 54 : 42), 2, e->be);
-	e->phnum = word(h + (e->is64 ? 56 : 44), 2, e->be);
-	e->shentsize = word(h + (e->is64 ? 58 : 46), 2, e->be);
-	e->shnum = word(h + (e->is64 ? 60 : 48), 2, e->be);
-	e->shstrndx = word(h + (e->is64 ? 62 : 50), 2, e->be);
-	return e->shentsize >= (uint64_t)(e->is64 ? 64 : 40) && e->shnum && e->shstrndx < e->shnum;
+	return cat_elf_header(h, n, e) && e->shentsize >= (uint64_t)(e->is64 ? 64 : 40) &&
+	       e->shnum && e->shstrndx < e->shnum;
 }
 
 bool auditable_tail_range(const void *hdr, size_t n, uint64_t size, uint64_t *start,
 			  uint64_t *end)
 {
 	const unsigned char *h = hdr;
-	struct ehdr e;
+	struct cat_elf e;
 
-	if (!ehdr_read(h, n, &e) || e.phentsize < (uint64_t)(e.is64 ? 56 : 32) || e.phnum > 256)
+	if (!ehdr_read(h, n, &e) || !cat_elf_phdrs_sane(&e))
 		return false;
 	uint64_t last = 0;
 	for (uint64_t i = 0; i < e.phnum; i++) {
-		uint64_t off = e.phoff + i * e.phentsize;
-		if (off > n || n - off < e.phentsize)
+		const unsigned char *ph = cat_elf_phdr(h, n, &e, i);
+		if (!ph)
 			return false; /* program headers beyond the first bytes: give up */
-		const unsigned char *ph = h + off;
-		if (word(ph, 4, e.be) != 1)
+		if (cat_elf_word(ph, 4, e.be) != 1)
 			continue;
-		uint64_t o = word(ph + (e.is64 ? 8 : 4), e.is64 ? 8 : 4, e.be);
-		uint64_t sz = word(ph + (e.is64 ? 32 : 16), e.is64 ? 8 : 4, e.be);
+		uint64_t o = cat_elf_word(ph + (e.is64 ? 8 : 4), e.is64 ? 8 : 4, e.be);
+		uint64_t sz = cat_elf_word(ph + (e.is64 ? 32 : 16), e.is64 ? 8 : 4, e.be);
 		if (o + sz >= o && o + sz > last)
 			last = o + sz;
 	}
@@ -102,7 +77,7 @@ static int inflate_all(const unsigned char *in, size_t n, struct vg_buf *out)
 void cat_auditable_parse(const unsigned char *eh, const unsigned char *tail, size_t tlen,
 			 uint64_t start, const char *path, struct scan_result *r)
 {
-	struct ehdr e;
+	struct cat_elf e;
 
 	if (!ehdr_read(eh, AUDITABLE_EHDR, &e) || e.shoff < start || e.shoff - start > tlen ||
 	    (tlen - (e.shoff - start)) / e.shentsize < e.shnum)
@@ -110,14 +85,14 @@ void cat_auditable_parse(const unsigned char *eh, const unsigned char *tail, siz
 	const unsigned char *sh = tail + (e.shoff - start);
 	int w = e.is64 ? 8 : 4;
 	/* section i: name u32 at 0; offset at 24 (64-bit) or 16; size at 32 or 20 */
-#define SH_OFF(i) word(sh + (i) * e.shentsize + (e.is64 ? 24 : 16), w, e.be)
-#define SH_SIZE(i) word(sh + (i) * e.shentsize + (e.is64 ? 32 : 20), w, e.be)
+#define SH_OFF(i) cat_elf_word(sh + (i) * e.shentsize + (e.is64 ? 24 : 16), w, e.be)
+#define SH_SIZE(i) cat_elf_word(sh + (i) * e.shentsize + (e.is64 ? 32 : 20), w, e.be)
 	uint64_t so = SH_OFF(e.shstrndx), ss = SH_SIZE(e.shstrndx);
 	if (so < start || so - start > tlen || tlen - (so - start) < ss)
 		return; /* the section names are not in what was held */
 	const char *names = (const char *)tail + (so - start);
 	for (uint64_t i = 0; i < e.shnum; i++) {
-		uint64_t nm = word(sh + i * e.shentsize, 4, e.be);
+		uint64_t nm = cat_elf_word(sh + i * e.shentsize, 4, e.be);
 		if (nm >= ss || ss - nm < 8 || memcmp(names + nm, ".dep-v0", 8))
 			continue;
 		uint64_t o = SH_OFF(i), sz = SH_SIZE(i);

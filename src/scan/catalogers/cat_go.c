@@ -1,19 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <stdlib.h>
 #include <string.h>
+#include "scan/catalogers/cat_elf.h"
 #include "scan/catalogers/cat_go.h"
 
 #define MAGIC "\xff Go buildinf:"
 #define MAGIC_LEN 14
 #define INFO_MAX (1 << 20) /* module info of the largest programs is ~100 KB */
-
-static uint64_t elf_word(const unsigned char *p, int size, bool be)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < size; i++)
-		v |= (uint64_t)p[be ? size - 1 - i : i] << (8 * i);
-	return v;
-}
 
 /* A loadable segment: file bytes [off, off + filesz) at addresses [vaddr, ...). */
 struct go_seg {
@@ -25,28 +18,24 @@ struct go_seg {
 static size_t go_segments(const unsigned char *h, size_t n, struct go_seg *seg, size_t max,
 			  bool *is64, bool *be)
 {
-	if (n < 64 || memcmp(h, "\177ELF", 4) || (h[4] != 1 && h[4] != 2) || (h[5] != 1 && h[5] != 2))
-		return 0;
-	*is64 = h[4] == 2;
-	*be = h[5] == 2;
-	int w = *is64 ? 8 : 4;
-	uint64_t phoff = elf_word(h + (*is64 ? 32 : 28), w, *be);
-	uint64_t phentsize = elf_word(h + (*is64 ? 54 : 42), 2, *be);
-	uint64_t phnum = elf_word(h + (*is64 ? 56 : 44), 2, *be);
+	struct cat_elf e;
 	size_t k = 0;
-	if (phentsize < (uint64_t)(*is64 ? 56 : 32) || phnum > 256)
+
+	if (!cat_elf_header(h, n, &e) || !cat_elf_phdrs_sane(&e))
 		return 0;
-	for (uint64_t i = 0; i < phnum && k < max; i++) {
-		uint64_t off = phoff + i * phentsize;
-		if (off > n || n - off < phentsize)
+	*is64 = e.is64;
+	*be = e.be;
+	int w = e.addr;
+	for (uint64_t i = 0; i < e.phnum && k < max; i++) {
+		const unsigned char *ph = cat_elf_phdr(h, n, &e, i);
+		if (!ph)
 			break;
-		const unsigned char *ph = h + off;
-		if (elf_word(ph, 4, *be) != 1 /* PT_LOAD */)
+		if (cat_elf_word(ph, 4, *be) != 1 /* PT_LOAD */)
 			continue;
-		uint64_t flags = elf_word(ph + (*is64 ? 4 : 24), 4, *be);
-		seg[k].off = elf_word(ph + (*is64 ? 8 : 4), w, *be);
-		seg[k].vaddr = elf_word(ph + (*is64 ? 16 : 8), w, *be);
-		seg[k].filesz = elf_word(ph + (*is64 ? 32 : 16), w, *be);
+		uint64_t flags = cat_elf_word(ph + (*is64 ? 4 : 24), 4, *be);
+		seg[k].off = cat_elf_word(ph + (*is64 ? 8 : 4), w, *be);
+		seg[k].vaddr = cat_elf_word(ph + (*is64 ? 16 : 8), w, *be);
+		seg[k].filesz = cat_elf_word(ph + (*is64 ? 32 : 16), w, *be);
 		seg[k].rw = (flags & 3) == 2;
 		if (seg[k].off + seg[k].filesz >= seg[k].off && seg[k].vaddr + seg[k].filesz >= seg[k].vaddr)
 			k++;
@@ -293,31 +282,24 @@ void cat_go_parse(const char *data, size_t len, const char *path, struct scan_re
 bool gobi_elf_is_go(const void *hdr, size_t n)
 {
 	const unsigned char *h = hdr;
-	bool is64, be;
+	struct cat_elf e;
 
-	if (n < 64 || memcmp(h, "\177ELF", 4) || (h[4] != 1 && h[4] != 2) || (h[5] != 1 && h[5] != 2))
+	if (!cat_elf_header(h, n, &e) || !cat_elf_phdrs_sane(&e))
 		return false;
-	is64 = h[4] == 2;
-	be = h[5] == 2;
-	int w = is64 ? 8 : 4;
-	uint64_t phoff = elf_word(h + (is64 ? 32 : 28), w, be);
-	uint64_t phentsize = elf_word(h + (is64 ? 54 : 42), 2, be);
-	uint64_t phnum = elf_word(h + (is64 ? 56 : 44), 2, be);
-	if (phentsize < (uint64_t)(is64 ? 56 : 32) || phnum > 256)
-		return false;
-	for (uint64_t i = 0; i < phnum; i++) {
-		uint64_t off = phoff + i * phentsize;
-		if (off > n || n - off < phentsize)
+	bool is64 = e.is64, be = e.be;
+	int w = e.addr;
+	for (uint64_t i = 0; i < e.phnum; i++) {
+		const unsigned char *ph = cat_elf_phdr(h, n, &e, i);
+		if (!ph)
 			break;
-		const unsigned char *ph = h + off;
-		if (elf_word(ph, 4, be) != 4 /* PT_NOTE */)
+		if (cat_elf_word(ph, 4, be) != 4 /* PT_NOTE */)
 			continue;
-		uint64_t noff = elf_word(ph + (is64 ? 8 : 4), w, be);
-		uint64_t nsz = elf_word(ph + (is64 ? 32 : 16), w, be);
+		uint64_t noff = cat_elf_word(ph + (is64 ? 8 : 4), w, be);
+		uint64_t nsz = cat_elf_word(ph + (is64 ? 32 : 16), w, be);
 		/* notes: u32 namesz, descsz, type; name and desc padded to 4 */
 		for (uint64_t p = noff; p + 12 <= noff + nsz && p + 12 <= n;) {
-			uint64_t namesz = elf_word(h + p, 4, be), descsz = elf_word(h + p + 4, 4, be);
-			uint64_t type = elf_word(h + p + 8, 4, be);
+			uint64_t namesz = cat_elf_word(h + p, 4, be), descsz = cat_elf_word(h + p + 4, 4, be);
+			uint64_t type = cat_elf_word(h + p + 8, 4, be);
 			if (namesz > 256 || descsz > 4096)
 				break;
 			if (namesz == 4 && type == 4 && p + 16 <= n && !memcmp(h + p + 12, "Go\0\0", 4))
@@ -350,7 +332,7 @@ static int go_string_at(const unsigned char *d, size_t len, const struct go_seg 
 	int64_t h = go_addr(seg, nseg, va, 2 * (uint64_t)ps, len);
 	if (h < 0)
 		return -1;
-	uint64_t data = elf_word(d + h, ps, be), sl = elf_word(d + h + ps, ps, be);
+	uint64_t data = cat_elf_word(d + h, ps, be), sl = cat_elf_word(d + h + ps, ps, be);
 	if (sl > INFO_MAX)
 		return -1;
 	int64_t o = go_addr(seg, nseg, data, sl, len);
@@ -390,7 +372,7 @@ void cat_go_parse_elf(const char *data, size_t len, const char *path, struct sca
 			/* before Go 1.18: pointers to the runtime.buildVersion and
 			 * runtime.modinfo string headers; h[15] & 1: big-endian */
 			bool pbe = h[15] & 1;
-			uint64_t pv = elf_word(h + 16, ps, pbe), pm = elf_word(h + 16 + ps, ps, pbe);
+			uint64_t pv = cat_elf_word(h + 16, ps, pbe), pm = cat_elf_word(h + 16 + ps, ps, pbe);
 			if (go_string_at(d, len, seg, nseg, pv, ps, pbe, &v, &vn))
 				return;
 			if (go_string_at(d, len, seg, nseg, pm, ps, pbe, &m, &mn))
