@@ -141,7 +141,9 @@ struct walk_consumer {
 	uint64_t (*want)(struct walk *w, const char *path, uint64_t size, const void **arg);
 	void (*take)(struct walk *w, const char *path, const char *data, size_t len,
 		     const void *arg);
-	bool text; /* skipped for a binary file (a NUL in its first 8 KiB), when all are */
+	/* reads text only: a binary file (a NUL in its first 8 KiB) is not held when
+	 * every consumer that wants it reads text only */
+	bool text;
 };
 
 /* Small OS files (os-release, ...), kept for OS detection after the merge. */
