@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "policy/finding.h"
 #include "scan/reports/report.h"
 #include "scan/reports/results_db.h"
 

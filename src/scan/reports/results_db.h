@@ -55,7 +55,7 @@ void results_db_close(struct results_db *s);
 
 /*
  * Looks up digest: returns 1 and the highest severity with a non-zero count
- * in *max (a policy/finding.h SEV_*, -1 when the image has no
+ * in *max (an enum vg_severity, SEV_LOW and up, -1 when the image has no
  * vulnerabilities), 0 when the digest was never scanned, -1 on a database
  * error (message in err). Thread-safe.
  */
