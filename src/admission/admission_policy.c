@@ -8,11 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "admission/admission_policy.h"
-#include "admission/admission_store.h"
 #include "common/buf.h"
 #include "common/strv.h"
 #include "common/yaml.h"
 #include "policy/manifest.h"
+#include "scan/reports/results_db.h"
 
 #define POLICY_MAX_FILE (4u << 20)
 
@@ -48,7 +48,7 @@ void admission_policy_free(struct admission_policy *p)
 	free_list(p->exempt_rc, p->nexempt_rc);
 	free_list(p->registries, p->nregistries);
 	free(p->vuln_db);
-	admission_store_close(p->store);
+	results_db_close(p->store);
 	free(p);
 }
 
@@ -242,7 +242,7 @@ static int parse_section(struct pctx *c, struct admission_policy *p, const char 
 				if (need(c, vv, YAML_SCALAR, "vulnerabilities.maxSeverity"))
 					return -1;
 				p->max_severity = severity_parse(vv->str);
-				if (p->max_severity < 0)
+				if (p->max_severity < SEV_LOW) /* UNKNOWN is no threshold */
 					return fail(c, vv, "unknown severity '%.64s' (low, medium, high, critical)",
 						    vv->str);
 			} else if (yaml_is(vk, "unscanned")) {
@@ -340,7 +340,7 @@ struct admission_policy *admission_policy_load(const char *path, char *err, size
 		return NULL;
 	}
 	if (p->vuln_db) {
-		p->store = admission_store_open(p->vuln_db, perr, sizeof(perr));
+		p->store = results_db_open(p->vuln_db, perr, sizeof(perr));
 		if (!p->store) {
 			snprintf(err, errlen, "%s", perr);
 			admission_policy_free(p);

@@ -5,7 +5,7 @@
  * Pod Security Admission labels (enforce: reject; audit: audit annotation;
  * warn: warning to the user), each with a version; exemptions by namespace,
  * user name and runtime class; allowed image registries; digests required;
- * a vulnerability gate read from stored image scans (admission_store.h).
+ * a vulnerability gate read from stored image scans (scan/reports/results_db.h).
  * Unknown keys are errors (file:line:column), so a typo never weakens policy.
  */
 #ifndef VIGIL_ADMISSION_POLICY_H
@@ -15,7 +15,7 @@
 #include "policy/finding.h"
 #include "policy/pss.h"
 
-struct admission_store;
+struct results_db;
 
 struct pss_mode {
 	enum pss_level level;
@@ -42,11 +42,11 @@ struct admission_policy {
 	size_t nregistries;
 	int require_digest;
 	char *vuln_db;       /* NULL: no vulnerability gate */
-	int max_severity;    /* highest allowed vulnerability severity (enum policy_severity) */
+	int max_severity;    /* highest allowed vulnerability severity (enum vg_severity) */
 	enum unscanned_action unscanned;
 	int fail_open;       /* on internal errors: allow (1) or deny (0, the default) */
 	int enforce_templates; /* deny workload objects (Deployment, ...) too; default 1 */
-	struct admission_store *store; /* opened from vuln_db by admission_policy_load */
+	struct results_db *store; /* opened from vuln_db by admission_policy_load */
 };
 
 /*

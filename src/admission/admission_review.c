@@ -19,11 +19,11 @@
 #include <stdio.h>
 #include <string.h>
 #include "admission/admission_review.h"
-#include "admission/admission_store.h"
 #include "common/yaml.h"
 #include "policy/k8s_practice.h"
 #include "policy/manifest.h"
 #include "policy/pss.h"
+#include "scan/reports/results_db.h"
 
 void admission_decision_free(struct admission_decision *d)
 {
@@ -195,15 +195,15 @@ static void check_image(struct img_ctx *c, const struct yaml_node *img, const ch
 		return;
 	int max = -1, found = 0;
 	if (*dig) {
-		found = admission_store_max_severity(c->p->store, dig, &max, c->error, sizeof(c->error));
+		found = results_db_max_severity(c->p->store, dig, &max, c->error, sizeof(c->error));
 		if (found < 0)
 			return;
 	}
 	if (found && c->p->max_severity >= 0 && max > c->p->max_severity) {
 		snprintf(msg, sizeof(msg), "image %.300s has %s vulnerabilities (allowed at most %s)",
-			 img->str, severity_name((enum policy_severity)max),
-			 severity_name((enum policy_severity)c->p->max_severity));
-		findings_add(c->deny, "image/vulnerabilities", (enum policy_severity)max, img->line,
+			 img->str, severity_name((enum vg_severity)max),
+			 severity_name((enum vg_severity)c->p->max_severity));
+		findings_add(c->deny, "image/vulnerabilities", (enum vg_severity)max, img->line,
 			     img->col, container, msg, "rebuild the image with fixed packages and rescan it");
 	} else if (!found && c->p->unscanned != UNSCANNED_ALLOW) {
 		snprintf(msg, sizeof(msg), "image %.300s has no stored scan%s", img->str,

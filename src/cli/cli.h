@@ -2,7 +2,7 @@
 #ifndef VIGIL_CLI_H
 #define VIGIL_CLI_H
 
-#define VIGIL_VERSION "0.1.0"
+#include "common/version.h"
 
 /* Exit codes, documented in `vigil --help` and docs/cli.md. */
 enum vg_exit {

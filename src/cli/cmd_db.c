@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
-#include "scan/vulndb.h"
+#include "scan/matching/vulndb.h"
 
 static void db_usage(FILE *f)
 {

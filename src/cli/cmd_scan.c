@@ -8,12 +8,12 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli/cli.h"
-#include "scan/ignore.h"
-#include "scan/registry.h"
-#include "scan/report.h"
+#include "scan/matching/ignore.h"
+#include "scan/matching/vulndb.h"
+#include "scan/reports/report.h"
+#include "scan/reports/results_db.h"
 #include "scan/scan.h"
-#include "scan/store.h"
-#include "scan/vulndb.h"
+#include "scan/sources/registry.h"
 
 static void scan_usage(FILE *f)
 {
@@ -82,7 +82,7 @@ static int scan_lookup(const char *digest, const char *store)
 		fputs("vigil: scan lookup needs --store FILE\n", stderr);
 		return VG_EXIT_USAGE;
 	}
-	rc = scan_store_get(store, digest, &out, &err);
+	rc = results_db_get(store, digest, &out, &err);
 	if (rc < 0)
 		fprintf(stderr, "vigil: %s\n", err.data);
 	else if (rc == 0)
@@ -122,7 +122,7 @@ int cmd_scan(int argc, char **argv)
 	int format = REPORT_TABLE, c;
 	const char *output = NULL, *dbpath = NULL, *ignore_file = NULL, *store = NULL;
 	char *end;
-	int min_rank = 0, exit_code = 0;
+	int min_sev = SEV_UNKNOWN, exit_code = 0;
 	bool ignore_unfixed = false, nodb = false;
 
 	scan_limits_default(&o.limits);
@@ -160,8 +160,8 @@ int cmd_scan(int argc, char **argv)
 		case 'A': ro.auth_file = optarg; break;
 		case 'U': ignore_unfixed = true; break;
 		case 's':
-			min_rank = scan_severity_rank(optarg);
-			if (min_rank < 0) {
+			min_sev = severity_parse(optarg);
+			if (min_sev < 0) {
 				fprintf(stderr, "vigil: unknown severity '%s'\n", optarg);
 				return VG_EXIT_USAGE;
 			}
@@ -255,13 +255,13 @@ int cmd_scan(int argc, char **argv)
 	}
 	ignore_free(&ign);
 	/* The store keeps the whole result: filters are the reader's choice. */
-	if (store && scan_store_put(store, &r, &err)) {
+	if (store && results_db_put(store, &r, &err)) {
 		fprintf(stderr, "vigil: %s\n", err.data);
 		scan_result_free(&r);
 		buf_free(&err);
 		return VG_EXIT_ERROR;
 	}
-	size_t findings = scan_result_filter(&r, min_rank, ignore_unfixed);
+	size_t findings = scan_result_filter(&r, (enum vg_severity)min_sev, ignore_unfixed);
 	FILE *f = output ? fopen(output, "w") : stdout;
 	if (!f) {
 		fprintf(stderr, "vigil: cannot write %s: %s\n", output, strerror(errno));

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli/cli.h"
-#include "scan/vercmp.h"
+#include "scan/matching/vercmp.h"
 
 /* Batch mode: "A B" per line on stdin, "<", "=" or ">" per line out (for cross-checks). */
 static int vercmp_lines(enum vercmp_scheme s)

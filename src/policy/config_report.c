@@ -23,7 +23,7 @@ static const char *or_empty(const char *s)
 
 void config_report_table(FILE *f, const struct config_report *r)
 {
-	size_t count[4] = { 0 };
+	size_t count[SEV_COUNT] = { 0 };
 	for (size_t i = 0; i < r->f.n; i++) {
 		const struct policy_finding *x = &r->f.v[i];
 		char obj[256] = "-";
@@ -101,17 +101,6 @@ void config_report_json(FILE *f, const struct config_report *r, const struct con
 	buf_free(&b);
 }
 
-static const char *sarif_level(enum policy_severity s)
-{
-	return s >= SEV_HIGH ? "error" : s == SEV_MEDIUM ? "warning" : "note";
-}
-
-static const char *security_severity(enum policy_severity s)
-{
-	static const char *const v[] = { "3.0", "5.5", "8.0", "9.5" };
-	return v[s];
-}
-
 void config_report_sarif(FILE *f, const struct config_report *r, const char *tool_version)
 {
 	struct vg_buf b = { 0 };
@@ -147,10 +136,10 @@ void config_report_sarif(FILE *f, const struct config_report *r, const char *too
 			jw_str(&j, "text", x->hint ? x->hint : x->check);
 			jw_obj_end(&j);
 			jw_obj_begin(&j, "defaultConfiguration");
-			jw_str(&j, "level", sarif_level(x->severity));
+			jw_str(&j, "level", severity_sarif_level(x->severity));
 			jw_obj_end(&j);
 			jw_obj_begin(&j, "properties");
-			jw_str(&j, "security-severity", security_severity(x->severity));
+			jw_str(&j, "security-severity", severity_sarif_score(x->severity));
 			jw_obj_end(&j);
 			jw_obj_end(&j);
 		}
@@ -169,7 +158,7 @@ void config_report_sarif(FILE *f, const struct config_report *r, const char *too
 		jw_obj_begin(&j, NULL);
 		jw_str(&j, "ruleId", x->check);
 		jw_uint(&j, "ruleIndex", rule_of[i]);
-		jw_str(&j, "level", sarif_level(x->severity));
+		jw_str(&j, "level", severity_sarif_level(x->severity));
 		jw_obj_begin(&j, "message");
 		jw_str(&j, "text", msg.data);
 		jw_obj_end(&j);

@@ -317,10 +317,10 @@ struct dctx {
 	const struct df_instr *in;
 };
 
-static void add(struct dctx *c, const char *check, enum policy_severity sev, const char *hint,
+static void add(struct dctx *c, const char *check, enum vg_severity sev, const char *hint,
 		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-static void add(struct dctx *c, const char *check, enum policy_severity sev, const char *hint,
+static void add(struct dctx *c, const char *check, enum vg_severity sev, const char *hint,
 		const char *fmt, ...)
 {
 	char msg[512];

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include "common/buf.h"
 #include "policy/finding.h"
 
@@ -11,7 +10,7 @@ static char *dup_or_null(const char *s)
 }
 
 struct policy_finding *findings_add(struct policy_findings *f, const char *check,
-				    enum policy_severity sev, unsigned line, unsigned col,
+				    enum vg_severity sev, unsigned line, unsigned col,
 				    const char *container, const char *message, const char *hint)
 {
 	if (f->n == f->cap) {
@@ -60,19 +59,4 @@ void findings_free(struct policy_findings *f)
 	}
 	free(f->v);
 	memset(f, 0, sizeof(*f));
-}
-
-static const char *const sev_names[] = { "LOW", "MEDIUM", "HIGH", "CRITICAL" };
-
-const char *severity_name(enum policy_severity s)
-{
-	return (unsigned)s < 4 ? sev_names[s] : "UNKNOWN";
-}
-
-int severity_parse(const char *s)
-{
-	for (int i = 0; i < 4; i++)
-		if (!strcasecmp(s, sev_names[i]))
-			return i;
-	return -1;
 }

@@ -9,12 +9,11 @@
 #define VIGIL_POLICY_FINDING_H
 
 #include <stddef.h>
-
-enum policy_severity { SEV_LOW, SEV_MEDIUM, SEV_HIGH, SEV_CRITICAL };
+#include "common/severity.h"
 
 struct policy_finding {
 	char *check;      /* stable id, e.g. "pss/privileged", "k8s/image-latest", "df/sudo" */
-	enum policy_severity severity;
+	enum vg_severity severity;
 	char *file;       /* NULL for admission requests */
 	unsigned line, col;
 	char *kind, *name, *ns; /* the Kubernetes object (NULL for Dockerfiles) */
@@ -30,15 +29,11 @@ struct policy_findings {
 
 /* Appends a finding; strings are copied (NULL stays NULL). Returns it. Can't fail. */
 struct policy_finding *findings_add(struct policy_findings *f, const char *check,
-				    enum policy_severity sev, unsigned line, unsigned col,
+				    enum vg_severity sev, unsigned line, unsigned col,
 				    const char *container, const char *message, const char *hint);
 /* Sets file/kind/name/ns on findings [from, n) that do not have them yet. */
 void findings_set_object(struct policy_findings *f, size_t from, const char *file,
 			 const char *kind, const char *name, const char *ns);
 void findings_free(struct policy_findings *f);
-
-const char *severity_name(enum policy_severity s); /* "LOW" ... "CRITICAL" */
-/* Parses a severity name (any case); -1 if unknown. */
-int severity_parse(const char *s);
 
 #endif

@@ -41,11 +41,11 @@ struct pctx {
 	struct policy_findings *out;
 };
 
-static void add(struct pctx *c, const char *check, enum policy_severity sev,
+static void add(struct pctx *c, const char *check, enum vg_severity sev,
 		const struct yaml_node *at, const char *container, const char *hint, const char *fmt,
 		...) __attribute__((format(printf, 7, 8)));
 
-static void add(struct pctx *c, const char *check, enum policy_severity sev,
+static void add(struct pctx *c, const char *check, enum vg_severity sev,
 		const struct yaml_node *at, const char *container, const char *hint, const char *fmt, ...)
 {
 	char msg[512];

@@ -27,7 +27,7 @@ struct check {
 	const char *id;            /* PSA's check id, reported as "pss/<id>" */
 	enum pss_level level;
 	int since;                 /* first policy minor version (1.<since>) */
-	enum policy_severity sev;
+	enum vg_severity sev;
 	const char *overrides;     /* baseline check id this one replaces, or NULL */
 	int windows_exempt_since;  /* pods with spec.os.name=windows pass from 1.<this> (0: never) */
 	check_fn fn;

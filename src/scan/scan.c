@@ -34,7 +34,6 @@ void scan_vuln_free(struct scan_vuln *v)
 	free(v->id);
 	free(v->aliases);
 	free(v->summary);
-	free(v->severity);
 	free(v->fixed);
 	memset(v, 0, sizeof(*v));
 }
@@ -43,7 +42,6 @@ void scan_secret_free(struct scan_secret *s)
 {
 	free(s->rule);
 	free(s->title);
-	free(s->severity);
 	free(s->path);
 	free(s->match);
 	memset(s, 0, sizeof(*s));
@@ -52,7 +50,6 @@ void scan_secret_free(struct scan_secret *s)
 void scan_config_free(struct scan_config_finding *c)
 {
 	free(c->id);
-	free(c->severity);
 	free(c->message);
 	memset(c, 0, sizeof(*c));
 }
@@ -135,14 +132,13 @@ void scan_sanitize(char *s)
  * Drop vulnerabilities, secrets and config findings below min_rank (and unfixed vulnerabilities
  * when asked); returns how many findings remain.
  */
-size_t scan_result_filter(struct scan_result *r, int min_rank, bool ignore_unfixed)
+size_t scan_result_filter(struct scan_result *r, enum vg_severity min, bool ignore_unfixed)
 {
 	size_t k = 0;
 
 	for (size_t i = 0; i < r->nvulns; i++) {
 		struct scan_vuln *v = &r->vulns[i];
-		int rank = scan_severity_rank(v->severity);
-		if ((rank < 0 ? 0 : rank) >= min_rank && !(ignore_unfixed && !v->fixed[0])) {
+		if (v->severity >= min && !(ignore_unfixed && !v->fixed[0])) {
 			r->vulns[k++] = *v;
 			continue;
 		}
@@ -152,7 +148,7 @@ size_t scan_result_filter(struct scan_result *r, int min_rank, bool ignore_unfix
 	k = 0;
 	for (size_t i = 0; i < r->nsecrets; i++) {
 		struct scan_secret *s = &r->secrets[i];
-		if (scan_severity_rank(s->severity) >= min_rank) {
+		if (s->severity >= min) {
 			r->secrets[k++] = *s;
 			continue;
 		}
@@ -162,7 +158,7 @@ size_t scan_result_filter(struct scan_result *r, int min_rank, bool ignore_unfix
 	k = 0;
 	for (size_t i = 0; i < r->nconfig; i++) {
 		struct scan_config_finding *c = &r->config[i];
-		if (scan_severity_rank(c->severity) >= min_rank) {
+		if (c->severity >= min) {
 			r->config[k++] = *c;
 			continue;
 		}
@@ -170,14 +166,4 @@ size_t scan_result_filter(struct scan_result *r, int min_rank, bool ignore_unfix
 	}
 	r->nconfig = k;
 	return r->nvulns + r->nsecrets + r->nconfig;
-}
-
-int scan_severity_rank(const char *sev)
-{
-	static const char *const names[] = { "UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL" };
-
-	for (int i = 0; i < 5; i++)
-		if (sev && !strcasecmp(sev, names[i]))
-			return i;
-	return -1;
 }

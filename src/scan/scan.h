@@ -4,13 +4,26 @@
  * matchers and reports. One struct scan_result holds everything a scan found;
  * it owns every string in it and is freed with scan_result_free().
  *
- * Flow (see docs/scanning.md): an image source (scan_image_open / rootfs)
- * feeds every entry of every layer to scan_layer (layer.c), which records the
- * layer's file operations, runs the catalogers and the secret rules on file
- * contents as they stream by, and keeps small files needed for OS detection.
- * scan_finish() then applies the layers in order (whiteouts, opaque
- * directories) to one merged file index, drops what a later layer removed,
- * detects the OS and names each OS package's OSV ecosystem and purl.
+ * The pipeline (docs/scanning.md), one folder a stage:
+ *   scan_image.c, scan_rootfs.c  the drivers: open an image (docker-archive,
+ *                OCI layout or archive, sources/image.c plans its layers) or
+ *                a root file system and feed every entry of every layer to
+ *   sources/     the layer walk (walk.c), which records each layer's file
+ *                operations and hands file contents to their consumers as
+ *                they stream by: the package catalogers, the secret rules
+ *                and the OS-release files kept for later (catalogers/).
+ *                walk_finish() then applies the layers in order (whiteouts,
+ *                opaque directories) to one merged file index (fileindex.c),
+ *                drops what a later layer removed, detects the OS and names
+ *                each package's OSV ecosystem and purl. Registry pulls
+ *                (registry.c) fetch an image into an OCI layout first.
+ *   catalogers/  package databases and manifests (a table of struct
+ *                cataloger), Go and Rust binaries, OS release, secrets, the
+ *                image configuration checks
+ *   matching/    the OSV database (vulndb.c, osv.c), version orders
+ *                (vercmp.c), CVSS scores, ignore files
+ *   reports/     table, JSON, CycloneDX, SPDX, SARIF, purls, and the results
+ *                database the admission webhook reads
  */
 #ifndef VIGIL_SCAN_H
 #define VIGIL_SCAN_H
@@ -19,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "common/buf.h"
+#include "common/severity.h"
 
 /* Limits that keep a hostile image from exhausting memory or time. */
 struct scan_limits {
@@ -44,7 +58,8 @@ struct scan_pkg {
 };
 
 struct scan_secret {
-	char *rule, *title, *severity;
+	char *rule, *title;
+	enum vg_severity severity;
 	char *path, *match; /* match redacted */
 	unsigned layer;
 	unsigned line;
@@ -56,14 +71,15 @@ struct scan_vuln {
 	char *id;        /* OSV id */
 	char *aliases;   /* comma-separated, may be "" */
 	char *summary;
-	char *severity;  /* CRITICAL HIGH MEDIUM LOW UNKNOWN */
+	enum vg_severity severity; /* SEV_UNKNOWN when the record rates none */
 	double score;    /* CVSS base score, -1 when unknown */
 	char *fixed;     /* first fixed version, may be "" */
 	size_t pkg;      /* index into scan_result.pkgs */
 };
 
 struct scan_config_finding {
-	char *id, *severity, *message;
+	char *id, *message;
+	enum vg_severity severity;
 };
 
 struct scan_layer_info {
@@ -139,13 +155,10 @@ int scan_layer_memory(const void *data, size_t len, const struct scan_opts *o,
 		      struct scan_result *r, struct vg_buf *err);
 
 /*
- * Drop vulnerabilities, secrets and config findings ranked below min_rank
- * (scan_severity_rank), and vulnerabilities without a fixed version when
- * ignore_unfixed; returns how many findings remain. Can't fail.
+ * Drop vulnerabilities, secrets and config findings less severe than min,
+ * and vulnerabilities without a fixed version when ignore_unfixed; returns
+ * how many findings remain. Can't fail.
  */
-size_t scan_result_filter(struct scan_result *r, int min_rank, bool ignore_unfixed);
-
-/* Severity helpers shared by matchers and reports. */
-int scan_severity_rank(const char *sev); /* UNKNOWN 0, LOW 1, MEDIUM 2, HIGH 3, CRITICAL 4; -1 bad */
+size_t scan_result_filter(struct scan_result *r, enum vg_severity min, bool ignore_unfixed);
 
 #endif

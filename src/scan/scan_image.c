@@ -16,10 +16,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "scan/image.h"
-#include "scan/imgconf.h"
-#include "scan/libarchive.h"
-#include "scan/walk.h"
+#include "scan/catalogers/imgconf.h"
+#include "scan/sources/image.h"
+#include "scan/sources/libarchive.h"
+#include "scan/sources/walk.h"
 
 #define META_TOTAL (64u << 20)
 

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "scan/walk.h"
+#include "scan/sources/walk.h"
 
 #define MAX_DEPTH 256
 

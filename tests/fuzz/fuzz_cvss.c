@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include "common/buf.h"
-#include "scan/cvss.h"
+#include "scan/matching/cvss.h"
 
 static void check(double s)
 {

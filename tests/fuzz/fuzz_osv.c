@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include "scan/osv.h"
+#include "scan/matching/osv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

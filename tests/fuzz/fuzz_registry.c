@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "common/buf.h"
-#include "scan/image.h"
-#include "scan/registry.h"
+#include "scan/sources/image.h"
+#include "scan/sources/registry.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

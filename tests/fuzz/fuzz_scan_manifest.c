@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include "scan/image.h"
+#include "scan/sources/image.h"
 
 struct parts {
 	const char *p[8];

@@ -2,10 +2,10 @@
 /* libFuzzer: every package database parser; the first byte picks the parser. */
 #include <stddef.h>
 #include <stdint.h>
-#include "scan/cat_auditable.h"
-#include "scan/catalog.h"
-#include "scan/cat_go.h"
-#include "scan/purl.h"
+#include "scan/catalogers/cat_auditable.h"
+#include "scan/catalogers/cat_go.h"
+#include "scan/catalogers/catalog.h"
+#include "scan/reports/purl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -16,22 +16,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	size--;
 	switch (data[0] % 13) {
-	case 0: cat_dpkg_parse(d, size, "var/lib/dpkg/status", &r); break;
-	case 1: cat_apk_parse(d, size, "lib/apk/db/installed", &r); break;
-	case 2: cat_python_parse(d, size, "x.dist-info/METADATA", &r); break;
-	case 3: cat_npm_parse_package(d, size, "node_modules/x/package.json", &r); break;
-	case 4: cat_npm_parse_lock(d, size, "package-lock.json", &r); break;
+	case 0: cat_dpkg.parse(d, size, "var/lib/dpkg/status", &r); break;
+	case 1: cat_apk.parse(d, size, "lib/apk/db/installed", &r); break;
+	case 2: cat_python.parse(d, size, "x.dist-info/METADATA", &r); break;
+	case 3: cat_npm_package.parse(d, size, "node_modules/x/package.json", &r); break;
+	case 4: cat_npm_lock.parse(d, size, "package-lock.json", &r); break;
 	case 5:
 		cat_go_parse(d, size, "usr/bin/x", &r);
 		(void)gobi_elf_is_go(d, size);
 		cat_go_parse_elf(d, size, "usr/bin/y", &r);
 		break;
-	case 6: cat_rpm_parse_sqlite(d, size, "var/lib/rpm/rpmdb.sqlite", &r); break;
-	case 7: cat_java_parse(d, size, size & 1 ? "a.jar" : "META-INF/maven/g/a/pom.properties", &r); break;
-	case 8: cat_cargo_parse(d, size, "Cargo.lock", &r); break;
-	case 9: cat_gem_parse(d, size, "specifications/x.gemspec", &r); break;
-	case 10: cat_rpm_parse_bdb(d, size, "var/lib/rpm/Packages", &r); break;
-	case 11: cat_rpm_parse_ndb(d, size, "var/lib/rpm/Packages.db", &r); break;
+	case 6: cat_rpm_sqlite.parse(d, size, "var/lib/rpm/rpmdb.sqlite", &r); break;
+	case 7: cat_java.parse(d, size, size & 1 ? "a.jar" : "META-INF/maven/g/a/pom.properties", &r); break;
+	case 8: cat_cargo.parse(d, size, "Cargo.lock", &r); break;
+	case 9: cat_gem.parse(d, size, "specifications/x.gemspec", &r); break;
+	case 10: cat_rpm_bdb.parse(d, size, "var/lib/rpm/Packages", &r); break;
+	case 11: cat_rpm_ndb.parse(d, size, "var/lib/rpm/Packages.db", &r); break;
 	case 12: cat_auditable_parse_file(d, size, "usr/bin/rust", &r); break;
 	}
 	for (size_t i = 0; i < r.npkgs; i++)

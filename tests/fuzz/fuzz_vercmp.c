@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "common/buf.h"
-#include "scan/vercmp.h"
+#include "scan/matching/vercmp.h"
 
 static int sgn(int v)
 {

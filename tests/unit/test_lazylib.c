@@ -9,7 +9,7 @@
 #include <cmocka.h>
 #include <zlib.h>
 #include "common/lazylib.h"
-#include "scan/libarchive.h"
+#include "scan/sources/libarchive.h"
 
 #define ZLIB_FUNCS(X) X(zlibVersion) X(crc32)
 LAZYLIB_TABLE(zlib_lazy, ZLIB_FUNCS)

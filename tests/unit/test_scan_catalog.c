@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "scan/catalog.h"
-#include "scan/cat_go.h"
-#include "scan/osrel.h"
-#include "scan/purl.h"
+#include "scan/catalogers/cat_go.h"
+#include "scan/catalogers/catalog.h"
+#include "scan/catalogers/osrel.h"
+#include "scan/reports/purl.h"
 
 static char *slurp_shared(const char *rel, size_t *len)
 {
@@ -61,7 +61,7 @@ static void test_dpkg_statusfield(void **state)
 	struct scan_result r = { 0 };
 	(void)state;
 	SHARED(d, "osv-scalibr/dpkg/dpkg/statusfield", len);
-	cat_dpkg_parse(d, len, "var/lib/dpkg/status", &r);
+	cat_dpkg.parse(d, len, "var/lib/dpkg/status", &r);
 	char *got = names(&r);
 	assert_string_equal(got, "wantinstall_installed 1.0\nwantdeinstall_installed 1.0\n"
 				 "wantpurge_installed 1.0\nwantnostatus 1.0\n");
@@ -76,14 +76,14 @@ static void test_dpkg_bad(void **state)
 	struct scan_result r = { 0 };
 	(void)state;
 	SHARED(d, "osv-scalibr/dpkg/dpkg/noversion", len);
-	cat_dpkg_parse(d, len, "var/lib/dpkg/status", &r);
+	cat_dpkg.parse(d, len, "var/lib/dpkg/status", &r);
 	assert_int_equal(r.npkgs, 2); /* foo and bar; acl has no Version */
 	assert_non_null(strstr(r.warnings.data, "cannot parse var/lib/dpkg/status:"));
 	assert_non_null(strstr(r.warnings.data, "package without Version"));
 	free(d);
 	scan_result_free(&r);
 	SHARED(inv, "osv-scalibr/dpkg/dpkg/invalid", len);
-	cat_dpkg_parse(inv, len, "var/lib/dpkg/status", &r);
+	cat_dpkg.parse(inv, len, "var/lib/dpkg/status", &r);
 	assert_int_equal(r.npkgs, 0);
 	assert_non_null(strstr(r.warnings.data, "var/lib/dpkg/status:1: line without a field name"));
 	free(inv);
@@ -96,16 +96,16 @@ static void test_dpkg_statusd(void **state)
 	struct scan_result r = { 0 };
 	(void)state;
 	SHARED(d, "osv-scalibr/dpkg/dpkg/status.d/foo", len);
-	cat_dpkg_parse(d, len, "var/lib/dpkg/status.d/foo", &r);
+	cat_dpkg.parse(d, len, "var/lib/dpkg/status.d/foo", &r);
 	char *got = names(&r);
 	assert_string_equal(got, "foo 1.2.3\n"); /* bar is config-files only */
 	assert_string_equal(r.pkgs[0].arch, "amd64");
 	free(got);
 	free(d);
 	scan_result_free(&r);
-	assert_int_equal(catalog_kind("var/lib/dpkg/status.d/foo"), CAT_DPKG);
-	assert_int_equal(catalog_kind("var/lib/dpkg/status.d/foo.md5sums"), CAT_NONE);
-	assert_int_equal(catalog_kind("var/lib/dpkg/status-old"), CAT_NONE);
+	assert_ptr_equal(catalog_find("var/lib/dpkg/status.d/foo"), &cat_dpkg);
+	assert_ptr_equal(catalog_find("var/lib/dpkg/status.d/foo.md5sums"), NULL);
+	assert_ptr_equal(catalog_find("var/lib/dpkg/status-old"), NULL);
 }
 
 /* trivy's large real status file: every installed paragraph, source packages. */
@@ -120,7 +120,7 @@ static void test_dpkg_trivy_valid(void **state)
 	start += strlen("-- var/lib/dpkg/status --\n");
 	const char *end = strstr(start, "\n-- ");
 	size_t n = end ? (size_t)(end - start) : len - (size_t)(start - d);
-	cat_dpkg_parse(start, n, "var/lib/dpkg/status", &r);
+	cat_dpkg.parse(start, n, "var/lib/dpkg/status", &r);
 	/* count "Status: install ok installed" paragraphs independently */
 	size_t want = 0;
 	for (const char *p = start; (p = strstr(p, "Status: install ok installed")) && p < start + n; p++)
@@ -144,19 +144,19 @@ static void test_apk(void **state)
 	struct scan_result r = { 0 };
 	(void)state;
 	SHARED(d, "osv-scalibr/apk/installed", len);
-	cat_apk_parse(d, len, "lib/apk/db/installed", &r);
+	cat_apk.parse(d, len, "lib/apk/db/installed", &r);
 	assert_int_equal(r.npkgs, 15);
 	free(d);
 	scan_result_free(&r);
 	SHARED(n, "osv-scalibr/apk/no-origin", len);
-	cat_apk_parse(n, len, "lib/apk/db/installed", &r);
+	cat_apk.parse(n, len, "lib/apk/db/installed", &r);
 	assert_int_equal(r.npkgs, 1);
 	assert_string_equal(r.pkgs[0].src_name, "pkgname"); /* no origin: its own source */
 	assert_string_equal(r.pkgs[0].license, "GPL-2.0-only");
 	free(n);
 	scan_result_free(&r);
 	SHARED(inv, "osv-scalibr/apk/invalid", len);
-	cat_apk_parse(inv, len, "lib/apk/db/installed", &r);
+	cat_apk.parse(inv, len, "lib/apk/db/installed", &r);
 	assert_int_equal(r.npkgs, 0);
 	assert_non_null(strstr(r.warnings.data, "lib/apk/db/installed:1: expected 'X:value'"));
 	free(inv);
@@ -168,27 +168,28 @@ static void test_python_npm(void **state)
 	struct scan_result r = { 0 };
 	const char *meta = "Metadata-Version: 2.1\r\nName: Foo_Bar\r\nVersion: 1.0.post1\r\n\r\nName: x\n";
 	(void)state;
-	cat_python_parse(meta, strlen(meta), "a/Foo_Bar-1.0.dist-info/METADATA", &r);
+	cat_python.parse(meta, strlen(meta), "a/Foo_Bar-1.0.dist-info/METADATA", &r);
 	assert_int_equal(r.npkgs, 1);
 	assert_string_equal(r.pkgs[0].version, "1.0.post1");
 	purl_fill(&r, &r.pkgs[0]);
 	assert_string_equal(r.pkgs[0].purl, "pkg:pypi/foo-bar@1.0.post1");
 	assert_string_equal(r.pkgs[0].ecosystem, "PyPI");
-	cat_python_parse("Name: x\n", 8, "x.egg-info", &r);
+	cat_python.parse("Name: x\n", 8, "x.egg-info", &r);
 	assert_int_equal(r.npkgs, 1);
 	assert_non_null(strstr(r.warnings.data, "x.egg-info: Python metadata without Name or Version"));
 	const char *bad = "{\"name\": \"a\",\n \"version\": }";
-	cat_npm_parse_package(bad, strlen(bad), "node_modules/a/package.json", &r);
+	cat_npm_package.parse(bad, strlen(bad), "node_modules/a/package.json", &r);
 	assert_non_null(strstr(r.warnings.data, "cannot parse node_modules/a/package.json:2:"));
 	const char *v1 = "{\"lockfileVersion\":1,\"dependencies\":{\"a\":{\"version\":\"1.0.0\","
 			 "\"dependencies\":{\"b\":{\"version\":\"2.0.0\"}}}}}";
-	cat_npm_parse_lock(v1, strlen(v1), "package-lock.json", &r);
+	cat_npm_lock.parse(v1, strlen(v1), "package-lock.json", &r);
 	assert_int_equal(r.npkgs, 3);
 	assert_string_equal(r.pkgs[2].name, "b");
-	assert_int_equal(catalog_kind("app/node_modules/a/package.json"), CAT_NPM_PKG);
-	assert_int_equal(catalog_kind("app/node_modules/@s/a/package.json"), CAT_NPM_PKG);
-	assert_int_equal(catalog_kind("app/node_modules/a/lib/package.json"), CAT_NONE);
-	assert_int_equal(catalog_kind("app/node_modules/a/node_modules/b/package.json"), CAT_NPM_PKG);
+	assert_ptr_equal(catalog_find("app/node_modules/a/package.json"), &cat_npm_package);
+	assert_ptr_equal(catalog_find("app/node_modules/@s/a/package.json"), &cat_npm_package);
+	assert_ptr_equal(catalog_find("app/node_modules/a/lib/package.json"), NULL);
+	assert_ptr_equal(catalog_find("app/node_modules/a/node_modules/b/package.json"),
+			 &cat_npm_package);
 	scan_result_free(&r);
 }
 
@@ -261,6 +262,43 @@ static void test_osrel(void **state)
 	assert_null(osrel_ecosystem("plan9", "4", NULL));
 }
 
+/* Every path rule of the table, and the table's order: the first cataloger that matches. */
+static void test_catalog_find(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *path;
+		const struct cataloger *want;
+	} cases[] = {
+		{ "var/lib/dpkg/status", &cat_dpkg },
+		{ "lib/apk/db/installed", &cat_apk },
+		{ "usr/lib/python3/dist-packages/a-1.dist-info/METADATA", &cat_python },
+		{ "usr/lib/python3/a-1.egg-info/PKG-INFO", &cat_python },
+		{ "usr/lib/python3/a-1.egg-info", &cat_python },
+		{ "usr/lib/python3/a-1.dist-info/RECORD", NULL },
+		{ "app/package-lock.json", &cat_npm_lock },
+		{ "app/node_modules/a/package-lock.json", NULL },
+		{ "var/lib/rpm/rpmdb.sqlite", &cat_rpm_sqlite },
+		{ "usr/lib/sysimage/rpm/rpmdb.sqlite", &cat_rpm_sqlite },
+		{ "var/lib/rpm/Packages", &cat_rpm_bdb },
+		{ "usr/lib/sysimage/rpm/Packages.db", &cat_rpm_ndb },
+		{ "var/lib/rpm/Packages.old", NULL },
+		{ "srv/rpm/Packages", NULL },
+		{ "opt/app.jar", &cat_java },
+		{ "opt/app.war", &cat_java },
+		{ "opt/app.ear", &cat_java },
+		{ "opt/x/META-INF/maven/g/a/pom.properties", &cat_java },
+		{ "opt/x/pom.properties", NULL },
+		{ "src/Cargo.lock", &cat_cargo },
+		{ "usr/lib/ruby/gems/3.1.0/specifications/rake-13.0.6.gemspec", &cat_gem },
+		{ "rake.gemspec", NULL },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (catalog_find(cases[i].path) != cases[i].want)
+			fail_msg("%s: expected %s", cases[i].path,
+				 cases[i].want ? cases[i].want->name : "no cataloger");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +306,7 @@ int main(void)
 		cmocka_unit_test(test_dpkg_statusd),     cmocka_unit_test(test_dpkg_trivy_valid),
 		cmocka_unit_test(test_apk),              cmocka_unit_test(test_python_npm),
 		cmocka_unit_test(test_go_buildinfo),     cmocka_unit_test(test_osrel),
+		cmocka_unit_test(test_catalog_find),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* OSV records: parsing, range evaluation, CVSS v3 and v4 scores. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "scan/cvss.h"
-#include "scan/ignore.h"
-#include "scan/osv.h"
+#include "scan/matching/cvss.h"
+#include "scan/matching/ignore.h"
+#include "scan/matching/osv.h"
 
 static void test_cvss3(void **state)
 {
@@ -39,10 +40,10 @@ static void test_cvss3(void **state)
 	assert_true(cvss3_base_score("CVSS:2.0/AV:N") < 0);
 	assert_true(cvss3_base_score("CVSS:3.1/AV:X/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H") < 0);
 	assert_true(cvss3_base_score("CVSS:3.1/AV:N/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H") < 0);
-	assert_string_equal(cvss_severity(9.8), "CRITICAL");
-	assert_string_equal(cvss_severity(7.0), "HIGH");
-	assert_string_equal(cvss_severity(6.9), "MEDIUM");
-	assert_string_equal(cvss_severity(3.9), "LOW");
+	assert_int_equal(cvss_severity(9.8), SEV_CRITICAL);
+	assert_int_equal(cvss_severity(7.0), SEV_HIGH);
+	assert_int_equal(cvss_severity(6.9), SEV_MEDIUM);
+	assert_int_equal(cvss_severity(3.9), SEV_LOW);
 }
 
 /* CVSS v4.0: scores from FIRST's calculator (the specification's reference
@@ -187,20 +188,20 @@ static void test_parse(void **state)
 		"{\"package\":{\"purl\":\"pkg:x/y\"}}]}";
 	assert_int_equal(osv_parse(rec, strlen(rec), "x.json", &r, &err), 0);
 	assert_string_equal(r.aliases, "CVE-2024-1,CVE-2024-2");
-	assert_string_equal(r.severity, "CRITICAL");
+	assert_int_equal(r.severity, SEV_CRITICAL);
 	assert_int_equal(r.naffected, 1);
 	assert_string_equal(r.affected[0].name, "foo-bar");
 	osv_record_free(&r);
 	const char *ds = "{\"id\":\"GHSA-y\",\"database_specific\":{\"severity\":\"MODERATE\"}}";
 	assert_int_equal(osv_parse(ds, strlen(ds), "y.json", &r, &err), 0);
-	assert_string_equal(r.severity, "MEDIUM");
+	assert_int_equal(r.severity, SEV_MEDIUM);
 	osv_record_free(&r);
 	/* a v4 vector alone scores; with a v3 vector too, the higher score counts */
 	const char *v4 = "{\"id\":\"GHSA-z\",\"severity\":[{\"type\":\"CVSS_V4\",\"score\":"
 			 "\"CVSS:4.0/AV:P/AC:H/AT:P/PR:H/UI:A/VC:L/VI:N/VA:N/SC:N/SI:N/SA:N\"}],"
 			 "\"database_specific\":{\"severity\":\"HIGH\"}}";
 	assert_int_equal(osv_parse(v4, strlen(v4), "z.json", &r, &err), 0);
-	assert_string_equal(r.severity, "LOW");
+	assert_int_equal(r.severity, SEV_LOW);
 	assert_true(r.score > 0.99 && r.score < 1.01);
 	osv_record_free(&r);
 	const char *both = "{\"id\":\"GHSA-w\",\"severity\":["
@@ -208,7 +209,7 @@ static void test_parse(void **state)
 			   "{\"type\":\"CVSS_V4\",\"score\":"
 			   "\"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N\"}]}";
 	assert_int_equal(osv_parse(both, strlen(both), "w.json", &r, &err), 0);
-	assert_string_equal(r.severity, "CRITICAL");
+	assert_int_equal(r.severity, SEV_CRITICAL);
 	assert_true(r.score > 9.29 && r.score < 9.31);
 	osv_record_free(&r);
 	assert_int_equal(osv_parse("{\"id\":", 6, "bad.json", &r, &err), -1);
@@ -236,13 +237,13 @@ static void test_ignore(void **state)
 		r.vulns[i].id = strdup(ids[i]);
 		r.vulns[i].aliases = strdup(i == 0 ? "CVE-2024-1,CVE-2024-2" : "");
 		r.vulns[i].summary = strdup("");
-		r.vulns[i].severity = strdup("HIGH");
+		r.vulns[i].severity = SEV_HIGH;
 		r.vulns[i].fixed = strdup("");
 	}
 	r.nvulns = r.cap_vulns = 3;
 	r.secrets = calloc(1, sizeof(*r.secrets));
 	r.secrets[0] = (struct scan_secret){ .rule = strdup("private-key"), .title = strdup("t"),
-					     .severity = strdup("HIGH"), .path = strdup("etc/k.pem"),
+					     .severity = SEV_HIGH, .path = strdup("etc/k.pem"),
 					     .match = strdup("m") };
 	r.nsecrets = r.cap_secrets = 1;
 	/* GO-1 expired in 2020: it counts again */
@@ -261,6 +262,66 @@ static void test_ignore(void **state)
 	buf_free(&err);
 }
 
+/*
+ * Ranges whose two top events order one way under one scheme and the other
+ * way under the other ("1.0rc1" is below "1.0" for PEP 440, above it for
+ * dpkg), below a hundred events both order alike so that each sort takes a
+ * while. A wrong order flips the answer.
+ */
+struct sort_race {
+	enum vercmp_scheme scheme;
+	const char *v;
+	char *ranges;
+	int wrong;
+	int iterations;
+};
+
+static char *race_ranges(const char *first, const char *second)
+{
+	struct vg_buf b = { 0 };
+
+	buf_adds(&b, "[{\"type\":\"ECOSYSTEM\",\"events\":[");
+	for (int i = 1; i <= 100; i++)
+		buf_printf(&b, "{\"%s\":\"0.1.%d\"},", i % 2 ? "introduced" : "fixed", i);
+	buf_printf(&b, "{\"introduced\":\"%s\"},{\"fixed\":\"%s\"}]}]", first, second);
+	return b.data;
+}
+
+static void *sort_race_run(void *arg)
+{
+	struct sort_race *t = arg;
+
+	for (int i = 0; i < t->iterations && !t->wrong; i++)
+		if (osv_affects(t->scheme, t->v, t->ranges, "[]", NULL))
+			t->wrong = i + 1;
+	return NULL;
+}
+
+/* Two threads evaluating ranges under different schemes must not see each other's order. */
+static void test_ranges_threads(void **state)
+{
+	(void)state;
+	struct sort_race t[2] = {
+		/* PEP 440: [1.0rc1, 1.0) does not hold 1.0.1 */
+		{ VERCMP_PEP440, "1.0.1", race_ranges("1.0rc1", "1.0"), 0, 2000 },
+		/* dpkg: [1.0, 1.0rc1) does not hold 1.0rc2 */
+		{ VERCMP_DPKG, "1.0rc2", race_ranges("1.0", "1.0rc1"), 0, 2000 },
+	};
+	pthread_t th[2];
+
+	for (int k = 0; k < 2; k++) /* alone, each answers right */
+		assert_false(osv_affects(t[k].scheme, t[k].v, t[k].ranges, "[]", NULL));
+	for (int k = 0; k < 2; k++)
+		assert_int_equal(pthread_create(&th[k], NULL, sort_race_run, &t[k]), 0);
+	for (int k = 0; k < 2; k++)
+		pthread_join(th[k], NULL);
+	for (int k = 0; k < 2; k++) {
+		free(t[k].ranges);
+		if (t[k].wrong)
+			fail_msg("thread %d: wrong answer at iteration %d", k, t[k].wrong);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +329,7 @@ int main(void)
 		cmocka_unit_test(test_cvss4),
 		cmocka_unit_test(test_cvss4_golden),
 		cmocka_unit_test(test_ranges),
+		cmocka_unit_test(test_ranges_threads),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_ignore),
 	};

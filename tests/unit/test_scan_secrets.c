@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "scan/secrets.h"
+#include "scan/catalogers/secrets.h"
 
 /* "rule:line:match" of every finding, one a line. */
 static char *scan(struct secrets *s, const char *text, size_t len)

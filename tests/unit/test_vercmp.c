@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "scan/vercmp.h"
+#include "scan/matching/vercmp.h"
 
 static void golden(const char *name, enum vercmp_scheme s)
 {

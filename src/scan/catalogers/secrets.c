@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <ctype.h>
+#include <math.h>
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "scan/catalogers/secrets.h"
+
+struct rule {
+	const char *id, *title;
+	enum vg_severity severity;
+	const char *keywords[9]; /* lower case; NULL-terminated */
+	const char *pattern;     /* the secret is group 1 when there is one */
+	double min_entropy;      /* bits per character of the secret; 0 = no check */
+	bool need_digit;         /* the secret must mix letters and digits (not a word) */
+	bool no_placeholder;     /* "password", "pass", "xxx"... are examples, not secrets */
+};
+
+static const struct rule rules[] = {
+	{ "aws-access-key-id", "AWS access key ID", SEV_CRITICAL,
+	  { "akia", "asia", "agpa", "aida", "aroa", "aipa", "anpa", "anva" },
+	  "\\b((?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16})\\b", 0 },
+	{ "aws-secret-access-key", "AWS secret access key", SEV_CRITICAL,
+	  { "aws_secret", "secret_access_key", "awssecret", "secretaccesskey" },
+	  "(?i)aws_?secret_?(?:access_?)?key[\"']?\\s*[:=]\\s*[\"']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])",
+	  3.0 },
+	{ "private-key", "private key", SEV_HIGH, { "private key" },
+	  "-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----", 0 },
+	{ "github-token", "GitHub token", SEV_CRITICAL,
+	  { "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_" },
+	  "\\b((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{82})\\b", 0 },
+	{ "gitlab-token", "GitLab personal access token", SEV_CRITICAL, { "glpat-" },
+	  "\\b(glpat-[A-Za-z0-9_-]{20})\\b", 0 },
+	{ "slack-token", "Slack token", SEV_HIGH, { "xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-" },
+	  "\\b(xox[baprs]-[0-9A-Za-z-]{10,72})", 0 },
+	{ "slack-webhook", "Slack webhook URL", SEV_MEDIUM, { "hooks.slack.com" },
+	  "(https://hooks\\.slack\\.com/services/[A-Za-z0-9+/]{20,80})", 0 },
+	{ "stripe-secret-key", "Stripe secret key", SEV_CRITICAL, { "sk_live_", "rk_live_" },
+	  "\\b((?:sk|rk)_live_[0-9a-zA-Z]{24,99})\\b", 0 },
+	{ "google-api-key", "Google API key", SEV_HIGH, { "aiza" }, "\\b(AIza[0-9A-Za-z_-]{35})\\b",
+	  0 },
+	{ "npm-token", "npm access token", SEV_CRITICAL, { "npm_" }, "\\b(npm_[A-Za-z0-9]{36})\\b",
+	  0 },
+	{ "jwt", "JSON web token", SEV_MEDIUM, { "eyj" },
+	  "\\b(eyJ[A-Za-z0-9_-]{10,}\\.eyJ[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,})", 0 },
+	{ "password-in-url", "password in URL", SEV_HIGH, { "://" },
+	  "\\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^:/\\s\"'@<>]{1,64}:([^@/\\s\"'<>$%{}]{3,128})@[A-Za-z0-9.-]+",
+	  0, false, true },
+	{ "generic-secret", "high-entropy secret assignment", SEV_MEDIUM,
+	  { "secret", "token", "password", "passwd", "api_key", "apikey", "api-key" },
+	  "(?i)(?:secret|token|passwd|password|api[_-]?key)[A-Za-z0-9_.-]{0,20}[\"']?\\s*[:=]\\s*[\"']([A-Za-z0-9+/=_.-]{16,128})[\"']",
+	  3.5, true, false },
+};
+
+#define NRULES (sizeof(rules) / sizeof(*rules))
+#define MAX_PER_FILE 100
+
+struct secrets {
+	pcre2_code *re[NRULES];
+	pcre2_match_data *md;
+	struct vg_buf lower;
+};
+
+struct secrets *secrets_new(void)
+{
+	struct secrets *s = xcalloc(1, sizeof(*s));
+
+	for (size_t i = 0; i < NRULES; i++) {
+		int ec;
+		PCRE2_SIZE eo;
+		s->re[i] = pcre2_compile((PCRE2_SPTR)rules[i].pattern, PCRE2_ZERO_TERMINATED, 0, &ec,
+					 &eo, NULL);
+		if (!s->re[i]) {
+			fprintf(stderr, "vigil: built-in secret rule %s does not compile at %zu\n",
+				rules[i].id, (size_t)eo);
+			abort();
+		}
+		pcre2_jit_compile(s->re[i], PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
+	}
+	s->md = pcre2_match_data_create(4, NULL);
+	return s;
+}
+
+void secrets_free(struct secrets *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < NRULES; i++)
+		pcre2_code_free(s->re[i]);
+	pcre2_match_data_free(s->md);
+	buf_free(&s->lower);
+	free(s);
+}
+
+/* Example credentials of documentation and tests: user:password@, user:pass@, xxx... */
+static bool placeholder(const char *p, size_t n)
+{
+	static const char *const words[] = { "password", "passwd", "pass", "pwd", "secret",
+					     "changeme", "example", "redacted", "your_password",
+					     "yourpassword", "mypassword", "foobar", "test" };
+	bool same = true;
+
+	for (size_t i = 1; i < n; i++)
+		same &= p[i] == p[0];
+	if (same)
+		return true; /* xxx, ***, 000 */
+	for (size_t i = 0; i < sizeof(words) / sizeof(*words); i++)
+		if (strlen(words[i]) == n && !strncasecmp(words[i], p, n))
+			return true;
+	return false;
+}
+
+static bool letters_and_digits(const char *p, size_t n)
+{
+	bool alpha = false, digit = false;
+	for (size_t i = 0; i < n; i++) {
+		alpha |= isalpha((unsigned char)p[i]) != 0;
+		digit |= isdigit((unsigned char)p[i]) != 0;
+	}
+	return alpha && digit;
+}
+
+static double entropy(const char *p, size_t n)
+{
+	unsigned cnt[256] = { 0 };
+	double h = 0;
+
+	for (size_t i = 0; i < n; i++)
+		cnt[(unsigned char)p[i]]++;
+	for (int c = 0; c < 256; c++)
+		if (cnt[c]) {
+			double f = (double)cnt[c] / (double)n;
+			h -= f * log2(f);
+		}
+	return h;
+}
+
+/*
+ * "AKIA****************": the first 4 characters of a secret longer than 12,
+ * then 16 stars whatever its length (the length is not given away either).
+ */
+static char *redact(const char *p, size_t n)
+{
+	struct vg_buf b = { 0 };
+
+	buf_add(&b, p, n > 12 ? 4 : 0);
+	buf_adds(&b, "****************");
+	return b.data;
+}
+
+static void add_finding(struct scan_result *r, const struct rule *ru, const char *path,
+			unsigned line, char *match, size_t blob, uint64_t seq)
+{
+	if (r->nsecrets == r->cap_secrets) {
+		r->cap_secrets = r->cap_secrets ? r->cap_secrets * 2 : 16;
+		r->secrets = xrealloc(r->secrets, r->cap_secrets * sizeof(*r->secrets));
+	}
+	struct scan_secret *s = &r->secrets[r->nsecrets++];
+	memset(s, 0, sizeof(*s));
+	s->rule = xstrdup(ru->id);
+	s->title = xstrdup(ru->title);
+	s->severity = ru->severity;
+	s->path = xstrdup(path);
+	s->match = match;
+	s->line = line;
+	s->layer = (unsigned)blob;
+	s->seq = seq;
+}
+
+void secrets_scan(struct secrets *s, const char *data, size_t len, const char *path,
+		  struct scan_result *r, size_t blob, uint64_t seq)
+{
+	size_t head = len < 8192 ? len : 8192;
+	int found = 0;
+
+	if (!len || memchr(data, 0, head))
+		return;
+	buf_reset(&s->lower);
+	buf_add(&s->lower, data, len);
+	for (size_t i = 0; i < len; i++)
+		s->lower.data[i] = (char)tolower((unsigned char)s->lower.data[i]);
+	for (size_t i = 0; i < NRULES && found < MAX_PER_FILE; i++) {
+		const struct rule *ru = &rules[i];
+		bool hit = false;
+		for (size_t k = 0; !hit && k < 9 && ru->keywords[k]; k++)
+			hit = memmem(s->lower.data, len, ru->keywords[k], strlen(ru->keywords[k]));
+		if (!hit)
+			continue;
+		PCRE2_SIZE off = 0;
+		unsigned line = 1;
+		size_t counted = 0;
+		while (off < len && found < MAX_PER_FILE) {
+			int rc = pcre2_match(s->re[i], (PCRE2_SPTR)data, len, off, 0, s->md, NULL);
+			if (rc < 0)
+				break; /* no match, or a match limit reached */
+			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
+			size_t a = ov[0], b = ov[1];
+			if (rc >= 2 && ov[2] != PCRE2_UNSET) {
+				a = ov[2];
+				b = ov[3];
+			}
+			off = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+			if (ru->min_entropy > 0 && entropy(data + a, b - a) < ru->min_entropy)
+				continue;
+			if (ru->need_digit && !letters_and_digits(data + a, b - a))
+				continue;
+			if (ru->no_placeholder && placeholder(data + a, b - a))
+				continue;
+			for (; counted < a; counted++)
+				if (data[counted] == '\n')
+					line++;
+			char *m = !strcmp(ru->id, "private-key") ?
+					  xstrndup(data + ov[0], ov[1] - ov[0]) :
+					  redact(data + a, b - a);
+			add_finding(r, ru, path, line, m, blob, seq);
+			found++;
+		}
+	}
+}

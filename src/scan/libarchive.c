@@ -1,4 +1,0 @@
-/* SPDX-License-Identifier: Apache-2.0 */
-#include "scan/libarchive.h"
-
-LAZYLIB_DEFINE(libarchive, LIBARCHIVE_FUNCS, "libarchive.so.13", "libarchive13")

@@ -1,4 +1,0 @@
-/* SPDX-License-Identifier: Apache-2.0 */
-#include "scan/libcurl.h"
-
-LAZYLIB_DEFINE(libcurl, LIBCURL_FUNCS, "libcurl.so.4", "libcurl4")
