@@ -15,8 +15,8 @@
 #include <bpf/bpf_core_read.h>
 #include "vigil/event.h"
 #include "maps.h"
-#include "lib/record.bpf.h"
-#include "lib/submit.bpf.h"
+#include "record.bpf.h"
+#include "submit.bpf.h"
 
 /* kernfs_node.parent became __parent in 6.15 */
 struct kernfs_node___old {

@@ -16,9 +16,9 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include "vigil/event.h"
-#include "lib/args.bpf.h"
-#include "lib/path.bpf.h"
-#include "lib/record.bpf.h"
+#include "args.bpf.h"
+#include "path.bpf.h"
+#include "record.bpf.h"
 
 #define OVERLAYFS_SUPER_MAGIC 0x794c7630
 #define TMPFS_MAGIC 0x01021994

@@ -17,10 +17,10 @@
 #include "vigil/event.h"
 #include "vigil/kill.h"
 #include "maps.h"
-#include "lib/exe.bpf.h"
-#include "lib/record.bpf.h"
-#include "lib/socket.bpf.h"
-#include "lib/submit.bpf.h"
+#include "exe.bpf.h"
+#include "record.bpf.h"
+#include "socket.bpf.h"
+#include "submit.bpf.h"
 
 #define PF_KTHREAD 0x00200000 /* include/linux/sched.h */
 #define SIGKILL 9

@@ -13,11 +13,11 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include "vigil/event.h"
-#include "lib/args.bpf.h"
-#include "lib/exe.bpf.h"
-#include "lib/path.bpf.h"
-#include "lib/record.bpf.h"
-#include "lib/socket.bpf.h"
+#include "args.bpf.h"
+#include "exe.bpf.h"
+#include "path.bpf.h"
+#include "record.bpf.h"
+#include "socket.bpf.h"
 
 /**
  * put_param() - append one parameter to the record

@@ -16,8 +16,8 @@
 #include <bpf/bpf_core_read.h>
 #include "vigil/event.h"
 #include "maps.h"
-#include "lib/args.bpf.h"
-#include "lib/record.bpf.h"
+#include "args.bpf.h"
+#include "record.bpf.h"
 
 #define AT_FDCWD -100
 

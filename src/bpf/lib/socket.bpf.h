@@ -15,8 +15,8 @@
 #include <bpf/bpf_core_read.h>
 #include "vigil/event.h"
 #include "vigil/kill.h"
-#include "lib/path.bpf.h"
-#include "lib/record.bpf.h"
+#include "path.bpf.h"
+#include "record.bpf.h"
 
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
