@@ -59,15 +59,6 @@ static void arena_free(struct arena *a)
 
 /* ---- parameters by name ---- */
 
-/* Index of parameter `name` in the event type's table, -1 none. */
-int info_param_index(const struct vg_event_info *info, const char *name)
-{
-	for (unsigned int i = 0; info && i < info->nparams; i++)
-		if (!strcmp(info->params[i].name, name))
-			return (int)i;
-	return -1;
-}
-
 int8_t pname_idx[VG_EVT_MAX][PN_MAX];
 static const char *const pname_str[PN_MAX] = { "path", "flags", "tuple", "addr", "exe_info" };
 static pthread_once_t pname_once = PTHREAD_ONCE_INIT;

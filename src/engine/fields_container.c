@@ -69,27 +69,19 @@ static void image_split(const char *img, size_t *repo_len, const char **tag, siz
 	}
 }
 
-static int f_container_image_repository(struct ectx *c, const struct fref *r, struct fval *o)
-{
-	(void)r;
-	const struct vg_container_meta *m = meta_of(c);
-	size_t rl, tl;
-	const char *tag;
-	if (!m || !m->image)
-		return 0;
-	image_split(m->image, &rl, &tag, &tl);
-	return put_strn(o, m->image, rl);
-}
+enum image_part { IMAGE_REPOSITORY, IMAGE_TAG };
 
-static int f_container_image_tag(struct ectx *c, const struct fref *r, struct fval *o)
+/* The part of the image reference the field's `off` names. */
+static int f_container_image_part(struct ectx *c, const struct fref *r, struct fval *o)
 {
-	(void)r;
 	const struct vg_container_meta *m = meta_of(c);
 	size_t rl, tl;
 	const char *tag;
 	if (!m || !m->image)
 		return 0;
 	image_split(m->image, &rl, &tag, &tl);
+	if (r->def->off == IMAGE_REPOSITORY)
+		return put_strn(o, m->image, rl);
 	return tag ? put_strn(o, tag, tl) : 0;
 }
 
@@ -111,9 +103,13 @@ static int f_container_type(struct ectx *c, const struct fref *r, struct fval *o
  * container.mount.dest[X]: the destination of the mount whose source matches X
  * (a glob) or of mount number X; container.mount.source[X] the other way round.
  * "N/A" in a container that has no such mount, as Falco's rules expect.
+ * Which of the two is the field's `off` (MOUNT_DEST, MOUNT_SOURCE).
  */
-static int mount_lookup(struct ectx *c, const struct fref *r, struct fval *o, bool want_dest)
+enum mount_want { MOUNT_SOURCE, MOUNT_DEST };
+
+static int f_container_mount(struct ectx *c, const struct fref *r, struct fval *o)
 {
+	bool want_dest = r->def->off == MOUNT_DEST;
 	const struct vg_container_meta *m = meta_of(c);
 	if (!m)
 		return 0;
@@ -125,16 +121,6 @@ static int mount_lookup(struct ectx *c, const struct fref *r, struct fval *o, bo
 			return put_str(o, want_dest ? mt->dest : mt->source);
 	}
 	return put_str(o, "N/A");
-}
-
-static int f_container_mount_dest(struct ectx *c, const struct fref *r, struct fval *o)
-{
-	return mount_lookup(c, r, o, true);
-}
-
-static int f_container_mount_source(struct ectx *c, const struct fref *r, struct fval *o)
-{
-	return mount_lookup(c, r, o, false);
 }
 
 /* "source:dest:ro|rw" of every mount, comma-separated */
@@ -158,18 +144,18 @@ static const struct fdef defs[] = {
 	{ "container.full_id", FT_STR, FA_NONE, false, f_container_full_id, "full id, or host" },
 	{ "container.name", FT_STR, FA_NONE, false, f_container_name, "name, or host" },
 	{ "container.image", FT_STR, FA_NONE, false, f_meta_str, "image reference", NULL, META_OFF(image) },
-	{ "container.image.repository", FT_STR, FA_NONE, false, f_container_image_repository,
-	  "image repository (reference without tag and digest)" },
-	{ "container.image.tag", FT_STR, FA_NONE, false, f_container_image_tag, "image tag" },
+	{ "container.image.repository", FT_STR, FA_NONE, false, f_container_image_part,
+	  "image repository (reference without tag and digest)", NULL, IMAGE_REPOSITORY },
+	{ "container.image.tag", FT_STR, FA_NONE, false, f_container_image_part, "image tag", NULL, IMAGE_TAG },
 	{ "container.image.id", FT_STR, FA_NONE, false, f_meta_str, "image id", NULL, META_OFF(image_id) },
 	{ "container.privileged", FT_BOOL, FA_NONE, false, f_container_privileged, "privileged container" },
 	{ "container.type", FT_STR, FA_NONE, false, f_container_type, "runtime: podman, docker, ..." },
 	{ "container.start_ts", FT_INT, FA_NONE, false, field_none, "container start time (not known: no value)" },
 	{ "container.mounts", FT_STR, FA_NONE, false, f_container_mounts, "mounts as source:dest:ro|rw, comma-separated" },
-	{ "container.mount.dest", FT_STR, FA_REQUIRED, false, f_container_mount_dest,
-	  "destination of the mount whose source matches [GLOB] (or number [N]); N/A if none" },
-	{ "container.mount.source", FT_STR, FA_REQUIRED, false, f_container_mount_source,
-	  "source of the mount whose destination matches [GLOB] (or number [N]); N/A if none" },
+	{ "container.mount.dest", FT_STR, FA_REQUIRED, false, f_container_mount,
+	  "destination of the mount whose source matches [GLOB] (or number [N]); N/A if none", NULL, MOUNT_DEST },
+	{ "container.mount.source", FT_STR, FA_REQUIRED, false, f_container_mount,
+	  "source of the mount whose destination matches [GLOB] (or number [N]); N/A if none", NULL, MOUNT_SOURCE },
 	{ "k8s.ns.name", FT_STR, FA_NONE, false, f_meta_str, "Kubernetes namespace", NULL, META_OFF(k8s_namespace) },
 	{ "k8s.pod.name", FT_STR, FA_NONE, false, f_meta_str, "Kubernetes pod name", NULL, META_OFF(k8s_pod_name) },
 	{ "k8s.pod.uid", FT_STR, FA_NONE, false, f_meta_str, "Kubernetes pod uid", NULL, META_OFF(k8s_pod_uid) },

@@ -220,6 +220,11 @@ static int open_flags(const struct ectx *c, int64_t *flags)
 	return 1;
 }
 
+/*
+ * Two functions, not one reading the mode from the table: evt.is_open_read
+ * is read on every open by Falco's open_read macro, and a mode that is a
+ * constant here keeps the test to a few instructions.
+ */
 static int f_evt_is_open_read(struct ectx *c, const struct fref *r, struct fval *o)
 {
 	(void)r;

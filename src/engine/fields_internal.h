@@ -70,8 +70,15 @@ static inline struct vg_buf *scratch_buf(struct ectx *c)
 
 /* ---- parameters by name ---- */
 
-/* Index of parameter `name` in the event type's table, -1 none. */
-int info_param_index(const struct vg_event_info *info, const char *name);
+/* Index of parameter `name` in the event type's table, -1 none. Inline: with a
+ * constant name (fs.path.*'s lists) the compiler compares without strcmp calls. */
+static inline int info_param_index(const struct vg_event_info *info, const char *name)
+{
+	for (unsigned int i = 0; info && i < info->nparams; i++)
+		if (!strcmp(info->params[i].name, name))
+			return (int)i;
+	return -1;
+}
 
 /*
  * Parameters the fd and flag fields read on every event. Where a parameter
