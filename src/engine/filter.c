@@ -8,6 +8,12 @@
  * value does; `in` with strings is an exact-match set; `pmatch` matches path
  * prefixes at component boundaries, with globs; `glob` is fnmatch(3) without
  * FNM_PATHNAME; `regex` must match the whole value.
+ *
+ * One file of ~1,050 lines on purpose: compiling (cond.h's tree into
+ * cnode.h's, macros shared and memoised, lists inlined), evaluating and
+ * specialising for one event type share the compile context, the node pool
+ * and the check helpers, all static here; evaluation is the hot path and
+ * kept with the checks it calls so they inline.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
