@@ -259,12 +259,7 @@ static struct fd_info *fd_of(struct ectx *c)
 
 #define FD_OR_NA(c, fd) struct fd_info *fd = fd_of(c); if (!fd) return 0
 
-static int f_fd_num(struct ectx *c, const struct fref *r, struct fval *o)
-{
-	(void)r;
-	FD_OR_NA(c, fd);
-	return put_int(o, fd->num);
-}
+static int f_fd_num(struct ectx *c, const struct fref *r, struct fval *o) { (void)r; FD_OR_NA(c, fd); return put_int(o, fd->num); }
 
 static int f_fd_name(struct ectx *c, const struct fref *r, struct fval *o)
 {
@@ -273,19 +268,9 @@ static int f_fd_name(struct ectx *c, const struct fref *r, struct fval *o)
 	return fd->name_len ? put_strn(o, fd->name, fd->name_len) : put_str(o, fd->name);
 }
 
-static int f_fd_nameraw(struct ectx *c, const struct fref *r, struct fval *o)
-{
-	(void)r;
-	FD_OR_NA(c, fd);
-	return put_str(o, fd->nameraw ? fd->nameraw : fd->name);
-}
+static int f_fd_nameraw(struct ectx *c, const struct fref *r, struct fval *o) { (void)r; FD_OR_NA(c, fd); return put_str(o, fd->nameraw ? fd->nameraw : fd->name); }
 
-static int f_fd_type(struct ectx *c, const struct fref *r, struct fval *o)
-{
-	(void)r;
-	FD_OR_NA(c, fd);
-	return put_str(o, fd->type);
-}
+static int f_fd_type(struct ectx *c, const struct fref *r, struct fval *o) { (void)r; FD_OR_NA(c, fd); return put_str(o, fd->type); }
 
 static int f_fd_typechar(struct ectx *c, const struct fref *r, struct fval *o)
 {
@@ -326,37 +311,29 @@ static bool fd_is_ip(const struct fd_info *fd)
 
 enum ip_role { R_CLIENT, R_SERVER, R_LOCAL, R_REMOTE, R_ANY };
 
-/* The address (f_fd_ip) or port (f_fd_port) in the role the field table's `off` names. */
-static int f_fd_ip(struct ectx *c, const struct fref *r, struct fval *o)
+/*
+ * The addresses (FT_IP, FT_NET) or ports (FT_PORT) of the socket's ends in
+ * the role the field's `off` names: the local end, the remote one, the server
+ * or client end (by which side accepted, bound or listened), or both.
+ */
+static int f_fd_end(struct ectx *c, const struct fref *r, struct fval *o)
 {
 	enum ip_role role = (enum ip_role)r->def->off;
+	bool port = r->def->type == FT_PORT;
 	FD_OR_NA(c, fd);
 	if (!fd_is_ip(fd))
 		return 0;
-	switch (role) {
-	case R_LOCAL: return put_ip(o, fd->fam, fd->lip);
-	case R_REMOTE: return put_ip(o, fd->fam, fd->rip);
-	case R_SERVER: return put_ip(o, fd->fam, fd->local_is_server ? fd->lip : fd->rip);
-	case R_CLIENT: return put_ip(o, fd->fam, fd->local_is_server ? fd->rip : fd->lip);
-	case R_ANY: put_ip(&o[0], fd->fam, fd->lip); put_ip(&o[1], fd->fam, fd->rip); return 2;
-	}
-	return 0;
-}
-
-static int f_fd_port(struct ectx *c, const struct fref *r, struct fval *o)
-{
-	enum ip_role role = (enum ip_role)r->def->off;
-	FD_OR_NA(c, fd);
-	if (!fd_is_ip(fd))
-		return 0;
-	switch (role) {
-	case R_LOCAL: return put_int(o, fd->lport);
-	case R_REMOTE: return put_int(o, fd->rport);
-	case R_SERVER: return put_int(o, fd->local_is_server ? fd->lport : fd->rport);
-	case R_CLIENT: return put_int(o, fd->local_is_server ? fd->rport : fd->lport);
-	case R_ANY: put_int(&o[0], fd->lport); put_int(&o[1], fd->rport); return 2;
-	}
-	return 0;
+	bool server_local = fd->local_is_server;
+	bool local = role == R_LOCAL || role == R_ANY || (role == R_SERVER && server_local) ||
+		     (role == R_CLIENT && !server_local);
+	bool remote = role == R_REMOTE || role == R_ANY || (role == R_SERVER && !server_local) ||
+		      (role == R_CLIENT && server_local);
+	int n = 0;
+	if (local)
+		n += port ? put_int(&o[n], fd->lport) : put_ip(&o[n], fd->fam, fd->lip);
+	if (remote)
+		n += port ? put_int(&o[n], fd->rport) : put_ip(&o[n], fd->fam, fd->rip);
+	return n;
 }
 
 static int f_fd_sockfamily(struct ectx *c, const struct fref *r, struct fval *o)
@@ -368,19 +345,9 @@ static int f_fd_sockfamily(struct ectx *c, const struct fref *r, struct fval *o)
 	return put_str(o, fd->fam == AF_UNIX ? "unix" : "ip");
 }
 
-static int f_fd_connected(struct ectx *c, const struct fref *r, struct fval *o)
-{
-	(void)r;
-	FD_OR_NA(c, fd);
-	return put_int(o, fd->connected);
-}
+static int f_fd_connected(struct ectx *c, const struct fref *r, struct fval *o) { (void)r; FD_OR_NA(c, fd); return put_int(o, fd->connected); }
 
-static int f_fd_name_changed(struct ectx *c, const struct fref *r, struct fval *o)
-{
-	(void)r;
-	FD_OR_NA(c, fd);
-	return put_int(o, 0);
-}
+static int f_fd_name_changed(struct ectx *c, const struct fref *r, struct fval *o) { (void)r; FD_OR_NA(c, fd); return put_int(o, 0); }
 
 /* ---- fs.path.* (Falco 0.38): the path a filesystem syscall acted on ---- */
 
@@ -480,21 +447,21 @@ static const struct fdef defs[] = {
 	{ "fd.typechar", FT_STR, FA_NONE, false, f_fd_typechar, "f, d, 4, 6, u" },
 	{ "fd.directory", FT_STR, FA_NONE, false, f_fd_directory, "directory of the file", "fd.name" },
 	{ "fd.filename", FT_STR, FA_NONE, false, f_fd_filename, "file name without directory", "fd.name" },
-	{ "fd.ip", FT_IP, FA_NONE, false, f_fd_ip, "client or server address", NULL, R_ANY },
-	{ "fd.cip", FT_IP, FA_NONE, false, f_fd_ip, "client address", NULL, R_CLIENT },
-	{ "fd.sip", FT_IP, FA_NONE, false, f_fd_ip, "server address", NULL, R_SERVER },
-	{ "fd.lip", FT_IP, FA_NONE, false, f_fd_ip, "local address", NULL, R_LOCAL },
-	{ "fd.rip", FT_IP, FA_NONE, false, f_fd_ip, "remote address", NULL, R_REMOTE },
-	{ "fd.net", FT_NET, FA_NONE, false, f_fd_ip, "client or server address, compared with networks", NULL, R_ANY },
-	{ "fd.cnet", FT_NET, FA_NONE, false, f_fd_ip, "client address, compared with networks", NULL, R_CLIENT },
-	{ "fd.snet", FT_NET, FA_NONE, false, f_fd_ip, "server address, compared with networks", NULL, R_SERVER },
-	{ "fd.lnet", FT_NET, FA_NONE, false, f_fd_ip, "local address, compared with networks", NULL, R_LOCAL },
-	{ "fd.rnet", FT_NET, FA_NONE, false, f_fd_ip, "remote address, compared with networks", NULL, R_REMOTE },
-	{ "fd.port", FT_PORT, FA_NONE, false, f_fd_port, "client or server port", NULL, R_ANY },
-	{ "fd.cport", FT_PORT, FA_NONE, false, f_fd_port, "client port", NULL, R_CLIENT },
-	{ "fd.sport", FT_PORT, FA_NONE, false, f_fd_port, "server port", NULL, R_SERVER },
-	{ "fd.lport", FT_PORT, FA_NONE, false, f_fd_port, "local port", NULL, R_LOCAL },
-	{ "fd.rport", FT_PORT, FA_NONE, false, f_fd_port, "remote port", NULL, R_REMOTE },
+	{ "fd.ip", FT_IP, FA_NONE, false, f_fd_end, "client or server address", NULL, R_ANY },
+	{ "fd.cip", FT_IP, FA_NONE, false, f_fd_end, "client address", NULL, R_CLIENT },
+	{ "fd.sip", FT_IP, FA_NONE, false, f_fd_end, "server address", NULL, R_SERVER },
+	{ "fd.lip", FT_IP, FA_NONE, false, f_fd_end, "local address", NULL, R_LOCAL },
+	{ "fd.rip", FT_IP, FA_NONE, false, f_fd_end, "remote address", NULL, R_REMOTE },
+	{ "fd.net", FT_NET, FA_NONE, false, f_fd_end, "client or server address, compared with networks", NULL, R_ANY },
+	{ "fd.cnet", FT_NET, FA_NONE, false, f_fd_end, "client address, compared with networks", NULL, R_CLIENT },
+	{ "fd.snet", FT_NET, FA_NONE, false, f_fd_end, "server address, compared with networks", NULL, R_SERVER },
+	{ "fd.lnet", FT_NET, FA_NONE, false, f_fd_end, "local address, compared with networks", NULL, R_LOCAL },
+	{ "fd.rnet", FT_NET, FA_NONE, false, f_fd_end, "remote address, compared with networks", NULL, R_REMOTE },
+	{ "fd.port", FT_PORT, FA_NONE, false, f_fd_end, "client or server port", NULL, R_ANY },
+	{ "fd.cport", FT_PORT, FA_NONE, false, f_fd_end, "client port", NULL, R_CLIENT },
+	{ "fd.sport", FT_PORT, FA_NONE, false, f_fd_end, "server port", NULL, R_SERVER },
+	{ "fd.lport", FT_PORT, FA_NONE, false, f_fd_end, "local port", NULL, R_LOCAL },
+	{ "fd.rport", FT_PORT, FA_NONE, false, f_fd_end, "remote port", NULL, R_REMOTE },
 	{ "fd.sip.name", FT_STR, FA_NONE, false, field_none, "server DNS name (not resolved: no value)" },
 	{ "fd.cip.name", FT_STR, FA_NONE, false, field_none, "client DNS name (not resolved: no value)" },
 	{ "fd.lip.name", FT_STR, FA_NONE, false, field_none, "local DNS name (not resolved: no value)" },

@@ -17,8 +17,9 @@ static const char *proc_name(const struct vg_proc *p)
 	return p->comm;
 }
 
-static const char *exe_base(const struct vg_proc *p, size_t *len)
+static const char *exe_base(struct ectx *c, const struct vg_proc *p, size_t *len)
 {
+	(void)c; /* the signature of the other texts of a process (proc_text) */
 	/* Falco's proc.exe is argv[0] as written; proc.exepath the full path */
 	if (p->args && p->args_len) {
 		*len = strnlen(p->args, p->args_len);
@@ -34,15 +35,6 @@ static int f_proc_name(struct ectx *c, const struct fref *r, struct fval *o)
 	if (c->p)
 		return put_str(o, proc_name(c->p));
 	return put_strn(o, c->ev->hdr.comm, strnlen(c->ev->hdr.comm, sizeof(c->ev->hdr.comm)));
-}
-
-static int f_proc_exe(struct ectx *c, const struct fref *r, struct fval *o)
-{
-	(void)r;
-	PROC_OR_NA(c);
-	size_t n;
-	const char *s = exe_base(c->p, &n);
-	return put_strn(o, s, n);
 }
 
 static int f_proc_exepath(struct ectx *c, const struct fref *r, struct fval *o)
@@ -86,23 +78,19 @@ static const char *cmdline_text(struct ectx *c, const struct vg_proc *p, size_t 
 	return s;
 }
 
-static int f_proc_args(struct ectx *c, const struct fref *r, struct fval *o)
+/* The text `text` builds from process p as the value; no value without p. Inline: `text` is a constant. */
+static inline int proc_text(struct ectx *c, const struct vg_proc *p, struct fval *o,
+			    const char *(*text)(struct ectx *, const struct vg_proc *, size_t *))
 {
-	(void)r;
-	PROC_OR_NA(c);
-	size_t n;
-	const char *s = args_text(c, c->p, &n);
-	return put_strn(o, s, n);
+	if (!p)
+		return 0;
+	o->s = text(c, p, &o->len);
+	return 1;
 }
 
-static int f_proc_cmdline(struct ectx *c, const struct fref *r, struct fval *o)
-{
-	(void)r;
-	PROC_OR_NA(c);
-	size_t n;
-	const char *s = cmdline_text(c, c->p, &n);
-	return put_strn(o, s, n);
-}
+static int f_proc_exe(struct ectx *c, const struct fref *r, struct fval *o) { (void)r; return proc_text(c, c->p, o, exe_base); }
+static int f_proc_args(struct ectx *c, const struct fref *r, struct fval *o) { (void)r; return proc_text(c, c->p, o, args_text); }
+static int f_proc_cmdline(struct ectx *c, const struct fref *r, struct fval *o) { (void)r; return proc_text(c, c->p, o, cmdline_text); }
 
 static int f_proc_cwd(struct ectx *c, const struct fref *r, struct fval *o)
 {
@@ -135,17 +123,6 @@ static int f_proc_pname(struct ectx *c, const struct fref *r, struct fval *o)
 	return pp ? put_str(o, proc_name(pp)) : 0;
 }
 
-static int f_proc_pexe(struct ectx *c, const struct fref *r, struct fval *o)
-{
-	(void)r;
-	const struct vg_proc *pp = parent_of(c);
-	size_t n;
-	if (!pp)
-		return 0;
-	const char *s = exe_base(pp, &n);
-	return put_strn(o, s, n);
-}
-
 static int f_proc_pexepath(struct ectx *c, const struct fref *r, struct fval *o)
 {
 	(void)r;
@@ -153,16 +130,8 @@ static int f_proc_pexepath(struct ectx *c, const struct fref *r, struct fval *o)
 	return pp ? put_str(o, pp->exe) : 0;
 }
 
-static int f_proc_pcmdline(struct ectx *c, const struct fref *r, struct fval *o)
-{
-	(void)r;
-	const struct vg_proc *pp = parent_of(c);
-	size_t n;
-	if (!pp)
-		return 0;
-	const char *s = cmdline_text(c, pp, &n);
-	return put_strn(o, s, n);
-}
+static int f_proc_pexe(struct ectx *c, const struct fref *r, struct fval *o) { (void)r; return proc_text(c, parent_of(c), o, exe_base); }
+static int f_proc_pcmdline(struct ectx *c, const struct fref *r, struct fval *o) { (void)r; return proc_text(c, parent_of(c), o, cmdline_text); }
 
 /*
  * Ancestor fields: with an index N the N-th ancestor (0 = the process itself,
@@ -185,7 +154,7 @@ static int f_proc_ancestors(struct ectx *c, const struct fref *r, struct fval *o
 		const char *s;
 		switch (w) {
 		case ANC_NAME: n += put_str(&o[n], proc_name(a)); break;
-		case ANC_EXE: s = exe_base(a, &len); n += put_strn(&o[n], s, len); break;
+		case ANC_EXE: s = exe_base(c, a, &len); n += put_strn(&o[n], s, len); break;
 		case ANC_EXEPATH: n += put_str(&o[n], a->exe); break;
 		case ANC_PID: n += put_int(&o[n], a->pid); break;
 		case ANC_CMDLINE: s = cmdline_text(c, a, &len); n += put_strn(&o[n], s, len); break;
