@@ -43,7 +43,6 @@ char *arena_dup(struct arena *a, const char *s, size_t n)
 	return p;
 }
 
-
 static void arena_reset(struct arena *a)
 {
 	a->nblocks = 0;
@@ -112,7 +111,6 @@ void ectx_reset(struct ectx *c, const struct vg_event *ev, const struct vg_state
 		c->gen = 1;
 	}
 }
-
 
 /* ---- accessors any class uses ---- */
 

@@ -164,7 +164,6 @@ static int f_proc_ancestors(struct ectx *c, const struct fref *r, struct fval *o
 	return n;
 }
 
-
 /* The session leader: the nearest ancestor (or self) whose pid is the session id. */
 static int f_proc_sname(struct ectx *c, const struct fref *r, struct fval *o)
 {
