@@ -318,11 +318,11 @@ enum ip_role { R_CLIENT, R_SERVER, R_LOCAL, R_REMOTE, R_ANY };
  */
 static int f_fd_end(struct ectx *c, const struct fref *r, struct fval *o)
 {
-	enum ip_role role = (enum ip_role)r->def->off;
-	bool port = r->def->type == FT_PORT;
 	FD_OR_NA(c, fd);
 	if (!fd_is_ip(fd))
 		return 0;
+	enum ip_role role = (enum ip_role)r->def->off;
+	bool port = r->def->type == FT_PORT;
 	bool server_local = fd->local_is_server;
 	bool local = role == R_LOCAL || role == R_ANY || (role == R_SERVER && server_local) ||
 		     (role == R_CLIENT && !server_local);
