@@ -129,13 +129,6 @@ int field_hdr_u32(struct ectx *c, const struct fref *r, struct fval *o)
 	return put_int(o, v);
 }
 
-int field_hdr_s64(struct ectx *c, const struct fref *r, struct fval *o)
-{
-	int64_t v;
-	memcpy(&v, (const char *)&c->ev->hdr + r->def->off, sizeof(v));
-	return put_int(o, v);
-}
-
 /* ---- the table ---- */
 
 static const struct field_class *const classes[] = {

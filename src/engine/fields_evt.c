@@ -137,6 +137,17 @@ static int f_evt_num(struct ectx *c, const struct fref *r, struct fval *o)
 	return put_int(o, (int64_t)c->gen);
 }
 
+/*
+ * Its own function, not field_hdr_s64 reading the offset from the table row:
+ * Falco's spawned-process macros test evt.rawres on every exec, and the row's
+ * offset cost two loads per call there.
+ */
+static int f_evt_rawres(struct ectx *c, const struct fref *r, struct fval *o)
+{
+	(void)r;
+	return put_int(o, c->ev->hdr.retval);
+}
+
 static int f_evt_res(struct ectx *c, const struct fref *r, struct fval *o)
 {
 	(void)r;
@@ -256,7 +267,7 @@ static const struct fdef defs[] = {
 	{ "evt.dir", FT_STR, FA_NONE, false, f_evt_dir, "direction: always '<' (exit)" },
 	{ "evt.num", FT_INT, FA_NONE, false, f_evt_num, "event sequence number" },
 	{ "evt.res", FT_STR, FA_NONE, false, f_evt_res, "SUCCESS or the errno name" },
-	{ "evt.rawres", FT_INT, FA_NONE, false, field_hdr_s64, "return value", NULL, HDR_OFF(retval) },
+	{ "evt.rawres", FT_INT, FA_NONE, false, f_evt_rawres, "return value" },
 	{ "evt.failed", FT_BOOL, FA_NONE, false, f_evt_failed, "the syscall failed" },
 	{ "evt.time", FT_STR, FA_NONE, false, f_evt_time, "time of day, UTC, with nanoseconds" },
 	{ "evt.rawtime", FT_INT, FA_NONE, false, f_evt_rawtime, "nanoseconds since the epoch" },

@@ -44,11 +44,11 @@ extern const struct field_class fields_container; /* fields_container.c */
 /* A field Vigil does not capture: always no value. */
 int field_none(struct ectx *c, const struct fref *r, struct fval *o);
 /*
- * Table-driven accessors of plain header members: the member at the field's
- * `off` in the event header (struct vg_event_hdr), a __u32 or an __s64.
+ * Table-driven accessor of plain header members: the __u32 at the field's
+ * `off` in the event header (struct vg_event_hdr). Reading the offset costs
+ * two loads a call: a member a hot macro reads keeps a function of its own.
  */
 int field_hdr_u32(struct ectx *c, const struct fref *r, struct fval *o);
-int field_hdr_s64(struct ectx *c, const struct fref *r, struct fval *o);
 #define HDR_OFF(member) offsetof(struct vg_event_hdr, member)
 
 /* ---- the arena ---- */

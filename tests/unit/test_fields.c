@@ -174,7 +174,7 @@ static void test_evt(void **state)
 	open_in_container(f, O_RDWR | O_CREAT, 3);
 	assert_string_equal(field(f, "evt.type", NULL), "openat");
 	assert_string_equal(field(f, "evt.dir", NULL), "<");
-	assert_string_equal(field(f, "evt.rawres", NULL), "3"); /* table-driven: the header's retval */
+	assert_string_equal(field(f, "evt.rawres", NULL), "3");
 	assert_string_equal(field(f, "evt.res", NULL), "SUCCESS");
 	assert_string_equal(field(f, "evt.failed", NULL), "false");
 	assert_string_equal(field(f, "evt.category", NULL), "file");
