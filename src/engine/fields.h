@@ -53,7 +53,7 @@ struct fdef {
 	field_get_fn get; /* returns how many values it wrote (at most FV_MAX) */
 	const char *desc;
 	const char *of;   /* the field this one is a function of (fref_derived_from), or NULL */
-	size_t off;       /* for table-driven accessors: where the member they read sits */
+	size_t off;       /* for shared accessors: the member they read (an offset) or the variant they give */
 };
 
 /* A field as used in a condition or output: definition, argument, transformers. */
