@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The compiled condition tree, shared by the compiler (filter.c) and the
- * modules that analyse compiled trees (prefilter.c). Nothing outside
+ * The compiled condition tree, shared by the compiler (filter.c), its
+ * specialisation for one event type (filter_spec.c) and the modules that
+ * analyse compiled trees (prefilter.c). Nothing outside
  * src/engine/ includes this.
  */
 #ifndef VIGIL_ENGINE_CNODE_H
@@ -57,5 +58,10 @@ struct filter {
  * the right excepted.
  */
 bool filter_check_value(const struct cnode *n, const struct fval *v, struct ectx *c);
+
+/* size bytes from the context's pool (64-byte aligned, zeroed), freed with the context. */
+void *cnode_alloc(struct filter_ctx *fc, size_t size);
+/* A node of kind k from the context's pool, otherwise zeroed. */
+struct cnode *cnode_new(struct filter_ctx *fc, enum cn_kind k);
 
 #endif

@@ -426,17 +426,21 @@ static int compile_rule(struct engine *e, struct ruleset *rs, const struct rs_ru
 	return compile_output(e, rs, &r->output, &er->out, &er->nout, err, errlen);
 }
 
+/* Free n strings and the array holding them. */
+static void strs_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 static void rule_free(struct engine_rule *r)
 {
 	free(r->name);
 	free(r->desc);
 	free(r->source);
-	for (size_t i = 0; i < r->ntags; i++)
-		free(r->tags[i]);
-	free(r->tags);
-	for (size_t i = 0; i < r->nactions; i++)
-		free(r->actions[i]);
-	free(r->actions);
+	strs_free(r->tags, r->ntags);
+	strs_free(r->actions, r->nactions);
 	filter_free(r->cond);
 	kfilter_free(r->kernel);
 	for (size_t i = 0; i < r->nsteps; i++)
@@ -472,6 +476,16 @@ static void gate_rule(struct engine *e, unsigned int t, struct rule_ref *ref)
 	ref->cond.node = rest;
 }
 
+/* Falco's warning for a macro or list (kind) that no rule uses. */
+static void warn_unused(struct ruleset *rs, bool used, const struct rs_src *where, const char *kind, const char *name)
+{
+	char at[512];
+	if (used)
+		return;
+	ruleset_where_src(rs, where, at, sizeof(at));
+	buf_printf(&rs->warnings, "%s: warning: %s '%s' is not used by any rule\n", at, kind, name);
+}
+
 struct engine *engine_compile(struct ruleset *rs, const struct engine_opts *opts, char *err, size_t errlen)
 {
 	struct engine *e = xcalloc(1, sizeof(*e));
@@ -504,22 +518,10 @@ struct engine *engine_compile(struct ruleset *rs, const struct engine_opts *opts
 		cond_free(cond);
 	}
 	/* Falco warns about definitions nothing uses */
-	for (size_t i = 0; i < rs->nmacros; i++) {
-		if (!rs->macros[i].used) {
-			char where[512];
-			ruleset_where_src(rs, &rs->macros[i].where, where, sizeof(where));
-			buf_printf(&rs->warnings, "%s: warning: macro '%s' is not used by any rule\n", where,
-				   rs->macros[i].name);
-		}
-	}
-	for (size_t i = 0; i < rs->nlists; i++) {
-		if (!rs->lists[i].used) {
-			char where[512];
-			ruleset_where_src(rs, &rs->lists[i].where, where, sizeof(where));
-			buf_printf(&rs->warnings, "%s: warning: list '%s' is not used by any rule\n", where,
-				   rs->lists[i].name);
-		}
-	}
+	for (size_t i = 0; i < rs->nmacros; i++)
+		warn_unused(rs, rs->macros[i].used, &rs->macros[i].where, "macro", rs->macros[i].name);
+	for (size_t i = 0; i < rs->nlists; i++)
+		warn_unused(rs, rs->lists[i].used, &rs->lists[i].where, "list", rs->lists[i].name);
 	for (size_t i = 0; i < e->nrules; i++) {
 		struct engine_rule *r = &e->rules[i];
 		r->tokens = opts->burst;
@@ -907,18 +909,11 @@ size_t engine_rule_count(const struct engine *e)
 void engine_rule_info(const struct engine *e, size_t i, struct engine_rule_info *out)
 {
 	const struct engine_rule *r = &e->rules[i];
-	out->name = r->name;
-	out->desc = r->desc;
-	out->source = r->source;
-	out->priority = r->priority;
-	out->enabled = r->enabled;
-	out->tags = r->tags;
-	out->ntags = r->ntags;
-	out->actions = r->actions;
-	out->nactions = r->nactions;
-	out->types = r->types;
-	out->matches = r->matches;
-	out->kernel = r->kernel;
+	*out = (struct engine_rule_info){
+		.name = r->name, .desc = r->desc, .source = r->source, .priority = r->priority,
+		.enabled = r->enabled, .tags = r->tags, .ntags = r->ntags, .actions = r->actions,
+		.nactions = r->nactions, .types = r->types, .matches = r->matches, .kernel = r->kernel,
+	};
 }
 
 /* ---- loading ---- */

@@ -53,6 +53,7 @@ struct fdef {
 	field_get_fn get; /* returns how many values it wrote (at most FV_MAX) */
 	const char *desc;
 	const char *of;   /* the field this one is a function of (fref_derived_from), or NULL */
+	size_t off;       /* for shared accessors: the member they read (an offset) or the variant they give */
 };
 
 /* A field as used in a condition or output: definition, argument, transformers. */
@@ -73,7 +74,7 @@ struct arena {
 	size_t nblocks, used, size;
 };
 
-struct fd_info; /* fields.c */
+struct fd_info; /* fields_internal.h */
 
 struct ectx {
 	const struct vg_event *ev;

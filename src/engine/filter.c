@@ -8,6 +8,9 @@
  * value does; `in` with strings is an exact-match set; `pmatch` matches path
  * prefixes at component boundaries, with globs; `glob` is fnmatch(3) without
  * FNM_PATHNAME; `regex` must match the whole value.
+ *
+ * Specialising a compiled tree for one event type, and splitting out its
+ * gates, is filter_spec.c.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
@@ -163,8 +166,7 @@ void filter_ctx_free(struct filter_ctx *fc)
 
 #define POOL_CHUNK (256u << 10)
 
-/* size bytes from the context's pool (64-byte aligned, zeroed), freed with the context */
-static void *pool_alloc(struct filter_ctx *fc, size_t size)
+void *cnode_alloc(struct filter_ctx *fc, size_t size)
 {
 	size = (size + 63) & ~(size_t)63;
 	if (size > POOL_CHUNK / 4) {
@@ -193,14 +195,14 @@ static void *pool_alloc(struct filter_ctx *fc, size_t size)
 	return p;
 }
 
-static struct cnode *cn_new_in(struct filter_ctx *fc, enum cn_kind k)
+struct cnode *cnode_new(struct filter_ctx *fc, enum cn_kind k)
 {
-	struct cnode *n = pool_alloc(fc, sizeof(*n));
+	struct cnode *n = cnode_alloc(fc, sizeof(*n));
 	n->kind = k;
 	return n;
 }
 
-#define cn_new(k) cn_new_in(c->fc, (k))
+#define cn_new(k) cnode_new(c->fc, (k))
 
 static void cn_add(struct cnode *n, struct cnode *kid)
 {
@@ -351,7 +353,7 @@ static void lits_take(struct cc *c, struct cnode *n)
 	size_t k = c->nlits, bytes = c->lit_text.len;
 	if (!k)
 		return;
-	char *p = pool_alloc(c->fc, k * (sizeof(*n->vals) + sizeof(*n->texts) + sizeof(*n->plen)) + bytes);
+	char *p = cnode_alloc(c->fc, k * (sizeof(*n->vals) + sizeof(*n->texts) + sizeof(*n->plen)) + bytes);
 	n->vals = (struct fval *)p;
 	n->texts = (char **)(p + k * sizeof(*n->vals));
 	char *text = (char *)(n->texts + k);
@@ -886,119 +888,6 @@ bool filter_eval(const struct filter *f, struct ectx *c)
 	return eval(f->root, c);
 }
 
-/* ---- specialisation for one event type ---- */
-
-static enum spec_kind spec_node(struct filter_ctx *fc, struct cnode *n, unsigned int t, struct cnode **out);
-
-static enum spec_kind spec_macro(struct filter_ctx *fc, struct cnode *n, unsigned int t, struct cnode **out)
-{
-	struct macro_memo *mm = &fc->macros[n->memo];
-	if (!mm->spec)
-		mm->spec = xcalloc(VG_EVT_MAX, sizeof(*mm->spec));
-	struct spec_memo *sm = &mm->spec[t];
-	if (!sm->state) {
-		struct cnode *body;
-		enum spec_kind k = spec_node(fc, n->kids[0], t, &body);
-		sm->node = NULL;
-		if (k == SPEC_NODE && body == n->kids[0]) {
-			sm->node = n; /* nothing folded: the macro as it is */
-		} else if (k == SPEC_NODE) {
-			/* same memo slot: for an event of type t both bodies give the same value */
-			struct cnode *m = cn_new_in(fc, CN_MACRO);
-			m->memo = n->memo;
-			m->kids = pool_alloc(fc, sizeof(*m->kids));
-			m->kids[0] = body;
-			m->nkids = 1;
-			sm->node = m;
-		}
-		sm->state = (uint8_t)(k + 1);
-	}
-	*out = sm->node;
-	return (enum spec_kind)(sm->state - 1);
-}
-
-static enum spec_kind spec_node(struct filter_ctx *fc, struct cnode *n, unsigned int t, struct cnode **out)
-{
-	*out = n;
-	switch (n->kind) {
-	case CN_TYPES:
-		return evtset_has(&n->types, t) ? SPEC_TRUE : SPEC_FALSE;
-	case CN_CHECK:
-		return SPEC_NODE; /* shared as it is */
-	case CN_MACRO:
-		return spec_macro(fc, n, t, out);
-	case CN_NOT: {
-		struct cnode *k;
-		enum spec_kind r = spec_node(fc, n->kids[0], t, &k);
-		if (r != SPEC_NODE)
-			return r == SPEC_TRUE ? SPEC_FALSE : SPEC_TRUE;
-		if (k != n->kids[0]) {
-			*out = cn_new_in(fc, CN_NOT);
-			(*out)->kids = pool_alloc(fc, sizeof(*(*out)->kids));
-			(*out)->kids[0] = k;
-			(*out)->nkids = 1;
-		}
-		return SPEC_NODE;
-	}
-	case CN_AND:
-	case CN_OR: {
-		/* and: a false operand decides, true ones drop out; or: the reverse */
-		enum spec_kind decisive = n->kind == CN_AND ? SPEC_FALSE : SPEC_TRUE;
-		struct cnode **kids = xmalloc(n->nkids * sizeof(*kids)); /* on the heap: lists can be long */
-		size_t nk = 0;
-		bool changed = false;
-		for (size_t i = 0; i < n->nkids; i++) {
-			struct cnode *k;
-			enum spec_kind r = spec_node(fc, n->kids[i], t, &k);
-			if (r == decisive) {
-				free(kids);
-				return decisive;
-			}
-			if (r != SPEC_NODE) {
-				changed = true;
-				continue;
-			}
-			changed |= k != n->kids[i];
-			kids[nk++] = k;
-		}
-		if (nk <= 1 || !changed) {
-			if (nk == 1)
-				*out = kids[0];
-			free(kids);
-			if (!nk)
-				return decisive == SPEC_FALSE ? SPEC_TRUE : SPEC_FALSE;
-			return SPEC_NODE;
-		}
-		/* flatten an operand of the same kind (`a and (b and c)` once `or false` went) */
-		size_t total = 0;
-		for (size_t i = 0; i < nk; i++)
-			total += kids[i]->kind == n->kind ? kids[i]->nkids : 1;
-		struct cnode *r = cn_new_in(fc, n->kind);
-		r->kids = pool_alloc(fc, total * sizeof(*r->kids));
-		for (size_t i = 0; i < nk; i++) {
-			if (kids[i]->kind == n->kind)
-				for (size_t j = 0; j < kids[i]->nkids; j++)
-					r->kids[r->nkids++] = kids[i]->kids[j];
-			else
-				r->kids[r->nkids++] = kids[i];
-		}
-		free(kids);
-		*out = r;
-		return SPEC_NODE;
-	}
-	}
-	return SPEC_NODE;
-}
-
-enum spec_kind filter_specialise(struct filter_ctx *fc, const struct filter *f, unsigned int type,
-				 const struct cnode **out)
-{
-	struct cnode *n;
-	enum spec_kind k = spec_node(fc, f->root, type, &n);
-	*out = k == SPEC_NODE ? n : NULL;
-	return k;
-}
-
 bool filter_eval_node(const struct cnode *n, struct ectx *c)
 {
 	return eval(n, c);
@@ -1007,32 +896,4 @@ bool filter_eval_node(const struct cnode *n, struct ectx *c)
 bool filter_check_value(const struct cnode *n, const struct fval *v, struct ectx *c)
 {
 	return check_value(n, v, c);
-}
-
-enum spec_kind filter_split_gates(struct filter_ctx *fc, const struct cnode *n, const struct cnode **gates,
-				  int *ngates, int max, const struct cnode **rest)
-{
-	*ngates = 0;
-	*rest = n;
-	if (n->kind == CN_MACRO && max > 0) {
-		gates[(*ngates)++] = n;
-		*rest = NULL;
-		return SPEC_TRUE;
-	}
-	if (n->kind != CN_AND)
-		return SPEC_NODE;
-	struct cnode *r = cn_new_in(fc, CN_AND);
-	r->kids = pool_alloc(fc, n->nkids * sizeof(*r->kids));
-	for (size_t i = 0; i < n->nkids; i++) {
-		if (n->kids[i]->kind == CN_MACRO && *ngates < max)
-			gates[(*ngates)++] = n->kids[i];
-		else
-			r->kids[r->nkids++] = n->kids[i];
-	}
-	if (!r->nkids) {
-		*rest = NULL;
-		return SPEC_TRUE;
-	}
-	*rest = r->nkids == 1 ? r->kids[0] : r;
-	return SPEC_NODE;
 }
