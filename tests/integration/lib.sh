@@ -110,20 +110,32 @@ it_agent_ready() {
 # process opens a marker file until the tracer reports that open (bounded).
 # A --duration safety net keeps the tracer from outliving the script.
 it_trace_start() {
-	local out=$1 err=$2 marker i
+	local out=$1 err=$2
 	shift 2
 	"$VIGIL" trace "$@" --duration 80 >"$out" 2>"$err" &
 	IT_TRACER_PID=$!
-	marker="$IT_TMP/ready-$$"
+	it_trace_sync "$out" "$err" ready
+}
+
+# it_trace_sync OUT [ERR [NAME]]: wait (bounded, 20 s) until the running
+# tracer has written to OUT the open of a fresh marker file (IT_TMP/NAME-N),
+# so that events from before the call are in OUT too: a wait for the real
+# condition, not a sleep a busy machine outruns. The tracer must capture
+# open/openat (its --syscalls, if any, include them).
+IT_SYNC_N=0
+it_trace_sync() {
+	local out=$1 err=${2:-/dev/null} marker i
+	IT_SYNC_N=$((IT_SYNC_N + 1))
+	marker="$IT_TMP/${3:-sync}-$$-$IT_SYNC_N"
 	: >"$marker"
 	for ((i = 0; i < 100; i++)); do
 		kill -0 "$IT_TRACER_PID" 2>/dev/null ||
-			it_die "vigil trace exited at startup: $(cat "$err")"
+			it_die "vigil trace exited: $(cat "$err")"
 		cat "$marker" >/dev/null
 		grep -qF "$marker" "$out" 2>/dev/null && return 0
 		sleep 0.2
 	done
-	it_die "vigil trace did not report events within 20 s: $(cat "$err")"
+	it_die "vigil trace did not report the open of $marker within 20 s: $(cat "$err")"
 }
 
 # it_trace_stop: SIGINT the tracer, wait (bounded) for it, set IT_TRACER_RC.
