@@ -52,6 +52,20 @@ for ((i = 0; i < 100; i++)); do
 	sleep 0.2
 done
 grep -q "ready-$M" "$OUT" || it_die "vigil run reported nothing within 20 s: $(cat "$ERR")"
+# sync_alerts: wait (bounded) until the agent reports a fresh host program run
+# from /tmp, so that the alerts of everything done before are in OUT
+SYNC=0
+sync_alerts() {
+	local i
+	SYNC=$((SYNC + 1))
+	cp /bin/true "$IT_TMP/sync-$M-$SYNC"
+	for ((i = 0; i < 100; i++)); do
+		"$IT_TMP/sync-$M-$SYNC"
+		grep -q "sync-$M-$SYNC" "$OUT" 2>/dev/null && return 0
+		sleep 0.2
+	done
+	it_fail "the agent did not report sync-$M-$SYNC within 20 s"
+}
 
 # --- scenarios: name | podman options | command | expected rules (sorted, ';'-separated)
 declare -a S_NAME S_OPTS S_CMD S_WANT
@@ -160,7 +174,7 @@ done
 # --- benign work: nothing at WARNING or above, judged on the alerts of its own
 # session (a new one, made by setsid) and container, so that whatever else runs on
 # the machine meanwhile does not count
-sleep 1
+sync_alerts
 BENIGN_FROM=$(wc -l <"$OUT")
 export IT_TMP
 echo $((PORT + 2)) >"$IT_TMP/redis.port"
@@ -181,7 +195,7 @@ setsid bash -c 'echo $$ >"$IT_TMP/benign.sid"; exec bash "$0"' /dev/stdin <<'BEN
 	fi
 BENIGN
 vg_podman run --rm --name "vgr-$M-benign" "$IT_IMAGE" sh -c 'i=0; while [ $i -lt 100 ]; do cat /etc/passwd /etc/hosts >/dev/null; ls / >/dev/null; i=$((i+1)); done' >/dev/null 2>&1
-sleep 2
+sync_alerts
 
 # --- stop the agent (clean stop flushes the store)
 kill -INT "$AGENT_PID"
