@@ -162,7 +162,15 @@ LISTENER_PIDS+=($!)
 ip addr add "$EXFIL_IP/32" dev lo || it_die "cannot add $EXFIL_IP to lo"
 busybox httpd -f -p "$EXFIL_IP:$((PORT + 1))" -h "$IT_TMP" &
 LISTENER_PIDS+=($!)
-sleep 0.3
+# listening PORT: whether a TCP socket of this machine listens on PORT
+listening() {
+	awk -v p="$(printf ':%04X' "$1")" '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 }
+		END { exit !f }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+for ((i = 0; i < 100; i++)); do
+	listening "$PORT" && listening $((PORT + 1)) && break
+	sleep 0.1
+done
 
 for i in "${!S_NAME[@]}"; do
 	# shellcheck disable=SC2086 # options are words on purpose
