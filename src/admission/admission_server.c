@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include "admission/admission_review.h"
@@ -28,9 +29,18 @@ struct server {
 	uint64_t buckets[NBUCKETS + 1], latency_sum_us;
 };
 
+/*
+ * A body declared too large is still read and dropped, if it is at most this much
+ * past max_body, before the 413: a server that answers and closes while the body
+ * is coming makes the client's send fail (a reset) before it reads the answer.
+ * (A chunked body is read to its end, within the request's deadline, in any case.)
+ */
+#define DRAIN_MAX ((size_t)8 << 20)
+
 struct request {
 	struct vg_buf body;
-	int too_large;
+	int too_large;      /* the body exceeds max_body: refused with 413 */
+	int declared_large; /* ... as its Content-Length said: 413 whatever the URL */
 	struct timespec start;
 };
 
@@ -186,12 +196,18 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		rq = xcalloc(1, sizeof(*rq));
 		clock_gettime(CLOCK_MONOTONIC, &rq->start);
 		*con_cls = rq;
-		/* a declared length over the limit is refused before any of the body is read */
+		/* a declared length over the limit is refused without keeping any of the body */
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl && strtoull(cl, NULL, 10) > s->o->max_body) {
-			rq->too_large = 1;
-			return review(s, c, rq);
+		unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0;
+		if (len > s->o->max_body) {
+			rq->too_large = rq->declared_large = 1;
+			/* at once when the client waits for a go-ahead (it has sent nothing yet)
+			 * or the body is not worth reading; otherwise after it, see DRAIN_MAX */
+			const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+									 MHD_HTTP_HEADER_EXPECT);
+			if ((expect && !strcasecmp(expect, "100-continue")) || len - s->o->max_body > DRAIN_MAX)
+				return review(s, c, rq);
 		}
 		return MHD_YES;
 	}
@@ -200,10 +216,6 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 	if (since_us(&rq->start) > (uint64_t)s->o->timeout_s * 1000000u) {
 		INC(s->timeouts);
 		return MHD_NO;
-	}
-	if (rq->too_large && *upload_size) {
-		*upload_size = 0; /* answered already; MHD closes the connection */
-		return MHD_YES;
 	}
 	if (*upload_size) {
 		/* keep at most max_body bytes; the rest is read and dropped, then refused */
@@ -216,6 +228,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	if (rq->declared_large)
+		return review(s, c, rq);
 	if (!strcmp(url, "/validate") || !strcmp(url, "/")) {
 		if (strcmp(method, "POST"))
 			return send_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "POST an AdmissionReview\n");

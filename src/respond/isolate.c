@@ -6,10 +6,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/pseudofs.h"
 #include "respond/isolate.h"
 #include "respond/netlist.h"
 #include "sensor/percpu.h"
@@ -101,6 +103,15 @@ struct isolate *isolate_start(const struct netlist_net *allow, size_t n, char *e
 		snprintf(err, errlen, "isolate cannot be carried out: more than %d allowed networks", VG_ISOLATE_MAX_ALLOW);
 		goto fail;
 	}
+	/* pins need bpffs; a fresh node may not have mounted it (private to root, as pins are) */
+	int m = pseudofs_ensure(PSEUDOFS_BPFFS, "bpf", "bpf", BPF_FS_MAGIC, "mode=0700");
+	if (m < 0) {
+		snprintf(err, errlen, "isolate cannot be carried out: cannot mount bpffs on %s: %s", PSEUDOFS_BPFFS,
+			 strerror(errno));
+		goto fail;
+	}
+	if (m > 0)
+		vg_info("mounted bpffs on %s (the isolation is pinned there)", PSEUDOFS_BPFFS);
 	if (mkdir(ISOLATE_PIN_DIR, 0700) && errno != EEXIST) {
 		snprintf(err, errlen, "isolate cannot be carried out: cannot create %s: %s (is bpffs mounted?)",
 			 ISOLATE_PIN_DIR, strerror(errno));
@@ -191,6 +202,12 @@ int isolate_add(struct isolate *iso, uint64_t cgroup_id, char *err, size_t errle
 
 int isolate_release(uint64_t cgroup_id, char *err, size_t errlen)
 {
+	/* a bpffs mounted now would be a new, empty one: without it nothing is pinned */
+	if (!pseudofs_mounted(PSEUDOFS_BPFFS, BPF_FS_MAGIC)) {
+		snprintf(err, errlen, "no isolation in force (no bpffs is mounted on %s: nothing is pinned)",
+			 PSEUDOFS_BPFFS);
+		return -1;
+	}
 	int fd = bpf_obj_get(ISOLATE_PIN);
 	if (fd < 0) {
 		snprintf(err, errlen, "no isolation in force (%s: %s)", ISOLATE_PIN, strerror(errno));

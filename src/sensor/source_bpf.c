@@ -9,16 +9,16 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/pseudofs.h"
 #include "sensor/capture.h"
 #include "sensor/event_table.h"
 #include "sensor/percpu.h"
@@ -331,22 +331,19 @@ static bool x32_syscalls_possible(void)
 #endif
 }
 
-#define TRACEFS "/sys/kernel/tracing"
-#define TRACEFS_MAGIC 0x74726163
+#define TRACEFS PSEUDOFS_TRACEFS
 
 /* libbpf finds a classic tracepoint's id in tracefs: mount it when absent, as other agents do. */
 static bool tracefs_ready(void)
 {
-	struct statfs sf;
-
-	if (statfs(TRACEFS, &sf) == 0 && sf.f_type == TRACEFS_MAGIC)
-		return true;
-	if (mount("nodev", TRACEFS, "tracefs", 0, NULL) == 0) {
-		vg_info("mounted tracefs on %s (per-syscall tracepoints are found there)", TRACEFS);
-		return true;
+	int m = pseudofs_ensure(TRACEFS, "nodev", "tracefs", TRACEFS_MAGIC, NULL);
+	if (m < 0) {
+		vg_warn("cannot mount tracefs on %s: %s", TRACEFS, strerror(errno));
+		return false;
 	}
-	vg_warn("cannot mount tracefs on %s: %s", TRACEFS, strerror(errno));
-	return false;
+	if (m > 0)
+		vg_info("mounted tracefs on %s (per-syscall tracepoints are found there)", TRACEFS);
+	return true;
 }
 
 /* The first syscall Vigil knows that has no syscalls/sys_exit_* tracepoint here, or NULL. */

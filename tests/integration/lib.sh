@@ -92,17 +92,42 @@ it_bounded() {
 	wait "$p"
 }
 
-# it_agent_ready PID ERRFILE: wait (bounded, 10 s) until the `vigil run` agent
-# PID has said 'rules loaded' on ERRFILE, then a second for its programs to be
-# attached everywhere; die if it exits or never says so.
+# it_agent_ready PID ERRFILE: wait (bounded, 30 s) until the `vigil run` agent
+# PID is ready: it has said 'rules loaded' on ERRFILE (before it loads its
+# programs) and holds its container watch's inotify descriptor, the last thing
+# it sets up, after the programs are attached and the response (isolate,
+# egress, fanotify) is in force. A fixed sleep after 'rules loaded' was outrun
+# by a busy machine. Die if the agent exits or never gets there.
 it_agent_ready() {
 	local i
-	for ((i = 0; i < 100; i++)); do
-		grep -q 'rules loaded' "$2" 2>/dev/null && { sleep 1; return 0; }
+	for ((i = 0; i < 300; i++)); do
 		kill -0 "$1" 2>/dev/null || it_die "vigil run exited at start: $(cat "$2")"
+		grep -q 'rules loaded' "$2" 2>/dev/null && it_vigil_live "$1" && return 0
 		sleep 0.1
 	done
-	it_die "vigil run did not start within 10 s: $(cat "$2")"
+	it_die "vigil run was not ready within 30 s: $(cat "$2")"
+}
+
+# it_vigil_live PID: whether a live `vigil run|trace|capture` PID has set up
+# everything (its container watch's inotify descriptor is its last step).
+it_vigil_live() {
+	local fd
+	for fd in /proc/"$1"/fd/*; do
+		[ "$(readlink "$fd" 2>/dev/null)" = anon_inode:inotify ] && return 0
+	done
+	return 1
+}
+
+# it_vigil_wait_live PID ERRFILE WHAT: wait (bounded, 30 s) for it_vigil_live
+# PID; die naming WHAT if it exits or never gets there.
+it_vigil_wait_live() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		kill -0 "$1" 2>/dev/null || it_die "$3 exited at start: $(cat "$2")"
+		it_vigil_live "$1" && return 0
+		sleep 0.1
+	done
+	it_die "$3 was not ready within 30 s: $(cat "$2")"
 }
 
 # it_trace_start OUT ERR ARGS...: start `vigil trace ARGS...` in the
@@ -110,20 +135,32 @@ it_agent_ready() {
 # process opens a marker file until the tracer reports that open (bounded).
 # A --duration safety net keeps the tracer from outliving the script.
 it_trace_start() {
-	local out=$1 err=$2 marker i
+	local out=$1 err=$2
 	shift 2
 	"$VIGIL" trace "$@" --duration 80 >"$out" 2>"$err" &
 	IT_TRACER_PID=$!
-	marker="$IT_TMP/ready-$$"
+	it_trace_sync "$out" "$err" ready
+}
+
+# it_trace_sync OUT [ERR [NAME]]: wait (bounded, 20 s) until the running
+# tracer has written to OUT the open of a fresh marker file (IT_TMP/NAME-N),
+# so that events from before the call are in OUT too: a wait for the real
+# condition, not a sleep a busy machine outruns. The tracer must capture
+# open/openat (its --syscalls, if any, include them).
+IT_SYNC_N=0
+it_trace_sync() {
+	local out=$1 err=${2:-/dev/null} marker i
+	IT_SYNC_N=$((IT_SYNC_N + 1))
+	marker="$IT_TMP/${3:-sync}-$$-$IT_SYNC_N"
 	: >"$marker"
 	for ((i = 0; i < 100; i++)); do
 		kill -0 "$IT_TRACER_PID" 2>/dev/null ||
-			it_die "vigil trace exited at startup: $(cat "$err")"
+			it_die "vigil trace exited: $(cat "$err")"
 		cat "$marker" >/dev/null
 		grep -qF "$marker" "$out" 2>/dev/null && return 0
 		sleep 0.2
 	done
-	it_die "vigil trace did not report events within 20 s: $(cat "$err")"
+	it_die "vigil trace did not report the open of $marker within 20 s: $(cat "$err")"
 }
 
 # it_trace_stop: SIGINT the tracer, wait (bounded) for it, set IT_TRACER_RC.

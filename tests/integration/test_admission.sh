@@ -223,6 +223,10 @@ jq -e --slurpfile online "$T/resp" '.response.allowed == $online[0].response.all
 head -c 70000 /dev/zero | tr '\0' ' ' >"$T/big"
 post "$T/big"
 [ "$CODE" = 413 ] || it_fail "oversized body: expected 413, got $CODE"
+# ... answered before the body when the client waits for a go-ahead (Expect: 100-continue)
+CODE=$(curl -sS --cacert "$T/ca.pem" --max-time 10 -o "$T/resp" -w '%{http_code}' \
+	-H 'Expect: 100-continue' --data-binary @"$T/big" "$URL/validate") || CODE=curl-failed
+[ "$CODE" = 413 ] || it_fail "oversized body after Expect: 100-continue: expected 413, got $CODE"
 # ... also when streamed without a declared length (chunked): counted, never buffered past the limit
 CODE=$(curl -sS --cacert "$T/ca.pem" --max-time 10 -o "$T/resp" -w '%{http_code}' \
 	-H 'Transfer-Encoding: chunked' --data-binary @"$T/big" "$URL/validate") || CODE=curl-failed
@@ -244,7 +248,7 @@ jq -s -e '[to_entries[] | .value.response.uid == "c-\(.key + 1)" and
 [ "$(curl -sS --cacert "$T/ca.pem" "$URL/readyz")" = ready ] || it_fail "/readyz"
 curl -sS --cacert "$T/ca.pem" "$URL/metrics" >"$T/metrics"
 grep -qE '^vigil_admission_decisions_total\{decision="denied"\} [1-9]' "$T/metrics" || it_fail "metrics: no denials"
-grep -qE '^vigil_admission_decisions_total\{decision="too_large"\} 2$' "$T/metrics" || it_fail "metrics: too_large"
+grep -qE '^vigil_admission_decisions_total\{decision="too_large"\} 3$' "$T/metrics" || it_fail "metrics: too_large"
 grep -qE '^vigil_admission_review_duration_seconds_count [1-9]' "$T/metrics" || it_fail "metrics: latency"
 if curl -sS --max-time 5 "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; then
 	it_fail "plain HTTP answered on the HTTPS port"

@@ -34,7 +34,11 @@ EOR
 AGENT=$!
 it_agent_ready "$AGENT" "$IT_TMP/err"
 vg_podman run --rm --name "vgcap-$M" "$IT_IMAGE" sh -c "cat /etc/passwd >/dev/null; exec 7</etc/hostname; sleep 2 & cat /tmp/capture-me-$M 2>/dev/null; echo x >/tmp/capture-me-$M; wait" >/dev/null 2>&1
-sleep 1
+# the capture is answered (its bundle named in the alert) before the agent stops
+for ((i = 0; i < 100; i++)); do
+	grep -q '"responses"' "$IT_TMP/live" 2>/dev/null && break
+	sleep 0.2
+done
 kill -INT "$AGENT"
 wait "$AGENT" || it_fail "vigil run exited $?"
 AGENT=""

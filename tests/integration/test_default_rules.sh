@@ -52,6 +52,20 @@ for ((i = 0; i < 100; i++)); do
 	sleep 0.2
 done
 grep -q "ready-$M" "$OUT" || it_die "vigil run reported nothing within 20 s: $(cat "$ERR")"
+# sync_alerts: wait (bounded) until the agent reports a fresh host program run
+# from /tmp, so that the alerts of everything done before are in OUT
+SYNC=0
+sync_alerts() {
+	local i
+	SYNC=$((SYNC + 1))
+	cp /bin/true "$IT_TMP/sync-$M-$SYNC"
+	for ((i = 0; i < 100; i++)); do
+		"$IT_TMP/sync-$M-$SYNC"
+		grep -q "sync-$M-$SYNC" "$OUT" 2>/dev/null && return 0
+		sleep 0.2
+	done
+	it_fail "the agent did not report sync-$M-$SYNC within 20 s"
+}
 
 # --- scenarios: name | podman options | command | expected rules (sorted, ';'-separated)
 declare -a S_NAME S_OPTS S_CMD S_WANT
@@ -148,7 +162,15 @@ LISTENER_PIDS+=($!)
 ip addr add "$EXFIL_IP/32" dev lo || it_die "cannot add $EXFIL_IP to lo"
 busybox httpd -f -p "$EXFIL_IP:$((PORT + 1))" -h "$IT_TMP" &
 LISTENER_PIDS+=($!)
-sleep 0.3
+# listening PORT: whether a TCP socket of this machine listens on PORT
+listening() {
+	awk -v p="$(printf ':%04X' "$1")" '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 }
+		END { exit !f }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+for ((i = 0; i < 100; i++)); do
+	listening "$PORT" && listening $((PORT + 1)) && break
+	sleep 0.1
+done
 
 for i in "${!S_NAME[@]}"; do
 	# shellcheck disable=SC2086 # options are words on purpose
@@ -160,7 +182,7 @@ done
 # --- benign work: nothing at WARNING or above, judged on the alerts of its own
 # session (a new one, made by setsid) and container, so that whatever else runs on
 # the machine meanwhile does not count
-sleep 1
+sync_alerts
 BENIGN_FROM=$(wc -l <"$OUT")
 export IT_TMP
 echo $((PORT + 2)) >"$IT_TMP/redis.port"
@@ -181,7 +203,7 @@ setsid bash -c 'echo $$ >"$IT_TMP/benign.sid"; exec bash "$0"' /dev/stdin <<'BEN
 	fi
 BENIGN
 vg_podman run --rm --name "vgr-$M-benign" "$IT_IMAGE" sh -c 'i=0; while [ $i -lt 100 ]; do cat /etc/passwd /etc/hosts >/dev/null; ls / >/dev/null; i=$((i+1)); done' >/dev/null 2>&1
-sleep 2
+sync_alerts
 
 # --- stop the agent (clean stop flushes the store)
 kill -INT "$AGENT_PID"

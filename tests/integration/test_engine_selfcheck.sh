@@ -50,7 +50,7 @@ VIGIL_ENGINE_SELFCHECK=1 "$VIGIL" replay "$IT_TMP/s.vcap" --rules "$IT_TMP/long.
 if [ "$(id -u)" -eq 0 ] && [ -r /sys/kernel/btf/vmlinux ]; then
 	"$VIGIL" capture -w "$IT_TMP/live.vcap" --syscalls all --duration 6 2>"$IT_TMP/cap.err" &
 	cap=$!
-	sleep 1.5
+	it_vigil_wait_live "$cap" "$IT_TMP/cap.err" "vigil capture"
 	d=$IT_TMP/work
 	mkdir -p "$d/.ssh" "$d/bin"
 	for _ in 1 2 3; do

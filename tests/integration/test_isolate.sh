@@ -47,15 +47,23 @@ vg_podman run -d --name "$A" --network "$NET" "$IT_IMAGE" sh -c "
 		i=\$((i + 1)); [ \$i = 5 ] && touch /tmp/isolate-me-$M
 		sleep 0.3
 	done" >/dev/null || it_die "cannot start the client container"
-for ((i = 0; i < 60; i++)); do
-	podman logs "$A" 2>/dev/null | grep -q down && break
-	sleep 0.2
-done
-sleep 1
+# client_saw PATTERN: wait (bounded, 20 s) until the client's lines, repeats
+# folded, match PATTERN (a case pattern); LOG holds them
+client_saw() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		LOG=$(podman logs "$A" 2>/dev/null | uniq | paste -sd ' ')
+		# shellcheck disable=SC2254 # the pattern is meant to match
+		case $LOG in $1) return 0 ;; esac
+		sleep 0.2
+	done
+	return 1
+}
+client_saw "*down*"
 "$VIGIL" respond release "$A" --store "$IT_TMP/db" >/dev/null 2>"$IT_TMP/rel" || it_fail "release failed: $(cat "$IT_TMP/rel")"
-sleep 2
+client_saw "up down up*"
 vg_podman exec "$A" touch /tmp/stop >/dev/null 2>&1
-log=$(podman logs "$A" 2>/dev/null | uniq | paste -sd ' ')
+log=$LOG
 case $log in "up down up"*) ;; *) it_fail "client saw: $log (expected up, then down, then up)" ;; esac
 # the server container itself was never isolated: it still answers the host side
 n=$(vg_podman exec "$B" sh -c 'nc -w 1 127.0.0.1 8080 </dev/null >/dev/null && echo ok')

@@ -13,22 +13,16 @@ it_need_bpf
 it_need_jq
 it_need_vigil
 
-TPID=""
-cleanup() {
-	[ -n "$TPID" ] && kill -KILL "$TPID" 2>/dev/null && wait "$TPID" 2>/dev/null
-	it_cleanup_common
-}
-trap cleanup EXIT
+trap it_cleanup_common EXIT
 trap 'exit 1' INT TERM
 
 it_mktemp
 OUT=$IT_TMP/trace.json
-VIGIL_FORCE_RAW_TP=1 "$VIGIL" trace --json --duration 5 >"$OUT" 2>"$IT_TMP/err" &
-TPID=$!
-sleep 2
+VIGIL_FORCE_RAW_TP=1 it_trace_start "$OUT" "$IT_TMP/err" --json
 (cd "$IT_TMP" && mkdir "rawtp-$$" && sh -c 'exit 3')
-wait "$TPID"
-TPID=""
+it_trace_sync "$OUT" "$IT_TMP/err"
+it_trace_stop
+[ "$IT_TRACER_RC" = 0 ] || it_fail "vigil trace exited $IT_TRACER_RC: $(cat "$IT_TMP/err")"
 
 grep -q "using raw tracepoints" "$IT_TMP/err" || it_fail "the agent did not say it used raw tracepoints: $(cat "$IT_TMP/err")"
 got=$(jq -c --arg p "$IT_TMP/rawtp-$$" 'select(.type == "mkdir" and .args.path == $p) | [.process.name, .args.path_raw, .result, .container.id]' "$OUT")

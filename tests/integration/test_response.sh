@@ -75,7 +75,11 @@ for ((i = 0; i < 50; i++)); do
 	"$VIGIL" actions --store "$IT_TMP/db" --json 2>/dev/null | jq -c 'select(.action == "freeze")' | grep -q . && break
 	sleep 0.1
 done
-sleep 0.5
+# the freeze has taken effect (the kernel freezes the cgroup asynchronously)
+for ((i = 0; i < 50; i++)); do
+	grep -qx 'frozen 1' "$(findmnt -n -o TARGET -t cgroup2 | head -1)$CG/cgroup.events" 2>/dev/null && break
+	sleep 0.1
+done
 u1=$(usage); sleep 1; u2=$(usage)
 [ -n "$u1" ] && [ "$u1" = "$u2" ] || it_fail "a frozen container used CPU: $u1 -> $u2 usec"
 "$VIGIL" respond thaw "vgresp-$M-freeze" --store "$IT_TMP/db" >/dev/null 2>"$IT_TMP/thaw.err" ||

@@ -46,8 +46,7 @@ FOUT=$IT_TMP/filtered.json
 "$VIGIL" trace --json --container "$NAME-$ROUNDS" --duration 80 >"$FOUT" 2>"$IT_TMP/filtered.err" &
 FPID=$!
 it_trace_start "$OUT" "$ERR" --json
-sleep 1
-kill -0 "$FPID" 2>/dev/null || it_die "vigil trace --container exited at startup: $(cat "$IT_TMP/filtered.err")"
+it_vigil_wait_live "$FPID" "$IT_TMP/filtered.err" "vigil trace --container"
 
 # A few rounds: each container is a fresh cgroup and a fresh metadata lookup.
 # The marker argument makes each container's exec unique.
