@@ -10,7 +10,6 @@ command -v zstd >/dev/null || it_skip "zstd is not installed (builds a zstd laye
 it_mktemp
 trap it_cleanup_common EXIT
 DATA=${VIGIL_SHARED_DATA:-../shared/data}
-[ -d "$DATA" ] || DATA=/work/shared/data
 
 python3 tests/tools/mkimage.py "$IT_TMP/img" || it_die "mkimage.py failed"
 

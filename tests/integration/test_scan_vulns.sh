@@ -9,7 +9,6 @@ it_need_vigil
 it_need_jq
 command -v python3 >/dev/null || it_skip "python3 is not installed (cross-checks)"
 DATA=${VIGIL_SHARED_DATA:-../shared/data}
-[ -d "$DATA" ] || DATA=/work/shared/data
 [ -d "$DATA/osv/go" ] && [ -d "$DATA/osv/pypi" ] || it_skip "$DATA/osv absent"
 it_mktemp
 trap it_cleanup_common EXIT
