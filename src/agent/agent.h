@@ -31,7 +31,7 @@ struct agent_config {
 	const char *replay_path;   /* replay: the capture file to read */
 	/* shown on stdout (not in capture mode) */
 	bool json;                 /* JSON lines, else text */
-	const char *container;     /* only this container's events: id prefix, name or "host"; NULL: all */
+	const char *container;     /* only the events of the containers this selects (selector_filter), or "host"; NULL: all */
 	const char *write_path;    /* also write a capture file, or NULL */
 	/* live source */
 	uint8_t want[VG_EVT_MAX];  /* event types to capture (rules widen it to what they need) */
