@@ -26,6 +26,7 @@
 #include <cmocka.h>
 
 #include "state/container_meta.h"
+#include "test_tmp.h"
 
 /* Container ids used in the fixtures. */
 #define PODMAN_WEB "5ad505f6c2d4de05faee7fb251e25b27cf04af50103100ef0cc6888c48eeaf99"
@@ -445,14 +446,6 @@ static void mkdir_p(const char *path)
 	assert_true(mkdir(buf, 0755) == 0 || errno == EEXIST);
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 /* Files over 4 MiB and non-regular files are skipped, without blocking. */
 static void test_load_bounds(void **state)
 {
@@ -492,7 +485,7 @@ static void test_load_bounds(void **state)
 	container_meta_free(&m);
 
 	free(s);
-	assert_int_equal(nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+	assert_int_equal(tmp_remove_tree(root), 0);
 }
 
 /* Write root + rel (directories made on the way) with text s. */
@@ -510,7 +503,7 @@ static void rm_tree(const char *root, const char *rel)
 {
 	char path[1024];
 	snprintf(path, sizeof path, "%s/%s", root, rel);
-	assert_int_equal(nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+	assert_int_equal(tmp_remove_tree(path), 0);
 }
 
 /*
@@ -573,7 +566,7 @@ static void test_load_dispatch(void **state)
 	assert_string_equal(m.image, "i:1");
 	container_meta_free(&m);
 
-	assert_int_equal(nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+	assert_int_equal(tmp_remove_tree(root), 0);
 }
 
 /* The OCI bundle's root path and mounts (what the file guard and drift use). */
@@ -627,7 +620,7 @@ static void test_load_oci_mounts(void **state)
 	assert_null(m.rootfs);
 	container_meta_free(&m);
 
-	assert_int_equal(nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+	assert_int_equal(tmp_remove_tree(root), 0);
 }
 
 /* ---- JSON ---- */

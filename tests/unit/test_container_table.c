@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "state/container_table.h"
+#include "test_tmp.h"
 
 #define ID "5ad505f6c2d4de05faee7fb251e25b27cf04af50103100ef0cc6888c48eeaf99"
 
@@ -150,14 +151,6 @@ static void test_idnames(void **state)
 
 static char tmpdir[64];
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup_procfs(void **state)
 {
 	(void)state;
@@ -169,7 +162,7 @@ static int setup_procfs(void **state)
 static int teardown_procfs(void **state)
 {
 	(void)state;
-	return nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	return tmp_remove_tree(tmpdir);
 }
 
 static void write_cgroup(unsigned int pid, const char *text)

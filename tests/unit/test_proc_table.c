@@ -25,6 +25,7 @@
 
 #include "state/proc_table.h"
 #include "vigil/event.h"
+#include "test_tmp.h"
 
 /* ---- entries ---- */
 
@@ -356,14 +357,6 @@ static void test_json_bad(void **state)
 
 static char tmpdir[64];
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void write_file(const char *dir, const char *name, const char *data, size_t len)
 {
 	char path[PATH_MAX];
@@ -392,7 +385,7 @@ static int setup_procfs(void **state)
 static int teardown_procfs(void **state)
 {
 	(void)state;
-	return nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	return tmp_remove_tree(tmpdir);
 }
 
 static void test_load_procfs(void **state)
