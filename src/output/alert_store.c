@@ -10,6 +10,7 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "output/alert_store.h"
+#include "respond/selector.h"
 
 #define STORE_SCHEMA_VERSION 1
 
@@ -127,6 +128,28 @@ bad:
 	return -1;
 }
 
+/*
+ * selects(filter, container_id, container_name): whether the `--container`
+ * filter selects a stored row's container, by the one definition the agent's
+ * filter and the policies use (respond/selector.h), so `vigil alerts
+ * --container X` keeps what `vigil run --container X` would have shown.
+ */
+static void sql_selects(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	const char *filter = (const char *)sqlite3_value_text(argv[0]);
+	const char *id = (const char *)sqlite3_value_text(argv[1]);
+	const char *name = (const char *)sqlite3_value_text(argv[2]);
+	struct vg_container_meta m = { .name = (char *)name };
+
+	if (!filter) {
+		sqlite3_result_int(ctx, 0);
+		return;
+	}
+	snprintf(m.id, sizeof(m.id), "%s", id ? id : "");
+	sqlite3_result_int(ctx, selector_filter(filter, m.id[0] ? &m : NULL));
+}
+
 struct alert_store *alert_store_open(const char *path, bool readonly, char *err, size_t errlen)
 {
 	struct alert_store *s = xcalloc(1, sizeof(*s));
@@ -146,6 +169,12 @@ struct alert_store *alert_store_open(const char *path, bool readonly, char *err,
 		return NULL;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
+	if (sqlite3_create_function(s->db, "selects", 3, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_selects,
+				    NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot initialise store %s: %s", path, sqlite3_errmsg(s->db));
+		alert_store_close(s);
+		return NULL;
+	}
 	if (!readonly) {
 		/* WAL: readers (vigil alerts) never block the agent. synchronous=NORMAL: a
 		 * committed alert is in the database file's log before the agent prints it, so
@@ -279,8 +308,7 @@ long alert_store_query_alerts(struct alert_store *s, const struct alert_store_qu
 	if (q->max_priority >= 0)
 		buf_adds(&sql, " AND priority <= ?");
 	if (q->container)
-		buf_adds(&sql, " AND (substr(container_id, 1, length(?)) = ? OR container_name = ?"
-			       " OR (? = 'host' AND container_id = ''))");
+		buf_adds(&sql, " AND selects(?, container_id, container_name)");
 	buf_adds(&sql, " ORDER BY time_ns, id");
 	if (q->limit > 0)
 		buf_printf(&sql, " LIMIT %ld", q->limit);
@@ -296,8 +324,7 @@ long alert_store_query_alerts(struct alert_store *s, const struct alert_store_qu
 	if (q->max_priority >= 0)
 		sqlite3_bind_int(st, i++, q->max_priority);
 	if (q->container)
-		for (int k = 0; k < 4; k++)
-			sqlite3_bind_text(st, i++, q->container, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, i++, q->container, -1, SQLITE_STATIC);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		fn(ctx, (const char *)sqlite3_column_text(st, 0));
@@ -341,7 +368,7 @@ long alert_store_query_actions(struct alert_store *s, const char *container,
 	long n = 0;
 	const char *sql = "SELECT time_ns, rule, action, target, container_id, container_name, cgroup, outcome,"
 			  " detail, path, latency_ns FROM actions"
-			  " WHERE ?1 IS NULL OR substr(container_id, 1, length(?1)) = ?1 OR container_name = ?1"
+			  " WHERE ?1 IS NULL OR selects(?1, container_id, container_name)"
 			  " ORDER BY time_ns, id";
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL))
 		return fail(s, "query actions");

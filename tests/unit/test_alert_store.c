@@ -170,6 +170,13 @@ static void test_alerts_round_trip(void **state)
 	struct alert_store_query host = { .max_priority = -1, .container = "host" };
 	assert_int_equal(query(s, &host, &c), 1);
 	assert_string_equal(c.text, "{\"n\":2};");
+	/* the one selector's meaning (respond/selector.h): globs of the name and of the id */
+	struct alert_store_query name_glob = { .max_priority = -1, .container = "w?b" };
+	assert_int_equal(query(s, &name_glob, &c), 2);
+	struct alert_store_query id_glob = { .max_priority = -1, .container = "*" };
+	assert_int_equal(query(s, &id_glob, &c), 2);
+	struct alert_store_query other = { .max_priority = -1, .container = "db" };
+	assert_int_equal(query(s, &other, &c), 0);
 	struct alert_store_query limited = { .max_priority = -1, .limit = 1 };
 	assert_int_equal(query(s, &limited, &c), 1);
 	assert_string_equal(c.text, "{\"n\":1};");
@@ -207,6 +214,11 @@ static void test_actions_round_trip(void **state)
 	assert_int_equal(alert_store_query_actions(s, "web", collect_action, &c), 1);
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(alert_store_query_actions(s, "5ad5", collect_action, &c), 1);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(alert_store_query_actions(s, "host", collect_action, &c), 1);
+	assert_string_equal(c.text, "6 sudo freeze container host  (null)  refused not in a container userspace 0;");
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(alert_store_query_actions(s, "web*", collect_action, &c), 1);
 	alert_store_close(s);
 }
 
