@@ -172,7 +172,7 @@ static void on_container_known(void *ctx, uint64_t cgroup_id, const struct vg_co
 	char err[512];
 
 	egress_container(a->egress, cgroup_id, m);
-	if (a->drift && file_guard_add(a->drift, m, err, sizeof(err)))
+	if (a->guard && file_guard_add(a->guard, m, err, sizeof(err)))
 		vg_warn("deny exec/open: %s", err);
 }
 
@@ -185,9 +185,9 @@ static void on_container_known(void *ctx, uint64_t cgroup_id, const struct vg_co
  */
 static void on_watched_meta(void *ctx, const struct vg_container_meta *m)
 {
-	struct file_guard *d = ctx;
+	struct file_guard *g = ctx;
 	char err[512];
-	if (m->rootfs && file_guard_add(d, m, err, sizeof(err)))
+	if (m->rootfs && file_guard_add(g, m, err, sizeof(err)))
 		vg_debug("deny exec/open, ahead of the container's start: %s", err);
 }
 
@@ -378,7 +378,7 @@ static int start_guards(struct agent *a)
 		struct file_guard_opts dopts = { .drift = c->deny_drift != AGENT_DRIFT_OFF,
 					    .drift_fail_open = c->deny_drift != AGENT_DRIFT_FAIL_CLOSED,
 					    .files = a->files };
-		if (started(a->drift = file_guard_start(&dopts, err, sizeof(err)), err))
+		if (started(a->guard = file_guard_start(&dopts, err, sizeof(err)), err))
 			return -1;
 	}
 	return 0;
@@ -427,13 +427,13 @@ static int wire(struct agent *a)
 		agent_latency_start(&a->latency);
 	if (open_sinks(a) || start_guards(a))
 		return -1;
-	a->watch = live(a) ? container_watch_start("/", a->drift ? on_watched_meta : NULL, a->drift) : NULL;
+	a->watch = live(a) ? container_watch_start("/", a->guard ? on_watched_meta : NULL, a->guard) : NULL;
 	struct vg_state_opts so = {
 		.watch = a->watch,
 		.live = live(a),
 		.emit = emit_state,
 		.forget_cgroup = live(a) ? forget_cgroup : NULL,
-		.container_known = a->egress || a->drift ? on_container_known : NULL,
+		.container_known = a->egress || a->guard ? on_container_known : NULL,
 		.ctx = a,
 	};
 	a->state = state_new(&so);
@@ -531,7 +531,7 @@ int agent_destroy(struct agent *a)
 		if (a->sinks[i]->ops->close(a->sinks[i]))
 			ret = -1;
 	egress_stop(a->egress);
-	file_guard_stop(a->drift);
+	file_guard_stop(a->guard);
 	file_policy_free(a->files);
 	isolate_stop(a->isolate);
 	engine_free(a->engine);

@@ -60,7 +60,7 @@ struct agent {
 	struct bundle_opts bundles;
 	struct kernel_kill kkill;   /* the kills the kernel decides by itself */
 	struct egress *egress;
-	struct file_guard *drift;        /* deny exec/open: drift and the file policy */
+	struct file_guard *guard;        /* deny exec/open: drift and the file policy */
 	struct file_policy *files;
 	struct agent_responses responses;
 	struct agent_latency latency;

@@ -96,7 +96,7 @@ static void log_guards(struct agent *a)
 	enum agent_deny_drift dd = a->cfg.deny_drift;
 	struct file_guard_stats ds;
 
-	file_guard_stats(a->drift, &ds);
+	file_guard_stats(a->guard, &ds);
 	const char *files_mode = a->files && file_policy_fail_open(a->files) ? "fail-open" : "fail-closed";
 	vg_info("deny-exec: %llu executions allowed, %llu denied, %llu undecided (%s%s%s%s)",
 		(unsigned long long)ds.allowed, (unsigned long long)ds.denied, (unsigned long long)ds.undecided,
@@ -123,7 +123,7 @@ void agent_log_summary(struct agent *a)
 			(unsigned long long)a->state->bad_state_records);
 	if (a->egress)
 		vg_info("egress: %llu connections refused", (unsigned long long)egress_denied(a->egress));
-	if (a->drift)
+	if (a->guard)
 		log_guards(a);
 	if (a->isolate)
 		vg_info("isolate: %llu packets dropped", (unsigned long long)isolate_dropped(a->isolate));
