@@ -28,8 +28,9 @@ endif
 
 # libbpf: sensor; jansson: JSON in; yaml-0.1: rules and manifests (with line/column marks);
 # sqlite3: alert store and vulnerability DB; libpcre2-8: regex operator and secret rules;
-# libarchive: image layers; libcrypto: digests and TLS; libmicrohttpd: admission webhook
-PKGS := libbpf jansson yaml-0.1 sqlite3 libpcre2-8 libarchive libcrypto libmicrohttpd libcurl
+# libarchive: image layers; libcrypto: digests and TLS; libmicrohttpd: admission webhook;
+# libnats: the NATS JetStream client of the fleet (publisher, hub)
+PKGS := libbpf jansson yaml-0.1 sqlite3 libpcre2-8 libarchive libcrypto libmicrohttpd libcurl libnats
 # opened on first use (src/common/lazylib.h): their headers, not their libraries
 LAZY_PKGS := libarchive libmicrohttpd libcurl
 CFLAGS ?= -O2 -g
