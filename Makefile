@@ -54,7 +54,8 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/default_rules.o
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 SKELS := $(BPF_SRC:src/bpf/%.bpf.c=$(BUILD)/%.skel.h)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-TOOLS := $(BUILD)/tests/storm $(BUILD)/tests/int80 $(BUILD)/tests/mkcapture $(BUILD)/tests/evgen $(BUILD)/tests/attack
+TOOLS := $(BUILD)/tests/storm $(BUILD)/tests/int80 $(BUILD)/tests/mkcapture $(BUILD)/tests/evgen $(BUILD)/tests/attack \
+	 $(BUILD)/tests/kvput
 
 all: $(BUILD)/vigil
 
@@ -119,7 +120,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libvigil.a
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS) -lcmocka
 
-$(BUILD)/tests/mkcapture $(BUILD)/tests/evgen: $(BUILD)/tests/%: tests/tools/%.c $(BUILD)/libvigil.a
+$(BUILD)/tests/mkcapture $(BUILD)/tests/evgen $(BUILD)/tests/kvput: $(BUILD)/tests/%: tests/tools/%.c $(BUILD)/libvigil.a
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)

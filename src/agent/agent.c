@@ -218,8 +218,11 @@ static struct engine *load_rules(struct agent *a)
 	struct engine_counts counts;
 	struct vg_buf warnings = { 0 };
 	char err[1024];
-	struct engine *e = engine_load(c->rule_paths, c->nrule_paths, c->with_defaults, &c->eo, &counts, &warnings,
-				       err, sizeof(err));
+	const char *const *paths;
+	size_t n;
+	bool defaults;
+	agent_rule_paths(a, &paths, &n, &defaults);
+	struct engine *e = engine_load(paths, n, defaults, &c->eo, &counts, &warnings, err, sizeof(err));
 	if (warnings.len)
 		vg_debug("rule warnings:\n%s", warnings.data);
 	buf_free(&warnings);
@@ -229,7 +232,7 @@ static struct engine *load_rules(struct agent *a)
 	}
 	vg_info("%zu rules loaded (%zu enabled), %zu macros, %zu lists%s", counts.rules, counts.enabled,
 		counts.macros, counts.lists,
-		!c->nrule_paths ? " (Vigil's default rules)" : c->with_defaults ? " (with Vigil's default rules)" : "");
+		!n ? " (Vigil's default rules)" : defaults ? " (with Vigil's default rules)" : "");
 	return e;
 }
 
@@ -255,23 +258,20 @@ static bool action_used(const struct agent *a, const struct engine *e, const cha
  * responder that knows them. The start and every reload come through here.
  * 0, or -1 with the reason logged; what started stays for the running rules.
  */
-static int use_rules(struct agent *a, const struct engine *e)
+static int use_rules(struct agent *a, const struct engine *e, char *err, size_t errlen)
 {
 	const struct agent_config *c = &a->cfg;
 	bool enforce = c->response == RESPOND_ENFORCE, changed = !a->responder;
-	char err[512];
 
 	if (c->mode != AGENT_RUN || c->response == RESPOND_OFF)
 		return 0;
 	/* a rule whose action cannot be carried out is an error now, not a silent no-op */
-	if (respond_check_rules(e, err, sizeof(err))) {
-		vg_err("%s", err);
+	if (respond_check_rules(e, err, errlen))
 		return -1;
-	}
 	if (enforce && !a->isolate && action_used(a, e, "isolate")) {
 		size_t nallow;
 		const struct netlist_net *allow = response_policy_isolate_allow(a->rpolicy, &nallow);
-		if (started(a->isolate = isolate_start(allow, nallow, err, sizeof(err)), err))
+		if (!(a->isolate = isolate_start(allow, nallow, err, errlen)))
 			return -1;
 		changed = true;
 	}
@@ -291,15 +291,26 @@ static int use_rules(struct agent *a, const struct engine *e)
 	return 0;
 }
 
-/* Between two batches: the rules again, through use_rules; a bad set keeps the running one. */
-static void reload_rules(struct agent *a)
+int agent_apply(struct agent *a, const char *const *paths, size_t n, bool defaults,
+		struct response_policy *rp, char *err, size_t errlen)
 {
-	struct engine *e = load_rules(a);
-	if (!e || use_rules(a, e)) {
+	struct engine_counts counts;
+	struct vg_buf warnings = { 0 };
+	struct response_policy *old = a->rpolicy;
+	struct engine *e = engine_load(paths, n, defaults, &a->cfg.eo, &counts, &warnings, err, errlen);
+
+	buf_free(&warnings);
+	if (!e)
+		return -1;
+	if (rp)
+		a->rpolicy = rp;
+	if (use_rules(a, e, err, errlen)) {
+		a->rpolicy = old;
 		engine_free(e);
-		vg_err("rules not reloaded: keeping the rules already running");
-		return;
+		return -1;
 	}
+	if (rp)
+		response_policy_free(old);
 	engine_free(a->engine);
 	a->engine = e;
 	want_for_rules(a->want, e);
@@ -307,6 +318,25 @@ static void reload_rules(struct agent *a)
 		source_bpf_set_wanted(a->src, a->want);
 	if (a->responder && a->cfg.response == RESPOND_ENFORCE)
 		arm_kernel_kill(a); /* on failure the kills happen from userspace */
+	vg_info("%zu rules loaded (%zu enabled), %zu macros, %zu lists", counts.rules, counts.enabled,
+		counts.macros, counts.lists);
+	return 0;
+}
+
+/* Between two batches: the rules again, through use_rules; a bad set keeps the running one. */
+static void reload_rules(struct agent *a)
+{
+	const char *const *paths;
+	size_t n;
+	bool defaults;
+	char err[1024];
+
+	agent_rule_paths(a, &paths, &n, &defaults);
+	if (agent_apply(a, paths, n, defaults, NULL, err, sizeof(err))) {
+		vg_err("%s", err);
+		vg_err("rules not reloaded: keeping the rules already running");
+		return;
+	}
 	vg_info("rules reloaded");
 }
 
@@ -316,9 +346,11 @@ static int load_response_policy(struct agent *a)
 	const struct agent_config *c = &a->cfg;
 	char err[512];
 
-	if (c->mode != AGENT_RUN || c->response == RESPOND_OFF || !c->rpolicy_path)
+	const char *path = agent_policy_path(a, POLICY_RESPONSE, c->rpolicy_path);
+
+	if (c->mode != AGENT_RUN || c->response == RESPOND_OFF || !path)
 		return 0;
-	if (!(a->rpolicy = response_policy_load(c->rpolicy_path, err, sizeof(err))) ||
+	if (!(a->rpolicy = response_policy_load(path, err, sizeof(err))) ||
 	    response_policy_check(a->rpolicy, respond_action_known, err, sizeof(err))) {
 		vg_err("%s", err);
 		return -1;
@@ -371,7 +403,8 @@ static int start_guards(struct agent *a)
 	char err[512];
 
 	/* enforced from the start or not at all: a policy this kernel cannot enforce is an error */
-	if (c->egress_path && started(a->egress = egress_start(c->egress_path, err, sizeof(err)), err))
+	const char *egress_path = agent_policy_path(a, POLICY_EGRESS, c->egress_path);
+	if (egress_path && started(a->egress = egress_start(egress_path, err, sizeof(err)), err))
 		return -1;
 	if (c->deny_drift || a->files) {
 		/* one fanotify group answers both: one thread, one decision per event */
@@ -410,16 +443,24 @@ static int wire(struct agent *a)
 	const struct agent_config *c = &a->cfg;
 	char err[1024];
 
+	/* the fleet's policy last applied on this node, before the node's own files */
+	if (agent_central_open(a))
+		return -1;
 	/* the file policy is read once, at start (SIGHUP reloads rules only) */
-	if (c->files_path && started(a->files = file_policy_load(c->files_path, err, sizeof(err)), err))
+	const char *files_path = agent_policy_path(a, POLICY_FILES, c->files_path);
+	if (files_path && started(a->files = file_policy_load(files_path, err, sizeof(err)), err))
 		return -1;
 	if (c->detect) {
 		a->engine = load_rules(a);
 		if (!a->engine)
 			return -1;
 		want_for_rules(a->want, a->engine);
-		if (load_response_policy(a) || use_rules(a, a->engine))
+		if (load_response_policy(a))
 			return -1;
+		if (use_rules(a, a->engine, err, sizeof(err))) {
+			vg_err("%s", err);
+			return -1;
+		}
 	}
 	if (open_source(a))
 		return -1;
@@ -442,7 +483,8 @@ static int wire(struct agent *a)
 	/* after the seed, so that the cgroups of running containers are classified at once */
 	if (a->responder && c->response == RESPOND_ENFORCE && arm_kernel_kill(a))
 		return -1;
-	return 0;
+	/* last: a node joins the fleet once it can act on what the fleet sends */
+	return agent_fleet_start(a);
 }
 
 struct agent *agent_create(const struct agent_config *cfg)
@@ -500,7 +542,9 @@ int agent_run(struct agent *a)
 			break;
 		if (a->reload_requested && a->engine) {
 			a->reload_requested = 0;
-			reload_rules(a);
+			/* the fleet's new policy if one came, else SIGHUP: the files again */
+			if (!agent_central_apply(a))
+				reload_rules(a);
 		}
 		uint64_t now = agent_now_ns();
 		state_sweep(a->state, now);
@@ -526,6 +570,8 @@ int agent_destroy(struct agent *a)
 
 	if (!a)
 		return 0;
+	/* first: nothing from the fleet reaches the agent while it is taken apart */
+	agent_fleet_stop(a);
 	/* each of these accepts what was never started */
 	for (size_t i = 0; i < a->nsinks; i++)
 		if (a->sinks[i]->ops->close(a->sinks[i]))

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include "vigil/event.h"
 #include "engine/engine.h"
+#include "fleet/nats_conn.h"
 #include "respond/respond.h"
 #include "sensor/source.h"
 
@@ -53,6 +54,9 @@ struct agent_config {
 	const char *egress_path;   /* --egress-policy, or NULL */
 	const char *files_path;    /* --file-policy, or NULL */
 	enum agent_deny_drift deny_drift;
+	/* fleet: nats.servers NULL for a node on its own */
+	struct fleet_conn_opts nats;
+	const char *policy_dir;    /* the fleet's policy, kept on disk; NULL: beside the store */
 };
 
 struct agent;

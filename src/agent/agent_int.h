@@ -10,6 +10,7 @@
 #include <signal.h>
 #include "agent/agent.h"
 #include "common/buf.h"
+#include "fleet/policy.h"
 #include "output/sink.h"
 #include "respond/bundle.h"
 #include "respond/kernel_kill.h"
@@ -64,11 +65,31 @@ struct agent {
 	struct file_policy *files;
 	struct agent_responses responses;
 	struct agent_latency latency;
+	/* fleet */
+	struct fleet_conn *fleet;
+	struct agent_central *central; /* the fleet's policy; NULL for a node on its own */
 };
 
 /* agent_respond.c: carry out the alert's actions (the rule's, the policy's, the
  * kernel's kill) into a->responses, each also handed to the sinks. */
 void agent_respond(struct agent *a, const struct alert *al);
+
+/* agent.c: load rules from paths and carry them out, with response policy rp
+ * (NULL: keep the running one); both replace the running ones, or neither.
+ * rp is the agent's on success. 0, or -1 with err. */
+int agent_apply(struct agent *a, const char *const *paths, size_t n, bool defaults,
+		struct response_policy *rp, char *err, size_t errlen);
+
+/* agent_policy.c: the fleet's connection and central policy */
+int agent_central_open(struct agent *a);   /* the cached policy, before the wiring */
+int agent_fleet_start(struct agent *a);    /* connect and watch, after it */
+void agent_fleet_stop(struct agent *a);
+/* The rule files to load: the fleet's set when the node runs one, else the config's. */
+void agent_rule_paths(struct agent *a, const char *const **paths, size_t *n, bool *defaults);
+/* The one file of a policy kind: the fleet's when it runs one, else own (may be NULL). */
+const char *agent_policy_path(struct agent *a, enum policy_kind k, const char *own);
+/* Between two batches: apply what the fleet sent. false when nothing came (a SIGHUP). */
+bool agent_central_apply(struct agent *a);
 
 /* agent_stats.c */
 uint64_t agent_now_ns(void); /* CLOCK_BOOTTIME */

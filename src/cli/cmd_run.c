@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "agent/agent.h"
 #include "cli/cli.h"
+#include "cli/fleet_opts.h"
 #include "common/log.h"
 #include "output/alert_store.h"
 #include "respond/bundle.h"
@@ -92,6 +93,10 @@ static void usage(FILE *f, enum vg_mode mode)
 		      "  --ring-mb N          kernel ring buffer size in MiB, a power of two (default 16)\n"
 		      ATTACH_HELP
 		      "  -w, --write FILE     also write a capture file (replay it with --rules later)\n"
+		      "In a fleet (docs/fleet.md):\n"
+		      FLEET_OPTIONS_HELP
+		      "  --policy-dir DIR     where the fleet's central policy is kept on this node\n"
+		      "                       (default: 'policy' beside the store)\n"
 		      "Needs root and a kernel with BTF.\n", rules_help);
 		return;
 	}
@@ -222,6 +227,8 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 		{ "egress-policy", required_argument, NULL, 'E' }, { "deny-drift", optional_argument, NULL, 'X' },
 		{ "evidence-dir", required_argument, NULL, 'V' }, { "response-policy", required_argument, NULL, 'Q' },
 		{ "file-policy", required_argument, NULL, 'F' }, { "attach", required_argument, NULL, 'T' },
+		{ "policy-dir", required_argument, NULL, 'Y' },
+		FLEET_LONG_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 },
 	};
 	struct agent_config c = {
@@ -348,11 +355,16 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 			c.deny_drift = (enum agent_deny_drift)(AGENT_DRIFT_FAIL_OPEN + i);
 			break;
 		}
+		case 'Y':
+			c.policy_dir = optarg;
+			break;
 		case 'h':
 			usage(stdout, mode);
 			free(c.rule_paths);
 			return VG_EXIT_OK;
 		default:
+			if (fleet_option(opt, optarg, &c.nats))
+				break;
 			goto usage_error;
 		}
 	}
@@ -365,6 +377,12 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 		   (mode != VG_MODE_RUN &&
 		    (rules_opts || c.egress_path || c.deny_drift || c.rpolicy_path || c.files_path)) ||
 		   (mode == VG_MODE_RUN && syscalls_given)) {
+		goto usage_error;
+	}
+	if (fleet_options_orphan(&c.nats) || (c.policy_dir && !c.nats.servers) ||
+	    (c.nats.servers && mode != VG_MODE_RUN)) {
+		fprintf(stderr, "vigil: the fleet options (--node, --cluster, --nats-*, --policy-dir) need --nats, "
+				"with 'vigil run'\n");
 		goto usage_error;
 	}
 	if (mode == VG_MODE_RUN && !json_given)

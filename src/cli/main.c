@@ -22,6 +22,7 @@ static void usage(FILE *f)
 	      "            'scan config PATH...': check Kubernetes manifests and Dockerfiles\n"
 	      "  db        import OSV vulnerability records, show the database's status\n"
 	      "  vercmp    compare two versions as an ecosystem orders them\n"
+	      "  fleet     'fleet init|push|history': streams and central policy of a fleet on NATS\n"
 	      "  admission 'admission serve': the Kubernetes validating admission webhook;\n"
 	      "            'admission review FILE': judge one AdmissionReview offline\n"
 	      "  version   print the version\n"
@@ -78,6 +79,8 @@ int main(int argc, char **argv)
 		return cmd_db(argc - 1, argv + 1);
 	if (!strcmp(cmd, "vercmp"))
 		return cmd_vercmp(argc - 1, argv + 1);
+	if (!strcmp(cmd, "fleet"))
+		return cmd_fleet(argc - 1, argv + 1);
 	fprintf(stderr, "vigil: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return VG_EXIT_USAGE;

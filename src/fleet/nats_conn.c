@@ -22,6 +22,7 @@ struct fleet_conn {
 	char cluster[FLEET_NAME_MAX + 1];
 	char **servers;
 	int nservers;
+	volatile bool closing; /* fleet_close: a disconnection is not news */
 };
 
 bool fleet_name_valid(const char *s)
@@ -210,6 +211,8 @@ static void on_disconnected(natsConnection *nc, void *closure)
 {
 	struct fleet_conn *c = closure;
 	(void)nc;
+	if (c->closing)
+		return;
 	vg_warn("nats: node %s disconnected; reconnecting (the outbox keeps what is not acknowledged)",
 		    c->node);
 }
@@ -280,7 +283,7 @@ struct fleet_conn *fleet_connect(const struct fleet_conn_opts *o, char *err, siz
 		s = natsOptions_SetReconnectWait(c->opts, 250);
 	if (s == NATS_OK)
 		s = natsOptions_SetReconnectJitter(c->opts, 100, 500);
-	if (s == NATS_OK)
+	if (s == NATS_OK && o->background)
 		s = natsOptions_SetRetryOnFailedConnect(c->opts, true, on_connected, c);
 	if (s == NATS_OK)
 		s = natsOptions_SetDisconnectedCB(c->opts, on_disconnected, c);
@@ -329,6 +332,7 @@ void fleet_close(struct fleet_conn *c)
 		return;
 	if (c->js)
 		jsCtx_Destroy(c->js);
+	c->closing = true;
 	if (c->nc) {
 		natsConnection_Close(c->nc);
 		natsConnection_Destroy(c->nc);

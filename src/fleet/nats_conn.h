@@ -3,9 +3,9 @@
  * The one connection to NATS JetStream that the agent's publisher, the hub and
  * `vigil fleet` share: servers, TLS, credentials, names, and reconnection.
  *
- * A connection is made to survive: it is created even when no server answers
- * yet (the agent starts and keeps its outbox while NATS is down), and it
- * reconnects forever, cycling through every server given. Callers ask
+ * A connection is made to survive: with opts.background it is created even
+ * when no server answers yet (the agent starts and keeps its outbox while NATS
+ * is down), and once up it reconnects forever, cycling through every server given. Callers ask
  * fleet_conn_up() before they send, and rely on JetStream acknowledgements,
  * never on the connection state, to know what arrived.
  *
@@ -32,6 +32,9 @@ struct fleet_conn_opts {
 	const char *tls_cert;  /* client certificate (PEM), with tls_key */
 	const char *tls_key;
 	const char *client;    /* what the server shows as the client's name: "vigil-agent" */
+	/* agent, hub: connect in the background when no server answers yet; one-shot
+	 * commands (fleet push) leave it false and get the server's own refusal now */
+	bool background;
 };
 
 struct fleet_conn;
