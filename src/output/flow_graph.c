@@ -281,7 +281,7 @@ static void caption_text(struct flow_graph *g, const char *caption, struct vg_bu
 	if (caption)
 		buf_adds(b, caption);
 	if (g->folded_peers)
-		buf_printf(b, "%s%llu nodes folded into 'other peers'", b->len ? "; " : "",
+		buf_printf(b, "%s%llu rows folded into 'other peers'", b->len ? "; " : "",
 			   (unsigned long long)g->folded_peers);
 	if (g->dropped_edges)
 		buf_printf(b, "%s%llu edges left out (more than %d)", b->len ? "; " : "",
