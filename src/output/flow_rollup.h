@@ -31,6 +31,9 @@
 #include "state/flow.h"
 
 #define FLOW_ROLLUP_DEFAULT_RETENTION_DAYS 7
+/* How often the agent calls flow_rollup_flush: the current minute's partial rows
+ * reach the store this often, so `vigil flows` (live) is at most this late. */
+#define FLOW_ROLLUP_FLUSH_EVERY_NS (5ull * 1000000000ull)
 
 struct flow_rollup_opts {
 	unsigned retention_days; /* rows older than this are pruned; 0: 7 */

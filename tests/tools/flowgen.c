@@ -28,7 +28,7 @@
 #include "state/dns_cache.h"
 
 #define NS 1000000000ll
-#define MAX_META 16
+#define MAX_META 128
 
 static int64_t clock_ns(clockid_t c)
 {
