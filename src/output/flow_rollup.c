@@ -34,13 +34,13 @@ static const char schema[] =
 	" peer_container_name TEXT,"
 	" peer_k8s_namespace TEXT,"
 	" peer_k8s_pod TEXT,"
-	" peer_name TEXT NOT NULL,"            /* DNS name of peer_addr the workload resolved, or '' */
+	" peer_name TEXT NOT NULL,"            /* DNS name of peer_addr the workload resolved (the latest), or '' */
 	" connections INTEGER NOT NULL,"
 	" bytes_in INTEGER NOT NULL,"
 	" bytes_out INTEGER NOT NULL,"
 	" packets_in INTEGER NOT NULL,"
 	" packets_out INTEGER NOT NULL,"
-	" PRIMARY KEY (minute, container_id, direction, proto, peer_addr, port, peer_container_id, peer_name));"
+	" PRIMARY KEY (minute, container_id, direction, proto, peer_addr, port, peer_container_id));"
 	"CREATE INDEX IF NOT EXISTS flow_minutes_container ON flow_minutes(container_id, minute);";
 
 static const char upsert_sql[] =
@@ -57,7 +57,8 @@ static const char upsert_sql[] =
 	" k8s_pod = coalesce(excluded.k8s_pod, k8s_pod),"
 	" peer_container_name = coalesce(excluded.peer_container_name, peer_container_name),"
 	" peer_k8s_namespace = coalesce(excluded.peer_k8s_namespace, peer_k8s_namespace),"
-	" peer_k8s_pod = coalesce(excluded.peer_k8s_pod, peer_k8s_pod)";
+	" peer_k8s_pod = coalesce(excluded.peer_k8s_pod, peer_k8s_pod),"
+	" peer_name = CASE WHEN excluded.peer_name != '' THEN excluded.peer_name ELSE peer_name END";
 
 /* one flow's last totals */
 struct flow_ent {
@@ -383,13 +384,18 @@ static struct row *row_get(struct flow_rollup *r, const struct vg_flow *f, const
 	h = fnv_s(h, addr);
 	h = (h ^ port) * 1099511628211ull;
 	h = fnv_s(h, pcid);
-	h = fnv_s(h, f->remote_name);
 	h ^= h >> 31;
 	struct row **b = &r->buckets[h & (r->nbuckets - 1)];
 	for (struct row *w = *b; w; w = w->hnext)
 		if (w->hash == h && w->minute == minute && w->port == port && w->dir == dir && w->proto == proto &&
-		    eq(w->cid, f->container_id) && eq(w->addr, addr) && eq(w->pcid, pcid) && eq(w->dns, f->remote_name))
+		    eq(w->cid, f->container_id) && eq(w->addr, addr) && eq(w->pcid, pcid)) {
+			/* the address's name is not part of the key: the latest one known wins */
+			if (f->remote_name[0] && strcmp(w->dns, f->remote_name)) {
+				free(w->dns);
+				w->dns = xstrdup(f->remote_name);
+			}
 			return w;
+		}
 	struct row *w = xcalloc(1, sizeof(*w));
 	w->hash = h;
 	w->minute = minute;
@@ -543,13 +549,13 @@ long flow_rollup_query(const char *path, const struct flow_query *q,
 	struct vg_buf sql = { 0 };
 	buf_adds(&sql, "SELECT container_id, max(container_name), max(k8s_namespace), max(k8s_pod), direction, proto,"
 		       " peer_addr, port, peer_container_id, max(peer_container_name), max(peer_k8s_namespace),"
-		       " max(peer_k8s_pod), peer_name, sum(connections), sum(bytes_in), sum(bytes_out),"
+		       " max(peer_k8s_pod), max(peer_name), sum(connections), sum(bytes_in), sum(bytes_out),"
 		       " sum(packets_in), sum(packets_out), min(minute), max(minute)"
 		       " FROM flow_minutes WHERE (?1 = 0 OR minute * 1000000000 >= ?1)"
 		       " AND (?2 = 0 OR minute * 1000000000 < ?2)"
 		       " AND (?3 IS NULL OR selects(?3, container_id, container_name))"
 		       " AND (?4 IS NULL OR k8s_namespace = ?4)"
-		       " GROUP BY container_id, direction, proto, peer_addr, port, peer_container_id, peer_name"
+		       " GROUP BY container_id, direction, proto, peer_addr, port, peer_container_id"
 		       " ORDER BY sum(bytes_in) + sum(bytes_out) DESC, sum(connections) DESC, container_id, peer_addr, port");
 	if (q->limit > 0)
 		buf_printf(&sql, " LIMIT %ld", q->limit);

@@ -98,7 +98,7 @@ struct flow_row {
 	const char *peer_addr; /* text form */
 	unsigned port;         /* the service port: the remote one outbound, the local one inbound */
 	const char *peer_container_id, *peer_container_name, *peer_k8s_namespace, *peer_k8s_pod;
-	const char *peer_name; /* DNS name, "" if none */
+	const char *peer_name; /* DNS name, "" if none (over several minutes: the greatest non-empty one) */
 	uint64_t connections, bytes_in, bytes_out, packets_in, packets_out;
 	int64_t first_minute, last_minute; /* seconds since the epoch, each a minute's start */
 };

@@ -193,11 +193,22 @@ static void test_delta_across_update_close(void **state)
 	assert_int_equal(col_sum(fx->path, "connections", M0), 2);
 	assert_int_equal(nrows(fx->path), 1);
 
+	/* the same peer unnamed (a flow opened before the answer), then named again: one row, named */
+	struct vg_flow u = flow(9, WEB, VG_FLOW_OUTBOUND, "93.184.216.34", 443);
+	report(r, &u, VG_FLOW_CLOSE, 1041, 1, 1);
+	assert_int_equal(flow_rollup_flush(r, (int64_t)(T0 + 42 * S)), 1);
+	assert_int_equal(nrows(fx->path), 1);
+	struct got gt;
+	struct flow_query q = { 0 };
+	assert_int_equal(query(fx->path, &q, &gt), 1);
+	assert_string_equal(gt.r[0].dns, "api.example.com");
+	assert_int_equal(gt.r[0].conns, 3);
+
 	struct flow_rollup_stats st;
 	flow_rollup_stats(r, &st);
-	assert_int_equal(st.reports, 6);
-	assert_int_equal(st.flows, 2);
-	assert_int_equal(st.tracked, 2); /* the closed flows linger for late reports */
+	assert_int_equal(st.reports, 7);
+	assert_int_equal(st.flows, 3);
+	assert_int_equal(st.tracked, 3); /* the closed flows linger for late reports */
 	assert_int_equal(st.pending, 0);
 	/* a minute after their close, they are dropped */
 	struct vg_flow h = flow(3, WEB, VG_FLOW_OUTBOUND, "10.0.0.9", 80);
