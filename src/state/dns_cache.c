@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The cache is a chained hash table of entries keyed by (container id, family,
- * address), each entry also on one LRU list (head: least recently used). An
+ * address), each entry also on one LRU list (head: least recently used) and on
+ * its container's own LRU list (for the per-container quota). An
  * entry holds its name in an allocation of the name's own length, so memory is
  * about max_entries * (160 bytes + the name): 16384 entries of 60-byte names
- * take about 3.6 MB, 16384 of the longest names 6.7 MB.
+ * take about 3.7 MB, 16384 of the longest names 6.8 MB.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,9 +22,13 @@
  * open, first reported a little later) this long before dns_cache_expire drops it */
 #define LINGER_NS (60 * NS)
 
+struct owner;
+
 struct entry {
 	struct entry *hnext;         /* hash chain */
 	struct entry *prev, *next;   /* LRU list */
+	struct entry *oprev, *onext; /* its container's LRU list */
+	struct owner *own;
 	uint64_t hash;
 	uint64_t learnt_ns, expires_ns;
 	uint8_t family;
@@ -32,7 +37,20 @@ struct entry {
 	char *name;
 };
 
+/* a container with entries: their count and LRU order, for the per-container quota */
+struct owner {
+	struct owner *hnext;
+	uint64_t hash;
+	size_t count;
+	struct entry *head, *tail;
+	char cid[VG_FLOW_ID_LEN];
+};
+
+#define OWNER_BUCKETS 1024
+
 struct dns_cache {
+	struct owner *owners[OWNER_BUCKETS];
+	size_t per_container;
 	struct entry **buckets;
 	size_t nbuckets; /* a power of two, >= max_entries: chains stay short */
 	struct entry *lru_head, *lru_tail;
@@ -52,12 +70,79 @@ static uint64_t key_hash(const char *cid, int family, const uint8_t *addr)
 	return h ^ (h >> 29);
 }
 
+static uint64_t cid_hash(const char *cid)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (const char *p = cid; *p; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ull;
+	return h ^ (h >> 29);
+}
+
+static struct owner *owner_get(struct dns_cache *c, const char *cid, bool create)
+{
+	uint64_t h = cid_hash(cid);
+	struct owner **b = &c->owners[h & (OWNER_BUCKETS - 1)];
+	for (struct owner *o = *b; o; o = o->hnext)
+		if (o->hash == h && !strcmp(o->cid, cid))
+			return o;
+	if (!create)
+		return NULL;
+	struct owner *o = xcalloc(1, sizeof(*o));
+	o->hash = h;
+	snprintf(o->cid, sizeof(o->cid), "%s", cid);
+	o->hnext = *b;
+	*b = o;
+	return o;
+}
+
+static void owner_unlink(struct entry *e)
+{
+	struct owner *o = e->own;
+	if (e->oprev)
+		e->oprev->onext = e->onext;
+	else
+		o->head = e->onext;
+	if (e->onext)
+		e->onext->oprev = e->oprev;
+	else
+		o->tail = e->oprev;
+	e->oprev = e->onext = NULL;
+}
+
+static void owner_append(struct entry *e)
+{
+	struct owner *o = e->own;
+	e->oprev = o->tail;
+	e->onext = NULL;
+	if (o->tail)
+		o->tail->onext = e;
+	else
+		o->head = e;
+	o->tail = e;
+}
+
+static void owner_release(struct dns_cache *c, struct owner *o)
+{
+	if (--o->count)
+		return;
+	struct owner **pp = &c->owners[o->hash & (OWNER_BUCKETS - 1)];
+	while (*pp != o)
+		pp = &(*pp)->hnext;
+	*pp = o->hnext;
+	free(o);
+}
+
 struct dns_cache *dns_cache_new(const struct dns_cache_opts *o)
 {
 	struct dns_cache *c = xcalloc(1, sizeof(*c));
 	c->max_entries = o && o->max_entries ? o->max_entries : DEFAULT_MAX_ENTRIES;
 	c->min_ttl_ns = (o && o->min_ttl_set ? o->min_ttl_s : DEFAULT_MIN_TTL_S) * NS;
 	c->max_ttl_ns = (o && o->max_ttl_s ? o->max_ttl_s : DEFAULT_MAX_TTL_S) * NS;
+	c->per_container = o && o->max_per_container ? o->max_per_container : c->max_entries / 4;
+	if (c->per_container == 0)
+		c->per_container = 1;
+	if (c->per_container > c->max_entries)
+		c->per_container = c->max_entries;
 	if (c->min_ttl_ns > c->max_ttl_ns)
 		c->min_ttl_ns = c->max_ttl_ns;
 	c->nbuckets = 16;
@@ -76,6 +161,11 @@ void dns_cache_free(struct dns_cache *c)
 		free(e->name);
 		free(e);
 	}
+	for (size_t i = 0; i < OWNER_BUCKETS; i++)
+		for (struct owner *o = c->owners[i], *n; o; o = n) {
+			n = o->hnext;
+			free(o);
+		}
 	free(c->buckets);
 	free(c);
 }
@@ -120,6 +210,8 @@ static void drop(struct dns_cache *c, struct entry *e)
 		pp = &(*pp)->hnext;
 	*pp = e->hnext;
 	lru_unlink(c, e);
+	owner_unlink(e);
+	owner_release(c, e->own);
 	free(e->name);
 	free(e);
 	c->st.entries--;
@@ -141,7 +233,21 @@ static void put(struct dns_cache *c, const char *cid, int family, const uint8_t 
 			e->name = xstrdup(name);
 		}
 		lru_unlink(c, e);
+		owner_unlink(e);
 	} else {
+		/* a container at its quota makes room among its own entries first, so that
+		 * one container's flood of answers cannot push out the others' names */
+		struct owner *o = owner_get(c, cid, false);
+		if (o && o->count >= c->per_container) {
+			struct entry *victim = o->head;
+			if (victim->expires_ns <= now) {
+				c->st.expired++;
+			} else {
+				c->st.evicted++;
+				c->st.quota_evicted++;
+			}
+			drop(c, victim);
+		}
 		while (c->st.entries >= c->max_entries && c->lru_head) {
 			struct entry *victim = c->lru_head;
 			if (victim->expires_ns <= now)
@@ -156,6 +262,8 @@ static void put(struct dns_cache *c, const char *cid, int family, const uint8_t 
 		memcpy(e->addr, addr, family == AF_INET ? 4 : 16);
 		snprintf(e->cid, sizeof(e->cid), "%s", cid);
 		e->name = xstrdup(name);
+		e->own = owner_get(c, cid, true);
+		e->own->count++;
 		struct entry **b = &c->buckets[h & (c->nbuckets - 1)];
 		e->hnext = *b;
 		*b = e;
@@ -164,6 +272,7 @@ static void put(struct dns_cache *c, const char *cid, int family, const uint8_t 
 	e->learnt_ns = now;
 	e->expires_ns = now + ttl_ns;
 	lru_append(c, e);
+	owner_append(e);
 	c->st.learnt++;
 }
 
@@ -249,6 +358,8 @@ bool dns_cache_lookup(struct dns_cache *c, const char *cid, int family, const ui
 	snprintf(out, DNS_NAME_MAX, "%s", e->name);
 	lru_unlink(c, e);
 	lru_append(c, e);
+	owner_unlink(e);
+	owner_append(e);
 	return true;
 }
 

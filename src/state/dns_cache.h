@@ -14,7 +14,10 @@
  *   - an entry lives for the smallest TTL along its chain, raised to min_ttl
  *     and cut to max_ttl; a later answer for the same address replaces it;
  *   - memory is bounded by max_entries; when full, the least recently learnt or
- *     looked-up entry is evicted, and evictions are counted.
+ *     looked-up entry is evicted, and evictions are counted; a container holds at
+ *     most max_per_container entries (a quarter by default), beyond which its own
+ *     least recently used entry makes room, so that a container flooding answers
+ *     cannot evict the names of the others.
  *
  * Times are nanoseconds of any clock the caller uses consistently (the agent
  * uses the records' CLOCK_BOOTTIME). Not thread-safe: one owner.
@@ -35,6 +38,7 @@ struct dns_cache_opts {
 	uint32_t min_ttl_s; /* a name is kept at least this long (0 allowed); default below */
 	uint32_t max_ttl_s; /* and at most this long; 0: 86400 */
 	bool min_ttl_set;   /* min_ttl_s given (else 5 s: the connection right after a TTL 0 answer) */
+	size_t max_per_container; /* entries one container may hold; 0: max_entries / 4 */
 };
 
 struct dns_cache_stats {
@@ -43,6 +47,7 @@ struct dns_cache_stats {
 	uint64_t ignored;   /* well-formed but not learnt from (query, error rcode, not IN, ...) */
 	uint64_t learnt;    /* (container, address) names set or refreshed */
 	uint64_t evicted;   /* entries dropped for room while still valid */
+	uint64_t quota_evicted; /* of which for their container's quota */
 	uint64_t expired;   /* entries dropped after their TTL */
 	size_t entries;     /* entries now */
 };

@@ -223,7 +223,8 @@ static void test_replace_and_ignore(void **state)
 static void test_lru_eviction(void **state)
 {
 	(void)state;
-	struct dns_cache *c = cache_min0(4);
+	struct dns_cache_opts o = { .max_entries = 4, .max_per_container = 4, .min_ttl_set = true };
+	struct dns_cache *c = dns_cache_new(&o);
 	struct dmsg m;
 	char name[DNS_NAME_MAX], qn[32];
 	struct dns_cache_stats st;
@@ -255,6 +256,44 @@ static void test_lru_eviction(void **state)
 	dns_cache_stats(c, &st);
 	assert_int_equal(st.entries, 4);
 	assert_int_equal(st.evicted, 1001);
+	assert_int_equal(st.quota_evicted, 997); /* h1 (web at its quota of 4) and the flood's own */
+	dns_cache_free(c);
+}
+
+/* One container flooding answers cannot push out the names the others learnt */
+static void test_per_container_quota(void **state)
+{
+	(void)state;
+	struct dns_cache *c = cache_min0(8); /* a quarter each: 2 */
+	struct dmsg m;
+	char name[DNS_NAME_MAX];
+	struct dns_cache_stats st;
+
+	answer_a(&m, "one.test", 300, ip1);
+	assert_int_equal(dns_cache_learn(c, WEB, m.b, m.n, 0), 1);
+	answer_a(&m, "two.test", 300, ip2);
+	assert_int_equal(dns_cache_learn(c, WEB, m.b, m.n, 0), 1);
+	for (int i = 0; i < 500; i++) {
+		uint8_t ip[4] = { 10, 6, (uint8_t)(i >> 8), (uint8_t)i };
+		answer_a(&m, "flood.test", 300, ip);
+		assert_int_equal(dns_cache_learn(c, DB, m.b, m.n, 1 * S), 1);
+	}
+	assert_true(dns_cache_lookup(c, WEB, AF_INET, ip1, 2 * S, name));
+	assert_string_equal(name, "one.test");
+	assert_true(dns_cache_lookup(c, WEB, AF_INET, ip2, 2 * S, name));
+	/* the flood keeps only its latest two */
+	uint8_t last[4] = { 10, 6, 1, 243 }, prev[4] = { 10, 6, 1, 242 }, old[4] = { 10, 6, 1, 241 };
+	assert_true(dns_cache_lookup(c, DB, AF_INET, last, 2 * S, name));
+	assert_true(dns_cache_lookup(c, DB, AF_INET, prev, 2 * S, name));
+	assert_false(dns_cache_lookup(c, DB, AF_INET, old, 2 * S, name));
+	dns_cache_stats(c, &st);
+	assert_int_equal(st.entries, 4);
+	assert_int_equal(st.evicted, 498);
+	assert_int_equal(st.quota_evicted, 498);
+	/* a third container still has room */
+	answer_a(&m, "three.test", 300, ip1);
+	assert_int_equal(dns_cache_learn(c, "", m.b, m.n, 3 * S), 1);
+	assert_true(dns_cache_lookup(c, "", AF_INET, ip1, 4 * S, name));
 	dns_cache_free(c);
 }
 
@@ -289,6 +328,7 @@ int main(void)
 		cmocka_unit_test(test_cname_chain),
 		cmocka_unit_test(test_replace_and_ignore),
 		cmocka_unit_test(test_lru_eviction),
+		cmocka_unit_test(test_per_container_quota),
 		cmocka_unit_test(test_name_flow),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
