@@ -117,7 +117,7 @@ static const char *const hostile[] = {
 	"<script>alert(1)</script>&amp;",
 	"line\nbreak\r\tand\x1b[31mred\x7f",
 	"bad\xff\xfe utf8 \xc0\xaf \xed\xa0\x80 end",
-	"c1\xc2\x85" "control",
+	("c1\xc2\x85" "control"),
 	"]]></text><x>",
 	"\\N\\G\\E\\L",
 };
