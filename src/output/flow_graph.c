@@ -5,9 +5,11 @@
  * layering, each node's layer is its longest path from a source (clients left,
  * servers and external peers right), nodes in a layer are ordered by the
  * barycentre of their neighbours in the layers already placed (four sweeps
- * down and four up), laid out in columns, and edges drawn as cubic curves from
- * a node's right side to the next one's left side (edges that go back or stay
- * within a layer bend below). At worst O(nodes x edges) steps: a few million at
+ * down and four up), an edge across several layers passing through a dummy
+ * slot in each layer between (so it is routed around the nodes there), laid
+ * out in columns; edges are cubic curves from a node's right side to the next
+ * column, straight across a column they cross (edges that go back or stay
+ * within a layer bend below; edges between the same two nodes fan out). At worst O(nodes x edges) steps: a few million at
  * the bounds (docs/service-map.md has the measurements against Graphviz).
  */
 #include <math.h>
@@ -16,7 +18,8 @@
 #include <string.h>
 #include "output/flow_graph.h"
 
-enum node_kind { NODE_HOST, NODE_WORKLOAD, NODE_EXTERNAL, NODE_OTHER };
+/* NODE_DUMMY: a point a long edge passes through in a layer it crosses (SVG layout only) */
+enum node_kind { NODE_HOST, NODE_WORKLOAD, NODE_EXTERNAL, NODE_OTHER, NODE_DUMMY };
 
 struct node {
 	char *key;
@@ -34,6 +37,8 @@ struct edge {
 	unsigned port;
 	uint64_t bytes[2], conns[2]; /* [0] as the connecting side saw it, [1] as the accepting side */
 	bool back;
+	int via, nvia; /* SVG layout: the dummy nodes [via, via + nvia) it passes through */
+	int par;       /* SVG layout: its index among the edges between the same two nodes */
 };
 
 struct flow_graph {
@@ -44,6 +49,7 @@ struct flow_graph {
 	uint64_t dropped_edges;
 	uint64_t folded_peers;
 	int other; /* index of the "other peers" node, or -1 */
+	size_t nreal; /* SVG layout: nodes before the dummies */
 };
 
 struct flow_graph *flow_graph_new(void)
@@ -336,6 +342,8 @@ void flow_graph_dot(struct flow_graph *g, const char *caption, struct vg_buf *ou
 #define ROW_GAP 22.0
 #define COL_GAP 190.0
 #define MARGIN 20.0
+#define DUMMY_H 8.0
+#define MAX_DUMMIES 4000
 
 static size_t text_cols(const char *s, size_t max)
 {
@@ -420,6 +428,36 @@ static void layout(struct flow_graph *g, double *width, double *height)
 		if (!changed)
 			break;
 	}
+	/* an edge across several layers passes through a dummy node in each layer between,
+	 * which takes a slot there, so that it is routed around the nodes (at most
+	 * MAX_DUMMIES in all; beyond, edges are drawn straight across) */
+	g->nreal = n;
+	size_t ndummy = 0;
+	for (size_t k = 0; k < g->nedges; k++) {
+		struct edge *e = &g->edges[k];
+		int from = g->nodes[e->src].layer, to = g->nodes[e->dst].layer;
+		e->nvia = 0;
+		e->par = 0;
+		for (size_t j = 0; j < k; j++)
+			if ((g->edges[j].src == e->src && g->edges[j].dst == e->dst) ||
+			    (g->edges[j].src == e->dst && g->edges[j].dst == e->src))
+				e->par++;
+		if (e->back || to - from < 2 || ndummy + (size_t)(to - from - 1) > MAX_DUMMIES)
+			continue;
+		e->via = (int)g->nnodes;
+		for (int l = from + 1; l < to; l++) {
+			g->nodes = xgrow(g->nodes, g->nnodes, sizeof(*g->nodes));
+			struct node *d = &g->nodes[g->nnodes++];
+			memset(d, 0, sizeof(*d));
+			d->key = xstrdup("");
+			d->label1 = xstrdup("");
+			d->kind = NODE_DUMMY;
+			d->layer = l;
+			e->nvia++;
+			ndummy++;
+		}
+	}
+	n = g->nnodes;
 	/* order within layers: by key first, then by the barycentre of the neighbours in the
 	 * layers already placed, sweeping down (left to right) and up, four times */
 	int layers = 0;
@@ -427,23 +465,30 @@ static void layout(struct flow_graph *g, double *width, double *height)
 		if (g->nodes[i].layer + 1 > layers)
 			layers = g->nodes[i].layer + 1;
 	size_t *adj_at = xcalloc(n + 1, sizeof(size_t));
-	int *adj = xcalloc(2 * g->nedges + 1, sizeof(int));
-	for (size_t k = 0; k < g->nedges; k++)
-		if (g->edges[k].src != g->edges[k].dst) {
-			adj_at[g->edges[k].src + 1]++;
-			adj_at[g->edges[k].dst + 1]++;
+	int *adj = xcalloc(2 * (g->nedges + n) + 1, sizeof(int));
+	/* neighbours: along each edge's chain of dummies */
+	for (int pass = 0; pass < 2; pass++) {
+		size_t *fillp = pass ? xcalloc(n + 1, sizeof(size_t)) : NULL;
+		for (size_t k = 0; k < g->nedges; k++) {
+			const struct edge *e = &g->edges[k];
+			if (e->src == e->dst)
+				continue;
+			for (int j = 0; j <= e->nvia; j++) {
+				int a = j == 0 ? e->src : e->via + j - 1, b = j == e->nvia ? e->dst : e->via + j;
+				if (!pass) {
+					adj_at[a + 1]++;
+					adj_at[b + 1]++;
+				} else {
+					adj[adj_at[a] + fillp[a]++] = b;
+					adj[adj_at[b] + fillp[b]++] = a;
+				}
+			}
 		}
-	for (size_t i = 0; i < n; i++)
-		adj_at[i + 1] += adj_at[i];
-	size_t *fillp = xcalloc(n + 1, sizeof(size_t));
-	for (size_t k = 0; k < g->nedges; k++) {
-		const struct edge *e = &g->edges[k];
-		if (e->src == e->dst)
-			continue;
-		adj[adj_at[e->src] + fillp[e->src]++] = e->dst;
-		adj[adj_at[e->dst] + fillp[e->dst]++] = e->src;
+		if (!pass)
+			for (size_t i = 0; i < n; i++)
+				adj_at[i + 1] += adj_at[i];
+		free(fillp);
 	}
-	free(fillp);
 	int *idx = xcalloc(n + 1, sizeof(int));
 	for (size_t i = 0; i < n; i++) {
 		idx[i] = (int)i;
@@ -490,8 +535,8 @@ static void layout(struct flow_graph *g, double *width, double *height)
 	for (size_t i = 0; i < n; i++) {
 		struct node *x = &g->nodes[i];
 		size_t c1 = text_cols(x->label1, LABEL_MAX), c2 = x->label2 ? text_cols(x->label2, LABEL_MAX) : 0;
-		x->w = (double)(c1 > c2 ? c1 : c2) * CHAR_W + 24;
-		x->h = x->label2 ? NODE_H2 : NODE_H1;
+		x->w = x->kind == NODE_DUMMY ? 0 : (double)(c1 > c2 ? c1 : c2) * CHAR_W + 24;
+		x->h = x->kind == NODE_DUMMY ? DUMMY_H : x->label2 ? NODE_H2 : NODE_H1;
 		if (x->w > colw[x->layer])
 			colw[x->layer] = x->w;
 	}
@@ -501,6 +546,8 @@ static void layout(struct flow_graph *g, double *width, double *height)
 			struct node *x = &g->nodes[idx[i]];
 			if (x->layer != l)
 				continue;
+			if (x->kind == NODE_DUMMY)
+				x->w = colw[l]; /* the edge crosses the column level */
 			x->x = x0 + (colw[l] - x->w) / 2;
 			x->y = MARGIN + 30 + coly[l];
 			coly[l] += x->h + ROW_GAP;
@@ -543,8 +590,8 @@ void flow_graph_svg(struct flow_graph *g, const char *caption, struct vg_buf *ou
 		      "<style>text{font-family:monospace;font-size:12px}"
 		      " .l2{font-size:11px;fill:#444} .el{font-size:10px;fill:#333;paint-order:stroke;stroke:#fff;stroke-width:3px}"
 		      " .cap{font-size:12px;fill:#555} path{fill:none;stroke:#667}</style>\n"
-		      "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\""
-		      " markerHeight=\"7\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" style=\"fill:#667;stroke:none\"/>"
+		      "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerUnits=\"userSpaceOnUse\" markerWidth=\"9\""
+		      " markerHeight=\"9\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" style=\"fill:#667;stroke:none\"/>"
 		      "</marker></defs>\n"
 		      "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n");
 	if (cap.len)
@@ -564,17 +611,31 @@ void flow_graph_svg(struct flow_graph *g, const char *caption, struct vg_buf *ou
 		buf_adds(out, ": ");
 		xml_esc(out, label, 0);
 		buf_adds(out, "</title>");
+		double off = e->par * 6.0; /* edges between the same two nodes fan out */
 		if (b->layer > a->layer) {
+			/* from a's right side through each dummy's column level to b's left side:
+			 * curves between columns, straight across a column */
 			x1 = a->x + a->w;
-			y1 = a->y + a->h / 2;
-			x2 = b->x;
-			y2 = b->y + b->h / 2;
-			double dx = (x2 - x1) / 2;
-			buf_printf(out, "<path d=\"M%.1f,%.1f C%.1f,%.1f %.1f,%.1f %.1f,%.1f\" stroke-width=\"%.2f\""
-					" marker-end=\"url(#arrow)\"/>",
-				   x1, y1, x1 + dx, y1, x2 - dx, y2, x2, y2, sw);
-			lx = (x1 + x2) / 2;
-			ly = (y1 + y2) / 2 - 4;
+			y1 = a->y + a->h / 2 + off;
+			buf_printf(out, "<path d=\"M%.1f,%.1f", x1, y1);
+			lx = ly = 0;
+			for (int j = 0; j <= e->nvia; j++) {
+				const struct node *d = j < e->nvia ? &g->nodes[e->via + j] : b;
+				x2 = d->x;
+				y2 = d->y + d->h / 2 + (j < e->nvia ? 0 : off);
+				double dx = (x2 - x1) / 2;
+				buf_printf(out, " C%.1f,%.1f %.1f,%.1f %.1f,%.1f", x1 + dx, y1, x2 - dx, y2, x2, y2);
+				if (j == 0) {
+					lx = (x1 + x2) / 2;
+					ly = (y1 + y2) / 2 - 4 + off * 2;
+				}
+				if (j < e->nvia) {
+					buf_printf(out, " L%.1f,%.1f", d->x + d->w, y2);
+					x1 = d->x + d->w;
+					y1 = y2;
+				}
+			}
+			buf_printf(out, "\" stroke-width=\"%.2f\" marker-end=\"url(#arrow)\"/>", sw);
 		} else {
 			/* back, same layer or a self loop: bend below both */
 			x1 = a->x + a->w / 2;
@@ -593,7 +654,7 @@ void flow_graph_svg(struct flow_graph *g, const char *caption, struct vg_buf *ou
 		buf_adds(out, "</text></g>\n");
 	}
 	buf_adds(out, "</g>\n<g class=\"nodes\">\n");
-	for (size_t i = 0; i < g->nnodes; i++) {
+	for (size_t i = 0; i < g->nreal; i++) {
 		const struct node *n = &g->nodes[i];
 		buf_adds(out, "<g class=\"node\"><title>");
 		xml_esc(out, n->label1, 0);
@@ -612,4 +673,10 @@ void flow_graph_svg(struct flow_graph *g, const char *caption, struct vg_buf *ou
 	}
 	buf_adds(out, "</g>\n</svg>\n");
 	buf_free(&cap);
+	/* the dummies were the layout's only */
+	for (size_t i = g->nreal; i < g->nnodes; i++) {
+		free(g->nodes[i].key);
+		free(g->nodes[i].label1);
+	}
+	g->nnodes = g->nreal;
 }

@@ -234,6 +234,18 @@ static void test_layout(void **state)
 	flow_graph_svg(g, NULL, &b);
 	assert_non_null(strstr(b.data, "stroke-dasharray")); /* the edge back is drawn bent */
 	assert_int_equal(count(b.data, "<g class=\"edge\">"), 5);
+	assert_int_equal(count(b.data, " L"), 2); /* the arrow marker's: no edge skips a layer yet */
+	buf_free(&b);
+	/* host -> db skips web's layer: routed through a slot of its own there, straight across */
+	r = row("", NULL, "out", "tcp", 5432, "10.88.0.3", DBC, "db", "", 10);
+	flow_graph_add(g, &r);
+	flow_graph_svg(g, NULL, &b);
+	assert_int_equal(count(b.data, " L"), 2 + 1);
+	assert_int_equal(count(b.data, "<g class=\"node\">"), 4);
+	buf_free(&b);
+	/* the layout's dummies are gone afterwards: the DOT has the four nodes */
+	flow_graph_dot(g, NULL, &b);
+	assert_int_equal(count(b.data, "shape="), 4);
 	buf_free(&b);
 	flow_graph_free(g);
 }
