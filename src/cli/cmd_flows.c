@@ -150,22 +150,25 @@ static void print_row(void *vctx, const struct flow_row *r)
 		return;
 	}
 	struct vg_buf w = { 0 }, p = { 0 };
-	char in[24], out[24], rt[24], port[24];
+	char in[24], out[24], rt[24], port[48];
 	workload_text(&w, r->container_id, r->container_name, r->k8s_namespace, r->k8s_pod);
 	if (r->peer_container_id && *r->peer_container_id) {
 		workload_text(&p, r->peer_container_id, r->peer_container_name, r->peer_k8s_namespace, r->peer_k8s_pod);
-		buf_printf(&p, " [%s]", r->peer_addr);
 	} else if (r->peer_name && *r->peer_name) {
 		flow_graph_clean(&p, r->peer_name, 48);
-		buf_printf(&p, " [%s]", r->peer_addr);
-	} else {
-		buf_adds(&p, r->peer_addr);
 	}
+	/* the address, in brackets after a name; every string from the store cleaned for the terminal */
+	bool named = p.len > 0;
+	if (named)
+		buf_adds(&p, " [");
+	flow_graph_clean(&p, r->peer_addr, 48);
+	if (named)
+		buf_addc(&p, ']');
 	flow_graph_bytes(r->bytes_in, in, sizeof(in));
 	flow_graph_bytes(r->bytes_out, out, sizeof(out));
 	flow_graph_bytes((uint64_t)(rate + 0.5), rt, sizeof(rt));
 	snprintf(port, sizeof(port), "%s/%u", r->proto, r->port);
-	buf_printf(&c->out, "%-32s %-4s %-48s %-10s %7llu %10s %10s %10s/s\n", w.data, r->direction, p.data, port,
+	buf_printf(&c->out, "%-32s %-4s %-48s %-10s %7llu %10s %10s %10s/s\n", w.data ? w.data : "", r->direction, p.data ? p.data : "", port,
 		   (unsigned long long)r->connections, in, out, rt);
 	buf_free(&w);
 	buf_free(&p);
