@@ -342,6 +342,25 @@ int dns_cache_learn(struct dns_cache *c, const char *cid, const uint8_t *payload
 	return n;
 }
 
+int dns_cache_learn_tcp(struct dns_cache *c, const char *cid, const uint8_t *stream, size_t len, uint64_t now)
+{
+	size_t off = 0;
+	int total = 0;
+	while (off + 2 <= len) {
+		size_t mlen = (size_t)stream[off] << 8 | stream[off + 1];
+		off += 2;
+		if (mlen == 0)
+			continue;
+		size_t have = len - off < mlen ? len - off : mlen;
+		int n = dns_cache_learn(c, cid, stream + off, have, now);
+		if (n < 0)
+			return -1;
+		total += n;
+		off += have;
+	}
+	return total;
+}
+
 bool dns_cache_lookup(struct dns_cache *c, const char *cid, int family, const uint8_t *addr, uint64_t now,
 		      char out[DNS_NAME_MAX])
 {

@@ -67,6 +67,17 @@ int dns_cache_learn(struct dns_cache *c, const char *container_id, const uint8_t
 		    uint64_t now_ns);
 
 /*
+ * The same for DNS over TCP (RFC 1035 4.2.2, RFC 7766): bytes of the stream the
+ * container received from port 53, starting at a message boundary, each
+ * message preceded by its two-byte length. Every complete message is learnt
+ * from; a message cut at the end is learnt from as far as it goes (a capture
+ * holds the start of the stream). Returns the addresses named in all, or -1
+ * when a message is malformed (those before it are kept).
+ */
+int dns_cache_learn_tcp(struct dns_cache *c, const char *container_id, const uint8_t *stream, size_t len,
+			uint64_t now_ns);
+
+/*
  * The name of address `addr` (4 bytes for AF_INET, 16 for AF_INET6) for the
  * container at time now_ns, copied into out (NUL-terminated): true, or false
  * when none is valid at that time (out set to ""). A hit counts as a use for

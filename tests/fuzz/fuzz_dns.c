@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer: the DNS message parser (src/state/dns_parse.c) and the name cache
- * that learns from it (src/state/dns_cache.c). Every parsed name must be
+ * that learns from it (src/state/dns_cache.c), from a datagram and from a TCP stream. Every parsed name must be
  * printable ASCII that fits DNS_NAME_MAX; a learnt name must read back.
  */
 #include <stdint.h>
@@ -53,6 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 		}
 	}
+	dns_cache_learn_tcp(c, "fuzz-tcp", data, size, 1000000000ull);
 	dns_cache_expire(c, 1000000000ull * 100000);
 	return 0;
 }

@@ -320,6 +320,47 @@ static void test_name_flow(void **state)
 	dns_cache_free(c);
 }
 
+/* DNS over TCP: length-prefixed messages, the last one cut short */
+static void test_tcp_stream(void **state)
+{
+	(void)state;
+	struct dns_cache *c = cache_min0(0);
+	struct dmsg m1, m2;
+	uint8_t stream[2048];
+	size_t n = 0;
+	char name[DNS_NAME_MAX];
+
+	answer_a(&m1, "first.test", 300, ip1);
+	answer_a(&m2, "second.test", 300, ip2);
+	stream[n++] = (uint8_t)(m1.n >> 8);
+	stream[n++] = (uint8_t)m1.n;
+	memcpy(stream + n, m1.b, m1.n);
+	n += m1.n;
+	stream[n++] = (uint8_t)(m2.n >> 8);
+	stream[n++] = (uint8_t)m2.n;
+	memcpy(stream + n, m2.b, m2.n);
+	n += m2.n;
+	assert_int_equal(dns_cache_learn_tcp(c, WEB, stream, n, 0), 2);
+	assert_true(dns_cache_lookup(c, WEB, AF_INET, ip1, 1, name));
+	assert_string_equal(name, "first.test");
+	assert_true(dns_cache_lookup(c, WEB, AF_INET, ip2, 1, name));
+	assert_string_equal(name, "second.test");
+	dns_cache_free(c);
+
+	/* the second message cut in its answer: the first is learnt, the second teaches nothing */
+	c = cache_min0(0);
+	assert_int_equal(dns_cache_learn_tcp(c, WEB, stream, n - 3, 0), 1);
+	assert_false(dns_cache_lookup(c, WEB, AF_INET, ip2, 1, name));
+	/* a length prefix cut in half, and nothing at all */
+	assert_int_equal(dns_cache_learn_tcp(c, WEB, stream, 1, 0), 0);
+	assert_int_equal(dns_cache_learn_tcp(c, WEB, stream, 0, 0), 0);
+	/* a malformed message after a good one */
+	stream[2 + m1.n + 2 + 12] = 0x40;
+	assert_int_equal(dns_cache_learn_tcp(c, DB, stream, n, 0), -1);
+	assert_true(dns_cache_lookup(c, DB, AF_INET, ip1, 1, name));
+	dns_cache_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -330,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_lru_eviction),
 		cmocka_unit_test(test_per_container_quota),
 		cmocka_unit_test(test_name_flow),
+		cmocka_unit_test(test_tcp_stream),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
