@@ -191,3 +191,10 @@ clean:
 .PHONY: all tests test check fuzz clean bench-tools
 comma := ,
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)
+
+# `vigil flows` tests: flow reports and DNS answers fed through the library's API into a store
+$(BUILD)/tests/flowgen: tests/tools/flowgen.c $(BUILD)/libvigil.a
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+tests: $(BUILD)/tests/flowgen

@@ -19,6 +19,7 @@ int cmd_events(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_alerts(int argc, char **argv);
 int cmd_actions(int argc, char **argv);
+int cmd_flows(int argc, char **argv); /* cmd_flows.c */
 int cmd_respond(int argc, char **argv);
 /* vigil scan config (cmd_config.c) and vigil admission (cmd_admission.c) */
 int cmd_scan_config(int argc, char **argv);
