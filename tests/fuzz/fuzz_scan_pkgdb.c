@@ -1,11 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* libFuzzer: every package database parser; the first byte picks the parser. */
+/*
+ * libFuzzer: every package database parser; the first byte picks the parser:
+ * the hand-listed ones first, then every cataloger of the lock file table
+ * below with a path it matches, then the XML reader.
+ */
 #include <stddef.h>
 #include <stdint.h>
 #include "scan/catalogers/cat_auditable.h"
 #include "scan/catalogers/cat_go.h"
+#include "scan/catalogers/cat_xml.h"
 #include "scan/catalogers/catalog.h"
 #include "scan/reports/purl.h"
+
+static const char *const lock_paths[] = {
+	"srv/package-lock.json", /* npm with aliases and dev flags */
+};
+#define NLOCK (sizeof(lock_paths) / sizeof(lock_paths[0]))
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -15,7 +25,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!size)
 		return 0;
 	size--;
-	switch (data[0] % 13) {
+	r.include_dev = data[0] & 0x80;
+	unsigned pick = data[0] % (14 + NLOCK);
+	if (pick >= 13 && pick < 13 + NLOCK) {
+		const struct cataloger *c = catalog_find(lock_paths[pick - 13]);
+		if (c)
+			c->parse(d, size, lock_paths[pick - 13], &r);
+	} else if (pick == 13 + NLOCK) {
+		char err[160];
+		xml_free(xml_parse(d, size, err, sizeof(err)));
+	}
+	switch (pick) {
 	case 0: cat_dpkg.parse(d, size, "var/lib/dpkg/status", &r); break;
 	case 1: cat_apk.parse(d, size, "lib/apk/db/installed", &r); break;
 	case 2: cat_python.parse(d, size, "x.dist-info/METADATA", &r); break;

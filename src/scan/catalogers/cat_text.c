@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "scan/catalogers/cat_text.h"
 
 int cat_text_line(const char *data, size_t len, size_t *pos, const char **line, size_t *llen)
@@ -23,6 +24,12 @@ bool cat_text_ends_with(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), m = strlen(suffix);
 	return n >= m && !memcmp(s + n - m, suffix, m);
+}
+
+bool cat_text_ends_with_ci(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && !strncasecmp(s + n - m, suffix, m);
 }
 
 const char *cat_text_base(const char *path)

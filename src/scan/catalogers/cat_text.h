@@ -22,6 +22,8 @@ int cat_text_line(const char *data, size_t len, size_t *pos, const char **line, 
 char *cat_text_trimdup(const char *s, size_t n);
 /* Whether s ends with suffix. */
 bool cat_text_ends_with(const char *s, const char *suffix);
+/* Whether s ends with suffix, ASCII letters in any case. */
+bool cat_text_ends_with_ci(const char *s, const char *suffix);
 /* The last component of path. */
 const char *cat_text_base(const char *path);
 

@@ -40,7 +40,9 @@ void purl_fill(const struct scan_result *r, struct scan_pkg *p)
 	const char *t = p->type;
 	bool os = !strcmp(t, "deb") || !strcmp(t, "apk") || !strcmp(t, "rpm");
 
-	if (!p->ecosystem) {
+	/* An unversioned package (Python metadata without a Version) is listed but
+	 * gets no ecosystem: no advisory can be matched against no version. */
+	if (!p->ecosystem && p->version[0]) {
 		const char *eco = NULL;
 		if (os)
 			eco = r->os_ecosystem;
@@ -86,8 +88,10 @@ void purl_fill(const struct scan_result *r, struct scan_pkg *p)
 	} else {
 		purl_enc(&b, p->name, false);
 	}
-	buf_addc(&b, '@');
-	purl_enc(&b, p->version, false);
+	if (p->version[0]) {
+		buf_addc(&b, '@');
+		purl_enc(&b, p->version, false);
+	}
 	char sep = '?';
 	if (p->arch && p->arch[0]) {
 		buf_printf(&b, "%carch=", sep);

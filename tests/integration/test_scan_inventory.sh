@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The inventory of language packages, as other scanners report it: every
+# lock file and manifest fixture under tests/integration/data/scan/inventory
+# (written from each format's specification) gives exactly the packages,
+# versions, ecosystems and purls of want.tsv; --include-dev adds those of
+# want-dev.tsv. Java archives are built here (zip): pom.xml without
+# pom.properties, manifest-only jars, file names, Jenkins plugins, nested
+# .war in .ear.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/integration/lib.sh
+it_need_vigil
+it_need_jq
+it_mktemp
+trap it_cleanup_common EXIT
+data=tests/integration/data/scan/inventory
+
+# path, name, version, ecosystem ("-": none) and purl of every package, sorted
+inventory() {
+	jq -r '.packages[] | [.path, .name, .version, (.ecosystem // "-"), .purl] | @tsv' "$1" | LC_ALL=C sort
+}
+
+"$VIGIL" scan rootfs "$data/root" --no-db --no-secrets -f json >"$IT_TMP/a.json" 2>"$IT_TMP/a.err" ||
+	it_fail "scan: $(cat "$IT_TMP/a.err")"
+inventory "$IT_TMP/a.json" >"$IT_TMP/a.tsv"
+diff -u "$data/want.tsv" "$IT_TMP/a.tsv" || it_fail "inventory differs from want.tsv"
+grep -q "Python package nover has no Version: reported unversioned" "$IT_TMP/a.err" ||
+	it_fail "an unversioned Python package must be said so: $(cat "$IT_TMP/a.err")"
+"$VIGIL" scan rootfs "$data/root" --no-db --no-secrets --include-dev -f json >"$IT_TMP/d.json" 2>/dev/null ||
+	it_fail "scan --include-dev"
+inventory "$IT_TMP/d.json" >"$IT_TMP/d.tsv"
+LC_ALL=C sort -m "$data/want.tsv" "$data/want-dev.tsv" >"$IT_TMP/d.want"
+diff -u "$IT_TMP/d.want" "$IT_TMP/d.tsv" || it_fail "--include-dev inventory differs from want.tsv + want-dev.tsv"
+
+if command -v python3 >/dev/null; then
+	j=$IT_TMP/java
+	python3 - "$j" <<'PY' || it_die "cannot build the Java archives"
+import io, os, sys, zipfile
+root = sys.argv[1]
+def jar(files):
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w") as z:
+        for n, d in files:
+            z.writestr(n, d)
+    return b.getvalue()
+def put(path, data):
+    p = os.path.join(root, path)
+    os.makedirs(os.path.dirname(p), exist_ok=True)
+    open(p, "wb").write(data)
+def props(g, a, v):
+    return (f"META-INF/maven/{g}/{a}/pom.properties", f"groupId={g}\nartifactId={a}\nversion={v}\n")
+# 1. no pom.properties: the project of pom.xml, group and version from the parent, a property
+put("opt/lib/lib.jar", jar([("META-INF/maven/org.example/lib/pom.xml", """<?xml version="1.0" encoding="UTF-8"?>
+<!-- a comment with <tags> -->
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <parent><groupId>org.example</groupId><artifactId>parent</artifactId><version>3.1</version></parent>
+  <artifactId>lib</artifactId>
+  <version>${revision}${changelist}</version>
+  <properties><revision>3.1.4</revision><changelist>-beta&#x2D;1</changelist></properties>
+  <dependencies><dependency><groupId>junit</groupId><artifactId>junit</artifactId><version>4.13</version></dependency></dependencies>
+</project>
+""")]))
+# 2. manifest only: the title's case comes from the file name
+put("opt/lib/jackson-core-2.15.2.jar", jar([("META-INF/MANIFEST.MF",
+    "Manifest-Version: 1.0\r\nImplementation-Title: Jackson-core\r\nImplementation-Version: 2.15.2\r\n"
+    "Implementation-Vendor-Id: com.fasterxml.jackson.core\r\nBundle-SymbolicName: com.fasterxml.jackson.c\r\n ore.jackson-core\r\n"
+    "Bundle-Name: Jackson-core\r\n\r\nName: com/fasterxml/\r\nImplementation-Title: other\r\n")]))
+# 3. manifest with a symbolic name and a title in words: the file name's artifact and version
+put("opt/lib/commons-io-2.11.0.jar", jar([("META-INF/MANIFEST.MF",
+    "Manifest-Version: 1.0\nBundle-SymbolicName: org.apache.commons.io\nBundle-Name: Apache Commons IO\nBundle-Version: 2.11.0\n")]))
+# 4. nothing but the file name
+put("opt/lib/plain-1.2.jar", jar([("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\n"), ("a/B.class", b"\xca\xfe\xba\xbe")]))
+# 5. a Jenkins plugin with a library inside
+put("var/jenkins_home/plugins/git.jpi", jar([props("org.jenkins-ci.plugins", "git", "5.0.0"),
+    ("WEB-INF/lib/org.eclipse.jgit-6.5.0.jar", jar([props("org.eclipse.jgit", "org.eclipse.jgit", "6.5.0.202303070854-r")]))]))
+put("usr/share/jenkins/ref/plugins/credentials.hpi", jar([props("org.jenkins-ci.plugins", "credentials", "1254.vb_96f366e7b_a_d")]))
+# 6. an .ear with a .war with a jar
+war = jar([("WEB-INF/lib/commons-text-1.9.jar", jar([props("org.apache.commons", "commons-text", "1.9")]))])
+put("srv/app.ear", jar([("web.war", war), props("com.example", "app-ear", "1.0")]))
+PY
+	"$VIGIL" scan rootfs "$j" --no-db --no-secrets -f json >"$IT_TMP/j.json" 2>"$IT_TMP/j.err" ||
+		it_fail "scan java: $(cat "$IT_TMP/j.err")"
+	inventory "$IT_TMP/j.json" >"$IT_TMP/j.tsv"
+	diff -u "$data/want-java.tsv" "$IT_TMP/j.tsv" || it_fail "Java inventory differs from want-java.tsv"
+	[ -s "$IT_TMP/j.err" ] && it_fail "java: warnings: $(cat "$IT_TMP/j.err")"
+else
+	echo "note: python3 not installed, the Java archive checks skipped"
+fi
+it_finish
