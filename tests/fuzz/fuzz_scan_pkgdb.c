@@ -14,6 +14,12 @@
 
 static const char *const lock_paths[] = {
 	"srv/package-lock.json", /* npm with aliases and dev flags */
+	"srv/yarn.lock",
+	"srv/pnpm-lock.yaml",
+	"srv/poetry.lock",
+	"srv/uv.lock",
+	"srv/Pipfile.lock",
+	"srv/requirements.txt",
 };
 #define NLOCK (sizeof(lock_paths) / sizeof(lock_paths[0]))
 

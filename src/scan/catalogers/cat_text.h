@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "common/hmap.h"
 #include "scan/scan.h"
 
 /*
@@ -54,5 +55,18 @@ void cat_text_stanzas(enum cat_stanza_syntax syntax, const char *const *keys, si
 		     struct scan_result *r);
 
 #define CAT_STANZA_KEYS_MAX 8
+
+/*
+ * A set of strings (the name@version pairs a lock file already gave, the
+ * nodes of a dependency graph already visited). Zero-initialised is empty.
+ */
+struct cat_set {
+	struct hmap m;
+	bool init;
+};
+/* Adds s (copied); true when it was not there yet. */
+bool cat_set_add(struct cat_set *set, const char *s);
+bool cat_set_has(const struct cat_set *set, const char *s);
+void cat_set_free(struct cat_set *set);
 
 #endif

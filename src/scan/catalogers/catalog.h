@@ -39,6 +39,12 @@ extern const struct cataloger cat_rpm_ndb;     /* .../rpm/Packages.db */
 extern const struct cataloger cat_java;        /* *.jar, *.war, *.ear, loose pom.properties */
 extern const struct cataloger cat_cargo;       /* Cargo.lock */
 extern const struct cataloger cat_gem;         /* specifications/NAME.gemspec */
+extern const struct cataloger cat_yarn;        /* yarn.lock (v1 and Berry) */
+extern const struct cataloger cat_pnpm;        /* pnpm-lock.yaml (v5, v6, v9) */
+extern const struct cataloger cat_poetry;      /* poetry.lock */
+extern const struct cataloger cat_uv;          /* uv.lock */
+extern const struct cataloger cat_pipfile;     /* Pipfile.lock */
+extern const struct cataloger cat_requirements; /* requirements*.txt, pinned lines */
 
 /* The cataloger of path (the first in table order that matches), or NULL. */
 const struct cataloger *catalog_find(const char *path);
