@@ -20,6 +20,18 @@ static const char *const lock_paths[] = {
 	"srv/uv.lock",
 	"srv/Pipfile.lock",
 	"srv/requirements.txt",
+	"srv/composer.lock",
+	"srv/vendor/composer/installed.json",
+	"srv/app.deps.json",
+	"srv/packages.lock.json",
+	"srv/Gemfile.lock",
+	"srv/pubspec.lock",
+	"srv/Package.resolved",
+	"srv/mix.lock",
+	"srv/rebar.lock",
+	"srv/conan.lock",
+	"srv/gradle.lockfile",
+	"srv/Podfile.lock",
 };
 #define NLOCK (sizeof(lock_paths) / sizeof(lock_paths[0]))
 

@@ -45,6 +45,17 @@ extern const struct cataloger cat_poetry;      /* poetry.lock */
 extern const struct cataloger cat_uv;          /* uv.lock */
 extern const struct cataloger cat_pipfile;     /* Pipfile.lock */
 extern const struct cataloger cat_requirements; /* requirements*.txt, pinned lines */
+extern const struct cataloger cat_composer;    /* composer.lock, vendor/composer/installed.json */
+extern const struct cataloger cat_dotnet_deps; /* *.deps.json */
+extern const struct cataloger cat_nuget_lock;  /* packages.lock.json */
+extern const struct cataloger cat_gemlock;     /* Gemfile.lock, gems.locked */
+extern const struct cataloger cat_pubspec;     /* pubspec.lock */
+extern const struct cataloger cat_swift;       /* Package.resolved */
+extern const struct cataloger cat_mix;         /* mix.lock */
+extern const struct cataloger cat_rebar;       /* rebar.lock */
+extern const struct cataloger cat_conan;       /* conan.lock */
+extern const struct cataloger cat_gradle;      /* gradle.lockfile, gradle/dependency-locks/ */
+extern const struct cataloger cat_podfile;     /* Podfile.lock */
 
 /* The cataloger of path (the first in table order that matches), or NULL. */
 const struct cataloger *catalog_find(const char *path);
