@@ -32,6 +32,7 @@ static const char *const lock_paths[] = {
 	"srv/conan.lock",
 	"srv/gradle.lockfile",
 	"srv/Podfile.lock",
+	"srv/pom.xml",
 };
 #define NLOCK (sizeof(lock_paths) / sizeof(lock_paths[0]))
 

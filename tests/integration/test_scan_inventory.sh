@@ -25,6 +25,8 @@ inventory "$IT_TMP/a.json" >"$IT_TMP/a.tsv"
 diff -u "$data/want.tsv" "$IT_TMP/a.tsv" || it_fail "inventory differs from want.tsv"
 grep -q "Python package nover has no Version: reported unversioned" "$IT_TMP/a.err" ||
 	it_fail "an unversioned Python package must be said so: $(cat "$IT_TMP/a.err")"
+grep -q "srv/maven/pom.xml: 2 dependencies without a version this file resolves" "$IT_TMP/a.err" ||
+	it_fail "pom.xml dependencies left out must be said so: $(cat "$IT_TMP/a.err")"
 "$VIGIL" scan rootfs "$data/root" --no-db --no-secrets --include-dev -f json >"$IT_TMP/d.json" 2>/dev/null ||
 	it_fail "scan --include-dev"
 inventory "$IT_TMP/d.json" >"$IT_TMP/d.tsv"

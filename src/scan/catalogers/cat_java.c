@@ -23,6 +23,15 @@
  *     the artifact alone and no Maven advisory can match it.
  *
  * Loose pom.properties files are read too.
+ *
+ * A project's pom.xml (not one under META-INF/maven, which describes an
+ * archive) gives its <dependencies>: groupId, artifactId and version with
+ * ${...} properties resolved within the file, a missing version taken from
+ * the file's <dependencyManagement>. Test-scope dependencies are development
+ * dependencies; system-scope ones (a local jar) and version ranges are not
+ * reported; versions only a parent POM or an imported BOM could give are
+ * counted in one warning. The project itself is the application, not a
+ * dependency.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -215,6 +224,68 @@ static bool pom_xml_add(const char *d, size_t len, const char *path, struct scan
 	}
 	xml_free(root);
 	return ok;
+}
+
+/* The version <dependencyManagement> of project gives group:artifact, or NULL. */
+static const char *pom_managed(const struct xml_node *project, const char *g, const char *a)
+{
+	const struct xml_node *deps = xml_child(xml_child(project, "dependencyManagement"),
+						"dependencies");
+	for (const struct xml_node *d = deps ? deps->kids : NULL; d; d = d->next) {
+		if (strcmp(d->name, "dependency"))
+			continue;
+		char *dg = pom_value(project, xml_child_text(d, "groupId"));
+		char *da = pom_value(project, xml_child_text(d, "artifactId"));
+		bool same = dg && da && !strcmp(dg, g) && !strcmp(da, a);
+		free(dg);
+		free(da);
+		if (same)
+			return xml_child_text(d, "version");
+	}
+	return NULL;
+}
+
+static void pom_deps_parse(const char *data, size_t len, const char *path, struct scan_result *r)
+{
+	char err[160];
+	struct xml_node *root = xml_parse(data, len, err, sizeof(err));
+	size_t unresolved = 0;
+
+	if (!root) {
+		scan_warn(r, "cannot parse %s:%s", path, err);
+		return;
+	}
+	if (strcmp(root->name, "project")) {
+		scan_warn(r, "cannot parse %s: the root element is not <project>", path);
+		xml_free(root);
+		return;
+	}
+	const struct xml_node *deps = xml_child(root, "dependencies");
+	for (const struct xml_node *d = deps ? deps->kids : NULL; d; d = d->next) {
+		if (strcmp(d->name, "dependency"))
+			continue;
+		const char *scope = xml_child_text(d, "scope");
+		if (scope && (!strcmp(scope, "system") || (!strcmp(scope, "test") && !r->include_dev)))
+			continue;
+		char *g = pom_value(root, xml_child_text(d, "groupId"));
+		char *a = pom_value(root, xml_child_text(d, "artifactId"));
+		const char *vt = xml_child_text(d, "version");
+		if (!vt && g && a)
+			vt = pom_managed(root, g, a);
+		char *v = pom_value(root, vt);
+		if (g && a && v && !strpbrk(v, "[](),"))
+			maven_add(r, path, g, a, v);
+		else
+			unresolved++;
+		free(g);
+		free(a);
+		free(v);
+	}
+	if (unresolved)
+		scan_warn(r, "%s: %zu dependencies without a version this file resolves "
+			     "(a parent POM or an imported BOM gives it) or with a range: not reported",
+			  path, unresolved);
+	xml_free(root);
 }
 
 static bool is_id(const char *s)
@@ -425,4 +496,10 @@ static bool java_match(const char *path)
 	       (!strcmp(cat_text_base(path), "pom.properties") && strstr(path, "META-INF/maven/"));
 }
 
+static bool pom_deps_match(const char *path)
+{
+	return !strcmp(cat_text_base(path), "pom.xml") && !strstr(path, "META-INF/");
+}
+
 const struct cataloger cat_java = { "java", java_match, java_parse };
+const struct cataloger cat_maven_pom = { "maven-pom", pom_deps_match, pom_deps_parse };

@@ -56,6 +56,7 @@ extern const struct cataloger cat_rebar;       /* rebar.lock */
 extern const struct cataloger cat_conan;       /* conan.lock */
 extern const struct cataloger cat_gradle;      /* gradle.lockfile, gradle/dependency-locks/ */
 extern const struct cataloger cat_podfile;     /* Podfile.lock */
+extern const struct cataloger cat_maven_pom;   /* a project's pom.xml: its dependencies */
 
 /* The cataloger of path (the first in table order that matches), or NULL. */
 const struct cataloger *catalog_find(const char *path);
