@@ -33,6 +33,10 @@ static const char *const lock_paths[] = {
 	"srv/gradle.lockfile",
 	"srv/Podfile.lock",
 	"srv/pom.xml",
+	"usr/local/bin/python3.11",
+	"usr/local/bin/node",
+	"opt/java/openjdk/release",
+	"usr/local/go/VERSION",
 };
 #define NLOCK (sizeof(lock_paths) / sizeof(lock_paths[0]))
 

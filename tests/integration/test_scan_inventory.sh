@@ -33,6 +33,51 @@ inventory "$IT_TMP/d.json" >"$IT_TMP/d.tsv"
 LC_ALL=C sort -m "$data/want.tsv" "$data/want-dev.tsv" >"$IT_TMP/d.want"
 diff -u "$IT_TMP/d.want" "$IT_TMP/d.tsv" || it_fail "--include-dev inventory differs from want.tsv + want-dev.tsv"
 
+# language runtimes: a Python whose version string is NUL-terminated in its
+# data, as CPython's PY_VERSION is; then the real runtimes of this machine,
+# copied where the official images put them, against their own --version
+rt=$IT_TMP/rt
+mkdir -p "$rt/usr/local/bin" "$rt/usr/local/lib"
+printf '\177ELF junk\0003.12\0003.12.1rc1\000more' >"$rt/usr/local/bin/python3.12"
+printf 'x\0003.9.18\000' >"$rt/usr/local/lib/libpython3.9.so.1.0"
+printf '3.13.0\000' >"$rt/usr/local/bin/python3.13" # not NUL-preceded: not a version string
+"$VIGIL" scan rootfs "$rt" --no-db --no-secrets -f json >"$IT_TMP/rt.json" 2>/dev/null || it_fail "scan runtimes"
+got=$(jq -c '[.packages[] | [.path, .name, .version, .purl]] | sort' "$IT_TMP/rt.json")
+want='[["usr/local/bin/python3.12","python","3.12.1rc1","pkg:generic/python@3.12.1rc1"],["usr/local/lib/libpython3.9.so.1.0","python","3.9.18","pkg:generic/python@3.9.18"]]'
+[ "$got" = "$want" ] || it_fail "python runtime versions: $got"
+h=$IT_TMP/host
+mkdir -p "$h/usr/local/bin" "$h/opt/java/openjdk"
+want=
+for py in /usr/bin/python3.[0-9]*; do
+	case $py in *-config | *m) continue ;; esac
+	[ -f "$py" ] && [ ! -L "$py" ] || continue
+	cp "$py" "$h/usr/local/bin/" && want="$want python $("$py" -c 'import platform; print(platform.python_version())')"
+	break
+done
+if node=$(command -v node) && [ -f "$(readlink -f "$node")" ]; then
+	cp "$(readlink -f "$node")" "$h/usr/local/bin/node" && want="$want node $(node --version | sed 's/^v//')"
+fi
+for rel in /usr/lib/jvm/*/release; do
+	[ -f "$rel" ] || continue
+	cp "$rel" "$h/opt/java/openjdk/release"
+	jv=$(sed -n 's/^JAVA_VERSION="\(.*\)"$/\1/p' "$rel")
+	java=$(dirname "$rel")/bin/java
+	# the release file says what `java -version` says
+	if [ -x "$java" ] && ! "$java" -version 2>&1 | grep -q "\"$jv\""; then
+		it_fail "$rel says $jv, $java -version says otherwise"
+	fi
+	want="$want java $jv"
+	break
+done
+if [ -n "$want" ]; then
+	"$VIGIL" scan rootfs "$h" --no-db --no-secrets -f json >"$IT_TMP/h.json" 2>/dev/null || it_fail "scan host runtimes"
+	got=$(jq -r '.packages[] | "\(.name) \(.version)"' "$IT_TMP/h.json" | sort | tr '\n' ' ')
+	want=$(echo $want | xargs -n2 | sort | tr '\n' ' ')
+	[ "$got" = "$want" ] || it_fail "this machine's runtimes: got '$got', their own versions say '$want'"
+else
+	echo "note: no python, node or JDK on this machine, the runtime cross-check skipped"
+fi
+
 if command -v python3 >/dev/null; then
 	j=$IT_TMP/java
 	python3 - "$j" <<'PY' || it_die "cannot build the Java archives"

@@ -57,6 +57,7 @@ extern const struct cataloger cat_conan;       /* conan.lock */
 extern const struct cataloger cat_gradle;      /* gradle.lockfile, gradle/dependency-locks/ */
 extern const struct cataloger cat_podfile;     /* Podfile.lock */
 extern const struct cataloger cat_maven_pom;   /* a project's pom.xml: its dependencies */
+extern const struct cataloger cat_runtime;     /* python, node, java, go runtimes */
 
 /* The cataloger of path (the first in table order that matches), or NULL. */
 const struct cataloger *catalog_find(const char *path);
