@@ -168,11 +168,106 @@ static void test_xml(void **state)
 	buf_free(&deep);
 }
 
+/* Which file goes to which cataloger, and which look-alikes go nowhere. */
+static void test_find(void **state)
+{
+	static const struct { const char *path, *want; } cases[] = {
+		{ "srv/yarn.lock", "yarn" },
+		{ "srv/node_modules/x/yarn.lock", NULL },
+		{ "srv/pnpm-lock.yaml", "pnpm" },
+		{ "srv/poetry.lock", "poetry" },
+		{ "srv/uv.lock", "uv" },
+		{ "srv/Pipfile.lock", "pipfile" },
+		{ "srv/requirements.txt", "requirements" },
+		{ "srv/requirements-dev.txt", "requirements" },
+		{ "usr/lib/python3/site-packages/x/requirements.txt", NULL },
+		{ "srv/composer.lock", "composer" },
+		{ "srv/vendor/composer/installed.json", "composer" },
+		{ "srv/vendor/x/y/composer.lock", NULL },
+		{ "app/MyApp.deps.json", "dotnet-deps" },
+		{ "src/packages.lock.json", "nuget-lock" },
+		{ "src/Gemfile.lock", "gemfile-lock" },
+		{ "src/pubspec.lock", "pubspec-lock" },
+		{ "src/Package.resolved", "swift-resolved" },
+		{ "src/mix.lock", "mix-lock" },
+		{ "src/rebar.lock", "rebar-lock" },
+		{ "src/conan.lock", "conan-lock" },
+		{ "src/gradle.lockfile", "gradle-lock" },
+		{ "src/gradle/dependency-locks/compileClasspath.lockfile", "gradle-lock" },
+		{ "src/Podfile.lock", "podfile-lock" },
+		{ "src/pom.xml", "maven-pom" },
+		{ "opt/x/META-INF/maven/g/a/pom.xml", NULL },
+		{ "var/jenkins_home/plugins/git.jpi", "java" },
+		{ "x/y.HPI", "java" },
+		{ "usr/lib/python3/dist-packages/Foo.EGG-INFO/PKG-INFO", "python" },
+		{ "usr/local/bin/python3.11", "runtime" },
+		{ "usr/local/bin/python3.11-config", NULL },
+		{ "usr/local/lib/libpython3.11.so.1.0", "runtime" },
+		{ "usr/local/lib/libpython3.11.a", NULL },
+		{ "usr/local/bin/node", "runtime" },
+		{ "opt/java/openjdk/release", "runtime" },
+		{ "etc/release", NULL },
+		{ "usr/local/go/VERSION", "runtime" },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct cataloger *c = catalog_find(cases[i].path);
+		const char *got = c ? c->name : NULL;
+		if ((got == NULL) != (cases[i].want == NULL) || (got && strcmp(got, cases[i].want)))
+			fail_msg("%s: got %s, expected %s", cases[i].path, got ? got : "none",
+				 cases[i].want ? cases[i].want : "none");
+	}
+}
+
+/* Malformed files: a warning naming the file (and line:column where the format has lines), no packages. */
+static void test_bad(void **state)
+{
+	static const struct { const char *path, *data, *warn; } cases[] = {
+		{ "a/yarn.lock", "# yarn lockfile v1\n\nnot a header\n", "cannot parse a/yarn.lock:3: expected a 'spec:' header" },
+		{ "a/pnpm-lock.yaml", "packages: [\n", "cannot parse a/pnpm-lock.yaml:" },
+		{ "a/pnpm-lock.yaml", "- 1\n", "cannot parse a/pnpm-lock.yaml: not a YAML mapping" },
+		{ "a/Pipfile.lock", "{\n\"default\": }", "cannot parse a/Pipfile.lock:2:" },
+		{ "a/composer.lock", "[]", "cannot parse a/composer.lock: not a JSON object" },
+		{ "a/x.deps.json", "{", "cannot parse a/x.deps.json:1:" },
+		{ "a/packages.lock.json", "nul", "cannot parse a/packages.lock.json:1:" },
+		{ "a/pubspec.lock", "packages: {a: [}\n", "cannot parse a/pubspec.lock:" },
+		{ "a/Package.resolved", "{\"pins\": [", "cannot parse a/Package.resolved:1:" },
+		{ "a/conan.lock", "1", "cannot parse a/conan.lock" },
+		{ "a/Podfile.lock", "PODS:\n  - [\n", "cannot parse a/Podfile.lock:" },
+		{ "a/pom.xml", "<project>\n<dependencies></project>", "cannot parse a/pom.xml:2:15: closing tag does not match" },
+		{ "a/pom.xml", "<settings/>", "cannot parse a/pom.xml: the root element is not <project>" },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct scan_result r = { 0 };
+		const struct cataloger *c = catalog_find(cases[i].path);
+		assert_non_null(c);
+		c->parse(cases[i].data, strlen(cases[i].data), cases[i].path, &r);
+		if (r.npkgs || !r.warnings.data || !strstr(r.warnings.data, cases[i].warn))
+			fail_msg("%s: %zu packages, warnings '%s', expected '%s'", cases[i].path, r.npkgs,
+				 r.warnings.data ? r.warnings.data : "", cases[i].warn);
+		scan_result_free(&r);
+	}
+	/* formats without a syntax to break give nothing from junk, and never fail */
+	static const char *const quiet[] = { "a/requirements.txt", "a/Gemfile.lock", "a/mix.lock",
+					     "a/rebar.lock", "a/gradle.lockfile", "a/poetry.lock",
+					     "a/uv.lock" };
+	for (size_t i = 0; i < sizeof(quiet) / sizeof(quiet[0]); i++) {
+		struct scan_result r = { 0 };
+		const char junk[] = "\0\xff[[package]]\nname = \"x\n{pkg,<<\"a\">>\n    x (\n==\n";
+		catalog_find(quiet[i])->parse(junk, sizeof(junk) - 1, quiet[i], &r);
+		assert_int_equal(r.npkgs, 0);
+		scan_result_free(&r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixtures),
 		cmocka_unit_test(test_xml),
+		cmocka_unit_test(test_find),
+		cmocka_unit_test(test_bad),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
