@@ -78,6 +78,31 @@ else
 	echo "note: no python, node or JDK on this machine, the runtime cross-check skipped"
 fi
 
+# Python: what pip inspect says is installed in a directory, against the scan
+# of that directory (names normalised as PEP 503 does; a distribution that
+# ships both a .dist-info and an .egg-info, as Debian's cryptography does,
+# is one name and version on both sides)
+pip_crosscheck() { # DIR LABEL
+	python3 -m pip inspect --path "$1" 2>/dev/null |
+		jq -r '.installed[] | "\(.metadata.name | ascii_downcase | gsub("[-_.]+"; "-")) \(.metadata.version)"' |
+		LC_ALL=C sort -u >"$IT_TMP/pip.want"
+	[ -s "$IT_TMP/pip.want" ] || { echo "note: pip inspect lists nothing in $1 ($2)"; return; }
+	"$VIGIL" scan rootfs "$1" --no-db --no-secrets -f json 2>/dev/null |
+		jq -r '.packages[] | select(.type == "pypi") | "\(.name | ascii_downcase | gsub("[-_.]+"; "-")) \(.version)"' |
+		LC_ALL=C sort -u >"$IT_TMP/pip.got"
+	diff -u "$IT_TMP/pip.want" "$IT_TMP/pip.got" || it_fail "$2: Python inventory differs from pip inspect"
+}
+if command -v python3 >/dev/null && python3 -m pip inspect --help >/dev/null 2>&1; then
+	for sp in /usr/lib/python3/dist-packages /usr/lib/python3*/site-packages; do
+		[ -d "$sp" ] && pip_crosscheck "$sp" "$sp"
+	done
+	if python3 -m venv "$IT_TMP/venv" >/dev/null 2>&1; then
+		pip_crosscheck "$(echo "$IT_TMP"/venv/lib/python3*/site-packages)" "a new venv"
+	fi
+else
+	echo "note: python3 with pip inspect (pip >= 22.2) not installed, the pip cross-check skipped"
+fi
+
 if command -v python3 >/dev/null; then
 	j=$IT_TMP/java
 	python3 - "$j" <<'PY' || it_die "cannot build the Java archives"
