@@ -8,8 +8,11 @@
  *   development dependency.
  * - uv.lock (TOML): [[package]] with `source = { registry = "..." }`; the
  *   project itself (editable or virtual) and git, path, directory and url
- *   sources are not registry packages. Development groups are not told
- *   apart (uv.lock has no flag; all registry packages are reported).
+ *   sources are not registry packages. Development dependencies are those
+ *   only the projects' [package.dev-dependencies] groups reach: the graph
+ *   is walked from the projects' `dependencies` and
+ *   [package.optional-dependencies] through every package's `dependencies`
+ *   and optional ones (as Trivy does); without a project, all are listed.
  * - Pipfile.lock (JSON): "default" and, as development dependencies,
  *   "develop": {"name": {"version": "==1.2.3"}}; entries without a version
  *   (git, path, editable) are not reported.
@@ -26,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "common/strv.h"
 #include "scan/catalogers/cat_text.h"
 #include "scan/catalogers/catalog.h"
 
@@ -60,22 +64,18 @@ static char *toml_strval(const char *line, size_t n, const char *key)
 struct tpkg {
 	char *name, *version;
 	bool skip; /* not a registry package, or left out (development) */
-	bool seen_source; /* uv: a source = { registry } was found */
 };
 
-static void tpkg_emit(struct tpkg *p, bool need_source, const char *path, struct scan_result *r)
+static void tpkg_emit(struct tpkg *p, const char *path, struct scan_result *r)
 {
-	if (p->name && p->version && p->name[0] && p->version[0] && !p->skip &&
-	    (!need_source || p->seen_source))
+	if (p->name && p->version && p->name[0] && p->version[0] && !p->skip)
 		scan_add_pkg(r, "pypi", p->name, p->version, path);
 	free(p->name);
 	free(p->version);
 	memset(p, 0, sizeof(*p));
 }
 
-/* poetry.lock and uv.lock: uv's packages need a registry source. */
-static void toml_lock_parse(const char *data, size_t len, const char *path, struct scan_result *r,
-			    bool uv)
+static void poetry_parse(const char *data, size_t len, const char *path, struct scan_result *r)
 {
 	struct tpkg p = { 0 };
 	size_t pos = 0, n;
@@ -86,21 +86,19 @@ static void toml_lock_parse(const char *data, size_t len, const char *path, stru
 	while (cat_text_line(data, len, &pos, &line, &n)) {
 		if (n && line[0] == '[') {
 			if (n >= 11 && !memcmp(line, "[[package]]", 11)) {
-				tpkg_emit(&p, uv, path, r);
+				tpkg_emit(&p, path, r);
 				table = T_PKG;
 			} else if (n >= 16 && !memcmp(line, "[package.source]", 16) && table != T_OTHER) {
 				table = T_PKG_SOURCE;
 			} else if (n >= 9 && !memcmp(line, "[package.", 9) && table != T_OTHER) {
 				table = T_PKG_SOURCE + 1; /* dependencies, extras, metadata... */
 			} else {
-				tpkg_emit(&p, uv, path, r);
+				tpkg_emit(&p, path, r);
 				table = T_OTHER;
 			}
 			continue;
 		}
 		if (table == T_PKG) {
-			size_t vn;
-			const char *raw;
 			if (!p.name && (v = toml_strval(line, n, "name")))
 				p.name = v;
 			else if (!p.version && (v = toml_strval(line, n, "version")))
@@ -109,15 +107,6 @@ static void toml_lock_parse(const char *data, size_t len, const char *path, stru
 				if (!strcmp(v, "dev") && !r->include_dev)
 					p.skip = true;
 				free(v);
-			} else if (uv && (raw = toml_val(line, n, "source", &vn))) {
-				/* source = { registry = "https://pypi.org/simple" } */
-				const char *q = raw, *end = raw + vn;
-				if (q < end && *q == '{')
-					q++;
-				while (q < end && *q == ' ')
-					q++;
-				p.seen_source = (size_t)(end - q) > 8 && !memcmp(q, "registry", 8) &&
-						(q[8] == ' ' || q[8] == '=');
 			}
 		} else if (table == T_PKG_SOURCE && (v = toml_strval(line, n, "type"))) {
 			if (!strcmp(v, "git") || !strcmp(v, "directory") || !strcmp(v, "file") ||
@@ -126,17 +115,144 @@ static void toml_lock_parse(const char *data, size_t len, const char *path, stru
 			free(v);
 		}
 	}
-	tpkg_emit(&p, uv, path, r);
+	tpkg_emit(&p, path, r);
 }
 
-static void poetry_parse(const char *data, size_t len, const char *path, struct scan_result *r)
+struct uvpkg {
+	char *name, *version;
+	bool registry, project;
+	struct strv deps, dev; /* names: runtime (with optional) and development edges */
+};
+
+/* Every `name = "X"` of a line of a dependency array, added to out. */
+static void uv_names(const char *line, size_t n, struct strv *out)
 {
-	toml_lock_parse(data, len, path, r, false);
+	const char *end = line + n;
+	for (const char *p = line; p + 8 < end; p++) {
+		if (memcmp(p, "name = \"", 8) || (p > line && p[-1] != ' ' && p[-1] != '{'))
+			continue;
+		const char *q = memchr(p + 8, '"', (size_t)(end - p - 8));
+		if (!q)
+			return;
+		char *nm = xstrndup(p + 8, (size_t)(q - p - 8));
+		strv_take(out, nm);
+		p = q;
+	}
+}
+
+static struct uvpkg *uv_find(struct uvpkg *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].name && !strcmp(v[i].name, name))
+			return &v[i];
+	return NULL;
+}
+
+static void uv_walk(struct uvpkg *v, size_t n, struct uvpkg *p, struct cat_set *seen, int depth)
+{
+	for (size_t i = 0; i < p->deps.n && depth < 512; i++) {
+		struct uvpkg *d = uv_find(v, n, p->deps.v[i]);
+		if (d && cat_set_add(seen, d->name))
+			uv_walk(v, n, d, seen, depth + 1);
+	}
 }
 
 static void uv_parse(const char *data, size_t len, const char *path, struct scan_result *r)
 {
-	toml_lock_parse(data, len, path, r, true);
+	struct uvpkg *v = NULL, *cur = NULL;
+	size_t nv = 0, pos = 0, n;
+	const char *line;
+	struct strv *into = NULL; /* the array being read, until its ']' */
+	enum { U_OTHER, U_PKG, U_OPT, U_DEV, U_SUB } table = U_OTHER;
+	char *s;
+
+	while (cat_text_line(data, len, &pos, &line, &n)) {
+		if (into) {
+			if (n && line[0] == ']')
+				into = NULL;
+			else
+				uv_names(line, n, into);
+			continue;
+		}
+		if (n && line[0] == '[') {
+			if (n >= 11 && !memcmp(line, "[[package]]", 11)) {
+				if (nv >= 200000)
+					break;
+				v = xrealloc(v, (nv + 1) * sizeof(*v));
+				cur = &v[nv++];
+				memset(cur, 0, sizeof(*cur));
+				table = U_PKG;
+			} else if (cur && n >= 30 && !memcmp(line, "[package.optional-dependencies]", 30)) {
+				table = U_OPT;
+			} else if (cur && n >= 25 && !memcmp(line, "[package.dev-dependencies]", 25)) {
+				table = U_DEV;
+			} else if (cur && n >= 9 && !memcmp(line, "[package.", 9)) {
+				table = U_SUB;
+			} else {
+				table = U_OTHER;
+				cur = NULL;
+			}
+			continue;
+		}
+		if (!cur || table == U_OTHER || table == U_SUB || !n || line[0] == ' ')
+			continue;
+		size_t vn = 0;
+		const char *raw = NULL;
+		struct strv *arr = NULL;
+		if (table == U_PKG) {
+			if (!cur->name && (s = toml_strval(line, n, "name")))
+				cur->name = s;
+			else if (!cur->version && (s = toml_strval(line, n, "version")))
+				cur->version = s;
+			else if ((raw = toml_val(line, n, "source", &vn))) {
+				const char *q = raw, *end = raw + vn;
+				if (q < end && *q == '{')
+					q++;
+				while (q < end && *q == ' ')
+					q++;
+				size_t rest = (size_t)(end - q);
+				cur->registry = rest > 9 && !memcmp(q, "registry ", 9);
+				cur->project = (rest > 9 && !memcmp(q, "editable ", 9)) ||
+					       (rest > 8 && !memcmp(q, "virtual ", 8));
+			} else if ((raw = toml_val(line, n, "dependencies", &vn))) {
+				arr = &cur->deps;
+			}
+		} else { /* a group or extra: `name = [` */
+			const char *eq = memchr(line, '=', n);
+			if (eq) {
+				raw = eq + 1;
+				vn = (size_t)(line + n - raw);
+				while (vn && *raw == ' ')
+					raw++, vn--;
+				arr = table == U_DEV ? &cur->dev : &cur->deps;
+			}
+		}
+		if (arr && vn && raw[0] == '[') {
+			uv_names(raw, vn, arr);
+			if (raw[vn - 1] != ']')
+				into = arr; /* continued on the next lines */
+		}
+	}
+	/* runtime reach from the projects; everything when there is none */
+	struct cat_set prod = { 0 };
+	bool any_project = false;
+	for (size_t i = 0; i < nv; i++)
+		if (v[i].project && v[i].name) {
+			any_project = true;
+			uv_walk(v, nv, &v[i], &prod, 0);
+		}
+	for (size_t i = 0; i < nv; i++) {
+		struct uvpkg *p = &v[i];
+		if (p->name && p->version && p->registry && p->name[0] && p->version[0] &&
+		    (r->include_dev || !any_project || cat_set_has(&prod, p->name)))
+			scan_add_pkg(r, "pypi", p->name, p->version, path);
+		free(p->name);
+		free(p->version);
+		strv_free(&p->deps);
+		strv_free(&p->dev);
+	}
+	cat_set_free(&prod);
+	free(v);
 }
 
 static void pipfile_section(json_t *sec, const char *path, struct scan_result *r)
