@@ -3,8 +3,11 @@
 # registry (an alias, a scoped package, nested versions, a development
 # dependency) is scanned and compared with `npm ls --all --json`: the
 # package-lock.json gives exactly npm's production tree (--omit=dev), the
-# installed node_modules/*/package.json exactly npm's whole tree. Skipped
-# when npm is not installed or the registry cannot be reached.
+# installed node_modules/*/package.json exactly npm's whole tree. The same
+# project installed by pnpm 9 and yarn 1 (run with npx, pinned versions):
+# pnpm-lock.yaml against `pnpm list --json` (--prod), yarn.lock against
+# `yarn list --json`. Skipped when npm is not installed or the registry
+# cannot be reached.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/integration/lib.sh
 it_need_vigil
@@ -26,7 +29,8 @@ cat >"$p/package.json" <<'JSON'
     "ms": "2.1.3"
   },
   "devDependencies": {
-    "left-pad": "1.3.0"
+    "left-pad": "1.3.0",
+    "mkdirp": "0.5.6"
   }
 }
 JSON
@@ -64,4 +68,53 @@ diff -u "$IT_TMP/npm.all" "$IT_TMP/v.installed" || it_fail "node_modules invento
 jq -r '.packages[] | select(.path == "package-lock.json") | "\(.name)@\(.version)"' "$IT_TMP/d.json" |
 	LC_ALL=C sort -u >"$IT_TMP/d.lock"
 diff -u "$IT_TMP/npm.all" "$IT_TMP/d.lock" || it_fail "package-lock.json --include-dev differs from npm ls --all"
+
+# lock_inventory DIR FILE [vigil options]: name@version of the packages vigil takes from DIR/FILE
+lock_inventory() {
+	local dir=$1 file=$2
+	shift 2
+	"$VIGIL" scan rootfs "$dir" --no-db --no-secrets -f json "$@" 2>/dev/null |
+		jq -r --arg f "$file" '.packages[] | select(.path == $f) | "\(.name)@\(.version)"' | LC_ALL=C sort -u
+}
+
+# pnpm 9: its own list names each node's package ("from"), aliases resolved
+pn=$IT_TMP/pnpm
+mkdir -p "$pn" && cp "$p/package.json" "$pn/"
+if (cd "$pn" && timeout 300 npx --yes pnpm@9.15.0 install --ignore-scripts --reporter=silent \
+	>"$IT_TMP/pnpm.out" 2>&1) && [ -f "$pn/pnpm-lock.yaml" ]; then
+	pnpm_tree() {
+		(cd "$pn" && npx --yes pnpm@9.15.0 list --depth Infinity --json "$@" 2>/dev/null) | jq -r '
+			def w: (.dependencies // {}), (.devDependencies // {}) | to_entries[] | .value | (., w);
+			.[] | w | select(.from and .version) | .from + "@" + .version' | LC_ALL=C sort -u
+	}
+	pnpm_tree --prod >"$IT_TMP/pnpm.prod"
+	pnpm_tree >"$IT_TMP/pnpm.all"
+	[ -s "$IT_TMP/pnpm.prod" ] || it_fail "pnpm list gave no packages"
+	lock_inventory "$pn" pnpm-lock.yaml >"$IT_TMP/vp.prod"
+	lock_inventory "$pn" pnpm-lock.yaml --include-dev >"$IT_TMP/vp.all"
+	diff -u "$IT_TMP/pnpm.prod" "$IT_TMP/vp.prod" || it_fail "pnpm-lock.yaml inventory differs from pnpm list --prod"
+	diff -u "$IT_TMP/pnpm.all" "$IT_TMP/vp.all" || it_fail "pnpm-lock.yaml --include-dev differs from pnpm list"
+else
+	echo "note: pnpm 9 could not be run through npx ($(tail -1 "$IT_TMP/pnpm.out")): pnpm cross-check skipped"
+fi
+
+# yarn 1: its list names aliases by their alias; the installed package.json says the real name
+yn=$IT_TMP/yarn
+mkdir -p "$yn" && cp "$p/package.json" "$yn/"
+if (cd "$yn" && timeout 300 npx --yes yarn@1.22.22 install --ignore-scripts --silent --no-progress \
+	--cache-folder "$IT_TMP/yarn-cache" >"$IT_TMP/yarn.out" 2>&1) && [ -f "$yn/yarn.lock" ]; then
+	(cd "$yn" && npx --yes yarn@1.22.22 list --json --silent 2>/dev/null) |
+		jq -r 'def w: (., ((.children // [])[] | w)); .data.trees[] | w | .name' |
+		while IFS= read -r nv; do
+			n=${nv%@*} v=${nv##*@}
+			case $v in [0-9]*) ;; *) continue ;; esac # a shadow entry names the range
+			real=$(jq -r '.name // empty' "$yn/node_modules/$n/package.json" 2>/dev/null)
+			echo "${real:-$n}@$v"
+		done | LC_ALL=C sort -u >"$IT_TMP/yarn.all"
+	[ -s "$IT_TMP/yarn.all" ] || it_fail "yarn list gave no packages"
+	lock_inventory "$yn" yarn.lock >"$IT_TMP/vy.all"
+	diff -u "$IT_TMP/yarn.all" "$IT_TMP/vy.all" || it_fail "yarn.lock inventory differs from yarn list"
+else
+	echo "note: yarn 1 could not be run through npx ($(tail -1 "$IT_TMP/yarn.out")): yarn cross-check skipped"
+fi
 it_finish

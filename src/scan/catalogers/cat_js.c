@@ -233,7 +233,10 @@ static void pnpm_reach(const struct yaml_node *snaps, const struct yaml_node *de
 		if (k->kind != YAML_SCALAR || !ver)
 			continue;
 		char key[1024];
-		snprintf(key, sizeof(key), "%s@%s", k->str, ver);
+		if (spec_at(ver, strlen(ver))) /* an alias: the version is real@1.2.3 */
+			snprintf(key, sizeof(key), "%s", ver);
+		else
+			snprintf(key, sizeof(key), "%s@%s", k->str, ver);
 		if (!cat_set_add(prod, key))
 			continue;
 		key[strcspn(key, "(")] = 0; /* and without its peers, which the packages keys lack */
