@@ -6,7 +6,8 @@
 # installed node_modules/*/package.json exactly npm's whole tree. The same
 # project installed by pnpm 9 and yarn 1 (run with npx, pinned versions):
 # pnpm-lock.yaml against `pnpm list --json` (--prod), yarn.lock against
-# `yarn list --json`. Skipped when npm is not installed or the registry
+# `yarn list --json`, and by yarn 4 (Berry, node-modules linker) against
+# `yarn info --all --recursive --json`. Skipped when npm is not installed or the registry
 # cannot be reached.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/integration/lib.sh
@@ -116,5 +117,21 @@ if (cd "$yn" && timeout 300 npx --yes yarn@1.22.22 install --ignore-scripts --si
 	diff -u "$IT_TMP/yarn.all" "$IT_TMP/vy.all" || it_fail "yarn.lock inventory differs from yarn list"
 else
 	echo "note: yarn 1 could not be run through npx ($(tail -1 "$IT_TMP/yarn.out")): yarn cross-check skipped"
+fi
+
+# yarn 4 (Berry): every locator it knows from the registry, name@npm:version
+yb=$IT_TMP/berry
+mkdir -p "$yb" && cp "$p/package.json" "$yb/"
+printf 'nodeLinker: node-modules\nenableTelemetry: false\nenableGlobalCache: false\n' >"$yb/.yarnrc.yml"
+: >"$yb/yarn.lock"
+if (cd "$yb" && YARN_CACHE_FOLDER=$IT_TMP/berry-cache timeout 300 npx --yes @yarnpkg/cli-dist@4.5.3 \
+	install --mode=skip-build >"$IT_TMP/berry.out" 2>&1) && grep -q __metadata "$yb/yarn.lock"; then
+	(cd "$yb" && npx --yes @yarnpkg/cli-dist@4.5.3 info --all --recursive --json 2>/dev/null) |
+		jq -r '.value | select(test("@npm:")) | sub("@npm:"; "@")' | LC_ALL=C sort -u >"$IT_TMP/berry.all"
+	[ -s "$IT_TMP/berry.all" ] || it_fail "yarn info gave no packages"
+	lock_inventory "$yb" yarn.lock >"$IT_TMP/vb.all"
+	diff -u "$IT_TMP/berry.all" "$IT_TMP/vb.all" || it_fail "Berry yarn.lock inventory differs from yarn info"
+else
+	echo "note: yarn 4 could not be run through npx ($(tail -1 "$IT_TMP/berry.out")): Berry cross-check skipped"
 fi
 it_finish
