@@ -140,6 +140,10 @@ put("opt/lib/jackson-core-2.15.2.jar", jar([("META-INF/MANIFEST.MF",
 # 3. manifest with a symbolic name and a title in words: the file name's artifact and version
 put("opt/lib/commons-io-2.11.0.jar", jar([("META-INF/MANIFEST.MF",
     "Manifest-Version: 1.0\nBundle-SymbolicName: org.apache.commons.io\nBundle-Name: Apache Commons IO\nBundle-Version: 2.11.0\n")]))
+# 3b. an OSGi bundle name, a title in words: the file name's artifact (same version)
+put("opt/lib/asm-commons-9.7.1.jar", jar([("META-INF/MANIFEST.MF",
+    "Manifest-Version: 1.0\nImplementation-Title: Usefull class adapters based on ASM, a very small \n and fast Java bytecode manipulation framework\n"
+    "Implementation-Version: 9.7.1\nBundle-Name: org.objectweb.asm.commons\nBundle-SymbolicName: org.objectweb.asm.commons\nBundle-Version: 9.7.1\n")]))
 # 4. nothing but the file name
 put("opt/lib/plain-1.2.jar", jar([("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\n"), ("a/B.class", b"\xca\xfe\xba\xbe")]))
 # 5. a Jenkins plugin with a library inside

@@ -16,8 +16,9 @@
  *     Implementation-Title, else Bundle-Name, else Specification-Title (a
  *     title in words is not an id), spelled as the file name or the
  *     Bundle-SymbolicName spells it when they agree but for case ("Jackson-core"
- *     is jackson-core); version Implementation-Version, else Bundle-Version,
- *     else Specification-Version;
+ *     is jackson-core), and the file name's artifact wins when its version is
+ *     the manifest's (a Bundle-Name is often an OSGi id); version
+ *     Implementation-Version, else Bundle-Version, else Specification-Version;
  *  4. the file name, ARTIFACT-VERSION.jar (the version starts with a digit),
  *     with the manifest's group when it has one; without a group the name is
  *     the artifact alone and no Maven advisory can match it.
@@ -362,7 +363,11 @@ static void manifest_add(const char *mf, size_t mlen, const char *file, const ch
 	bool have_file = file_coords(file, &fa, &fv);
 	/* the file name's or the symbolic name's spelling of the same id */
 	size_t gl = group ? strlen(group) : 0;
-	if (artifact && have_file && !strcasecmp(artifact, fa)) {
+	if (artifact && have_file &&
+	    (!strcasecmp(artifact, fa) || (version && !strcmp(version, fv)))) {
+		/* the same id, or the same version under another name (an OSGi
+		 * "org.objectweb.asm.commons" for asm-commons-9.7.1.jar): the file
+		 * name Maven wrote is the artifact */
 		free(artifact);
 		artifact = xstrdup(fa);
 	} else if (artifact && bsn && group && !strncmp(bsn, group, gl) && bsn[gl] == '.' &&
