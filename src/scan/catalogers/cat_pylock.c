@@ -80,7 +80,7 @@ static void poetry_parse(const char *data, size_t len, const char *path, struct 
 	struct tpkg p = { 0 };
 	size_t pos = 0, n;
 	const char *line;
-	enum { T_OTHER, T_PKG, T_PKG_SOURCE } table = T_OTHER;
+	enum { T_OTHER, T_PKG, T_PKG_SOURCE, T_PKG_SUB } table = T_OTHER;
 	char *v;
 
 	while (cat_text_line(data, len, &pos, &line, &n)) {
@@ -91,7 +91,7 @@ static void poetry_parse(const char *data, size_t len, const char *path, struct 
 			} else if (n >= 16 && !memcmp(line, "[package.source]", 16) && table != T_OTHER) {
 				table = T_PKG_SOURCE;
 			} else if (n >= 9 && !memcmp(line, "[package.", 9) && table != T_OTHER) {
-				table = T_PKG_SOURCE + 1; /* dependencies, extras, metadata... */
+				table = T_PKG_SUB; /* dependencies, extras, metadata... */
 			} else {
 				tpkg_emit(&p, path, r);
 				table = T_OTHER;
