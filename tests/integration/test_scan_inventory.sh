@@ -103,6 +103,36 @@ else
 	echo "note: python3 with pip inspect (pip >= 22.2) not installed, the pip cross-check skipped"
 fi
 
+# Go: a program built here (offline: a dependency replaced by a local
+# directory) against `go version -m`; a local replacement is the project's
+# own code and is not listed
+if command -v go >/dev/null; then
+	g=$IT_TMP/go
+	mkdir -p "$g/src/dep" "$g/root/usr/bin"
+	printf 'module example.com/vigilgo\n\ngo 1.16\n\nrequire example.com/dep v1.2.3\n\nreplace example.com/dep => ./dep\n' >"$g/src/go.mod"
+	printf 'package main\n\nimport (\n\t"fmt"\n\t"example.com/dep"\n)\n\nfunc main() { fmt.Println(dep.X()) }\n' >"$g/src/main.go"
+	printf 'module example.com/dep\n\ngo 1.16\n' >"$g/src/dep/go.mod"
+	printf 'package dep\n\nfunc X() string { return "x" }\n' >"$g/src/dep/dep.go"
+	if (cd "$g/src" && GOCACHE=$g/cache GOPATH=$g/gopath GOFLAGS=-mod=mod GOPROXY=off \
+		go build -o "$g/root/usr/bin/vigilgo" . >"$IT_TMP/go.out" 2>&1); then
+		go version -m "$g/root/usr/bin/vigilgo" | awk '
+			function flush() { if (dep != "") print dep; dep = "" }
+			NR == 1 { sub(/^go/, "", $2); print "stdlib " $2; next }
+			$1 == "mod" { flush(); print $2 " " $3 }
+			$1 == "dep" { flush(); dep = $2 " " $3 }
+			$1 == "=>" { dep = ($2 ~ /^[.\/]/) ? "" : $2 " " $3 }
+			END { flush() }' | LC_ALL=C sort >"$IT_TMP/go.want"
+		grep -q "example.com/dep" "$IT_TMP/go.want" && it_fail "awk kept the local replacement"
+		"$VIGIL" scan rootfs "$g/root" --no-db --no-secrets -f json 2>/dev/null |
+			jq -r '.packages[] | "\(.name) \(.version)"' | LC_ALL=C sort >"$IT_TMP/go.got"
+		diff -u "$IT_TMP/go.want" "$IT_TMP/go.got" || it_fail "Go binary inventory differs from go version -m"
+	else
+		it_fail "go build: $(cat "$IT_TMP/go.out")"
+	fi
+else
+	echo "note: go not installed, the go version -m cross-check skipped"
+fi
+
 if command -v python3 >/dev/null; then
 	j=$IT_TMP/java
 	python3 - "$j" <<'PY' || it_die "cannot build the Java archives"
