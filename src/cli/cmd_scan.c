@@ -29,6 +29,8 @@ static void scan_usage(FILE *f)
 	      "      --select REF       the image to scan when the archive or index holds several\n"
 	      "                         (tag, org.opencontainers.image.ref.name or digest)\n"
 	      "      --no-secrets       do not search files for secrets\n"
+	      "      --include-dev      also report the development dependencies lock files\n"
+	      "                         mark as such (left out by default)\n"
 	      "      --db FILE          match packages against this OSV database (default\n"
 	      "                         $VIGIL_DB or vigil-vulns.db, when it exists)\n"
 	      "      --no-db            do not match vulnerabilities    \n"
@@ -115,6 +117,7 @@ int cmd_scan(int argc, char **argv)
 		{ "authfile", required_argument, NULL, 'A' },
 		{ "max-pull-bytes", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "include-dev", no_argument, NULL, 1001 },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct scan_opts o = { .secrets = true };
@@ -123,7 +126,7 @@ int cmd_scan(int argc, char **argv)
 	const char *output = NULL, *dbpath = NULL, *ignore_file = NULL, *store = NULL;
 	char *end;
 	int min_sev = SEV_UNKNOWN, exit_code = 0;
-	bool ignore_unfixed = false, nodb = false;
+	bool ignore_unfixed = false, nodb = false, include_dev = false;
 
 	scan_limits_default(&o.limits);
 	registry_opts_default(&ro);
@@ -190,6 +193,7 @@ int cmd_scan(int argc, char **argv)
 			break;
 		}
 		case 'h': scan_usage(stdout); return VG_EXIT_OK;
+		case 1001: include_dev = true; break;
 		default: scan_usage(stderr); return VG_EXIT_USAGE;
 		}
 	}
@@ -200,7 +204,7 @@ int cmd_scan(int argc, char **argv)
 	const char *target = argv[optind];
 	if (!strcmp(what, "lookup"))
 		return scan_lookup(target, store);
-	struct scan_result r = { 0 };
+	struct scan_result r = { .include_dev = include_dev };
 	struct vg_buf err = { 0 }, out = { 0 };
 	struct ignore_list ign = { 0 };
 	if (ignore_file && ignore_load(ignore_file, &ign, &err)) {

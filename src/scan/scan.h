@@ -108,6 +108,9 @@ struct scan_result {
 	size_t nconfig, cap_config;
 	char *config_json; /* the image config blob, NUL-terminated, may be NULL */
 	struct vg_buf warnings; /* "vigil: ..." lines, one per warning */
+	/* Set by the caller before the scan: keep the development dependencies that
+	 * lock files mark as such (dropped by default, as other scanners do). */
+	bool include_dev;
 };
 
 void scan_result_free(struct scan_result *r);

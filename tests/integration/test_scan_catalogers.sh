@@ -156,6 +156,8 @@ if command -v rpmbuild >/dev/null && command -v rpm >/dev/null; then
 		for ps in 512 65536; do
 			{
 				printf 'VERSION=3\nformat=bytevalue\ntype=hash\ndb_pagesize=%s\nHEADER=END\n' "$ps"
+				# record 0, as rpm keeps it: key 0, the next header instance number
+				printf ' 00000000\n %02x000000\n' "$(($(wc -l <"$IT_TMP/blobs") + 1))"
 				while IFS='|' read -r hnum hex; do
 					printf ' %02x000000\n %s\n' "$hnum" "$(echo "$hex" | tr 'A-F' 'a-f')"
 				done <"$IT_TMP/blobs"

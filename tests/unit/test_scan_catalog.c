@@ -173,17 +173,22 @@ static void test_python_npm(void **state)
 	purl_fill(&r, &r.pkgs[0]);
 	assert_string_equal(r.pkgs[0].purl, "pkg:pypi/foo-bar@1.0.post1");
 	assert_string_equal(r.pkgs[0].ecosystem, "PyPI");
+	/* no Version: kept unversioned, and said so */
 	cat_python.parse("Name: x\n", 8, "x.egg-info", &r);
-	assert_int_equal(r.npkgs, 1);
-	assert_non_null(strstr(r.warnings.data, "x.egg-info: Python metadata without Name or Version"));
+	assert_int_equal(r.npkgs, 2);
+	assert_string_equal(r.pkgs[1].version, "");
+	assert_non_null(strstr(r.warnings.data, "x.egg-info: Python package x has no Version"));
+	cat_python.parse("Version: 1\n", 11, "y.egg-info", &r);
+	assert_int_equal(r.npkgs, 2);
+	assert_non_null(strstr(r.warnings.data, "y.egg-info: Python metadata without Name"));
 	const char *bad = "{\"name\": \"a\",\n \"version\": }";
 	cat_npm_package.parse(bad, strlen(bad), "node_modules/a/package.json", &r);
 	assert_non_null(strstr(r.warnings.data, "cannot parse node_modules/a/package.json:2:"));
 	const char *v1 = "{\"lockfileVersion\":1,\"dependencies\":{\"a\":{\"version\":\"1.0.0\","
 			 "\"dependencies\":{\"b\":{\"version\":\"2.0.0\"}}}}}";
 	cat_npm_lock.parse(v1, strlen(v1), "package-lock.json", &r);
-	assert_int_equal(r.npkgs, 3);
-	assert_string_equal(r.pkgs[2].name, "b");
+	assert_int_equal(r.npkgs, 4);
+	assert_string_equal(r.pkgs[3].name, "b");
 	assert_ptr_equal(catalog_find("app/node_modules/a/package.json"), &cat_npm_package);
 	assert_ptr_equal(catalog_find("app/node_modules/@s/a/package.json"), &cat_npm_package);
 	assert_ptr_equal(catalog_find("app/node_modules/a/lib/package.json"), NULL);

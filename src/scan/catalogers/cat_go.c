@@ -225,9 +225,14 @@ static void gobi_emit(const char *vers, size_t vn, const char *mod, size_t mn,
 			gobi_add(r, f[1], fl[1], f[2], fl[2], path);
 			last = r->npkgs > before ? r->npkgs - 1 : (size_t)-1;
 		} else if (k >= 3 && fl[0] == 2 && !memcmp(f[0], "=>", 2) && last != (size_t)-1) {
-			/* The replacement module is what the program contains. */
+			/* The replacement module is what the program contains; a
+			 * local directory (./x, ../x, /x) is the project's own code,
+			 * not a module anyone publishes advisories for: dropped. */
 			char n[1024], v[256];
-			if (fl[1] < sizeof(n) && fl[2] < sizeof(v) && fl[1] && fl[2]) {
+			if (fl[1] && (f[1][0] == '.' || f[1][0] == '/') && last == r->npkgs - 1) {
+				scan_pkg_free(&r->pkgs[last]);
+				r->npkgs--;
+			} else if (fl[1] < sizeof(n) && fl[2] < sizeof(v) && fl[1] && fl[2]) {
 				memcpy(n, f[1], fl[1]);
 				n[fl[1]] = 0;
 				memcpy(v, f[2], fl[2]);

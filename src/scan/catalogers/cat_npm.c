@@ -4,8 +4,16 @@
  * version), and package-lock.json: lockfileVersion 2/3 list every installed
  * package under "packages" (keys "node_modules/a/node_modules/b"), version 1
  * nests them under "dependencies".
+ *
+ * What is reported, as Trivy and Syft do: packages from the registry.
+ * Development dependencies ("dev": true) only when r->include_dev; the
+ * project's own root package ("" in "packages") never; local ones ("link",
+ * file: and link: versions) and git or tarball URLs never (no registry
+ * version to match advisories against). An alias ("case-alias" installed as
+ * "npm:case@1.6.3") is the real package: name case, version 1.6.3.
  */
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 #include "scan/catalogers/cat_text.h"
 #include "scan/catalogers/catalog.h"
@@ -45,6 +53,34 @@ static void npm_parse_package(const char *data, size_t len, const char *path,
 	json_decref(root);
 }
 
+/*
+ * Adds name at version unless the version is not a registry version (file:,
+ * link:, git, URLs); "npm:real@1.2.3" aliases become real at 1.2.3.
+ */
+static void npm_add(struct scan_result *r, const char *name, const char *version,
+		    const char *path)
+{
+	char *real = NULL;
+
+	if (!strncmp(version, "npm:", 4)) {
+		const char *spec = version + 4;
+		const char *at = strrchr(spec + (spec[0] == '@'), '@');
+		if (!at || at == spec)
+			return;
+		real = xstrndup(spec, (size_t)(at - spec));
+		name = real;
+		version = at + 1;
+	}
+	if (name[0] && version[0] && !strchr(version, ':') && !strchr(version, '/'))
+		scan_add_pkg(r, "npm", name, version, path);
+	free(real);
+}
+
+static bool npm_dev_skipped(json_t *p, const struct scan_result *r)
+{
+	return !r->include_dev && json_is_true(json_object_get(p, "dev"));
+}
+
 static void npm_lock_v1(json_t *deps, const char *path, struct scan_result *r, int depth)
 {
 	const char *name;
@@ -54,9 +90,9 @@ static void npm_lock_v1(json_t *deps, const char *path, struct scan_result *r, i
 		return;
 	json_object_foreach(deps, name, d) {
 		const char *version = json_string_value(json_object_get(d, "version"));
-		if (version && name[0] && !json_is_true(json_object_get(d, "bundled")) &&
-		    strncmp(version, "file:", 5) && strncmp(version, "link:", 5))
-			scan_add_pkg(r, "npm", name, version, path);
+		if (version && !json_is_true(json_object_get(d, "bundled")) &&
+		    !npm_dev_skipped(d, r))
+			npm_add(r, name, version, path);
 		npm_lock_v1(json_object_get(d, "dependencies"), path, r, depth + 1);
 	}
 }
@@ -76,14 +112,17 @@ static void npm_parse_lock(const char *data, size_t len, const char *path, struc
 			for (const char *s = key; (s = strstr(s, "node_modules/")); s++)
 				if (s == key || s[-1] == '/')
 					nm = s + strlen("node_modules/");
-			if (!nm || json_is_true(json_object_get(p, "link")))
+			if (!nm || json_is_true(json_object_get(p, "link")) || npm_dev_skipped(p, r))
 				continue; /* the root project, or a symlinked workspace */
+			const char *res = json_string_value(json_object_get(p, "resolved"));
+			if (res && (!strncmp(res, "git", 3) || !strncmp(res, "file:", 5)))
+				continue; /* a git or local dependency */
 			const char *name = json_string_value(json_object_get(p, "name"));
 			const char *version = json_string_value(json_object_get(p, "version"));
 			if (!name)
 				name = nm;
-			if (version && name[0] && version[0])
-				scan_add_pkg(r, "npm", name, version, path);
+			if (version)
+				npm_add(r, name, version, path);
 		}
 	} else {
 		npm_lock_v1(json_object_get(root, "dependencies"), path, r, 0);

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Python distributions: core metadata (RFC 822 style headers) in
- * *.dist-info/METADATA, *.egg-info/PKG-INFO or a single-file *.egg-info.
- * Headers end at the first blank line; Name and Version are required.
+ * *.dist-info/METADATA, *.egg-info/PKG-INFO or a single-file *.egg-info
+ * (directory suffixes in any case: setuptools wrote FOO.EGG-INFO on some
+ * systems). Headers end at the first blank line; Name is required. A
+ * distribution without a Version is kept unversioned, with a warning, as
+ * Syft and Trivy keep it: it is installed even if no advisory can match it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -37,12 +40,16 @@ static void python_parse(const char *data, size_t len, const char *path, struct 
 		if (slot && !*slot)
 			*slot = xstrndup(v, vn);
 	}
-	if (name && version && name[0] && version[0]) {
-		struct scan_pkg *p = scan_add_pkg(r, "pypi", name, version, path);
+	if (name && name[0]) {
+		if (!version || !version[0]) {
+			scan_warn(r, "%s: Python package %s has no Version: reported unversioned",
+				  path, name);
+		}
+		struct scan_pkg *p = scan_add_pkg(r, "pypi", name, version ? version : "", path);
 		if (license && license[0] && strlen(license) < 200)
 			p->license = xstrdup(license);
 	} else {
-		scan_warn(r, "cannot parse %s: Python metadata without Name or Version", path);
+		scan_warn(r, "cannot parse %s: Python metadata without Name", path);
 	}
 	free(name);
 	free(version);
@@ -51,8 +58,9 @@ static void python_parse(const char *data, size_t len, const char *path, struct 
 
 static bool python_match(const char *path)
 {
-	return cat_text_ends_with(path, ".dist-info/METADATA") ||
-	       cat_text_ends_with(path, ".egg-info/PKG-INFO") || cat_text_ends_with(path, ".egg-info");
+	return cat_text_ends_with_ci(path, ".dist-info/METADATA") ||
+	       cat_text_ends_with_ci(path, ".egg-info/PKG-INFO") ||
+	       cat_text_ends_with_ci(path, ".egg-info");
 }
 
 const struct cataloger cat_python = { "python", python_match, python_parse };

@@ -19,7 +19,8 @@
  *   H_KEYDATA (type 1, the bytes follow up to the previous item) or H_OFFPAGE
  *   (type 3; u32 first page at +4, u32 total length at +8) whose data is on
  *   a chain of overflow pages (type 7; next page u32 at 16, bytes on the page
- *   u16 at 22, data from 26).
+ *   u16 at 22, data from 26). Keys are header instance numbers (u32, the
+ *   host's order); key 0 holds the next instance number and is skipped.
  * - NDB (Packages.db, SUSE's rpm >= 4.16): a 32-byte header ("RpmP" magic,
  *   version 0, u32 slot page count at 12), slot pages of 256 16-byte slots
  *   ("Slot" magic, package index, block offset, block count; the header takes
@@ -266,6 +267,12 @@ static void rpm_parse_bdb(const char *data, size_t len, const char *path, struct
 				bad++;
 				continue;
 			}
+			/* key 0 is rpm's record 0: the next header instance number,
+			 * not a header (rpm skips it too) */
+			size_t kend = i >= 2 ? bdb16(pg + BDB_HDR + (i - 2) * 2, sw) : psize;
+			if (end < psize && pg[end] == BDB_H_KEYDATA && kend <= psize &&
+			    kend == end + 5 && !memcmp(pg + end + 1, "\0\0\0\0", 4))
+				continue;
 			if (pg[off] == BDB_H_OFFPAGE) {
 				if (off + 12 > psize ||
 				    bdb_overflow(d, npages, psize, sw, bdb32(pg + off + 4, sw),

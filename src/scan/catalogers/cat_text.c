@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "scan/catalogers/cat_text.h"
 
 int cat_text_line(const char *data, size_t len, size_t *pos, const char **line, size_t *llen)
@@ -23,6 +24,12 @@ bool cat_text_ends_with(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), m = strlen(suffix);
 	return n >= m && !memcmp(s + n - m, suffix, m);
+}
+
+bool cat_text_ends_with_ci(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && !strncasecmp(s + n - m, suffix, m);
 }
 
 const char *cat_text_base(const char *path)
@@ -95,4 +102,77 @@ void cat_text_stanzas(enum cat_stanza_syntax syntax, const char *const *keys, si
 		}
 	}
 	stanza_end(values, nkeys, &first, emit, path, r);
+}
+
+struct cat_set_node {
+	struct hmap_node node;
+	char *s;
+};
+
+static uint64_t set_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+/* The node holding s, or NULL with *slot the free key where it would go. */
+static struct cat_set_node *set_find(const struct cat_set *set, const char *s, uint64_t *slot)
+{
+	uint64_t k = set_hash(s);
+	struct hmap_node *n;
+
+	if (!set->init) {
+		*slot = k;
+		return NULL;
+	}
+	/* colliding strings take the next free key */
+	while ((n = hmap_get(&set->m, k))) {
+		struct cat_set_node *e = hmap_entry(n, struct cat_set_node, node);
+		if (!strcmp(e->s, s))
+			return e;
+		k++;
+	}
+	*slot = k;
+	return NULL;
+}
+
+bool cat_set_add(struct cat_set *set, const char *s)
+{
+	uint64_t slot;
+
+	if (set_find(set, s, &slot))
+		return false;
+	if (!set->init) {
+		hmap_init(&set->m, 64);
+		set->init = true;
+	}
+	struct cat_set_node *e = xcalloc(1, sizeof(*e));
+	e->s = xstrdup(s);
+	e->node.key = slot;
+	hmap_put(&set->m, &e->node);
+	return true;
+}
+
+bool cat_set_has(const struct cat_set *set, const char *s)
+{
+	uint64_t slot;
+	return set_find(set, s, &slot) != NULL;
+}
+
+void cat_set_free(struct cat_set *set)
+{
+	struct hmap_node *n, *tmp;
+	size_t i;
+
+	if (!set->init)
+		return;
+	hmap_for_each(&set->m, n, tmp, i) {
+		struct cat_set_node *e = hmap_entry(n, struct cat_set_node, node);
+		free(e->s);
+		free(e);
+	}
+	hmap_free(&set->m);
+	set->init = false;
 }

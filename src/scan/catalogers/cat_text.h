@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "common/hmap.h"
 #include "scan/scan.h"
 
 /*
@@ -22,6 +23,8 @@ int cat_text_line(const char *data, size_t len, size_t *pos, const char **line, 
 char *cat_text_trimdup(const char *s, size_t n);
 /* Whether s ends with suffix. */
 bool cat_text_ends_with(const char *s, const char *suffix);
+/* Whether s ends with suffix, ASCII letters in any case. */
+bool cat_text_ends_with_ci(const char *s, const char *suffix);
 /* The last component of path. */
 const char *cat_text_base(const char *path);
 
@@ -52,5 +55,18 @@ void cat_text_stanzas(enum cat_stanza_syntax syntax, const char *const *keys, si
 		     struct scan_result *r);
 
 #define CAT_STANZA_KEYS_MAX 8
+
+/*
+ * A set of strings (the name@version pairs a lock file already gave, the
+ * nodes of a dependency graph already visited). Zero-initialised is empty.
+ */
+struct cat_set {
+	struct hmap m;
+	bool init;
+};
+/* Adds s (copied); true when it was not there yet. */
+bool cat_set_add(struct cat_set *set, const char *s);
+bool cat_set_has(const struct cat_set *set, const char *s);
+void cat_set_free(struct cat_set *set);
 
 #endif

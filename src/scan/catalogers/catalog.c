@@ -5,6 +5,10 @@
 static const struct cataloger *const catalogers[] = {
 	&cat_dpkg, &cat_apk, &cat_python, &cat_npm_package, &cat_npm_lock, &cat_rpm_sqlite,
 	&cat_rpm_bdb, &cat_rpm_ndb, &cat_java, &cat_cargo, &cat_gem,
+	&cat_yarn, &cat_pnpm, &cat_poetry, &cat_uv, &cat_pipfile, &cat_requirements,
+	&cat_composer, &cat_dotnet_deps, &cat_nuget_lock, &cat_gemlock, &cat_pubspec, &cat_swift,
+	&cat_mix, &cat_rebar, &cat_conan, &cat_gradle, &cat_podfile, &cat_maven_pom,
+	&cat_runtime,
 };
 
 const struct cataloger *catalog_find(const char *path)

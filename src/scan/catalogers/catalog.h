@@ -39,6 +39,25 @@ extern const struct cataloger cat_rpm_ndb;     /* .../rpm/Packages.db */
 extern const struct cataloger cat_java;        /* *.jar, *.war, *.ear, loose pom.properties */
 extern const struct cataloger cat_cargo;       /* Cargo.lock */
 extern const struct cataloger cat_gem;         /* specifications/NAME.gemspec */
+extern const struct cataloger cat_yarn;        /* yarn.lock (v1 and Berry) */
+extern const struct cataloger cat_pnpm;        /* pnpm-lock.yaml (v5, v6, v9) */
+extern const struct cataloger cat_poetry;      /* poetry.lock */
+extern const struct cataloger cat_uv;          /* uv.lock */
+extern const struct cataloger cat_pipfile;     /* Pipfile.lock */
+extern const struct cataloger cat_requirements; /* requirements*.txt, pinned lines */
+extern const struct cataloger cat_composer;    /* composer.lock, vendor/composer/installed.json */
+extern const struct cataloger cat_dotnet_deps; /* *.deps.json */
+extern const struct cataloger cat_nuget_lock;  /* packages.lock.json */
+extern const struct cataloger cat_gemlock;     /* Gemfile.lock, gems.locked */
+extern const struct cataloger cat_pubspec;     /* pubspec.lock */
+extern const struct cataloger cat_swift;       /* Package.resolved */
+extern const struct cataloger cat_mix;         /* mix.lock */
+extern const struct cataloger cat_rebar;       /* rebar.lock */
+extern const struct cataloger cat_conan;       /* conan.lock */
+extern const struct cataloger cat_gradle;      /* gradle.lockfile, gradle/dependency-locks/ */
+extern const struct cataloger cat_podfile;     /* Podfile.lock */
+extern const struct cataloger cat_maven_pom;   /* a project's pom.xml: its dependencies */
+extern const struct cataloger cat_runtime;     /* python, node, java, go runtimes */
 
 /* The cataloger of path (the first in table order that matches), or NULL. */
 const struct cataloger *catalog_find(const char *path);

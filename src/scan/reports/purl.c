@@ -40,7 +40,9 @@ void purl_fill(const struct scan_result *r, struct scan_pkg *p)
 	const char *t = p->type;
 	bool os = !strcmp(t, "deb") || !strcmp(t, "apk") || !strcmp(t, "rpm");
 
-	if (!p->ecosystem) {
+	/* An unversioned package (Python metadata without a Version) is listed but
+	 * gets no ecosystem: no advisory can be matched against no version. */
+	if (!p->ecosystem && p->version[0]) {
 		const char *eco = NULL;
 		if (os)
 			eco = r->os_ecosystem;
@@ -56,6 +58,19 @@ void purl_fill(const struct scan_result *r, struct scan_pkg *p)
 			eco = "crates.io";
 		else if (!strcmp(t, "gem"))
 			eco = "RubyGems";
+		else if (!strcmp(t, "composer"))
+			eco = "Packagist";
+		else if (!strcmp(t, "nuget"))
+			eco = "NuGet";
+		else if (!strcmp(t, "pub"))
+			eco = "Pub";
+		else if (!strcmp(t, "hex"))
+			eco = "Hex";
+		else if (!strcmp(t, "swift"))
+			eco = "SwiftURL";
+		else if (!strcmp(t, "conan"))
+			eco = "ConanCenter";
+		/* cocoapods and generic (language runtimes) have no OSV ecosystem */
 		if (eco)
 			p->ecosystem = xstrdup(eco);
 	}
@@ -80,14 +95,38 @@ void purl_fill(const struct scan_result *r, struct scan_pkg *p)
 		} else {
 			purl_enc(&b, p->name, false);
 		}
-	} else if (!strcmp(t, "golang") || !strcmp(t, "npm")) {
+	} else if (!strcmp(t, "golang") || !strcmp(t, "npm") || !strcmp(t, "swift")) {
 		/* namespace segments keep their '/'; npm's '@' is encoded */
 		purl_enc(&b, p->name, true);
+	} else if (!strcmp(t, "composer") || !strcmp(t, "hex") || !strcmp(t, "pub")) {
+		/* case-insensitive names: lower-cased, as the purl types say */
+		char *n = xstrdup(p->name);
+		for (char *c = n; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+		purl_enc(&b, n, !strcmp(t, "composer"));
+		free(n);
+	} else if (!strcmp(t, "cocoapods") && strchr(p->name, '/')) {
+		/* a subspec Pod/Sub is the pod's subpath */
+		const char *slash = strchr(p->name, '/');
+		char *n = xstrndup(p->name, (size_t)(slash - p->name));
+		purl_enc(&b, n, false);
+		free(n);
+		if (p->version[0]) {
+			buf_addc(&b, '@');
+			purl_enc(&b, p->version, false);
+		}
+		buf_addc(&b, '#');
+		purl_enc(&b, slash + 1, true);
+		free(p->purl);
+		p->purl = b.data;
+		return;
 	} else {
 		purl_enc(&b, p->name, false);
 	}
-	buf_addc(&b, '@');
-	purl_enc(&b, p->version, false);
+	if (p->version[0]) {
+		buf_addc(&b, '@');
+		purl_enc(&b, p->version, false);
+	}
 	char sep = '?';
 	if (p->arch && p->arch[0]) {
 		buf_printf(&b, "%carch=", sep);
