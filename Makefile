@@ -124,6 +124,13 @@ $(BUILD)/tests/mkcapture $(BUILD)/tests/evgen: $(BUILD)/tests/%: tests/tools/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
+# the fleet tests' helper: captures at volume, NKey seeds, reading JetStream back
+TOOLS += $(BUILD)/tests/fleet_tool
+$(BUILD)/tests/fleet_tool: tests/tools/fleet_tool.c $(BUILD)/libvigil.a
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
 # static, so that it runs inside any container image
 $(BUILD)/tests/attack: tests/tools/attack.c
 	$(call msg,CC,$@)

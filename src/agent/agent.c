@@ -15,6 +15,7 @@
 #include "agent/agent_int.h"
 #include "common/log.h"
 #include "output/alert_json.h"
+#include "output/outbox.h"
 #include "respond/file_guard.h"
 #include "respond/egress.h"
 #include "respond/file_policy.h"
@@ -109,6 +110,7 @@ static int on_event(void *ctx, const struct vg_event *ev)
 {
 	struct agent *a = ctx;
 
+	__atomic_store_n(&a->events, a->events + 1, __ATOMIC_RELAXED); /* the heartbeat reads it */
 	bool show = state_ingest(a->state, ev);
 	if (a->kkill.nterms)
 		tell_side(a, state_cgroup(a->state, ev->hdr.cgroup_id));
@@ -302,6 +304,7 @@ static void reload_rules(struct agent *a)
 	}
 	engine_free(a->engine);
 	a->engine = e;
+	agent_rules_digest(a);
 	want_for_rules(a->want, e);
 	if (live(a))
 		source_bpf_set_wanted(a->src, a->want);
@@ -337,6 +340,8 @@ static int open_sinks(struct agent *a)
 		.capture_path = c->write_path,
 		.boot_to_realtime = a->src->boot_to_realtime,
 		.hostname = a->src->hostname,
+		.on_commit = c->fleet.servers ? agent_fleet_committed : NULL,
+		.on_commit_ctx = a,
 	};
 	char err[512];
 
@@ -417,6 +422,7 @@ static int wire(struct agent *a)
 		a->engine = load_rules(a);
 		if (!a->engine)
 			return -1;
+		agent_rules_digest(a);
 		want_for_rules(a->want, a->engine);
 		if (load_response_policy(a) || use_rules(a, a->engine))
 			return -1;
@@ -425,7 +431,7 @@ static int wire(struct agent *a)
 		return -1;
 	if (c->detect && live(a))
 		agent_latency_start(&a->latency);
-	if (open_sinks(a) || start_guards(a))
+	if (open_sinks(a) || start_guards(a) || agent_fleet_start(a))
 		return -1;
 	a->watch = live(a) ? container_watch_start("/", a->guard ? on_watched_meta : NULL, a->guard) : NULL;
 	struct vg_state_opts so = {
@@ -460,6 +466,7 @@ struct agent *agent_create(const struct agent_config *cfg)
 void agent_stop(struct agent *a)
 {
 	a->stop_requested = 1;
+	outbox_cancel(a->outbox); /* a drain at the end stops waiting */
 }
 
 void agent_reload(struct agent *a)
@@ -504,6 +511,12 @@ int agent_run(struct agent *a)
 		}
 		uint64_t now = agent_now_ns();
 		state_sweep(a->state, now);
+		if (a->heartbeat && now - a->stats_at >= 1000000000ULL) {
+			struct vg_source_stats st = { 0 };
+			source_stats(a->src, &st);
+			__atomic_store_n(&a->lost_records, st.lost, __ATOMIC_RELAXED);
+			a->stats_at = now;
+		}
 		if (deadline && now >= deadline)
 			break;
 	}
@@ -517,6 +530,7 @@ int agent_run(struct agent *a)
 		agent_print_source_stats(a);
 	}
 	agent_log_summary(a);
+	agent_fleet_drain(a);
 	return ret;
 }
 
@@ -527,6 +541,7 @@ int agent_destroy(struct agent *a)
 	if (!a)
 		return 0;
 	/* each of these accepts what was never started */
+	agent_fleet_stop(a);
 	for (size_t i = 0; i < a->nsinks; i++)
 		if (a->sinks[i]->ops->close(a->sinks[i]))
 			ret = -1;

@@ -53,6 +53,13 @@ struct agent_config {
 	const char *egress_path;   /* --egress-policy, or NULL */
 	const char *files_path;    /* --file-policy, or NULL */
 	enum agent_deny_drift deny_drift;
+	/* the fleet (--nats, docs/fleet.md): the store's records and heartbeats to
+	 * NATS JetStream; servers NULL: none (nothing changes) */
+	struct agent_fleet {
+		const char *servers, *creds, *nkey, *ca, *cert, *key, *node, *cluster;
+		uint64_t budget_bytes;  /* the outbox's disk budget; 0: its default */
+		long drain_ms;          /* at the end, wait this long for the backlog; < 0: until it is sent */
+	} fleet;
 };
 
 struct agent;

@@ -64,11 +64,30 @@ struct agent {
 	struct file_policy *files;
 	struct agent_responses responses;
 	struct agent_latency latency;
+	/* the fleet (agent_fleet.c), when cfg.fleet.servers */
+	struct fleet_conn *fleet;
+	struct outbox *outbox;
+	void *publisher;
+	struct fleet_heartbeat *heartbeat;
+	uint64_t events;            /* read by the heartbeat's thread (atomically) */
+	uint64_t lost_records;      /* the source's, refreshed every second by the loop */
+	uint64_t stats_at;
+	char rules_digest[80];      /* "sha256:..." of the rules running */
 };
 
 /* agent_respond.c: carry out the alert's actions (the rule's, the policy's, the
  * kernel's kill) into a->responses, each also handed to the sinks. */
 void agent_respond(struct agent *a, const struct alert *al);
+
+/* agent_fleet.c: the outbox, the NATS forwarder and heartbeats. 0 or -1 (logged). */
+int agent_fleet_start(struct agent *a);
+/* The end of a run: wait for the backlog as cfg.fleet.drain_ms says. */
+void agent_fleet_drain(struct agent *a);
+void agent_fleet_stop(struct agent *a);
+/* The store committed: wake the outbox. */
+void agent_fleet_committed(void *ctx);
+/* The digest of the rule files the engine was loaded from into a->rules_digest. */
+void agent_rules_digest(struct agent *a);
 
 /* agent_stats.c */
 uint64_t agent_now_ns(void); /* CLOCK_BOOTTIME */

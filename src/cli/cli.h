@@ -27,5 +27,6 @@ int cmd_scan(int argc, char **argv);
 int cmd_vercmp(int argc, char **argv);
 int cmd_db(int argc, char **argv);
 const char *db_default_path(void); /* --db default: $VIGIL_DB or vigil-vulns.db */
+int cmd_fleet(int argc, char **argv); /* vigil fleet init|nkey|... (cmd_fleet.c) */
 
 #endif

@@ -22,6 +22,7 @@ struct fleet_conn {
 	char cluster[FLEET_NAME_MAX + 1];
 	char **servers;
 	int nservers;
+	volatile bool closing; /* fleet_close: the disconnection is ours, not worth a warning */
 };
 
 bool fleet_name_valid(const char *s)
@@ -200,6 +201,11 @@ out:
 	return rc;
 }
 
+int fleet_nkey_public(const char *seed_path, char *pub, size_t publen, char *err, size_t errlen)
+{
+	return nkey_user_public(seed_path, pub, publen, err, errlen);
+}
+
 static void on_connected(natsConnection *nc, void *closure)
 {
 	(void)nc;
@@ -210,6 +216,8 @@ static void on_disconnected(natsConnection *nc, void *closure)
 {
 	struct fleet_conn *c = closure;
 	(void)nc;
+	if (c->closing)
+		return;
 	vg_warn("nats: node %s disconnected; reconnecting (the outbox keeps what is not acknowledged)",
 		    c->node);
 }
@@ -329,6 +337,7 @@ void fleet_close(struct fleet_conn *c)
 		return;
 	if (c->js)
 		jsCtx_Destroy(c->js);
+	c->closing = true;
 	if (c->nc) {
 		natsConnection_Close(c->nc);
 		natsConnection_Destroy(c->nc);

@@ -67,6 +67,12 @@ bool fleet_conn_wait(struct fleet_conn *c, long timeout_ms);
 /* "vigil.<cluster>.<node>.<kind>" into buf; -1 when it does not fit. */
 int fleet_subject(char *buf, size_t len, const char *cluster, const char *node, const char *kind);
 
+/*
+ * The public key ("U...") of the NKey user seed in a file (a line starting
+ * "SU"): what a server's configuration names. 0, or -1 with err.
+ */
+int fleet_nkey_public(const char *seed_path, char *pub, size_t publen, char *err, size_t errlen);
+
 /* A natsStatus as text with the library's last error detail, for messages. */
 const char *fleet_status_text(natsStatus s, char *buf, size_t len);
 
