@@ -244,6 +244,9 @@ void fleet_heartbeat_stop(struct fleet_heartbeat *hb)
 	pthread_cond_signal(&hb->cond);
 	pthread_mutex_unlock(&hb->lock);
 	pthread_join(hb->thread, NULL);
+	/* a last one: the node's final figures (a short run would otherwise tell none) */
+	if (fleet_conn_up(hb->conn))
+		send_one(hb);
 	pthread_mutex_destroy(&hb->lock);
 	pthread_cond_destroy(&hb->cond);
 	free(hb);

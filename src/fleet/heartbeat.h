@@ -39,6 +39,7 @@ void fleet_heartbeat_set_policy(struct fleet_heartbeat *hb, const char *digest, 
 				const char *reason);
 /* Send one now (tests, or a change worth telling at once). */
 void fleet_heartbeat_kick(struct fleet_heartbeat *hb);
+/* Stop the thread, sending a last heartbeat when connected. NULL is fine. */
 void fleet_heartbeat_stop(struct fleet_heartbeat *hb);
 
 /* The heartbeat's JSON (without sending it): for tests. */
