@@ -48,13 +48,17 @@ static struct fleet_conn *conn_open(struct fleet_conn_opts *o)
 		return NULL;
 	}
 	o->client = "vigil-fleet";
+	o->connect_now = true; /* a bad credential is said now, with the server's reason */
 	struct fleet_conn *c = fleet_connect(o, err, sizeof(err));
 	if (!c) {
 		fprintf(stderr, "vigil: fleet: %s\n", err);
 		return NULL;
 	}
 	if (!fleet_conn_wait(c, 10000)) {
-		fprintf(stderr, "vigil: fleet: no NATS server of %s answered within 10 s\n", o->servers);
+		const char *why = NULL;
+		natsConnection_GetLastError(fleet_nc(c), &why);
+		fprintf(stderr, "vigil: fleet: no NATS server of %s answered within 10 s%s%s\n", o->servers,
+			why && *why ? ": " : "", why && *why ? why : "");
 		fleet_close(c);
 		return NULL;
 	}

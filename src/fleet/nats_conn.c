@@ -288,7 +288,7 @@ struct fleet_conn *fleet_connect(const struct fleet_conn_opts *o, char *err, siz
 		s = natsOptions_SetReconnectWait(c->opts, 250);
 	if (s == NATS_OK)
 		s = natsOptions_SetReconnectJitter(c->opts, 100, 500);
-	if (s == NATS_OK)
+	if (s == NATS_OK && !o->connect_now)
 		s = natsOptions_SetRetryOnFailedConnect(c->opts, true, on_connected, c);
 	if (s == NATS_OK)
 		s = natsOptions_SetDisconnectedCB(c->opts, on_disconnected, c);

@@ -32,6 +32,8 @@ struct fleet_conn_opts {
 	const char *tls_cert;  /* client certificate (PEM), with tls_key */
 	const char *tls_key;
 	const char *client;    /* what the server shows as the client's name: "vigil-agent" */
+	bool connect_now;      /* fail at once with the server's reason (bad credentials, no
+				* server) instead of connecting in the background: commands */
 };
 
 struct fleet_conn;

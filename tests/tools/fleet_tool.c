@@ -10,6 +10,7 @@
  *   fleet_tool last URL STREAM SUBJECT   the last message on SUBJECT: headers, then the data
  *   fleet_tool leader URL STREAM      the name of the stream's leader server
  *   fleet_tool count URL STREAM       the stream's message count
+ * FLEET_TOOL_NKEY=SEEDFILE in the environment: authenticate with that NKey seed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,6 +27,7 @@
 #include <openssl/rand.h>
 
 #include "common/buf.h"
+#include "fleet/nats_conn.h"
 #include "sensor/capture.h"
 #include "state/container_meta.h"
 #include "vigil/event.h"
@@ -165,7 +167,22 @@ static int nkey_gen(const char *path)
 static jsCtx *js_connect(const char *url, natsConnection **nc)
 {
 	jsCtx *js = NULL;
-	natsStatus s = natsConnection_ConnectTo(nc, url);
+	natsOptions *o = NULL;
+	const char *seed = getenv("FLEET_TOOL_NKEY"); /* a user seed file to authenticate with */
+	char pub[64], err[256];
+	natsStatus s = natsOptions_Create(&o);
+	if (s == NATS_OK)
+		s = natsOptions_SetURL(o, url);
+	if (s == NATS_OK && seed && *seed) {
+		if (fleet_nkey_public(seed, pub, sizeof(pub), err, sizeof(err))) {
+			fprintf(stderr, "fleet_tool: %s\n", err);
+			exit(1);
+		}
+		s = natsOptions_SetNKeyFromSeed(o, pub, seed);
+	}
+	if (s == NATS_OK)
+		s = natsConnection_Connect(nc, o);
+	natsOptions_Destroy(o);
 	if (s == NATS_OK)
 		s = natsConnection_JetStream(&js, *nc, NULL);
 	if (s != NATS_OK) {
@@ -213,7 +230,11 @@ static int check(const char *url, const char *store, const char *cluster, const 
 		so.Stream = "VIGIL_ALERTS";
 		so.Ordered = true;
 		so.Config.DeliverPolicy = js_DeliverAll;
-		natsStatus s = js_SubscribeSync(&sub, js, subject, NULL, &so, &jerr);
+		natsStatus s;
+		/* a cluster just restarted answers "temporarily unavailable" for a while: bounded retries */
+		for (int tries = 0; (s = js_SubscribeSync(&sub, js, subject, NULL, &so, &jerr)) != NATS_OK && tries < 60;
+		     tries++)
+			nats_Sleep(500);
 		if (s != NATS_OK) {
 			fprintf(stderr, "fleet_tool: subscribe %s: %s (%d)\n", subject, natsStatus_GetText(s), (int)jerr);
 			return 1;
