@@ -160,6 +160,12 @@ $(BUILD)/bench/replay_stages: bench/replay_stages.c $(BUILD)/libvigil.a
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
+$(BUILD)/bench/fleet_publish_bench: bench/fleet_publish_bench.c $(BUILD)/libvigil.a
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+bench-tools: $(BUILD)/bench/fleet_publish_bench $(BUILD)/tests/fleet_tool
 bench-tools: $(BUILD)/vigil $(BUILD)/bench/admission_load $(BUILD)/bench/kill_latency $(BUILD)/bench/replay_stages
 
 test: tests

@@ -100,6 +100,8 @@ int agent_fleet_start(struct agent *a)
 	struct outbox_opts oo = {
 		.store_path = a->cfg.store_path,
 		.budget_bytes = f->budget_bytes,
+		/* JetStream acks a batch in about one round of its replicas: big batches, few rounds */
+		.batch_max = 4096,
 		.hostname = a->src ? a->src->hostname : NULL,
 	};
 	if (!(a->outbox = outbox_open(&oo, err, sizeof(err)))) {

@@ -171,8 +171,13 @@ static jsCtx *js_connect(const char *url, natsConnection **nc)
 	const char *seed = getenv("FLEET_TOOL_NKEY"); /* a user seed file to authenticate with */
 	char pub[64], err[256];
 	natsStatus s = natsOptions_Create(&o);
+	const char *servers[8];
+	int nservers = 0;
+	char *list = strdup(url), *save = NULL;
+	for (char *t = strtok_r(list, ",", &save); t && nservers < 8; t = strtok_r(NULL, ",", &save))
+		servers[nservers++] = t;
 	if (s == NATS_OK)
-		s = natsOptions_SetURL(o, url);
+		s = natsOptions_SetServers(o, servers, nservers);
 	if (s == NATS_OK && seed && *seed) {
 		if (fleet_nkey_public(seed, pub, sizeof(pub), err, sizeof(err))) {
 			fprintf(stderr, "fleet_tool: %s\n", err);
@@ -183,6 +188,7 @@ static jsCtx *js_connect(const char *url, natsConnection **nc)
 	if (s == NATS_OK)
 		s = natsConnection_Connect(nc, o);
 	natsOptions_Destroy(o);
+	free(list);
 	if (s == NATS_OK)
 		s = natsConnection_JetStream(&js, *nc, NULL);
 	if (s != NATS_OK) {
