@@ -25,11 +25,13 @@ int64_t fleet_parse_duration(const char *s)
 	if (!strcmp(s, "none") || !strcmp(s, "0"))
 		return -1;
 	double v = strtod(s, &end);
-	if (end == s || v <= 0 || v > 1e6)
+	if (end == s || !(v > 0) || v > 1e6) /* NaN too */
 		return -2;
 	for (int i = 0; units[i].unit; i++)
-		if (!strcmp(end, units[i].unit))
-			return (int64_t)(v * (double)units[i].ns);
+		if (!strcmp(end, units[i].unit)) {
+			double ns = v * (double)units[i].ns;
+			return ns >= 1 && ns < 9e18 ? (int64_t)ns : -2;
+		}
 	return -2;
 }
 
@@ -41,7 +43,7 @@ int64_t fleet_parse_size(const char *s)
 	if (!strcmp(s, "none") || !strcmp(s, "-1"))
 		return -1;
 	double v = strtod(s, &end);
-	if (end == s || v <= 0 || v > 1e18)
+	if (end == s || !(v > 0) || v > 1e18) /* NaN too */
 		return -2;
 	int64_t mult = 1;
 	if (!strcmp(end, "K") || !strcmp(end, "KiB"))
@@ -54,7 +56,8 @@ int64_t fleet_parse_size(const char *s)
 		mult = 1LL << 40;
 	else if (*end)
 		return -2;
-	return (int64_t)(v * (double)mult);
+	double bytes = v * (double)mult;
+	return bytes >= 1 && bytes < 9e18 ? (int64_t)bytes : -2;
 }
 
 static void fmt_dur(char *buf, size_t len, int64_t ns)
