@@ -125,7 +125,11 @@ grep latency_us "$TMP/lat.out"
 echo "== 3. backlog drain after a ${OUTAGE} s outage of all three servers at 1,000 alerts/s"
 "$BENCH" "$URL" "$TMP/out.db" 1000 $((OUTAGE + 30)) >"$TMP/out.out" &
 BG=$!
-until grep -q "^t=10 " "$TMP/out.out" 2>/dev/null; do sleep 0.2; done
+for ((i = 0; i < 600; i++)); do
+	[ "$(sed -n 's/^t=\([0-9]*\) .*/\1/p' "$TMP/out.out" 2>/dev/null | tail -1)" -ge 10 ] 2>/dev/null && break
+	kill -0 "$BG" 2>/dev/null || { echo "bench: the publisher ended early" >&2; exit 1; }
+	sleep 0.2
+done
 rss_before=$(awk '/VmRSS/ {print $2}' "/proc/$BG/status")
 log "stopping the cluster"
 for n in a b c; do stop "$n"; done

@@ -137,10 +137,12 @@ int main(int argc, char **argv)
 					commit_ns[id] = mono();
 				committed++;
 				outbox_notify(ob);
-				continue;
+				if (now < next_report)
+					continue; /* behind schedule: catch up, but report each second */
+			} else {
+				struct timespec ts = { 0, (long)(due - now) };
+				nanosleep(&ts, NULL);
 			}
-			struct timespec ts = { 0, (long)(due - now) };
-			nanosleep(&ts, NULL);
 		} else {
 			struct timespec ts = { 0, 10000000 };
 			nanosleep(&ts, NULL);
@@ -153,7 +155,8 @@ int main(int argc, char **argv)
 			printf("t=%.0f committed=%zu acked=%zu depth=%" PRId64 "\n", (double)(mono() - start) / 1e9,
 			       committed, nlat, s.depth);
 			fflush(stdout);
-			next_report += 1000000000;
+			while (next_report <= mono())
+				next_report += 1000000000;
 			if (mono() >= writer_end && (s.depth == 0 || mono() > writer_end + 300000000000LL))
 				break;
 		}
