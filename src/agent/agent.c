@@ -465,8 +465,10 @@ struct agent *agent_create(const struct agent_config *cfg)
 
 void agent_stop(struct agent *a)
 {
+	/* a stop during the end's drain (or a second one) ends the drain's wait */
+	if (a->stop_requested || a->draining)
+		outbox_cancel(a->outbox);
 	a->stop_requested = 1;
-	outbox_cancel(a->outbox); /* a drain at the end stops waiting */
 }
 
 void agent_reload(struct agent *a)

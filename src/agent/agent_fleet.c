@@ -129,6 +129,7 @@ void agent_fleet_drain(struct agent *a)
 	struct outbox_stats st;
 	if (!a->outbox)
 		return;
+	a->draining = 1;
 	bool done = outbox_drain(a->outbox, a->cfg.fleet.drain_ms);
 	if (outbox_stats(a->outbox, &st, 1) != 1)
 		return;

@@ -72,6 +72,7 @@ struct agent {
 	uint64_t events;            /* read by the heartbeat's thread (atomically) */
 	uint64_t lost_records;      /* the source's, refreshed every second by the loop */
 	uint64_t stats_at;
+	volatile sig_atomic_t draining; /* agent_fleet_drain waits: agent_stop ends the wait */
 	char rules_digest[80];      /* "sha256:..." of the rules running */
 };
 
