@@ -340,7 +340,7 @@ static int open_sinks(struct agent *a)
 		.capture_path = c->write_path,
 		.boot_to_realtime = a->src->boot_to_realtime,
 		.hostname = a->src->hostname,
-		.on_commit = c->fleet.servers ? agent_fleet_committed : NULL,
+		.on_commit = c->fleet.servers || c->fleet.nforwarders ? agent_fleet_committed : NULL,
 		.on_commit_ctx = a,
 	};
 	char err[512];

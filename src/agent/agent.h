@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include "vigil/event.h"
 #include "engine/engine.h"
+#include "output/forwarder.h"
 #include "respond/respond.h"
 #include "sensor/source.h"
 
@@ -59,6 +60,13 @@ struct agent_config {
 		const char *servers, *creds, *nkey, *ca, *cert, *key, *node, *cluster;
 		uint64_t budget_bytes;  /* the outbox's disk budget; 0: its default */
 		long drain_ms;          /* at the end, wait this long for the backlog; < 0: until it is sent */
+		/* other forwarders fed by the same outbox (output/forwarder.h: syslog, webhook,
+		 * file), each opened with ops->open(spec); they need the store as NATS does */
+		struct agent_forwarder {
+			const struct vg_forwarder_ops *ops;
+			const char *spec;
+		} forwarders[4];
+		size_t nforwarders;
 	} fleet;
 };
 

@@ -76,12 +76,31 @@ int agent_fleet_start(struct agent *a)
 	const struct agent_fleet *f = &a->cfg.fleet;
 	char err[512];
 
-	if (!f->servers)
+	if (!f->servers && !f->nforwarders)
 		return 0;
 	if (!a->cfg.store_path || !a->cfg.detect) {
-		vg_err("--nats publishes the alert store's records: it needs rules and a store (not --no-store)");
+		vg_err("%s forwards the alert store's records: it needs rules and a store (not --no-store)",
+		       f->servers ? "--nats" : "an output");
 		return -1;
 	}
+	struct outbox_opts oo = {
+		.store_path = a->cfg.store_path,
+		.budget_bytes = f->budget_bytes,
+		/* JetStream acks a batch in about one round of its replicas: big batches, few rounds */
+		.batch_max = 4096,
+		.hostname = a->src ? a->src->hostname : NULL,
+	};
+	if (!(a->outbox = outbox_open(&oo, err, sizeof(err)))) {
+		vg_err("%s", err);
+		return -1;
+	}
+	for (size_t i = 0; i < f->nforwarders; i++)
+		if (outbox_add_spec(a->outbox, f->forwarders[i].ops, f->forwarders[i].spec, err, sizeof(err))) {
+			vg_err("output %s: %s", f->forwarders[i].ops->name, err);
+			return -1;
+		}
+	if (!f->servers)
+		return 0;
 	struct fleet_conn_opts co = {
 		.servers = f->servers,
 		.node = f->node,
@@ -94,17 +113,6 @@ int agent_fleet_start(struct agent *a)
 		.client = a->cfg.mode == AGENT_REPLAY ? "vigil-replay" : "vigil-agent",
 	};
 	if (!(a->fleet = fleet_connect(&co, err, sizeof(err)))) {
-		vg_err("%s", err);
-		return -1;
-	}
-	struct outbox_opts oo = {
-		.store_path = a->cfg.store_path,
-		.budget_bytes = f->budget_bytes,
-		/* JetStream acks a batch in about one round of its replicas: big batches, few rounds */
-		.batch_max = 4096,
-		.hostname = a->src ? a->src->hostname : NULL,
-	};
-	if (!(a->outbox = outbox_open(&oo, err, sizeof(err)))) {
 		vg_err("%s", err);
 		return -1;
 	}
@@ -126,19 +134,20 @@ int agent_fleet_start(struct agent *a)
 
 void agent_fleet_drain(struct agent *a)
 {
-	struct outbox_stats st;
+	struct outbox_stats st[OUTBOX_MAX_FORWARDERS];
 	if (!a->outbox)
 		return;
 	a->draining = 1;
 	bool done = outbox_drain(a->outbox, a->cfg.fleet.drain_ms);
-	if (outbox_stats(a->outbox, &st, 1) != 1)
-		return;
-	if (done)
-		vg_info("nats: every record delivered (%llu this run, %llu lost to the disk budget)",
-			(unsigned long long)st.delivered, (unsigned long long)st.lost);
-	else
-		vg_warn("nats: %lld records not delivered yet; they stay in the store and go at the next start",
-			(long long)st.depth);
+	size_t n = outbox_stats(a->outbox, st, OUTBOX_MAX_FORWARDERS);
+	for (size_t i = 0; i < n; i++) {
+		if (done || st[i].depth == 0)
+			vg_info("%s: every record delivered (%llu this run, %llu lost to the disk budget)", st[i].name,
+				(unsigned long long)st[i].delivered, (unsigned long long)st[i].lost);
+		else
+			vg_warn("%s: %lld records not delivered yet; they stay in the store and go at the next start",
+				st[i].name, (long long)st[i].depth);
+	}
 }
 
 void agent_fleet_stop(struct agent *a)
