@@ -10,7 +10,7 @@
 #  3. backlog drain: 1,000 alerts/s while all three servers are stopped for
 #     OUTAGE seconds; how long the backlog takes to drain once they are back,
 #     and the publisher's RSS before and after.
-# No root needed. Env: N (100000), OUTAGE (60), BUILD (build).
+# No root needed. Env: N (100000), OUTAGE (60), BUILD (build), ONLY (sections, e.g. 2,3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -20,7 +20,12 @@ BENCH=$BUILD/bench/fleet_publish_bench
 N=${N:-100000}
 OUTAGE=${OUTAGE:-60}
 command -v nats-server >/dev/null || { echo "skipped: nats-server is not installed"; exit 0; }
-[ -x "$VIGIL" ] && [ -x "$TOOL" ] && [ -x "$BENCH" ] || { echo "skipped: run make bench-tools"; exit 0; }
+if [ ! -x "$VIGIL" ] || [ ! -x "$TOOL" ] || [ ! -x "$BENCH" ]; then
+	echo "skipped: run make bench-tools"
+	exit 0
+fi
+# ONLY=2,3 runs those sections alone
+want() { [ -z "${ONLY:-}" ] || [[ ",$ONLY," == *",$1,"* ]]; }
 
 TMP=$(mktemp -d /tmp/vigil-bench.XXXXXX)
 declare -A PID PORT CPORT
@@ -79,7 +84,6 @@ EOF
 "$TOOL" mkcapture 0 "$TMP/empty.vcap"
 replay() { "$VIGIL" replay "$@" --rules "$TMP/rules.yaml" --rate-limit 0 >/dev/null 2>>"$TMP/replay.err"; }
 
-echo "== 1. throughput, R3, $N alerts"
 # cpu_of PID...: utime+stime of these processes, in clock ticks
 cpu_of() {
 	local p t=0
@@ -90,6 +94,8 @@ cpu_of() {
 }
 HZ=$(getconf CLK_TCK)
 TIMEFORMAT='%R %U %S'
+if want 1; then
+echo "== 1. throughput, R3, $N alerts"
 { time replay "$TMP/cap.vcap" --store "$TMP/fill.db"; } 2>"$TMP/t.fill"
 s0=$(cpu_of "${PID[a]}" "${PID[b]}" "${PID[c]}")
 { time replay "$TMP/empty.vcap" --store "$TMP/fill.db" --nats "$URL" --node tput; } 2>"$TMP/t.pub"
@@ -107,11 +113,15 @@ awk -v n="$N" -v fr="$fr" -v pr="$pr" -v pc="$(echo "$pu + $ps" | bc)" -v br="$b
 	printf "replay and publish together:  %.2f s, %.0f alerts/s\n", br, n / br
 	printf "load average at the end: %s (2 cores)\n", load }'
 echo "check: $(tail -1 "$TMP/check")"
+fi
 
+if want 2; then
 echo "== 2. latency, commit to stream ack, 1,000 alerts/s for 20 s"
 "$BENCH" "$URL" "$TMP/lat.db" 1000 20 >"$TMP/lat.out"
 grep latency_us "$TMP/lat.out"
+fi
 
+if want 3; then
 echo "== 3. backlog drain after a ${OUTAGE} s outage of all three servers at 1,000 alerts/s"
 "$BENCH" "$URL" "$TMP/out.db" 1000 $((OUTAGE + 30)) >"$TMP/out.out" &
 BG=$!
@@ -125,15 +135,13 @@ log "stopping the cluster"
 for n in a b c; do stop "$n"; done
 sleep "$OUTAGE" # the outage itself
 for n in a b c; do start "$n"; done
-back=$(now)
 lines_back=$(wc -l <"$TMP/out.out")
 log "cluster back"
 while kill -0 "$BG" 2>/dev/null; do sleep 0.5; done
-rss_after=?
 wait "$BG" || true
 BG=""
 peak=$(sed -n 's/.*depth=\([0-9]*\)$/\1/p' "$TMP/out.out" | sort -n | tail -1)
-t_back=$(sed -n "${lines_back}s/^t=\([0-9]*\) .*/\1/p" "$TMP/out.out")
+t_back=$(head -n "$lines_back" "$TMP/out.out" | sed -n 's/^t=\([0-9]*\) .*/\1/p' | tail -1)
 t_drained=$(tail -n +$((lines_back + 1)) "$TMP/out.out" | sed -n 's/^t=\([0-9]*\) .*depth=0$/\1/p' | head -1)
 rss_after=$(sed -n 's/^rss_kb=//p' "$TMP/out.out")
 if [ -n "$t_drained" ]; then
@@ -144,6 +152,8 @@ else
 fi
 echo "publisher RSS: ${rss_before} kB before the outage, ${rss_after} kB at the end"
 grep latency_us "$TMP/out.out" | sed 's/^/whole run (outage included): /'
+fi
+if want 4; then
 echo "== 4. the same store at R1 (the streams scaled down in place): what replication costs"
 "$VIGIL" fleet init --nats "$URL" --replicas 1 >"$TMP/init1" 2>&1 || { cat "$TMP/init1" >&2; exit 1; }
 replay "$TMP/cap.vcap" --store "$TMP/fill1.db"
@@ -153,3 +163,4 @@ s1=$(cpu_of "${PID[a]}" "${PID[b]}" "${PID[c]}")
 read -r pr _ _ <"$TMP/t.pub1"
 awk -v n="$N" -v pr="$pr" -v sc="$(echo "($s1 - $s0) / $HZ" | bc -l)" 'BEGIN {
 	printf "R1: publish a full store:     %.2f s, %.0f alerts/s; the servers CPU %.2f s: %.0f alerts per CPU-second\n", pr, n / pr, sc, n / sc }'
+fi
