@@ -146,7 +146,8 @@ t_drained=$(tail -n +$((lines_back + 1)) "$TMP/out.out" | sed -n 's/^t=\([0-9]*\
 rss_after=$(sed -n 's/^rss_kb=//p' "$TMP/out.out")
 if [ -n "$t_drained" ]; then
 	awk -v d="$((t_drained - t_back))" -v p="$peak" -v o="$OUTAGE" 'BEGIN {
-		printf "backlog %d alerts drained in %d s after the cluster was back (%.0f alerts/s above the 1,000/s still coming)\n", p, d, d > 0 ? p / d : p }'
+		r = (d > 0 ? p / d : p)
+		printf "backlog %d alerts drained in %d s after the cluster was back (%.0f alerts/s of backlog, %.0f alerts/s sent with the 1,000/s still coming)\n", p, d, r, r + 1000 }'
 else
 	echo "backlog $peak alerts: not drained"
 fi
