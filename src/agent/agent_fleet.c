@@ -116,6 +116,17 @@ int agent_fleet_start(struct agent *a)
 		vg_err("%s", err);
 		return -1;
 	}
+	if (!fleet_conn_up(a->fleet)) {
+		/* the connection keeps trying in the background; say once why it failed now
+		 * (a refused credential is otherwise silent) */
+		struct fleet_conn_opts probe = co;
+		probe.connect_now = true;
+		struct fleet_conn *p = fleet_connect(&probe, err, sizeof(err));
+		if (p)
+			fleet_close(p);
+		else
+			vg_warn("nats: %s; the agent keeps trying and keeps its backlog on disk", err);
+	}
 	void *pub = fleet_publisher_new(a->fleet, 0, err, sizeof(err));
 	if (!pub || outbox_add(a->outbox, &fleet_publisher_ops, pub, err, sizeof(err))) {
 		vg_err("%s", err);

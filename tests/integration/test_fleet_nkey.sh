@@ -52,4 +52,9 @@ for seed in wrong none; do
 	fi
 	grep -qi "authorization" "$IT_TMP/$seed.err" || it_fail "refusal with seed '$seed' not explained: $(cat "$IT_TMP/$seed.err")"
 done
+# an agent with the wrong seed starts (it keeps its backlog and keeps trying) and says why it cannot publish
+"$FL_TOOL" mkcapture 0 "$IT_TMP/empty.vcap" || it_die "mkcapture failed"
+it_bounded 60 "$VIGIL" replay "$IT_TMP/empty.vcap" --rules "$IT_TMP/rules.yaml" --store "$IT_TMP/n2.db" \
+	--nats "$URL" --nats-nkey "$IT_TMP/wrong.seed" --node n2 >/dev/null 2>"$IT_TMP/n2.err"
+grep -qi "authorization" "$IT_TMP/n2.err" || it_fail "the agent did not say why: $(cat "$IT_TMP/n2.err")"
 it_finish
