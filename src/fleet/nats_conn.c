@@ -23,6 +23,7 @@ struct fleet_conn {
 	char **servers;
 	int nservers;
 	volatile bool closing; /* fleet_close: the disconnection is ours, not worth a warning */
+	int closed;            /* the closed callback ran: no callback comes after it (atomic) */
 };
 
 bool fleet_name_valid(const char *s)
@@ -222,6 +223,15 @@ static void on_disconnected(natsConnection *nc, void *closure)
 		    c->node);
 }
 
+/* The last callback of a connection: fleet_close waits for it before freeing c,
+ * which the library's callback thread may still be reading. */
+static void on_closed(natsConnection *nc, void *closure)
+{
+	struct fleet_conn *c = closure;
+	(void)nc;
+	__atomic_store_n(&c->closed, 1, __ATOMIC_RELEASE);
+}
+
 static void on_reconnected(natsConnection *nc, void *closure)
 {
 	struct fleet_conn *c = closure;
@@ -294,6 +304,8 @@ struct fleet_conn *fleet_connect(const struct fleet_conn_opts *o, char *err, siz
 		s = natsOptions_SetDisconnectedCB(c->opts, on_disconnected, c);
 	if (s == NATS_OK)
 		s = natsOptions_SetReconnectedCB(c->opts, on_reconnected, c);
+	if (s == NATS_OK)
+		s = natsOptions_SetClosedCB(c->opts, on_closed, c);
 	if (s == NATS_OK && (o->tls_ca || o->tls_cert))
 		s = natsOptions_SetSecure(c->opts, true);
 	if (s == NATS_OK && o->tls_ca)
@@ -340,6 +352,10 @@ void fleet_close(struct fleet_conn *c)
 	c->closing = true;
 	if (c->nc) {
 		natsConnection_Close(c->nc);
+		/* the callbacks run on the library's thread, after Close returns: wait (bounded)
+		 * for the last one, so that none reads c once it is freed */
+		for (int i = 0; i < 400 && !__atomic_load_n(&c->closed, __ATOMIC_ACQUIRE); i++)
+			nats_Sleep(5);
 		natsConnection_Destroy(c->nc);
 	}
 	if (c->opts)
