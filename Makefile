@@ -125,6 +125,13 @@ $(BUILD)/tests/mkcapture $(BUILD)/tests/evgen $(BUILD)/tests/kvput: $(BUILD)/tes
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
+# the fleet tests' helper: captures at volume, NKey seeds, reading JetStream back
+TOOLS += $(BUILD)/tests/fleet_tool
+$(BUILD)/tests/fleet_tool: tests/tools/fleet_tool.c $(BUILD)/libvigil.a
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
 # static, so that it runs inside any container image
 $(BUILD)/tests/attack: tests/tools/attack.c
 	$(call msg,CC,$@)
@@ -154,6 +161,12 @@ $(BUILD)/bench/replay_stages: bench/replay_stages.c $(BUILD)/libvigil.a
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
+$(BUILD)/bench/fleet_publish_bench: bench/fleet_publish_bench.c $(BUILD)/libvigil.a
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+bench-tools: $(BUILD)/bench/fleet_publish_bench $(BUILD)/tests/fleet_tool
 bench-tools: $(BUILD)/vigil $(BUILD)/bench/admission_load $(BUILD)/bench/kill_latency $(BUILD)/bench/replay_stages
 
 test: tests

@@ -15,6 +15,7 @@
 #include "agent/agent_int.h"
 #include "common/log.h"
 #include "output/alert_json.h"
+#include "output/outbox.h"
 #include "respond/file_guard.h"
 #include "respond/egress.h"
 #include "respond/file_policy.h"
@@ -109,6 +110,7 @@ static int on_event(void *ctx, const struct vg_event *ev)
 {
 	struct agent *a = ctx;
 
+	__atomic_store_n(&a->events, a->events + 1, __ATOMIC_RELAXED); /* the heartbeat reads it */
 	bool show = state_ingest(a->state, ev);
 	if (a->kkill.nterms)
 		tell_side(a, state_cgroup(a->state, ev->hdr.cgroup_id));
@@ -313,6 +315,7 @@ int agent_apply(struct agent *a, const char *const *paths, size_t n, bool defaul
 		response_policy_free(old);
 	engine_free(a->engine);
 	a->engine = e;
+	agent_rules_digest(a);
 	want_for_rules(a->want, e);
 	if (live(a))
 		source_bpf_set_wanted(a->src, a->want);
@@ -369,6 +372,8 @@ static int open_sinks(struct agent *a)
 		.capture_path = c->write_path,
 		.boot_to_realtime = a->src->boot_to_realtime,
 		.hostname = a->src->hostname,
+		.on_commit = c->fleet.servers || c->fleet.nforwarders ? agent_fleet_committed : NULL,
+		.on_commit_ctx = a,
 	};
 	char err[512];
 
@@ -454,6 +459,7 @@ static int wire(struct agent *a)
 		a->engine = load_rules(a);
 		if (!a->engine)
 			return -1;
+		agent_rules_digest(a);
 		want_for_rules(a->want, a->engine);
 		if (load_response_policy(a))
 			return -1;
@@ -466,7 +472,7 @@ static int wire(struct agent *a)
 		return -1;
 	if (c->detect && live(a))
 		agent_latency_start(&a->latency);
-	if (open_sinks(a) || start_guards(a))
+	if (open_sinks(a) || start_guards(a) || agent_fleet_start(a))
 		return -1;
 	a->watch = live(a) ? container_watch_start("/", a->guard ? on_watched_meta : NULL, a->guard) : NULL;
 	struct vg_state_opts so = {
@@ -483,8 +489,8 @@ static int wire(struct agent *a)
 	/* after the seed, so that the cgroups of running containers are classified at once */
 	if (a->responder && c->response == RESPOND_ENFORCE && arm_kernel_kill(a))
 		return -1;
-	/* last: a node joins the fleet once it can act on what the fleet sends */
-	return agent_fleet_start(a);
+	/* last: a node takes the fleet's policy once it can act on it */
+	return agent_central_start(a);
 }
 
 struct agent *agent_create(const struct agent_config *cfg)
@@ -501,6 +507,9 @@ struct agent *agent_create(const struct agent_config *cfg)
 
 void agent_stop(struct agent *a)
 {
+	/* a stop during the end's drain (or a second one) ends the drain's wait */
+	if (a->stop_requested || a->draining)
+		outbox_cancel(a->outbox);
 	a->stop_requested = 1;
 }
 
@@ -548,6 +557,12 @@ int agent_run(struct agent *a)
 		}
 		uint64_t now = agent_now_ns();
 		state_sweep(a->state, now);
+		if (a->heartbeat && now - a->stats_at >= 1000000000ULL) {
+			struct vg_source_stats st = { 0 };
+			source_stats(a->src, &st);
+			__atomic_store_n(&a->lost_records, st.lost, __ATOMIC_RELAXED);
+			a->stats_at = now;
+		}
 		if (deadline && now >= deadline)
 			break;
 	}
@@ -561,6 +576,7 @@ int agent_run(struct agent *a)
 		agent_print_source_stats(a);
 	}
 	agent_log_summary(a);
+	agent_fleet_drain(a);
 	return ret;
 }
 
@@ -571,8 +587,9 @@ int agent_destroy(struct agent *a)
 	if (!a)
 		return 0;
 	/* first: nothing from the fleet reaches the agent while it is taken apart */
-	agent_fleet_stop(a);
+	agent_central_stop(a);
 	/* each of these accepts what was never started */
+	agent_fleet_stop(a);
 	for (size_t i = 0; i < a->nsinks; i++)
 		if (a->sinks[i]->ops->close(a->sinks[i]))
 			ret = -1;

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include "vigil/event.h"
 #include "engine/engine.h"
-#include "fleet/nats_conn.h"
+#include "output/forwarder.h"
 #include "respond/respond.h"
 #include "sensor/source.h"
 
@@ -54,9 +54,21 @@ struct agent_config {
 	const char *egress_path;   /* --egress-policy, or NULL */
 	const char *files_path;    /* --file-policy, or NULL */
 	enum agent_deny_drift deny_drift;
-	/* fleet: nats.servers NULL for a node on its own */
-	struct fleet_conn_opts nats;
-	const char *policy_dir;    /* the fleet's policy, kept on disk; NULL: beside the store */
+	/* the fleet (--nats, docs/fleet.md): the store's records and heartbeats to
+	 * NATS JetStream; servers NULL: none (nothing changes) */
+	struct agent_fleet {
+		const char *servers, *creds, *nkey, *ca, *cert, *key, *node, *cluster;
+		uint64_t budget_bytes;  /* the outbox's disk budget; 0: its default */
+		long drain_ms;          /* at the end, wait this long for the backlog; < 0: until it is sent */
+		/* other forwarders fed by the same outbox (output/forwarder.h: syslog, webhook,
+		 * file), each opened with ops->open(spec); they need the store as NATS does */
+		struct agent_forwarder {
+			const struct vg_forwarder_ops *ops;
+			const char *spec;
+		} forwarders[4];
+		size_t nforwarders;
+		const char *policy_dir; /* the fleet's central policy kept on disk; NULL: beside the store */
+	} fleet;
 };
 
 struct agent;

@@ -65,9 +65,17 @@ struct agent {
 	struct file_policy *files;
 	struct agent_responses responses;
 	struct agent_latency latency;
-	/* fleet */
+	/* the fleet (agent_fleet.c), when cfg.fleet.servers */
 	struct fleet_conn *fleet;
-	struct agent_central *central; /* the fleet's policy; NULL for a node on its own */
+	struct outbox *outbox;
+	void *publisher;
+	struct fleet_heartbeat *heartbeat;
+	uint64_t events;            /* read by the heartbeat's thread (atomically) */
+	uint64_t lost_records;      /* the source's, refreshed every second by the loop */
+	uint64_t stats_at;
+	volatile sig_atomic_t draining; /* agent_fleet_drain waits: agent_stop ends the wait */
+	char rules_digest[80];      /* "sha256:..." of the rules running */
+	struct agent_central *central; /* the fleet's central policy (agent_policy.c); NULL: none */
 };
 
 /* agent_respond.c: carry out the alert's actions (the rule's, the policy's, the
@@ -80,16 +88,28 @@ void agent_respond(struct agent *a, const struct alert *al);
 int agent_apply(struct agent *a, const char *const *paths, size_t n, bool defaults,
 		struct response_policy *rp, char *err, size_t errlen);
 
-/* agent_policy.c: the fleet's connection and central policy */
-int agent_central_open(struct agent *a);   /* the cached policy, before the wiring */
-int agent_fleet_start(struct agent *a);    /* connect and watch, after it */
-void agent_fleet_stop(struct agent *a);
+/* agent_policy.c: the fleet's central policy */
+int agent_central_open(struct agent *a);   /* the policy kept on disk, before the wiring */
+int agent_central_start(struct agent *a);  /* watch the bucket, once connected (agent_fleet_start) */
+void agent_central_stop(struct agent *a);
+/* What the node runs per kind, as JSON for the heartbeat (nothing when it does not watch). */
+void agent_central_status(struct agent *a, struct vg_buf *out);
 /* The rule files to load: the fleet's set when the node runs one, else the config's. */
 void agent_rule_paths(struct agent *a, const char *const **paths, size_t *n, bool *defaults);
 /* The one file of a policy kind: the fleet's when it runs one, else own (may be NULL). */
 const char *agent_policy_path(struct agent *a, enum policy_kind k, const char *own);
 /* Between two batches: apply what the fleet sent. false when nothing came (a SIGHUP). */
 bool agent_central_apply(struct agent *a);
+
+/* agent_fleet.c: the outbox, the NATS forwarder and heartbeats. 0 or -1 (logged). */
+int agent_fleet_start(struct agent *a);
+/* The end of a run: wait for the backlog as cfg.fleet.drain_ms says. */
+void agent_fleet_drain(struct agent *a);
+void agent_fleet_stop(struct agent *a);
+/* The store committed: wake the outbox. */
+void agent_fleet_committed(void *ctx);
+/* The digest of the rule files the engine was loaded from into a->rules_digest. */
+void agent_rules_digest(struct agent *a);
 
 /* agent_stats.c */
 uint64_t agent_now_ns(void); /* CLOCK_BOOTTIME */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The agent in a fleet: its NATS connection and the fleet's central policy.
+ * The agent in a fleet: the fleet's central policy, over the connection the
+ * publisher opened (agent_fleet.c).
  *
  * The policy watcher (fleet/policy_watch.c) hands over sets it has written to
  * disk and validated; they wait here until the agent's loop, between two
@@ -19,6 +20,7 @@
 
 #include "agent/agent_int.h"
 #include "common/log.h"
+#include "fleet/heartbeat.h"
 #include "fleet/policy_watch.h"
 #include "output/alert_store.h"
 #include "respond/respond.h"
@@ -63,14 +65,14 @@ int agent_central_open(struct agent *a)
 {
 	struct agent_central *c;
 
-	if (!a->cfg.nats.servers || a->cfg.mode != AGENT_RUN)
+	if (!a->cfg.fleet.servers || a->cfg.mode != AGENT_RUN)
 		return 0;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -1;
 	pthread_mutex_init(&c->lock, NULL);
-	if (a->cfg.policy_dir) {
-		snprintf(c->dir, sizeof(c->dir), "%s", a->cfg.policy_dir);
+	if (a->cfg.fleet.policy_dir) {
+		snprintf(c->dir, sizeof(c->dir), "%s", a->cfg.fleet.policy_dir);
 	} else {
 		char store[4096];
 		snprintf(store, sizeof(store), "%s", a->cfg.store_path ? a->cfg.store_path : ALERT_STORE_DEFAULT_PATH);
@@ -128,22 +130,11 @@ static void on_policy(void *ctx, enum policy_kind k, const char *digest, const c
 	agent_reload(a);
 }
 
-int agent_fleet_start(struct agent *a)
+int agent_central_start(struct agent *a)
 {
 	char err[1024];
 
-	if (!a->cfg.nats.servers)
-		return 0;
-	struct fleet_conn_opts o = a->cfg.nats;
-	o.background = true; /* the node runs, and keeps its outbox, while NATS is away */
-	if (!o.client)
-		o.client = "vigil-agent";
-	a->fleet = fleet_connect(&o, err, sizeof(err));
-	if (!a->fleet) {
-		vg_err("%s", err);
-		return -1;
-	}
-	if (!a->central)
+	if (!a->central || !a->fleet)
 		return 0;
 	a->central->watch = policy_watch_start(a->fleet, a->central->dir, on_policy, a, err, sizeof(err));
 	if (!a->central->watch) {
@@ -156,22 +147,26 @@ int agent_fleet_start(struct agent *a)
 	return 0;
 }
 
-void agent_fleet_stop(struct agent *a)
+void agent_central_stop(struct agent *a)
 {
 	struct agent_central *c = a->central;
 
-	if (c) {
-		policy_watch_stop(c->watch);
-		for (int k = 0; k < POLICY_KINDS; k++) {
-			set_free(&c->pending[k]);
-			set_free(&c->run[k]);
-		}
-		pthread_mutex_destroy(&c->lock);
-		free(c);
-		a->central = NULL;
+	if (!c)
+		return;
+	policy_watch_stop(c->watch);
+	for (int k = 0; k < POLICY_KINDS; k++) {
+		set_free(&c->pending[k]);
+		set_free(&c->run[k]);
 	}
-	fleet_close(a->fleet);
-	a->fleet = NULL;
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+	a->central = NULL;
+}
+
+void agent_central_status(struct agent *a, struct vg_buf *out)
+{
+	if (a->central && a->central->watch)
+		policy_watch_status_json(a->central->watch, out);
 }
 
 /* The node's own files from the next start on. 0 or -1 (errno). */
@@ -271,5 +266,6 @@ bool agent_central_apply(struct agent *a)
 	}
 	for (int k = 0; k < POLICY_KINDS; k++)
 		set_free(&got[k]);
+	fleet_heartbeat_kick(a->heartbeat); /* the fleet hears what the node runs now, not in 10 s */
 	return true;
 }

@@ -27,7 +27,7 @@ int cmd_admission(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_vercmp(int argc, char **argv);
 int cmd_db(int argc, char **argv);
-int cmd_fleet(int argc, char **argv); /* vigil fleet push|history (cmd_fleet_policy.c) */
 const char *db_default_path(void); /* --db default: $VIGIL_DB or vigil-vulns.db */
+int cmd_fleet(int argc, char **argv); /* vigil fleet init|nkey|push|history (cmd_fleet.c) */
 
 #endif

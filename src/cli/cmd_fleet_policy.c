@@ -10,7 +10,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <jansson.h>
 #include "cli/cli.h"
 #include "cli/fleet_opts.h"
 #include "fleet/policy.h"
@@ -23,7 +22,7 @@ static void push_usage(FILE *f)
 	      "as SIGHUP does (rules, response) or at their next start (files, egress).\n"
 	      "  --nodes GLOB         the nodes it is for (default: all, '*')\n"
 	      "  --default-rules      rules: Vigil's default rules load before the files\n"
-	      "  --dry-run            validate only\n" FLEET_OPTIONS_HELP,
+	      "  --dry-run            validate only\n" FLEET_CONN_HELP,
 	      f);
 }
 
@@ -44,31 +43,13 @@ static char *pusher(void)
 	return out;
 }
 
-static struct fleet_conn *connect_or_say(struct fleet_conn_opts *o)
-{
-	char err[1024];
-	struct fleet_conn *c;
-
-	o->client = "vigil-fleet";
-	if (!(c = fleet_connect(o, err, sizeof(err)))) {
-		fprintf(stderr, "vigil: %s\n", err);
-		return NULL;
-	}
-	if (!fleet_conn_wait(c, 10000)) {
-		fprintf(stderr, "vigil: no NATS server of %s answered in 10 s\n", o->servers);
-		fleet_close(c);
-		return NULL;
-	}
-	return c;
-}
-
-static int cmd_push(int argc, char **argv)
+int fleet_push(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "nodes", required_argument, NULL, 'n' },
 		{ "default-rules", no_argument, NULL, 'D' },
 		{ "dry-run", no_argument, NULL, 'y' },
-		FLEET_LONG_OPTIONS,
+		FLEET_CONN_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -97,7 +78,7 @@ static int cmd_push(int argc, char **argv)
 			free(p.nodes);
 			return VG_EXIT_OK;
 		default:
-			if (fleet_option(opt, optarg, &o))
+			if (fleet_conn_option(opt, optarg, &o))
 				break;
 			goto usage;
 		}
@@ -130,7 +111,7 @@ static int cmd_push(int argc, char **argv)
 		ret = VG_EXIT_OK;
 		goto out;
 	}
-	if (!(c = connect_or_say(&o)))
+	if (!(c = fleet_conn_open(&o)))
 		goto out;
 	if (policy_publish(c, &p, err, sizeof(err))) {
 		fprintf(stderr, "vigil: %s\n", err);
@@ -149,10 +130,10 @@ usage:
 	return VG_EXIT_USAGE;
 }
 
-static int cmd_history(int argc, char **argv)
+int fleet_history(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		FLEET_LONG_OPTIONS,
+		FLEET_CONN_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -166,18 +147,18 @@ static int cmd_history(int argc, char **argv)
 		if (opt == 'h') {
 			fputs("usage: vigil fleet history --nats URL [options]\n"
 			      "Every policy push the bucket keeps, oldest first, as JSON lines: revision,\n"
-			      "key, kind, nodes, digest, who pushed it and when, its files' names and sizes.\n" FLEET_OPTIONS_HELP,
+			      "key, kind, nodes, digest, who pushed it and when, its files' names and sizes.\n" FLEET_CONN_HELP,
 			      stdout);
 			return VG_EXIT_OK;
 		}
-		if (!fleet_option(opt, optarg, &o))
+		if (!fleet_conn_option(opt, optarg, &o))
 			return VG_EXIT_USAGE;
 	}
 	if (optind != argc || !o.servers) {
 		fputs("usage: vigil fleet history --nats URL [options]\n", stderr);
 		return VG_EXIT_USAGE;
 	}
-	if (!(c = connect_or_say(&o)))
+	if (!(c = fleet_conn_open(&o)))
 		return VG_EXIT_ERROR;
 	n = policy_history(c, stdout, err, sizeof(err));
 	fleet_close(c);
@@ -186,51 +167,4 @@ static int cmd_history(int argc, char **argv)
 		return VG_EXIT_ERROR;
 	}
 	return VG_EXIT_OK;
-}
-
-/* Until 'fleet init' makes the streams too: the policy bucket only. */
-static int cmd_init(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "replicas", required_argument, NULL, 'r' },
-		FLEET_LONG_OPTIONS,
-		{ NULL, 0, NULL, 0 },
-	};
-	struct fleet_conn_opts o = { 0 };
-	struct fleet_conn *c;
-	kvStore *kv = NULL;
-	char err[1024];
-	int opt, replicas = 1;
-
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt == 'r' && (strcmp(optarg, "1") == 0 || strcmp(optarg, "3") == 0))
-			replicas = atoi(optarg);
-		else if (!fleet_option(opt, optarg, &o))
-			return VG_EXIT_USAGE;
-	}
-	if (optind != argc || !o.servers)
-		return VG_EXIT_USAGE;
-	if (!(c = connect_or_say(&o)))
-		return VG_EXIT_ERROR;
-	if (policy_bucket(c, true, replicas, &kv, err, sizeof(err))) {
-		fprintf(stderr, "vigil: %s\n", err);
-		fleet_close(c);
-		return VG_EXIT_ERROR;
-	}
-	printf("key-value bucket %s ready\n", POLICY_BUCKET);
-	kvStore_Destroy(kv);
-	fleet_close(c);
-	return VG_EXIT_OK;
-}
-
-int cmd_fleet(int argc, char **argv)
-{
-	if (argc >= 2 && strcmp(argv[1], "push") == 0)
-		return cmd_push(argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[1], "history") == 0)
-		return cmd_history(argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[1], "init") == 0)
-		return cmd_init(argc - 1, argv + 1);
-	fputs("usage: vigil fleet init|push|history [options]   ('vigil fleet CMD --help')\n", stderr);
-	return VG_EXIT_USAGE;
 }

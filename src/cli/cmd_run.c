@@ -11,8 +11,9 @@
 #include <unistd.h>
 #include "agent/agent.h"
 #include "cli/cli.h"
-#include "cli/fleet_opts.h"
 #include "common/log.h"
+#include "fleet/nats_conn.h"
+#include "fleet/streams.h"
 #include "output/alert_store.h"
 #include "respond/bundle.h"
 #include "sensor/event_table.h"
@@ -45,6 +46,19 @@ static const char rules_help[] =
 	"  --min-priority P     load only rules at least as severe as P (default debug)\n"
 	"  --store PATH         keep alerts in this SQLite file\n";
 
+static const char fleet_help[] =
+	"  --nats URL[,URL...]  also publish alerts and actions (from the store: nothing is lost)\n"
+	"                       and heartbeats to NATS JetStream (docs/fleet.md)\n"
+	"  --node NAME          this node's name in the fleet (default: the host name)\n"
+	"  --cluster NAME       its cluster (default: default)\n"
+	"  --nats-creds FILE    a NATS .creds file; --nats-nkey FILE: an NKey user seed instead\n"
+	"  --nats-ca FILE       CA to verify the servers (TLS); --nats-cert FILE --nats-key FILE:\n"
+	"                       a client certificate\n"
+	"  --outbox-budget SIZE the store's disk budget with --nats (default 1G): the oldest\n"
+	"                       records go first, undelivered ones are reported as lost\n"
+	"  --policy-dir DIR     run: where the fleet's central policy is kept on this node\n"
+	"                       (default: 'policy' beside the store)\n";
+
 #define ATTACH_HELP                                                                                  \
 	"  --attach MODE        how the kernel program is attached: auto (default: per syscall\n"  \
 	"                       where 32-bit syscalls cannot run, else sys-exit), sys-exit (one\n"  \
@@ -61,7 +75,9 @@ static void usage(FILE *f, enum vg_mode mode)
 		      "  --json               JSON lines (default: text)\n"
 		      "  --container X        only events of the container whose id starts with X or whose\n"
 		      "                       name is X; 'host' for processes outside containers\n"
-		      "  --default-rules      detect with Vigil's default rules (before any --rules files)\n%s", rules_help);
+		      "  --default-rules      detect with Vigil's default rules (before any --rules files)\n%s"
+		      "With --nats and --store, the alerts are published as the node --node names (the\n"
+		      "command ends when the stream has acknowledged them all):\n%s", rules_help, fleet_help);
 		return;
 	}
 	if (mode == VG_MODE_RUN) {
@@ -93,11 +109,8 @@ static void usage(FILE *f, enum vg_mode mode)
 		      "  --ring-mb N          kernel ring buffer size in MiB, a power of two (default 16)\n"
 		      ATTACH_HELP
 		      "  -w, --write FILE     also write a capture file (replay it with --rules later)\n"
-		      "In a fleet (docs/fleet.md):\n"
-		      FLEET_OPTIONS_HELP
-		      "  --policy-dir DIR     where the fleet's central policy is kept on this node\n"
-		      "                       (default: 'policy' beside the store)\n"
-		      "Needs root and a kernel with BTF.\n", rules_help);
+		      "%s"
+		      "Needs root and a kernel with BTF.\n", rules_help, fleet_help);
 		return;
 	}
 	fprintf(f,
@@ -227,8 +240,12 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 		{ "egress-policy", required_argument, NULL, 'E' }, { "deny-drift", optional_argument, NULL, 'X' },
 		{ "evidence-dir", required_argument, NULL, 'V' }, { "response-policy", required_argument, NULL, 'Q' },
 		{ "file-policy", required_argument, NULL, 'F' }, { "attach", required_argument, NULL, 'T' },
-		{ "policy-dir", required_argument, NULL, 'Y' },
-		FLEET_LONG_OPTIONS,
+		{ "nats", required_argument, NULL, 0x100 }, { "nats-creds", required_argument, NULL, 0x101 },
+		{ "nats-nkey", required_argument, NULL, 0x102 }, { "nats-ca", required_argument, NULL, 0x103 },
+		{ "nats-cert", required_argument, NULL, 0x104 }, { "nats-key", required_argument, NULL, 0x105 },
+		{ "node", required_argument, NULL, 0x106 }, { "cluster", required_argument, NULL, 0x107 },
+		{ "outbox-budget", required_argument, NULL, 0x108 },
+		{ "policy-dir", required_argument, NULL, 0x109 },
 		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 },
 	};
 	struct agent_config c = {
@@ -239,7 +256,9 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 		.eo = { .min_priority = PRIO_DEBUG, .rate = 100, .burst = 1000 },
 		.response = RESPOND_ENFORCE,
 		.evidence_dir = BUNDLE_DEFAULT_DIR,
+		.fleet = { .drain_ms = mode == VG_MODE_REPLAY ? -1 : 5000 },
 	};
+	bool fleet_opts = false;
 	const char *attach_env = getenv("VIGIL_ATTACH");
 	bool syscalls_given = false, json_given = false;
 	int opt, ret;
@@ -355,18 +374,73 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 			c.deny_drift = (enum agent_deny_drift)(AGENT_DRIFT_FAIL_OPEN + i);
 			break;
 		}
-		case 'Y':
-			c.policy_dir = optarg;
+		case 0x100:
+			c.fleet.servers = optarg;
+			break;
+		case 0x101:
+			c.fleet.creds = optarg;
+			fleet_opts = true;
+			break;
+		case 0x102:
+			c.fleet.nkey = optarg;
+			fleet_opts = true;
+			break;
+		case 0x103:
+			c.fleet.ca = optarg;
+			fleet_opts = true;
+			break;
+		case 0x104:
+			c.fleet.cert = optarg;
+			fleet_opts = true;
+			break;
+		case 0x105:
+			c.fleet.key = optarg;
+			fleet_opts = true;
+			break;
+		case 0x106:
+		case 0x107:
+			if (!fleet_name_valid(optarg)) {
+				fprintf(stderr, "vigil: --%s takes 1 to 64 of A-Z a-z 0-9 - _, not '%s'\n",
+					opt == 0x106 ? "node" : "cluster", optarg);
+				goto usage_error;
+			}
+			*(opt == 0x106 ? &c.fleet.node : &c.fleet.cluster) = optarg;
+			fleet_opts = true;
+			break;
+		case 0x108: {
+			int64_t b = fleet_parse_size(optarg);
+			if (b < (1 << 20)) {
+				fprintf(stderr, "vigil: --outbox-budget takes a size of at least 1M (e.g. 512M, 2G), not '%s'\n",
+					optarg);
+				goto usage_error;
+			}
+			c.fleet.budget_bytes = (uint64_t)b;
+			fleet_opts = true;
+			break;
+		}
+		case 0x109:
+			c.fleet.policy_dir = optarg;
+			fleet_opts = true;
 			break;
 		case 'h':
 			usage(stdout, mode);
 			free(c.rule_paths);
 			return VG_EXIT_OK;
 		default:
-			if (fleet_option(opt, optarg, &c.nats))
-				break;
 			goto usage_error;
 		}
+	}
+	if ((fleet_opts && !c.fleet.servers) ||
+	    (c.fleet.servers && mode != VG_MODE_RUN && mode != VG_MODE_REPLAY)) {
+		fprintf(stderr, "vigil: %s\n", c.fleet.servers ? "--nats is for run and replay"
+						       : "--node, --cluster, --nats-*, --outbox-budget and --policy-dir need --nats");
+		goto usage_error;
+	}
+	if (c.fleet.servers && (!c.store_path || !c.detect)) {
+		fprintf(stderr, "vigil: --nats publishes the alert store: it needs rules%s and a store%s\n",
+			mode == VG_MODE_REPLAY ? " (--rules or --default-rules)" : "",
+			mode == VG_MODE_REPLAY ? " (--store PATH)" : " (not --no-store)");
+		goto usage_error;
 	}
 	bool rules_opts = c.nrule_paths || c.store_path || c.eo.match_all;
 	if (mode == VG_MODE_REPLAY) {
@@ -379,10 +453,8 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 		   (mode == VG_MODE_RUN && syscalls_given)) {
 		goto usage_error;
 	}
-	if (fleet_options_orphan(&c.nats) || (c.policy_dir && !c.nats.servers) ||
-	    (c.nats.servers && mode != VG_MODE_RUN)) {
-		fprintf(stderr, "vigil: the fleet options (--node, --cluster, --nats-*, --policy-dir) need --nats, "
-				"with 'vigil run'\n");
+	if (c.fleet.policy_dir && mode != VG_MODE_RUN) {
+		fprintf(stderr, "vigil: --policy-dir is for run: replay takes no central policy\n");
 		goto usage_error;
 	}
 	if (mode == VG_MODE_RUN && !json_given)

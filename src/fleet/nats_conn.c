@@ -22,7 +22,8 @@ struct fleet_conn {
 	char cluster[FLEET_NAME_MAX + 1];
 	char **servers;
 	int nservers;
-	volatile bool closing; /* fleet_close: a disconnection is not news */
+	volatile bool closing; /* fleet_close: the disconnection is ours, not worth a warning */
+	int closed;            /* the closed callback ran: no callback comes after it (atomic) */
 };
 
 bool fleet_name_valid(const char *s)
@@ -201,6 +202,11 @@ out:
 	return rc;
 }
 
+int fleet_nkey_public(const char *seed_path, char *pub, size_t publen, char *err, size_t errlen)
+{
+	return nkey_user_public(seed_path, pub, publen, err, errlen);
+}
+
 static void on_connected(natsConnection *nc, void *closure)
 {
 	(void)nc;
@@ -215,6 +221,15 @@ static void on_disconnected(natsConnection *nc, void *closure)
 		return;
 	vg_warn("nats: node %s disconnected; reconnecting (the outbox keeps what is not acknowledged)",
 		    c->node);
+}
+
+/* The last callback of a connection: fleet_close waits for it before freeing c,
+ * which the library's callback thread may still be reading. */
+static void on_closed(natsConnection *nc, void *closure)
+{
+	struct fleet_conn *c = closure;
+	(void)nc;
+	__atomic_store_n(&c->closed, 1, __ATOMIC_RELEASE);
 }
 
 static void on_reconnected(natsConnection *nc, void *closure)
@@ -283,12 +298,14 @@ struct fleet_conn *fleet_connect(const struct fleet_conn_opts *o, char *err, siz
 		s = natsOptions_SetReconnectWait(c->opts, 250);
 	if (s == NATS_OK)
 		s = natsOptions_SetReconnectJitter(c->opts, 100, 500);
-	if (s == NATS_OK && o->background)
+	if (s == NATS_OK && !o->connect_now)
 		s = natsOptions_SetRetryOnFailedConnect(c->opts, true, on_connected, c);
 	if (s == NATS_OK)
 		s = natsOptions_SetDisconnectedCB(c->opts, on_disconnected, c);
 	if (s == NATS_OK)
 		s = natsOptions_SetReconnectedCB(c->opts, on_reconnected, c);
+	if (s == NATS_OK)
+		s = natsOptions_SetClosedCB(c->opts, on_closed, c);
 	if (s == NATS_OK && (o->tls_ca || o->tls_cert))
 		s = natsOptions_SetSecure(c->opts, true);
 	if (s == NATS_OK && o->tls_ca)
@@ -335,6 +352,10 @@ void fleet_close(struct fleet_conn *c)
 	c->closing = true;
 	if (c->nc) {
 		natsConnection_Close(c->nc);
+		/* the callbacks run on the library's thread, after Close returns: wait (bounded)
+		 * for the last one, so that none reads c once it is freed */
+		for (int i = 0; i < 400 && !__atomic_load_n(&c->closed, __ATOMIC_ACQUIRE); i++)
+			nats_Sleep(5);
 		natsConnection_Destroy(c->nc);
 	}
 	if (c->opts)

@@ -3,7 +3,7 @@
  * The one connection to NATS JetStream that the agent's publisher, the hub and
  * `vigil fleet` share: servers, TLS, credentials, names, and reconnection.
  *
- * A connection is made to survive: with opts.background it is created even
+ * A connection is made to survive: unless opts.connect_now, it is created even
  * when no server answers yet (the agent starts and keeps its outbox while NATS
  * is down), and once up it reconnects forever, cycling through every server given. Callers ask
  * fleet_conn_up() before they send, and rely on JetStream acknowledgements,
@@ -32,9 +32,8 @@ struct fleet_conn_opts {
 	const char *tls_cert;  /* client certificate (PEM), with tls_key */
 	const char *tls_key;
 	const char *client;    /* what the server shows as the client's name: "vigil-agent" */
-	/* agent, hub: connect in the background when no server answers yet; one-shot
-	 * commands (fleet push) leave it false and get the server's own refusal now */
-	bool background;
+	bool connect_now;      /* fail at once with the server's reason (bad credentials, no
+				* server) instead of connecting in the background: commands */
 };
 
 struct fleet_conn;
@@ -69,6 +68,12 @@ bool fleet_conn_wait(struct fleet_conn *c, long timeout_ms);
 
 /* "vigil.<cluster>.<node>.<kind>" into buf; -1 when it does not fit. */
 int fleet_subject(char *buf, size_t len, const char *cluster, const char *node, const char *kind);
+
+/*
+ * The public key ("U...") of the NKey user seed in a file (a line starting
+ * "SU"): what a server's configuration names. 0, or -1 with err.
+ */
+int fleet_nkey_public(const char *seed_path, char *pub, size_t publen, char *err, size_t errlen);
 
 /* A natsStatus as text with the library's last error detail, for messages. */
 const char *fleet_status_text(natsStatus s, char *buf, size_t len);

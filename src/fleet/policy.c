@@ -195,7 +195,7 @@ int policy_decode(const void *data, size_t len, struct policy_push *p, char *err
 	int k;
 
 	memset(p, 0, sizeof(*p));
-	if (len > POLICY_MAX_BYTES + 64 * 1024) {
+	if (len > POLICY_MAX_VALUE) {
 		snprintf(err, errlen, "policy envelope of %zu bytes: too large", len);
 		return -1;
 	}
@@ -384,26 +384,13 @@ fail:
 	return -1;
 }
 
-int policy_bucket(struct fleet_conn *c, bool create, int replicas, kvStore **kv, char *err,
-		  size_t errlen)
+int policy_bucket(struct fleet_conn *c, kvStore **kv, char *err, size_t errlen)
 {
 	char text[256];
 	natsStatus s = js_KeyValue(kv, fleet_js(c), POLICY_BUCKET);
 
 	if (s == NATS_OK)
 		return 0;
-	if (s == NATS_NOT_FOUND && create) {
-		kvConfig cfg;
-		kvConfig_Init(&cfg);
-		cfg.Bucket = POLICY_BUCKET;
-		cfg.Description = "Vigil central policy: rules, response, file and egress policies";
-		cfg.History = POLICY_HISTORY;
-		cfg.MaxValueSize = (int32_t)(POLICY_MAX_BYTES + 64 * 1024);
-		cfg.Replicas = replicas > 0 ? replicas : 1;
-		s = js_CreateKeyValue(kv, fleet_js(c), &cfg);
-		if (s == NATS_OK)
-			return 0;
-	}
 	if (s == NATS_NOT_FOUND)
 		snprintf(err, errlen, "no key-value bucket %s: run 'vigil fleet init' first", POLICY_BUCKET);
 	else
@@ -420,11 +407,11 @@ int policy_publish(struct fleet_conn *c, struct policy_push *p, char *err, size_
 	char *value;
 	natsStatus s;
 
-	if (policy_bucket(c, false, 0, &kv, err, errlen))
+	if (policy_bucket(c, &kv, err, errlen))
 		return -1;
 	policy_key(p->kind, p->nodes, key, sizeof(key));
 	value = policy_encode(p, &len);
-	if (!value || len > POLICY_MAX_BYTES + 64 * 1024) {
+	if (!value || len > POLICY_MAX_VALUE) {
 		snprintf(err, errlen, "the push is %zu bytes: more than a push can hold", len);
 		free(value);
 		kvStore_Destroy(kv);
@@ -457,7 +444,7 @@ long policy_history(struct fleet_conn *c, FILE *f, char *err, size_t errlen)
 	long count = 0;
 	natsStatus s;
 
-	if (policy_bucket(c, false, 0, &kv, err, errlen))
+	if (policy_bucket(c, &kv, err, errlen))
 		return -1;
 	kvWatchOptions_Init(&wo);
 	wo.IncludeHistory = true;

@@ -25,6 +25,7 @@
 #define POLICY_MAX_FILES 64
 #define POLICY_MAX_BYTES (900u * 1024u) /* an envelope, under JetStream's 1 MiB message limit */
 #define POLICY_HISTORY 64               /* pushes kept per key */
+#define POLICY_MAX_VALUE (POLICY_MAX_BYTES + 64u * 1024u) /* an envelope: the files and their JSON */
 #define POLICY_DIGEST_LEN 72            /* "sha256:" and 64 hex digits, NUL */
 
 enum policy_kind {
@@ -93,9 +94,8 @@ int policy_validate(enum policy_kind k, const char *const *paths, size_t n, bool
 int policy_materialize(const struct policy_push *p, const char *dir, char **paths, char *err,
 		       size_t errlen);
 
-/* The bucket, created with POLICY_HISTORY when absent. 0 or -1 with err. */
-int policy_bucket(struct fleet_conn *c, bool create, int replicas, kvStore **kv, char *err,
-		  size_t errlen);
+/* The bucket (made by `vigil fleet init`, fleet/streams.c). 0 or -1 with err. */
+int policy_bucket(struct fleet_conn *c, kvStore **kv, char *err, size_t errlen);
 
 /* Publish a validated push. Fills p->revision. 0 or -1 with err. */
 int policy_publish(struct fleet_conn *c, struct policy_push *p, char *err, size_t errlen);

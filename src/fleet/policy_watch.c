@@ -172,7 +172,7 @@ static void *watch_thread(void *arg)
 		char err[512];
 		natsStatus s = NATS_OK;
 
-		if (!fleet_conn_up(w->conn) || policy_bucket(w->conn, false, 0, &kv, err, sizeof(err)) ||
+		if (!fleet_conn_up(w->conn) || policy_bucket(w->conn, &kv, err, sizeof(err)) ||
 		    kvStore_WatchAll(&kw, kv, NULL) != NATS_OK) {
 			if (kv && !kw)
 				vg_debug("central policy: cannot watch %s yet", POLICY_BUCKET);

@@ -12,7 +12,7 @@
 #include "output/alert_store.h"
 #include "respond/selector.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2 /* 2: alerts.uuid, actions.uuid (the outbox's stable ids) */
 
 struct alert_store {
 	sqlite3 *db;
@@ -27,6 +27,9 @@ struct alert_store {
 	pthread_cond_t wake;
 	bool stopping;
 	char *path;
+	/* called after each commit (the outbox wakes its forwarders) */
+	void (*on_commit)(void *ctx);
+	void *on_commit_ctx;
 };
 
 #define CHECKPOINT_EVERY_MS 1000
@@ -70,7 +73,8 @@ static const char schema[] =
 	" k8s_namespace TEXT,"
 	" k8s_pod TEXT,"
 	" output TEXT NOT NULL,"
-	" json TEXT NOT NULL);"
+	" json TEXT NOT NULL,"
+	" uuid TEXT);"                       /* 32 hex digits, random, stable: the outbox's id */
 	"CREATE INDEX IF NOT EXISTS alerts_time ON alerts(time_ns);"
 	"CREATE INDEX IF NOT EXISTS alerts_rule ON alerts(rule, time_ns);"
 	"CREATE INDEX IF NOT EXISTS alerts_container ON alerts(container_id, time_ns);"
@@ -86,8 +90,43 @@ static const char schema[] =
 	" outcome TEXT NOT NULL,"            /* action_outcome_name(): done, audit, refused, failed, skipped */
 	" detail TEXT NOT NULL,"
 	" path TEXT NOT NULL,"               /* userspace or kernel */
-	" latency_ns INTEGER NOT NULL);"     /* from the event's kernel timestamp */
+	" latency_ns INTEGER NOT NULL,"      /* from the event's kernel timestamp */
+	" uuid TEXT);"
 	"CREATE INDEX IF NOT EXISTS actions_time ON actions(time_ns);";
+
+/* A stable random id (128 bits as 32 hex digits), made by SQLite at insert. */
+#define NEW_UUID "lower(hex(randomblob(16)))"
+
+/*
+ * Stores made before schema 2 have no uuid columns: add them and give every
+ * old row its id, once, in one transaction (docs/fleet.md).
+ */
+static int add_uuids(sqlite3 *db)
+{
+	static const char *const tables[] = { "alerts", "actions" };
+	for (size_t i = 0; i < 2; i++) {
+		char sql[256];
+		sqlite3_stmt *st;
+		bool has = false;
+		snprintf(sql, sizeof(sql), "PRAGMA table_info(%s)", tables[i]);
+		if (sqlite3_prepare_v2(db, sql, -1, &st, NULL))
+			return -1;
+		while (sqlite3_step(st) == SQLITE_ROW)
+			if (!strcmp((const char *)sqlite3_column_text(st, 1), "uuid"))
+				has = true;
+		sqlite3_finalize(st);
+		if (has)
+			continue;
+		snprintf(sql, sizeof(sql),
+			 "BEGIN; ALTER TABLE %s ADD COLUMN uuid TEXT; UPDATE %s SET uuid = " NEW_UUID "; COMMIT;",
+			 tables[i], tables[i]);
+		if (sqlite3_exec(db, sql, NULL, NULL, NULL)) {
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+	}
+	return 0;
+}
 
 static int fail(struct alert_store *s, const char *what)
 {
@@ -185,7 +224,7 @@ struct alert_store *alert_store_open(const char *path, bool readonly, char *err,
 					   ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 					   : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
 		if (sqlite3_exec(s->db, sync, NULL, NULL, NULL) ||
-		    sqlite3_exec(s->db, schema, NULL, NULL, NULL)) {
+		    sqlite3_exec(s->db, schema, NULL, NULL, NULL) || add_uuids(s->db)) {
 			snprintf(err, errlen, "cannot initialise store %s: %s", path, sqlite3_errmsg(s->db));
 			alert_store_close(s);
 			return NULL;
@@ -204,7 +243,8 @@ struct alert_store *alert_store_open(const char *path, bool readonly, char *err,
 			sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint=1000;", NULL, NULL, NULL);
 		if (sqlite3_prepare_v2(s->db,
 				       "INSERT INTO actions(time_ns, rule, action, target, container_id, container_name,"
-				       " cgroup, outcome, detail, path, latency_ns) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+				       " cgroup, outcome, detail, path, latency_ns, uuid)"
+				       " VALUES (?,?,?,?,?,?,?,?,?,?,?," NEW_UUID ")",
 				       -1, &s->insert_action, NULL)) {
 			snprintf(err, errlen, "cannot prepare store %s: %s", path, sqlite3_errmsg(s->db));
 			alert_store_close(s);
@@ -212,7 +252,7 @@ struct alert_store *alert_store_open(const char *path, bool readonly, char *err,
 		}
 		if (sqlite3_prepare_v2(s->db,
 				       "INSERT INTO alerts(time_ns, rule, priority, container_id, container_name,"
-				       " k8s_namespace, k8s_pod, output, json) VALUES (?,?,?,?,?,?,?,?,?)",
+				       " k8s_namespace, k8s_pod, output, json, uuid) VALUES (?,?,?,?,?,?,?,?,?," NEW_UUID ")",
 				       -1, &s->insert, NULL)) {
 			snprintf(err, errlen, "cannot prepare store %s: %s", path, sqlite3_errmsg(s->db));
 			alert_store_close(s);
@@ -289,7 +329,15 @@ int alert_store_commit(struct alert_store *s)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
+	if (s->on_commit)
+		s->on_commit(s->on_commit_ctx);
 	return 0;
+}
+
+void alert_store_on_commit(struct alert_store *s, void (*fn)(void *ctx), void *ctx)
+{
+	s->on_commit = fn;
+	s->on_commit_ctx = ctx;
 }
 
 long alert_store_query_alerts(struct alert_store *s, const struct alert_store_query *q,

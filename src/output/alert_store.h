@@ -29,6 +29,11 @@ int alert_store_add_alert(struct alert_store *s, const struct alert *a, const ch
 /* Commit the batch. 0 or -1 (the batch is lost and the error logged). */
 int alert_store_commit(struct alert_store *s);
 const char *alert_store_error(const struct alert_store *s);
+/*
+ * fn(ctx) after each successful commit, on the committing thread (the outbox
+ * wakes its forwarders with it: output/outbox.h). Keep it short. NULL: none.
+ */
+void alert_store_on_commit(struct alert_store *s, void (*fn)(void *ctx), void *ctx);
 
 struct alert_store_query {
 	int64_t since_ns;       /* wall-clock ns; 0: all */

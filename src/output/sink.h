@@ -42,6 +42,8 @@ struct vg_sink_config {
 	const char *capture_path;  /* a capture file of every record, or NULL */
 	uint64_t boot_to_realtime; /* the source's, for the capture file's header */
 	const char *hostname;
+	void (*on_commit)(void *ctx); /* the store committed a batch (the outbox wakes), or NULL */
+	void *on_commit_ctx;
 };
 
 struct vg_sink_ops {

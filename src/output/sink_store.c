@@ -85,6 +85,8 @@ static int store_open(const struct vg_sink_config *c, struct vg_sink **out, char
 	if (!st)
 		return -1;
 	struct sink_store *s = xcalloc(1, sizeof(*s));
+	if (c->on_commit)
+		alert_store_on_commit(st, c->on_commit, c->on_commit_ctx);
 	s->base.ops = &sink_store_ops;
 	s->store = st;
 	*out = &s->base;

@@ -14,11 +14,11 @@ cd "$(dirname "$0")/../.." || exit 1
 it_need_root
 it_need_bpf
 it_need_vigil
-it_need_nats
+fl_need
 it_mktemp
 M=$$
 AGENT=""
-trap 'stop_agent; it_nats_stop_all; it_cleanup_common' EXIT
+trap 'stop_agent; fl_cleanup; it_cleanup_common' EXIT
 
 stop_agent() {
 	[ -n "$AGENT" ] || return 0
@@ -72,8 +72,9 @@ start_agent() {
 }
 
 mkdir -p "$IT_TMP/store"
-it_nats_start a "$IT_TMP/nats-a"
-NATS_URL=$IT_NATS_URL
+fl_ports a k
+fl_start a
+NATS_URL=$(fl_url a)
 
 # --- push: validated before it is published ---
 rule local "$IT_TMP/local.yaml"
@@ -138,8 +139,16 @@ wait_log "rules.zy$M revision [0-9]+ refused: policy envelope: digest"
 "$BUILD/tests/kvput" "$NATS_URL" "rules.all" "$IT_TMP/unloadable" >/dev/null || it_die "kvput failed"
 # rules.all is now the newest push for every node: the node validates it and refuses it
 wait_log "central policy: rules sha256:[0-9a-f]+ \(revision [0-9]+, pushed by mallory@x\) refused: .*broken.yaml:3:[0-9]+"
-: >"$IT_TMP/out.before"
 alerts_for v3 || it_fail "the agent stopped running its set after refusing a bad one"
+# the heartbeat says what the node runs and what it refused, and why (bounded: one comes every 10 s)
+hb_ok=""
+for ((i = 0; i < 60; i++)); do
+	"$FL_TOOL" last "$NATS_URL" VIGIL_HEARTBEATS "vigil.c$M.web-$M.heartbeat" >"$IT_TMP/hb" 2>/dev/null &&
+		grep -q "\"rules\":{\"source\":\"fleet\",\"digest\":\"$V3\"" "$IT_TMP/hb" &&
+		grep -q '"refused":"sha256:[0-9a-f]*","error":"[^"]*broken.yaml:3:' "$IT_TMP/hb" && hb_ok=1 && break
+	sleep 0.5
+done
+[ -n "$hb_ok" ] || it_fail "the heartbeat does not carry the policy state: $(cat "$IT_TMP/hb" 2>/dev/null)"
 
 # --- the response policy applies live; the file policy at the next start ---
 cat >"$IT_TMP/response.yaml" <<EOP
@@ -166,12 +175,12 @@ fi
 
 # --- restarted while NATS is down: it starts with the fleet's set it kept ---
 stop_agent
-it_nats_stop a
+fl_stop a
 start_agent
 grep -q "central policy: rules $V3 (kept from the fleet)" "$IT_TMP/err" ||
 	it_fail "the restarted agent did not start with the kept set: $(head -5 "$IT_TMP/err")"
 alerts_for v3 || it_fail "the agent restarted without NATS does not run the fleet's set"
-it_nats_start a "$IT_TMP/nats-a" "$IT_NATS_PORT_a"
+fl_start a
 
 # --- deleted: back to the node's own files ---
 for key in rules.all "rules.zz$M" "rules.zy$M"; do
@@ -218,18 +227,19 @@ open(d + "/user.nk", "w").write(s + "\n")
 open(d + "/other.nk", "w").write(s2 + "\n")
 open(d + "/nkey.conf", "w").write("authorization { users = [ { nkey: %s } ] }\n" % p)
 EOF
-it_nats_start k "$IT_TMP/nats-k" "" "$IT_TMP/nkey.conf"
-"$VIGIL" fleet init --nats "$IT_NATS_URL" --nats-nkey "$IT_TMP/user.nk" >/dev/null ||
+fl_start k -c "$IT_TMP/nkey.conf"
+K_URL=$(fl_url k)
+"$VIGIL" fleet init --nats "$K_URL" --nats-nkey "$IT_TMP/user.nk" >/dev/null ||
 	it_fail "the NKey user was refused by the server"
-out=$(it_bounded 30 "$VIGIL" fleet init --nats "$IT_NATS_URL" --nats-nkey "$IT_TMP/other.nk" 2>&1) &&
+out=$(it_bounded 30 "$VIGIL" fleet init --nats "$K_URL" --nats-nkey "$IT_TMP/other.nk" 2>&1) &&
 	it_fail "an unknown NKey was accepted"
-out=$("$VIGIL" fleet init --nats "$IT_NATS_URL" --nats-nkey "$IT_TMP/broken.yaml" 2>&1) &&
+out=$("$VIGIL" fleet init --nats "$K_URL" --nats-nkey "$IT_TMP/broken.yaml" 2>&1) &&
 	it_fail "a file that holds no seed was accepted"
 grep -q "no valid user seed" <<<"$out" || it_fail "a bad seed file is not named as such: $out"
 
 # --- bad options: clear errors ---
 out=$("$VIGIL" run --node "a.b" --nats "$NATS_URL" 2>&1)
-grep -q "node name 'a.b'" <<<"$out" || it_fail "a node name with a dot is not refused clearly: $out"
+grep -q "\-\-node takes 1 to 64 of A-Z a-z 0-9 - _, not 'a.b'" <<<"$out" || it_fail "a node name with a dot is not refused clearly: $out"
 out=$("$VIGIL" run --node x 2>&1)
 [ $? -eq 2 ] || it_fail "--node without --nats is not a usage error"
 it_finish

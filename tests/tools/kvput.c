@@ -14,7 +14,7 @@
 
 int main(int argc, char **argv)
 {
-	struct fleet_conn_opts o = { .node = "kvput", .client = "vigil-test-kvput" };
+	struct fleet_conn_opts o = { .node = "kvput", .client = "vigil-test-kvput", .connect_now = true };
 	struct fleet_conn *c;
 	kvStore *kv = NULL;
 	char err[1024];
@@ -26,7 +26,7 @@ int main(int argc, char **argv)
 	}
 	o.servers = argv[1];
 	if (!(c = fleet_connect(&o, err, sizeof(err))) || !fleet_conn_wait(c, 10000) ||
-	    policy_bucket(c, false, 0, &kv, err, sizeof(err))) {
+	    policy_bucket(c, &kv, err, sizeof(err))) {
 		fprintf(stderr, "kvput: %s\n", c ? err : err);
 		return 1;
 	}

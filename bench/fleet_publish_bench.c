@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * fleet_publish_bench URL STORE RATE SECONDS: the agent's publishing path
+ * (store -> outbox -> NATS forwarder -> JetStream ack) under a steady load.
+ * A writer commits RATE alerts a second (one per commit, as a quiet agent
+ * does: each commit wakes the outbox) into STORE for SECONDS; the outbox
+ * delivers them through the real NATS forwarder. Each record's latency is
+ * from its commit to the stream's acknowledgement. Prints one line a second
+ * ("t=S committed=N acked=N depth=N") and, at the end, the latency
+ * percentiles and when the backlog was last empty. Ends when everything
+ * committed is acknowledged (or 300 s after the writer stopped).
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/buf.h"
+#include "fleet/nats_conn.h"
+#include "fleet/publisher.h"
+#include "output/alert_store.h"
+#include "output/outbox.h"
+
+static int64_t *commit_ns; /* by alert id */
+static uint32_t *lat_us;
+static size_t nlat, max_id;
+static pthread_mutex_t lat_lock = PTHREAD_MUTEX_INITIALIZER;
+static void *inner;
+
+static int64_t mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The NATS forwarder, timing what it says was stored. */
+static long timed_deliver(void *ctx, const struct outbox_record *recs, size_t n, char *err, size_t errlen)
+{
+	(void)ctx;
+	long got = fleet_publisher_ops.deliver(inner, recs, n, err, errlen);
+	int64_t now = mono();
+	pthread_mutex_lock(&lat_lock);
+	for (long i = 0; i < got; i++)
+		if (recs[i].kind == OUTBOX_ALERT && (size_t)recs[i].seq <= max_id && commit_ns[recs[i].seq])
+			lat_us[nlat++] = (uint32_t)((now - commit_ns[recs[i].seq]) / 1000);
+	pthread_mutex_unlock(&lat_lock);
+	return got;
+}
+
+static void timed_close(void *ctx)
+{
+	(void)ctx;
+	fleet_publisher_ops.close(inner);
+}
+
+static const struct vg_forwarder_ops timed_ops = { .name = "nats", .deliver = timed_deliver, .close = timed_close };
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	char err[512];
+	if (argc != 5) {
+		fputs("usage: fleet_publish_bench URL STORE RATE SECONDS\n", stderr);
+		return 2;
+	}
+	const char *url = argv[1], *path = argv[2];
+	long rate = atol(argv[3]), secs = atol(argv[4]);
+	max_id = (size_t)(rate * secs) + 16;
+	commit_ns = calloc(max_id + 1, sizeof(*commit_ns));
+	lat_us = calloc(max_id + 1, sizeof(*lat_us));
+
+	/* the store's schema, then our own writer connection */
+	struct alert_store *st = alert_store_open(path, false, err, sizeof(err));
+	if (!st) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	alert_store_close(st);
+	sqlite3 *db;
+	sqlite3_stmt *ins;
+	sqlite3_open(path, &db);
+	sqlite3_busy_timeout(db, 5000);
+	sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, NULL);
+	sqlite3_prepare_v2(db,
+			   "INSERT INTO alerts(time_ns, rule, priority, container_id, output, json, uuid)"
+			   " VALUES (?, 'Bench rule', 4, '', 'bench', ?, lower(hex(randomblob(16))))",
+			   -1, &ins, NULL);
+
+	struct fleet_conn_opts co = { .servers = url, .node = "bench", .cluster = "bench" };
+	struct fleet_conn *c = fleet_connect(&co, err, sizeof(err));
+	if (!c || !(inner = fleet_publisher_new(c, 0, err, sizeof(err)))) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	struct outbox_opts oo = { .store_path = path };
+	struct outbox *ob = outbox_open(&oo, err, sizeof(err));
+	if (!ob || outbox_add(ob, &timed_ops, NULL, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	fleet_conn_wait(c, 10000);
+
+	/* a Falco-shaped alert of a typical size (~900 bytes) */
+	struct vg_buf json = { 0 };
+	buf_adds(&json, "{\"time\":\"2026-12-06T10:00:00.000000000Z\",\"rule\":\"Bench rule\",\"priority\":\"Warning\","
+			"\"output\":\"bench alert\",\"source\":\"syscall\",\"tags\":[\"bench\"],\"hostname\":\"bench\","
+			"\"output_fields\":{");
+	for (int i = 0; i < 24; i++)
+		buf_printf(&json, "%s\"field.%d\":\"value-%d-abcdefghijklmnop\"", i ? "," : "", i, i);
+	buf_adds(&json, "}}");
+
+	int64_t start = mono(), period = 1000000000 / rate, next_report = start + 1000000000;
+	int64_t last_empty = 0, writer_end = start + secs * 1000000000LL;
+	size_t committed = 0;
+	for (;;) {
+		int64_t now = mono();
+		if (now < writer_end && committed < max_id - 16) {
+			int64_t due = start + (int64_t)committed * period;
+			if (now >= due) {
+				sqlite3_reset(ins);
+				sqlite3_bind_int64(ins, 1, (int64_t)time(NULL) * 1000000000);
+				sqlite3_bind_text(ins, 2, json.data, (int)json.len, SQLITE_STATIC);
+				sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+				sqlite3_step(ins);
+				int64_t id = sqlite3_last_insert_rowid(db);
+				sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+				if ((size_t)id <= max_id)
+					commit_ns[id] = mono();
+				committed++;
+				outbox_notify(ob);
+				if (now < next_report)
+					continue; /* behind schedule: catch up, but report each second */
+			} else {
+				struct timespec ts = { 0, (long)(due - now) };
+				nanosleep(&ts, NULL);
+			}
+		} else {
+			struct timespec ts = { 0, 10000000 };
+			nanosleep(&ts, NULL);
+		}
+		if (mono() >= next_report) {
+			struct outbox_stats s;
+			outbox_stats(ob, &s, 1);
+			if (s.depth == 0)
+				last_empty = mono();
+			printf("t=%.0f committed=%zu acked=%zu depth=%" PRId64 "\n", (double)(mono() - start) / 1e9,
+			       committed, nlat, s.depth);
+			fflush(stdout);
+			while (next_report <= mono())
+				next_report += 1000000000;
+			if (mono() >= writer_end && (s.depth == 0 || mono() > writer_end + 300000000000LL))
+				break;
+		}
+	}
+	outbox_close(ob);
+	fleet_close(c);
+	qsort(lat_us, nlat, sizeof(*lat_us), cmp_u32);
+	if (nlat)
+		printf("latency_us p50=%u p90=%u p99=%u max=%u n=%zu of %zu\n", lat_us[nlat / 2], lat_us[nlat * 9 / 10],
+		       lat_us[nlat * 99 / 100], lat_us[nlat - 1], nlat, committed);
+	printf("last_empty_s=%.1f\n", last_empty ? (double)(last_empty - start) / 1e9 : -1.0);
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmRSS:", 6))
+			printf("rss_kb=%ld\n", atol(line + 6));
+	if (f)
+		fclose(f);
+	sqlite3_finalize(ins);
+	sqlite3_close(db);
+	buf_free(&json);
+	return 0;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The NATS forwarder: the outbox's records to JetStream (docs/fleet.md). Each
+ * batch is published asynchronously (all of it in flight at once) on
+ * vigil.<cluster>.<node>.<kind> with the contract's headers, Nats-Msg-Id the
+ * record's uuid; deliver() waits for the stream's acknowledgements and says
+ * how long a prefix of the batch was stored. A duplicate (JetStream saw that
+ * Nats-Msg-Id within its window) counts as stored: that is what happens when
+ * a batch is sent again after an ack was lost.
+ */
+#ifndef VIGIL_FLEET_PUBLISHER_H
+#define VIGIL_FLEET_PUBLISHER_H
+
+#include <stdint.h>
+#include "fleet/nats_conn.h"
+#include "output/forwarder.h"
+
+struct fleet_publisher_stats {
+	uint64_t published;  /* messages handed to the client */
+	uint64_t stored;     /* acknowledged by the stream (duplicates included) */
+	uint64_t duplicates; /* of them, already in the stream */
+	uint64_t failed;     /* refused or not acknowledged in time */
+};
+
+/* name "nats"; open(spec) connects to spec's servers by itself (node: the host name) */
+extern const struct vg_forwarder_ops fleet_publisher_ops;
+
+/*
+ * A forwarder context on an existing connection (not owned: close it after
+ * the outbox). ack_timeout_ms: how long a batch waits for its acks (0: 5000).
+ */
+void *fleet_publisher_new(struct fleet_conn *c, long ack_timeout_ms, char *err, size_t errlen);
+void fleet_publisher_get_stats(void *ctx, struct fleet_publisher_stats *st);
+
+#endif
