@@ -65,6 +65,7 @@ static void on_alert(void *ctx, const struct alert *al)
 		if (a->sinks[i]->ops->alert)
 			note_output_error(a, a->sinks[i]->ops->alert(a->sinks[i], &sa));
 	agent_latency_alert(&a->latency, al->ev->hdr.ts);
+	agent_metrics_alert(a, al);
 }
 
 /* The batch is complete: the sinks in order (the store commits before stdout prints). */
@@ -109,6 +110,7 @@ static int on_event(void *ctx, const struct vg_event *ev)
 {
 	struct agent *a = ctx;
 
+	agent_metrics_event(a, ev->hdr.type);
 	bool show = state_ingest(a->state, ev);
 	if (a->kkill.nterms)
 		tell_side(a, state_cgroup(a->state, ev->hdr.cgroup_id));
@@ -410,6 +412,11 @@ static int wire(struct agent *a)
 	const struct agent_config *c = &a->cfg;
 	char err[1024];
 
+	/* forwarding is fed by the store's outbox (output/forwarder.h): not wired in this build yet */
+	if (c->noutputs) {
+		vg_err("--output %s: forwarding from the store's outbox is not in this build yet", c->outputs[0]);
+		return -1;
+	}
 	/* the file policy is read once, at start (SIGHUP reloads rules only) */
 	if (c->files_path && started(a->files = file_policy_load(c->files_path, err, sizeof(err)), err))
 		return -1;
@@ -426,6 +433,8 @@ static int wire(struct agent *a)
 	if (c->detect && live(a))
 		agent_latency_start(&a->latency);
 	if (open_sinks(a) || start_guards(a))
+		return -1;
+	if (agent_metrics_start(a))
 		return -1;
 	a->watch = live(a) ? container_watch_start("/", a->guard ? on_watched_meta : NULL, a->guard) : NULL;
 	struct vg_state_opts so = {
@@ -504,6 +513,7 @@ int agent_run(struct agent *a)
 		}
 		uint64_t now = agent_now_ns();
 		state_sweep(a->state, now);
+		agent_metrics_tick(a, now);
 		if (deadline && now >= deadline)
 			break;
 	}
@@ -527,6 +537,7 @@ int agent_destroy(struct agent *a)
 	if (!a)
 		return 0;
 	/* each of these accepts what was never started */
+	agent_metrics_stop(a);
 	for (size_t i = 0; i < a->nsinks; i++)
 		if (a->sinks[i]->ops->close(a->sinks[i]))
 			ret = -1;

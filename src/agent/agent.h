@@ -53,6 +53,10 @@ struct agent_config {
 	const char *egress_path;   /* --egress-policy, or NULL */
 	const char *files_path;    /* --file-policy, or NULL */
 	enum agent_deny_drift deny_drift;
+	/* outputs (run) */
+	const char *metrics_addr;  /* --metrics ADDR:PORT: serve /metrics, or NULL */
+	const char **outputs;      /* --output NAME:SPEC, checked by the CLI; fed by the outbox */
+	size_t noutputs;
 };
 
 struct agent;

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include "agent/agent.h"
 #include "common/buf.h"
+#include "output/metrics.h"
 #include "output/sink.h"
 #include "respond/bundle.h"
 #include "respond/kernel_kill.h"
@@ -33,6 +34,16 @@ struct agent_latency {
 	size_t npending, cap_pending;
 	uint32_t *us;  /* NULL: not measured (replay) */
 	size_t n;
+	struct vg_series *hist; /* vigil_alert_latency_seconds, or NULL */
+};
+
+/* agent_metrics.c: the Prometheus metrics, when --metrics is given (else all NULL). */
+struct agent_metrics {
+	struct metrics_http *http;
+	struct vg_metric *events, *rules, *actions, *lost;
+	struct vg_series *ev[VG_EVT_MAX]; /* vigil_events_total by type, made at start */
+	struct vg_series *lost_cpu[64], *received, *malformed;
+	uint64_t last_tick;
 };
 
 struct agent {
@@ -64,11 +75,24 @@ struct agent {
 	struct file_policy *files;
 	struct agent_responses responses;
 	struct agent_latency latency;
+	struct agent_metrics metrics;
 };
 
 /* agent_respond.c: carry out the alert's actions (the rule's, the policy's, the
  * kernel's kill) into a->responses, each also handed to the sinks. */
 void agent_respond(struct agent *a, const struct alert *al);
+
+/* agent_metrics.c: start (0, or -1 logged), the hooks, the once-a-second source counters, stop. */
+int agent_metrics_start(struct agent *a);
+static inline void agent_metrics_event(struct agent *a, unsigned type)
+{
+	if (type < VG_EVT_MAX)
+		metrics_inc_single(a->metrics.ev[type]); /* NULL without --metrics: nothing */
+}
+void agent_metrics_alert(struct agent *a, const struct alert *al);
+void agent_metrics_action(struct agent *a, const struct action_result *res);
+void agent_metrics_tick(struct agent *a, uint64_t now);
+void agent_metrics_stop(struct agent *a);
 
 /* agent_stats.c */
 uint64_t agent_now_ns(void); /* CLOCK_BOOTTIME */
