@@ -34,6 +34,7 @@
 #include <unistd.h>
 #include "common/buf.h"
 #include "output/forwarders.h"
+#include "output/metrics.h"
 
 #define SYSLOG_DGRAM_MAX 65000  /* bytes of a datagram; longer messages are truncated */
 #define SYSLOG_SD_VALUE_MAX 512 /* bytes of one SD-PARAM value */
@@ -51,6 +52,7 @@ struct syslog_fwd {
 	int fd, socktype;    /* -1 when not connected */
 	struct vg_buf msg;
 	uint64_t truncated;
+	struct vg_series *m_truncated;
 };
 
 static const char *const facilities[] = {
@@ -256,6 +258,7 @@ static int send_one(struct syslog_fwd *f)
 		if (n > SYSLOG_DGRAM_MAX) {
 			n = SYSLOG_DGRAM_MAX;
 			f->truncated++;
+			metrics_add(f->m_truncated, 1);
 		}
 		for (;;) {
 			if (send(f->fd, f->msg.data, n, MSG_NOSIGNAL) >= 0)
@@ -412,6 +415,7 @@ static int syslog_open(void **ctx, const char *spec, char *err, size_t errlen)
 	f->timeout_ms = (int)(secs * 1000);
 	if (fwd_spec_check_used(&s, "syslog", known, err, errlen))
 		goto fail;
+	f->m_truncated = fwd_metric("truncated", "syslog");
 	fwd_spec_free(&s);
 	*ctx = f;
 	return 0;

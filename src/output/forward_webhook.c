@@ -26,6 +26,7 @@
 #include "common/log.h"
 #include "common/version.h"
 #include "output/forwarders.h"
+#include "output/metrics.h"
 
 #define WEBHOOK_BODY_KEEP 256 /* bytes of a refusal's body kept for the message */
 #define WEBHOOK_HEADERS_MAX 32
@@ -42,6 +43,7 @@ struct webhook_fwd {
 	size_t body_len;
 	unsigned int seed;
 	uint64_t delivered, poisoned, retried;
+	struct vg_series *m_poisoned, *m_retries;
 };
 
 static size_t keep_body(char *p, size_t size, size_t n, void *ctx)
@@ -128,6 +130,7 @@ static long webhook_deliver(void *ctx, const struct outbox_record *recs, size_t 
 			}
 			if (res == POST_POISON) {
 				f->poisoned++;
+				metrics_add(f->m_poisoned, 1);
 				vg_err("%s: record %s skipped (the receiver refuses it; %llu so far)", err,
 				       recs[i].uuid ? recs[i].uuid : "?", (unsigned long long)f->poisoned);
 				break;
@@ -142,6 +145,7 @@ static long webhook_deliver(void *ctx, const struct outbox_record *recs, size_t 
 			if (ra > d)
 				d = ra < f->backoff_max ? ra : f->backoff_max;
 			f->retried++;
+			metrics_add(f->m_retries, 1);
 			sleep_s(d);
 		}
 	}
@@ -313,6 +317,8 @@ static int webhook_open(void **ctx, const char *spec, char *err, size_t errlen)
 		curl_easy_setopt(f->curl, CURLOPT_SSLCERT, f->cert);
 		curl_easy_setopt(f->curl, CURLOPT_SSLKEY, f->key);
 	}
+	f->m_poisoned = fwd_metric("poisoned", "webhook");
+	f->m_retries = fwd_metric("retries", "webhook");
 	fwd_spec_free(&s);
 	*ctx = f;
 	return 0;

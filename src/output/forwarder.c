@@ -7,6 +7,7 @@
 #include <string.h>
 #include "common/buf.h"
 #include "output/forwarders.h"
+#include "output/metrics.h"
 
 /* Every forwarder of this module; the NATS publisher lives in fleet/, above output, and
  * is looked up there. */
@@ -48,6 +49,22 @@ int forwarder_parse_arg(const char *arg, const struct vg_forwarder_ops **ops, co
 	}
 	*spec = colon + 1;
 	return 0;
+}
+
+struct vg_series *fwd_metric(const char *what, const char *output)
+{
+	static const struct {
+		const char *what, *name, *help;
+	} m[] = {
+		{ "poisoned", "vigil_output_poisoned_total", "Records an output's receiver refused for good (skipped)" },
+		{ "retries", "vigil_output_retries_total", "Requests an output sent again after a failure" },
+		{ "truncated", "vigil_output_truncated_total", "Messages cut to fit a datagram" },
+	};
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		if (!strcmp(m[i].what, what))
+			return metrics_series1(metrics_family(METRIC_COUNTER, m[i].name, m[i].help, "output", NULL, 0),
+					       output);
+	return NULL;
 }
 
 static bool key_ok(const char *k)

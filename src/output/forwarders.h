@@ -29,6 +29,14 @@ struct vg_buf;
 void forward_syslog_format(struct vg_buf *out, const struct outbox_record *r, int facility, const char *hostname,
 			   const char *app);
 
+struct vg_series;
+/*
+ * What a forwarder counts beyond what the outbox sees (metrics.h):
+ * vigil_output_poisoned_total, vigil_output_retries_total and
+ * vigil_output_truncated_total, labelled with the output's name. Can't fail.
+ */
+struct vg_series *fwd_metric(const char *what, const char *output);
+
 /* The forwarder called name, or NULL. */
 const struct vg_forwarder_ops *forwarder_find(const char *name);
 /* The names of every forwarder, ", "-separated, for messages. Static text. */

@@ -130,6 +130,7 @@ check_syslog udp 1 20 23 || it_fail "udp messages"
 "$SEND" "syslog:udp://127.0.0.1:$ADDR" --count 1 --first 7 --big 80000 >"$T/send.log" 2>&1 || it_fail "udp big: $(cat "$T/send.log")"
 wait_lines "$T/udp.out" 1 || it_fail "udp: the big datagram did not arrive"
 check_syslog udp 7 1 16 65000 || it_fail "udp big message"
+grep -q '^vigil_output_truncated_total{output="syslog"} 1$' "$T/send.log" || it_fail "udp big: not counted: $(cat "$T/send.log")"
 
 echo "== syslog over TCP with octet counting (RFC 6587): many messages, some large"
 recv tcp syslog-tcp
@@ -195,6 +196,7 @@ recv h2 http --fail 2:503
 check_http h2 1 10 || it_fail "http 503 deliveries"
 [ "$(wc -l <"$T/h2.out")" = 12 ] || it_fail "http 503: $(wc -l <"$T/h2.out") requests, expected 12"
 grep -q -- '-> -1' "$T/send.log" && it_fail "http 503: a deliver gave up: $(cat "$T/send.log")"
+grep -q '^vigil_output_retries_total{output="webhook"} 2$' "$T/send.log" || it_fail "http 503: retries not counted: $(cat "$T/send.log")"
 
 echo "== webhook: a longer outage (5 x 500, 408, 429) outlasts deliver()'s retries: the outbox's cursor waits"
 recv h3 http --fail 5:500 --fail 1:408 --fail 1:429
@@ -209,6 +211,7 @@ recv h4 http --poison '"Rule 5"'
 "$SEND" "webhook:http://127.0.0.1:$ADDR/" --count 9 --batch 4 >"$T/send.log" 2>&1 || it_fail "http poison: $(cat "$T/send.log")"
 grep -q 'HTTP 400: refused: poison): record 00000000000000000000000000000005 skipped\|HTTP 400: refused: poison: record 00000000000000000000000000000005 skipped' "$T/send.log" ||
 	it_fail "http poison: not reported: $(cat "$T/send.log")"
+grep -q '^vigil_output_poisoned_total{output="webhook"} 1$' "$T/send.log" || it_fail "http poison: not counted: $(cat "$T/send.log")"
 python3 -c '
 import json,sys
 r=[json.loads(l) for l in open(sys.argv[1])]

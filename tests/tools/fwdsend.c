@@ -3,8 +3,8 @@
  * fwdsend: drive one forwarder (output/forwarders.h) as the outbox will:
  * open it with NAME:SPEC, hand it N generated records in batches, move a
  * cursor past what deliver() says arrived, retry what did not (up to a bound),
- * close. Prints one line per deliver() call ("deliver FROM+N -> R[: err]") and
- * "cursor C" at the end; exit 0 when every record arrived, 1 otherwise, 2 on
+ * close. Prints one line per deliver() call ("deliver FROM+N -> R[: err]"),
+ * "cursor C" at the end and the forwarder's vigil_output_* metrics; exit 0 when every record arrived, 1 otherwise, 2 on
  * usage or open errors. The tests start the receivers.
  *
  * Usage: fwdsend NAME:SPEC [--count N] [--batch B] [--first SEQ] [--tries T]
@@ -20,6 +20,7 @@
 #include <string.h>
 #include "common/buf.h"
 #include "output/forwarders.h"
+#include "output/metrics.h"
 
 int main(int argc, char **argv)
 {
@@ -88,6 +89,14 @@ int main(int argc, char **argv)
 			cursor += r;
 	}
 	printf("cursor %ld\n", first + cursor);
+	/* the forwarder's own counters (metrics.h), for the tests */
+	struct vg_buf m = { 0 };
+	metrics_render(&m);
+	buf_addc(&m, 0);
+	for (char *save = NULL, *l = strtok_r(m.data, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		if (!strncmp(l, "vigil_output_", 13))
+			printf("%s\n", l);
+	buf_free(&m);
 	ops->close(ctx);
 	for (long i = 0; i < count; i++)
 		free((void *)recs[i].json);
