@@ -18,17 +18,36 @@ static const struct vg_forwarder_ops *const forwarder_table[] = {
 	NULL,
 };
 
+/* Forwarders of higher modules (fleet's NATS publisher), registered at start. */
+#define FORWARDERS_REGISTERED_MAX 8
+static const struct vg_forwarder_ops *registered[FORWARDERS_REGISTERED_MAX];
+static size_t nregistered;
+static char all_names[256] = "syslog, webhook, file";
+
+int forwarder_register(const struct vg_forwarder_ops *ops)
+{
+	if (forwarder_find(ops->name) || nregistered == FORWARDERS_REGISTERED_MAX)
+		return -1;
+	registered[nregistered++] = ops;
+	size_t len = strlen(all_names);
+	snprintf(all_names + len, sizeof(all_names) - len, ", %s", ops->name);
+	return 0;
+}
+
 const struct vg_forwarder_ops *forwarder_find(const char *name)
 {
 	for (size_t i = 0; forwarder_table[i]; i++)
 		if (!strcmp(forwarder_table[i]->name, name))
 			return forwarder_table[i];
+	for (size_t i = 0; i < nregistered; i++)
+		if (!strcmp(registered[i]->name, name))
+			return registered[i];
 	return NULL;
 }
 
 const char *forwarder_names(void)
 {
-	return "syslog, webhook, file";
+	return all_names;
 }
 
 int forwarder_parse_arg(const char *arg, const struct vg_forwarder_ops **ops, const char **spec, char *err,

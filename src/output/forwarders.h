@@ -37,7 +37,13 @@ struct vg_series;
  */
 struct vg_series *fwd_metric(const char *what, const char *output);
 
-/* The forwarder called name, or NULL. */
+/*
+ * Add a forwarder of a module above output (fleet's NATS publisher), so that
+ * forwarder_find and --output know it. Call at start, before any lookup (not
+ * thread-safe). 0, or -1 when the name is taken or the table (8) is full.
+ */
+int forwarder_register(const struct vg_forwarder_ops *ops);
+/* The forwarder called name (built in or registered), or NULL. */
 const struct vg_forwarder_ops *forwarder_find(const char *name);
 /* The names of every forwarder, ", "-separated, for messages. Static text. */
 const char *forwarder_names(void);

@@ -80,6 +80,13 @@ static void test_find(void **state)
 	assert_int_equal(forwarder_parse_arg("kafka:x", &ops, &spec, err, sizeof(err)), -1);
 	assert_string_equal(err, "unknown output 'kafka' in --output (known: syslog, webhook, file)");
 	assert_int_equal(forwarder_parse_arg("/tmp/x", &ops, &spec, err, sizeof(err)), -1);
+
+	/* a module above output adds its own */
+	static const struct vg_forwarder_ops nats = { .name = "nats" };
+	assert_int_equal(forwarder_register(&nats), 0);
+	assert_int_equal(forwarder_register(&nats), -1);
+	assert_ptr_equal(forwarder_find("nats"), &nats);
+	assert_string_equal(forwarder_names(), "syslog, webhook, file, nats");
 }
 
 /* The whole message, byte for byte: header, escaped structured data, the JSON as MSG. */
