@@ -294,4 +294,13 @@ grep -q 'cannot open directory' "$T/send.log" || it_fail "file nodir: $(cat "$T/
 "$SEND" "file:relative.jsonl" --count 1 >"$T/send.log" 2>&1
 grep -q 'absolute file path' "$T/send.log" || it_fail "file relative: $(cat "$T/send.log")"
 
+echo "== vigil run checks --output at start: a bad spec is a usage error naming it"
+"$VIGIL" run --output "syslog:udp://127.0.0.1;facility=nope" --duration 1 >/dev/null 2>"$T/err"
+[ $? = 2 ] && grep -q "^vigil: syslog output: unknown facility 'nope'" "$T/err" || it_fail "run --output bad spec: $(head -2 "$T/err")"
+"$VIGIL" run --output "kafka:x" --duration 1 >/dev/null 2>"$T/err"
+[ $? = 2 ] && grep -q "^vigil: unknown output 'kafka' in --output (known: syslog, webhook, file" "$T/err" ||
+	it_fail "run --output unknown: $(head -2 "$T/err")"
+"$VIGIL" run --output "file:$T/x.jsonl" --no-store --duration 1 >/dev/null 2>"$T/err"
+[ $? = 2 ] && grep -q "cannot go with --no-store" "$T/err" || it_fail "run --output --no-store: $(head -2 "$T/err")"
+
 it_finish
