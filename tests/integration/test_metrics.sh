@@ -95,11 +95,12 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Big: $(head -c 9000 /dev/zer
 [ "$code" = 431 ] || it_fail "an oversized request gave $code"
 len=$(curl -s -I "$URL" | tr -d '\r' | sed -n 's/^Content-Length: //Ip')
 [ "${len:-0}" -gt 0 ] || it_fail "HEAD gave no Content-Length"
-printf 'garbage\r\n\r\n' | timeout 5 python3 -c '
-import socket,sys
-s=socket.create_connection(("127.0.0.1",int(sys.argv[1])))
-s.sendall(sys.stdin.buffer.read())
-print(s.recv(100).decode().split("\r\n")[0])' "$PORT" >"$T/raw"
+timeout 10 python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(5)
+s.sendall(b"garbage\r\n\r\n")
+print(s.recv(100).decode().split("\r\n")[0])' "$PORT" >"$T/raw" 2>&1
 grep -q '^HTTP/1.1 400 ' "$T/raw" || it_fail "garbage gave: $(cat "$T/raw")"
 scrape 3 # still serving
 
