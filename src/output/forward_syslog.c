@@ -121,6 +121,11 @@ void forward_syslog_format(struct vg_buf *out, const struct outbox_record *r, in
 	else
 		buf_adds(out, "- ");
 	const char *h = hostname && *hostname ? hostname : j ? jstr(j, "hostname") : NULL;
+	char own[256];
+	if ((!h || !*h) && gethostname(own, sizeof(own)) == 0) {
+		own[sizeof(own) - 1] = 0;
+		h = own;
+	}
 	add_token(out, h, 255);
 	buf_addc(out, ' ');
 	add_token(out, app, 48);
@@ -287,11 +292,11 @@ static long syslog_deliver(void *ctx, const struct outbox_record *recs, size_t n
 {
 	struct syslog_fwd *f = ctx;
 
-	if (ensure_connected(f, err, errlen))
-		return -1;
 	for (size_t i = 0; i < n; i++) {
 		if (!(f->kinds & (1u << recs[i].kind)))
 			continue;
+		if (ensure_connected(f, err, errlen))
+			return i ? (long)i : -1;
 		buf_reset(&f->msg);
 		forward_syslog_format(&f->msg, &recs[i], f->facility, f->hostname, f->app);
 		int e = send_one(f);

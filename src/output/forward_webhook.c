@@ -248,6 +248,9 @@ static int webhook_open(void **ctx, const char *spec, char *err, size_t errlen)
 	}
 	f->headers = curl_slist_append(NULL, "Content-Type: application/json");
 	f->headers = curl_slist_append(f->headers, "User-Agent: vigil/" VIGIL_VERSION);
+	/* no "Expect: 100-continue" for bodies over 1 KiB: a receiver that does not
+	 * answer it would cost each alert a second's wait */
+	f->headers = curl_slist_append(f->headers, "Expect:");
 	for (size_t i = 0; i < s.n; i++) {
 		if (!strcmp(s.key[i], "header")) {
 			s.used[i] = true;

@@ -189,6 +189,11 @@ h=r["headers"]
 assert r["path"]=="/falco" and h["X-Team"]=="sec" and h["Authorization"]=="Bearer s3cret" and h["X-From-File"]=="yes", r
 ' "$T/h1.out" || it_fail "http: configured headers missing"
 
+: >"$T/h1.out"
+"$SEND" "webhook:http://127.0.0.1:$ADDR/falco" --count 2 --big 5000 >"$T/send.log" 2>&1 || it_fail "http big: $(cat "$T/send.log")"
+check_http h1 1 2 || it_fail "http big deliveries"
+grep -qi '"expect"' "$T/h1.out" && it_fail "http big: sent with Expect: 100-continue"
+
 echo "== webhook: 503 twice then 200: retried with backoff inside deliver(), nothing lost or doubled"
 recv h2 http --fail 2:503
 "$SEND" "webhook:http://127.0.0.1:$ADDR/;backoff=0.05;retries=3" --count 10 --batch 4 >"$T/send.log" 2>&1 ||

@@ -110,7 +110,8 @@ static void test_syslog_format(void **state)
 		 (int)getpid(), json);
 	assert_string_equal(out.data, want);
 
-	/* not JSON: no parameters from it, the bytes still the MSG; host and app tokens sanitised */
+	/* not JSON: no parameters from it, the bytes still the MSG; host and app tokens sanitised
+	 * (without a hostname anywhere, this machine's would be used) */
 	buf_reset(&out);
 	r.json = "not json";
 	r.json_len = 8;
