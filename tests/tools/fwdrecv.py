@@ -111,6 +111,7 @@ elif mode == "http":
 
     class H(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # no 40 ms delayed-ACK stalls between header and body writes
 
         def log_message(self, *a):
             pass
@@ -126,12 +127,9 @@ elif mode == "http":
             record({"n": k, "status": status, "path": self.path, "headers": dict(self.headers.items()),
                     "body": body.decode("utf-8")})
             reply = b"refused: poison\r\nsecond line" if status == 400 else b"ok"
-            self.send_response(status)
-            if status == 429:
-                self.send_header("Retry-After", "1")
-            self.send_header("Content-Length", str(len(reply)))
-            self.end_headers()
-            self.wfile.write(reply)
+            head = "HTTP/1.1 %d X\r\nContent-Length: %d\r\n%s\r\n" % (
+                status, len(reply), "Retry-After: 1\r\n" if status == 429 else "")
+            self.wfile.write(head.encode() + reply)  # one write: one segment
 
     srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
     if tls:
