@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The syslog forwarder: each record as one RFC 5424 message, over a unix
- * socket (/dev/log: datagram, else stream), UDP (RFC 5426) or TCP with
- * octet-counting framing (RFC 6587, 3.4.1). docs/outputs.md has the spec.
+ * socket (/dev/log: datagram, else stream), UDP (RFC 5426), TCP with
+ * octet-counting framing (RFC 6587, 3.4.1) or TLS (RFC 5425, libssl opened on
+ * first use, the server's certificate verified for its name). docs/outputs.md
+ * has the spec.
  *
  * A message, worked example (one line; the MSG is the record's JSON as is):
  *
@@ -23,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -33,13 +36,14 @@
 #include <time.h>
 #include <unistd.h>
 #include "common/buf.h"
+#include "common/libssl.h"
 #include "output/forwarders.h"
 #include "output/metrics.h"
 
 #define SYSLOG_DGRAM_MAX 65000  /* bytes of a datagram; longer messages are truncated */
 #define SYSLOG_SD_VALUE_MAX 512 /* bytes of one SD-PARAM value */
 
-enum transport { T_UDP, T_TCP, T_UNIX, T_UNIX_DGRAM, T_UNIX_STREAM };
+enum transport { T_UDP, T_TCP, T_TLS, T_UNIX, T_UNIX_DGRAM, T_UNIX_STREAM };
 
 struct syslog_fwd {
 	enum transport t;
@@ -50,7 +54,9 @@ struct syslog_fwd {
 	unsigned kinds;
 	int timeout_ms;
 	int fd, socktype;    /* -1 when not connected */
-	struct vg_buf msg;
+	struct vg_buf msg, frame;
+	SSL_CTX *tls;        /* T_TLS */
+	SSL *ssl;            /* while connected over TLS */
 	uint64_t truncated;
 	struct vg_series *m_truncated;
 };
@@ -151,6 +157,17 @@ void forward_syslog_format(struct vg_buf *out, const struct outbox_record *r, in
 
 static void disconnect(struct syslog_fwd *f)
 {
+	if (f->ssl) {
+		/* close_notify, then read what the server sent and we never asked for (TLS 1.3
+		 * session tickets): closing with unread data makes the kernel send a reset,
+		 * and the server may drop the last messages it had not read yet */
+		char drain[4096];
+		SSL_shutdown(f->ssl);
+		while (recv(f->fd, drain, sizeof(drain), MSG_DONTWAIT) > 0)
+			;
+		SSL_free(f->ssl);
+		f->ssl = NULL;
+	}
 	if (f->fd >= 0)
 		close(f->fd);
 	f->fd = -1;
@@ -179,6 +196,37 @@ static int connect_unix(struct syslog_fwd *f, int type)
 		return e;
 	}
 	f->socktype = type;
+	return 0;
+}
+
+/* TLS over the connected socket, blocking within the timeout: 0, or -1 (disconnected) with the reason. */
+static int tls_handshake(struct syslog_fwd *f, char *err, size_t errlen)
+{
+	struct timeval tv = { .tv_sec = f->timeout_ms / 1000, .tv_usec = f->timeout_ms % 1000 * 1000 };
+	struct in6_addr ip;
+	int flags = fcntl(f->fd, F_GETFL);
+
+	if (flags < 0 || fcntl(f->fd, F_SETFL, flags & ~O_NONBLOCK) ||
+	    setsockopt(f->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) ||
+	    setsockopt(f->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) || !(f->ssl = SSL_new(f->tls)) ||
+	    !SSL_set_fd(f->ssl, f->fd) || !SSL_set1_host(f->ssl, f->host)) {
+		snprintf(err, errlen, "cannot start TLS to syslog %s:%s", f->host, f->port);
+		disconnect(f);
+		return -1;
+	}
+	/* the name it asked for (SNI), when it is a name and not an address */
+	if (!inet_pton(AF_INET, f->host, &ip) && !inet_pton(AF_INET6, f->host, &ip))
+		SSL_set_tlsext_host_name(f->ssl, f->host);
+	ERR_clear_error();
+	if (SSL_connect(f->ssl) != 1) {
+		long v = SSL_get_verify_result(f->ssl);
+		char why[256];
+		ERR_error_string_n(ERR_get_error(), why, sizeof(why));
+		snprintf(err, errlen, "TLS handshake with syslog %s:%s failed: %s", f->host, f->port,
+			 v != X509_V_OK ? X509_verify_cert_error_string(v) : why);
+		disconnect(f);
+		return -1;
+	}
 	return 0;
 }
 
@@ -230,7 +278,7 @@ static int ensure_connected(struct syslog_fwd *f, char *err, size_t errlen)
 		return -1;
 	}
 	f->socktype = f->t == T_UDP ? SOCK_DGRAM : SOCK_STREAM;
-	return 0;
+	return f->t == T_TLS ? tls_handshake(f, err, errlen) : 0;
 }
 
 /* Write all of buf on a stream socket within the timeout: 0, or an errno. */
@@ -274,6 +322,16 @@ static int send_one(struct syslog_fwd *f)
 				break;
 		}
 		e = errno;
+	} else if (f->ssl) {
+		/* one record per message: the frame whole in one SSL_write (RFC 5425 octet counting) */
+		buf_reset(&f->frame);
+		buf_printf(&f->frame, "%zu ", f->msg.len);
+		buf_add(&f->frame, f->msg.data, f->msg.len);
+		ERR_clear_error();
+		errno = 0;
+		if (SSL_write(f->ssl, f->frame.data, (int)f->frame.len) == (int)f->frame.len)
+			return 0;
+		e = errno ? errno : EIO;
 	} else if (f->octet) {
 		char len[24];
 		int ln = snprintf(len, sizeof(len), "%zu ", f->msg.len);
@@ -314,6 +372,9 @@ static void syslog_close(void *ctx)
 	if (!f)
 		return;
 	disconnect(f);
+	if (f->tls)
+		SSL_CTX_free(f->tls);
+	buf_free(&f->frame);
 	free(f->host);
 	free(f->port);
 	free(f->path);
@@ -322,9 +383,9 @@ static void syslog_close(void *ctx)
 }
 
 /* "host:port", "[v6]:port" or "host" into f->host, f->port: 0, or -1. */
-static int split_host_port(struct syslog_fwd *f, const char *hp)
+static int split_host_port(struct syslog_fwd *f, const char *hp, const char *port)
 {
-	const char *port = "514", *end;
+	const char *end;
 	if (*hp == '[') {
 		end = strchr(hp, ']');
 		if (!end || (end[1] && end[1] != ':'))
@@ -346,14 +407,45 @@ static int split_host_port(struct syslog_fwd *f, const char *hp)
 	return 0;
 }
 
+/* The TLS context: the server verified against ca (else the system's CAs), our certificate if given. */
+static int tls_setup(struct syslog_fwd *f, const char *ca, const char *cert, const char *key, char *err, size_t errlen)
+{
+	const char *lerr = libssl_load();
+	char why[256] = "";
+
+	if (lerr) {
+		snprintf(err, errlen, "syslog output: %s", lerr);
+		return -1;
+	}
+	ERR_clear_error();
+	if (!(f->tls = SSL_CTX_new(TLS_client_method()))) {
+		snprintf(err, errlen, "syslog output: cannot start TLS");
+		return -1;
+	}
+	SSL_CTX_set_verify(f->tls, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_min_proto_version(f->tls, TLS1_2_VERSION);
+	if (ca ? SSL_CTX_load_verify_locations(f->tls, ca, NULL) != 1 : SSL_CTX_set_default_verify_paths(f->tls) != 1) {
+		ERR_error_string_n(ERR_get_error(), why, sizeof(why));
+		snprintf(err, errlen, "syslog output: cannot load CA %s: %s", ca ? ca : "(system)", why);
+		return -1;
+	}
+	if (cert && (SSL_CTX_use_certificate_chain_file(f->tls, cert) != 1 ||
+		     SSL_CTX_use_PrivateKey_file(f->tls, key, SSL_FILETYPE_PEM) != 1)) {
+		ERR_error_string_n(ERR_get_error(), why, sizeof(why));
+		snprintf(err, errlen, "syslog output: cannot load certificate %s and key %s: %s", cert, key, why);
+		return -1;
+	}
+	return 0;
+}
+
 static int syslog_open(void **ctx, const char *spec, char *err, size_t errlen)
 {
 	static const struct {
 		const char *prefix;
 		enum transport t;
-	} schemes[] = { { "udp://", T_UDP }, { "tcp://", T_TCP }, { "unix-dgram://", T_UNIX_DGRAM },
+	} schemes[] = { { "udp://", T_UDP }, { "tcp://", T_TCP }, { "tls://", T_TLS }, { "unix-dgram://", T_UNIX_DGRAM },
 			{ "unix-stream://", T_UNIX_STREAM }, { "unix://", T_UNIX } };
-	static const char known[] = "facility, hostname, app-name, framing, kinds, timeout";
+	static const char known[] = "facility, hostname, app-name, framing, kinds, timeout, ca, cert, key";
 	struct fwd_spec s;
 	struct syslog_fwd *f = xcalloc(1, sizeof(*f));
 	const char *v;
@@ -369,7 +461,7 @@ static int syslog_open(void **ctx, const char *spec, char *err, size_t errlen)
 		if (!strncmp(s.target, schemes[i].prefix, strlen(schemes[i].prefix)))
 			break;
 	if (i == sizeof(schemes) / sizeof(schemes[0])) {
-		snprintf(err, errlen, "syslog output takes udp://HOST[:PORT], tcp://HOST[:PORT] or unix://PATH, not '%.200s'",
+		snprintf(err, errlen, "syslog output takes udp://HOST[:PORT], tcp://HOST[:PORT], tls://HOST[:PORT] or unix://PATH, not '%.200s'",
 			 s.target);
 		goto fail;
 	}
@@ -381,7 +473,7 @@ static int syslog_open(void **ctx, const char *spec, char *err, size_t errlen)
 			goto fail;
 		}
 		f->path = xstrdup(rest);
-	} else if (split_host_port(f, rest)) {
+	} else if (split_host_port(f, rest, f->t == T_TLS ? "6514" : "514")) {
 		snprintf(err, errlen, "syslog output: bad HOST[:PORT] '%.200s'", rest);
 		goto fail;
 	}
@@ -418,7 +510,18 @@ static int syslog_open(void **ctx, const char *spec, char *err, size_t errlen)
 		goto fail;
 	}
 	f->timeout_ms = (int)(secs * 1000);
+	const char *ca = fwd_spec_get(&s, "ca"), *cert = fwd_spec_get(&s, "cert"), *key = fwd_spec_get(&s, "key");
 	if (fwd_spec_check_used(&s, "syslog", known, err, errlen))
+		goto fail;
+	if ((ca || cert || key) && f->t != T_TLS) {
+		snprintf(err, errlen, "syslog output: ca, cert and key are for tls:// only");
+		goto fail;
+	}
+	if (!cert != !key) {
+		snprintf(err, errlen, "syslog output: cert and key go together");
+		goto fail;
+	}
+	if (f->t == T_TLS && tls_setup(f, ca, cert, key, err, errlen))
 		goto fail;
 	f->m_truncated = fwd_metric("truncated", "syslog");
 	fwd_spec_free(&s);

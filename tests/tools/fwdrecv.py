@@ -5,6 +5,7 @@
 #
 #   fwdrecv.py syslog-udp|syslog-tcp OUT READY
 #   fwdrecv.py syslog-unix-dgram|syslog-unix-stream OUT READY PATH
+#   fwdrecv.py syslog-tls OUT READY CERT KEY     (TLS, octet counting, RFC 5425)
 #   fwdrecv.py http OUT READY [--fail N:STATUS] [--poison SUBSTR] [--tls CERT KEY] [--slow N:SECS]
 #
 # syslog-tcp parses RFC 6587 octet counting strictly (a bad frame is recorded
@@ -74,6 +75,22 @@ elif mode == "syslog-tcp":
     s.listen(8)
     ready(s.getsockname()[1])
     stream_server(s)
+elif mode == "syslog-tls":
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[4], sys.argv[5])
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    s.listen(8)
+    ready(s.getsockname()[1])
+    while True:
+        conn, _ = s.accept()
+        try:
+            conn = ctx.wrap_socket(conn, server_side=True)
+        except (ssl.SSLError, OSError) as e:
+            record({"handshake_error": str(e)})
+            conn.close()
+            continue
+        threading.Thread(target=read_frames, args=(conn,), daemon=True).start()
 elif mode == "syslog-unix-dgram":
     s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     s.bind(sys.argv[4])
