@@ -2,8 +2,8 @@
 # test_metrics: `vigil run --metrics 127.0.0.1:0` serves /metrics in the
 # Prometheus text format (checked strictly by tests/tools/promcheck.py), and
 # the numbers move: events by type after activity, a default rule's match
-# after it is triggered (a program run from /tmp on the host), the alert
-# latency histogram, the kernel's received records, RSS. The endpoint answers
+# after it is triggered (a program run from /tmp on the host), an audited
+# kill of a rule of the test's, the alert latency histogram, the kernel's received records, RSS. The endpoint answers
 # only GET/HEAD /metrics and refuses oversized requests.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
@@ -23,7 +23,19 @@ trap cleanup EXIT
 it_mktemp
 T=$IT_TMP
 
-"$VIGIL" run --store "$T/db" --json --response off --metrics 127.0.0.1:0 --duration 120 >"$T/out" 2>"$T/err" &
+# Vigil's default rules, and one of ours whose kill is audited (recorded, not done)
+M=$T/vgmetrics-marker-$$
+echo x >"$M"
+cat >"$T/rules.yaml" <<EOR
+- rule: Metrics test marker read
+  desc: a read of the test's marker
+  condition: evt.type in (open, openat) and fd.name = $M
+  output: marker read by %proc.name
+  priority: WARNING
+  actions: [kill]
+EOR
+"$VIGIL" run --store "$T/db" --json --default-rules --rules "$T/rules.yaml" --response audit --allow-host-actions \
+	--metrics 127.0.0.1:0 --duration 120 >"$T/out" 2>"$T/err" &
 AGENT=$!
 it_agent_ready "$AGENT" "$T/err"
 PORT=$(sed -n 's|.*metrics: listening on http://127.0.0.1:\([0-9]*\)/metrics$|\1|p' "$T/err")
@@ -64,11 +76,13 @@ exec1=$(val 1 vigil_events_total type=execve)
 cp /bin/true "$T/vgmetrics-$$"
 for i in 1 2 3 4 5; do /bin/true; done
 "$T/vgmetrics-$$"
+cat "$M" >/dev/null
 for ((i = 0; i < 100; i++)); do
-	grep -q '"rule":"Execution from /tmp on host"' "$T/out" && break
+	grep -q '"rule":"Execution from /tmp on host"' "$T/out" && grep -q '"rule":"Metrics test marker read"' "$T/out" && break
 	sleep 0.1
 done
 grep -q '"rule":"Execution from /tmp on host"' "$T/out" || it_fail "the default rule did not alert: $(tail -3 "$T/err")"
+grep -q '"rule":"Metrics test marker read"' "$T/out" || it_fail "the marker rule did not alert"
 # the source counters are read once a second: wait for them (bounded)
 for ((i = 0; i < 50; i++)); do
 	scrape 2
@@ -80,6 +94,10 @@ exec2=$(val 2 vigil_events_total type=execve)
 [ "$exec2" -ge $((exec1 + 6)) ] || it_fail "execve events went from $exec1 to $exec2 after 6 executions"
 n=$(val 2 vigil_rule_matches_total "rule=Execution from /tmp on host" priority=Notice)
 [ "$n" -ge 1 ] || it_fail "rule match not counted: $(grep rule_matches "$T/m2")"
+n=$(val 2 vigil_rule_matches_total "rule=Metrics test marker read" priority=Warning)
+[ "$n" -ge 1 ] || it_fail "the marker rule's match not counted: $(grep rule_matches "$T/m2")"
+n=$(val 2 vigil_actions_total action=kill outcome=audit)
+[ "$n" -ge 1 ] || it_fail "the audited kill not counted: $(grep actions_total "$T/m2"; grep -i response "$T/err" | head -3)"
 n=$(val 2 vigil_alert_latency_seconds_count)
 [ "$n" -ge 1 ] || it_fail "no alert latency observed"
 [ "$(val 2 vigil_records_received_total)" -gt 0 ] || it_fail "no received records counted"
