@@ -120,6 +120,12 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libvigil.a
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS) -lcmocka
 
+# fwdsend drives a forwarder as the outbox does (tests/integration/test_forwarders.sh)
+TOOLS += $(BUILD)/tests/fwdsend
+$(BUILD)/tests/fwdsend: tests/tools/fwdsend.c $(BUILD)/libvigil.a
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 $(BUILD)/tests/mkcapture $(BUILD)/tests/evgen $(BUILD)/tests/kvput: $(BUILD)/tests/%: tests/tools/%.c $(BUILD)/libvigil.a
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)

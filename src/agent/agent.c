@@ -66,6 +66,7 @@ static void on_alert(void *ctx, const struct alert *al)
 		if (a->sinks[i]->ops->alert)
 			note_output_error(a, a->sinks[i]->ops->alert(a->sinks[i], &sa));
 	agent_latency_alert(&a->latency, al->ev->hdr.ts);
+	agent_metrics_alert(a, al);
 }
 
 /* The batch is complete: the sinks in order (the store commits before stdout prints). */
@@ -111,6 +112,7 @@ static int on_event(void *ctx, const struct vg_event *ev)
 	struct agent *a = ctx;
 
 	__atomic_store_n(&a->events, a->events + 1, __ATOMIC_RELAXED); /* the heartbeat reads it */
+	agent_metrics_event(a, ev->hdr.type);
 	bool show = state_ingest(a->state, ev);
 	if (a->kkill.nterms)
 		tell_side(a, state_cgroup(a->state, ev->hdr.cgroup_id));
@@ -372,7 +374,7 @@ static int open_sinks(struct agent *a)
 		.capture_path = c->write_path,
 		.boot_to_realtime = a->src->boot_to_realtime,
 		.hostname = a->src->hostname,
-		.on_commit = c->fleet.servers || c->fleet.nforwarders ? agent_fleet_committed : NULL,
+		.on_commit = c->fleet.servers || c->noutputs ? agent_fleet_committed : NULL,
 		.on_commit_ctx = a,
 	};
 	char err[512];
@@ -474,6 +476,8 @@ static int wire(struct agent *a)
 		agent_latency_start(&a->latency);
 	if (open_sinks(a) || start_guards(a) || agent_fleet_start(a))
 		return -1;
+	if (agent_metrics_start(a))
+		return -1;
 	a->watch = live(a) ? container_watch_start("/", a->guard ? on_watched_meta : NULL, a->guard) : NULL;
 	struct vg_state_opts so = {
 		.watch = a->watch,
@@ -563,6 +567,7 @@ int agent_run(struct agent *a)
 			__atomic_store_n(&a->lost_records, st.lost, __ATOMIC_RELAXED);
 			a->stats_at = now;
 		}
+		agent_metrics_tick(a, now);
 		if (deadline && now >= deadline)
 			break;
 	}
@@ -590,6 +595,7 @@ int agent_destroy(struct agent *a)
 	agent_central_stop(a);
 	/* each of these accepts what was never started */
 	agent_fleet_stop(a);
+	agent_metrics_stop(a);
 	for (size_t i = 0; i < a->nsinks; i++)
 		if (a->sinks[i]->ops->close(a->sinks[i]))
 			ret = -1;

@@ -60,15 +60,13 @@ struct agent_config {
 		const char *servers, *creds, *nkey, *ca, *cert, *key, *node, *cluster;
 		uint64_t budget_bytes;  /* the outbox's disk budget; 0: its default */
 		long drain_ms;          /* at the end, wait this long for the backlog; < 0: until it is sent */
-		/* other forwarders fed by the same outbox (output/forwarder.h: syslog, webhook,
-		 * file), each opened with ops->open(spec); they need the store as NATS does */
-		struct agent_forwarder {
-			const struct vg_forwarder_ops *ops;
-			const char *spec;
-		} forwarders[4];
-		size_t nforwarders;
 		const char *policy_dir; /* the fleet's central policy kept on disk; NULL: beside the store */
 	} fleet;
+	/* outputs (run) */
+	const char *metrics_addr;  /* --metrics ADDR:PORT: serve /metrics, or NULL */
+	const char **outputs;      /* --output NAME:SPEC, checked by the CLI; fed by the store's
+				    * outbox as NATS is (agent_fleet.c), each with its own cursor */
+	size_t noutputs;
 };
 
 struct agent;

@@ -15,6 +15,7 @@
 #include "fleet/heartbeat.h"
 #include "fleet/nats_conn.h"
 #include "fleet/publisher.h"
+#include "output/forwarders.h"
 #include "output/outbox.h"
 
 void agent_fleet_committed(void *ctx)
@@ -81,7 +82,7 @@ int agent_fleet_start(struct agent *a)
 	const struct agent_fleet *f = &a->cfg.fleet;
 	char err[512];
 
-	if (!f->servers && !f->nforwarders)
+	if (!f->servers && !a->cfg.noutputs)
 		return 0;
 	if (!a->cfg.store_path || !a->cfg.detect) {
 		vg_err("%s forwards the alert store's records: it needs rules and a store (not --no-store)",
@@ -99,11 +100,16 @@ int agent_fleet_start(struct agent *a)
 		vg_err("%s", err);
 		return -1;
 	}
-	for (size_t i = 0; i < f->nforwarders; i++)
-		if (outbox_add_spec(a->outbox, f->forwarders[i].ops, f->forwarders[i].spec, err, sizeof(err))) {
-			vg_err("output %s: %s", f->forwarders[i].ops->name, err);
+	/* --output NAME:SPEC: syslog, webhook, file (output/forwarder.c), each its own cursor */
+	for (size_t i = 0; i < a->cfg.noutputs; i++) {
+		const struct vg_forwarder_ops *ops;
+		const char *spec;
+		if (forwarder_parse_arg(a->cfg.outputs[i], &ops, &spec, err, sizeof(err)) ||
+		    outbox_add_spec(a->outbox, ops, spec, err, sizeof(err))) {
+			vg_err("--output %s: %s", a->cfg.outputs[i], err);
 			return -1;
 		}
+	}
 	if (!f->servers)
 		return 0;
 	struct fleet_conn_opts co = {

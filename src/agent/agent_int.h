@@ -11,6 +11,7 @@
 #include "agent/agent.h"
 #include "common/buf.h"
 #include "fleet/policy.h"
+#include "output/metrics.h"
 #include "output/sink.h"
 #include "respond/bundle.h"
 #include "respond/kernel_kill.h"
@@ -34,6 +35,16 @@ struct agent_latency {
 	size_t npending, cap_pending;
 	uint32_t *us;  /* NULL: not measured (replay) */
 	size_t n;
+	struct vg_series *hist; /* vigil_alert_latency_seconds, or NULL */
+};
+
+/* agent_metrics.c: the Prometheus metrics, when --metrics is given (else all NULL). */
+struct agent_metrics {
+	struct metrics_http *http;
+	struct vg_metric *events, *rules, *actions, *lost;
+	struct vg_series *ev[VG_EVT_MAX]; /* vigil_events_total by type, made at start */
+	struct vg_series *lost_cpu[64], *received, *malformed;
+	uint64_t last_tick;
 };
 
 struct agent {
@@ -76,6 +87,7 @@ struct agent {
 	volatile sig_atomic_t draining; /* agent_fleet_drain waits: agent_stop ends the wait */
 	char rules_digest[80];      /* "sha256:..." of the rules running */
 	struct agent_central *central; /* the fleet's central policy (agent_policy.c); NULL: none */
+	struct agent_metrics metrics;
 };
 
 /* agent_respond.c: carry out the alert's actions (the rule's, the policy's, the
@@ -110,6 +122,17 @@ void agent_fleet_stop(struct agent *a);
 void agent_fleet_committed(void *ctx);
 /* The digest of the rule files the engine was loaded from into a->rules_digest. */
 void agent_rules_digest(struct agent *a);
+/* agent_metrics.c: start (0, or -1 logged), the hooks, the once-a-second source counters, stop. */
+int agent_metrics_start(struct agent *a);
+static inline void agent_metrics_event(struct agent *a, unsigned type)
+{
+	if (type < VG_EVT_MAX)
+		metrics_inc_single(a->metrics.ev[type]); /* NULL without --metrics: nothing */
+}
+void agent_metrics_alert(struct agent *a, const struct alert *al);
+void agent_metrics_action(struct agent *a, const struct action_result *res);
+void agent_metrics_tick(struct agent *a, uint64_t now);
+void agent_metrics_stop(struct agent *a);
 
 /* agent_stats.c */
 uint64_t agent_now_ns(void); /* CLOCK_BOOTTIME */

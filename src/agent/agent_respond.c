@@ -42,6 +42,7 @@ static void on_action(void *ctx, const struct alert *al, const struct action_res
 		if (a->sinks[i]->ops->action)
 			a->sinks[i]->ops->action(a->sinks[i], al, res, m, a->src->boot_to_realtime);
 	keep(&a->responses, res);
+	agent_metrics_action(a, res);
 	vg_info("response: %s %s for rule '%s': %s (%s)", action_name(res->action), res->target, al->name,
 		action_outcome_name(res->outcome), res->detail);
 }

@@ -40,6 +40,8 @@ void agent_latency_written(struct agent_latency *l)
 	if (!l->npending)
 		return;
 	uint64_t now = agent_now_ns();
+	for (size_t i = 0; l->hist && i < l->npending; i++)
+		metrics_observe(l->hist, now > l->pending_ts[i] ? (double)(now - l->pending_ts[i]) / 1e9 : 0);
 	for (size_t i = 0; i < l->npending && l->n < LATENCY_SAMPLES; i++)
 		l->us[l->n++] = now > l->pending_ts[i] ? (uint32_t)((now - l->pending_ts[i]) / 1000) : 0;
 	l->npending = 0;

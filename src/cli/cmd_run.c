@@ -15,6 +15,7 @@
 #include "fleet/nats_conn.h"
 #include "fleet/streams.h"
 #include "output/alert_store.h"
+#include "output/forwarders.h"
 #include "respond/bundle.h"
 #include "sensor/event_table.h"
 
@@ -109,6 +110,9 @@ static void usage(FILE *f, enum vg_mode mode)
 		      "  --ring-mb N          kernel ring buffer size in MiB, a power of two (default 16)\n"
 		      ATTACH_HELP
 		      "  -w, --write FILE     also write a capture file (replay it with --rules later)\n"
+		      "  --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics (docs/metrics.md)\n"
+		      "  --output NAME:SPEC   also forward alerts from the store: syslog:udp://HOST:514,\n"
+		      "                       webhook:https://..., file:/PATH; repeatable (docs/outputs.md)\n"
 		      "%s"
 		      "Needs root and a kernel with BTF.\n", rules_help, fleet_help);
 		return;
@@ -226,6 +230,25 @@ static int run_agent(const struct agent_config *cfg)
 	return ret;
 }
 
+/* Long options without a letter. */
+enum { OPT_METRICS = 0x1001, OPT_OUTPUT };
+
+/* --output NAME:SPEC: the forwarder exists and takes the spec (opened and closed at once). */
+static int check_output(const char *arg)
+{
+	const struct vg_forwarder_ops *ops;
+	const char *spec;
+	char err[1024];
+	void *ctx;
+
+	if (forwarder_parse_arg(arg, &ops, &spec, err, sizeof(err)) || ops->open(&ctx, spec, err, sizeof(err))) {
+		fprintf(stderr, "vigil: %s\n", err);
+		return -1;
+	}
+	ops->close(ctx);
+	return 0;
+}
+
 int cmd_run(int argc, char **argv, enum vg_mode mode)
 {
 	static const struct option opts[] = {
@@ -246,6 +269,7 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 		{ "node", required_argument, NULL, 0x106 }, { "cluster", required_argument, NULL, 0x107 },
 		{ "outbox-budget", required_argument, NULL, 0x108 },
 		{ "policy-dir", required_argument, NULL, 0x109 },
+		{ "metrics", required_argument, NULL, OPT_METRICS }, { "output", required_argument, NULL, OPT_OUTPUT },
 		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 },
 	};
 	struct agent_config c = {
@@ -422,9 +446,19 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 			c.fleet.policy_dir = optarg;
 			fleet_opts = true;
 			break;
+		case OPT_METRICS:
+			c.metrics_addr = optarg;
+			break;
+		case OPT_OUTPUT:
+			if (check_output(optarg))
+				goto usage_error;
+			c.outputs = xrealloc(c.outputs, (c.noutputs + 1) * sizeof(*c.outputs));
+			c.outputs[c.noutputs++] = optarg;
+			break;
 		case 'h':
 			usage(stdout, mode);
 			free(c.rule_paths);
+			free(c.outputs);
 			return VG_EXIT_OK;
 		default:
 			goto usage_error;
@@ -457,14 +491,22 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 		fprintf(stderr, "vigil: --policy-dir is for run: replay takes no central policy\n");
 		goto usage_error;
 	}
+	if ((c.metrics_addr || c.noutputs) && mode != VG_MODE_RUN)
+		goto usage_error;
+	if (c.noutputs && !c.store_path) {
+		fprintf(stderr, "vigil: --output forwards from the store: it cannot go with --no-store\n");
+		goto usage_error;
+	}
 	if (mode == VG_MODE_RUN && !json_given)
 		c.json = !isatty(STDOUT_FILENO); /* a pipe or file gets JSON lines, a person gets text */
 	ret = run_agent(&c);
 	free(c.rule_paths);
+	free(c.outputs);
 	return ret;
 
 usage_error:
 	usage(stderr, mode);
 	free(c.rule_paths);
+	free(c.outputs);
 	return VG_EXIT_USAGE;
 }

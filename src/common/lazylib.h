@@ -8,7 +8,7 @@
  * start, about 8 ms of CPU: a tenth of a replay, and most of a short command.
  * Only the commands that use them load them.
  *
- * Each library has a small header (src/scan/libcurl.h, src/scan/libarchive.h,
+ * Each library has a small header (src/common/libcurl.h, src/common/libssl.h, src/scan/libarchive.h,
  * src/admission/libmhd.h) that includes the library's own header, declares a
  * table of the functions Vigil calls with their exact types, and maps each
  * name to its table entry, so call sites read as ordinary calls. A module

@@ -8,6 +8,7 @@
 void config_report_free(struct config_report *r)
 {
 	findings_free(&r->f);
+	findings_free(&r->excepted);
 	for (size_t i = 0; i < r->nerrs; i++) {
 		free(r->errs[i].file);
 		free(r->errs[i].msg);
@@ -36,11 +37,21 @@ void config_report_table(FILE *f, const struct config_report *r)
 			fprintf(f, "    fix: %s\n", x->hint);
 		count[x->severity]++;
 	}
+	/* what the objects' own annotations except: shown, not counted */
+	for (size_t i = 0; i < r->excepted.n; i++) {
+		const struct policy_finding *x = &r->excepted.v[i];
+		fprintf(f, "%s:%u:%u  %s/%s  %s  EXCEPTED  %s  %s\n", or_empty(x->file), x->line, x->col,
+			or_empty(x->kind), or_empty(x->name), x->container && *x->container ? x->container : "-",
+			x->check, x->message);
+	}
 	fprintf(f, "%zu finding%s (%zu critical, %zu high, %zu medium, %zu low) in %zu file%s, "
-		   "%zu object%s; %zu error%s\n",
+		   "%zu object%s; %zu error%s",
 		r->f.n, r->f.n == 1 ? "" : "s", count[SEV_CRITICAL], count[SEV_HIGH], count[SEV_MEDIUM],
 		count[SEV_LOW], r->files, r->files == 1 ? "" : "s", r->objects,
 		r->objects == 1 ? "" : "s", r->nerrs, r->nerrs == 1 ? "" : "s");
+	if (r->excepted.n)
+		fprintf(f, "; %zu excepted (" CONFIG_EXCEPTIONS_ANNOTATION ")", r->excepted.n);
+	fputc('\n', f);
 }
 
 static void json_str_or_null(struct vg_json *j, const char *key, const char *s)
@@ -85,6 +96,24 @@ void config_report_json(FILE *f, const struct config_report *r, const struct con
 		jw_obj_end(&j);
 	}
 	jw_arr_end(&j);
+	if (r->excepted.n) { /* only when there are some: older readers see the same document */
+		jw_arr_begin(&j, "excepted");
+		for (size_t i = 0; i < r->excepted.n; i++) {
+			const struct policy_finding *x = &r->excepted.v[i];
+			jw_obj_begin(&j, NULL);
+			jw_str(&j, "file", or_empty(x->file));
+			jw_uint(&j, "line", x->line);
+			jw_uint(&j, "column", x->col);
+			json_str_or_null(&j, "kind", x->kind);
+			json_str_or_null(&j, "name", x->name);
+			json_str_or_null(&j, "container", x->container);
+			jw_str(&j, "check", x->check);
+			jw_str(&j, "severity", severity_name(x->severity));
+			jw_str(&j, "message", x->message);
+			jw_obj_end(&j);
+		}
+		jw_arr_end(&j);
+	}
 	jw_arr_begin(&j, "errors");
 	for (size_t i = 0; i < r->nerrs; i++) {
 		jw_obj_begin(&j, NULL);

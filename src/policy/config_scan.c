@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <dirent.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -57,6 +59,95 @@ size_t config_check_object(const struct manifest_obj *obj, const struct config_o
 	return out->n - before;
 }
 
+/* One line of the exceptions annotation: "CHECK[@CONTAINER]: reason". */
+struct config_exception {
+	char check[96], container[254];
+	const char *reason;
+};
+
+static bool exception_matches(const struct config_exception *e, const struct policy_finding *x)
+{
+	return !strcmp(e->check, x->check) &&
+	       (!e->container[0] || (x->container && !strcmp(e->container, x->container)));
+}
+
+/*
+ * The object's exceptions annotation applied to its findings [from, n): those
+ * it names move to r->excepted, their message saying why. A line that does
+ * not parse is an error at the annotation, and nothing is excepted.
+ */
+static void apply_exceptions(const struct manifest_obj *obj, const char *file, size_t from, struct config_report *r)
+{
+	const struct yaml_node *ann = manifest_get(manifest_get(manifest_get(obj->root, "metadata"), "annotations"),
+						   CONFIG_EXCEPTIONS_ANNOTATION);
+	struct config_exception ex[64];
+	size_t nex = 0, lineno = 0;
+	char err[512];
+
+	if (!ann)
+		return;
+	const char *text = ann->kind == YAML_SCALAR && strlen(ann->str) == ann->len ? ann->str : NULL;
+	if (!text) {
+		add_error(r, file, ann->line, ann->col, CONFIG_EXCEPTIONS_ANNOTATION " must be a string");
+		return;
+	}
+	char *copy = xstrdup(text), *save = NULL;
+	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		lineno++;
+		line += strspn(line, " \t");
+		if (!*line || *line == '#')
+			continue;
+		char *colon = strchr(line, ':');
+		char *reason = colon ? colon + 1 + strspn(colon + 1, " \t") : NULL;
+		size_t clen = colon ? strcspn(line, "@:") : 0;
+		char *at = colon && line[clen] == '@' ? line + clen + 1 : NULL;
+		size_t alen = at ? (size_t)(colon - at) : 0;
+		const char *space = strpbrk(line, " \t");
+		if (!colon || !clen || clen >= sizeof(ex[0].check) || !memchr(line, '/', clen) || (space && space < colon) ||
+		    (at && (!alen || alen >= sizeof(ex[0].container))) || !*reason) {
+			snprintf(err, sizeof(err), CONFIG_EXCEPTIONS_ANNOTATION ": line %zu: expected "
+				 "'CHECK[@CONTAINER]: reason' (a reason is required), not '%.80s'", lineno, line);
+			add_error(r, file, ann->line, ann->col, err);
+			free(copy);
+			return;
+		}
+		if (nex == sizeof(ex) / sizeof(ex[0])) {
+			add_error(r, file, ann->line, ann->col, CONFIG_EXCEPTIONS_ANNOTATION ": more than 64 exceptions");
+			free(copy);
+			return;
+		}
+		snprintf(ex[nex].check, sizeof(ex[nex].check), "%.*s", (int)clen, line);
+		snprintf(ex[nex].container, sizeof(ex[nex].container), "%.*s", (int)alen, at ? at : "");
+		ex[nex++].reason = reason;
+	}
+	size_t keep = from;
+	for (size_t i = from; i < r->f.n; i++) {
+		struct policy_finding *x = &r->f.v[i];
+		size_t k = 0;
+		while (k < nex && !exception_matches(&ex[k], x))
+			k++;
+		if (k == nex) {
+			r->f.v[keep++] = *x;
+			continue;
+		}
+		struct vg_buf msg = { 0 };
+		buf_printf(&msg, "%s (excepted: %s)", x->message, ex[k].reason);
+		size_t at_ex = r->excepted.n;
+		findings_add(&r->excepted, x->check, x->severity, x->line, x->col, x->container, msg.data, x->hint);
+		findings_set_object(&r->excepted, at_ex, file, x->kind, x->name, x->ns);
+		buf_free(&msg);
+		free(x->check);
+		free(x->file);
+		free(x->kind);
+		free(x->name);
+		free(x->ns);
+		free(x->container);
+		free(x->message);
+	}
+	r->f.n = keep;
+	free(copy);
+}
+
 void config_scan_buffer(const char *file, const char *buf, size_t len, int dockerfile,
 			const struct config_opts *o, struct config_report *r)
 {
@@ -91,7 +182,9 @@ void config_scan_buffer(const char *file, const char *buf, size_t len, int docke
 				add_error(r, file, obj->pod_spec->line, obj->pod_spec->col, err);
 				continue;
 			}
+			size_t from = r->f.n;
 			config_check_object(obj, o, &r->f);
+			apply_exceptions(obj, file, from, r);
 		}
 		manifest_free(&m);
 	}

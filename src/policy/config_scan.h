@@ -18,6 +18,14 @@
 #define CONFIG_MAX_FILE (16u << 20) /* bytes; larger files are refused, not truncated */
 #define CONFIG_MAX_DEPTH 64         /* directory recursion */
 
+/*
+ * An object's own exceptions (docs/config-checks.md, "Exceptions"): the
+ * annotation holds one "CHECK[@CONTAINER]: reason" a line; the findings it
+ * names are reported apart, as excepted, and do not count. Read by
+ * `vigil scan config` only: the admission webhook never honours it.
+ */
+#define CONFIG_EXCEPTIONS_ANNOTATION "vigil.dev/config-exceptions"
+
 struct config_opts {
 	enum pss_level level; /* default PSS_BASELINE */
 	int version;          /* minor, PSS_VERSION_LATEST by default */
@@ -32,6 +40,7 @@ struct config_error {
 
 struct config_report {
 	struct policy_findings f;
+	struct policy_findings excepted; /* findings an object's CONFIG_EXCEPTIONS_ANNOTATION excepts */
 	struct config_error *errs;
 	size_t nerrs;
 	size_t files, objects;

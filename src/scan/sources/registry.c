@@ -36,7 +36,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include "scan/sources/image.h"
-#include "scan/sources/libcurl.h"
+#include "common/libcurl.h"
 #include "scan/sources/registry.h"
 
 #define MANIFEST_MAX (4u << 20)

@@ -1,4 +1,4 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "scan/sources/libcurl.h"
+#include "common/libcurl.h"
 
 LAZYLIB_DEFINE(libcurl, LIBCURL_FUNCS, "libcurl.so.4", "libcurl4")
