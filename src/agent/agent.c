@@ -25,6 +25,7 @@
 #include "sensor/capture.h"
 #include "sensor/decode.h"
 #include "sensor/event_table.h"
+#include "state/container_table.h"
 
 static bool live(const struct agent *a)
 {
@@ -212,6 +213,14 @@ static void want_for_rules(uint8_t *want, const struct engine *e)
 		want[state_events[i]] = 1;
 }
 
+/* The flow records (docs/flows.md) when flows are on, whatever the rules say. */
+static void want_flows(struct agent *a)
+{
+	if (!a->cfg.flows)
+		return;
+	a->want[VG_EVT_FLOW_TCP] = a->want[VG_EVT_FLOW_UDP] = a->want[VG_EVT_FLOW_DNS] = 1;
+}
+
 static struct engine *load_rules(struct agent *a)
 {
 	const struct agent_config *c = &a->cfg;
@@ -303,6 +312,7 @@ static void reload_rules(struct agent *a)
 	engine_free(a->engine);
 	a->engine = e;
 	want_for_rules(a->want, e);
+	want_flows(a);
 	if (live(a))
 		source_bpf_set_wanted(a->src, a->want);
 	if (a->responder && a->cfg.response == RESPOND_ENFORCE)
@@ -389,7 +399,8 @@ static int open_source(struct agent *a)
 	if (!live(a)) {
 		a->src = source_capture_open(a->cfg.replay_path);
 	} else {
-		struct vg_bpf_opts bo = { .want = a->want, .ring_mb = a->cfg.ring_mb, .attach = a->cfg.attach };
+		struct vg_bpf_opts bo = { .want = a->want, .ring_mb = a->cfg.ring_mb, .attach = a->cfg.attach,
+					  .flow_interval_s = a->cfg.flow_interval_s, .cgroup2_root = cgroup2_mount() };
 		a->src = source_bpf_open(&bo);
 	}
 	if (!a->src)
@@ -418,6 +429,7 @@ static int wire(struct agent *a)
 		if (!a->engine)
 			return -1;
 		want_for_rules(a->want, a->engine);
+		want_flows(a);
 		if (load_response_policy(a) || use_rules(a, a->engine))
 			return -1;
 	}
@@ -450,6 +462,7 @@ struct agent *agent_create(const struct agent_config *cfg)
 	struct agent *a = xcalloc(1, sizeof(*a));
 	a->cfg = *cfg;
 	memcpy(a->want, cfg->want, sizeof(a->want));
+	want_flows(a);
 	if (wire(a)) {
 		agent_destroy(a);
 		return NULL;

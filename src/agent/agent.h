@@ -53,6 +53,9 @@ struct agent_config {
 	const char *egress_path;   /* --egress-policy, or NULL */
 	const char *files_path;    /* --file-policy, or NULL */
 	enum agent_deny_drift deny_drift;
+	/* network flows (docs/flows.md): flow_tcp, flow_udp, flow_dns captured whatever the rules say */
+	bool flows;
+	unsigned int flow_interval_s; /* live flows reported every this many seconds, 0: default 30 */
 };
 
 struct agent;
