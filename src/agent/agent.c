@@ -26,6 +26,7 @@
 #include "sensor/decode.h"
 #include "sensor/event_table.h"
 #include "state/container_table.h"
+#include "state/flow_table.h"
 
 static bool live(const struct agent *a)
 {
@@ -111,6 +112,8 @@ static int on_event(void *ctx, const struct vg_event *ev)
 	struct agent *a = ctx;
 
 	bool show = state_ingest(a->state, ev);
+	if (show)
+		flow_table_ingest(a->flows, a->state, ev); /* before the rules: flow.* fields read it */
 	if (a->kkill.nterms)
 		tell_side(a, state_cgroup(a->state, ev->hdr.cgroup_id));
 	to_sinks_record(a, ev->raw, ev->raw_len);
@@ -449,6 +452,8 @@ static int wire(struct agent *a)
 		.ctx = a,
 	};
 	a->state = state_new(&so);
+	a->flows = flow_table_new(0, 0);
+	a->state->flows = a->flows;
 	if (so.live)
 		state_seed(a->state);
 	/* after the seed, so that the cgroups of running containers are classified at once */
@@ -553,6 +558,7 @@ int agent_destroy(struct agent *a)
 	kernel_kill_free(&a->kkill);
 	recorder_free(a->recorder);
 	state_free(a->state);
+	flow_table_free(a->flows);
 	container_watch_stop(a->watch);
 	source_close(a->src);
 	buf_free(&a->alert_json);

@@ -64,6 +64,7 @@ struct agent {
 	struct file_policy *files;
 	struct agent_responses responses;
 	struct agent_latency latency;
+	struct flow_table *flows;   /* flow records -> struct vg_flow (docs/flows.md) */
 };
 
 /* agent_respond.c: carry out the alert's actions (the rule's, the policy's, the

@@ -41,6 +41,9 @@ struct flow_table {
 	struct flow_table_stats st;
 	flow_table_fn fn;
 	void *ctx;
+	struct vg_flow last;    /* what flow_table_ingest() made of last_raw */
+	const void *last_raw;
+	uint64_t last_ts;
 };
 
 static void lru_init(struct lru *l)
@@ -279,12 +282,23 @@ bool flow_from_event(struct flow_table *ft, const struct vg_state *st, const str
 
 bool flow_table_ingest(struct flow_table *ft, const struct vg_state *st, const struct vg_event *ev)
 {
-	struct vg_flow f;
-	if (!flow_from_event(ft, st, ev, &f))
+	if (!ft)
 		return false;
+	ft->last_raw = NULL;
+	if (!flow_from_event(ft, st, ev, &ft->last))
+		return false;
+	ft->last_raw = ev->raw;
+	ft->last_ts = ev->hdr.ts;
 	if (ft->fn)
-		ft->fn(ft->ctx, &f);
+		ft->fn(ft->ctx, &ft->last);
 	return true;
+}
+
+const struct vg_flow *flow_table_last(const struct flow_table *ft, const struct vg_event *ev)
+{
+	if (!ft || !ft->last_raw || ft->last_raw != ev->raw || ft->last_ts != ev->hdr.ts)
+		return NULL;
+	return &ft->last;
 }
 
 void flow_table_stats(const struct flow_table *ft, struct flow_table_stats *s)

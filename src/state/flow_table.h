@@ -63,6 +63,9 @@ bool flow_from_event(struct flow_table *ft, const struct vg_state *st, const str
 /* flow_from_event(), then the listener with the flow. Returns whether ev was a flow. */
 bool flow_table_ingest(struct flow_table *ft, const struct vg_state *st, const struct vg_event *ev);
 
+/* The flow flow_table_ingest() made of ev, if ev is the record it last ingested; else NULL. */
+const struct vg_flow *flow_table_last(const struct flow_table *ft, const struct vg_event *ev);
+
 void flow_table_stats(const struct flow_table *ft, struct flow_table_stats *s);
 
 /* Text names of the enums, as the rule fields and JSON use them. Can't fail. */
