@@ -216,12 +216,17 @@ static void want_for_rules(uint8_t *want, const struct engine *e)
 		want[state_events[i]] = 1;
 }
 
-/* The flow records (docs/flows.md) when flows are on, whatever the rules say. */
+/* The flow records (docs/flows.md) when flows are on, whatever the rules say; none with --no-flows. */
 static void want_flows(struct agent *a)
 {
-	if (!a->cfg.flows)
-		return;
-	a->want[VG_EVT_FLOW_TCP] = a->want[VG_EVT_FLOW_UDP] = a->want[VG_EVT_FLOW_DNS] = 1;
+	static const int flow_events[] = { VG_EVT_FLOW_TCP, VG_EVT_FLOW_UDP, VG_EVT_FLOW_DNS };
+	bool asked = false;
+	for (size_t i = 0; i < sizeof(flow_events) / sizeof(flow_events[0]); i++) {
+		asked |= a->want[flow_events[i]];
+		a->want[flow_events[i]] = a->cfg.no_flows ? 0 : a->cfg.flows ? 1 : a->want[flow_events[i]];
+	}
+	if (a->cfg.no_flows && asked && a->engine)
+		vg_warn("--no-flows: rules of the flow source will not see any flow");
 }
 
 static struct engine *load_rules(struct agent *a)

@@ -55,6 +55,7 @@ struct agent_config {
 	enum agent_deny_drift deny_drift;
 	/* network flows (docs/flows.md): flow_tcp, flow_udp, flow_dns captured whatever the rules say */
 	bool flows;
+	bool no_flows;                /* --no-flows: none, even when rules of the flow source ask */
 	unsigned int flow_interval_s; /* live flows reported every this many seconds, 0: default 30 */
 };
 

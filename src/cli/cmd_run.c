@@ -362,6 +362,7 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 			break;
 		case 'n':
 			c.flows = false;
+			c.no_flows = true;
 			break;
 		case 'I': {
 			unsigned long s = strtoul(optarg, &end, 10);

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# bench/flows.sh: what network flow capture (docs/flows.md) costs.
+#
+# 1. iperf3 throughput on loopback, TCP and UDP, with the agent running
+#    `vigil run --no-store` with flows off (--no-flows, A) and on (B), runs
+#    interleaved A B A B ... (FLOWS_ROUNDS pairs); prints the median
+#    throughput of each and the ratio on/off (target >= 0.97).
+# 2. A short-connection storm on loopback (tests/tools/flowpeer tcp-storm:
+#    connect, close, FLOWS_STORM_N times) under `vigil trace --flows --json`:
+#    prints connections/s, the client flows closed / connections made (target
+#    1.000), the records lost, and the agent's CPU per connection.
+# 3. The periodic report: the time one iter/tcp pass over FLOWS_LIVE_N live
+#    connections takes in the agent (from its debug log) next to `ss -tin`
+#    (sock_diag with tcp_info, what a userspace reader would do), same sockets.
+#
+# Environment: FLOWS_ROUNDS (3), FLOWS_SECS (5: seconds per iperf3 run),
+# FLOWS_STORM_N (5000), FLOWS_LIVE_N (2000), VIGIL.
+# Needs root, iperf3, cc (static build of the test peer), ss. Takes ~3 min.
+set -euo pipefail
+
+# shellcheck source=bench/lib.sh
+. "$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
+
+bench_require_root
+bench_require_cmd iperf3 cc ss jq
+bench_require_vigil
+
+ROUNDS=${FLOWS_ROUNDS:-3}
+SECS=${FLOWS_SECS:-5}
+STORM_N=${FLOWS_STORM_N:-5000}
+LIVE_N=${FLOWS_LIVE_N:-2000}
+TICK=$(getconf CLK_TCK)
+PORT=$((30000 + $$ % 20000))
+
+trap bench_cleanup EXIT
+bench_tmpdir
+cc -O2 -o "$BENCH_TMP/flowpeer" "$BENCH_ROOT/tests/tools/flowpeer.c" || bench_die "cannot build flowpeer"
+foreign=$(bench_foreign_agents)
+[ -z "$foreign" ] || bench_log "warning: other vigil agents run ($foreign): figures include their cost"
+
+iperf3 -s -p "$PORT" >/dev/null 2>&1 &
+bench_track $!
+for ((i = 0; i < 50; i++)); do ss -ltn "sport = :$PORT" | grep -q LISTEN && break; sleep 0.1; done
+
+# iperf_run tcp|udp: bits/s received
+iperf_run() {
+	local extra=()
+	[ "$1" = udp ] && extra=(-u -b 0 -l 1400)
+	iperf3 -c 127.0.0.1 -p "$PORT" -t "$SECS" -J "${extra[@]}" >"$BENCH_TMP/iperf.json" 2>/dev/null ||
+		bench_die "iperf3 failed: $(head -c 300 "$BENCH_TMP/iperf.json")"
+	if [ "$1" = udp ]; then
+		jq -r '.end.sum.bits_per_second * (1 - .end.sum.lost_percent / 100)' "$BENCH_TMP/iperf.json"
+	else
+		jq -r '.end.sum_received.bits_per_second' "$BENCH_TMP/iperf.json"
+	fi
+}
+
+for proto in tcp udp; do
+	: >"$BENCH_TMP/off" && : >"$BENCH_TMP/on"
+	for ((r = 0; r < ROUNDS; r++)); do
+		for mode in off on; do
+			flag=(--no-flows)
+			[ "$mode" = on ] && flag=()
+			agent_start "$BENCH_TMP/agent.err" run --no-store "${flag[@]}"
+			iperf_run "$proto" >>"$BENCH_TMP/$mode"
+			agent_stop
+			bench_log "$proto flows $mode: $(tail -1 "$BENCH_TMP/$mode") bit/s; $AGENT_STATS"
+		done
+	done
+	off=$(bench_median <"$BENCH_TMP/off")
+	on=$(bench_median <"$BENCH_TMP/on")
+	printf 'iperf3 %s: flows off %.2f Gbit/s, on %.2f Gbit/s, ratio on/off %s (runs off: %s; on: %s)\n' "$proto" \
+		"$(awk -v v="$off" 'BEGIN{print v/1e9}')" "$(awk -v v="$on" 'BEGIN{print v/1e9}')" "$(bench_ratio "$on" "$off")" \
+		"$(paste -sd, "$BENCH_TMP/off")" "$(paste -sd, "$BENCH_TMP/on")"
+done
+
+# ---- the storm
+"$BENCH_TMP/flowpeer" tcp-server $((PORT + 1)) 0 0 "$STORM_N" >/dev/null &
+bench_track $!
+for ((i = 0; i < 50; i++)); do ss -ltn "sport = :$((PORT + 1))" | grep -q LISTEN && break; sleep 0.1; done
+"$VIGIL" trace --flows --json --syscalls connect >"$BENCH_TMP/storm.json" 2>"$BENCH_TMP/storm.err" &
+AGENT_PID=$! AGENT_ERR=$BENCH_TMP/storm.err
+for ((i = 0; i < 200; i++)); do agent_has_epoll && break; sleep 0.1; done
+sleep 0.5
+c0=$(bench_cpu_ticks "$AGENT_PID")
+t0=$(bench_now)
+"$BENCH_TMP/flowpeer" tcp-storm 127.0.0.1 $((PORT + 1)) "$STORM_N" >"$BENCH_TMP/storm.out"
+t1=$(bench_now)
+made=$(awk '{print $2}' "$BENCH_TMP/storm.out")
+# wait (bounded, 30 s) for the records of every connection to be written
+for ((i = 0; i < 150; i++)); do
+	n=$(grep -c '"type":"flow_tcp".*"remote_port":'$((PORT + 1))'}.*"phase":3' "$BENCH_TMP/storm.json" || true)
+	[ "$n" -ge "$made" ] && break
+	sleep 0.2
+done
+c1=$(bench_cpu_ticks "$AGENT_PID")
+agent_stop
+n=$(jq -r 'select(.type == "flow_tcp" and .args.phase == 3 and .args.tuple.remote_port == '$((PORT + 1))') | .args.cookie' \
+	"$BENCH_TMP/storm.json" | sort -u | wc -l)
+secs=$(bench_sub "$t1" "$t0")
+printf 'storm: %s connections in %ss (%s/s); client flows closed / connections = %s; agent CPU %s ms (%s us per connection); %s\n' \
+	"$made" "$secs" "$(awk -v n="$made" -v s="$secs" 'BEGIN{printf "%.0f", n/s}')" "$(bench_ratio "$n" "$made")" \
+	"$(( (c1 - c0) * 1000 / TICK ))" "$(awk -v c=$((c1 - c0)) -v t="$TICK" -v n="$made" 'BEGIN{printf "%.1f", c*1e6/t/n}')" \
+	"$(grep -m1 '^vigil: bpf:' "$BENCH_TMP/storm.err")"
+
+# ---- the periodic report: iter/tcp in the agent vs sock_diag (ss -tin), same sockets
+"$BENCH_TMP/flowpeer" tcp-server $((PORT + 2)) 0 0 "$LIVE_N" >/dev/null &
+bench_track $!
+for ((i = 0; i < 50; i++)); do ss -ltn "sport = :$((PORT + 2))" | grep -q LISTEN && break; sleep 0.1; done
+VIGIL_DEBUG_FLOWS=1 "$VIGIL" trace --flows --flow-interval 1 --json --syscalls connect >/dev/null 2>"$BENCH_TMP/live.err" &
+AGENT_PID=$! AGENT_ERR=$BENCH_TMP/live.err
+for ((i = 0; i < 200; i++)); do agent_has_epoll && break; sleep 0.1; done
+mkdir -p "$BENCH_TMP/hold"
+for ((k = 0; k < LIVE_N; k++)); do
+	"$BENCH_TMP/flowpeer" tcp-hold 127.0.0.1 $((PORT + 2)) 10 "$BENCH_TMP/hold/stop" >/dev/null &
+	bench_track $!
+done
+for ((i = 0; i < 300; i++)); do
+	[ "$(ss -tn state established "dport = :$((PORT + 2))" | tail -n +2 | wc -l)" -ge "$LIVE_N" ] && break
+	sleep 0.1
+done
+sleep 3 # two reports with every connection live
+t0=$(bench_now)
+ss -tin >/dev/null
+t1=$(bench_now)
+agent_stop
+touch "$BENCH_TMP/hold/stop"
+iter=$(grep 'flow report:' "$BENCH_TMP/live.err" | tail -1)
+printf 'periodic report with %s live connections (%s sockets): %s; ss -tin (sock_diag + tcp_info) %s ms\n' \
+	"$LIVE_N" "$((2 * LIVE_N))" "${iter#*flow report: }" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", (b-a)*1000}')"
