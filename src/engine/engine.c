@@ -530,7 +530,7 @@ struct engine *engine_compile(struct ruleset *rs, const struct engine_opts *opts
 			engine_free(e);
 			return NULL;
 		}
-		if (er->enabled)
+		if (er->enabled && strcmp(r->source, "flow")) /* the kernel kills on syscalls, not on flows */
 			er->kernel = kfilter_compile(rs, r, cond);
 		cond_free(cond);
 	}

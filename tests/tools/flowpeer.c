@@ -11,6 +11,10 @@
  *   flowpeer tcp-hold HOST PORT OUT FILE    connect, write OUT bytes, keep the connection
  *                                           until FILE exists (at most 120 s), close
  *   flowpeer tcp-storm HOST PORT N          N connections, each closed at once; prints how many
+ *   flowpeer tcp-many HOST PORT N FILE      N connections from one process, 10 bytes
+ *                                           written on each, held until FILE exists (120 s)
+ *   flowpeer tcp-backlog PORT FILE          listen and never accept (the kernel completes the
+ *                                           handshakes: live inbound flows) until FILE exists
  *   flowpeer udp-server PORT COUNT OUT      answer COUNT datagrams with OUT bytes each
  *   flowpeer udp-client HOST PORT COUNT OUT IN   COUNT datagrams of OUT bytes, each answered
  *                                                (IN bytes), on one connected socket
@@ -155,6 +159,32 @@ int main(int argc, char **argv)
 		}
 		printf("connected %ld\n", ok);
 		return ok == n ? 0 : 1;
+	}
+	if (!strcmp(mode, "tcp-many") && argc == 6) {
+		long n = atol(argv[4]);
+		struct stat st;
+		for (long i = 0; i < n; i++) {
+			int fd = connect_to(argv[2], argv[3], SOCK_STREAM);
+			write_n(fd, 10); /* kept open: exit closes them */
+		}
+		printf("holding %ld\n", n);
+		fflush(stdout);
+		for (int i = 0; i < 2400 && stat(argv[5], &st); i++)
+			usleep(50000);
+		return 0;
+	}
+	if (!strcmp(mode, "tcp-backlog") && argc == 4) {
+		struct sockaddr_in a = addr_of("0.0.0.0", argv[2]);
+		int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
+		struct stat st;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 65535))
+			die("listen");
+		printf("listening\n");
+		fflush(stdout);
+		for (int i = 0; i < 2400 && stat(argv[3], &st); i++)
+			usleep(50000);
+		return 0;
 	}
 	if (!strcmp(mode, "udp-server") && argc == 5) {
 		int fd = listen_on(argv[2], SOCK_DGRAM);
