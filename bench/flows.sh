@@ -12,9 +12,11 @@
 # 3. The periodic report: the time one iter/tcp pass over FLOWS_LIVE_N live
 #    connections takes in the agent (from its debug log) next to `ss -tin`
 #    (sock_diag with tcp_info, what a userspace reader would do), same sockets.
+# 4. redis-benchmark set/get on loopback (every request a send and a receive
+#    the socket tracepoints see) under the agent, flows off and on, interleaved.
 #
 # Environment: FLOWS_ROUNDS (3), FLOWS_SECS (5: seconds per iperf3 run),
-# FLOWS_STORM_N (5000), FLOWS_LIVE_N (2000), VIGIL.
+# FLOWS_STORM_N (5000), FLOWS_LIVE_N (2000), FLOWS_REDIS_N (200000), VIGIL.
 # Needs root, iperf3, cc (static build of the test peer), ss. Takes ~3 min.
 set -euo pipefail
 
@@ -132,3 +134,33 @@ touch "$BENCH_TMP/hold/stop"
 iter=$(grep 'flow report:' "$BENCH_TMP/live.err" | tail -1)
 printf 'periodic report with %s live connections (%s established sockets): iterators %s; ss -tin (sock_diag + tcp_info, every socket) %s ms\n' \
 	"$LIVE_N" "$((2 * LIVE_N))" "${iter#*flow report: }" "$ss_ms"
+
+# ---- redis (syscall-heavy loopback TCP: every request is a send and a receive, which the
+# socket tracepoints see) under `vigil run --no-store`, flows off and on, interleaved
+if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; then
+	RPORT=$((PORT + 3))
+	mkdir -p "$BENCH_TMP/redis"
+	redis-server --bind 127.0.0.1 --port "$RPORT" --dir "$BENCH_TMP/redis" --save '' --appendonly no \
+		--daemonize no --protected-mode yes --logfile "$BENCH_TMP/redis/log" &
+	bench_track $!
+	for ((i = 0; i < 50; i++)); do
+		[ "$(redis-cli -h 127.0.0.1 -p "$RPORT" ping 2>/dev/null || true)" = PONG ] && break
+		sleep 0.1
+	done
+	: >"$BENCH_TMP/roff" && : >"$BENCH_TMP/ron"
+	for ((r = 0; r < ROUNDS; r++)); do
+		for mode in off on; do
+			flag=(--no-flows)
+			[ "$mode" = on ] && flag=()
+			agent_start "$BENCH_TMP/agent.err" run --no-store "${flag[@]}"
+			redis-benchmark -h 127.0.0.1 -p "$RPORT" -t set,get -n "${FLOWS_REDIS_N:-200000}" -q 2>/dev/null |
+				tr '\r' '\n' | awk '/requests per second/ { s += $2 } END { print s }' >>"$BENCH_TMP/r$mode"
+			agent_stop
+			bench_log "redis flows $mode: $(tail -1 "$BENCH_TMP/r$mode") req/s (set+get)"
+		done
+	done
+	off=$(bench_median <"$BENCH_TMP/roff")
+	on=$(bench_median <"$BENCH_TMP/ron")
+	printf 'redis set+get: flows off %s req/s, on %s req/s, ratio on/off %s (runs off: %s; on: %s)\n' "$off" "$on" \
+		"$(bench_ratio "$on" "$off")" "$(paste -sd, "$BENCH_TMP/roff")" "$(paste -sd, "$BENCH_TMP/ron")"
+fi
