@@ -255,8 +255,8 @@ bool flow_from_event(struct flow_table *ft, const struct vg_state *st, const str
 	struct ft_flow *f = flow_entry(ft, out->cookie, true);
 	if (phase == VG_FLOW_REC_OPEN)
 		ft->st.opened++;
-	else if (!f->pid && !f->cgroup_id && !f->comm[0])
-		ft->st.unmatched++;
+	else if (!f->pid && !f->cgroup_id && !f->comm[0] && ev->hdr.pid)
+		ft->st.unmatched++; /* (a passive flow no process has read yet reports before its OPEN) */
 	if (ev->hdr.pid || !f->cgroup_id) {
 		f->pid = ev->hdr.pid;
 		memcpy(f->comm, ev->hdr.comm, sizeof(f->comm));

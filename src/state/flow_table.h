@@ -35,7 +35,9 @@ struct flow_table_stats {
 	uint64_t records;   /* flow records turned into flows */
 	uint64_t opened, closed;
 	uint64_t unmatched; /* reports of a flow whose OPEN was never seen: opened before the
-			     * agent, or its record lost (the source counts kernel losses) */
+			     * agent, or its record lost (the source counts kernel losses);
+			     * not the reports of an accepted connection no process has read
+			     * or written yet, whose OPEN comes later by design */
 	uint64_t evicted;   /* live flows forgotten because the table was full */
 	uint64_t addr_evicted;
 	uint64_t malformed; /* flow records missing parameters (a damaged capture) */

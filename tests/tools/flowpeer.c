@@ -13,6 +13,7 @@
  *   flowpeer tcp-storm HOST PORT N          N connections, each closed at once; prints how many
  *   flowpeer tcp-many HOST PORT N FILE      N connections from one process, 10 bytes
  *                                           written on each, held until FILE exists (120 s)
+ *   flowpeer tcp-accept-hold PORT N FILE    accept N connections and keep them until FILE exists
  *   flowpeer tcp-backlog PORT FILE          listen and never accept (the kernel completes the
  *                                           handshakes: live inbound flows) until FILE exists
  *   flowpeer udp-server PORT COUNT OUT      answer COUNT datagrams with OUT bytes each
@@ -170,6 +171,19 @@ int main(int argc, char **argv)
 		printf("holding %ld\n", n);
 		fflush(stdout);
 		for (int i = 0; i < 2400 && stat(argv[5], &st); i++)
+			usleep(50000);
+		return 0;
+	}
+	if (!strcmp(mode, "tcp-accept-hold") && argc == 5) {
+		int lfd = listen_on(argv[2], SOCK_STREAM);
+		long n = atol(argv[3]);
+		struct stat st;
+		for (long i = 0; i < n; i++)
+			if (accept(lfd, NULL, NULL) < 0)
+				die("accept");
+		printf("accepted %ld\n", n);
+		fflush(stdout);
+		for (int i = 0; i < 2400 && stat(argv[4], &st); i++)
 			usleep(50000);
 		return 0;
 	}

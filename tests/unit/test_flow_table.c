@@ -181,7 +181,9 @@ static void test_passive_owner_and_peer(void **state)
 
 	struct flow_table_stats s;
 	flow_table_stats(ft, &s);
-	assert_int_equal(s.unmatched, 2); /* the two server flows' OPENs were not in this stream */
+	/* the server flows' first reports had no process: an accepted connection not read yet
+	 * reports before its OPEN by design, which is not a missed OPEN */
+	assert_int_equal(s.unmatched, 0);
 	flow_table_free(ft);
 	state_free(st);
 }
