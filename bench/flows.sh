@@ -14,9 +14,12 @@
 #    (sock_diag with tcp_info, what a userspace reader would do), same sockets.
 # 4. redis-benchmark set/get on loopback (every request a send and a receive
 #    the socket tracepoints see) under the agent, flows off and on, interleaved.
+# 5. Memory: the agent's RSS before and after FLOWS_MEM_N live connections (two
+#    processes hold them: 2 x FLOWS_MEM_N tracked sockets; a process may hold at
+#    most its open-file limit), and the time of one periodic report over them.
 #
 # Environment: FLOWS_ROUNDS (3), FLOWS_SECS (5: seconds per iperf3 run),
-# FLOWS_STORM_N (5000), FLOWS_LIVE_N (2000), FLOWS_REDIS_N (200000), VIGIL.
+# FLOWS_STORM_N (5000), FLOWS_LIVE_N (2000), FLOWS_REDIS_N (200000), FLOWS_MEM_N (9000), VIGIL.
 # Needs root, iperf3, cc (static build of the test peer), ss. Takes ~3 min.
 set -euo pipefail
 
@@ -164,3 +167,30 @@ if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; 
 	printf 'redis set+get: flows off %s req/s, on %s req/s, ratio on/off %s (runs off: %s; on: %s)\n' "$off" "$on" \
 		"$(bench_ratio "$on" "$off")" "$(paste -sd, "$BENCH_TMP/roff")" "$(paste -sd, "$BENCH_TMP/ron")"
 fi
+
+# ---- memory with many live connections
+MEM_N=${FLOWS_MEM_N:-9000}
+MPORT=$((PORT + 4))
+mkdir -p "$BENCH_TMP/mem"
+"$BENCH_TMP/flowpeer" tcp-accept-hold "$MPORT" "$MEM_N" "$BENCH_TMP/mem/stop" >"$BENCH_TMP/mem/srv" &
+bench_track $!
+for ((i = 0; i < 50; i++)); do grep -q listening "$BENCH_TMP/mem/srv" && break; sleep 0.1; done
+VIGIL_DEBUG_FLOWS=1 "$VIGIL" trace --flows --flow-interval 3 --syscalls connect >/dev/null 2>"$BENCH_TMP/mem/err" &
+AGENT_PID=$! AGENT_ERR=$BENCH_TMP/mem/err
+for ((i = 0; i < 200; i++)); do agent_has_epoll && break; sleep 0.1; done
+sleep 0.5
+rss0=$(bench_rss_kb "$AGENT_PID")
+"$BENCH_TMP/flowpeer" tcp-many 127.0.0.1 "$MPORT" "$MEM_N" "$BENCH_TMP/mem/stop" >"$BENCH_TMP/mem/cli" &
+bench_track $!
+for ((i = 0; i < 1200; i++)); do grep -q holding "$BENCH_TMP/mem/cli" && break; sleep 0.1; done
+n0=$(grep -c 'flow report:' "$BENCH_TMP/mem/err" || true)
+for ((i = 0; i < 300; i++)); do
+	[ "$(grep -c 'flow report:' "$BENCH_TMP/mem/err" || true)" -ge $((n0 + 2)) ] && break
+	sleep 0.1
+done
+rss1=$(bench_rss_kb "$AGENT_PID")
+rep=$(grep 'flow report:' "$BENCH_TMP/mem/err" | tail -1)
+agent_stop
+touch "$BENCH_TMP/mem/stop"
+printf 'memory with %s live connections (%s tracked sockets): agent RSS %s kB -> %s kB; last report: %s; %s\n' \
+	"$MEM_N" "$((2 * MEM_N))" "$rss0" "$rss1" "${rep#*flow report: }" "$(grep -m1 '^vigil: flows:' "$BENCH_TMP/mem/err")"
