@@ -356,8 +356,10 @@ static __always_inline int flow_sock_io(struct sock *sk, int ret, bool out)
 			flow_udp_report(st, sk, VG_FLOW_REC_OPEN, NULL);
 		}
 	}
-	if (!st->tuple.dport)
-		flow_tuple_sk(&st->tuple, sk); /* until it is connected, if ever */
+	/* the ends: at the first datagram, and again if the socket got connected since
+	 * (an unconnected socket pays one load per datagram for this test) */
+	if (!st->tuple.family || (!st->tuple.dport && BPF_CORE_READ(sk, __sk_common.skc_dport)))
+		flow_tuple_sk(&st->tuple, sk);
 	if (out) {
 		__sync_fetch_and_add(&st->bytes_out, ret);
 		__sync_fetch_and_add(&st->pkts_out, 1);
