@@ -301,6 +301,34 @@ const struct vg_flow *flow_table_last(const struct flow_table *ft, const struct 
 	return &ft->last;
 }
 
+bool flow_dns_from_event(const struct vg_state *st, const struct vg_event *ev, struct vg_flow_dns *out)
+{
+	struct vg_tuple t;
+	/* tuple, cookie, payload, len */
+	if (ev->hdr.type != VG_EVT_FLOW_DNS || ev->nparams < 4 || ev->params[0].len != sizeof(t))
+		return false;
+	memcpy(&t, ev->params[0].data, sizeof(t));
+	if (t.family != AF_INET && t.family != AF_INET6)
+		return false;
+	memset(out, 0, sizeof(*out));
+	out->cgroup_id = ev->hdr.cgroup_id;
+	out->ts_ns = ev->hdr.ts;
+	out->pid = ev->hdr.pid;
+	out->cookie = param_u64(ev, 1);
+	out->local.family = out->remote.family = t.family;
+	out->local.port = t.sport;
+	out->remote.port = t.dport;
+	memcpy(out->local.addr, t.saddr, sizeof(out->local.addr));
+	memcpy(out->remote.addr, t.daddr, sizeof(out->remote.addr));
+	out->payload = (const uint8_t *)ev->params[2].data;
+	out->len = ev->params[2].data ? ev->params[2].len : 0;
+	out->whole_len = param_u64(ev, 3);
+	const struct vg_cgroup *cg = st ? state_cgroup(st, out->cgroup_id) : NULL;
+	if (cg)
+		snprintf(out->container_id, sizeof(out->container_id), "%s", cg->meta.id);
+	return true;
+}
+
 void flow_table_stats(const struct flow_table *ft, struct flow_table_stats *s)
 {
 	*s = ft->st;

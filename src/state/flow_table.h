@@ -44,8 +44,12 @@ struct flow_table_stats {
 	size_t live, addrs; /* entries now */
 };
 
-/* Called with each flow made by flow_table_ingest(); the flow is valid for the call only. */
-typedef void (*flow_table_fn)(void *ctx, const struct vg_flow *f);
+/*
+ * Called with each flow made by flow_table_ingest(), before the rules read it: the
+ * listener may fill what the table does not know (remote_name, from a DNS cache),
+ * and the flow.* fields see it. Valid for the call only.
+ */
+typedef void (*flow_table_fn)(void *ctx, struct vg_flow *f);
 
 /* A table of at most max_flows flows and max_addrs addresses (0: the defaults above). Can't fail. */
 struct flow_table *flow_table_new(size_t max_flows, size_t max_addrs);
@@ -64,6 +68,23 @@ bool flow_from_event(struct flow_table *ft, const struct vg_state *st, const str
 
 /* flow_from_event(), then the listener with the flow. Returns whether ev was a flow. */
 bool flow_table_ingest(struct flow_table *ft, const struct vg_state *st, const struct vg_event *ev);
+
+/*
+ * A DNS answer record (flow_dns) as the DNS cache takes it: the receiving
+ * container ("" on the host), the message bytes (pointing into ev, at most
+ * VG_FLOW_DNS_MAX) and the whole message's length (more when the kernel cut it).
+ */
+struct vg_flow_dns {
+	char container_id[VG_FLOW_ID_LEN];
+	uint64_t cgroup_id, ts_ns, cookie;
+	uint32_t pid;
+	struct vg_flow_endpoint local, remote; /* remote: the server, port 53 */
+	const uint8_t *payload;
+	size_t len, whole_len;
+};
+
+/* If ev is a flow_dns record, fill *out and return true. Never reads outside the record. */
+bool flow_dns_from_event(const struct vg_state *st, const struct vg_event *ev, struct vg_flow_dns *out);
 
 /* The flow flow_table_ingest() made of ev, if ev is the record it last ingested; else NULL. */
 const struct vg_flow *flow_table_last(const struct flow_table *ft, const struct vg_event *ev);

@@ -30,8 +30,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (len < sizeof(struct vg_event_hdr) || len > size)
 			len = (uint32_t)size;
 		if (event_decode(data, len, &ev, err, sizeof(err)) == 0) {
-			if (state_ingest(st, &ev))
-				flow_from_event(ft, st, &ev, &f);
+			struct vg_flow_dns d;
+			if (state_ingest(st, &ev) && !flow_from_event(ft, st, &ev, &f) &&
+			    flow_dns_from_event(st, &ev, &d) && d.len)
+				(void)(d.payload[0] + d.payload[d.len - 1]); /* the bytes are inside the record */
 			state_done(st, &ev);
 		}
 		data += len;

@@ -251,10 +251,11 @@ static void test_not_flows_and_damaged(void **state)
 }
 
 static int count_calls;
-static void on_flow(void *ctx, const struct vg_flow *f)
+static void on_flow(void *ctx, struct vg_flow *f)
 {
 	(void)ctx;
 	assert_int_equal(f->cookie, 0x3a1);
+	snprintf(f->remote_name, sizeof(f->remote_name), "api.example.com"); /* as a DNS cache would */
 	count_calls++;
 }
 
@@ -264,6 +265,9 @@ static void test_listener(void **state)
 	struct flow_table *ft = flow_table_new(0, 0);
 	flow_table_set_listener(ft, on_flow, NULL);
 	assert_true(flow_table_ingest(ft, NULL, make(&client_open)));
+	const struct vg_flow *last = flow_table_last(ft, &ev);
+	assert_non_null(last);
+	assert_string_equal(last->remote_name, "api.example.com"); /* what the rules will read */
 	rec_begin(&rbuf, VG_EVT_PROCEXIT, 5);
 	rec_finish(&rbuf, 0);
 	char err[160];
@@ -274,6 +278,43 @@ static void test_listener(void **state)
 	buf_free(&rbuf);
 }
 
+/* A DNS answer record: the receiving container and the message's bytes, as the kernel cut them. */
+static void test_dns_record(void **state)
+{
+	(void)state;
+	struct vg_state *st = replay_state();
+	struct vg_flow_dns d;
+	char err[160];
+	static const uint8_t msg[] = { 0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0 };
+	struct vg_tuple t = { .family = AF_INET, .sport = 40000, .dport = 53,
+			      .saddr = { 10, 88, 0, 5 }, .daddr = { 10, 88, 0, 1 } };
+
+	rec_begin(&rbuf, VG_EVT_FLOW_DNS, 41);
+	((struct vg_event_hdr *)rbuf.data)->cgroup_id = 100;
+	rec_param(&rbuf, &t, sizeof(t));
+	rec_param_u64(&rbuf, 0x77);
+	rec_param(&rbuf, msg, sizeof(msg));
+	rec_param_u64(&rbuf, 700);
+	rec_finish(&rbuf, 0);
+	assert_int_equal(event_decode(rbuf.data, rbuf.len, &ev, err, sizeof(err)), 0);
+	assert_true(flow_dns_from_event(st, &ev, &d));
+	assert_string_equal(d.container_id, CLIENT_ID);
+	assert_int_equal(d.len, sizeof(msg));
+	assert_memory_equal(d.payload, msg, sizeof(msg));
+	assert_int_equal(d.whole_len, 700);
+	assert_int_equal(d.remote.port, 53);
+	assert_int_equal(d.local.port, 40000);
+	assert_int_equal(d.cookie, 0x77);
+	assert_int_equal(d.pid, 41);
+	/* a flow record is not a DNS answer, nor the other way round */
+	struct vg_flow f;
+	struct flow_table *ft = flow_table_new(0, 0);
+	assert_false(flow_from_event(ft, st, &ev, &f));
+	assert_false(flow_dns_from_event(st, make(&client_open), &d));
+	flow_table_free(ft);
+	state_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_bounded_and_lru),
 		cmocka_unit_test(test_not_flows_and_damaged),
 		cmocka_unit_test(test_listener),
+		cmocka_unit_test(test_dns_record),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
