@@ -26,6 +26,8 @@
 #include "sensor/capture.h"
 #include "sensor/decode.h"
 #include "sensor/event_table.h"
+#include "state/container_table.h"
+#include "state/flow_table.h"
 
 static bool live(const struct agent *a)
 {
@@ -114,6 +116,8 @@ static int on_event(void *ctx, const struct vg_event *ev)
 	__atomic_store_n(&a->events, a->events + 1, __ATOMIC_RELAXED); /* the heartbeat reads it */
 	agent_metrics_event(a, ev->hdr.type);
 	bool show = state_ingest(a->state, ev);
+	if (show)
+		flow_table_ingest(a->flows, a->state, ev); /* before the rules: flow.* fields read it */
 	if (a->kkill.nterms)
 		tell_side(a, state_cgroup(a->state, ev->hdr.cgroup_id));
 	to_sinks_record(a, ev->raw, ev->raw_len);
@@ -136,6 +140,8 @@ static int on_event(void *ctx, const struct vg_event *ev)
 			}
 		}
 	}
+	if (show)
+		agent_flows_event(a, ev); /* after the rules: DNS names learnt, the flow counted */
 	state_done(a->state, ev);
 	return 0;
 }
@@ -214,6 +220,19 @@ static void want_for_rules(uint8_t *want, const struct engine *e)
 		want[t] = evtset_has(&need, t);
 	for (size_t i = 0; i < sizeof(state_events) / sizeof(state_events[0]); i++)
 		want[state_events[i]] = 1;
+}
+
+/* The flow records (docs/flows.md) when flows are on, whatever the rules say; none with --no-flows. */
+static void want_flows(struct agent *a)
+{
+	static const int flow_events[] = { VG_EVT_FLOW_TCP, VG_EVT_FLOW_UDP, VG_EVT_FLOW_DNS };
+	bool asked = false;
+	for (size_t i = 0; i < sizeof(flow_events) / sizeof(flow_events[0]); i++) {
+		asked |= a->want[flow_events[i]];
+		a->want[flow_events[i]] = a->cfg.no_flows ? 0 : a->cfg.flows ? 1 : a->want[flow_events[i]];
+	}
+	if (a->cfg.no_flows && asked && a->engine)
+		vg_warn("--no-flows: rules of the flow source will not see any flow");
 }
 
 static struct engine *load_rules(struct agent *a)
@@ -319,6 +338,7 @@ int agent_apply(struct agent *a, const char *const *paths, size_t n, bool defaul
 	a->engine = e;
 	agent_rules_digest(a);
 	want_for_rules(a->want, e);
+	want_flows(a);
 	if (live(a))
 		source_bpf_set_wanted(a->src, a->want);
 	if (a->responder && a->cfg.response == RESPOND_ENFORCE)
@@ -429,7 +449,8 @@ static int open_source(struct agent *a)
 	if (!live(a)) {
 		a->src = source_capture_open(a->cfg.replay_path);
 	} else {
-		struct vg_bpf_opts bo = { .want = a->want, .ring_mb = a->cfg.ring_mb, .attach = a->cfg.attach };
+		struct vg_bpf_opts bo = { .want = a->want, .ring_mb = a->cfg.ring_mb, .attach = a->cfg.attach,
+					  .flow_interval_s = a->cfg.flow_interval_s, .cgroup2_root = cgroup2_mount() };
 		a->src = source_bpf_open(&bo);
 	}
 	if (!a->src)
@@ -463,6 +484,7 @@ static int wire(struct agent *a)
 			return -1;
 		agent_rules_digest(a);
 		want_for_rules(a->want, a->engine);
+		want_flows(a);
 		if (load_response_policy(a))
 			return -1;
 		if (use_rules(a, a->engine, err, sizeof(err))) {
@@ -488,6 +510,10 @@ static int wire(struct agent *a)
 		.ctx = a,
 	};
 	a->state = state_new(&so);
+	a->flows = flow_table_new(0, 0);
+	a->state->flows = a->flows;
+	if (agent_flows_start(a))
+		return -1;
 	if (so.live)
 		state_seed(a->state);
 	/* after the seed, so that the cgroups of running containers are classified at once */
@@ -502,6 +528,7 @@ struct agent *agent_create(const struct agent_config *cfg)
 	struct agent *a = xcalloc(1, sizeof(*a));
 	a->cfg = *cfg;
 	memcpy(a->want, cfg->want, sizeof(a->want));
+	want_flows(a);
 	if (wire(a)) {
 		agent_destroy(a);
 		return NULL;
@@ -568,6 +595,7 @@ int agent_run(struct agent *a)
 			a->stats_at = now;
 		}
 		agent_metrics_tick(a, now);
+		agent_flows_tick(a, now);
 		if (deadline && now >= deadline)
 			break;
 	}
@@ -596,6 +624,7 @@ int agent_destroy(struct agent *a)
 	/* each of these accepts what was never started */
 	agent_fleet_stop(a);
 	agent_metrics_stop(a);
+	agent_flows_stop(a);
 	for (size_t i = 0; i < a->nsinks; i++)
 		if (a->sinks[i]->ops->close(a->sinks[i]))
 			ret = -1;
@@ -609,6 +638,7 @@ int agent_destroy(struct agent *a)
 	kernel_kill_free(&a->kkill);
 	recorder_free(a->recorder);
 	state_free(a->state);
+	flow_table_free(a->flows);
 	container_watch_stop(a->watch);
 	source_close(a->src);
 	buf_free(&a->alert_json);

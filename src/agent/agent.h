@@ -67,6 +67,10 @@ struct agent_config {
 	const char **outputs;      /* --output NAME:SPEC, checked by the CLI; fed by the store's
 				    * outbox as NATS is (agent_fleet.c), each with its own cursor */
 	size_t noutputs;
+	/* network flows (docs/flows.md): flow_tcp, flow_udp, flow_dns captured whatever the rules say */
+	bool flows;
+	bool no_flows;                /* --no-flows: none, even when rules of the flow source ask */
+	unsigned int flow_interval_s; /* live flows reported every this many seconds, 0: default 30 */
 };
 
 struct agent;

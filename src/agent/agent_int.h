@@ -38,6 +38,12 @@ struct agent_latency {
 	struct vg_series *hist; /* vigil_alert_latency_seconds, or NULL */
 };
 
+/* agent_flows.c: DNS names and rollups of the flows (0, or -1 logged), per event, every second, at the end */
+int agent_flows_start(struct agent *a);
+void agent_flows_event(struct agent *a, const struct vg_event *ev);
+void agent_flows_tick(struct agent *a, uint64_t now);
+void agent_flows_stop(struct agent *a);
+
 /* agent_metrics.c: the Prometheus metrics, when --metrics is given (else all NULL). */
 struct agent_metrics {
 	struct metrics_http *http;
@@ -88,6 +94,10 @@ struct agent {
 	char rules_digest[80];      /* "sha256:..." of the rules running */
 	struct agent_central *central; /* the fleet's central policy (agent_policy.c); NULL: none */
 	struct agent_metrics metrics;
+	struct flow_table *flows;   /* flow records -> struct vg_flow (docs/flows.md) */
+	struct dns_cache *dns;      /* names of remote ends from the DNS answers workloads get */
+	struct flow_rollup *rollup; /* per-minute flow rollups in the store (docs/service-map.md) */
+	uint64_t flows_flushed;     /* CLOCK_BOOTTIME of the last rollup flush */
 };
 
 /* agent_respond.c: carry out the alert's actions (the rule's, the policy's, the
@@ -122,6 +132,12 @@ void agent_fleet_stop(struct agent *a);
 void agent_fleet_committed(void *ctx);
 /* The digest of the rule files the engine was loaded from into a->rules_digest. */
 void agent_rules_digest(struct agent *a);
+/* agent_flows.c: DNS names and rollups of the flows (0, or -1 logged), per event, every second, at the end */
+int agent_flows_start(struct agent *a);
+void agent_flows_event(struct agent *a, const struct vg_event *ev);
+void agent_flows_tick(struct agent *a, uint64_t now);
+void agent_flows_stop(struct agent *a);
+
 /* agent_metrics.c: start (0, or -1 logged), the hooks, the once-a-second source counters, stop. */
 int agent_metrics_start(struct agent *a);
 static inline void agent_metrics_event(struct agent *a, unsigned type)

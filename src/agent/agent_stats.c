@@ -9,6 +9,7 @@
 #include "respond/egress.h"
 #include "respond/file_policy.h"
 #include "respond/isolate.h"
+#include "state/flow_table.h"
 
 #define LATENCY_SAMPLES 1000000 /* the first million alerts: 4 MB */
 
@@ -88,6 +89,14 @@ void agent_print_source_stats(struct agent *a)
 			fprintf(stderr, "%s%llu", i ? "," : "", (unsigned long long)st.lost_per_cpu[i]);
 	}
 	fprintf(stderr, " processes=%zu cgroups=%zu\n", a->state->procs.map.count, a->state->cgroups.map.count);
+	struct flow_table_stats fs;
+	flow_table_stats(a->flows, &fs);
+	if (fs.records)
+		fprintf(stderr, "vigil: flows: records=%llu opened=%llu closed=%llu live=%zu unmatched=%llu "
+				"evicted=%llu malformed=%llu\n",
+			(unsigned long long)fs.records, (unsigned long long)fs.opened, (unsigned long long)fs.closed,
+			fs.live, (unsigned long long)fs.unmatched, (unsigned long long)fs.evicted,
+			(unsigned long long)fs.malformed);
 	if (st.lost)
 		vg_warn("%llu records were lost: the ring buffer was full (try --ring-mb)",
 			(unsigned long long)st.lost);

@@ -116,4 +116,60 @@ struct {
 	__type(value, __u8);
 } vg_cgroup_side SEC(".maps");
 
+
+/*
+ * Network flows (src/bpf/lib/flow.bpf.h, docs/flows.md). Which flow records
+ * are wanted (VG_WANT_FLOW_* of include/vigil/flow.h): in .bss, so that
+ * userspace turns them on and off at run time like the syscall table.
+ */
+__u32 vg_want_flow;
+
+/*
+ * Per-socket flow state: the owner's record header, when the flow opened and
+ * (UDP) its counts. Socket-local storage, not a hash: it lives and dies with
+ * the socket (no stale entries, no size to choose: one value per tracked
+ * socket, about 260 bytes, so 100,000 connections cost about 26 MiB of kernel
+ * memory), it is found from the socket in O(1) by every program type here
+ * (tracepoints, cgroup programs, iterators), and BPF_F_CLONE hands a
+ * listener's state to the connections it accepts.
+ */
+struct vg_flow_sk {
+	struct vg_event_hdr owner; /* pid 0: not known yet (a passive open before its first read/write) */
+	__u64 start_ns;
+	__u64 bytes_out, bytes_in, pkts_out, pkts_in; /* UDP only: TCP's are read from tcp_sock */
+	struct vg_tuple tuple; /* the ends at the last report or datagram (a closing
+				* socket no longer tells them all) */
+	__u8 dir;   /* VG_FLOW_REC_OUT / _IN */
+	__u8 flags; /* VG_FSK_* */
+	__u8 pad[6];
+};
+
+#define VG_FSK_ESTABLISHED 0x1 /* TCP reached ESTABLISHED / UDP carried a datagram */
+#define VG_FSK_OPEN_SENT 0x2   /* the OPEN report was written */
+#define VG_FSK_CLOSED 0x4      /* the CLOSE report was written: nothing more */
+#define VG_FSK_OWNED 0x8       /* owner holds a process (else only cgroup and netns) */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
+	__type(key, int);
+	__type(value, struct vg_flow_sk);
+} vg_flow_sks SEC(".maps");
+
+/*
+ * Where a DNS answer's record is assembled (too big for the BPF stack). Only
+ * the cgroup_skb ingress program writes it, which never nests with itself on
+ * one CPU (it runs in softirq, or with bottom halves off).
+ */
+struct vg_flow_dns_buf {
+	char buf[1024 + 256]; /* a record of at most 704 bytes; the verifier sees offsets up to 1023 + 192 */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vg_flow_dns_buf);
+} vg_flow_dns_scratch SEC(".maps");
+
 #endif

@@ -110,6 +110,9 @@ static void usage(FILE *f, enum vg_mode mode)
 		      "  --ring-mb N          kernel ring buffer size in MiB, a power of two (default 16)\n"
 		      ATTACH_HELP
 		      "  -w, --write FILE     also write a capture file (replay it with --rules later)\n"
+		      "  --no-flows           do not capture network flows (flow_tcp, flow_udp, flow_dns;\n"
+		      "                       docs/flows.md)\n"
+		      "  --flow-interval S    report live flows every S seconds (default 30)\n"
 		      "  --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics (docs/metrics.md)\n"
 		      "  --output NAME:SPEC   also forward alerts from the store: syslog:udp://HOST:514,\n"
 		      "                       webhook:https://..., file:/PATH; repeatable (docs/outputs.md)\n"
@@ -126,6 +129,9 @@ static void usage(FILE *f, enum vg_mode mode)
 		"  --duration S         stop after S seconds (default: until SIGINT/SIGTERM)\n"
 		"  --ring-mb N          kernel ring buffer size in MiB, a power of two (default 16)\n"
 		ATTACH_HELP
+		"  --flows              also capture network flows (flow_tcp, flow_udp, flow_dns;\n"
+		"                       docs/flows.md)\n"
+		"  --flow-interval S    report live flows every S seconds (default 30)\n"
 		"%s",
 		mode == VG_MODE_CAPTURE ? "capture -w FILE" : "trace",
 		mode == VG_MODE_CAPTURE
@@ -270,6 +276,8 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 		{ "outbox-budget", required_argument, NULL, 0x108 },
 		{ "policy-dir", required_argument, NULL, 0x109 },
 		{ "metrics", required_argument, NULL, OPT_METRICS }, { "output", required_argument, NULL, OPT_OUTPUT },
+		{ "flows", no_argument, NULL, 'f' },	   { "no-flows", no_argument, NULL, 'n' },
+		{ "flow-interval", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 },
 	};
 	struct agent_config c = {
@@ -281,6 +289,7 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 		.response = RESPOND_ENFORCE,
 		.evidence_dir = BUNDLE_DEFAULT_DIR,
 		.fleet = { .drain_ms = mode == VG_MODE_REPLAY ? -1 : 5000 },
+		.flows = mode == VG_MODE_RUN, /* docs/flows.md: on in run, asked for in trace and capture */
 	};
 	bool fleet_opts = false;
 	const char *attach_env = getenv("VIGIL_ATTACH");
@@ -455,6 +464,22 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 			c.outputs = xrealloc(c.outputs, (c.noutputs + 1) * sizeof(*c.outputs));
 			c.outputs[c.noutputs++] = optarg;
 			break;
+		case 'f':
+			c.flows = true;
+			break;
+		case 'n':
+			c.flows = false;
+			c.no_flows = true;
+			break;
+		case 'I': {
+			unsigned long s = strtoul(optarg, &end, 10);
+			if (*end || s == 0 || s > 86400) {
+				fprintf(stderr, "vigil: --flow-interval takes seconds from 1 to 86400, not '%s'\n", optarg);
+				goto usage_error;
+			}
+			c.flow_interval_s = (unsigned int)s;
+			break;
+		}
 		case 'h':
 			usage(stdout, mode);
 			free(c.rule_paths);
@@ -478,6 +503,7 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 	}
 	bool rules_opts = c.nrule_paths || c.store_path || c.eo.match_all;
 	if (mode == VG_MODE_REPLAY) {
+		c.flows = false; /* a capture holds the flow records it was made with */
 		if (optind != argc - 1 || c.write_path)
 			goto usage_error;
 		c.replay_path = argv[optind];

@@ -301,6 +301,12 @@ static bool has_tag(char *const *tags, size_t n, const char *const *wanted)
 	return false;
 }
 
+/* The flow source's events (docs/flows.md); every other event type is the syscall source's. */
+static bool is_flow_event(unsigned int t)
+{
+	return t == VG_EVT_FLOW_TCP || t == VG_EVT_FLOW_UDP || t == VG_EVT_FLOW_DNS;
+}
+
 static bool evtset_empty(const struct evtset *s)
 {
 	return !s->w[0] && !s->w[1];
@@ -393,6 +399,17 @@ static int compile_rule(struct engine *e, struct ruleset *rs, const struct rs_ru
 			er->corr_by = by_code(r->thr_by);
 		}
 	}
+	/* a rule sees the events of its source only: flow records are the flow source's */
+	bool flow_rule = !strcmp(r->source, "flow");
+	for (unsigned int t = 1; t < VG_EVT_MAX; t++)
+		if (evtset_has(&er->types, t) && is_flow_event(t) != flow_rule)
+			er->types.w[t >> 6] &= ~(1ull << (t & 63));
+	if (evtset_empty(&er->types) && flow_rule && !e->fc.uncaptured) {
+		ruleset_where_src(rs, &r->where, where, sizeof(where));
+		snprintf(err, errlen, "%s: rule '%s' can never match: a flow rule sees only flow_tcp, flow_udp and "
+				      "flow_dns events", where, r->name);
+		return -1;
+	}
 	if (evtset_empty(&er->types)) {
 		ruleset_where_src(rs, &r->where, where, sizeof(where));
 		if (e->fc.uncaptured)
@@ -414,7 +431,7 @@ static int compile_rule(struct engine *e, struct ruleset *rs, const struct rs_ru
 		bool every = true;
 		for (unsigned int t = 1; t < VG_EVT_MAX; t++) {
 			const struct vg_event_info *in = event_table_get(t);
-			if (in && in->category != VG_CAT_INTERNAL && !evtset_has(&er->types, t))
+			if (in && in->category != VG_CAT_INTERNAL && !is_flow_event(t) && !evtset_has(&er->types, t))
 				every = false;
 		}
 		if (every) {
@@ -513,7 +530,7 @@ struct engine *engine_compile(struct ruleset *rs, const struct engine_opts *opts
 			engine_free(e);
 			return NULL;
 		}
-		if (er->enabled)
+		if (er->enabled && strcmp(r->source, "flow")) /* the kernel kills on syscalls, not on flows */
 			er->kernel = kfilter_compile(rs, r, cond);
 		cond_free(cond);
 	}
@@ -848,6 +865,8 @@ size_t engine_selfcheck(struct engine *e, const struct vg_event *ev, const struc
 		struct engine_rule *r = &e->rules[i];
 		if (!r->enabled)
 			continue;
+		if (is_flow_event(t) != !strcmp(r->source, "flow"))
+			continue; /* another source's event: the rule never sees it, whatever its condition */
 		/* each side in a fresh generation: a macro's memoised value from one side
 		 * must not stand in for the other side's (specialised) body. A sequence:
 		 * its first step, as sequence_step tries it */

@@ -16,6 +16,7 @@
 #include "common/buf.h"
 #include "common/path.h"
 #include "engine/fields_internal.h"
+#include "vigil/flow.h"
 
 /* Whether the component starting at c (before end) is empty, "." or "..". */
 static inline bool component_bad(const char *c, const char *end)
@@ -176,6 +177,9 @@ static struct fd_info *fd_of(struct ectx *c)
 	bool dup_socket = (t == VG_EVT_DUP || t == VG_EVT_DUP2 || t == VG_EVT_DUP3) && tuple_of(ev, &dt) &&
 			  (dt.family == AF_INET || dt.family == AF_INET6 || dt.family == AF_UNIX);
 	switch (dup_socket ? VG_EVT_SENDMSG : t) {
+	case VG_EVT_FLOW_TCP: /* flow records (docs/flows.md): the socket's ends, no fd number */
+	case VG_EVT_FLOW_UDP:
+	case VG_EVT_FLOW_DNS:
 	case VG_EVT_SENDMSG:
 	case VG_EVT_RECVMSG:
 	case VG_EVT_CONNECT:
@@ -192,6 +196,12 @@ static struct fd_info *fd_of(struct ectx *c)
 								      : (int32_t)event_param_int(ev, 0);
 		fd->local_is_server = t == VG_EVT_ACCEPT || t == VG_EVT_ACCEPT4 || t == VG_EVT_BIND ||
 				      t == VG_EVT_LISTEN;
+		if (t == VG_EVT_FLOW_TCP || t == VG_EVT_FLOW_UDP || t == VG_EVT_FLOW_DNS) {
+			struct vg_tuple ft;
+			fd->num = -1;
+			/* the tuple's pad holds the flow's direction: an inbound flow's local end serves */
+			fd->local_is_server = tuple_of(ev, &ft) && ft.pad == VG_FLOW_REC_IN;
+		}
 		if (tuple_of(ev, &tp) && (tp.family == AF_INET || tp.family == AF_INET6)) {
 			fd->fam = tp.family;
 			memcpy(fd->lip, tp.saddr, 16);
@@ -256,6 +266,14 @@ static struct fd_info *fd_of(struct ectx *c)
 }
 
 /* ---- fd.* ---- */
+
+/* The transport of a flow record; other events do not capture it. */
+static int f_fd_l4proto(struct ectx *c, const struct fref *r, struct fval *o)
+{
+	(void)r;
+	unsigned int t = c->ev->hdr.type;
+	return t == VG_EVT_FLOW_TCP ? put_str(o, "tcp") : t == VG_EVT_FLOW_UDP || t == VG_EVT_FLOW_DNS ? put_str(o, "udp") : 0;
+}
 
 #define FD_OR_NA(c, fd) struct fd_info *fd = fd_of(c); if (!fd) return 0
 
@@ -466,7 +484,8 @@ static const struct fdef defs[] = {
 	{ "fd.cip.name", FT_STR, FA_NONE, false, field_none, "client DNS name (not resolved: no value)" },
 	{ "fd.lip.name", FT_STR, FA_NONE, false, field_none, "local DNS name (not resolved: no value)" },
 	{ "fd.rip.name", FT_STR, FA_NONE, false, field_none, "remote DNS name (not resolved: no value)" },
-	{ "fd.l4proto", FT_STR, FA_NONE, false, field_none, "tcp, udp (not captured: no value)" },
+	{ "fd.l4proto", FT_STR, FA_NONE, false, f_fd_l4proto,
+	  "tcp, udp: on flow records (docs/flows.md); other events: not captured, no value" },
 	{ "fd.sockfamily", FT_STR, FA_NONE, false, f_fd_sockfamily, "ip or unix" },
 	{ "fd.connected", FT_BOOL, FA_NONE, false, f_fd_connected, "socket is connected" },
 	{ "fd.name_changed", FT_BOOL, FA_NONE, false, f_fd_name_changed, "fd name changed by this event" },

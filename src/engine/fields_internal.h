@@ -12,6 +12,7 @@
  * fields_user.c        user.* and group.*
  * fields_fd.c          fd.* and fs.path.* (the file or socket an event is about)
  * fields_container.c   container.* and k8s.* (the container's metadata)
+ * fields_flow.c        flow.* (the flow source: network flow records)
  */
 #ifndef VIGIL_ENGINE_FIELDS_INTERNAL_H
 #define VIGIL_ENGINE_FIELDS_INTERNAL_H
@@ -36,6 +37,7 @@ extern const struct field_class fields_proc;      /* fields_proc.c */
 extern const struct field_class fields_user;      /* fields_user.c */
 extern const struct field_class fields_fd;        /* fields_fd.c */
 extern const struct field_class fields_container; /* fields_container.c */
+extern const struct field_class fields_flow;      /* fields_flow.c */
 
 #define FIELD_CLASS(defs) { defs, sizeof(defs) / sizeof(defs[0]) }
 

@@ -875,7 +875,9 @@ static int load_rule(struct loader *ld, const struct yaml_node *item)
 	/* a rule item with only `enabled` (and the name) switches an existing rule */
 	bool only_enabled = !modify && yaml_get(item, "enabled") && item->n == 2;
 
-	if (strcmp(src, "syscall")) {
+	/* the sources this engine reads: syscall events, and network flow records (docs/flows.md) */
+	bool flow_src = !strcmp(src, "flow");
+	if (strcmp(src, "syscall") && !flow_src) {
 		if (!r) {
 			ld->rs->skipped_source++;
 			warnf(ld, name, "rule '%s' has source '%s', which this engine does not read; skipped",
@@ -903,7 +905,7 @@ static int load_rule(struct loader *ld, const struct yaml_node *item)
 			index_add(&ld->rs->rule_idx, ld->rs->rules, sizeof(*r), ld->rs->nrules - 1);
 		r->enabled = true;
 		r->warn_evttypes = true; /* Falco's default */
-		r->source = xstrdup("syscall");
+		r->source = xstrdup(flow_src ? "flow" : "syscall");
 		r->priority = PRIO_DEBUG;
 		r->where = src_of(ld, name, 0);
 	}

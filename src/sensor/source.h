@@ -88,6 +88,9 @@ struct vg_bpf_opts {
 	enum vg_attach attach;
 	unsigned int ring_mb;     /* ring buffer size in MiB (power of two), 0: default 16 */
 	unsigned int wakeup_kb;   /* wake the reader when this much is queued, 0: default 64 */
+	/* network flows (want[] holds flow_tcp/flow_udp/flow_dns): docs/flows.md */
+	unsigned int flow_interval_s; /* live flows reported every this many seconds, 0: default 30 */
+	const char *cgroup2_root;     /* where cgroup v2 is mounted (UDP close, DNS answers), NULL: none */
 };
 
 /* Load and attach the kernel programs. On failure returns NULL and logs one

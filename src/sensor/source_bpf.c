@@ -5,13 +5,17 @@
  * tracepoints or sys_exit, see enum vg_attach) -> open -> configure -> load
  * (tp_btf, or raw_tp when the kernel refuses tp_btf) -> attach -> poll -> destroy.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
@@ -23,6 +27,7 @@
 #include "sensor/event_table.h"
 #include "sensor/percpu.h"
 #include "sensor/source.h"
+#include "vigil/flow.h"
 #include "vigil/kill.h"
 #include "vigil.skel.h"
 
@@ -41,6 +46,12 @@ struct bpf_source {
 	bool per_syscall;                  /* the program sits on syscalls/sys_exit_NAME tracepoints */
 	struct bpf_link *tp[VG_EVT_MAX];   /* per-syscall: the link of each attached event type */
 	bool tp_warned[VG_EVT_MAX];        /* per-syscall: a failed attach was reported */
+	/* network flows (src/bpf/lib/flow.bpf.h): see flow_attach() and flow_report() */
+	bool flows;                        /* the flow programs are loaded and attached */
+	struct bpf_link *flow_links[4];    /* cgroup/sock_release, cgroup_skb/ingress, iter/tcp, iter/udp */
+	uint64_t flow_interval_ns, flow_next_ns;
+	uint64_t flow_reports;             /* periodic reports read from the iterators */
+	int self_netns;                    /* this thread's netns, to come back after a report */
 };
 
 /* libbpf speaks only when asked: our own messages say what failed, and
@@ -51,6 +62,196 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	if (!getenv("VIGIL_DEBUG_BPF"))
 		return 0;
 	return vfprintf(stderr, fmt, ap);
+}
+
+/*
+ * Network flows (src/bpf/lib/flow.bpf.h, docs/flows.md). The flow event types
+ * in want[] turn on the flow programs at load; the periodic reports of live
+ * flows come from BPF iterators over TCP and UDP sockets, which the kernel runs
+ * in the network namespace of the thread that creates them: once per interval
+ * flow_report() visits each netns (found in /proc) and reads the records the
+ * iterators write, handing them to the poll's callback like ring records.
+ */
+static uint64_t flow_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static uint32_t flow_bits(const uint8_t *want)
+{
+	return (want[VG_EVT_FLOW_TCP] ? VG_WANT_FLOW_TCP : 0) | (want[VG_EVT_FLOW_UDP] ? VG_WANT_FLOW_UDP : 0) |
+	       (want[VG_EVT_FLOW_DNS] ? VG_WANT_FLOW_DNS : 0);
+}
+
+static struct bpf_program **flow_progs(struct vigil_bpf *skel, size_t *n)
+{
+	static struct bpf_program *p[7];
+	p[0] = skel->progs.vg_flow_tcp_state;
+	p[1] = skel->progs.vg_flow_send;
+	p[2] = skel->progs.vg_flow_recv;
+	p[3] = skel->progs.vg_flow_release;
+	p[4] = skel->progs.vg_flow_dns;
+	p[5] = skel->progs.vg_flow_iter_tcp;
+	p[6] = skel->progs.vg_flow_iter_udp;
+	*n = 7;
+	return p;
+}
+
+/* Load the flow programs or not; the cgroup and iterator ones are attached by flow_attach(). */
+static void flow_autoload(struct vigil_bpf *skel, bool on)
+{
+	size_t n;
+	struct bpf_program **p = flow_progs(skel, &n);
+	for (size_t i = 0; i < n; i++) {
+		bpf_program__set_autoload(p[i], on);
+		if (i >= 3)
+			bpf_program__set_autoattach(p[i], false);
+	}
+}
+
+/* Attach UDP close and DNS to the cgroup v2 root, create the iterators. 0 or -1 (logged). */
+static int flow_attach(struct bpf_source *bs, const char *cgroup2_root)
+{
+	struct vigil_bpf *skel = bs->skel;
+	int cg = cgroup2_root && *cgroup2_root ? open(cgroup2_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (cg < 0) {
+		vg_warn("no cgroup v2 hierarchy (%s): UDP flows are reported without their close and DNS answers "
+			"are not captured", cgroup2_root && *cgroup2_root ? strerror(errno) : "not mounted");
+	} else {
+		bs->flow_links[0] = bpf_program__attach_cgroup(skel->progs.vg_flow_release, cg);
+		bs->flow_links[1] = bpf_program__attach_cgroup(skel->progs.vg_flow_dns, cg);
+		if (!bs->flow_links[0] || !bs->flow_links[1])
+			vg_warn("cannot attach the flow programs to the cgroup v2 root %s: %s", cgroup2_root,
+				strerror(errno));
+		close(cg);
+	}
+	bs->flow_links[2] = bpf_program__attach_iter(skel->progs.vg_flow_iter_tcp, NULL);
+	bs->flow_links[3] = bpf_program__attach_iter(skel->progs.vg_flow_iter_udp, NULL);
+	if (!bs->flow_links[2] || !bs->flow_links[3])
+		vg_warn("cannot create the socket iterators (%s): live flows are reported only when they close",
+			strerror(errno));
+	bs->self_netns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	bs->flow_next_ns = flow_now_ns() + bs->flow_interval_ns;
+	return 0;
+}
+
+/* Run one iterator in the current netns and deliver its records; fn's non-zero result or 0. */
+static int flow_iter_read(struct bpf_source *bs, struct bpf_link *link)
+{
+	static char buf[1 << 16];
+	size_t have = 0;
+	int fd = link ? bpf_iter_create(bpf_link__fd(link)) : -1;
+	if (fd < 0)
+		return 0;
+	for (;;) {
+		ssize_t n = read(fd, buf + have, sizeof(buf) - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		have += n;
+		size_t off = 0;
+		while (have - off >= sizeof(struct vg_event_hdr)) {
+			uint32_t len;
+			memcpy(&len, buf + off + offsetof(struct vg_event_hdr, len), sizeof(len));
+			if (len < sizeof(struct vg_event_hdr) || len > sizeof(buf)) {
+				off = have; /* cannot happen: the kernel writes whole records */
+				break;
+			}
+			if (have - off < len)
+				break;
+			bs->received++;
+			bs->flow_reports++;
+			int r = bs->fn(bs->ctx, buf + off, len);
+			off += len;
+			if (r) {
+				close(fd);
+				return r;
+			}
+		}
+		memmove(buf, buf + off, have - off);
+		have -= off;
+	}
+	close(fd);
+	return 0;
+}
+
+/* The netns inodes already visited in this report (a small set: a node runs few). */
+struct netns_seen {
+	ino_t *ino;
+	size_t n, cap;
+};
+
+static bool netns_add(struct netns_seen *s, ino_t ino)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->ino[i] == ino)
+			return false;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 64;
+		s->ino = xrealloc(s->ino, s->cap * sizeof(*s->ino));
+	}
+	s->ino[s->n++] = ino;
+	return true;
+}
+
+/*
+ * The periodic report: every netns that a process is in, once. A netns no
+ * process is in any more (its sockets draining) is not visited: its flows
+ * are reported when they close. fn's non-zero result, or 0.
+ */
+static int flow_report(struct bpf_source *bs)
+{
+	struct netns_seen seen = { 0 };
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int ret = 0;
+	uint64_t t0 = flow_now_ns(), reports0 = bs->flow_reports;
+
+	if (!d || bs->self_netns < 0) {
+		if (d)
+			closedir(d);
+		return 0;
+	}
+	while (!ret && (de = readdir(d))) {
+		char path[300];
+		struct stat st;
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/ns/net", de->d_name);
+		if (stat(path, &st) || !netns_add(&seen, st.st_ino))
+			continue;
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (setns(fd, CLONE_NEWNET) == 0) {
+			ret = flow_iter_read(bs, bs->flow_links[2]);
+			if (!ret)
+				ret = flow_iter_read(bs, bs->flow_links[3]);
+		}
+		close(fd);
+	}
+	closedir(d);
+	if (setns(bs->self_netns, CLONE_NEWNET))
+		vg_err("cannot return to the agent's network namespace: %s", strerror(errno));
+	/* VIGIL_DEBUG_FLOWS=1: what a report costs (bench/flows.sh reads it) */
+	if (getenv("VIGIL_DEBUG_FLOWS"))
+		vg_info("flow report: %zu netns, %llu records, %.2f ms", seen.n,
+			(unsigned long long)(bs->flow_reports - reports0), (flow_now_ns() - t0) / 1e6);
+	free(seen.ino);
+	return ret;
+}
+
+/* The periodic report when it is due: fn's non-zero result, or 0. */
+static int flow_report_due(struct bpf_source *bs)
+{
+	uint64_t now = flow_now_ns();
+	if (now < bs->flow_next_ns)
+		return 0;
+	bs->flow_next_ns = now + bs->flow_interval_ns;
+	return flow_report(bs);
 }
 
 /*
@@ -89,6 +290,11 @@ static int bpf_poll(struct vg_source *src, int timeout_ms, vg_record_fn fn, void
 		ret = ring_buffer__consume(bs->rb);
 	if (bs->stop)
 		return bs->stop;
+	if (bs->flows && ret >= 0 && bs->delivered < POLL_BATCH) {
+		int r = flow_report_due(bs);
+		if (r)
+			return r;
+	}
 	if (ret < 0 && ret != -EINTR && ret != STOP_CONSUMING) {
 		vg_err("cannot read the event ring buffer: %s", strerror(-ret));
 		return ret;
@@ -131,6 +337,10 @@ static void bpf_close(struct vg_source *src)
 	struct bpf_source *bs = (struct bpf_source *)src;
 	for (unsigned int t = 0; t < VG_EVT_MAX; t++)
 		bpf_link__destroy(bs->tp[t]);
+	for (unsigned int i = 0; i < sizeof(bs->flow_links) / sizeof(bs->flow_links[0]); i++)
+		bpf_link__destroy(bs->flow_links[i]);
+	if (bs->self_netns > 0)
+		close(bs->self_netns);
 	ring_buffer__free(bs->rb);
 	vigil_bpf__destroy(bs->skel);
 	free(bs);
@@ -195,6 +405,8 @@ void source_bpf_set_wanted(struct vg_source *src, const uint8_t *want)
 				bss->vg_syscall_event_ia32[nrs[i]] = want[t] ? t : 0;
 	}
 	bss->vg_want_procexit = want[VG_EVT_PROCEXIT] ? 1 : 0;
+	if (bs->flows)
+		bss->vg_want_flow = flow_bits(want);
 	if (bs->per_syscall)
 		attach_syscall_tracepoints(bs, want);
 }
@@ -389,7 +601,8 @@ static bool choose_per_syscall(enum vg_attach attach)
 	return true;
 }
 
-static struct vigil_bpf *open_and_load(const struct vg_bpf_opts *opts, int raw_tp, bool per_syscall, int *err)
+static struct vigil_bpf *open_and_load(const struct vg_bpf_opts *opts, int raw_tp, bool per_syscall, bool flows,
+				       int *err)
 {
 	struct vigil_bpf *skel = vigil_bpf__open();
 	unsigned int ring_mb = opts->ring_mb ? opts->ring_mb : 16;
@@ -409,6 +622,7 @@ static struct vigil_bpf *open_and_load(const struct vg_bpf_opts *opts, int raw_t
 	bpf_program__set_autoload(skel->progs.vg_sys_exit_raw, raw_tp && !per_syscall);
 	bpf_program__set_autoload(skel->progs.vg_sys_exit_tp, per_syscall);
 	bpf_program__set_autoload(skel->progs.vg_sched_exit_raw, raw_tp);
+	flow_autoload(skel, flows && !raw_tp);
 	*err = vigil_bpf__load(skel);
 	if (*err) {
 		vigil_bpf__destroy(skel);
@@ -439,17 +653,26 @@ struct vg_source *source_bpf_open(const struct vg_bpf_opts *opts)
 			"NOT captured: boot without syscall.x32=y, or a kernel without CONFIG_X86_X32_ABI, to close it");
 	if (raw_only)
 		vg_info("using raw tracepoints (VIGIL_FORCE_RAW_TP is set)");
-	skel = open_and_load(opts, raw_only, per_syscall, &err);
+	bool flows = flow_bits(opts->want) != 0 && !raw_only;
+	skel = open_and_load(opts, raw_only, per_syscall, flows, &err);
+	if (!skel && flows) {
+		vg_warn("the network flow programs were refused (%s): flows are not captured", strerror(-err));
+		flows = false;
+		skel = open_and_load(opts, raw_only, per_syscall, flows, &err);
+	}
 	if (!skel && per_syscall) {
 		vg_warn("the per-syscall tracepoint program was refused (%s); one program on every syscall exit instead",
 			strerror(-err));
 		per_syscall = false;
-		skel = open_and_load(opts, raw_only, false, &err);
+		skel = open_and_load(opts, raw_only, false, flows, &err);
 	}
 	if (!skel && !raw_only) {
 		vg_warn("BTF tracepoints (tp_btf) refused by this kernel (%s); falling back to raw tracepoints",
 			strerror(-err));
-		skel = open_and_load(opts, 1, false, &err);
+		if (flows)
+			vg_warn("network flows need BTF tracepoints: not captured");
+		flows = false;
+		skel = open_and_load(opts, 1, false, false, &err);
 	}
 	if (!skel) {
 		vg_err("cannot load the kernel programs: %s (set VIGIL_DEBUG_BPF=1 for the verifier log)",
@@ -461,6 +684,9 @@ struct vg_source *source_bpf_open(const struct vg_bpf_opts *opts)
 	bs->skel = skel;
 	bs->ncpus = libbpf_num_possible_cpus();
 	bs->per_syscall = per_syscall;
+	bs->flows = flows;
+	bs->self_netns = -1;
+	bs->flow_interval_ns = (uint64_t)(opts->flow_interval_s ? opts->flow_interval_s : 30) * 1000000000ull;
 	bs->base.boot_to_realtime = capture_boot_to_realtime();
 	gethostname(bs->base.hostname, sizeof(bs->base.hostname) - 1);
 	source_bpf_set_wanted(&bs->base, opts->want);
@@ -469,6 +695,8 @@ struct vg_source *source_bpf_open(const struct vg_bpf_opts *opts)
 		vg_err("cannot attach the kernel programs: %s", strerror(-err));
 		goto fail;
 	}
+	if (bs->flows && flow_attach(bs, opts->cgroup2_root) < 0)
+		goto fail;
 	bs->rb = ring_buffer__new(bpf_map__fd(skel->maps.vg_events), on_record, bs, NULL);
 	if (!bs->rb) {
 		vg_err("cannot map the event ring buffer: %s", strerror(errno));

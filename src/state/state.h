@@ -20,6 +20,8 @@
 #include "state/container_watch.h"
 #include "state/proc_table.h"
 
+struct flow_table;
+
 struct vg_state_opts {
 	bool live;              /* may read /proc and runtime state; replay: false */
 	const char *procfs;     /* default "/proc" */
@@ -40,6 +42,7 @@ struct vg_state {
 	struct vg_container_table cgroups;
 	uint64_t last_sweep;
 	uint64_t bad_state_records; /* STATE_* records that did not parse */
+	struct flow_table *flows;   /* the flow table (flow_table.h) the flow.* fields read, or NULL */
 };
 
 struct vg_state *state_new(const struct vg_state_opts *opts);

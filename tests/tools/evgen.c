@@ -17,7 +17,8 @@
  * and written in order, absent ones empty. Values: integers
  * (0x.. and 0.. allowed), strings, paths (absolute, or relative with
  * PARAM_base=DIR), argv as one quoted string split on spaces, addresses as
- * ip:port, [ip6]:port or unix:/path, tuples as lip:lport->rip:rport, exe_info
+ * ip:port, [ip6]:port or unix:/path, tuples as lip:lport->rip:rport (a flow record's
+ * direction appended as /out or /in), exe_info
  * as INODE[:upper|:memfd|:deleted]. Timestamps advance by dt ns (default 1000)
  * from 1 s after boot; the capture says the machine booted at 2025-11-28 12:00 UTC.
  */
@@ -215,8 +216,13 @@ static void tuple_param(struct vg_buf *rec, const char *v)
 		int f1, f2;
 		if (!arrow)
 			die("tuple needs lip:lport->rip:rport", v);
+		/* a flow record's direction rides in the tuple's pad (include/vigil/flow.h): /out or /in */
+		const char *slash = strchr(arrow, '/');
+		size_t rlen = slash ? (size_t)(slash - arrow - 2) : strlen(arrow + 2);
+		if (slash)
+			t.pad = !strcmp(slash, "/out") ? 1 : !strcmp(slash, "/in") ? 2 : 0;
 		endpoint(v, arrow - v, &f1, t.saddr, &t.sport);
-		endpoint(arrow + 2, strlen(arrow + 2), &f2, t.daddr, &t.dport);
+		endpoint(arrow + 2, rlen, &f2, t.daddr, &t.dport);
 		t.family = f1;
 	}
 	add(rec, &t, sizeof(t));

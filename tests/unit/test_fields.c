@@ -407,7 +407,8 @@ static void test_container(void **state)
 static void test_table(void **unused)
 {
 	(void)unused;
-	static const char *const order[] = { "evt.", "proc.", "thread.", "user.", "group.", "fd.", "fs.", "container.", "k8s." };
+	static const char *const order[] = { "evt.", "proc.", "thread.", "user.", "group.", "fd.", "fs.", "container.", "k8s.",
+					     "flow." };
 	size_t n, k = 0;
 	const struct fdef *t = field_table(&n);
 	assert_true(n > 100);
