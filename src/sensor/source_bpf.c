@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "common/buf.h"
 #include "common/log.h"
@@ -195,6 +196,10 @@ void source_bpf_set_wanted(struct vg_source *src, const uint8_t *want)
 				bss->vg_syscall_event_ia32[nrs[i]] = want[t] ? t : 0;
 	}
 	bss->vg_want_procexit = want[VG_EVT_PROCEXIT] ? 1 : 0;
+	bss->vg_uring_want = (want[VG_EVT_OPENAT] ? VG_URING_WANT_OPENAT : 0) |
+			     (want[VG_EVT_OPENAT2] ? VG_URING_WANT_OPENAT2 : 0) |
+			     (want[VG_EVT_CONNECT] ? VG_URING_WANT_CONNECT : 0) |
+			     (want[VG_EVT_IO_URING_OP] ? VG_URING_WANT_OP : 0);
 	if (bs->per_syscall)
 		attach_syscall_tracepoints(bs, want);
 }
@@ -389,6 +394,26 @@ static bool choose_per_syscall(enum vg_attach attach)
 	return true;
 }
 
+/*
+ * Whether this kernel has the io_uring tracepoints lib/uring.bpf.h attaches to
+ * (CONFIG_IO_URING; both appeared in 5.x and kept their arguments since 6.0).
+ * Asked of the kernel's BTF, which names every tracepoint it was built with.
+ */
+static bool uring_tracepoints_present(void)
+{
+	static int present = -1;
+	if (present < 0) {
+		struct btf *vmlinux = btf__load_vmlinux_btf();
+		present = vmlinux && btf__find_by_name_kind(vmlinux, "btf_trace_io_uring_submit_req", BTF_KIND_TYPEDEF) > 0 &&
+			  btf__find_by_name_kind(vmlinux, "btf_trace_io_uring_complete", BTF_KIND_TYPEDEF) > 0;
+		btf__free(vmlinux);
+		if (!present)
+			vg_warn("this kernel has no io_uring tracepoints (io_uring not built in): io_uring operations are not "
+				"captured (nor can a process use io_uring here)");
+	}
+	return present;
+}
+
 static struct vigil_bpf *open_and_load(const struct vg_bpf_opts *opts, int raw_tp, bool per_syscall, int *err)
 {
 	struct vigil_bpf *skel = vigil_bpf__open();
@@ -409,6 +434,11 @@ static struct vigil_bpf *open_and_load(const struct vg_bpf_opts *opts, int raw_t
 	bpf_program__set_autoload(skel->progs.vg_sys_exit_raw, raw_tp && !per_syscall);
 	bpf_program__set_autoload(skel->progs.vg_sys_exit_tp, per_syscall);
 	bpf_program__set_autoload(skel->progs.vg_sched_exit_raw, raw_tp);
+	bool uring = uring_tracepoints_present();
+	bpf_program__set_autoload(skel->progs.vg_uring_submit, uring && !raw_tp);
+	bpf_program__set_autoload(skel->progs.vg_uring_complete, uring && !raw_tp);
+	bpf_program__set_autoload(skel->progs.vg_uring_submit_raw, uring && raw_tp);
+	bpf_program__set_autoload(skel->progs.vg_uring_complete_raw, uring && raw_tp);
 	*err = vigil_bpf__load(skel);
 	if (*err) {
 		vigil_bpf__destroy(skel);
