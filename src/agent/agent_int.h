@@ -83,4 +83,7 @@ void agent_print_source_stats(struct agent *a);
 /* Log the detection, latency and guards' counters at the end of a run. */
 void agent_log_summary(struct agent *a);
 
+/* The running agent as the state knows it, for the rules about tampering (agent_self.c). */
+struct vg_agent_self *agent_self_describe(const struct agent_config *c);
+
 #endif

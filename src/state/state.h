@@ -18,6 +18,7 @@
 #include "sensor/decode.h"
 #include "state/container_table.h"
 #include "state/container_watch.h"
+#include "state/agent_self.h"
 #include "state/proc_table.h"
 
 struct vg_state_opts {
@@ -40,6 +41,7 @@ struct vg_state {
 	struct vg_container_table cgroups;
 	uint64_t last_sweep;
 	uint64_t bad_state_records; /* STATE_* records that did not parse */
+	struct vg_agent_self *self; /* live: the agent itself (agent_self.h), for vigil.*; NULL in replay */
 };
 
 struct vg_state *state_new(const struct vg_state_opts *opts);
