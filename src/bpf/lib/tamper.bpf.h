@@ -43,7 +43,7 @@ static __noinline void put_pidfd(struct vg_scratch *s, long fd)
 		struct inode *inode = BPF_CORE_READ(f, f_inode);
 		unsigned long magic = BPF_CORE_READ(inode, i_sb, s_magic);
 		if (magic == PIDFS_MAGIC) {
-			pid = BPF_CORE_READ(f, private_data);
+			pid = BPF_CORE_READ(inode, i_private); /* pidfs keeps the struct pid on the inode */
 		} else if (magic == ANON_INODE_FS_MAGIC) {
 			char name[8] = {};
 			bpf_probe_read_kernel(name, sizeof(name) - 1, BPF_CORE_READ(f, f_path.dentry, d_name.name));
