@@ -490,6 +490,9 @@ int agent_run(struct agent *a)
 	int poll_ms = a->engine && live(a) ? 1 : 100, ret = 0;
 	uint64_t deadline = a->cfg.duration > 0 ? agent_now_ns() + (uint64_t)(a->cfg.duration * 1e9) : 0;
 
+	/* watching from here on: a service manager may count the agent as started */
+	agent_notify_init(&a->notify);
+	agent_notify(&a->notify, "READY=1");
 	while (!a->stop_requested) {
 		int n = poll_source(a, poll_ms);
 		flush_sinks(a);
@@ -507,9 +510,13 @@ int agent_run(struct agent *a)
 		}
 		uint64_t now = agent_now_ns();
 		state_sweep(a->state, now);
+		/* from the loop itself: a loop that hangs stops the pings, and the manager restarts it */
+		agent_notify_tick(&a->notify, now);
 		if (deadline && now >= deadline)
 			break;
 	}
+	agent_notify(&a->notify, "STOPPING=1");
+	agent_notify_close(&a->notify);
 	if (live(a)) {
 		/* what is still queued in the kernel belongs to the capture too;
 		 * bounded, since under a storm the queue never empties */

@@ -8,6 +8,9 @@
 #define VIGIL_AGENT_INT_H
 
 #include <signal.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include "agent/agent.h"
 #include "common/buf.h"
 #include "output/sink.h"
@@ -34,6 +37,21 @@ struct agent_latency {
 	uint32_t *us;  /* NULL: not measured (replay) */
 	size_t n;
 };
+
+/* The service manager's notifications (agent_notify.c); fd -1: none asked for. */
+struct agent_notify {
+	int fd;
+	struct sockaddr_un addr;
+	socklen_t addrlen;
+	uint64_t watchdog_ns;  /* ping interval (half of WATCHDOG_USEC), 0: no watchdog */
+	uint64_t last_ping_ns;
+	bool warned;
+};
+
+void agent_notify_init(struct agent_notify *n);
+void agent_notify(struct agent_notify *n, const char *msg);
+void agent_notify_tick(struct agent_notify *n, uint64_t now_ns);
+void agent_notify_close(struct agent_notify *n);
 
 struct agent {
 	struct agent_config cfg;    /* cfg.eo gains the source's hostname and clock */
@@ -64,6 +82,7 @@ struct agent {
 	struct file_policy *files;
 	struct agent_responses responses;
 	struct agent_latency latency;
+	struct agent_notify notify;      /* sd_notify: ready, watchdog, stopping */
 };
 
 /* agent_respond.c: carry out the alert's actions (the rule's, the policy's, the
