@@ -441,7 +441,7 @@ static int wire(struct agent *a)
 		state_seed(a->state);
 	/* after the sensor and the response are up: the BPF objects it holds are known */
 	if (so.live && c->detect)
-		a->state->self = agent_self_describe(c);
+		state_set_self(a->state, agent_self_describe(c));
 	/* after the seed, so that the cgroups of running containers are classified at once */
 	if (a->responder && c->response == RESPOND_ENFORCE && arm_kernel_kill(a))
 		return -1;
@@ -549,8 +549,6 @@ int agent_destroy(struct agent *a)
 	response_policy_free(a->rpolicy);
 	kernel_kill_free(&a->kkill);
 	recorder_free(a->recorder);
-	if (a->state)
-		agent_self_free(a->state->self);
 	state_free(a->state);
 	container_watch_stop(a->watch);
 	source_close(a->src);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <jansson.h>
 #include "common/buf.h"
 #include "common/log.h"
 #include "state/agent_self.h"
@@ -33,6 +34,7 @@ static uint64_t ns_inode(const char *procfs, const char *ns)
 struct vg_agent_self *agent_self_new(const char *pin_dir, const char *bpffs)
 {
 	struct vg_agent_self *s = xcalloc(1, sizeof(*s));
+	s->live = true;
 	s->pid = (uint32_t)getpid();
 	s->pgid = (uint32_t)getpgrp();
 	s->procfs = "/proc";
@@ -140,7 +142,7 @@ static bool holds_bpf_id(struct vg_agent_self *s, uint64_t key)
 			if (s->bpf_ids[i] == key)
 				return true;
 		/* objects made since the last scan (an isolation, a reload): look again, once a second at most */
-		if (pass || now_ns() - s->bpf_scanned_ns < 1000000000ull)
+		if (pass || !s->live || now_ns() - s->bpf_scanned_ns < 1000000000ull)
 			break;
 		agent_self_scan_bpf(s);
 	}
@@ -155,6 +157,8 @@ static bool agent_thread(const struct vg_agent_self *s, int64_t tid)
 		return false;
 	if (tid == s->pid)
 		return true;
+	if (!s->live)
+		return false;
 	snprintf(path, sizeof(path), "%s/%u/task/%lld", s->procfs, s->pid, (long long)tid);
 	return access(path, F_OK) == 0;
 }
@@ -203,6 +207,8 @@ static const struct vg_agent_file *agent_file(const struct vg_agent_self *s, con
 		if (!strcmp(path, f->path))
 			return f; /* the agent's own path (the host's view) */
 	}
+	if (!s->live)
+		return NULL;
 	/* another view (a container's bind mount): the same inode, or the same name in the
 	 * same directory, through the root of the process (or of its parent, once it is gone) */
 	char buf[PATH_MAX];
@@ -335,4 +341,93 @@ const char *agent_self_target(struct vg_agent_self *s, const struct vg_event *ev
 	default:
 		return NULL;
 	}
+}
+
+char *agent_self_to_json(const struct vg_agent_self *s)
+{
+	json_t *o = json_object(), *files = json_array(), *ids = json_array();
+	json_object_set_new(o, "pid", json_integer(s->pid));
+	json_object_set_new(o, "pgid", json_integer(s->pgid));
+	json_object_set_new(o, "pidns", json_integer((json_int_t)s->pidns));
+	json_object_set_new(o, "mntns", json_integer((json_int_t)s->mntns));
+	json_object_set_new(o, "pin_dir", json_string(s->pin_dir));
+	json_object_set_new(o, "bpffs", json_string(s->bpffs));
+	for (size_t i = 0; i < s->nfiles; i++) {
+		json_t *f = json_object();
+		json_object_set_new(f, "kind", json_string(s->files[i].kind));
+		json_object_set_new(f, "path", json_string(s->files[i].path));
+		json_array_append_new(files, f);
+	}
+	for (size_t i = 0; i < s->nbpf_ids; i++)
+		json_array_append_new(ids, json_integer((json_int_t)s->bpf_ids[i]));
+	json_object_set_new(o, "files", files);
+	json_object_set_new(o, "bpf_ids", ids);
+	char *text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return text;
+}
+
+/* The static kind string for a name, NULL if unknown. */
+static const char *kind_of(const char *k)
+{
+	static const char *const kinds[] = { "binary", "rules", "config", "store" };
+	for (size_t i = 0; k && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strcmp(k, kinds[i]))
+			return kinds[i];
+	return NULL;
+}
+
+static bool get_u64(json_t *o, const char *key, uint64_t max, uint64_t *out)
+{
+	json_t *v = json_object_get(o, key);
+	if (!json_is_integer(v) || json_integer_value(v) < 0 || (uint64_t)json_integer_value(v) > max)
+		return false;
+	*out = (uint64_t)json_integer_value(v);
+	return true;
+}
+
+struct vg_agent_self *agent_self_from_json(const char *data, size_t len)
+{
+	json_error_t e;
+	json_t *o = data ? json_loadb(data, strnlen(data, len), 0, &e) : NULL;
+	struct vg_agent_self *s = xcalloc(1, sizeof(*s));
+	uint64_t pid, pgid, pidns, mntns;
+	const char *pin = json_string_value(json_object_get(o, "pin_dir"));
+	const char *bpffs = json_string_value(json_object_get(o, "bpffs"));
+	json_t *files = json_object_get(o, "files"), *ids = json_object_get(o, "bpf_ids"), *v;
+	size_t i;
+
+	s->procfs = "/proc";
+	if (!json_is_object(o) || !get_u64(o, "pid", UINT32_MAX, &pid) || !get_u64(o, "pgid", UINT32_MAX, &pgid) ||
+	    !get_u64(o, "pidns", UINT64_MAX >> 1, &pidns) || !get_u64(o, "mntns", UINT64_MAX >> 1, &mntns) ||
+	    !pin || !bpffs || !json_is_array(files) || !json_is_array(ids))
+		goto bad;
+	s->pid = (uint32_t)pid;
+	s->pgid = (uint32_t)pgid;
+	s->pidns = pidns;
+	s->mntns = mntns;
+	snprintf(s->pin_dir, sizeof(s->pin_dir), "%s", pin);
+	snprintf(s->bpffs, sizeof(s->bpffs), "%s", bpffs);
+	json_array_foreach(files, i, v) {
+		const char *kind = kind_of(json_string_value(json_object_get(v, "kind")));
+		const char *path = json_string_value(json_object_get(v, "path"));
+		const char *base = path ? strrchr(path, '/') : NULL;
+		if (!kind || !base || path[0] != '/' || !base[1] || s->nfiles >= AGENT_SELF_FILES)
+			goto bad;
+		struct vg_agent_file *f = &s->files[s->nfiles++];
+		f->kind = kind;
+		f->path = xstrdup(path);
+		f->base = xstrdup(base + 1);
+	}
+	json_array_foreach(ids, i, v) {
+		if (!json_is_integer(v) || s->nbpf_ids >= AGENT_SELF_BPF_IDS)
+			goto bad;
+		s->bpf_ids[s->nbpf_ids++] = (uint64_t)json_integer_value(v);
+	}
+	json_decref(o);
+	return s;
+bad:
+	json_decref(o);
+	agent_self_free(s);
+	return NULL;
 }

@@ -3,8 +3,10 @@
  * What the running agent is, so that rules can see acts against it
  * (docs/events.md, "Tampering with the agent"): its process, the files it is
  * made of and reads (binary, rules, policies, alert store), the BPF objects it
- * holds and where it pins them. Only a live agent has one: in replay the
- * state has none and the vigil.* fields have no value.
+ * holds and where it pins them. The live agent records it as a STATE_AGENT
+ * record (JSON, agent_self_to_json), so that a capture replays with the same
+ * agent; replay makes no live lookups (below), so it matches the agent's
+ * files by path and its threads by the main pid only.
  *
  * agent_self_target() names what of the agent an event acts on. It reads the
  * event and, for paths, stats them as the acting process sees them
@@ -35,6 +37,7 @@ struct vg_agent_file {
 };
 
 struct vg_agent_self {
+	bool live;                      /* may look at /proc and stat files (not in replay) */
 	uint32_t pid, pgid;
 	uint64_t pidns, mntns;          /* inodes of the agent's pid and mount namespaces */
 	const char *procfs;             /* "/proc" */
@@ -58,6 +61,14 @@ void agent_self_free(struct vg_agent_self *s);
  * or the path is not absolute after realpath of its directory.
  */
 int agent_self_add_file(struct vg_agent_self *s, const char *kind, const char *path);
+
+/* The description as a JSON object (the STATE_AGENT record's body). Owned by the caller. */
+char *agent_self_to_json(const struct vg_agent_self *s);
+/*
+ * A description read back from a STATE_AGENT record (never reads outside
+ * [data, data+len)); live lookups off. NULL when it does not parse.
+ */
+struct vg_agent_self *agent_self_from_json(const char *data, size_t len);
 
 /* Read the ids of the BPF objects this process holds (/proc/self/fdinfo). Returns how many. */
 size_t agent_self_scan_bpf(struct vg_agent_self *s);

@@ -60,6 +60,12 @@ void state_done(struct vg_state *st, const struct vg_event *ev);
 size_t state_snapshot(const struct vg_state *st, uint64_t cgroup_id,
 		      void (*emit)(void *ctx, const void *rec, size_t len), void *ctx);
 
+/*
+ * Live: the agent itself, for vigil.* (the state owns s from now on). Written
+ * as a STATE_AGENT record through opts.emit, so that replay knows the same agent.
+ */
+void state_set_self(struct vg_state *st, struct vg_agent_self *s);
+
 /* Live: every few seconds, free entries of gone processes and cgroups. */
 void state_sweep(struct vg_state *st, uint64_t now_ns);
 
