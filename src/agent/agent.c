@@ -445,6 +445,9 @@ static int wire(struct agent *a)
 	/* after the seed, so that the cgroups of running containers are classified at once */
 	if (a->responder && c->response == RESPOND_ENFORCE && arm_kernel_kill(a))
 		return -1;
+	/* this agent's kill is armed, cgroups classified: an earlier agent's pinned kill may go */
+	if (so.live && c->mode == AGENT_RUN)
+		source_bpf_kill_take_over(a->src);
 	return 0;
 }
 
