@@ -13,7 +13,9 @@
 #  - the same open with IOSQE_CQE_SKIP_SUCCESS (no completion is posted when
 #    it succeeds) is still seen;
 #  - a rule with `actions: [kill]` that matches an io_uring open kills the
-#    program before it prints "survived".
+#    program before it prints "survived";
+#  - the file policy (`--file-policy`, fanotify) refuses an io_uring open of a
+#    denied path in its container with EPERM, as it refuses open(2).
 # Controls: `vigil trace` shows each operation (evt.is_io_uring, opcode, path,
 # address, result); a host process's io_uring connect does not raise the
 # container rule.
@@ -38,8 +40,11 @@ M=$$
 PORT=$((20000 + (M + 11) % 20000))
 AGENT=""
 LISTENER=""
+SEEDED=localhost/vigil-uring-$M:seed
 cleanup() {
 	[ -n "$AGENT" ] && kill -KILL "$AGENT" 2>/dev/null
+	vg_podman rm -f "uring-$M-seed" >/dev/null 2>&1
+	podman rmi -f "$SEEDED" >/dev/null 2>&1
 	[ -n "$LISTENER" ] && kill "$LISTENER" 2>/dev/null
 	it_cleanup_common
 }
@@ -82,7 +87,18 @@ LISTENER=$!
 for ((i = 0; i < 50; i++)); do grep -q ready "$IT_TMP/listener.out" 2>/dev/null && break; sleep 0.1; done
 grep -q ready "$IT_TMP/listener.out" || it_die "the listener did not start: $(cat "$IT_TMP/listener.out")"
 
-"$VIGIL" run --default-rules --rules "$IT_TMP/rules.yaml" --store "$IT_TMP/db" --json --duration 120 \
+# the file policy guards a container's own root filesystem: an image with a key in it
+vg_podman run --name "uring-$M-seed" "$IT_IMAGE" sh -c 'mkdir -p /srv/keys && echo key >/srv/keys/id_rsa' >/dev/null ||
+	it_die "cannot prepare the image"
+podman commit -q "uring-$M-seed" "$SEEDED" >/dev/null || it_die "cannot commit the image"
+vg_podman rm -f "uring-$M-seed" >/dev/null 2>&1
+cat >"$IT_TMP/files.yaml" <<EOF
+files:
+  - containers: [uring-$M-deny]
+    deny_open: [/srv/keys/id_rsa]
+EOF
+"$VIGIL" run --default-rules --rules "$IT_TMP/rules.yaml" --file-policy "$IT_TMP/files.yaml" \
+	--store "$IT_TMP/db" --json --duration 120 \
 	>"$IT_TMP/out" 2>"$IT_TMP/err" &
 AGENT=$!
 it_agent_ready "$AGENT" "$IT_TMP/err"
@@ -109,6 +125,10 @@ out=$(run_probe "uring-$M-kill" open "/tmp/kill-me-$M" --wait 10)
 rc=$?
 [ "$rc" -eq 137 ] || it_fail "the killed probe's container exited $rc, not 137: $out"
 echo "$out" | grep -q survived && it_fail "the probe survived its io_uring open: $out"
+# --- the deny action applies to an io_uring open
+out=$(it_bounded 60 vg_podman run --rm --security-opt seccomp=unconfined --name "uring-$M-deny" \
+	-v "$PROBE:/uring_probe:ro" "$SEEDED" /uring_probe open /srv/keys/id_rsa </dev/null 2>&1)
+echo "$out" | grep -q 'open res=-1$' || it_fail "the file policy did not refuse the io_uring open with EPERM: $out"
 # --- control: a host process's io_uring connect is not a container's
 "$PROBE" connect 127.0.0.1 "$PORT" >/dev/null || it_fail "the host probe could not connect"
 it_trace_sync "$IT_TMP/trace" "$IT_TMP/trace.err"
