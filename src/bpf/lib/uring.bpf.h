@@ -286,18 +286,17 @@ __noinline int uring_complete(__u64 req_ptr, long res)
 	if (!req_ptr)
 		return 0;
 	__u32 op = BPF_CORE_READ(req, opcode);
-	struct vg_uring_pending *p = bpf_map_lookup_elem(&vg_uring_pending, &req_ptr);
-	if (p && p->opcode == op) {
-		__u32 type = uring_twin(op, want);
-		if (type)
-			uring_emit(scratch_get(), p, req_ptr, res, type);
-		bpf_map_delete_elem(&vg_uring_pending, &req_ptr);
-		return 0;
-	}
+	/* most operations (reads, writes) are no open or connect: no map lookup for them */
 	__u32 type = uring_twin(op, want);
 	if (!type) {
 		if (want & VG_URING_WANT_OP)
 			uring_emit_op(scratch_get(), req_ptr, op, res, 0);
+		return 0;
+	}
+	struct vg_uring_pending *p = bpf_map_lookup_elem(&vg_uring_pending, &req_ptr);
+	if (p && p->opcode == op) {
+		uring_emit(scratch_get(), p, req_ptr, res, type);
+		bpf_map_delete_elem(&vg_uring_pending, &req_ptr);
 		return 0;
 	}
 	/* not kept (evicted, or the agent started in between): what the completion still tells */
