@@ -227,7 +227,10 @@ __noinline int uring_submit(__u64 req_ptr)
 		return 0;
 	__u32 op = BPF_CORE_READ(req, opcode);
 	__u32 type = uring_twin(op, want);
-	/* with CQE_SKIP_SUCCESS no completion comes when it succeeds: write it now */
+	/* with CQE_SKIP_SUCCESS no completion comes when it succeeds: write it now (if it
+	 * fails, a completion comes too and is written without the path). REQ_F_CQE_SKIP
+	 * is the build kernel's value: the kernel's flags are an anonymous enum, which
+	 * CO-RE cannot relocate (the bit has been 1 << 6 since it appeared) */
 	int noresult = (BPF_CORE_READ(req, flags) & REQ_F_CQE_SKIP) != 0;
 	if (!type) {
 		if ((want & VG_URING_WANT_OP) && noresult)
