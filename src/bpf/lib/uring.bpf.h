@@ -230,7 +230,7 @@ __noinline int uring_submit(__u64 req_ptr)
 	/* with CQE_SKIP_SUCCESS no completion comes when it succeeds: write it now (if it
 	 * fails, a completion comes too and is written without the path). REQ_F_CQE_SKIP
 	 * is the build kernel's value: the kernel's flags are an anonymous enum, which
-	 * CO-RE cannot relocate (the bit has been 1 << 6 since it appeared) */
+	 * CO-RE cannot relocate (1 << 6 on 6.18: a kernel that moved it needs a rebuild) */
 	int noresult = (BPF_CORE_READ(req, flags) & REQ_F_CQE_SKIP) != 0;
 	if (!type) {
 		if ((want & VG_URING_WANT_OP) && noresult)
