@@ -102,6 +102,9 @@ enum vg_capture_kind {
 	VG_CK_BLOB, /* userspace-synthesised bytes (state records) */
 	VG_CK_ENV,  /* at a successful exec: the environment, NUL-separated, at most
 		     * VG_ARGV_MAX bytes, from the new image (0 bytes on failure) */
+	VG_CK_PIDFD,    /* 8 bytes: the host pid of the pidfd in argument `arg`, 0 if it is none */
+	VG_CK_BPF_PATH, /* bpf(2) BPF_OBJ_PIN / BPF_OBJ_GET: the pin path at attr.pathname
+			 * (attr is argument `arg`), NUL-terminated; "" for other commands */
 };
 
 #define VG_AUX_CWD 0xff /* PATH/EXE aux: relative to the cwd */
@@ -160,6 +163,18 @@ struct vg_event_hdr {
  * bits 8-15 hold the index of the kill term that matched */
 #define VG_HDR_KILLED 0x2
 #define VG_HDR_KILL_TERM(flags) (((flags) >> 8) & 0xff)
+/* an io_uring operation, not a syscall (src/bpf/lib/uring.bpf.h): the record's type is
+ * the syscall twin (openat, openat2, connect) or io_uring_op, its retval the CQE's result */
+#define VG_HDR_IO_URING 0x4
+/* io_uring with IOSQE_CQE_SKIP_SUCCESS: written at submission, no result will be posted
+ * (retval 0: what the operation returns on success, if it succeeds) */
+#define VG_HDR_NO_RESULT 0x8
+
+/* The io_uring operations the kernel writes (vg_uring_want): by the event type they are written as. */
+#define VG_URING_WANT_OPENAT 0x1
+#define VG_URING_WANT_OPENAT2 0x2
+#define VG_URING_WANT_CONNECT 0x4
+#define VG_URING_WANT_OP 0x8 /* io_uring_op: every other operation */
 
 /* Socket endpoints of a connected or bound socket, as the kernel holds them. */
 struct vg_tuple {

@@ -516,9 +516,15 @@ static int wire(struct agent *a)
 		return -1;
 	if (so.live)
 		state_seed(a->state);
+	/* after the sensor and the response are up: the BPF objects it holds are known */
+	if (so.live && c->detect)
+		state_set_self(a->state, agent_self_describe(c));
 	/* after the seed, so that the cgroups of running containers are classified at once */
 	if (a->responder && c->response == RESPOND_ENFORCE && arm_kernel_kill(a))
 		return -1;
+	/* this agent's kill is armed, cgroups classified: an earlier agent's pinned kill may go */
+	if (so.live && c->mode == AGENT_RUN)
+		source_bpf_kill_take_over(a->src);
 	/* last: a node takes the fleet's policy once it can act on it */
 	return agent_central_start(a);
 }
@@ -569,6 +575,9 @@ int agent_run(struct agent *a)
 	int poll_ms = a->engine && live(a) ? 1 : 100, ret = 0;
 	uint64_t deadline = a->cfg.duration > 0 ? agent_now_ns() + (uint64_t)(a->cfg.duration * 1e9) : 0;
 
+	/* watching from here on: a service manager may count the agent as started */
+	agent_notify_init(&a->notify);
+	agent_notify(&a->notify, "READY=1");
 	while (!a->stop_requested) {
 		int n = poll_source(a, poll_ms);
 		flush_sinks(a);
@@ -596,9 +605,13 @@ int agent_run(struct agent *a)
 		}
 		agent_metrics_tick(a, now);
 		agent_flows_tick(a, now);
+		/* from the loop itself: a loop that hangs stops the pings, and the manager restarts it */
+		agent_notify_tick(&a->notify, now);
 		if (deadline && now >= deadline)
 			break;
 	}
+	agent_notify(&a->notify, "STOPPING=1");
+	agent_notify_close(&a->notify);
 	if (live(a)) {
 		/* what is still queued in the kernel belongs to the capture too;
 		 * bounded, since under a storm the queue never empties */

@@ -8,6 +8,9 @@
 #define VIGIL_AGENT_INT_H
 
 #include <signal.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include "agent/agent.h"
 #include "common/buf.h"
 #include "fleet/policy.h"
@@ -52,6 +55,21 @@ struct agent_metrics {
 	struct vg_series *lost_cpu[64], *received, *malformed;
 	uint64_t last_tick;
 };
+
+/* The service manager's notifications (agent_notify.c); fd -1: none asked for. */
+struct agent_notify {
+	int fd;
+	struct sockaddr_un addr;
+	socklen_t addrlen;
+	uint64_t watchdog_ns;  /* ping interval (half of WATCHDOG_USEC), 0: no watchdog */
+	uint64_t last_ping_ns;
+	bool warned;
+};
+
+void agent_notify_init(struct agent_notify *n);
+void agent_notify(struct agent_notify *n, const char *msg);
+void agent_notify_tick(struct agent_notify *n, uint64_t now_ns);
+void agent_notify_close(struct agent_notify *n);
 
 struct agent {
 	struct agent_config cfg;    /* cfg.eo gains the source's hostname and clock */
@@ -98,6 +116,7 @@ struct agent {
 	struct dns_cache *dns;      /* names of remote ends from the DNS answers workloads get */
 	struct flow_rollup *rollup; /* per-minute flow rollups in the store (docs/service-map.md) */
 	uint64_t flows_flushed;     /* CLOCK_BOOTTIME of the last rollup flush */
+	struct agent_notify notify;      /* sd_notify: ready, watchdog, stopping */
 };
 
 /* agent_respond.c: carry out the alert's actions (the rule's, the policy's, the
@@ -162,5 +181,8 @@ void agent_latency_free(struct agent_latency *l);
 void agent_print_source_stats(struct agent *a);
 /* Log the detection, latency and guards' counters at the end of a run. */
 void agent_log_summary(struct agent *a);
+
+/* The running agent as the state knows it, for the rules about tampering (agent_self.c). */
+struct vg_agent_self *agent_self_describe(const struct agent_config *c);
 
 #endif

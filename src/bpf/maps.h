@@ -172,4 +172,47 @@ struct {
 	__type(value, struct vg_flow_dns_buf);
 } vg_flow_dns_scratch SEC(".maps");
 
+/*
+ * io_uring (lib/uring.bpf.h). Which operations are wanted, VG_URING_WANT_*
+ * bits (vigil/event.h) set by userspace with the wanted event types (.bss:
+ * changed at run time).
+ */
+__u8 vg_uring_want;
+
+/*
+ * What an open or connect names, copied when it is submitted (the kernel frees
+ * the filename before the completion), until its completion writes the record.
+ */
+struct vg_uring_pending {
+	__u32 opcode;
+	__s32 dfd;      /* open: directory fd; connect: the socket fd as submitted */
+	__u64 flags, mode, resolve;
+	__u32 addrlen;
+	__u32 pad;
+	__u8 addr[VG_SOCKADDR_MAX];
+	char path[VG_PATH_MAX];
+};
+
+/*
+ * io_kiocb address -> its pending open or connect. LRU, 512 in flight (2.2 MiB,
+ * preallocated): a request evicted by a flood of opens that never complete is
+ * still written at its completion, with the path of the file it opened (a failed
+ * open then has no path). Requests with IOSQE_CQE_SKIP_SUCCESS never get here:
+ * they are written at submission.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 512);
+	__type(key, __u64);
+	__type(value, struct vg_uring_pending);
+} vg_uring_pending SEC(".maps");
+
+/* One pending value per CPU to build on (4.3 KiB: far above the 512-byte stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vg_uring_pending);
+} vg_uring_tmp SEC(".maps");
+
 #endif

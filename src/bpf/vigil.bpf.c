@@ -72,6 +72,7 @@ static const struct event_spec vg_specs[SPEC_SLOTS] = {
 #include "lib/param.bpf.h"
 #include "lib/kill.bpf.h"
 #include "lib/flow.bpf.h"
+#include "lib/uring.bpf.h"
 
 /*
  * The hot path: every syscall of every task runs this far. nr comes from the

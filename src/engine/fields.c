@@ -132,7 +132,7 @@ int field_hdr_u32(struct ectx *c, const struct fref *r, struct fval *o)
 /* ---- the table ---- */
 
 static const struct field_class *const classes[] = {
-	&fields_evt, &fields_proc, &fields_user, &fields_fd, &fields_container, &fields_flow,
+	&fields_evt, &fields_proc, &fields_user, &fields_fd, &fields_container, &fields_flow, &fields_vigil,
 };
 
 /*

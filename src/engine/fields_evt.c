@@ -262,6 +262,45 @@ static int f_evt_category(struct ectx *c, const struct fref *r, struct fval *o)
 	return put_str(o, event_table_category_name(c->ev->info->category));
 }
 
+/* ---- io_uring (records of src/bpf/lib/uring.bpf.h) ---- */
+
+/* IORING_OP_* names (include/uapi/linux/io_uring.h, Linux 6.18), lower case. */
+static const char *const uring_ops[] = {
+	"nop", "readv", "writev", "fsync", "read_fixed", "write_fixed", "poll_add", "poll_remove",
+	"sync_file_range", "sendmsg", "recvmsg", "timeout", "timeout_remove", "accept", "async_cancel",
+	"link_timeout", "connect", "fallocate", "openat", "close", "files_update", "statx", "read", "write",
+	"fadvise", "madvise", "send", "recv", "openat2", "epoll_ctl", "splice", "provide_buffers",
+	"remove_buffers", "tee", "shutdown", "renameat", "unlinkat", "mkdirat", "symlinkat", "linkat",
+	"msg_ring", "fsetxattr", "setxattr", "fgetxattr", "getxattr", "socket", "uring_cmd", "send_zc",
+	"sendmsg_zc", "read_multishot", "waitid", "futex_wait", "futex_wake", "futex_waitv",
+	"fixed_fd_install", "ftruncate", "bind", "listen", "recv_zc", "epoll_wait", "readv_fixed",
+	"writev_fixed", "pipe",
+};
+
+static int f_evt_is_io_uring(struct ectx *c, const struct fref *r, struct fval *o)
+{
+	(void)r;
+	return put_int(o, (c->ev->hdr.flags & VG_HDR_IO_URING) != 0);
+}
+
+/* The operation's name: io_uring records only (an open or connect is its syscall twin's name). */
+static int f_evt_io_uring_op(struct ectx *c, const struct fref *r, struct fval *o)
+{
+	(void)r;
+	if (!(c->ev->hdr.flags & VG_HDR_IO_URING))
+		return 0;
+	if (c->ev->hdr.type != VG_EVT_IO_URING_OP)
+		return put_str(o, c->ev->info->name);
+	if (c->ev->nparams < 1 || !c->ev->params[0].data)
+		return 0;
+	uint64_t op = (uint64_t)event_param_int(c->ev, 0);
+	if (op < sizeof(uring_ops) / sizeof(uring_ops[0]))
+		return put_str(o, uring_ops[op]);
+	char num[32];
+	snprintf(num, sizeof(num), "op%llu", (unsigned long long)op);
+	return put_str(o, arena_dup(&c->arena, num, strlen(num)));
+}
+
 static const struct fdef defs[] = {
 	{ "evt.type", FT_STR, FA_NONE, false, f_evt_type, "event type (syscall name)" },
 	{ "evt.dir", FT_STR, FA_NONE, false, f_evt_dir, "direction: always '<' (exit)" },
@@ -279,6 +318,10 @@ static const struct fdef defs[] = {
 	{ "evt.is_open_write", FT_BOOL, FA_NONE, false, f_evt_is_open_write, "open for writing" },
 	{ "evt.is_open_exec", FT_BOOL, FA_NONE, false, f_evt_is_open_exec, "open for execution" },
 	{ "evt.buffer", FT_STR, FA_NONE, false, field_none, "I/O data (not captured: no value)" },
+	{ "evt.is_io_uring", FT_BOOL, FA_NONE, false, f_evt_is_io_uring,
+	  "an io_uring operation, not a syscall (an open or connect has its syscall's type)" },
+	{ "evt.io_uring.op", FT_STR, FA_NONE, false, f_evt_io_uring_op,
+	  "the io_uring operation (openat, read, socket, ...); no value for syscalls" },
 };
 
 const struct field_class fields_evt = FIELD_CLASS(defs);

@@ -75,7 +75,7 @@ static bool path_is_clean(const char *raw)
 	return !raw[1] || components_clean(raw + 1, raw + strlen(raw));
 }
 
-static const char *resolved_path(struct ectx *c, int i, size_t *len)
+const char *resolved_path(struct ectx *c, int i, size_t *len)
 {
 	const char *raw = event_param_str(c->ev, i);
 	/* most paths are absolute and already normal: the record's own string is the

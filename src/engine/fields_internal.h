@@ -13,6 +13,7 @@
  * fields_fd.c          fd.* and fs.path.* (the file or socket an event is about)
  * fields_container.c   container.* and k8s.* (the container's metadata)
  * fields_flow.c        flow.* (the flow source: network flow records)
+ * fields_vigil.c       vigil.* (acts against the agent itself)
  */
 #ifndef VIGIL_ENGINE_FIELDS_INTERNAL_H
 #define VIGIL_ENGINE_FIELDS_INTERNAL_H
@@ -38,6 +39,7 @@ extern const struct field_class fields_user;      /* fields_user.c */
 extern const struct field_class fields_fd;        /* fields_fd.c */
 extern const struct field_class fields_container; /* fields_container.c */
 extern const struct field_class fields_flow;      /* fields_flow.c */
+extern const struct field_class fields_vigil;     /* fields_vigil.c */
 
 #define FIELD_CLASS(defs) { defs, sizeof(defs) / sizeof(defs[0]) }
 
@@ -103,6 +105,9 @@ static inline int param_index(const struct vg_event *ev, const char *name)
 	int i = info_param_index(ev->info, name);
 	return i < (int)ev->nparams ? i : -1;
 }
+
+/* Parameter i's path, resolved against its base directory (fields_fd.c); lives as long as the event. */
+const char *resolved_path(struct ectx *c, int i, size_t *len);
 
 static inline bool is_open(unsigned int t)
 {

@@ -371,6 +371,10 @@ void event_json(struct vg_buf *out, const struct vg_event *ev, const struct vg_s
 	jw_uint(&j, "cpu", h->cpu);
 	if (h->flags & VG_HDR_IA32)
 		jw_bool(&j, "ia32", true); /* made through the 32-bit syscall ABI */
+	if (h->flags & VG_HDR_IO_URING)
+		jw_bool(&j, "io_uring", true); /* an io_uring operation, not the syscall */
+	if (h->flags & VG_HDR_NO_RESULT)
+		jw_bool(&j, "no_result", true); /* IOSQE_CQE_SKIP_SUCCESS: written at submission */
 	put_result(&j, ev);
 	put_process(&j, ev, p);
 	put_parent(&j, ev, st);

@@ -4,14 +4,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/pseudofs.h"
 #include "common/strv.h"
 #include "common/yaml.h"
 #include "respond/egress.h"
+#include "respond/isolate.h"
 #include "respond/netlist.h"
 #include "respond/selector.h"
 #include "sensor/percpu.h"
@@ -29,12 +33,27 @@ struct entry {
 	size_t nnets;
 };
 
+/*
+ * Pins (below the isolation's directory): the two policy maps and the four
+ * links, so that the lists stay in force when the agent dies. A restarted agent
+ * loads its programs on the pinned maps (the lists of running containers are
+ * there already) and puts them in the pinned links: no moment without a policy.
+ * A normal stop removes the pins: the policy is the agent's configuration.
+ */
+#define EGRESS_PIN_POLICY ISOLATE_PIN_DIR "/egress_policy"
+#define EGRESS_PIN_RULES ISOLATE_PIN_DIR "/egress_rules"
+static const char *const egress_link_pins[4] = {
+	ISOLATE_PIN_DIR "/egress_connect4", ISOLATE_PIN_DIR "/egress_connect6",
+	ISOLATE_PIN_DIR "/egress_sendmsg4", ISOLATE_PIN_DIR "/egress_sendmsg6",
+};
+
 struct egress {
 	struct egress_bpf *skel;
 	struct bpf_link *links[4];
 	struct entry *entries;
 	size_t nentries;
 	int cgroup_fd;
+	bool pinned; /* the maps and links are pinned (bpffs usable) */
 };
 
 static void entries_free(struct entry *v, size_t n)
@@ -112,6 +131,71 @@ int egress_check(const char *policy_path, char *err, size_t errlen)
 	return 0;
 }
 
+/* bpffs mounted (mounted here when absent) and the pin directory there. */
+static bool pin_dir_ready(void)
+{
+	int m = pseudofs_ensure(PSEUDOFS_BPFFS, "bpf", "bpf", BPF_FS_MAGIC, "mode=0700");
+	if (m < 0 || (mkdir(ISOLATE_PIN_DIR, 0700) && errno != EEXIST)) {
+		vg_warn("egress: cannot pin below %s (%s): the policy ends with the agent", ISOLATE_PIN_DIR,
+			strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* Load the programs on the maps an earlier agent pinned, if any. 1 when both were taken. */
+static int adopt_maps(struct egress *e)
+{
+	int n = 0;
+	struct { struct bpf_map *map; const char *pin; } m[2] = {
+		{ e->skel->maps.vg_egress_policy, EGRESS_PIN_POLICY },
+		{ e->skel->maps.vg_egress_rules, EGRESS_PIN_RULES },
+	};
+	for (int i = 0; i < 2; i++) {
+		int fd = bpf_obj_get(m[i].pin);
+		if (fd < 0)
+			continue;
+		if (bpf_map__reuse_fd(m[i].map, fd)) {
+			vg_warn("egress: the pinned map %s does not fit, replacing it: %s", m[i].pin, strerror(errno));
+			unlink(m[i].pin);
+		} else {
+			n++;
+		}
+		close(fd);
+	}
+	return n == 2;
+}
+
+static int pin_map(struct bpf_map *map, const char *path)
+{
+	if (bpf_obj_pin(bpf_map__fd(map), path) == 0 || errno == EEXIST)
+		return 0;
+	return -1;
+}
+
+/*
+ * The link pinned at pin (left by an earlier agent) now runs prog, or a new
+ * link of prog on the cgroup, pinned there. NULL on error (errno set).
+ */
+static struct bpf_link *take_over(struct bpf_program *prog, int cgroup_fd, const char *pin)
+{
+	struct bpf_link *l = bpf_link__open(pin);
+	if (l) {
+		if (bpf_link__update_program(l, prog) == 0)
+			return l;
+		bpf_link__destroy(l);
+		unlink(pin);
+	}
+	l = bpf_program__attach_cgroup(prog, cgroup_fd);
+	if (l && bpf_obj_pin(bpf_link__fd(l), pin) && errno != EEXIST) {
+		int e = errno;
+		bpf_link__destroy(l);
+		errno = e;
+		return NULL;
+	}
+	return l;
+}
+
 struct egress *egress_start(const char *policy_path, char *err, size_t errlen)
 {
 	struct egress *e = xcalloc(1, sizeof(*e));
@@ -126,7 +210,21 @@ struct egress *egress_start(const char *policy_path, char *err, size_t errlen)
 		goto fail;
 	}
 	e->cgroup_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	e->skel = egress_bpf__open_and_load();
+	e->pinned = pin_dir_ready();
+	e->skel = egress_bpf__open();
+	int adopted = e->pinned && e->skel ? adopt_maps(e) : 0;
+	if (e->skel && egress_bpf__load(e->skel)) {
+		egress_bpf__destroy(e->skel);
+		e->skel = NULL;
+	}
+	if (e->skel && e->pinned &&
+	    (pin_map(e->skel->maps.vg_egress_policy, EGRESS_PIN_POLICY) ||
+	     pin_map(e->skel->maps.vg_egress_rules, EGRESS_PIN_RULES))) {
+		vg_warn("egress: cannot pin the policy maps (%s): the policy ends with the agent", strerror(errno));
+		e->pinned = false;
+	}
+	if (adopted)
+		vg_info("egress: the lists an earlier agent left pinned stay in force, taken over");
 	if (e->cgroup_fd < 0 || !e->skel) {
 		snprintf(err, errlen, "egress policy cannot be enforced: %s",
 			 e->cgroup_fd < 0 ? "cannot open the cgroup v2 root" : "the kernel refused the cgroup programs");
@@ -135,7 +233,8 @@ struct egress *egress_start(const char *policy_path, char *err, size_t errlen)
 	struct bpf_program *progs[4] = { e->skel->progs.vg_connect4, e->skel->progs.vg_connect6,
 					 e->skel->progs.vg_sendmsg4, e->skel->progs.vg_sendmsg6 };
 	for (int i = 0; i < 4; i++) {
-		e->links[i] = bpf_program__attach_cgroup(progs[i], e->cgroup_fd);
+		e->links[i] = e->pinned ? take_over(progs[i], e->cgroup_fd, egress_link_pins[i])
+				       : bpf_program__attach_cgroup(progs[i], e->cgroup_fd);
 		if (!e->links[i]) {
 			snprintf(err, errlen, "egress policy cannot be enforced: attaching %s to %s: %s",
 				 bpf_program__name(progs[i]), root, strerror(errno));
@@ -152,6 +251,14 @@ void egress_stop(struct egress *e)
 {
 	if (!e)
 		return;
+	/* a stop (not a crash): the policy is this agent's configuration, it ends with it */
+	if (e->pinned) {
+		for (int i = 0; i < 4; i++)
+			if (e->links[i])
+				unlink(egress_link_pins[i]);
+		unlink(EGRESS_PIN_POLICY);
+		unlink(EGRESS_PIN_RULES);
+	}
 	for (int i = 0; i < 4; i++)
 		bpf_link__destroy(e->links[i]);
 	egress_bpf__destroy(e->skel);

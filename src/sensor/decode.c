@@ -11,6 +11,7 @@ static int param_valid(uint8_t kind, const char *d, uint16_t len)
 	switch (kind) {
 	case VG_CK_ARG:
 	case VG_CK_USER_U64:
+	case VG_CK_PIDFD:
 		return len == 8;
 	case VG_CK_TUPLE:
 		return len == sizeof(struct vg_tuple);
@@ -21,6 +22,7 @@ static int param_valid(uint8_t kind, const char *d, uint16_t len)
 	case VG_CK_CWD:
 	case VG_CK_KSTR:
 	case VG_CK_PATH:
+	case VG_CK_BPF_PATH:
 	case VG_CK_EXE: /* raw path NUL base NUL: ends with a NUL, so the first string ends inside */
 		return d[len - 1] == 0;
 	case VG_CK_SOCKADDR:

@@ -47,6 +47,9 @@ static const int syscall_nr[VG_EVT_MAX] = {
 	[VG_EVT_CHDIR] = SYS_chdir, [VG_EVT_FCHDIR] = SYS_fchdir,
 	[VG_EVT_DUP] = SYS_dup, [VG_EVT_DUP2] = SYS_dup2, [VG_EVT_DUP3] = SYS_dup3,
 	[VG_EVT_SENDMSG] = SYS_sendmsg, [VG_EVT_RECVMSG] = SYS_recvmsg, [VG_EVT_USERFAULTFD] = SYS_userfaultfd,
+	[VG_EVT_IO_URING_SETUP] = SYS_io_uring_setup, [VG_EVT_PIDFD_OPEN] = SYS_pidfd_open,
+	[VG_EVT_PIDFD_SEND_SIGNAL] = SYS_pidfd_send_signal, [VG_EVT_PROCESS_VM_READV] = SYS_process_vm_readv,
+	[VG_EVT_PROCESS_VM_WRITEV] = SYS_process_vm_writev,
 };
 
 /*
@@ -135,6 +138,11 @@ static const struct {
 	{ VG_EVT_SENDMSG, 370 }, /* sendmsg */
 	{ VG_EVT_RECVMSG, 372 }, /* recvmsg */
 	{ VG_EVT_USERFAULTFD, 374 }, /* userfaultfd */
+	{ VG_EVT_IO_URING_SETUP, 425 }, /* io_uring_setup: same number on every ABI */
+	{ VG_EVT_PIDFD_OPEN, 434 }, /* pidfd_open */
+	{ VG_EVT_PIDFD_SEND_SIGNAL, 424 }, /* pidfd_send_signal */
+	{ VG_EVT_PROCESS_VM_READV, 347 }, /* process_vm_readv */
+	{ VG_EVT_PROCESS_VM_WRITEV, 348 }, /* process_vm_writev */
 };
 
 size_t event_table_ia32_nrs(unsigned int type, int *nrs, size_t max)

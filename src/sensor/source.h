@@ -106,6 +106,11 @@ struct vg_kill_term;
 struct vg_kill_name;
 int source_bpf_set_kill(struct vg_source *src, const struct vg_kill_term *terms, size_t n,
 			const struct vg_kill_name *names, size_t nnames);
+/*
+ * The running agent's kill is armed (or it has none): the kill programs an
+ * earlier agent left pinned are released. Only `vigil run` calls it. Can't fail.
+ */
+void source_bpf_kill_take_over(struct vg_source *src);
 /* Tell the kill program whether a cgroup is a container's (VG_KILL_CONTAINER) or the host's. */
 void source_bpf_set_cgroup_side(struct vg_source *src, uint64_t cgroup_id, int side);
 /* The cgroup is gone: the kernel may forget it was announced. Can't fail. */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "common/buf.h"
 #include "common/log.h"
@@ -52,7 +53,13 @@ struct bpf_source {
 	uint64_t flow_interval_ns, flow_next_ns;
 	uint64_t flow_reports;             /* periodic reports read from the iterators */
 	int self_netns;                    /* this thread's netns, to come back after a report */
+	bool kill_pinned;                  /* the programs that kill are pinned (kill terms armed) */
+	bool kill_adopted;                 /* an earlier agent's pinned programs were taken (below) */
+	struct bpf_link *old_kill[64];     /* ... and are held until this agent's kill is armed */
+	size_t nold_kill;
 };
+
+static void kill_pins(struct bpf_source *bs, bool on);
 
 /* libbpf speaks only when asked: our own messages say what failed, and
  * VIGIL_DEBUG_BPF=1 shows libbpf's detail (the verifier log). */
@@ -335,6 +342,11 @@ static void bpf_stats(struct vg_source *src, struct vg_source_stats *st)
 static void bpf_close(struct vg_source *src)
 {
 	struct bpf_source *bs = (struct bpf_source *)src;
+	/* a stop, not a crash: the kill ends with the agent */
+	if (bs->kill_pinned)
+		kill_pins(bs, false);
+	for (size_t i = 0; i < bs->nold_kill; i++)
+		bpf_link__destroy(bs->old_kill[i]);
 	for (unsigned int t = 0; t < VG_EVT_MAX; t++)
 		bpf_link__destroy(bs->tp[t]);
 	for (unsigned int i = 0; i < sizeof(bs->flow_links) / sizeof(bs->flow_links[0]); i++)
@@ -407,8 +419,16 @@ void source_bpf_set_wanted(struct vg_source *src, const uint8_t *want)
 	bss->vg_want_procexit = want[VG_EVT_PROCEXIT] ? 1 : 0;
 	if (bs->flows)
 		bss->vg_want_flow = flow_bits(want);
-	if (bs->per_syscall)
+	bool pinned = bs->kill_pinned;
+	bss->vg_uring_want = (want[VG_EVT_OPENAT] ? VG_URING_WANT_OPENAT : 0) |
+			     (want[VG_EVT_OPENAT2] ? VG_URING_WANT_OPENAT2 : 0) |
+			     (want[VG_EVT_CONNECT] ? VG_URING_WANT_CONNECT : 0) |
+			     (want[VG_EVT_IO_URING_OP] ? VG_URING_WANT_OP : 0);
+	if (bs->per_syscall) {
 		attach_syscall_tracepoints(bs, want);
+		if (pinned)
+			kill_pins(bs, true); /* the tracepoints attached now */
+	}
 }
 
 void source_bpf_forget_cgroup(struct vg_source *src, uint64_t cgroup_id)
@@ -416,6 +436,108 @@ void source_bpf_forget_cgroup(struct vg_source *src, uint64_t cgroup_id)
 	struct bpf_source *bs = (struct bpf_source *)src;
 	bpf_map__delete_elem(bs->skel->maps.vg_known_cgroups, &cgroup_id, sizeof(cgroup_id), 0);
 	bpf_map__delete_elem(bs->skel->maps.vg_cgroup_side, &cgroup_id, sizeof(cgroup_id), 0);
+}
+
+/*
+ * In-kernel kill that outlives the agent. While kill terms are armed, the
+ * links of the programs that kill (sys_exit, or each per-syscall tracepoint,
+ * and io_uring's completion) are pinned as KILL_PIN_DIR/sensor_*: the
+ * programs, their kill terms and their classification of cgroups stay in the
+ * kernel when the agent dies (its records are then lost: nobody reads the ring
+ * buffer). The next agent holds those links (kill_adopt), removes their pins,
+ * pins its own once its terms are armed, and lets the old ones go only after
+ * (source_bpf_kill_take_over): the two overlap, they never leave a gap. A stop
+ * unpins: the kill ends with the agent. Not for trace or capture, which never
+ * arm kills and leave the pins alone.
+ */
+#define KILL_PIN_DIR "/sys/fs/bpf/vigil"
+#define KILL_PIN_PREFIX "sensor_"
+
+/* Call fn on each link of a program that can kill, with a name for its pin. */
+static void kill_links(struct bpf_source *bs, void (*fn)(struct bpf_link *l, const char *name))
+{
+	struct bpf_link *fixed[4] = { bs->skel->links.vg_sys_exit, bs->skel->links.vg_sys_exit_raw,
+				      bs->skel->links.vg_uring_complete, bs->skel->links.vg_uring_complete_raw };
+	static const char *const names[4] = { "sys_exit", "sys_exit_raw", "uring_complete", "uring_complete_raw" };
+	char name[96];
+	for (int i = 0; i < 4; i++)
+		if (fixed[i])
+			fn(fixed[i], names[i]);
+	for (unsigned int t = 1; t < VG_EVT_MAX; t++)
+		if (bs->tp[t]) {
+			snprintf(name, sizeof(name), "tp_%s", event_table_get(t)->name);
+			fn(bs->tp[t], name);
+		}
+}
+
+static void pin_link(struct bpf_link *l, const char *name)
+{
+	char path[256];
+	snprintf(path, sizeof(path), KILL_PIN_DIR "/" KILL_PIN_PREFIX "%s", name);
+	if (bpf_link__pin_path(l))
+		return;
+	if (bpf_link__pin(l, path))
+		vg_warn("in-kernel kill: cannot pin %s: %s; it ends with the agent", path, strerror(errno));
+}
+
+static void unpin_link(struct bpf_link *l, const char *name)
+{
+	(void)name;
+	if (bpf_link__pin_path(l))
+		bpf_link__unpin(l);
+}
+
+static void kill_pins(struct bpf_source *bs, bool on)
+{
+	if (on && !bs->kill_pinned) {
+		int m = pseudofs_ensure(PSEUDOFS_BPFFS, "bpf", "bpf", BPF_FS_MAGIC, "mode=0700");
+		if (m < 0 || (mkdir(KILL_PIN_DIR, 0700) && errno != EEXIST)) {
+			vg_warn("in-kernel kill: cannot pin below %s (%s): it ends with the agent", KILL_PIN_DIR,
+				strerror(errno));
+			return;
+		}
+		vg_info("in-kernel kill: programs pinned below %s, in force even if the agent dies", KILL_PIN_DIR);
+	}
+	kill_links(bs, on ? pin_link : unpin_link);
+	bs->kill_pinned = on;
+}
+
+/* Hold the links an earlier agent pinned and remove their pins (they stay attached while held). */
+static void kill_adopt(struct bpf_source *bs)
+{
+	DIR *d;
+	struct dirent *de;
+
+	if (bs->kill_adopted)
+		return;
+	bs->kill_adopted = true;
+	if (!(d = opendir(KILL_PIN_DIR)))
+		return;
+	while ((de = readdir(d)) && bs->nold_kill < sizeof(bs->old_kill) / sizeof(bs->old_kill[0])) {
+		char path[512];
+		if (strncmp(de->d_name, KILL_PIN_PREFIX, strlen(KILL_PIN_PREFIX)))
+			continue;
+		snprintf(path, sizeof(path), KILL_PIN_DIR "/%s", de->d_name);
+		struct bpf_link *l = bpf_link__open(path);
+		if (l)
+			bs->old_kill[bs->nold_kill++] = l;
+		unlink(path);
+	}
+	closedir(d);
+	if (bs->nold_kill)
+		vg_info("in-kernel kill: %zu program(s) an earlier agent left pinned stay in force until this agent's "
+			"kill is armed", bs->nold_kill);
+}
+
+void source_bpf_kill_take_over(struct vg_source *src)
+{
+	struct bpf_source *bs = (struct bpf_source *)src;
+	kill_adopt(bs);
+	if (bs->nold_kill)
+		vg_info("in-kernel kill: taken over from the earlier agent (%zu program(s) released)", bs->nold_kill);
+	for (size_t i = 0; i < bs->nold_kill; i++)
+		bpf_link__destroy(bs->old_kill[i]);
+	bs->nold_kill = 0;
 }
 
 int source_bpf_set_kill(struct vg_source *src, const struct vg_kill_term *terms, size_t n,
@@ -443,6 +565,9 @@ int source_bpf_set_kill(struct vg_source *src, const struct vg_kill_term *terms,
 			return -errno;
 	__sync_synchronize();
 	bs->skel->bss->vg_nkill = (__u32)n;
+	/* armed: the programs stay in force if the agent dies (an earlier agent's are taken first) */
+	kill_adopt(bs);
+	kill_pins(bs, n > 0);
 	return 0;
 }
 
@@ -601,6 +726,26 @@ static bool choose_per_syscall(enum vg_attach attach)
 	return true;
 }
 
+/*
+ * Whether this kernel has the io_uring tracepoints lib/uring.bpf.h attaches to
+ * (CONFIG_IO_URING; both appeared in 5.x and kept their arguments since 6.0).
+ * Asked of the kernel's BTF, which names every tracepoint it was built with.
+ */
+static bool uring_tracepoints_present(void)
+{
+	static int present = -1;
+	if (present < 0) {
+		struct btf *vmlinux = btf__load_vmlinux_btf();
+		present = vmlinux && btf__find_by_name_kind(vmlinux, "btf_trace_io_uring_submit_req", BTF_KIND_TYPEDEF) > 0 &&
+			  btf__find_by_name_kind(vmlinux, "btf_trace_io_uring_complete", BTF_KIND_TYPEDEF) > 0;
+		btf__free(vmlinux);
+		if (!present)
+			vg_warn("this kernel has no io_uring tracepoints (io_uring not built in): io_uring operations are not "
+				"captured (nor can a process use io_uring here)");
+	}
+	return present;
+}
+
 static struct vigil_bpf *open_and_load(const struct vg_bpf_opts *opts, int raw_tp, bool per_syscall, bool flows,
 				       int *err)
 {
@@ -623,6 +768,11 @@ static struct vigil_bpf *open_and_load(const struct vg_bpf_opts *opts, int raw_t
 	bpf_program__set_autoload(skel->progs.vg_sys_exit_tp, per_syscall);
 	bpf_program__set_autoload(skel->progs.vg_sched_exit_raw, raw_tp);
 	flow_autoload(skel, flows && !raw_tp);
+	bool uring = uring_tracepoints_present();
+	bpf_program__set_autoload(skel->progs.vg_uring_submit, uring && !raw_tp);
+	bpf_program__set_autoload(skel->progs.vg_uring_complete, uring && !raw_tp);
+	bpf_program__set_autoload(skel->progs.vg_uring_submit_raw, uring && raw_tp);
+	bpf_program__set_autoload(skel->progs.vg_uring_complete_raw, uring && raw_tp);
 	*err = vigil_bpf__load(skel);
 	if (*err) {
 		vigil_bpf__destroy(skel);

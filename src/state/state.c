@@ -46,6 +46,7 @@ void state_free(struct vg_state *st)
 		return;
 	proc_table_free(&st->procs);
 	container_table_free(&st->cgroups);
+	agent_self_free(st->self);
 	free(st);
 }
 
@@ -99,6 +100,33 @@ static bool synth(struct vg_state *st, uint16_t type, uint32_t pid, uint64_t cgr
 	}
 	buf_free(&rec);
 	return ok;
+}
+
+void state_set_self(struct vg_state *st, struct vg_agent_self *s)
+{
+	struct vg_buf rec = { 0 };
+	char *json = agent_self_to_json(s);
+
+	agent_self_free(st->self);
+	st->self = s;
+	/* into the stream (a capture), not ingested: this state keeps the live description */
+	if (json && st->opts.emit && state_record(&rec, VG_EVT_STATE_AGENT, s->pid, 0, json))
+		st->opts.emit(st->opts.ctx, rec.data, rec.len);
+	buf_free(&rec);
+	free(json);
+}
+
+/* Replay: the agent that recorded the capture. */
+static void ingest_agent(struct vg_state *st, const struct vg_event *ev)
+{
+	const struct vg_param_val *pv = ev->nparams ? &ev->params[0] : NULL;
+	struct vg_agent_self *s = pv && pv->data ? agent_self_from_json(pv->data, pv->len) : NULL;
+	if (!s) {
+		st->bad_state_records++;
+		return;
+	}
+	agent_self_free(st->self);
+	st->self = s;
 }
 
 /* Live: read the runtime's state for a container cgroup and record it. */
@@ -332,6 +360,10 @@ bool state_ingest(struct vg_state *st, const struct vg_event *ev)
 		return false;
 	case VG_EVT_STATE_USER:
 		ingest_user(st, ev);
+		return false;
+	case VG_EVT_STATE_AGENT:
+		if (!st->opts.live)
+			ingest_agent(st, ev);
 		return false;
 	}
 

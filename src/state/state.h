@@ -18,6 +18,7 @@
 #include "sensor/decode.h"
 #include "state/container_table.h"
 #include "state/container_watch.h"
+#include "state/agent_self.h"
 #include "state/proc_table.h"
 
 struct flow_table;
@@ -43,6 +44,7 @@ struct vg_state {
 	uint64_t last_sweep;
 	uint64_t bad_state_records; /* STATE_* records that did not parse */
 	struct flow_table *flows;   /* the flow table (flow_table.h) the flow.* fields read, or NULL */
+	struct vg_agent_self *self; /* live: the agent itself (agent_self.h), for vigil.*; NULL in replay */
 };
 
 struct vg_state *state_new(const struct vg_state_opts *opts);
@@ -60,6 +62,12 @@ void state_done(struct vg_state *st, const struct vg_event *ev);
  */
 size_t state_snapshot(const struct vg_state *st, uint64_t cgroup_id,
 		      void (*emit)(void *ctx, const void *rec, size_t len), void *ctx);
+
+/*
+ * Live: the agent itself, for vigil.* (the state owns s from now on). Written
+ * as a STATE_AGENT record through opts.emit, so that replay knows the same agent.
+ */
+void state_set_self(struct vg_state *st, struct vg_agent_self *s);
 
 /* Live: every few seconds, free entries of gone processes and cgroups. */
 void state_sweep(struct vg_state *st, uint64_t now_ns);

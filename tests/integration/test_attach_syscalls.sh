@@ -56,14 +56,21 @@ traced_attach() {
 	AGENT=""
 }
 
+# io_uring's two tracepoints carry opens and connects made through io_uring (src/bpf/lib/uring.bpf.h),
+# on kernels that have them
+U=""
+if [ -d /sys/kernel/tracing/events/io_uring ] || [ -d /sys/kernel/debug/tracing/events/io_uring ]; then
+	U="raw_tracepoint:io_uring_complete raw_tracepoint:io_uring_submit_req "
+fi
+
 # 1. Exactly the asked syscalls' tracepoints, and no sys_exit program.
 traced_attach "$IT_TMP/err1" --attach syscalls --syscalls openat,execve
-want="raw_tracepoint:sched_process_exit tracepoint:sys_exit_execve tracepoint:sys_exit_openat"
+want="${U}raw_tracepoint:sched_process_exit tracepoint:sys_exit_execve tracepoint:sys_exit_openat"
 [ "$GOT" = "$want" ] || it_fail "--attach syscalls --syscalls openat,execve: attached '$GOT', expected '$want'"
 
 # 2. sys-exit: one program on the kernel's sys_exit tracepoint.
 traced_attach "$IT_TMP/err2" --attach sys-exit --syscalls openat,execve
-want="raw_tracepoint:sched_process_exit raw_tracepoint:sys_exit"
+want="${U}raw_tracepoint:sched_process_exit raw_tracepoint:sys_exit"
 [ "$GOT" = "$want" ] || it_fail "--attach sys-exit: attached '$GOT', expected '$want'"
 
 # 3. auto: where 32-bit syscalls run (int 0x80 answers), the sys_exit program,
@@ -76,7 +83,7 @@ fi
 traced_attach "$IT_TMP/err3" --syscalls openat
 case $ia32 in
 yes)
-	[ "$GOT" = "raw_tracepoint:sched_process_exit raw_tracepoint:sys_exit" ] ||
+	[ "$GOT" = "${U}raw_tracepoint:sched_process_exit raw_tracepoint:sys_exit" ] ||
 		it_fail "auto with 32-bit syscalls possible attached '$GOT', not the sys_exit program"
 	grep -q "32-bit syscalls can run on this kernel" "$IT_TMP/err3" ||
 		it_fail "auto did not say why it chose sys_exit: $(cat "$IT_TMP/err3")"
@@ -84,10 +91,10 @@ yes)
 no)
 	# per syscall, unless a syscall Vigil knows has no tracepoint on this kernel
 	if grep -q "has no tracepoint for" "$IT_TMP/err3"; then
-		[ "$GOT" = "raw_tracepoint:sched_process_exit raw_tracepoint:sys_exit" ] ||
+		[ "$GOT" = "${U}raw_tracepoint:sched_process_exit raw_tracepoint:sys_exit" ] ||
 			it_fail "auto, a syscall without tracepoint: attached '$GOT', not the sys_exit program"
 	else
-		[ "$GOT" = "raw_tracepoint:sched_process_exit tracepoint:sys_exit_openat" ] ||
+		[ "$GOT" = "${U}raw_tracepoint:sched_process_exit tracepoint:sys_exit_openat" ] ||
 			it_fail "auto without 32-bit syscalls attached '$GOT', not per syscall"
 	fi
 	;;

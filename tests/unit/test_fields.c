@@ -403,12 +403,65 @@ static void test_container(void **state)
 	state_done(f->st, &f->ev);
 }
 
+/* io_uring records (VG_HDR_IO_URING) and the vigil.* fields, with the agent as replay knows it. */
+static void test_io_uring_and_vigil(void **state)
+{
+	struct fixture *f = *state;
+	open_in_container(f, O_RDONLY, 3);
+	assert_string_equal(field(f, "evt.is_io_uring", NULL), "false");
+	assert_string_equal(field(f, "evt.io_uring.op", NULL), "<NA>");
+	assert_string_equal(field(f, "vigil.agent.pid", NULL), "<NA>"); /* no agent known */
+	assert_string_equal(field(f, "vigil.tamper", NULL), "<NA>");
+	state_done(f->st, &f->ev);
+
+	/* the same open made through io_uring: the same type and fields, and the flag */
+	begin(f, VG_EVT_OPENAT, 4001, 900, CG_CTR, "sh");
+	((struct vg_event_hdr *)f->rec.data)->flags |= VG_HDR_IO_URING;
+	rec_param_u64(&f->rec, (uint64_t)-100);
+	rec_param_path(&f->rec, "/etc/shadow", "");
+	rec_param_u64(&f->rec, O_RDONLY);
+	rec_param_u64(&f->rec, 0);
+	feed(f, 4);
+	at(f);
+	assert_string_equal(field(f, "evt.type", NULL), "openat");
+	assert_string_equal(field(f, "evt.is_io_uring", NULL), "true");
+	assert_string_equal(field(f, "evt.io_uring.op", NULL), "openat");
+	assert_string_equal(field(f, "fd.name", NULL), "/etc/shadow");
+	assert_string_equal(field(f, "fd.num", NULL), "4");
+	state_done(f->st, &f->ev);
+
+	begin(f, VG_EVT_IO_URING_OP, 4001, 900, CG_CTR, "sh");
+	((struct vg_event_hdr *)f->rec.data)->flags |= VG_HDR_IO_URING;
+	rec_param_u64(&f->rec, 22);
+	rec_param(&f->rec, "/etc/shadow", 12);
+	feed(f, 100);
+	at(f);
+	assert_string_equal(field(f, "evt.type", NULL), "io_uring_op");
+	assert_string_equal(field(f, "evt.io_uring.op", NULL), "read");
+	state_done(f->st, &f->ev);
+
+	/* the agent, as a STATE_AGENT record gives it in replay: a kill of its pid */
+	static const char agent[] = "{\"pid\":777,\"pgid\":777,\"pidns\":0,\"mntns\":0,\"pin_dir\":\"/sys/fs/bpf/vigil\","
+				    "\"bpffs\":\"/sys/fs/bpf\",\"files\":[],\"bpf_ids\":[]}";
+	begin(f, VG_EVT_STATE_AGENT, 777, 1, CG_HOST, "vigil");
+	rec_param(&f->rec, agent, sizeof(agent));
+	feed_state(f, 0);
+	begin(f, VG_EVT_KILL, 4001, 900, CG_CTR, "sh");
+	rec_param_u64(&f->rec, 777);
+	rec_param_u64(&f->rec, 9);
+	feed(f, 0);
+	at(f);
+	assert_string_equal(field(f, "vigil.agent.pid", NULL), "777");
+	assert_string_equal(field(f, "vigil.tamper", NULL), "signal");
+	state_done(f->st, &f->ev);
+}
+
 /* The class tables make one table: every row found by its name, classes in Falco's order. */
 static void test_table(void **unused)
 {
 	(void)unused;
 	static const char *const order[] = { "evt.", "proc.", "thread.", "user.", "group.", "fd.", "fs.", "container.", "k8s.",
-					     "flow." };
+					     "flow.", "vigil." };
 	size_t n, k = 0;
 	const struct fdef *t = field_table(&n);
 	assert_true(n > 100);
@@ -453,6 +506,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fd_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fd_socket, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_container, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_io_uring_and_vigil, setup, teardown),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_resolve_errors),
 	};

@@ -18,6 +18,7 @@
 #include "path.bpf.h"
 #include "record.bpf.h"
 #include "socket.bpf.h"
+#include "tamper.bpf.h"
 
 /**
  * put_param() - append one parameter to the record
@@ -81,6 +82,12 @@ __noinline int put_param(struct vg_scratch *s, struct sc_args *regs, long ret, _
 		break;
 	case VG_CK_EXE_INFO:
 		put_exe_info(s, ret);
+		break;
+	case VG_CK_PIDFD:
+		put_pidfd(s, (int)a);
+		break;
+	case VG_CK_BPF_PATH:
+		put_bpf_path(s, regs);
 		break;
 	default:
 		param_end(s, 0);
