@@ -135,7 +135,7 @@ $(BUILD)/tests/%: tests/tools/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS)
 
-tests: $(BUILD)/vigil $(UNIT_BIN) $(TOOLS)
+tests: $(BUILD)/vigil $(UNIT_BIN) $(TOOLS) $(BUILD)/bench/fleetgen
 
 # Benchmark helpers (bench/*.sh build what they need with `make bench-tools`).
 $(BUILD)/bench/admission_load: bench/admission_load.c
@@ -153,7 +153,14 @@ $(BUILD)/bench/replay_stages: bench/replay_stages.c $(BUILD)/libvigil.a
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
-bench-tools: $(BUILD)/vigil $(BUILD)/bench/admission_load $(BUILD)/bench/kill_latency $(BUILD)/bench/replay_stages
+# poses as many fleet nodes on NATS JetStream (the hub's tests and benchmarks)
+$(BUILD)/bench/fleetgen: bench/fleetgen.c
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(shell pkg-config --libs libnats jansson)
+
+bench-tools: $(BUILD)/vigil $(BUILD)/bench/admission_load $(BUILD)/bench/kill_latency $(BUILD)/bench/replay_stages \
+	$(BUILD)/bench/fleetgen
 
 test: tests
 	$(Q)BUILD=$(BUILD) tests/run

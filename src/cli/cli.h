@@ -43,5 +43,7 @@ struct hub_client {
 int hub_client_get(const struct hub_client *hc, const char *route, const char *query, long limit,
 		   void (*fn)(void *ctx, json_t *record), void *ctx, char *err, size_t errlen);
 void hub_client_param(struct vg_buf *q, const char *key, const char *value);
+/* A record as Vigil's JSON writer prints it (NUL-terminated in out). */
+void hub_client_encode(json_t *v, struct vg_buf *out);
 
 #endif

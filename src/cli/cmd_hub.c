@@ -309,3 +309,51 @@ void hub_client_param(struct vg_buf *q, const char *key, const char *value)
 		curl_free(e);
 	}
 }
+
+/* Encode v as Vigil's own JSON writer does (common/buf.c): a record read back from the hub
+ * prints byte for byte as the agent's store prints it. */
+static void encode(struct vg_json *j, const char *key, json_t *v)
+{
+	const char *k;
+	json_t *x;
+	size_t i;
+	char num[64];
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		jw_obj_begin(j, key);
+		json_object_foreach(v, k, x)
+			encode(j, k, x);
+		jw_obj_end(j);
+		break;
+	case JSON_ARRAY:
+		jw_arr_begin(j, key);
+		json_array_foreach(v, i, x)
+			encode(j, NULL, x);
+		jw_arr_end(j);
+		break;
+	case JSON_STRING:
+		jw_strn(j, key, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_INTEGER:
+		jw_int(j, key, json_integer_value(v));
+		break;
+	case JSON_REAL:
+		snprintf(num, sizeof(num), "%.17g", json_real_value(v));
+		jw_raw(j, key, num);
+		break;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		jw_bool(j, key, json_is_true(v));
+		break;
+	default:
+		jw_null(j, key);
+		break;
+	}
+}
+
+void hub_client_encode(json_t *v, struct vg_buf *out)
+{
+	struct vg_json j;
+	jw_init(&j, out);
+	encode(&j, NULL, v);
+}

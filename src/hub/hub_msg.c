@@ -130,7 +130,13 @@ enum hub_reject hub_msg_parse(const char *subject, const struct hub_headers *h, 
 		snprintf(err, errlen, "message of %zu bytes over the limit of %zu on %s", len, max_len, subject);
 		return HUB_REJ_SIZE;
 	}
+	if (body && memchr(body, 0, len)) {
+		snprintf(err, errlen, "body has a NUL byte on %s", subject);
+		return HUB_REJ_JSON;
+	}
 	json_error_t je;
+	m->raw = body;
+	m->raw_len = len;
 	m->body = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &je);
 	if (!json_is_object(m->body)) {
 		snprintf(err, errlen, "body is not a JSON object on %s: %s", subject, m->body ? "not an object" : je.text);

@@ -48,6 +48,8 @@ struct hub_msg {
 	int64_t seq;
 	const char *version;  /* from the headers, may be NULL */
 	json_t *body;         /* the parsed object (owned) */
+	const char *raw;      /* the body as sent (valid JSON, no NUL), stored as is */
+	size_t raw_len;
 	/* alerts */
 	int64_t time_ns;      /* the record's time, wall clock; 0 if it has none */
 	const char *rule;     /* points into body */

@@ -300,7 +300,7 @@ int hub_store_add(struct hub_store *s, const struct hub_msg *m, int64_t recv_ns)
 			return 0; /* an older heartbeat than the one kept: latest wins */
 		n->hb_seq = m->seq;
 		free(n->heartbeat);
-		n->heartbeat = json_dumps(m->body, JSON_COMPACT);
+		n->heartbeat = xstrndup(m->raw, m->raw_len);
 		if (m->version) {
 			free(n->version);
 			n->version = xstrdup(m->version);
@@ -309,11 +309,6 @@ int hub_store_add(struct hub_store *s, const struct hub_msg *m, int64_t recv_ns)
 	}
 	int t = m->kind == HUB_ALERT ? 0 : m->kind == HUB_ACTION ? 1 : 2;
 	sqlite3_stmt *st = s->ins[t];
-	char *json = json_dumps(m->body, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (!json) {
-		snprintf(s->err, sizeof(s->err), "cannot encode a record of %s", m->node);
-		return -1;
-	}
 	sqlite3_reset(st);
 	bind_text(st, 1, m->uuid);
 	bind_text(st, 2, m->cluster);
@@ -329,7 +324,7 @@ int hub_store_add(struct hub_store *s, const struct hub_msg *m, int64_t recv_ns)
 		bind_text(st, 11, m->image);
 		bind_text(st, 12, m->ns);
 		bind_text(st, 13, m->pod);
-		bind_text(st, 14, json);
+		sqlite3_bind_text(st, 14, m->raw, (int)m->raw_len, SQLITE_STATIC);
 	} else if (t == 1) {
 		bind_text(st, 7, m->rule);
 		bind_text(st, 8, m->action);
@@ -337,12 +332,11 @@ int hub_store_add(struct hub_store *s, const struct hub_msg *m, int64_t recv_ns)
 		bind_text(st, 10, m->target);
 		bind_text(st, 11, m->container_id ? m->container_id : "");
 		bind_text(st, 12, m->container_name);
-		bind_text(st, 13, json);
+		sqlite3_bind_text(st, 13, m->raw, (int)m->raw_len, SQLITE_STATIC);
 	} else
-		bind_text(st, 7, json);
+		sqlite3_bind_text(st, 7, m->raw, (int)m->raw_len, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	sqlite3_clear_bindings(st);
-	free(json);
 	if (rc != SQLITE_DONE)
 		return fail(s, "cannot store a record");
 	if (!sqlite3_changes(s->db))
