@@ -234,18 +234,19 @@ int hub_run(const struct hub_opts *o, volatile sig_atomic_t *stop)
 	fprintf(stderr, "vigil: hub consuming as '%s'\n", o->durable);
 	struct consumer c = { .o = o, .store = store, .stats = &stats };
 	c.ok = xcalloc((size_t)o->batch, sizeof(*c.ok));
+	int64_t next_hb = 0;
 	while (!*stop) {
-		/* alerts wait up to 200 ms for a batch; heartbeats are taken when there are some */
+		/* alerts wait up to 200 ms for a batch; heartbeats are looked at every
+		 * 100 ms (a fetch that finds none costs its whole timeout) */
 		for (int i = 0; i < 2 && !*stop; i++) {
+			if (i == 1) {
+				if (mono_ms() < next_hb)
+					continue;
+				next_hb = mono_ms() + 100;
+			}
 			natsMsgList list = { 0 };
 			jsErrCode jerr = 0;
-			jsFetchRequest fr;
-			jsFetchRequest_Init(&fr);
-			fr.Batch = o->batch;
-			fr.Expires = (int64_t)(i == 0 ? 200 : 100) * 1000000;
-			fr.NoWait = i == 1;
-			natsStatus s = natsSubscription_FetchRequest(&list, subs[i], &fr);
-			(void)jerr;
+			natsStatus s = natsSubscription_Fetch(&list, subs[i], o->batch, i == 0 ? 200 : 5, &jerr);
 			if (s == NATS_OK) {
 				if (take_batch(&c, &list)) {
 					struct timespec t = { 0, 500 * 1000 * 1000 };
