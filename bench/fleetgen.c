@@ -19,7 +19,8 @@
  * uniqueness, drop them); --run changes them. --bypass-dedup gives each message
  * a fresh Nats-Msg-Id while the body's uuid stays: it reaches the hub twice.
  * Prints one line: "published A alerts, C actions, H heartbeats, L losses, B bad
- * in S s (R msg/s), F failed". Exit 1 if any publish failed.
+ * in S s (R msg/s), F failed". Exit 1 if any publish failed or was not acknowledged
+ * within --ack-wait seconds (default 60).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -188,9 +189,11 @@ int main(int argc, char **argv)
 		{ "node", required_argument, NULL, 'o' },	 { "bad", no_argument, NULL, 'b' },
 		{ "create-streams", no_argument, NULL, 'C' },	 { "replicas", required_argument, NULL, 'P' },
 		{ "bypass-dedup", no_argument, NULL, 'D' },	 { "creds", required_argument, NULL, 'k' },
-		{ "hb-gap", required_argument, NULL, 'g' },	 { NULL, 0, NULL, 0 },
+		{ "hb-gap", required_argument, NULL, 'g' },	 { "ack-wait", required_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *url = NULL, *prefix = "node", *run = "r1", *from = NULL, *one = NULL, *creds = NULL;
+	long ack_wait = 60;
 	long nodes = 1000, alerts = 0, actions = 0, losses = 0, heartbeats = 0, replicas = 1, hb_gap = 0;
 	long long seq0 = 1;
 	bool bad = false, create = false, bypass = false;
@@ -216,6 +219,7 @@ int main(int argc, char **argv)
 		case 'D': bypass = true; break;
 		case 'k': creds = optarg; break;
 		case 'g': hb_gap = atol(optarg); break;
+		case 'w': ack_wait = atol(optarg); break;
 		default: fprintf(stderr, "fleetgen: see the comment at the top of bench/fleetgen.c\n"); return 2;
 		}
 	}
@@ -405,7 +409,7 @@ int main(int argc, char **argv)
 	}
 	jsPubOptions po;
 	jsPubOptions_Init(&po);
-	po.MaxWait = 60000;
+	po.MaxWait = ack_wait * 1000; /* --ack-wait S: how long to wait for the last acks */
 	s = js_PublishAsyncComplete(js, &po);
 	double dt = now_s() - t0;
 	uint64_t total = n_alerts + n_actions + n_hb + n_loss + n_bad;
