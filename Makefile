@@ -159,8 +159,18 @@ $(BUILD)/bench/fleetgen: bench/fleetgen.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(shell pkg-config --libs libnats jansson)
 
+$(BUILD)/bench/hub_fill: bench/hub_fill.c $(BUILD)/libvigil.a
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/bench/hub_apiload: bench/hub_apiload.c
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) -lcurl -lpthread
+
 bench-tools: $(BUILD)/vigil $(BUILD)/bench/admission_load $(BUILD)/bench/kill_latency $(BUILD)/bench/replay_stages \
-	$(BUILD)/bench/fleetgen
+	$(BUILD)/bench/fleetgen $(BUILD)/bench/hub_fill $(BUILD)/bench/hub_apiload
 
 test: tests
 	$(Q)BUILD=$(BUILD) tests/run

@@ -252,6 +252,8 @@ int hub_run(const struct hub_opts *o, volatile sig_atomic_t *stop)
 					struct timespec t = { 0, 500 * 1000 * 1000 };
 					nanosleep(&t, NULL);
 				}
+				if (i == 1 && list.Count == o->batch)
+					next_hb = 0; /* more heartbeats wait: look again next round */
 				natsMsgList_Destroy(&list);
 			} else if (s != NATS_TIMEOUT && s != NATS_NOT_FOUND) {
 				INC(stats.fetch_errors);
