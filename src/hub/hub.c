@@ -131,8 +131,8 @@ struct consumer {
 static int take_batch(struct consumer *c, natsMsgList *list)
 {
 	int64_t recv = now_ns();
+	uint64_t stored[4] = { 0 }, dups = 0; /* counted once committed */
 	c->nok = 0;
-	int added = 0;
 	for (int i = 0; i < list->Count; i++) {
 		natsMsg *msg = list->Msgs[i];
 		struct hub_headers h = { 0 };
@@ -158,21 +158,24 @@ static int take_batch(struct consumer *c, natsMsgList *list)
 		if (rc < 0)
 			goto failed;
 		if (rc == 0 && m.kind != HUB_HEARTBEAT)
-			INC(c->stats->duplicates);
-		else if (rc > 0 || m.kind == HUB_HEARTBEAT)
-			added++, INC(c->stats->stored[m.kind - 1]);
+			dups++;
+		else
+			stored[m.kind - 1]++;
 		c->ok[c->nok++] = msg;
 	}
 	if (hub_store_commit(c->store))
 		goto failed;
 	for (size_t i = 0; i < c->nok; i++)
 		natsMsg_Ack(c->ok[i], NULL);
+	for (int k = 0; k < 4; k++)
+		ADD(c->stats->stored[k], stored[k]);
+	ADD(c->stats->duplicates, dups);
 	INC(c->stats->batches);
 	return 0;
 failed:
 	INC(c->stats->commit_failures);
 	vg_err("hub: %s; the batch is not acknowledged and will be delivered again", hub_store_error(c->store));
-	hub_store_commit(c->store); /* rolls back what is open */
+	hub_store_rollback(c->store);
 	for (int i = 0; i < list->Count; i++)
 		natsMsg_Nak(list->Msgs[i], NULL);
 	return -1;

@@ -392,11 +392,11 @@ static void clear_dirty(struct hub_store *s)
 	s->dirty = NULL;
 }
 
-int hub_store_commit(struct hub_store *s)
+static int finish(struct hub_store *s, bool commit)
 {
 	if (!s->in_tx)
 		return 0;
-	int r = flush_nodes(s);
+	int r = commit ? flush_nodes(s) : -1;
 	if (!r && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		r = fail(s, "cannot commit");
 	if (r) {
@@ -417,7 +417,17 @@ int hub_store_commit(struct hub_store *s)
 	}
 	clear_dirty(s);
 	s->in_tx = false;
-	return r;
+	return commit ? r : 0;
+}
+
+int hub_store_commit(struct hub_store *s)
+{
+	return finish(s, true);
+}
+
+void hub_store_rollback(struct hub_store *s)
+{
+	finish(s, false);
 }
 
 int hub_store_counts(struct hub_store *s, struct hub_store_counts *c)

@@ -38,6 +38,8 @@ const char *hub_store_error(const struct hub_store *s);
 int hub_store_add(struct hub_store *s, const struct hub_msg *m, int64_t recv_ns);
 /* Commit the batch (and the per-node counters it changed). 0, or -1 (rolled back). */
 int hub_store_commit(struct hub_store *s);
+/* Drop the batch (and the counters it changed, read back from the store). */
+void hub_store_rollback(struct hub_store *s);
 
 /* Counts of the whole store (for the hub's status line and tests). */
 struct hub_store_counts {
