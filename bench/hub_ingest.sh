@@ -45,7 +45,7 @@ ALERTS=$((per_node * NODES))
 cat "$T/gen1" >&2
 
 count() { sqlite3 "file:$1?mode=ro" "SELECT count(*) FROM alerts" 2>/dev/null || echo 0; }
-drain() { # NAME EXTRA_ARGS: start a hub, time it draining the stream; prints "wall cpu rss"
+drain() { # NAME EXTRA_ARGS: start a hub, time it draining the stream; sets DRAIN to "wall cpu rss pid"
 	local name=$1 pid t0 c0 t1 c1 i
 	shift
 	"$VIGIL" hub --nats "$NATS" --durable "$name" --store "$T/$name.db" --listen 127.0.0.1:0 \
@@ -58,18 +58,21 @@ drain() { # NAME EXTRA_ARGS: start a hub, time it draining the stream; prints "w
 	done
 	t0=$(bench_now)
 	c0=$(bench_cpu_ticks "$pid")
-	for ((i = 0; i < 12000; i++)); do
+	for ((i = 0; i < 6000; i++)); do
 		[ "$(count "$T/$name.db")" -ge "$ALERTS" ] && break
-		sleep 0.1
+		sleep 0.2
 	done
 	t1=$(bench_now)
 	c1=$(bench_cpu_ticks "$pid")
-	echo "$(bench_sub "$t1" "$t0") $(awk -v a="$c1" -v b="$c0" -v t="$TICK" 'BEGIN { printf "%.3f", (a - b) / t }') $(bench_rss_kb "$pid") $pid"
+	DRAIN="$(bench_sub "$t1" "$t0") $(awk -v a="$c1" -v b="$c0" -v t="$TICK" 'BEGIN { printf "%.3f", (a - b) / t }') $(bench_rss_kb "$pid") $pid"
 }
 
-read -r wall cpu rss pid_a < <(drain fsync)
+drain fsync
+read -r wall cpu rss pid_a <<<"$DRAIN"
 bench_log "hub (fsync): $ALERTS alerts in $wall s wall, $cpu s CPU, RSS $rss kB"
-read -r wall2 cpu2 rss2 pid_b < <(drain nofsync --no-fsync)
+drain nofsync --no-fsync
+read -r wall2 cpu2 rss2 pid_b <<<"$DRAIN"
+bench_stop_pid "$pid_b" TERM 10
 bench_log "hub (no fsync): $ALERTS alerts in $wall2 s wall, $cpu2 s CPU, RSS $rss2 kB"
 
 # a second wave, live, into the first hub: RSS must not grow with what it has seen
