@@ -18,8 +18,8 @@ static const char *url, *token, *ca;
 static double rate, secs;
 static char **paths;
 static int npaths;
-static double *lat;
-static long nlat, errors;
+static double *lat, *plat[64];
+static long nlat, errors, nplat[64];
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 
 static double now(void)
@@ -67,6 +67,8 @@ static void *worker(void *arg)
 		if (rc != CURLE_OK || code != 200)
 			errors++;
 		lat[nlat++] = l;
+		if (i % npaths < 64)
+			plat[i % npaths][nplat[i % npaths]++] = l;
 		pthread_mutex_unlock(&mu);
 	}
 	curl_slist_free_all(h);
@@ -90,6 +92,8 @@ int main(int argc, char **argv)
 	paths = argv + 6, npaths = argc - 6;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	lat = calloc((size_t)(rate * secs) + 1, sizeof(*lat));
+	for (int i = 0; i < npaths && i < 64; i++)
+		plat[i] = calloc((size_t)(rate * secs) + 1, sizeof(double));
 	pthread_t th[THREADS];
 	t0 = now() + 0.05;
 	for (long i = 0; i < THREADS; i++)
@@ -100,5 +104,10 @@ int main(int argc, char **argv)
 	printf("requests %ld errors %ld p50_ms %.2f p90_ms %.2f p99_ms %.2f max_ms %.2f\n", nlat, errors,
 	       nlat ? lat[nlat / 2] * 1e3 : 0, nlat ? lat[nlat * 9 / 10] * 1e3 : 0, nlat ? lat[nlat * 99 / 100] * 1e3 : 0,
 	       nlat ? lat[nlat - 1] * 1e3 : 0);
+	for (int i = 0; i < npaths && i < 64; i++) {
+		qsort(plat[i], (size_t)nplat[i], sizeof(double), cmp);
+		long k = nplat[i];
+		printf("  p50_ms %8.2f p99_ms %8.2f  %s\n", k ? plat[i][k / 2] * 1e3 : 0, k ? plat[i][k * 99 / 100] * 1e3 : 0, paths[i]);
+	}
 	return errors ? 1 : 0;
 }

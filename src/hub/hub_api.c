@@ -487,6 +487,10 @@ static enum MHD_Result serve(struct hub_api *a, struct MHD_Connection *c, const 
 			}
 		} else if (!strcmp(url, "/metrics")) {
 			metrics_text(a, &b);
+			struct hub_store *s = pool_get(a);
+			if (hub_store_node_metrics(s, now_ns(), &b))
+				vg_err("hub api: %s", hub_store_error(s));
+			pool_put(a, s);
 			r = respond(c, MHD_HTTP_OK, "text/plain; version=0.0.4", b.data, b.len);
 			buf_free(&b);
 			return r;

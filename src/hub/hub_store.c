@@ -652,3 +652,42 @@ int hub_store_nodes(struct hub_store *s, int64_t now_ns, int64_t silent_after_ns
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : fail(s, "cannot list nodes");
 }
+
+int hub_store_node_metrics(struct hub_store *s, int64_t now_ns, struct vg_buf *out)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT cluster, node, last_seen_ns, ingest_lag_ms, seq_gaps, seq_out_of_order, alerts"
+			       " FROM nodes ORDER BY cluster, node",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(s, "cannot list nodes");
+	static const char *const m[] = {
+		"vigil_hub_node_heartbeat_age_seconds", "gauge", "Seconds since the node's last heartbeat (-1: none yet).",
+		"vigil_hub_node_ingest_lag_seconds", "gauge", "The hub's receipt of the node's latest alert minus its time.",
+		"vigil_hub_node_seq_gaps_total", "counter", "Records the node's sequence skipped.",
+		"vigil_hub_node_seq_out_of_order_total", "counter", "Records that came after a later one of the node.",
+		"vigil_hub_node_alerts_total", "counter", "Alerts of the node stored.",
+	};
+	struct vg_buf rows[5] = { 0 };
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *c = (const char *)sqlite3_column_text(st, 0), *n = (const char *)sqlite3_column_text(st, 1);
+		int64_t seen = sqlite3_column_int64(st, 2);
+		/* cluster and node are subject tokens ([A-Za-z0-9_-]): nothing to escape */
+		buf_printf(&rows[0], "%s{cluster=\"%s\",node=\"%s\"} %.3f\n", m[0], c, n,
+			   seen ? (double)(now_ns - seen) / 1e9 : -1.0);
+		buf_printf(&rows[1], "%s{cluster=\"%s\",node=\"%s\"} %.3f\n", m[3], c, n,
+			   (double)sqlite3_column_int64(st, 3) / 1e3);
+		for (int i = 2; i < 5; i++)
+			buf_printf(&rows[i], "%s{cluster=\"%s\",node=\"%s\"} %lld\n", m[i * 3], c, n,
+				   (long long)sqlite3_column_int64(st, i + 2));
+	}
+	sqlite3_finalize(st);
+	for (int i = 0; i < 5; i++) {
+		buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", m[i * 3], m[i * 3 + 2], m[i * 3], m[i * 3 + 1]);
+		if (rows[i].len)
+			buf_add(out, rows[i].data, rows[i].len);
+		buf_free(&rows[i]);
+	}
+	return rc == SQLITE_DONE ? 0 : fail(s, "cannot list nodes");
+}

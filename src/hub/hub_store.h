@@ -75,4 +75,7 @@ long hub_store_query(struct hub_store *s, const struct hub_query *q, struct vg_b
 /* Append {"nodes":[...]}: each node's latest heartbeat, health, lag and counters. */
 int hub_store_nodes(struct hub_store *s, int64_t now_ns, int64_t silent_after_ns, struct vg_buf *out);
 
+/* Append per-node Prometheus series (heartbeat age, ingest lag, sequence gaps, alerts). */
+int hub_store_node_metrics(struct hub_store *s, int64_t now_ns, struct vg_buf *out);
+
 #endif

@@ -285,6 +285,10 @@ jq -e '.nodes[] | select(.node=="node-00000") | .health=="ok"' "$T/nodes" >/dev/
 wait_count hubA alerts 21010
 api hubA /api/v1/nodes "${AUTH[@]}" >"$T/nodes"
 jq -e '.nodes[] | select(.node=="gappy-00000") | .alerts==5 and .seq_gaps==6' "$T/nodes" >/dev/null || it_fail "gap not counted: $(jq -c '.nodes[] | select(.node=="gappy-00000")' "$T/nodes")"
+api hubA /metrics "${AUTH[@]}" >"$T/metrics"
+grep -q '^vigil_hub_node_seq_gaps_total{cluster="default",node="gappy-00000"} 6$' "$T/metrics" &&
+	grep -q '^vigil_hub_rejected_total{reason="headers"} 2$' "$T/metrics" &&
+	grep -q '^vigil_hub_ingested_total{kind="alert"} 21010$' "$T/metrics" || it_fail "metrics: $(grep -c . "$T/metrics") lines, $(grep gappy "$T/metrics")"
 # TLS: plain HTTP is refused; a client that trusts another CA refuses the hub
 port=$PORT_hubA
 curl -s -o /dev/null --max-time 5 "http://127.0.0.1:$port/api/v1/nodes" -H "Authorization: Bearer $TOKEN" && it_fail "plain HTTP was answered"
