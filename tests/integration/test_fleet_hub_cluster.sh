@@ -76,6 +76,7 @@ done
 
 "$GEN" --nats "nats://127.0.0.1:${CLIENT[2]}" --nodes 200 --alerts 100 --heartbeats 1 --run c1 >"$T/gen" 2>&1 ||
 	it_die "fleetgen: $(cat "$T/gen")"
+echo "R3: $(cat "$T/gen")"
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$T/hub.key" -out "$T/hub.pem" \
 	-days 1 -subj "/CN=127.0.0.1" -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1 || it_die "openssl failed"
