@@ -62,9 +62,11 @@ for p in "${paths[@]}"; do
 	s=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --cacert "$T/cert.pem" -H "Authorization: Bearer $TOKEN" "https://127.0.0.1:$PORT$p")
 	bench_log "single: $p -> $s"
 done
+# a warm-up pass (discarded): the store's pages into the page cache, connections made
+"$BENCH_ROOT/build/bench/hub_apiload" "https://127.0.0.1:$PORT" "$TOKEN" "$T/cert.pem" "$RATE" 10 "${paths[@]}" >/dev/null || true
 out=$("$BENCH_ROOT/build/bench/hub_apiload" "https://127.0.0.1:$PORT" "$TOKEN" "$T/cert.pem" "$RATE" "$SECS" "${paths[@]}")
 echo
-echo "hub API, $N alerts in the store, $RATE requests/s for $SECS s (open loop, mix of ${#paths[@]} queries)"
+echo "hub API, $N alerts in the store (load average $(cut -d' ' -f1 /proc/loadavg) on $(nproc) CPUs at the end), $RATE requests/s for $SECS s (open loop, mix of ${#paths[@]} queries)"
 echo "  $out"
 p99=$(printf '%s\n' "$out" | sed -n 's/.*p99_ms \([0-9.]*\).*/\1/p')
 echo "  p99 / 100 ms target: $(bench_ratio "$p99" 100)"

@@ -103,7 +103,8 @@ latest=$(sqlite3 "file:$T/fsync.db?mode=ro" "SELECT count(*) FROM nodes WHERE hb
 rss_a3=$(bench_rss_kb "$pid_a")
 
 half=$((ALERTS / 2))
-printf '\nhub ingest, %d nodes, %d alerts a wave (R1, loopback, publisher and server on the same 2 cores)\n' "$NODES" "$half"
+printf '\nhub ingest, %d nodes, %d alerts a wave (R1, loopback, publisher and server on the same %d cores; load average %s)\n' \
+	"$NODES" "$half" "$(nproc)" "$(cut -d' ' -f1 /proc/loadavg)"
 printf '  %-34s %10s %10s %12s %12s\n' "" "wall s" "hub CPU s" "alerts/s" "alerts/CPU-s"
 printf '  %-34s %10s %10s %12.0f %12.0f\n' "commit with fsync (default)" "$wall" "$cpu" \
 	"$(bench_ratio "$half" "$wall")" "$(bench_ratio "$half" "$cpu")"
