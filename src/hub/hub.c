@@ -124,7 +124,7 @@ struct consumer {
 	struct hub_stats *stats;
 	struct ratelog rl;
 	natsMsg **ok;
-	size_t nok;
+	size_t nok, cap;
 };
 
 /* Store one fetched batch, then acknowledge it: 0, or -1 when the store failed. */
@@ -133,6 +133,12 @@ static int take_batch(struct consumer *c, natsMsgList *list)
 	int64_t recv = now_ns();
 	uint64_t stored[4] = { 0 }, dups = 0; /* counted once committed */
 	c->nok = 0;
+	/* a fetch may return more than it asked for: messages of an earlier request that
+	 * expired arrive with the next one */
+	if ((size_t)list->Count > c->cap) {
+		c->cap = (size_t)list->Count;
+		c->ok = xrealloc(c->ok, c->cap * sizeof(*c->ok));
+	}
 	for (int i = 0; i < list->Count; i++) {
 		natsMsg *msg = list->Msgs[i];
 		struct hub_headers h = { 0 };
@@ -236,7 +242,8 @@ int hub_run(const struct hub_opts *o, volatile sig_atomic_t *stop)
 	vg_info("hub: consuming %s and %s as durable '%s'", streams[0], streams[1], o->durable);
 	fprintf(stderr, "vigil: hub consuming as '%s'\n", o->durable);
 	struct consumer c = { .o = o, .store = store, .stats = &stats };
-	c.ok = xcalloc((size_t)o->batch, sizeof(*c.ok));
+	c.cap = (size_t)o->batch;
+	c.ok = xcalloc(c.cap, sizeof(*c.ok));
 	int64_t next_hb = 0;
 	while (!*stop) {
 		/* alerts wait up to 200 ms for a batch; heartbeats are looked at every
