@@ -136,6 +136,7 @@ static int take_batch(struct consumer *c, natsMsgList *list)
 	/* a fetch may return more than it asked for: messages of an earlier request that
 	 * expired arrive with the next one */
 	if ((size_t)list->Count > c->cap) {
+		vg_info("hub: a fetch of %d returned %d messages", c->o->batch, list->Count);
 		c->cap = (size_t)list->Count;
 		c->ok = xrealloc(c->ok, c->cap * sizeof(*c->ok));
 	}

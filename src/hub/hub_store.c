@@ -191,11 +191,12 @@ struct hub_store *hub_store_open(const char *path, bool readonly, bool fsync, ch
 	if (readonly)
 		return s;
 	char sql[256];
-	/* a 32 MiB page cache and reads through mmap: the uuid index is read on every insert;
-	 * checkpoints every 32 MiB of log rather than 4 MiB (fewer fsyncs) */
+	/* a 32 MiB page cache: the uuid index is read on every insert; checkpoints every
+	 * 32 MiB of log rather than 4 MiB (fewer fsyncs). No mmap: its pages would count in
+	 * the hub's RSS and grow with the store */
 	snprintf(sql, sizeof(sql),
 		 "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA cache_size=-32768;"
-		 " PRAGMA mmap_size=268435456; PRAGMA wal_autocheckpoint=8192;",
+		 " PRAGMA wal_autocheckpoint=8192;",
 		 fsync ? "FULL" : "NORMAL");
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK || sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot set up hub store %s: %s", path, sqlite3_errmsg(db));
