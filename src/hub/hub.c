@@ -133,10 +133,8 @@ static int take_batch(struct consumer *c, natsMsgList *list)
 	int64_t recv = now_ns();
 	uint64_t stored[4] = { 0 }, dups = 0; /* counted once committed */
 	c->nok = 0;
-	/* a fetch may return more than it asked for: messages of an earlier request that
-	 * expired arrive with the next one */
+	/* the library returns at most the batch asked for; sized to what came regardless */
 	if ((size_t)list->Count > c->cap) {
-		vg_info("hub: a fetch of %d returned %d messages", c->o->batch, list->Count);
 		c->cap = (size_t)list->Count;
 		c->ok = xrealloc(c->ok, c->cap * sizeof(*c->ok));
 	}
