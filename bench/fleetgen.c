@@ -361,13 +361,16 @@ int main(int argc, char **argv)
 					long long q = seq[i * 3 + 1]++;
 					make_uuid(uuid, run, node, "action", q);
 					char *b = NULL;
+					char iso[40];
+					time_t now = time(NULL);
+					strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%S.000000000Z", gmtime(&now));
 					int l = asprintf(&b,
-							 "{\"uuid\":\"%s\",\"time_ns\":%lld,\"rule\":\"%s\",\"action\":\"kill\","
+							 "{\"uuid\":\"%s\",\"time\":\"%s\",\"rule\":\"%s\",\"action\":\"kill\","
 							 "\"target\":\"pid %lld\",\"container_id\":\"%012llx\",\"container_name\":"
 							 "\"app-%lld\",\"cgroup\":\"\",\"outcome\":\"done\",\"detail\":\"killed sh\","
-							 "\"path\":\"signal\",\"latency_us\":%lld}",
-							 uuid, (long long)time(NULL) * 1000000000LL, rules[q % 5], 1000 + q,
-							 0xabc000000000ULL + (unsigned long long)(q % 7), q % 7, 40 + q % 50);
+							 "\"path\":\"signal\",\"latency_ns\":%lld,\"hostname\":\"%s\"}",
+							 uuid, iso, rules[q % 5], 1000 + q,
+							 0xabc000000000ULL + (unsigned long long)(q % 7), q % 7, (40 + q % 50) * 1000, node);
 					snprintf(subject, sizeof(subject), "vigil.%s.%s.action", cluster, node);
 					publish(js, subject, node, cluster, "action", q, uuid, b, (size_t)l);
 					free(b);
@@ -377,9 +380,13 @@ int main(int argc, char **argv)
 					long long q = seq[i * 3 + 2]++;
 					make_uuid(uuid, run, node, "loss", q);
 					char *b = NULL;
-					int l = asprintf(&b, "{\"uuid\":\"%s\",\"time_ns\":%lld,\"dropped\":%lld,"
-							     "\"reason\":\"outbox over its disk budget\"}",
-							 uuid, (long long)time(NULL) * 1000000000LL, 10 + q);
+					char iso[40];
+					time_t now = time(NULL);
+					strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%S.000000000Z", gmtime(&now));
+					int l = asprintf(&b, "{\"uuid\":\"%s\",\"time\":\"%s\",\"kind\":\"loss\",\"hostname\":\"%s\","
+							     "\"forwarder\":\"nats\",\"records\":\"alert\",\"first_seq\":%lld,"
+							     "\"last_seq\":%lld,\"count\":%lld,\"reason\":\"disk budget\"}",
+							 uuid, iso, node, 1000 * q, 1000 * q + 9 + q, 10 + q);
 					snprintf(subject, sizeof(subject), "vigil.%s.%s.loss", cluster, node);
 					publish(js, subject, node, cluster, "loss", q, uuid, b, (size_t)l);
 					free(b);
@@ -390,12 +397,15 @@ int main(int argc, char **argv)
 					char *b = NULL;
 					struct timespec t;
 					clock_gettime(CLOCK_REALTIME, &t);
+					char iso[40];
+					strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%S", gmtime(&t.tv_sec));
 					int l = asprintf(&b,
-							 "{\"time_ns\":%lld,\"version\":\"%s\",\"rules_digest\":\"sha256:%016llx\","
-							 "\"uptime_s\":%lld,\"events_per_s\":%ld,\"lost_records\":%lld,"
-							 "\"outbox_depth\":%ld,\"policy_status\":\"ok\"}",
-							 (long long)t.tv_sec * 1000000000LL + t.tv_nsec, VIGIL_VERSION,
-							 (unsigned long long)fnv(run, 77), 10 * q, 1000 + i % 100, q / 3, i % 5);
+							 "{\"time\":\"%s.%09ldZ\",\"node\":\"%s\",\"cluster\":\"%s\",\"version\":\"%s\","
+							 "\"rules_digest\":\"sha256:%016llx\",\"uptime_s\":%lld,\"events\":%lld,"
+							 "\"events_per_s\":%ld.5,\"lost_records\":%lld,\"outbox\":{\"depth\":%ld,"
+							 "\"oldest_s\":0.000,\"lost\":0},\"policy\":{\"digest\":null,\"status\":\"none\"}}",
+							 iso, t.tv_nsec, node, cluster, VIGIL_VERSION, (unsigned long long)fnv(run, 77), 10 * q,
+							 1000 * q, 1000 + i % 100, q / 3, i % 5);
 					snprintf(subject, sizeof(subject), "vigil.%s.%s.heartbeat", cluster, node);
 					snprintf(msgid, sizeof(msgid), "hb-%s-%lld-%s", run, q, node);
 					publish(js, subject, node, cluster, "heartbeat", q, msgid, b, (size_t)l);

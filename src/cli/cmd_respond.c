@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include "cli/cli.h"
+#include "hub/hub_msg.h"
 #include "common/buf.h"
 #include "output/alert_store.h"
 #include <sys/stat.h>
@@ -72,13 +73,16 @@ static const char *field(json_t *o, const char *k)
 static void print_hub_action(void *ctx, json_t *rec)
 {
 	json_t *o = json_object_get(rec, "action");
+	json_t *lat = json_object_get(o, "latency_ns");
 	struct alert_store_action a = {
-		.time_ns = json_integer_value(json_object_get(o, "time_ns")),
+		.time_ns = json_is_string(json_object_get(o, "time")) ? hub_parse_time(field(o, "time"))
+								       : json_integer_value(json_object_get(o, "time_ns")),
 		.rule = field(o, "rule"), .action = field(o, "action"), .target = field(o, "target"),
 		.container_id = field(o, "container_id"),
 		.container_name = json_string_value(json_object_get(o, "container_name")),
 		.cgroup = field(o, "cgroup"), .outcome = field(o, "outcome"), .detail = field(o, "detail"),
-		.path = field(o, "path"), .latency_ns = json_integer_value(json_object_get(o, "latency_us")) * 1000,
+		.path = field(o, "path"),
+		.latency_ns = lat ? json_integer_value(lat) : json_integer_value(json_object_get(o, "latency_us")) * 1000,
 	};
 	(*(bool *)ctx ? action_json : action_text)(NULL, &a);
 }

@@ -589,6 +589,24 @@ out:
 	return n;
 }
 
+/* A node refused a central policy set: its heartbeat's policy has a kind with "refused" or
+ * "error", or says "status":"error" (docs/fleet.md). */
+static bool policy_refused(json_t *policy)
+{
+	const char *k;
+	json_t *v;
+	const char *st = json_string_value(json_object_get(policy, "status"));
+	if (st && !strcmp(st, "error"))
+		return true;
+	json_object_foreach(policy, k, v)
+	{
+		if (json_is_object(v) && ((json_object_get(v, "refused") && !json_is_null(json_object_get(v, "refused"))) ||
+					  (json_object_get(v, "error") && !json_is_null(json_object_get(v, "error")))))
+			return true;
+	}
+	return false;
+}
+
 int hub_store_nodes(struct hub_store *s, int64_t now_ns, int64_t silent_after_ns, struct vg_buf *out)
 {
 	sqlite3_stmt *st;
@@ -611,11 +629,9 @@ int hub_store_nodes(struct hub_store *s, int64_t now_ns, int64_t silent_after_ns
 		jw_str(&j, "cluster", (const char *)sqlite3_column_text(st, 0));
 		jw_str(&j, "node", (const char *)sqlite3_column_text(st, 1));
 		const char *health = !seen ? "unknown" : now_ns - seen > silent_after_ns ? "silent" : "ok";
-		if (h && !strcmp(health, "ok")) {
-			const char *ps = json_string_value(json_object_get(h, "policy_status"));
-			if (ps && strcmp(ps, "ok"))
-				health = "degraded";
-		}
+		json_t *policy = json_object_get(h, "policy");
+		if (!strcmp(health, "ok") && policy_refused(policy))
+			health = "degraded";
 		jw_str(&j, "health", health);
 		if (seen) {
 			char t[48];
@@ -626,16 +642,23 @@ int hub_store_nodes(struct hub_store *s, int64_t now_ns, int64_t silent_after_ns
 			jw_null(&j, "last_heartbeat");
 			jw_null(&j, "heartbeat_age_s");
 		}
-		jw_str(&j, "version", (const char *)sqlite3_column_text(st, 4));
-		static const char *const hbkeys[] = { "rules_digest", "uptime_s", "events_per_s", "lost_records",
-						      "outbox_depth", "policy_status" };
-		for (size_t i = 0; i < sizeof(hbkeys) / sizeof(*hbkeys); i++) {
-			json_t *v = json_object_get(h, hbkeys[i]);
-			char *enc = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+		const char *ver = json_string_value(json_object_get(h, "version"));
+		jw_str(&j, "version", ver ? ver : (const char *)sqlite3_column_text(st, 4));
+		/* docs/fleet.md's heartbeat: outbox.depth, policy as sent */
+		json_t *depth = json_object_get(h, "outbox_depth");
+		if (!depth)
+			depth = json_object_get(json_object_get(h, "outbox"), "depth");
+		struct { const char *key; json_t *v; } hbv[] = {
+			{ "rules_digest", json_object_get(h, "rules_digest") }, { "uptime_s", json_object_get(h, "uptime_s") },
+			{ "events_per_s", json_object_get(h, "events_per_s") }, { "lost_records", json_object_get(h, "lost_records") },
+			{ "outbox_depth", depth }, { "policy", policy },
+		};
+		for (size_t i = 0; i < sizeof(hbv) / sizeof(*hbv); i++) {
+			char *enc = hbv[i].v ? json_dumps(hbv[i].v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
 			if (enc)
-				jw_raw(&j, hbkeys[i], enc);
+				jw_raw(&j, hbv[i].key, enc);
 			else
-				jw_null(&j, hbkeys[i]);
+				jw_null(&j, hbv[i].key);
 			free(enc);
 		}
 		jw_int(&j, "alerts", sqlite3_column_int64(st, 5));

@@ -259,7 +259,7 @@ check_filter "node=big-00013&since=$iso" '.node=="big-00013"' "node='big-00013' 
 api hubA "/api/v1/actions?node=node-00004&limit=1000" "${AUTH[@]}" >"$T/act"
 [ "$(jq '[.actions[] | select(.node=="node-00004" and .action.action=="kill")] | length' "$T/act")" -eq 2 ] || it_fail "actions of a node: $(head -c 500 "$T/act")"
 api hubA "/api/v1/losses?node=node-00004" "${AUTH[@]}" >"$T/loss"
-[ "$(jq '.losses | length' "$T/loss")" -eq 1 ] && [ "$(jq '.losses[0].loss.dropped' "$T/loss")" -gt 0 ] || it_fail "losses of a node: $(cat "$T/loss")"
+[ "$(jq '.losses | length' "$T/loss")" -eq 1 ] && [ "$(jq '.losses[0].loss.count' "$T/loss")" -gt 0 ] || it_fail "losses of a node: $(cat "$T/loss")"
 # nodes: heartbeats, health, counters
 api hubA /api/v1/nodes "${AUTH[@]}" >"$T/nodes"
 jq -e '.nodes[] | select(.node=="node-00004") | .health=="ok" or .health=="silent"' "$T/nodes" >/dev/null || it_fail "node-00004 is not listed: $(head -c 400 "$T/nodes")"
