@@ -223,6 +223,10 @@ static int add(struct hub_store *s, const char *node, const char *kind, long seq
 		snprintf(body, sizeof(body), "{\"time\":\"2026-11-28T15:06:%02ldZ\",\"rule\":\"%s\",\"priority\":\"%s\","
 					     "\"vigil\":{\"event\":{\"container\":{\"id\":\"abc%ld\",\"name\":\"c%ld\"}}}}",
 			 seq % 60, seq % 2 ? "odd" : "even", seq % 2 ? "Critical" : "Notice", seq % 3, seq % 3);
+	else if (!strcmp(kind, "heartbeat") && !strcmp(node, "n3"))
+		snprintf(body, sizeof(body), "{\"version\":\"9.9\",\"outbox\":{\"depth\":7},\"policy\":{\"rules\":"
+					     "{\"digest\":\"sha256:a\"},\"files\":{\"refused\":\"sha256:b\","
+					     "\"error\":\"files.yaml:3:5: bad\"}}}");
 	else if (!strcmp(kind, "heartbeat"))
 		snprintf(body, sizeof(body), "{\"uptime_s\":%ld,\"rules_digest\":\"sha256:1\",\"outbox_depth\":3}", seq);
 	else
@@ -251,6 +255,7 @@ static void test_store(void **state)
 	assert_int_equal(add(s, "n1", "loss", 1, "loss-0000000001"), 1);
 	assert_int_equal(add(s, "n1", "heartbeat", 3, NULL), 1);
 	assert_int_equal(add(s, "n1", "heartbeat", 2, NULL), 0); /* older than the one kept */
+	assert_int_equal(add(s, "n3", "heartbeat", 1, NULL), 1); /* refused a policy set */
 	assert_int_equal(hub_store_commit(s), 0);
 	hub_store_close(s);
 	/* reopened: the counters were kept; a redelivery after a restart is still a no-op */
@@ -261,7 +266,7 @@ static void test_store(void **state)
 	assert_int_equal(hub_store_commit(s), 0);
 	struct hub_store_counts c;
 	assert_int_equal(hub_store_counts(s, &c), 0);
-	assert_true(c.alerts == 6 && c.losses == 1 && c.nodes == 2 && c.actions == 0);
+	assert_true(c.alerts == 6 && c.losses == 1 && c.nodes == 3 && c.actions == 0);
 	hub_store_close(s);
 
 	struct hub_store *r = hub_store_open(path, true, false, err, sizeof(err));
@@ -279,6 +284,11 @@ static void test_store(void **state)
 	assert_int_equal(json_integer_value(json_object_get(n1, "loss_records")), 1);
 	json_t *n2 = json_array_get(json_object_get(o, "nodes"), 1);
 	assert_string_equal(json_string_value(json_object_get(n2, "health")), "unknown");
+	json_t *n3 = json_array_get(json_object_get(o, "nodes"), 2);
+	assert_string_equal(json_string_value(json_object_get(n3, "health")), "degraded");
+	assert_string_equal(json_string_value(json_object_get(n3, "version")), "9.9");
+	assert_int_equal(json_integer_value(json_object_get(n3, "outbox_depth")), 7);
+	assert_non_null(json_object_get(json_object_get(n3, "policy"), "files"));
 	json_decref(o);
 	buf_reset(&b);
 	assert_int_equal(hub_store_nodes(r, 1795878500000000000LL, 30000000000LL, &b), 0);
