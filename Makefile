@@ -149,7 +149,7 @@ $(BUILD)/tests/%: tests/tools/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS)
 
-tests: $(BUILD)/vigil $(UNIT_BIN) $(TOOLS)
+tests: $(BUILD)/vigil $(UNIT_BIN) $(TOOLS) $(BUILD)/bench/fleetgen
 
 # Benchmark helpers (bench/*.sh build what they need with `make bench-tools`).
 $(BUILD)/bench/admission_load: bench/admission_load.c
@@ -172,8 +172,25 @@ $(BUILD)/bench/fleet_publish_bench: bench/fleet_publish_bench.c $(BUILD)/libvigi
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
+# poses as many fleet nodes on NATS JetStream (the hub's tests and benchmarks)
+$(BUILD)/bench/fleetgen: bench/fleetgen.c
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(shell pkg-config --libs libnats jansson)
+
+$(BUILD)/bench/hub_fill: bench/hub_fill.c $(BUILD)/libvigil.a
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/bench/hub_apiload: bench/hub_apiload.c
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) -lcurl -lpthread
+
+bench-tools: $(BUILD)/vigil $(BUILD)/bench/admission_load $(BUILD)/bench/kill_latency $(BUILD)/bench/replay_stages \
+	$(BUILD)/bench/fleetgen $(BUILD)/bench/hub_fill $(BUILD)/bench/hub_apiload
 bench-tools: $(BUILD)/bench/fleet_publish_bench $(BUILD)/tests/fleet_tool
-bench-tools: $(BUILD)/vigil $(BUILD)/bench/admission_load $(BUILD)/bench/kill_latency $(BUILD)/bench/replay_stages
 
 test: tests
 	$(Q)BUILD=$(BUILD) tests/run

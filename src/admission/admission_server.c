@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include "admission/admission_review.h"
 #include "admission/admission_server.h"
-#include "admission/libmhd.h"
+#include "common/libmhd.h"
 #include "common/buf.h"
 #include "common/log.h"
 

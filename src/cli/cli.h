@@ -30,4 +30,22 @@ int cmd_db(int argc, char **argv);
 const char *db_default_path(void); /* --db default: $VIGIL_DB or vigil-vulns.db */
 int cmd_fleet(int argc, char **argv); /* vigil fleet init|nkey|push|history (cmd_fleet.c) */
 
+/* vigil hub (cmd_hub.c), and the client of its API that alerts/actions --hub share */
+int cmd_hub(int argc, char **argv);
+#include <jansson.h>
+#include "common/buf.h"
+struct hub_client {
+	const char *url;        /* https://host:port */
+	const char *token_file; /* its first token is sent; NULL: $VIGIL_HUB_TOKEN */
+	const char *ca;         /* CA bundle that signed the hub's certificate */
+};
+#define HUB_CLIENT_PAGE 1000
+/* GET /api/v1/<route>?<query> page after page (up to limit records, 0: all); fn gets
+ * each record. Returns the count, or -1 with err. */
+int hub_client_get(const struct hub_client *hc, const char *route, const char *query, long limit,
+		   void (*fn)(void *ctx, json_t *record), void *ctx, char *err, size_t errlen);
+void hub_client_param(struct vg_buf *q, const char *key, const char *value);
+/* A record as Vigil's JSON writer prints it (NUL-terminated in out). */
+void hub_client_encode(json_t *v, struct vg_buf *out);
+
 #endif

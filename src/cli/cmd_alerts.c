@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include "cli/cli.h"
+#include "common/buf.h"
 #include "engine/ruleset.h"
 #include "output/alert_store.h"
 
@@ -23,7 +24,14 @@ static void usage(FILE *f)
 	      "  --container X     alerts of the container whose id starts with X or named X;\n"
 	      "                    'host' for processes outside containers\n"
 	      "  --limit N         at most N alerts\n"
-	      "  --json            JSON lines as the agent printed them (default: text)\n",
+	      "  --json            JSON lines as the agent printed them (default: text)\n"
+	      "       vigil alerts --hub URL [--token-file F] [--ca F] [--node N] [--cluster C]\n"
+	      "                    [the filters above]\n"
+	      "Ask a fleet hub (vigil hub) instead of the local store, in arrival order:\n"
+	      "  --hub URL         the hub's API, https://HOST:PORT\n"
+	      "  --token-file F    a file whose first token is sent (default: $VIGIL_HUB_TOKEN)\n"
+	      "  --ca F            the CA that signed the hub's certificate\n"
+	      "  --node N, --cluster C   alerts of that node or cluster only\n",
 	      f);
 }
 
@@ -74,6 +82,40 @@ static void print_text(void *ctx, const char *json)
 	json_decref(o);
 }
 
+static void print_hub_alert(void *ctx, json_t *rec)
+{
+	bool json = *(bool *)ctx;
+	struct vg_buf b = { 0 };
+	hub_client_encode(json_object_get(rec, "alert"), &b);
+	(json ? print_json : print_text)(NULL, b.data);
+	buf_free(&b);
+}
+
+static int alerts_from_hub(const struct hub_client *hc, const struct alert_store_query *q, const char *node,
+			   const char *cluster, bool json)
+{
+	struct vg_buf qs = { 0 };
+	char num[32];
+	hub_client_param(&qs, "node", node);
+	hub_client_param(&qs, "cluster", cluster);
+	hub_client_param(&qs, "rule", q->rule);
+	hub_client_param(&qs, "container", q->container);
+	if (q->max_priority >= 0)
+		hub_client_param(&qs, "priority", priority_name(q->max_priority));
+	if (q->since_ns) {
+		snprintf(num, sizeof(num), "%lld", (long long)q->since_ns);
+		hub_client_param(&qs, "since", num);
+	}
+	char err[512];
+	int n = hub_client_get(hc, "alerts", qs.data ? qs.data : "", q->limit, print_hub_alert, &json, err, sizeof(err));
+	buf_free(&qs);
+	if (n < 0) {
+		fprintf(stderr, "vigil: %s\n", err);
+		return VG_EXIT_ERROR;
+	}
+	return VG_EXIT_OK;
+}
+
 int cmd_alerts(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -81,9 +123,14 @@ int cmd_alerts(int argc, char **argv)
 		{ "rule", required_argument, NULL, 'r' },  { "priority", required_argument, NULL, 'p' },
 		{ "container", required_argument, NULL, 'c' }, { "limit", required_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },	   { "help", no_argument, NULL, 'h' },
+		{ "hub", required_argument, NULL, 'H' },   { "token-file", required_argument, NULL, 'T' },
+		{ "ca", required_argument, NULL, 'A' },	   { "node", required_argument, NULL, 'N' },
+		{ "cluster", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct alert_store_query q = { .max_priority = -1 };
+	struct hub_client hc = { 0 };
+	const char *node = NULL, *cluster = NULL;
 	const char *path = ALERT_STORE_DEFAULT_PATH;
 	bool json = false;
 	int opt;
@@ -126,6 +173,11 @@ int cmd_alerts(int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
+		case 'H': hc.url = optarg; break;
+		case 'T': hc.token_file = optarg; break;
+		case 'A': hc.ca = optarg; break;
+		case 'N': node = optarg; break;
+		case 'C': cluster = optarg; break;
 		case 'h':
 			usage(stdout);
 			return VG_EXIT_OK;
@@ -139,6 +191,12 @@ int cmd_alerts(int argc, char **argv)
 		return VG_EXIT_USAGE;
 	}
 	char err[512];
+	if (!hc.url && (hc.token_file || hc.ca || node || cluster)) {
+		fprintf(stderr, "vigil: --token-file, --ca, --node and --cluster go with --hub\n");
+		return VG_EXIT_USAGE;
+	}
+	if (hc.url)
+		return alerts_from_hub(&hc, &q, node, cluster, json);
 	struct alert_store *s = alert_store_open(path, true, err, sizeof(err));
 	if (!s) {
 		fprintf(stderr, "vigil: %s\n", err);

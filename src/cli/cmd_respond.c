@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include "cli/cli.h"
+#include "hub/hub_msg.h"
 #include "common/buf.h"
 #include "output/alert_store.h"
 #include <sys/stat.h>
@@ -16,7 +17,10 @@ static void actions_usage(FILE *f)
 {
 	fputs("usage: vigil actions [--store PATH] [--container ID|NAME] [--json]\n"
 	      "List the response actions the agent took (or, in audit mode, would have taken),\n"
-	      "oldest first: time, rule, action, target, outcome, detail, path and latency.\n",
+	      "oldest first: time, rule, action, target, outcome, detail, path and latency.\n"
+	      "       vigil actions --hub URL [--token-file F] [--ca F] [--node N] [--cluster C]\n"
+	      "                     [--container ID|NAME] [--json]\n"
+	      "Ask a fleet hub (vigil hub) instead of the local store (see vigil alerts --help).\n",
 	      f);
 }
 
@@ -56,14 +60,63 @@ static void action_json(void *ctx, const struct alert_store_action *a)
 	buf_free(&b);
 }
 
+static void action_text(void *ctx, const struct alert_store_action *a);
+static void action_json(void *ctx, const struct alert_store_action *a);
+
+static const char *field(json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+	return v ? v : "";
+}
+
+/* An action as the hub returns it (the agent's action JSON) printed as the local store's. */
+static void print_hub_action(void *ctx, json_t *rec)
+{
+	json_t *o = json_object_get(rec, "action");
+	json_t *lat = json_object_get(o, "latency_ns");
+	struct alert_store_action a = {
+		.time_ns = json_is_string(json_object_get(o, "time")) ? hub_parse_time(field(o, "time"))
+								       : json_integer_value(json_object_get(o, "time_ns")),
+		.rule = field(o, "rule"), .action = field(o, "action"), .target = field(o, "target"),
+		.container_id = field(o, "container_id"),
+		.container_name = json_string_value(json_object_get(o, "container_name")),
+		.cgroup = field(o, "cgroup"), .outcome = field(o, "outcome"), .detail = field(o, "detail"),
+		.path = field(o, "path"),
+		.latency_ns = lat ? json_integer_value(lat) : json_integer_value(json_object_get(o, "latency_us")) * 1000,
+	};
+	(*(bool *)ctx ? action_json : action_text)(NULL, &a);
+}
+
+static int actions_from_hub(const struct hub_client *hc, const char *container, const char *node,
+			    const char *cluster, bool json)
+{
+	struct vg_buf qs = { 0 };
+	hub_client_param(&qs, "node", node);
+	hub_client_param(&qs, "cluster", cluster);
+	hub_client_param(&qs, "container", container);
+	char err[512];
+	int n = hub_client_get(hc, "actions", qs.data ? qs.data : "", 0, print_hub_action, &json, err, sizeof(err));
+	buf_free(&qs);
+	if (n < 0) {
+		fprintf(stderr, "vigil: %s\n", err);
+		return VG_EXIT_ERROR;
+	}
+	return VG_EXIT_OK;
+}
+
 int cmd_actions(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "store", required_argument, NULL, 'S' }, { "container", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },	   { "help", no_argument, NULL, 'h' },
+		{ "hub", required_argument, NULL, 'H' },   { "token-file", required_argument, NULL, 'T' },
+		{ "ca", required_argument, NULL, 'A' },	   { "node", required_argument, NULL, 'N' },
+		{ "cluster", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = ALERT_STORE_DEFAULT_PATH, *container = NULL;
+	struct hub_client hc = { 0 };
+	const char *node = NULL, *cluster = NULL;
 	bool json = false;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -71,6 +124,11 @@ int cmd_actions(int argc, char **argv)
 		case 'S': path = optarg; break;
 		case 'c': container = optarg; break;
 		case 'j': json = true; break;
+		case 'H': hc.url = optarg; break;
+		case 'T': hc.token_file = optarg; break;
+		case 'A': hc.ca = optarg; break;
+		case 'N': node = optarg; break;
+		case 'C': cluster = optarg; break;
 		case 'h': actions_usage(stdout); return VG_EXIT_OK;
 		default: actions_usage(stderr); return VG_EXIT_USAGE;
 		}
@@ -79,6 +137,12 @@ int cmd_actions(int argc, char **argv)
 		actions_usage(stderr);
 		return VG_EXIT_USAGE;
 	}
+	if (!hc.url && (hc.token_file || hc.ca || node || cluster)) {
+		fprintf(stderr, "vigil: --token-file, --ca, --node and --cluster go with --hub\n");
+		return VG_EXIT_USAGE;
+	}
+	if (hc.url)
+		return actions_from_hub(&hc, container, node, cluster, json);
 	char err[512];
 	struct alert_store *s = alert_store_open(path, true, err, sizeof(err));
 	if (!s) {

@@ -27,6 +27,7 @@ static void usage(FILE *f)
 	      "            fleet on NATS JetStream (docs/fleet.md)\n"
 	      "  admission 'admission serve': the Kubernetes validating admission webhook;\n"
 	      "            'admission review FILE': judge one AdmissionReview offline\n"
+	      "  hub       the fleet's hub: gather alerts from NATS JetStream, serve them over HTTPS\n"
 	      "  version   print the version\n"
 	      "\n"
 	      "'vigil <command> --help' describes a command's options.\n"
@@ -85,6 +86,8 @@ int main(int argc, char **argv)
 		return cmd_vercmp(argc - 1, argv + 1);
 	if (!strcmp(cmd, "fleet"))
 		return cmd_fleet(argc - 1, argv + 1);
+	if (!strcmp(cmd, "hub"))
+		return cmd_hub(argc - 1, argv + 1);
 	fprintf(stderr, "vigil: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return VG_EXIT_USAGE;

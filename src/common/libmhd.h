@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* libmicrohttpd, opened on first use (common/lazylib.h): call libmhd_load() first. */
-#ifndef VIGIL_ADMISSION_LIBMHD_H
-#define VIGIL_ADMISSION_LIBMHD_H
+#ifndef VIGIL_COMMON_LIBMHD_H
+#define VIGIL_COMMON_LIBMHD_H
 
 #include <microhttpd.h>
 #include "common/lazylib.h"
@@ -9,7 +9,8 @@
 #define LIBMHD_FUNCS(X)                                                                               \
 	X(MHD_is_feature_supported) X(MHD_start_daemon) X(MHD_stop_daemon) X(MHD_quiesce_daemon)        \
 	X(MHD_get_daemon_info) X(MHD_lookup_connection_value) X(MHD_create_response_from_buffer)        \
-	X(MHD_add_response_header) X(MHD_queue_response) X(MHD_destroy_response)
+	X(MHD_add_response_header) X(MHD_queue_response) X(MHD_destroy_response)                    \
+	X(MHD_get_connection_values)
 
 LAZYLIB_TABLE(libmhd, LIBMHD_FUNCS)
 
@@ -23,5 +24,6 @@ LAZYLIB_TABLE(libmhd, LIBMHD_FUNCS)
 #define MHD_add_response_header libmhd.MHD_add_response_header
 #define MHD_queue_response libmhd.MHD_queue_response
 #define MHD_destroy_response libmhd.MHD_destroy_response
+#define MHD_get_connection_values libmhd.MHD_get_connection_values
 
 #endif

@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "common/buf.h"
+#include "common/log.h"
+#include "hub/hub.h"
+#include "hub/hub_api.h"
+#include "hub/hub_store.h"
+
+#define INC(x) __atomic_add_fetch(&(x), 1, __ATOMIC_RELAXED)
+#define ADD(x, v) __atomic_add_fetch(&(x), (v), __ATOMIC_RELAXED)
+
+static int64_t now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Bad input is logged at most LOG_BURST times per LOG_WINDOW_MS, then summed up. */
+#define LOG_BURST 10
+#define LOG_WINDOW_MS 10000
+struct ratelog {
+	int64_t window_start;
+	int logged;
+	uint64_t suppressed;
+};
+
+static void log_reject(struct ratelog *rl, const char *why)
+{
+	int64_t t = mono_ms();
+	if (t - rl->window_start >= LOG_WINDOW_MS) {
+		if (rl->suppressed)
+			vg_warn("hub: %llu more messages refused in the last %d s (see /api/v1/status)",
+				(unsigned long long)rl->suppressed, LOG_WINDOW_MS / 1000);
+		rl->window_start = t;
+		rl->logged = 0;
+		rl->suppressed = 0;
+	}
+	if (rl->logged < LOG_BURST) {
+		rl->logged++;
+		vg_warn("hub: refused a message: %s", why);
+	} else
+		rl->suppressed++;
+}
+
+static char *read_file(const char *path, size_t max, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) || st.st_size <= 0 || (size_t)st.st_size > max) {
+		snprintf(err, errlen, "cannot read %s: %s", path, fd < 0 ? strerror(errno) : "empty or too large");
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	char *b = xmalloc((size_t)st.st_size + 1);
+	ssize_t n = read(fd, b, (size_t)st.st_size);
+	close(fd);
+	if (n != st.st_size) {
+		snprintf(err, errlen, "cannot read %s", path);
+		free(b);
+		return NULL;
+	}
+	b[n] = 0;
+	return b;
+}
+
+/* The hub's durable pull consumer on a stream, created if absent; bound to it. */
+static natsSubscription *subscribe(jsCtx *js, const char *stream, const char *durable, int max_ack_pending)
+{
+	jsConsumerConfig cc;
+	jsConsumerConfig_Init(&cc);
+	cc.Durable = durable;
+	cc.AckPolicy = js_AckExplicit;
+	cc.DeliverPolicy = js_DeliverAll;
+	cc.MaxAckPending = max_ack_pending;
+	cc.AckWait = (int64_t)30 * 1000000000LL;
+	cc.MaxRequestBatch = 0;
+	jsConsumerInfo *ci = NULL;
+	jsErrCode jerr = 0;
+	natsStatus s = js_AddConsumer(&ci, js, stream, &cc, NULL, &jerr);
+	if (s != NATS_OK && jerr != JSConsumerNameExistErr && jerr != JSConsumerExistingActiveErr) {
+		/* the durable exists with another configuration: use it as it is */
+		s = js_GetConsumerInfo(&ci, js, stream, durable, NULL, &jerr);
+	}
+	char buf[256];
+	if (s != NATS_OK) {
+		vg_err("hub: cannot create or find consumer %s on stream %s: %s (does the stream exist? "
+		       "'vigil fleet init' creates it)",
+		       durable, stream, fleet_status_text(s, buf, sizeof(buf)));
+		return NULL;
+	}
+	jsConsumerInfo_Destroy(ci);
+	jsSubOptions so;
+	jsSubOptions_Init(&so);
+	so.Stream = stream;
+	so.Consumer = durable;
+	natsSubscription *sub = NULL;
+	s = js_PullSubscribe(&sub, js, NULL, durable, NULL, &so, &jerr);
+	if (s != NATS_OK) {
+		vg_err("hub: cannot bind to consumer %s on %s: %s", durable, stream, fleet_status_text(s, buf, sizeof(buf)));
+		return NULL;
+	}
+	return sub;
+}
+
+struct consumer {
+	const struct hub_opts *o;
+	struct hub_store *store;
+	struct hub_stats *stats;
+	struct ratelog rl;
+	natsMsg **ok;
+	size_t nok, cap;
+};
+
+/* Store one fetched batch, then acknowledge it: 0, or -1 when the store failed. */
+static int take_batch(struct consumer *c, natsMsgList *list)
+{
+	int64_t recv = now_ns();
+	uint64_t stored[4] = { 0 }, dups = 0; /* counted once committed */
+	c->nok = 0;
+	/* the library returns at most the batch asked for; sized to what came regardless */
+	if ((size_t)list->Count > c->cap) {
+		c->cap = (size_t)list->Count;
+		c->ok = xrealloc(c->ok, c->cap * sizeof(*c->ok));
+	}
+	for (int i = 0; i < list->Count; i++) {
+		natsMsg *msg = list->Msgs[i];
+		struct hub_headers h = { 0 };
+		natsMsgHeader_Get(msg, "Nats-Msg-Id", &h.msg_id);
+		natsMsgHeader_Get(msg, "Vigil-Node", &h.node);
+		natsMsgHeader_Get(msg, "Vigil-Cluster", &h.cluster);
+		natsMsgHeader_Get(msg, "Vigil-Kind", &h.kind);
+		natsMsgHeader_Get(msg, "Vigil-Seq", &h.seq);
+		natsMsgHeader_Get(msg, "Vigil-Version", &h.version);
+		struct hub_msg m;
+		char err[256];
+		enum hub_reject r = hub_msg_parse(natsMsg_GetSubject(msg), &h, natsMsg_GetData(msg),
+						  (size_t)natsMsg_GetDataLength(msg), c->o->max_msg, &m, err, sizeof(err));
+		if (r != HUB_OK) {
+			INC(c->stats->rejected[r]);
+			log_reject(&c->rl, err);
+			/* never delivered again: it will not get better */
+			natsMsg_Term(msg, NULL);
+			continue;
+		}
+		int rc = hub_store_add(c->store, &m, recv);
+		hub_msg_free(&m);
+		if (rc < 0)
+			goto failed;
+		if (rc == 0 && m.kind != HUB_HEARTBEAT)
+			dups++;
+		else
+			stored[m.kind - 1]++;
+		c->ok[c->nok++] = msg;
+	}
+	if (hub_store_commit(c->store))
+		goto failed;
+	for (size_t i = 0; i < c->nok; i++)
+		natsMsg_Ack(c->ok[i], NULL);
+	for (int k = 0; k < 4; k++)
+		ADD(c->stats->stored[k], stored[k]);
+	ADD(c->stats->duplicates, dups);
+	INC(c->stats->batches);
+	return 0;
+failed:
+	INC(c->stats->commit_failures);
+	vg_err("hub: %s; the batch is not acknowledged and will be delivered again", hub_store_error(c->store));
+	hub_store_rollback(c->store);
+	for (int i = 0; i < list->Count; i++)
+		natsMsg_Nak(list->Msgs[i], NULL);
+	return -1;
+}
+
+int hub_run(const struct hub_opts *o, volatile sig_atomic_t *stop)
+{
+	char err[512];
+	struct hub_stats stats = { .started_ns = now_ns() };
+	int ret = -1;
+	struct hub_tokens *tokens = hub_tokens_load(o->token_file, err, sizeof(err));
+	if (!tokens) {
+		vg_err("%s", err);
+		return -1;
+	}
+	char *cert = read_file(o->tls_cert, 1 << 20, err, sizeof(err));
+	char *key = cert ? read_file(o->tls_key, 1 << 20, err, sizeof(err)) : NULL;
+	struct hub_store *store = NULL;
+	struct fleet_conn *fc = NULL;
+	struct hub_api *api = NULL;
+	natsSubscription *subs[2] = { NULL, NULL };
+	if (!key) {
+		vg_err("%s", err);
+		goto out;
+	}
+	store = hub_store_open(o->store, false, o->fsync, err, sizeof(err));
+	if (!store) {
+		vg_err("%s", err);
+		goto out;
+	}
+	struct hub_api_opts ao = { .listen = o->listen, .cert_pem = cert, .key_pem = key, .tokens = tokens,
+				   .store_path = o->store, .silent_after_ns = (int64_t)o->silent_after_s * 1000000000LL,
+				   .stats = &stats, .threads = o->api_threads };
+	api = hub_api_start(&ao);
+	if (!api)
+		goto out;
+	fprintf(stderr, "vigil: hub API listening on port %u\n", hub_api_port(api));
+	fc = fleet_connect(&o->conn, err, sizeof(err));
+	if (!fc) {
+		vg_err("%s", err);
+		goto out;
+	}
+	/* wait for NATS (and the streams) without giving up: a hub may start before its servers */
+	static const char *const streams[2] = { HUB_ALERTS_STREAM, HUB_HEARTBEATS_STREAM };
+	int64_t next_try = 0;
+	while (!*stop && (!subs[0] || !subs[1])) {
+		if (mono_ms() >= next_try && fleet_conn_wait(fc, 1000)) {
+			for (int i = 0; i < 2; i++)
+				if (!subs[i])
+					subs[i] = subscribe(fleet_js(fc), streams[i], o->durable, o->max_ack_pending);
+			next_try = mono_ms() + 2000;
+		}
+		struct timespec t = { 0, 100 * 1000 * 1000 };
+		nanosleep(&t, NULL);
+	}
+	if (*stop)
+		goto stopped;
+	vg_info("hub: consuming %s and %s as durable '%s'", streams[0], streams[1], o->durable);
+	fprintf(stderr, "vigil: hub consuming as '%s'\n", o->durable);
+	struct consumer c = { .o = o, .store = store, .stats = &stats };
+	c.cap = (size_t)o->batch;
+	c.ok = xcalloc(c.cap, sizeof(*c.ok));
+	int64_t next_hb = 0;
+	while (!*stop) {
+		/* alerts wait up to 200 ms for a batch; heartbeats are looked at every
+		 * 100 ms (a fetch that finds none costs its whole timeout) */
+		for (int i = 0; i < 2 && !*stop; i++) {
+			if (i == 1) {
+				if (mono_ms() < next_hb)
+					continue;
+				next_hb = mono_ms() + 100;
+			}
+			natsMsgList list = { 0 };
+			jsErrCode jerr = 0;
+			natsStatus s = natsSubscription_Fetch(&list, subs[i], o->batch, i == 0 ? 200 : 5, &jerr);
+			if (s == NATS_OK) {
+				if (take_batch(&c, &list)) {
+					struct timespec t = { 0, 500 * 1000 * 1000 };
+					nanosleep(&t, NULL);
+				}
+				if (i == 1 && list.Count == o->batch)
+					next_hb = 0; /* more heartbeats wait: look again next round */
+				natsMsgList_Destroy(&list);
+			} else if (s != NATS_TIMEOUT && s != NATS_NOT_FOUND) {
+				INC(stats.fetch_errors);
+				natsMsgList_Destroy(&list);
+				struct timespec t = { 0, 200 * 1000 * 1000 };
+				nanosleep(&t, NULL);
+			}
+		}
+	}
+	free(c.ok);
+stopped:
+	/* acknowledgements are sent before the connection goes */
+	natsConnection_FlushTimeout(fleet_nc(fc), 2000);
+	ret = 0;
+out:
+	for (int i = 0; i < 2; i++)
+		natsSubscription_Destroy(subs[i]);
+	hub_api_stop(api);
+	fleet_close(fc);
+	hub_store_close(store);
+	hub_tokens_free(tokens);
+	free(cert);
+	if (key) {
+		memset(key, 0, strlen(key));
+		free(key);
+	}
+	return ret;
+}

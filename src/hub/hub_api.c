@@ -1,0 +1,631 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "common/libmhd.h"
+#include "common/log.h"
+#include "common/version.h"
+#include "engine/ruleset.h"
+#include "fleet/nats_conn.h"
+#include "hub/hub_api.h"
+
+/* ---- tokens ---- */
+
+#define TOKEN_MIN 16
+#define TOKEN_MAX 256
+#define TOKENS_MAX 1024
+
+struct token {
+	unsigned char digest[SHA256_DIGEST_LENGTH];
+	enum hub_role role;
+	char name[64];
+};
+
+struct hub_tokens {
+	struct token *t;
+	size_t n;
+};
+
+void hub_tokens_free(struct hub_tokens *t)
+{
+	if (t) {
+		OPENSSL_cleanse(t->t, t->n * sizeof(*t->t));
+		free(t->t);
+		free(t);
+	}
+}
+
+size_t hub_tokens_count(const struct hub_tokens *t)
+{
+	return t ? t->n : 0;
+}
+
+struct hub_tokens *hub_tokens_parse(const char *text, size_t len, const char *path, char *err, size_t errlen)
+{
+	struct hub_tokens *t = xcalloc(1, sizeof(*t));
+	const char *p = text, *end = text + len;
+	for (unsigned line = 1; p < end; line++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		char buf[512];
+		size_t l = (size_t)(le - p);
+		if (l >= sizeof(buf)) {
+			snprintf(err, errlen, "%s:%u: line too long", path, line);
+			goto bad;
+		}
+		memcpy(buf, p, l);
+		buf[l] = 0;
+		p = nl ? nl + 1 : end;
+		if (memchr(buf, 0, l)) {
+			snprintf(err, errlen, "%s:%u: NUL byte", path, line);
+			goto bad;
+		}
+		char *hash = strchr(buf, '#');
+		if (hash)
+			*hash = 0;
+		char *save, *tok = strtok_r(buf, " \t\r", &save);
+		if (!tok)
+			continue;
+		char *role = strtok_r(NULL, " \t\r", &save), *name = strtok_r(NULL, " \t\r", &save);
+		if (strtok_r(NULL, " \t\r", &save)) {
+			snprintf(err, errlen, "%s:%u: expected 'TOKEN ROLE [NAME]'", path, line);
+			goto bad;
+		}
+		size_t tl = strlen(tok);
+		if (tl < TOKEN_MIN || tl > TOKEN_MAX) {
+			snprintf(err, errlen, "%s:%u: a token has %d to %d characters", path, line, TOKEN_MIN, TOKEN_MAX);
+			goto bad;
+		}
+		for (size_t i = 0; i < tl; i++)
+			if (!isgraph((unsigned char)tok[i])) {
+				snprintf(err, errlen, "%s:%u: a token is printable characters", path, line);
+				goto bad;
+			}
+		enum hub_role r = !role ? HUB_ROLE_NONE : !strcmp(role, "viewer") ? HUB_ROLE_VIEWER
+							 : !strcmp(role, "responder") ? HUB_ROLE_RESPONDER
+										       : HUB_ROLE_NONE;
+		if (r == HUB_ROLE_NONE) {
+			snprintf(err, errlen, "%s:%u: role '%s' is not viewer or responder", path, line, role ? role : "");
+			goto bad;
+		}
+		if (t->n == TOKENS_MAX) {
+			snprintf(err, errlen, "%s:%u: more than %d tokens", path, line, TOKENS_MAX);
+			goto bad;
+		}
+		t->t = xrealloc(t->t, (t->n + 1) * sizeof(*t->t));
+		struct token *k = &t->t[t->n++];
+		SHA256((const unsigned char *)tok, tl, k->digest);
+		k->role = r;
+		snprintf(k->name, sizeof(k->name), "%s", name ? name : "");
+		OPENSSL_cleanse(buf, sizeof(buf));
+	}
+	if (!t->n) {
+		snprintf(err, errlen, "%s: no token", path);
+		goto bad;
+	}
+	return t;
+bad:
+	hub_tokens_free(t);
+	return NULL;
+}
+
+struct hub_tokens *hub_tokens_load(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct stat st;
+	if (fstat(fd, &st) || st.st_size > 1 << 20) {
+		snprintf(err, errlen, "%s: not a readable file of at most 1 MiB", path);
+		close(fd);
+		return NULL;
+	}
+	if (st.st_mode & 007)
+		vg_warn("%s is readable by others: tokens are secrets (chmod 600)", path);
+	char *b = xmalloc((size_t)st.st_size + 1);
+	ssize_t n = read(fd, b, (size_t)st.st_size);
+	close(fd);
+	if (n < 0) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		free(b);
+		return NULL;
+	}
+	struct hub_tokens *t = hub_tokens_parse(b, (size_t)n, path, err, errlen);
+	OPENSSL_cleanse(b, (size_t)n);
+	free(b);
+	return t;
+}
+
+enum hub_role hub_tokens_check(const struct hub_tokens *t, const char *token, const char **name)
+{
+	unsigned char d[SHA256_DIGEST_LENGTH];
+	enum hub_role role = HUB_ROLE_NONE;
+	if (!t || !token)
+		return HUB_ROLE_NONE;
+	SHA256((const unsigned char *)token, strlen(token), d);
+	for (size_t i = 0; i < t->n; i++) {
+		/* every entry is compared; a match is kept without branching out of the loop */
+		int eq = CRYPTO_memcmp(d, t->t[i].digest, sizeof(d)) == 0;
+		if (eq && role == HUB_ROLE_NONE) {
+			role = t->t[i].role;
+			if (name)
+				*name = t->t[i].name;
+		}
+	}
+	return role;
+}
+
+/* ---- queries ---- */
+
+static int parse_time_arg(const char *v, int64_t *out)
+{
+	char *end;
+	if (*v && isdigit((unsigned char)*v)) {
+		errno = 0;
+		long long n = strtoll(v, &end, 10);
+		if (!*end && !errno && n >= 0) {
+			*out = n;
+			return 0;
+		}
+	}
+	int64_t t = hub_parse_time(v);
+	if (t < 0)
+		return -1;
+	*out = t;
+	return 0;
+}
+
+int hub_api_parse_query(enum hub_table table, const char *const *keys, const char *const *vals, size_t n,
+			struct hub_query *q, char *err, size_t errlen)
+{
+	memset(q, 0, sizeof(*q));
+	q->table = table;
+	q->prio_most = q->prio_least = -1;
+	q->limit = HUB_LIMIT_DEFAULT;
+	static const char *const names[] = { "node", "cluster", "namespace", "pod", "container", "image",
+					     "rule", "priority", "priority_at_most", "since", "until",
+					     "limit", "cursor", "action", "outcome" };
+	enum { N_NAMES = sizeof(names) / sizeof(*names) };
+	/* which parameters each table takes (bit i: names[i]) */
+	static const unsigned takes[] = {
+		[HUB_T_ALERTS] = 0x1fff,
+		[HUB_T_ACTIONS] = 0x1 | 0x2 | 0x10 | 0x40 | 0x200 | 0x400 | 0x800 | 0x1000 | 0x2000 | 0x4000,
+		[HUB_T_LOSSES] = 0x1 | 0x2 | 0x200 | 0x400 | 0x800 | 0x1000,
+	};
+	unsigned seen = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *k = keys[i], *v = vals[i] ? vals[i] : "";
+		int idx = -1;
+		for (int j = 0; j < N_NAMES; j++)
+			if (k && !strcmp(k, names[j]))
+				idx = j;
+		if (idx < 0 || !(takes[table] & (1u << idx))) {
+			snprintf(err, errlen, "unknown parameter '%.64s'", k ? k : "");
+			return -1;
+		}
+		if (seen & (1u << idx)) {
+			snprintf(err, errlen, "parameter '%s' given twice", k);
+			return -1;
+		}
+		seen |= 1u << idx;
+		if (strlen(v) > 512 || !*v) {
+			snprintf(err, errlen, "parameter '%s' needs a value of at most 512 bytes", k);
+			return -1;
+		}
+		char *end;
+		switch (idx) {
+		case 0:
+		case 1:
+			if (!fleet_name_valid(v)) {
+				snprintf(err, errlen, "%s must be 1 to 64 of A-Z a-z 0-9 - _", k);
+				return -1;
+			}
+			*(idx ? &q->cluster : &q->node) = v;
+			break;
+		case 2: q->ns = v; break;
+		case 3: q->pod = v; break;
+		case 4: q->container = v; break;
+		case 5: q->image = v; break;
+		case 6: q->rule = v; break;
+		case 7:
+		case 8: {
+			int p = priority_parse(v);
+			if (p < 0) {
+				snprintf(err, errlen, "%s must be emergency, alert, critical, error, warning, notice, "
+						      "informational or debug", k);
+				return -1;
+			}
+			*(idx == 7 ? &q->prio_most : &q->prio_least) = p;
+			break;
+		}
+		case 9:
+		case 10:
+			if (parse_time_arg(v, idx == 9 ? &q->since_ns : &q->until_ns)) {
+				snprintf(err, errlen, "%s must be a UTC time (2026-11-28T14:00:00Z) or ns since the epoch", k);
+				return -1;
+			}
+			break;
+		case 11:
+			errno = 0;
+			q->limit = strtol(v, &end, 10);
+			if (*end || errno || q->limit < 1 || q->limit > HUB_LIMIT_MAX) {
+				snprintf(err, errlen, "limit must be 1 to %d", HUB_LIMIT_MAX);
+				return -1;
+			}
+			break;
+		case 12:
+			errno = 0;
+			q->after_id = strtoll(v, &end, 10);
+			if (*end || errno || q->after_id < 0 || !isdigit((unsigned char)*v)) {
+				snprintf(err, errlen, "cursor must be a next_cursor the API returned");
+				return -1;
+			}
+			break;
+		case 13: q->action = v; break;
+		case 14: q->outcome = v; break;
+		}
+	}
+	if (q->prio_most >= 0 && q->prio_least >= 0 && q->prio_least < q->prio_most) {
+		snprintf(err, errlen, "priority is more severe than priority_at_most: no alert can match");
+		return -1;
+	}
+	if (q->since_ns && q->until_ns && q->until_ns <= q->since_ns) {
+		snprintf(err, errlen, "until must be after since");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the server ---- */
+
+#define POOL 4
+#define MAX_ARGS 32
+
+struct hub_api {
+	const struct hub_api_opts *o;
+	struct MHD_Daemon *d;
+	unsigned port;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct hub_store *pool[POOL];
+	int npool;
+	uint64_t requests, unauthorized, bad;
+};
+
+static struct hub_store *pool_get(struct hub_api *a)
+{
+	pthread_mutex_lock(&a->mu);
+	while (!a->npool)
+		pthread_cond_wait(&a->cv, &a->mu);
+	struct hub_store *s = a->pool[--a->npool];
+	pthread_mutex_unlock(&a->mu);
+	return s;
+}
+
+static void pool_put(struct hub_api *a, struct hub_store *s)
+{
+	pthread_mutex_lock(&a->mu);
+	a->pool[a->npool++] = s;
+	pthread_cond_signal(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+}
+
+static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const char *type, const char *body,
+			       size_t len)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	if (status == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"vigil-hub\"");
+	enum MHD_Result ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result json_error(struct MHD_Connection *c, unsigned status, const char *msg)
+{
+	struct vg_buf b = { 0 };
+	struct vg_json j;
+	jw_init(&j, &b);
+	jw_obj_begin(&j, NULL);
+	jw_str(&j, "error", msg);
+	jw_obj_end(&j);
+	enum MHD_Result r = respond(c, status, "application/json", b.data, b.len);
+	buf_free(&b);
+	return r;
+}
+
+struct args {
+	const char *k[MAX_ARGS], *v[MAX_ARGS];
+	size_t n;
+	bool overflow;
+};
+
+static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct args *a = cls;
+	(void)kind;
+	if (a->n == MAX_ARGS) {
+		a->overflow = true;
+		return MHD_NO;
+	}
+	a->k[a->n] = key;
+	a->v[a->n++] = value;
+	return MHD_YES;
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+#define GET(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define INC(x) __atomic_add_fetch(&(x), 1, __ATOMIC_RELAXED)
+
+static void status_json(struct hub_api *a, struct vg_buf *b)
+{
+	const struct hub_stats *st = a->o->stats;
+	struct vg_json j;
+	jw_init(&j, b);
+	jw_obj_begin(&j, NULL);
+	jw_str(&j, "version", VIGIL_VERSION);
+	jw_int(&j, "uptime_s", (now_ns() - st->started_ns) / 1000000000LL);
+	jw_obj_begin(&j, "stored");
+	static const char *const kinds[] = { "alerts", "actions", "losses", "heartbeats" };
+	for (int i = 0; i < 4; i++)
+		jw_uint(&j, kinds[i], GET(st->stored[i]));
+	jw_obj_end(&j);
+	jw_uint(&j, "duplicates", GET(st->duplicates));
+	jw_obj_begin(&j, "rejected");
+	for (int i = 1; i < HUB_REJ__N; i++)
+		jw_uint(&j, hub_reject_name(i), GET(st->rejected[i]));
+	jw_obj_end(&j);
+	jw_uint(&j, "batches", GET(st->batches));
+	jw_uint(&j, "commit_failures", GET(st->commit_failures));
+	jw_uint(&j, "fetch_errors", GET(st->fetch_errors));
+	jw_uint(&j, "api_requests", GET(a->requests));
+	jw_uint(&j, "api_unauthorized", GET(a->unauthorized));
+	jw_obj_end(&j);
+}
+
+static void metrics_text(struct hub_api *a, struct vg_buf *b)
+{
+	const struct hub_stats *st = a->o->stats;
+	static const char *const kinds[] = { "alert", "action", "loss", "heartbeat" };
+	buf_adds(b, "# HELP vigil_hub_ingested_total Records stored, by kind.\n# TYPE vigil_hub_ingested_total counter\n");
+	for (int i = 0; i < 4; i++)
+		buf_printf(b, "vigil_hub_ingested_total{kind=\"%s\"} %llu\n", kinds[i], (unsigned long long)GET(st->stored[i]));
+	buf_printf(b, "# HELP vigil_hub_duplicates_total Redelivered records that were already stored.\n"
+		      "# TYPE vigil_hub_duplicates_total counter\nvigil_hub_duplicates_total %llu\n",
+		   (unsigned long long)GET(st->duplicates));
+	buf_adds(b, "# HELP vigil_hub_rejected_total Messages refused (term-acked), by reason.\n"
+		    "# TYPE vigil_hub_rejected_total counter\n");
+	for (int i = 1; i < HUB_REJ__N; i++)
+		buf_printf(b, "vigil_hub_rejected_total{reason=\"%s\"} %llu\n", hub_reject_name(i),
+			   (unsigned long long)GET(st->rejected[i]));
+	buf_printf(b, "# HELP vigil_hub_commit_failures_total Store commits that failed (batch redelivered).\n"
+		      "# TYPE vigil_hub_commit_failures_total counter\nvigil_hub_commit_failures_total %llu\n",
+		   (unsigned long long)GET(st->commit_failures));
+}
+
+static enum MHD_Result serve(struct hub_api *a, struct MHD_Connection *c, const char *url)
+{
+	static const struct { const char *path; enum hub_table t; } lists[] = {
+		{ "/api/v1/alerts", HUB_T_ALERTS }, { "/api/v1/actions", HUB_T_ACTIONS }, { "/api/v1/losses", HUB_T_LOSSES },
+	};
+	struct args args = { 0 };
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect, &args);
+	if (args.overflow)
+		return INC(a->bad), json_error(c, MHD_HTTP_BAD_REQUEST, "too many query parameters");
+	struct vg_buf b = { 0 };
+	enum MHD_Result r;
+	for (size_t i = 0; i < 3; i++) {
+		size_t pl = strlen(lists[i].path);
+		if (strncmp(url, lists[i].path, pl) || (url[pl] && url[pl] != '/'))
+			continue;
+		struct hub_query q;
+		char err[256];
+		const char *uuid = url[pl] == '/' ? url + pl + 1 : NULL;
+		if (uuid) {
+			size_t ul = strlen(uuid);
+			bool ok = ul >= 8 && ul <= HUB_UUID_MAX && args.n == 0;
+			for (size_t k = 0; ok && k < ul; k++)
+				ok = isalnum((unsigned char)uuid[k]) || uuid[k] == '-' || uuid[k] == '_';
+			if (!ok)
+				return INC(a->bad), json_error(c, MHD_HTTP_BAD_REQUEST, "not a record id (8 to 64 of A-Z a-z 0-9 - _, no parameters)");
+			hub_api_parse_query(lists[i].t, NULL, NULL, 0, &q, err, sizeof(err));
+			q.uuid = uuid;
+		} else if (hub_api_parse_query(lists[i].t, args.k, args.v, args.n, &q, err, sizeof(err)))
+			return INC(a->bad), json_error(c, MHD_HTTP_BAD_REQUEST, err);
+		struct hub_store *s = pool_get(a);
+		long n = hub_store_query(s, &q, &b);
+		if (n < 0) {
+			vg_err("hub api: %s", hub_store_error(s));
+			pool_put(a, s);
+			buf_free(&b);
+			return json_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error");
+		}
+		pool_put(a, s);
+		if (uuid && !n)
+			r = json_error(c, MHD_HTTP_NOT_FOUND, "no such record");
+		else
+			r = respond(c, MHD_HTTP_OK, "application/json", b.data, b.len);
+		buf_free(&b);
+		return r;
+	}
+	if (!strcmp(url, "/api/v1/nodes") || !strcmp(url, "/api/v1/status") || !strcmp(url, "/metrics")) {
+		if (args.n)
+			return INC(a->bad), json_error(c, MHD_HTTP_BAD_REQUEST, "this route takes no parameters");
+		if (!strcmp(url, "/api/v1/nodes")) {
+			struct hub_store *s = pool_get(a);
+			int rc = hub_store_nodes(s, now_ns(), a->o->silent_after_ns, &b);
+			if (rc)
+				vg_err("hub api: %s", hub_store_error(s));
+			pool_put(a, s);
+			if (rc) {
+				buf_free(&b);
+				return json_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error");
+			}
+		} else if (!strcmp(url, "/metrics")) {
+			metrics_text(a, &b);
+			struct hub_store *s = pool_get(a);
+			if (hub_store_node_metrics(s, now_ns(), &b))
+				vg_err("hub api: %s", hub_store_error(s));
+			pool_put(a, s);
+			r = respond(c, MHD_HTTP_OK, "text/plain; version=0.0.4", b.data, b.len);
+			buf_free(&b);
+			return r;
+		} else
+			status_json(a, &b);
+		r = respond(c, MHD_HTTP_OK, "application/json", b.data, b.len);
+		buf_free(&b);
+		return r;
+	}
+	return json_error(c, MHD_HTTP_NOT_FOUND, "no such route");
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+			       const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+	struct hub_api *a = cls;
+	(void)version;
+	(void)upload;
+	if (!*con_cls) {
+		/* first call: headers only; refuse before any body is read */
+		*con_cls = (void *)1;
+		INC(a->requests);
+		const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+		const char *name = NULL;
+		if (!auth || strncasecmp(auth, "Bearer ", 7) ||
+		    hub_tokens_check(a->o->tokens, auth + 7, &name) == HUB_ROLE_NONE) {
+			INC(a->unauthorized);
+			return json_error(c, MHD_HTTP_UNAUTHORIZED, "a valid bearer token is required");
+		}
+		if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+			return json_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "GET only");
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		*upload_size = 0; /* a GET has no body: what is sent is dropped */
+		return MHD_YES;
+	}
+	return serve(a, c, url);
+}
+
+static int parse_listen(const char *spec, struct sockaddr_storage *ss, int *v6)
+{
+	char host[256];
+	const char *port;
+	if (spec[0] == '[') {
+		const char *end = strchr(spec, ']');
+		if (!end || end[1] != ':' || (size_t)(end - spec - 1) >= sizeof(host))
+			return -1;
+		memcpy(host, spec + 1, (size_t)(end - spec - 1));
+		host[end - spec - 1] = 0;
+		port = end + 2;
+	} else {
+		const char *colon = strrchr(spec, ':');
+		if (!colon || (size_t)(colon - spec) >= sizeof(host))
+			return -1;
+		memcpy(host, spec, (size_t)(colon - spec));
+		host[colon - spec] = 0;
+		port = colon + 1;
+	}
+	struct addrinfo hints = { 0 }, *ai;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host[0] ? host : NULL, port, &hints, &ai))
+		return -1;
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*v6 = ai->ai_family == AF_INET6;
+	freeaddrinfo(ai);
+	return 0;
+}
+
+struct hub_api *hub_api_start(const struct hub_api_opts *o)
+{
+	struct sockaddr_storage ss;
+	int v6 = 0;
+	if (parse_listen(o->listen, &ss, &v6)) {
+		vg_err("bad --listen '%s' (ADDR:PORT, [ADDR6]:PORT or :PORT with a numeric address)", o->listen);
+		return NULL;
+	}
+	const char *why = libmhd_load();
+	if (why) {
+		vg_err("%s", why);
+		return NULL;
+	}
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		vg_err("cannot serve HTTPS: this libmicrohttpd was built without TLS");
+		return NULL;
+	}
+	struct hub_api *a = xcalloc(1, sizeof(*a));
+	a->o = o;
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->cv, NULL);
+	for (int i = 0; i < POOL; i++) {
+		char err[512];
+		struct hub_store *s = hub_store_open(o->store_path, true, false, err, sizeof(err));
+		if (!s) {
+			vg_err("%s", err);
+			hub_api_stop(a);
+			return NULL;
+		}
+		a->pool[a->npool++] = s;
+	}
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TLS;
+	if (v6)
+		flags |= MHD_USE_IPv6;
+	a->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, a, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				MHD_OPTION_THREAD_POOL_SIZE, o->threads ? o->threads : 2u,
+				MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_CONNECTION_LIMIT, 256u,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+				MHD_OPTION_HTTPS_MEM_KEY, o->key_pem, MHD_OPTION_HTTPS_MEM_CERT, o->cert_pem,
+				MHD_OPTION_HTTPS_PRIORITIES, "NORMAL:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1",
+				MHD_OPTION_END);
+	if (!a->d) {
+		vg_err("cannot start the hub API on %s (address in use, bad certificate or key?)", o->listen);
+		hub_api_stop(a);
+		return NULL;
+	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(a->d, MHD_DAEMON_INFO_BIND_PORT);
+	a->port = info ? info->port : 0;
+	return a;
+}
+
+unsigned hub_api_port(const struct hub_api *a)
+{
+	return a->port;
+}
+
+void hub_api_stop(struct hub_api *a)
+{
+	if (!a)
+		return;
+	if (a->d)
+		MHD_stop_daemon(a->d);
+	for (int i = 0; i < a->npool; i++)
+		hub_store_close(a->pool[i]);
+	pthread_mutex_destroy(&a->mu);
+	pthread_cond_destroy(&a->cv);
+	free(a);
+}

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "engine/ruleset.h"
+#include "fleet/nats_conn.h"
+#include "hub/hub_msg.h"
+
+static const char *const reject_names[HUB_REJ__N] = {
+	[HUB_OK] = "ok",	      [HUB_REJ_SUBJECT] = "subject", [HUB_REJ_KIND] = "kind",
+	[HUB_REJ_HEADERS] = "headers", [HUB_REJ_SEQ] = "seq",	      [HUB_REJ_SIZE] = "size",
+	[HUB_REJ_JSON] = "json",       [HUB_REJ_UUID] = "uuid",	      [HUB_REJ_FIELDS] = "fields",
+};
+
+const char *hub_reject_name(enum hub_reject r)
+{
+	return r >= 0 && r < HUB_REJ__N ? reject_names[r] : "?";
+}
+
+static const char *const kind_names[] = { [HUB_ALERT] = "alert", [HUB_ACTION] = "action",
+					  [HUB_LOSS] = "loss", [HUB_HEARTBEAT] = "heartbeat" };
+
+int64_t hub_parse_time(const char *s)
+{
+	struct tm tm = { 0 };
+	const char *rest = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	if (!rest)
+		return -1;
+	int64_t frac = 0;
+	if (*rest == '.') {
+		int digits = 0;
+		rest++;
+		while (isdigit((unsigned char)*rest)) {
+			if (digits < 9) {
+				frac = frac * 10 + (*rest - '0');
+				digits++;
+			}
+			rest++;
+		}
+		if (!digits)
+			return -1;
+		while (digits++ < 9)
+			frac *= 10;
+	}
+	if (strcmp(rest, "Z"))
+		return -1;
+	time_t t = timegm(&tm);
+	if (t < 0)
+		return -1;
+	return (int64_t)t * 1000000000LL + frac;
+}
+
+/* A string at a path of object keys, or NULL. */
+static const char *str_at(json_t *o, const char *k1, const char *k2, const char *k3)
+{
+	json_t *v = json_object_get(o, k1);
+	if (k2)
+		v = json_object_get(v, k2);
+	if (k3)
+		v = json_object_get(v, k3);
+	return json_string_value(v);
+}
+
+static int split_subject(const char *subject, char *cluster, char *node, char *kind, size_t kindlen)
+{
+	/* vigil.<cluster>.<node>.<kind>: four tokens exactly */
+	if (!subject || strncmp(subject, "vigil.", 6))
+		return -1;
+	const char *p = subject + 6;
+	char *outs[3] = { cluster, node, kind };
+	size_t lens[3] = { 65, 65, kindlen };
+	for (int i = 0; i < 3; i++) {
+		const char *dot = i < 2 ? strchr(p, '.') : p + strlen(p);
+		if (!dot || (size_t)(dot - p) >= lens[i] || dot == p)
+			return -1;
+		memcpy(outs[i], p, dot - p);
+		outs[i][dot - p] = 0;
+		p = i < 2 ? dot + 1 : dot;
+	}
+	if (strchr(kind, '.'))
+		return -1;
+	return fleet_name_valid(cluster) && fleet_name_valid(node) ? 0 : -1;
+}
+
+static bool uuid_valid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n < 8 || n > HUB_UUID_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_')
+			return false;
+	return true;
+}
+
+enum hub_reject hub_msg_parse(const char *subject, const struct hub_headers *h, const char *body,
+			      size_t len, size_t max_len, struct hub_msg *m, char *err, size_t errlen)
+{
+	char kind[16];
+	memset(m, 0, sizeof(*m));
+	if (split_subject(subject, m->cluster, m->node, kind, sizeof(kind))) {
+		snprintf(err, errlen, "subject '%.80s' is not vigil.<cluster>.<node>.<kind>", subject ? subject : "");
+		return HUB_REJ_SUBJECT;
+	}
+	for (int k = HUB_ALERT; k <= HUB_HEARTBEAT; k++)
+		if (!strcmp(kind, kind_names[k]))
+			m->kind = k;
+	if (!m->kind) {
+		snprintf(err, errlen, "unknown kind '%s' on %s", kind, subject);
+		return HUB_REJ_KIND;
+	}
+	if (!h->kind || strcmp(h->kind, kind)) {
+		snprintf(err, errlen, "Vigil-Kind '%.32s' disagrees with subject %s", h->kind ? h->kind : "", subject);
+		return HUB_REJ_KIND;
+	}
+	if (!h->node || !h->cluster || strcmp(h->node, m->node) || strcmp(h->cluster, m->cluster)) {
+		snprintf(err, errlen, "Vigil-Node/Vigil-Cluster '%.64s'/'%.64s' disagree with subject %s",
+			 h->node ? h->node : "", h->cluster ? h->cluster : "", subject);
+		return HUB_REJ_HEADERS;
+	}
+	char *end;
+	m->seq = h->seq ? strtoll(h->seq, &end, 10) : 0;
+	if (!h->seq || !*h->seq || *end || m->seq <= 0) {
+		snprintf(err, errlen, "Vigil-Seq '%.32s' is not a positive integer on %s", h->seq ? h->seq : "", subject);
+		return HUB_REJ_SEQ;
+	}
+	if (len > max_len) {
+		snprintf(err, errlen, "message of %zu bytes over the limit of %zu on %s", len, max_len, subject);
+		return HUB_REJ_SIZE;
+	}
+	if (body && memchr(body, 0, len)) {
+		snprintf(err, errlen, "body has a NUL byte on %s", subject);
+		return HUB_REJ_JSON;
+	}
+	json_error_t je;
+	m->raw = body;
+	m->raw_len = len;
+	m->body = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &je);
+	if (!json_is_object(m->body)) {
+		snprintf(err, errlen, "body is not a JSON object on %s: %s", subject, m->body ? "not an object" : je.text);
+		json_decref(m->body);
+		m->body = NULL;
+		return HUB_REJ_JSON;
+	}
+	json_t *u = json_object_get(m->body, "uuid");
+	const char *uuid = json_string_value(u);
+	if (u && !uuid_valid(uuid)) {
+		snprintf(err, errlen, "body uuid is not 8..64 of [A-Za-z0-9_-] on %s", subject);
+		goto bad_uuid;
+	}
+	if (!uuid && m->kind != HUB_HEARTBEAT)
+		uuid = h->msg_id;
+	if (m->kind != HUB_HEARTBEAT) {
+		if (!uuid_valid(uuid)) {
+			snprintf(err, errlen, "no uuid (body or Nats-Msg-Id) on %s", subject);
+			goto bad_uuid;
+		}
+		snprintf(m->uuid, sizeof(m->uuid), "%s", uuid);
+	}
+	m->version = h->version;
+	m->priority = PRIO_INFO;
+	json_t *t = json_object_get(m->body, "time");
+	if (json_is_string(t))
+		m->time_ns = hub_parse_time(json_string_value(t));
+	else if (json_is_integer(json_object_get(m->body, "time_ns")))
+		m->time_ns = json_integer_value(json_object_get(m->body, "time_ns"));
+	if (m->time_ns < 0)
+		m->time_ns = 0;
+	switch (m->kind) {
+	case HUB_ALERT:
+		m->rule = str_at(m->body, "rule", NULL, NULL);
+		const char *p = str_at(m->body, "priority", NULL, NULL);
+		m->priority = p ? priority_parse(p) : -1;
+		if (!m->rule || m->priority < 0 || !json_is_string(t) || !m->time_ns) {
+			snprintf(err, errlen, "alert without a valid time, rule and priority on %s", subject);
+			goto bad_fields;
+		}
+		json_t *ev = json_object_get(json_object_get(m->body, "vigil"), "event");
+		m->container_id = str_at(ev, "container", "id", NULL);
+		m->container_name = str_at(ev, "container", "name", NULL);
+		m->image = str_at(ev, "container", "image", NULL);
+		m->ns = str_at(ev, "k8s", "namespace", NULL);
+		m->pod = str_at(ev, "k8s", "pod", NULL);
+		break;
+	case HUB_ACTION:
+		m->rule = str_at(m->body, "rule", NULL, NULL);
+		m->action = str_at(m->body, "action", NULL, NULL);
+		m->outcome = str_at(m->body, "outcome", NULL, NULL);
+		m->target = str_at(m->body, "target", NULL, NULL);
+		m->container_id = str_at(m->body, "container_id", NULL, NULL);
+		m->container_name = str_at(m->body, "container_name", NULL, NULL);
+		if (!m->action || !m->outcome) {
+			snprintf(err, errlen, "action without action and outcome on %s", subject);
+			goto bad_fields;
+		}
+		break;
+	default:
+		break;
+	}
+	return HUB_OK;
+bad_uuid:
+	json_decref(m->body);
+	m->body = NULL;
+	return HUB_REJ_UUID;
+bad_fields:
+	json_decref(m->body);
+	m->body = NULL;
+	return HUB_REJ_FIELDS;
+}
+
+void hub_msg_free(struct hub_msg *m)
+{
+	json_decref(m->body);
+	m->body = NULL;
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One message from a node, checked against the wire contract (docs/fleet.md)
+ * before the hub stores anything of it. The hub trusts nothing a message says
+ * about itself that the subject (which the server's permissions bind to the
+ * node's credentials) does not confirm: a message whose Vigil-Node or
+ * Vigil-Cluster header disagrees with its subject is refused.
+ *
+ * hub_msg_parse() never reads outside the body it is given, allocates only
+ * through jansson (freed by hub_msg_free), and has a fuzzer
+ * (tests/fuzz/fuzz_hub_msg.c).
+ */
+#ifndef VIGIL_HUB_MSG_H
+#define VIGIL_HUB_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#define HUB_UUID_MAX 64
+
+enum hub_kind { HUB_ALERT = 1, HUB_ACTION, HUB_LOSS, HUB_HEARTBEAT };
+
+/* Why a message was refused: one counter each (hub metrics, /api/v1/status). */
+enum hub_reject {
+	HUB_OK = 0,
+	HUB_REJ_SUBJECT,  /* not vigil.<cluster>.<node>.<kind> with valid tokens */
+	HUB_REJ_KIND,     /* unknown kind, or Vigil-Kind disagrees with the subject */
+	HUB_REJ_HEADERS,  /* Vigil-Node / Vigil-Cluster missing or not the subject's */
+	HUB_REJ_SEQ,      /* Vigil-Seq missing or not a positive integer */
+	HUB_REJ_SIZE,     /* larger than the hub's --max-msg */
+	HUB_REJ_JSON,     /* the body is not one JSON object */
+	HUB_REJ_UUID,     /* no usable uuid (body "uuid", else Nats-Msg-Id) */
+	HUB_REJ_FIELDS,   /* a field the kind needs is missing or mistyped */
+	HUB_REJ__N,
+};
+const char *hub_reject_name(enum hub_reject r);
+
+/* What a message's headers say (NULL where absent). */
+struct hub_headers {
+	const char *msg_id, *node, *cluster, *kind, *seq, *version;
+};
+
+struct hub_msg {
+	enum hub_kind kind;
+	char cluster[65], node[65];
+	char uuid[HUB_UUID_MAX + 1];
+	int64_t seq;
+	const char *version;  /* from the headers, may be NULL */
+	json_t *body;         /* the parsed object (owned) */
+	const char *raw;      /* the body as sent (valid JSON, no NUL), stored as is */
+	size_t raw_len;
+	/* alerts */
+	int64_t time_ns;      /* the record's time, wall clock; 0 if it has none */
+	const char *rule;     /* points into body */
+	int priority;         /* 0 emergency .. 7 debug; 6 for non-alerts */
+	const char *container_id, *container_name, *image, *ns, *pod;
+	/* actions */
+	const char *action, *outcome, *target;
+};
+
+/*
+ * Check one message. Returns HUB_OK and fills m (free with hub_msg_free), or
+ * a reason with a one-line explanation in err (m needs no freeing then).
+ */
+enum hub_reject hub_msg_parse(const char *subject, const struct hub_headers *h, const char *body,
+			      size_t len, size_t max_len, struct hub_msg *m, char *err, size_t errlen);
+void hub_msg_free(struct hub_msg *m);
+
+/* "2026-11-28T15:06:02.700929619Z" (fraction optional) as ns since the epoch, or -1. */
+int64_t hub_parse_time(const char *s);
+
+#endif

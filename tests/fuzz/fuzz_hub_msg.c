@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * libFuzzer: what a hub receives from the network (src/hub/hub_msg.c) and what
+ * an API client sends (hub_api_parse_query, hub_tokens_parse). The input is
+ * split on NUL bytes: subject, the six headers, the body; the same bytes are
+ * also read as query parameters (key=value&...) and as a token file.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "hub/hub_api.h"
+#include "hub/hub_msg.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *copy = malloc(size + 1);
+	memcpy(copy, data, size);
+	copy[size] = 0;
+	const char *part[8] = { 0 };
+	size_t np = 0, off = 0;
+	while (np < 7 && off <= size) {
+		part[np++] = copy + off;
+		off += strlen(copy + off) + 1;
+	}
+	const char *body = off <= size ? copy + off : "";
+	size_t blen = off <= size ? size - off : 0;
+	struct hub_headers h = { part[1], part[2], part[3], part[4], part[5], part[6] };
+	struct hub_msg m;
+	char err[256];
+	if (hub_msg_parse(part[0], &h, body, blen, 1 << 16, &m, err, sizeof(err)) == HUB_OK)
+		hub_msg_free(&m);
+
+	/* as a query string */
+	char *q = strdup(copy), *save = NULL;
+	const char *keys[32], *vals[32];
+	size_t n = 0;
+	for (char *kv = strtok_r(q, "&", &save); kv && n < 32; kv = strtok_r(NULL, "&", &save)) {
+		char *eq = strchr(kv, '=');
+		if (eq)
+			*eq++ = 0;
+		keys[n] = kv;
+		vals[n++] = eq;
+	}
+	struct hub_query hq;
+	for (int t = HUB_T_ALERTS; t <= HUB_T_LOSSES; t++)
+		hub_api_parse_query(t, keys, vals, n, &hq, err, sizeof(err));
+	free(q);
+
+	/* as a token file */
+	struct hub_tokens *tok = hub_tokens_parse(copy, size, "tokens", err, sizeof(err));
+	if (tok) {
+		hub_tokens_check(tok, part[0], NULL);
+		hub_tokens_free(tok);
+	}
+	hub_parse_time(part[0]);
+	free(copy);
+	return 0;
+}
