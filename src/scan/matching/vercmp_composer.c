@@ -108,10 +108,16 @@ static int php_cmp(const char *v1, const char *v2)
 		if (n2)
 			p2 = n2 + 1;
 	}
+	/*
+	 * One side goes on. PHP also takes an empty rest after a trailing '.'
+	 * ("1.0.") as going on, which makes "1.0." lower than both "1.0.x" and,
+	 * the other way round, "1.0.x" lower than it; an empty rest counts as
+	 * the end here, so the order stays antisymmetric.
+	 */
 	if (!c) {
-		if (n1)
+		if (n1 && *p1)
 			c = vc_digit((unsigned char)*p1) ? 1 : php_cmp(p1, "#N#");
-		else if (n2)
+		else if (n2 && *p2)
 			c = vc_digit((unsigned char)*p2) ? -1 : php_cmp("#N#", p2);
 	}
 	return c;
