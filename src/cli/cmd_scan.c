@@ -13,6 +13,7 @@
 #include "scan/reports/report.h"
 #include "scan/reports/results_db.h"
 #include "scan/scan.h"
+#include "scan/scan_fs.h"
 #include "scan/sources/registry.h"
 
 static void scan_usage(FILE *f)
@@ -21,6 +22,8 @@ static void scan_usage(FILE *f)
 	      "       vigil scan image docker://[HOST[:PORT]/]NAME[:TAG][@DIGEST] [options]\n"
 	      "                                          pulled from a registry over HTTPS\n"
 	      "       vigil scan rootfs DIR [options]   a root file system\n"
+	      "       vigil scan fs DIR [options]       a project checkout: lockfiles and manifests\n"
+	      "                                          anywhere in the tree, .gitignore honoured\n"
 	      "       vigil scan lookup DIGEST --store FILE   a stored result (exit 3: not stored)\n"
 	      "\n"
 	      "options:\n"
@@ -41,6 +44,12 @@ static void scan_usage(FILE *f)
 	      "      --ignore-file FILE ids, aliases or path:GLOB to leave out, one a line,\n"
 	      "                         each optionally with exp:YYYY-MM-DD\n"
 	      "      --max-layer-bytes N  refuse a layer that expands beyond N bytes\n"
+	      "\n"
+	      "source trees (fs):\n"
+	      "      --skip PATTERN     leave out paths matching PATTERN (gitignore syntax,\n"
+	      "                         relative to DIR; repeatable; applies to vendored\n"
+	      "                         directories too)\n"
+	      "      --no-ignore        do not read .gitignore files\n"
 	      "      --max-entries N    refuse an image with more than N entries\n"
 	      "\n"
 	      "registry pulls (docker://):\n"
@@ -114,6 +123,8 @@ int cmd_scan(int argc, char **argv)
 		{ "insecure", no_argument, NULL, 'K' },
 		{ "authfile", required_argument, NULL, 'A' },
 		{ "max-pull-bytes", required_argument, NULL, 'P' },
+		{ "skip", required_argument, NULL, 'k' },
+		{ "no-ignore", no_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -124,6 +135,8 @@ int cmd_scan(int argc, char **argv)
 	char *end;
 	int min_sev = SEV_UNKNOWN, exit_code = 0;
 	bool ignore_unfixed = false, nodb = false;
+	struct fs_opts fo = { 0 };
+	const char *skips[64];
 
 	scan_limits_default(&o.limits);
 	registry_opts_default(&ro);
@@ -133,7 +146,8 @@ int cmd_scan(int argc, char **argv)
 		return VG_EXIT_OK;
 	}
 	if (argc < 3 ||
-	    (strcmp(argv[1], "image") && strcmp(argv[1], "rootfs") && strcmp(argv[1], "lookup"))) {
+	    (strcmp(argv[1], "image") && strcmp(argv[1], "rootfs") && strcmp(argv[1], "fs") &&
+	     strcmp(argv[1], "lookup"))) {
 		scan_usage(stderr);
 		return VG_EXIT_USAGE;
 	}
@@ -159,6 +173,15 @@ int cmd_scan(int argc, char **argv)
 		case 'K': ro.insecure = true; break;
 		case 'A': ro.auth_file = optarg; break;
 		case 'U': ignore_unfixed = true; break;
+		case 'G': fo.no_ignore = true; break;
+		case 'k':
+			if (fo.nskip == sizeof(skips) / sizeof(*skips)) {
+				fputs("vigil: at most 64 --skip patterns\n", stderr);
+				return VG_EXIT_USAGE;
+			}
+			skips[fo.nskip++] = optarg;
+			fo.skip = skips;
+			break;
 		case 's':
 			min_sev = severity_parse(optarg);
 			if (min_sev < 0) {
@@ -213,7 +236,9 @@ int cmd_scan(int argc, char **argv)
 		o.progress_ctx = NULL;
 	}
 	int rc;
-	if (strcmp(what, "image"))
+	if (!strcmp(what, "fs"))
+		rc = scan_fs(target, &fo, &o, &r, &err);
+	else if (strcmp(what, "image"))
 		rc = scan_rootfs(target, &o, &r, &err);
 	else if (!strncmp(target, REGISTRY_PREFIX, strlen(REGISTRY_PREFIX)))
 		rc = registry_scan(target, &ro, &o, &r, &err);
