@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "cli/cli.h"
 #include "scan/matching/ignore.h"
+#include "scan/matching/vex.h"
 #include "scan/matching/vulndb.h"
 #include "scan/reports/report.h"
 #include "scan/reports/results_db.h"
@@ -42,7 +43,10 @@ static void scan_usage(FILE *f)
 	      "      --store FILE       keep the result in FILE (SQLite), keyed by the image's\n"
 	      "                         manifest digest and image ID, for 'scan lookup'\n"
 	      "      --ignore-file FILE ids, aliases or path:GLOB to leave out, one a line,\n"
-	      "                         each optionally with exp:YYYY-MM-DD\n"
+	      "                         each optionally with exp:YYYY-MM-DD and '# reason'\n"
+	      "      --vex FILE         OpenVEX or CycloneDX VEX statements: not_affected/fixed\n"
+	      "                         take findings out (listed as suppressed, with why),\n"
+	      "                         affected/under_investigation annotate them; repeatable\n"
 	      "      --max-layer-bytes N  refuse a layer that expands beyond N bytes\n"
 	      "\n"
 	      "source trees (fs):\n"
@@ -124,6 +128,7 @@ int cmd_scan(int argc, char **argv)
 		{ "authfile", required_argument, NULL, 'A' },
 		{ "max-pull-bytes", required_argument, NULL, 'P' },
 		{ "skip", required_argument, NULL, 'k' },
+		{ "vex", required_argument, NULL, 'V' },
 		{ "no-ignore", no_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -136,7 +141,8 @@ int cmd_scan(int argc, char **argv)
 	int min_sev = SEV_UNKNOWN, exit_code = 0;
 	bool ignore_unfixed = false, nodb = false;
 	struct fs_opts fo = { 0 };
-	const char *skips[64];
+	const char *skips[64], *vexes[16];
+	size_t nvex = 0;
 
 	scan_limits_default(&o.limits);
 	registry_opts_default(&ro);
@@ -174,6 +180,13 @@ int cmd_scan(int argc, char **argv)
 		case 'A': ro.auth_file = optarg; break;
 		case 'U': ignore_unfixed = true; break;
 		case 'G': fo.no_ignore = true; break;
+		case 'V':
+			if (nvex == sizeof(vexes) / sizeof(*vexes)) {
+				fputs("vigil: at most 16 --vex documents\n", stderr);
+				return VG_EXIT_USAGE;
+			}
+			vexes[nvex++] = optarg;
+			break;
 		case 'k':
 			if (fo.nskip == sizeof(skips) / sizeof(*skips)) {
 				fputs("vigil: at most 64 --skip patterns\n", stderr);
@@ -231,6 +244,17 @@ int cmd_scan(int argc, char **argv)
 		buf_free(&err);
 		return VG_EXIT_ERROR;
 	}
+	/* VEX documents are read before the scan: a bad one fails fast */
+	struct vex_doc vex[16];
+	for (size_t i = 0; i < nvex; i++)
+		if (vex_load(vexes[i], &vex[i], &err)) {
+			fprintf(stderr, "vigil: %s\n", err.data);
+			for (size_t k = 0; k < i; k++)
+				vex_free(&vex[k]);
+			ignore_free(&ign);
+			buf_free(&err);
+			return VG_EXIT_ERROR;
+		}
 	if (isatty(2)) {
 		o.progress = scan_progress;
 		o.progress_ctx = NULL;
@@ -251,6 +275,8 @@ int cmd_scan(int argc, char **argv)
 	if (rc) {
 		scan_sanitize(err.data);
 		fprintf(stderr, "vigil: %s\n", err.data ? err.data : "scan failed");
+		for (size_t i = 0; i < nvex; i++)
+			vex_free(&vex[i]);
 		ignore_free(&ign);
 		scan_result_free(&r);
 		buf_free(&err);
@@ -263,6 +289,8 @@ int cmd_scan(int argc, char **argv)
 			fprintf(stderr, "vigil: %s\n", err.data);
 			if (db)
 				vulndb_close(db);
+			for (size_t i = 0; i < nvex; i++)
+				vex_free(&vex[i]);
 			ignore_free(&ign);
 			scan_result_free(&r);
 			buf_free(&err);
@@ -270,6 +298,10 @@ int cmd_scan(int argc, char **argv)
 		}
 		vulndb_close(db);
 	}
+	vex_apply(vex, nvex, &r);
+	for (size_t i = 0; i < nvex; i++)
+		vex_free(&vex[i]);
+	nvex = 0;
 	if (ign.n) {
 		char today[16];
 		time_t now = time(NULL);

@@ -75,6 +75,15 @@ struct scan_vuln {
 	double score;    /* CVSS base score, -1 when unknown */
 	char *fixed;     /* first fixed version, may be "" */
 	size_t pkg;      /* index into scan_result.pkgs */
+	char *note;      /* a VEX statement kept with the finding ("affected: ..."), may be NULL */
+};
+
+/* A finding a VEX statement or an ignore entry took out, and why (matching/vex.h). */
+struct scan_suppressed {
+	char *id;        /* vulnerability id, secret rule or config check */
+	char *what;      /* "pkg@version", a file path or "" */
+	char *source;    /* "vex FILE" or "ignore FILE:LINE" */
+	char *reason;    /* status and justification, or the ignore entry's comment; may be "" */
 };
 
 struct scan_config_finding {
@@ -108,7 +117,13 @@ struct scan_result {
 	size_t nconfig, cap_config;
 	char *config_json; /* the image config blob, NUL-terminated, may be NULL */
 	struct vg_buf warnings; /* "vigil: ..." lines, one per warning */
+	struct scan_suppressed *suppressed;
+	size_t nsuppressed;
 };
+
+/* Record a suppressed finding (strings copied; NULL taken as ""). Can't fail. */
+void scan_add_suppressed(struct scan_result *r, const char *id, const char *what,
+			 const char *source, const char *reason);
 
 void scan_result_free(struct scan_result *r);
 void scan_pkg_free(struct scan_pkg *p); /* its strings */
