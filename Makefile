@@ -152,7 +152,13 @@ $(BUILD)/bench/replay_stages: bench/replay_stages.c $(BUILD)/libvigil.a
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
+$(BUILD)/bench/readtree: bench/readtree.c
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^
+
 bench-tools: $(BUILD)/vigil $(BUILD)/bench/admission_load $(BUILD)/bench/kill_latency $(BUILD)/bench/replay_stages
+bench-tools: $(BUILD)/bench/readtree
 
 test: tests
 	$(Q)BUILD=$(BUILD) tests/run

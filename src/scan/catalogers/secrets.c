@@ -55,6 +55,8 @@ static const struct rule rules[] = {
 };
 
 #define NRULES (sizeof(rules) / sizeof(*rules))
+/* How far after its match's start a rule's keyword can be (private-key: 10 + 100 + 1). */
+#define KEYWORD_REACH 128
 #define MAX_PER_FILE 100
 
 /*
@@ -75,8 +77,10 @@ struct secrets {
 	pcre2_code *re[NRULES];
 	pcre2_match_data *md;
 	uint32_t pairs[65536 / 32];
+	unsigned char fold[256];
 	struct keyword kw[MAX_KEYWORDS];
 	unsigned char slot[65536];	  /* pair -> 1 + its list in bypair (0: none) */
+	uint32_t third[MAX_PAIRS][8];	  /* per pair, the (folded) bytes that follow it in a keyword */
 	unsigned char bypair[MAX_PAIRS][8]; /* indexes into kw + 1; 0 ends the list */
 	size_t npairs;
 };
@@ -103,6 +107,8 @@ struct secrets *secrets_new(void)
 		pcre2_jit_compile(s->re[i], PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
 	}
 	s->md = pcre2_match_data_create(4, NULL);
+	for (int c = 0; c < 256; c++)
+		s->fold[c] = fold((unsigned char)c);
 	size_t nk = 0;
 	for (size_t i = 0; i < NRULES; i++)
 		for (size_t k = 0; k < 9 && rules[i].keywords[k]; k++) {
@@ -121,20 +127,31 @@ struct secrets *secrets_new(void)
 				abort();
 			s->kw[nk] = (struct keyword){ w, strlen(w), (unsigned)i };
 			list[f] = (unsigned char)++nk;
+			unsigned char c3 = (unsigned char)w[2]; /* w[2] is 0 for a 2-byte keyword */
+			s->third[s->slot[pair] - 1][c3 >> 5] |= 1u << (c3 & 31);
 			s->pairs[pair >> 5] |= 1u << (pair & 31);
 		}
 	return s;
 }
 
-/* Which rules have a keyword in data, case-insensitively: a bit per rule. */
-static uint32_t keyword_hits(const struct secrets *s, const unsigned char *d, size_t len)
+/*
+ * Which rules have a keyword in data, case-insensitively: a bit per rule, and
+ * where each rule's first keyword starts (first[rule], valid for hit rules).
+ */
+static uint32_t keyword_hits(const struct secrets *s, const unsigned char *d, size_t len,
+			     size_t *first)
 {
 	const uint32_t all = (1u << NRULES) - 1;
 	uint32_t hits = 0;
+	unsigned pair = len ? s->fold[d[0]] : 0;
 
 	for (size_t i = 0; i + 1 < len; i++) {
-		unsigned pair = (unsigned)fold(d[i]) << 8 | fold(d[i + 1]);
+		pair = (pair << 8 | s->fold[d[i + 1]]) & 0xffff; /* one table load a byte */
 		if (!(s->pairs[pair >> 5] & (1u << (pair & 31))))
+			continue;
+		/* common pairs ("an", "to", "se") are mostly turned away by the byte after them */
+		unsigned char c3 = i + 2 < len ? fold(d[i + 2]) : 0;
+		if (c3 && !(s->third[s->slot[pair] - 1][c3 >> 5] & (1u << (c3 & 31))))
 			continue;
 		const unsigned char *list = s->bypair[s->slot[pair] - 1];
 		for (size_t f = 0; f < 8 && list[f]; f++) {
@@ -144,8 +161,10 @@ static uint32_t keyword_hits(const struct secrets *s, const unsigned char *d, si
 				continue;
 			while (j < k->n && fold(d[i + j]) == (unsigned char)k->s[j])
 				j++;
-			if (j == k->n)
+			if (j == k->n) {
 				hits |= 1u << k->rule;
+				first[k->rule] = i;
+			}
 		}
 		if (hits == all)
 			break;
@@ -246,12 +265,18 @@ void secrets_scan(struct secrets *s, const char *data, size_t len, const char *p
 
 	if (!len || memchr(data, 0, head))
 		return;
-	uint32_t hits = keyword_hits(s, (const unsigned char *)data, len);
+	size_t first[NRULES];
+	uint32_t hits = keyword_hits(s, (const unsigned char *)data, len, first);
 	for (size_t i = 0; i < NRULES && found < MAX_PER_FILE; i++) {
 		const struct rule *ru = &rules[i];
 		if (!(hits & (1u << i)))
 			continue;
-		PCRE2_SIZE off = 0;
+		/*
+		 * A match holds one of its rule's keywords, at most KEYWORD_REACH bytes
+		 * after the match's start (a private key's BEGIN line): nothing before
+		 * that can match.
+		 */
+		PCRE2_SIZE off = first[i] > KEYWORD_REACH ? first[i] - KEYWORD_REACH : 0;
 		unsigned line = 1;
 		size_t counted = 0;
 		while (off < len && found < MAX_PER_FILE) {
