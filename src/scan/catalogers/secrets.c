@@ -57,6 +57,15 @@ static const struct rule rules[] = {
 #define NRULES (sizeof(rules) / sizeof(*rules))
 /* How far after its match's start a rule's keyword can be (private-key: 10 + 100 + 1). */
 #define KEYWORD_REACH 128
+/*
+ * Regexes run in windows around keywords: from KEYWORD_REACH before one to the
+ * end of the line KEYWORD_WINDOW bytes after it (a match must end there), so a
+ * document that says "token" twice costs two short matches, not two passes
+ * over the rest of it. Up to KEYWORD_POS keywords a rule are remembered; past
+ * that, the regex runs on from the last window to the file's end.
+ */
+#define KEYWORD_WINDOW 4096
+#define KEYWORD_POS 64
 #define MAX_PER_FILE 100
 
 /*
@@ -78,6 +87,8 @@ struct secrets {
 	pcre2_match_data *md;
 	uint32_t pairs[65536 / 32];
 	unsigned char fold[256];
+	uint32_t pos[NRULES][KEYWORD_POS]; /* where each rule's keywords start (files <= 4 GiB) */
+	unsigned npos[NRULES];		    /* KEYWORD_POS + 1: more than remembered */
 	struct keyword kw[MAX_KEYWORDS];
 	unsigned char slot[65536];	  /* pair -> 1 + its list in bypair (0: none) */
 	uint32_t third[MAX_PAIRS][8];	  /* per pair, the (folded) bytes that follow it in a keyword */
@@ -136,15 +147,15 @@ struct secrets *secrets_new(void)
 
 /*
  * Which rules have a keyword in data, case-insensitively: a bit per rule, and
- * where each rule's first keyword starts (first[rule], valid for hit rules).
+ * where their keywords start (s->pos, s->npos).
  */
-static uint32_t keyword_hits(const struct secrets *s, const unsigned char *d, size_t len,
-			     size_t *first)
+static uint32_t keyword_hits(struct secrets *s, const unsigned char *d, size_t len)
 {
 	const uint32_t all = (1u << NRULES) - 1;
-	uint32_t hits = 0;
+	uint32_t hits = 0, full = 0; /* full: rules with more keywords than remembered */
 	unsigned pair = len ? s->fold[d[0]] : 0;
 
+	memset(s->npos, 0, sizeof(s->npos));
 	for (size_t i = 0; i + 1 < len; i++) {
 		pair = (pair << 8 | s->fold[d[i + 1]]) & 0xffff; /* one table load a byte */
 		if (!(s->pairs[pair >> 5] & (1u << (pair & 31))))
@@ -157,16 +168,23 @@ static uint32_t keyword_hits(const struct secrets *s, const unsigned char *d, si
 		for (size_t f = 0; f < 8 && list[f]; f++) {
 			const struct keyword *k = &s->kw[list[f] - 1];
 			size_t j = 2;
-			if (hits & (1u << k->rule) || k->n > len - i)
+			unsigned *np = &s->npos[k->rule];
+			if (full & (1u << k->rule) || k->n > len - i ||
+			    (*np && s->pos[k->rule][*np - 1] == i))
 				continue;
 			while (j < k->n && fold(d[i + j]) == (unsigned char)k->s[j])
 				j++;
-			if (j == k->n) {
-				hits |= 1u << k->rule;
-				first[k->rule] = i;
+			if (j < k->n)
+				continue;
+			hits |= 1u << k->rule;
+			if (*np == KEYWORD_POS) {
+				*np = KEYWORD_POS + 1;
+				full |= 1u << k->rule;
+			} else {
+				s->pos[k->rule][(*np)++] = (uint32_t)i;
 			}
 		}
-		if (hits == all)
+		if (full == all)
 			break;
 	}
 	return hits;
@@ -265,24 +283,47 @@ void secrets_scan(struct secrets *s, const char *data, size_t len, const char *p
 
 	if (!len || memchr(data, 0, head))
 		return;
-	size_t first[NRULES];
-	uint32_t hits = keyword_hits(s, (const unsigned char *)data, len, first);
+	if (len > UINT32_MAX)
+		return; /* positions are 32-bit; files here are at most max_secret_bytes */
+	uint32_t hits = keyword_hits(s, (const unsigned char *)data, len);
 	for (size_t i = 0; i < NRULES && found < MAX_PER_FILE; i++) {
 		const struct rule *ru = &rules[i];
 		if (!(hits & (1u << i)))
 			continue;
 		/*
 		 * A match holds one of its rule's keywords, at most KEYWORD_REACH bytes
-		 * after the match's start (a private key's BEGIN line): nothing before
-		 * that can match.
+		 * after the match's start (a private key's BEGIN line): a match that
+		 * starts at or after off holds a keyword at or after off.
 		 */
-		PCRE2_SIZE off = first[i] > KEYWORD_REACH ? first[i] - KEYWORD_REACH : 0;
+		bool over = s->npos[i] > KEYWORD_POS;
+		size_t np = over ? KEYWORD_POS : s->npos[i], w = 0;
+		PCRE2_SIZE off = s->pos[i][0] > KEYWORD_REACH ? s->pos[i][0] - KEYWORD_REACH : 0;
 		unsigned line = 1;
 		size_t counted = 0;
 		while (off < len && found < MAX_PER_FILE) {
-			int rc = pcre2_match(s->re[i], (PCRE2_SPTR)data, len, off, 0, s->md, NULL);
-			if (rc < 0)
-				break; /* no match, or a match limit reached */
+			size_t start = off, end = len;
+			while (w < np && s->pos[i][w] < off)
+				w++;
+			if (w < np) {
+				size_t q = s->pos[i][w];
+				start = q > off + KEYWORD_REACH ? q - KEYWORD_REACH : off;
+				end = q + KEYWORD_WINDOW;
+				if (end >= len) {
+					end = len;
+				} else {
+					const char *nl = memchr(data + end, '\n', len - end);
+					end = nl ? (size_t)(nl - data) : len;
+				}
+			} else if (!over) {
+				break; /* no keyword left: no match left */
+			}
+			int rc = pcre2_match(s->re[i], (PCRE2_SPTR)data, end, start, 0, s->md, NULL);
+			if (rc < 0) {
+				if (end == len)
+					break; /* no match, or a match limit reached */
+				off = end; /* nothing in this window: on to the next keyword */
+				continue;
+			}
 			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
 			size_t a = ov[0], b = ov[1];
 			if (rc >= 2 && ov[2] != PCRE2_UNSET) {
