@@ -5,9 +5,10 @@
  * it owns every string in it and is freed with scan_result_free().
  *
  * The pipeline (docs/scanning.md), one folder a stage:
- *   scan_image.c, scan_rootfs.c  the drivers: open an image (docker-archive,
- *                OCI layout or archive, sources/image.c plans its layers) or
- *                a root file system and feed every entry of every layer to
+ *   scan_image.c, scan_rootfs.c, scan_fs.c  the drivers: open an image
+ *                (docker-archive, OCI layout or archive, sources/image.c plans
+ *                its layers), a root file system or a project tree (with its
+ *                .gitignore rules) and feed every entry of every layer to
  *   sources/     the layer walk (walk.c), which records each layer's file
  *                operations and hands file contents to their consumers as
  *                they stream by: the package catalogers, the secret rules
@@ -21,7 +22,7 @@
  *                cataloger), Go and Rust binaries, OS release, secrets, the
  *                image configuration checks
  *   matching/    the OSV database (vulndb.c, osv.c), version orders
- *                (vercmp.c), CVSS scores, ignore files
+ *                (vercmp_<scheme>.c), CVSS scores, VEX documents, ignore files
  *   reports/     table, JSON, CycloneDX, SPDX, SARIF, purls, and the results
  *                database the admission webhook reads
  */
