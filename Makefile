@@ -192,6 +192,13 @@ bench-tools: $(BUILD)/vigil $(BUILD)/bench/admission_load $(BUILD)/bench/kill_la
 	$(BUILD)/bench/fleetgen $(BUILD)/bench/hub_fill $(BUILD)/bench/hub_apiload
 bench-tools: $(BUILD)/bench/fleet_publish_bench $(BUILD)/tests/fleet_tool
 
+$(BUILD)/bench/readtree: bench/readtree.c
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^
+
+bench-tools: $(BUILD)/bench/readtree
+
 test: tests
 	$(Q)BUILD=$(BUILD) tests/run
 

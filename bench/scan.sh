@@ -7,6 +7,13 @@
 # two-layer docker-archive with gzip layers), so nothing is downloaded. Each
 # measurement is the best of BENCH_RUNS (3) runs. Needs python3 and a built
 # vigil; prints "skipped: reason" and exits 0 otherwise.
+#
+# Then a directory tree (BENCH_TREE, default /usr/share; BENCH_TREE=/ for the
+# whole machine): `vigil scan rootfs` against bench/readtree, which walks the
+# tree the same way and reads what a secret-searching scan must read (the head
+# of every file, all of every text file up to 8 MiB): ratio target <= 1.5,
+# with user+system CPU seconds, since on a shared machine the wall time is
+# mostly waiting for the disk and the other processes.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 VIGIL=${VIGIL:-build/vigil}
@@ -70,3 +77,38 @@ printf 'vigil scan (secrets on):  %ss  ratio %.2f  peak RSS %d MB\n' "$t_scan" \
 printf 'vigil scan --no-secrets:  %ss  ratio %.2f  peak RSS %d MB\n' "$t_nosec" \
 	"$(awk "BEGIN{print $t_nosec / $t_gz}")" $((rss_nosec / 1024))
 echo "target: ratio <= 1.5"
+
+# --- a directory tree against the floor of reading it
+tree=${BENCH_TREE:-/usr/share}
+[ -x build/bench/readtree ] || make -s build/bench/readtree >/dev/null 2>&1
+if [ ! -x build/bench/readtree ]; then
+	echo "tree: skipped (build/bench/readtree: make bench-tools)"
+	exit 0
+fi
+cpu() { awk '{print $3 + $4}' "$dir/t"; } # user + system of the last run
+best_cpu() { # CMD...: best wall (as best) and that run's CPU seconds in $dir/cpu
+	local b="" t i
+	for ((i = 0; i < RUNS; i++)); do
+		/usr/bin/time -f '%e %M %U %S' -o "$dir/t" "$@" >/dev/null 2>"$dir/err" || { cat "$dir/err" >&2; return 1; }
+		read -r t _ <"$dir/t"
+		if [ -z "$b" ] || awk "BEGIN{exit !($t < $b)}"; then b=$t; cpu >"$dir/cpu"; fi
+	done
+	echo "$b"
+}
+t_read=$(best_cpu build/bench/readtree "$tree") || exit 1
+c_read=$(cat "$dir/cpu")
+t_tree=$(best_cpu "$VIGIL" scan rootfs "$tree" --no-db -f json) || exit 1
+c_tree=$(cat "$dir/cpu")
+t_tree_ns=$(best_cpu "$VIGIL" scan rootfs "$tree" --no-db --no-secrets -f json) || exit 1
+c_tree_ns=$(cat "$dir/cpu")
+printf 'tree %s: %s
+' "$tree" "$(build/bench/readtree "$tree")"
+printf 'readtree (the floor):             %6ss  cpu %5.2fs
+' "$t_read" "$c_read"
+printf 'vigil scan rootfs (secrets on):   %6ss  cpu %5.2fs  ratio %.2f
+' "$t_tree" "$c_tree" \
+	"$(awk "BEGIN{print $t_tree / $t_read}")"
+printf 'vigil scan rootfs --no-secrets:   %6ss  cpu %5.2fs  ratio %.2f
+' "$t_tree_ns" "$c_tree_ns" \
+	"$(awk "BEGIN{print $t_tree_ns / $t_read}")"
+echo "target: ratio <= 1.5 (load average now: $(cut -d' ' -f1-3 /proc/loadavg))"

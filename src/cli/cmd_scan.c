@@ -9,10 +9,12 @@
 #include <unistd.h>
 #include "cli/cli.h"
 #include "scan/matching/ignore.h"
+#include "scan/matching/vex.h"
 #include "scan/matching/vulndb.h"
 #include "scan/reports/report.h"
 #include "scan/reports/results_db.h"
 #include "scan/scan.h"
+#include "scan/scan_fs.h"
 #include "scan/sources/registry.h"
 
 static void scan_usage(FILE *f)
@@ -21,6 +23,8 @@ static void scan_usage(FILE *f)
 	      "       vigil scan image docker://[HOST[:PORT]/]NAME[:TAG][@DIGEST] [options]\n"
 	      "                                          pulled from a registry over HTTPS\n"
 	      "       vigil scan rootfs DIR [options]   a root file system\n"
+	      "       vigil scan fs DIR [options]       a project checkout: lockfiles and manifests\n"
+	      "                                          anywhere in the tree, .gitignore honoured\n"
 	      "       vigil scan lookup DIGEST --store FILE   a stored result (exit 3: not stored)\n"
 	      "\n"
 	      "options:\n"
@@ -41,8 +45,17 @@ static void scan_usage(FILE *f)
 	      "      --store FILE       keep the result in FILE (SQLite), keyed by the image's\n"
 	      "                         manifest digest and image ID, for 'scan lookup'\n"
 	      "      --ignore-file FILE ids, aliases or path:GLOB to leave out, one a line,\n"
-	      "                         each optionally with exp:YYYY-MM-DD\n"
+	      "                         each optionally with exp:YYYY-MM-DD and '# reason'\n"
+	      "      --vex FILE         OpenVEX or CycloneDX VEX statements: not_affected/fixed\n"
+	      "                         take findings out (listed as suppressed, with why),\n"
+	      "                         affected/under_investigation annotate them; repeatable\n"
 	      "      --max-layer-bytes N  refuse a layer that expands beyond N bytes\n"
+	      "\n"
+	      "source trees (fs):\n"
+	      "      --skip PATTERN     leave out paths matching PATTERN (gitignore syntax,\n"
+	      "                         relative to DIR; repeatable; applies to vendored\n"
+	      "                         directories too)\n"
+	      "      --no-ignore        do not read .gitignore files\n"
 	      "      --max-entries N    refuse an image with more than N entries\n"
 	      "\n"
 	      "registry pulls (docker://):\n"
@@ -116,6 +129,9 @@ int cmd_scan(int argc, char **argv)
 		{ "insecure", no_argument, NULL, 'K' },
 		{ "authfile", required_argument, NULL, 'A' },
 		{ "max-pull-bytes", required_argument, NULL, 'P' },
+		{ "skip", required_argument, NULL, 'k' },
+		{ "vex", required_argument, NULL, 'V' },
+		{ "no-ignore", no_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "include-dev", no_argument, NULL, 1001 },
 		{ NULL, 0, NULL, 0 },
@@ -127,6 +143,9 @@ int cmd_scan(int argc, char **argv)
 	char *end;
 	int min_sev = SEV_UNKNOWN, exit_code = 0;
 	bool ignore_unfixed = false, nodb = false, include_dev = false;
+	struct fs_opts fo = { 0 };
+	const char *skips[64], *vexes[16];
+	size_t nvex = 0;
 
 	scan_limits_default(&o.limits);
 	registry_opts_default(&ro);
@@ -136,7 +155,8 @@ int cmd_scan(int argc, char **argv)
 		return VG_EXIT_OK;
 	}
 	if (argc < 3 ||
-	    (strcmp(argv[1], "image") && strcmp(argv[1], "rootfs") && strcmp(argv[1], "lookup"))) {
+	    (strcmp(argv[1], "image") && strcmp(argv[1], "rootfs") && strcmp(argv[1], "fs") &&
+	     strcmp(argv[1], "lookup"))) {
 		scan_usage(stderr);
 		return VG_EXIT_USAGE;
 	}
@@ -162,6 +182,22 @@ int cmd_scan(int argc, char **argv)
 		case 'K': ro.insecure = true; break;
 		case 'A': ro.auth_file = optarg; break;
 		case 'U': ignore_unfixed = true; break;
+		case 'G': fo.no_ignore = true; break;
+		case 'V':
+			if (nvex == sizeof(vexes) / sizeof(*vexes)) {
+				fputs("vigil: at most 16 --vex documents\n", stderr);
+				return VG_EXIT_USAGE;
+			}
+			vexes[nvex++] = optarg;
+			break;
+		case 'k':
+			if (fo.nskip == sizeof(skips) / sizeof(*skips)) {
+				fputs("vigil: at most 64 --skip patterns\n", stderr);
+				return VG_EXIT_USAGE;
+			}
+			skips[fo.nskip++] = optarg;
+			fo.skip = skips;
+			break;
 		case 's':
 			min_sev = severity_parse(optarg);
 			if (min_sev < 0) {
@@ -212,12 +248,25 @@ int cmd_scan(int argc, char **argv)
 		buf_free(&err);
 		return VG_EXIT_ERROR;
 	}
+	/* VEX documents are read before the scan: a bad one fails fast */
+	struct vex_doc vex[16];
+	for (size_t i = 0; i < nvex; i++)
+		if (vex_load(vexes[i], &vex[i], &err)) {
+			fprintf(stderr, "vigil: %s\n", err.data);
+			for (size_t k = 0; k < i; k++)
+				vex_free(&vex[k]);
+			ignore_free(&ign);
+			buf_free(&err);
+			return VG_EXIT_ERROR;
+		}
 	if (isatty(2)) {
 		o.progress = scan_progress;
 		o.progress_ctx = NULL;
 	}
 	int rc;
-	if (strcmp(what, "image"))
+	if (!strcmp(what, "fs"))
+		rc = scan_fs(target, &fo, &o, &r, &err);
+	else if (strcmp(what, "image"))
 		rc = scan_rootfs(target, &o, &r, &err);
 	else if (!strncmp(target, REGISTRY_PREFIX, strlen(REGISTRY_PREFIX)))
 		rc = registry_scan(target, &ro, &o, &r, &err);
@@ -230,6 +279,8 @@ int cmd_scan(int argc, char **argv)
 	if (rc) {
 		scan_sanitize(err.data);
 		fprintf(stderr, "vigil: %s\n", err.data ? err.data : "scan failed");
+		for (size_t i = 0; i < nvex; i++)
+			vex_free(&vex[i]);
 		ignore_free(&ign);
 		scan_result_free(&r);
 		buf_free(&err);
@@ -242,6 +293,8 @@ int cmd_scan(int argc, char **argv)
 			fprintf(stderr, "vigil: %s\n", err.data);
 			if (db)
 				vulndb_close(db);
+			for (size_t i = 0; i < nvex; i++)
+				vex_free(&vex[i]);
 			ignore_free(&ign);
 			scan_result_free(&r);
 			buf_free(&err);
@@ -249,6 +302,10 @@ int cmd_scan(int argc, char **argv)
 		}
 		vulndb_close(db);
 	}
+	vex_apply(vex, nvex, &r);
+	for (size_t i = 0; i < nvex; i++)
+		vex_free(&vex[i]);
+	nvex = 0;
 	if (ign.n) {
 		char today[16];
 		time_t now = time(NULL);

@@ -5,6 +5,23 @@
 #include "cli/cli.h"
 #include "scan/matching/vercmp.h"
 
+/*
+ * The one path both forms take: compare a and b under s and print the
+ * result. A version the scheme's grammar does not accept (a PEP 440 or apk
+ * version that is not one) is still compared, as matching compares it, and
+ * said on stderr, prefixed by `where`.
+ */
+static void vercmp_print(enum vercmp_scheme s, const char *a, const char *b, const char *where)
+{
+	const char *v[2] = { a, b };
+	for (int i = 0; i < 2; i++)
+		if (!vercmp_valid(s, v[i]))
+			fprintf(stderr, "vigil: %snot a valid %s version '%s': compared as matching compares it\n",
+				where, vercmp_scheme_name(s), v[i]);
+	int c = vercmp(s, a, b);
+	puts(c < 0 ? "<" : c > 0 ? ">" : "=");
+}
+
 /* Batch mode: "A B" per line on stdin, "<", "=" or ">" per line out (for cross-checks). */
 static int vercmp_lines(enum vercmp_scheme s)
 {
@@ -12,18 +29,18 @@ static int vercmp_lines(enum vercmp_scheme s)
 	unsigned long n = 0;
 
 	while (fgets(line, sizeof(line), stdin)) {
-		char a[512], b[512];
+		char a[512], b[512], extra[2], where[64];
 		n++;
 		if (!strchr(line, '\n') && !feof(stdin)) {
 			fprintf(stderr, "vigil: <stdin>:%lu: line too long\n", n);
 			return VG_EXIT_ERROR;
 		}
-		if (sscanf(line, "%511s %511s", a, b) != 2) {
+		if (sscanf(line, "%511s %511s %1s", a, b, extra) != 2) {
 			fprintf(stderr, "vigil: <stdin>:%lu: expected two versions\n", n);
 			return VG_EXIT_ERROR;
 		}
-		int c = vercmp(s, a, b);
-		puts(c < 0 ? "<" : c > 0 ? ">" : "=");
+		snprintf(where, sizeof(where), "<stdin>:%lu: ", n);
+		vercmp_print(s, a, b, where);
 	}
 	return VG_EXIT_OK;
 }
@@ -35,7 +52,10 @@ int cmd_vercmp(int argc, char **argv)
 		     "       vigil vercmp ECOSYSTEM -      pairs \"A B\" on stdin, one result a line\n"
 		     "prints <, = or > as ECOSYSTEM orders versions A and B.\n"
 		     "ECOSYSTEM: an OSV ecosystem (Debian:12, Ubuntu, Alpine:v3.18, Red Hat, PyPI, Go,\n"
-		     "npm, crates.io, Maven, ...) or dpkg, apk, rpm, semver, pep440, go, maven");
+		     "npm, crates.io, Maven, NuGet, Packagist, Pub, RubyGems, Hex, ...) or dpkg, apk,\n"
+		     "rpm, semver, pep440, go, maven, gem, nuget, composer, pub.\n"
+		     "A version the ecosystem's grammar rejects is compared all the same (as scans\n"
+		     "compare it) and named on stderr; both forms accept the same versions.");
 		return VG_EXIT_OK;
 	}
 	if (argc != 4 && !(argc == 3 && !strcmp(argv[2], "-"))) {
@@ -50,13 +70,6 @@ int cmd_vercmp(int argc, char **argv)
 	}
 	if (argc == 3)
 		return vercmp_lines(s);
-	if (s == VERCMP_PEP440)
-		for (int i = 2; i < 4; i++)
-			if (!vercmp_pep440_valid(argv[i])) {
-				fprintf(stderr, "vigil: invalid PEP 440 version '%s'\n", argv[i]);
-				return VG_EXIT_ERROR;
-			}
-	int c = vercmp(s, argv[2], argv[3]);
-	puts(c < 0 ? "<" : c > 0 ? ">" : "=");
+	vercmp_print(s, argv[2], argv[3], "");
 	return VG_EXIT_OK;
 }

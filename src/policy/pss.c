@@ -114,6 +114,17 @@ static void report(struct pss_ctx *c, const struct yaml_node *at, const char *co
 		     msg, c->cur->hint);
 }
 
+/*
+ * Whether the pod runs in its own user namespace (spec.hostUsers: false):
+ * from policy version 1.35 PSA relaxes procMount (baseline), runAsNonRoot
+ * and runAsUser (restricted) for such pods, root in them being unprivileged
+ * on the host.
+ */
+static int userns_relaxed(const struct pss_ctx *c)
+{
+	return c->version >= 35 && field_bool(manifest_get(c->spec, "hostUsers")) == T_FALSE;
+}
+
 /* ---- containers ------------------------------------------------------- */
 
 struct ctr {
@@ -437,6 +448,14 @@ static void procmount_ctr(struct pss_ctx *c, const struct ctr *k)
 
 static void check_proc_mount(struct pss_ctx *c)
 {
+	if (userns_relaxed(c))
+		return; /* v1.35+: any procMount in a user namespace */
+	visit_containers(c, procmount_ctr);
+}
+
+/* restricted: procMount Default or unset, user namespace or not */
+static void check_proc_mount_restricted(struct pss_ctx *c)
+{
 	visit_containers(c, procmount_ctr);
 }
 
@@ -518,6 +537,10 @@ static const char *const sysctls_1_29[] = {
 	"net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl",
 	"net.ipv4.tcp_keepalive_probes", NULL,
 };
+static const char *const sysctls_1_32[] = { "net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem", NULL };
+static const char *const sysctls_1_37[] = {
+	"net.ipv4.tcp_slow_start_after_idle", "net.ipv4.tcp_notsent_lowat", NULL,
+};
 
 static void check_sysctls(struct pss_ctx *c)
 {
@@ -533,7 +556,9 @@ static void check_sysctls(struct pss_ctx *c)
 		const struct yaml_node *n = manifest_get(list->items[i], "name");
 		const char *s = field_str(n);
 		if (s && (in_list(s, sysctls_1_0) || (c->version >= 27 && in_list(s, sysctls_1_27)) ||
-			  (c->version >= 29 && in_list(s, sysctls_1_29))))
+			  (c->version >= 29 && in_list(s, sysctls_1_29)) ||
+			  (c->version >= 32 && in_list(s, sysctls_1_32)) ||
+			  (c->version >= 37 && in_list(s, sysctls_1_37))))
 			continue;
 		show(n, val, sizeof(val));
 		report(c, n ? n : list->items[i], NULL, "pod sets forbidden sysctl %s", val);
@@ -544,22 +569,31 @@ static void check_sysctls(struct pss_ctx *c)
 
 static void restricted_vol(struct pss_ctx *c, const struct yaml_node *v, const char *name)
 {
+	/* image: allowed by PSA's restricted check since Kubernetes 1.33, at every policy version */
 	static const char *const ok[] = { "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral",
-					  "persistentVolumeClaim", "projected", "secret" };
+					  "image", "persistentVolumeClaim", "projected", "secret" };
 	for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++)
 		if (present(manifest_get(v, ok[i])))
 			return;
-	/* name the type: the first key that is not "name" */
-	const char *type = "unknown";
+	/* name the type: the first key set to something that is not "name" */
+	const char *type = NULL;
 	if (v && v->kind == YAML_MAP)
 		for (size_t i = 0; i < v->n; i++)
-			if (v->items[2 * i]->kind == YAML_SCALAR && !yaml_is(v->items[2 * i], "name")) {
+			if (v->items[2 * i]->kind == YAML_SCALAR && !yaml_is(v->items[2 * i], "name") &&
+			    present(v->items[2 * i + 1])) {
 				type = v->items[2 * i]->str;
 				break;
 			}
+	/*
+	 * No source at all: the API server defaults the volume to an emptyDir
+	 * before admission runs, so PSA sees (and allows) an emptyDir.
+	 */
+	if (!type && v && v->kind == YAML_MAP)
+		return;
 	report(c, v, NULL, "volume \"%.64s\" has restricted type %.64s (allowed: configMap, csi, "
-			   "downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected, secret)",
-	       name, type);
+			   "downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected, "
+			   "secret)",
+	       name, type ? type : "unknown");
 }
 
 static void check_restricted_volumes(struct pss_ctx *c)
@@ -603,6 +637,8 @@ static void ranr_ctr(struct pss_ctx *c, const struct ctr *k)
 
 static void check_run_as_non_root(struct pss_ctx *c)
 {
+	if (userns_relaxed(c))
+		return; /* v1.35+: root in a user namespace is not root on the host */
 	const struct yaml_node *v = manifest_get(c->psc, "runAsNonRoot");
 	enum tri t = field_bool(v);
 	char val[96];
@@ -636,6 +672,8 @@ static void rau_ctr(struct pss_ctx *c, const struct ctr *k)
 
 static void check_run_as_user(struct pss_ctx *c)
 {
+	if (userns_relaxed(c))
+		return; /* v1.35+: uid 0 in a user namespace is not root on the host */
 	run_as_user_field(c, c->psc, NULL, "pod");
 	visit_containers(c, rau_ctr);
 }
@@ -705,6 +743,9 @@ static const struct check checks[] = {
 	  "use seccompProfile type RuntimeDefault or Localhost, never Unconfined" },
 	{ "sysctls", PSS_BASELINE, 0, SEV_HIGH, NULL, 0, check_sysctls,
 	  "set only the safe, namespaced sysctls" },
+	{ "procMount_restricted", PSS_RESTRICTED, 0, SEV_HIGH, "procMount", 0,
+	  check_proc_mount_restricted,
+	  "remove securityContext.procMount or set it to Default (restricted: also with hostUsers: false)" },
 	{ "restrictedVolumes", PSS_RESTRICTED, 0, SEV_MEDIUM, "hostPathVolumes", 0,
 	  check_restricted_volumes,
 	  "use only configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, "

@@ -35,6 +35,7 @@ void scan_vuln_free(struct scan_vuln *v)
 	free(v->aliases);
 	free(v->summary);
 	free(v->fixed);
+	free(v->note);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -54,8 +55,25 @@ void scan_config_free(struct scan_config_finding *c)
 	memset(c, 0, sizeof(*c));
 }
 
+void scan_add_suppressed(struct scan_result *r, const char *id, const char *what,
+			 const char *source, const char *reason)
+{
+	r->suppressed = xgrow(r->suppressed, r->nsuppressed, sizeof(*r->suppressed));
+	r->suppressed[r->nsuppressed++] = (struct scan_suppressed){
+		xstrdup(id ? id : ""), xstrdup(what ? what : ""), xstrdup(source ? source : ""),
+		xstrdup(reason ? reason : ""),
+	};
+}
+
 void scan_result_free(struct scan_result *r)
 {
+	for (size_t i = 0; i < r->nsuppressed; i++) {
+		free(r->suppressed[i].id);
+		free(r->suppressed[i].what);
+		free(r->suppressed[i].source);
+		free(r->suppressed[i].reason);
+	}
+	free(r->suppressed);
 	for (size_t i = 0; i < r->npkgs; i++)
 		scan_pkg_free(&r->pkgs[i]);
 	free(r->pkgs);

@@ -5,9 +5,10 @@
  * it owns every string in it and is freed with scan_result_free().
  *
  * The pipeline (docs/scanning.md), one folder a stage:
- *   scan_image.c, scan_rootfs.c  the drivers: open an image (docker-archive,
- *                OCI layout or archive, sources/image.c plans its layers) or
- *                a root file system and feed every entry of every layer to
+ *   scan_image.c, scan_rootfs.c, scan_fs.c  the drivers: open an image
+ *                (docker-archive, OCI layout or archive, sources/image.c plans
+ *                its layers), a root file system or a project tree (with its
+ *                .gitignore rules) and feed every entry of every layer to
  *   sources/     the layer walk (walk.c), which records each layer's file
  *                operations and hands file contents to their consumers as
  *                they stream by: the package catalogers, the secret rules
@@ -21,7 +22,7 @@
  *                cataloger), Go and Rust binaries, OS release, secrets, the
  *                image configuration checks
  *   matching/    the OSV database (vulndb.c, osv.c), version orders
- *                (vercmp.c), CVSS scores, ignore files
+ *                (vercmp_<scheme>.c), CVSS scores, VEX documents, ignore files
  *   reports/     table, JSON, CycloneDX, SPDX, SARIF, purls, and the results
  *                database the admission webhook reads
  */
@@ -75,6 +76,15 @@ struct scan_vuln {
 	double score;    /* CVSS base score, -1 when unknown */
 	char *fixed;     /* first fixed version, may be "" */
 	size_t pkg;      /* index into scan_result.pkgs */
+	char *note;      /* a VEX statement kept with the finding ("affected: ..."), may be NULL */
+};
+
+/* A finding a VEX statement or an ignore entry took out, and why (matching/vex.h). */
+struct scan_suppressed {
+	char *id;        /* vulnerability id, secret rule or config check */
+	char *what;      /* "pkg@version", a file path or "" */
+	char *source;    /* "vex FILE" or "ignore FILE:LINE" */
+	char *reason;    /* status and justification, or the ignore entry's comment; may be "" */
 };
 
 struct scan_config_finding {
@@ -108,10 +118,16 @@ struct scan_result {
 	size_t nconfig, cap_config;
 	char *config_json; /* the image config blob, NUL-terminated, may be NULL */
 	struct vg_buf warnings; /* "vigil: ..." lines, one per warning */
+	struct scan_suppressed *suppressed;
+	size_t nsuppressed;
 	/* Set by the caller before the scan: keep the development dependencies that
 	 * lock files mark as such (dropped by default, as other scanners do). */
 	bool include_dev;
 };
+
+/* Record a suppressed finding (strings copied; NULL taken as ""). Can't fail. */
+void scan_add_suppressed(struct scan_result *r, const char *id, const char *what,
+			 const char *source, const char *reason);
 
 void scan_result_free(struct scan_result *r);
 void scan_pkg_free(struct scan_pkg *p); /* its strings */

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "scan/scan_fs.h"
 #include "scan/sources/walk.h"
 
 #define MAX_DEPTH 256
@@ -34,8 +35,8 @@ static ssize_t fd_read(void *ctx, void *buf, size_t n, struct vg_buf *err)
 	return got;
 }
 
-static int rootfs_dir(struct walk *w, int dfd, dev_t dev, struct vg_buf *rel, int depth,
-		      struct vg_buf *err)
+static int rootfs_dir(struct walk *w, const struct scan_tree_hooks *h, int dfd, dev_t dev,
+		      struct vg_buf *rel, int depth, struct vg_buf *err)
 {
 	DIR *d = fdopendir(dfd);
 	struct dirent *de;
@@ -49,6 +50,7 @@ static int rootfs_dir(struct walk *w, int dfd, dev_t dev, struct vg_buf *rel, in
 		return 0;
 	}
 	size_t base = rel->len;
+	size_t mark = h && h->enter ? h->enter(h->ctx, dirfd(d), rel->data ? rel->data : "") : 0;
 	while (!ret && (de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
@@ -59,6 +61,8 @@ static int rootfs_dir(struct walk *w, int dfd, dev_t dev, struct vg_buf *rel, in
 		buf_adds(rel, de->d_name);
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW))
 			continue; /* vanished */
+		if (h && h->skip && h->skip(h->ctx, rel->data, S_ISDIR(st.st_mode)))
+			continue;
 		buf_reset(&why);
 		if (S_ISDIR(st.st_mode)) {
 			if (walk_entry(w, rel->data, WALK_DIR, 0, NULL, NULL, NULL, &why))
@@ -69,7 +73,7 @@ static int rootfs_dir(struct walk *w, int dfd, dev_t dev, struct vg_buf *rel, in
 					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub < 0)
 				continue;
-			ret = rootfs_dir(w, sub, dev, rel, depth + 1, err);
+			ret = rootfs_dir(w, h, sub, dev, rel, depth + 1, err);
 		} else if (S_ISLNK(st.st_mode)) {
 			char target[PATH_MAX];
 			ssize_t n = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
@@ -102,6 +106,8 @@ bad:
 	rel->len = base;
 	if (rel->data)
 		rel->data[base] = 0;
+	if (h && h->leave)
+		h->leave(h->ctx, mark);
 	closedir(d);
 	buf_free(&why);
 	return ret;
@@ -110,13 +116,19 @@ bad:
 int scan_rootfs(const char *dir, const struct scan_opts *o, struct scan_result *r,
 		struct vg_buf *err)
 {
+	return scan_tree(dir, "rootfs", NULL, o, r, err);
+}
+
+int scan_tree(const char *dir, const char *kind, const struct scan_tree_hooks *h,
+	      const struct scan_opts *o, struct scan_result *r, struct vg_buf *err)
+{
 	struct walk w;
 	struct stat st;
 	struct vg_buf rel = { 0 };
 	size_t order = 0;
 
 	r->target = xstrdup(dir);
-	r->kind = xstrdup("rootfs");
+	r->kind = xstrdup(kind);
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st)) {
 		buf_printf(err, "cannot open %s: %s", dir, strerror(errno));
@@ -126,12 +138,12 @@ int scan_rootfs(const char *dir, const struct scan_opts *o, struct scan_result *
 	}
 	r->nlayers = 1;
 	r->layers = xcalloc(1, sizeof(*r->layers));
-	r->layers[0].digest = xstrdup("rootfs");
+	r->layers[0].digest = xstrdup(kind);
 	r->layers[0].path = xstrdup(dir);
 	walk_init(&w, r, o, 1);
 	w.rootfs = true;
 	walk_begin_blob(&w, 0);
-	int ret = rootfs_dir(&w, fd, st.st_dev, &rel, 0, err);
+	int ret = rootfs_dir(&w, h, fd, st.st_dev, &rel, 0, err);
 	r->layers[0].files = w.entries;
 	if (!ret)
 		walk_finish(&w, &order, 1);

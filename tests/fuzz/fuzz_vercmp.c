@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		*nl = 0;
 		b = nl + 1;
 	}
-	for (int sch = VERCMP_DPKG; sch <= VERCMP_GEM; sch++) {
+	for (int sch = VERCMP_DPKG; sch < VERCMP_COUNT; sch++) {
 		int x = sgn(vercmp((enum vercmp_scheme)sch, a, b));
 		int y = sgn(vercmp((enum vercmp_scheme)sch, b, a));
 		if (x != -y) {

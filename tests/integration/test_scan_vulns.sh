@@ -122,6 +122,34 @@ printf '# accepted risk\nCVE-2012-2812 exp:2999-01-01\nA-1 exp:2000-01-01\n' >"$
 printf 'path:lib/apk/*\n' >"$IT_TMP/ignore2"
 "$VIGIL" scan rootfs "$IT_TMP/alp" --db "$DB" --ignore-file "$IT_TMP/ignore2" -f json |
 	jq -e '.vulnerabilities == []' >/dev/null || it_fail "--ignore-file path glob"
+printf 'CVE-2012-2812   # fixed by our own backport\n' >"$IT_TMP/ignore4"
+"$VIGIL" scan rootfs "$IT_TMP/alp" --db "$DB" --ignore-file "$IT_TMP/ignore4" -f json |
+	jq -e --arg f "$IT_TMP/ignore4" '.suppressed == [{"id": "CVE-2012-2812", "target": "libexif@0.6.20-r0",
+		"source": ("ignore " + $f + ":1"), "reason": "fixed by our own backport"}]' >/dev/null ||
+	it_fail "--ignore-file: the suppressed finding and its reason"
+
+# --- VEX: OpenVEX not_affected takes a finding out, CycloneDX exploitable annotates one
+cat >"$IT_TMP/vex.json" <<'J'
+{"@context": "https://openvex.dev/ns/v0.2.0", "@id": "https://example.com/vex/1", "author": "it",
+ "timestamp": "2026-12-01T00:00:00Z", "version": 1, "statements": [
+  {"vulnerability": {"name": "CVE-2012-2812"},
+   "products": [{"@id": "pkg:oci/app", "subcomponents": [{"@id": "pkg:apk/alpine/libexif@0.6.20-r0"}]}],
+   "status": "not_affected", "justification": "vulnerable_code_not_in_execute_path"}]}
+J
+printf '{"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "vulnerabilities": [
+  {"id": "A-1", "analysis": {"state": "exploitable", "detail": "reachable from the API"}}]}\n' >"$IT_TMP/vex.cdx.json"
+"$VIGIL" scan rootfs "$IT_TMP/alp" --db "$DB" --vex "$IT_TMP/vex.json" --vex "$IT_TMP/vex.cdx.json" -f json \
+	--exit-code 5 >"$IT_TMP/vex.out"; rc=$?
+[ $rc -eq 5 ] || it_fail "--vex: A-1 is still a finding: exit $rc"
+jq -e '[.vulnerabilities[] | [.id, .vex]] == [["A-1", "exploitable: reachable from the API"]] and
+	[.suppressed[] | [.id, .target, .reason]] == [["CVE-2012-2812", "libexif@0.6.20-r0",
+		"not_affected: vulnerable_code_not_in_execute_path"]]' "$IT_TMP/vex.out" >/dev/null ||
+	it_fail "--vex: $(jq -c '{v: [.vulnerabilities[] | [.id, .vex]], s: .suppressed}' "$IT_TMP/vex.out")"
+"$VIGIL" scan rootfs "$IT_TMP/alp" --db "$DB" --vex "$IT_TMP/vex.json" | grep -q 'SUPPRESSED' ||
+	it_fail "--vex: the table lists suppressed findings"
+printf '{"statements": [{"vulnerability": "X", "status": "maybe"}]}' >"$IT_TMP/vex.bad"
+"$VIGIL" scan rootfs "$IT_TMP/alp" --db "$DB" --vex "$IT_TMP/vex.bad" >/dev/null 2>"$IT_TMP/vex.err"; rc=$?
+[ $rc -eq 1 ] && grep -q "vex.bad: statement 1: status" "$IT_TMP/vex.err" || it_fail "bad VEX: $rc $(cat "$IT_TMP/vex.err")"
 printf 'CVE-1 until-tomorrow\n' >"$IT_TMP/ignore3"
 "$VIGIL" scan rootfs "$IT_TMP/alp" --ignore-file "$IT_TMP/ignore3" >/dev/null 2>"$IT_TMP/ign.err"; rc=$?
 [ $rc -eq 1 ] && grep -q "cannot parse .*ignore3:1:7:" "$IT_TMP/ign.err" || it_fail "bad ignore file: $rc $(cat "$IT_TMP/ign.err")"

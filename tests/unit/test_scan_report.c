@@ -294,15 +294,17 @@ static void test_sarif(void **state)
 	json_t *driver = json_object_get(json_object_get(run, "tool"), "driver");
 	assert_string_equal(str(driver, "name"), "vigil");
 	json_t *rules = json_object_get(driver, "rules");
-	assert_int_equal(json_array_size(rules), 3);
+	assert_int_equal(json_array_size(rules), 4);
 	json_t *results = json_object_get(run, "results");
-	assert_int_equal(json_array_size(results), 3);
+	assert_int_equal(json_array_size(results), 4);
+	/* every finding the table and JSON show: vulnerabilities, secrets, image configuration */
 	static const char *const want[][2] = {
 		{ "GHSA-x84v-xcm2-53pg", "error" },
 		{ "CVE-2025-0001", "note" },
 		{ "aws-access-key-id", "error" },
+		{ "root-user", "error" },
 	};
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < 4; i++) {
 		json_t *res = json_array_get(results, i);
 		assert_string_equal(str(res, "ruleId"), want[i][0]);
 		assert_string_equal(str(res, "level"), want[i][1]);
@@ -321,6 +323,10 @@ static void test_sarif(void **state)
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(loc, "region"),
 							     "startLine")),
 			 3);
+	json_t *cfg = json_array_get(results, 3);
+	assert_string_equal(str(json_object_get(cfg, "message"), "text"), "the image runs as root");
+	loc = json_object_get(json_array_get(json_object_get(cfg, "locations"), 0), "physicalLocation");
+	assert_string_equal(str(json_object_get(loc, "artifactLocation"), "uri"), r.target);
 	json_decref(d);
 	scan_result_free(&r);
 }

@@ -52,6 +52,9 @@ static void test_pep440(void **state) { (void)state; golden("pep440", VERCMP_PEP
 static void test_maven(void **state) { (void)state; golden("maven", VERCMP_MAVEN); }
 
 static void test_gem(void **state) { (void)state; golden("gem", VERCMP_GEM); }
+static void test_nuget(void **state) { (void)state; golden("nuget", VERCMP_NUGET); }
+static void test_composer(void **state) { (void)state; golden("composer", VERCMP_COMPOSER); }
+static void test_pub(void **state) { (void)state; golden("pub", VERCMP_PUB); }
 
 static void test_schemes(void **state)
 {
@@ -64,6 +67,15 @@ static void test_schemes(void **state)
 	assert_int_equal(vercmp_scheme("Go"), VERCMP_GO);
 	assert_int_equal(vercmp_scheme("crates.io"), VERCMP_SEMVER);
 	assert_int_equal(vercmp_scheme("Maven"), VERCMP_MAVEN);
+	assert_int_equal(vercmp_scheme("NuGet"), VERCMP_NUGET);
+	assert_int_equal(vercmp_scheme("Packagist"), VERCMP_COMPOSER);
+	assert_int_equal(vercmp_scheme("Pub"), VERCMP_PUB);
+	assert_int_equal(vercmp_scheme("Hex"), VERCMP_SEMVER);
+	assert_int_equal(vercmp_scheme("Red Hat:enterprise_linux:9::appstream"), VERCMP_RPM);
+	assert_true(vercmp_apk_valid("1.9.5p1-r1"));
+	assert_true(vercmp_apk_valid("1.2.3_rc1_p2~abc-r0"));
+	assert_false(vercmp_apk_valid("1.0-foo"));
+	assert_false(vercmp_apk_valid("1.0.a"));
 	assert_int_equal(vercmp_scheme("Debianish"), VERCMP_NONE);
 	assert_int_equal(vercmp_scheme("nope"), VERCMP_NONE);
 	assert_false(vercmp_pep440_valid("1.0-foo-bar"));
@@ -80,7 +92,8 @@ int main(void)
 		cmocka_unit_test(test_rpm),    cmocka_unit_test(test_semver),
 		cmocka_unit_test(test_go),     cmocka_unit_test(test_pep440),
 		cmocka_unit_test(test_maven),  cmocka_unit_test(test_gem),
-		cmocka_unit_test(test_schemes),
+		cmocka_unit_test(test_nuget),  cmocka_unit_test(test_composer),
+		cmocka_unit_test(test_pub),    cmocka_unit_test(test_schemes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -55,13 +55,51 @@ static const struct rule rules[] = {
 };
 
 #define NRULES (sizeof(rules) / sizeof(*rules))
+/* How far after its match's start a rule's keyword can be (private-key: 10 + 100 + 1). */
+#define KEYWORD_REACH 128
+/*
+ * Regexes run in windows around keywords: from KEYWORD_REACH before one to the
+ * end of the line KEYWORD_WINDOW bytes after it (a match must end there), so a
+ * document that says "token" twice costs two short matches, not two passes
+ * over the rest of it. Up to KEYWORD_POS keywords a rule are remembered; past
+ * that, the regex runs on from the last window to the file's end.
+ */
+#define KEYWORD_WINDOW 4096
+#define KEYWORD_POS 64
 #define MAX_PER_FILE 100
+
+/*
+ * The keyword prefilter, one pass over a file for all rules: a bitmap of the
+ * case-folded byte pairs keywords start with (8 KiB: stays in L1), and per
+ * such pair the keywords to confirm there. Most bytes cost one bit test;
+ * searching each keyword on its own (memmem) read a file some 40 times.
+ */
+#define MAX_KEYWORDS 64
+#define MAX_PAIRS 64
+struct keyword {
+	const char *s; /* lower case */
+	size_t n;
+	unsigned rule;
+};
 
 struct secrets {
 	pcre2_code *re[NRULES];
 	pcre2_match_data *md;
-	struct vg_buf lower;
+	uint32_t pairs[65536 / 32];
+	unsigned char fold[256];
+	uint32_t pos[NRULES][KEYWORD_POS]; /* where each rule's keywords start (files <= 4 GiB) */
+	unsigned npos[NRULES];		    /* KEYWORD_POS + 1: more than remembered */
+	struct keyword kw[MAX_KEYWORDS];
+	unsigned char slot[65536];	  /* pair -> 1 + its list in bypair (0: none) */
+	uint32_t third[MAX_PAIRS][8];	  /* per pair, the (folded) bytes that follow it in a keyword */
+	unsigned char bypair[MAX_PAIRS][8]; /* indexes into kw + 1; 0 ends the list */
+	size_t npairs;
 };
+
+static unsigned char fold(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
 
 struct secrets *secrets_new(void)
 {
@@ -80,7 +118,76 @@ struct secrets *secrets_new(void)
 		pcre2_jit_compile(s->re[i], PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
 	}
 	s->md = pcre2_match_data_create(4, NULL);
+	for (int c = 0; c < 256; c++)
+		s->fold[c] = fold((unsigned char)c);
+	size_t nk = 0;
+	for (size_t i = 0; i < NRULES; i++)
+		for (size_t k = 0; k < 9 && rules[i].keywords[k]; k++) {
+			const char *w = rules[i].keywords[k];
+			unsigned pair = (unsigned)(unsigned char)w[0] << 8 | (unsigned char)w[1];
+			if (strlen(w) < 2 || nk == MAX_KEYWORDS ||
+			    (!s->slot[pair] && s->npairs == MAX_PAIRS))
+				abort(); /* a built-in table too big for the prefilter: a bug */
+			if (!s->slot[pair])
+				s->slot[pair] = (unsigned char)++s->npairs;
+			unsigned char *list = s->bypair[s->slot[pair] - 1];
+			size_t f = 0;
+			while (f < 8 && list[f])
+				f++;
+			if (f == 8)
+				abort();
+			s->kw[nk] = (struct keyword){ w, strlen(w), (unsigned)i };
+			list[f] = (unsigned char)++nk;
+			unsigned char c3 = (unsigned char)w[2]; /* w[2] is 0 for a 2-byte keyword */
+			s->third[s->slot[pair] - 1][c3 >> 5] |= 1u << (c3 & 31);
+			s->pairs[pair >> 5] |= 1u << (pair & 31);
+		}
 	return s;
+}
+
+/*
+ * Which rules have a keyword in data, case-insensitively: a bit per rule, and
+ * where their keywords start (s->pos, s->npos).
+ */
+static uint32_t keyword_hits(struct secrets *s, const unsigned char *d, size_t len)
+{
+	const uint32_t all = (1u << NRULES) - 1;
+	uint32_t hits = 0, full = 0; /* full: rules with more keywords than remembered */
+	unsigned pair = len ? s->fold[d[0]] : 0;
+
+	memset(s->npos, 0, sizeof(s->npos));
+	for (size_t i = 0; i + 1 < len; i++) {
+		pair = (pair << 8 | s->fold[d[i + 1]]) & 0xffff; /* one table load a byte */
+		if (!(s->pairs[pair >> 5] & (1u << (pair & 31))))
+			continue;
+		/* common pairs ("an", "to", "se") are mostly turned away by the byte after them */
+		unsigned char c3 = i + 2 < len ? fold(d[i + 2]) : 0;
+		if (c3 && !(s->third[s->slot[pair] - 1][c3 >> 5] & (1u << (c3 & 31))))
+			continue;
+		const unsigned char *list = s->bypair[s->slot[pair] - 1];
+		for (size_t f = 0; f < 8 && list[f]; f++) {
+			const struct keyword *k = &s->kw[list[f] - 1];
+			size_t j = 2;
+			unsigned *np = &s->npos[k->rule];
+			if (full & (1u << k->rule) || k->n > len - i ||
+			    (*np && s->pos[k->rule][*np - 1] == i))
+				continue;
+			while (j < k->n && fold(d[i + j]) == (unsigned char)k->s[j])
+				j++;
+			if (j < k->n)
+				continue;
+			hits |= 1u << k->rule;
+			if (*np == KEYWORD_POS) {
+				*np = KEYWORD_POS + 1;
+				full |= 1u << k->rule;
+			} else {
+				s->pos[k->rule][(*np)++] = (uint32_t)i;
+			}
+		}
+		if (full == all)
+			break;
+	}
+	return hits;
 }
 
 void secrets_free(struct secrets *s)
@@ -90,7 +197,6 @@ void secrets_free(struct secrets *s)
 	for (size_t i = 0; i < NRULES; i++)
 		pcre2_code_free(s->re[i]);
 	pcre2_match_data_free(s->md);
-	buf_free(&s->lower);
 	free(s);
 }
 
@@ -177,24 +283,47 @@ void secrets_scan(struct secrets *s, const char *data, size_t len, const char *p
 
 	if (!len || memchr(data, 0, head))
 		return;
-	buf_reset(&s->lower);
-	buf_add(&s->lower, data, len);
-	for (size_t i = 0; i < len; i++)
-		s->lower.data[i] = (char)tolower((unsigned char)s->lower.data[i]);
+	if (len > UINT32_MAX)
+		return; /* positions are 32-bit; files here are at most max_secret_bytes */
+	uint32_t hits = keyword_hits(s, (const unsigned char *)data, len);
 	for (size_t i = 0; i < NRULES && found < MAX_PER_FILE; i++) {
 		const struct rule *ru = &rules[i];
-		bool hit = false;
-		for (size_t k = 0; !hit && k < 9 && ru->keywords[k]; k++)
-			hit = memmem(s->lower.data, len, ru->keywords[k], strlen(ru->keywords[k]));
-		if (!hit)
+		if (!(hits & (1u << i)))
 			continue;
-		PCRE2_SIZE off = 0;
+		/*
+		 * A match holds one of its rule's keywords, at most KEYWORD_REACH bytes
+		 * after the match's start (a private key's BEGIN line): a match that
+		 * starts at or after off holds a keyword at or after off.
+		 */
+		bool over = s->npos[i] > KEYWORD_POS;
+		size_t np = over ? KEYWORD_POS : s->npos[i], w = 0;
+		PCRE2_SIZE off = s->pos[i][0] > KEYWORD_REACH ? s->pos[i][0] - KEYWORD_REACH : 0;
 		unsigned line = 1;
 		size_t counted = 0;
 		while (off < len && found < MAX_PER_FILE) {
-			int rc = pcre2_match(s->re[i], (PCRE2_SPTR)data, len, off, 0, s->md, NULL);
-			if (rc < 0)
-				break; /* no match, or a match limit reached */
+			size_t start = off, end = len;
+			while (w < np && s->pos[i][w] < off)
+				w++;
+			if (w < np) {
+				size_t q = s->pos[i][w];
+				start = q > off + KEYWORD_REACH ? q - KEYWORD_REACH : off;
+				end = q + KEYWORD_WINDOW;
+				if (end >= len) {
+					end = len;
+				} else {
+					const char *nl = memchr(data + end, '\n', len - end);
+					end = nl ? (size_t)(nl - data) : len;
+				}
+			} else if (!over) {
+				break; /* no keyword left: no match left */
+			}
+			int rc = pcre2_match(s->re[i], (PCRE2_SPTR)data, end, start, 0, s->md, NULL);
+			if (rc < 0) {
+				if (end == len)
+					break; /* no match, or a match limit reached */
+				off = end; /* nothing in this window: on to the next keyword */
+				continue;
+			}
 			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
 			size_t a = ov[0], b = ov[1];
 			if (rc >= 2 && ov[2] != PCRE2_UNSET) {

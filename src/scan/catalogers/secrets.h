@@ -2,7 +2,7 @@
 /*
  * Secret rules (our own; docs/scanning.md lists them): PCRE2 patterns, each
  * behind keywords that must occur in the file (case-insensitive) before its
- * pattern runs, so most files cost one lower-casing pass. Binary files (a NUL
+ * pattern runs, all found in one pass over the file. Binary files (a NUL
  * byte in the first 8 KiB) are skipped. Findings are redacted.
  */
 #ifndef VIGIL_SCAN_SECRETS_H

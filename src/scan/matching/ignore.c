@@ -14,10 +14,13 @@ void ignore_free(struct ignore_list *l)
 	for (size_t i = 0; i < l->n; i++) {
 		free(l->e[i].id);
 		free(l->e[i].glob);
+		free(l->e[i].reason);
 	}
 	free(l->e);
+	free(l->name);
 	l->e = NULL;
 	l->n = 0;
+	l->name = NULL;
 }
 
 static bool valid_date(const char *s, size_t n)
@@ -37,15 +40,24 @@ int ignore_parse(const char *text, size_t len, const char *name, struct ignore_l
 	unsigned lineno = 0;
 
 	memset(l, 0, sizeof(*l));
+	l->name = xstrdup(name);
 	for (size_t pos = 0; pos < len;) {
 		const char *line = text + pos;
 		const char *nl = memchr(line, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - line) : len - pos;
 		pos += n + 1;
 		lineno++;
-		const char *hash = memchr(line, '#', n);
-		if (hash)
+		const char *hash = memchr(line, '#', n), *why = "";
+		size_t whyn = 0;
+		if (hash) {
+			why = hash + 1;
+			whyn = n - (size_t)(hash - line) - 1;
+			while (whyn && isspace((unsigned char)*why))
+				why++, whyn--;
+			while (whyn && isspace((unsigned char)why[whyn - 1]))
+				whyn--;
 			n = (size_t)(hash - line);
+		}
 		/* tokens: the entry, then optional exp:DATE */
 		const char *tok[3];
 		size_t tl[3], nt = 0;
@@ -79,6 +91,7 @@ int ignore_parse(const char *text, size_t len, const char *name, struct ignore_l
 			}
 			memcpy(e.exp, tok[1] + 4, 10);
 		}
+		e.reason = xstrndup(why, whyn);
 		if (tl[0] > 5 && !memcmp(tok[0], "path:", 5))
 			e.glob = xstrndup(tok[0] + 5, tl[0] - 5);
 		else
@@ -126,20 +139,35 @@ static bool id_in_list(const char *id, const char *list)
 	return false;
 }
 
-/* Whether a finding (ids: its id, its aliases; path may be NULL) is ignored. */
-static bool ignored(const struct ignore_list *l, const char *id, const char *aliases,
-		   const char *path, const char *today)
+/* The entry that ignores a finding (ids: its id, its aliases; path may be NULL), or NULL. */
+static const struct ignore_entry *ignored_by(const struct ignore_list *l, const char *id,
+					     const char *aliases, const char *path,
+					     const char *today)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		const struct ignore_entry *e = &l->e[i];
 		if (e->exp[0] && strcmp(e->exp, today) < 0)
 			continue; /* expired */
 		if (e->id && (!strcmp(e->id, id) || id_in_list(e->id, aliases)))
-			return true;
+			return e;
 		if (e->glob && path && !fnmatch(e->glob, path, 0))
-			return true;
+			return e;
 	}
-	return false;
+	return NULL;
+}
+
+/* Whether the finding is ignored; if so it is listed in r->suppressed. */
+static bool ignored(const struct ignore_list *l, struct scan_result *r, const char *id,
+		   const char *aliases, const char *path, const char *what, const char *today)
+{
+	const struct ignore_entry *e = ignored_by(l, id, aliases, path, today);
+	char src[1024];
+
+	if (!e)
+		return false;
+	snprintf(src, sizeof(src), "ignore %s:%u", l->name ? l->name : "-", e->line);
+	scan_add_suppressed(r, id, what, src, e->reason ? e->reason : "");
+	return true;
 }
 
 size_t ignore_apply(const struct ignore_list *l, struct scan_result *r, const char *today)
@@ -148,7 +176,9 @@ size_t ignore_apply(const struct ignore_list *l, struct scan_result *r, const ch
 
 	for (size_t i = 0; i < r->nvulns; i++) {
 		struct scan_vuln *v = &r->vulns[i];
-		if (!ignored(l, v->id, v->aliases, r->pkgs[v->pkg].path, today)) {
+		char what[1024];
+		snprintf(what, sizeof(what), "%s@%s", r->pkgs[v->pkg].name, r->pkgs[v->pkg].version);
+		if (!ignored(l, r, v->id, v->aliases, r->pkgs[v->pkg].path, what, today)) {
 			r->vulns[k++] = *v;
 			continue;
 		}
@@ -159,7 +189,7 @@ size_t ignore_apply(const struct ignore_list *l, struct scan_result *r, const ch
 	k = 0;
 	for (size_t i = 0; i < r->nsecrets; i++) {
 		struct scan_secret *s = &r->secrets[i];
-		if (!ignored(l, s->rule, NULL, s->path, today)) {
+		if (!ignored(l, r, s->rule, NULL, s->path, s->path, today)) {
 			r->secrets[k++] = *s;
 			continue;
 		}
@@ -170,7 +200,7 @@ size_t ignore_apply(const struct ignore_list *l, struct scan_result *r, const ch
 	k = 0;
 	for (size_t i = 0; i < r->nconfig; i++) {
 		struct scan_config_finding *c = &r->config[i];
-		if (!ignored(l, c->id, NULL, NULL, today)) {
+		if (!ignored(l, r, c->id, NULL, NULL, "", today)) {
 			r->config[k++] = *c;
 			continue;
 		}

@@ -6,6 +6,8 @@
  *                                  or a config check id
  *   GO-2023-1751 exp:2026-12-31    ... until that date (UTC), then it counts again
  *   path:usr/lib/python3/NAME*     every finding in files matching the glob (fnmatch)
+ *   CVE-2023-1234 # not reachable  a comment after an entry is its reason, kept with
+ *                                  the suppressed finding in the report
  */
 #ifndef VIGIL_SCAN_IGNORE_H
 #define VIGIL_SCAN_IGNORE_H
@@ -16,11 +18,13 @@ struct ignore_entry {
 	char *id, *glob; /* one of them */
 	char exp[11];    /* "YYYY-MM-DD" or "" */
 	unsigned line;
+	char *reason;    /* the comment after the entry, "" when none */
 };
 
 struct ignore_list {
 	struct ignore_entry *e;
 	size_t n;
+	char *name;      /* the file, for the report */
 };
 
 /* Parse text (name for messages); -1 with "name:line:col: ..." in err. */
@@ -29,8 +33,9 @@ int ignore_parse(const char *text, size_t len, const char *name, struct ignore_l
 int ignore_load(const char *path, struct ignore_list *l, struct vg_buf *err);
 void ignore_free(struct ignore_list *l);
 /*
- * Remove ignored findings from r; entries expired before today ("YYYY-MM-DD")
- * do not apply. Returns the number removed. Can't fail.
+ * Remove ignored findings from r (listed in r->suppressed with the entry's
+ * file, line and reason); entries expired before today ("YYYY-MM-DD") do not
+ * apply. Returns the number removed. Can't fail.
  */
 size_t ignore_apply(const struct ignore_list *l, struct scan_result *r, const char *today);
 

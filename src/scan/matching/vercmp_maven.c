@@ -1,208 +1,190 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Maven version order (ComparableVersion): items in nested lists, qualifiers ranked. */
-#include <ctype.h>
-#include <stdio.h>
+/*
+ * Maven version order, as the POM reference's "Version Order Specification"
+ * states it (the rules OSV applies to the Maven ecosystem):
+ *
+ *  1. Split at '.', '-' and every digit/non-digit transition (a transition
+ *     counts as '-'); keep each token's separator as its prefix; an empty
+ *     token is "0". Case does not matter. Aliases: cr = rc; ga, final and
+ *     release = "" (the release itself); a, b, m directly followed by a digit
+ *     are alpha, beta, milestone. A qualifier that ends the version after a
+ *     '.' counts as after a '-' (1.foo = 1-foo, as Maven 3.9 parses it).
+ *  2. From the end, drop "null" tokens (0 and ""); repeat before each
+ *     remaining '-' from the end to the start: 1.0.0-foo.0.0 is 1-foo,
+ *     1-ga-1 is 1-1.
+ *  3. Compare token by token, the shorter padded with nulls (0 after '.',
+ *     "" after '-'). Same prefix: numbers by value, above qualifiers;
+ *     qualifiers alpha < beta < milestone < rc < snapshot < "" < sp, then
+ *     any other by text. Different prefixes:
+ *     .qualifier < -qualifier < -number < .number.
+ *
+ * Vectors: tests/golden/vercmp/maven.txt (the specification's examples).
+ */
 #include <stdlib.h>
 #include <string.h>
 #include "common/buf.h"
 #include "scan/matching/vercmp.h"
 
-enum mkind { M_INT, M_STR, M_LIST };
+struct mtok {
+	char prefix; /* 0 (the first token), '.' or '-' */
+	bool num;
+	bool pad; /* a padding null */
+	const char *s; /* digits without leading zeros, or the lower-case qualifier */
+	size_t n;
+};
 
-struct mitem {
-	enum mkind kind;
-	char *s; /* digits (M_INT, no leading zeros) or qualifier (M_STR) */
-	struct mitem *items;
+struct mver {
+	char *buf; /* lower-cased copy the tokens point into */
+	struct mtok *t;
 	size_t n;
 };
 
 static const char *const mqual[] = { "alpha", "beta", "milestone", "rc", "snapshot", "", "sp" };
+#define MQUAL_RELEASE 5
+#define MQUAL_UNKNOWN 7
 
-/* The comparable form of a qualifier: its rank, or "7-<q>" for unknown ones (after sp). */
-static void mqual_key(const char *q, char *out, size_t n)
+static int mqual_rank(const char *s, size_t n)
 {
-	for (int i = 0; i < 7; i++)
-		if (!strcmp(q, mqual[i])) {
-			snprintf(out, n, "%d", i);
-			return;
-		}
-	snprintf(out, n, "7-%s", q);
+	for (int i = 0; i < MQUAL_UNKNOWN; i++)
+		if (strlen(mqual[i]) == n && !memcmp(mqual[i], s, n))
+			return i;
+	return MQUAL_UNKNOWN;
 }
 
-static void mitem_free(struct mitem *m)
+static bool mtok_null(const struct mtok *t)
 {
-	for (size_t i = 0; i < m->n; i++)
-		mitem_free(&m->items[i]);
-	free(m->items);
-	free(m->s);
+	return t->num ? t->n == 1 && t->s[0] == '0' : t->n == 0;
 }
 
-static struct mitem *mlist_add(struct mitem *list, enum mkind k, const char *s, size_t n)
+static void madd(struct mver *v, char prefix, const char *s, size_t n, bool followed_by_digit)
 {
-	list->items = xrealloc(list->items, (list->n + 1) * sizeof(*list->items));
-	struct mitem *m = &list->items[list->n++];
-	memset(m, 0, sizeof(*m));
-	m->kind = k;
-	if (k == M_INT) {
-		while (n > 1 && *s == '0')
-			s++, n--;
-		m->s = xstrndup(s, n);
-	} else if (k == M_STR) {
-		m->s = xstrndup(s, n);
-	}
-	return m;
-}
+	struct mtok *t = &v->t[v->n++];
+	bool num = n && vc_digit((unsigned char)*s);
 
-static void mlist_add_token(struct mitem *list, bool digit, const char *s, size_t n,
-			    bool followed_by_digit)
-{
-	if (digit) {
-		mlist_add(list, M_INT, s, n);
-		return;
-	}
-	char *q = xstrndup(s, n);
-	const char *alias = q;
-	if (followed_by_digit && n == 1)
-		alias = q[0] == 'a' ? "alpha" : q[0] == 'b' ? "beta" : q[0] == 'm' ? "milestone" : q;
-	if (!strcmp(alias, "ga") || !strcmp(alias, "final") || !strcmp(alias, "release"))
-		alias = "";
-	else if (!strcmp(alias, "cr"))
-		alias = "rc";
-	mlist_add(list, M_STR, alias, strlen(alias));
-	free(q);
-}
-
-static bool mitem_null(const struct mitem *m)
-{
-	switch (m->kind) {
-	case M_INT: return !strcmp(m->s, "0");
-	case M_STR: return m->s[0] == 0;
-	default: return m->n == 0;
+	*t = (struct mtok){ .prefix = prefix, .num = num, .s = s, .n = n };
+	if (!n) {
+		t->num = true, t->s = "0", t->n = 1; /* an empty token is "0" */
+	} else if (num) {
+		while (t->n > 1 && *t->s == '0')
+			t->s++, t->n--;
+	} else if (n == 2 && !memcmp(s, "cr", 2)) {
+		t->s = "rc";
+	} else if ((n == 2 && !memcmp(s, "ga", 2)) || (n == 5 && !memcmp(s, "final", 5)) ||
+		   (n == 7 && !memcmp(s, "release", 7))) {
+		t->n = 0;
+	} else if (n == 1 && followed_by_digit && (*s == 'a' || *s == 'b' || *s == 'm')) {
+		t->s = *s == 'a' ? "alpha" : *s == 'b' ? "beta" : "milestone";
+		t->n = strlen(t->s);
 	}
 }
 
-static void mlist_normalize(struct mitem *l)
+static void maven_parse(const char *v, struct mver *m)
 {
-	for (size_t i = l->n; i-- > 0;) {
-		if (l->items[i].kind == M_LIST)
-			mlist_normalize(&l->items[i]);
-		if (mitem_null(&l->items[i])) {
-			mitem_free(&l->items[i]);
-			memmove(&l->items[i], &l->items[i + 1], (l->n - i - 1) * sizeof(*l->items));
-			l->n--;
-		} else if (l->items[i].kind != M_LIST) {
-			break;
-		}
-	}
-}
+	size_t len = strlen(v);
 
-#define MAVEN_DEPTH 64
-
-/* Parse as Maven does: '.' and '-' separate, a digit/letter switch opens a sub-list. */
-static void maven_parse(const char *v, struct mitem *root)
-{
-	char *s = xstrdup(v);
-	int depth = 0; /* bounded nesting: a hostile "1-1-1-..." stays shallow */
-	struct mitem *list = root;
-	size_t start = 0, len = strlen(s);
-	bool digit = false;
-
+	m->buf = xstrdup(v);
 	for (size_t i = 0; i < len; i++)
-		s[i] = (char)tolower((unsigned char)s[i]);
-	memset(root, 0, sizeof(*root));
-	root->kind = M_LIST;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		bool open = false;
-		if (c == '.' || c == '-') {
-			if (i == start)
-				mlist_add(list, M_INT, "0", 1);
-			else
-				mlist_add_token(list, digit, s + start, i - start, false);
-			start = i + 1;
-			open = c == '-';
-		} else if (isdigit((unsigned char)c)) {
-			if (!digit && i > start) {
-				mlist_add_token(list, false, s + start, i - start, true);
-				start = i;
-				open = true;
-			}
-			digit = true;
-		} else {
-			if (digit && i > start) {
-				mlist_add_token(list, true, s + start, i - start, false);
-				start = i;
-				open = true;
-			}
-			digit = false;
+		m->buf[i] = (char)vc_lower((unsigned char)m->buf[i]);
+	m->t = xcalloc(len + 1, sizeof(*m->t)); /* at most one token per byte, or one */
+	m->n = 0;
+
+	char prefix = 0;
+	size_t start = 0;
+	for (size_t i = 0; i <= len; i++) {
+		char c = m->buf[i];
+		if (c != '.' && c != '-' && c != 0)
+			continue;
+		/* the raw token [start, i), split at digit/non-digit transitions */
+		const char *r = m->buf + start;
+		size_t rn = i - start, j = 0;
+		char p = prefix;
+		if (!rn)
+			madd(m, p, r, 0, false);
+		while (j < rn) {
+			size_t k = j;
+			bool d = vc_digit((unsigned char)r[j]);
+			while (k < rn && vc_digit((unsigned char)r[k]) == d)
+				k++;
+			madd(m, p, r + j, k - j, k < rn);
+			p = '-';
+			j = k;
 		}
-		if (open && depth < MAVEN_DEPTH) {
-			list = mlist_add(list, M_LIST, NULL, 0);
-			depth++;
-		}
+		prefix = c;
+		start = i + 1;
 	}
-	if (len > start)
-		mlist_add_token(list, digit, s + start, len - start, false);
-	/* Children first (as Maven pops its stack), then the root. */
-	mlist_normalize(root);
-	free(s);
-}
-
-static int mitem_cmp(const struct mitem *a, const struct mitem *b);
-
-/* a against nothing (the other version ended). */
-static int mitem_cmp_null(const struct mitem *a)
-{
-	char k[64];
-	switch (a->kind) {
-	case M_INT: return strcmp(a->s, "0") ? 1 : 0;
-	case M_STR: mqual_key(a->s, k, sizeof(k)); return vercmp_sign(strcmp(k, "5"));
-	default: return a->n ? mitem_cmp_null(&a->items[0]) : 0;
+	/* a qualifier ending the version after '.' counts as after '-' */
+	if (m->n > 1 && !m->t[m->n - 1].num && m->t[m->n - 1].prefix == '.')
+		m->t[m->n - 1].prefix = '-';
+	/* trim nulls from the end, then again before each '-' from the end */
+	size_t i = m->n - 1;
+	while (i > 0) {
+		if (mtok_null(&m->t[i])) {
+			memmove(&m->t[i], &m->t[i + 1], (m->n - i - 1) * sizeof(*m->t));
+			m->n--;
+			i--;
+			continue;
+		}
+		while (i > 0 && m->t[i].prefix != '-')
+			i--;
+		if (i > 0)
+			i--;
 	}
 }
 
-static int mitem_cmp(const struct mitem *a, const struct mitem *b)
+/* .qualifier < -qualifier < -number < .number */
+static int mprefix_rank(const struct mtok *t)
 {
-	if (!b)
-		return mitem_cmp_null(a);
-	switch (a->kind) {
-	case M_INT:
-		if (b->kind != M_INT)
-			return 1;
-		return vercmp_digits(a->s, strlen(a->s), b->s, strlen(b->s));
-	case M_STR:
-		if (b->kind == M_INT || b->kind == M_LIST)
-			return -1;
-		char ka[300], kb[300];
-		mqual_key(a->s, ka, sizeof(ka));
-		mqual_key(b->s, kb, sizeof(kb));
-		return vercmp_sign(strcmp(ka, kb));
-	default:
-		if (b->kind == M_INT)
-			return -1;
-		if (b->kind == M_STR)
-			return 1;
-		for (size_t i = 0; i < a->n || i < b->n; i++) {
-			int c;
-			if (i >= a->n)
-				c = -mitem_cmp_null(&b->items[i]);
-			else
-				c = mitem_cmp(&a->items[i], i < b->n ? &b->items[i] : NULL);
-			if (c)
-				return c;
-		}
-		return 0;
+	if (t->num)
+		return t->prefix == '.' ? 3 : 2;
+	return t->prefix == '.' ? 0 : 1;
+}
+
+static int mqual_cmp(const struct mtok *a, const struct mtok *b)
+{
+	int x = mqual_rank(a->s, a->n), y = mqual_rank(b->s, b->n);
+	if (x != y)
+		return x < y ? -1 : 1;
+	return x == MQUAL_UNKNOWN ? vercmp_bytes(a->s, a->n, b->s, b->n) : 0;
+}
+
+static int mtok_cmp(const struct mtok *a, const struct mtok *b)
+{
+	if (a->prefix != b->prefix)
+		return vercmp_sign(mprefix_rank(a) - mprefix_rank(b));
+	if (a->num && b->num)
+		return vercmp_digits(a->s, a->n, b->s, b->n);
+	/* a padding null against a qualifier stands for the release itself */
+	if (a->pad || b->pad) {
+		static const struct mtok rel = { .s = "", .n = 0 };
+		return mqual_cmp(a->pad ? &rel : a, b->pad ? &rel : b);
 	}
+	if (a->num != b->num)
+		return a->num ? 1 : -1;
+	return mqual_cmp(a, b);
+}
+
+static struct mtok mpad(const struct mtok *other)
+{
+	if (other->prefix == '-')
+		return (struct mtok){ .prefix = '-', .pad = true, .s = "", .n = 0 };
+	return (struct mtok){ .prefix = other->prefix, .num = true, .pad = true, .s = "0", .n = 1 };
 }
 
 int vercmp_maven(const char *a, const char *b)
 {
-	struct mitem x, y;
+	struct mver x, y;
+	int c = 0;
 
 	maven_parse(a, &x);
 	maven_parse(b, &y);
-	int c = mitem_cmp(&x, &y);
-	mitem_free(&x);
-	mitem_free(&y);
+	for (size_t i = 0; !c && (i < x.n || i < y.n); i++) {
+		struct mtok l = i < x.n ? x.t[i] : mpad(&y.t[i]);
+		struct mtok r = i < y.n ? y.t[i] : mpad(&x.t[i]);
+		c = mtok_cmp(&l, &r);
+	}
+	free(x.t);
+	free(x.buf);
+	free(y.t);
+	free(y.buf);
 	return c;
 }

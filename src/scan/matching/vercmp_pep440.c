@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* PEP 440 version order (packaging.version), by the specification's regular grammar. */
 #define PCRE2_CODE_UNIT_WIDTH 8
-#include <ctype.h>
 #include <pcre2.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +66,7 @@ static void pep440_parse(const char *s, struct pep440 *v)
 		const char *l;
 		size_t ln = pep_group(v, "pre_l", &l);
 		if (ln) {
-			char c = (char)tolower((unsigned char)l[0]);
+			char c = (char)vc_lower((unsigned char)l[0]);
 			v->pre_rank = c == 'a' ? 0 : c == 'b' ? 1 : 2; /* c, rc, pre, preview are rc */
 		}
 	}
@@ -106,8 +105,7 @@ static int pep440_local_cmp(const char *a, size_t an, const char *b, size_t bn)
 		else if (anum || bnum)
 			c = anum ? 1 : -1; /* numeric segments sort after alphanumeric ones */
 		else {
-			c = strncasecmp(a, b, i < j ? i : j);
-			c = c ? vercmp_sign(c) : (i > j) - (i < j);
+			c = vercmp_bytes_nocase(a, i, b, j);
 		}
 		if (c)
 			return c;

@@ -358,6 +358,7 @@ static void add_vuln(struct scan_result *r, size_t pkg, sqlite3_stmt *s, char *f
 		r->vulns = xrealloc(r->vulns, r->cap_vulns * sizeof(*r->vulns));
 	}
 	struct scan_vuln *v = &r->vulns[r->nvulns++];
+	memset(v, 0, sizeof(*v)); /* fields added later start NULL */
 	const char *t;
 	v->id = xstrdup(id);
 	v->aliases = xstrdup((t = (const char *)sqlite3_column_text(s, 4)) ? t : "");

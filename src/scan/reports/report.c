@@ -102,6 +102,8 @@ static void report_json(const struct scan_result *r, struct vg_buf *out)
 		jw_uint(&j, "layer", p->layer + 1);
 		jw_str(&j, "path", p->path);
 		jw_str(&j, "summary", v->summary ? v->summary : "");
+		if (v->note)
+			jw_str(&j, "vex", v->note);
 		jw_obj_end(&j);
 	}
 	jw_arr_end(&j);
@@ -126,6 +128,18 @@ static void report_json(const struct scan_result *r, struct vg_buf *out)
 		jw_str(&j, "id", r->config[i].id);
 		jw_str(&j, "severity", severity_name(r->config[i].severity));
 		jw_str(&j, "message", r->config[i].message);
+		jw_obj_end(&j);
+	}
+	jw_arr_end(&j);
+	/* findings a VEX statement or an ignore entry took out, and why */
+	jw_arr_begin(&j, "suppressed");
+	for (size_t i = 0; i < r->nsuppressed; i++) {
+		const struct scan_suppressed *x = &r->suppressed[i];
+		jw_obj_begin(&j, NULL);
+		jw_str(&j, "id", x->id);
+		jw_str(&j, "target", x->what);
+		jw_str(&j, "source", x->source);
+		jw_str(&j, "reason", x->reason);
 		jw_obj_end(&j);
 	}
 	jw_arr_end(&j);
@@ -205,6 +219,16 @@ static void report_table(const struct scan_result *r, bool colour, struct vg_buf
 			buf_printf(out, "%-9s %-22s %s\n", severity_name(r->config[i].severity),
 				   r->config[i].id,
 				   cell(r->config[i].message, c1, sizeof(c1)));
+		}
+	}
+	if (r->nsuppressed) {
+		buf_printf(out, "\n%-22s %-30s %-28s %s\n", "SUPPRESSED", "TARGET", "BY", "REASON");
+		for (size_t i = 0; i < r->nsuppressed; i++) {
+			const struct scan_suppressed *x = &r->suppressed[i];
+			char c1[256], c2[512], c3[512], c4[1024];
+			buf_printf(out, "%-22s %-30s %-28s %s\n", cell(x->id, c1, sizeof(c1)),
+				   cell(x->what, c2, sizeof(c2)), cell(x->source, c3, sizeof(c3)),
+				   cell(x->reason, c4, sizeof(c4)));
 		}
 	}
 	if (r->npkgs && !r->nvulns) {

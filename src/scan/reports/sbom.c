@@ -300,6 +300,13 @@ void sbom_sarif(const struct scan_result *r, struct vg_buf *out)
 			sarif_rule(&j, r->secrets[i].rule, r->secrets[i].title,
 				   r->secrets[i].severity, -1);
 	}
+	for (size_t i = 0; i < r->nconfig; i++) {
+		bool seen = false;
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = !strcmp(r->config[k].id, r->config[i].id);
+		if (!seen)
+			sarif_rule(&j, r->config[i].id, r->config[i].message, r->config[i].severity, -1);
+	}
 	jw_arr_end(&j);
 	jw_obj_end(&j);
 	jw_obj_end(&j);
@@ -317,6 +324,10 @@ void sbom_sarif(const struct scan_result *r, struct vg_buf *out)
 			 s->deleted ? " (deleted by a later layer)" : "");
 		sarif_result(&j, s->rule, s->severity, msg, s->path, s->line);
 	}
+	/* image configuration findings: located in the image itself (the target) */
+	for (size_t i = 0; i < r->nconfig; i++)
+		sarif_result(&j, r->config[i].id, r->config[i].severity, r->config[i].message,
+			     r->target ? r->target : "image", 0);
 	jw_arr_end(&j);
 	jw_obj_end(&j);
 	jw_arr_end(&j);

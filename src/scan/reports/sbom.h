@@ -2,7 +2,8 @@
 /*
  * Standard formats of a scan result: CycloneDX 1.5 JSON (components and
  * vulnerabilities), SPDX 2.3 JSON (packages with purls) and SARIF 2.1.0
- * (vulnerabilities and secrets as results). Each appends one JSON document.
+ * (vulnerabilities, secrets and image configuration findings as results).
+ * Each appends one JSON document.
  */
 #ifndef VIGIL_SCAN_SBOM_H
 #define VIGIL_SCAN_SBOM_H
