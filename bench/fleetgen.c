@@ -416,6 +416,10 @@ int main(int argc, char **argv)
 			if (hb_gap > 0 && heartbeats > r + 1)
 				sleep((unsigned)hb_gap);
 		}
+		for (long i = 0; i < nodes; i++)
+			free(names[i]);
+		free(names);
+		free(seq);
 	}
 	jsPubOptions po;
 	jsPubOptions_Init(&po);
