@@ -37,9 +37,9 @@ fl_url() {
 	echo "$out"
 }
 
-# fl_start NAME [EXTRA ARGS...]: start one server with JetStream in $IT_TMP/NAME
-# and wait (bounded) until it accepts clients. With FL_CLUSTER set (the names
-# of the cluster's servers), it routes to the others.
+# fl_start NAME [EXTRA ARGS...]: start (or restart) one server with JetStream in
+# $IT_TMP/NAME and wait (bounded, 30 s) until this start says it is ready. With
+# FL_CLUSTER set (the names of the cluster's servers), it routes to the others.
 fl_start() {
 	local n=$1 i routes="" m
 	shift
@@ -51,14 +51,17 @@ fl_start() {
 		done
 		args+=(--cluster_name "fleet$$" --cluster "nats://127.0.0.1:${FL_CPORT[$n]}" --routes "$routes")
 	fi
+	# a restarted server appends to the same log: only the lines of this start count
+	local from=1
+	[ -f "$IT_TMP/$n/log" ] && from=$(($(wc -l <"$IT_TMP/$n/log") + 1))
 	nats-server "${args[@]}" "$@" >>"$IT_TMP/$n/log" 2>&1 &
 	FL_PID[$n]=$!
-	for ((i = 0; i < 100; i++)); do
-		grep -q "Server is ready" "$IT_TMP/$n/log" 2>/dev/null && return 0
+	for ((i = 0; i < 300; i++)); do
+		tail -n +"$from" "$IT_TMP/$n/log" 2>/dev/null | grep -q "Server is ready" && return 0
 		kill -0 "${FL_PID[$n]}" 2>/dev/null || it_die "nats-server $n exited: $(tail -5 "$IT_TMP/$n/log")"
 		sleep 0.1
 	done
-	it_die "nats-server $n not ready within 10 s: $(tail -5 "$IT_TMP/$n/log")"
+	it_die "nats-server $n not ready within 30 s: $(tail -5 "$IT_TMP/$n/log")"
 }
 
 # fl_stop NAME [SIGNAL]: stop a server (default SIGTERM) and wait for it
