@@ -245,11 +245,20 @@ static int check(const char *url, const char *store, const char *cluster, const 
 			fprintf(stderr, "fleet_tool: subscribe %s: %s (%d)\n", subject, natsStatus_GetText(s), (int)jerr);
 			return 1;
 		}
+		uint64_t pending = 0; /* what the last message said is still to come */
+		int idle_ms = 0;
 		for (;;) {
 			natsMsg *m = NULL;
 			jsMsgMetaData *meta = NULL;
-			if (natsSubscription_NextMsg(&m, sub, 2000) != NATS_OK)
-				break; /* nothing more (or nothing at all) */
+			if (natsSubscription_NextMsg(&m, sub, 2000) != NATS_OK) {
+				/* nothing at all, or nothing more; but a stream electing its leader
+				 * pauses delivery with messages still pending: wait for them (bounded) */
+				idle_ms += 2000;
+				if (pending == 0 || idle_ms >= 60000)
+					break;
+				continue;
+			}
+			idle_ms = 0;
 			natsMsg_GetMetaData(&meta, m);
 			if (ngot == cap) {
 				cap = cap ? cap * 2 : 4096;
@@ -278,6 +287,8 @@ static int check(const char *url, const char *store, const char *cluster, const 
 			else if (e->seq <= last_seq && disorder++ < 5)
 				fprintf(stderr, "out of order on %s: seq %lld after %lld\n", subject, e->seq, last_seq);
 			last_seq = e->seq;
+			if (meta)
+				pending = meta->NumPending;
 			bool done = meta && meta->NumPending == 0;
 			jsMsgMetaData_Destroy(meta);
 			natsMsg_Destroy(m);
