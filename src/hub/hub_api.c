@@ -20,6 +20,7 @@
 #include "engine/ruleset.h"
 #include "fleet/nats_conn.h"
 #include "hub/hub_api.h"
+#include "hub/hub_api_int.h"
 
 /* ---- tokens ---- */
 
@@ -292,21 +293,7 @@ int hub_api_parse_query(enum hub_table table, const char *const *keys, const cha
 
 /* ---- the server ---- */
 
-#define POOL 4
-#define MAX_ARGS 32
-
-struct hub_api {
-	const struct hub_api_opts *o;
-	struct MHD_Daemon *d;
-	unsigned port;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct hub_store *pool[POOL];
-	int npool;
-	uint64_t requests, unauthorized, bad;
-};
-
-static struct hub_store *pool_get(struct hub_api *a)
+struct hub_store *hub_api_store_get(struct hub_api *a)
 {
 	pthread_mutex_lock(&a->mu);
 	while (!a->npool)
@@ -316,7 +303,7 @@ static struct hub_store *pool_get(struct hub_api *a)
 	return s;
 }
 
-static void pool_put(struct hub_api *a, struct hub_store *s)
+void hub_api_store_put(struct hub_api *a, struct hub_store *s)
 {
 	pthread_mutex_lock(&a->mu);
 	a->pool[a->npool++] = s;
@@ -324,8 +311,8 @@ static void pool_put(struct hub_api *a, struct hub_store *s)
 	pthread_mutex_unlock(&a->mu);
 }
 
-static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const char *type, const char *body,
-			       size_t len)
+enum MHD_Result hub_api_respond(struct MHD_Connection *c, unsigned status, const char *type, const char *body,
+				size_t len)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
 	if (!r)
@@ -339,7 +326,7 @@ static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const 
 	return ret;
 }
 
-static enum MHD_Result json_error(struct MHD_Connection *c, unsigned status, const char *msg)
+enum MHD_Result hub_api_error(struct MHD_Connection *c, unsigned status, const char *msg)
 {
 	struct vg_buf b = { 0 };
 	struct vg_json j;
@@ -347,22 +334,16 @@ static enum MHD_Result json_error(struct MHD_Connection *c, unsigned status, con
 	jw_obj_begin(&j, NULL);
 	jw_str(&j, "error", msg);
 	jw_obj_end(&j);
-	enum MHD_Result r = respond(c, status, "application/json", b.data, b.len);
+	enum MHD_Result r = hub_api_respond(c, status, "application/json", b.data, b.len);
 	buf_free(&b);
 	return r;
 }
 
-struct args {
-	const char *k[MAX_ARGS], *v[MAX_ARGS];
-	size_t n;
-	bool overflow;
-};
-
 static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
-	struct args *a = cls;
+	struct hub_args *a = cls;
 	(void)kind;
-	if (a->n == MAX_ARGS) {
+	if (a->n == HUB_API_MAX_ARGS) {
 		a->overflow = true;
 		return MHD_NO;
 	}
@@ -371,7 +352,7 @@ static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *k
 	return MHD_YES;
 }
 
-static int64_t now_ns(void)
+int64_t hub_api_now_ns(void)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_REALTIME, &t);
@@ -388,7 +369,7 @@ static void status_json(struct hub_api *a, struct vg_buf *b)
 	jw_init(&j, b);
 	jw_obj_begin(&j, NULL);
 	jw_str(&j, "version", VIGIL_VERSION);
-	jw_int(&j, "uptime_s", (now_ns() - st->started_ns) / 1000000000LL);
+	jw_int(&j, "uptime_s", (hub_api_now_ns() - st->started_ns) / 1000000000LL);
 	jw_obj_begin(&j, "stored");
 	static const char *const kinds[] = { "alerts", "actions", "losses", "heartbeats" };
 	for (int i = 0; i < 4; i++)
@@ -427,15 +408,13 @@ static void metrics_text(struct hub_api *a, struct vg_buf *b)
 		   (unsigned long long)GET(st->commit_failures));
 }
 
-static enum MHD_Result serve(struct hub_api *a, struct MHD_Connection *c, const char *url)
+static enum MHD_Result serve_store(struct hub_api *a, struct MHD_Connection *c, const char *url,
+				   const struct hub_args *argp)
 {
 	static const struct { const char *path; enum hub_table t; } lists[] = {
 		{ "/api/v1/alerts", HUB_T_ALERTS }, { "/api/v1/actions", HUB_T_ACTIONS }, { "/api/v1/losses", HUB_T_LOSSES },
 	};
-	struct args args = { 0 };
-	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect, &args);
-	if (args.overflow)
-		return INC(a->bad), json_error(c, MHD_HTTP_BAD_REQUEST, "too many query parameters");
+	const struct hub_args args = *argp;
 	struct vg_buf b = { 0 };
 	enum MHD_Result r;
 	for (size_t i = 0; i < 3; i++) {
@@ -451,56 +430,103 @@ static enum MHD_Result serve(struct hub_api *a, struct MHD_Connection *c, const 
 			for (size_t k = 0; ok && k < ul; k++)
 				ok = isalnum((unsigned char)uuid[k]) || uuid[k] == '-' || uuid[k] == '_';
 			if (!ok)
-				return INC(a->bad), json_error(c, MHD_HTTP_BAD_REQUEST, "not a record id (8 to 64 of A-Z a-z 0-9 - _, no parameters)");
+				return INC(a->bad), hub_api_error(c, MHD_HTTP_BAD_REQUEST, "not a record id (8 to 64 of A-Z a-z 0-9 - _, no parameters)");
 			hub_api_parse_query(lists[i].t, NULL, NULL, 0, &q, err, sizeof(err));
 			q.uuid = uuid;
 		} else if (hub_api_parse_query(lists[i].t, args.k, args.v, args.n, &q, err, sizeof(err)))
-			return INC(a->bad), json_error(c, MHD_HTTP_BAD_REQUEST, err);
-		struct hub_store *s = pool_get(a);
+			return INC(a->bad), hub_api_error(c, MHD_HTTP_BAD_REQUEST, err);
+		struct hub_store *s = hub_api_store_get(a);
 		long n = hub_store_query(s, &q, &b);
 		if (n < 0) {
 			vg_err("hub api: %s", hub_store_error(s));
-			pool_put(a, s);
+			hub_api_store_put(a, s);
 			buf_free(&b);
-			return json_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error");
+			return hub_api_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error");
 		}
-		pool_put(a, s);
+		hub_api_store_put(a, s);
 		if (uuid && !n)
-			r = json_error(c, MHD_HTTP_NOT_FOUND, "no such record");
+			r = hub_api_error(c, MHD_HTTP_NOT_FOUND, "no such record");
 		else
-			r = respond(c, MHD_HTTP_OK, "application/json", b.data, b.len);
+			r = hub_api_respond(c, MHD_HTTP_OK, "application/json", b.data, b.len);
 		buf_free(&b);
 		return r;
 	}
 	if (!strcmp(url, "/api/v1/nodes") || !strcmp(url, "/api/v1/status") || !strcmp(url, "/metrics")) {
 		if (args.n)
-			return INC(a->bad), json_error(c, MHD_HTTP_BAD_REQUEST, "this route takes no parameters");
+			return INC(a->bad), hub_api_error(c, MHD_HTTP_BAD_REQUEST, "this route takes no parameters");
 		if (!strcmp(url, "/api/v1/nodes")) {
-			struct hub_store *s = pool_get(a);
-			int rc = hub_store_nodes(s, now_ns(), a->o->silent_after_ns, &b);
+			struct hub_store *s = hub_api_store_get(a);
+			int rc = hub_store_nodes(s, hub_api_now_ns(), a->o->silent_after_ns, &b);
 			if (rc)
 				vg_err("hub api: %s", hub_store_error(s));
-			pool_put(a, s);
+			hub_api_store_put(a, s);
 			if (rc) {
 				buf_free(&b);
-				return json_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error");
+				return hub_api_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error");
 			}
 		} else if (!strcmp(url, "/metrics")) {
 			metrics_text(a, &b);
-			struct hub_store *s = pool_get(a);
-			if (hub_store_node_metrics(s, now_ns(), &b))
+			struct hub_store *s = hub_api_store_get(a);
+			if (hub_store_node_metrics(s, hub_api_now_ns(), &b))
 				vg_err("hub api: %s", hub_store_error(s));
-			pool_put(a, s);
-			r = respond(c, MHD_HTTP_OK, "text/plain; version=0.0.4", b.data, b.len);
+			hub_api_store_put(a, s);
+			r = hub_api_respond(c, MHD_HTTP_OK, "text/plain; version=0.0.4", b.data, b.len);
 			buf_free(&b);
 			return r;
 		} else
 			status_json(a, &b);
-		r = respond(c, MHD_HTTP_OK, "application/json", b.data, b.len);
+		r = hub_api_respond(c, MHD_HTTP_OK, "application/json", b.data, b.len);
 		buf_free(&b);
 		return r;
 	}
-	return json_error(c, MHD_HTTP_NOT_FOUND, "no such route");
+	return HUB_ROUTE_NOT_MINE;
+}
+
+/*
+ * The read routes of the store: alert, action and loss lists and records,
+ * nodes, status and metrics. GET only; any role.
+ */
+static bool routes_store(struct hub_api *a, const struct hub_req *rq, enum MHD_Result *ret)
+{
+	if (strcmp(rq->method, "GET") && strcmp(rq->method, "HEAD")) {
+		static const char *const mine[] = { "/api/v1/alerts", "/api/v1/actions", "/api/v1/losses",
+						    "/api/v1/nodes", "/api/v1/status", "/metrics" };
+		for (size_t i = 0; i < sizeof(mine) / sizeof(*mine); i++)
+			if (!strcmp(rq->url, mine[i])) {
+				*ret = hub_api_error(rq->c, MHD_HTTP_METHOD_NOT_ALLOWED, "GET only");
+				return true;
+			}
+		return false;
+	}
+	*ret = serve_store(a, rq->c, rq->url, &rq->args);
+	return *ret != HUB_ROUTE_NOT_MINE;
+}
+
+/*
+ * Route modules, tried in order; the first that takes the request answers it.
+ * Every path needs a bearer token (any role; a module that changes something
+ * checks rq->role itself) but "/" and /console/..., which are public, GET
+ * only, and serve nothing but static content.
+ */
+static hub_route_fn *const api_routes[] = {
+	routes_store,
+};
+static hub_route_fn *const public_routes[] = {
+	NULL,
+};
+
+/* What a connection's request carries from its first call to its last. */
+struct hub_conn {
+	enum hub_role role;
+	const char *who;
+	bool public, too_large;
+	struct vg_buf body;
+};
+
+/* Only "/" and /console/ (the web console's static files) are public. */
+static bool needs_token(const char *url)
+{
+	return strcmp(url, "/") && strncmp(url, "/console/", 9);
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -508,27 +534,70 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 {
 	struct hub_api *a = cls;
 	(void)version;
-	(void)upload;
-	if (!*con_cls) {
+	struct hub_conn *hc = *con_cls;
+	if (!hc) {
 		/* first call: headers only; refuse before any body is read */
-		*con_cls = (void *)1;
+		hc = xcalloc(1, sizeof(*hc));
+		*con_cls = hc;
 		INC(a->requests);
-		const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-		const char *name = NULL;
-		if (!auth || strncasecmp(auth, "Bearer ", 7) ||
-		    hub_tokens_check(a->o->tokens, auth + 7, &name) == HUB_ROLE_NONE) {
-			INC(a->unauthorized);
-			return json_error(c, MHD_HTTP_UNAUTHORIZED, "a valid bearer token is required");
+		bool get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+		if (!needs_token(url)) {
+			hc->public = true;
+			if (!get)
+				return hub_api_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "GET only");
+			return MHD_YES;
 		}
-		if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-			return json_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "GET only");
+		const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+		if (auth && !strncasecmp(auth, "Bearer ", 7))
+			hc->role = hub_tokens_check(a->o->tokens, auth + 7, &hc->who);
+		if (hc->role == HUB_ROLE_NONE) {
+			INC(a->unauthorized);
+			return hub_api_error(c, MHD_HTTP_UNAUTHORIZED, "a valid bearer token is required");
+		}
+		if (!get && strcmp(method, "POST"))
+			return hub_api_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "GET, HEAD or POST only");
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		*upload_size = 0; /* a GET has no body: what is sent is dropped */
+		/* a body is kept up to HUB_API_MAX_BODY; a larger one is answered 413 at its end */
+		if (hc->body.len + *upload_size > HUB_API_MAX_BODY)
+			hc->too_large = true;
+		else
+			buf_add(&hc->body, upload, *upload_size);
+		*upload_size = 0;
 		return MHD_YES;
 	}
-	return serve(a, c, url);
+	if (hc->too_large)
+		return INC(a->bad), hub_api_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+	struct hub_req rq = { .c = c, .method = method, .url = url, .role = hc->role, .who = hc->who,
+			      .body = hc->body.data, .body_len = hc->body.len };
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect, &rq.args);
+	if (rq.args.overflow)
+		return INC(a->bad), hub_api_error(c, MHD_HTTP_BAD_REQUEST, "too many query parameters");
+	enum MHD_Result r;
+	if (hc->public) {
+		for (size_t i = 0; i < sizeof(public_routes) / sizeof(*public_routes); i++)
+			if (public_routes[i] && public_routes[i](a, &rq, &r))
+				return r;
+	} else {
+		for (size_t i = 0; i < sizeof(api_routes) / sizeof(*api_routes); i++)
+			if (api_routes[i](a, &rq, &r))
+				return r;
+	}
+	return hub_api_error(c, MHD_HTTP_NOT_FOUND, "no such route");
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)c;
+	(void)toe;
+	struct hub_conn *hc = *con_cls;
+	if (hc) {
+		buf_free(&hc->body);
+		free(hc);
+		*con_cls = NULL;
+	}
 }
 
 static int parse_listen(const char *spec, struct sockaddr_storage *ss, int *v6)
@@ -582,7 +651,7 @@ struct hub_api *hub_api_start(const struct hub_api_opts *o)
 	a->o = o;
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->cv, NULL);
-	for (int i = 0; i < POOL; i++) {
+	for (int i = 0; i < HUB_API_POOL; i++) {
 		char err[512];
 		struct hub_store *s = hub_store_open(o->store_path, true, false, err, sizeof(err));
 		if (!s) {
@@ -599,6 +668,7 @@ struct hub_api *hub_api_start(const struct hub_api_opts *o)
 				MHD_OPTION_THREAD_POOL_SIZE, o->threads ? o->threads : 2u,
 				MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_CONNECTION_LIMIT, 256u,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+				MHD_OPTION_NOTIFY_COMPLETED, completed, a,
 				MHD_OPTION_HTTPS_MEM_KEY, o->key_pem, MHD_OPTION_HTTPS_MEM_CERT, o->cert_pem,
 				MHD_OPTION_HTTPS_PRIORITIES, "NORMAL:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1",
 				MHD_OPTION_END);
