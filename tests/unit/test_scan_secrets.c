@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Secret rules: what they find (layer, line, redaction) and what they must not. */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -68,11 +69,47 @@ static void test_not_found(void **state)
 	secrets_free(s);
 }
 
+/*
+ * The keyword pass reads 4 bytes at even offsets: a secret is found whatever
+ * its offset's parity, its keyword's case, and however close it is to either
+ * end of the file.
+ */
+static void test_every_offset(void **state)
+{
+	struct secrets *s = secrets_new();
+	(void)state;
+	static const char *const secrets[] = {
+		"AKIAZ7Q2W3E4R5T6Y7U8",
+		"ghp_0123456789abcdefghijABCDEFGHIJ012345",
+		"-----BEGIN RSA PRIVATE KEY-----",
+		"-----BEGIN rsa private key-----", /* the keyword in another case: no match, by the regex */
+		"postgres://app:S3cr3tPw0rd@db",
+		"TOKEN=\"Zx8Qm2Lp9Vt4Rw7Ks1Nd\"",
+	};
+	static const char *const want[] = {
+		"aws-access-key-id", "github-token", "private-key", NULL, "password-in-url", "generic-secret",
+	};
+	for (size_t k = 0; k < sizeof(secrets) / sizeof(*secrets); k++)
+		for (size_t pre = 0; pre < 9; pre++)
+			for (size_t post = 0; post < 3; post++) {
+				char text[256];
+				int n = snprintf(text, sizeof(text), "%.*s%s%.*s", (int)pre, " ;,( )\n# ", secrets[k],
+						 (int)post, "  ");
+				char *got = scan(s, text, (size_t)n);
+				bool found = strstr(got, want[k] ? want[k] : "\x01") != NULL;
+				if (found != (want[k] != NULL))
+					fail_msg("'%s' at offset %zu, %zu after: got '%s'", secrets[k], pre, post, got);
+				free(got);
+			}
+	secrets_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_found),
 		cmocka_unit_test(test_not_found),
+		cmocka_unit_test(test_every_offset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
