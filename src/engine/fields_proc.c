@@ -199,6 +199,13 @@ static int f_proc_exe_ino(struct ectx *c, const struct fref *r, struct fval *o)
 	return c->p->exe_ino ? put_int(o, (int64_t)c->p->exe_ino) : 0;
 }
 
+static int f_proc_exec_count(struct ectx *c, const struct fref *r, struct fval *o)
+{
+	(void)r;
+	PROC_OR_NA(c);
+	return put_int(o, c->p->exec_count);
+}
+
 static int f_proc_duration(struct ectx *c, const struct fref *r, struct fval *o)
 {
 	(void)r;
@@ -313,6 +320,8 @@ static const struct fdef defs[] = {
 	{ "proc.exe_ino.mtime", FT_INT, FA_NONE, false, field_none, "executable mtime (not captured)" },
 	{ "proc.exe_ino.ctime_duration_proc_start", FT_INT, FA_NONE, false, field_none,
 	  "executable ctime to process start (not captured)" },
+	{ "proc.exec_count", FT_INT, FA_NONE, false, f_proc_exec_count,
+	  "successful execs since the process's fork, this one included (counted from 1 when the fork was not seen)" },
 	{ "proc.duration", FT_INT, FA_NONE, false, f_proc_duration, "nanoseconds since the process started" },
 	{ "proc.ppid.duration", FT_INT, FA_NONE, false, f_proc_ppid_duration, "parent age in nanoseconds" },
 	{ "proc.env", FT_STR, FA_OPTIONAL, false, f_proc_env, "environment ([NAME]: one variable)" },

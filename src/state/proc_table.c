@@ -62,6 +62,7 @@ struct vg_proc *proc_table_add(struct vg_proc_table *t, uint32_t pid)
 	p->exe = xstrdup("");
 	p->cwd = xstrdup("");
 	p->loginuid = UINT32_MAX;
+	p->exec_count = 1;
 	hmap_put(&t->map, &p->node);
 	return p;
 }

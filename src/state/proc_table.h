@@ -25,6 +25,9 @@ struct vg_proc {
 	uint64_t exe_ino;
 	uint32_t exe_flags; /* VG_EXE_* */
 	uint64_t start_ns;  /* CLOCK_BOOTTIME ns of the fork (0: unknown) */
+	/* successful execs since the fork that made it: 0 until its first; an entry whose
+	 * fork was not seen (read from /proc, a state record) starts at 1 */
+	uint32_t exec_count;
 	char *env;          /* environment, NUL-separated, env_len bytes; NULL: not known */
 	uint32_t env_len;
 	uint64_t gone_since; /* live sweep: when the process was first found gone (0: alive) */

@@ -223,6 +223,8 @@ static void apply_exec(struct vg_proc *p, const struct vg_event *ev)
 	const struct vg_param_val *info = event_param(ev, "exe_info");
 	unsigned int i = exe - ev->params;
 
+	if (p->exec_count < UINT32_MAX)
+		p->exec_count++;
 	path_resolve(event_param_base(ev, i), event_param_str(ev, i), &path);
 	proc_set_exe(p, path.data ? path.data : "");
 	buf_free(&path);
@@ -402,8 +404,10 @@ bool state_ingest(struct vg_state *st, const struct vg_event *ev)
 		p = proc_table_add(&st->procs, h->pid);
 		if (p && parent)
 			proc_inherit(p, parent);
-		if (p && child)
+		if (p && child) {
 			p->start_ns = h->ts;
+			p->exec_count = 0;
+		}
 	}
 	if (!p)
 		return true; /* table full: the event is still shown, without process details */

@@ -107,6 +107,9 @@ scenario procsys "--privileged" 'echo 1 >/proc/sys/net/ipv4/ip_forward' \
 	"Privileged container started;Write to /proc/sys in container"
 scenario nsenter "--privileged" 'nsenter -t 1 -u true' \
 	"Namespace change from container;Nsenter in container;Privileged container started"
+# pid 1 executes twice more (sh -> sh -> true): one container, one start
+scenario reexec "--privileged" 'exec sh -c "exec true"' \
+	"Privileged container started"
 scenario module "" 'insmod /bin/busybox 2>/dev/null; true' \
 	"Kernel module loaded from container"
 scenario userns "" 'unshare -U true 2>/dev/null; true' \
@@ -274,6 +277,11 @@ for i in "${!S_NAME[@]}"; do
 	[ "$got" = "${S_WANT[$i]}" ] || it_fail "scenario ${S_NAME[$i]}: expected [${S_WANT[$i]}], got [$got]: $(
 		jq -c --arg n "$name" 'select(.vigil.event.container.name == $n) | [.rule, .output_fields["proc.name"], .output]' "$OUT" | head -c 1500)"
 done
+
+# a pid 1 that executes again is not another container start
+n=$(jq -r --arg n "vgr-$M-reexec" 'select(.vigil.event.container.name == $n and .rule == "Privileged container started")
+	| .rule' "$OUT" | wc -l)
+[ "$n" -eq 1 ] || it_fail "a pid 1 executing three times reported $n container starts, not 1"
 
 # every alert has Falco's keys and the container's context
 n=$(jq -c 'select((.time and .rule and .priority and .output and .output_fields and .source and .tags and .hostname) | not)' "$OUT" | wc -l)
