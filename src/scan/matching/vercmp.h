@@ -96,10 +96,25 @@ int vercmp_digits(const char *a, size_t an, const char *b, size_t bn);
 bool vercmp_all_digits(const char *p, size_t n);
 /* Compare byte strings p[0..pn) and q[0..qn): memcmp, then the shorter first. */
 int vercmp_bytes(const char *p, size_t pn, const char *q, size_t qn);
-/* SemVer pre-release identifier lists (dot-separated): numbers by value below text,
- * fewer identifiers lower. Shared by semver and pub. */
-int vercmp_semver_idents(const char *p, size_t pn, const char *q, size_t qn);
-/* The same, ASCII case folded. */
+/* SemVer pre-release identifier lists (dot-separated): numbers by value below text
+ * (text by bytes, or ASCII case folded when nocase), fewer identifiers lower. */
+int vercmp_semver_idents(const char *p, size_t pn, const char *q, size_t qn, bool nocase);
+/* Byte strings compared with ASCII case folded, then the shorter first. */
 int vercmp_bytes_nocase(const char *p, size_t pn, const char *q, size_t qn);
+
+/*
+ * "N[.N...][-pre][+build]" as SemVer, NuGet and Pub write it: up to nparts
+ * (at most 4) numbers, then text that is not "-pre" ("1.0rc1") taken as the
+ * pre-release. Pointers into the string; NULL: absent.
+ */
+struct vercmp_dotted {
+	const char *num[4];
+	size_t numlen[4];
+	const char *pre, *build;
+	size_t prelen, buildlen;
+};
+void vercmp_dotted_parse(const char *v, size_t len, int nparts, struct vercmp_dotted *d);
+/* The numbers by value, a missing one 0. */
+int vercmp_dotted_nums(const struct vercmp_dotted *x, const struct vercmp_dotted *y, int nparts);
 
 #endif

@@ -10,29 +10,25 @@
 #include <string.h>
 #include "scan/matching/vercmp.h"
 
-struct semver {
-	const char *core[3];
-	size_t corelen[3];
-	const char *pre; /* NULL: none */
-	size_t prelen;
-};
-
-static void semver_parse(const char *v, size_t len, struct semver *s)
+void vercmp_dotted_parse(const char *v, size_t len, int nparts, struct vercmp_dotted *d)
 {
 	const char *end = v + len;
 	const char *plus = memchr(v, '+', len);
-	if (plus)
+	memset(d, 0, sizeof(*d));
+	if (plus) {
+		d->build = plus + 1;
+		d->buildlen = (size_t)(end - d->build);
 		end = plus;
-	memset(s, 0, sizeof(*s));
+	}
 	const char *p = v;
-	for (int i = 0; i < 3 && p < end; i++) {
+	for (int i = 0; i < nparts && p < end; i++) {
 		const char *q = p;
 		while (q < end && vc_digit((unsigned char)*q))
 			q++;
-		s->core[i] = p;
-		s->corelen[i] = (size_t)(q - p);
+		d->num[i] = p;
+		d->numlen[i] = (size_t)(q - p);
 		p = q;
-		if (p < end && *p == '.' && i < 2)
+		if (p < end && *p == '.' && i < nparts - 1)
 			p++;
 		else
 			break;
@@ -40,12 +36,23 @@ static void semver_parse(const char *v, size_t len, struct semver *s)
 	if (p < end) {
 		if (*p == '-')
 			p++;
-		s->pre = p;
-		s->prelen = (size_t)(end - p);
+		d->pre = p;
+		d->prelen = (size_t)(end - p);
 	}
 }
 
-int vercmp_semver_idents(const char *p, size_t pn, const char *q, size_t qn)
+int vercmp_dotted_nums(const struct vercmp_dotted *x, const struct vercmp_dotted *y, int nparts)
+{
+	for (int i = 0; i < nparts; i++) {
+		int c = vercmp_digits(x->num[i] ? x->num[i] : "", x->numlen[i], y->num[i] ? y->num[i] : "",
+				      y->numlen[i]);
+		if (c)
+			return c;
+	}
+	return 0;
+}
+
+int vercmp_semver_idents(const char *p, size_t pn, const char *q, size_t qn, bool nocase)
 {
 	const char *pe = p + pn, *qe = q + qn;
 
@@ -60,7 +67,7 @@ int vercmp_semver_idents(const char *p, size_t pn, const char *q, size_t qn)
 		else if (anum || bnum)
 			c = anum ? -1 : 1; /* numeric identifiers have lower precedence */
 		else
-			c = vercmp_bytes(p, a, q, b);
+			c = nocase ? vercmp_bytes_nocase(p, a, q, b) : vercmp_bytes(p, a, q, b);
 		if (c)
 			return c;
 		if (!pd || !qd)
@@ -70,28 +77,19 @@ int vercmp_semver_idents(const char *p, size_t pn, const char *q, size_t qn)
 	}
 }
 
-static int semver_cmp_n(const char *a, size_t an, const char *b, size_t bn)
-{
-	struct semver x, y;
-
-	semver_parse(a, an, &x);
-	semver_parse(b, bn, &y);
-	for (int i = 0; i < 3; i++) {
-		int c = vercmp_digits(x.core[i] ? x.core[i] : "", x.corelen[i],
-				      y.core[i] ? y.core[i] : "", y.corelen[i]);
-		if (c)
-			return c;
-	}
-	if (!x.pre || !y.pre)
-		return x.pre ? -1 : y.pre ? 1 : 0; /* a pre-release precedes its release */
-	return vercmp_semver_idents(x.pre, x.prelen, y.pre, y.prelen);
-}
-
 int vercmp_semver(const char *a, const char *b)
 {
 	if (*a == 'v' || *a == 'V')
 		a++;
 	if (*b == 'v' || *b == 'V')
 		b++;
-	return semver_cmp_n(a, strlen(a), b, strlen(b));
+	struct vercmp_dotted x, y;
+	vercmp_dotted_parse(a, strlen(a), 3, &x);
+	vercmp_dotted_parse(b, strlen(b), 3, &y);
+	int c = vercmp_dotted_nums(&x, &y, 3);
+	if (c)
+		return c;
+	if (!x.pre || !y.pre)
+		return x.pre ? -1 : y.pre ? 1 : 0; /* a pre-release precedes its release */
+	return vercmp_semver_idents(x.pre, x.prelen, y.pre, y.prelen, false);
 }
