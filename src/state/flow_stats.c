@@ -7,14 +7,14 @@
  * recently used entry and counts it:
  *
  *   workloads  first sight and the exfil window (EXFIL_BUCKETS buckets of
- *              window/EXFIL_BUCKETS each): ~300 bytes each
+ *              window/EXFIL_BUCKETS each): ~520 bytes each
  *   dests      (workload, destination) pairs known: ~48 bytes each
  *   series     (workload, destination, port) connection starts: ~190 bytes
  *   domains    (workload, domain) unique names: 4 KiB each
  *   cookies    bytes already counted of each outbound external flow: ~48 bytes
  *
  * With the defaults (4096, 65536, 16384, 2048, 131072) that is at most about
- * 24 MiB.
+ * 25 MiB, hash buckets included.
  */
 #include <arpa/inet.h>
 #include <math.h>
