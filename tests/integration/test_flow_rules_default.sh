@@ -9,7 +9,7 @@
 # minutes; thresholds are lowered by a rules file loaded after the defaults, as
 # a site would override them per workload.
 #
-#   app:  5 connections a second apart to ext:8443    -> Periodic beaconing
+#   app:  6 connections a second apart to ext:8443    -> Periodic beaconing (at the 4th)
 #         (its first flow starts its 3 s learning period: ext is learnt, no alert)
 #         3 MB to ext:9000 (threshold 2 MB)          -> Large upload to outside the cluster
 #         new.ext.test resolved, connected to         -> Connection to a new external destination
@@ -121,9 +121,10 @@ logs_say "$EXT" 3 listening
 logs_say "$EXT2" 1 listening
 logs_say "$BB" 1 listening
 
-# beaconing: 5 connections 1 s apart; the first is app's first flow, which starts its
+# beacon: 6 connections 1 s apart (4 make a beacon: one spare, should the loaded machine
+# stall one); the first is app's first flow, which starts its
 # learning period (3 s): ext is learnt then, and raises no new-destination alert
-in_app "for i in 1 2 3 4 5; do /flowpeer tcp-client $XIP 8443 10 0; sleep 1; done"
+in_app "for i in 1 2 3 4 5 6; do /flowpeer tcp-client $XIP 8443 10 0; sleep 1; done"
 wait_alert 1 '.rule == "Periodic beaconing to an external destination"' || it_fail "no beaconing alert: $(head -c 2000 "$IT_TMP/alerts.1")"
 # the resolver, on the gateway (it exists now that containers are attached)
 dnsmasq --no-daemon --no-resolv --no-hosts --bind-interfaces --listen-address="$GW" --port=53 \
