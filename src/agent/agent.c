@@ -116,8 +116,10 @@ static int on_event(void *ctx, const struct vg_event *ev)
 	__atomic_store_n(&a->events, a->events + 1, __ATOMIC_RELAXED); /* the heartbeat reads it */
 	agent_metrics_event(a, ev->hdr.type);
 	bool show = state_ingest(a->state, ev);
-	if (show)
+	if (show) {
 		flow_table_ingest(a->flows, a->state, ev); /* before the rules: flow.* fields read it */
+		agent_flows_before(a, ev);
+	}
 	if (a->kkill.nterms)
 		tell_side(a, state_cgroup(a->state, ev->hdr.cgroup_id));
 	to_sinks_record(a, ev->raw, ev->raw_len);

@@ -71,6 +71,13 @@ struct agent_config {
 	bool flows;
 	bool no_flows;                /* --no-flows: none, even when rules of the flow source ask */
 	unsigned int flow_interval_s; /* live flows reported every this many seconds, 0: default 30 */
+	/* per-workload flow features (state/flow_stats.h; docs/flows.md), 0/NULL: their defaults */
+	const char *cluster_cidrs;    /* --cluster-cidr LIST: addresses inside the cluster */
+	unsigned int flow_window_s;   /* --flow-window S: exfil volume and DNS unique names */
+	unsigned int flow_learn_s;    /* --flow-learn S: a new workload's learning period */
+	bool flow_learn_set;          /* --flow-learn given (0 allowed) */
+	unsigned int beacon_min;      /* --beacon-min N */
+	unsigned int beacon_jitter_pct; /* --beacon-jitter PCT */
 };
 
 struct agent;

@@ -14,7 +14,9 @@
 #include "agent/agent_int.h"
 #include "common/log.h"
 #include "output/flow_rollup.h"
+#include "output/flow_seen.h"
 #include "state/dns_cache.h"
+#include "state/flow_stats.h"
 #include "state/flow_table.h"
 
 /* Before the rules read the flow: the name its container learnt for the remote address. */
@@ -22,6 +24,22 @@ static void name_flow(void *ctx, struct vg_flow *f)
 {
 	struct agent *a = ctx;
 	dns_cache_name_flow(a->dns, f);
+}
+
+/* The flow features learnt a workload or a destination: keep it in the store (wall-clock time). */
+static void learnt(void *ctx, const char *workload, const char *dest, uint64_t ts_ns)
+{
+	struct agent *a = ctx;
+	if (a->seen)
+		flow_seen_add(a->seen, workload, dest, (int64_t)(ts_ns + a->src->boot_to_realtime));
+}
+
+/* A row of an earlier run's memory, back in the record clock of this one. */
+static void remember(void *ctx, const char *workload, const char *dest, int64_t wall_ns)
+{
+	struct agent *a = ctx;
+	int64_t boot = wall_ns - (int64_t)a->src->boot_to_realtime;
+	flow_stats_remember(a->fstats, workload, dest, boot > 0 ? (uint64_t)boot : 0);
 }
 
 int agent_flows_start(struct agent *a)
@@ -32,6 +50,20 @@ int agent_flows_start(struct agent *a)
 		return 0;
 	a->dns = dns_cache_new(NULL);
 	flow_table_set_listener(a->flows, name_flow, a);
+	struct flow_stats_opts fo = {
+		.cluster_cidrs = a->cfg.cluster_cidrs,
+		.window_ns = (uint64_t)a->cfg.flow_window_s * 1000000000,
+		.learn_ns = (uint64_t)a->cfg.flow_learn_s * 1000000000,
+		.learn_set = a->cfg.flow_learn_set,
+		.beacon_min = a->cfg.beacon_min,
+		.beacon_jitter_pct = a->cfg.beacon_jitter_pct,
+	};
+	a->fstats = flow_stats_new(&fo, err, sizeof(err));
+	if (!a->fstats) {
+		vg_err("--cluster-cidr: %s", err);
+		return -1;
+	}
+	a->state->flowstats = a->fstats;
 	if (!a->cfg.store_path)
 		return 0;
 	a->rollup = flow_rollup_open(a->cfg.store_path, NULL, err, sizeof(err));
@@ -39,7 +71,23 @@ int agent_flows_start(struct agent *a)
 		vg_err("flow rollups: %s", err);
 		return -1;
 	}
+	if (a->cfg.mode != AGENT_RUN)
+		return 0; /* replay learns from its capture alone: the same answers on any machine */
+	a->seen = flow_seen_open(a->cfg.store_path, 0, err, sizeof(err));
+	if (!a->seen) {
+		vg_err("flow memory: %s", err);
+		return -1;
+	}
+	if (flow_seen_load(a->seen, remember, a) < 0)
+		vg_warn("flow memory: %s (starting without it)", flow_seen_error(a->seen));
+	flow_stats_set_listener(a->fstats, learnt, a);
 	return 0;
+}
+
+void agent_flows_before(struct agent *a, const struct vg_event *ev)
+{
+	if (a->fstats)
+		flow_stats_ingest(a->fstats, a->state, ev);
 }
 
 void agent_flows_event(struct agent *a, const struct vg_event *ev)
@@ -76,6 +124,8 @@ void agent_flows_tick(struct agent *a, uint64_t now)
 	dns_cache_expire(a->dns, now);
 	if (a->rollup && flow_rollup_flush(a->rollup, wall_ns()) < 0)
 		vg_warn("flow rollups: %s", flow_rollup_error(a->rollup));
+	if (a->seen && flow_seen_flush(a->seen) < 0)
+		vg_warn("flow memory: %s", flow_seen_error(a->seen));
 }
 
 void agent_flows_stop(struct agent *a)
@@ -88,8 +138,26 @@ void agent_flows_stop(struct agent *a)
 				(unsigned long long)ds.messages, (unsigned long long)ds.learnt,
 				(unsigned long long)ds.malformed, (unsigned long long)ds.evicted, ds.entries);
 	}
+	if (a->fstats) {
+		struct flow_stats_stats fs;
+		flow_stats_stats(a->fstats, &fs);
+		if (fs.flows || fs.dns)
+			vg_info("flow features: flows=%llu dns=%llu malformed=%llu new_dests=%llu learnt=%llu "
+				"workloads=%zu dests=%zu series=%zu domains=%zu evicted=%llu",
+				(unsigned long long)fs.flows, (unsigned long long)fs.dns,
+				(unsigned long long)fs.dns_malformed, (unsigned long long)fs.dests_new,
+				(unsigned long long)fs.dests_learnt, fs.workloads, fs.dests, fs.series, fs.domains,
+				(unsigned long long)(fs.workloads_evicted + fs.dests_evicted + fs.series_evicted +
+						     fs.domains_evicted + fs.cookies_evicted));
+	}
 	flow_rollup_close(a->rollup); /* writes what is pending */
 	a->rollup = NULL;
+	flow_seen_close(a->seen);
+	a->seen = NULL;
+	if (a->state)
+		a->state->flowstats = NULL;
+	flow_stats_free(a->fstats);
+	a->fstats = NULL;
 	dns_cache_free(a->dns);
 	a->dns = NULL;
 }

@@ -44,6 +44,8 @@ struct agent_latency {
 /* agent_flows.c: DNS names and rollups of the flows (0, or -1 logged), per event, every second, at the end */
 int agent_flows_start(struct agent *a);
 void agent_flows_event(struct agent *a, const struct vg_event *ev);
+/* before the rules: the per-workload features of a flow or DNS record (state/flow_stats.h) */
+void agent_flows_before(struct agent *a, const struct vg_event *ev);
 void agent_flows_tick(struct agent *a, uint64_t now);
 void agent_flows_stop(struct agent *a);
 
@@ -116,6 +118,8 @@ struct agent {
 	struct dns_cache *dns;      /* names of remote ends from the DNS answers workloads get */
 	struct flow_rollup *rollup; /* per-minute flow rollups in the store (docs/service-map.md) */
 	uint64_t flows_flushed;     /* CLOCK_BOOTTIME of the last rollup flush */
+	struct flow_stats *fstats;  /* per-workload flow features for the flow rules (flow_stats.h) */
+	struct flow_seen *seen;     /* their memory in the store (output/flow_seen.h), or NULL */
 	struct agent_notify notify;      /* sd_notify: ready, watchdog, stopping */
 };
 

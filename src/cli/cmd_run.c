@@ -18,6 +18,7 @@
 #include "output/forwarders.h"
 #include "respond/bundle.h"
 #include "sensor/event_table.h"
+#include "state/flow_stats.h"
 
 /* The running agent, for the signal handlers; a signal that comes while it is
  * being created is passed on as soon as it exists. */
@@ -67,6 +68,15 @@ static const char fleet_help[] =
 	"                       wanted syscalls' tracepoints; 32-bit syscalls are not seen);\n" \
 	"                       VIGIL_ATTACH in the environment sets the default\n"
 
+#define FLOW_STATS_HELP                                                                              \
+	"  --cluster-cidr LIST  addresses inside the cluster, comma-separated CIDRs; flows to\n"    \
+	"                       others are external (default: RFC 1918, loopback, link-local,\n"  \
+	"                       ULA; docs/flows.md)\n"                                               \
+	"  --flow-window S      window of flow.exfil.bytes and flow.dns.unique (default 300)\n"     \
+	"  --flow-learn S       a new workload's learning period: no flow.new_dest (default 600)\n" \
+	"  --beacon-min N       connections that make a regular series a beacon (default 8)\n"     \
+	"  --beacon-jitter PCT  the most jitter (coefficient of variation) of a beacon (default 10)\n"
+
 static void usage(FILE *f, enum vg_mode mode)
 {
 	if (mode == VG_MODE_REPLAY) {
@@ -76,7 +86,8 @@ static void usage(FILE *f, enum vg_mode mode)
 		      "  --json               JSON lines (default: text)\n"
 		      "  --container X        only events of the container whose id starts with X or whose\n"
 		      "                       name is X; 'host' for processes outside containers\n"
-		      "  --default-rules      detect with Vigil's default rules (before any --rules files)\n%s"
+		      "  --default-rules      detect with Vigil's default rules (before any --rules files)\n"
+		      FLOW_STATS_HELP "%s"
 		      "With --nats and --store, the alerts are published as the node --node names (the\n"
 		      "command ends when the stream has acknowledged them all):\n%s", rules_help, fleet_help);
 		return;
@@ -113,6 +124,7 @@ static void usage(FILE *f, enum vg_mode mode)
 		      "  --no-flows           do not capture network flows (flow_tcp, flow_udp, flow_dns;\n"
 		      "                       docs/flows.md)\n"
 		      "  --flow-interval S    report live flows every S seconds (default 30)\n"
+		      FLOW_STATS_HELP
 		      "  --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics (docs/metrics.md)\n"
 		      "  --output NAME:SPEC   also forward alerts from the store: syslog:udp://HOST:514,\n"
 		      "                       webhook:https://..., file:/PATH; repeatable (docs/outputs.md)\n"
@@ -278,6 +290,9 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 		{ "metrics", required_argument, NULL, OPT_METRICS }, { "output", required_argument, NULL, OPT_OUTPUT },
 		{ "flows", no_argument, NULL, 'f' },	   { "no-flows", no_argument, NULL, 'n' },
 		{ "flow-interval", required_argument, NULL, 'I' },
+		{ "cluster-cidr", required_argument, NULL, 0x1f0 }, { "flow-window", required_argument, NULL, 0x1f1 },
+		{ "flow-learn", required_argument, NULL, 0x1f2 }, { "beacon-min", required_argument, NULL, 0x1f3 },
+		{ "beacon-jitter", required_argument, NULL, 0x1f4 },
 		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 },
 	};
 	struct agent_config c = {
@@ -478,6 +493,41 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 				goto usage_error;
 			}
 			c.flow_interval_s = (unsigned int)s;
+			break;
+		}
+		case 0x1f0: {
+			char cerr[160];
+			struct flow_cidr cidrs[FLOW_STATS_MAX_CIDRS];
+			if (flow_cidrs_parse(optarg, cidrs, FLOW_STATS_MAX_CIDRS, cerr, sizeof(cerr)) < 0) {
+				fprintf(stderr, "vigil: --cluster-cidr: %s\n", cerr);
+				goto usage_error;
+			}
+			c.cluster_cidrs = optarg;
+			break;
+		}
+		case 0x1f1:
+		case 0x1f2:
+		case 0x1f3:
+		case 0x1f4: {
+			static const char *const names[] = { "--flow-window", "--flow-learn", "--beacon-min",
+							     "--beacon-jitter" };
+			static const unsigned long lo[] = { 1, 0, 3, 1 }, hi[] = { 86400, 2592000, 16, 100 };
+			int k = opt - 0x1f1;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || v < lo[k] || v > hi[k]) {
+				fprintf(stderr, "vigil: %s takes a number from %lu to %lu, not '%s'\n", names[k], lo[k],
+					hi[k], optarg);
+				goto usage_error;
+			}
+			if (k == 0)
+				c.flow_window_s = (unsigned int)v;
+			else if (k == 1) {
+				c.flow_learn_s = (unsigned int)v;
+				c.flow_learn_set = true;
+			} else if (k == 2)
+				c.beacon_min = (unsigned int)v;
+			else
+				c.beacon_jitter_pct = (unsigned int)v;
 			break;
 		}
 		case 'h':

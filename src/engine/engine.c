@@ -771,6 +771,7 @@ static void emit(struct engine *e, struct engine_rule *r, engine_alert_fn cb, vo
 	}
 	a.rule = r;
 	a.name = r->name;
+	a.source = r->source;
 	a.priority = r->priority;
 	a.tags = r->tags;
 	a.ntags = r->ntags;

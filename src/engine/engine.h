@@ -59,6 +59,7 @@ struct alert {
 	const struct vg_event *ev;
 	const struct vg_state *st;
 	const char *seq_trigger; /* sequence rules: the first step's rule text, else NULL */
+	const char *source;      /* the rule's source: "syscall" or "flow" */
 };
 
 typedef void (*engine_alert_fn)(void *ctx, const struct alert *a);

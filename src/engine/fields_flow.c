@@ -9,6 +9,7 @@
  * records too; proc.*, user.* and container.* name the flow's owner.
  */
 #include "engine/fields_internal.h"
+#include "state/flow_stats.h"
 #include "state/flow_table.h"
 #include "vigil/flow.h"
 
@@ -116,6 +117,77 @@ static int f_flow_remote_name(struct ectx *c, const struct fref *r, struct fval 
 	return put_str(o, f ? f->remote_name : "");
 }
 
+/*
+ * The per-workload features (state/flow_stats.h) of this record, read by one
+ * accessor: the field's off is an index into feats[], which names the member,
+ * its kind and the records that have it.
+ */
+enum feat_kind { K_STR, K_U64, K_I64, K_U32, K_BOOL };
+enum feat_on { ON_FLOW, ON_DNS, ON_BOTH };
+static const struct {
+	size_t off;
+	enum feat_kind kind;
+	enum feat_on on;
+} feats[] = {
+#define FEAT(m, k, on) { offsetof(struct flow_feat, m), k, on }
+	FEAT(workload, K_STR, ON_BOTH),        /* 0 */
+	FEAT(external, K_BOOL, ON_FLOW),       /* 1 */
+	FEAT(dest, K_STR, ON_FLOW),            /* 2 */
+	FEAT(exfil_bytes, K_U64, ON_FLOW),     /* 3 */
+	FEAT(exfil_bytes_before, K_U64, ON_FLOW), /* 4 */
+	FEAT(dest_new, K_BOOL, ON_FLOW),       /* 5 */
+	FEAT(learning, K_BOOL, ON_FLOW),       /* 6 */
+	FEAT(beacon_count, K_U32, ON_FLOW),    /* 7 */
+	FEAT(beacon_period_ms, K_I64, ON_FLOW), /* 8 */
+	FEAT(beacon_jitter_pct, K_I64, ON_FLOW), /* 9 */
+	FEAT(beacon_new, K_BOOL, ON_FLOW),     /* 10 */
+	FEAT(qname, K_STR, ON_DNS),            /* 11 */
+	FEAT(domain, K_STR, ON_DNS),           /* 12 */
+	FEAT(label_max, K_I64, ON_DNS),        /* 13 */
+	FEAT(entropy, K_I64, ON_DNS),          /* 14 */
+	FEAT(unique, K_U32, ON_DNS),           /* 15 */
+	FEAT(name_new, K_BOOL, ON_DNS),        /* 16 */
+#undef FEAT
+};
+
+/* A feature of the record; no value without the stats, on other records, or when
+ * not computable (an I64 below 0: a period of fewer than two connections). */
+static int f_flow_feat(struct ectx *c, const struct fref *r, struct fval *o)
+{
+	const struct flow_feat *ft = c->st ? flow_stats_last(c->st->flowstats, c->ev) : NULL;
+	size_t i = r->def->off;
+	if (!ft || i >= sizeof(feats) / sizeof(feats[0]))
+		return 0;
+	if ((feats[i].on == ON_FLOW && !ft->is_flow) || (feats[i].on == ON_DNS && !ft->is_dns))
+		return 0;
+	const char *p = (const char *)ft + feats[i].off;
+	switch (feats[i].kind) {
+	case K_STR:
+		return put_str(o, p);
+	case K_U64: {
+		uint64_t v;
+		memcpy(&v, p, sizeof(v));
+		return put_int(o, v > INT64_MAX ? INT64_MAX : (int64_t)v);
+	}
+	case K_I64: {
+		int64_t v;
+		memcpy(&v, p, sizeof(v));
+		return v < 0 ? 0 : put_int(o, v);
+	}
+	case K_U32: {
+		uint32_t v;
+		memcpy(&v, p, sizeof(v));
+		return put_int(o, v);
+	}
+	case K_BOOL: {
+		bool v;
+		memcpy(&v, p, sizeof(v));
+		return put_int(o, v);
+	}
+	}
+	return 0;
+}
+
 static const struct fdef defs[] = {
 	{ "flow.proto", FT_STR, FA_NONE, false, f_flow_proto, "flow protocol: tcp or udp" },
 	{ "flow.dir", FT_STR, FA_NONE, false, f_flow_dir,
@@ -142,6 +214,43 @@ static const struct fdef defs[] = {
 	  "the remote end is a container on this node" },
 	{ "flow.remote.name", FT_STR, FA_NONE, false, f_flow_remote_name,
 	  "the remote address's name learnt from DNS answers the container received, \"\" if none" },
+	{ "flow.workload", FT_STR, FA_NONE, false, f_flow_feat,
+	  "the workload key of the flow's or DNS answer's owner: host, k8s:NS/POD/CONTAINER, name:NAME or id:ID",
+	  NULL, 0 },
+	{ "flow.external", FT_BOOL, FA_NONE, false, f_flow_feat,
+	  "the remote address is outside the cluster (--cluster-cidr) and no container of this node", NULL, 1 },
+	{ "flow.dest", FT_STR, FA_NONE, false, f_flow_feat, "the remote end as a destination: its DNS name, else its address",
+	  NULL, 2 },
+	{ "flow.exfil.bytes", FT_INT, FA_NONE, false, f_flow_feat,
+	  "bytes the workload sent on connections it opened to external addresses in the window, this report included",
+	  NULL, 3 },
+	{ "flow.exfil.bytes_before", FT_INT, FA_NONE, false, f_flow_feat,
+	  "flow.exfil.bytes before this report (a rule compares both to fire once per crossing)", NULL, 4 },
+	{ "flow.new_dest", FT_BOOL, FA_NONE, false, f_flow_feat,
+	  "the workload's first connection to this external destination, after its learning period", NULL, 5 },
+	{ "flow.learning", FT_BOOL, FA_NONE, false, f_flow_feat,
+	  "the workload is in its learning period (--flow-learn after it was first seen)", NULL, 6 },
+	{ "flow.beacon.count", FT_INT, FA_NONE, false, f_flow_feat,
+	  "outbound connections of the workload to this external destination and port in the current series", NULL, 7 },
+	{ "flow.beacon.period", FT_INT, FA_NONE, false, f_flow_feat,
+	  "mean interval between the series' connection starts, ms (last 16)", NULL, 8 },
+	{ "flow.beacon.jitter", FT_INT, FA_NONE, false, f_flow_feat,
+	  "coefficient of variation of those intervals, percent (needs three connections)", NULL, 9 },
+	{ "flow.beacon.new", FT_BOOL, FA_NONE, false, f_flow_feat,
+	  "the series has just become regular (--beacon-min connections, jitter at most --beacon-jitter): once per series",
+	  NULL, 10 },
+	{ "flow.dns.name", FT_STR, FA_NONE, false, f_flow_feat, "the question name of a DNS answer (flow_dns), lowercase",
+	  NULL, 11 },
+	{ "flow.dns.domain", FT_STR, FA_NONE, false, f_flow_feat,
+	  "its registrable domain: the last two labels, three after a known two-level suffix (co.uk)", NULL, 12 },
+	{ "flow.dns.label_max", FT_INT, FA_NONE, false, f_flow_feat, "the length of the question name's longest label",
+	  NULL, 13 },
+	{ "flow.dns.entropy", FT_INT, FA_NONE, false, f_flow_feat,
+	  "Shannon entropy of the labels left of the domain, centibits per character (0 when none)", NULL, 14 },
+	{ "flow.dns.unique", FT_INT, FA_NONE, false, f_flow_feat,
+	  "unique names under the domain the workload received answers for in the window (at most 256)", NULL, 15 },
+	{ "flow.dns.name_new", FT_BOOL, FA_NONE, false, f_flow_feat,
+	  "the question name was not among them before this answer", NULL, 16 },
 };
 
 const struct field_class fields_flow = FIELD_CLASS(defs);

@@ -95,7 +95,7 @@ void alert_json_responses(struct vg_buf *out, const struct alert *a, const char 
 	for (size_t i = 0; i < a->nfields; i++)
 		put_field(&j, &a->fields[i]);
 	jw_obj_end(&j);
-	jw_str(&j, "source", "syscall");
+	jw_str(&j, "source", a->source && a->source[0] ? a->source : "syscall");
 	jw_arr_begin(&j, "tags");
 	for (size_t i = 0; i < a->ntags; i++)
 		jw_str(&j, NULL, a->tags[i]);

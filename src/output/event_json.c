@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -10,6 +11,7 @@
 #include "common/path.h"
 #include "output/event_json.h"
 #include "sensor/param_text.h"
+#include "state/dns_parse.h"
 
 static void put_time(struct vg_json *j, uint64_t ts, uint64_t boot_to_realtime)
 {
@@ -215,6 +217,51 @@ static void put_tuple(struct vg_json *j, const char *key, const struct vg_param_
 	jw_obj_end(j);
 }
 
+/*
+ * A flow_dns payload, parsed (state/dns_parse.h): the query and the A, AAAA
+ * and CNAME answers; a message that does not parse gives its error instead.
+ */
+static void put_dns(struct vg_json *j, const char *key, const struct vg_param_val *pv)
+{
+	static const char *const types[] = { [DNS_TYPE_A] = "A", [DNS_TYPE_CNAME] = "CNAME", [DNS_TYPE_AAAA] = "AAAA" };
+	struct dns_msg *m = xmalloc(sizeof(*m)); /* ~33 KiB: not on the stack */
+	char err[128];
+
+	jw_obj_begin(j, key);
+	if (dns_parse((const uint8_t *)pv->data, pv->len, m, err, sizeof(err)) < 0) {
+		jw_str(j, "error", err);
+		jw_obj_end(j);
+		free(m);
+		return;
+	}
+	jw_uint(j, "id", m->id);
+	jw_uint(j, "rcode", m->rcode);
+	if (m->has_question) {
+		jw_str(j, "query", m->qname);
+		jw_uint(j, "qtype", m->qtype);
+	} else {
+		jw_null(j, "query");
+	}
+	jw_arr_begin(j, "answers");
+	for (size_t i = 0; i < m->nanswers; i++) {
+		const struct dns_rr *rr = &m->answers[i];
+		jw_obj_begin(j, NULL);
+		jw_str(j, "name", rr->name);
+		jw_str(j, "type", rr->type < sizeof(types) / sizeof(types[0]) && types[rr->type] ? types[rr->type] : "?");
+		jw_uint(j, "ttl", rr->ttl);
+		if (rr->type == DNS_TYPE_CNAME)
+			jw_str(j, "cname", rr->u.cname);
+		else
+			put_ip(j, "address", rr->type == DNS_TYPE_AAAA ? AF_INET6 : AF_INET, rr->u.addr);
+		jw_obj_end(j);
+	}
+	jw_arr_end(j);
+	if (m->truncated)
+		jw_bool(j, "truncated", true);
+	jw_obj_end(j);
+	free(m);
+}
+
 static void put_param(struct vg_json *j, const struct vg_event *ev, unsigned int i)
 {
 	const struct vg_param_val *pv = &ev->params[i];
@@ -223,6 +270,10 @@ static void put_param(struct vg_json *j, const struct vg_event *ev, unsigned int
 
 	if (!pv->data && pv->info->kind != VG_CK_PATH && pv->info->kind != VG_CK_EXE) {
 		jw_null(j, key);
+		return;
+	}
+	if (ev->hdr.type == VG_EVT_FLOW_DNS && pv->info->kind == VG_CK_BLOB) {
+		put_dns(j, key, pv);
 		return;
 	}
 	switch (pv->info->format) {

@@ -22,6 +22,7 @@
 #include "state/proc_table.h"
 
 struct flow_table;
+struct flow_stats;
 
 struct vg_state_opts {
 	bool live;              /* may read /proc and runtime state; replay: false */
@@ -44,6 +45,7 @@ struct vg_state {
 	uint64_t last_sweep;
 	uint64_t bad_state_records; /* STATE_* records that did not parse */
 	struct flow_table *flows;   /* the flow table (flow_table.h) the flow.* fields read, or NULL */
+	struct flow_stats *flowstats; /* per-workload flow features (flow_stats.h) for flow.*, or NULL */
 	struct vg_agent_self *self; /* live: the agent itself (agent_self.h), for vigil.*; NULL in replay */
 };
 

@@ -19,7 +19,8 @@
  * PARAM_base=DIR), argv as one quoted string split on spaces, addresses as
  * ip:port, [ip6]:port or unix:/path, tuples as lip:lport->rip:rport (a flow record's
  * direction appended as /out or /in), exe_info
- * as INODE[:upper|:memfd|:deleted]. Timestamps advance by dt ns (default 1000)
+ * as INODE[:upper|:memfd|:deleted], a blob (flow_dns payload) as dns:NAME (a DNS
+ * response to an A query for NAME, answered with 192.0.2.1, TTL 60) or hex:BYTES. Timestamps advance by dt ns (default 1000)
  * from 1 s after boot; the capture says the machine booted at 2025-11-28 12:00 UTC.
  */
 #include <arpa/inet.h>
@@ -228,6 +229,41 @@ static void tuple_param(struct vg_buf *rec, const char *v)
 	add(rec, &t, sizeof(t));
 }
 
+/* A blob: dns:NAME (a DNS response for NAME: A 192.0.2.1, TTL 60), hex:BYTES, else the text. */
+static void blob_param(struct vg_buf *rec, const char *v)
+{
+	struct vg_buf b = { 0 };
+	if (!strncmp(v, "dns:", 4)) {
+		static const uint8_t hdr[12] = { 0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0 };
+		static const uint8_t tail[] = { 0, 1, 0, 1,                       /* QTYPE A, QCLASS IN */
+						0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, /* answer: pointer, A, IN, TTL, len */
+						192, 0, 2, 1 };
+		buf_add(&b, hdr, sizeof(hdr));
+		for (const char *l = v + 4; *l;) {
+			const char *dot = strchr(l, '.');
+			size_t len = dot ? (size_t)(dot - l) : strlen(l);
+			if (len == 0 || len > 63)
+				die("bad label in dns: name", v);
+			uint8_t c = (uint8_t)len;
+			buf_add(&b, &c, 1);
+			buf_add(&b, l, len);
+			l += len + (dot ? 1 : 0);
+		}
+		buf_add(&b, "", 1);
+		buf_add(&b, tail, sizeof(tail));
+	} else if (!strncmp(v, "hex:", 4)) {
+		for (const char *h = v + 4; h[0] && h[1]; h += 2) {
+			char two[3] = { h[0], h[1], 0 };
+			uint8_t c = (uint8_t)strtoul(two, NULL, 16);
+			buf_add(&b, &c, 1);
+		}
+	} else {
+		buf_add(&b, v, strlen(v));
+	}
+	add(rec, b.data ? b.data : "", b.len);
+	buf_free(&b);
+}
+
 static void event_line(int type, struct kv *kv, int n)
 {
 	const struct vg_event_info *in = event_table_get(type);
@@ -277,6 +313,9 @@ static void event_line(int type, struct kv *kv, int n)
 			break;
 		case VG_CK_TUPLE:
 			tuple_param(&rec, v);
+			break;
+		case VG_CK_BLOB:
+			blob_param(&rec, v);
 			break;
 		case VG_CK_EXE_INFO: {
 			struct vg_exe_info ei = { .ino = (uint64_t)strtoull(v, NULL, 10), .dev = 40 };
