@@ -141,16 +141,23 @@ bool profile_ident_of(const struct vg_container_meta *m, struct profile_ident *o
 
 /* ---- observations ---- */
 
-void profile_program(const char *exe, const char *comm, char *out, size_t outlen)
+void profile_program(const char *exe, const char *comm, const char *argv0, char *out, size_t outlen)
 {
 	const char *base = strrchr(exe, '/');
 	base = base ? base + 1 : exe;
-	size_t cl = strlen(comm);
-	/* comm is the basename cut at 15 bytes: a prefix of the exe's own name is the exe itself */
-	if (!comm[0] || (!strncmp(base, comm, cl) && (cl >= VG_COMM_LEN - 1 || !base[cl])))
+	/* the name the program was run as: argv[0]'s basename (a multi-call binary run
+	 * through /proc/self/exe has comm "exe" but argv[0] "wget"), else comm */
+	const char *name = argv0 && argv0[0] ? argv0 : comm;
+	const char *slash = strrchr(name, '/');
+	if (slash && slash[1])
+		name = slash + 1;
+	size_t nl = strlen(name);
+	bool same = !strcmp(base, name) || !strcmp(base, comm) ||
+		    (strlen(comm) >= VG_COMM_LEN - 1 && !strncmp(base, comm, strlen(comm)));
+	if (!name[0] || same)
 		snprintf(out, outlen, "%s", exe);
 	else
-		snprintf(out, outlen, "%s as %s", exe, comm);
+		snprintf(out, outlen, "%s as %.*s", exe, (int)(nl > 64 ? 64 : nl), name);
 }
 
 static void sockaddr_text(const struct vg_param_val *pv, char *out, size_t outlen, unsigned *port)
@@ -217,7 +224,11 @@ static size_t obs_open(const struct vg_event *ev, unsigned pi, int fi, struct pr
 
 static void program_of(const struct vg_proc *p, char *out, size_t outlen)
 {
-	profile_program(p->exe, p->comm, out, outlen);
+	/* args is argv NUL-separated: its first string is argv[0] */
+	char argv0[256] = "";
+	if (p->args && p->args_len)
+		snprintf(argv0, sizeof(argv0), "%.*s", (int)strnlen(p->args, p->args_len), p->args);
+	profile_program(p->exe, p->comm, argv0, out, outlen);
 }
 
 size_t profile_observations(const struct vg_event *ev, const struct vg_state *st, bool use_connect,
@@ -237,7 +248,7 @@ size_t profile_observations(const struct vg_event *ev, const struct vg_state *st
 		if (p)
 			program_of(p, prog, sizeof(prog));
 		else
-			profile_program(event_param_str(ev, 0), ev->hdr.comm, prog, sizeof(prog));
+			profile_program(event_param_str(ev, 0), ev->hdr.comm, event_param_str(ev, 1), prog, sizeof(prog));
 		/* the parent inside the same container; a process started from outside it
 		 * (the runtime: entrypoint, exec sessions, health checks) has "<outside>" */
 		const struct vg_proc *pp = p ? state_proc(st, p->ppid) : NULL;

@@ -67,7 +67,11 @@ size_t profile_observations(const struct vg_event *ev, const struct vg_state *st
 /* An outbound flow's first report as an observation (false: not one to profile). */
 bool profile_flow_observation(const struct vg_flow *f, struct profile_obs *out);
 
-/* "PROGRAM" for an exe and comm: the exe, or "EXE as COMM" for a multi-call binary (busybox). */
-void profile_program(const char *exe, const char *comm, char *out, size_t outlen);
+/*
+ * "PROGRAM" for an exe, its comm and argv[0] (may be NULL): the exe, or "EXE as NAME"
+ * when the name it was run as (argv[0]'s basename, else comm) is not the exe's own:
+ * a multi-call binary (busybox) or a script run by its interpreter.
+ */
+void profile_program(const char *exe, const char *comm, const char *argv0, char *out, size_t outlen);
 
 #endif
