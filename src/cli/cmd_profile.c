@@ -298,6 +298,9 @@ int cmd_profile(int argc, char **argv)
 			n = profile_store_set_mode(ps, p ? p->key : NULL, (enum profile_mode)mode, (int64_t)time(NULL));
 			if (n >= 0)
 				printf("%d profile%s now %s\n", n, n == 1 ? "" : "s", m);
+			if (n >= 0 && mode == PROF_PROTECTING)
+				fprintf(stderr, "vigil: note: protecting is not enforced yet: a protecting profile "
+						"alerts as a monitoring one (docs/profiles.md)\n");
 		} else {
 			n = profile_store_reset(ps, p ? p->key : NULL, (int64_t)time(NULL));
 			if (n >= 0)

@@ -378,7 +378,7 @@ static bool is_sep(char c)
 }
 
 /* One segment [b, e) of a component (between separators): its replacement or NULL to keep it. */
-static bool wild_segment(const char *b, const char *e, bool temp)
+static bool wild_segment(const char *b, const char *e, bool temp, bool after_dot)
 {
 	size_t len = (size_t)(e - b), digits = 0, hex = 0, upper = 0, lower = 0, alpha = 0;
 	for (const char *c = b; c < e; c++) {
@@ -396,6 +396,8 @@ static bool wild_segment(const char *b, const char *e, bool temp)
 		return true; /* a hex id */
 	if (temp && len >= 6 && digits + alpha == len && ((digits && alpha) || (upper && lower)))
 		return true; /* a per-process temporary name (mktemp's XXXXXX) */
+	if (temp && after_dot && len == 6 && digits + alpha == len && (!e[0] || e[0] == '/'))
+		return true; /* "NAME.XXXXXX" at a component's end: mkstemp's suffix, whatever its letters */
 	return false;
 }
 
@@ -420,7 +422,7 @@ void profile_generalise(enum profile_kind k, const char *in, char *out, size_t o
 		while (!is_sep(*e))
 			e++;
 		/* a run of 3+ digits inside a segment ("v1000x") is a number too */
-		if (wild_segment(p, e, temp)) {
+		if (wild_segment(p, e, temp, p > in && p[-1] == '.')) {
 			out[o++] = '*';
 			p = e;
 			continue;

@@ -36,6 +36,10 @@ static void test_generalise(void **state)
 	gen(PROF_WRITE, "/etc/nginx/nginx.conf", "/etc/nginx/nginx.conf");
 	gen(PROF_WRITE, "/home/user/Documents", "/home/user/Documents"); /* mixed case kept outside temp dirs */
 	gen(PROF_WRITE, "/run/app.pid", "/run/app.pid");
+	gen(PROF_WRITE, "/run/runc/3b94361160e46576ba0eedc0d119ea9ad5ae2b6cf1644ae062d52a844de3e00a/runc.rpzmya",
+	    "/run/runc/*/runc.*");
+	gen(PROF_WRITE, "/run/app.socket", "/run/app.*"); /* the price: six letters after a dot in a temp dir */
+	gen(PROF_WRITE, "/etc/app.socket", "/etc/app.socket");
 	gen(PROF_WRITE, "/srv/v1000x", "/srv/v*x");
 	gen(PROF_EXEC, "/usr/bin/python3 <- /bin/sh", "/usr/bin/python3 <- /bin/sh");
 	gen(PROF_CONNECT, "tcp/10.88.0.5:8080", "tcp/10.88.0.5:8080"); /* peers are kept */
