@@ -21,6 +21,8 @@
 #include "state/flow_table.h"
 
 #define CACHE_MAX 65536 /* cgroups remembered with their profile */
+#define DEV_RATE 100.0  /* deviation alerts a second, after ... */
+#define DEV_BURST 1000.0 /* ... a burst of this many */
 
 struct cg_entry {
 	struct hmap_node node; /* key: cgroup id */
@@ -36,6 +38,9 @@ struct agent_profile {
 	int64_t generation;
 	uint64_t tick_at;
 	uint64_t observations, deviations, learnt, unprofiled, store_errors;
+	/* deviation alerts: at most DEV_RATE a second after a burst of DEV_BURST, the rest counted */
+	double tokens;
+	uint64_t tokens_at, suppressed;
 	bool warned_full;
 };
 
@@ -211,7 +216,20 @@ static void observe(struct agent *a, struct agent_profile *ap, struct profile *p
 		ap->learnt++;
 	else if (r == PROF_DEVIATION) {
 		ap->deviations++;
-		deviation(a, p, ev, o->kind, o->value);
+		uint64_t now = ev->hdr.ts;
+		if (now > ap->tokens_at) {
+			ap->tokens += (double)(now - ap->tokens_at) / 1e9 * DEV_RATE;
+			if (ap->tokens > DEV_BURST)
+				ap->tokens = DEV_BURST;
+			ap->tokens_at = now;
+		}
+		if (ap->tokens >= 1) {
+			ap->tokens -= 1;
+			deviation(a, p, ev, o->kind, o->value);
+		} else if (ap->suppressed++ == 0) {
+			vg_warn("profiles: more than %.0f deviations a second: the rest are counted, not alerted",
+				DEV_RATE);
+		}
 	}
 }
 
@@ -312,6 +330,7 @@ int agent_profile_start(struct agent *a)
 	struct profile_limits lim = { .max_profiles = c->profiles.max_profiles, .max_items = c->profiles.max_items };
 	profile_set_init(&ap->set, &lim);
 	hmap_init(&ap->cache, 256);
+	ap->tokens = DEV_BURST;
 	for (size_t i = 0; i < profile_nneeds; i++) {
 		enum vg_event_type t = profile_needs[i].type;
 		if (t != VG_EVT_CLONE && t != VG_EVT_CLONE3 && t != VG_EVT_FORK && t != VG_EVT_VFORK &&
@@ -356,11 +375,11 @@ void agent_profile_stop(struct agent *a)
 		items += p->nlearnt;
 		dropped += p->dropped;
 	}
-	vg_info("profiles: %zu profiles, %zu items, %zu bytes; %llu observations, %llu learnt, %llu deviations, "
-		"%llu not learnt (full), %llu profiles refused (full)",
+	vg_info("profiles: %zu profiles, %zu items, %zu bytes; %llu observations, %llu learnt, %llu deviations "
+		"(%llu not alerted: rate), %llu not learnt (full), %llu profiles refused (full)",
 		ap->set.map.count, items, ap->set.bytes, (unsigned long long)ap->observations,
-		(unsigned long long)ap->learnt, (unsigned long long)ap->deviations, (unsigned long long)dropped,
-		(unsigned long long)ap->set.refused);
+		(unsigned long long)ap->learnt, (unsigned long long)ap->deviations,
+		(unsigned long long)ap->suppressed, (unsigned long long)dropped, (unsigned long long)ap->set.refused);
 	cache_clear(ap);
 	hmap_free(&ap->cache);
 	profile_set_free(&ap->set);

@@ -97,6 +97,12 @@ vg_podman exec "$NAME-c" sh -c 'wget -q -O /tmp/dropper http://127.0.0.1:8080/to
 vg_podman exec "$NAME-c" sh -c 'cat /etc/shadow >/dev/null; true'
 vg_podman exec "$NAME-c" sh -c 'httpd -p 9099 -h /www && wget -q -O /dev/null http://127.0.0.1:9099/index.html; true'
 
+# a second release, now (its learning ends by the quiet time while the checks below run)
+start_replica a "$IMG2"
+health a
+vg_podman exec "$NAME-a" sh -c 'cat /www/rel2 >/dev/null; mkdir -p /tmp/new && echo x >/tmp/new/file; true'
+KEY2=sha256:$(podman image inspect --format '{{.Id}}' "$IMG2")
+
 want=(
 	"new program|/bin/busybox as sh <- /bin/busybox as sh"
 	"new program|/tmp/dropper <- /bin/busybox as sh"
@@ -152,11 +158,7 @@ fi
 grep -q "bad.yaml:$((line + 1)):5: listen: a port must be a number from 1 to 65535" "$IT_TMP/bad.err" ||
 	it_fail "bad import error: $(cat "$IT_TMP/bad.err")"
 
-# a second release: its own profile; diff names what it does differently
-start_replica a "$IMG2"
-health a
-vg_podman exec "$NAME-a" sh -c 'cat /www/rel2 >/dev/null; mkdir -p /tmp/new && echo x >/tmp/new/file; true'
-KEY2=sha256:$(podman image inspect --format '{{.Id}}' "$IMG2")
+# the second release's profile (started above) names what it does differently
 for ((i = 0; i < 150; i++)); do
 	"$VIGIL" profile --store "$DB" show "$KEY2" 2>/dev/null | grep -qF '/tmp/new/file' && break
 	sleep 0.2
