@@ -64,14 +64,14 @@ health() {
 
 # learning ends by the CLI here (deterministic on a loaded machine); by the quiet time for
 # the second release below
-"$VIGIL" run --store "$DB" --json --profile-learn 0 --profile-quiet 30 --duration 900 >"$IT_TMP/out" 2>"$IT_TMP/err" &
+"$VIGIL" run --store "$DB" --json --profile-learn 0 --profile-quiet 20 --duration 900 >"$IT_TMP/out" 2>"$IT_TMP/err" &
 AGENT=$!
 it_agent_ready "$AGENT" "$IT_TMP/err"
 
 # learning: two replicas, health checks on both
 start_replica a "$IMG"
 start_replica b "$IMG"
-for _ in 1 2 3; do health a; health b; done
+for _ in 1 2; do health a; health b; done
 learnt() { "$VIGIL" profile --store "$DB" show "$KEY" 2>/dev/null | grep -qF "$1"; }
 for ((i = 0; i < 300; i++)); do
 	learnt '"/bin/busybox as wget <- <outside>"' && learnt '"/tmp/health.out"' && learnt '"/bin/busybox as httpd <- /bin/busybox as sh"' && break
@@ -89,7 +89,7 @@ for ((i = 0; i < 100; i++)); do [ "$(reads)" -gt "$before" ] && break; sleep 0.1
 # a benign second run: the replicas restart, health checks go on
 vg_podman rm -f -t 0 "$NAME-a" "$NAME-b" >/dev/null
 start_replica c "$IMG"
-for _ in 1 2 3; do health c; sleep 1; done
+health c
 
 # attacks inside the workload
 vg_podman exec "$NAME-c" sh -c 'sh -c "echo pwned >/dev/null"; true'
@@ -178,7 +178,7 @@ done
 "$VIGIL" profile --store "$DB" show "$KEY" | grep -qF '"/bin/busybox as sh <- /bin/busybox as sh"' ||
 	it_fail "the running agent did not learn after the mode change"
 
-# the second release ends its learning by itself: 30 s brought nothing new
+# the second release ends its learning by itself: 20 s brought nothing new
 for ((i = 0; i < 600; i++)); do
 	grep -q "profile $KEY2 .*monitoring (nothing new" "$IT_TMP/err" && break
 	sleep 0.2
