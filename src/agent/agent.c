@@ -71,6 +71,11 @@ static void on_alert(void *ctx, const struct alert *al)
 	agent_metrics_alert(a, al);
 }
 
+void agent_alert(struct agent *a, const struct alert *al)
+{
+	on_alert(a, al);
+}
+
 /* The batch is complete: the sinks in order (the store commits before stdout prints). */
 static void flush_sinks(struct agent *a)
 {
@@ -144,6 +149,8 @@ static int on_event(void *ctx, const struct vg_event *ev)
 	}
 	if (show)
 		agent_flows_event(a, ev); /* after the rules: DNS names learnt, the flow counted */
+	if (show && a->profiles)
+		agent_profile_event(a, ev); /* after the rules: behaviour profiles (agent_profile.c) */
 	state_done(a->state, ev);
 	return 0;
 }
@@ -341,6 +348,7 @@ int agent_apply(struct agent *a, const char *const *paths, size_t n, bool defaul
 	agent_rules_digest(a);
 	want_for_rules(a->want, e);
 	want_flows(a);
+	agent_profile_want(a);
 	if (live(a))
 		source_bpf_set_wanted(a->src, a->want);
 	if (a->responder && a->cfg.response == RESPOND_ENFORCE)
@@ -487,6 +495,7 @@ static int wire(struct agent *a)
 		agent_rules_digest(a);
 		want_for_rules(a->want, a->engine);
 		want_flows(a);
+		agent_profile_want(a);
 		if (load_response_policy(a))
 			return -1;
 		if (use_rules(a, a->engine, err, sizeof(err))) {
@@ -514,7 +523,7 @@ static int wire(struct agent *a)
 	a->state = state_new(&so);
 	a->flows = flow_table_new(0, 0);
 	a->state->flows = a->flows;
-	if (agent_flows_start(a))
+	if (agent_flows_start(a) || agent_profile_start(a))
 		return -1;
 	if (so.live)
 		state_seed(a->state);
@@ -607,6 +616,7 @@ int agent_run(struct agent *a)
 		}
 		agent_metrics_tick(a, now);
 		agent_flows_tick(a, now);
+		agent_profile_tick(a, now);
 		/* from the loop itself: a loop that hangs stops the pings, and the manager restarts it */
 		agent_notify_tick(&a->notify, now);
 		if (deadline && now >= deadline)
@@ -640,6 +650,7 @@ int agent_destroy(struct agent *a)
 	agent_fleet_stop(a);
 	agent_metrics_stop(a);
 	agent_flows_stop(a);
+	agent_profile_stop(a);
 	for (size_t i = 0; i < a->nsinks; i++)
 		if (a->sinks[i]->ops->close(a->sinks[i]))
 			ret = -1;

@@ -78,6 +78,14 @@ struct agent_config {
 	bool flow_learn_set;          /* --flow-learn given (0 allowed) */
 	unsigned int beacon_min;      /* --beacon-min N */
 	unsigned int beacon_jitter_pct; /* --beacon-jitter PCT */
+	/* behaviour profiles (docs/profiles.md, agent_profile.c) */
+	struct agent_profiles {
+		bool on;
+		double learn_s;        /* learning ends this long after it started; 0: not by time */
+		double quiet_s;        /* ... or once nothing new was learnt for this long; 0: not by quiet */
+		bool inherit;          /* a new image digest starts from the workload's last profile */
+		size_t max_profiles, max_items; /* 0: the defaults (1024, 4096) */
+	} profiles;
 };
 
 struct agent;

@@ -121,7 +121,18 @@ struct agent {
 	struct flow_stats *fstats;  /* per-workload flow features for the flow rules (flow_stats.h) */
 	struct flow_seen *seen;     /* their memory in the store (output/flow_seen.h), or NULL */
 	struct agent_notify notify;      /* sd_notify: ready, watchdog, stopping */
+	struct agent_profile *profiles;  /* behaviour profiles (agent_profile.c), NULL: off */
 };
+
+/* agent.c: an alert into the agent's one path: answered, formatted, to the sinks. */
+void agent_alert(struct agent *a, const struct alert *al);
+
+/* agent_profile.c: behaviour profiles (docs/profiles.md); each accepts profiles off. */
+void agent_profile_want(struct agent *a);  /* widen a->want to what profiles need */
+int agent_profile_start(struct agent *a);  /* 0, or -1 logged */
+void agent_profile_event(struct agent *a, const struct vg_event *ev);
+void agent_profile_tick(struct agent *a, uint64_t now);
+void agent_profile_stop(struct agent *a);
 
 /* agent_respond.c: carry out the alert's actions (the rule's, the policy's, the
  * kernel's kill) into a->responses, each also handed to the sinks. */

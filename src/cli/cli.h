@@ -20,6 +20,7 @@ int cmd_rules(int argc, char **argv);
 int cmd_alerts(int argc, char **argv);
 int cmd_actions(int argc, char **argv);
 int cmd_flows(int argc, char **argv); /* cmd_flows.c */
+int cmd_profile(int argc, char **argv); /* cmd_profile.c: vigil profile (docs/profiles.md) */
 int cmd_respond(int argc, char **argv);
 /* vigil scan config (cmd_config.c) and vigil admission (cmd_admission.c) */
 int cmd_scan_config(int argc, char **argv);

@@ -87,7 +87,9 @@ static void usage(FILE *f, enum vg_mode mode)
 		      "  --container X        only events of the container whose id starts with X or whose\n"
 		      "                       name is X; 'host' for processes outside containers\n"
 		      "  --default-rules      detect with Vigil's default rules (before any --rules files)\n"
-		      FLOW_STATS_HELP "%s"
+		      FLOW_STATS_HELP
+		      "  --profiles           also learn behaviour profiles from the capture, in memory\n"
+		      "                       (docs/profiles.md; the cost of profiles: bench/profile.sh)\n%s"
 		      "With --nats and --store, the alerts are published as the node --node names (the\n"
 		      "command ends when the stream has acknowledged them all):\n%s", rules_help, fleet_help);
 		return;
@@ -125,6 +127,11 @@ static void usage(FILE *f, enum vg_mode mode)
 		      "                       docs/flows.md)\n"
 		      "  --flow-interval S    report live flows every S seconds (default 30)\n"
 		      FLOW_STATS_HELP
+		      "  --no-profiles        do not learn behaviour profiles (docs/profiles.md; on by default)\n"
+		      "  --profile-learn S    a workload's profile learns for S seconds, then monitors (default\n"
+		      "                       86400; 0: no time limit)\n"
+		      "  --profile-quiet S    ... or once S seconds brought nothing new (default 3600; 0: off)\n"
+		      "  --profile-inherit    a new image digest starts from its workload's last profile\n"
 		      "  --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics (docs/metrics.md)\n"
 		      "  --output NAME:SPEC   also forward alerts from the store: syslog:udp://HOST:514,\n"
 		      "                       webhook:https://..., file:/PATH; repeatable (docs/outputs.md)\n"
@@ -250,6 +257,20 @@ static int run_agent(const struct agent_config *cfg)
 
 /* Long options without a letter. */
 enum { OPT_METRICS = 0x1001, OPT_OUTPUT };
+enum { OPT_PROFILES = 0x1101, OPT_NO_PROFILES, OPT_PROFILE_LEARN, OPT_PROFILE_QUIET, OPT_PROFILE_INHERIT };
+
+/* --profile-learn/--profile-quiet: seconds (0: off), at most a year. */
+static int profile_seconds(const char *opt, const char *arg, double *out)
+{
+	char *end;
+	double v = strtod(arg, &end);
+	if (end == arg || *end || !(v >= 0) || v > 366.0 * 86400) {
+		fprintf(stderr, "vigil: %s takes seconds from 0 (off) to 31622400, not '%s'\n", opt, arg);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
 
 /* --output NAME:SPEC: the forwarder exists and takes the spec (opened and closed at once). */
 static int check_output(const char *arg)
@@ -293,6 +314,10 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 		{ "cluster-cidr", required_argument, NULL, 0x1f0 }, { "flow-window", required_argument, NULL, 0x1f1 },
 		{ "flow-learn", required_argument, NULL, 0x1f2 }, { "beacon-min", required_argument, NULL, 0x1f3 },
 		{ "beacon-jitter", required_argument, NULL, 0x1f4 },
+		{ "profiles", no_argument, NULL, OPT_PROFILES }, { "no-profiles", no_argument, NULL, OPT_NO_PROFILES },
+		{ "profile-learn", required_argument, NULL, OPT_PROFILE_LEARN },
+		{ "profile-quiet", required_argument, NULL, OPT_PROFILE_QUIET },
+		{ "profile-inherit", no_argument, NULL, OPT_PROFILE_INHERIT },
 		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 },
 	};
 	struct agent_config c = {
@@ -305,7 +330,10 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 		.evidence_dir = BUNDLE_DEFAULT_DIR,
 		.fleet = { .drain_ms = mode == VG_MODE_REPLAY ? -1 : 5000 },
 		.flows = mode == VG_MODE_RUN, /* docs/flows.md: on in run, asked for in trace and capture */
+		/* docs/profiles.md: learning on in run, for a day or until an hour brings nothing new */
+		.profiles = { .on = mode == VG_MODE_RUN, .learn_s = 86400, .quiet_s = 3600 },
 	};
+	bool profile_opts = false;
 	bool fleet_opts = false;
 	const char *attach_env = getenv("VIGIL_ATTACH");
 	bool syscalls_given = false, json_given = false;
@@ -530,6 +558,23 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 				c.beacon_jitter_pct = (unsigned int)v;
 			break;
 		}
+		case OPT_PROFILES:
+			c.profiles.on = true;
+			break;
+		case OPT_NO_PROFILES:
+			c.profiles.on = false;
+			break;
+		case OPT_PROFILE_LEARN:
+		case OPT_PROFILE_QUIET:
+			if (profile_seconds(opt == OPT_PROFILE_LEARN ? "--profile-learn" : "--profile-quiet", optarg,
+					    opt == OPT_PROFILE_LEARN ? &c.profiles.learn_s : &c.profiles.quiet_s))
+				goto usage_error;
+			profile_opts = true;
+			break;
+		case OPT_PROFILE_INHERIT:
+			c.profiles.inherit = true;
+			profile_opts = true;
+			break;
 		case 'h':
 			usage(stdout, mode);
 			free(c.rule_paths);
@@ -569,6 +614,14 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 	}
 	if ((c.metrics_addr || c.noutputs) && mode != VG_MODE_RUN)
 		goto usage_error;
+	if ((profile_opts || c.profiles.on) && mode != VG_MODE_RUN && mode != VG_MODE_REPLAY) {
+		fprintf(stderr, "vigil: --profiles and --profile-* are for run (and replay)\n");
+		goto usage_error;
+	}
+	if (profile_opts && !c.profiles.on) {
+		fprintf(stderr, "vigil: --profile-* need profiles (not --no-profiles; replay: --profiles)\n");
+		goto usage_error;
+	}
 	if (c.noutputs && !c.store_path) {
 		fprintf(stderr, "vigil: --output forwards from the store: it cannot go with --no-store\n");
 		goto usage_error;

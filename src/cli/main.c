@@ -13,6 +13,7 @@ static void usage(FILE *f)
 	      "  alerts    query the alerts in the store\n"
 	      "  actions   list the response actions taken (kill, freeze, isolate, capture)\n"
 	      "  flows     network flows per workload and peer, live or from the store; the service map\n"
+	      "  profile   behaviour profiles: list|show|diff|export|import|mode|reset (docs/profiles.md)\n"
 	      "  respond   'respond thaw|release CONTAINER': undo a freeze or an isolation\n"
 	      "  trace     print live, container-aware events as JSON lines\n"
 	      "  capture   write live events to a capture file\n"
@@ -70,6 +71,8 @@ int main(int argc, char **argv)
 		return cmd_alerts(argc - 1, argv + 1);
 	if (!strcmp(cmd, "flows"))
 		return cmd_flows(argc - 1, argv + 1);
+	if (!strcmp(cmd, "profile"))
+		return cmd_profile(argc - 1, argv + 1);
 	if (!strcmp(cmd, "actions"))
 		return cmd_actions(argc - 1, argv + 1);
 	if (!strcmp(cmd, "respond"))
