@@ -46,6 +46,8 @@ int agent_flows_start(struct agent *a);
 void agent_flows_event(struct agent *a, const struct vg_event *ev);
 void agent_flows_tick(struct agent *a, uint64_t now);
 void agent_flows_stop(struct agent *a);
+/* Before the fleet's connection goes: the last flush, published within cfg.fleet.drain_ms. */
+void agent_flows_fleet_stop(struct agent *a);
 
 /* agent_metrics.c: the Prometheus metrics, when --metrics is given (else all NULL). */
 struct agent_metrics {
@@ -116,6 +118,7 @@ struct agent {
 	struct dns_cache *dns;      /* names of remote ends from the DNS answers workloads get */
 	struct flow_rollup *rollup; /* per-minute flow rollups in the store (docs/service-map.md) */
 	uint64_t flows_flushed;     /* CLOCK_BOOTTIME of the last rollup flush */
+	struct flow_pub *flowpub;   /* the rollups' deltas to NATS (fleet/flow_pub.h), with --nats */
 	struct agent_notify notify;      /* sd_notify: ready, watchdog, stopping */
 };
 
