@@ -217,12 +217,12 @@ struct hub_store *hub_store_open(const char *path, bool readonly, bool fsync, ch
 	}
 	if (ver == 0)
 		sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL);
-	if (hub_flows_schema(db, err, errlen))
-		goto bad;
 	else if (ver != SCHEMA_VERSION) {
 		snprintf(err, errlen, "hub store %s has schema version %d, this hub knows %d", path, ver, SCHEMA_VERSION);
 		goto bad;
 	}
+	if (hub_flows_schema(db, err, errlen))
+		goto bad;
 	static const char *const ins_sql[3] = {
 		"INSERT INTO alerts (uuid, cluster, node, seq, time_ns, recv_ns, rule, priority, container_id,"
 		" container_name, image, namespace, pod, json) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)"

@@ -29,6 +29,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[256];
 	if (hub_msg_parse(part[0], &h, body, blen, 1 << 16, &m, err, sizeof(err)) == HUB_OK)
 		hub_msg_free(&m);
+	/* the whole input as the body of a flows message (docs/fleet.md, "Flows"), its rows read back */
+	struct hub_headers fh = { "0123456789abcdef", "n", "c", "flows", "1", "0" };
+	if (hub_msg_parse("vigil.c.n.flows", &fh, copy, size, 1 << 20, &m, err, sizeof(err)) == HUB_OK) {
+		for (size_t i = 0; i < m.nflows; i++) {
+			struct hub_flow_row r;
+			hub_msg_flow_row(&m, i, &r);
+			if (!r.direction || !r.proto || !r.cid || !r.local_addr || !r.peer_addr || r.minute % 60 || r.port > 65535)
+				abort(); /* a checked row reads back whole */
+		}
+		hub_msg_free(&m);
+	}
 
 	/* as a query string */
 	char *q = strdup(copy), *save = NULL;
