@@ -27,6 +27,7 @@ struct flow_pub {
 	pthread_mutex_t lock;
 	pthread_cond_t wake, progress;
 	bool stopping, kicked;
+	bool no_stream; /* the last publish found no stream for the subject */
 	struct flow_pub_stats st;
 };
 
@@ -76,6 +77,16 @@ static int publish_one(struct flow_pub *p, int64_t id, const char *uuid, const c
 		s = js_PublishMsg(&pa, p->js, m, &po, &jerr);
 	}
 	*dup = pa && pa->Duplicate;
+	if (s == NATS_NO_RESPONDERS) {
+		/* nothing stores the subject: no stream VIGIL_FLOWS (a fleet not initialised for flows) */
+		pthread_mutex_lock(&p->lock);
+		p->no_stream = true;
+		pthread_mutex_unlock(&p->lock);
+	} else if (s == NATS_OK) {
+		pthread_mutex_lock(&p->lock);
+		p->no_stream = false;
+		pthread_mutex_unlock(&p->lock);
+	}
 	jsPubAck_Destroy(pa);
 	natsMsg_Destroy(m);
 	buf_free(&body);
@@ -263,6 +274,8 @@ bool flow_pub_drain(struct flow_pub *p, long timeout_ms)
 			done = true;
 			break;
 		}
+		if (p->no_stream)
+			break; /* waiting would not help: the rows stay for the next start */
 		if (pthread_cond_timedwait(&p->progress, &p->lock, &end))
 			break;
 	}
