@@ -198,7 +198,11 @@ static natsSubscription *subscribe_flows(jsCtx *js, const struct hub_opts *o, bo
 {
 	jsStreamInfo *si = NULL;
 	jsErrCode jerr = 0;
-	if (js_GetStreamInfo(&si, js, HUB_FLOWS_STREAM, NULL, &jerr) != NATS_OK) {
+	jsOptions jo;
+	/* briefly: a hub user without the permission gets no answer at all, and the consumer waits */
+	jsOptions_Init(&jo);
+	jo.Wait = 500;
+	if (js_GetStreamInfo(&si, js, HUB_FLOWS_STREAM, &jo, &jerr) != NATS_OK) {
 		if (!*told)
 			vg_info("hub: no stream %s yet ('vigil fleet init' makes it): no flows until it exists",
 				HUB_FLOWS_STREAM);
@@ -290,13 +294,14 @@ int hub_run(const struct hub_opts *o, volatile sig_atomic_t *stop)
 	struct consumer c = { .o = o, .store = store, .stats = &stats };
 	c.cap = (size_t)o->batch;
 	c.ok = xcalloc(c.cap, sizeof(*c.ok));
-	int64_t next_hb = 0, next_flows = 0, next_flow_bind = 0, next_retain = 0;
+	int64_t next_hb = 0, next_flows = 0, next_flow_bind = 0, next_retain = 0, start_ms = mono_ms();
 	bool told = false;
 	while (!*stop) {
 		retain(store, o, &stats, &next_retain);
 		if (!subs[2] && mono_ms() >= next_flow_bind) {
 			subs[2] = subscribe_flows(fleet_js(fc), o, &told);
-			next_flow_bind = mono_ms() + 10000;
+			/* every 10 s for the first minute (a fleet being initialised), then every minute */
+			next_flow_bind = mono_ms() + (mono_ms() - start_ms < 60000 ? 10000 : 60000);
 			if (subs[2]) {
 				stats.flows_consuming = true;
 				vg_info("hub: consuming %s as durable '%s'", HUB_FLOWS_STREAM, o->durable);
