@@ -16,7 +16,7 @@
 #   counted in /api/v1/status and /metrics, the recent rows stay;
 # - a malformed flows message is refused (fields), the hub keeps running;
 #   bad queries get 400, no token 401.
-# shellcheck disable=SC2016
+# shellcheck disable=SC2016,SC2317
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/integration/lib.sh
