@@ -5,7 +5,8 @@
 # one container with --container, as two machines would each see their own
 # workloads), a client container on "node a" connecting to a server container on
 # "node b" over a podman network the test creates, and a hub. Checks:
-# - each agent's flow rollups reach VIGIL_FLOWS and the hub;
+# - each agent's flow rollups reach VIGIL_FLOWS and the hub; connections made while the
+#   NATS server is stopped wait in the agents' stores and arrive once it is back;
 # - the servicemap has both nodes' workloads and the cross-node edge client ->
 #   server with exact connection counts (3 to port 8080, 20 to port 9000), the
 #   bytes of the 8080 exchange, and the client's alerts; `vigil flows --hub`
@@ -144,7 +145,7 @@ logs_say() {
 }
 # (each connection carries a few bytes: a connection closed before any process read or wrote it
 # is rolled up by the node without its service port, see docs/hub.md "Limits")
-run "$S" "/flowpeer tcp-server 8080 1000 2345 3 & /flowpeer tcp-server 9000 10 0 20 & wait; sleep 600"
+run "$S" "/flowpeer tcp-server 8080 1000 2345 5 & /flowpeer tcp-server 9000 10 0 20 & wait; sleep 600"
 logs_say "$S" 2 listening
 SIP=$(ip_of "$S") SID=$(id_of "$S")
 run "$C" "for i in 1 2 3; do /flowpeer tcp-client $SIP 8080 1000 2345 || exit 1; done;
@@ -254,6 +255,27 @@ done
 api /api/v1/status | jq -e '.rejected.fields == 1 and .flows.consuming' >/dev/null ||
 	it_fail "the malformed flows message was not refused: $(cat "$T/body")"
 
+# --- NATS away: the flows wait in the agents' stores, then arrive, once --------------
+fl_stop s1
+vg_podman exec "$C" sh -c "/flowpeer tcp-client $SIP 8080 1000 2345 && /flowpeer tcp-client $SIP 8080 1000 2345" \
+	>"$T/outage.out" 2>&1 || it_fail "connections during the outage: $(cat "$T/outage.out")"
+# both agents flush (every 5 s) while the servers are away: their outboxes hold the rows
+for n in $NA $NB; do
+	for ((i = 0; i < 150; i++)); do
+		left=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from flow_outbox").fetchone()[0])' "$T/$n.db" 2>/dev/null)
+		[ "${left:-0}" -ge 1 ] && break
+		sleep 0.2
+	done
+	[ "${left:-0}" -ge 1 ] || it_fail "node $n's flows outbox stayed empty while NATS was away"
+done
+fl_start s1
+for ((i = 0; i < 450; i++)); do
+	[ "$(edge 8080)" = "5 5000 11725" ] && break
+	sleep 0.2
+done
+[ "$(edge 8080)" = "5 5000 11725" ] || it_fail "after the outage, 8080: '$(edge 8080)', not '5 5000 11725'"
+echo "${SECONDS}s: 2 connections made while NATS was away arrived: $(edge 8080)"
+
 # --- restarts: no double counting ---------------------------------------------------
 before=$(api "/api/v1/servicemap?since=1h" | jq -c '.edges | sort_by(.from, .to, .port)')
 stop_hub KILL
@@ -270,7 +292,7 @@ done
 [ "${d:-0}" -ge $((msgs - 1)) ] || it_fail "the second durable read ${d:-0} of $msgs flows messages again"
 after=$(api "/api/v1/servicemap?since=1h" | jq -c '.edges | sort_by(.from, .to, .port)')
 [ "$before" = "$after" ] || it_fail "counts changed across a restart and a full redelivery: $before -> $after"
-[ "$(edge 8080)" = "3 3000 7035" ] || it_fail "8080 after redelivery: $(edge 8080)"
+[ "$(edge 8080)" = "5 5000 11725" ] || it_fail "8080 after redelivery: $(edge 8080)"
 echo "${SECONDS}s: $msgs flows messages delivered again, counts unchanged"
 
 # --- retention: old rows go, in small batches, counted -------------------------------
@@ -302,7 +324,7 @@ api /api/v1/status | jq -e '.retention.retain_s == 3600 and .retention.deleted.f
 [ "$(api "/api/v1/flows?since=4h&node=$NA" | jq '[.flows[] | select(.port == 53)] | length')" = 0 ] ||
 	it_fail "the old flows row is still there: $(cat "$T/body")"
 [ "$(api "/api/v1/alerts?rule=Old" | jq '.alerts | length')" = 0 ] || it_fail "the old alert is still there"
-[ "$(edge 8080)" = "3 3000 7035" ] || it_fail "retention took recent rows: $(edge 8080)"
+[ "$(edge 8080)" = "5 5000 11725" ] || it_fail "retention took recent rows: $(edge 8080)"
 api /metrics >/dev/null
 grep -q '^vigil_hub_retention_deleted_total{kind="flows"} [1-9]' "$T/body" &&
 	grep -q '^vigil_hub_retention_seconds 3600' "$T/body" ||
