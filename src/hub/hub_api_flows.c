@@ -35,13 +35,7 @@ static int64_t parse_when(const char *v, int64_t now)
 	return d > 0 && d < now ? now - d : -1;
 }
 
-struct flow_args {
-	struct hub_flow_query q;
-	enum hub_map_format format;
-};
-
-/* The query string into a; -1 with err (a 400). */
-static int parse_args(const struct hub_args *args, bool map, struct flow_args *a, char *err, size_t errlen)
+int hub_api_flows_parse(const struct hub_args *args, bool map, struct flow_args *a, char *err, size_t errlen)
 {
 	static const char *const list_keys[] = { "since", "until", "cluster", "node", "namespace", "limit", "cursor", NULL };
 	static const char *const map_keys[] = { "since", "until", "cluster", "node", "namespace", "format", NULL };
@@ -136,7 +130,7 @@ bool hub_routes_flows(struct hub_api *api, const struct hub_req *rq, enum MHD_Re
 	}
 	struct flow_args a;
 	char err[320];
-	if (parse_args(&rq->args, map, &a, err, sizeof(err))) {
+	if (hub_api_flows_parse(&rq->args, map, &a, err, sizeof(err))) {
 		*ret = hub_api_error(rq->c, MHD_HTTP_BAD_REQUEST, err);
 		return true;
 	}

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer: what a hub receives from the network (src/hub/hub_msg.c) and what
- * an API client sends (hub_api_parse_query, hub_tokens_parse). The input is
- * split on NUL bytes: subject, the six headers, the body; the same bytes are
- * also read as query parameters (key=value&...) and as a token file.
+ * an API client sends (hub_api_parse_query, the flows routes' parameters,
+ * hub_tokens_parse). The input is split on NUL bytes: subject, the six
+ * headers, the body; the same bytes are also read as query parameters
+ * (key=value&...) and as a token file, and the whole input as a flows body.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "hub/hub_api.h"
+#include "hub/hub_api_int.h"
 #include "hub/hub_msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -55,6 +57,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct hub_query hq;
 	for (int t = HUB_T_ALERTS; t <= HUB_T_LOSSES; t++)
 		hub_api_parse_query(t, keys, vals, n, &hq, err, sizeof(err));
+	/* and as the flows routes' (/api/v1/flows, /api/v1/servicemap) */
+	struct hub_args ha = { .n = n };
+	for (size_t i = 0; i < n; i++) {
+		ha.k[i] = keys[i];
+		ha.v[i] = vals[i];
+	}
+	struct flow_args fa;
+	for (int map = 0; map < 2; map++)
+		if (hub_api_flows_parse(&ha, map, &fa, err, sizeof(err)) == 0 &&
+		    (fa.q.limit < 1 || fa.q.limit > HUB_LIMIT_MAX || fa.q.offset < 0 ||
+		     (fa.q.until_ns && fa.q.until_ns <= fa.q.since_ns)))
+			abort(); /* accepted only within its bounds */
 	free(q);
 
 	/* as a token file */
