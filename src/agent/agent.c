@@ -647,6 +647,7 @@ int agent_destroy(struct agent *a)
 	/* first: nothing from the fleet reaches the agent while it is taken apart */
 	agent_central_stop(a);
 	/* each of these accepts what was never started */
+	agent_flows_fleet_stop(a);
 	agent_fleet_stop(a);
 	agent_metrics_stop(a);
 	agent_flows_stop(a);

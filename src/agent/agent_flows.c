@@ -9,15 +9,37 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "agent/agent_int.h"
 #include "common/log.h"
+#include "fleet/flow_pub.h"
 #include "output/flow_rollup.h"
 #include "output/flow_seen.h"
+#include "respond/selector.h"
 #include "state/dns_cache.h"
 #include "state/flow_stats.h"
 #include "state/flow_table.h"
+
+/* --container: whether a container id is in the agent's scope, as its own flows said
+ * (direct-mapped, overwritten on collision; an id not seen is out of scope) */
+#define SCOPE_SLOTS 1024
+struct scope_slot {
+	char id[VG_FLOW_ID_LEN];
+	bool in;
+};
+static struct scope_slot *scope;
+
+static struct scope_slot *scope_slot(const char *id)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (const char *p = id; *p; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ull;
+	if (!scope)
+		scope = xcalloc(SCOPE_SLOTS, sizeof(*scope));
+	return &scope[h % SCOPE_SLOTS];
+}
 
 /* Before the rules read the flow: the name its container learnt for the remote address. */
 static void name_flow(void *ctx, struct vg_flow *f)
@@ -66,9 +88,15 @@ int agent_flows_start(struct agent *a)
 	a->state->flowstats = a->fstats;
 	if (!a->cfg.store_path)
 		return 0;
-	a->rollup = flow_rollup_open(a->cfg.store_path, NULL, err, sizeof(err));
+	/* with --nats, each flush's deltas also go to the hub (docs/fleet.md, "Flows") */
+	struct flow_rollup_opts ro = { .outbox = a->fleet != NULL };
+	a->rollup = flow_rollup_open(a->cfg.store_path, &ro, err, sizeof(err));
 	if (!a->rollup) {
 		vg_err("flow rollups: %s", err);
+		return -1;
+	}
+	if (a->fleet && !(a->flowpub = flow_pub_start(a->fleet, a->cfg.store_path, err, sizeof(err)))) {
+		vg_err("nats: %s", err);
 		return -1;
 	}
 	if (a->cfg.mode != AGENT_RUN)
@@ -104,8 +132,29 @@ void agent_flows_event(struct agent *a, const struct vg_event *ev)
 	const struct vg_flow *f = a->rollup ? flow_table_last(a->flows, ev) : NULL;
 	if (f) {
 		const struct vg_cgroup *cg = state_cgroup(a->state, f->cgroup_id);
-		flow_rollup_add(a->rollup, f, cg && cg->meta.id[0] ? &cg->meta : NULL, NULL,
-				a->src->boot_to_realtime);
+		const struct vg_container_meta *self = cg && cg->meta.id[0] ? &cg->meta : NULL;
+		if (a->cfg.container) {
+			/* --container: the agent watches those workloads; their flows alone are counted,
+			 * and a peer outside them is only an address (as a peer on another node is) */
+			bool in = selector_filter(a->cfg.container, self);
+			if (f->container_id[0]) {
+				struct scope_slot *sl = scope_slot(f->container_id);
+				snprintf(sl->id, sizeof(sl->id), "%s", f->container_id);
+				sl->in = in;
+			}
+			if (!in)
+				return;
+			if (f->peer_container_id[0]) {
+				const struct scope_slot *sl = scope_slot(f->peer_container_id);
+				if (strcmp(sl->id, f->peer_container_id) || !sl->in) {
+					struct vg_flow copy = *f;
+					copy.peer_container_id[0] = 0;
+					flow_rollup_add(a->rollup, &copy, self, NULL, a->src->boot_to_realtime);
+					return;
+				}
+			}
+		}
+		flow_rollup_add(a->rollup, f, self, NULL, a->src->boot_to_realtime);
 	}
 }
 
@@ -126,6 +175,20 @@ void agent_flows_tick(struct agent *a, uint64_t now)
 		vg_warn("flow rollups: %s", flow_rollup_error(a->rollup));
 	if (a->seen && flow_seen_flush(a->seen) < 0)
 		vg_warn("flow memory: %s", flow_seen_error(a->seen));
+	flow_pub_notify(a->flowpub);
+}
+
+void agent_flows_fleet_stop(struct agent *a)
+{
+	if (!a->flowpub)
+		return;
+	if (a->rollup && flow_rollup_flush(a->rollup, wall_ns()) < 0)
+		vg_warn("flow rollups: %s", flow_rollup_error(a->rollup));
+	long ms = a->cfg.fleet.drain_ms < 0 ? 60000 : a->cfg.fleet.drain_ms;
+	if (!flow_pub_drain(a->flowpub, ms))
+		vg_warn("nats: flows not all published yet; they stay in the store and go at the next start");
+	flow_pub_stop(a->flowpub);
+	a->flowpub = NULL;
 }
 
 void agent_flows_stop(struct agent *a)
@@ -150,6 +213,8 @@ void agent_flows_stop(struct agent *a)
 				(unsigned long long)(fs.workloads_evicted + fs.dests_evicted + fs.series_evicted +
 						     fs.domains_evicted + fs.cookies_evicted));
 	}
+	free(scope);
+	scope = NULL;
 	flow_rollup_close(a->rollup); /* writes what is pending */
 	a->rollup = NULL;
 	flow_seen_close(a->seen);

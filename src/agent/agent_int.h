@@ -48,6 +48,8 @@ void agent_flows_event(struct agent *a, const struct vg_event *ev);
 void agent_flows_before(struct agent *a, const struct vg_event *ev);
 void agent_flows_tick(struct agent *a, uint64_t now);
 void agent_flows_stop(struct agent *a);
+/* Before the fleet's connection goes: the last flush, published within cfg.fleet.drain_ms. */
+void agent_flows_fleet_stop(struct agent *a);
 
 /* agent_metrics.c: the Prometheus metrics, when --metrics is given (else all NULL). */
 struct agent_metrics {
@@ -120,6 +122,7 @@ struct agent {
 	uint64_t flows_flushed;     /* CLOCK_BOOTTIME of the last rollup flush */
 	struct flow_stats *fstats;  /* per-workload flow features for the flow rules (flow_stats.h) */
 	struct flow_seen *seen;     /* their memory in the store (output/flow_seen.h), or NULL */
+	struct flow_pub *flowpub;   /* the rollups' deltas to NATS (fleet/flow_pub.h), with --nats */
 	struct agent_notify notify;      /* sd_notify: ready, watchdog, stopping */
 	struct agent_profile *profiles;  /* behaviour profiles (agent_profile.c), NULL: off */
 };

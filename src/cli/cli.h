@@ -46,6 +46,9 @@ struct hub_client {
 int hub_client_get(const struct hub_client *hc, const char *route, const char *query, long limit,
 		   void (*fn)(void *ctx, json_t *record), void *ctx, char *err, size_t errlen);
 void hub_client_param(struct vg_buf *q, const char *key, const char *value);
+/* GET /api/v1/<route>?<query> once, the body as it came into out (status 200 only). 0, or -1 with err. */
+int hub_client_raw(const struct hub_client *hc, const char *route, const char *query, struct vg_buf *out, char *err,
+		   size_t errlen);
 /* A record as Vigil's JSON writer prints it (NUL-terminated in out). */
 void hub_client_encode(json_t *v, struct vg_buf *out);
 

@@ -17,8 +17,8 @@
 static void init_usage(FILE *f)
 {
 	fputs("usage: vigil fleet init --nats URL [--replicas 1|3] [--max-age D] [--max-bytes N]\n"
-	      "                        [--duplicate-window D]\n"
-	      "Create or update the streams VIGIL_ALERTS and VIGIL_HEARTBEATS and the key-value bucket\n"
+	      "                        [--duplicate-window D] [--flows-max-age D]\n"
+	      "Create or update the streams VIGIL_ALERTS, VIGIL_HEARTBEATS and VIGIL_FLOWS and the key-value bucket\n"
 	      "VIGIL_POLICY, and say what changed (nothing, when run again with the same options).\n"
 	      "Options not given keep an existing stream's value (defaults on creation: replicas 1,\n"
 	      "max age 7d, max bytes none, duplicate window 2m).\n"
@@ -27,7 +27,8 @@ static void init_usage(FILE *f)
 	      "  --max-age D          how long alerts are kept: 30d, 12h, ...; none: no limit\n"
 	      "  --max-bytes N        the stream's size limit: 10G, 512M, ...; none: no limit\n"
 	      "  --duplicate-window D how long JetStream remembers message ids to drop duplicates\n"
-	      "                       (longer than the outages an agent rides out; default 2m)\n",
+	      "                       (longer than the outages an agent rides out; default 2m)\n"
+	      "  --flows-max-age D    how long VIGIL_FLOWS keeps the flow rollups for hubs (default 1d)\n",
 	      f);
 }
 
@@ -39,6 +40,7 @@ static int fleet_init(int argc, char **argv)
 		{ "max-age", required_argument, NULL, 'a' },
 		{ "max-bytes", required_argument, NULL, 'b' },
 		{ "duplicate-window", required_argument, NULL, 'd' },
+		{ "flows-max-age", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -74,6 +76,14 @@ static int fleet_init(int argc, char **argv)
 		case 'd':
 			if ((so.dup_window_ns = fleet_parse_duration(optarg)) < 1000000000) {
 				fprintf(stderr, "vigil: fleet init: --duplicate-window takes a duration of 1s or more, not '%s'\n",
+					optarg);
+				return VG_EXIT_USAGE;
+			}
+			break;
+		case 'f':
+			if ((so.flows_max_age_ns = fleet_parse_duration(optarg)) == -2) {
+				fprintf(stderr,
+					"vigil: fleet init: --flows-max-age takes a duration (1d, 12h, 30m) or none, not '%s'\n",
 					optarg);
 				return VG_EXIT_USAGE;
 			}

@@ -35,7 +35,15 @@ static void usage(FILE *f)
 	      "  --interval S      live: seconds between refreshes (default 2)\n"
 	      "  --count N         live: stop after N refreshes (default: until interrupted)\n"
 	      "  --graph FILE      write the service map (over --since, default 1h) as Graphviz DOT\n"
-	      "                    (FILE.dot) or SVG (FILE.svg); may be given twice\n",
+	      "                    (FILE.dot) or SVG (FILE.svg); may be given twice\n"
+	      "       vigil flows --hub URL [--token-file F] [--ca F] [--cluster C] [--node N]\n"
+	      "                   [--namespace NS] [--since T] [--json] [--limit N] [--graph FILE]\n"
+	      "Ask a fleet hub (vigil hub) for every node's flows (over --since, default 1h) and the\n"
+	      "cluster-wide service map (docs/hub.md):\n"
+	      "  --hub URL         the hub's API, https://HOST:PORT\n"
+	      "  --token-file F    a file whose first token is sent (default $VIGIL_HUB_TOKEN)\n"
+	      "  --ca F            the CA that signed the hub's certificate\n"
+	      "  --cluster C, --node N   the flows of that cluster / node\n",
 	      f);
 }
 
@@ -286,6 +294,100 @@ static int write_graphs(const char *path, struct flow_query *q, int64_t now, con
 	return rc;
 }
 
+/* ---- --hub: the fleet's flows from the hub's API ---- */
+
+static const char *jstr(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static void hub_row(void *ctx, json_t *rec)
+{
+	struct print_ctx *c = ctx;
+	if (c->json) {
+		struct vg_buf b = { 0 };
+		hub_client_encode(rec, &b);
+		buf_add(&c->out, b.data, b.len);
+		buf_addc(&c->out, '\n');
+		buf_free(&b);
+		c->rows++;
+		return;
+	}
+	json_t *w = json_object_get(rec, "workload"), *p = json_object_get(rec, "peer");
+	char name[200];
+	const char *cname = jstr(w, "container_name"), *node = jstr(rec, "node");
+	/* the table names the node with the workload: the same workload name may be on several */
+	snprintf(name, sizeof(name), "%s@%s", cname ? cname : jstr(w, "container_id") && *jstr(w, "container_id") ? jstr(w, "container_id") : "host",
+		 node ? node : "?");
+	struct flow_row r = {
+		.container_id = jstr(w, "container_id") ? jstr(w, "container_id") : "",
+		.container_name = name,
+		.k8s_namespace = jstr(w, "k8s_namespace"),
+		.k8s_pod = jstr(w, "k8s_pod"),
+		.direction = jstr(rec, "direction") ? jstr(rec, "direction") : "?",
+		.proto = jstr(rec, "proto") ? jstr(rec, "proto") : "?",
+		.peer_addr = jstr(p, "address") ? jstr(p, "address") : "",
+		.port = (unsigned)json_integer_value(json_object_get(rec, "port")),
+		.peer_container_id = jstr(p, "container_id") ? jstr(p, "container_id") : "",
+		.peer_container_name = jstr(p, "container_name"),
+		.peer_k8s_namespace = jstr(p, "k8s_namespace"),
+		.peer_k8s_pod = jstr(p, "k8s_pod"),
+		.peer_name = jstr(p, "name") ? jstr(p, "name") : "",
+		.connections = (uint64_t)json_integer_value(json_object_get(rec, "connections")),
+		.bytes_in = (uint64_t)json_integer_value(json_object_get(rec, "bytes_in")),
+		.bytes_out = (uint64_t)json_integer_value(json_object_get(rec, "bytes_out")),
+	};
+	print_row(c, &r);
+}
+
+static int from_hub(const struct hub_client *hc, const char *cluster, const char *node, const char *ns,
+		    int64_t since_ns, int64_t now, long limit, bool json, const char *const *graphs, int ngraphs)
+{
+	char err[512], num[32];
+	struct vg_buf qs = { 0 };
+	snprintf(num, sizeof(num), "%lld", (long long)since_ns);
+	hub_client_param(&qs, "since", num);
+	hub_client_param(&qs, "cluster", cluster);
+	hub_client_param(&qs, "node", node);
+	hub_client_param(&qs, "namespace", ns);
+	int rc = VG_EXIT_OK;
+	if (ngraphs) {
+		for (int i = 0; i < ngraphs && rc == VG_EXIT_OK; i++) {
+			struct vg_buf q2 = { 0 }, out = { 0 };
+			buf_printf(&q2, "%s&format=%s", qs.data, !strcmp(strrchr(graphs[i], '.'), ".svg") ? "svg" : "dot");
+			if (hub_client_raw(hc, "servicemap", q2.data, &out, err, sizeof(err))) {
+				fprintf(stderr, "vigil: %s\n", err);
+				rc = VG_EXIT_ERROR;
+			} else {
+				FILE *f = fopen(graphs[i], "w");
+				if (!f || fwrite(out.data ? out.data : "", 1, out.len, f) != out.len || fclose(f)) {
+					fprintf(stderr, "vigil: cannot write %s: %s\n", graphs[i], strerror(errno));
+					rc = VG_EXIT_ERROR;
+				}
+			}
+			buf_free(&q2);
+			buf_free(&out);
+		}
+		buf_free(&qs);
+		return rc;
+	}
+	int64_t from = since_ns / (60 * NS) * 60 * NS;
+	struct print_ctx c = { .json = json, .seconds = (double)(now - from) / 1e9 };
+	if (!json)
+		buf_adds(&c.out, table_head);
+	int n = hub_client_get(hc, "flows", qs.data ? qs.data : "", limit, hub_row, &c, err, sizeof(err));
+	buf_free(&qs);
+	if (n < 0) {
+		fprintf(stderr, "vigil: %s\n", err);
+		buf_free(&c.out);
+		return VG_EXIT_ERROR;
+	}
+	if (c.out.len)
+		fwrite(c.out.data, 1, c.out.len, stdout);
+	buf_free(&c.out);
+	return VG_EXIT_OK;
+}
+
 int cmd_flows(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -294,8 +396,13 @@ int cmd_flows(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },	       { "limit", required_argument, NULL, 'l' },
 		{ "interval", required_argument, NULL, 'i' },  { "count", required_argument, NULL, 'C' },
 		{ "graph", required_argument, NULL, 'g' },     { "help", no_argument, NULL, 'h' },
+		{ "hub", required_argument, NULL, 'H' },       { "token-file", required_argument, NULL, 'T' },
+		{ "ca", required_argument, NULL, 'A' },        { "node", required_argument, NULL, 'N' },
+		{ "cluster", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct hub_client hc = { 0 };
+	const char *hub_node = NULL, *hub_cluster = NULL;
 	struct flow_query q = { 0 };
 	const char *path = ALERT_STORE_DEFAULT_PATH, *since = NULL;
 	const char *graphs[MAX_GRAPHS];
@@ -358,6 +465,21 @@ int cmd_flows(int argc, char **argv)
 			graphs[ngraphs++] = optarg;
 			break;
 		}
+		case 'H':
+			hc.url = optarg;
+			break;
+		case 'T':
+			hc.token_file = optarg;
+			break;
+		case 'A':
+			hc.ca = optarg;
+			break;
+		case 'N':
+			hub_node = optarg;
+			break;
+		case 'L':
+			hub_cluster = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return VG_EXIT_OK;
@@ -370,6 +492,14 @@ int cmd_flows(int argc, char **argv)
 		usage(stderr);
 		return VG_EXIT_USAGE;
 	}
+	if (!hc.url && (hc.token_file || hc.ca || hub_node || hub_cluster)) {
+		fprintf(stderr, "vigil: --token-file, --ca, --node and --cluster go with --hub\n");
+		return VG_EXIT_USAGE;
+	}
+	if (hc.url && q.container) {
+		fprintf(stderr, "vigil: --container goes without --hub (the hub filters by --cluster, --node, --namespace)\n");
+		return VG_EXIT_USAGE;
+	}
 	int64_t now = wall_now();
 	if (since) {
 		q.since_ns = parse_since(since, now);
@@ -379,6 +509,9 @@ int cmd_flows(int argc, char **argv)
 			return VG_EXIT_USAGE;
 		}
 	}
+	if (hc.url)
+		return from_hub(&hc, hub_cluster, hub_node, q.k8s_namespace, since ? q.since_ns : now - 3600 * NS, now,
+				q.limit, json, graphs, ngraphs);
 	if (ngraphs) {
 		if (!since)
 			q.since_ns = now - 3600 * NS;

@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "common/buf.h"
 #include "common/log.h"
+#include "fleet/streams.h"
 #include "hub/hub.h"
 #include "common/libcurl.h"
 
@@ -32,6 +33,7 @@ static void usage(FILE *f)
 	      "                 [--store PATH] [--listen ADDR:PORT] [--nats-creds F] [--nats-nkey F]\n"
 	      "                 [--nats-ca F] [--nats-cert F --nats-key F] [--max-msg BYTES]\n"
 	      "                 [--batch N] [--max-ack-pending N] [--silent-after SECONDS] [--no-fsync]\n"
+	      "                 [--retain DURATION]\n"
 	      "Gather the fleet's alerts, actions, loss records and heartbeats from NATS JetStream\n"
 	      "into a store of the hub's own, and serve them over an HTTPS JSON API (docs/hub.md).\n"
 	      "  --durable NAME       this hub's consumer name on the streams (one per hub: two hubs\n"
@@ -44,6 +46,8 @@ static void usage(FILE *f)
 	      "  --batch N            messages fetched and committed at once (default 256)\n"
 	      "  --max-ack-pending N  the consumer's bound on unacknowledged messages (default 4096)\n"
 	      "  --silent-after S     a node whose last heartbeat is older is 'silent' (default 30)\n"
+	      "  --retain D           delete alerts, actions, losses and flows older than D (30d, 12h,\n"
+	      "                       ...; none: keep everything; default 30d)\n"
 	      "  --no-fsync           commit without waiting for the disk (a power loss may lose\n"
 	      "                       acknowledged records; the default survives it)\n"
 	      "SIGINT/SIGTERM stop after the batch in hand is committed and acknowledged.\n"
@@ -67,7 +71,7 @@ static int num_arg(const char *name, const char *v, long lo, long hi, long *out)
 int cmd_hub(int argc, char **argv)
 {
 	enum { O_CREDS = 256, O_NKEY, O_CA, O_CERT, O_KEY, O_TLSCERT, O_TLSKEY, O_TOKENS, O_MAXMSG, O_BATCH,
-	       O_MAXACK, O_SILENT, O_NOFSYNC };
+	       O_MAXACK, O_SILENT, O_NOFSYNC, O_RETAIN };
 	static const struct option opts[] = {
 		{ "nats", required_argument, NULL, 'n' },	    { "durable", required_argument, NULL, 'd' },
 		{ "store", required_argument, NULL, 'S' },	    { "listen", required_argument, NULL, 'l' },
@@ -79,10 +83,12 @@ int cmd_hub(int argc, char **argv)
 		{ "max-ack-pending", required_argument, NULL, O_MAXACK },
 		{ "silent-after", required_argument, NULL, O_SILENT },
 		{ "no-fsync", no_argument, NULL, O_NOFSYNC },	    { "help", no_argument, NULL, 'h' },
+		{ "retain", required_argument, NULL, O_RETAIN },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct hub_opts o = { .store = "/var/lib/vigil/hub.db", .listen = "127.0.0.1:8443", .max_msg = 262144,
-			      .batch = 256, .max_ack_pending = 4096, .silent_after_s = 30, .fsync = true };
+			      .batch = 256, .max_ack_pending = 4096, .silent_after_s = 30, .fsync = true,
+			      .retain_ns = HUB_DEFAULT_RETAIN_NS };
 	o.conn.client = "vigil-hub";
 	int opt;
 	long v;
@@ -121,6 +127,13 @@ int cmd_hub(int argc, char **argv)
 			o.silent_after_s = v;
 			break;
 		case O_NOFSYNC: o.fsync = false; break;
+		case O_RETAIN:
+			if ((o.retain_ns = fleet_parse_duration(optarg)) == -2 || (o.retain_ns > 0 && o.retain_ns < 60000000000LL)) {
+				fprintf(stderr, "vigil: --retain takes a duration of 1m or more (30d, 12h) or none, not '%s'\n",
+					optarg);
+				return VG_EXIT_USAGE;
+			}
+			break;
 		case 'h': usage(stdout); return VG_EXIT_OK;
 		default: usage(stderr); return VG_EXIT_USAGE;
 		}
@@ -296,6 +309,69 @@ out:
 	memset(token, 0, strlen(token));
 	free(token);
 	return ret < 0 ? -1 : (int)(total > 0x7fffffff ? 0x7fffffff : total);
+}
+
+int hub_client_raw(const struct hub_client *hc, const char *route, const char *query, struct vg_buf *out, char *err,
+		   size_t errlen)
+{
+	const char *why = libcurl_load();
+	if (why) {
+		snprintf(err, errlen, "%s", why);
+		return -1;
+	}
+	char emsg[512];
+	char *token = getenv("VIGIL_HUB_TOKEN") && !hc->token_file ? xstrdup(getenv("VIGIL_HUB_TOKEN"))
+				      : hc->token_file ? read_token(hc->token_file, emsg, sizeof(emsg))
+						       : NULL;
+	if (!token) {
+		snprintf(err, errlen, "%s", hc->token_file ? emsg : "--hub needs --token-file F (or VIGIL_HUB_TOKEN)");
+		return -1;
+	}
+	CURL *c = curl_easy_init();
+	struct curl_slist *hdr = NULL;
+	struct vg_buf auth = { 0 }, url = { 0 };
+	buf_printf(&auth, "Authorization: Bearer %s", token);
+	hdr = curl_slist_append(hdr, auth.data);
+	size_t bl = strlen(hc->url);
+	while (bl && hc->url[bl - 1] == '/')
+		bl--;
+	buf_printf(&url, "%.*s/api/v1/%s%s%s", (int)bl, hc->url, route, *query ? "?" : "", query);
+	struct reply r = { 0 };
+	curl_easy_setopt(c, CURLOPT_URL, url.data);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	if (hc->ca)
+		curl_easy_setopt(c, CURLOPT_CAINFO, hc->ca);
+	CURLcode cr = curl_easy_perform(c);
+	int ret = -1;
+	if (cr != CURLE_OK) {
+		snprintf(err, errlen, "cannot reach the hub at %s: %s", hc->url,
+			 r.too_big ? "reply too large" : curl_easy_strerror(cr));
+	} else if (r.status != 200) {
+		json_t *o = r.body.len ? json_loadb(r.body.data, r.body.len, 0, NULL) : NULL;
+		const char *e = json_string_value(json_object_get(o, "error"));
+		snprintf(err, errlen, "the hub answered %ld: %s", r.status, e ? e : "no reason given");
+		json_decref(o);
+	} else {
+		buf_add(out, r.body.data ? r.body.data : "", r.body.len);
+		ret = 0;
+	}
+	buf_free(&r.body);
+	buf_free(&url);
+	curl_slist_free_all(hdr);
+	curl_easy_cleanup(c);
+	memset(auth.data, 0, auth.len);
+	buf_free(&auth);
+	memset(token, 0, strlen(token));
+	free(token);
+	return ret;
 }
 
 /* key=value& with the value escaped, for a query string built from flags */

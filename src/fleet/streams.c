@@ -11,6 +11,7 @@
 #define DEFAULT_MAX_AGE (7LL * 24 * 3600 * NS_PER_S)
 #define DEFAULT_DUP_WINDOW (120LL * NS_PER_S)
 #define HEARTBEAT_DUP_WINDOW (60LL * NS_PER_S)
+#define FLOWS_MAX_AGE (1LL * 24 * 3600 * NS_PER_S)
 
 int64_t fleet_parse_duration(const char *s)
 {
@@ -95,6 +96,7 @@ struct want {
 	int nsubjects;
 	int64_t per_subject; /* max messages per subject, -1 unlimited */
 	int64_t dup;
+	int64_t max_age; /* the default on creation; 0: DEFAULT_MAX_AGE */
 };
 
 static bool same_subjects(const jsStreamConfig *c, const struct want *w)
@@ -128,7 +130,7 @@ static int one_stream(jsCtx *js, const struct want *w, const struct fleet_stream
 		cfg.Retention = js_LimitsPolicy;
 		cfg.Discard = js_DiscardOld;
 		cfg.Replicas = o->replicas ? o->replicas : 1;
-		cfg.MaxAge = o->max_age_ns > 0 ? o->max_age_ns : o->max_age_ns == -1 ? 0 : DEFAULT_MAX_AGE;
+		cfg.MaxAge = o->max_age_ns > 0 ? o->max_age_ns : o->max_age_ns == -1 ? 0 : w->max_age ? w->max_age : DEFAULT_MAX_AGE;
 		cfg.MaxBytes = o->max_bytes > 0 ? o->max_bytes : -1;
 		cfg.Duplicates = o->dup_window_ns > 0 ? o->dup_window_ns : w->dup;
 	} else {
@@ -276,6 +278,13 @@ int fleet_streams_init(struct fleet_conn *c, const struct fleet_stream_opts *o, 
 	struct fleet_stream_opts ho = *o;
 	ho.dup_window_ns = 0;
 	if (one_stream(js, &hbs, &ho, report, err, errlen))
+		return -1;
+	/* flows: their own max age (--flows-max-age), the rest as the alerts' */
+	static const char *flow_subjects[] = { "vigil.*.*.flows" };
+	const struct want flows = { FLEET_STREAM_FLOWS, flow_subjects, 1, -1, DEFAULT_DUP_WINDOW, FLOWS_MAX_AGE };
+	struct fleet_stream_opts fo = *o;
+	fo.max_age_ns = o->flows_max_age_ns;
+	if (one_stream(js, &flows, &fo, report, err, errlen))
 		return -1;
 	return ensure_policy_bucket(js, o, report, err, errlen);
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The fleet's JetStream objects (docs/fleet.md): the streams VIGIL_ALERTS
- * (alerts, actions, loss records) and VIGIL_HEARTBEATS (the latest heartbeat
- * per node), and the key-value bucket VIGIL_POLICY (central policy, with
+ * (alerts, actions, loss records), VIGIL_HEARTBEATS (the latest heartbeat
+ * per node), VIGIL_FLOWS (the flow rollups' deltas, docs/fleet.md "Flows"), and the key-value bucket VIGIL_POLICY (central policy, with
  * history). fleet_streams_init creates what is missing and updates what
  * differs from what was asked, idempotently, and says what it did.
  */
@@ -15,6 +15,7 @@
 
 #define FLEET_STREAM_ALERTS "VIGIL_ALERTS"
 #define FLEET_STREAM_HEARTBEATS "VIGIL_HEARTBEATS"
+#define FLEET_STREAM_FLOWS "VIGIL_FLOWS"
 
 /* A value of 0 (or -2 for the sizes) is "not given": kept on update, the default on create. */
 struct fleet_stream_opts {
@@ -22,6 +23,7 @@ struct fleet_stream_opts {
 	int64_t max_age_ns;     /* default 7 days; -1: unlimited */
 	int64_t max_bytes;      /* default -1: unlimited; -2: not given */
 	int64_t dup_window_ns;  /* default 2 minutes */
+	int64_t flows_max_age_ns; /* VIGIL_FLOWS's max age: default 1 day; -1: unlimited */
 };
 
 /* One line per object into report ("VIGIL_ALERTS: created ...", "... unchanged"). 0 or -1 with err. */

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "hub/hub.h"
 #include "hub/hub_api.h"
+#include "hub/hub_flows.h"
 #include "hub/hub_store.h"
 
 #define INC(x) __atomic_add_fetch(&(x), 1, __ATOMIC_RELAXED)
@@ -131,7 +132,7 @@ struct consumer {
 static int take_batch(struct consumer *c, natsMsgList *list)
 {
 	int64_t recv = now_ns();
-	uint64_t stored[4] = { 0 }, dups = 0; /* counted once committed */
+	uint64_t stored[4] = { 0 }, dups = 0, flow_msgs = 0, flow_rows = 0; /* counted once committed */
 	c->nok = 0;
 	/* the library returns at most the batch asked for; sized to what came regardless */
 	if ((size_t)list->Count > c->cap) {
@@ -159,12 +160,16 @@ static int take_batch(struct consumer *c, natsMsgList *list)
 			continue;
 		}
 		int rc = hub_store_add(c->store, &m, recv);
+		size_t nflows = m.nflows;
 		hub_msg_free(&m);
 		if (rc < 0)
 			goto failed;
 		if (rc == 0 && m.kind != HUB_HEARTBEAT)
 			dups++;
-		else
+		else if (m.kind == HUB_FLOWS) {
+			flow_msgs++;
+			flow_rows += nflows;
+		} else
 			stored[m.kind - 1]++;
 		c->ok[c->nok++] = msg;
 	}
@@ -175,6 +180,8 @@ static int take_batch(struct consumer *c, natsMsgList *list)
 	for (int k = 0; k < 4; k++)
 		ADD(c->stats->stored[k], stored[k]);
 	ADD(c->stats->duplicates, dups);
+	ADD(c->stats->flow_msgs, flow_msgs);
+	ADD(c->stats->flow_rows, flow_rows);
 	INC(c->stats->batches);
 	return 0;
 failed:
@@ -186,10 +193,54 @@ failed:
 	return -1;
 }
 
+/* The flows stream is optional: a fleet initialised before it existed has none. Bound when it is there. */
+static natsSubscription *subscribe_flows(jsCtx *js, const struct hub_opts *o, bool *told)
+{
+	jsStreamInfo *si = NULL;
+	jsErrCode jerr = 0;
+	jsOptions jo;
+	/* briefly: a hub user without the permission gets no answer at all, and the consumer waits */
+	jsOptions_Init(&jo);
+	jo.Wait = 500;
+	if (js_GetStreamInfo(&si, js, HUB_FLOWS_STREAM, &jo, &jerr) != NATS_OK) {
+		if (!*told)
+			vg_info("hub: no stream %s yet ('vigil fleet init' makes it): no flows until it exists",
+				HUB_FLOWS_STREAM);
+		*told = true;
+		return NULL;
+	}
+	jsStreamInfo_Destroy(si);
+	return subscribe(js, HUB_FLOWS_STREAM, o->durable, o->max_ack_pending);
+}
+
+/* Retention between batches: small transactions, so the consumer waits at most one. */
+#define RETAIN_BATCH 500
+#define RETAIN_EVERY_MS 10000
+static void retain(struct hub_store *store, const struct hub_opts *o, struct hub_stats *st, int64_t *next)
+{
+	char err[256];
+	if (o->retain_ns <= 0 || mono_ms() < *next)
+		return;
+	uint64_t del[HUB_RET__N] = { 0 };
+	long n = hub_retain_step(hub_store_db(store), now_ns() - o->retain_ns, RETAIN_BATCH, del, err, sizeof(err));
+	INC(st->retain_runs);
+	if (n < 0) {
+		INC(st->retain_errors);
+		vg_warn("hub: %s", err);
+	}
+	for (int i = 0; i < HUB_RET__N; i++)
+		ADD(st->retained[i], del[i]);
+	/* a full batch of a kind: more wait, go on soon (the consumer's batches in between) */
+	bool more = false;
+	for (int i = 0; i < HUB_RET__N; i++)
+		more |= del[i] >= RETAIN_BATCH;
+	*next = mono_ms() + (more ? 0 : RETAIN_EVERY_MS);
+}
+
 int hub_run(const struct hub_opts *o, volatile sig_atomic_t *stop)
 {
 	char err[512];
-	struct hub_stats stats = { .started_ns = now_ns() };
+	struct hub_stats stats = { .started_ns = now_ns(), .retain_ns = o->retain_ns > 0 ? o->retain_ns : 0 };
 	int ret = -1;
 	struct hub_tokens *tokens = hub_tokens_load(o->token_file, err, sizeof(err));
 	if (!tokens) {
@@ -201,7 +252,7 @@ int hub_run(const struct hub_opts *o, volatile sig_atomic_t *stop)
 	struct hub_store *store = NULL;
 	struct fleet_conn *fc = NULL;
 	struct hub_api *api = NULL;
-	natsSubscription *subs[2] = { NULL, NULL };
+	natsSubscription *subs[3] = { NULL, NULL, NULL };
 	if (!key) {
 		vg_err("%s", err);
 		goto out;
@@ -243,8 +294,34 @@ int hub_run(const struct hub_opts *o, volatile sig_atomic_t *stop)
 	struct consumer c = { .o = o, .store = store, .stats = &stats };
 	c.cap = (size_t)o->batch;
 	c.ok = xcalloc(c.cap, sizeof(*c.ok));
-	int64_t next_hb = 0;
+	int64_t next_hb = 0, next_flows = 0, next_flow_bind = 0, next_retain = 0, start_ms = mono_ms();
+	bool told = false;
 	while (!*stop) {
+		retain(store, o, &stats, &next_retain);
+		if (!subs[2] && mono_ms() >= next_flow_bind) {
+			subs[2] = subscribe_flows(fleet_js(fc), o, &told);
+			/* every 10 s for the first minute (a fleet being initialised), then every minute */
+			next_flow_bind = mono_ms() + (mono_ms() - start_ms < 60000 ? 10000 : 60000);
+			if (subs[2]) {
+				stats.flows_consuming = true;
+				vg_info("hub: consuming %s as durable '%s'", HUB_FLOWS_STREAM, o->durable);
+			}
+		}
+		if (subs[2] && mono_ms() >= next_flows) {
+			/* flows: looked at every 100 ms, at once again while they fill whole batches */
+			natsMsgList list = { 0 };
+			jsErrCode jerr = 0;
+			next_flows = mono_ms() + 100;
+			natsStatus s = natsSubscription_Fetch(&list, subs[2], o->batch, 5, &jerr);
+			if (s == NATS_OK) {
+				if (take_batch(&c, &list) == 0 && list.Count == o->batch)
+					next_flows = 0;
+				natsMsgList_Destroy(&list);
+			} else if (s != NATS_TIMEOUT && s != NATS_NOT_FOUND) {
+				INC(stats.fetch_errors);
+				natsMsgList_Destroy(&list);
+			}
+		}
 		/* alerts wait up to 200 ms for a batch; heartbeats are looked at every
 		 * 100 ms (a fetch that finds none costs its whole timeout) */
 		for (int i = 0; i < 2 && !*stop; i++) {
@@ -278,7 +355,7 @@ stopped:
 	natsConnection_FlushTimeout(fleet_nc(fc), 2000);
 	ret = 0;
 out:
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++)
 		natsSubscription_Destroy(subs[i]);
 	hub_api_stop(api);
 	fleet_close(fc);

@@ -19,6 +19,8 @@
 
 #define HUB_ALERTS_STREAM "VIGIL_ALERTS"
 #define HUB_HEARTBEATS_STREAM "VIGIL_HEARTBEATS"
+#define HUB_FLOWS_STREAM "VIGIL_FLOWS"
+#define HUB_DEFAULT_RETAIN_NS (30LL * 86400 * 1000000000LL)
 
 struct hub_opts {
 	struct fleet_conn_opts conn;
@@ -32,6 +34,7 @@ struct hub_opts {
 	long silent_after_s;       /* a node whose last heartbeat is older is "silent" */
 	bool fsync;                /* synchronous=FULL: a commit survives a power loss */
 	unsigned api_threads;
+	int64_t retain_ns;         /* delete records older than this (hub_flows.h); <= 0: keep all */
 };
 
 /* Run until *stop. Returns 0 after a clean stop, -1 when it could not start (logged). */

@@ -383,6 +383,7 @@ static void status_json(struct hub_api *a, struct vg_buf *b)
 	jw_uint(&j, "batches", GET(st->batches));
 	jw_uint(&j, "commit_failures", GET(st->commit_failures));
 	jw_uint(&j, "fetch_errors", GET(st->fetch_errors));
+	hub_flows_status_json(&j, st);
 	jw_uint(&j, "api_requests", GET(a->requests));
 	jw_uint(&j, "api_unauthorized", GET(a->unauthorized));
 	jw_obj_end(&j);
@@ -406,6 +407,7 @@ static void metrics_text(struct hub_api *a, struct vg_buf *b)
 	buf_printf(b, "# HELP vigil_hub_commit_failures_total Store commits that failed (batch redelivered).\n"
 		      "# TYPE vigil_hub_commit_failures_total counter\nvigil_hub_commit_failures_total %llu\n",
 		   (unsigned long long)GET(st->commit_failures));
+	hub_flows_metrics_text(b, st);
 }
 
 static enum MHD_Result serve_store(struct hub_api *a, struct MHD_Connection *c, const char *url,
@@ -510,6 +512,7 @@ static bool routes_store(struct hub_api *a, const struct hub_req *rq, enum MHD_R
  */
 static hub_route_fn *const api_routes[] = {
 	routes_store,
+	hub_routes_flows,
 };
 static hub_route_fn *const public_routes[] = {
 	NULL,

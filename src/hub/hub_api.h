@@ -42,6 +42,12 @@ struct hub_stats {
 	uint64_t rejected[HUB_REJ__N];
 	uint64_t batches, commit_failures, fetch_errors;
 	int64_t started_ns;
+	/* flows (hub_flows.h) and retention (--retain) */
+	uint64_t flow_msgs, flow_rows; /* flows messages stored, rows they carried */
+	uint64_t retained[4];          /* rows deleted by retention: alerts, actions, losses, flows */
+	uint64_t retain_runs, retain_errors;
+	int64_t retain_ns;             /* --retain; 0: none */
+	bool flows_consuming;          /* bound to VIGIL_FLOWS */
 };
 
 struct hub_api_opts {

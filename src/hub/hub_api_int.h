@@ -68,4 +68,16 @@ enum MHD_Result hub_api_respond(struct MHD_Connection *c, unsigned status, const
 enum MHD_Result hub_api_error(struct MHD_Connection *c, unsigned status, const char *msg);
 int64_t hub_api_now_ns(void);
 
+/* hub_api_flows.c: /api/v1/flows, /api/v1/servicemap; its part of /status and /metrics */
+#include "hub/hub_flows.h"
+struct flow_args {
+	struct hub_flow_query q;
+	enum hub_map_format format;
+};
+/* Their query parameters into a (map: the servicemap's); -1 with err (a 400). */
+int hub_api_flows_parse(const struct hub_args *args, bool map, struct flow_args *a, char *err, size_t errlen);
+bool hub_routes_flows(struct hub_api *a, const struct hub_req *rq, enum MHD_Result *ret);
+void hub_flows_status_json(struct vg_json *j, const struct hub_stats *st);
+void hub_flows_metrics_text(struct vg_buf *b, const struct hub_stats *st);
+
 #endif

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,8 @@ const char *hub_reject_name(enum hub_reject r)
 }
 
 static const char *const kind_names[] = { [HUB_ALERT] = "alert", [HUB_ACTION] = "action",
-					  [HUB_LOSS] = "loss", [HUB_HEARTBEAT] = "heartbeat" };
+					  [HUB_LOSS] = "loss", [HUB_HEARTBEAT] = "heartbeat",
+					  [HUB_FLOWS] = "flows" };
 
 int64_t hub_parse_time(const char *s)
 {
@@ -95,6 +97,141 @@ static bool uuid_valid(const char *s)
 	return true;
 }
 
+/* ---- flows (docs/fleet.md, "Flows") ---- */
+
+/* A string of at most max bytes, printable ASCII or UTF-8 (no control characters); NULL when absent
+ * or JSON null and nullable; *bad when present and wrong. */
+static const char *flow_str(json_t *o, const char *key, size_t max, bool nullable, bool *bad)
+{
+	json_t *v = json_object_get(o, key);
+	if (!v || json_is_null(v)) {
+		if (!nullable)
+			*bad = true;
+		return NULL;
+	}
+	const char *s = json_string_value(v);
+	if (!s || json_string_length(v) > max || strlen(s) != json_string_length(v)) {
+		*bad = true;
+		return NULL;
+	}
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f) {
+			*bad = true;
+			return NULL;
+		}
+	return s;
+}
+
+static int64_t flow_count(json_t *o, const char *key, int64_t max, bool *bad)
+{
+	json_t *v = json_object_get(o, key);
+	if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > max) {
+		*bad = true;
+		return 0;
+	}
+	return json_integer_value(v);
+}
+
+/* An address as the agent writes it: IPv4 or IPv6 text (hex digits, '.', ':'), or "?" */
+static bool addr_ok(const char *s)
+{
+	if (!s || !*s || strlen(s) > 45)
+		return false;
+	if (!strcmp(s, "?"))
+		return true;
+	for (const char *p = s; *p; p++)
+		if (!isxdigit((unsigned char)*p) && *p != '.' && *p != ':')
+			return false;
+	return true;
+}
+
+static bool id_ok(const char *s)
+{
+	for (const char *p = s; p && *p; p++)
+		if (!isalnum((unsigned char)*p))
+			return false;
+	return true;
+}
+
+static const char *one_of(const char *s, const char *const *set)
+{
+	for (; s && *set; set++)
+		if (!strcmp(s, *set))
+			return *set;
+	return NULL;
+}
+
+static int flow_row(json_t *o, struct hub_flow_row *r, char *err, size_t errlen)
+{
+	static const char *const dirs[] = { "out", "in", "unknown", NULL };
+	static const char *const protos[] = { "tcp", "udp", NULL };
+	bool bad = false;
+	memset(r, 0, sizeof(*r));
+	if (!json_is_object(o)) {
+		snprintf(err, errlen, "a flows row is not an object");
+		return -1;
+	}
+	json_t *w = json_object_get(o, "workload"), *p = json_object_get(o, "peer");
+	if (!json_is_object(w) || !json_is_object(p)) {
+		snprintf(err, errlen, "a flows row without workload and peer objects");
+		return -1;
+	}
+	r->minute = flow_count(o, "minute", 253402300799LL, &bad);
+	if (!bad && r->minute % 60) {
+		snprintf(err, errlen, "a flows row's minute %lld is not a minute's start", (long long)r->minute);
+		return -1;
+	}
+	r->cid = flow_str(w, "container_id", 64, false, &bad);
+	r->cname = flow_str(w, "container_name", 256, true, &bad);
+	r->ns = flow_str(w, "k8s_namespace", 256, true, &bad);
+	r->pod = flow_str(w, "k8s_pod", 256, true, &bad);
+	r->local_addr = flow_str(o, "local_addr", 45, false, &bad);
+	r->direction = one_of(flow_str(o, "direction", 8, false, &bad), dirs);
+	r->proto = one_of(flow_str(o, "proto", 8, false, &bad), protos);
+	r->port = (unsigned)flow_count(o, "port", 65535, &bad);
+	r->peer_addr = flow_str(p, "address", 45, false, &bad);
+	r->peer_name = flow_str(p, "name", 253, false, &bad);
+	r->pcid = flow_str(p, "container_id", 64, false, &bad);
+	r->pcname = flow_str(p, "container_name", 256, true, &bad);
+	r->pns = flow_str(p, "k8s_namespace", 256, true, &bad);
+	r->ppod = flow_str(p, "k8s_pod", 256, true, &bad);
+	static const int64_t big = (int64_t)1 << 62;
+	r->connections = flow_count(o, "connections", big, &bad);
+	r->bytes_in = flow_count(o, "bytes_in", big, &bad);
+	r->bytes_out = flow_count(o, "bytes_out", big, &bad);
+	r->packets_in = flow_count(o, "packets_in", big, &bad);
+	r->packets_out = flow_count(o, "packets_out", big, &bad);
+	if (bad || !r->direction || !r->proto || !addr_ok(r->peer_addr) || !addr_ok(r->local_addr) ||
+	    !id_ok(r->cid) || !id_ok(r->pcid)) {
+		snprintf(err, errlen, "a flows row with a missing or malformed field");
+		return -1;
+	}
+	return 0;
+}
+
+static int check_flows(struct hub_msg *m, char *err, size_t errlen)
+{
+	json_t *a = json_object_get(m->body, "flows");
+	struct hub_flow_row r;
+	if (!json_is_array(a) || json_array_size(a) > HUB_FLOWS_MAX_ROWS) {
+		snprintf(err, errlen, "flows without an array \"flows\" of at most %d rows", HUB_FLOWS_MAX_ROWS);
+		return -1;
+	}
+	for (size_t i = 0; i < json_array_size(a); i++)
+		if (flow_row(json_array_get(a, i), &r, err, errlen))
+			return -1;
+	m->flows = a;
+	m->nflows = json_array_size(a);
+	return 0;
+}
+
+void hub_msg_flow_row(const struct hub_msg *m, size_t i, struct hub_flow_row *r)
+{
+	char err[8];
+	if (i >= m->nflows || flow_row(json_array_get(m->flows, i), r, err, sizeof(err)))
+		memset(r, 0, sizeof(*r));
+}
+
 enum hub_reject hub_msg_parse(const char *subject, const struct hub_headers *h, const char *body,
 			      size_t len, size_t max_len, struct hub_msg *m, char *err, size_t errlen)
 {
@@ -104,7 +241,7 @@ enum hub_reject hub_msg_parse(const char *subject, const struct hub_headers *h, 
 		snprintf(err, errlen, "subject '%.80s' is not vigil.<cluster>.<node>.<kind>", subject ? subject : "");
 		return HUB_REJ_SUBJECT;
 	}
-	for (int k = HUB_ALERT; k <= HUB_HEARTBEAT; k++)
+	for (int k = HUB_ALERT; k <= HUB_FLOWS; k++)
 		if (!strcmp(kind, kind_names[k]))
 			m->kind = k;
 	if (!m->kind) {
@@ -193,6 +330,13 @@ enum hub_reject hub_msg_parse(const char *subject, const struct hub_headers *h, 
 		m->container_name = str_at(m->body, "container_name", NULL, NULL);
 		if (!m->action || !m->outcome) {
 			snprintf(err, errlen, "action without action and outcome on %s", subject);
+			goto bad_fields;
+		}
+		break;
+	case HUB_FLOWS:
+		if (check_flows(m, err, errlen)) {
+			size_t l = strlen(err);
+			snprintf(err + l, errlen - l, " on %s", subject);
 			goto bad_fields;
 		}
 		break;

@@ -19,7 +19,21 @@
 
 #define HUB_UUID_MAX 64
 
-enum hub_kind { HUB_ALERT = 1, HUB_ACTION, HUB_LOSS, HUB_HEARTBEAT };
+enum hub_kind { HUB_ALERT = 1, HUB_ACTION, HUB_LOSS, HUB_HEARTBEAT, HUB_FLOWS };
+
+/* A flows message carries at most this many rows (an agent sends at most 200). */
+#define HUB_FLOWS_MAX_ROWS 1000
+
+/* One row of a flows message (docs/fleet.md, "Flows"), checked; strings point into the body. */
+struct hub_flow_row {
+	int64_t minute; /* seconds since the epoch, a multiple of 60 */
+	const char *cid, *cname, *ns, *pod; /* cid "" on the host; others may be NULL */
+	const char *local_addr, *direction, *proto;
+	unsigned port;
+	const char *peer_addr, *peer_name, *pcid, *pcname, *pns, *ppod;
+	int64_t connections, bytes_in, bytes_out, packets_in, packets_out;
+};
+
 
 /* Why a message was refused: one counter each (hub metrics, /api/v1/status). */
 enum hub_reject {
@@ -57,6 +71,9 @@ struct hub_msg {
 	const char *container_id, *container_name, *image, *ns, *pod;
 	/* actions */
 	const char *action, *outcome, *target;
+	/* flows: the checked array "flows" of body */
+	json_t *flows;
+	size_t nflows;
 };
 
 /*
@@ -66,6 +83,8 @@ struct hub_msg {
 enum hub_reject hub_msg_parse(const char *subject, const struct hub_headers *h, const char *body,
 			      size_t len, size_t max_len, struct hub_msg *m, char *err, size_t errlen);
 void hub_msg_free(struct hub_msg *m);
+/* Row i of a checked flows message (i < m->nflows). */
+void hub_msg_flow_row(const struct hub_msg *m, size_t i, struct hub_flow_row *r);
 
 /* "2026-11-28T15:06:02.700929619Z" (fraction optional) as ns since the epoch, or -1. */
 int64_t hub_parse_time(const char *s);

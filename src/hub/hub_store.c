@@ -9,6 +9,7 @@
 #include "common/hmap.h"
 #include "common/log.h"
 #include "engine/ruleset.h"
+#include "hub/hub_flows.h"
 #include "hub/hub_store.h"
 
 #define SCHEMA_VERSION 1
@@ -68,6 +69,11 @@ static int fail(struct hub_store *s, const char *what)
 const char *hub_store_error(const struct hub_store *s)
 {
 	return s->err;
+}
+
+sqlite3 *hub_store_db(struct hub_store *s)
+{
+	return s->db;
 }
 
 static uint64_t node_key(const char *cluster, const char *name)
@@ -215,6 +221,8 @@ struct hub_store *hub_store_open(const char *path, bool readonly, bool fsync, ch
 		snprintf(err, errlen, "hub store %s has schema version %d, this hub knows %d", path, ver, SCHEMA_VERSION);
 		goto bad;
 	}
+	if (hub_flows_schema(db, err, errlen))
+		goto bad;
 	static const char *const ins_sql[3] = {
 		"INSERT INTO alerts (uuid, cluster, node, seq, time_ns, recv_ns, rule, priority, container_id,"
 		" container_name, image, namespace, pod, json) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)"
@@ -298,6 +306,10 @@ int hub_store_add(struct hub_store *s, const struct hub_msg *m, int64_t recv_ns)
 {
 	if (begin(s))
 		return -1;
+	if (m->kind == HUB_FLOWS) {
+		int r = hub_flows_add(s->db, m, recv_ns);
+		return r < 0 ? fail(s, "cannot store flows") : r;
+	}
 	struct node *n = node_get(s, m->cluster, m->node);
 	if (m->kind == HUB_HEARTBEAT) {
 		n->last_seen_ns = recv_ns > n->last_seen_ns ? recv_ns : n->last_seen_ns;

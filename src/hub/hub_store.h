@@ -29,6 +29,8 @@ struct hub_store;
 struct hub_store *hub_store_open(const char *path, bool readonly, bool fsync, char *err, size_t errlen);
 void hub_store_close(struct hub_store *s);
 const char *hub_store_error(const struct hub_store *s);
+/* The connection itself, for the flows' tables (hub_flows.h): the writer's thread, or an API reader's. */
+struct sqlite3 *hub_store_db(struct hub_store *s);
 
 /*
  * Add one checked message to the current batch (a transaction is begun on the

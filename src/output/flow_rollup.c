@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include "common/buf.h"
 #include "common/hmap.h"
 #include "common/log.h"
@@ -42,6 +43,11 @@ static const char schema[] =
 	" packets_out INTEGER NOT NULL,"
 	" PRIMARY KEY (minute, container_id, direction, proto, peer_addr, port, peer_container_id));"
 	"CREATE INDEX IF NOT EXISTS flow_minutes_container ON flow_minutes(container_id, minute);";
+
+/* The flows' outbox (docs/fleet.md, "Flows"): each flush's deltas as messages for the hub,
+ * written in the flush's own transaction; the NATS flow publisher deletes what the stream
+ * acknowledged. AUTOINCREMENT: ids (the messages' Vigil-Seq) never go back. */
+static const char outbox_schema[] = FLOW_OUTBOX_SCHEMA;
 
 static const char upsert_sql[] =
 	"INSERT INTO flow_minutes(minute, container_id, container_name, k8s_namespace, k8s_pod, direction, proto,"
@@ -84,13 +90,17 @@ struct row {
 	unsigned port;
 	char *pcid, *pname, *pns, *ppod;
 	char *dns;
+	char laddr[INET6_ADDRSTRLEN]; /* the workload's own address in the latest flow (not part of the key) */
 	uint64_t conns, bytes_in, bytes_out, pkts_in, pkts_out;
 	struct row *lnext; /* all rows, for the flush */
 };
 
 struct flow_rollup {
 	sqlite3 *db;
-	sqlite3_stmt *upsert, *prune;
+	sqlite3_stmt *upsert, *prune, *ob_ins, *ob_trim;
+	bool outbox;
+	size_t outbox_max;
+	int64_t flush_ns; /* the wall clock of the flush being written */
 	int64_t retention_s;
 	size_t max_flows, max_rows;
 	struct hmap flows;
@@ -164,6 +174,8 @@ struct flow_rollup *flow_rollup_open(const char *path, const struct flow_rollup_
 	r->retention_s = (int64_t)days * 86400;
 	r->max_flows = o && o->max_flows ? o->max_flows : DEFAULT_MAX_FLOWS;
 	r->max_rows = o && o->max_rows ? o->max_rows : DEFAULT_MAX_ROWS;
+	r->outbox = o && o->outbox;
+	r->outbox_max = o && o->outbox_max ? o->outbox_max : FLOW_OUTBOX_DEFAULT_MAX;
 	if (make_parent(path, err, errlen)) {
 		free(r);
 		return NULL;
@@ -184,6 +196,22 @@ struct flow_rollup *flow_rollup_open(const char *path, const struct flow_rollup_
 	    sqlite3_prepare_v2(r->db, "DELETE FROM flow_minutes WHERE minute <= ?", -1, &r->prune, NULL)) {
 		snprintf(err, errlen, "cannot initialise flow rollups in %s: %s", path, sqlite3_errmsg(r->db));
 		sqlite3_finalize(r->upsert);
+		sqlite3_finalize(r->prune);
+		sqlite3_close(r->db);
+		free(r);
+		return NULL;
+	}
+	if (r->outbox &&
+	    (sqlite3_exec(r->db, outbox_schema, NULL, NULL, NULL) ||
+	     sqlite3_prepare_v2(r->db, "INSERT INTO flow_outbox(uuid, time_ns, json) VALUES (lower(hex(randomblob(16))),?,?)",
+				-1, &r->ob_ins, NULL) ||
+	     sqlite3_prepare_v2(r->db,
+				"DELETE FROM flow_outbox WHERE id <= (SELECT max(id) FROM flow_outbox) - ?", -1,
+				&r->ob_trim, NULL))) {
+		snprintf(err, errlen, "cannot initialise the flows' outbox in %s: %s", path, sqlite3_errmsg(r->db));
+		sqlite3_finalize(r->upsert);
+		sqlite3_finalize(r->prune);
+		sqlite3_finalize(r->ob_ins);
 		sqlite3_close(r->db);
 		free(r);
 		return NULL;
@@ -237,6 +265,90 @@ static void bind_opt(sqlite3_stmt *st, int i, const char *s)
 	sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC); /* NULL binds SQL NULL */
 }
 
+static void jw_opt(struct vg_json *j, const char *key, const char *s)
+{
+	if (s)
+		jw_str(j, key, s);
+	else
+		jw_null(j, key);
+}
+
+static void outbox_row(struct vg_json *j, const struct row *w)
+{
+	jw_obj_begin(j, NULL);
+	jw_int(j, "minute", w->minute);
+	jw_obj_begin(j, "workload");
+	jw_str(j, "container_id", w->cid);
+	jw_opt(j, "container_name", w->cname);
+	jw_opt(j, "k8s_namespace", w->ns);
+	jw_opt(j, "k8s_pod", w->pod);
+	jw_obj_end(j);
+	jw_str(j, "local_addr", w->laddr);
+	jw_str(j, "direction", w->dir);
+	jw_str(j, "proto", w->proto);
+	jw_int(j, "port", w->port);
+	jw_obj_begin(j, "peer");
+	jw_str(j, "address", w->addr);
+	jw_str(j, "name", w->dns ? w->dns : "");
+	jw_str(j, "container_id", w->pcid ? w->pcid : "");
+	jw_opt(j, "container_name", w->pname);
+	jw_opt(j, "k8s_namespace", w->pns);
+	jw_opt(j, "k8s_pod", w->ppod);
+	jw_obj_end(j);
+	jw_uint(j, "connections", w->conns);
+	jw_uint(j, "bytes_in", w->bytes_in);
+	jw_uint(j, "bytes_out", w->bytes_out);
+	jw_uint(j, "packets_in", w->pkts_in);
+	jw_uint(j, "packets_out", w->pkts_out);
+	jw_obj_end(j);
+}
+
+/* The pending rows (this flush's deltas) as outbox messages of at most FLOW_OUTBOX_ROWS
+ * rows each, inside the flush's transaction; then the outbox is kept to outbox_max. */
+static int write_outbox(struct flow_rollup *r)
+{
+	struct vg_buf b = { 0 };
+	const struct row *w = r->rows;
+	char t[40];
+	time_t sec = (time_t)(r->flush_ns / NS);
+	struct tm tm;
+	gmtime_r(&sec, &tm);
+	size_t tl = strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(t + tl, sizeof(t) - tl, ".%09lldZ", (long long)(r->flush_ns % NS));
+	while (w) {
+		struct vg_json j;
+		b.len = 0;
+		jw_init(&j, &b);
+		jw_obj_begin(&j, NULL);
+		jw_str(&j, "time", t);
+		jw_arr_begin(&j, "flows");
+		for (int k = 0; w && k < FLOW_OUTBOX_ROWS; k++, w = w->lnext)
+			outbox_row(&j, w);
+		jw_arr_end(&j);
+		jw_obj_end(&j);
+		sqlite3_reset(r->ob_ins);
+		sqlite3_bind_int64(r->ob_ins, 1, r->flush_ns);
+		sqlite3_bind_text(r->ob_ins, 2, b.data, (int)b.len, SQLITE_STATIC);
+		if (sqlite3_step(r->ob_ins) != SQLITE_DONE) {
+			buf_free(&b);
+			return -1;
+		}
+		r->st.outbox_msgs++;
+	}
+	buf_free(&b);
+	sqlite3_reset(r->ob_trim);
+	sqlite3_bind_int64(r->ob_trim, 1, (int64_t)r->outbox_max);
+	if (sqlite3_step(r->ob_trim) != SQLITE_DONE)
+		return -1;
+	long dropped = sqlite3_changes(r->db);
+	if (dropped > 0) {
+		r->st.outbox_dropped += (uint64_t)dropped;
+		vg_warn("flow rollups: the flows' outbox holds %zu messages not yet published; dropped the %ld oldest",
+			r->outbox_max, dropped);
+	}
+	return 0;
+}
+
 /* Write the pending rows in one transaction; they are freed either way. */
 static long write_rows(struct flow_rollup *r)
 {
@@ -273,6 +385,10 @@ static long write_rows(struct flow_rollup *r)
 		}
 		n++;
 	}
+	if (r->outbox && write_outbox(r) < 0) {
+		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+		goto fail;
+	}
 	if (sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL)) {
 		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
 		goto fail;
@@ -308,6 +424,7 @@ static long prune(struct flow_rollup *r, int64_t now_ns)
 
 long flow_rollup_flush(struct flow_rollup *r, int64_t now_ns)
 {
+	r->flush_ns = now_ns;
 	long n = write_rows(r);
 	if (n < 0)
 		return -1;
@@ -320,6 +437,9 @@ void flow_rollup_close(struct flow_rollup *r)
 {
 	if (!r)
 		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r->flush_ns = (int64_t)ts.tv_sec * NS + ts.tv_nsec;
 	if (r->rows && write_rows(r) < 0)
 		vg_warn("%s", r->err);
 	rows_clear(r);
@@ -331,6 +451,8 @@ void flow_rollup_close(struct flow_rollup *r)
 	hmap_free(&r->flows);
 	sqlite3_finalize(r->upsert);
 	sqlite3_finalize(r->prune);
+	sqlite3_finalize(r->ob_ins);
+	sqlite3_finalize(r->ob_trim);
 	sqlite3_close(r->db);
 	free(r);
 }
@@ -390,6 +512,7 @@ static struct row *row_get(struct flow_rollup *r, const struct vg_flow *f, const
 		if (w->hash == h && w->minute == minute && w->port == port && w->dir == dir && w->proto == proto &&
 		    eq(w->cid, f->container_id) && eq(w->addr, addr) && eq(w->pcid, pcid)) {
 			/* the address's name is not part of the key: the latest one known wins */
+			addr_text(&f->local, w->laddr);
 			if (f->remote_name[0] && strcmp(w->dns, f->remote_name)) {
 				free(w->dns);
 				w->dns = xstrdup(f->remote_name);
@@ -408,6 +531,7 @@ static struct row *row_get(struct flow_rollup *r, const struct vg_flow *f, const
 	w->dir = dir;
 	w->proto = proto;
 	memcpy(w->addr, addr, sizeof(addr));
+	addr_text(&f->local, w->laddr);
 	w->port = port;
 	w->pcid = xstrdup(pcid);
 	if (peer && pcid[0]) {
@@ -488,6 +612,7 @@ int flow_rollup_add(struct flow_rollup *r, const struct vg_flow *f, const struct
 	int64_t wall = (int64_t)(f->ts_ns + b2r);
 	if (r->st.pending >= r->max_rows) {
 		r->st.early_writes++;
+		r->flush_ns = wall;
 		if (write_rows(r) < 0)
 			rc = -1;
 	}

@@ -35,10 +35,19 @@
  * reach the store this often, so `vigil flows` (live) is at most this late. */
 #define FLOW_ROLLUP_FLUSH_EVERY_NS (5ull * 1000000000ull)
 
+/* The flows' outbox (docs/fleet.md, "Flows"): rows per message, messages kept unpublished at most */
+#define FLOW_OUTBOX_ROWS 200
+#define FLOW_OUTBOX_DEFAULT_MAX 20000
+#define FLOW_OUTBOX_SCHEMA                                                                         \
+	"CREATE TABLE IF NOT EXISTS flow_outbox (id INTEGER PRIMARY KEY AUTOINCREMENT,"            \
+	" uuid TEXT NOT NULL, time_ns INTEGER NOT NULL, json TEXT NOT NULL);"
+
 struct flow_rollup_opts {
 	unsigned retention_days; /* rows older than this are pruned; 0: 7 */
 	size_t max_flows;        /* flows whose last totals are kept; 0: 131072 */
 	size_t max_rows;         /* minute rows pending before an early write; 0: 16384 */
+	bool outbox;             /* also write each flush's deltas to table flow_outbox (with --nats) */
+	size_t outbox_max;       /* outbox messages kept unpublished, the oldest dropped beyond; 0: 20000 */
 };
 
 struct flow_rollup_stats {
@@ -51,6 +60,8 @@ struct flow_rollup_stats {
 	uint64_t early_writes; /* writes forced by max_rows */
 	uint64_t write_errors; /* batches lost to SQLite errors */
 	uint64_t pruned;       /* rows deleted by retention */
+	uint64_t outbox_msgs;  /* outbox messages written */
+	uint64_t outbox_dropped; /* outbox messages dropped unpublished (outbox_max) */
 };
 
 struct flow_rollup;

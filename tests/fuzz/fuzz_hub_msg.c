@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer: what a hub receives from the network (src/hub/hub_msg.c) and what
- * an API client sends (hub_api_parse_query, hub_tokens_parse). The input is
- * split on NUL bytes: subject, the six headers, the body; the same bytes are
- * also read as query parameters (key=value&...) and as a token file.
+ * an API client sends (hub_api_parse_query, the flows routes' parameters,
+ * hub_tokens_parse). The input is split on NUL bytes: subject, the six
+ * headers, the body; the same bytes are also read as query parameters
+ * (key=value&...) and as a token file, and the whole input as a flows body.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "hub/hub_api.h"
+#include "hub/hub_api_int.h"
 #include "hub/hub_msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -29,6 +31,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[256];
 	if (hub_msg_parse(part[0], &h, body, blen, 1 << 16, &m, err, sizeof(err)) == HUB_OK)
 		hub_msg_free(&m);
+	/* the whole input as the body of a flows message (docs/fleet.md, "Flows"), its rows read back */
+	struct hub_headers fh = { "0123456789abcdef", "n", "c", "flows", "1", "0" };
+	if (hub_msg_parse("vigil.c.n.flows", &fh, copy, size, 1 << 20, &m, err, sizeof(err)) == HUB_OK) {
+		for (size_t i = 0; i < m.nflows; i++) {
+			struct hub_flow_row r;
+			hub_msg_flow_row(&m, i, &r);
+			if (!r.direction || !r.proto || !r.cid || !r.local_addr || !r.peer_addr || r.minute % 60 || r.port > 65535)
+				abort(); /* a checked row reads back whole */
+		}
+		hub_msg_free(&m);
+	}
 
 	/* as a query string */
 	char *q = strdup(copy), *save = NULL;
@@ -44,6 +57,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct hub_query hq;
 	for (int t = HUB_T_ALERTS; t <= HUB_T_LOSSES; t++)
 		hub_api_parse_query(t, keys, vals, n, &hq, err, sizeof(err));
+	/* and as the flows routes' (/api/v1/flows, /api/v1/servicemap) */
+	struct hub_args ha = { .n = n };
+	for (size_t i = 0; i < n; i++) {
+		ha.k[i] = keys[i];
+		ha.v[i] = vals[i];
+	}
+	struct flow_args fa;
+	for (int map = 0; map < 2; map++)
+		if (hub_api_flows_parse(&ha, map, &fa, err, sizeof(err)) == 0 &&
+		    (fa.q.limit < 1 || fa.q.limit > HUB_LIMIT_MAX || fa.q.offset < 0 ||
+		     (fa.q.until_ns && fa.q.until_ns <= fa.q.since_ns)))
+			abort(); /* accepted only within its bounds */
 	free(q);
 
 	/* as a token file */
