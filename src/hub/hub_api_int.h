@@ -68,4 +68,9 @@ enum MHD_Result hub_api_respond(struct MHD_Connection *c, unsigned status, const
 enum MHD_Result hub_api_error(struct MHD_Connection *c, unsigned status, const char *msg);
 int64_t hub_api_now_ns(void);
 
+/* The web console's routes (hub_api_console.c, docs/console.md). */
+hub_route_fn hub_routes_console, hub_routes_console_public;
+/* End the console's alert streams of this API (before its daemon stops). */
+void hub_api_console_stop(struct hub_api *a);
+
 #endif

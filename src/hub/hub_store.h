@@ -60,6 +60,9 @@ struct hub_query {
 	int64_t after_id;           /* the cursor: rows with id > after_id */
 	long limit;                 /* 1..HUB_LIMIT_MAX */
 	const char *uuid;           /* one record */
+	const char *tactic;         /* alerts: a tag equal to this (mitre_<tactic>) */
+	const char *technique;      /* alerts: a tag equal to this or starting with it and "." */
+	char tactic_tag[80];        /* the storage of tactic */
 };
 #define HUB_LIMIT_DEFAULT 100
 #define HUB_LIMIT_MAX 1000
@@ -77,5 +80,18 @@ int hub_store_nodes(struct hub_store *s, int64_t now_ns, int64_t silent_after_ns
 
 /* Append per-node Prometheus series (heartbeat age, ingest lag, sequence gaps, alerts). */
 int hub_store_node_metrics(struct hub_store *s, int64_t now_ns, struct vg_buf *out);
+
+/*
+ * The web console's additions (docs/console.md).
+ * Alerts matching q's filters (q->since_ns and q->until_ns set) counted per
+ * bucket of bucket_ns and per rule (by_rule) or priority: append
+ * {"since","until","bucket_s","by","counts":[{"t","key","count"}]}. Rows, or -1.
+ */
+long hub_store_alert_counts(struct hub_store *s, const struct hub_query *q, int64_t bucket_ns, bool by_rule,
+			    struct vg_buf *out);
+/* Acknowledge an alert (a writable store): 1 done, 0 already acknowledged, -2 no such alert, -1 error. */
+int hub_store_ack(struct hub_store *s, const char *uuid, const char *who, int64_t now_ns);
+/* The highest alert row id (0 when none). */
+int hub_store_max_alert_id(struct hub_store *s, int64_t *id);
 
 #endif
