@@ -528,9 +528,9 @@ static void query_where(struct where *w, const struct hub_query *q)
 	if (q->until_ns)
 		w_add(w, "time_ns < ?%d", NULL, q->until_ns, true);
 	if (q->table == HUB_T_ALERTS && q->tactic)
-		w_add(w, "EXISTS (SELECT 1 FROM json_each(json, '$.tags') WHERE value = ?%d)", q->tactic, 0, false);
+		w_add(w, "EXISTS (SELECT 1 FROM json_each(alerts.json, '$.tags') WHERE value = ?%d)", q->tactic, 0, false);
 	if (q->table == HUB_T_ALERTS && q->technique)
-		w_add(w, "EXISTS (SELECT 1 FROM json_each(json, '$.tags') WHERE value = ?%d OR value LIKE ?%d || '.%%')",
+		w_add(w, "EXISTS (SELECT 1 FROM json_each(alerts.json, '$.tags') WHERE value = ?%d OR value LIKE ?%d || '.%%')",
 		      q->technique, 0, false);
 }
 
