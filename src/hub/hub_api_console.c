@@ -171,7 +171,7 @@ static enum MHD_Result counts(struct hub_api *a, const struct hub_req *rq)
 		if (bucket_ns < S)
 			bucket_ns = S;
 	}
-	if ((q.until_ns - q.since_ns) / bucket_ns >= COUNTS_MAX_BUCKETS)
+	if ((q.until_ns - q.since_ns + bucket_ns - 1) / bucket_ns > COUNTS_MAX_BUCKETS)
 		return hub_api_error(rq->c, MHD_HTTP_BAD_REQUEST, "at most 1440 buckets: a larger bucket or a shorter range");
 	struct vg_buf b = { 0 };
 	struct hub_store *s = hub_api_store_get(a);
