@@ -17,4 +17,7 @@ struct console_asset {
 /* Ended by an entry whose name is NULL. */
 extern const struct console_asset console_assets[];
 
+/* The file of that name (path under /console/), or NULL (hub_api_console.c). */
+const struct console_asset *console_asset_find(const char *name);
+
 #endif
