@@ -64,8 +64,20 @@
     const o = Object.assign({ method: 'GET' }, opts || {});
     const headers = { Authorization: 'Bearer ' + token() };
     if (o.body !== undefined) headers['Content-Type'] = 'application/json';
-    const r = await fetch(path, { method: o.method, headers, body: o.body === undefined ? undefined : JSON.stringify(o.body),
-      cache: 'no-store', credentials: 'omit', signal: o.signal });
+    const init = { method: o.method, headers, body: o.body === undefined ? undefined : JSON.stringify(o.body),
+      cache: 'no-store', credentials: 'omit', signal: o.signal };
+    let r;
+    // a request that never reached the hub (the network changed under it) is tried again,
+    // twice; reads only: a POST is not sent twice
+    for (let tries = 0; ; tries++) {
+      try {
+        r = await fetch(path, init);
+        break;
+      } catch (e) {
+        if (o.method !== 'GET' || tries >= 2 || (o.signal && o.signal.aborted)) throw e;
+        await new Promise((res) => setTimeout(res, 300));
+      }
+    }
     let body = null;
     try { body = await r.json(); } catch (e) { body = null; }
     if (r.status === 401) { logout('The token was refused (401).'); throw new ApiError(401, 'unauthorized'); }
