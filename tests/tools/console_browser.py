@@ -253,6 +253,25 @@ def run(d, a):
     check(d.js("return document.querySelectorAll('#chart-svg rect.bar').length") > 0, "the counts chart has bars")
     d.shot(a.out, "02-alerts")
 
+    # --- paging: 50 a page through the API's cursors, forward and back ---
+    first = lambda: d.js("var r = document.querySelector('tr.alert-row'); return r ? r.getAttribute('data-uuid') : null")
+    info = lambda: d.js("return document.getElementById('page-info').textContent")
+    p1 = first()
+    d.click("#next-page")
+    d.loaded("page 2")
+    p2 = first()
+    check(info() == "50 on this page" and p2 != p1, "next page: 50 more alerts")
+    d.click("#next-page")
+    d.loaded("page 3")
+    check(info().startswith("2") and d.js("return document.getElementById('next-page') === null"),
+          "the last page has the rest and no next (%s)" % info())
+    d.click("#prev-page")
+    d.loaded("page 2 again")
+    check(first() == p2, "previous page: back to page 2")
+    d.click("#first-page")
+    d.loaded("page 1 again")
+    check(first() == p1, "first page again")
+
     # --- filters ---
     d.type("#f-rule", a.xss_rule)
     d.click("#apply")
