@@ -57,8 +57,8 @@ grep -v '^ *//' web/console/*.js | grep -n 'innerHTML\|outerHTML\|insertAdjacent
 # --- every API route needs a token --------------------------------------------------
 for r in "GET /api/v1/whoami" "GET /api/v1/alerts/counts" "GET /api/v1/alerts/stream" \
 	"POST /api/v1/alerts/consolexss00000001/ack" "GET /api/v1/alerts" "GET /api/v1/nodes"; do
-	expect "$r without a token" 401 "$(code $r)"
-	expect "$r with a wrong token" 401 "$(code $r not-a-token-of-this-hub-0000)"
+	expect "$r without a token" 401 "$(code "${r%% *}" "${r#* }")"
+	expect "$r with a wrong token" 401 "$(code "${r%% *}" "${r#* }" not-a-token-of-this-hub-0000)"
 done
 
 # --- whoami -----------------------------------------------------------------------------
