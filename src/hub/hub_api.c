@@ -464,12 +464,21 @@ static enum MHD_Result serve_store(struct hub_api *a, struct MHD_Connection *c, 
 		} else if (hub_api_parse_query(lists[i].t, args.k, args.v, args.n, &q, err, sizeof(err)))
 			return INC(a->bad), hub_api_error(c, MHD_HTTP_BAD_REQUEST, err);
 		struct hub_store *s = hub_api_store_get(a);
+		/* the MITRE filters read each alert's tags: bounded (docs/console.md) */
+		bool bounded = q.tactic || q.technique;
+		if (bounded)
+			hub_store_set_budget(s, HUB_API_SCAN_BUDGET);
 		long n = hub_store_query(s, &q, &b);
+		bool over = bounded && hub_store_over_budget(s);
+		if (bounded)
+			hub_store_set_budget(s, 0);
 		if (n < 0) {
-			vg_err("hub api: %s", hub_store_error(s));
+			if (!over)
+				vg_err("hub api: %s", hub_store_error(s));
 			hub_api_store_put(a, s);
 			buf_free(&b);
-			return hub_api_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error");
+			return over ? hub_api_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, HUB_API_SCAN_MSG)
+				    : hub_api_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error");
 		}
 		hub_api_store_put(a, s);
 		if (uuid && !n)

@@ -175,11 +175,17 @@ static enum MHD_Result counts(struct hub_api *a, const struct hub_req *rq)
 		return hub_api_error(rq->c, MHD_HTTP_BAD_REQUEST, "at most 1440 buckets: a larger bucket or a shorter range");
 	struct vg_buf b = { 0 };
 	struct hub_store *s = hub_api_store_get(a);
+	/* at most HUB_COUNTS_MAX_ROWS alerts are counted, and at most about 530,000
+	 * read to find them (8 M steps, ~15 an alert) */
+	hub_store_set_budget(s, 4u * HUB_API_SCAN_BUDGET);
 	long rows = hub_store_alert_counts(s, &q, bucket_ns, by_rule, &b);
-	if (rows < 0)
+	bool over = hub_store_over_budget(s);
+	hub_store_set_budget(s, 0);
+	if (rows < 0 && !over)
 		vg_err("hub api: %s", hub_store_error(s));
 	hub_api_store_put(a, s);
-	enum MHD_Result r = rows < 0 ? hub_api_error(rq->c, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error")
+	enum MHD_Result r = rows < 0 ? over ? hub_api_error(rq->c, MHD_HTTP_SERVICE_UNAVAILABLE, HUB_API_SCAN_MSG)
+					    : hub_api_error(rq->c, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error")
 				     : hub_api_respond(rq->c, MHD_HTTP_OK, "application/json", b.data, b.len);
 	buf_free(&b);
 	return r;

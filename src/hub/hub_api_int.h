@@ -68,6 +68,14 @@ enum MHD_Result hub_api_respond(struct MHD_Connection *c, unsigned status, const
 enum MHD_Result hub_api_error(struct MHD_Connection *c, unsigned status, const char *msg);
 int64_t hub_api_now_ns(void);
 
+/*
+ * The work a query with the MITRE filters (tags read from each alert's JSON) or a
+ * count may do, in SQLite VM steps (about 15 an alert read): beyond it, 503 and
+ * this message.
+ */
+#define HUB_API_SCAN_BUDGET 2000000u
+#define HUB_API_SCAN_MSG "this query reads too many alerts: narrow it (a node, a rule, a shorter time range)"
+
 /* The web console's routes (hub_api_console.c, docs/console.md). */
 hub_route_fn hub_routes_console, hub_routes_console_public;
 /* End the console's alert streams of this API (before its daemon stops). */

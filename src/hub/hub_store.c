@@ -60,6 +60,8 @@ struct hub_store {
 	struct hmap nodes;
 	struct node *dirty;
 	char err[256];
+	uint64_t budget, spent; /* hub_store_set_budget: VM steps, in hundreds */
+	bool bounded;
 };
 
 static int fail(struct hub_store *s, const char *what)
@@ -748,14 +750,36 @@ int hub_store_node_metrics(struct hub_store *s, int64_t now_ns, struct vg_buf *o
 
 /* ---- the web console's additions (docs/console.md) ---- */
 
+static int budget_check(void *arg)
+{
+	struct hub_store *s = arg;
+	return ++s->spent > s->budget; /* non-zero interrupts the statement */
+}
+
+void hub_store_set_budget(struct hub_store *s, uint64_t steps)
+{
+	s->spent = 0;
+	s->budget = steps / 100;
+	s->bounded = steps != 0;
+	sqlite3_progress_handler(s->db, steps ? 100 : 0, steps ? budget_check : NULL, s);
+}
+
+bool hub_store_over_budget(const struct hub_store *s)
+{
+	return s->bounded && s->spent > s->budget;
+}
+
 long hub_store_alert_counts(struct hub_store *s, const struct hub_query *q, int64_t bucket_ns, bool by_rule,
 			    struct vg_buf *out)
 {
 	struct where w = { 0 };
-	buf_printf(&w.sql, "SELECT (time_ns - %lld) / %lld AS b, %s AS k, count(*) FROM alerts",
+	/* the newest HUB_COUNTS_MAX_ROWS alerts of the range at most (the time index, read
+	 * backwards): "partial" says when that many were counted */
+	buf_printf(&w.sql, "SELECT (time_ns - %lld) / %lld AS b, k, count(*), min(time_ns) FROM"
+			   " (SELECT time_ns, %s AS k FROM alerts",
 		   (long long)q->since_ns, (long long)bucket_ns, by_rule ? "rule" : "priority");
 	query_where(&w, q);
-	buf_adds(&w.sql, " GROUP BY b, k ORDER BY b, k");
+	buf_printf(&w.sql, " ORDER BY time_ns DESC LIMIT %d) GROUP BY b, k ORDER BY b, k", HUB_COUNTS_MAX_ROWS);
 	sqlite3_stmt *st;
 	long n = -1;
 	if (sqlite3_prepare_v2(s->db, w.sql.data, -1, &st, NULL) != SQLITE_OK) {
@@ -781,8 +805,12 @@ long hub_store_alert_counts(struct hub_store *s, const struct hub_query *q, int6
 	jw_arr_begin(&j, "counts");
 	int rc;
 	n = 0;
+	int64_t oldest = 0, total = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t b = sqlite3_column_int64(st, 0);
+		total += sqlite3_column_int64(st, 2);
+		if (!oldest || sqlite3_column_int64(st, 3) < oldest)
+			oldest = sqlite3_column_int64(st, 3);
 		iso_time(t, sizeof(t), q->since_ns + b * bucket_ns);
 		jw_obj_begin(&j, NULL);
 		jw_str(&j, "t", t);
@@ -795,6 +823,12 @@ long hub_store_alert_counts(struct hub_store *s, const struct hub_query *q, int6
 		n++;
 	}
 	jw_arr_end(&j);
+	bool partial = total >= HUB_COUNTS_MAX_ROWS;
+	jw_bool(&j, "partial", partial);
+	if (partial) {
+		iso_time(t, sizeof(t), oldest);
+		jw_str(&j, "counted_since", t);
+	}
 	jw_obj_end(&j);
 	if (rc != SQLITE_DONE) {
 		fail(s, "cannot count");

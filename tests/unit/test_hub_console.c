@@ -117,6 +117,7 @@ static void test_counts_acks(void **state)
 	assert_int_equal(count_sum(o, NULL), 5);
 	assert_int_equal(count_sum(o, "Shell"), 3);
 	assert_int_equal(json_integer_value(json_object_get(o, "bucket_s")), 120);
+	assert_true(json_is_false(json_object_get(o, "partial")));
 	/* the first bucket holds 15:00 and 15:01: Shell 2, Cron 1 */
 	json_t *c0 = json_array_get(json_object_get(o, "counts"), 0);
 	assert_string_equal(json_string_value(json_object_get(c0, "t")), "2026-11-28T15:00:00.000000000Z");
@@ -152,6 +153,17 @@ static void test_counts_acks(void **state)
 	l.tactic = "mitre_ex%";
 	buf_reset(&b);
 	assert_int_equal(hub_store_query(s, &l, &b), 0);
+
+	/* a bounded statement: over its budget it fails, and says so; unbounded again after */
+	hub_store_set_budget(s, 1);
+	l.tactic = "mitre_persistence";
+	buf_reset(&b);
+	assert_int_equal(hub_store_query(s, &l, &b), -1);
+	assert_true(hub_store_over_budget(s));
+	hub_store_set_budget(s, 0);
+	assert_false(hub_store_over_budget(s));
+	buf_reset(&b);
+	assert_int_equal(hub_store_query(s, &l, &b), 1);
 
 	/* acknowledgements */
 	assert_int_equal(hub_store_ack(s, "console-99999999", "bob", 1), -2);

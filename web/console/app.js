@@ -279,6 +279,7 @@
     const total = c.counts.reduce((a, x) => a + x.count, 0);
     add(box, el('div', { class: 'legend' },
       el('strong', { text: 'Counts by ' + by + ' (' + total + ') ' }),
+      c.partial ? el('span', { class: 'muted', id: 'chart-partial', text: '(the newest ' + total + ' only, since ' + fmtTime(c.counted_since) + ') ' }) : null,
       el('button', { type: 'button', id: 'chart-by', text: by === 'priority' ? 'by rule' : 'by priority',
         on: { click: () => { box.setAttribute('data-by', by === 'priority' ? 'rule' : 'priority'); drawCounts(box, q, seq).catch(() => {}); } } }), ' ',
       keys.map((k, i) => { const i2 = el('i'); i2.style.background = color(k, i); return el('span', {}, i2, k); })), g);
