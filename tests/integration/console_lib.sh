@@ -44,7 +44,7 @@ cl_setup() {
 	NATS_PID=$!
 	NPORT=""
 	for ((i = 0; i < 300; i++)); do
-		NPORT=$(sed -n 's/.*Listening for client connections on 127.0.0.1:\([0-9]*\).*/\1/p' "$T/nats.log")
+		NPORT=$(sed -n 's/.*Listening for client connections on 127.0.0.1:\([0-9]*\).*/\1/p' "$T/nats.log" 2>/dev/null)
 		[ -n "$NPORT" ] && grep -q 'Server is ready' "$T/nats.log" && break
 		kill -0 "$NATS_PID" 2>/dev/null || it_die "nats-server exited: $(cat "$T/nats.log")"
 		sleep 0.1
@@ -98,7 +98,7 @@ cl_setup() {
 	HUB=$!
 	PORT=""
 	for ((i = 0; i < 300; i++)); do
-		PORT=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$T/hub.log")
+		PORT=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$T/hub.log" 2>/dev/null)
 		[ -n "$PORT" ] && break
 		kill -0 "$HUB" 2>/dev/null || it_die "the hub exited: $(cat "$T/hub.log")"
 		sleep 0.1
