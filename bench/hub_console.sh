@@ -100,10 +100,10 @@ echo "heavy queries alone (median of 5, ms):"
 for p in "${heavy[@]}"; do
 	ms=()
 	for ((k = 0; k < 5; k++)); do
-		ms+=("$(curl -s -o /dev/null -w '%{time_total}' --cacert "$T/cert.pem" -H "Authorization: Bearer $TOKEN" "$URL$p" |
-			awk '{ printf "%.1f", $1 * 1000 }')")
+		r=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --cacert "$T/cert.pem" -H "Authorization: Bearer $TOKEN" "$URL$p")
+		ms+=("$(echo "$r" | awk '{ printf "%.1f", $2 * 1000 }')")
 	done
-	echo "  $p: $(printf '%s\n' "${ms[@]}" | bench_median)"
+	echo "  $p: $(printf '%s\n' "${ms[@]}" | bench_median) (HTTP ${r%% *})"
 done
 
 # the first render in a real browser with this store
