@@ -51,6 +51,7 @@ BPF_SRC := $(wildcard src/bpf/*.bpf.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/default_rules.o
+LIB_OBJ += $(BUILD)/console_assets.o
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 SKELS := $(BPF_SRC:src/bpf/%.bpf.c=$(BUILD)/%.skel.h)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -82,6 +83,16 @@ $(BUILD)/default_rules.c: $(RULE_FILES) Makefile
 	  echo 'const size_t default_rules_sizes[] = {'; i=0; for f in $(RULE_FILES); do echo "sizeof(r$$i) - 1,"; i=$$((i+1)); done; echo '0};'; \
 	} > $@
 $(BUILD)/default_rules.o: $(BUILD)/default_rules.c
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+# The web console's static files (web/console/) are built into the binary too (docs/console.md).
+CONSOLE_FILES := $(sort $(wildcard web/console/*.html web/console/*.js web/console/*.css web/console/*.svg))
+$(BUILD)/console_assets.c: $(CONSOLE_FILES) scripts/embed-assets Makefile
+	$(call msg,GEN,$@)
+	@mkdir -p $(@D)
+	$(Q)scripts/embed-assets $@ web/console $(CONSOLE_FILES)
+$(BUILD)/console_assets.o: $(BUILD)/console_assets.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -216,6 +227,7 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD) \
 	       -fsanitize=fuzzer,address,undefined $(shell pkg-config --cflags $(PKGS))
 # The library is compiled once for all harnesses (instrumented, not linked with the fuzzer main).
 FUZZ_OBJ := $(LIB_SRC:%.c=$(BUILD)/fuzz/obj/%.o) $(BUILD)/default_rules.o
+FUZZ_OBJ += $(BUILD)/console_assets.o
 $(BUILD)/fuzz/obj/%.o: %.c | $(SKELS)
 	$(call msg,FUZZCC,$@)
 	@mkdir -p $(@D)

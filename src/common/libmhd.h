@@ -10,7 +10,8 @@
 	X(MHD_is_feature_supported) X(MHD_start_daemon) X(MHD_stop_daemon) X(MHD_quiesce_daemon)        \
 	X(MHD_get_daemon_info) X(MHD_lookup_connection_value) X(MHD_create_response_from_buffer)        \
 	X(MHD_add_response_header) X(MHD_queue_response) X(MHD_destroy_response)                    \
-	X(MHD_get_connection_values)
+	X(MHD_get_connection_values) X(MHD_create_response_from_callback) X(MHD_suspend_connection)     \
+	X(MHD_resume_connection)
 
 LAZYLIB_TABLE(libmhd, LIBMHD_FUNCS)
 
@@ -25,5 +26,8 @@ LAZYLIB_TABLE(libmhd, LIBMHD_FUNCS)
 #define MHD_queue_response libmhd.MHD_queue_response
 #define MHD_destroy_response libmhd.MHD_destroy_response
 #define MHD_get_connection_values libmhd.MHD_get_connection_values
+#define MHD_create_response_from_callback libmhd.MHD_create_response_from_callback
+#define MHD_suspend_connection libmhd.MHD_suspend_connection
+#define MHD_resume_connection libmhd.MHD_resume_connection
 
 #endif

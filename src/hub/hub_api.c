@@ -199,11 +199,11 @@ int hub_api_parse_query(enum hub_table table, const char *const *keys, const cha
 	q->limit = HUB_LIMIT_DEFAULT;
 	static const char *const names[] = { "node", "cluster", "namespace", "pod", "container", "image",
 					     "rule", "priority", "priority_at_most", "since", "until",
-					     "limit", "cursor", "action", "outcome" };
+					     "limit", "cursor", "action", "outcome", "tactic", "technique" };
 	enum { N_NAMES = sizeof(names) / sizeof(*names) };
 	/* which parameters each table takes (bit i: names[i]) */
 	static const unsigned takes[] = {
-		[HUB_T_ALERTS] = 0x1fff,
+		[HUB_T_ALERTS] = 0x1fff | 0x8000 | 0x10000,
 		[HUB_T_ACTIONS] = 0x1 | 0x2 | 0x10 | 0x40 | 0x200 | 0x400 | 0x800 | 0x1000 | 0x2000 | 0x4000,
 		[HUB_T_LOSSES] = 0x1 | 0x2 | 0x200 | 0x400 | 0x800 | 0x1000,
 	};
@@ -278,6 +278,34 @@ int hub_api_parse_query(enum hub_table table, const char *const *keys, const cha
 			break;
 		case 13: q->action = v; break;
 		case 14: q->outcome = v; break;
+		case 15: {
+			/* a MITRE ATT&CK tactic as Falco's tags spell it: mitre_<name>, the prefix optional */
+			const char *t = strncmp(v, "mitre_", 6) ? v : v + 6;
+			size_t tl = strlen(t);
+			bool ok = tl >= 1 && tl <= 64;
+			for (size_t x = 0; ok && x < tl; x++)
+				ok = islower((unsigned char)t[x]) || t[x] == '_';
+			if (!ok) {
+				snprintf(err, errlen, "tactic must be a MITRE tactic as tagged (execution, mitre_persistence, ...)");
+				return -1;
+			}
+			snprintf(q->tactic_tag, sizeof(q->tactic_tag), "mitre_%.64s", t);
+			q->tactic = q->tactic_tag;
+			break;
+		}
+		case 16: {
+			/* T1234 or T1234.567: the technique with or without a sub-technique */
+			size_t tl = strlen(v);
+			bool ok = (tl == 5 || tl == 9) && v[0] == 'T';
+			for (size_t x = 1; ok && x < tl; x++)
+				ok = x == 5 ? v[x] == '.' : isdigit((unsigned char)v[x]) != 0;
+			if (!ok) {
+				snprintf(err, errlen, "technique must be T1234 or T1234.567");
+				return -1;
+			}
+			q->technique = v;
+			break;
+		}
 		}
 	}
 	if (q->prio_most >= 0 && q->prio_least >= 0 && q->prio_least < q->prio_most) {
@@ -438,12 +466,21 @@ static enum MHD_Result serve_store(struct hub_api *a, struct MHD_Connection *c, 
 		} else if (hub_api_parse_query(lists[i].t, args.k, args.v, args.n, &q, err, sizeof(err)))
 			return INC(a->bad), hub_api_error(c, MHD_HTTP_BAD_REQUEST, err);
 		struct hub_store *s = hub_api_store_get(a);
+		/* the MITRE filters read each alert's tags: bounded (docs/console.md) */
+		bool bounded = q.tactic || q.technique;
+		if (bounded)
+			hub_store_set_budget(s, HUB_API_SCAN_BUDGET);
 		long n = hub_store_query(s, &q, &b);
+		bool over = bounded && hub_store_over_budget(s);
+		if (bounded)
+			hub_store_set_budget(s, 0);
 		if (n < 0) {
-			vg_err("hub api: %s", hub_store_error(s));
+			if (!over)
+				vg_err("hub api: %s", hub_store_error(s));
 			hub_api_store_put(a, s);
 			buf_free(&b);
-			return hub_api_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error");
+			return over ? hub_api_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, HUB_API_SCAN_MSG)
+				    : hub_api_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error");
 		}
 		hub_api_store_put(a, s);
 		if (uuid && !n)
@@ -511,11 +548,12 @@ static bool routes_store(struct hub_api *a, const struct hub_req *rq, enum MHD_R
  * only, and serve nothing but static content.
  */
 static hub_route_fn *const api_routes[] = {
+	hub_routes_console, /* first: /api/v1/alerts/{counts,stream,<uuid>/ack} are below routes_store's paths */
 	routes_store,
 	hub_routes_flows,
 };
 static hub_route_fn *const public_routes[] = {
-	NULL,
+	hub_routes_console_public,
 };
 
 /* What a connection's request carries from its first call to its last. */
@@ -664,7 +702,8 @@ struct hub_api *hub_api_start(const struct hub_api_opts *o)
 		}
 		a->pool[a->npool++] = s;
 	}
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TLS;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TLS |
+			 MHD_ALLOW_SUSPEND_RESUME; /* the console's alert stream waits suspended */
 	if (v6)
 		flags |= MHD_USE_IPv6;
 	a->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, a, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -694,8 +733,10 @@ void hub_api_stop(struct hub_api *a)
 {
 	if (!a)
 		return;
-	if (a->d)
+	if (a->d) {
+		hub_api_console_stop(a);
 		MHD_stop_daemon(a->d);
+	}
 	for (int i = 0; i < a->npool; i++)
 		hub_store_close(a->pool[i]);
 	pthread_mutex_destroy(&a->mu);

@@ -79,5 +79,17 @@ int hub_api_flows_parse(const struct hub_args *args, bool map, struct flow_args 
 bool hub_routes_flows(struct hub_api *a, const struct hub_req *rq, enum MHD_Result *ret);
 void hub_flows_status_json(struct vg_json *j, const struct hub_stats *st);
 void hub_flows_metrics_text(struct vg_buf *b, const struct hub_stats *st);
+/*
+ * The work a query with the MITRE filters (tags read from each alert's JSON) or a
+ * count may do, in SQLite VM steps (about 15 an alert read): beyond it, 503 and
+ * this message.
+ */
+#define HUB_API_SCAN_BUDGET 2000000u
+#define HUB_API_SCAN_MSG "this query reads too many alerts: narrow it (a node, a rule, a shorter time range)"
+
+/* The web console's routes (hub_api_console.c, docs/console.md). */
+hub_route_fn hub_routes_console, hub_routes_console_public;
+/* End the console's alert streams of this API (before its daemon stops). */
+void hub_api_console_stop(struct hub_api *a);
 
 #endif

@@ -39,7 +39,10 @@ static const char schema[] =
 	" actions INTEGER NOT NULL DEFAULT 0, losses INTEGER NOT NULL DEFAULT 0,"
 	" seq_gaps INTEGER NOT NULL DEFAULT 0, seq_out_of_order INTEGER NOT NULL DEFAULT 0,"
 	" last_alert_ns INTEGER NOT NULL DEFAULT 0, ingest_lag_ms INTEGER NOT NULL DEFAULT 0,"
-	" PRIMARY KEY (cluster, node));";
+	" PRIMARY KEY (cluster, node));"
+	/* the web console's acknowledgements (docs/console.md): one per alert */
+	"CREATE TABLE IF NOT EXISTS acks (uuid TEXT PRIMARY KEY, acked_by TEXT NOT NULL,"
+	" time_ns INTEGER NOT NULL);";
 
 /* A node's counters, kept in memory by the writer and written with each commit. */
 struct node {
@@ -58,6 +61,8 @@ struct hub_store {
 	struct hmap nodes;
 	struct node *dirty;
 	char err[256];
+	uint64_t budget, spent; /* hub_store_set_budget: VM steps, in hundreds */
+	bool bounded;
 };
 
 static int fail(struct hub_store *s, const char *what)
@@ -497,48 +502,63 @@ static void w_add(struct where *w, const char *cond, const char *text, int64_t n
 	w->n++;
 }
 
+/* The WHERE clause of a query's filters (all but the cursor), appended to w. */
+static void query_where(struct where *w, const struct hub_query *q)
+{
+	if (q->uuid)
+		w_add(w, "uuid = ?%d", q->uuid, 0, false);
+	if (q->cluster)
+		w_add(w, "cluster = ?%d", q->cluster, 0, false);
+	if (q->node)
+		w_add(w, "node = ?%d", q->node, 0, false);
+	if (q->table == HUB_T_ALERTS) {
+		if (q->ns)
+			w_add(w, "namespace = ?%d", q->ns, 0, false);
+		if (q->pod)
+			w_add(w, "pod = ?%d", q->pod, 0, false);
+		if (q->image)
+			w_add(w, "image = ?%d", q->image, 0, false);
+		if (q->prio_most >= 0)
+			w_add(w, "priority <= ?%d", NULL, q->prio_most, true);
+		if (q->prio_least >= 0)
+			w_add(w, "priority >= ?%d", NULL, q->prio_least, true);
+	}
+	if (q->table == HUB_T_ACTIONS) {
+		if (q->action)
+			w_add(w, "action = ?%d", q->action, 0, false);
+		if (q->outcome)
+			w_add(w, "outcome = ?%d", q->outcome, 0, false);
+	}
+	if (q->rule && q->table != HUB_T_LOSSES)
+		w_add(w, "rule = ?%d", q->rule, 0, false);
+	if (q->container && q->table != HUB_T_LOSSES) {
+		if (!strcmp(q->container, "host"))
+			w_add(w, "container_id = ''", NULL, 0, false);
+		else
+			w_add(w, "(substr(container_id, 1, length(?%d)) = ?%d OR container_name = ?%d)", q->container, 0, false);
+	}
+	if (q->since_ns)
+		w_add(w, "time_ns >= ?%d", NULL, q->since_ns, true);
+	if (q->until_ns)
+		w_add(w, "time_ns < ?%d", NULL, q->until_ns, true);
+	if (q->table == HUB_T_ALERTS && q->tactic)
+		w_add(w, "EXISTS (SELECT 1 FROM json_each(alerts.json, '$.tags') WHERE value = ?%d)", q->tactic, 0, false);
+	if (q->table == HUB_T_ALERTS && q->technique)
+		w_add(w, "EXISTS (SELECT 1 FROM json_each(alerts.json, '$.tags') WHERE value = ?%d OR value LIKE ?%d || '.%%')",
+		      q->technique, 0, false);
+}
+
 long hub_store_query(struct hub_store *s, const struct hub_query *q, struct vg_buf *out)
 {
 	static const char *const tables[] = { "alerts", "actions", "losses" };
 	static const char *const keys[] = { "alert", "action", "loss" };
 	struct where w = { 0 };
-	buf_printf(&w.sql, "SELECT id, uuid, cluster, node, seq, recv_ns, json FROM %s", tables[q->table]);
-	if (q->uuid)
-		w_add(&w, "uuid = ?%d", q->uuid, 0, false);
-	if (q->cluster)
-		w_add(&w, "cluster = ?%d", q->cluster, 0, false);
-	if (q->node)
-		w_add(&w, "node = ?%d", q->node, 0, false);
-	if (q->table == HUB_T_ALERTS) {
-		if (q->ns)
-			w_add(&w, "namespace = ?%d", q->ns, 0, false);
-		if (q->pod)
-			w_add(&w, "pod = ?%d", q->pod, 0, false);
-		if (q->image)
-			w_add(&w, "image = ?%d", q->image, 0, false);
-		if (q->prio_most >= 0)
-			w_add(&w, "priority <= ?%d", NULL, q->prio_most, true);
-		if (q->prio_least >= 0)
-			w_add(&w, "priority >= ?%d", NULL, q->prio_least, true);
-	}
-	if (q->table == HUB_T_ACTIONS) {
-		if (q->action)
-			w_add(&w, "action = ?%d", q->action, 0, false);
-		if (q->outcome)
-			w_add(&w, "outcome = ?%d", q->outcome, 0, false);
-	}
-	if (q->rule && q->table != HUB_T_LOSSES)
-		w_add(&w, "rule = ?%d", q->rule, 0, false);
-	if (q->container && q->table != HUB_T_LOSSES) {
-		if (!strcmp(q->container, "host"))
-			w_add(&w, "container_id = ''", NULL, 0, false);
-		else
-			w_add(&w, "(substr(container_id, 1, length(?%d)) = ?%d OR container_name = ?%d)", q->container, 0, false);
-	}
-	if (q->since_ns)
-		w_add(&w, "time_ns >= ?%d", NULL, q->since_ns, true);
-	if (q->until_ns)
-		w_add(&w, "time_ns < ?%d", NULL, q->until_ns, true);
+	buf_printf(&w.sql, "SELECT id, uuid, cluster, node, seq, recv_ns, json%s FROM %s",
+		   q->table == HUB_T_ALERTS ? ", (SELECT acked_by FROM acks WHERE acks.uuid = alerts.uuid),"
+					      " (SELECT time_ns FROM acks WHERE acks.uuid = alerts.uuid)"
+					    : "",
+		   tables[q->table]);
+	query_where(&w, q);
 	if (q->after_id)
 		w_add(&w, "id > ?%d", NULL, q->after_id, true);
 	long limit = q->uuid ? 1 : q->limit;
@@ -579,6 +599,18 @@ long hub_store_query(struct hub_store *s, const struct hub_query *q, struct vg_b
 		jw_int(&j, "seq", sqlite3_column_int64(st, 4));
 		jw_str(&j, "received", recv);
 		jw_raw(&j, keys[q->table], (const char *)sqlite3_column_text(st, 6));
+		if (q->table == HUB_T_ALERTS) {
+			/* the console's acknowledgement, or null */
+			if (sqlite3_column_type(st, 7) != SQLITE_NULL) {
+				char at[48];
+				iso_time(at, sizeof(at), sqlite3_column_int64(st, 8));
+				jw_obj_begin(&j, "ack");
+				jw_str(&j, "by", (const char *)sqlite3_column_text(st, 7));
+				jw_str(&j, "time", at);
+				jw_obj_end(&j);
+			} else
+				jw_null(&j, "ack");
+		}
 		jw_obj_end(&j);
 		n++;
 	}
@@ -726,4 +758,132 @@ int hub_store_node_metrics(struct hub_store *s, int64_t now_ns, struct vg_buf *o
 		buf_free(&rows[i]);
 	}
 	return rc == SQLITE_DONE ? 0 : fail(s, "cannot list nodes");
+}
+
+/* ---- the web console's additions (docs/console.md) ---- */
+
+static int budget_check(void *arg)
+{
+	struct hub_store *s = arg;
+	return ++s->spent > s->budget; /* non-zero interrupts the statement */
+}
+
+void hub_store_set_budget(struct hub_store *s, uint64_t steps)
+{
+	s->spent = 0;
+	s->budget = steps / 100;
+	s->bounded = steps != 0;
+	sqlite3_progress_handler(s->db, steps ? 100 : 0, steps ? budget_check : NULL, s);
+}
+
+bool hub_store_over_budget(const struct hub_store *s)
+{
+	return s->bounded && s->spent > s->budget;
+}
+
+long hub_store_alert_counts(struct hub_store *s, const struct hub_query *q, int64_t bucket_ns, bool by_rule,
+			    struct vg_buf *out)
+{
+	struct where w = { 0 };
+	/* the newest HUB_COUNTS_MAX_ROWS alerts of the range at most (the time index, read
+	 * backwards): "partial" says when that many were counted */
+	buf_printf(&w.sql, "SELECT (time_ns - %lld) / %lld AS b, k, count(*), min(time_ns) FROM"
+			   " (SELECT time_ns, %s AS k FROM alerts",
+		   (long long)q->since_ns, (long long)bucket_ns, by_rule ? "rule" : "priority");
+	query_where(&w, q);
+	buf_printf(&w.sql, " ORDER BY time_ns DESC LIMIT %d) GROUP BY b, k ORDER BY b, k", HUB_COUNTS_MAX_ROWS);
+	sqlite3_stmt *st;
+	long n = -1;
+	if (sqlite3_prepare_v2(s->db, w.sql.data, -1, &st, NULL) != SQLITE_OK) {
+		fail(s, "cannot count");
+		goto out;
+	}
+	for (int i = 0; i < w.n; i++) {
+		if (w.is_num[i])
+			sqlite3_bind_int64(st, i + 1, w.num[i]);
+		else
+			bind_text(st, i + 1, w.text[i]);
+	}
+	struct vg_json j;
+	jw_init(&j, out);
+	jw_obj_begin(&j, NULL);
+	char t[48];
+	iso_time(t, sizeof(t), q->since_ns);
+	jw_str(&j, "since", t);
+	iso_time(t, sizeof(t), q->until_ns);
+	jw_str(&j, "until", t);
+	jw_int(&j, "bucket_s", bucket_ns / 1000000000LL);
+	jw_str(&j, "by", by_rule ? "rule" : "priority");
+	jw_arr_begin(&j, "counts");
+	int rc;
+	n = 0;
+	int64_t oldest = 0, total = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t b = sqlite3_column_int64(st, 0);
+		total += sqlite3_column_int64(st, 2);
+		if (!oldest || sqlite3_column_int64(st, 3) < oldest)
+			oldest = sqlite3_column_int64(st, 3);
+		iso_time(t, sizeof(t), q->since_ns + b * bucket_ns);
+		jw_obj_begin(&j, NULL);
+		jw_str(&j, "t", t);
+		if (by_rule)
+			jw_str(&j, "key", (const char *)sqlite3_column_text(st, 1));
+		else
+			jw_str(&j, "key", priority_name(sqlite3_column_int(st, 1)));
+		jw_int(&j, "count", sqlite3_column_int64(st, 2));
+		jw_obj_end(&j);
+		n++;
+	}
+	jw_arr_end(&j);
+	bool partial = total >= HUB_COUNTS_MAX_ROWS;
+	jw_bool(&j, "partial", partial);
+	if (partial) {
+		iso_time(t, sizeof(t), oldest);
+		jw_str(&j, "counted_since", t);
+	}
+	jw_obj_end(&j);
+	if (rc != SQLITE_DONE) {
+		fail(s, "cannot count");
+		n = -1;
+	}
+	sqlite3_finalize(st);
+out:
+	buf_free(&w.sql);
+	return n;
+}
+
+int hub_store_ack(struct hub_store *s, const char *uuid, const char *who, int64_t now_ns)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM alerts WHERE uuid = ?1", -1, &st, NULL) != SQLITE_OK)
+		return fail(s, "cannot acknowledge");
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return -2;
+	if (rc != SQLITE_ROW)
+		return fail(s, "cannot acknowledge");
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO acks (uuid, acked_by, time_ns) VALUES (?1, ?2, ?3)"
+				      " ON CONFLICT(uuid) DO NOTHING",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(s, "cannot acknowledge");
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, who, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now_ns);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(s, "cannot acknowledge");
+	return sqlite3_changes(s->db) ? 1 : 0;
+}
+
+int hub_store_max_alert_id(struct hub_store *s, int64_t *id)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, "SELECT max(id) FROM alerts", -1, &st, NULL) != SQLITE_OK)
+		return fail(s, "cannot read");
+	*id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	return 0;
 }

@@ -62,6 +62,9 @@ struct hub_query {
 	int64_t after_id;           /* the cursor: rows with id > after_id */
 	long limit;                 /* 1..HUB_LIMIT_MAX */
 	const char *uuid;           /* one record */
+	const char *tactic;         /* alerts: a tag equal to this (mitre_<tactic>) */
+	const char *technique;      /* alerts: a tag equal to this or starting with it and "." */
+	char tactic_tag[80];        /* the storage of tactic */
 };
 #define HUB_LIMIT_DEFAULT 100
 #define HUB_LIMIT_MAX 1000
@@ -79,5 +82,27 @@ int hub_store_nodes(struct hub_store *s, int64_t now_ns, int64_t silent_after_ns
 
 /* Append per-node Prometheus series (heartbeat age, ingest lag, sequence gaps, alerts). */
 int hub_store_node_metrics(struct hub_store *s, int64_t now_ns, struct vg_buf *out);
+
+/*
+ * The web console's additions (docs/console.md).
+ * Alerts matching q's filters (q->since_ns and q->until_ns set) counted per
+ * bucket of bucket_ns and per rule (by_rule) or priority: append
+ * {"since","until","bucket_s","by","counts":[{"t","key","count"}],"partial"[,"counted_since"]}:
+ * the newest HUB_COUNTS_MAX_ROWS alerts of the range at most ("partial": true and
+ * from when when there were more). Rows, or -1.
+ */
+#define HUB_COUNTS_MAX_ROWS 200000
+long hub_store_alert_counts(struct hub_store *s, const struct hub_query *q, int64_t bucket_ns, bool by_rule,
+			    struct vg_buf *out);
+/* Acknowledge an alert (a writable store): 1 done, 0 already acknowledged, -2 no such alert, -1 error. */
+int hub_store_ack(struct hub_store *s, const char *uuid, const char *who, int64_t now_ns);
+/*
+ * Bound the work of the next statements on s to about steps SQLite VM steps
+ * (0: no bound); a statement over it fails and hub_store_over_budget() says why.
+ */
+void hub_store_set_budget(struct hub_store *s, uint64_t steps);
+bool hub_store_over_budget(const struct hub_store *s);
+/* The highest alert row id (0 when none). */
+int hub_store_max_alert_id(struct hub_store *s, int64_t *id);
 
 #endif
