@@ -147,10 +147,13 @@ static int take_batch(struct consumer *c, natsMsgList *list)
 		natsMsgHeader_Get(msg, "Vigil-Kind", &h.kind);
 		natsMsgHeader_Get(msg, "Vigil-Seq", &h.seq);
 		natsMsgHeader_Get(msg, "Vigil-Version", &h.version);
-		struct hub_msg m;
+		natsMsgHeader_Get(msg, "Vigil-Count", &h.count);
+		const char *subject = natsMsg_GetSubject(msg);
+		struct hub_batch b;
 		char err[256];
-		enum hub_reject r = hub_msg_parse(natsMsg_GetSubject(msg), &h, natsMsg_GetData(msg),
-						  (size_t)natsMsg_GetDataLength(msg), c->o->max_msg, &m, err, sizeof(err));
+		/* one record, or a batch of them (docs/fleet.md, "Batches") */
+		enum hub_reject r = hub_batch_open(subject, &h, natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg),
+						   c->o->max_msg, &b, err, sizeof(err));
 		if (r != HUB_OK) {
 			INC(c->stats->rejected[r]);
 			log_reject(&c->rl, err);
@@ -158,14 +161,31 @@ static int take_batch(struct consumer *c, natsMsgList *list)
 			natsMsg_Term(msg, NULL);
 			continue;
 		}
-		int rc = hub_store_add(c->store, &m, recv);
-		hub_msg_free(&m);
-		if (rc < 0)
-			goto failed;
-		if (rc == 0 && m.kind != HUB_HEARTBEAT)
-			dups++;
-		else
-			stored[m.kind - 1]++;
+		while (b.next < b.count) {
+			struct hub_msg m;
+			r = hub_batch_next(&b, subject, c->o->max_msg, &m, err, sizeof(err));
+			if (r != HUB_OK) {
+				/* this record alone: the others of its batch stand */
+				INC(c->stats->rejected[r]);
+				log_reject(&c->rl, err);
+				if (b.count == 1) {
+					natsMsg_Term(msg, NULL);
+					break;
+				}
+				continue;
+			}
+			enum hub_kind kind = m.kind;
+			int rc = hub_store_add(c->store, &m, recv);
+			hub_msg_free(&m);
+			if (rc < 0)
+				goto failed;
+			if (rc == 0 && kind != HUB_HEARTBEAT)
+				dups++;
+			else
+				stored[kind - 1]++;
+		}
+		if (r != HUB_OK && b.count == 1)
+			continue;
 		c->ok[c->nok++] = msg;
 	}
 	if (hub_store_commit(c->store))

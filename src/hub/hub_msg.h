@@ -32,6 +32,7 @@ enum hub_reject {
 	HUB_REJ_JSON,     /* the body is not one JSON object */
 	HUB_REJ_UUID,     /* no usable uuid (body "uuid", else Nats-Msg-Id) */
 	HUB_REJ_FIELDS,   /* a field the kind needs is missing or mistyped */
+	HUB_REJ_COUNT,    /* a batch whose Vigil-Count is malformed or not its number of records */
 	HUB_REJ__N,
 };
 const char *hub_reject_name(enum hub_reject r);
@@ -39,6 +40,7 @@ const char *hub_reject_name(enum hub_reject r);
 /* What a message's headers say (NULL where absent). */
 struct hub_headers {
 	const char *msg_id, *node, *cluster, *kind, *seq, *version;
+	const char *count; /* Vigil-Count: a batch of that many records (absent: one) */
 };
 
 struct hub_msg {
@@ -66,6 +68,35 @@ struct hub_msg {
 enum hub_reject hub_msg_parse(const char *subject, const struct hub_headers *h, const char *body,
 			      size_t len, size_t max_len, struct hub_msg *m, char *err, size_t errlen);
 void hub_msg_free(struct hub_msg *m);
+
+/*
+ * A batch (docs/fleet.md, "Batches"): Vigil-Count records, one JSON object a
+ * line ('\n' between them, none after), of one kind, with consecutive
+ * sequences from Vigil-Seq. A message without Vigil-Count is one record, as
+ * before (hub_msg_parse alone).
+ */
+#define HUB_BATCH_MAX 65536
+struct hub_batch {
+	const char *body;
+	size_t len, off;
+	long count, next;   /* records, and the index of the next one */
+	int64_t first_seq;
+	struct hub_headers h; /* per record: seq its own, no Nats-Msg-Id (the batch's is not the record's) */
+	char seq[24];
+};
+/*
+ * Check the batch as a whole: subject and headers as hub_msg_parse does,
+ * Vigil-Count 1..HUB_BATCH_MAX and the body's number of lines, the size
+ * against max_len. HUB_OK (then call hub_batch_next count times), or why not.
+ */
+enum hub_reject hub_batch_open(const char *subject, const struct hub_headers *h, const char *body, size_t len,
+			       size_t max_len, struct hub_batch *b, char *err, size_t errlen);
+/*
+ * The next record, checked as hub_msg_parse does (HUB_OK and m to free, or why
+ * this record is refused: the others stand). b->next says which.
+ */
+enum hub_reject hub_batch_next(struct hub_batch *b, const char *subject, size_t max_len, struct hub_msg *m,
+			       char *err, size_t errlen);
 
 /* "2026-11-28T15:06:02.700929619Z" (fraction optional) as ns since the epoch, or -1. */
 int64_t hub_parse_time(const char *s);

@@ -2,7 +2,8 @@
 /*
  * libFuzzer: what a hub receives from the network (src/hub/hub_msg.c) and what
  * an API client sends (hub_api_parse_query, hub_tokens_parse). The input is
- * split on NUL bytes: subject, the six headers, the body; the same bytes are
+ * split on NUL bytes: subject, the seven headers (Vigil-Count last), the body,
+ * read as one message and as a batch (hub_batch_open/next); the same bytes are
  * also read as query parameters (key=value&...) and as a token file.
  */
 #include <stdint.h>
@@ -18,17 +19,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	copy[size] = 0;
 	const char *part[8] = { 0 };
 	size_t np = 0, off = 0;
-	while (np < 7 && off <= size) {
+	while (np < 8 && off <= size) {
 		part[np++] = copy + off;
 		off += strlen(copy + off) + 1;
 	}
 	const char *body = off <= size ? copy + off : "";
 	size_t blen = off <= size ? size - off : 0;
-	struct hub_headers h = { part[1], part[2], part[3], part[4], part[5], part[6] };
+	struct hub_headers h = { part[1], part[2], part[3], part[4], part[5], part[6], part[7] };
 	struct hub_msg m;
 	char err[256];
 	if (hub_msg_parse(part[0], &h, body, blen, 1 << 16, &m, err, sizeof(err)) == HUB_OK)
 		hub_msg_free(&m);
+	struct hub_batch b;
+	if (hub_batch_open(part[0], &h, body, blen, 1 << 16, &b, err, sizeof(err)) == HUB_OK)
+		while (b.next < b.count)
+			if (hub_batch_next(&b, part[0], 1 << 16, &m, err, sizeof(err)) == HUB_OK)
+				hub_msg_free(&m);
 
 	/* as a query string */
 	char *q = strdup(copy), *save = NULL;
