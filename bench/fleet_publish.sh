@@ -9,8 +9,15 @@
 #     (p50, p99), one alert per commit (bench/fleet_publish_bench.c);
 #  3. backlog drain: 1,000 alerts/s while all three servers are stopped for
 #     OUTAGE seconds; how long the backlog takes to drain once they are back,
-#     and the publisher's RSS before and after.
-# No root needed. Env: N (100000), OUTAGE (60), BUILD (build), ONLY (sections, e.g. 2,3).
+#     and the publisher's RSS before and after;
+#  4. the same store at R1;
+#  5. agent -> R3 cluster -> hub: the store of N alerts published while a hub
+#     consumes the stream, alerts/s from the start of the publish to the
+#     hub's commit of the last one, and CPU-seconds per alert of each process
+#     (publisher, each server, the hub: the figures that carry over to other
+#     machines); then the latency from the agent's commit to the hub's commit
+#     at 1,000 alerts/s (p50, p99).
+# No root needed. Env: N (100000), OUTAGE (60), BUILD (build), ONLY (sections, e.g. 2,5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -164,4 +171,54 @@ s1=$(cpu_of "${PID[a]}" "${PID[b]}" "${PID[c]}")
 read -r pr _ _ <"$TMP/t.pub1"
 awk -v n="$N" -v pr="$pr" -v sc="$(echo "($s1 - $s0) / $HZ" | bc -l)" 'BEGIN {
 	printf "R1: publish a full store:     %.2f s, %.0f alerts/s; the servers CPU %.2f s: %.0f alerts per CPU-second\n", pr, n / pr, sc, n / sc }'
+fi
+
+if want 5; then
+echo "== 5. agent -> R3 cluster -> hub, $N alerts; then commit to hub commit at 1,000 alerts/s"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$TMP/key.pem" \
+	-out "$TMP/cert.pem" -days 1 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" >/dev/null 2>&1
+printf '%s viewer\n' "$(openssl rand -hex 24)" >"$TMP/tokens"
+chmod 600 "$TMP/tokens"
+replay "$TMP/cap.vcap" --store "$TMP/e2e.db"
+"$VIGIL" hub --nats "$URL" --durable e2e --store "$TMP/hub.db" --listen 127.0.0.1:0 --tls-cert "$TMP/cert.pem" \
+	--tls-key "$TMP/key.pem" --token-file "$TMP/tokens" 2>"$TMP/hub.log" &
+PID[hub]=$!
+for ((i = 0; i < 600; i++)); do
+	grep -q "consuming as" "$TMP/hub.log" && break
+	sleep 0.1
+done
+grep -q "consuming as" "$TMP/hub.log" || { cat "$TMP/hub.log" >&2; exit 1; }
+hub_count() { sqlite3 "file:$TMP/hub.db?mode=ro" "SELECT count(*) FROM alerts WHERE node = '$1'" 2>/dev/null || echo 0; }
+msgs0=$("$TOOL" msgs "$URL" VIGIL_ALERTS)
+sa0=$(cpu_of "${PID[a]}"); sb0=$(cpu_of "${PID[b]}"); sc0=$(cpu_of "${PID[c]}"); h0=$(cpu_of "${PID[hub]}")
+t0=$(now)
+{ time replay "$TMP/empty.vcap" --store "$TMP/e2e.db" --nats "$URL" --node e2e; } 2>"$TMP/t.e2e"
+for ((i = 0; i < 6000; i++)); do
+	[ "$(hub_count e2e)" -ge "$N" ] && break
+	sleep 0.1
+done
+t1=$(now)
+sa1=$(cpu_of "${PID[a]}"); sb1=$(cpu_of "${PID[b]}"); sc1=$(cpu_of "${PID[c]}"); h1=$(cpu_of "${PID[hub]}")
+got=$(hub_count e2e)
+msgs=$(($("$TOOL" msgs "$URL" VIGIL_ALERTS) - msgs0))
+read -r er eu es <"$TMP/t.e2e"
+awk -v n="$N" -v got="$got" -v w="$(echo "$t1 - $t0" | bc -l)" -v pr="$er" -v pc="$(echo "$eu + $es" | bc)" \
+	-v a="$(echo "($sa1 - $sa0) / $HZ" | bc -l)" -v b="$(echo "($sb1 - $sb0) / $HZ" | bc -l)" \
+	-v c="$(echo "($sc1 - $sc0) / $HZ" | bc -l)" -v h="$(echo "($h1 - $h0) / $HZ" | bc -l)" -v msgs="$msgs" \
+	-v load="$(cut -d' ' -f1 /proc/loadavg)" 'function us(x) { return x / n * 1e6 } BEGIN {
+	printf "hub holds %d of %d alerts; %d stream messages (%.1f alerts a message)\n", got, n, msgs, msgs ? n / msgs : 0
+	printf "agent -> hub, sustained: %.2f s, %.0f alerts/s (the publisher alone done after %.2f s: %.0f alerts/s)\n", w, n / w, pr, n / pr
+	printf "CPU per alert (us) and alerts per CPU-second:\n"
+	printf "  %-22s %8.2f us %10.0f /CPU-s\n", "publisher", us(pc), n / pc
+	printf "  %-22s %8.2f us %10.0f /CPU-s\n", "server a", us(a), n / a
+	printf "  %-22s %8.2f us %10.0f /CPU-s\n", "server b", us(b), n / b
+	printf "  %-22s %8.2f us %10.0f /CPU-s\n", "server c", us(c), n / c
+	printf "  %-22s %8.2f us %10.0f /CPU-s\n", "the 3 servers", us(a + b + c), n / (a + b + c)
+	printf "  %-22s %8.2f us %10.0f /CPU-s\n", "hub", us(h), n / h
+	t = pc + a + b + c + h
+	m = pc; if (a > m) m = a; if (b > m) m = b; if (c > m) m = c; if (h > m) m = h
+	printf "  %-22s %8.2f us: ceiling on 2 cores %.0f alerts/s; with a core per process %.0f alerts/s\n", "all", us(t), 2 * n / t, n / m
+	printf "load average at the end: %s (2 cores)\n", load }'
+"$BENCH" "$URL" "$TMP/lat5.db" 1000 20 "$TMP/hub.db" >"$TMP/lat5.out"
+grep latency_us "$TMP/lat5.out"
 fi
