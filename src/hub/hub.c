@@ -13,6 +13,10 @@
 #include "hub/hub_api.h"
 #include "hub/hub_store.h"
 
+/* How long an alert fetch gathers when nothing waits: what a lone record can wait
+ * in the hub (besides its commit). Idle, a hub asks its server this often. */
+#define ALERT_WAIT_MS 20
+
 #define INC(x) __atomic_add_fetch(&(x), 1, __ATOMIC_RELAXED)
 #define ADD(x, v) __atomic_add_fetch(&(x), (v), __ATOMIC_RELAXED)
 
@@ -125,8 +129,6 @@ struct consumer {
 	struct ratelog rl;
 	natsMsg **ok;
 	size_t nok, cap;
-	natsMsg **all; /* two fetches' messages, taken together */
-	size_t all_cap;
 };
 
 /* Store one fetched batch, then acknowledge it: 0, or -1 when the store failed. */
@@ -213,38 +215,6 @@ static int take_batch(struct consumer *c, natsMsgList *list)
 	return take_msgs(c, list->Msgs, list->Count);
 }
 
-/*
- * The next alerts: what is waiting, up to batch, at once; when nothing is,
- * wait up to wait_ms for the first message and take what came with it. (A
- * plain natsSubscription_Fetch on an empty stream waits for the whole batch
- * or the whole timeout: at a low rate every record would wait the timeout.)
- * Returns NATS_OK with messages in a (and maybe b), or why none came.
- */
-static natsStatus fetch_alerts(natsSubscription *sub, int batch, int wait_ms, natsMsgList *a, natsMsgList *b)
-{
-	jsFetchRequest r;
-	jsFetchRequest_Init(&r);
-	r.Batch = batch;
-	r.NoWait = true;
-	r.Expires = (int64_t)2000 * 1000000; /* the server answers a no-wait request at once */
-	natsStatus s = natsSubscription_FetchRequest(a, sub, &r);
-	if (s != NATS_NOT_FOUND && s != NATS_TIMEOUT)
-		return s;
-	jsFetchRequest_Init(&r);
-	r.Batch = 1;
-	r.Expires = (int64_t)wait_ms * 1000000;
-	s = natsSubscription_FetchRequest(a, sub, &r);
-	if (s != NATS_OK || batch < 2)
-		return s;
-	jsFetchRequest_Init(&r);
-	r.Batch = batch - 1;
-	r.NoWait = true;
-	r.Expires = (int64_t)2000 * 1000000;
-	if (natsSubscription_FetchRequest(b, sub, &r) != NATS_OK)
-		natsMsgList_Destroy(b); /* none: a alone */
-	return NATS_OK;
-}
-
 int hub_run(const struct hub_opts *o, volatile sig_atomic_t *stop)
 {
 	char err[512];
@@ -304,35 +274,20 @@ int hub_run(const struct hub_opts *o, volatile sig_atomic_t *stop)
 	c.ok = xcalloc(c.cap, sizeof(*c.ok));
 	int64_t next_hb = 0;
 	while (!*stop) {
-		/* alerts: what waits, at once, else up to 200 ms for the first (fetch_alerts);
-		 * heartbeats are looked at every 100 ms (a fetch that finds none costs its
-		 * whole timeout) */
+		/* alerts: what waits comes at once (the library asks with no_wait first); when
+		 * nothing does, a fetch gathers what comes for ALERT_WAIT_MS (it returns early
+		 * only on a full batch, so this bounds what a lone record waits); heartbeats
+		 * are looked at every 100 ms (a fetch that finds none costs its whole timeout) */
 		for (int i = 0; i < 2 && !*stop; i++) {
 			if (i == 1) {
 				if (mono_ms() < next_hb)
 					continue;
 				next_hb = mono_ms() + 100;
 			}
-			natsMsgList list = { 0 }, more = { 0 };
+			natsMsgList list = { 0 };
 			jsErrCode jerr = 0;
-			natsStatus s = i == 0 ? fetch_alerts(subs[i], o->batch, 200, &list, &more)
-					      : natsSubscription_Fetch(&list, subs[i], o->batch, 5, &jerr);
-			if (s == NATS_OK && more.Count) {
-				/* the first that came and those right behind it: one commit */
-				size_t n = (size_t)list.Count + (size_t)more.Count;
-				if (n > c.all_cap) {
-					c.all_cap = n;
-					c.all = xrealloc(c.all, n * sizeof(*c.all));
-				}
-				memcpy(c.all, list.Msgs, (size_t)list.Count * sizeof(*c.all));
-				memcpy(c.all + list.Count, more.Msgs, (size_t)more.Count * sizeof(*c.all));
-				if (take_msgs(&c, c.all, (int)n)) {
-					struct timespec t = { 0, 500 * 1000 * 1000 };
-					nanosleep(&t, NULL);
-				}
-				natsMsgList_Destroy(&list);
-				natsMsgList_Destroy(&more);
-			} else if (s == NATS_OK) {
+			natsStatus s = natsSubscription_Fetch(&list, subs[i], o->batch, i == 0 ? ALERT_WAIT_MS : 5, &jerr);
+			if (s == NATS_OK) {
 				if (take_batch(&c, &list)) {
 					struct timespec t = { 0, 500 * 1000 * 1000 };
 					nanosleep(&t, NULL);
@@ -349,7 +304,6 @@ int hub_run(const struct hub_opts *o, volatile sig_atomic_t *stop)
 		}
 	}
 	free(c.ok);
-	free(c.all);
 stopped:
 	/* acknowledgements are sent before the connection goes */
 	natsConnection_FlushTimeout(fleet_nc(fc), 2000);
