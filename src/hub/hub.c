@@ -152,6 +152,7 @@ static int take_msgs(struct consumer *c, natsMsg **msgs, int count)
 		natsMsgHeader_Get(msg, "Vigil-Seq", &h.seq);
 		natsMsgHeader_Get(msg, "Vigil-Version", &h.version);
 		natsMsgHeader_Get(msg, "Vigil-Count", &h.count);
+		natsMsgHeader_Get(msg, "Vigil-Encoding", &h.encoding);
 		const char *subject = natsMsg_GetSubject(msg);
 		struct hub_batch b;
 		char err[256];
@@ -159,6 +160,7 @@ static int take_msgs(struct consumer *c, natsMsg **msgs, int count)
 		enum hub_reject r = hub_batch_open(subject, &h, natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg),
 						   c->o->max_msg, &b, err, sizeof(err));
 		if (r != HUB_OK) {
+			hub_batch_close(&b);
 			INC(c->stats->rejected[r]);
 			log_reject(&c->rl, err);
 			/* never delivered again: it will not get better */
@@ -181,13 +183,16 @@ static int take_msgs(struct consumer *c, natsMsg **msgs, int count)
 			enum hub_kind kind = m.kind;
 			int rc = hub_store_add(c->store, &m, recv);
 			hub_msg_free(&m);
-			if (rc < 0)
+			if (rc < 0) {
+				hub_batch_close(&b);
 				goto failed;
+			}
 			if (rc == 0 && kind != HUB_HEARTBEAT)
 				dups++;
 			else
 				stored[kind - 1]++;
 		}
+		hub_batch_close(&b);
 		if (r != HUB_OK && b.count == 1)
 			continue;
 		c->ok[c->nok++] = msg;

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <zlib.h>
+#include "common/buf.h"
 #include "engine/ruleset.h"
 #include "fleet/nats_conn.h"
 #include "hub/hub_msg.h"
@@ -12,7 +14,7 @@ static const char *const reject_names[HUB_REJ__N] = {
 	[HUB_OK] = "ok",	      [HUB_REJ_SUBJECT] = "subject", [HUB_REJ_KIND] = "kind",
 	[HUB_REJ_HEADERS] = "headers", [HUB_REJ_SEQ] = "seq",	      [HUB_REJ_SIZE] = "size",
 	[HUB_REJ_JSON] = "json",       [HUB_REJ_UUID] = "uuid",	      [HUB_REJ_FIELDS] = "fields",
-	[HUB_REJ_COUNT] = "count",
+	[HUB_REJ_COUNT] = "count",     [HUB_REJ_ENCODING] = "encoding",
 };
 
 const char *hub_reject_name(enum hub_reject r)
@@ -262,6 +264,48 @@ enum hub_reject hub_batch_open(const char *subject, const struct hub_headers *h,
 		snprintf(err, errlen, "message of %zu bytes over the limit of %zu on %s", len, max_len, subject);
 		return HUB_REJ_SIZE;
 	}
+	if (h->encoding) {
+		if (strcmp(h->encoding, "zlib") || !h->count) {
+			snprintf(err, errlen, "Vigil-Encoding '%.32s' is not zlib on a batch on %s", h->encoding, subject);
+			return HUB_REJ_ENCODING;
+		}
+		/* inflate, bounded: what a small message may claim to hold is not trusted */
+		z_stream z = { 0 };
+		size_t cap = len * 4 + 4096, out = 0;
+		int zr = inflateInit(&z);
+		b->inflated = xmalloc(cap + 1);
+		z.next_in = (Bytef *)(body ? body : "");
+		z.avail_in = (uInt)len;
+		while (zr == Z_OK) {
+			if (out == cap) {
+				if (cap >= HUB_BATCH_MAX_INFLATED)
+					break;
+				cap = cap * 2 > HUB_BATCH_MAX_INFLATED ? HUB_BATCH_MAX_INFLATED : cap * 2;
+				b->inflated = xrealloc(b->inflated, cap + 1);
+			}
+			z.next_out = (Bytef *)b->inflated + out;
+			z.avail_out = (uInt)(cap - out);
+			zr = inflate(&z, Z_NO_FLUSH);
+			out = cap - z.avail_out;
+			if (zr == Z_BUF_ERROR && z.avail_out)
+				break; /* the input ended before the stream did */
+			if (zr == Z_BUF_ERROR)
+				zr = Z_OK;
+		}
+		inflateEnd(&z);
+		if (zr != Z_STREAM_END || z.avail_in) {
+			snprintf(err, errlen, "a zlib batch that does not inflate (%s) on %s",
+				 zr == Z_OK ? "more than 8 MiB, or cut short" : "corrupt", subject);
+			return HUB_REJ_ENCODING;
+		}
+		b->inflated[out] = 0;
+		body = b->inflated;
+		len = out;
+	}
+	if (body && memchr(body, 0, len)) {
+		snprintf(err, errlen, "body has a NUL byte on %s", subject);
+		return HUB_REJ_JSON;
+	}
 	if (b->count > 1) {
 		long lines = 1;
 		for (size_t i = 0; i < len; i++)
@@ -275,6 +319,12 @@ enum hub_reject hub_batch_open(const char *subject, const struct hub_headers *h,
 	b->body = body ? body : "";
 	b->len = body ? len : 0;
 	return HUB_OK;
+}
+
+void hub_batch_close(struct hub_batch *b)
+{
+	free(b->inflated);
+	b->inflated = NULL;
 }
 
 enum hub_reject hub_batch_next(struct hub_batch *b, const char *subject, size_t max_len, struct hub_msg *m,

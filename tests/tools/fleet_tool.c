@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <nats/nats.h>
 #include <openssl/rand.h>
@@ -266,6 +267,23 @@ static int check(const char *url, const char *store, const char *cluster, const 
 			long count = *hdr(m, "Vigil-Count") ? atol(hdr(m, "Vigil-Count")) : 1;
 			const char *data = natsMsg_GetData(m), *msgid = hdr(m, "Nats-Msg-Id");
 			int dlen = natsMsg_GetDataLength(m);
+			static char *inflated;
+			if (!strcmp(hdr(m, "Vigil-Encoding"), "zlib")) {
+				/* a compressed batch (docs/fleet.md, "Batches") */
+				uLongf out = 8u << 20;
+				if (!inflated)
+					inflated = malloc(out + 1);
+				if (uncompress((Bytef *)inflated, &out, (const Bytef *)data, (uLong)dlen) != Z_OK) {
+					if (bad++ < 5)
+						fprintf(stderr, "a zlib batch on %s does not inflate\n", subject);
+					out = 0;
+				}
+				inflated[out] = 0;
+				data = inflated;
+				dlen = (int)out;
+			} else if (*hdr(m, "Vigil-Encoding") && bad++ < 5) {
+				fprintf(stderr, "unknown Vigil-Encoding on %s\n", subject);
+			}
 			long lines = 1;
 			for (int i = 0; data && i < dlen; i++)
 				lines += data[i] == '\n';

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <zlib.h>
 #include "hub/hub_api.h"
 #include "hub/hub_msg.h"
 #include "hub/hub_store.h"
@@ -165,6 +166,47 @@ static void test_batch(void **state)
 	hb.count = "2";
 	assert_int_equal(hub_batch_open("vigil.prod.n1.heartbeat", &hb, "{}\n{}", 5, 4096, &b, err, sizeof(err)),
 			 HUB_REJ_COUNT);
+	/* compressed (Vigil-Encoding: zlib): the same records; corrupt or unknown encodings refused */
+	unsigned char z[4096];
+	uLongf zlen = sizeof(z);
+	assert_int_equal(compress2(z, &zlen, (const Bytef *)body, (uLong)n, 1), Z_OK);
+	h.count = "3";
+	h.seq = "41";
+	h.encoding = "zlib";
+	assert_int_equal(hub_batch_open("vigil.prod.n1.alert", &h, (const char *)z, zlen, 4096, &b, err, sizeof(err)),
+			 HUB_OK);
+	assert_int_equal(hub_batch_next(&b, "vigil.prod.n1.alert", 4096, &m, err, sizeof(err)), HUB_OK);
+	assert_int_equal(m.seq, 41);
+	hub_msg_free(&m);
+	assert_int_equal(hub_batch_next(&b, "vigil.prod.n1.alert", 4096, &m, err, sizeof(err)), HUB_REJ_UUID);
+	assert_int_equal(hub_batch_next(&b, "vigil.prod.n1.alert", 4096, &m, err, sizeof(err)), HUB_OK);
+	assert_string_equal(m.rule, "Write below etc");
+	hub_msg_free(&m);
+	hub_batch_close(&b);
+	assert_int_equal(hub_batch_open("vigil.prod.n1.alert", &h, (const char *)z, zlen - 3, 4096, &b, err, sizeof(err)),
+			 HUB_REJ_ENCODING);
+	hub_batch_close(&b);
+	z[zlen / 2] ^= 0x55;
+	assert_int_equal(hub_batch_open("vigil.prod.n1.alert", &h, (const char *)z, zlen, 4096, &b, err, sizeof(err)),
+			 HUB_REJ_ENCODING);
+	hub_batch_close(&b);
+	h.encoding = "gzip";
+	assert_int_equal(hub_batch_open("vigil.prod.n1.alert", &h, body, (size_t)n, 4096, &b, err, sizeof(err)),
+			 HUB_REJ_ENCODING);
+	hub_batch_close(&b);
+	/* a bomb: 9 MiB of zeros in a few KiB is refused, not inflated whole */
+	size_t big = 9u << 20;
+	unsigned char *zeros = calloc(1, big), *bomb = malloc(compressBound(big));
+	uLongf blen = compressBound(big);
+	assert_int_equal(compress2(bomb, &blen, zeros, big, 9), Z_OK);
+	h.encoding = "zlib";
+	assert_int_equal(hub_batch_open("vigil.prod.n1.alert", &h, (const char *)bomb, blen, 1 << 20, &b, err, sizeof(err)),
+			 HUB_REJ_ENCODING);
+	hub_batch_close(&b);
+	free(zeros);
+	free(bomb);
+	h.encoding = NULL;
+
 	/* no Vigil-Count: one record, as before, Nats-Msg-Id its uuid when the body has none */
 	struct hub_headers one = hdr("n1", "loss", "9");
 	assert_int_equal(hub_batch_open("vigil.prod.n1.loss", &one, "{}", 2, 4096, &b, err, sizeof(err)), HUB_OK);
