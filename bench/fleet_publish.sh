@@ -9,8 +9,15 @@
 #     (p50, p99), one alert per commit (bench/fleet_publish_bench.c);
 #  3. backlog drain: 1,000 alerts/s while all three servers are stopped for
 #     OUTAGE seconds; how long the backlog takes to drain once they are back,
-#     and the publisher's RSS before and after.
-# No root needed. Env: N (100000), OUTAGE (60), BUILD (build), ONLY (sections, e.g. 2,3).
+#     and the publisher's RSS before and after;
+#  4. the same store at R1;
+#  5. agent -> R3 cluster -> hub: the store of N alerts published while a hub
+#     consumes the stream, alerts/s from the start of the publish to the
+#     hub's commit of the last one, and CPU-seconds per alert of each process
+#     (publisher, each server, the hub: the figures that carry over to other
+#     machines); then the latency from the agent's commit to the hub's commit
+#     at 1,000 alerts/s (p50, p99).
+# No root needed. Env: N (100000), OUTAGE (60), BUILD (build), ONLY (sections, e.g. 2,5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -164,4 +171,75 @@ s1=$(cpu_of "${PID[a]}" "${PID[b]}" "${PID[c]}")
 read -r pr _ _ <"$TMP/t.pub1"
 awk -v n="$N" -v pr="$pr" -v sc="$(echo "($s1 - $s0) / $HZ" | bc -l)" 'BEGIN {
 	printf "R1: publish a full store:     %.2f s, %.0f alerts/s; the servers CPU %.2f s: %.0f alerts per CPU-second\n", pr, n / pr, sc, n / sc }'
+fi
+
+if want 5; then
+echo "== 5. agent -> R3 cluster -> hub, $N alerts; then commit to hub commit at 1,000 alerts/s"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$TMP/key.pem" \
+	-out "$TMP/cert.pem" -days 1 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" >/dev/null 2>&1
+printf '%s viewer\n' "$(openssl rand -hex 24)" >"$TMP/tokens"
+chmod 600 "$TMP/tokens"
+hub_count() { sqlite3 "file:$TMP/hub.db?mode=ro" "SELECT count(*) FROM alerts WHERE node = '$1'" 2>/dev/null || echo 0; }
+wait_hub() { # NODE COUNT
+	local i
+	for ((i = 0; i < 6000; i++)); do
+		[ "$(hub_count "$1")" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+srv_cpu() { echo "$(cpu_of "${PID[a]}") $(cpu_of "${PID[b]}") $(cpu_of "${PID[c]}")"; }
+replay "$TMP/cap.vcap" --store "$TMP/e2e.db"
+replay "$TMP/cap.vcap" --store "$TMP/e2e2.db"
+# 5a. publish with no hub: what storing and replicating costs the servers
+msgs0=$("$TOOL" msgs "$URL" VIGIL_ALERTS)
+read -r a0 b0 c0 <<<"$(srv_cpu)"
+{ time replay "$TMP/empty.vcap" --store "$TMP/e2e.db" --nats "$URL" --node e2e; } 2>"$TMP/t.e2e"
+read -r a1 b1 c1 <<<"$(srv_cpu)"
+msgs=$(($("$TOOL" msgs "$URL" VIGIL_ALERTS) - msgs0))
+# 5b. a hub started afterwards drains them: what delivering costs the servers, and the hub
+"$VIGIL" hub --nats "$URL" --durable e2e --store "$TMP/hub.db" --listen 127.0.0.1:0 --tls-cert "$TMP/cert.pem" \
+	--tls-key "$TMP/key.pem" --token-file "$TMP/tokens" 2>"$TMP/hub.log" &
+PID[hub]=$!
+for ((i = 0; i < 600; i++)); do
+	grep -q "consuming as" "$TMP/hub.log" && break
+	sleep 0.1
+done
+grep -q "consuming as" "$TMP/hub.log" || { cat "$TMP/hub.log" >&2; exit 1; }
+h0=$(cpu_of "${PID[hub]}")
+t0=$(now)
+wait_hub e2e "$N" || echo "the hub did not get all $N alerts"
+t1=$(now)
+read -r a2 b2 c2 <<<"$(srv_cpu)"
+h1=$(cpu_of "${PID[hub]}")
+# 5c. both at once: agent -> servers -> hub, sustained
+t2=$(now)
+{ time replay "$TMP/empty.vcap" --store "$TMP/e2e2.db" --nats "$URL" --node e2e2; } 2>"$TMP/t.e2e2"
+wait_hub e2e2 "$N" || echo "the hub did not get all $N alerts"
+t3=$(now)
+read -r er eu es <"$TMP/t.e2e"
+read -r er2 _ _ <"$TMP/t.e2e2"
+f() { echo "($1 - $2) / $HZ" | bc -l; }
+awk -v n="$N" -v msgs="$msgs" -v pr="$er" -v pc="$(echo "$eu + $es" | bc)" \
+	-v pa="$(f "$a1" "$a0")" -v pb="$(f "$b1" "$b0")" -v pcc="$(f "$c1" "$c0")" \
+	-v da="$(f "$a2" "$a1")" -v db="$(f "$b2" "$b1")" -v dc="$(f "$c2" "$c1")" -v h="$(f "$h1" "$h0")" \
+	-v hw="$(echo "$t1 - $t0" | bc -l)" -v ew="$(echo "$t3 - $t2" | bc -l)" -v er2="$er2" \
+	-v load="$(cut -d' ' -f1 /proc/loadavg)" 'function us(x) { return x / n * 1e6 } BEGIN {
+	printf "5a. publish (no hub): %.2f s, %.0f alerts/s; %d stream messages (%.1f alerts a message)\n", pr, n / pr, msgs, msgs ? n / msgs : 0
+	printf "5b. a hub drains them: %.2f s, %.0f alerts/s\n", hw, n / hw
+	printf "5c. both at once, agent -> hub sustained: %.2f s, %.0f alerts/s (the publisher done after %.2f s)\n", ew, n / ew, er2
+	printf "CPU per alert (5a, 5b):\n"
+	printf "  %-34s %8.2f us %10.0f alerts/CPU-s\n", "publisher", us(pc), n / pc
+	printf "  %-34s %8.2f us %10.0f alerts/CPU-s\n", "server a, storing + replicating", us(pa), n / pa
+	printf "  %-34s %8.2f us %10.0f alerts/CPU-s\n", "server b, storing + replicating", us(pb), n / pb
+	printf "  %-34s %8.2f us %10.0f alerts/CPU-s\n", "server c, storing + replicating", us(pcc), n / pcc
+	printf "  %-34s %8.2f us %10.0f alerts/CPU-s\n", "the 3 servers, storing", us(pa + pb + pcc), n / (pa + pb + pcc)
+	printf "  %-34s %8.2f us %10.0f alerts/CPU-s\n", "the 3 servers, delivering to a hub", us(da + db + dc), n / (da + db + dc)
+	printf "  %-34s %8.2f us %10.0f alerts/CPU-s\n", "hub", us(h), n / h
+	t = pc + pa + pb + pcc + da + db + dc + h
+	m = pc; if (pa + da > m) m = pa + da; if (pb + db > m) m = pb + db; if (pcc + dc > m) m = pcc + dc; if (h > m) m = h
+	printf "  %-34s %8.2f us: on 2 cores at most %.0f alerts/s; with a core per process %.0f alerts/s\n", "all", us(t), 2 * n / t, n / m
+	printf "load average at the end: %s (2 cores)\n", load }'
+"$BENCH" "$URL" "$TMP/lat5.db" 1000 20 "$TMP/hub.db" >"$TMP/lat5.out"
+grep latency_us "$TMP/lat5.out"
 fi

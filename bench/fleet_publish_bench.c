@@ -1,16 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * fleet_publish_bench URL STORE RATE SECONDS: the agent's publishing path
+ * fleet_publish_bench URL STORE RATE SECONDS [HUB_STORE]: the agent's publishing path
  * (store -> outbox -> NATS forwarder -> JetStream ack) under a steady load.
  * A writer commits RATE alerts a second (one per commit, as a quiet agent
  * does: each commit wakes the outbox) into STORE for SECONDS; the outbox
  * delivers them through the real NATS forwarder. Each record's latency is
  * from its commit to the stream's acknowledgement. Prints one line a second
  * ("t=S committed=N acked=N depth=N") and, at the end, the latency
- * percentiles and when the backlog was last empty. Ends when everything
+ * percentiles and when the backlog was last empty. Times start just before
+ * the commit (so they include it). Ends when everything
  * committed is acknowledged (or 300 s after the writer stopped).
+ *
+ * With HUB_STORE (the store of a `vigil hub` consuming the same stream), also
+ * from the agent's commit to the hub's commit: a thread polls the hub's store
+ * (read-only, WAL) every millisecond for this node's new rows and times each
+ * when it first sees it ("hub_latency_us ..."; the poll adds at most ~1 ms).
  */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -29,13 +36,63 @@ static uint32_t *lat_us;
 static size_t nlat, max_id;
 static pthread_mutex_t lat_lock = PTHREAD_MUTEX_INITIALIZER;
 static void *inner;
-
 static int64_t mono(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
+
+static uint32_t *hub_lat_us;
+static size_t hub_nlat;
+static volatile int hub_stop;
+static const char *hub_path;
+
+/* Poll the hub's store for node "bench"'s alerts; seq is the agent's alert id. */
+static void *hub_poller(void *arg)
+{
+	(void)arg;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t last = 0;
+	while (!hub_stop) {
+		if (!st) {
+			char uri[4200];
+			snprintf(uri, sizeof(uri), "file:%s?mode=ro", hub_path);
+			if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK ||
+			    sqlite3_prepare_v2(db, "SELECT id, seq FROM alerts WHERE id > ? AND node = 'bench' ORDER BY id", -1,
+					       &st, NULL) != SQLITE_OK) {
+				sqlite3_finalize(st);
+				st = NULL;
+				sqlite3_close(db);
+				db = NULL;
+				struct timespec ts = { 0, 50000000 };
+				nanosleep(&ts, NULL);
+				continue;
+			}
+			sqlite3_busy_timeout(db, 100);
+		}
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, last);
+		int64_t now = 0;
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			if (!now)
+				now = mono();
+			last = sqlite3_column_int64(st, 0);
+			int64_t seq = sqlite3_column_int64(st, 1);
+			pthread_mutex_lock(&lat_lock);
+			if (seq > 0 && (size_t)seq <= max_id && commit_ns[seq])
+				hub_lat_us[hub_nlat++] = (uint32_t)((now - commit_ns[seq]) / 1000);
+			pthread_mutex_unlock(&lat_lock);
+		}
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return NULL;
+}
+
 
 /* The NATS forwarder, timing what it says was stored. */
 static long timed_deliver(void *ctx, const struct outbox_record *recs, size_t n, char *err, size_t errlen)
@@ -68,8 +125,8 @@ static int cmp_u32(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	char err[512];
-	if (argc != 5) {
-		fputs("usage: fleet_publish_bench URL STORE RATE SECONDS\n", stderr);
+	if (argc != 5 && argc != 6) {
+		fputs("usage: fleet_publish_bench URL STORE RATE SECONDS [HUB_STORE]\n", stderr);
 		return 2;
 	}
 	const char *url = argv[1], *path = argv[2];
@@ -77,6 +134,9 @@ int main(int argc, char **argv)
 	max_id = (size_t)(rate * secs) + 16;
 	commit_ns = calloc(max_id + 1, sizeof(*commit_ns));
 	lat_us = calloc(max_id + 1, sizeof(*lat_us));
+	hub_lat_us = calloc(max_id + 1, sizeof(*hub_lat_us));
+	pthread_t poller;
+	hub_path = argc == 6 ? argv[5] : NULL;
 
 	/* the store's schema, then our own writer connection */
 	struct alert_store *st = alert_store_open(path, false, err, sizeof(err));
@@ -108,6 +168,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fleet_conn_wait(c, 10000);
+	if (hub_path)
+		pthread_create(&poller, NULL, hub_poller, NULL);
 
 	/* a Falco-shaped alert of a typical size (~900 bytes) */
 	struct vg_buf json = { 0 };
@@ -132,9 +194,11 @@ int main(int argc, char **argv)
 				sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 				sqlite3_step(ins);
 				int64_t id = sqlite3_last_insert_rowid(db);
-				sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+				/* timed from just before the commit: a reader cannot see the row earlier,
+				 * so no latency comes out negative when this thread is descheduled */
 				if ((size_t)id <= max_id)
 					commit_ns[id] = mono();
+				sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 				committed++;
 				outbox_notify(ob);
 				if (now < next_report)
@@ -157,13 +221,25 @@ int main(int argc, char **argv)
 			fflush(stdout);
 			while (next_report <= mono())
 				next_report += 1000000000;
-			if (mono() >= writer_end && (s.depth == 0 || mono() > writer_end + 300000000000LL))
+			pthread_mutex_lock(&lat_lock);
+			bool hub_done = !hub_path || hub_nlat >= committed;
+			pthread_mutex_unlock(&lat_lock);
+			if (mono() >= writer_end && ((s.depth == 0 && hub_done) || mono() > writer_end + 300000000000LL))
 				break;
 		}
+	}
+	if (hub_path) {
+		hub_stop = 1;
+		pthread_join(poller, NULL);
 	}
 	outbox_close(ob);
 	fleet_close(c);
 	qsort(lat_us, nlat, sizeof(*lat_us), cmp_u32);
+	qsort(hub_lat_us, hub_nlat, sizeof(*hub_lat_us), cmp_u32);
+	if (hub_nlat)
+		printf("hub_latency_us p50=%u p90=%u p99=%u max=%u n=%zu of %zu\n", hub_lat_us[hub_nlat / 2],
+		       hub_lat_us[hub_nlat * 9 / 10], hub_lat_us[hub_nlat * 99 / 100], hub_lat_us[hub_nlat - 1], hub_nlat,
+		       committed);
 	if (nlat)
 		printf("latency_us p50=%u p90=%u p99=%u max=%u n=%zu of %zu\n", lat_us[nlat / 2], lat_us[nlat * 9 / 10],
 		       lat_us[nlat * 99 / 100], lat_us[nlat - 1], nlat, committed);

@@ -7,13 +7,15 @@
  * in Falco's JSON shape with a "uuid"). For the hub's tests and benchmarks.
  *
  *   fleetgen --nats URL [--nodes N] [--cluster C] [--prefix P] [--alerts N] [--actions N]
- *            [--heartbeats N] [--rate R] [--run ID] [--seq-start S]
+ *            [--heartbeats N] [--rate R] [--run ID] [--seq-start S] [--batch B]
  *   fleetgen --nats URL --from FILE --node NAME [--cluster C]   (JSON lines as one node's alerts)
  *   fleetgen --nats URL --bad --node NAME                        (the bad-input list)
  *   fleetgen --nats URL --create-streams [--replicas N]
  *
  * --alerts N: N alerts per node, round-robin over the nodes (node order kept per
  * node). --rate R: at most R messages/s in all (0: as fast as acks come back).
+ * --batch B: a node's alerts B to a message, as an agent with a backlog sends
+ * them (Vigil-Count, one JSON object a line; docs/fleet.md, "Batches").
  * uuids are a function of (run, node, kind, seq): the same command run twice
  * publishes the same records (JetStream's duplicate window, then the hub's
  * uniqueness, drop them); --run changes them. --bypass-dedup gives each message
@@ -71,6 +73,7 @@ static void make_uuid(char *out, const char *run, const char *node, const char *
 
 static double rate, t0;
 static uint64_t sent;
+static const char *count_hdr; /* Vigil-Count of the next message (a batch), or NULL */
 
 static void pace(void)
 {
@@ -102,6 +105,8 @@ static int publish(jsCtx *js, const char *subject, const char *node, const char 
 		natsMsgHeader_Set(m, "Vigil-Kind", kind);
 	if (seq > 0)
 		natsMsgHeader_Set(m, "Vigil-Seq", seqs);
+	if (count_hdr)
+		natsMsgHeader_Set(m, "Vigil-Count", count_hdr);
 	natsMsgHeader_Set(m, "Vigil-Version", VIGIL_VERSION);
 	natsStatus s;
 	for (int tries = 0; (s = js_PublishMsgAsync(js, &m, NULL)) == NATS_TIMEOUT && tries < 100; tries++)
@@ -190,10 +195,12 @@ int main(int argc, char **argv)
 		{ "create-streams", no_argument, NULL, 'C' },	 { "replicas", required_argument, NULL, 'P' },
 		{ "bypass-dedup", no_argument, NULL, 'D' },	 { "creds", required_argument, NULL, 'k' },
 		{ "hb-gap", required_argument, NULL, 'g' },	 { "ack-wait", required_argument, NULL, 'w' },
+		{ "batch", required_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *url = NULL, *prefix = "node", *run = "r1", *from = NULL, *one = NULL, *creds = NULL;
 	long ack_wait = 60;
+	long batch = 1;
 	long nodes = 1000, alerts = 0, actions = 0, losses = 0, heartbeats = 0, replicas = 1, hb_gap = 0;
 	long long seq0 = 1;
 	bool bad = false, create = false, bypass = false;
@@ -220,8 +227,13 @@ int main(int argc, char **argv)
 		case 'k': creds = optarg; break;
 		case 'g': hb_gap = atol(optarg); break;
 		case 'w': ack_wait = atol(optarg); break;
+		case 'B': batch = atol(optarg); break;
 		default: fprintf(stderr, "fleetgen: see the comment at the top of bench/fleetgen.c\n"); return 2;
 		}
+	}
+	if (batch < 1 || batch > 4096) {
+		fprintf(stderr, "fleetgen: --batch 1..4096\n");
+		return 2;
 	}
 	if (!url || nodes < 1 || nodes > 100000) {
 		fprintf(stderr, "fleetgen: --nats URL required; --nodes 1..100000\n");
@@ -327,7 +339,21 @@ int main(int argc, char **argv)
 		snprintf(big_subj, sizeof(big_subj), "vigil.%s.%s.loss", cluster, node);
 		make_uuid(uuid, run, node, "bad9", 9);
 		publish(js, big_subj, node, cluster, "loss", 9, uuid, "{\"uuid\":\"x y\"}", 14);
-		n_bad = 9;
+		/* 10: a batch whose Vigil-Count is not a number */
+		make_uuid(uuid, run, node, "bad10", 10);
+		count_hdr = "two";
+		publish(js, subject, node, cluster, "alert", 10, uuid, "{}\n{}", 5);
+		/* 11: a batch of 3 with 2 records */
+		make_uuid(uuid, run, node, "bad11", 11);
+		count_hdr = "3";
+		publish(js, subject, node, cluster, "alert", 11, uuid, "{}\n{}", 5);
+		/* 12: a batch of 2 whose records are each bad: not JSON, and an alert without rule */
+		make_uuid(uuid, run, node, "bad12", 12);
+		count_hdr = "2";
+		publish(js, subject, node, cluster, "alert", 12, uuid,
+			"{not json\n{\"uuid\":\"0123456789abcdef\",\"time\":\"2026-01-01T00:00:00Z\"}", 67);
+		count_hdr = NULL;
+		n_bad = 12;
 	} else {
 		char **names = calloc((size_t)nodes, sizeof(*names));
 		long long *seq = calloc((size_t)nodes * 3, sizeof(*seq));
@@ -345,7 +371,35 @@ int main(int argc, char **argv)
 		for (long r = 0; r < rounds; r++) {
 			for (long i = 0; i < nodes; i++) {
 				const char *node = names[i];
-				if (r < alerts) {
+				if (r < alerts && batch > 1 && r % batch == 0) {
+					/* B consecutive alerts of the node, one JSON object a line */
+					long c = alerts - r < batch ? alerts - r : batch;
+					long long q0 = seq[i * 3];
+					char *all = NULL, first[40], cnt[24], bmsgid[64];
+					size_t alen = 0;
+					for (long j = 0; j < c; j++) {
+						long long q = seq[i * 3]++;
+						make_uuid(uuid, run, node, "alert", q);
+						if (!j)
+							snprintf(first, sizeof(first), "%s", uuid);
+						int l;
+						char *b = alert_body(uuid, node, q, &l);
+						all = realloc(all, alen + (size_t)l + 1);
+						if (j)
+							all[alen++] = '\n';
+						memcpy(all + alen, b, (size_t)l);
+						alen += (size_t)l;
+						free(b);
+					}
+					snprintf(subject, sizeof(subject), "vigil.%s.%s.alert", cluster, node);
+					snprintf(bmsgid, sizeof(bmsgid), "%.32s+%ld", first, c);
+					snprintf(cnt, sizeof(cnt), "%ld", c);
+					count_hdr = c > 1 ? cnt : NULL;
+					publish(js, subject, node, cluster, "alert", q0, c > 1 ? bmsgid : first, all, alen);
+					count_hdr = NULL;
+					free(all);
+					n_alerts += (uint64_t)c;
+				} else if (r < alerts && batch == 1) {
 					long long q = seq[i * 3]++;
 					make_uuid(uuid, run, node, "alert", q);
 					int l;

@@ -100,16 +100,54 @@ int agent_fleet_start(struct agent *a)
 		vg_err("%s", err);
 		return -1;
 	}
-	/* --output NAME:SPEC: syslog, webhook, file (output/forwarder.c), each its own cursor */
-	for (size_t i = 0; i < a->cfg.noutputs; i++) {
-		const struct vg_forwarder_ops *ops;
+	/* --output NAME:SPEC: syslog, webhook, file (output/forwarder.c), each its own cursor:
+	 * named by name=, else by its kind when it is the only one of its kind, else by its
+	 * kind and a digest of its spec (stable across restarts while the spec stays) */
+	size_t n = a->cfg.noutputs;
+	const struct vg_forwarder_ops **ops = xcalloc(n ? n : 1, sizeof(*ops));
+	char **specs = xcalloc(n ? n : 1, sizeof(*specs));
+	char (*names)[32] = xcalloc(n ? n : 1, sizeof(*names));
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
 		const char *spec;
-		if (forwarder_parse_arg(a->cfg.outputs[i], &ops, &spec, err, sizeof(err)) ||
-		    outbox_add_spec(a->outbox, ops, spec, err, sizeof(err))) {
+		if (forwarder_parse_arg(a->cfg.outputs[i], &ops[i], &spec, err, sizeof(err)) ||
+		    forwarder_split_name(spec, names[i], sizeof(names[i]), &specs[i], err, sizeof(err))) {
 			vg_err("--output %s: %s", a->cfg.outputs[i], err);
-			return -1;
+			rc = -1;
 		}
 	}
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (names[i][0])
+			continue;
+		size_t same = 0;
+		for (size_t j = 0; j < n; j++)
+			same += ops[j] == ops[i];
+		if (same == 1) {
+			snprintf(names[i], sizeof(names[i]), "%s", ops[i]->name);
+		} else {
+			unsigned char md[EVP_MAX_MD_SIZE];
+			unsigned int mdlen = 0;
+			EVP_Digest(specs[i], strlen(specs[i]), md, &mdlen, EVP_sha256(), NULL);
+			snprintf(names[i], sizeof(names[i]), "%s-%02x%02x%02x%02x", ops[i]->name, md[0], md[1], md[2], md[3]);
+		}
+	}
+	for (size_t i = 0; i < n && !rc; i++) {
+		void *ctx = NULL;
+		if (ops[i]->open(&ctx, specs[i], err, sizeof(err)) ||
+		    outbox_add_as(a->outbox, ops[i], ctx, names[i], err, sizeof(err))) {
+			vg_err("--output %s: %s", a->cfg.outputs[i], err);
+			rc = -1;
+		} else if (strcmp(names[i], ops[i]->name)) {
+			vg_info("output %s: %s", names[i], a->cfg.outputs[i]);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(specs[i]);
+	free(specs);
+	free(names);
+	free(ops);
+	if (rc)
+		return -1;
 	if (!f->servers)
 		return 0;
 	struct fleet_conn_opts co = {
@@ -139,6 +177,8 @@ int agent_fleet_start(struct agent *a)
 			vg_warn("nats: %s; the agent keeps trying and keeps its backlog on disk", err);
 	}
 	void *pub = fleet_publisher_new(a->fleet, 0, err, sizeof(err));
+	if (pub)
+		fleet_publisher_set_store(pub, a->cfg.store_path);
 	if (!pub || outbox_add(a->outbox, &fleet_publisher_ops, pub, err, sizeof(err))) {
 		vg_err("%s", err);
 		return -1;

@@ -350,12 +350,19 @@ void fleet_close(struct fleet_conn *c)
 	if (c->js)
 		jsCtx_Destroy(c->js);
 	c->closing = true;
+	bool closed = true;
 	if (c->nc) {
 		natsConnection_Close(c->nc);
-		/* the callbacks run on the library's thread, after Close returns: wait (bounded)
-		 * for the last one, so that none reads c once it is freed */
-		for (int i = 0; i < 400 && !__atomic_load_n(&c->closed, __ATOMIC_ACQUIRE); i++)
+		/* the callbacks run on the library's thread, after Close returns: wait for the
+		 * last one, so that none reads c once it is freed. On a machine so loaded that it
+		 * has not come in 10 s of wall time, c is left allocated (a leak of one small
+		 * struct, once, at the end) rather than freed under a callback that will still
+		 * write to it: that write into freed memory is what corrupted the heap once
+		 * ("double free or corruption") at a load average of 800 */
+		int64_t end = nats_Now() + 10000;
+		while (!__atomic_load_n(&c->closed, __ATOMIC_ACQUIRE) && nats_Now() < end)
 			nats_Sleep(5);
+		closed = __atomic_load_n(&c->closed, __ATOMIC_ACQUIRE);
 		natsConnection_Destroy(c->nc);
 	}
 	if (c->opts)
@@ -363,7 +370,12 @@ void fleet_close(struct fleet_conn *c)
 	for (int i = 0; i < c->nservers; i++)
 		free(c->servers[i]);
 	free(c->servers);
-	free(c);
+	c->servers = NULL;
+	c->nservers = 0;
+	if (closed)
+		free(c);
+	else
+		vg_warn("nats: the connection's last callback did not come within 10 s; its state is left allocated");
 }
 
 natsConnection *fleet_nc(struct fleet_conn *c)

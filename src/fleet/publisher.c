@@ -3,16 +3,37 @@
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <zlib.h>
 
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/version.h"
 
 #define PUB_MAX_PENDING 8192
+
+/*
+ * Batches (docs/fleet.md, "Batches"): a deliver() of fewer than
+ * PUB_SPREAD * 2 records sends each alone (the quiet case: one record per
+ * message, the lowest latency, today's format); a larger one packs
+ * consecutive records of one kind into messages of about n / PUB_SPREAD
+ * records, at most PUB_BATCH_RECS records and PUB_BATCH_BYTES bytes (below
+ * the hub's default --max-msg of 256 KiB), all in flight at once.
+ */
+#define PUB_SPREAD 8
+#define PUB_BATCH_RECS 256
+#define PUB_BATCH_BYTES (128 * 1024)
+
+/* One message of the current delivery: records [first, first + count) of the batch. */
+struct plan {
+	int kind;
+	int64_t first_seq;
+	int count;
+};
 
 struct publisher {
 	struct fleet_conn *conn;
@@ -26,10 +47,19 @@ struct publisher {
 	const struct outbox_record *recs;
 	size_t n;
 	uint8_t *state; /* per record: 0 in flight, 1 stored, 2 failed */
+	int *span;      /* per record that starts a message: how many records the message holds */
 	size_t cap, handled;
-	uint64_t batch; /* which batch the handler's acks belong to */
 	char last_err[200];
 	struct fleet_publisher_stats st;
+	/* the messages' boundaries, kept until the stream acknowledged them (and in the store) */
+	struct plan *plan;
+	size_t nplan, plan_cap;
+	bool plan_loaded;
+	char *store_path, name[32];
+	sqlite3 *db;
+	struct vg_buf body;
+	unsigned char *z; /* a batch, compressed */
+	size_t zcap;
 };
 
 static const char *const kinds[] = { NULL, "alert", "action", "loss" };
@@ -55,7 +85,7 @@ static long batch_index(struct publisher *p, natsMsg *m)
 		else
 			hi = mid;
 	}
-	return lo < p->n && (int)p->recs[lo].kind == k && p->recs[lo].seq == s ? (long)lo : -1;
+	return lo < p->n && (int)p->recs[lo].kind == k && p->recs[lo].seq == s && p->span[lo] > 0 ? (long)lo : -1;
 }
 
 static void on_ack(jsCtx *js, natsMsg *m, jsPubAck *pa, jsPubAckErr *pae, void *closure)
@@ -65,14 +95,15 @@ static void on_ack(jsCtx *js, natsMsg *m, jsPubAck *pa, jsPubAckErr *pae, void *
 	pthread_mutex_lock(&p->lock);
 	long i = p->recs ? batch_index(p, m) : -1;
 	if (i >= 0 && p->state[i] == 0) {
+		size_t c = (size_t)p->span[i];
 		if (pa) {
-			p->state[i] = 1;
-			p->st.stored++;
+			memset(p->state + i, 1, c);
+			p->st.stored += c;
 			if (pa->Duplicate)
-				p->st.duplicates++;
+				p->st.duplicates += c;
 		} else {
-			p->state[i] = 2;
-			p->st.failed++;
+			memset(p->state + i, 2, c);
+			p->st.failed += c;
 			if (pae)
 				snprintf(p->last_err, sizeof(p->last_err), "%s%s%s", natsStatus_GetText(pae->Err),
 					 pae->ErrText ? ": " : "", pae->ErrText ? pae->ErrText : "");
@@ -93,6 +124,7 @@ void *fleet_publisher_new(struct fleet_conn *c, long ack_timeout_ms, char *err, 
 
 	p->conn = c;
 	p->ack_timeout_ms = ack_timeout_ms > 0 ? ack_timeout_ms : 5000;
+	snprintf(p->name, sizeof(p->name), "nats");
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
 	for (int k = 1; k <= 3; k++)
@@ -116,6 +148,13 @@ fail:
 	pthread_cond_destroy(&p->cond);
 	free(p);
 	return NULL;
+}
+
+void fleet_publisher_set_store(void *ctx, const char *store_path)
+{
+	struct publisher *p = ctx;
+	free(p->store_path);
+	p->store_path = store_path ? xstrdup(store_path) : NULL;
 }
 
 static int pub_open(void **ctx, const char *spec, char *err, size_t errlen)
@@ -145,18 +184,218 @@ static void pub_close(void *ctx)
 		fleet_close(p->conn);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->cond);
+	sqlite3_close(p->db);
+	free(p->store_path);
+	free(p->plan);
 	free(p->state);
+	free(p->span);
+	buf_free(&p->body);
+	free(p->z);
 	free(p);
 }
 
-static natsStatus make_msg(struct publisher *p, const struct outbox_record *r, natsMsg **out)
+/* ---- the plan: which records go in which message, kept in the store until acknowledged ---- */
+
+static const char plan_schema[] = "CREATE TABLE IF NOT EXISTS outbox_batch ("
+				  " name TEXT NOT NULL,"	/* the forwarder (its cursor's name) */
+				  " kind INTEGER NOT NULL,"	/* 1 alerts, 2 actions, 3 loss records */
+				  " first_seq INTEGER NOT NULL," /* the message's first record */
+				  " count INTEGER NOT NULL,"	/* and how many consecutive ones it holds */
+				  " PRIMARY KEY (name, kind, first_seq)) WITHOUT ROWID;";
+
+static void plan_db_fail(struct publisher *p, const char *what)
 {
-	char seq[24];
+	/* without it a resend after a crash may cut other batches: duplicates in the stream
+	 * (each with new boundaries), which hubs drop by uuid */
+	vg_warn("nats: cannot %s the batch plan in %s: %s; publishing on without it", what, p->store_path,
+		p->db ? sqlite3_errmsg(p->db) : "cannot open");
+	sqlite3_close(p->db);
+	p->db = NULL;
+	free(p->store_path);
+	p->store_path = NULL;
+}
+
+static void plan_load(struct publisher *p)
+{
+	sqlite3_stmt *st = NULL;
+	p->plan_loaded = true;
+	if (!p->store_path)
+		return;
+	if (sqlite3_open_v2(p->store_path, &p->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		plan_db_fail(p, "open");
+		return;
+	}
+	sqlite3_busy_timeout(p->db, 5000);
+	sqlite3_exec(p->db, "PRAGMA synchronous=NORMAL;", NULL, NULL, NULL);
+	if (sqlite3_exec(p->db, plan_schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(p->db, "SELECT kind, first_seq, count FROM outbox_batch WHERE name = ? ORDER BY kind, first_seq",
+			       -1, &st, NULL) != SQLITE_OK) {
+		plan_db_fail(p, "read");
+		return;
+	}
+	sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (p->nplan == p->plan_cap) {
+			p->plan_cap = p->plan_cap ? p->plan_cap * 2 : 256;
+			p->plan = xrealloc(p->plan, p->plan_cap * sizeof(*p->plan));
+		}
+		struct plan *e = &p->plan[p->nplan++];
+		e->kind = sqlite3_column_int(st, 0);
+		e->first_seq = sqlite3_column_int64(st, 1);
+		e->count = sqlite3_column_int(st, 2);
+	}
+	sqlite3_finalize(st);
+}
+
+/* Write the plan of kind k from first_seq on (what is below was acknowledged). */
+static void plan_save(struct publisher *p, int k, int64_t first_seq)
+{
+	sqlite3_stmt *del = NULL, *ins = NULL;
+	if (!p->db)
+		return;
+	bool ok = sqlite3_exec(p->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK &&
+		  sqlite3_prepare_v2(p->db, "DELETE FROM outbox_batch WHERE name = ? AND kind = ?", -1, &del, NULL) ==
+			  SQLITE_OK &&
+		  sqlite3_prepare_v2(p->db, "INSERT INTO outbox_batch(name, kind, first_seq, count) VALUES (?,?,?,?)", -1,
+				     &ins, NULL) == SQLITE_OK;
+	if (ok) {
+		sqlite3_bind_text(del, 1, p->name, -1, SQLITE_STATIC);
+		sqlite3_bind_int(del, 2, k);
+		ok = sqlite3_step(del) == SQLITE_DONE;
+	}
+	for (size_t i = 0; ok && i < p->nplan; i++) {
+		if (p->plan[i].kind != k || p->plan[i].first_seq < first_seq)
+			continue;
+		sqlite3_reset(ins);
+		sqlite3_bind_text(ins, 1, p->name, -1, SQLITE_STATIC);
+		sqlite3_bind_int(ins, 2, k);
+		sqlite3_bind_int64(ins, 3, p->plan[i].first_seq);
+		sqlite3_bind_int(ins, 4, p->plan[i].count);
+		ok = sqlite3_step(ins) == SQLITE_DONE;
+	}
+	sqlite3_finalize(del);
+	sqlite3_finalize(ins);
+	if (!ok || sqlite3_exec(p->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		sqlite3_exec(p->db, "ROLLBACK", NULL, NULL, NULL);
+		plan_db_fail(p, "write");
+	}
+}
+
+static bool plain(const struct outbox_record *r)
+{
+	return !memchr(r->json, '\n', r->json_len);
+}
+
+/*
+ * Cut recs[0..n) into messages, filling p->span: the boundaries planned
+ * before (a resend: the same messages, the same Nats-Msg-Id, so the stream
+ * drops what it has), then new ones. The plan of each kind present is
+ * stored before anything of it is sent.
+ */
+static void plan_batch(struct publisher *p, const struct outbox_record *recs, size_t n)
+{
+	if (!p->plan_loaded)
+		plan_load(p);
+	size_t per = n / PUB_SPREAD;
+	if (per < 2)
+		per = 1;
+	if (per > PUB_BATCH_RECS)
+		per = PUB_BATCH_RECS;
+	memset(p->span, 0, n * sizeof(*p->span));
+	for (size_t i = 0; i < n;) {
+		int k = recs[i].kind;
+		size_t end = i; /* this kind's records: [i, end) */
+		while (end < n && (int)recs[end].kind == k)
+			end++;
+		/* what is planned below this kind's first record was acknowledged: drop it; keep
+		 * the planned messages that still fit what is here, and plan anew after them */
+		size_t w = 0, j = i;
+		bool changed = false, following = true;
+		for (size_t q = 0; q < p->nplan; q++) {
+			struct plan *e = &p->plan[q];
+			if (e->kind != k) {
+				p->plan[w++] = *e;
+				continue;
+			}
+			if (e->first_seq < recs[i].seq) {
+				changed = true;
+				continue;
+			}
+			bool fits = following && j < end && recs[j].seq == e->first_seq && e->count >= 1 &&
+				    (size_t)e->count <= end - j;
+			for (int c = 1; fits && c < e->count; c++)
+				fits = recs[j + c].seq == recs[j + c - 1].seq + 1 && plain(&recs[j + c]);
+			if (fits && e->count > 1)
+				fits = plain(&recs[j]);
+			if (!fits) {
+				following = false; /* planned for records not here (cut by the batch size): plan anew */
+				changed = true;
+				continue;
+			}
+			p->span[j] = e->count;
+			j += (size_t)e->count;
+			p->plan[w++] = *e;
+		}
+		p->nplan = w;
+		for (; j < end;) {
+			size_t c = 1, bytes = recs[j].json_len;
+			if (per > 1 && plain(&recs[j]))
+				while (c < per && j + c < end && recs[j + c].seq == recs[j + c - 1].seq + 1 &&
+				       plain(&recs[j + c]) && bytes + 1 + recs[j + c].json_len <= PUB_BATCH_BYTES) {
+					bytes += 1 + recs[j + c].json_len;
+					c++;
+				}
+			if (p->nplan == p->plan_cap) {
+				p->plan_cap = p->plan_cap ? p->plan_cap * 2 : 256;
+				p->plan = xrealloc(p->plan, p->plan_cap * sizeof(*p->plan));
+			}
+			p->plan[p->nplan++] = (struct plan){ k, recs[j].seq, (int)c };
+			p->span[j] = (int)c;
+			j += c;
+			changed = true;
+		}
+		if (changed)
+			plan_save(p, k, recs[i].seq);
+		i = end;
+	}
+}
+
+/* The message of records recs[0..c): one alone as it is, more as a batch. */
+static natsStatus make_msg(struct publisher *p, const struct outbox_record *r, int c, natsMsg **out)
+{
+	char seq[24], id[96], count[16];
 	natsMsg *m = NULL;
-	natsStatus s = natsMsg_Create(&m, p->subject[r->kind], NULL, r->json, (int)r->json_len);
+	natsStatus s;
+	bool zipped = false;
+	if (c == 1) {
+		s = natsMsg_Create(&m, p->subject[r->kind], NULL, r->json, (int)r->json_len);
+		snprintf(id, sizeof(id), "%s", r->uuid);
+	} else {
+		buf_reset(&p->body);
+		for (int i = 0; i < c; i++) {
+			if (i)
+				buf_addc(&p->body, '\n');
+			buf_add(&p->body, r[i].json, r[i].json_len);
+		}
+		/* a batch's records are much alike: zlib (level 1) makes it several times smaller,
+		 * and bytes are most of what the servers spend per record */
+		uLongf zlen = compressBound((uLong)p->body.len);
+		if (zlen > p->zcap) {
+			p->z = xrealloc(p->z, zlen);
+			p->zcap = zlen;
+		}
+		zipped = compress2((Bytef *)p->z, &zlen, (const Bytef *)p->body.data, (uLong)p->body.len, 1) ==
+				 Z_OK &&
+			 zlen < p->body.len;
+		if (zipped)
+			s = natsMsg_Create(&m, p->subject[r->kind], NULL, (const char *)p->z, (int)zlen);
+		else
+			s = natsMsg_Create(&m, p->subject[r->kind], NULL, p->body.data, (int)p->body.len);
+		snprintf(id, sizeof(id), "%s+%d", r->uuid, c);
+	}
 	snprintf(seq, sizeof(seq), "%" PRId64, r->seq);
 	if (s == NATS_OK)
-		s = natsMsgHeader_Set(m, "Nats-Msg-Id", r->uuid);
+		s = natsMsgHeader_Set(m, "Nats-Msg-Id", id);
 	if (s == NATS_OK)
 		s = natsMsgHeader_Set(m, "Vigil-Node", fleet_node(p->conn));
 	if (s == NATS_OK)
@@ -165,6 +404,12 @@ static natsStatus make_msg(struct publisher *p, const struct outbox_record *r, n
 		s = natsMsgHeader_Set(m, "Vigil-Kind", kinds[r->kind]);
 	if (s == NATS_OK)
 		s = natsMsgHeader_Set(m, "Vigil-Seq", seq);
+	if (s == NATS_OK && c > 1) {
+		snprintf(count, sizeof(count), "%d", c);
+		s = natsMsgHeader_Set(m, "Vigil-Count", count);
+	}
+	if (s == NATS_OK && zipped)
+		s = natsMsgHeader_Set(m, "Vigil-Encoding", "zlib");
 	if (s == NATS_OK)
 		s = natsMsgHeader_Set(m, "Vigil-Version", VIGIL_VERSION);
 	if (s != NATS_OK) {
@@ -180,7 +425,7 @@ static long pub_deliver(void *ctx, const struct outbox_record *recs, size_t n, c
 	struct publisher *p = ctx;
 	jsPubOptions po;
 	natsStatus s = NATS_OK;
-	size_t sent = 0;
+	size_t sent = 0, msgs = 0;
 	char text[256];
 
 	if (!fleet_conn_up(p->conn)) {
@@ -196,9 +441,11 @@ static long pub_deliver(void *ctx, const struct outbox_record *recs, size_t n, c
 	pthread_mutex_lock(&p->lock);
 	if (n > p->cap) {
 		p->state = xrealloc(p->state, n);
+		p->span = xrealloc(p->span, n * sizeof(*p->span));
 		p->cap = n;
 	}
 	memset(p->state, 0, n);
+	plan_batch(p, recs, n);
 	p->recs = recs;
 	p->n = n;
 	p->handled = 0;
@@ -207,15 +454,18 @@ static long pub_deliver(void *ctx, const struct outbox_record *recs, size_t n, c
 
 	jsPubOptions_Init(&po);
 	po.MaxWait = p->ack_timeout_ms;
-	for (; sent < n; sent++) {
+	while (sent < n) {
 		natsMsg *m;
-		s = make_msg(p, &recs[sent], &m);
+		int c = p->span[sent];
+		s = make_msg(p, &recs[sent], c, &m);
 		if (s == NATS_OK) {
 			s = js_PublishMsgAsync(p->js, &m, &po);
 			natsMsg_Destroy(m); /* NULL when the library took it */
 		}
 		if (s != NATS_OK)
 			break;
+		sent += (size_t)c;
+		msgs++;
 	}
 	if (s != NATS_OK)
 		snprintf(err, errlen, "publish: %s", fleet_status_text(s, text, sizeof(text)));
@@ -233,11 +483,12 @@ static long pub_deliver(void *ctx, const struct outbox_record *recs, size_t n, c
 	}
 	pthread_mutex_lock(&p->lock);
 	p->st.published += sent;
+	p->st.messages += msgs;
 	/* the handler may still be running for the last acks: wait for it, briefly */
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += 1;
-	while (cs == NATS_OK && p->handled < sent)
+	while (cs == NATS_OK && p->handled < msgs)
 		if (pthread_cond_timedwait(&p->cond, &p->lock, &ts))
 			break;
 	size_t ok = 0;

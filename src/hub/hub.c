@@ -14,6 +14,12 @@
 #include "hub/hub_flows.h"
 #include "hub/hub_store.h"
 
+/* How long an alert fetch gathers when nothing waits: what a lone record can wait
+ * in the hub (besides its commit). 20 ms (and a two-step fetch) were tried: with
+ * libnats 3.4 the hub then died of heap corruption three times in an afternoon's
+ * tests (fetches expiring 50 times a second); 200 ms is what ran for weeks. */
+#define ALERT_WAIT_MS 200
+
 #define INC(x) __atomic_add_fetch(&(x), 1, __ATOMIC_RELAXED)
 #define ADD(x, v) __atomic_add_fetch(&(x), (v), __ATOMIC_RELAXED)
 
@@ -129,18 +135,18 @@ struct consumer {
 };
 
 /* Store one fetched batch, then acknowledge it: 0, or -1 when the store failed. */
-static int take_batch(struct consumer *c, natsMsgList *list)
+static int take_msgs(struct consumer *c, natsMsg **msgs, int count)
 {
 	int64_t recv = now_ns();
 	uint64_t stored[4] = { 0 }, dups = 0, flow_msgs = 0, flow_rows = 0; /* counted once committed */
 	c->nok = 0;
 	/* the library returns at most the batch asked for; sized to what came regardless */
-	if ((size_t)list->Count > c->cap) {
-		c->cap = (size_t)list->Count;
+	if ((size_t)count > c->cap) {
+		c->cap = (size_t)count;
 		c->ok = xrealloc(c->ok, c->cap * sizeof(*c->ok));
 	}
-	for (int i = 0; i < list->Count; i++) {
-		natsMsg *msg = list->Msgs[i];
+	for (int i = 0; i < count; i++) {
+		natsMsg *msg = msgs[i];
 		struct hub_headers h = { 0 };
 		natsMsgHeader_Get(msg, "Nats-Msg-Id", &h.msg_id);
 		natsMsgHeader_Get(msg, "Vigil-Node", &h.node);
@@ -148,29 +154,54 @@ static int take_batch(struct consumer *c, natsMsgList *list)
 		natsMsgHeader_Get(msg, "Vigil-Kind", &h.kind);
 		natsMsgHeader_Get(msg, "Vigil-Seq", &h.seq);
 		natsMsgHeader_Get(msg, "Vigil-Version", &h.version);
-		struct hub_msg m;
+		natsMsgHeader_Get(msg, "Vigil-Count", &h.count);
+		natsMsgHeader_Get(msg, "Vigil-Encoding", &h.encoding);
+		const char *subject = natsMsg_GetSubject(msg);
+		struct hub_batch b;
 		char err[256];
-		enum hub_reject r = hub_msg_parse(natsMsg_GetSubject(msg), &h, natsMsg_GetData(msg),
-						  (size_t)natsMsg_GetDataLength(msg), c->o->max_msg, &m, err, sizeof(err));
+		/* one record, or a batch of them (docs/fleet.md, "Batches") */
+		enum hub_reject r = hub_batch_open(subject, &h, natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg),
+						   c->o->max_msg, &b, err, sizeof(err));
 		if (r != HUB_OK) {
+			hub_batch_close(&b);
 			INC(c->stats->rejected[r]);
 			log_reject(&c->rl, err);
 			/* never delivered again: it will not get better */
 			natsMsg_Term(msg, NULL);
 			continue;
 		}
-		int rc = hub_store_add(c->store, &m, recv);
-		size_t nflows = m.nflows;
-		hub_msg_free(&m);
-		if (rc < 0)
-			goto failed;
-		if (rc == 0 && m.kind != HUB_HEARTBEAT)
-			dups++;
-		else if (m.kind == HUB_FLOWS) {
-			flow_msgs++;
-			flow_rows += nflows;
-		} else
-			stored[m.kind - 1]++;
+		while (b.next < b.count) {
+			struct hub_msg m;
+			r = hub_batch_next(&b, subject, c->o->max_msg, &m, err, sizeof(err));
+			if (r != HUB_OK) {
+				/* this record alone: the others of its batch stand */
+				INC(c->stats->rejected[r]);
+				log_reject(&c->rl, err);
+				if (b.count == 1) {
+					natsMsg_Term(msg, NULL);
+					break;
+				}
+				continue;
+			}
+			enum hub_kind kind = m.kind;
+			size_t nflows = m.nflows;
+			int rc = hub_store_add(c->store, &m, recv);
+			hub_msg_free(&m);
+			if (rc < 0) {
+				hub_batch_close(&b);
+				goto failed;
+			}
+			if (rc == 0 && kind != HUB_HEARTBEAT)
+				dups++;
+			else if (kind == HUB_FLOWS) {
+				flow_msgs++;
+				flow_rows += nflows;
+			} else
+				stored[kind - 1]++;
+		}
+		hub_batch_close(&b);
+		if (r != HUB_OK && b.count == 1)
+			continue;
 		c->ok[c->nok++] = msg;
 	}
 	if (hub_store_commit(c->store))
@@ -188,8 +219,8 @@ failed:
 	INC(c->stats->commit_failures);
 	vg_err("hub: %s; the batch is not acknowledged and will be delivered again", hub_store_error(c->store));
 	hub_store_rollback(c->store);
-	for (int i = 0; i < list->Count; i++)
-		natsMsg_Nak(list->Msgs[i], NULL);
+	for (int i = 0; i < count; i++)
+		natsMsg_Nak(msgs[i], NULL);
 	return -1;
 }
 
@@ -235,6 +266,11 @@ static void retain(struct hub_store *store, const struct hub_opts *o, struct hub
 	for (int i = 0; i < HUB_RET__N; i++)
 		more |= del[i] >= RETAIN_BATCH;
 	*next = mono_ms() + (more ? 0 : RETAIN_EVERY_MS);
+}
+
+static int take_batch(struct consumer *c, natsMsgList *list)
+{
+	return take_msgs(c, list->Msgs, list->Count);
 }
 
 int hub_run(const struct hub_opts *o, volatile sig_atomic_t *stop)
@@ -322,8 +358,10 @@ int hub_run(const struct hub_opts *o, volatile sig_atomic_t *stop)
 				natsMsgList_Destroy(&list);
 			}
 		}
-		/* alerts wait up to 200 ms for a batch; heartbeats are looked at every
-		 * 100 ms (a fetch that finds none costs its whole timeout) */
+		/* alerts: what waits comes at once (the library asks with no_wait first); when
+		 * nothing does, a fetch gathers what comes for ALERT_WAIT_MS (it returns early
+		 * only on a full batch, so this bounds what a lone record waits); heartbeats
+		 * are looked at every 100 ms (a fetch that finds none costs its whole timeout) */
 		for (int i = 0; i < 2 && !*stop; i++) {
 			if (i == 1) {
 				if (mono_ms() < next_hb)
@@ -332,7 +370,7 @@ int hub_run(const struct hub_opts *o, volatile sig_atomic_t *stop)
 			}
 			natsMsgList list = { 0 };
 			jsErrCode jerr = 0;
-			natsStatus s = natsSubscription_Fetch(&list, subs[i], o->batch, i == 0 ? 200 : 5, &jerr);
+			natsStatus s = natsSubscription_Fetch(&list, subs[i], o->batch, i == 0 ? ALERT_WAIT_MS : 5, &jerr);
 			if (s == NATS_OK) {
 				if (take_batch(&c, &list)) {
 					struct timespec t = { 0, 500 * 1000 * 1000 };

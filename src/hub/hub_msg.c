@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <zlib.h>
+#include "common/buf.h"
 #include "engine/ruleset.h"
 #include "fleet/nats_conn.h"
 #include "hub/hub_msg.h"
@@ -13,6 +15,7 @@ static const char *const reject_names[HUB_REJ__N] = {
 	[HUB_OK] = "ok",	      [HUB_REJ_SUBJECT] = "subject", [HUB_REJ_KIND] = "kind",
 	[HUB_REJ_HEADERS] = "headers", [HUB_REJ_SEQ] = "seq",	      [HUB_REJ_SIZE] = "size",
 	[HUB_REJ_JSON] = "json",       [HUB_REJ_UUID] = "uuid",	      [HUB_REJ_FIELDS] = "fields",
+	[HUB_REJ_COUNT] = "count",     [HUB_REJ_ENCODING] = "encoding",
 };
 
 const char *hub_reject_name(enum hub_reject r)
@@ -358,4 +361,133 @@ void hub_msg_free(struct hub_msg *m)
 {
 	json_decref(m->body);
 	m->body = NULL;
+}
+
+enum hub_reject hub_batch_open(const char *subject, const struct hub_headers *h, const char *body, size_t len,
+			       size_t max_len, struct hub_batch *b, char *err, size_t errlen)
+{
+	memset(b, 0, sizeof(*b));
+	b->h = *h;
+	if (h->count)
+		b->h.msg_id = NULL; /* a batch's id is not its records' */
+	b->h.count = NULL;
+	/* the subject and headers of the whole, with an empty object as its body */
+	struct hub_msg m;
+	char seq0[24];
+	if (!h->count) {
+		b->count = 1;
+	} else {
+		char *end;
+		long long c = strtoll(h->count, &end, 10);
+		if (!*h->count || *end || c < 1 || c > HUB_BATCH_MAX) {
+			snprintf(err, errlen, "Vigil-Count '%.32s' is not 1..%d on %.80s", h->count, HUB_BATCH_MAX,
+				 subject ? subject : "");
+			return HUB_REJ_COUNT;
+		}
+		b->count = (long)c;
+	}
+	if (h->seq) {
+		char *end;
+		long long s = strtoll(h->seq, &end, 10);
+		b->first_seq = *h->seq && !*end && s > 0 && s <= INT64_MAX - HUB_BATCH_MAX ? s : 0;
+	}
+	snprintf(seq0, sizeof(seq0), "%lld", (long long)b->first_seq);
+	struct hub_headers h0 = b->h;
+	h0.seq = b->first_seq ? seq0 : h->seq;
+	h0.msg_id = "batch-header-check";
+	enum hub_reject r = hub_msg_parse(subject, &h0, "{}", 2, max_len, &m, err, errlen);
+	if (r == HUB_OK)
+		hub_msg_free(&m);
+	else if (r != HUB_REJ_FIELDS)
+		return r;
+	if (m.kind == HUB_HEARTBEAT && b->count != 1) {
+		snprintf(err, errlen, "a heartbeat cannot be a batch on %s", subject);
+		return HUB_REJ_COUNT;
+	}
+	if (len > max_len) {
+		snprintf(err, errlen, "message of %zu bytes over the limit of %zu on %s", len, max_len, subject);
+		return HUB_REJ_SIZE;
+	}
+	if (h->encoding) {
+		if (strcmp(h->encoding, "zlib") || !h->count) {
+			snprintf(err, errlen, "Vigil-Encoding '%.32s' is not zlib on a batch on %s", h->encoding, subject);
+			return HUB_REJ_ENCODING;
+		}
+		/* inflate, bounded: what a small message may claim to hold is not trusted */
+		z_stream z = { 0 };
+		size_t cap = len * 4 + 4096, out = 0;
+		int zr = inflateInit(&z);
+		b->inflated = xmalloc(cap + 1);
+		z.next_in = (Bytef *)(body ? body : "");
+		z.avail_in = (uInt)len;
+		while (zr == Z_OK) {
+			if (out == cap) {
+				if (cap >= HUB_BATCH_MAX_INFLATED)
+					break;
+				cap = cap * 2 > HUB_BATCH_MAX_INFLATED ? HUB_BATCH_MAX_INFLATED : cap * 2;
+				b->inflated = xrealloc(b->inflated, cap + 1);
+			}
+			z.next_out = (Bytef *)b->inflated + out;
+			z.avail_out = (uInt)(cap - out);
+			zr = inflate(&z, Z_NO_FLUSH);
+			out = cap - z.avail_out;
+			if (zr == Z_BUF_ERROR && z.avail_out)
+				break; /* the input ended before the stream did */
+			if (zr == Z_BUF_ERROR)
+				zr = Z_OK;
+		}
+		inflateEnd(&z);
+		if (zr != Z_STREAM_END || z.avail_in) {
+			snprintf(err, errlen, "a zlib batch that does not inflate (%s) on %s",
+				 zr == Z_OK ? "more than 8 MiB, or cut short" : "corrupt", subject);
+			return HUB_REJ_ENCODING;
+		}
+		b->inflated[out] = 0;
+		body = b->inflated;
+		len = out;
+	}
+	if (body && memchr(body, 0, len)) {
+		snprintf(err, errlen, "body has a NUL byte on %s", subject);
+		return HUB_REJ_JSON;
+	}
+	if (b->count > 1) {
+		long lines = 1;
+		for (size_t i = 0; i < len; i++)
+			if (body[i] == '\n')
+				lines++;
+		if (lines != b->count) {
+			snprintf(err, errlen, "Vigil-Count %ld but %ld records on %s", b->count, lines, subject);
+			return HUB_REJ_COUNT;
+		}
+	}
+	b->body = body ? body : "";
+	b->len = body ? len : 0;
+	return HUB_OK;
+}
+
+void hub_batch_close(struct hub_batch *b)
+{
+	free(b->inflated);
+	b->inflated = NULL;
+}
+
+enum hub_reject hub_batch_next(struct hub_batch *b, const char *subject, size_t max_len, struct hub_msg *m,
+			       char *err, size_t errlen)
+{
+	const char *p = b->body + b->off;
+	size_t rest = b->len - b->off, n = rest;
+	if (b->count == 1) {
+		b->next = 1;
+		b->off = b->len;
+		return hub_msg_parse(subject, &b->h, p, n, max_len, m, err, errlen);
+	}
+	const char *nl = memchr(p, '\n', rest);
+	if (nl)
+		n = (size_t)(nl - p);
+	b->off += n + (nl ? 1 : 0);
+	snprintf(b->seq, sizeof(b->seq), "%lld", (long long)(b->first_seq + b->next));
+	b->next++;
+	struct hub_headers h = b->h;
+	h.seq = b->seq;
+	return hub_msg_parse(subject, &h, p, n, max_len, m, err, errlen);
 }

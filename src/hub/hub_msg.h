@@ -46,6 +46,8 @@ enum hub_reject {
 	HUB_REJ_JSON,     /* the body is not one JSON object */
 	HUB_REJ_UUID,     /* no usable uuid (body "uuid", else Nats-Msg-Id) */
 	HUB_REJ_FIELDS,   /* a field the kind needs is missing or mistyped */
+	HUB_REJ_COUNT,    /* a batch whose Vigil-Count is malformed or not its number of records */
+	HUB_REJ_ENCODING, /* a batch whose Vigil-Encoding is unknown, or that does not inflate */
 	HUB_REJ__N,
 };
 const char *hub_reject_name(enum hub_reject r);
@@ -53,6 +55,8 @@ const char *hub_reject_name(enum hub_reject r);
 /* What a message's headers say (NULL where absent). */
 struct hub_headers {
 	const char *msg_id, *node, *cluster, *kind, *seq, *version;
+	const char *count; /* Vigil-Count: a batch of that many records (absent: one) */
+	const char *encoding; /* Vigil-Encoding: "zlib" (a compressed batch), or absent */
 };
 
 struct hub_msg {
@@ -85,6 +89,40 @@ enum hub_reject hub_msg_parse(const char *subject, const struct hub_headers *h, 
 void hub_msg_free(struct hub_msg *m);
 /* Row i of a checked flows message (i < m->nflows). */
 void hub_msg_flow_row(const struct hub_msg *m, size_t i, struct hub_flow_row *r);
+
+/*
+ * A batch (docs/fleet.md, "Batches"): Vigil-Count records, one JSON object a
+ * line ('\n' between them, none after), of one kind, with consecutive
+ * sequences from Vigil-Seq. A message without Vigil-Count is one record, as
+ * before (hub_msg_parse alone).
+ */
+#define HUB_BATCH_MAX 65536
+#define HUB_BATCH_MAX_INFLATED (8u << 20) /* a compressed batch inflates to at most this */
+struct hub_batch {
+	char *inflated; /* owned: the body of a compressed batch (hub_batch_close frees it) */
+	const char *body;
+	size_t len, off;
+	long count, next;   /* records, and the index of the next one */
+	int64_t first_seq;
+	struct hub_headers h; /* per record: seq its own, no Nats-Msg-Id (the batch's is not the record's) */
+	char seq[24];
+};
+/*
+ * Check the batch as a whole: subject and headers as hub_msg_parse does,
+ * Vigil-Count 1..HUB_BATCH_MAX and the body's number of lines, the size
+ * against max_len (as sent), a Vigil-Encoding of zlib inflated (at most
+ * HUB_BATCH_MAX_INFLATED). HUB_OK (then call hub_batch_next count times), or
+ * why not. Call hub_batch_close after either.
+ */
+enum hub_reject hub_batch_open(const char *subject, const struct hub_headers *h, const char *body, size_t len,
+			       size_t max_len, struct hub_batch *b, char *err, size_t errlen);
+/*
+ * The next record, checked as hub_msg_parse does (HUB_OK and m to free, or why
+ * this record is refused: the others stand). b->next says which.
+ */
+enum hub_reject hub_batch_next(struct hub_batch *b, const char *subject, size_t max_len, struct hub_msg *m,
+			       char *err, size_t errlen);
+void hub_batch_close(struct hub_batch *b);
 
 /* "2026-11-28T15:06:02.700929619Z" (fraction optional) as ns since the epoch, or -1. */
 int64_t hub_parse_time(const char *s);

@@ -222,3 +222,42 @@ int fwd_parse_seconds(const char *s, double *out)
 	*out = v;
 	return 0;
 }
+
+int forwarder_split_name(const char *spec, char *name, size_t namelen, char **rest, char *err, size_t errlen)
+{
+	struct vg_buf out = { 0 };
+	const char *p = spec;
+	name[0] = 0;
+	for (bool first = true; p;) {
+		const char *semi = strchr(p, ';');
+		size_t len = semi ? (size_t)(semi - p) : strlen(p);
+		if (!first && len >= 5 && !strncmp(p, "name=", 5)) {
+			size_t n = len - 5;
+			if (n == 0 || n >= namelen || name[0]) {
+				snprintf(err, errlen, "name= takes 1 to %zu characters, once", namelen - 1);
+				buf_free(&out);
+				return -1;
+			}
+			for (size_t i = 0; i < n; i++) {
+				char c = p[5 + i];
+				if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+				      c == '_' || c == '.')) {
+					snprintf(err, errlen, "name= takes letters, digits, '-', '_' and '.', not '%c'", c);
+					buf_free(&out);
+					return -1;
+				}
+			}
+			memcpy(name, p + 5, n);
+			name[n] = 0;
+		} else {
+			if (!first)
+				buf_addc(&out, ';');
+			buf_add(&out, p, len);
+		}
+		first = false;
+		p = semi ? semi + 1 : NULL;
+	}
+	buf_addc(&out, '\0');
+	*rest = out.data;
+	return 0;
+}

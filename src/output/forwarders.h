@@ -54,6 +54,15 @@ const char *forwarder_names(void);
 int forwarder_parse_arg(const char *arg, const struct vg_forwarder_ops **ops, const char **spec, char *err,
 			size_t errlen);
 
+/*
+ * The option name=NAME of an --output spec, which every output takes: the
+ * output's own name (its cursor in the store, its metrics' label), for
+ * several outputs of one kind. Copies it to name ("" when absent) and the
+ * spec without it to *rest (malloc'd). 0, or -1 with err (a bad or second
+ * name=; nothing to free then).
+ */
+int forwarder_split_name(const char *spec, char *name, size_t namelen, char **rest, char *err, size_t errlen);
+
 #define FWD_SPEC_MAX_OPTS 16
 #define FWD_SPEC_MAX_LEN 4096
 

@@ -40,6 +40,7 @@ static const char outbox_schema[] =
 struct runner {
 	struct outbox *ob;
 	const struct vg_forwarder_ops *ops;
+	char name[32]; /* the cursor's: the forwarder's name, or the output's own (outbox_add_as) */
 	void *ctx;
 	pthread_t thread;
 	bool started;
@@ -261,7 +262,7 @@ static int runner_prepare(struct runner *r, char *err, size_t errlen)
 	if (sqlite3_prepare_v2(r->db, "SELECT alert_seq, action_seq, lost, loss_seq FROM outbox_cursor WHERE name = ?",
 			       -1, &st, NULL))
 		goto bad;
-	sqlite3_bind_text(st, 1, r->ops->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, r->name, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		r->cur[OUTBOX_ALERT] = sqlite3_column_int64(st, 0);
 		r->cur[OUTBOX_ACTION] = sqlite3_column_int64(st, 1);
@@ -279,14 +280,14 @@ static void runner_save(struct runner *r)
 {
 	sqlite3_stmt *st = r->save;
 	sqlite3_reset(st);
-	sqlite3_bind_text(st, 1, r->ops->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, r->name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, r->cur[OUTBOX_ALERT]);
 	sqlite3_bind_int64(st, 3, r->cur[OUTBOX_ACTION]);
 	sqlite3_bind_int64(st, 4, r->lost);
 	sqlite3_bind_int64(st, 5, r->loss_seq);
 	/* a cursor not saved is only behind: what it covers is sent again, and deduplicated */
 	if (sqlite3_step(st) != SQLITE_DONE)
-		vg_debug("outbox %s: cannot save the cursor: %s", r->ops->name, sqlite3_errmsg(r->db));
+		vg_debug("outbox %s: cannot save the cursor: %s", r->name, sqlite3_errmsg(r->db));
 	sqlite3_reset(st);
 }
 
@@ -380,7 +381,7 @@ static int deliver_losses(struct runner *r, char *err, size_t errlen)
 		char id[33], t[48];
 		struct vg_buf b = { 0 };
 		struct vg_json j;
-		loss_uuid(id, r->ops->name, k, first, upto[k], when[k]);
+		loss_uuid(id, r->name, k, first, upto[k], when[k]);
 		iso_time(t, sizeof(t), when[k]);
 		jw_init(&j, &b);
 		jw_obj_begin(&j, NULL);
@@ -389,7 +390,7 @@ static int deliver_losses(struct runner *r, char *err, size_t errlen)
 		jw_str(&j, "kind", "loss");
 		if (r->ob->hostname)
 			jw_str(&j, "hostname", r->ob->hostname);
-		jw_str(&j, "forwarder", r->ops->name);
+		jw_str(&j, "forwarder", r->name);
 		jw_str(&j, "records", kind_name[k]);
 		jw_int(&j, "first_seq", first);
 		jw_int(&j, "last_seq", upto[k]);
@@ -410,7 +411,7 @@ static int deliver_losses(struct runner *r, char *err, size_t errlen)
 		if (got != 1)
 			return -1;
 		vg_warn("outbox %s: %" PRId64 " %ss (seq %" PRId64 "..%" PRId64 ") were lost before delivery: %s",
-			r->ops->name, count, kind_name[k], first, upto[k], reason[k]);
+			r->name, count, kind_name[k], first, upto[k], reason[k]);
 		r->loss_seq++;
 		r->lost += count;
 		r->cur[k] = upto[k];
@@ -546,7 +547,7 @@ static void *runner_main(void *arg)
 		runner_publish(r, failed && delivered == 0, err, (uint64_t)delivered, failed);
 		if (failed) {
 			if (backoff == 0)
-				vg_warn("outbox %s: cannot deliver (%s); retrying with backoff", r->ops->name,
+				vg_warn("outbox %s: cannot deliver (%s); retrying with backoff", r->name,
 					err[0] ? err : "destination down");
 			backoff = backoff ? backoff * 2 : ob->o.backoff_min_ms;
 			if (delivered)
@@ -554,7 +555,7 @@ static void *runner_main(void *arg)
 			if (backoff > ob->o.backoff_max_ms)
 				backoff = ob->o.backoff_max_ms;
 		} else if (backoff) {
-			vg_info("outbox %s: delivering again", r->ops->name);
+			vg_info("outbox %s: delivering again", r->name);
 			backoff = 0;
 		}
 		pthread_mutex_lock(&ob->lock);
@@ -616,21 +617,32 @@ fail:
 
 int outbox_add(struct outbox *ob, const struct vg_forwarder_ops *ops, void *ctx, char *err, size_t errlen)
 {
+	return outbox_add_as(ob, ops, ctx, ops->name, err, errlen);
+}
+
+int outbox_add_as(struct outbox *ob, const struct vg_forwarder_ops *ops, void *ctx, const char *name, char *err,
+		  size_t errlen)
+{
 	struct runner *r;
 	if (ob->n == OUTBOX_MAX_FORWARDERS) {
 		snprintf(err, errlen, "outbox: more than %d forwarders", OUTBOX_MAX_FORWARDERS);
 		goto fail;
 	}
+	if (!name || !*name || strlen(name) >= sizeof(r->name)) {
+		snprintf(err, errlen, "outbox: a forwarder's name is 1 to %zu bytes", sizeof(r->name) - 1);
+		goto fail;
+	}
 	for (size_t i = 0; i < ob->n; i++)
-		if (!strcmp(ob->r[i]->ops->name, ops->name)) {
-			snprintf(err, errlen, "outbox: forwarder %s given twice", ops->name);
+		if (!strcmp(ob->r[i]->name, name)) {
+			snprintf(err, errlen, "outbox: forwarder %s given twice (each needs a name of its own: its cursor)", name);
 			goto fail;
 		}
 	r = xcalloc(1, sizeof(*r));
 	r->ob = ob;
 	r->ops = ops;
 	r->ctx = ctx;
-	snprintf(r->st.name, sizeof(r->st.name), "%s", ops->name);
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	snprintf(r->st.name, sizeof(r->st.name), "%s", name);
 	r->recs = xcalloc(ob->o.batch_max, sizeof(*r->recs));
 	r->offs = xcalloc(2 * ob->o.batch_max, sizeof(*r->offs));
 	ob->r[ob->n++] = r; /* closed with the outbox from here on */

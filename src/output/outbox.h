@@ -60,6 +60,13 @@ struct outbox *outbox_open(const struct outbox_opts *o, char *err, size_t errlen
  * ops->close(ctx) at outbox_close). 0, or -1 with err (ctx then closed too).
  */
 int outbox_add(struct outbox *ob, const struct vg_forwarder_ops *ops, void *ctx, char *err, size_t errlen);
+/*
+ * The same under a cursor name of its own (1 to 31 bytes), for several
+ * forwarders of one kind (two webhooks): the name keys the cursor in the
+ * store, the stats and the loss records. outbox_add uses ops->name.
+ */
+int outbox_add_as(struct outbox *ob, const struct vg_forwarder_ops *ops, void *ctx, const char *name, char *err,
+		  size_t errlen);
 /* The same, opening the forwarder with ops->open(spec). */
 int outbox_add_spec(struct outbox *ob, const struct vg_forwarder_ops *ops, const char *spec, char *err,
 		    size_t errlen);

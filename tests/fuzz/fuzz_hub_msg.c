@@ -2,9 +2,11 @@
 /*
  * libFuzzer: what a hub receives from the network (src/hub/hub_msg.c) and what
  * an API client sends (hub_api_parse_query, the flows routes' parameters,
- * hub_tokens_parse). The input is split on NUL bytes: subject, the six
- * headers, the body; the same bytes are also read as query parameters
- * (key=value&...) and as a token file, and the whole input as a flows body.
+ * hub_tokens_parse). The input is split on NUL bytes: subject, the eight
+ * headers (Vigil-Count, Vigil-Encoding last), the body, read as one message and
+ * as a batch (hub_batch_open/next); the same bytes are also read as query
+ * parameters (key=value&...) and as a token file, and the whole input as a
+ * flows body.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,15 +20,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *copy = malloc(size + 1);
 	memcpy(copy, data, size);
 	copy[size] = 0;
-	const char *part[8] = { 0 };
+	const char *part[9] = { 0 };
 	size_t np = 0, off = 0;
-	while (np < 7 && off <= size) {
+	while (np < 9 && off <= size) {
 		part[np++] = copy + off;
 		off += strlen(copy + off) + 1;
 	}
 	const char *body = off <= size ? copy + off : "";
 	size_t blen = off <= size ? size - off : 0;
-	struct hub_headers h = { part[1], part[2], part[3], part[4], part[5], part[6] };
+	struct hub_headers h = { part[1], part[2], part[3], part[4], part[5], part[6], part[7], part[8] };
 	struct hub_msg m;
 	char err[256];
 	if (hub_msg_parse(part[0], &h, body, blen, 1 << 16, &m, err, sizeof(err)) == HUB_OK)
@@ -42,6 +44,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		hub_msg_free(&m);
 	}
+	struct hub_batch b;
+	if (hub_batch_open(part[0], &h, body, blen, 1 << 16, &b, err, sizeof(err)) == HUB_OK)
+		while (b.next < b.count)
+			if (hub_batch_next(&b, part[0], 1 << 16, &m, err, sizeof(err)) == HUB_OK)
+				hub_msg_free(&m);
+	hub_batch_close(&b);
 
 	/* as a query string */
 	char *q = strdup(copy), *save = NULL;

@@ -163,10 +163,10 @@ done
 wait_count hubA alerts 21005
 for ((i = 0; i < 100; i++)); do
 	api hubA /api/v1/status -H "Authorization: Bearer $TOKEN" >"$T/st"
-	[ "$(jq '[.rejected[]] | add' "$T/st")" -ge 9 ] && break
+	[ "$(jq '[.rejected[]] | add' "$T/st")" -ge 13 ] && break
 	sleep 0.1
 done
-want='{"subject":0,"kind":1,"headers":2,"seq":1,"size":1,"json":2,"uuid":1,"fields":1}'
+want='{"subject":0,"kind":1,"headers":2,"seq":1,"size":1,"json":3,"uuid":1,"fields":2,"count":2,"encoding":0}'
 [ "$(jq -c .rejected "$T/st")" = "$want" ] || it_fail "rejections: $(jq -c .rejected "$T/st"), expected $want"
 [ "$(count hubA alerts "WHERE node = 'intruder'")" -eq 0 ] || it_fail "a bad message was stored"
 kill -0 "$HUB_A" || it_fail "hub A died on bad input"

@@ -2,7 +2,8 @@
 # --output from a live agent: the store's outbox feeds a JSON-lines file output
 # while the agent runs; after a clean stop every stored alert is in the file once,
 # in order, with its uuid; a restart resumes from the output's cursor (nothing
-# sent twice).
+# sent twice). Two outputs of the same kind (two files), each with its own
+# cursor (docs/outputs.md, "Several outputs of one kind").
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/integration/lib.sh
@@ -26,7 +27,7 @@ EOR
 
 run_agent() {
 	"$VIGIL" run --json --rules "$IT_TMP/rules.yaml" --store "$IT_TMP/store.db" \
-		--output "file:$IT_TMP/out.jsonl" --duration 120 >"$IT_TMP/stdout.$1" 2>"$IT_TMP/err.$1" &
+		--output "file:$IT_TMP/out.jsonl" --output "file:$IT_TMP/out2.jsonl;keep=1" --duration 120 >"$IT_TMP/stdout.$1" 2>"$IT_TMP/err.$1" &
 	AGENT=$!
 	it_agent_ready "$AGENT" "$IT_TMP/err.$1"
 }
@@ -50,7 +51,8 @@ probes() { # FROM TO TOTAL
 	local i
 	for ((i = $1; i <= $2; i++)); do cat "/tmp/outlive-$M-$i" 2>/dev/null; done
 	for ((i = 0; i < 200; i++)); do
-		[ "$(wc -l <"$IT_TMP/out.jsonl" 2>/dev/null || echo 0)" -ge "$3" ] && return 0
+		[ "$(wc -l <"$IT_TMP/out.jsonl" 2>/dev/null || echo 0)" -ge "$3" ] &&
+			[ "$(wc -l <"$IT_TMP/out2.jsonl" 2>/dev/null || echo 0)" -ge "$3" ] && return 0
 		sleep 0.1
 	done
 	it_fail "the file output holds $(wc -l <"$IT_TMP/out.jsonl" 2>/dev/null) alerts, not $3, within 20 s"
@@ -65,11 +67,16 @@ stop_agent 2
 
 stored=$("$VIGIL" alerts --store "$IT_TMP/store.db" --json | wc -l)
 [ "$stored" -eq 30 ] || it_fail "the store holds $stored alerts, not 30"
-lines=$(wc -l <"$IT_TMP/out.jsonl")
-[ "$lines" -eq 30 ] || it_fail "the file output holds $lines lines, not 30 (a restart sent some twice?)"
-uniq=$(jq -r .uuid "$IT_TMP/out.jsonl" | sort -u | grep -c '^[0-9a-f]\{32\}$')
-[ "$uniq" -eq 30 ] || it_fail "the file output holds $uniq distinct uuids, not 30"
-order=$(jq -r '.output_fields["fd.name"]' "$IT_TMP/out.jsonl" | sed 's/.*-//' | paste -sd,)
-want=$(seq -s, 1 30)
-[ "$order" = "$want" ] || it_fail "the file output is not in order: $order"
+for out in out.jsonl out2.jsonl; do
+	lines=$(wc -l <"$IT_TMP/$out")
+	[ "$lines" -eq 30 ] || it_fail "the file output $out holds $lines lines, not 30 (a restart sent some twice?)"
+	uniq=$(jq -r .uuid "$IT_TMP/$out" | sort -u | grep -c '^[0-9a-f]\{32\}$')
+	[ "$uniq" -eq 30 ] || it_fail "the file output $out holds $uniq distinct uuids, not 30"
+	order=$(jq -r '.output_fields["fd.name"]' "$IT_TMP/$out" | sed 's/.*-//' | paste -sd,)
+	want=$(seq -s, 1 30)
+	[ "$order" = "$want" ] || it_fail "the file output $out is not in order: $order"
+done
+# each its own cursor in the store: file-<8 hex digits of its spec>, both at the last alert
+cursors=$(sqlite3 "file:$IT_TMP/store.db?mode=ro" "SELECT name || '=' || alert_seq FROM outbox_cursor ORDER BY name" | paste -sd,)
+echo "$cursors" | grep -q '^file-[0-9a-f]\{8\}=30,file-[0-9a-f]\{8\}=30$' || it_fail "cursors: $cursors"
 it_finish

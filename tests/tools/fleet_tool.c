@@ -9,7 +9,8 @@
  *                                    per-node order, with the contract's headers; prints counts
  *   fleet_tool last URL STREAM SUBJECT   the last message on SUBJECT: headers, then the data
  *   fleet_tool leader URL STREAM      the name of the stream's leader server
- *   fleet_tool count URL STREAM       the stream's message count
+ *   fleet_tool count URL STREAM       the records in the stream (a batch counts its Vigil-Count)
+ *   fleet_tool msgs URL STREAM        the stream's message count
  * FLEET_TOOL_NKEY=SEEDFILE in the environment: authenticate with that NKey seed.
  */
 #include <arpa/inet.h>
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <nats/nats.h>
 #include <openssl/rand.h>
@@ -260,33 +262,73 @@ static int check(const char *url, const char *store, const char *cluster, const 
 			}
 			idle_ms = 0;
 			natsMsg_GetMetaData(&meta, m);
-			if (ngot == cap) {
-				cap = cap ? cap * 2 : 4096;
-				got = realloc(got, cap * sizeof(*got));
+			/* one record, or a batch: Vigil-Count records a line, seqs from Vigil-Seq */
+			long long first = atoll(hdr(m, "Vigil-Seq"));
+			long count = *hdr(m, "Vigil-Count") ? atol(hdr(m, "Vigil-Count")) : 1;
+			const char *data = natsMsg_GetData(m), *msgid = hdr(m, "Nats-Msg-Id");
+			int dlen = natsMsg_GetDataLength(m);
+			static char *inflated;
+			if (!strcmp(hdr(m, "Vigil-Encoding"), "zlib")) {
+				/* a compressed batch (docs/fleet.md, "Batches") */
+				uLongf out = 8u << 20;
+				if (!inflated)
+					inflated = malloc(out + 1);
+				if (uncompress((Bytef *)inflated, &out, (const Bytef *)data, (uLong)dlen) != Z_OK) {
+					if (bad++ < 5)
+						fprintf(stderr, "a zlib batch on %s does not inflate\n", subject);
+					out = 0;
+				}
+				inflated[out] = 0;
+				data = inflated;
+				dlen = (int)out;
+			} else if (*hdr(m, "Vigil-Encoding") && bad++ < 5) {
+				fprintf(stderr, "unknown Vigil-Encoding on %s\n", subject);
 			}
-			struct seen *e = &got[ngot++];
-			snprintf(e->uuid, sizeof(e->uuid), "%s", hdr(m, "Nats-Msg-Id"));
-			e->seq = atoll(hdr(m, "Vigil-Seq"));
-			e->kind = k;
-			e->count = 1;
-			if (strcmp(hdr(m, "Vigil-Node"), node) || strcmp(hdr(m, "Vigil-Cluster"), cluster) ||
-			    strcmp(hdr(m, "Vigil-Kind"), kinds[k]) || !*hdr(m, "Vigil-Version") || strlen(e->uuid) != 32) {
+			long lines = 1;
+			for (int i = 0; data && i < dlen; i++)
+				lines += data[i] == '\n';
+			if (count < 1 || (count > 1 && lines != count) || strcmp(hdr(m, "Vigil-Node"), node) ||
+			    strcmp(hdr(m, "Vigil-Cluster"), cluster) || strcmp(hdr(m, "Vigil-Kind"), kinds[k]) ||
+			    !*hdr(m, "Vigil-Version")) {
 				if (bad++ < 5)
-					fprintf(stderr, "bad headers on %s seq %lld\n", subject, e->seq);
+					fprintf(stderr, "bad headers on %s seq %lld\n", subject, first);
+				if (count < 1)
+					count = 1;
 			}
-			/* the JSON carries the same uuid */
-			char needle[64];
-			snprintf(needle, sizeof(needle), "\"uuid\":\"%s\"", e->uuid);
-			const char *data = natsMsg_GetData(m);
-			if (!data || !strstr(data, needle)) {
-				if (bad++ < 5)
-					fprintf(stderr, "the JSON of %s seq %lld lacks its uuid\n", subject, e->seq);
+			const char *line = data ? data : "";
+			for (long r = 0; r < count; r++) {
+				if (ngot == cap) {
+					cap = cap ? cap * 2 : 4096;
+					got = realloc(got, cap * sizeof(*got));
+				}
+				struct seen *e = &got[ngot++];
+				const char *u = strstr(line, "\"uuid\":\"");
+				const char *nl = strchr(line, '\n');
+				e->uuid[0] = 0;
+				if (u && (!nl || u < nl) && strlen(u + 8) >= 32)
+					snprintf(e->uuid, 33, "%s", u + 8);
+				e->seq = first + r;
+				e->kind = k;
+				e->count = 1;
+				/* the message id: the record's uuid alone, "<first uuid>+<count>" for a batch */
+				char want[64];
+				if (count == 1)
+					snprintf(want, sizeof(want), "%s", e->uuid);
+				else
+					snprintf(want, sizeof(want), "%s+%ld", got[ngot - 1 - r].uuid, count);
+				if (strlen(e->uuid) != 32 || (r == 0 && strcmp(msgid, want))) {
+					if (bad++ < 5)
+						fprintf(stderr, "the JSON of %s seq %lld lacks its uuid, or the message id %s is not %s\n",
+							subject, e->seq, msgid, want);
+				}
+				if (k == 2)
+					losses++;
+				else if (e->seq <= last_seq && disorder++ < 5)
+					fprintf(stderr, "out of order on %s: seq %lld after %lld\n", subject, e->seq, last_seq);
+				last_seq = e->seq;
+				if (nl)
+					line = nl + 1;
 			}
-			if (k == 2)
-				losses++;
-			else if (e->seq <= last_seq && disorder++ < 5)
-				fprintf(stderr, "out of order on %s: seq %lld after %lld\n", subject, e->seq, last_seq);
-			last_seq = e->seq;
 			if (meta)
 				pending = meta->NumPending;
 			bool done = meta && meta->NumPending == 0;
@@ -378,10 +420,54 @@ static int stream_info(const char *url, const char *stream, bool leader)
 		fprintf(stderr, "fleet_tool: stream %s: %s\n", stream, natsStatus_GetText(s));
 		return 1;
 	}
-	if (leader)
+	if (leader) {
 		printf("%s\n", si->Cluster && si->Cluster->Leader ? si->Cluster->Leader : "");
-	else
-		printf("%llu\n", (unsigned long long)si->State.Msgs);
+		jsStreamInfo_Destroy(si);
+		jsCtx_Destroy(js);
+		natsConnection_Destroy(nc);
+		return 0;
+	}
+	/* records, not messages: a batch counts its Vigil-Count. Each subject holding messages
+	 * is read headers only, up to what it held when asked */
+	unsigned long long records = 0;
+	for (int i = 0; si->State.Msgs && si->Config && i < si->Config->SubjectsLen; i++) {
+		jsOptions o;
+		jsStreamInfo *ss = NULL;
+		jsOptions_Init(&o);
+		o.Stream.Info.SubjectsFilter = si->Config->Subjects[i];
+		if (js_GetStreamInfo(&ss, js, stream, &o, &jerr) != NATS_OK) {
+			fprintf(stderr, "fleet_tool: stream %s subjects: %s\n", stream, natsStatus_GetText(s));
+			return 1;
+		}
+		for (int j = 0; ss->State.Subjects && j < ss->State.Subjects->Count; j++) {
+			const char *subj = ss->State.Subjects->List[j].Subject;
+			uint64_t want = ss->State.Subjects->List[j].Msgs, read = 0;
+			natsSubscription *sub = NULL;
+			jsSubOptions so;
+			jsSubOptions_Init(&so);
+			so.Stream = stream;
+			so.Ordered = true;
+			so.Config.HeadersOnly = true;
+			so.Config.DeliverPolicy = js_DeliverAll;
+			if (js_SubscribeSync(&sub, js, subj, NULL, &so, &jerr) != NATS_OK) {
+				fprintf(stderr, "fleet_tool: subscribe %s failed\n", subj);
+				return 1;
+			}
+			while (read < want) {
+				natsMsg *m = NULL;
+				if (natsSubscription_NextMsg(&m, sub, 5000) != NATS_OK)
+					break;
+				const char *c = hdr(m, "Vigil-Count");
+				records += *c ? strtoull(c, NULL, 10) : 1;
+				read++;
+				natsMsg_Destroy(m);
+			}
+			natsSubscription_Unsubscribe(sub);
+			natsSubscription_Destroy(sub);
+		}
+		jsStreamInfo_Destroy(ss);
+	}
+	printf("%llu\n", records);
 	jsStreamInfo_Destroy(si);
 	jsCtx_Destroy(js);
 	natsConnection_Destroy(nc);
@@ -402,8 +488,21 @@ int main(int argc, char **argv)
 		return stream_info(argv[2], argv[3], true);
 	if (argc == 4 && !strcmp(argv[1], "count"))
 		return stream_info(argv[2], argv[3], false);
+	if (argc == 4 && !strcmp(argv[1], "msgs")) {
+		natsConnection *nc;
+		jsCtx *js = js_connect(argv[2], &nc);
+		jsStreamInfo *si = NULL;
+		jsErrCode jerr = 0;
+		if (js_GetStreamInfo(&si, js, argv[3], NULL, &jerr) != NATS_OK)
+			return 1;
+		printf("%llu\n", (unsigned long long)si->State.Msgs);
+		jsStreamInfo_Destroy(si);
+		jsCtx_Destroy(js);
+		natsConnection_Destroy(nc);
+		return 0;
+	}
 	fputs("usage: fleet_tool mkcapture N FILE | nkey-gen FILE | check URL STORE CLUSTER NODE |\n"
-	      "       last URL STREAM SUBJECT | leader URL STREAM | count URL STREAM\n",
+	      "       last URL STREAM SUBJECT | leader URL STREAM | count URL STREAM | msgs URL STREAM\n",
 	      stderr);
 	return 2;
 }

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "common/buf.h"
@@ -87,6 +88,23 @@ static void test_find(void **state)
 	assert_int_equal(forwarder_register(&nats), -1);
 	assert_ptr_equal(forwarder_find("nats"), &nats);
 	assert_string_equal(forwarder_names(), "syslog, webhook, file, nats");
+
+	/* name=: the output's own name (its cursor), taken out of the spec */
+	char name[32], *rest = NULL;
+	assert_int_equal(forwarder_split_name("http://h/x;name=hook-2;timeout=3", name, sizeof(name), &rest, err,
+					      sizeof(err)), 0);
+	assert_string_equal(name, "hook-2");
+	assert_string_equal(rest, "http://h/x;timeout=3");
+	free(rest);
+	assert_int_equal(forwarder_split_name("/tmp/x", name, sizeof(name), &rest, err, sizeof(err)), 0);
+	assert_string_equal(name, "");
+	assert_string_equal(rest, "/tmp/x");
+	free(rest);
+	assert_int_equal(forwarder_split_name("/tmp/x;name=a;name=b", name, sizeof(name), &rest, err, sizeof(err)), -1);
+	assert_int_equal(forwarder_split_name("/tmp/x;name=", name, sizeof(name), &rest, err, sizeof(err)), -1);
+	assert_int_equal(forwarder_split_name("/tmp/x;name=a b", name, sizeof(name), &rest, err, sizeof(err)), -1);
+	assert_int_equal(forwarder_split_name("/tmp/x;name=0123456789012345678901234567890123", name, sizeof(name), &rest,
+					      err, sizeof(err)), -1);
 }
 
 /* The whole message, byte for byte: header, escaped structured data, the JSON as MSG. */

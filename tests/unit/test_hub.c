@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <zlib.h>
 #include "hub/hub_api.h"
 #include "hub/hub_msg.h"
 #include "hub/hub_store.h"
@@ -113,6 +114,107 @@ static void test_msg_rejects(void **state)
 	const char nul[] = "{\"a\":1}\0{}";
 	assert_int_equal(hub_msg_parse("vigil.prod.n1.alert", &h, nul, sizeof(nul) - 1, 4096, &m, err, sizeof(err)),
 			 HUB_REJ_JSON);
+}
+
+/* A batch: Vigil-Count records a line, sequences from Vigil-Seq; a bad record alone is refused. */
+static void test_batch(void **state)
+{
+	(void)state;
+	struct hub_headers h = hdr("n1", "alert", "41");
+	struct hub_batch b;
+	struct hub_msg m;
+	char err[256], body[4096];
+	const char *other = "{\"uuid\":\"fedcba9876543210fedcba9876543210\",\"time\":\"2026-11-28T15:06:03Z\","
+			    "\"rule\":\"Write below etc\",\"priority\":\"Warning\"}";
+	int n = snprintf(body, sizeof(body), "%s\n{\"time\":1}\n%s", alert_json, other);
+	h.count = "3";
+	assert_int_equal(hub_batch_open("vigil.prod.n1.alert", &h, body, (size_t)n, 4096, &b, err, sizeof(err)), HUB_OK);
+	assert_int_equal(b.count, 3);
+	assert_int_equal(hub_batch_next(&b, "vigil.prod.n1.alert", 4096, &m, err, sizeof(err)), HUB_OK);
+	assert_int_equal(m.seq, 41);
+	assert_string_equal(m.uuid, "0123456789abcdef0123456789abcdef");
+	assert_int_equal(m.raw_len, strlen(alert_json));
+	hub_msg_free(&m);
+	/* the second has no uuid: the batch's Nats-Msg-Id is not taken for it */
+	assert_int_equal(hub_batch_next(&b, "vigil.prod.n1.alert", 4096, &m, err, sizeof(err)), HUB_REJ_UUID);
+	assert_int_equal(hub_batch_next(&b, "vigil.prod.n1.alert", 4096, &m, err, sizeof(err)), HUB_OK);
+	assert_int_equal(m.seq, 43);
+	assert_string_equal(m.rule, "Write below etc");
+	assert_memory_equal(m.raw, other, strlen(other));
+	assert_int_equal(m.raw_len, strlen(other));
+	hub_msg_free(&m);
+	assert_int_equal(b.next, 3);
+
+	/* the whole refused: count not a number, not the lines, too big, bad headers, a heartbeat batch */
+	const char *bad_counts[] = { "", "x", "0", "-1", "2", "4", "65537", "3 " };
+	for (size_t i = 0; i < sizeof(bad_counts) / sizeof(*bad_counts); i++) {
+		h.count = bad_counts[i];
+		assert_int_equal(hub_batch_open("vigil.prod.n1.alert", &h, body, (size_t)n, 4096, &b, err, sizeof(err)),
+				 HUB_REJ_COUNT);
+	}
+	h.count = "3";
+	assert_int_equal(hub_batch_open("vigil.prod.n1.alert", &h, body, (size_t)n, 100, &b, err, sizeof(err)),
+			 HUB_REJ_SIZE);
+	h.node = "n2";
+	assert_int_equal(hub_batch_open("vigil.prod.n1.alert", &h, body, (size_t)n, 4096, &b, err, sizeof(err)),
+			 HUB_REJ_HEADERS);
+	h.node = "n1";
+	h.seq = "0";
+	assert_int_equal(hub_batch_open("vigil.prod.n1.alert", &h, body, (size_t)n, 4096, &b, err, sizeof(err)),
+			 HUB_REJ_SEQ);
+	struct hub_headers hb = hdr("n1", "heartbeat", "5");
+	hb.count = "2";
+	assert_int_equal(hub_batch_open("vigil.prod.n1.heartbeat", &hb, "{}\n{}", 5, 4096, &b, err, sizeof(err)),
+			 HUB_REJ_COUNT);
+	/* compressed (Vigil-Encoding: zlib): the same records; corrupt or unknown encodings refused */
+	unsigned char z[4096];
+	uLongf zlen = sizeof(z);
+	assert_int_equal(compress2(z, &zlen, (const Bytef *)body, (uLong)n, 1), Z_OK);
+	h.count = "3";
+	h.seq = "41";
+	h.encoding = "zlib";
+	assert_int_equal(hub_batch_open("vigil.prod.n1.alert", &h, (const char *)z, zlen, 4096, &b, err, sizeof(err)),
+			 HUB_OK);
+	assert_int_equal(hub_batch_next(&b, "vigil.prod.n1.alert", 4096, &m, err, sizeof(err)), HUB_OK);
+	assert_int_equal(m.seq, 41);
+	hub_msg_free(&m);
+	assert_int_equal(hub_batch_next(&b, "vigil.prod.n1.alert", 4096, &m, err, sizeof(err)), HUB_REJ_UUID);
+	assert_int_equal(hub_batch_next(&b, "vigil.prod.n1.alert", 4096, &m, err, sizeof(err)), HUB_OK);
+	assert_string_equal(m.rule, "Write below etc");
+	hub_msg_free(&m);
+	hub_batch_close(&b);
+	assert_int_equal(hub_batch_open("vigil.prod.n1.alert", &h, (const char *)z, zlen - 3, 4096, &b, err, sizeof(err)),
+			 HUB_REJ_ENCODING);
+	hub_batch_close(&b);
+	z[zlen / 2] ^= 0x55;
+	assert_int_equal(hub_batch_open("vigil.prod.n1.alert", &h, (const char *)z, zlen, 4096, &b, err, sizeof(err)),
+			 HUB_REJ_ENCODING);
+	hub_batch_close(&b);
+	h.encoding = "gzip";
+	assert_int_equal(hub_batch_open("vigil.prod.n1.alert", &h, body, (size_t)n, 4096, &b, err, sizeof(err)),
+			 HUB_REJ_ENCODING);
+	hub_batch_close(&b);
+	/* a bomb: 9 MiB of zeros in a few KiB is refused, not inflated whole */
+	size_t big = 9u << 20;
+	unsigned char *zeros = calloc(1, big), *bomb = malloc(compressBound(big));
+	uLongf blen = compressBound(big);
+	assert_int_equal(compress2(bomb, &blen, zeros, big, 9), Z_OK);
+	h.encoding = "zlib";
+	assert_int_equal(hub_batch_open("vigil.prod.n1.alert", &h, (const char *)bomb, blen, 1 << 20, &b, err, sizeof(err)),
+			 HUB_REJ_ENCODING);
+	hub_batch_close(&b);
+	free(zeros);
+	free(bomb);
+	h.encoding = NULL;
+
+	/* no Vigil-Count: one record, as before, Nats-Msg-Id its uuid when the body has none */
+	struct hub_headers one = hdr("n1", "loss", "9");
+	assert_int_equal(hub_batch_open("vigil.prod.n1.loss", &one, "{}", 2, 4096, &b, err, sizeof(err)), HUB_OK);
+	assert_int_equal(b.count, 1);
+	assert_int_equal(hub_batch_next(&b, "vigil.prod.n1.loss", 4096, &m, err, sizeof(err)), HUB_OK);
+	assert_string_equal(m.uuid, "0123456789abcdef0123456789abcdef");
+	assert_int_equal(m.seq, 9);
+	hub_msg_free(&m);
 }
 
 static void test_time(void **state)
@@ -347,6 +449,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_msg_valid),
 		cmocka_unit_test(test_msg_rejects),
+		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_query_params),

@@ -181,6 +181,26 @@ static void test_all_once_in_order(void **state)
 	assert_non_null(strstr(err, "twice"));
 	assert_true(outbox_drain(ob, 20000));
 	assert_in_order(&h, 0, 1, 1005);
+	/* two more of the same kind under names of their own: each its own cursor, all of it */
+	static struct fake h2, h3, h4;
+	assert_int_equal(outbox_add_as(ob, &ops_b, &h2, "b-one", err, sizeof(err)), 0);
+	assert_int_equal(outbox_add_as(ob, &ops_b, &h3, "b-two", err, sizeof(err)), 0);
+	assert_int_equal(outbox_add_as(ob, &ops_b, &h4, "b-two", err, sizeof(err)), -1);
+	assert_true(outbox_drain(ob, 20000));
+	assert_in_order(&h2, 0, 1, 1005);
+	assert_in_order(&h3, 0, 1, 1005);
+	struct outbox_stats sts[8];
+	assert_int_equal(outbox_stats(ob, sts, 8), 4);
+	assert_string_equal(sts[2].name, "b-one");
+	assert_string_equal(sts[3].name, "b-two");
+	outbox_close(ob);
+	/* reopened: each named cursor was kept */
+	static struct fake h5;
+	add_rows(fx->path, 3, 0, 10);
+	ob = open_ob(fx, 0);
+	assert_int_equal(outbox_add_as(ob, &ops_b, &h5, "b-two", err, sizeof(err)), 0);
+	assert_true(outbox_drain(ob, 20000));
+	assert_in_order(&h5, 0, 1006, 1008);
 	outbox_close(ob);
 }
 
