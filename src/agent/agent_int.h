@@ -117,6 +117,7 @@ struct agent {
 	struct flow_rollup *rollup; /* per-minute flow rollups in the store (docs/service-map.md) */
 	uint64_t flows_flushed;     /* CLOCK_BOOTTIME of the last rollup flush */
 	struct agent_notify notify;      /* sd_notify: ready, watchdog, stopping */
+	struct agent_commands *commands; /* response commands from a hub (agent_commands.c) */
 };
 
 /* agent_respond.c: carry out the alert's actions (the rule's, the policy's, the
@@ -156,6 +157,11 @@ int agent_flows_start(struct agent *a);
 void agent_flows_event(struct agent *a, const struct vg_event *ev);
 void agent_flows_tick(struct agent *a, uint64_t now);
 void agent_flows_stop(struct agent *a);
+
+/* agent_commands.c: answer a hub's response commands on vigil.<cluster>.<node>.cmd (vigil run
+ * with --nats; 0 otherwise, or -1 logged), and stop before the connection closes. */
+int agent_commands_start(struct agent *a);
+void agent_commands_stop(struct agent *a);
 
 /* agent_metrics.c: start (0, or -1 logged), the hooks, the once-a-second source counters, stop. */
 int agent_metrics_start(struct agent *a);

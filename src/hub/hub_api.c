@@ -510,6 +510,7 @@ static bool routes_store(struct hub_api *a, const struct hub_req *rq, enum MHD_R
  */
 static hub_route_fn *const api_routes[] = {
 	routes_store,
+	hub_routes_commands,
 };
 static hub_route_fn *const public_routes[] = {
 	NULL,

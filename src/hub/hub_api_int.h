@@ -68,4 +68,7 @@ enum MHD_Result hub_api_respond(struct MHD_Connection *c, unsigned status, const
 enum MHD_Result hub_api_error(struct MHD_Connection *c, unsigned status, const char *msg);
 int64_t hub_api_now_ns(void);
 
+/* Route modules (each in its own file). */
+hub_route_fn hub_routes_commands; /* hub_api_commands.c: response commands to a node's agent */
+
 #endif
