@@ -120,7 +120,7 @@ static void on_command(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
 	if (o == FLEET_CMD_INVALID)
 		vg_warn("refused a command on %s: %s", ac->subject, detail);
 	else
-		vg_info("command %s from the hub%s%s: %s %s: %s: %s", c.id, c.actor[0] ? " by " : "", c.actor,
+		vg_info("command %s%s%s: %s %s: %s: %s", c.id, c.actor[0] ? " by " : "", c.actor,
 			fleet_cmd_kind_name(c.kind), c.container, fleet_cmd_outcome_name(o), detail);
 	struct vg_buf b = { 0 };
 	fleet_cmd_reply_encode(o, detail, &b);
