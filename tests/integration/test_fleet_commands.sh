@@ -60,11 +60,11 @@ accounts {
       # a node: publishes on its own subjects but never a command; takes its own commands
       # and answers them (allow_responses: one reply to each request it received)
       { user: node-a, password: "$PA",
-        permissions: { publish: { allow: ["vigil.prod.node-a.>", "\$JS.API.>"], deny: ["vigil.*.*.cmd"] },
+        permissions: { publish: { allow: ["vigil.prod.node-a.>"], deny: ["vigil.*.*.cmd"] },
                        subscribe: { allow: ["_INBOX.>", "vigil.prod.node-a.cmd"] },
                        allow_responses: true } }
       { user: node-b, password: "$PB",
-        permissions: { publish: { allow: ["vigil.prod.node-b.>", "\$JS.API.>"], deny: ["vigil.*.*.cmd"] },
+        permissions: { publish: { allow: ["vigil.prod.node-b.>"], deny: ["vigil.*.*.cmd"] },
                        subscribe: { allow: ["_INBOX.>", "vigil.prod.node-b.cmd"] },
                        allow_responses: true } }
       # a hub: its consumers, their acks, and commands to any node
