@@ -10,7 +10,10 @@
  *
  * The library's delivery thread of the subscription runs the callback, one
  * message at a time: the replay guard and the store connection are its own.
+ * What the responder must forget (an undone isolation or freeze may be done
+ * again by the next alert) is handed to the agent's loop (agent_commands_tick).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +24,7 @@
 #include "fleet/command.h"
 #include "fleet/nats_conn.h"
 #include "output/alert_store.h"
+#include "respond/respond.h"
 #include "respond/undo.h"
 
 struct agent_commands {
@@ -29,6 +33,13 @@ struct agent_commands {
 	struct alert_store *store; /* a connection of its own on the agent's store */
 	struct fleet_cmd_guard guard;
 	char subject[256];
+	/* undone targets for the responder to forget, taken by the loop (under mu) */
+	pthread_mutex_t mu;
+	struct {
+		uint64_t cgroup_id;
+		enum action_kind action;
+	} forget[64];
+	size_t nforget;
 };
 
 static int64_t wall_ns(void)
@@ -83,6 +94,15 @@ static enum fleet_cmd_outcome run(struct agent_commands *ac, const struct fleet_
 		.container_id = row.container_id, .container_name = row.container_name, .cgroup = row.cgroup,
 		.outcome = row.outcome, .detail = rec_detail, .path = row.path,
 	};
+	if (u.cgroup_id && (o == UNDO_OK || o == UNDO_NOT_ISOLATED || o == UNDO_NOT_FROZEN)) {
+		/* undone (now or by someone else): the next alert on it acts again */
+		pthread_mutex_lock(&ac->mu);
+		if (ac->nforget < sizeof(ac->forget) / sizeof(*ac->forget)) {
+			ac->forget[ac->nforget].cgroup_id = u.cgroup_id;
+			ac->forget[ac->nforget++].action = c->kind == FLEET_CMD_THAW ? ACTION_FREEZE : ACTION_ISOLATE;
+		}
+		pthread_mutex_unlock(&ac->mu);
+	}
 	if (alert_store_add_action(ac->store, &act) || alert_store_commit(ac->store))
 		vg_err("command %s: %s done but not recorded: %s", c->id, fleet_cmd_kind_name(c->kind),
 		       alert_store_error(ac->store));
@@ -138,6 +158,7 @@ int agent_commands_start(struct agent *a)
 		return 0;
 	struct agent_commands *ac = xcalloc(1, sizeof(*ac));
 	ac->a = a;
+	pthread_mutex_init(&ac->mu, NULL);
 	if (fleet_subject(ac->subject, sizeof(ac->subject), fleet_cluster(a->fleet), fleet_node(a->fleet),
 			  FLEET_CMD_KIND)) {
 		vg_err("commands: subject too long");
@@ -175,6 +196,19 @@ void agent_commands_stop(struct agent *a)
 		natsSubscription_Unsubscribe(ac->sub);
 	natsSubscription_Destroy(ac->sub);
 	alert_store_close(ac->store);
+	pthread_mutex_destroy(&ac->mu);
 	free(ac);
 	a->commands = NULL;
+}
+
+void agent_commands_tick(struct agent *a)
+{
+	struct agent_commands *ac = a->commands;
+	if (!ac || !__atomic_load_n(&ac->nforget, __ATOMIC_RELAXED))
+		return;
+	pthread_mutex_lock(&ac->mu);
+	for (size_t i = 0; i < ac->nforget; i++)
+		responder_forget(a->responder, ac->forget[i].cgroup_id, ac->forget[i].action);
+	ac->nforget = 0;
+	pthread_mutex_unlock(&ac->mu);
 }

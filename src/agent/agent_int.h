@@ -162,6 +162,8 @@ void agent_flows_stop(struct agent *a);
  * with --nats; 0 otherwise, or -1 logged), and stop before the connection closes. */
 int agent_commands_start(struct agent *a);
 void agent_commands_stop(struct agent *a);
+/* From the loop: the responder forgets the targets a command undid (they may be acted on again). */
+void agent_commands_tick(struct agent *a);
 
 /* agent_metrics.c: start (0, or -1 logged), the hooks, the once-a-second source counters, stop. */
 int agent_metrics_start(struct agent *a);

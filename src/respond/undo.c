@@ -88,6 +88,7 @@ enum undo_outcome undo_run(struct undo *u, const char *actor)
 			 errno == ENOENT ? "gone (the container exited)" : strerror(errno));
 		return u->outcome;
 	}
+	u->cgroup_id = (uint64_t)st.st_ino;
 	int rc;
 	if (u->kind == UNDO_THAW) {
 		int f = frozen(dir);

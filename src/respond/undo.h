@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "respond/action.h"
 
 enum undo_kind { UNDO_RELEASE, UNDO_THAW };
@@ -36,6 +37,7 @@ struct undo {
 	enum undo_kind kind;
 	bool found;
 	char cgroup[4096], id[65], name[256], rule[256];
+	uint64_t cgroup_id;  /* undo_run: the cgroup's id (its inode), 0 when it is gone */
 	enum undo_outcome outcome;
 	char detail[1024];
 	char target[96];

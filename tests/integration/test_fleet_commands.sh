@@ -8,10 +8,11 @@
 # publish a command (Publish Violation); malformed bodies 400, an unknown node
 # 404; the responder's release gives the network back (a real connection);
 # a second release is not_isolated; a stale and a replayed command are refused
-# by the agent; thaw through `vigil respond thaw --hub` resumes a frozen
-# container; the undo actions reach the hub's /api/v1/actions; the hub's log
-# of commands (GET /api/v1/commands, paged); agent stopped -> 504; NATS down
-# -> 503.
+# by the agent; the released container is isolated again by its next alert
+# (the agent forgets what a command undid); thaw through `vigil respond thaw
+# --hub` resumes a frozen container; the undo actions reach the hub's
+# /api/v1/actions; the hub's log of commands (GET /api/v1/commands, paged);
+# agent stopped -> 504; NATS down -> 503.
 # shellcheck disable=SC2016,SC2317
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -239,6 +240,19 @@ out=$("$TOOL" request "$ADMIN" vigil.prod.node-a.cmd '{"id":"x"}')
 [ "$(echo "$out" | jq -r .outcome)" = invalid ] || it_fail "a malformed command: $out"
 echo "ok   the agent refuses stale, replayed, misaddressed and malformed commands"
 
+# --- released, the container is isolated again when it trips the rule again ---------
+# (an open: busybox touch of a file that exists only sets its times)
+vg_podman exec "$A" sh -c "echo again >/tmp/isolate-me-$M" >/dev/null 2>&1 || it_fail "cannot exec in the client"
+for ((i = 0; i < 100; i++)); do
+	[ "$(reach)" = no ] && break
+	sleep 0.2
+done
+[ "$(reach)" = no ] || it_fail "the released container was not isolated again: $(tail -3 "$T/agent.err")"
+out=$(cmd "$RTOKEN" release "$A")
+[ "$(echo "$out" | jq -r .outcome)" = ok ] || it_fail "the second isolation's release: $(st) $out"
+[ "$(reach)" = yes ] || it_fail "the client cannot connect after the second release"
+echo "ok   a released container is isolated again by the next alert, and released again"
+
 # --- freeze, then thaw with vigil respond --hub ---------------------------------------
 vg_podman run -d --name "$F" "$IT_IMAGE" sh -c "touch /tmp/freeze-me-$M; while :; do :; done" >/dev/null ||
 	it_die "cannot start the busy container"
@@ -275,11 +289,11 @@ echo "ok   thawed through vigil respond --hub: the container runs again"
 # --- what the hub shows: the undo actions (through the node's outbox) and its log ------
 for ((i = 0; i < 300; i++)); do
 	n=$(api GET "/api/v1/actions?node=node-a" "$VTOKEN" | jq -r '[.actions[].action | select(.outcome == "done") | .action] | sort | join(" ")')
-	[ "$n" = "freeze isolate release thaw" ] && break
+	[ "$n" = "freeze isolate isolate release release thaw" ] && break
 	sleep 0.1
 done
-[ "$n" = "freeze isolate release thaw" ] || it_fail "the hub's done actions of node-a: '$n'"
-d=$(api GET "/api/v1/actions?node=node-a&action=release" "$VTOKEN" | jq -r '.actions[].action | select(.outcome == "done") | .detail')
+[ "$n" = "freeze isolate isolate release release thaw" ] || it_fail "the hub's done actions of node-a: '$n'"
+d=$(api GET "/api/v1/actions?node=node-a&action=release" "$VTOKEN" | jq -r '.actions[].action | select(.outcome == "done") | .detail' | head -1)
 case $d in *"lifted by the hub (oncall)"*"(command "*) ;; *) it_fail "the release's detail: $d" ;; esac
 api GET /api/v1/commands "$VTOKEN" >"$T/cmds"
 [ "$(st)" = 200 ] || it_fail "GET /api/v1/commands: $(st)"
@@ -289,7 +303,7 @@ for want in alice:release:403:forbidden oncall:release:404:unknown_node oncall:r
 	oncall:thaw:200:not_frozen; do
 	case " $n " in *" $want "*) ;; *) it_fail "the hub's log has no $want: $n" ;; esac
 done
-uuid=$(jq -r '.commands[] | select(.outcome == "ok" and .command == "release") | .uuid' "$T/cmds")
+uuid=$(jq -r '.commands[] | select(.outcome == "ok" and .command == "release") | .uuid' "$T/cmds" | head -1)
 case $d in *"(command $uuid)"*) ;; *) it_fail "the node's record does not name the hub's command $uuid: $d" ;; esac
 p1=$(api GET "/api/v1/commands?limit=2" "$VTOKEN")
 cur=$(echo "$p1" | jq -r .next_cursor)
