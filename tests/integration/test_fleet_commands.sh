@@ -13,7 +13,7 @@
 # --hub` resumes a frozen container; the undo actions reach the hub's
 # /api/v1/actions; the hub's log of commands (GET /api/v1/commands, paged);
 # agent stopped -> 504; NATS down -> 503.
-# shellcheck disable=SC2016,SC2317
+# shellcheck disable=SC2015,SC2016,SC2317
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/integration/lib.sh
