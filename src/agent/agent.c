@@ -617,6 +617,7 @@ int agent_run(struct agent *a)
 		agent_metrics_tick(a, now);
 		agent_flows_tick(a, now);
 		agent_profile_tick(a, now);
+		agent_commands_tick(a);
 		/* from the loop itself: a loop that hangs stops the pings, and the manager restarts it */
 		agent_notify_tick(&a->notify, now);
 		if (deadline && now >= deadline)

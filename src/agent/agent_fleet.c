@@ -190,6 +190,8 @@ int agent_fleet_start(struct agent *a)
 	}
 	if (a->rules_digest[0])
 		fleet_heartbeat_set_rules(a->heartbeat, a->rules_digest);
+	if (agent_commands_start(a))
+		return -1;
 	vg_info("nats: publishing as node %s of cluster %s", fleet_node(a->fleet), fleet_cluster(a->fleet));
 	return 0;
 }
@@ -214,6 +216,7 @@ void agent_fleet_drain(struct agent *a)
 
 void agent_fleet_stop(struct agent *a)
 {
+	agent_commands_stop(a);
 	fleet_heartbeat_stop(a->heartbeat);
 	a->heartbeat = NULL;
 	outbox_close(a->outbox); /* closes the publisher */

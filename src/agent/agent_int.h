@@ -125,6 +125,7 @@ struct agent {
 	struct flow_pub *flowpub;   /* the rollups' deltas to NATS (fleet/flow_pub.h), with --nats */
 	struct agent_notify notify;      /* sd_notify: ready, watchdog, stopping */
 	struct agent_profile *profiles;  /* behaviour profiles (agent_profile.c), NULL: off */
+	struct agent_commands *commands; /* response commands from a hub (agent_commands.c) */
 };
 
 /* agent.c: an alert into the agent's one path: answered, formatted, to the sinks. */
@@ -174,6 +175,13 @@ int agent_flows_start(struct agent *a);
 void agent_flows_event(struct agent *a, const struct vg_event *ev);
 void agent_flows_tick(struct agent *a, uint64_t now);
 void agent_flows_stop(struct agent *a);
+
+/* agent_commands.c: answer a hub's response commands on vigil.<cluster>.<node>.cmd (vigil run
+ * with --nats; 0 otherwise, or -1 logged), and stop before the connection closes. */
+int agent_commands_start(struct agent *a);
+void agent_commands_stop(struct agent *a);
+/* From the loop: the responder forgets the targets a command undid (they may be acted on again). */
+void agent_commands_tick(struct agent *a);
 
 /* agent_metrics.c: start (0, or -1 logged), the hooks, the once-a-second source counters, stop. */
 int agent_metrics_start(struct agent *a);

@@ -49,6 +49,10 @@ void hub_client_param(struct vg_buf *q, const char *key, const char *value);
 /* GET /api/v1/<route>?<query> once, the body as it came into out (status 200 only). 0, or -1 with err. */
 int hub_client_raw(const struct hub_client *hc, const char *route, const char *query, struct vg_buf *out, char *err,
 		   size_t errlen);
+/* POST body (len bytes, JSON) to /api/v1/<route>: the HTTP status and the reply's body
+ * (the caller frees it). 0, or -1 with err when the hub cannot be reached. */
+int hub_client_post(const struct hub_client *hc, const char *route, const char *body, size_t len, long *status,
+		    struct vg_buf *reply, char *err, size_t errlen);
 /* A record as Vigil's JSON writer prints it (NUL-terminated in out). */
 void hub_client_encode(json_t *v, struct vg_buf *out);
 

@@ -433,3 +433,65 @@ void hub_client_encode(json_t *v, struct vg_buf *out)
 	jw_init(&j, out);
 	encode(&j, NULL, v);
 }
+
+int hub_client_post(const struct hub_client *hc, const char *route, const char *body, size_t len, long *status,
+		    struct vg_buf *reply, char *err, size_t errlen)
+{
+	const char *why = libcurl_load();
+	if (why) {
+		snprintf(err, errlen, "%s", why);
+		return -1;
+	}
+	char emsg[512];
+	char *token = getenv("VIGIL_HUB_TOKEN") && !hc->token_file ? xstrdup(getenv("VIGIL_HUB_TOKEN"))
+				      : hc->token_file ? read_token(hc->token_file, emsg, sizeof(emsg))
+						       : NULL;
+	if (!token) {
+		snprintf(err, errlen, "%s", hc->token_file ? emsg : "--hub needs --token-file F (or VIGIL_HUB_TOKEN)");
+		return -1;
+	}
+	CURL *c = curl_easy_init();
+	struct curl_slist *hdr = NULL;
+	struct vg_buf auth = { 0 }, url = { 0 };
+	buf_printf(&auth, "Authorization: Bearer %s", token);
+	hdr = curl_slist_append(hdr, auth.data);
+	hdr = curl_slist_append(hdr, "Content-Type: application/json");
+	size_t bl = strlen(hc->url);
+	while (bl && hc->url[bl - 1] == '/')
+		bl--;
+	buf_printf(&url, "%.*s/api/v1/%s", (int)bl, hc->url, route);
+	struct reply r = { 0 };
+	curl_easy_setopt(c, CURLOPT_URL, url.data);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	if (hc->ca)
+		curl_easy_setopt(c, CURLOPT_CAINFO, hc->ca);
+	CURLcode cr = curl_easy_perform(c);
+	int ret = 0;
+	if (cr != CURLE_OK) {
+		snprintf(err, errlen, "cannot reach the hub at %s: %s", hc->url,
+			 r.too_big ? "reply too large" : curl_easy_strerror(cr));
+		buf_free(&r.body);
+		ret = -1;
+	} else {
+		*status = r.status;
+		*reply = r.body;
+	}
+	buf_free(&url);
+	curl_slist_free_all(hdr);
+	curl_easy_cleanup(c);
+	memset(auth.data, 0, auth.len);
+	buf_free(&auth);
+	memset(token, 0, strlen(token));
+	free(token);
+	return ret;
+}

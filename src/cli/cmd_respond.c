@@ -8,10 +8,9 @@
 #include "hub/hub_msg.h"
 #include "common/buf.h"
 #include "output/alert_store.h"
-#include <sys/stat.h>
-#include "respond/isolate.h"
-#include "respond/respond.h"
-#include "state/container_table.h"
+#include "fleet/command.h"
+#include "fleet/nats_conn.h"
+#include "respond/undo.h"
 
 static void actions_usage(FILE *f)
 {
@@ -156,42 +155,78 @@ int cmd_actions(int argc, char **argv)
 	return n < 0 ? VG_EXIT_ERROR : VG_EXIT_OK;
 }
 
-/* The cgroup of the newest successful freeze of a container, from the store. */
-struct last_freeze {
-	char cgroup[4096], id[65], name[256], rule[256];
-	bool found;
-};
-
-static const char *wanted_action;
-
-static void note_freeze(void *ctx, const struct alert_store_action *a)
+/* Each recorded action of the container, for the undo (respond/undo.h). */
+static void note_action(void *ctx, const struct alert_store_action *a)
 {
-	struct last_freeze *f = ctx;
-	if (strcmp(a->action, wanted_action) || strcmp(a->outcome, "done") || !a->cgroup[0])
-		return;
-	snprintf(f->cgroup, sizeof(f->cgroup), "%s", a->cgroup);
-	snprintf(f->id, sizeof(f->id), "%s", a->container_id);
-	snprintf(f->name, sizeof(f->name), "%s", a->container_name ? a->container_name : "");
-	snprintf(f->rule, sizeof(f->rule), "%s", a->rule);
-	f->found = true;
+	undo_note(ctx, a->action, a->outcome, a->cgroup, a->container_id, a->container_name, a->rule);
 }
 
 static void respond_usage(FILE *f)
 {
 	fputs("usage: vigil respond thaw CONTAINER [--store PATH]\n"
 	      "       vigil respond release CONTAINER [--store PATH]\n"
+	      "       vigil respond thaw|release CONTAINER --hub URL --node N [--cluster C]\n"
+	      "                     [--token-file F] [--ca F]\n"
 	      "thaw: unfreeze a container the agent froze; release: give back the network of a\n"
 	      "container the agent isolated (isolation outlives the agent: running or not). CONTAINER is an id\n"
-	      "prefix or a name, as recorded in the store; the undoing is recorded as an action.\n",
+	      "prefix or a name, as recorded in the store; the undoing is recorded as an action.\n"
+	      "With --hub, the hub sends the command to node N's agent (a responder token is needed);\n"
+	      "the agent undoes it on its node and records it, as here.\n",
 	      f);
+}
+
+/* Through a hub: POST /api/v1/commands; the agent's outcome decides the exit status. */
+static int respond_via_hub(const struct hub_client *hc, const char *command, const char *container, const char *node,
+			   const char *cluster)
+{
+	struct vg_buf body = { 0 }, reply = { 0 };
+	struct vg_json j;
+	char err[512];
+	long status = 0;
+	jw_init(&j, &body);
+	jw_obj_begin(&j, NULL);
+	jw_str(&j, "cluster", cluster ? cluster : "default");
+	jw_str(&j, "node", node);
+	jw_str(&j, "command", command);
+	jw_str(&j, "container", container);
+	jw_obj_end(&j);
+	int rc = hub_client_post(hc, "commands", body.data, body.len, &status, &reply, err, sizeof(err));
+	buf_free(&body);
+	if (rc) {
+		fprintf(stderr, "vigil: %s\n", err);
+		buf_free(&reply);
+		return VG_EXIT_ERROR;
+	}
+	json_error_t je;
+	json_t *o = reply.len ? json_loadb(reply.data, reply.len, 0, &je) : NULL;
+	buf_free(&reply);
+	const char *e = json_string_value(json_object_get(o, "error"));
+	const char *outcome = json_string_value(json_object_get(o, "outcome"));
+	const char *detail = json_string_value(json_object_get(o, "detail"));
+	int ret = VG_EXIT_ERROR;
+	if (status != 200 || !outcome)
+		fprintf(stderr, "vigil: the hub answered %ld: %s\n", status, e ? e : "no reason given");
+	else if (strcmp(outcome, "ok"))
+		fprintf(stderr, "vigil: node %s: %s: %s\n", node, outcome, detail ? detail : "");
+	else {
+		printf("%s on node %s: %s\n", !strcmp(command, "thaw") ? "thawed" : "released", node, detail ? detail : "");
+		ret = VG_EXIT_OK;
+	}
+	json_decref(o);
+	return ret;
 }
 
 int cmd_respond(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "store", required_argument, NULL, 'S' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "store", required_argument, NULL, 'S' },  { "help", no_argument, NULL, 'h' },
+		{ "hub", required_argument, NULL, 'H' },    { "token-file", required_argument, NULL, 'T' },
+		{ "ca", required_argument, NULL, 'A' },     { "node", required_argument, NULL, 'N' },
+		{ "cluster", required_argument, NULL, 'C' }, { NULL, 0, NULL, 0 },
 	};
-	const char *path = ALERT_STORE_DEFAULT_PATH;
+	const char *path = ALERT_STORE_DEFAULT_PATH, *node = NULL, *cluster = NULL;
+	struct hub_client hc = { 0 };
+	bool store_given = false;
 	int opt;
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		respond_usage(stdout);
@@ -202,11 +237,15 @@ int cmd_respond(int argc, char **argv)
 		return VG_EXIT_USAGE;
 	}
 	bool thaw = !strcmp(argv[1], "thaw");
-	wanted_action = thaw ? "freeze" : "isolate";
 	optind = 2;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'S': path = optarg; break;
+		case 'S': path = optarg; store_given = true; break;
+		case 'H': hc.url = optarg; break;
+		case 'T': hc.token_file = optarg; break;
+		case 'A': hc.ca = optarg; break;
+		case 'N': node = optarg; break;
+		case 'C': cluster = optarg; break;
 		case 'h': respond_usage(stdout); return VG_EXIT_OK;
 		default: respond_usage(stderr); return VG_EXIT_USAGE;
 		}
@@ -216,52 +255,57 @@ int cmd_respond(int argc, char **argv)
 		return VG_EXIT_USAGE;
 	}
 	const char *container = argv[optind];
+	if (!hc.url && (hc.token_file || hc.ca || node || cluster)) {
+		fprintf(stderr, "vigil: --token-file, --ca, --node and --cluster go with --hub\n");
+		return VG_EXIT_USAGE;
+	}
+	if (hc.url) {
+		if (store_given || !node) {
+			fprintf(stderr, "vigil: --hub needs --node (and takes no --store: the node's agent uses its own)\n");
+			return VG_EXIT_USAGE;
+		}
+		if (!fleet_name_valid(node) || (cluster && !fleet_name_valid(cluster))) {
+			fprintf(stderr, "vigil: --node and --cluster must be 1 to 64 of A-Z a-z 0-9 - _\n");
+			return VG_EXIT_USAGE;
+		}
+		if (!fleet_cmd_container_valid(container)) {
+			fprintf(stderr, "vigil: through a hub, CONTAINER is an id prefix or a name "
+					"(A-Z a-z 0-9 _ . -), not a pattern\n");
+			return VG_EXIT_USAGE;
+		}
+		return respond_via_hub(&hc, argv[1], container, node, cluster);
+	}
 	char err[512];
 	struct alert_store *s = alert_store_open(path, false, err, sizeof(err));
 	if (!s) {
 		fprintf(stderr, "vigil: %s\n", err);
 		return VG_EXIT_ERROR;
 	}
-	struct last_freeze f = { 0 };
-	if (alert_store_query_actions(s, container, note_freeze, &f) < 0 || !f.found) {
-		fprintf(stderr, "vigil: no %s of container '%s' in %s\n", wanted_action, container, path);
+	struct undo u;
+	undo_init(&u, thaw ? UNDO_THAW : UNDO_RELEASE);
+	if (alert_store_query_actions(s, container, note_action, &u) < 0 || !u.found) {
+		fprintf(stderr, "vigil: no %s of container '%s' in %s\n", thaw ? "freeze" : "isolate", container, path);
 		alert_store_close(s);
 		return VG_EXIT_ERROR;
 	}
-	int rc;
-	if (thaw) {
-		rc = respond_cgroup_freeze(f.cgroup, false, err, sizeof(err));
-	} else {
-		/* the cgroup id is the inode of its directory */
-		char dir[4200];
-		struct stat st;
-		snprintf(dir, sizeof(dir), "%s%s", cgroup2_mount(), f.cgroup);
-		rc = stat(dir, &st) ? (snprintf(err, sizeof(err), "cgroup %.400s is gone", f.cgroup), -1)
-				    : isolate_release((uint64_t)st.st_ino, err, sizeof(err));
-	}
+	enum undo_outcome o = undo_run(&u, "vigil respond");
+	struct undo_row row;
+	undo_record(&u, &row);
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
-	char target[96];
-	snprintf(target, sizeof(target), "container %.12s", f.id);
-	struct alert_store_action undo = {
+	struct alert_store_action undo_act = {
 		.time_ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec,
-		.rule = f.rule,
-		.action = action_name(thaw ? ACTION_THAW : ACTION_RELEASE),
-		.target = target,
-		.container_id = f.id,
-		.container_name = f.name[0] ? f.name : NULL,
-		.cgroup = f.cgroup,
-		.outcome = action_outcome_name(rc ? OUTCOME_FAILED : OUTCOME_DONE),
-		.detail = rc ? err : thaw ? "thawed by vigil respond" : "released by vigil respond",
-		.path = "userspace",
+		.rule = row.rule, .action = row.action, .target = row.target,
+		.container_id = row.container_id, .container_name = row.container_name, .cgroup = row.cgroup,
+		.outcome = row.outcome, .detail = row.detail, .path = row.path,
 	};
-	alert_store_add_action(s, &undo);
+	alert_store_add_action(s, &undo_act);
 	alert_store_commit(s);
 	alert_store_close(s);
-	if (rc) {
-		fprintf(stderr, "vigil: %s\n", err);
+	if (o != UNDO_OK) {
+		fprintf(stderr, "vigil: %s\n", u.detail);
 		return VG_EXIT_ERROR;
 	}
-	printf("%s %s (%s)\n", thaw ? "thawed" : "released", f.name[0] ? f.name : f.id, f.cgroup);
+	printf("%s %s (%s)\n", thaw ? "thawed" : "released", u.name[0] ? u.name : u.id, u.cgroup);
 	return VG_EXIT_OK;
 }

@@ -310,6 +310,7 @@ int hub_run(const struct hub_opts *o, volatile sig_atomic_t *stop)
 		vg_err("%s", err);
 		goto out;
 	}
+	__atomic_store_n(&ao.nats, fc, __ATOMIC_RELEASE); /* the API's response commands */
 	/* wait for NATS (and the streams) without giving up: a hub may start before its servers */
 	static const char *const streams[2] = { HUB_ALERTS_STREAM, HUB_HEARTBEATS_STREAM };
 	int64_t next_try = 0;

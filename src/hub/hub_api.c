@@ -551,6 +551,7 @@ static hub_route_fn *const api_routes[] = {
 	hub_routes_console, /* first: /api/v1/alerts/{counts,stream,<uuid>/ack} are below routes_store's paths */
 	routes_store,
 	hub_routes_flows,
+	hub_routes_commands,
 };
 static hub_route_fn *const public_routes[] = {
 	hub_routes_console_public,

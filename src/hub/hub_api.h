@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "fleet/nats_conn.h"
 #include "hub/hub_store.h"
 
 /* Tokens: one "TOKEN ROLE [NAME]" a line; '#' comments; ROLE viewer or responder. */
@@ -58,6 +59,9 @@ struct hub_api_opts {
 	int64_t silent_after_ns;
 	const struct hub_stats *stats;
 	unsigned threads;
+	/* the hub's NATS connection, for response commands (hub_api_commands.c): NULL until
+	 * hub.c has made it, then set once (atomically) and kept until the API stops */
+	struct fleet_conn *nats;
 };
 
 struct hub_api;

@@ -91,5 +91,7 @@ void hub_flows_metrics_text(struct vg_buf *b, const struct hub_stats *st);
 hub_route_fn hub_routes_console, hub_routes_console_public;
 /* End the console's alert streams of this API (before its daemon stops). */
 void hub_api_console_stop(struct hub_api *a);
+/* Route modules (each in its own file). */
+hub_route_fn hub_routes_commands; /* hub_api_commands.c: response commands to a node's agent */
 
 #endif

@@ -206,11 +206,14 @@ int isolate_release(uint64_t cgroup_id, char *err, size_t errlen)
 	if (!pseudofs_mounted(PSEUDOFS_BPFFS, BPF_FS_MAGIC)) {
 		snprintf(err, errlen, "no isolation in force (no bpffs is mounted on %s: nothing is pinned)",
 			 PSEUDOFS_BPFFS);
+		errno = ENOENT;
 		return -1;
 	}
 	int fd = bpf_obj_get(ISOLATE_PIN);
 	if (fd < 0) {
-		snprintf(err, errlen, "no isolation in force (%s: %s)", ISOLATE_PIN, strerror(errno));
+		int e0 = errno;
+		snprintf(err, errlen, "no isolation in force (%s: %s)", ISOLATE_PIN, strerror(e0));
+		errno = e0;
 		return -1;
 	}
 	int rc = bpf_map_delete_elem(fd, &cgroup_id);
@@ -223,6 +226,7 @@ int isolate_release(uint64_t cgroup_id, char *err, size_t errlen)
 	close(fd);
 	if (rc) {
 		snprintf(err, errlen, "cgroup %llu is not isolated (%s)", (unsigned long long)cgroup_id, strerror(e));
+		errno = e;
 		return -1;
 	}
 	return 0;

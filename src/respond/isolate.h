@@ -35,7 +35,7 @@ void isolate_stop(struct isolate *iso);
 /* Isolate a cgroup (by id). 0 or -1 (err set). */
 int isolate_add(struct isolate *iso, uint64_t cgroup_id, char *err, size_t errlen);
 /* From any process: lift the isolation of a cgroup through the pinned map; the last one
- * released removes the link pins. 0 or -1. */
+ * released removes the link pins. 0 or -1 (err set; errno ENOENT: nothing isolates that cgroup). */
 int isolate_release(uint64_t cgroup_id, char *err, size_t errlen);
 uint64_t isolate_dropped(const struct isolate *iso);
 

@@ -133,6 +133,14 @@ static void remember(struct responder *r, uint64_t key, uint8_t action)
 		r->ndone++;
 }
 
+void responder_forget(struct responder *r, uint64_t key, enum action_kind action)
+{
+	/* the entry stays in the ring (its order is the eviction order) but matches nothing */
+	for (size_t i = 0; r && i < r->ndone; i++)
+		if (r->done[i].key == key && r->done[i].action == action)
+			r->done[i].action = UINT8_MAX;
+}
+
 /* A kernel thread: PF_KTHREAD in the flags of /proc/PID/stat (field 9). Unreadable: not one. */
 static bool is_kernel_thread(const struct responder *r, uint32_t pid)
 {

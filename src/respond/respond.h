@@ -51,6 +51,13 @@ struct action_req;
 void responder_handle(struct responder *r, const struct alert *a, const struct action_req *acts, size_t n,
 		      void (*fn)(void *ctx, const struct alert *a, const struct action_result *res), void *ctx);
 
+/*
+ * Forget that action was taken on a target (a pid, or a container's cgroup id):
+ * the next alert on it acts again instead of recording `skipped` (a release or
+ * a thaw undid it). Call it from the thread that calls responder_handle.
+ */
+void responder_forget(struct responder *r, uint64_t key, enum action_kind action);
+
 /* Write cgroup.freeze of a cgroup v2 path ("/libpod_parent/libpod-ID"). 0 or -1 (err set). */
 int respond_cgroup_freeze(const char *cgroup_path, bool freeze, char *err, size_t errlen);
 

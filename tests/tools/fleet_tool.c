@@ -11,6 +11,8 @@
  *   fleet_tool leader URL STREAM      the name of the stream's leader server
  *   fleet_tool count URL STREAM       the records in the stream (a batch counts its Vigil-Count)
  *   fleet_tool msgs URL STREAM        the stream's message count
+ *   fleet_tool request URL SUBJECT BODY   a NATS request (5 s): the reply's data, or the
+ *                                    error (exit 1; "No responders available" and the like)
  * FLEET_TOOL_NKEY=SEEDFILE in the environment: authenticate with that NKey seed.
  */
 #include <arpa/inet.h>
@@ -474,8 +476,30 @@ static int stream_info(const char *url, const char *stream, bool leader)
 	return 0;
 }
 
+static int request(const char *url, const char *subject, const char *body)
+{
+	natsConnection *nc = NULL;
+	natsMsg *m = NULL;
+	natsStatus s = natsConnection_ConnectTo(&nc, url);
+	if (s == NATS_OK)
+		s = natsConnection_Request(&m, nc, subject, body, (int)strlen(body), 5000);
+	if (s != NATS_OK) {
+		const char *d = nats_GetLastError(NULL);
+		fprintf(stderr, "fleet_tool: request %s: %s%s%s\n", subject, natsStatus_GetText(s), d && *d ? ": " : "",
+			d ? d : "");
+		natsConnection_Destroy(nc);
+		return 1;
+	}
+	printf("%.*s\n", natsMsg_GetDataLength(m), natsMsg_GetData(m));
+	natsMsg_Destroy(m);
+	natsConnection_Destroy(nc);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 5 && !strcmp(argv[1], "request"))
+		return request(argv[2], argv[3], argv[4]);
 	if (argc == 4 && !strcmp(argv[1], "mkcapture"))
 		return mkcapture(atol(argv[2]), argv[3]);
 	if (argc == 3 && !strcmp(argv[1], "nkey-gen"))
@@ -502,7 +526,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	fputs("usage: fleet_tool mkcapture N FILE | nkey-gen FILE | check URL STORE CLUSTER NODE |\n"
-	      "       last URL STREAM SUBJECT | leader URL STREAM | count URL STREAM | msgs URL STREAM\n",
+	      "       last URL STREAM SUBJECT | leader URL STREAM | count URL STREAM | msgs URL STREAM |\n"
+	      "       request URL SUBJECT BODY\n",
 	      stderr);
 	return 2;
 }

@@ -478,9 +478,10 @@
       try {
         const res = await api('/api/v1/commands', { method: 'POST',
           body: { cluster: r.cluster, node: r.node, command, container: ctr.full_id || ctr.id } });
-        status.textContent = command + ': ' + (res && (res.status || res.state || res.id) ? str(res.status || res.state || res.id) : 'sent');
+        // the agent's answer: only "ok" means something was undone (docs/hub.md)
+        status.textContent = command + ': ' + str(res && res.outcome) + (res && res.detail ? ' (' + str(res.detail) + ')' : '');
       } catch (e) {
-        status.textContent = command + ': ' + (e.status === 404 ? 'this hub has no commands route' : e.message);
+        status.textContent = command + ': ' + e.message;
       }
       b.disabled = false;
     };

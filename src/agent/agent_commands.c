@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Response commands from a hub (docs/fleet.md, "Response commands"): with
+ * --nats, `vigil run` answers requests on vigil.<cluster>.<node>.cmd over its
+ * fleet connection. A command is checked (fleet/command.h: strict JSON, for
+ * this node, not stale, not seen before), carried out by the same code as
+ * `vigil respond release|thaw` (respond/undo.h) on the same store, recorded
+ * there as an action (so it reaches the hubs through the outbox), and
+ * answered {"outcome", "detail"}.
+ *
+ * The library's delivery thread of the subscription runs the callback, one
+ * message at a time: the replay guard and the store connection are its own.
+ * What the responder must forget (an undone isolation or freeze may be done
+ * again by the next alert) is handed to the agent's loop (agent_commands_tick).
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent/agent_int.h"
+#include "common/log.h"
+#include "fleet/command.h"
+#include "fleet/nats_conn.h"
+#include "output/alert_store.h"
+#include "respond/respond.h"
+#include "respond/undo.h"
+
+struct agent_commands {
+	struct agent *a;
+	natsSubscription *sub;
+	struct alert_store *store; /* a connection of its own on the agent's store */
+	struct fleet_cmd_guard guard;
+	char subject[256];
+	/* undone targets for the responder to forget, taken by the loop (under mu) */
+	pthread_mutex_t mu;
+	struct {
+		uint64_t cgroup_id;
+		enum action_kind action;
+	} forget[64];
+	size_t nforget;
+};
+
+static int64_t wall_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+static void note_action(void *ctx, const struct alert_store_action *a)
+{
+	undo_note(ctx, a->action, a->outcome, a->cgroup, a->container_id, a->container_name, a->rule);
+}
+
+static enum fleet_cmd_outcome from_undo(enum undo_outcome o)
+{
+	switch (o) {
+	case UNDO_OK: return FLEET_CMD_OK;
+	case UNDO_NOT_FOUND: return FLEET_CMD_NOT_FOUND;
+	case UNDO_NOT_ISOLATED: return FLEET_CMD_NOT_ISOLATED;
+	case UNDO_NOT_FROZEN: return FLEET_CMD_NOT_FROZEN;
+	case UNDO_GONE: return FLEET_CMD_GONE;
+	default: return FLEET_CMD_FAILED;
+	}
+}
+
+/* Carry a checked command out and record it: the outcome, detail in buf. */
+static enum fleet_cmd_outcome run(struct agent_commands *ac, const struct fleet_cmd *c, char *detail, size_t dlen)
+{
+	struct undo u;
+	char actor[FLEET_CMD_ACTOR_MAX + 64];
+	undo_init(&u, c->kind == FLEET_CMD_THAW ? UNDO_THAW : UNDO_RELEASE);
+	if (alert_store_query_actions(ac->store, c->container, note_action, &u) < 0) {
+		snprintf(detail, dlen, "cannot read the store: %s", alert_store_error(ac->store));
+		return FLEET_CMD_FAILED;
+	}
+	if (c->actor[0])
+		snprintf(actor, sizeof(actor), "the hub (%s)", c->actor);
+	else
+		snprintf(actor, sizeof(actor), "the hub");
+	enum undo_outcome o = undo_run(&u, actor);
+	snprintf(detail, dlen, "%s", u.detail);
+	if (!u.found)
+		return from_undo(o); /* nothing recorded: there is no container to name */
+	/* the command's id in the record ties it to the hub's log of commands */
+	char rec_detail[sizeof(u.detail) + FLEET_CMD_ID_MAX + 16];
+	snprintf(rec_detail, sizeof(rec_detail), "%s (command %s)", u.detail, c->id);
+	struct undo_row row;
+	undo_record(&u, &row);
+	struct alert_store_action act = {
+		.time_ns = wall_ns(), .rule = row.rule, .action = row.action, .target = row.target,
+		.container_id = row.container_id, .container_name = row.container_name, .cgroup = row.cgroup,
+		.outcome = row.outcome, .detail = rec_detail, .path = row.path,
+	};
+	if (u.cgroup_id && (o == UNDO_OK || o == UNDO_NOT_ISOLATED || o == UNDO_NOT_FROZEN)) {
+		/* undone (now or by someone else): the next alert on it acts again */
+		pthread_mutex_lock(&ac->mu);
+		if (ac->nforget < sizeof(ac->forget) / sizeof(*ac->forget)) {
+			ac->forget[ac->nforget].cgroup_id = u.cgroup_id;
+			ac->forget[ac->nforget++].action = c->kind == FLEET_CMD_THAW ? ACTION_FREEZE : ACTION_ISOLATE;
+		}
+		pthread_mutex_unlock(&ac->mu);
+	}
+	if (alert_store_add_action(ac->store, &act) || alert_store_commit(ac->store))
+		vg_err("command %s: %s done but not recorded: %s", c->id, fleet_cmd_kind_name(c->kind),
+		       alert_store_error(ac->store));
+	return from_undo(o);
+}
+
+static void on_command(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+	struct agent_commands *ac = closure;
+	struct fleet_cmd c;
+	char err[512], detail[FLEET_CMD_DETAIL_MAX + 1] = "";
+	enum fleet_cmd_outcome o;
+	(void)sub;
+	const char *reply = natsMsg_GetReply(msg);
+	if (!reply || !reply[0]) {
+		/* nobody would learn what came of it: a command is a request */
+		vg_warn("command on %s without a reply subject: ignored", ac->subject);
+		natsMsg_Destroy(msg);
+		return;
+	}
+	if (fleet_cmd_decode(natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg), &c, err, sizeof(err))) {
+		o = FLEET_CMD_INVALID;
+		snprintf(detail, sizeof(detail), "%s", err);
+	} else if (strcmp(c.node, fleet_node(ac->a->fleet)) || strcmp(c.cluster, fleet_cluster(ac->a->fleet))) {
+		o = FLEET_CMD_INVALID;
+		snprintf(detail, sizeof(detail), "the command is for %s/%s, this is %s/%s", c.cluster, c.node,
+			 fleet_cluster(ac->a->fleet), fleet_node(ac->a->fleet));
+	} else if ((o = fleet_cmd_guard_check(&ac->guard, &c, wall_ns())) != FLEET_CMD_OK) {
+		snprintf(detail, sizeof(detail), "%s",
+			 o == FLEET_CMD_STALE	 ? "the command's time is more than 60 s from this node's clock"
+			 : o == FLEET_CMD_REPLAYED ? "a command with this id was carried out already"
+						   : "too many commands within 60 s");
+	} else
+		o = run(ac, &c, detail, sizeof(detail));
+	if (o == FLEET_CMD_INVALID)
+		vg_warn("refused a command on %s: %s", ac->subject, detail);
+	else
+		vg_info("command %s%s%s: %s %s: %s: %s", c.id, c.actor[0] ? " by " : "", c.actor,
+			fleet_cmd_kind_name(c.kind), c.container, fleet_cmd_outcome_name(o), detail);
+	struct vg_buf b = { 0 };
+	fleet_cmd_reply_encode(o, detail, &b);
+	natsStatus s = natsConnection_Publish(nc, reply, b.data, (int)b.len);
+	if (s != NATS_OK)
+		vg_warn("cannot answer a command on %s: %s", ac->subject, fleet_status_text(s, err, sizeof(err)));
+	buf_free(&b);
+	natsMsg_Destroy(msg);
+}
+
+int agent_commands_start(struct agent *a)
+{
+	char err[512];
+	if (a->cfg.mode != AGENT_RUN || !a->fleet || !a->cfg.store_path)
+		return 0;
+	struct agent_commands *ac = xcalloc(1, sizeof(*ac));
+	ac->a = a;
+	pthread_mutex_init(&ac->mu, NULL);
+	if (fleet_subject(ac->subject, sizeof(ac->subject), fleet_cluster(a->fleet), fleet_node(a->fleet),
+			  FLEET_CMD_KIND)) {
+		vg_err("commands: subject too long");
+		free(ac);
+		return -1;
+	}
+	if (!(ac->store = alert_store_open(a->cfg.store_path, false, err, sizeof(err)))) {
+		vg_err("commands: %s", err);
+		free(ac);
+		return -1;
+	}
+	/* a recorded undo goes to the hubs at once, as the agent's own actions do */
+	alert_store_on_commit(ac->store, agent_fleet_committed, a);
+	natsStatus s = natsConnection_Subscribe(&ac->sub, fleet_nc(a->fleet), ac->subject, on_command, ac);
+	if (s != NATS_OK) {
+		vg_err("commands: cannot subscribe to %s: %s", ac->subject, fleet_status_text(s, err, sizeof(err)));
+		alert_store_close(ac->store);
+		free(ac);
+		return -1;
+	}
+	a->commands = ac;
+	vg_info("nats: answering response commands on %s", ac->subject);
+	return 0;
+}
+
+void agent_commands_stop(struct agent *a)
+{
+	struct agent_commands *ac = a->commands;
+	if (!ac)
+		return;
+	/* no callback runs after the drain completes: then ac can go */
+	if (natsSubscription_Drain(ac->sub) == NATS_OK)
+		natsSubscription_WaitForDrainCompletion(ac->sub, 5000);
+	else
+		natsSubscription_Unsubscribe(ac->sub);
+	natsSubscription_Destroy(ac->sub);
+	alert_store_close(ac->store);
+	pthread_mutex_destroy(&ac->mu);
+	free(ac);
+	a->commands = NULL;
+}
+
+void agent_commands_tick(struct agent *a)
+{
+	struct agent_commands *ac = a->commands;
+	if (!ac || !__atomic_load_n(&ac->nforget, __ATOMIC_RELAXED))
+		return;
+	pthread_mutex_lock(&ac->mu);
+	for (size_t i = 0; i < ac->nforget; i++)
+		responder_forget(a->responder, ac->forget[i].cgroup_id, ac->forget[i].action);
+	ac->nforget = 0;
+	pthread_mutex_unlock(&ac->mu);
+}
