@@ -132,6 +132,12 @@ wait_flows "$N" "$storm" || true
 n=$(flows "$storm" | jq -r '.args.cookie' | sort -u | wc -l)
 echo "storm: $n client flows closed for $N connections made (ratio $(awk "BEGIN { printf \"%.3f\", $n / $N }"))"
 [ "$n" = "$N" ] || it_fail "storm: $n client flows for $N connections"
+# the server accepts each and closes it unread: its side keeps its local port all the same
+sstorm='.type == "flow_tcp" and .args.phase == 3 and .args.tuple.remote_ip == "'"$(ip_of "$C")"'" and '$ins
+wait_flows "$N" "$sstorm and .args.tuple.local_port == 9000" || true
+n=$(flows "$sstorm and .args.tuple.local_port == 9000" | jq -r '.args.cookie' | sort -u | wc -l)
+z=$(flows "$sstorm and .args.tuple.local_port == 0" | wc -l)
+[ "$n" = "$N" ] && [ "$z" = 0 ] || it_fail "storm, server side: $n flows closed on port 9000 and $z on port 0, for $N"
 
 # ---- a long-lived connection is reported while it lives, then closed
 hold='.type == "flow_tcp" and .args.tuple.remote_port == 8081 and '$inc

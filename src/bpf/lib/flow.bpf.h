@@ -294,6 +294,9 @@ int BPF_PROG(vg_flow_tcp_state, const struct sock *sk, const int oldstate, const
 		st->dir = VG_FLOW_REC_IN;
 		st->start_ns = bpf_ktime_get_boot_ns();
 		st->flags = VG_FSK_ESTABLISHED;
+		/* the ends now: closed before anyone reads or writes, the socket no longer
+		 * holds its local port by the time TCP_CLOSE is reported */
+		flow_tuple_sk(&st->tuple, sk);
 		flow_own_sock(st, sk);
 		return 0;
 	}
