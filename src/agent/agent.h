@@ -71,6 +71,9 @@ struct agent_config {
 	bool flows;
 	bool no_flows;                /* --no-flows: none, even when rules of the flow source ask */
 	unsigned int flow_interval_s; /* live flows reported every this many seconds, 0: default 30 */
+	/* floods (docs/platform-notes.md, "Floods"): each container's share of the ring
+	 * buffer under pressure, as struct vg_bpf_opts takes them (0: defaults) */
+	unsigned int fair_rate, fair_burst, fair_pressure_pct;
 };
 
 struct agent;

@@ -117,6 +117,7 @@ struct agent {
 	struct flow_rollup *rollup; /* per-minute flow rollups in the store (docs/service-map.md) */
 	uint64_t flows_flushed;     /* CLOCK_BOOTTIME of the last rollup flush */
 	struct agent_notify notify;      /* sd_notify: ready, watchdog, stopping */
+	struct agent_floods *floods;     /* what the sensor lost, by container (agent_floods.c) */
 };
 
 /* agent_respond.c: carry out the alert's actions (the rule's, the policy's, the
@@ -184,5 +185,13 @@ void agent_log_summary(struct agent *a);
 
 /* The running agent as the state knows it, for the rules about tampering (agent_self.c). */
 struct vg_agent_self *agent_self_describe(const struct agent_config *c);
+
+/* agent.c: a record made by the agent, through the same path as the kernel's (state, sinks, rules). */
+int agent_ingest_record(struct agent *a, const void *rec, size_t len);
+/* agent_floods.c: records lost by container: once a second (sensor_flood records), at the end, free */
+struct agent_floods;
+void agent_floods_tick(struct agent *a, uint64_t now);
+void agent_floods_end(struct agent *a);
+void agent_floods_free(struct agent *a);
 
 #endif

@@ -215,4 +215,30 @@ struct {
 	__type(value, struct vg_uring_pending);
 } vg_uring_tmp SEC(".maps");
 
+
+/*
+ * Floods (src/bpf/lib/fair.bpf.h, include/vigil/fair.h): per-cgroup fairness
+ * of the ring buffer and lost records by cgroup. Knobs set by userspace before
+ * load: while more than vg_fair_pressure_bytes are queued, a cgroup writes at
+ * most one record per vg_fair_interval_ns on average, with bursts of
+ * vg_fair_tolerance_ns / vg_fair_interval_ns records; its others are shed.
+ * vg_fair_interval_ns = 0 turns the fairness off (losses are still counted).
+ */
+#include "vigil/fair.h"
+const volatile __u64 vg_fair_pressure_bytes = 8 << 20;
+const volatile __u64 vg_fair_interval_ns = 500000;     /* 2000 records/s */
+const volatile __u64 vg_fair_tolerance_ns = 1000000000; /* 2000 records of burst */
+
+/*
+ * cgroup id -> its share and its losses. LRU: a cgroup evicted under a flood
+ * of cgroups (more than VG_FAIR_CGROUPS) starts again with a full share and
+ * zero counts (userspace has read the counts it had at least once a second).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VG_FAIR_CGROUPS);
+	__type(key, __u64);
+	__type(value, struct vg_fair_cgroup);
+} vg_fair_cgroups SEC(".maps");
+
 #endif

@@ -3,6 +3,7 @@
  * vigil run | trace | capture | replay: the options of the four configs of the
  * agent (src/agent/), parsed into a struct agent_config; the agent does the rest.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -238,6 +239,21 @@ static int run_agent(const struct agent_config *cfg)
 
 /* Long options without a letter. */
 enum { OPT_METRICS = 0x1001, OPT_OUTPUT };
+enum { OPT_FAIR_RATE = 0x1101, OPT_FAIR_BURST, OPT_FAIR_PRESSURE };
+
+/* An unsigned option from lo to hi, or -1 after saying so. */
+static int parse_uint_opt(const char *opt, const char *arg, unsigned long lo, unsigned long hi, unsigned int *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || v < lo || v > hi) {
+		fprintf(stderr, "vigil: %s takes a number from %lu to %lu, not '%s'\n", opt, lo, hi, arg);
+		return -1;
+	}
+	*out = (unsigned int)v;
+	return 0;
+}
 
 /* --output NAME:SPEC: the forwarder exists and takes the spec (opened and closed at once). */
 static int check_output(const char *arg)
@@ -278,6 +294,9 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 		{ "metrics", required_argument, NULL, OPT_METRICS }, { "output", required_argument, NULL, OPT_OUTPUT },
 		{ "flows", no_argument, NULL, 'f' },	   { "no-flows", no_argument, NULL, 'n' },
 		{ "flow-interval", required_argument, NULL, 'I' },
+		{ "fair-rate", required_argument, NULL, OPT_FAIR_RATE },
+		{ "fair-burst", required_argument, NULL, OPT_FAIR_BURST },
+		{ "fair-pressure", required_argument, NULL, OPT_FAIR_PRESSURE },
 		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 },
 	};
 	struct agent_config c = {
@@ -480,6 +499,20 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 			c.flow_interval_s = (unsigned int)s;
 			break;
 		}
+		case OPT_FAIR_RATE:
+			if (parse_uint_opt("--fair-rate", optarg, 0, 1000000, &c.fair_rate))
+				goto usage_error;
+			if (c.fair_rate == 0)
+				c.fair_rate = VG_FAIR_OFF;
+			break;
+		case OPT_FAIR_BURST:
+			if (parse_uint_opt("--fair-burst", optarg, 1, 10000000, &c.fair_burst))
+				goto usage_error;
+			break;
+		case OPT_FAIR_PRESSURE:
+			if (parse_uint_opt("--fair-pressure", optarg, 1, 100, &c.fair_pressure_pct))
+				goto usage_error;
+			break;
 		case 'h':
 			usage(stdout, mode);
 			free(c.rule_paths);
