@@ -14,7 +14,7 @@
 #endif
 
 #define VG_FAIR_CGROUPS 16384     /* cgroups whose counts the kernel keeps (LRU) */
-#define VG_FAIR_RATE_DEFAULT 2000 /* records/s a cgroup may write while the ring is under pressure */
+#define VG_FAIR_RATE_DIVISOR 16 /* default share: the ring's size / 16 per second, and as burst */
 #define VG_FAIR_PRESSURE_DEFAULT 50 /* percent of the ring buffer filled: pressure from here on */
 
 /*

@@ -219,15 +219,16 @@ struct {
 /*
  * Floods (src/bpf/lib/fair.bpf.h, include/vigil/fair.h): per-cgroup fairness
  * of the ring buffer and lost records by cgroup. Knobs set by userspace before
- * load: while more than vg_fair_pressure_bytes are queued, a cgroup writes at
- * most one record per vg_fair_interval_ns on average, with bursts of
- * vg_fair_tolerance_ns / vg_fair_interval_ns records; its others are shed.
- * vg_fair_interval_ns = 0 turns the fairness off (losses are still counted).
+ * load: while more than vg_fair_pressure_bytes are queued, a cgroup writes on
+ * average one KiB per vg_fair_ns_per_kib, in bursts of vg_fair_tolerance_ns
+ * worth; past vg_fair_critical_bytes, a quarter of that burst. 0 ns per KiB
+ * turns the fairness off (losses are still counted by cgroup).
  */
 #include "vigil/fair.h"
 const volatile __u64 vg_fair_pressure_bytes = 8 << 20;
-const volatile __u64 vg_fair_interval_ns = 500000;     /* 2000 records/s */
-const volatile __u64 vg_fair_tolerance_ns = 1000000000; /* 2000 records of burst */
+const volatile __u64 vg_fair_critical_bytes = 14 << 20;
+const volatile __u64 vg_fair_ns_per_kib = 976562;       /* 1 MiB/s */
+const volatile __u64 vg_fair_tolerance_ns = 1000000000; /* 1 MiB of burst */
 
 /*
  * cgroup id -> its share and its losses. LRU: a cgroup evicted under a flood

@@ -500,13 +500,13 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 			break;
 		}
 		case OPT_FAIR_RATE:
-			if (parse_uint_opt("--fair-rate", optarg, 0, 1000000, &c.fair_rate))
+			if (parse_uint_opt("--fair-rate", optarg, 0, 4194304, &c.fair_rate))
 				goto usage_error;
 			if (c.fair_rate == 0)
 				c.fair_rate = VG_FAIR_OFF;
 			break;
 		case OPT_FAIR_BURST:
-			if (parse_uint_opt("--fair-burst", optarg, 1, 10000000, &c.fair_burst))
+			if (parse_uint_opt("--fair-burst", optarg, 1, 4194304, &c.fair_burst))
 				goto usage_error;
 			break;
 		case OPT_FAIR_PRESSURE:

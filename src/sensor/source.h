@@ -93,8 +93,8 @@ struct vg_bpf_opts {
 	unsigned int flow_interval_s; /* live flows reported every this many seconds, 0: default 30 */
 	const char *cgroup2_root;     /* where cgroup v2 is mounted (UDP close, DNS answers), NULL: none */
 	/* floods: per-cgroup fairness of the ring buffer (include/vigil/fair.h) */
-	unsigned int fair_rate;         /* records/s per cgroup under pressure; 0: default; VG_FAIR_OFF: none */
-	unsigned int fair_burst;        /* records of burst; 0: one second of fair_rate */
+	unsigned int fair_rate;         /* KiB/s per cgroup under pressure; 0: default (ring/16 a second); VG_FAIR_OFF: none */
+	unsigned int fair_burst;        /* KiB of burst; 0: one second of fair_rate */
 	unsigned int fair_pressure_pct; /* ring buffer filled from which shares apply; 0: default */
 };
 

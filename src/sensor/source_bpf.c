@@ -798,14 +798,16 @@ static struct vigil_bpf *open_and_load(const struct vg_bpf_opts *opts, int raw_t
 	bpf_map__set_max_entries(skel->maps.vg_scratch_map, ncpus > 0 ? ncpus : 1);
 	/* floods: each cgroup's share of the ring buffer under pressure (lib/fair.bpf.h) */
 	if (opts->fair_rate == VG_FAIR_OFF) {
-		skel->rodata->vg_fair_interval_ns = 0;
+		skel->rodata->vg_fair_ns_per_kib = 0;
 	} else {
-		unsigned int rate = opts->fair_rate ? opts->fair_rate : VG_FAIR_RATE_DEFAULT;
-		unsigned int burst = opts->fair_burst ? opts->fair_burst : rate;
+		uint64_t ring = (uint64_t)ring_mb << 20;
+		uint64_t rate = opts->fair_rate ? (uint64_t)opts->fair_rate << 10 : ring / VG_FAIR_RATE_DIVISOR;
+		uint64_t burst = opts->fair_burst ? (uint64_t)opts->fair_burst << 10 : rate;
 		unsigned int pct = opts->fair_pressure_pct ? opts->fair_pressure_pct : VG_FAIR_PRESSURE_DEFAULT;
-		skel->rodata->vg_fair_interval_ns = 1000000000ull / rate;
-		skel->rodata->vg_fair_tolerance_ns = (uint64_t)burst * skel->rodata->vg_fair_interval_ns;
-		skel->rodata->vg_fair_pressure_bytes = ((uint64_t)ring_mb << 20) / 100 * pct;
+		skel->rodata->vg_fair_ns_per_kib = 1024000000000ull / rate;
+		skel->rodata->vg_fair_tolerance_ns = burst * skel->rodata->vg_fair_ns_per_kib / 1024;
+		skel->rodata->vg_fair_pressure_bytes = ring / 100 * pct;
+		skel->rodata->vg_fair_critical_bytes = ring - (ring - skel->rodata->vg_fair_pressure_bytes) / 4;
 	}
 	bpf_program__set_autoload(skel->progs.vg_sys_exit, !raw_tp && !per_syscall);
 	bpf_program__set_autoload(skel->progs.vg_sched_exit, !raw_tp);

@@ -7,8 +7,9 @@
  *   flood WORKERS SECONDS
  *
  * WORKERS processes each loop, for SECONDS: openat of a missing file with a
- * long path (a large record), connect to 127.0.0.1:9 (refused at once), and
- * every 256 rounds a fork + execve of /bin/true. Prints "flooding" once the
+ * path of about 3,900 bytes (each record is about 4 KiB: the ring buffer
+ * fills fast), every 64 rounds a connect to 127.0.0.1:9 (refused at once),
+ * every 1024 rounds a fork + execve of /bin/true. Prints "flooding" once the
  * workers are started, then "done N" (workers that ran to the end). Exit status: 0, 1 on a
  * runtime error, 2 on a usage error.
  */
@@ -18,6 +19,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -25,23 +27,27 @@
 
 static unsigned long worker(time_t end)
 {
-	static const char path[] = "/tmp/flood-a-path-long-enough-to-make-every-record-large/"
-				   "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef/"
-				   "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	static char path[3900];
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(9) };
 	unsigned long rounds = 0;
 
+	/* /tmp/flood/aaaa.../aaaa...: components of 200 bytes (below NAME_MAX) */
+	memcpy(path, "/tmp/flood", 10);
+	for (size_t i = 10; i < sizeof(path) - 1; i++)
+		path[i] = i % 201 == 0 ? '/' : 'a';
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	for (;;) {
 		int fd = open(path, O_RDONLY);
 		if (fd >= 0)
 			close(fd);
-		int s = socket(AF_INET, SOCK_STREAM, 0);
-		if (s >= 0) {
-			connect(s, (struct sockaddr *)&sa, sizeof(sa));
-			close(s);
+		if (++rounds % 64 == 0) {
+			int s = socket(AF_INET, SOCK_STREAM, 0);
+			if (s >= 0) {
+				connect(s, (struct sockaddr *)&sa, sizeof(sa));
+				close(s);
+			}
 		}
-		if (++rounds % 256 == 0) {
+		if (rounds % 1024 == 0) {
 			pid_t p = fork();
 			if (p == 0) {
 				execl("/bin/true", "true", (char *)NULL);

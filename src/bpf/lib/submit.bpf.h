@@ -103,7 +103,7 @@ static __always_inline void submit(struct vg_scratch *s)
 	h->nparams = s->nparams;
 	__u64 queued = bpf_ringbuf_query(&vg_events, BPF_RB_AVAIL_DATA);
 	/* floods: over its share while the ring is under pressure (lib/fair.bpf.h) */
-	if (!fair_admit(h->cgroup_id, h->type, queued)) {
+	if (!fair_admit(h->cgroup_id, h->type, len, queued)) {
 		if (st)
 			st->shed++;
 		return;
