@@ -10,9 +10,10 @@
  * kernel's (state, capture, rules), so a rule can alert on it and replay
  * raises the same alert. One report per cgroup per FLOOD_REPORT_NS at most,
  * with everything lost since the one before. The counts also feed
- * vigil_records_dropped_total{container,reason} (--metrics) and the exit
- * summary.
+ * vigil_records_dropped_total{container,reason} (--metrics), the heartbeat's
+ * dropped_by_container (--nats) and the exit summary.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,11 @@ struct agent_floods {
 	struct hmap cgs;
 	uint64_t last_tick, start_ns;
 	struct vg_metric *dropped; /* vigil_records_dropped_total, or NULL */
+	pthread_mutex_t lock;      /* guards health (the heartbeat's thread reads it) */
+	struct vg_buf health;      /* the heartbeat's dropped_by_container, remade each read */
 };
+
+#define FLOOD_HEALTH_MAX 16 /* containers in a heartbeat: those that dropped the most */
 
 /* A container's name for people: its name, its short id, or "host". */
 static void cgroup_label(struct agent *a, uint64_t id, char *out, size_t n)
@@ -97,6 +102,64 @@ static void count_metric(struct agent *a, struct agent_floods *f, uint64_t id, u
 		metrics_add(metrics_series2(f->dropped, label, "shed"), shed);
 }
 
+static int by_dropped(const void *x, const void *y)
+{
+	const struct flood_cg *a = *(struct flood_cg *const *)x, *b = *(struct flood_cg *const *)y;
+	uint64_t na = a->all_lost + a->all_shed, nb = b->all_lost + b->all_shed;
+	return na < nb ? 1 : na > nb ? -1 : 0;
+}
+
+/* The heartbeat's array: the containers that dropped the most this run. */
+static void make_health(struct agent *a, struct agent_floods *f)
+{
+	struct flood_cg *top[FLOOD_HEALTH_MAX + 1];
+	size_t n = 0, i;
+	struct hmap_node *hn, *tmp;
+	struct vg_buf out = { 0 };
+	struct vg_json j;
+
+	hmap_for_each(&f->cgs, hn, tmp, i) {
+		struct flood_cg *c = hmap_entry(hn, struct flood_cg, node);
+		if (!c->all_lost && !c->all_shed)
+			continue;
+		top[n++] = c;
+		qsort(top, n, sizeof(top[0]), by_dropped);
+		if (n > FLOOD_HEALTH_MAX)
+			n = FLOOD_HEALTH_MAX;
+	}
+	jw_init(&j, &out);
+	jw_arr_begin(&j, NULL);
+	for (i = 0; i < n; i++) {
+		char label[160];
+		const struct vg_cgroup *cg = state_cgroup(a->state, top[i]->node.key);
+		cgroup_label(a, top[i]->node.key, label, sizeof(label));
+		jw_obj_begin(&j, NULL);
+		jw_str(&j, "container", label);
+		jw_str(&j, "container_id", cg && cg->meta.id[0] ? cg->meta.id : "host");
+		jw_uint(&j, "cgroup_id", top[i]->node.key);
+		jw_uint(&j, "shed", top[i]->all_shed);
+		jw_uint(&j, "lost", top[i]->all_lost);
+		jw_obj_end(&j);
+	}
+	jw_arr_end(&j);
+	pthread_mutex_lock(&f->lock);
+	buf_reset(&f->health);
+	if (n)
+		buf_add(&f->health, out.data, out.len);
+	pthread_mutex_unlock(&f->lock);
+	buf_free(&out);
+}
+
+void agent_floods_health(struct agent *a, struct vg_buf *out)
+{
+	struct agent_floods *f = __atomic_load_n(&a->floods, __ATOMIC_ACQUIRE);
+	if (!f)
+		return;
+	pthread_mutex_lock(&f->lock);
+	buf_add(out, f->health.data, f->health.len);
+	pthread_mutex_unlock(&f->lock);
+}
+
 /* Read the kernel's counts; report the cgroups due (all of them when force). */
 static void floods_read(struct agent *a, struct agent_floods *f, uint64_t now, bool force)
 {
@@ -130,15 +193,19 @@ static void floods_read(struct agent *a, struct agent_floods *f, uint64_t now, b
 		c->rep_shed = c->shed;
 		c->reported_ns = now;
 	}
+	if (n > 0)
+		make_health(a, f);
 	free(d);
 }
 
 static struct agent_floods *floods_of(struct agent *a)
 {
 	if (!a->floods) {
-		a->floods = xcalloc(1, sizeof(*a->floods));
-		hmap_init(&a->floods->cgs, 64);
-		a->floods->start_ns = agent_now_ns();
+		struct agent_floods *f = xcalloc(1, sizeof(*f));
+		hmap_init(&f->cgs, 64);
+		pthread_mutex_init(&f->lock, NULL);
+		f->start_ns = agent_now_ns();
+		__atomic_store_n(&a->floods, f, __ATOMIC_RELEASE);
 	}
 	return a->floods;
 }
@@ -184,6 +251,8 @@ void agent_floods_free(struct agent *a)
 	hmap_for_each(&a->floods->cgs, n, tmp, i)
 		free(hmap_entry(n, struct flood_cg, node));
 	hmap_free(&a->floods->cgs);
+	pthread_mutex_destroy(&a->floods->lock);
+	buf_free(&a->floods->health);
 	free(a->floods);
 	a->floods = NULL;
 }

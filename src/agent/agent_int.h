@@ -193,5 +193,7 @@ struct agent_floods;
 void agent_floods_tick(struct agent *a, uint64_t now);
 void agent_floods_end(struct agent *a);
 void agent_floods_free(struct agent *a);
+/* The heartbeat's dropped_by_container array (any thread; nothing before the first loss). */
+void agent_floods_health(struct agent *a, struct vg_buf *out);
 
 #endif
