@@ -393,8 +393,8 @@ static void attach_syscall_tracepoints(struct bpf_source *bs, const uint8_t *wan
 		if (!bs->tp[t] && !bs->tp_warned[t]) {
 			int e = errno;
 			bs->tp_warned[t] = true;
-			if (e == ENOENT)
-				vg_warn("this kernel has no tracepoint syscalls/%s (the syscall is not built in): "
+			if (e == ENOENT) /* not built: it can only fail (ENOSYS); said at the choice */
+				vg_info("this kernel has no tracepoint syscalls/%s (the syscall is not built in): "
 					"%s events are not captured", tp, event_table_get(t)->name);
 			else
 				vg_warn("cannot attach the tracepoint syscalls/%s: %s; %s events are not captured", tp,
@@ -746,12 +746,20 @@ static bool choose_per_syscall(enum vg_attach attach)
 		vg_warn("per-syscall tracepoints need tracefs: one program on every syscall exit instead");
 		return false;
 	}
+	/*
+	 * A syscall the kernel does not build (no module support: init_module, ...)
+	 * has no tracepoint and can only fail (ENOSYS). Seeing its attempts would
+	 * take the program on every syscall exit (about 170-220 ns on every
+	 * syscall here, docs/platform-notes.md "Attachment"); kprobes and fentry on
+	 * sys_ni_syscall are not offered on the kernels Vigil targets (and the
+	 * stubs may not call it). So auto attaches per syscall anyway and says
+	 * what it does not see; --attach sys-exit sees the attempts.
+	 */
 	const char *missing = attach == VG_ATTACH_AUTO ? syscall_without_tracepoint() : NULL;
-	if (missing) {
-		vg_info("this kernel has no tracepoint for %s (not built in): one program on every syscall exit, "
-			"so that even a failing attempt is seen", missing);
-		return false;
-	}
+	if (missing)
+		vg_info("this kernel has no tracepoint for %s (not built in: it can only fail with ENOSYS): its "
+			"attempts are not captured per syscall; --attach sys-exit captures them, at a cost to every "
+			"syscall", missing);
 	if (ia32)
 		vg_warn("per-syscall tracepoints, as asked: 32-bit syscalls (int 0x80, compat tasks) run on this "
 			"kernel and are NOT captured");
