@@ -156,7 +156,8 @@ void agent_floods_health(struct agent *a, struct vg_buf *out)
 	if (!f)
 		return;
 	pthread_mutex_lock(&f->lock);
-	buf_add(out, f->health.data, f->health.len);
+	if (f->health.len)
+		buf_add(out, f->health.data, f->health.len);
 	pthread_mutex_unlock(&f->lock);
 }
 
