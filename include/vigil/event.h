@@ -58,6 +58,7 @@ enum vg_category {
 	VG_CAT_NETWORK,
 	VG_CAT_PRIVILEGE,
 	VG_CAT_INTERNAL, /* cgroup paths, state snapshots: not syscalls */
+	VG_CAT_SENSOR,   /* the sensor's own condition, as the agent reports it (sensor_flood): rules see it */
 };
 
 /* Per-event flags (events.def). */
@@ -203,6 +204,7 @@ struct vg_kernel_stats {
 	__u64 truncated; /* records whose parameters were cut to fit */
 	__u64 killed;    /* processes killed by a kill term (include/vigil/kill.h) */
 	__u64 kill_limited; /* kill terms that matched past VG_KILL_PER_SEC: left to userspace */
+	__u64 shed;      /* records dropped by the per-cgroup fairness (include/vigil/fair.h) */
 };
 
 #ifndef __VIGIL_BPF__

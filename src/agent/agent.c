@@ -170,6 +170,11 @@ static int on_record(void *ctx, const void *rec, size_t len)
 	return on_event(a, &ev);
 }
 
+int agent_ingest_record(struct agent *a, const void *rec, size_t len)
+{
+	return on_record(a, rec, len);
+}
+
 /* Deliver the source's records to on_event, decoded once whichever the source. */
 static int poll_source(struct agent *a, int timeout_ms)
 {
@@ -460,7 +465,9 @@ static int open_source(struct agent *a)
 		a->src = source_capture_open(a->cfg.replay_path);
 	} else {
 		struct vg_bpf_opts bo = { .want = a->want, .ring_mb = a->cfg.ring_mb, .attach = a->cfg.attach,
-					  .flow_interval_s = a->cfg.flow_interval_s, .cgroup2_root = cgroup2_mount() };
+					  .flow_interval_s = a->cfg.flow_interval_s, .cgroup2_root = cgroup2_mount(),
+					  .fair_rate = a->cfg.fair_rate, .fair_burst = a->cfg.fair_burst,
+					  .fair_pressure_pct = a->cfg.fair_pressure_pct };
 		a->src = source_bpf_open(&bo);
 	}
 	if (!a->src)
@@ -618,6 +625,7 @@ int agent_run(struct agent *a)
 		agent_flows_tick(a, now);
 		agent_profile_tick(a, now);
 		agent_commands_tick(a);
+		agent_floods_tick(a, now);
 		/* from the loop itself: a loop that hangs stops the pings, and the manager restarts it */
 		agent_notify_tick(&a->notify, now);
 		if (deadline && now >= deadline)
@@ -631,6 +639,7 @@ int agent_run(struct agent *a)
 		uint64_t drain_end = agent_now_ns() + 2000000000ULL;
 		while (poll_source(a, 0) > 0 && !a->output_error && agent_now_ns() < drain_end)
 			flush_sinks(a);
+		agent_floods_end(a);
 		flush_sinks(a);
 		agent_print_source_stats(a);
 	}
@@ -667,6 +676,7 @@ int agent_destroy(struct agent *a)
 	recorder_free(a->recorder);
 	state_free(a->state);
 	flow_table_free(a->flows);
+	agent_floods_free(a);
 	container_watch_stop(a->watch);
 	source_close(a->src);
 	buf_free(&a->alert_json);

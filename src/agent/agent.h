@@ -86,6 +86,9 @@ struct agent_config {
 		bool inherit;          /* a new image digest starts from the workload's last profile */
 		size_t max_profiles, max_items; /* 0: the defaults (1024, 4096) */
 	} profiles;
+	/* floods (docs/platform-notes.md, "Floods"): each container's share of the ring
+	 * buffer under pressure, as struct vg_bpf_opts takes them (0: defaults) */
+	unsigned int fair_rate, fair_burst, fair_pressure_pct;
 };
 
 struct agent;

@@ -69,6 +69,7 @@ static void health(void *ctx, struct fleet_health *h)
 	agent_central_status(a, h->policy);
 	h->events = __atomic_load_n(&a->events, __ATOMIC_RELAXED);
 	h->lost_records = __atomic_load_n(&a->lost_records, __ATOMIC_RELAXED);
+	agent_floods_health(a, h->dropped);
 	for (size_t i = 0; i < n; i++)
 		if (!strcmp(st[i].name, fleet_publisher_ops.name)) {
 			h->outbox_depth = st[i].depth;

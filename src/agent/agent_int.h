@@ -126,6 +126,7 @@ struct agent {
 	struct agent_notify notify;      /* sd_notify: ready, watchdog, stopping */
 	struct agent_profile *profiles;  /* behaviour profiles (agent_profile.c), NULL: off */
 	struct agent_commands *commands; /* response commands from a hub (agent_commands.c) */
+	struct agent_floods *floods;     /* what the sensor lost, by container (agent_floods.c) */
 };
 
 /* agent.c: an alert into the agent's one path: answered, formatted, to the sinks. */
@@ -210,5 +211,15 @@ void agent_log_summary(struct agent *a);
 
 /* The running agent as the state knows it, for the rules about tampering (agent_self.c). */
 struct vg_agent_self *agent_self_describe(const struct agent_config *c);
+
+/* agent.c: a record made by the agent, through the same path as the kernel's (state, sinks, rules). */
+int agent_ingest_record(struct agent *a, const void *rec, size_t len);
+/* agent_floods.c: records lost by container: once a second (sensor_flood records), at the end, free */
+struct agent_floods;
+void agent_floods_tick(struct agent *a, uint64_t now);
+void agent_floods_end(struct agent *a);
+void agent_floods_free(struct agent *a);
+/* The heartbeat's dropped_by_container array (any thread; nothing before the first loss). */
+void agent_floods_health(struct agent *a, struct vg_buf *out);
 
 #endif

@@ -215,4 +215,31 @@ struct {
 	__type(value, struct vg_uring_pending);
 } vg_uring_tmp SEC(".maps");
 
+
+/*
+ * Floods (src/bpf/lib/fair.bpf.h, include/vigil/fair.h): per-cgroup fairness
+ * of the ring buffer and lost records by cgroup. Knobs set by userspace before
+ * load: while more than vg_fair_pressure_bytes are queued, a cgroup writes on
+ * average one KiB per vg_fair_ns_per_kib, in bursts of vg_fair_tolerance_ns
+ * worth; past vg_fair_critical_bytes, a quarter of that burst. 0 ns per KiB
+ * turns the fairness off (losses are still counted by cgroup).
+ */
+#include "vigil/fair.h"
+const volatile __u64 vg_fair_pressure_bytes = 8 << 20;
+const volatile __u64 vg_fair_critical_bytes = 14 << 20;
+const volatile __u64 vg_fair_ns_per_kib = 976562;       /* 1 MiB/s */
+const volatile __u64 vg_fair_tolerance_ns = 1000000000; /* 1 MiB of burst */
+
+/*
+ * cgroup id -> its share and its losses. LRU: a cgroup evicted under a flood
+ * of cgroups (more than VG_FAIR_CGROUPS) starts again with a full share and
+ * zero counts (userspace has read the counts it had at least once a second).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VG_FAIR_CGROUPS);
+	__type(key, __u64);
+	__type(value, struct vg_fair_cgroup);
+} vg_fair_cgroups SEC(".maps");
+
 #endif

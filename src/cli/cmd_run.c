@@ -3,6 +3,7 @@
  * vigil run | trace | capture | replay: the options of the four configs of the
  * agent (src/agent/), parsed into a struct agent_config; the agent does the rest.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -127,6 +128,10 @@ static void usage(FILE *f, enum vg_mode mode)
 		      "                       docs/flows.md)\n"
 		      "  --flow-interval S    report live flows every S seconds (default 30)\n"
 		      FLOW_STATS_HELP
+		      "  --fair-rate KIB      under ring pressure a container may write KIB KiB/s (default\n"
+		      "                       ring/16; 0: no fairness; docs/cli.md)\n"
+		      "  --fair-burst KIB     ... in bursts of KIB KiB (default one second's worth)\n"
+		      "  --fair-pressure PCT  the ring's fill from which shares apply (default 50)\n"
 		      "  --no-profiles        do not learn behaviour profiles (docs/profiles.md; on by default)\n"
 		      "  --profile-learn S    a workload's profile learns for S seconds, then monitors (default\n"
 		      "                       86400; 0: no time limit)\n"
@@ -151,6 +156,10 @@ static void usage(FILE *f, enum vg_mode mode)
 		"  --flows              also capture network flows (flow_tcp, flow_udp, flow_dns;\n"
 		"                       docs/flows.md)\n"
 		"  --flow-interval S    report live flows every S seconds (default 30)\n"
+		"  --fair-rate KIB      under ring pressure a container may write KIB KiB/s (default\n"
+		"                       ring/16; 0: no fairness; docs/cli.md)\n"
+		"  --fair-burst KIB     ... in bursts of KIB KiB (default one second's worth)\n"
+		"  --fair-pressure PCT  the ring's fill from which shares apply (default 50)\n"
 		"%s",
 		mode == VG_MODE_CAPTURE ? "capture -w FILE" : "trace",
 		mode == VG_MODE_CAPTURE
@@ -272,6 +281,22 @@ static int profile_seconds(const char *opt, const char *arg, double *out)
 	return 0;
 }
 
+enum { OPT_FAIR_RATE = 0x1201, OPT_FAIR_BURST, OPT_FAIR_PRESSURE };
+
+/* An unsigned option from lo to hi, or -1 after saying so. */
+static int parse_uint_opt(const char *opt, const char *arg, unsigned long lo, unsigned long hi, unsigned int *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || v < lo || v > hi) {
+		fprintf(stderr, "vigil: %s takes a number from %lu to %lu, not '%s'\n", opt, lo, hi, arg);
+		return -1;
+	}
+	*out = (unsigned int)v;
+	return 0;
+}
+
 /* --output NAME:SPEC: the forwarder exists and takes the spec (opened and closed at once). */
 static int check_output(const char *arg)
 {
@@ -318,6 +343,9 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 		{ "profile-learn", required_argument, NULL, OPT_PROFILE_LEARN },
 		{ "profile-quiet", required_argument, NULL, OPT_PROFILE_QUIET },
 		{ "profile-inherit", no_argument, NULL, OPT_PROFILE_INHERIT },
+		{ "fair-rate", required_argument, NULL, OPT_FAIR_RATE },
+		{ "fair-burst", required_argument, NULL, OPT_FAIR_BURST },
+		{ "fair-pressure", required_argument, NULL, OPT_FAIR_PRESSURE },
 		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 },
 	};
 	struct agent_config c = {
@@ -574,6 +602,20 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 		case OPT_PROFILE_INHERIT:
 			c.profiles.inherit = true;
 			profile_opts = true;
+			break;
+		case OPT_FAIR_RATE:
+			if (parse_uint_opt("--fair-rate", optarg, 0, 4194304, &c.fair_rate))
+				goto usage_error;
+			if (c.fair_rate == 0)
+				c.fair_rate = VG_FAIR_OFF;
+			break;
+		case OPT_FAIR_BURST:
+			if (parse_uint_opt("--fair-burst", optarg, 1, 4194304, &c.fair_burst))
+				goto usage_error;
+			break;
+		case OPT_FAIR_PRESSURE:
+			if (parse_uint_opt("--fair-pressure", optarg, 1, 100, &c.fair_pressure_pct))
+				goto usage_error;
 			break;
 		case 'h':
 			usage(stdout, mode);

@@ -49,8 +49,8 @@ static int64_t wall_ns(void)
 
 void fleet_heartbeat_json(struct fleet_heartbeat *hb, struct vg_buf *out)
 {
-	struct vg_buf policy = { 0 };
-	struct fleet_health h = { .policy = &policy };
+	struct vg_buf policy = { 0 }, dropped = { 0 };
+	struct fleet_health h = { .policy = &policy, .dropped = &dropped };
 	struct vg_json j;
 	char t[48];
 	int64_t now = mono_ns(), wall = wall_ns();
@@ -80,6 +80,9 @@ void fleet_heartbeat_json(struct fleet_heartbeat *hb, struct vg_buf *out)
 	else
 		jw_null(&j, "rules_digest");
 	jw_int(&j, "uptime_s", (now - hb->start_ns) / 1000000000);
+	/* records the sensor dropped, by container (floods: docs/fleet.md) */
+	buf_addc(&dropped, '\0');
+	jw_raw(&j, "dropped_by_container", dropped.len > 1 ? dropped.data : "[]");
 	jw_uint(&j, "events", h.events);
 	char num[32];
 	snprintf(num, sizeof(num), "%.1f", rate);
@@ -102,6 +105,7 @@ void fleet_heartbeat_json(struct fleet_heartbeat *hb, struct vg_buf *out)
 	pthread_mutex_unlock(&hb->lock);
 	jw_obj_end(&j);
 	buf_free(&policy);
+	buf_free(&dropped);
 }
 
 static void send_one(struct fleet_heartbeat *hb)

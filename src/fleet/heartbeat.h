@@ -24,6 +24,9 @@ struct fleet_health {
 	/* central policy's state per kind as one JSON object (fleet/policy_watch.h), when
 	 * the node watches the bucket; left empty: {"digest":null,"status":"none"} */
 	struct vg_buf *policy;
+	/* records the sensor dropped, by container, as one JSON array (agent_floods.c,
+	 * docs/fleet.md); left empty: [] */
+	struct vg_buf *dropped;
 };
 typedef void (*fleet_health_fn)(void *ctx, struct fleet_health *h);
 

@@ -184,6 +184,7 @@ const char *event_table_category_name(unsigned int category)
 	case VG_CAT_NETWORK: return "network";
 	case VG_CAT_PRIVILEGE: return "privilege";
 	case VG_CAT_INTERNAL: return "internal";
+	case VG_CAT_SENSOR: return "sensor";
 	}
 	return "unknown";
 }

@@ -28,6 +28,7 @@ struct vg_source_stats {
 	uint64_t kill_limited; /* in-kernel kills left to userspace by the rate limit */
 	unsigned int ncpus;
 	uint64_t lost_per_cpu[64]; /* first 64 CPUs */
+	uint64_t shed;      /* records the per-cgroup fairness dropped (over a cgroup's share) */
 };
 
 struct vg_source;
@@ -91,7 +92,13 @@ struct vg_bpf_opts {
 	/* network flows (want[] holds flow_tcp/flow_udp/flow_dns): docs/flows.md */
 	unsigned int flow_interval_s; /* live flows reported every this many seconds, 0: default 30 */
 	const char *cgroup2_root;     /* where cgroup v2 is mounted (UDP close, DNS answers), NULL: none */
+	/* floods: per-cgroup fairness of the ring buffer (include/vigil/fair.h) */
+	unsigned int fair_rate;         /* KiB/s per cgroup under pressure; 0: default (ring/16 a second); VG_FAIR_OFF: none */
+	unsigned int fair_burst;        /* KiB of burst; 0: one second of fair_rate */
+	unsigned int fair_pressure_pct; /* ring buffer filled from which shares apply; 0: default */
 };
+
+#define VG_FAIR_OFF UINT32_MAX
 
 /* Load and attach the kernel programs. On failure returns NULL and logs one
  * message that says what is missing (root, BTF, a program type). */
@@ -115,6 +122,16 @@ void source_bpf_kill_take_over(struct vg_source *src);
 void source_bpf_set_cgroup_side(struct vg_source *src, uint64_t cgroup_id, int side);
 /* The cgroup is gone: the kernel may forget it was announced. Can't fail. */
 void source_bpf_forget_cgroup(struct vg_source *src, uint64_t cgroup_id);
+
+/*
+ * Floods: what each cgroup lost, as the kernel counts it (lost: refused by a
+ * full ring buffer; shed: over its share under pressure). Only cgroups with
+ * a loss are listed; *out is malloc'd (NULL when none). Count, or -errno.
+ */
+struct vg_cgroup_drops {
+	uint64_t cgroup_id, lost, shed;
+};
+long source_bpf_cgroup_drops(struct vg_source *src, struct vg_cgroup_drops **out);
 
 /* Replay of a capture file (see capture.h). NULL with a logged error on failure. */
 struct vg_source *source_capture_open(const char *path);

@@ -28,6 +28,7 @@
 #include "sensor/event_table.h"
 #include "sensor/percpu.h"
 #include "sensor/source.h"
+#include "vigil/fair.h"
 #include "vigil/flow.h"
 #include "vigil/kill.h"
 #include "vigil.skel.h"
@@ -324,6 +325,7 @@ static void bpf_stats(struct vg_source *src, struct vg_source_stats *st)
 		st->truncated += per_cpu[c].truncated;
 		st->killed += per_cpu[c].killed;
 		st->kill_limited += per_cpu[c].kill_limited;
+		st->shed += per_cpu[c].shed;
 		if (c < 64)
 			st->lost_per_cpu[c] = per_cpu[c].lost_full;
 	}
@@ -391,8 +393,8 @@ static void attach_syscall_tracepoints(struct bpf_source *bs, const uint8_t *wan
 		if (!bs->tp[t] && !bs->tp_warned[t]) {
 			int e = errno;
 			bs->tp_warned[t] = true;
-			if (e == ENOENT)
-				vg_warn("this kernel has no tracepoint syscalls/%s (the syscall is not built in): "
+			if (e == ENOENT) /* not built: it can only fail (ENOSYS); said at the choice */
+				vg_info("this kernel has no tracepoint syscalls/%s (the syscall is not built in): "
 					"%s events are not captured", tp, event_table_get(t)->name);
 			else
 				vg_warn("cannot attach the tracepoint syscalls/%s: %s; %s events are not captured", tp,
@@ -436,6 +438,38 @@ void source_bpf_forget_cgroup(struct vg_source *src, uint64_t cgroup_id)
 	struct bpf_source *bs = (struct bpf_source *)src;
 	bpf_map__delete_elem(bs->skel->maps.vg_known_cgroups, &cgroup_id, sizeof(cgroup_id), 0);
 	bpf_map__delete_elem(bs->skel->maps.vg_cgroup_side, &cgroup_id, sizeof(cgroup_id), 0);
+	bpf_map__delete_elem(bs->skel->maps.vg_fair_cgroups, &cgroup_id, sizeof(cgroup_id), 0);
+}
+
+long source_bpf_cgroup_drops(struct vg_source *src, struct vg_cgroup_drops **out)
+{
+	struct bpf_source *bs = (struct bpf_source *)src;
+	struct bpf_map *m = bs->skel->maps.vg_fair_cgroups;
+	struct vg_cgroup_drops *v = NULL;
+	size_t n = 0, cap = 0;
+	__u64 key, next;
+	const __u64 *prev = NULL;
+
+	*out = NULL;
+	/* bounded by the map's size: an LRU map can hand a key back while it changes */
+	for (unsigned int guard = 0; guard < 2 * VG_FAIR_CGROUPS; guard++) {
+		struct vg_fair_cgroup c;
+		if (bpf_map__get_next_key(m, prev, &next, sizeof(next)))
+			break;
+		key = next;
+		prev = &key;
+		if (bpf_map__lookup_elem(m, &key, sizeof(key), &c, sizeof(c), 0) || (!c.lost && !c.shed))
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			v = xrealloc(v, cap * sizeof(*v));
+		}
+		v[n++] = (struct vg_cgroup_drops){ key, c.lost, c.shed };
+		if (n >= VG_FAIR_CGROUPS)
+			break;
+	}
+	*out = v;
+	return (long)n;
 }
 
 /*
@@ -712,12 +746,20 @@ static bool choose_per_syscall(enum vg_attach attach)
 		vg_warn("per-syscall tracepoints need tracefs: one program on every syscall exit instead");
 		return false;
 	}
+	/*
+	 * A syscall the kernel does not build (no module support: init_module, ...)
+	 * has no tracepoint and can only fail (ENOSYS). Seeing its attempts would
+	 * take the program on every syscall exit (about 170-220 ns on every
+	 * syscall here, docs/platform-notes.md "Attachment"); kprobes and fentry on
+	 * sys_ni_syscall are not offered on the kernels Vigil targets (and the
+	 * stubs may not call it). So auto attaches per syscall anyway and says
+	 * what it does not see; --attach sys-exit sees the attempts.
+	 */
 	const char *missing = attach == VG_ATTACH_AUTO ? syscall_without_tracepoint() : NULL;
-	if (missing) {
-		vg_info("this kernel has no tracepoint for %s (not built in): one program on every syscall exit, "
-			"so that even a failing attempt is seen", missing);
-		return false;
-	}
+	if (missing)
+		vg_info("this kernel has no tracepoint for %s (not built in: it can only fail with ENOSYS): its "
+			"attempts are not captured per syscall; --attach sys-exit captures them, at a cost to every "
+			"syscall", missing);
 	if (ia32)
 		vg_warn("per-syscall tracepoints, as asked: 32-bit syscalls (int 0x80, compat tasks) run on this "
 			"kernel and are NOT captured");
@@ -762,6 +804,19 @@ static struct vigil_bpf *open_and_load(const struct vg_bpf_opts *opts, int raw_t
 	skel->rodata->vg_wakeup_bytes = (opts->wakeup_kb ? opts->wakeup_kb : 64) * 1024;
 	bpf_map__set_max_entries(skel->maps.vg_events, ring_mb << 20);
 	bpf_map__set_max_entries(skel->maps.vg_scratch_map, ncpus > 0 ? ncpus : 1);
+	/* floods: each cgroup's share of the ring buffer under pressure (lib/fair.bpf.h) */
+	if (opts->fair_rate == VG_FAIR_OFF) {
+		skel->rodata->vg_fair_ns_per_kib = 0;
+	} else {
+		uint64_t ring = (uint64_t)ring_mb << 20;
+		uint64_t rate = opts->fair_rate ? (uint64_t)opts->fair_rate << 10 : ring / VG_FAIR_RATE_DIVISOR;
+		uint64_t burst = opts->fair_burst ? (uint64_t)opts->fair_burst << 10 : rate;
+		unsigned int pct = opts->fair_pressure_pct ? opts->fair_pressure_pct : VG_FAIR_PRESSURE_DEFAULT;
+		skel->rodata->vg_fair_ns_per_kib = 1024000000000ull / rate;
+		skel->rodata->vg_fair_tolerance_ns = burst * skel->rodata->vg_fair_ns_per_kib / 1024;
+		skel->rodata->vg_fair_pressure_bytes = ring / 100 * pct;
+		skel->rodata->vg_fair_critical_bytes = ring - (ring - skel->rodata->vg_fair_pressure_bytes) / 4;
+	}
 	bpf_program__set_autoload(skel->progs.vg_sys_exit, !raw_tp && !per_syscall);
 	bpf_program__set_autoload(skel->progs.vg_sched_exit, !raw_tp);
 	bpf_program__set_autoload(skel->progs.vg_sys_exit_raw, raw_tp && !per_syscall);

@@ -378,9 +378,12 @@ bool state_ingest(struct vg_state *st, const struct vg_event *ev)
 		if (cg && cg->meta.id[0] && !cg->meta.metadata_found &&
 		    (!cg->last_lookup || boot_ns() > cg->last_lookup + META_RETRY_NS))
 			lookup_metadata(st, cg);
-		if (cg && h->type != VG_EVT_PROCEXIT)
+		if (cg && h->type != VG_EVT_PROCEXIT && h->type != VG_EVT_SENSOR_FLOOD)
 			ensure_idnames(st, cg, h);
 	}
+	/* the agent's report on a cgroup (agent_floods.c): no process of its own */
+	if (h->type == VG_EVT_SENSOR_FLOOD)
+		return true;
 
 	p = proc_table_get(&st->procs, h->pid);
 	if (!p && st->opts.live && h->type != VG_EVT_PROCEXIT) {

@@ -91,6 +91,7 @@ static void test_heartbeat_json(void **state)
 	fleet_heartbeat_json(hb, &b);
 	assert_non_null(strstr(b.data, "\"node\":\"n1\",\"cluster\":\"c1\",\"version\":"));
 	assert_non_null(strstr(b.data, "\"rules_digest\":null"));
+	assert_non_null(strstr(b.data, "\"dropped_by_container\":[],\"events\":1234,"));
 	assert_non_null(strstr(b.data, "\"events\":1234,\"events_per_s\":0.0,\"lost_records\":5,"
 				       "\"outbox\":{\"depth\":42,\"oldest_s\":1.500,\"lost\":7},"
 				       "\"policy\":{\"digest\":null,\"status\":\"none\"}}"));

@@ -92,15 +92,25 @@ static __always_inline bool flow_self(void)
 static __always_inline void flow_output(void *rec, __u32 len)
 {
 	struct vg_kernel_stats *st = stats();
+	struct vg_event_hdr *h = rec;
 	__u64 flags = BPF_RB_NO_WAKEUP;
+	__u64 queued = bpf_ringbuf_query(&vg_events, BPF_RB_AVAIL_DATA);
 
-	if (bpf_ringbuf_query(&vg_events, BPF_RB_AVAIL_DATA) >= vg_wakeup_bytes)
+	/* floods: the owner's cgroup's share, as submit() (lib/fair.bpf.h) */
+	if (!fair_admit(h->cgroup_id, h->type, len, queued)) {
+		if (st)
+			st->shed++;
+		return;
+	}
+	if (queued >= vg_wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	if (bpf_ringbuf_output(&vg_events, rec, len, flags) == 0) {
 		if (st)
 			st->emitted++;
-	} else if (st) {
-		st->lost_full++;
+	} else {
+		if (st)
+			st->lost_full++;
+		fair_lost(h->cgroup_id);
 	}
 }
 

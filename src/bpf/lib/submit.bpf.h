@@ -5,7 +5,8 @@
  * The record's header (who, where, when: struct vg_event_hdr) and its copy
  * into the ring buffer, the one place records leave the kernel. Limits: a
  * record is at most VG_RECORD_MAX bytes; a full ring buffer loses it
- * (counted in vg_kernel_stats.lost_full); the reader is woken only once
+ * (counted in vg_kernel_stats.lost_full and as its cgroup's, lib/fair.bpf.h),
+ * and a cgroup over its share while the ring is under pressure is shed; the reader is woken only once
  * vg_wakeup_bytes are queued.
  */
 #ifndef VIGIL_BPF_LIB_SUBMIT_H
@@ -16,6 +17,7 @@
 #include <bpf/bpf_core_read.h>
 #include "vigil/event.h"
 #include "maps.h"
+#include "fair.bpf.h"
 
 /* This CPU's counters (vg_stats_map), or NULL. */
 static __always_inline struct vg_kernel_stats *stats(void)
@@ -99,13 +101,22 @@ static __always_inline void submit(struct vg_scratch *s)
 		len = VG_RECORD_MAX;
 	h->len = len;
 	h->nparams = s->nparams;
-	if (bpf_ringbuf_query(&vg_events, BPF_RB_AVAIL_DATA) >= vg_wakeup_bytes)
+	__u64 queued = bpf_ringbuf_query(&vg_events, BPF_RB_AVAIL_DATA);
+	/* floods: over its share while the ring is under pressure (lib/fair.bpf.h) */
+	if (!fair_admit(h->cgroup_id, h->type, len, queued)) {
+		if (st)
+			st->shed++;
+		return;
+	}
+	if (queued >= vg_wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	if (bpf_ringbuf_output(&vg_events, s->buf, len, flags) == 0) {
 		if (st)
 			st->emitted++;
-	} else if (st) {
-		st->lost_full++;
+	} else {
+		if (st)
+			st->lost_full++;
+		fair_lost(h->cgroup_id);
 	}
 }
 
