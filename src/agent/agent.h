@@ -71,6 +71,9 @@ struct agent_config {
 	bool flows;
 	bool no_flows;                /* --no-flows: none, even when rules of the flow source ask */
 	unsigned int flow_interval_s; /* live flows reported every this many seconds, 0: default 30 */
+	/* in-kernel dropping of events no rule can use (docs/performance.md): on in run */
+	bool no_kernel_filter;        /* --no-kernel-filter: the kernel sends every wanted event */
+	bool kernel_filter_sim;       /* replay --kernel-filter-sim: leave out what run's kernel would drop */
 };
 
 struct agent;

@@ -76,7 +76,9 @@ static void usage(FILE *f, enum vg_mode mode)
 		      "  --json               JSON lines (default: text)\n"
 		      "  --container X        only events of the container whose id starts with X or whose\n"
 		      "                       name is X; 'host' for processes outside containers\n"
-		      "  --default-rules      detect with Vigil's default rules (before any --rules files)\n%s"
+		      "  --default-rules      detect with Vigil's default rules (before any --rules files)\n"
+		      "  --kernel-filter-sim  leave out the events run's in-kernel filter would drop\n"
+		      "                       (docs/performance.md)\n%s"
 		      "With --nats and --store, the alerts are published as the node --node names (the\n"
 		      "command ends when the stream has acknowledged them all):\n%s", rules_help, fleet_help);
 		return;
@@ -114,6 +116,8 @@ static void usage(FILE *f, enum vg_mode mode)
 		      "                       docs/flows.md)\n"
 		      "  --flow-interval S    report live flows every S seconds (default 30)\n"
 		      "  --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics (docs/metrics.md)\n"
+		      "  --no-kernel-filter   send every wanted event up, also those no rule can use\n"
+		      "                       (docs/performance.md)\n"
 		      "  --output NAME:SPEC   also forward alerts from the store: syslog:udp://HOST:514,\n"
 		      "                       webhook:https://..., file:/PATH; repeatable (docs/outputs.md)\n"
 		      "%s"
@@ -237,7 +241,7 @@ static int run_agent(const struct agent_config *cfg)
 }
 
 /* Long options without a letter. */
-enum { OPT_METRICS = 0x1001, OPT_OUTPUT };
+enum { OPT_METRICS = 0x1001, OPT_OUTPUT, OPT_NO_KFILTER, OPT_KFILTER_SIM };
 
 /* --output NAME:SPEC: the forwarder exists and takes the spec (opened and closed at once). */
 static int check_output(const char *arg)
@@ -278,6 +282,8 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 		{ "metrics", required_argument, NULL, OPT_METRICS }, { "output", required_argument, NULL, OPT_OUTPUT },
 		{ "flows", no_argument, NULL, 'f' },	   { "no-flows", no_argument, NULL, 'n' },
 		{ "flow-interval", required_argument, NULL, 'I' },
+		{ "no-kernel-filter", no_argument, NULL, OPT_NO_KFILTER },
+		{ "kernel-filter-sim", no_argument, NULL, OPT_KFILTER_SIM },
 		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 },
 	};
 	struct agent_config c = {
@@ -458,6 +464,12 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 		case OPT_METRICS:
 			c.metrics_addr = optarg;
 			break;
+		case OPT_NO_KFILTER:
+			c.no_kernel_filter = true;
+			break;
+		case OPT_KFILTER_SIM:
+			c.kernel_filter_sim = true;
+			break;
 		case OPT_OUTPUT:
 			if (check_output(optarg))
 				goto usage_error;
@@ -517,8 +529,12 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 		fprintf(stderr, "vigil: --policy-dir is for run: replay takes no central policy\n");
 		goto usage_error;
 	}
-	if ((c.metrics_addr || c.noutputs) && mode != VG_MODE_RUN)
+	if ((c.metrics_addr || c.noutputs || c.no_kernel_filter) && mode != VG_MODE_RUN)
 		goto usage_error;
+	if (c.kernel_filter_sim && (mode != VG_MODE_REPLAY || !c.detect)) {
+		fprintf(stderr, "vigil: --kernel-filter-sim is for replay with rules (--rules or --default-rules)\n");
+		goto usage_error;
+	}
 	if (c.noutputs && !c.store_path) {
 		fprintf(stderr, "vigil: --output forwards from the store: it cannot go with --no-store\n");
 		goto usage_error;
