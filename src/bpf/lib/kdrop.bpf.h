@@ -163,6 +163,66 @@ __noinline __u64 kdrop_path_mask(struct vg_scratch *s, __u32 slot, __u64 uptr)
 	return mask;
 }
 
+struct kdrop_loop {
+	__u32 first, n, flags, side, euid, keep;
+	long ret;
+	__u64 need;
+};
+
+/* One term, under bpf_loop: the verifier checks it once, not once per term and outcome. */
+static int kdrop_step(__u32 i, struct kdrop_loop *l)
+{
+	if (i >= l->n)
+		return 1;
+	int r = kdrop_term(l->first + i, l->ret, l->flags, l->side, l->euid);
+	if (r == 1) {
+		l->keep = 1;
+		return 1;
+	}
+	if (r == 2)
+		l->need |= 1ull << (i & 63);
+	return 0;
+}
+
+/**
+ * kdrop_decide() - whether an event of a filtered type is kept
+ * @s: this CPU's scratch buffer
+ * @type: its event type, below 128
+ * @ret: its return value
+ * @flags: an open's flags (0 for other types)
+ * @upath: an open's user path (0 for other types)
+ *
+ * A global function: verified once, on its own. Counts what it drops per
+ * type in vg_kdrop_dropped.
+ *
+ * Return: 1 keep, 0 drop.
+ */
+__noinline int kdrop_decide(struct vg_scratch *s, __u32 type, long ret, __u32 flags, __u64 upath)
+{
+	__u32 bank = vg_kdrop_bank & 1, t = type & 127;
+	struct kdrop_loop l = {
+		.first = vg_kdrop_first[bank][t] + bank * VG_KDROP_TERMS,
+		.n = vg_kdrop_count[bank][t],
+		.flags = flags,
+		.ret = ret,
+	};
+	__u64 cgid = bpf_get_current_cgroup_id();
+	__u8 *sidep = bpf_map_lookup_elem(&vg_cgroup_side, &cgid);
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	l.side = sidep ? *sidep : 0;
+	l.euid = task->cred->euid.val;
+	bpf_loop(VG_KDROP_TYPE_TERMS, kdrop_step, &l, 0);
+	if (l.keep)
+		return 1;
+	if (l.need && upath && (kdrop_path_mask(s, t | bank << 15, upath) & l.need))
+		return 1;
+	__u64 *cnt = bpf_map_lookup_elem(&vg_kdrop_dropped, &t);
+	if (cnt)
+		(*cnt)++;
+	return 0;
+}
+
 /**
  * kdrop_keep() - whether the returning syscall's event is kept
  * @s: this CPU's scratch buffer
@@ -170,20 +230,19 @@ __noinline __u64 kdrop_path_mask(struct vg_scratch *s, __u32 slot, __u64 uptr)
  * @ret: its return value
  * @args: its arguments
  *
- * Called before anything of the record is built. Counts what it drops per
- * type in vg_kdrop_dropped.
+ * Called before anything of the record is built; a type that is not
+ * filtered costs two loads.
  *
  * Return: 1 keep, 0 drop.
  */
 static __always_inline int kdrop_keep(struct vg_scratch *s, __u32 type, long ret, struct sc_args *args)
 {
 	__u32 bank = vg_kdrop_bank & 1, t = type & 127;
+	__u32 flags = 0;
+	__u64 upath = 0;
 
 	if (!vg_kdrop_on || vg_kdrop_mode[bank][t] != VG_KDROP_FILTER)
 		return 1;
-	__u32 first = vg_kdrop_first[bank][t] + bank * VG_KDROP_TERMS, n = vg_kdrop_count[bank][t];
-	__u32 flags = 0;
-	__u64 upath = 0;
 	switch (t) {
 	case VG_EVT_OPEN:
 		flags = args->a[1];
@@ -205,28 +264,7 @@ static __always_inline int kdrop_keep(struct vg_scratch *s, __u32 type, long ret
 		upath = args->a[0];
 		break;
 	}
-	__u64 cgid = bpf_get_current_cgroup_id();
-	__u8 *sidep = bpf_map_lookup_elem(&vg_cgroup_side, &cgid);
-	__u32 side = sidep ? *sidep : 0;
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u32 euid = task->cred->euid.val;
-	__u64 need = 0;
-
-	for (__u32 i = 0; i < VG_KDROP_TYPE_TERMS; i++) {
-		if (i >= n)
-			break;
-		int r = kdrop_term(first + i, ret, flags, side, euid);
-		if (r == 1)
-			return 1;
-		if (r == 2)
-			need |= 1ull << i;
-	}
-	if (need && upath && (kdrop_path_mask(s, t | bank << 15, upath) & need))
-		return 1;
-	__u64 *cnt = bpf_map_lookup_elem(&vg_kdrop_dropped, &t);
-	if (cnt)
-		(*cnt)++;
-	return 0;
+	return kdrop_decide(s, t, ret, flags, upath);
 }
 
 #endif
