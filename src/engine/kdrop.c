@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "common/buf.h"
+#include "common/strv.h"
 #include "engine/kdrop.h"
 #include "engine/kfilter.h"
 #include "engine/ruleset.h"
@@ -177,6 +178,65 @@ static void put_key(struct kdrop_tables *o, unsigned int type, size_t len, const
 	o->masks[o->npaths++] = mask;
 }
 
+/* One term of one type on its way to the kernel: the kernel's form and its sets. */
+struct cand {
+	struct vg_kdrop_term t;
+	struct strv in, out, exact, prefix;
+	bool dead; /* merged into another */
+};
+
+static bool same_set(const struct strv *a, const struct strv *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (!strv_has(b, a->v[i]))
+			return false;
+	return true;
+}
+
+/* Whether two terms differ only in their path literals (then one term takes both sets). */
+static bool mergeable(const struct cand *a, const struct cand *b)
+{
+	struct vg_kdrop_term x = a->t, y = b->t;
+	return x.path && y.path && !memcmp(&x, &y, sizeof(x)) && same_set(&a->in, &b->in) && same_set(&a->out, &b->out);
+}
+
+/* Whether every event b keeps, a keeps too (a tests no path, names or uids: a subset of b's tests). */
+static bool subsumes(const struct cand *a, const struct cand *b)
+{
+	const struct vg_kdrop_term *x = &a->t, *y = &b->t;
+	if (x->path || a->in.n || a->out.n || x->n_uid_in || x->n_uid_out)
+		return false;
+	if (x->acc && (!y->acc || (y->acc & ~x->acc)))
+		return false;
+	if ((x->flags_all & y->flags_all) != x->flags_all)
+		return false;
+	if (x->res_lo > y->res_lo || x->res_hi < y->res_hi)
+		return false;
+	if (x->where && x->where != y->where)
+		return false;
+	/* equal terms: only the first of them stays */
+	if (!memcmp(x, y, sizeof(*x)) && !b->in.n && !b->out.n && !b->t.n_uid_in && !b->t.n_uid_out)
+		return a < b;
+	return true;
+}
+
+static void cand_free(struct cand *c)
+{
+	strv_free(&c->in);
+	strv_free(&c->out);
+	strv_free(&c->exact);
+	strv_free(&c->prefix);
+}
+
+static void add_all(struct strv *dst, const char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strv_has(dst, v[i]))
+			strv_add(dst, v[i]);
+}
+
 void kdrop_build(struct kdrop *k, struct kdrop_tables *o)
 {
 	struct lit *lits = NULL;
@@ -184,75 +244,119 @@ void kdrop_build(struct kdrop *k, struct kdrop_tables *o)
 
 	memset(o, 0, sizeof(*o));
 	for (unsigned int t = 1; t < VG_EVT_MAX; t++) {
-		size_t n = k->nrefs[t];
-		if (k->all[t] || !n) {
+		size_t nr = k->nrefs[t];
+		if (k->all[t] || !nr) {
 			o->why[t] = k->all[t];
 			continue;
 		}
-		if (n > VG_KDROP_TYPE_TERMS || o->nterms + n > VG_KDROP_TERMS) {
-			o->why[t] = WHY_TERMS;
+		/* the type's terms in the kernel's form; a term whose path literals cannot all be
+		 * tested tests no path (weaker) */
+		struct cand *cs = xcalloc(nr, sizeof(*cs));
+		bool every = false;
+		for (size_t j = 0; j < nr; j++) {
+			struct kfilter_keep kk;
+			struct cand *c = &cs[j];
+			kfilter_keep_term(k->refs[t][j].f, k->refs[t][j].i, &kk);
+			c->t = kk.t;
+			if (!is_open_type(t)) { /* the kernel reads flags and paths of opens only */
+				c->t.acc = 0;
+				c->t.flags_all = 0;
+				c->t.path = 0;
+			}
+			add_all(&c->in, kk.names_in, kk.nin);
+			add_all(&c->out, kk.names_out, kk.nout);
+			for (size_t p = 0; c->t.path && p < kk.nexact + kk.nprefix; p++) {
+				const char *v = p < kk.nexact ? kk.exact[p] : kk.prefix[p - kk.nexact];
+				if (!*v)
+					c->t.path = 0; /* "": any path */
+				else if (p < kk.nexact && strlen(v) < VG_KDROP_PATH)
+					strv_add(&c->exact, v);
+				else
+					strv_add(&c->prefix, v); /* a long literal: its first bytes (weaker) */
+			}
+			if (!c->t.path) {
+				strv_free(&c->exact);
+				strv_free(&c->prefix);
+			} else { /* the kernel tests no names on a path term (the path decides): none to merge apart */
+				strv_free(&c->in);
+				strv_free(&c->out);
+			}
+			every |= term_true(&c->t, c->in.n, c->out.n);
+		}
+		/* terms that differ only in their paths become one: fewer for the kernel to walk */
+		size_t n = 0;
+		for (size_t j = 0; j < nr && !every; j++) {
+			if (cs[j].dead)
+				continue;
+			for (size_t m = j + 1; m < nr; m++) {
+				if (cs[m].dead || !mergeable(&cs[j], &cs[m]))
+					continue;
+				add_all(&cs[j].exact, (const char *const *)cs[m].exact.v, cs[m].exact.n);
+				add_all(&cs[j].prefix, (const char *const *)cs[m].prefix.v, cs[m].prefix.n);
+				cs[m].dead = true;
+			}
+			n++;
+		}
+		/* a term implied by a weaker one is left out: the weaker one keeps its events */
+		for (size_t j = 0; j < nr && !every; j++) {
+			if (cs[j].dead)
+				continue;
+			for (size_t m = 0; m < nr; m++) {
+				if (m != j && !cs[m].dead && subsumes(&cs[j], &cs[m])) {
+					cs[m].dead = true;
+					n--;
+				}
+			}
+		}
+		size_t nnames = 0;
+		for (size_t j = 0; j < nr; j++)
+			nnames += cs[j].dead ? 0 : cs[j].in.n + cs[j].out.n;
+		if (every || n > VG_KDROP_TYPE_TERMS || o->nterms + n > VG_KDROP_TERMS ||
+		    o->nnames + nnames > VG_KDROP_NAMES) {
+			o->why[t] = every ? WHY_RULE : WHY_TERMS;
+			for (size_t j = 0; j < nr; j++)
+				cand_free(&cs[j]);
+			free(cs);
 			continue;
 		}
-		size_t first = o->nterms, first_name = o->nnames, first_lit = nlits;
-		bool every = false;
+		size_t first = o->nterms, bit = 0;
 		o->terms = xrealloc(o->terms, (first + n) * sizeof(*o->terms));
-		for (size_t j = 0; j < n && !every; j++) {
-			struct kfilter_keep kk;
-			kfilter_keep_term(k->refs[t][j].f, k->refs[t][j].i, &kk);
-			struct vg_kdrop_term *kt = &o->terms[first + j];
-			*kt = kk.t;
-			if (!is_open_type(t)) { /* the kernel reads flags and paths of opens only */
-				kt->acc = 0;
-				kt->flags_all = 0;
-				kt->path = 0;
+		for (size_t j = 0; j < nr; j++) {
+			struct cand *c = &cs[j];
+			if (c->dead) {
+				cand_free(c);
+				continue;
 			}
-			for (size_t p = 0; kt->path && p < kk.nexact + kk.nprefix; p++) {
-				const char *v = p < kk.nexact ? kk.exact[p] : kk.prefix[p - kk.nexact];
+			uint32_t idx = (uint32_t)(first + bit);
+			o->terms[idx] = c->t;
+			o->terms[idx].names = (c->in.n ? VG_KDROP_NAMES_IN : 0) | (c->out.n ? VG_KDROP_NAMES_OUT : 0);
+			for (size_t m = 0; m < c->in.n + c->out.n; m++) {
+				struct vg_kdrop_name nm;
+				memset(&nm, 0, sizeof(nm));
+				nm.term = idx;
+				nm.set = m < c->in.n ? VG_KDROP_NAMES_IN : VG_KDROP_NAMES_OUT;
+				strncpy(nm.comm, m < c->in.n ? c->in.v[m] : c->out.v[m - c->in.n], sizeof(nm.comm) - 1);
+				o->names = xrealloc(o->names, (o->nnames + 1) * sizeof(*o->names));
+				o->names[o->nnames++] = nm;
+			}
+			for (size_t p = 0; c->t.path && p < c->exact.n + c->prefix.n; p++) {
+				bool exact = p < c->exact.n;
+				const char *v = exact ? c->exact.v[p] : c->prefix.v[p - c->exact.n];
 				size_t len = strlen(v);
-				bool exact = p < kk.nexact && len < VG_KDROP_PATH;
-				if (!exact && len >= VG_KDROP_PATH)
-					len = VG_KDROP_PATH - 1; /* a shorter prefix: weaker */
-				if (!len || len >= VG_KDROP_PATH) { /* "" or too long: any path */
-					kt->path = 0;
-					break;
-				}
+				if (len >= VG_KDROP_PATH)
+					len = VG_KDROP_PATH - 1;
 				lits = xrealloc(lits, (nlits + 1) * sizeof(*lits));
 				struct lit *l = &lits[nlits++];
 				memset(l, 0, sizeof(*l));
 				l->type = t;
-				l->bit = (unsigned int)j;
+				l->bit = (unsigned int)bit;
 				l->len = exact ? 0 : len;
 				memcpy(l->s, v, len);
 			}
-			size_t nn = kk.nin + kk.nout;
-			if (nn && o->nnames + nn > VG_KDROP_NAMES) {
-				kt->names = 0; /* no room: this term does not test names (weaker) */
-				nn = 0;
-			}
-			for (size_t m = 0; m < nn; m++) {
-				struct vg_kdrop_name nm;
-				memset(&nm, 0, sizeof(nm));
-				nm.term = (uint32_t)(first + j);
-				nm.set = m < kk.nin ? VG_KDROP_NAMES_IN : VG_KDROP_NAMES_OUT;
-				strncpy(nm.comm, m < kk.nin ? kk.names_in[m] : kk.names_out[m - kk.nin], sizeof(nm.comm) - 1);
-				o->names = xrealloc(o->names, (o->nnames + 1) * sizeof(*o->names));
-				o->names[o->nnames++] = nm;
-			}
-			if (term_true(kt, kt->names ? nn : 0, 0))
-				every = true;
+			cand_free(c);
+			bit++;
 		}
-		if (every) { /* one term takes every event: nothing to test */
-			o->nnames = first_name;
-			nlits = first_lit;
-			o->why[t] = WHY_RULE;
-			continue;
-		}
-		/* drop the literals of terms whose path test was given up */
-		size_t w = first_lit;
-		for (size_t i = first_lit; i < nlits; i++)
-			if (o->terms[first + lits[i].bit].path)
-				lits[w++] = lits[i];
-		nlits = w;
+		free(cs);
 		o->mode[t] = VG_KDROP_FILTER;
 		o->first[t] = (uint16_t)first;
 		o->count[t] = (uint8_t)n;
@@ -423,15 +527,17 @@ bool kdrop_tables_keep(const struct kdrop_tables *t, const struct vg_event *ev, 
 			continue;
 		if ((flags & k->flags_all) != k->flags_all)
 			continue;
+		if (k->path) { /* the kernel does not test a path term's names: the path decides */
+			need |= 1ull << j;
+			continue;
+		}
 		char comm[16] = { 0 };
 		memcpy(comm, ev->hdr.comm, sizeof(comm) - 1); /* the kernel's comm: NUL-padded, 15 bytes at most */
 		if ((k->names & VG_KDROP_NAMES_IN) && !has_name(t, i, VG_KDROP_NAMES_IN, comm))
 			continue;
 		if ((k->names & VG_KDROP_NAMES_OUT) && has_name(t, i, VG_KDROP_NAMES_OUT, comm))
 			continue;
-		if (!k->path)
-			return true;
-		need |= 1ull << j;
+		return true;
 	}
 	return need && path && (path_mask(t, type, path) & need);
 }

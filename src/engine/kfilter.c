@@ -513,6 +513,12 @@ static bool keep_atom(struct kc *c, const struct cond_node *n, bool neg, struct 
 				t->dead = true;
 			t->has_path = false;
 		}
+	} else if (!strcmp(f, "evt.is_io_uring") && op == OP_EQ && vals.n == 1) {
+		/* the filter sees syscalls only (io_uring records come from other programs, kept) */
+		bool v;
+		struct kterm *t = dnf_add(out);
+		if (parse_bool(vals.v[0], &v) && v)
+			t->dead = true;
 	} else if ((!strcmp(f, "evt.is_open_write") || !strcmp(f, "evt.is_open_read")) && op == OP_EQ && vals.n == 1) {
 		bool v;
 		if (parse_bool(vals.v[0], &v) && v) {

@@ -69,6 +69,8 @@ __noinline int kdrop_term(__u32 i, long ret, __u32 flags, __u32 side, __u32 euid
 		return 0;
 	if ((flags & t->flags_all) != t->flags_all)
 		return 0;
+	if (t->path)
+		return 2; /* its names are not tested: the path decides (weaker, and one lookup for all) */
 	if (t->names) {
 		struct vg_kdrop_name key = { .term = i };
 		bpf_get_current_comm(key.comm, sizeof(key.comm));
@@ -79,7 +81,7 @@ __noinline int kdrop_term(__u32 i, long ret, __u32 flags, __u32 side, __u32 euid
 		if ((t->names & VG_KDROP_NAMES_OUT) && bpf_map_lookup_elem(&vg_kdrop_names, &key))
 			return 0;
 	}
-	return t->path ? 2 : 1;
+	return 1;
 }
 
 /*
