@@ -1,7 +1,7 @@
 #!/bin/bash
 # test_kdrop_live.sh: `vigil run` (default rules) with the in-kernel filter on,
 # then with --no-kernel-filter, on the same scenario: an open storm no rule can
-# use, a credential read, a history file emptied and removed, a read through a
+# use (after a SIGHUP, so on the filter the reload swapped in), a credential read, a history file emptied and removed, a read through a
 # climbing relative path, a program run from /tmp. The scenario's alerts must
 # be the same both times; with the filter on the kernel must have dropped
 # opens (the exit summary's count), with it off nothing.
@@ -45,6 +45,13 @@ run_scenario() {
 		sleep 0.2
 	done
 	grep -q "${M}run" "$IT_TMP/$name.live" || it_die "the agent reported nothing: $(tail -3 "$IT_TMP/$name.err")"
+	# a reload rebuilds the filter and swaps it in (the other bank): the rest runs on it
+	kill -HUP "$AGENT"
+	for ((i = 0; i < 150; i++)); do
+		grep -q 'rules reloaded' "$IT_TMP/$name.err" && break
+		sleep 0.2
+	done
+	grep -q 'rules reloaded' "$IT_TMP/$name.err" || it_die "no reload: $(tail -3 "$IT_TMP/$name.err")"
 	"$STORM" open 20000 >/dev/null || it_die "storm failed"
 	"$IT_TMP/${M}cat" /etc/shadow >/dev/null
 	"$IT_TMP/${M}cp" /dev/null "$IT_TMP/.bash_history"
@@ -76,6 +83,8 @@ done
 dropped=$(sed -n 's/.*in-kernel filter: \([0-9]*\) events dropped in the kernel.*openat=\([0-9]*\).*/\2/p' "$IT_TMP/on.err")
 [ -n "$dropped" ] && [ "$dropped" -ge 20000 ] ||
 	it_fail "the filter dropped ${dropped:-no} openat events of the 20000 the storm made: $(grep 'in-kernel' "$IT_TMP/on.err")"
+[ "$(grep -c 'in-kernel filter: events no rule can use' "$IT_TMP/on.err")" -eq 2 ] ||
+	it_fail "the filter was not built at start and at the reload: $(grep 'in-kernel' "$IT_TMP/on.err")"
 grep -q 'events dropped in the kernel' "$IT_TMP/off.err" &&
 	it_fail "--no-kernel-filter still dropped: $(grep 'in-kernel' "$IT_TMP/off.err")"
 it_finish
