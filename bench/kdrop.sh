@@ -19,7 +19,8 @@
 # ring buffer), with it on the cost of an event dropped. Other sensors
 # running on the machine are reported (they skew the ratios).
 #
-# Environment: KDROP_N (1000000), KDROP_PAIRS (3), VIGIL, STORM.
+# Environment: KDROP_N (1000000), KDROP_PAIRS (3), KDROP_ATTACH (the agent's
+# --attach: auto, sys-exit or syscalls; default: the agent's default), VIGIL, STORM.
 # Needs root, jq and bpftool. Takes ~2-5 min on 2 cores.
 set -euo pipefail
 
@@ -32,6 +33,8 @@ bench_require_vigil
 bench_require_storm
 
 N=${KDROP_N:-1000000}
+ATTACH=()
+[ -n "${KDROP_ATTACH:-}" ] && ATTACH=(--attach "$KDROP_ATTACH")
 PAIRS=${KDROP_PAIRS:-3}
 STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled)
 
@@ -67,9 +70,9 @@ storm_secs() { sed -n 's/.* seconds=\([0-9.]*\).*/\1/p' <<<"$1"; }
 run_with() {
 	local ours out n0 n1 n2 secs per
 	if [ "$1" = off ]; then
-		agent_start "$BENCH_TMP/agent.err" run --no-store --no-kernel-filter
+		agent_start "$BENCH_TMP/agent.err" run --no-store --no-kernel-filter "${ATTACH[@]}"
 	else
-		agent_start "$BENCH_TMP/agent.err" run --no-store
+		agent_start "$BENCH_TMP/agent.err" run --no-store "${ATTACH[@]}"
 	fi
 	ours=$(agent_prog_ids)
 	[ -n "$ours" ] || bench_die "the agent's syscall programs were not found"
@@ -85,7 +88,7 @@ run_with() {
 	printf '%s %s\n' "$(storm_cpu "$out")" "$per"
 }
 
-echo "# kdrop.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) cores, kernel $(uname -r), N=$N"
+echo "# kdrop.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) cores, kernel $(uname -r), N=$N, attach=${KDROP_ATTACH:-default}"
 foreign=$(bench_foreign_agents)
 [ -n "$foreign" ] && echo "# warning: other vigil processes run ($foreign): their programs also run on the storm's syscalls"
 offs=() ons=() koff=() kon=()
