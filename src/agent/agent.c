@@ -94,6 +94,15 @@ static void tell_side(struct agent *a, struct vg_cgroup *cg)
 	cg->side_told = true;
 }
 
+/* Every cgroup the state knows, classified for the kernel. */
+static void tell_sides(struct agent *a)
+{
+	struct hmap_node *n, *tmp;
+	size_t i;
+	hmap_for_each(&a->state->cgroups.map, n, tmp, i)
+		tell_side(a, hmap_entry(n, struct vg_cgroup, node));
+}
+
 /* Give the kernel its part of the kills of the running engine. */
 static int arm_kernel_kill(struct agent *a)
 {
@@ -104,13 +113,17 @@ static int arm_kernel_kill(struct agent *a)
 		vg_err("cannot load the kill rules into the kernel: %s", strerror(-rc));
 		return -1;
 	}
-	if (a->kkill.nterms) {
-		struct hmap_node *n, *tmp;
-		size_t i;
-		hmap_for_each(&a->state->cgroups.map, n, tmp, i)
-			tell_side(a, hmap_entry(n, struct vg_cgroup, node));
-	}
+	if (a->kkill.nterms)
+		tell_sides(a);
 	return 0;
+}
+
+/* The kernel's keep filter for the running rules (agent_kdrop.c); its terms name sides too. */
+static void arm_kdrop(struct agent *a)
+{
+	agent_kdrop_arm(a);
+	if (a->kdrop.on && live(a))
+		tell_sides(a);
 }
 
 /* One valid record, decoded: state, raw sinks, recorder, then rules or the event sinks. */
@@ -118,6 +131,8 @@ static int on_event(void *ctx, const struct vg_event *ev)
 {
 	struct agent *a = ctx;
 
+	if (a->kdrop.on && !live(a) && agent_kdrop_sim_drops(a, ev))
+		return 0; /* replay --kernel-filter-sim: the kernel would not have sent it */
 	__atomic_store_n(&a->events, a->events + 1, __ATOMIC_RELAXED); /* the heartbeat reads it */
 	agent_metrics_event(a, ev->hdr.type);
 	bool show = state_ingest(a->state, ev);
@@ -125,7 +140,7 @@ static int on_event(void *ctx, const struct vg_event *ev)
 		flow_table_ingest(a->flows, a->state, ev); /* before the rules: flow.* fields read it */
 		agent_flows_before(a, ev);
 	}
-	if (a->kkill.nterms)
+	if (a->kkill.nterms || (a->kdrop.on && live(a)))
 		tell_side(a, state_cgroup(a->state, ev->hdr.cgroup_id));
 	to_sinks_record(a, ev->raw, ev->raw_len);
 	if (show && a->recorder) {
@@ -356,6 +371,7 @@ int agent_apply(struct agent *a, const char *const *paths, size_t n, bool defaul
 	agent_profile_want(a);
 	if (live(a))
 		source_bpf_set_wanted(a->src, a->want);
+	arm_kdrop(a); /* the new rules' filter, swapped in at once */
 	if (a->responder && a->cfg.response == RESPOND_ENFORCE)
 		arm_kernel_kill(a); /* on failure the kills happen from userspace */
 	vg_info("%zu rules loaded (%zu enabled), %zu macros, %zu lists", counts.rules, counts.enabled,
@@ -538,6 +554,7 @@ static int wire(struct agent *a)
 	if (so.live && c->detect)
 		state_set_self(a->state, agent_self_describe(c));
 	/* after the seed, so that the cgroups of running containers are classified at once */
+	arm_kdrop(a);
 	if (a->responder && c->response == RESPOND_ENFORCE && arm_kernel_kill(a))
 		return -1;
 	/* this agent's kill is armed, cgroups classified: an earlier agent's pinned kill may go */
@@ -673,6 +690,7 @@ int agent_destroy(struct agent *a)
 	responder_free(a->responder);
 	response_policy_free(a->rpolicy);
 	kernel_kill_free(&a->kkill);
+	kdrop_tables_free(&a->kdrop.t);
 	recorder_free(a->recorder);
 	state_free(a->state);
 	flow_table_free(a->flows);

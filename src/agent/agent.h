@@ -89,6 +89,9 @@ struct agent_config {
 	/* floods (docs/platform-notes.md, "Floods"): each container's share of the ring
 	 * buffer under pressure, as struct vg_bpf_opts takes them (0: defaults) */
 	unsigned int fair_rate, fair_burst, fair_pressure_pct;
+	/* in-kernel dropping of events no rule can use (docs/performance.md): on in run */
+	bool no_kernel_filter;        /* --no-kernel-filter: the kernel sends every wanted event */
+	bool kernel_filter_sim;       /* replay --kernel-filter-sim: leave out what run's kernel would drop */
 };
 
 struct agent;

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include "agent/agent.h"
+#include "engine/kdrop.h"
 #include "common/buf.h"
 #include "fleet/policy.h"
 #include "output/metrics.h"
@@ -59,6 +60,23 @@ struct agent_metrics {
 	struct vg_series *lost_cpu[64], *received, *malformed;
 	uint64_t last_tick;
 };
+
+/* In-kernel dropping of events no rule can use (agent_kdrop.c, engine/kdrop.h). */
+struct agent_kdrop {
+	bool on;                 /* the kernel (or replay's simulation) drops by t */
+	struct kdrop_tables t;
+	uint64_t sim_dropped;    /* replay --kernel-filter-sim: events left out */
+	struct vg_series *dropped[VG_EVT_MAX]; /* --metrics: vigil_kernel_dropped_total by type */
+	struct vg_metric *family;
+};
+/* Build the filter from the running rules and give it to the kernel (or to replay's simulation);
+ * off (every event kept) in capture and trace, with --no-kernel-filter, or when it cannot load. */
+void agent_kdrop_arm(struct agent *a);
+/* replay --kernel-filter-sim: whether the kernel would have dropped ev. */
+bool agent_kdrop_sim_drops(struct agent *a, const struct vg_event *ev);
+/* The exit summary's line, and the metrics' counters. */
+void agent_kdrop_summary(struct agent *a);
+void agent_kdrop_metrics(struct agent *a);
 
 /* The service manager's notifications (agent_notify.c); fd -1: none asked for. */
 struct agent_notify {
@@ -127,6 +145,7 @@ struct agent {
 	struct agent_profile *profiles;  /* behaviour profiles (agent_profile.c), NULL: off */
 	struct agent_commands *commands; /* response commands from a hub (agent_commands.c) */
 	struct agent_floods *floods;     /* what the sensor lost, by container (agent_floods.c) */
+	struct agent_kdrop kdrop;        /* in-kernel dropping (agent_kdrop.c) */
 };
 
 /* agent.c: an alert into the agent's one path: answered, formatted, to the sinks. */

@@ -82,6 +82,7 @@ void agent_metrics_tick(struct agent *a, uint64_t now)
 		}
 		metrics_counter_set(m->lost_cpu[i], st.lost_per_cpu[i]);
 	}
+	agent_kdrop_metrics(a); /* vigil_kernel_dropped_total */
 	/* each forwarder's backlog and how old its oldest record is (the publish lag) */
 	struct outbox_stats ob[OUTBOX_MAX_FORWARDERS];
 	size_t n = outbox_stats(a->outbox, ob, OUTBOX_MAX_FORWARDERS);

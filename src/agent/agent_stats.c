@@ -138,6 +138,7 @@ void agent_log_summary(struct agent *a)
 		log_guards(a);
 	if (a->isolate)
 		vg_info("isolate: %llu packets dropped", (unsigned long long)isolate_dropped(a->isolate));
+	agent_kdrop_summary(a);
 	if (a->kkill.kernel_rules) {
 		struct vg_source_stats st;
 		source_stats(a->src, &st);

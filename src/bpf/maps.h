@@ -242,4 +242,49 @@ struct {
 	__type(value, struct vg_fair_cgroup);
 } vg_fair_cgroups SEC(".maps");
 
+/*
+ * In-kernel dropping (include/vigil/kdrop.h, lib/kdrop.bpf.h). Two banks of
+ * tables: userspace writes the bank the program is not reading, then flips
+ * vg_kdrop_bank, so a reload swaps the whole filter at once. vg_kdrop_on 0:
+ * every event is kept (capture, --no-kernel-filter, or before the first plan).
+ */
+__u32 vg_kdrop_on;
+__u32 vg_kdrop_bank;
+__u8 vg_kdrop_mode[2][128];  /* enum vg_kdrop_mode per event type */
+__u16 vg_kdrop_first[2][128];
+__u8 vg_kdrop_count[2][128];
+__u16 vg_kdrop_plen[2][VG_KDROP_PLENS];
+__u32 vg_kdrop_nplen[2];
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * VG_KDROP_TERMS);
+	__type(key, __u32);
+	__type(value, struct vg_kdrop_term);
+} vg_kdrop_terms SEC(".maps");
+
+/* (term + bank * VG_KDROP_TERMS, set, comm) present: the name is in the set */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * VG_KDROP_NAMES);
+	__type(key, struct vg_kdrop_name);
+	__type(value, __u8);
+} vg_kdrop_names SEC(".maps");
+
+/* (type | bank << 15, len, bytes) -> mask of the type's terms */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * VG_KDROP_PATHS);
+	__type(key, struct vg_kdrop_path);
+	__type(value, __u64);
+} vg_kdrop_paths SEC(".maps");
+
+/* events dropped, per event type and CPU */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 128);
+	__type(key, __u32);
+	__type(value, __u64);
+} vg_kdrop_dropped SEC(".maps");
+
 #endif

@@ -27,6 +27,7 @@
 #include <bpf/bpf_tracing.h>
 #include "vigil/event.h"
 #include "vigil/kill.h"
+#include "vigil/kdrop.h"
 #include "maps.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -73,6 +74,7 @@ static const struct event_spec vg_specs[SPEC_SLOTS] = {
 #include "lib/kill.bpf.h"
 #include "lib/flow.bpf.h"
 #include "lib/uring.bpf.h"
+#include "lib/kdrop.bpf.h"
 
 /*
  * The hot path: every syscall of every task runs this far. nr comes from the
@@ -99,6 +101,8 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, __u64 nr, long ret)
 		return 0;
 	struct sc_args args;
 	read_args(&args, regs, ia32);
+	if (vg_kdrop_on && !kdrop_keep(s, type, ret, &args))
+		return 0; /* no consumer can use it (lib/kdrop.bpf.h) */
 	announce_cgroup(s);
 	fill_header(s, type, ret);
 	if (ia32)

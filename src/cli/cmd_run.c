@@ -90,7 +90,9 @@ static void usage(FILE *f, enum vg_mode mode)
 		      "  --default-rules      detect with Vigil's default rules (before any --rules files)\n"
 		      FLOW_STATS_HELP
 		      "  --profiles           also learn behaviour profiles from the capture, in memory\n"
-		      "                       (docs/profiles.md; the cost of profiles: bench/profile.sh)\n%s"
+		      "                       (docs/profiles.md; the cost of profiles: bench/profile.sh)\n"
+		      "  --kernel-filter-sim  leave out the events run's in-kernel filter would drop\n"
+		      "                       (docs/performance.md)\n%s"
 		      "With --nats and --store, the alerts are published as the node --node names (the\n"
 		      "command ends when the stream has acknowledged them all):\n%s", rules_help, fleet_help);
 		return;
@@ -138,6 +140,8 @@ static void usage(FILE *f, enum vg_mode mode)
 		      "  --profile-quiet S    ... or once S seconds brought nothing new (default 3600; 0: off)\n"
 		      "  --profile-inherit    a new image digest starts from its workload's last profile\n"
 		      "  --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics (docs/metrics.md)\n"
+		      "  --no-kernel-filter   send every wanted event up, also those no rule can use\n"
+		      "                       (docs/performance.md)\n"
 		      "  --output NAME:SPEC   also forward alerts from the store: syslog:udp://HOST:514,\n"
 		      "                       webhook:https://..., file:/PATH; repeatable (docs/outputs.md)\n"
 		      "%s"
@@ -265,7 +269,7 @@ static int run_agent(const struct agent_config *cfg)
 }
 
 /* Long options without a letter. */
-enum { OPT_METRICS = 0x1001, OPT_OUTPUT };
+enum { OPT_METRICS = 0x1001, OPT_OUTPUT, OPT_NO_KFILTER, OPT_KFILTER_SIM };
 enum { OPT_PROFILES = 0x1101, OPT_NO_PROFILES, OPT_PROFILE_LEARN, OPT_PROFILE_QUIET, OPT_PROFILE_INHERIT };
 
 /* --profile-learn/--profile-quiet: seconds (0: off), at most a year. */
@@ -346,6 +350,8 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 		{ "fair-rate", required_argument, NULL, OPT_FAIR_RATE },
 		{ "fair-burst", required_argument, NULL, OPT_FAIR_BURST },
 		{ "fair-pressure", required_argument, NULL, OPT_FAIR_PRESSURE },
+		{ "no-kernel-filter", no_argument, NULL, OPT_NO_KFILTER },
+		{ "kernel-filter-sim", no_argument, NULL, OPT_KFILTER_SIM },
 		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 },
 	};
 	struct agent_config c = {
@@ -529,6 +535,12 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 		case OPT_METRICS:
 			c.metrics_addr = optarg;
 			break;
+		case OPT_NO_KFILTER:
+			c.no_kernel_filter = true;
+			break;
+		case OPT_KFILTER_SIM:
+			c.kernel_filter_sim = true;
+			break;
 		case OPT_OUTPUT:
 			if (check_output(optarg))
 				goto usage_error;
@@ -654,7 +666,7 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 		fprintf(stderr, "vigil: --policy-dir is for run: replay takes no central policy\n");
 		goto usage_error;
 	}
-	if ((c.metrics_addr || c.noutputs) && mode != VG_MODE_RUN)
+	if ((c.metrics_addr || c.noutputs || c.no_kernel_filter) && mode != VG_MODE_RUN)
 		goto usage_error;
 	if ((profile_opts || c.profiles.on) && mode != VG_MODE_RUN && mode != VG_MODE_REPLAY) {
 		fprintf(stderr, "vigil: --profiles and --profile-* are for run (and replay)\n");
@@ -662,6 +674,10 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 	}
 	if (profile_opts && !c.profiles.on) {
 		fprintf(stderr, "vigil: --profile-* need profiles (not --no-profiles; replay: --profiles)\n");
+		goto usage_error;
+	}
+	if (c.kernel_filter_sim && (mode != VG_MODE_REPLAY || !c.detect)) {
+		fprintf(stderr, "vigil: --kernel-filter-sim is for replay with rules (--rules or --default-rules)\n");
 		goto usage_error;
 	}
 	if (c.noutputs && !c.store_path) {

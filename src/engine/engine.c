@@ -46,6 +46,7 @@ struct engine_rule {
 	struct hmap corr;
 	struct evtset types;
 	struct kfilter *kernel;    /* the condition in the kernel's form, for in-kernel kill */
+	struct kfilter *keep;      /* a weaker condition the kernel tests, for in-kernel dropping */
 	struct out_seg *out;
 	size_t nout;
 	/* rate limit: token bucket in event time */
@@ -460,6 +461,7 @@ static void rule_free(struct engine_rule *r)
 	strs_free(r->actions, r->nactions);
 	filter_free(r->cond);
 	kfilter_free(r->kernel);
+	kfilter_free(r->keep);
 	for (size_t i = 0; i < r->nsteps; i++)
 		filter_free(r->steps[i]);
 	free(r->steps);
@@ -530,8 +532,10 @@ struct engine *engine_compile(struct ruleset *rs, const struct engine_opts *opts
 			engine_free(e);
 			return NULL;
 		}
-		if (er->enabled && strcmp(r->source, "flow")) /* the kernel kills on syscalls, not on flows */
+		if (er->enabled && strcmp(r->source, "flow")) { /* the kernel kills on syscalls, not on flows */
 			er->kernel = kfilter_compile(rs, r, cond);
+			er->keep = kfilter_compile_keep(rs, r, cond);
+		}
 		cond_free(cond);
 	}
 	/* Falco warns about definitions nothing uses */
@@ -933,6 +937,7 @@ void engine_rule_info(const struct engine *e, size_t i, struct engine_rule_info 
 		.name = r->name, .desc = r->desc, .source = r->source, .priority = r->priority,
 		.enabled = r->enabled, .tags = r->tags, .ntags = r->ntags, .actions = r->actions,
 		.nactions = r->nactions, .types = r->types, .matches = r->matches, .kernel = r->kernel,
+		.keep = r->keep,
 	};
 }
 

@@ -119,6 +119,7 @@ struct engine_rule_info {
 	struct evtset types;
 	uint64_t matches;
 	const struct kfilter *kernel; /* enabled rules: the condition in the kernel's form (engine/kfilter.h) */
+	const struct kfilter *keep;   /* enabled rules but flow ones: a weaker condition, for engine/kdrop.h */
 };
 void engine_rule_info(const struct engine *e, size_t i, struct engine_rule_info *out);
 

@@ -36,6 +36,11 @@ struct kterm {
 	bool has_names_in;
 	struct strv names_in, names_out;
 	bool dead;                    /* contradictory: can never match */
+	/* keep filters only (kfilter_compile_keep): opens' access mode, flags and path */
+	uint8_t acc;                  /* 1 << (flags & O_ACCMODE) allowed; 0: any */
+	uint32_t flags_all;
+	bool has_path;
+	struct strv pexact, pprefix;
 };
 
 struct kfilter {
@@ -52,6 +57,8 @@ struct dnf {
 
 struct kc {
 	const struct ruleset *rs;
+	bool keep;       /* a keep filter: what cannot be tested is true (a weaker condition) */
+	size_t max;      /* terms of one rule */
 	char *reason; /* the first reason the rule cannot be decided in the kernel */
 	int depth;
 	int nest; /* and/or levels being walked */
@@ -101,6 +108,8 @@ static void term_free(struct kterm *t)
 {
 	strv_free(&t->names_in);
 	strv_free(&t->names_out);
+	strv_free(&t->pexact);
+	strv_free(&t->pprefix);
 }
 
 static void term_copy(struct kterm *dst, const struct kterm *src)
@@ -108,6 +117,17 @@ static void term_copy(struct kterm *dst, const struct kterm *src)
 	*dst = *src;
 	strv_copy(&dst->names_in, &src->names_in);
 	strv_copy(&dst->names_out, &src->names_out);
+	strv_copy(&dst->pexact, &src->pexact);
+	strv_copy(&dst->pprefix, &src->pprefix);
+}
+
+/* Whether the term constrains nothing (always true). */
+static bool term_is_true(const struct kterm *t)
+{
+	return !t->dead && t->types.w[0] == ~0ull && t->types.w[1] == ~0ull && t->lo == INT64_MIN &&
+	       t->hi == INT64_MAX && t->res_in.any && t->uid_in.any && !t->res_out.n && !t->uid_out.n && !t->where &&
+	       !t->families && !t->exe_set && !t->exe_clear && !t->has_names_in && !t->names_out.n && !t->acc &&
+	       !t->flags_all && !t->has_path;
 }
 
 static void dnf_free(struct dnf *d)
@@ -193,6 +213,19 @@ static void term_and(struct kc *c, struct kterm *a, const struct kterm *b)
 		if (!strv_has(&a->names_out, b->names_out.v[i]))
 			strv_add(&a->names_out, b->names_out.v[i]);
 	a->dead |= b->dead;
+	if (b->acc) {
+		a->acc = a->acc ? a->acc & b->acc : b->acc;
+		if (!a->acc)
+			a->dead = true;
+	}
+	a->flags_all |= b->flags_all;
+	if (b->has_path && !a->has_path) { /* both: one of them is enough (a weaker condition) */
+		strv_copy(&a->pexact, &b->pexact);
+		strv_copy(&a->pprefix, &b->pprefix);
+		a->has_path = true;
+	}
+	if (c->keep && !a->types.w[0] && !a->types.w[1])
+		a->dead = true;
 }
 
 static void add_value(void *ctx, const char *value)
@@ -375,6 +408,199 @@ static void check_dnf(struct kc *c, const struct cond_node *n, bool neg, struct 
 
 static void to_dnf(struct kc *c, const struct cond_node *n, bool neg, struct dnf *out);
 
+/* ---- keep filters (kfilter_compile_keep): a weaker condition the kernel can test ---- */
+
+static void types_only(struct kterm *t, const int *v, size_t n)
+{
+	t->types.w[0] = t->types.w[1] = 0;
+	for (size_t i = 0; i < n; i++)
+		t->types.w[v[i] >> 6] |= 1ull << (v[i] & 63);
+}
+
+static const int open_types[] = { VG_EVT_OPEN, VG_EVT_OPENAT, VG_EVT_OPENAT2, VG_EVT_CREAT };
+
+/* A term for the open types (the last n of them without creat when !creat), and one true for every other type. */
+static struct kterm *open_term(struct dnf *out, bool creat)
+{
+	struct kterm *rest = dnf_add(out);
+	types_only(rest, open_types, 4);
+	rest->types.w[0] = ~rest->types.w[0];
+	rest->types.w[1] = ~rest->types.w[1];
+	if (!creat) /* creat has no flags argument: the test is false there, but true is weaker */
+		rest->types.w[VG_EVT_CREAT >> 6] |= 1ull << (VG_EVT_CREAT & 63);
+	struct kterm *t = dnf_add(out);
+	types_only(t, open_types, creat ? 4 : 3);
+	return t;
+}
+
+/* The literal head of a glob pattern: what every match starts with. */
+static size_t glob_head(const char *v)
+{
+	return strcspn(v, "*?[\\");
+}
+
+static void add_prefix(struct kterm *t, const char *v, size_t n)
+{
+	char buf[4096];
+	if (n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	memcpy(buf, v, n);
+	buf[n] = 0;
+	if (!strv_has(&t->pprefix, buf))
+		strv_add(&t->pprefix, buf);
+}
+
+static const struct {
+	const char *name;
+	uint32_t bit;
+} open_flag_names[] = {
+	{ "O_CREAT", 0100 }, { "O_EXCL", 0200 }, { "O_TRUNC", 01000 }, { "O_APPEND", 02000 }, { "O_DIRECTORY", 0200000 },
+};
+
+/*
+ * The tests a keep filter makes beyond the kill filter's: an open's path, access mode,
+ * flags and result, and what vigil.tamper means for an open. Every other test is true,
+ * so that the result is implied by the condition. Returns false to leave the test to
+ * check_dnf (the kill filter's exact ones).
+ */
+static bool keep_atom(struct kc *c, const struct cond_node *n, bool neg, struct dnf *out)
+{
+	const char *f = n->lhs.name, *arg = n->lhs.arg;
+	static const char *const exact[] = { "evt.type", "evt.rawres", "evt.failed", "container.id", "proc.name",
+					     "user.uid" };
+	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
+		if (!strcmp(f, exact[i]) && !arg && !n->lhs.nxf && !n->rhs_field)
+			return false;
+	if (neg || n->lhs.nxf || n->rhs_field) {
+		dnf_add(out);
+		return true;
+	}
+	struct strv vals = { 0 };
+	for (size_t i = 0; i < n->nvals; i++)
+		ruleset_expand_value(c->rs, n->vals[i].text, n->vals[i].quoted, add_value, &vals);
+	/* evt.arg.X is parsed as the field "evt.arg.X", evt.arg[X] as "evt.arg" with an argument */
+	const char *earg = !strncmp(f, "evt.arg.", 8) && !arg ? f + 8 : !strcmp(f, "evt.arg") ? arg : NULL;
+	bool path = (!strcmp(f, "fd.name") && !arg) || (earg && !strcmp(earg, "path"));
+	bool dir = !strcmp(f, "fd.directory") && !arg;
+	enum cond_op op = n->op;
+
+	if ((path && (op == OP_EQ || op == OP_IN || op == OP_STARTSWITH || op == OP_PMATCH || op == OP_GLOB)) ||
+	    (dir && (op == OP_EQ || op == OP_IN))) {
+		struct kterm *t = open_term(out, true);
+		t->has_path = true;
+		for (size_t i = 0; i < vals.n && t->has_path; i++) {
+			const char *v = vals.v[i];
+			size_t h = op == OP_PMATCH || op == OP_GLOB ? glob_head(v) : strlen(v);
+			if (dir)
+				h = strlen(v);
+			if ((op == OP_EQ || op == OP_IN || op == OP_GLOB) && !dir && !v[h]) {
+				if (!strv_has(&t->pexact, v))
+					strv_add(&t->pexact, v);
+			} else if (dir) {
+				char buf[4096];
+				snprintf(buf, sizeof(buf), "%s%s", v, h && v[h - 1] == '/' ? "" : "/");
+				add_prefix(t, buf, strlen(buf));
+			} else if (h) {
+				add_prefix(t, v, h);
+			} else { /* a pattern starting with a wildcard: any path */
+				t->has_path = false;
+			}
+		}
+		if (!t->has_path || (!t->pexact.n && !t->pprefix.n)) {
+			strv_free(&t->pexact);
+			strv_free(&t->pprefix);
+			if (t->has_path) /* `in ()`: nothing matches on an open */
+				t->dead = true;
+			t->has_path = false;
+		}
+	} else if (!strcmp(f, "evt.is_io_uring") && op == OP_EQ && vals.n == 1) {
+		/* the filter sees syscalls only (io_uring records come from other programs, kept) */
+		bool v;
+		struct kterm *t = dnf_add(out);
+		if (parse_bool(vals.v[0], &v) && v)
+			t->dead = true;
+	} else if ((!strcmp(f, "evt.is_open_write") || !strcmp(f, "evt.is_open_read")) && op == OP_EQ && vals.n == 1) {
+		bool v;
+		if (parse_bool(vals.v[0], &v) && v) {
+			/* modes O_RDONLY 0, O_WRONLY 1, O_RDWR 2: read is 0 or 2, write 1 or 2 */
+			struct kterm *t = dnf_add(out);
+			types_only(t, open_types, 4);
+			t->acc = f[12] == 'w' ? (1 << 1 | 1 << 2) : (1 << 0 | 1 << 2);
+		} else {
+			dnf_add(out);
+		}
+	} else if (earg && !strcmp(earg, "flags") && op == OP_CONTAINS && vals.n == 1) {
+		uint32_t bit = 0;
+		for (size_t i = 0; i < sizeof(open_flag_names) / sizeof(open_flag_names[0]); i++)
+			if (!strcmp(vals.v[0], open_flag_names[i].name))
+				bit = open_flag_names[i].bit;
+		if (bit)
+			open_term(out, false)->flags_all = bit;
+		else
+			dnf_add(out);
+	} else if (!strcmp(f, "fd.num") && ((op == OP_GE && vals.n == 1 && !strcmp(vals.v[0], "0")) ||
+					    (op == OP_GT && vals.n == 1 && !strcmp(vals.v[0], "-1")))) {
+		open_term(out, true)->lo = 0; /* an open's fd is its result */
+	} else if (!strcmp(f, "vigil.tamper") && !arg && (op == OP_EQ || op == OP_IN)) {
+		/* on an open (src/state/agent_self.c): "memory" is a path below /proc/, the agent's
+		 * files and pins are opened for writing (a write mode, O_CREAT or O_TRUNC) */
+		bool mem = false, write = false;
+		for (size_t i = 0; i < vals.n; i++) {
+			const char *v = vals.v[i];
+			mem |= !strcmp(v, "memory");
+			write |= !strcmp(v, "binary") || !strcmp(v, "rules") || !strcmp(v, "config") ||
+				 !strcmp(v, "store") || !strcmp(v, "bpf");
+		}
+		struct kterm *t = open_term(out, true);
+		t->dead = true; /* replaced by the alternatives below */
+		if (mem) {
+			t = dnf_add(out);
+			types_only(t, open_types, 4);
+			t->has_path = true;
+			strv_add(&t->pprefix, "/proc/");
+		}
+		if (write) {
+			static const uint32_t wbits[] = { 0, 0100, 01000 };
+			for (size_t i = 0; i < 3; i++) {
+				t = dnf_add(out);
+				types_only(t, open_types, 4);
+				if (wbits[i])
+					t->flags_all = wbits[i];
+				else
+					t->acc = 1 << 1 | 1 << 2 | 1 << 3;
+			}
+		}
+	} else {
+		dnf_add(out);
+	}
+	strv_free(&vals);
+	return true;
+}
+
+/* A test in a keep filter: a weaker one where the kernel cannot make it exactly. */
+static void keep_check_dnf(struct kc *c, const struct cond_node *n, bool neg, struct dnf *out)
+{
+	struct dnf d = { 0 };
+
+	if (!keep_atom(c, n, neg, &d))
+		check_dnf(c, n, neg, &d);
+	if (c->reason) { /* what the kill filter refuses is true here */
+		free(c->reason);
+		c->reason = NULL;
+		dnf_free(&d);
+		dnf_add(&d);
+	}
+	for (size_t i = 0; i < d.n; i++) {
+		if (d.t[i].dead) {
+			term_free(&d.t[i]);
+			continue;
+		}
+		out->t = xrealloc(out->t, (out->n + 1) * sizeof(*out->t));
+		out->t[out->n++] = d.t[i];
+	}
+	free(d.t);
+}
+
 /* a and b, as a DNF: the cross product of the two. */
 static void and_dnf(struct kc *c, struct dnf *a, struct dnf *b, struct dnf *out)
 {
@@ -387,9 +613,9 @@ static void and_dnf(struct kc *c, struct dnf *a, struct dnf *b, struct dnf *out)
 				term_free(&t);
 				continue;
 			}
-			if (out->n == KFILTER_TERMS_MAX) {
+			if (out->n == c->max) {
 				term_free(&t);
-				refuse(c, "more than %d alternatives", KFILTER_TERMS_MAX);
+				refuse(c, "more than %zu alternatives", c->max);
 				break;
 			}
 			out->t = xrealloc(out->t, (out->n + 1) * sizeof(*out->t));
@@ -445,8 +671,14 @@ static void to_dnf(struct kc *c, const struct cond_node *n, bool neg, struct dnf
 				const struct kterm *src = i < a.n ? &a.t[i] : &b.t[i - a.n];
 				if (src->dead)
 					continue;
-				if (out->n == KFILTER_TERMS_MAX) {
-					refuse(c, "more than %d alternatives", KFILTER_TERMS_MAX);
+				if (c->keep && term_is_true(src)) {
+					/* true or anything: true */
+					dnf_free(out);
+					dnf_add(out);
+					break;
+				}
+				if (out->n == c->max) {
+					refuse(c, "more than %zu alternatives", c->max);
 					break;
 				}
 				out->t = xrealloc(out->t, (out->n + 1) * sizeof(*out->t));
@@ -461,33 +693,59 @@ static void to_dnf(struct kc *c, const struct cond_node *n, bool neg, struct dnf
 		macro_dnf(c, n, neg, out);
 		return;
 	case COND_CHECK:
-		check_dnf(c, n, neg, out);
+		if (c->keep)
+			keep_check_dnf(c, n, neg, out);
+		else
+			check_dnf(c, n, neg, out);
 		return;
 	}
 }
 
-struct kfilter *kfilter_compile(const struct ruleset *rs, const struct rs_rule *r, const struct cond_node *cond)
+static struct kfilter *compile(const struct ruleset *rs, const struct rs_rule *r, const char *text,
+			       const struct cond_node *cond, bool keep)
 {
 	struct kfilter *k = xcalloc(1, sizeof(*k));
-	struct kc c = { .rs = rs };
+	struct kc c = { .rs = rs, .keep = keep, .max = keep ? KFILTER_KEEP_TERMS_MAX : KFILTER_TERMS_MAX };
 	struct dnf d = { 0 };
 	char err[256];
 	size_t off;
 
-	if (r->nsteps || r->thr_count) {
+	if (r && r->nsteps && keep) {
+		/* an event a sequence can use matches one of its steps: the or of them */
+		for (size_t i = 0; i < r->nsteps && !c.reason; i++) {
+			struct cond_node *step = cond_parse(r->steps[i].s, err, sizeof(err), &off);
+			struct dnf sd = { 0 };
+			if (!step) {
+				refuse(&c, "%s", err);
+				break;
+			}
+			to_dnf(&c, step, false, &sd);
+			cond_free(step);
+			for (size_t j = 0; j < sd.n && !c.reason; j++) {
+				if (d.n == c.max) {
+					refuse(&c, "more than %zu alternatives", c.max);
+					break;
+				}
+				d.t = xrealloc(d.t, (d.n + 1) * sizeof(*d.t));
+				term_copy(&d.t[d.n++], &sd.t[j]);
+			}
+			dnf_free(&sd);
+		}
+		cond = NULL;
+	} else if (r && (r->nsteps || r->thr_count) && !keep) {
 		refuse(&c, "sequences and thresholds are evaluated in userspace");
-	} else {
+	} else if (r && !keep) { /* a keep filter may leave the exceptions out: weaker */
 		for (size_t i = 0; i < r->nexc; i++)
 			if (r->exc[i].nvalues)
 				refuse(&c, "exceptions are evaluated in userspace");
 	}
 	struct cond_node *parsed = NULL;
-	if (!c.reason && !cond) {
-		cond = parsed = cond_parse(r->cond.s, err, sizeof(err), &off);
+	if (!c.reason && !cond && !(r && r->nsteps)) {
+		cond = parsed = cond_parse(r ? r->cond.s : text, err, sizeof(err), &off);
 		if (!cond)
 			refuse(&c, "%s", err);
 	}
-	if (!c.reason)
+	if (!c.reason && cond)
 		to_dnf(&c, cond, false, &d);
 	cond_free(parsed);
 
@@ -519,6 +777,56 @@ struct kfilter *kfilter_compile(const struct ruleset *rs, const struct rs_rule *
 		k->t = NULL;
 	}
 	return k;
+}
+
+struct kfilter *kfilter_compile(const struct ruleset *rs, const struct rs_rule *r, const struct cond_node *cond)
+{
+	return compile(rs, r, NULL, cond, false);
+}
+
+struct kfilter *kfilter_compile_keep(const struct ruleset *rs, const struct rs_rule *r, const struct cond_node *cond)
+{
+	return compile(rs, r, NULL, cond, true);
+}
+
+struct kfilter *kfilter_compile_keep_text(const struct ruleset *rs, const char *cond)
+{
+	return compile(rs, NULL, cond, NULL, true);
+}
+
+void kfilter_keep_term(const struct kfilter *k, size_t i, struct kfilter_keep *out)
+{
+	const struct kterm *t = &k->t[i];
+	struct vg_kill_term kt;
+
+	memset(out, 0, sizeof(*out));
+	kfilter_term(k, i, &kt, &out->names_in, &out->nin, &out->names_out, &out->nout);
+	out->types = t->types;
+	out->t.res_lo = kt.res_lo;
+	out->t.res_hi = kt.res_hi;
+	/* a set of results is weakened to its range: the kernel's keep term has none */
+	if (t->res_in.n) {
+		int64_t lo = t->res_in.v[0], hi = t->res_in.v[0];
+		for (int j = 1; j < t->res_in.n; j++) {
+			lo = t->res_in.v[j] < lo ? t->res_in.v[j] : lo;
+			hi = t->res_in.v[j] > hi ? t->res_in.v[j] : hi;
+		}
+		out->t.res_lo = lo > out->t.res_lo ? lo : out->t.res_lo;
+		out->t.res_hi = hi < out->t.res_hi ? hi : out->t.res_hi;
+	}
+	memcpy(out->t.uid_in, kt.uid_in, sizeof(out->t.uid_in));
+	memcpy(out->t.uid_out, kt.uid_out, sizeof(out->t.uid_out));
+	out->t.n_uid_in = kt.n_uid_in;
+	out->t.n_uid_out = kt.n_uid_out;
+	out->t.where = kt.where;
+	out->t.names = kt.names;
+	out->t.acc = t->acc;
+	out->t.flags_all = t->flags_all;
+	out->t.path = t->has_path;
+	out->exact = (const char *const *)t->pexact.v;
+	out->nexact = t->pexact.n;
+	out->prefix = (const char *const *)t->pprefix.v;
+	out->nprefix = t->pprefix.n;
 }
 
 void kfilter_free(struct kfilter *k)

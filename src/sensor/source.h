@@ -133,6 +133,34 @@ struct vg_cgroup_drops {
 };
 long source_bpf_cgroup_drops(struct vg_source *src, struct vg_cgroup_drops **out);
 
+/*
+ * In-kernel dropping (include/vigil/kdrop.h; engine/kdrop.h builds the
+ * tables): the filter is written to the bank the program is not reading,
+ * then the banks are swapped, so the program never sees half of one. NULL
+ * turns dropping off (every event kept). 0 or a negative errno (dropping is
+ * then off).
+ */
+struct vg_kdrop_term;
+struct vg_kdrop_name;
+struct vg_kdrop_path;
+struct vg_kdrop_set {
+	const uint8_t *mode;   /* VG_EVT_MAX entries each */
+	const uint16_t *first;
+	const uint8_t *count;
+	const struct vg_kdrop_term *terms;
+	size_t nterms;
+	const struct vg_kdrop_name *names;
+	size_t nnames;
+	const struct vg_kdrop_path *paths;
+	const uint64_t *masks;
+	size_t npaths;
+	const uint16_t *plens;
+	size_t nplens;
+};
+int source_bpf_set_kdrop(struct vg_source *src, const struct vg_kdrop_set *set);
+/* Events dropped so far, per event type (out: VG_EVT_MAX entries, summed over CPUs). */
+void source_bpf_kdrop_dropped(struct vg_source *src, uint64_t *out);
+
 /* Replay of a capture file (see capture.h). NULL with a logged error on failure. */
 struct vg_source *source_capture_open(const char *path);
 

@@ -30,6 +30,7 @@
 #include "sensor/source.h"
 #include "vigil/fair.h"
 #include "vigil/flow.h"
+#include "vigil/kdrop.h"
 #include "vigil/kill.h"
 #include "vigil.skel.h"
 
@@ -603,6 +604,102 @@ int source_bpf_set_kill(struct vg_source *src, const struct vg_kill_term *terms,
 	kill_adopt(bs);
 	kill_pins(bs, n > 0);
 	return 0;
+}
+
+/* Delete the keys of one bank from a hash map (key size ks; bank_of tells a key's bank). */
+static int clear_bank(struct bpf_map *m, size_t ks, __u32 bank, __u32 (*bank_of)(const void *key))
+{
+	char key[128], next[128];
+	bool have = false;
+
+	while (bpf_map__get_next_key(m, have ? key : NULL, next, ks) == 0) {
+		memcpy(key, next, ks);
+		have = true;
+		if (bank_of(key) == bank) {
+			if (bpf_map__delete_elem(m, key, ks, 0))
+				return -errno;
+			have = false; /* the walk restarts: deleting may reorder it */
+		}
+	}
+	return 0;
+}
+
+static __u32 name_bank(const void *key)
+{
+	return ((const struct vg_kdrop_name *)key)->term >= VG_KDROP_TERMS;
+}
+
+static __u32 path_bank(const void *key)
+{
+	return ((const struct vg_kdrop_path *)key)->type >> 15;
+}
+
+int source_bpf_set_kdrop(struct vg_source *src, const struct vg_kdrop_set *set)
+{
+	struct bpf_source *bs = (struct bpf_source *)src;
+	struct vigil_bpf__bss *bss = bs->skel->bss;
+	__u32 bank = !(bss->vg_kdrop_bank & 1);
+	__u8 one = 1;
+	int rc;
+
+	if (!set) {
+		bss->vg_kdrop_on = 0;
+		return 0;
+	}
+	if (set->nterms > VG_KDROP_TERMS || set->nnames > VG_KDROP_NAMES || set->npaths > VG_KDROP_PATHS ||
+	    set->nplens > VG_KDROP_PLENS) {
+		bss->vg_kdrop_on = 0;
+		return -E2BIG;
+	}
+	/* the idle bank: the program reads the other one (or none) */
+	if ((rc = clear_bank(bs->skel->maps.vg_kdrop_names, sizeof(struct vg_kdrop_name), bank, name_bank)) ||
+	    (rc = clear_bank(bs->skel->maps.vg_kdrop_paths, sizeof(struct vg_kdrop_path), bank, path_bank)))
+		goto fail;
+	for (__u32 i = 0; i < set->nterms; i++) {
+		__u32 k = i + bank * VG_KDROP_TERMS;
+		if (bpf_map__update_elem(bs->skel->maps.vg_kdrop_terms, &k, sizeof(k), &set->terms[i],
+					 sizeof(set->terms[i]), BPF_ANY))
+			goto fail_errno;
+	}
+	for (size_t i = 0; i < set->nnames; i++) {
+		struct vg_kdrop_name nm = set->names[i];
+		nm.term += bank * VG_KDROP_TERMS;
+		if (bpf_map__update_elem(bs->skel->maps.vg_kdrop_names, &nm, sizeof(nm), &one, sizeof(one), BPF_ANY))
+			goto fail_errno;
+	}
+	for (size_t i = 0; i < set->npaths; i++) {
+		struct vg_kdrop_path p = set->paths[i];
+		p.type |= (__u16)(bank << 15);
+		if (bpf_map__update_elem(bs->skel->maps.vg_kdrop_paths, &p, sizeof(p), &set->masks[i],
+					 sizeof(set->masks[i]), BPF_ANY))
+			goto fail_errno;
+	}
+	for (unsigned int t = 0; t < 128; t++) {
+		bss->vg_kdrop_mode[bank][t] = t < VG_EVT_MAX ? set->mode[t] : 0;
+		bss->vg_kdrop_first[bank][t] = t < VG_EVT_MAX ? set->first[t] : 0;
+		bss->vg_kdrop_count[bank][t] = t < VG_EVT_MAX ? set->count[t] : 0;
+	}
+	for (size_t i = 0; i < VG_KDROP_PLENS; i++)
+		bss->vg_kdrop_plen[bank][i] = i < set->nplens ? set->plens[i] : 0;
+	bss->vg_kdrop_nplen[bank] = (__u32)set->nplens;
+	__sync_synchronize();
+	bss->vg_kdrop_bank = bank; /* the swap */
+	__sync_synchronize();
+	bss->vg_kdrop_on = 1;
+	return 0;
+fail_errno:
+	rc = -errno;
+fail:
+	bss->vg_kdrop_on = 0; /* keep everything rather than test a half-written bank */
+	return rc;
+}
+
+void source_bpf_kdrop_dropped(struct vg_source *src, uint64_t *out)
+{
+	struct bpf_source *bs = (struct bpf_source *)src;
+	int fd = bpf_map__fd(bs->skel->maps.vg_kdrop_dropped);
+	for (unsigned int t = 0; t < VG_EVT_MAX; t++)
+		out[t] = t < 128 ? percpu_sum(fd, t) : 0;
 }
 
 void source_bpf_set_cgroup_side(struct vg_source *src, uint64_t cgroup_id, int side)

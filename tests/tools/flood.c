@@ -6,14 +6,18 @@
  *
  *   flood WORKERS SECONDS
  *
- * WORKERS processes each loop, for SECONDS: openat of a missing file with a
- * path of about 3,900 bytes (each record is about 4 KiB: the ring buffer
- * fills fast), every 64 rounds a connect to 127.0.0.1:9 (refused at once),
+ * WORKERS processes each loop, for SECONDS: a successful openat of a file
+ * with a path of about 3,900 bytes, made first (each record is about 4 KiB:
+ * the ring buffer fills fast; a successful open in a container is a record
+ * the agent keeps, as behaviour profiles learn from it, where the kernel
+ * would drop a failed one no rule can use), every 64 rounds a connect to 127.0.0.1:9 (refused at once),
  * every 1024 rounds a fork + execve of /bin/true. Prints "flooding" once the
  * workers are started, then "done N" (workers that ran to the end). Exit status: 0, 1 on a
  * runtime error, 2 on a usage error.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -25,16 +29,38 @@
 #include <time.h>
 #include <unistd.h>
 
-static unsigned long worker(time_t end)
-{
-	static char path[3900];
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(9) };
-	unsigned long rounds = 0;
+static char path[3900];
 
-	/* /tmp/flood/aaaa.../aaaa...: components of 200 bytes (below NAME_MAX) */
+/* /tmp/flood/aaaa.../aaaa...: components of 200 bytes (below NAME_MAX), the
+ * directories and the file made; 0, or -1 after saying why. */
+static int make_path(void)
+{
 	memcpy(path, "/tmp/flood", 10);
 	for (size_t i = 10; i < sizeof(path) - 1; i++)
 		path[i] = i % 201 == 0 ? '/' : 'a';
+	for (size_t i = 1; i < sizeof(path) - 1; i++)
+		if (path[i] == '/') {
+			path[i] = 0;
+			if (mkdir(path, 0755) && errno != EEXIST) {
+				perror("flood: mkdir");
+				return -1;
+			}
+			path[i] = '/';
+		}
+	int fd = open(path, O_WRONLY | O_CREAT, 0644);
+	if (fd < 0) {
+		perror("flood: create");
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static unsigned long worker(time_t end)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(9) };
+	unsigned long rounds = 0;
+
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	for (;;) {
 		int fd = open(path, O_RDONLY);
@@ -68,6 +94,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	int n = atoi(argv[1]);
+	if (make_path())
+		return 1;
 	time_t end = time(NULL) + atoi(argv[2]);
 	pid_t pids[64];
 

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * In-kernel dropping of events no consumer can use: the kernel/user ABI of the
+ * keep filter (src/engine/kdrop.c compiles it, src/sensor/source_bpf.c loads
+ * it, src/bpf/lib/kdrop.bpf.h tests it in the sys_exit program).
+ *
+ * Per event type, either every event is kept, or an event is kept when one of
+ * the type's keep terms matches it. Each term is a necessary condition of some
+ * rule (or another consumer's need) restricted to what the kernel can test; a
+ * term never rejects an event its rule could match, so what is dropped could
+ * not have raised an alert. A test the kernel cannot decide on one event (a
+ * cgroup not yet classified, a path it cannot read or that is not in its
+ * normal form) keeps the event.
+ *
+ * The terms of type T are terms[first[T] .. first[T] + count[T]); a term's
+ * index within its type (0..63) is its bit in the path masks.
+ */
+#ifndef VIGIL_KDROP_H
+#define VIGIL_KDROP_H
+
+#ifndef __VIGIL_BPF__
+#include <linux/types.h>
+#endif
+
+#define VG_KDROP_TERMS 512     /* terms the kernel holds (every type together) */
+#define VG_KDROP_TYPE_TERMS 64 /* terms of one type (bits of a path mask) */
+#define VG_KDROP_VALS 4        /* uids of one set */
+#define VG_KDROP_NAMES 4096    /* process names of every term together */
+#define VG_KDROP_PATH 64       /* bytes of a path key: longer literals are not tested */
+#define VG_KDROP_PATHS 4096    /* path keys (literals and the prefixes leading to them) */
+#define VG_KDROP_PLENS 16      /* distinct prefix lengths tested */
+#define VG_KDROP_SCAN 256      /* a path longer than this is kept (not scanned) */
+
+/* what the type's terms need: enum, one per type */
+enum vg_kdrop_mode {
+	VG_KDROP_KEEP_ALL = 0, /* every event of the type is kept */
+	VG_KDROP_FILTER = 1,   /* kept when one of its terms matches */
+};
+
+/* which side of the cgroup (the same values as vg_kill_where) */
+#define VG_KDROP_CONTAINER 1
+#define VG_KDROP_HOST 2
+
+#define VG_KDROP_NAMES_IN 0x1
+#define VG_KDROP_NAMES_OUT 0x2
+
+/* One conjunction. An empty set (count 0) or a zero mask does not constrain. */
+struct vg_kdrop_term {
+	__s64 res_lo, res_hi;           /* return value within [lo, hi] */
+	__u32 uid_in[VG_KDROP_VALS];    /* effective uid one of these */
+	__u32 uid_out[VG_KDROP_VALS];   /* effective uid none of these */
+	__u32 flags_all;                /* opens: every one of these O_* bits set */
+	__u8 n_uid_in, n_uid_out;
+	__u8 where;                     /* VG_KDROP_CONTAINER / _HOST, 0: either */
+	__u8 names;                     /* VG_KDROP_NAMES_* */
+	__u8 acc;                       /* opens: 1 << (flags & O_ACCMODE) must be in it; 0: any */
+	__u8 path;                      /* opens: the path must be one of this term's literals */
+	__u8 pad[2];
+};
+
+/* Key of vg_kdrop_names: a term's process name (comm, NUL-padded). */
+struct vg_kdrop_name {
+	__u32 term; /* global index */
+	__u32 set;  /* VG_KDROP_NAMES_IN or VG_KDROP_NAMES_OUT */
+	char comm[16];
+};
+
+/*
+ * Key of vg_kdrop_paths: the first len bytes of a path, NUL-padded (len 0:
+ * the whole path, an exact literal). Value: the mask of the type's terms the
+ * key satisfies (a prefix of a longer literal is stored with mask 0, so that
+ * a miss ends the walk over the lengths).
+ */
+struct vg_kdrop_path {
+	__u16 type;
+	__u16 len;
+	char s[VG_KDROP_PATH];
+};
+
+#ifndef __VIGIL_BPF__
+_Static_assert(sizeof(struct vg_kdrop_term) == 64, "kdrop term is ABI");
+_Static_assert(sizeof(struct vg_kdrop_path) == 4 + VG_KDROP_PATH, "kdrop path key is ABI");
+#endif
+
+#endif

@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/**
+ * DOC: in-kernel dropping
+ *
+ * The keep filter (include/vigil/kdrop.h) tested before a record is built:
+ * an event of a filtered type is dropped unless one of its type's terms can
+ * match it. The cheap tests come first (result, cgroup side, euid, comm, an
+ * open's access mode and flags); the path of an open is read only when every
+ * term still in play needs it, and then only as the raw user string: an
+ * absolute path in normal form (no "//", ".", ".." components, no trailing
+ * slash) is what the engine's fd.name is, and is looked up by prefixes of
+ * the lengths userspace chose, then whole. Anything the program cannot
+ * decide keeps the event: a cgroup userspace has not classified, a path it
+ * cannot read, a relative one, one longer than VG_KDROP_SCAN bytes.
+ *
+ * Cost: a dropped event costs the tests, never fill_header, the path walk or
+ * the ring buffer. Limits: VG_KDROP_TYPE_TERMS terms per type, path literals
+ * of fewer than VG_KDROP_PATH bytes (longer prefixes are cut: weaker).
+ */
+#ifndef VIGIL_BPF_LIB_KDROP_H
+#define VIGIL_BPF_LIB_KDROP_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "vigil/event.h"
+#include "vigil/kdrop.h"
+#include "maps.h"
+#include "args.bpf.h"
+#include "record.bpf.h"
+
+#define KDROP_O_CREAT 0100
+#define KDROP_O_WRONLY 01
+#define KDROP_O_TRUNC 01000
+
+static __always_inline int kdrop_in_u32(const __u32 *set, __u8 n, __u32 v)
+{
+	for (int i = 0; i < VG_KDROP_VALS; i++)
+		if (i < n && set[i] == v)
+			return 1;
+	return 0;
+}
+
+/**
+ * kdrop_term() - whether keep term i can match the returning syscall
+ * @i: the term's index in vg_kdrop_terms (bank included)
+ * @ret: the return value
+ * @flags: an open's flags (0 for other types)
+ * @side: the cgroup's side, 0 when not known
+ * @euid: the effective uid
+ *
+ * Return: 0 no, 1 yes, 2 yes if the open's path is one of the term's.
+ */
+__noinline int kdrop_term(__u32 i, long ret, __u32 flags, __u32 side, __u32 euid)
+{
+	__u32 k = i;
+	struct vg_kdrop_term *t = bpf_map_lookup_elem(&vg_kdrop_terms, &k);
+
+	if (!t)
+		return 1; /* cannot be: keep */
+	if (ret < t->res_lo || ret > t->res_hi)
+		return 0;
+	if (t->where && side && side != t->where)
+		return 0;
+	if ((t->n_uid_in && !kdrop_in_u32(t->uid_in, t->n_uid_in, euid)) ||
+	    kdrop_in_u32(t->uid_out, t->n_uid_out, euid))
+		return 0;
+	if (t->acc && !(t->acc & (1 << (flags & 3))))
+		return 0;
+	if ((flags & t->flags_all) != t->flags_all)
+		return 0;
+	if (t->path)
+		return 2; /* its names are not tested: the path decides (weaker, and one lookup for all) */
+	if (t->names) {
+		struct vg_kdrop_name key = { .term = i };
+		bpf_get_current_comm(key.comm, sizeof(key.comm));
+		key.set = VG_KDROP_NAMES_IN;
+		if ((t->names & VG_KDROP_NAMES_IN) && !bpf_map_lookup_elem(&vg_kdrop_names, &key))
+			return 0;
+		key.set = VG_KDROP_NAMES_OUT;
+		if ((t->names & VG_KDROP_NAMES_OUT) && bpf_map_lookup_elem(&vg_kdrop_names, &key))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Whether the path in s->tmp (len bytes, absolute) is in normal form: no
+ * component empty, "." or "..", no trailing slash.
+ */
+static __always_inline int kdrop_path_normal(struct vg_scratch *s, __u32 len)
+{
+	if (len > 1 && s->tmp[tmp_index(len - 1)] == '/')
+		return 0;
+	for (__u32 i = 0; i < VG_KDROP_SCAN; i++) {
+		if (i + 1 >= len)
+			break;
+		if (s->tmp[tmp_index(i)] != '/')
+			continue;
+		char a = s->tmp[tmp_index(i + 1)];
+		if (a == '/')
+			return 0;
+		if (a != '.')
+			continue;
+		char b = s->tmp[tmp_index(i + 2)];
+		if (b == '/' || b == 0)
+			return 0;
+		if (b == '.') {
+			char c = s->tmp[tmp_index(i + 3)];
+			if (c == '/' || c == 0)
+				return 0;
+		}
+	}
+	return 1;
+}
+
+/**
+ * kdrop_path_mask() - the terms of the type whose path literals the open's path meets
+ * @s: the scratch buffer (its tmp is used; the record is not started yet)
+ * @slot: the type with the bank bit (the key's type)
+ * @uptr: the user's path
+ *
+ * Return: the mask of the type's terms (bit: index within the type), every
+ * bit when the path cannot be decided.
+ */
+__noinline __u64 kdrop_path_mask(struct vg_scratch *s, __u32 slot, __u64 uptr)
+{
+	__u32 bank = (slot >> 15) & 1;
+	struct vg_kdrop_path key;
+	__u64 mask = 0, *v;
+
+	if (!s)
+		return ~0ull;
+	long n = bpf_probe_read_user_str(s->tmp, VG_KDROP_SCAN + 1, (const void *)uptr);
+	if (n <= 1 || n > VG_KDROP_SCAN)
+		return ~0ull; /* unreadable, empty or too long: keep */
+	__u32 len = n - 1;
+	if (s->tmp[0] != '/' || !kdrop_path_normal(s, len))
+		return ~0ull;
+	__u32 np = vg_kdrop_nplen[bank];
+	for (__u32 p = 0; p < VG_KDROP_PLENS; p++) {
+		if (p >= np)
+			break;
+		__u32 l = vg_kdrop_plen[bank][p];
+		if (l > len || !l || l >= VG_KDROP_PATH)
+			break;
+		__builtin_memset(&key, 0, sizeof(key));
+		key.type = slot;
+		key.len = l;
+		bpf_probe_read_kernel(key.s, l & (VG_KDROP_PATH - 1), s->tmp);
+		v = bpf_map_lookup_elem(&vg_kdrop_paths, &key);
+		if (!v)
+			break; /* no literal continues this prefix */
+		mask |= *v;
+	}
+	if (len < VG_KDROP_PATH) {
+		__builtin_memset(&key, 0, sizeof(key));
+		key.type = slot;
+		key.len = 0;
+		bpf_probe_read_kernel(key.s, len & (VG_KDROP_PATH - 1), s->tmp);
+		v = bpf_map_lookup_elem(&vg_kdrop_paths, &key);
+		if (v)
+			mask |= *v;
+	}
+	return mask;
+}
+
+struct kdrop_loop {
+	__u32 first, n, flags, side, euid, keep;
+	long ret;
+	__u64 need;
+};
+
+/* One term, under bpf_loop: the verifier checks it once, not once per term and outcome. */
+static int kdrop_step(__u32 i, struct kdrop_loop *l)
+{
+	if (i >= l->n)
+		return 1;
+	int r = kdrop_term(l->first + i, l->ret, l->flags, l->side, l->euid);
+	if (r == 1) {
+		l->keep = 1;
+		return 1;
+	}
+	if (r == 2)
+		l->need |= 1ull << (i & 63);
+	return 0;
+}
+
+/**
+ * kdrop_decide() - whether an event of a filtered type is kept
+ * @s: this CPU's scratch buffer
+ * @type: its event type, below 128
+ * @ret: its return value
+ * @flags: an open's flags (0 for other types)
+ * @upath: an open's user path (0 for other types)
+ *
+ * A global function: verified once, on its own. Counts what it drops per
+ * type in vg_kdrop_dropped.
+ *
+ * Return: 1 keep, 0 drop.
+ */
+__noinline int kdrop_decide(struct vg_scratch *s, __u32 type, long ret, __u32 flags, __u64 upath)
+{
+	__u32 bank = vg_kdrop_bank & 1, t = type & 127;
+	struct kdrop_loop l = {
+		.first = vg_kdrop_first[bank][t] + bank * VG_KDROP_TERMS,
+		.n = vg_kdrop_count[bank][t],
+		.flags = flags,
+		.ret = ret,
+	};
+	__u64 cgid = bpf_get_current_cgroup_id();
+	__u8 *sidep = bpf_map_lookup_elem(&vg_cgroup_side, &cgid);
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	l.side = sidep ? *sidep : 0;
+	l.euid = task->cred->euid.val;
+	bpf_loop(VG_KDROP_TYPE_TERMS, kdrop_step, &l, 0);
+	if (l.keep)
+		return 1;
+	if (l.need && upath && (kdrop_path_mask(s, t | bank << 15, upath) & l.need))
+		return 1;
+	__u64 *cnt = bpf_map_lookup_elem(&vg_kdrop_dropped, &t);
+	if (cnt)
+		(*cnt)++;
+	return 0;
+}
+
+/**
+ * kdrop_keep() - whether the returning syscall's event is kept
+ * @s: this CPU's scratch buffer
+ * @type: its event type
+ * @ret: its return value
+ * @args: its arguments
+ *
+ * Called before anything of the record is built; a type that is not
+ * filtered costs two loads.
+ *
+ * Return: 1 keep, 0 drop.
+ */
+static __always_inline int kdrop_keep(struct vg_scratch *s, __u32 type, long ret, struct sc_args *args)
+{
+	__u32 bank = vg_kdrop_bank & 1, t = type & 127;
+	__u32 flags = 0;
+	__u64 upath = 0;
+
+	if (!vg_kdrop_on || vg_kdrop_mode[bank][t] != VG_KDROP_FILTER)
+		return 1;
+	switch (t) {
+	case VG_EVT_OPEN:
+		flags = args->a[1];
+		upath = args->a[0];
+		break;
+	case VG_EVT_OPENAT:
+		flags = args->a[2];
+		upath = args->a[1];
+		break;
+	case VG_EVT_OPENAT2: {
+		__u64 f = 0;
+		bpf_probe_read_user(&f, sizeof(f), (const void *)args->a[2]);
+		flags = f;
+		upath = args->a[1];
+		break;
+	}
+	case VG_EVT_CREAT:
+		flags = KDROP_O_CREAT | KDROP_O_WRONLY | KDROP_O_TRUNC;
+		upath = args->a[0];
+		break;
+	}
+	return kdrop_decide(s, t, ret, flags, upath);
+}
+
+#endif
