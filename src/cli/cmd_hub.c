@@ -213,72 +213,138 @@ static char *read_token(const char *path, char *err, size_t errlen)
 	return tok;
 }
 
-int hub_client_get(const struct hub_client *hc, const char *route, const char *query, long limit,
-		   void (*fn)(void *ctx, json_t *record), void *ctx, char *err, size_t errlen)
+/* One client's connection to the API: its token, a curl handle, the headers. */
+struct session {
+	CURL *c;
+	struct curl_slist *hdr;
+	struct vg_buf auth;
+	char *token;
+	int base_len; /* the URL without trailing slashes */
+};
+
+/* 0, or -1 with err (no libcurl, no token). post: the requests carry a JSON body. */
+static int session_open(const struct hub_client *hc, bool post, struct session *s, char *err, size_t errlen)
 {
+	memset(s, 0, sizeof(*s));
 	const char *why = libcurl_load();
 	if (why) {
 		snprintf(err, errlen, "%s", why);
 		return -1;
 	}
 	char emsg[512];
-	char *token = getenv("VIGIL_HUB_TOKEN") && !hc->token_file ? xstrdup(getenv("VIGIL_HUB_TOKEN"))
-				      : hc->token_file ? read_token(hc->token_file, emsg, sizeof(emsg))
-						       : NULL;
-	if (!token) {
+	s->token = getenv("VIGIL_HUB_TOKEN") && !hc->token_file ? xstrdup(getenv("VIGIL_HUB_TOKEN"))
+		   : hc->token_file				? read_token(hc->token_file, emsg, sizeof(emsg))
+								: NULL;
+	if (!s->token) {
 		snprintf(err, errlen, "%s", hc->token_file ? emsg : "--hub needs --token-file F (or VIGIL_HUB_TOKEN)");
 		return -1;
 	}
-	CURL *c = curl_easy_init();
-	struct curl_slist *hdr = NULL;
-	struct vg_buf auth = { 0 };
-	buf_printf(&auth, "Authorization: Bearer %s", token);
-	hdr = curl_slist_append(hdr, auth.data);
+	s->c = curl_easy_init();
+	buf_printf(&s->auth, "Authorization: Bearer %s", s->token);
+	s->hdr = curl_slist_append(s->hdr, s->auth.data);
+	if (post)
+		s->hdr = curl_slist_append(s->hdr, "Content-Type: application/json");
+	size_t bl = strlen(hc->url);
+	while (bl && hc->url[bl - 1] == '/')
+		bl--;
+	s->base_len = (int)bl;
+	return 0;
+}
+
+static void session_close(struct session *s)
+{
+	curl_slist_free_all(s->hdr);
+	if (s->c)
+		curl_easy_cleanup(s->c);
+	if (s->auth.data)
+		memset(s->auth.data, 0, s->auth.len);
+	buf_free(&s->auth);
+	if (s->token) {
+		memset(s->token, 0, strlen(s->token));
+		free(s->token);
+	}
+}
+
+/*
+ * One request to /api/v1/<path> (path with its query string): a GET, or a POST
+ * of body (len bytes) when body is not NULL. The status and the reply's body
+ * in r (the caller frees r->body). 0, or -1 with err when the hub cannot be
+ * reached or its reply is too large.
+ */
+static int session_send(struct session *s, const struct hub_client *hc, const char *path, const char *body, size_t len,
+			struct reply *r, char *err, size_t errlen)
+{
+	struct vg_buf url = { 0 };
+	buf_printf(&url, "%.*s/api/v1/%s", s->base_len, hc->url, path);
+	memset(r, 0, sizeof(*r));
+	curl_easy_reset(s->c);
+	curl_easy_setopt(s->c, CURLOPT_URL, url.data);
+	curl_easy_setopt(s->c, CURLOPT_HTTPHEADER, s->hdr);
+	if (body) {
+		curl_easy_setopt(s->c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(s->c, CURLOPT_POSTFIELDSIZE, (long)len);
+	}
+	curl_easy_setopt(s->c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(s->c, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(s->c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(s->c, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(s->c, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(s->c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(s->c, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(s->c, CURLOPT_TIMEOUT, 60L);
+	if (hc->ca)
+		curl_easy_setopt(s->c, CURLOPT_CAINFO, hc->ca);
+	CURLcode cr = curl_easy_perform(s->c);
+	buf_free(&url);
+	if (cr != CURLE_OK) {
+		snprintf(err, errlen, "cannot reach the hub at %s: %s", hc->url,
+			 r->too_big ? "reply too large" : curl_easy_strerror(cr));
+		buf_free(&r->body);
+		return -1;
+	}
+	return 0;
+}
+
+/* A reply that is not 200 as "the hub answered N: its error". */
+static void status_error(const struct reply *r, char *err, size_t errlen)
+{
+	json_t *o = r->body.len ? json_loadb(r->body.data, r->body.len, 0, NULL) : NULL;
+	const char *e = json_string_value(json_object_get(o, "error"));
+	snprintf(err, errlen, "the hub answered %ld: %s", r->status, e ? e : "no reason given");
+	json_decref(o);
+}
+
+int hub_client_get(const struct hub_client *hc, const char *route, const char *query, long limit,
+		   void (*fn)(void *ctx, json_t *record), void *ctx, char *err, size_t errlen)
+{
+	struct session s;
+	if (session_open(hc, false, &s, err, errlen)) {
+		session_close(&s);
+		return -1;
+	}
 	char cursor[32] = "";
 	long total = 0;
 	int ret = -1;
-	const char *base = hc->url;
-	size_t bl = strlen(base);
-	while (bl && base[bl - 1] == '/')
-		bl--;
 	for (;;) {
 		long page = limit ? limit - total : HUB_CLIENT_PAGE;
 		if (page > HUB_CLIENT_PAGE)
 			page = HUB_CLIENT_PAGE;
-		struct vg_buf url = { 0 };
-		buf_printf(&url, "%.*s/api/v1/%s?limit=%ld%s%s%s%s", (int)bl, base, route, page, *query ? "&" : "",
-			   query, *cursor ? "&cursor=" : "", cursor);
-		struct reply r = { 0 };
-		curl_easy_reset(c);
-		curl_easy_setopt(c, CURLOPT_URL, url.data);
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-		curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
-		curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-		curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
-		curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-		curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-		if (hc->ca)
-			curl_easy_setopt(c, CURLOPT_CAINFO, hc->ca);
-		CURLcode cr = curl_easy_perform(c);
-		buf_free(&url);
-		if (cr != CURLE_OK) {
-			snprintf(err, errlen, "cannot reach the hub at %s: %s", hc->url,
-				 r.too_big ? "reply too large" : curl_easy_strerror(cr));
+		struct vg_buf path = { 0 };
+		buf_printf(&path, "%s?limit=%ld%s%s%s%s", route, page, *query ? "&" : "", query, *cursor ? "&cursor=" : "",
+			   cursor);
+		struct reply r;
+		int rc = session_send(&s, hc, path.data, NULL, 0, &r, err, errlen);
+		buf_free(&path);
+		if (rc)
+			goto out;
+		if (r.status != 200) {
+			status_error(&r, err, errlen);
 			buf_free(&r.body);
 			goto out;
 		}
 		json_error_t je;
 		json_t *o = r.body.len ? json_loadb(r.body.data, r.body.len, 0, &je) : NULL;
 		buf_free(&r.body);
-		if (r.status != 200) {
-			const char *e = json_string_value(json_object_get(o, "error"));
-			snprintf(err, errlen, "the hub answered %ld: %s", r.status, e ? e : "no reason given");
-			json_decref(o);
-			goto out;
-		}
 		json_t *arr = json_object_get(o, route);
 		if (!json_is_array(arr)) {
 			snprintf(err, errlen, "the hub's reply has no '%s' list", route);
@@ -302,75 +368,46 @@ int hub_client_get(const struct hub_client *hc, const char *route, const char *q
 	}
 	ret = 0;
 out:
-	curl_slist_free_all(hdr);
-	curl_easy_cleanup(c);
-	memset(auth.data, 0, auth.len);
-	buf_free(&auth);
-	memset(token, 0, strlen(token));
-	free(token);
+	session_close(&s);
 	return ret < 0 ? -1 : (int)(total > 0x7fffffff ? 0x7fffffff : total);
 }
 
 int hub_client_raw(const struct hub_client *hc, const char *route, const char *query, struct vg_buf *out, char *err,
 		   size_t errlen)
 {
-	const char *why = libcurl_load();
-	if (why) {
-		snprintf(err, errlen, "%s", why);
-		return -1;
-	}
-	char emsg[512];
-	char *token = getenv("VIGIL_HUB_TOKEN") && !hc->token_file ? xstrdup(getenv("VIGIL_HUB_TOKEN"))
-				      : hc->token_file ? read_token(hc->token_file, emsg, sizeof(emsg))
-						       : NULL;
-	if (!token) {
-		snprintf(err, errlen, "%s", hc->token_file ? emsg : "--hub needs --token-file F (or VIGIL_HUB_TOKEN)");
-		return -1;
-	}
-	CURL *c = curl_easy_init();
-	struct curl_slist *hdr = NULL;
-	struct vg_buf auth = { 0 }, url = { 0 };
-	buf_printf(&auth, "Authorization: Bearer %s", token);
-	hdr = curl_slist_append(hdr, auth.data);
-	size_t bl = strlen(hc->url);
-	while (bl && hc->url[bl - 1] == '/')
-		bl--;
-	buf_printf(&url, "%.*s/api/v1/%s%s%s", (int)bl, hc->url, route, *query ? "?" : "", query);
+	struct session s;
 	struct reply r = { 0 };
-	curl_easy_setopt(c, CURLOPT_URL, url.data);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-	if (hc->ca)
-		curl_easy_setopt(c, CURLOPT_CAINFO, hc->ca);
-	CURLcode cr = curl_easy_perform(c);
 	int ret = -1;
-	if (cr != CURLE_OK) {
-		snprintf(err, errlen, "cannot reach the hub at %s: %s", hc->url,
-			 r.too_big ? "reply too large" : curl_easy_strerror(cr));
-	} else if (r.status != 200) {
-		json_t *o = r.body.len ? json_loadb(r.body.data, r.body.len, 0, NULL) : NULL;
-		const char *e = json_string_value(json_object_get(o, "error"));
-		snprintf(err, errlen, "the hub answered %ld: %s", r.status, e ? e : "no reason given");
-		json_decref(o);
-	} else {
-		buf_add(out, r.body.data ? r.body.data : "", r.body.len);
-		ret = 0;
+	if (session_open(hc, false, &s, err, errlen) == 0) {
+		struct vg_buf path = { 0 };
+		buf_printf(&path, "%s%s%s", route, *query ? "?" : "", query);
+		if (session_send(&s, hc, path.data, NULL, 0, &r, err, errlen) == 0) {
+			if (r.status != 200)
+				status_error(&r, err, errlen);
+			else {
+				buf_add(out, r.body.data ? r.body.data : "", r.body.len);
+				ret = 0;
+			}
+		}
+		buf_free(&path);
 	}
 	buf_free(&r.body);
-	buf_free(&url);
-	curl_slist_free_all(hdr);
-	curl_easy_cleanup(c);
-	memset(auth.data, 0, auth.len);
-	buf_free(&auth);
-	memset(token, 0, strlen(token));
-	free(token);
+	session_close(&s);
+	return ret;
+}
+
+int hub_client_post(const struct hub_client *hc, const char *route, const char *body, size_t len, long *status,
+		    struct vg_buf *reply, char *err, size_t errlen)
+{
+	struct session s;
+	struct reply r = { 0 };
+	int ret = -1;
+	if (session_open(hc, true, &s, err, errlen) == 0 && session_send(&s, hc, route, body, len, &r, err, errlen) == 0) {
+		*status = r.status;
+		*reply = r.body;
+		ret = 0;
+	}
+	session_close(&s);
 	return ret;
 }
 
@@ -432,66 +469,4 @@ void hub_client_encode(json_t *v, struct vg_buf *out)
 	struct vg_json j;
 	jw_init(&j, out);
 	encode(&j, NULL, v);
-}
-
-int hub_client_post(const struct hub_client *hc, const char *route, const char *body, size_t len, long *status,
-		    struct vg_buf *reply, char *err, size_t errlen)
-{
-	const char *why = libcurl_load();
-	if (why) {
-		snprintf(err, errlen, "%s", why);
-		return -1;
-	}
-	char emsg[512];
-	char *token = getenv("VIGIL_HUB_TOKEN") && !hc->token_file ? xstrdup(getenv("VIGIL_HUB_TOKEN"))
-				      : hc->token_file ? read_token(hc->token_file, emsg, sizeof(emsg))
-						       : NULL;
-	if (!token) {
-		snprintf(err, errlen, "%s", hc->token_file ? emsg : "--hub needs --token-file F (or VIGIL_HUB_TOKEN)");
-		return -1;
-	}
-	CURL *c = curl_easy_init();
-	struct curl_slist *hdr = NULL;
-	struct vg_buf auth = { 0 }, url = { 0 };
-	buf_printf(&auth, "Authorization: Bearer %s", token);
-	hdr = curl_slist_append(hdr, auth.data);
-	hdr = curl_slist_append(hdr, "Content-Type: application/json");
-	size_t bl = strlen(hc->url);
-	while (bl && hc->url[bl - 1] == '/')
-		bl--;
-	buf_printf(&url, "%.*s/api/v1/%s", (int)bl, hc->url, route);
-	struct reply r = { 0 };
-	curl_easy_setopt(c, CURLOPT_URL, url.data);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-	if (hc->ca)
-		curl_easy_setopt(c, CURLOPT_CAINFO, hc->ca);
-	CURLcode cr = curl_easy_perform(c);
-	int ret = 0;
-	if (cr != CURLE_OK) {
-		snprintf(err, errlen, "cannot reach the hub at %s: %s", hc->url,
-			 r.too_big ? "reply too large" : curl_easy_strerror(cr));
-		buf_free(&r.body);
-		ret = -1;
-	} else {
-		*status = r.status;
-		*reply = r.body;
-	}
-	buf_free(&url);
-	curl_slist_free_all(hdr);
-	curl_easy_cleanup(c);
-	memset(auth.data, 0, auth.len);
-	buf_free(&auth);
-	memset(token, 0, strlen(token));
-	free(token);
-	return ret;
 }
