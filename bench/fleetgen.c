@@ -8,7 +8,8 @@
  *
  *   fleetgen --nats URL [--nodes N] [--cluster C] [--prefix P] [--alerts N] [--actions N]
  *            [--heartbeats N] [--rate R] [--run ID] [--seq-start S] [--batch B]
- *   fleetgen --nats URL --from FILE --node NAME [--cluster C]   (JSON lines as one node's alerts)
+ *   fleetgen --nats URL --from FILE --node NAME [--cluster C] [--kind K]
+ *            (JSON lines as one node's alerts, or its records of kind K: flows, action...)
  *   fleetgen --nats URL --bad --node NAME                        (the bad-input list)
  *   fleetgen --nats URL --create-streams [--replicas N]
  *
@@ -195,10 +196,10 @@ int main(int argc, char **argv)
 		{ "create-streams", no_argument, NULL, 'C' },	 { "replicas", required_argument, NULL, 'P' },
 		{ "bypass-dedup", no_argument, NULL, 'D' },	 { "creds", required_argument, NULL, 'k' },
 		{ "hb-gap", required_argument, NULL, 'g' },	 { "ack-wait", required_argument, NULL, 'w' },
-		{ "batch", required_argument, NULL, 'B' },
+		{ "batch", required_argument, NULL, 'B' },	 { "kind", required_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *url = NULL, *prefix = "node", *run = "r1", *from = NULL, *one = NULL, *creds = NULL;
+	const char *url = NULL, *prefix = "node", *run = "r1", *from = NULL, *one = NULL, *creds = NULL, *kind = "alert";
 	long ack_wait = 60;
 	long batch = 1;
 	long nodes = 1000, alerts = 0, actions = 0, losses = 0, heartbeats = 0, replicas = 1, hb_gap = 0;
@@ -228,6 +229,7 @@ int main(int argc, char **argv)
 		case 'g': hb_gap = atol(optarg); break;
 		case 'w': ack_wait = atol(optarg); break;
 		case 'B': batch = atol(optarg); break;
+		case 'K': kind = optarg; break;
 		default: fprintf(stderr, "fleetgen: see the comment at the top of bench/fleetgen.c\n"); return 2;
 		}
 	}
@@ -279,7 +281,7 @@ int main(int argc, char **argv)
 		size_t cap = 0;
 		ssize_t l;
 		long long seq = seq0;
-		snprintf(subject, sizeof(subject), "vigil.%s.%s.alert", cluster, one);
+		snprintf(subject, sizeof(subject), "vigil.%s.%s.%s", cluster, one, kind);
 		while ((l = getline(&line, &cap, f)) > 0) {
 			if (line[l - 1] == '\n')
 				line[--l] = 0;
@@ -290,9 +292,9 @@ int main(int argc, char **argv)
 			if (u)
 				snprintf(uuid, sizeof(uuid), "%.32s", u);
 			else
-				make_uuid(uuid, run, one, "alert", seq);
+				make_uuid(uuid, run, one, kind, seq);
 			json_decref(o);
-			publish(js, subject, one, cluster, "alert", seq++, uuid, line, (size_t)l);
+			publish(js, subject, one, cluster, kind, seq++, uuid, line, (size_t)l);
 			n_alerts++;
 		}
 		free(line);

@@ -861,7 +861,7 @@ static bool choose_per_syscall(enum vg_attach attach)
 		vg_warn("per-syscall tracepoints, as asked: 32-bit syscalls (int 0x80, compat tasks) run on this "
 			"kernel and are NOT captured");
 	else
-		vg_info("32-bit syscalls cannot run on this kernel: attaching per syscall");
+		vg_info("this kernel runs no 32-bit syscalls: attaching per syscall");
 	return true;
 }
 

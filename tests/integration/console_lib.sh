@@ -51,7 +51,7 @@ cl_setup() {
 	done
 	[ -n "$NPORT" ] || it_die "nats-server did not start"
 	NATS=nats://127.0.0.1:$NPORT
-	"$GEN" --nats "$NATS" --create-streams --nodes 1 >/dev/null || it_die "cannot create the streams"
+	"$VIGIL" fleet init --nats "$NATS" >/dev/null || it_die "cannot create the streams"
 
 	# --- TLS: a CA of the test's own and the hub's certificate for 127.0.0.1 ---------
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$T/ca.key" -out "$T/ca.pem" \
@@ -92,6 +92,27 @@ cl_setup() {
 	chmod +x "$T/publish"
 	"$GEN" --nats "$NATS" --from "$T/alerts.jsonl" --node node-a --cluster prod >/dev/null || it_die "cannot publish the alerts"
 	"$GEN" --nats "$NATS" --cluster prod --prefix fleet --nodes 3 --alerts 40 --heartbeats 1 >/dev/null || it_die "fleetgen failed"
+
+	# --- flow rollups as two nodes send them (docs/fleet.md, "Flows"): web-1 on node-a talks
+	# to db-0 on node-b (each side reports it) and to an outside peer whose DNS name holds HTML
+	minute=$((now - now % 60))
+	wl_web='"workload":{"container_id":"c0ffee000001","container_name":"web-1","k8s_namespace":"payments","k8s_pod":"web-1-7d9f"}'
+	wl_db='"workload":{"container_id":"d00d00000002","container_name":"db-0","k8s_namespace":"payments","k8s_pod":"db-0"}'
+	peer() { printf '"peer":{"address":"%s","name":"%s","container_id":"","container_name":null,"k8s_namespace":null,"k8s_pod":null}' "$1" "$2"; }
+	row() { # workload local direction port peer connections bytes_in bytes_out
+		printf '{"minute":%s,%s,"local_addr":"%s","direction":"%s","proto":"tcp","port":%s,%s,"connections":%s,"bytes_in":%s,"bytes_out":%s,"packets_in":10,"packets_out":10}' \
+			"$minute" "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8"
+	}
+	printf '{"uuid":"consoleflowsnodea01","time":"%s","flows":[%s,%s]}\n' "$(iso "$now")" \
+		"$(row "$wl_web" 10.88.0.5 out 5432 "$(peer 10.88.0.6 "")" 40 900000 120000)" \
+		"$(row "$wl_web" 10.88.0.5 out 443 "$(peer 203.0.113.7 '<img src=x onerror=\"window.__xss=3\">evil.example')" 3 100 5000)" \
+		>"$T/flows-a.jsonl"
+	printf '{"uuid":"consoleflowsnodeb01","time":"%s","flows":[%s]}\n' "$(iso "$now")" \
+		"$(row "$wl_db" 10.88.0.6 in 5432 "$(peer 10.88.0.5 "")" 40 120000 900000)" >"$T/flows-b.jsonl"
+	"$GEN" --nats "$NATS" --from "$T/flows-a.jsonl" --kind flows --node node-a --cluster prod >/dev/null ||
+		it_die "cannot publish node-a's flows"
+	"$GEN" --nats "$NATS" --from "$T/flows-b.jsonl" --kind flows --node node-b --cluster prod >/dev/null ||
+		it_die "cannot publish node-b's flows"
 
 	"$VIGIL" hub --nats "$NATS" --durable console$$ --store "$T/hub.db" --listen 127.0.0.1:0 --tls-cert "$T/hub.pem" \
 		--tls-key "$T/hub.key" --token-file "$T/tokens" --silent-after 600 2>"$T/hub.log" &

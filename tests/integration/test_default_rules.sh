@@ -274,6 +274,12 @@ for i in "${!S_NAME[@]}"; do
 		echo "note: no block device to mount here; hostdev scenario not judged"
 		continue
 	fi
+	# a kernel without module support has no tracepoint for init_module: the default
+	# attachment does not see its attempts (they can only fail with ENOSYS; docs/cli.md)
+	if [ "${S_NAME[$i]}" = module ] && [ -z "$got" ] && grep -q "attempts are not captured per syscall" "$ERR"; then
+		echo "note: this kernel builds no module syscalls and the default attachment does not see their attempts; module scenario not judged"
+		continue
+	fi
 	[ "$got" = "${S_WANT[$i]}" ] || it_fail "scenario ${S_NAME[$i]}: expected [${S_WANT[$i]}], got [$got]: $(
 		jq -c --arg n "$name" 'select(.vigil.event.container.name == $n) | [.rule, .output_fields["proc.name"], .output]' "$OUT" | head -c 1500)"
 done
