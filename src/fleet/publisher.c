@@ -55,6 +55,8 @@ struct publisher {
 	struct plan *plan;
 	size_t nplan, plan_cap;
 	bool plan_loaded;
+	bool plan_dirty;     /* the plan in memory is not the stored one: write it at the next delivery */
+	time_t plan_warned;  /* when a failed write was last logged */
 	char *store_path, name[32];
 	sqlite3 *db;
 	struct vg_buf body;
@@ -205,9 +207,9 @@ static const char plan_schema[] = "CREATE TABLE IF NOT EXISTS outbox_batch ("
 
 static void plan_db_fail(struct publisher *p, const char *what)
 {
-	/* without it a resend after a crash may cut other batches: duplicates in the stream
-	 * (each with new boundaries), which hubs drop by uuid */
-	vg_warn("nats: cannot %s the batch plan in %s: %s; publishing on without it", what, p->store_path,
+	/* without a stored plan, batches could be cut otherwise after a crash (copies in the
+	 * stream under other ids): one record a message, its uuid its id, from now on */
+	vg_warn("nats: cannot %s the batch plan in %s: %s; sending one record a message", what, p->store_path,
 		p->db ? sqlite3_errmsg(p->db) : "cannot open");
 	sqlite3_close(p->db);
 	p->db = NULL;
@@ -225,7 +227,7 @@ static void plan_load(struct publisher *p)
 		plan_db_fail(p, "open");
 		return;
 	}
-	sqlite3_busy_timeout(p->db, 5000);
+	sqlite3_busy_timeout(p->db, 30000); /* the agent's writers share the file: wait for them */
 	sqlite3_exec(p->db, "PRAGMA synchronous=NORMAL;", NULL, NULL, NULL);
 	if (sqlite3_exec(p->db, plan_schema, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(p->db, "SELECT kind, first_seq, count FROM outbox_batch WHERE name = ? ORDER BY kind, first_seq",
@@ -247,12 +249,16 @@ static void plan_load(struct publisher *p)
 	sqlite3_finalize(st);
 }
 
-/* Write the plan of kind k from first_seq on (what is below was acknowledged). */
-static void plan_save(struct publisher *p, int k, int64_t first_seq)
+/*
+ * Write the plan of kind k from first_seq on (what is below was acknowledged).
+ * False when it could not be written (the store busy beyond the timeout, the
+ * disk full): the caller sends the unplanned records one a message.
+ */
+static bool plan_save(struct publisher *p, int k, int64_t first_seq)
 {
 	sqlite3_stmt *del = NULL, *ins = NULL;
 	if (!p->db)
-		return;
+		return false;
 	bool ok = sqlite3_exec(p->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK &&
 		  sqlite3_prepare_v2(p->db, "DELETE FROM outbox_batch WHERE name = ? AND kind = ?", -1, &del, NULL) ==
 			  SQLITE_OK &&
@@ -275,10 +281,16 @@ static void plan_save(struct publisher *p, int k, int64_t first_seq)
 	}
 	sqlite3_finalize(del);
 	sqlite3_finalize(ins);
-	if (!ok || sqlite3_exec(p->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		sqlite3_exec(p->db, "ROLLBACK", NULL, NULL, NULL);
-		plan_db_fail(p, "write");
+	if (ok && sqlite3_exec(p->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+		return true;
+	time_t now = time(NULL);
+	if (now - p->plan_warned >= 60) {
+		p->plan_warned = now;
+		vg_warn("nats: cannot write the batch plan in %s: %s; sending one record a message until it can",
+			p->store_path, sqlite3_errmsg(p->db));
 	}
+	sqlite3_exec(p->db, "ROLLBACK", NULL, NULL, NULL);
+	return false;
 }
 
 static bool plain(const struct outbox_record *r)
@@ -297,11 +309,12 @@ static void plan_batch(struct publisher *p, const struct outbox_record *recs, si
 	if (!p->plan_loaded)
 		plan_load(p);
 	size_t per = n / PUB_SPREAD;
-	if (per < 2)
-		per = 1;
+	if (per < 2 || !p->db)
+		per = 1; /* quiet, or no plan can be kept: one record a message (its uuid is its id) */
 	if (per > PUB_BATCH_RECS)
 		per = PUB_BATCH_RECS;
 	memset(p->span, 0, n * sizeof(*p->span));
+	bool dirty = false;
 	for (size_t i = 0; i < n;) {
 		int k = recs[i].kind;
 		size_t end = i; /* this kind's records: [i, end) */
@@ -337,6 +350,7 @@ static void plan_batch(struct publisher *p, const struct outbox_record *recs, si
 			p->plan[w++] = *e;
 		}
 		p->nplan = w;
+		size_t new_plan = p->nplan, new_rec = j; /* what is planned anew starts here */
 		for (; j < end;) {
 			size_t c = 1, bytes = recs[j].json_len;
 			if (per > 1 && plain(&recs[j]))
@@ -354,10 +368,26 @@ static void plan_batch(struct publisher *p, const struct outbox_record *recs, si
 			j += c;
 			changed = true;
 		}
-		if (changed)
-			plan_save(p, k, recs[i].seq);
+		if ((changed || p->plan_dirty) && !plan_save(p, k, recs[i].seq)) {
+			/*
+			 * A batch whose plan is not stored could be cut otherwise after a crash
+			 * (a resend under other ids: copies in the stream). Send what is new
+			 * one record a message instead, and write the plan next time.
+			 */
+			p->nplan = new_plan;
+			for (j = new_rec; j < end; j++) {
+				if (p->nplan == p->plan_cap) {
+					p->plan_cap = p->plan_cap ? p->plan_cap * 2 : 256;
+					p->plan = xrealloc(p->plan, p->plan_cap * sizeof(*p->plan));
+				}
+				p->plan[p->nplan++] = (struct plan){ k, recs[j].seq, 1 };
+				p->span[j] = 1;
+			}
+			dirty = true;
+		}
 		i = end;
 	}
+	p->plan_dirty = dirty;
 }
 
 /* The message of records recs[0..c): one alone as it is, more as a batch. */
