@@ -227,7 +227,7 @@ static void plan_load(struct publisher *p)
 		plan_db_fail(p, "open");
 		return;
 	}
-	sqlite3_busy_timeout(p->db, 30000); /* the agent's writers share the file: wait for them */
+	sqlite3_busy_timeout(p->db, 5000); /* the agent's writers share the file: wait for them, briefly */
 	sqlite3_exec(p->db, "PRAGMA synchronous=NORMAL;", NULL, NULL, NULL);
 	if (sqlite3_exec(p->db, plan_schema, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(p->db, "SELECT kind, first_seq, count FROM outbox_batch WHERE name = ? ORDER BY kind, first_seq",

@@ -152,11 +152,20 @@ out:
 long hub_retain_step(sqlite3 *db, int64_t cutoff_ns, long batch, uint64_t deleted[HUB_RET__N], char *err,
 		     size_t errlen)
 {
-	/* each: at most ?2 rows older than ?1 (ns), by an index */
+	/*
+	 * each: at most ?2 rows older than ?1 (ns). Records go by when the hub received
+	 * them, not by their own time (a capture replayed today is kept like any record of
+	 * today, and what the streams may still deliver again is never deleted first):
+	 * ids grow in the order of receipt, so the oldest ?2 by id, those received
+	 * before the cutoff, are the ones to delete, read without a scan.
+	 */
 	static const char *const sql[] = {
-		"DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE time_ns < ?1 LIMIT ?2)",
-		"DELETE FROM actions WHERE id IN (SELECT id FROM actions WHERE time_ns < ?1 LIMIT ?2)",
-		"DELETE FROM losses WHERE id IN (SELECT id FROM losses WHERE time_ns < ?1 LIMIT ?2)",
+		"DELETE FROM alerts WHERE id IN (SELECT id FROM (SELECT id, recv_ns FROM alerts ORDER BY id LIMIT ?2)"
+		" WHERE recv_ns < ?1)",
+		"DELETE FROM actions WHERE id IN (SELECT id FROM (SELECT id, recv_ns FROM actions ORDER BY id LIMIT ?2)"
+		" WHERE recv_ns < ?1)",
+		"DELETE FROM losses WHERE id IN (SELECT id FROM (SELECT id, recv_ns FROM losses ORDER BY id LIMIT ?2)"
+		" WHERE recv_ns < ?1)",
 		"DELETE FROM flows WHERE rowid IN (SELECT rowid FROM flows WHERE minute < ?1 / 1000000000 - 59 LIMIT ?2)",
 		"DELETE FROM flow_endpoints WHERE rowid IN (SELECT rowid FROM flow_endpoints"
 		" WHERE minute < ?1 / 1000000000 - 59 LIMIT ?2)",

@@ -13,7 +13,7 @@
 #   shows the peer resolved to the other node; DOT and SVG (parsed);
 # - a hub killed and restarted, and a second durable reading the whole stream
 #   into the same store (every flows message delivered again): counts exact;
-# - retention: an old flows message and an old alert are deleted by --retain,
+# - retention: an old flows message and an alert received long ago are deleted by --retain,
 #   counted in /api/v1/status and /metrics, the recent rows stay;
 # - a malformed flows message is refused (fields), the hub keeps running;
 #   bad queries get 400, no token 401.
@@ -311,6 +311,10 @@ done
 	it_fail "the old flows row did not arrive: $(cat "$T/body")"
 [ "$(api "/api/v1/alerts?rule=Old" | jq '.alerts | length')" = 1 ] || it_fail "the old alert did not arrive"
 stop_hub TERM
+# alerts go by when the hub received them: make the old one's receipt 3 h ago, as if the
+# hub had held it that long (an alert of an old time received now is kept)
+sqlite3 "$T/hub.db" "UPDATE alerts SET recv_ns = recv_ns - 3 * 3600 * 1000000000 WHERE rule = 'Old'" ||
+	it_fail "cannot age the old alert's receipt"
 "$VIGIL" hub --nats "$URL" --durable x --token-file "$T/tokens" --tls-cert "$T/hub.pem" --tls-key "$T/hub.key" \
 	--retain 30s >/dev/null 2>"$T/retain.err"
 [ $? = 2 ] && grep -q -- "--retain takes" "$T/retain.err" || it_fail "--retain 30s is not a usage error: $(cat "$T/retain.err")"
