@@ -39,7 +39,9 @@ struct vg_forwarder_ops {
 	/*
 	 * Deliver recs[0..n) in order. Returns how many, from the first, certainly
 	 * arrived (0..n), or -1 when none did and the destination is down (the
-	 * outbox retries later with backoff). err says why when fewer than n.
+	 * outbox retries later with backoff). err says why when fewer than n; at
+	 * least one delivered, fewer than n and err empty: the forwarder chose to
+	 * send the rest in the next call (no failure, no backoff).
 	 */
 	long (*deliver)(void *ctx, const struct outbox_record *recs, size_t n, char *err,
 			size_t errlen);

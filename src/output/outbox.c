@@ -520,6 +520,8 @@ static long runner_pass(struct runner *r, char *err, size_t errlen)
 		r->cur[r->recs[i].kind] = r->recs[i].seq;
 	if (got > 0)
 		runner_save(r);
+	if (got > 0 && got < (long)n && !err[0])
+		return got; /* the rest in the next call, by the forwarder's choice */
 	if (got < (long)n) {
 		if (!err[0])
 			snprintf(err, errlen, "%ld of %zu records delivered", got < 0 ? 0 : got, n);
@@ -533,7 +535,7 @@ static void *runner_main(void *arg)
 	struct runner *r = arg;
 	struct outbox *ob = r->ob;
 	long backoff = 0;
-	char err[256];
+	char err[256], said[256] = "";
 
 	runner_publish(r, false, NULL, 0, false);
 	pthread_mutex_lock(&ob->lock);
@@ -546,9 +548,12 @@ static void *runner_main(void *arg)
 		bool failed = got < 0;
 		runner_publish(r, failed && delivered == 0, err, (uint64_t)delivered, failed);
 		if (failed) {
-			if (backoff == 0)
+			/* said once per outage, and again when the reason changes */
+			if (backoff == 0 || strcmp(err, said)) {
 				vg_warn("outbox %s: cannot deliver (%s); retrying with backoff", r->name,
 					err[0] ? err : "destination down");
+				snprintf(said, sizeof(said), "%s", err);
+			}
 			backoff = backoff ? backoff * 2 : ob->o.backoff_min_ms;
 			if (delivered)
 				backoff = ob->o.backoff_min_ms;
@@ -557,6 +562,7 @@ static void *runner_main(void *arg)
 		} else if (backoff) {
 			vg_info("outbox %s: delivering again", r->name);
 			backoff = 0;
+			said[0] = 0;
 		}
 		pthread_mutex_lock(&ob->lock);
 		if (got > 0)

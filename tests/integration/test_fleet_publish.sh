@@ -134,6 +134,47 @@ echo "SIGKILL: $mid published of $stored stored"
 replay "$IT_TMP/empty.vcap" "$IT_TMP/n3.db" n3 || it_fail "restart after SIGKILL failed"
 fl_check "$URL" "$IT_TMP/n3.db" default n3 "n3 after SIGKILL and restart"
 
+# --- a cursor saved behind what was acknowledged (a busy store, a crash): nothing sent twice ---
+# The outbox saves its cursor after a delivery; the publisher stores what was acknowledged
+# with its plan, before the next one. Put n1's cursor back to the start: a restart must
+# know that all 10000 arrived, whatever the stream's duplicate window.
+python3 -c 'import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); d.execute("update outbox_cursor set alert_seq=0"); d.commit()' \
+	"$IT_TMP/n1.db" || it_die "cannot move n1's cursor"
+replay "$IT_TMP/empty.vcap" "$IT_TMP/n1.db" n1 || it_fail "restart with a lagging cursor failed"
+fl_check "$URL" "$IT_TMP/n1.db" default n1 "n1 restarted with its cursor at 0"
+
+# --- the store busy beyond the publisher's 5 s: it waits, then sends; nothing doubled ---
+# n5's alerts are stored without NATS; a restart publishes them while another process holds
+# the store's write lock from before the servers come back until the publisher says so.
+"$VIGIL" replay "$IT_TMP/cap5k.vcap" --rules "$IT_TMP/rules.yaml" --rate-limit 0 --store "$IT_TMP/n5.db" \
+	>/dev/null 2>>"$IT_TMP/replay.err" || it_fail "replay into n5 without NATS failed"
+fl_stop s1
+"$VIGIL" replay "$IT_TMP/empty.vcap" --rules "$IT_TMP/rules.yaml" --rate-limit 0 --store "$IT_TMP/n5.db" \
+	--nats "$URL" --node n5 >/dev/null 2>"$IT_TMP/n5busy.err" &
+REPLAY=$!
+for ((i = 0; i < 600; i++)); do grep -q "publishing as node n5" "$IT_TMP/n5busy.err" && break; sleep 0.1; done
+python3 - "$IT_TMP/n5.db" "$IT_TMP/n5.locked" "$IT_TMP/n5busy.err" <<'EOF' &
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=60)
+db.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+# held until the publisher says it met the lock (at most 2 minutes)
+for _ in range(1200):
+    if "the batch plan" in open(sys.argv[3]).read():
+        break
+    time.sleep(0.1)
+db.execute("COMMIT")
+EOF
+LOCKER=$!
+for ((i = 0; i < 600; i++)); do [ -e "$IT_TMP/n5.locked" ] && break; sleep 0.1; done
+[ -e "$IT_TMP/n5.locked" ] || it_die "could not lock n5's store"
+fl_start s1
+fl_wait_exit "$REPLAY" 240 >/dev/null || it_fail "n5 did not finish: $(tail -3 "$IT_TMP/n5busy.err")"
+REPLAY=""
+wait "$LOCKER"
+grep -q "cannot .* the batch plan" "$IT_TMP/n5busy.err" || it_fail "n5 did not meet its busy store: $(cat "$IT_TMP/n5busy.err")"
+fl_check "$URL" "$IT_TMP/n5.db" default n5 "n5 after its store was busy"
+
 # --- the disk budget: NATS down, the store trimmed, the loss told when it is back ---
 fl_stop s1
 "$VIGIL" replay "$IT_TMP/cap5k.vcap" --rules "$IT_TMP/rules.yaml" --rate-limit 0 --store "$IT_TMP/n4.db" \
