@@ -466,7 +466,8 @@ long policy_history(struct fleet_conn *c, FILE *f, char *err, size_t errlen)
 		snprintf(err, errlen, "reading %s: %s", POLICY_BUCKET, fleet_status_text(s, text, sizeof(text)));
 		count = -1;
 	} else {
-		qsort(all, n, sizeof(*all), by_revision);
+		if (n > 1) /* all is NULL when the bucket is empty */
+			qsort(all, n, sizeof(*all), by_revision);
 		for (size_t i = 0; i < n; i++) {
 			struct policy_push p;
 			char why[256];

@@ -691,7 +691,8 @@ int hub_servicemap(sqlite3 *db, const struct hub_flow_query *q, enum hub_map_for
 			m.e[keep++] = m.e[i];
 	}
 	size_t dropped_edges = 0;
-	qsort(m.e, keep, sizeof(*m.e), edge_cmp);
+	if (keep > 1) /* m.e is NULL before the first edge */
+		qsort(m.e, keep, sizeof(*m.e), edge_cmp);
 	/* bounded: the edges with the most bytes, as long as their ends fit in the node bound */
 	size_t nnodes = 0, nedges = 0;
 	for (size_t i = 0; i < keep; i++) {

@@ -273,7 +273,8 @@ static void scan_dir(const char *path, int depth, const struct config_opts *o, s
 		names[n++] = xstrdup(e->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n > 1) /* names is NULL when the directory is empty */
+		qsort(names, n, sizeof(*names), cmp_names);
 	for (size_t i = 0; i < n; i++) {
 		struct vg_buf p = { 0 };
 		struct stat st;

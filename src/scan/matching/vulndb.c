@@ -190,7 +190,8 @@ static int imp_dir(struct importer *im, const char *dir, int depth, struct vg_bu
 		names[n++] = xstrdup(de->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), (int (*)(const void *, const void *))strcmp);
+	if (n > 1) /* names is NULL when the directory is empty */
+		qsort(names, n, sizeof(*names), (int (*)(const void *, const void *))strcmp);
 	for (size_t i = 0; i < n; i++) {
 		char p[4096];
 		struct stat sb;
