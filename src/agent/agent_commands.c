@@ -13,6 +13,7 @@
  * What the responder must forget (an undone isolation or freeze may be done
  * again by the next alert) is handed to the agent's loop (agent_commands_tick).
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +25,11 @@
 #include "fleet/command.h"
 #include "fleet/nats_conn.h"
 #include "output/alert_store.h"
+#include "respond/bundle.h"
 #include "respond/respond.h"
 #include "respond/undo.h"
+
+#include <openssl/evp.h>
 
 struct agent_commands {
 	struct agent *a;
@@ -109,6 +113,68 @@ static enum fleet_cmd_outcome run(struct agent_commands *ac, const struct fleet_
 	return from_undo(o);
 }
 
+/*
+ * An evidence command: the bundle packed as tar, then the reply (headers:
+ * parts, size, sha256) and the parts on the reply subject (fleet/command.h).
+ * Returns false when the bundle cannot be sent (outcome and detail set): the
+ * caller then answers as for any command.
+ */
+static bool send_evidence(struct agent_commands *ac, natsConnection *nc, const char *reply, const struct fleet_cmd *c,
+			  enum fleet_cmd_outcome *o, char *detail, size_t dlen)
+{
+	struct vg_buf tar = { 0 }, b = { 0 };
+	char err[512], hex[2 * EVP_MAX_MD_SIZE + 1] = "", num[32];
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	natsMsg *m = NULL;
+	natsStatus s;
+	if (bundle_pack(ac->a->cfg.evidence_dir, c->bundle, FLEET_EVIDENCE_MAX, &tar, err, sizeof(err))) {
+		*o = errno == ENOENT ? FLEET_CMD_NOT_FOUND : FLEET_CMD_FAILED;
+		snprintf(detail, dlen, "%s", err);
+		buf_free(&tar);
+		return false;
+	}
+	EVP_Digest(tar.data, tar.len, md, &mdlen, EVP_sha256(), NULL);
+	for (unsigned i = 0; i < mdlen; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	size_t parts = (tar.len + FLEET_EVIDENCE_PART - 1) / FLEET_EVIDENCE_PART;
+	*o = FLEET_CMD_OK;
+	snprintf(detail, dlen, "bundle %s: %zu bytes as tar in %zu parts", c->bundle, tar.len, parts);
+	fleet_cmd_reply_encode(*o, detail, &b);
+	s = natsMsg_Create(&m, reply, NULL, b.data, (int)b.len);
+	snprintf(num, sizeof(num), "%zu", parts);
+	if (s == NATS_OK)
+		s = natsMsgHeader_Set(m, "Vigil-Parts", num);
+	snprintf(num, sizeof(num), "%zu", tar.len);
+	if (s == NATS_OK)
+		s = natsMsgHeader_Set(m, "Vigil-Size", num);
+	if (s == NATS_OK)
+		s = natsMsgHeader_Set(m, "Vigil-Sha256", hex);
+	if (s == NATS_OK)
+		s = natsConnection_PublishMsg(nc, m);
+	natsMsg_Destroy(m);
+	for (size_t i = 0; s == NATS_OK && i < parts; i++) {
+		size_t off = i * FLEET_EVIDENCE_PART, len = tar.len - off < FLEET_EVIDENCE_PART ? tar.len - off
+												 : FLEET_EVIDENCE_PART;
+		m = NULL;
+		s = natsMsg_Create(&m, reply, NULL, tar.data + off, (int)len);
+		snprintf(num, sizeof(num), "%zu", i);
+		if (s == NATS_OK)
+			s = natsMsgHeader_Set(m, "Vigil-Part", num);
+		if (s == NATS_OK)
+			s = natsConnection_PublishMsg(nc, m);
+		natsMsg_Destroy(m);
+	}
+	if (s == NATS_OK)
+		s = natsConnection_FlushTimeout(nc, 10000);
+	if (s != NATS_OK)
+		vg_warn("command %s: evidence %s: cannot send: %s", c->id, c->bundle,
+			fleet_status_text(s, err, sizeof(err)));
+	buf_free(&tar);
+	buf_free(&b);
+	return true;
+}
+
 static void on_command(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
 {
 	struct agent_commands *ac = closure;
@@ -135,11 +201,19 @@ static void on_command(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
 			 o == FLEET_CMD_STALE	 ? "the command's time is more than 60 s from this node's clock"
 			 : o == FLEET_CMD_REPLAYED ? "a command with this id was carried out already"
 						   : "too many commands within 60 s");
+	} else if (c.kind == FLEET_CMD_EVIDENCE) {
+		bool sent = send_evidence(ac, nc, reply, &c, &o, detail, sizeof(detail));
+		vg_info("command %s%s%s: evidence %s: %s: %s", c.id, c.actor[0] ? " by " : "", c.actor, c.bundle,
+			fleet_cmd_outcome_name(o), detail);
+		if (sent) {
+			natsMsg_Destroy(msg);
+			return;
+		}
 	} else
 		o = run(ac, &c, detail, sizeof(detail));
 	if (o == FLEET_CMD_INVALID)
 		vg_warn("refused a command on %s: %s", ac->subject, detail);
-	else
+	else if (c.kind != FLEET_CMD_EVIDENCE)
 		vg_info("command %s%s%s: %s %s: %s: %s", c.id, c.actor[0] ? " by " : "", c.actor,
 			fleet_cmd_kind_name(c.kind), c.container, fleet_cmd_outcome_name(o), detail);
 	struct vg_buf b = { 0 };

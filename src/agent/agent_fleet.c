@@ -203,7 +203,13 @@ void agent_fleet_drain(struct agent *a)
 	if (!a->outbox)
 		return;
 	a->draining = 1;
-	bool done = outbox_drain(a->outbox, a->cfg.fleet.drain_ms);
+	long ms = a->cfg.fleet.drain_ms;
+	if (ms < 0 && a->stop_requested) {
+		/* stopped before the end (a signal): one stop ends it, as in `run`, after a short wait */
+		ms = 5000;
+		vg_info("stopped: waiting at most 5 s for the backlog to be delivered");
+	}
+	bool done = outbox_drain(a->outbox, ms);
 	size_t n = outbox_stats(a->outbox, st, OUTBOX_MAX_FORWARDERS);
 	for (size_t i = 0; i < n; i++) {
 		if (done || st[i].depth == 0)

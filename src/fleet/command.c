@@ -34,7 +34,7 @@ int fleet_cmd_outcome_parse(const char *s)
 
 const char *fleet_cmd_kind_name(enum fleet_cmd_kind k)
 {
-	return k == FLEET_CMD_THAW ? "thaw" : "release";
+	return k == FLEET_CMD_THAW ? "thaw" : k == FLEET_CMD_EVIDENCE ? "evidence" : "release";
 }
 
 int fleet_cmd_kind_parse(const char *s)
@@ -43,6 +43,8 @@ int fleet_cmd_kind_parse(const char *s)
 		return FLEET_CMD_RELEASE;
 	if (s && !strcmp(s, "thaw"))
 		return FLEET_CMD_THAW;
+	if (s && !strcmp(s, "evidence"))
+		return FLEET_CMD_EVIDENCE;
 	return -1;
 }
 
@@ -60,6 +62,17 @@ bool fleet_cmd_container_valid(const char *s)
 		if (!alnum(s[n]) && s[n] != '_' && s[n] != '.' && s[n] != '-')
 			return false;
 	return n <= FLEET_CMD_CONTAINER_MAX;
+}
+
+bool fleet_cmd_bundle_valid(const char *s)
+{
+	size_t n = 0;
+	if (!s || !alnum(s[0]))
+		return false;
+	for (; s[n]; n++)
+		if (!alnum(s[n]) && s[n] != '_' && s[n] != '.' && s[n] != '-')
+			return false;
+	return n <= FLEET_CMD_BUNDLE_MAX;
 }
 
 bool fleet_cmd_actor_valid(const char *s)
@@ -115,7 +128,8 @@ static int get_str(json_t *o, const char *k, char *out, size_t cap)
 
 int fleet_cmd_decode(const void *data, size_t len, struct fleet_cmd *c, char *err, size_t errlen)
 {
-	static const char *const known[] = { "id", "time_ns", "cluster", "node", "command", "container", "actor" };
+	static const char *const known[] = { "id",	  "time_ns",   "cluster", "node",
+					      "command", "container", "bundle",  "actor" };
 	char kind[16];
 	int rc = -1;
 	memset(c, 0, sizeof(*c));
@@ -151,11 +165,22 @@ int fleet_cmd_decode(const void *data, size_t len, struct fleet_cmd *c, char *er
 	}
 	int kd = get_str(o, "command", kind, sizeof(kind)) ? -1 : fleet_cmd_kind_parse(kind);
 	if (kd < 0) {
-		snprintf(err, errlen, "command must be release or thaw");
+		snprintf(err, errlen, "command must be release, thaw or evidence");
 		goto out;
 	}
 	c->kind = (enum fleet_cmd_kind)kd;
-	if (get_str(o, "container", c->container, sizeof(c->container)) || !fleet_cmd_container_valid(c->container)) {
+	if (c->kind == FLEET_CMD_EVIDENCE) {
+		if (json_object_get(o, "container") || get_str(o, "bundle", c->bundle, sizeof(c->bundle)) ||
+		    !fleet_cmd_bundle_valid(c->bundle)) {
+			snprintf(err, errlen, "evidence takes a bundle (and no container): a directory name of 1 to %d "
+					      "of A-Z a-z 0-9 _ . - (a letter or digit first)", FLEET_CMD_BUNDLE_MAX);
+			goto out;
+		}
+	} else if (json_object_get(o, "bundle")) {
+		snprintf(err, errlen, "bundle belongs to evidence only");
+		goto out;
+	} else if (get_str(o, "container", c->container, sizeof(c->container)) ||
+		   !fleet_cmd_container_valid(c->container)) {
 		snprintf(err, errlen, "container must be an id prefix or a name: 1 to %d of A-Z a-z 0-9 _ . - "
 				      "(a letter or digit first)", FLEET_CMD_CONTAINER_MAX);
 		goto out;
@@ -181,7 +206,10 @@ void fleet_cmd_encode(const struct fleet_cmd *c, struct vg_buf *out)
 	jw_str(&j, "cluster", c->cluster);
 	jw_str(&j, "node", c->node);
 	jw_str(&j, "command", fleet_cmd_kind_name(c->kind));
-	jw_str(&j, "container", c->container);
+	if (c->kind == FLEET_CMD_EVIDENCE)
+		jw_str(&j, "bundle", c->bundle);
+	else
+		jw_str(&j, "container", c->container);
 	jw_str(&j, "actor", c->actor);
 	jw_obj_end(&j);
 }

@@ -13,13 +13,21 @@
  *   time_ns    when the hub sent it, ns since the epoch: the agent refuses one that is
  *              more than FLEET_CMD_MAX_AGE_S old (or as far in the future)
  *   cluster, node   the addressed node: must be the agent's own
- *   command    "release" (an isolation) or "thaw" (a freeze)
- *   container  an id prefix or an exact name: 1 to 255 of [A-Za-z0-9_.-], starting
- *              with a letter or digit (no glob characters: one container, not a pattern)
+ *   command    "release" (an isolation), "thaw" (a freeze) or "evidence" (a bundle)
+ *   container  release, thaw: an id prefix or an exact name: 1 to 255 of [A-Za-z0-9_.-],
+ *              starting with a letter or digit (no glob characters: one container)
+ *   bundle     evidence (instead of container): a forensic bundle's directory name
+ *              under the agent's evidence directory, 1 to 128 of [A-Za-z0-9_.-],
+ *              a letter or digit first
  *   actor      optional: who asked (the hub token's name), 0 to 64 printable ASCII
  *
  * The reply: {"outcome":"ok","detail":"released web-1 (/libpod_parent/libpod-...)"}
  * with outcome one of fleet_cmd_outcome_name(); detail is free text for people.
+ * An evidence command's "ok" reply carries headers Vigil-Parts (N), Vigil-Size
+ * and Vigil-Sha256 of the bundle as a tar archive, and is followed on the same
+ * reply subject by N messages of at most FLEET_EVIDENCE_PART bytes, header
+ * Vigil-Part 0..N-1, in order (the node's NATS user must be allowed that many
+ * responses: docs/fleet.md, "Evidence").
  *
  * Both are at most FLEET_CMD_MAX bytes. A parser of untrusted input: never
  * reads outside [data, data+len), refuses a NUL byte, a key twice, any
@@ -41,15 +49,19 @@
 #define FLEET_CMD_ACTOR_MAX 64
 #define FLEET_CMD_DETAIL_MAX 1024
 #define FLEET_CMD_KIND "cmd"      /* the subject's last token */
+#define FLEET_CMD_BUNDLE_MAX 128
+#define FLEET_EVIDENCE_PART (512 * 1024)      /* bytes per message: below NATS's default 1 MiB */
+#define FLEET_EVIDENCE_MAX (32 * 1024 * 1024) /* a bundle as tar, at most */
 
-enum fleet_cmd_kind { FLEET_CMD_RELEASE, FLEET_CMD_THAW };
+enum fleet_cmd_kind { FLEET_CMD_RELEASE, FLEET_CMD_THAW, FLEET_CMD_EVIDENCE };
 
 struct fleet_cmd {
 	char id[FLEET_CMD_ID_MAX + 1];
 	int64_t time_ns;
 	char cluster[FLEET_NAME_MAX + 1], node[FLEET_NAME_MAX + 1];
 	enum fleet_cmd_kind kind;
-	char container[FLEET_CMD_CONTAINER_MAX + 1];
+	char container[FLEET_CMD_CONTAINER_MAX + 1]; /* release, thaw */
+	char bundle[FLEET_CMD_BUNDLE_MAX + 1];       /* evidence */
 	char actor[FLEET_CMD_ACTOR_MAX + 1];
 };
 
@@ -72,12 +84,14 @@ enum fleet_cmd_outcome {
 const char *fleet_cmd_outcome_name(enum fleet_cmd_outcome o);
 /* The outcome named s, or -1. */
 int fleet_cmd_outcome_parse(const char *s);
-/* "release" or "thaw". */
+/* "release", "thaw" or "evidence". */
 const char *fleet_cmd_kind_name(enum fleet_cmd_kind k);
-/* FLEET_CMD_RELEASE/THAW for "release"/"thaw", or -1. */
+/* The kind of "release", "thaw" or "evidence", or -1. */
 int fleet_cmd_kind_parse(const char *s);
 /* A valid container argument: an id prefix or a name, no pattern. */
 bool fleet_cmd_container_valid(const char *s);
+/* A valid bundle argument: a directory name, never a path. */
+bool fleet_cmd_bundle_valid(const char *s);
 /* A valid actor: 0 to FLEET_CMD_ACTOR_MAX printable ASCII characters. */
 bool fleet_cmd_actor_valid(const char *s);
 

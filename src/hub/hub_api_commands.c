@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 #include "common/log.h"
 #include "fleet/command.h"
 #include "fleet/nats_conn.h"
@@ -177,7 +178,7 @@ static int parse_body(const struct hub_req *rq, struct fleet_cmd *c, char *err, 
 		goto out;
 	}
 	int kind = fleet_cmd_kind_parse(cmd);
-	if (kind < 0) {
+	if (kind < 0 || kind == FLEET_CMD_EVIDENCE) { /* evidence: GET /api/v1/evidence/ACTION */
 		snprintf(err, errlen, "command must be release or thaw");
 		goto out;
 	}
@@ -418,8 +419,257 @@ static enum MHD_Result list_commands(struct hub_api *a, const struct hub_req *rq
 	return r;
 }
 
+/* ---- evidence: a capture action's bundle, fetched from its node (docs/hub.md, "Evidence") ---- */
+
+#define EVIDENCE_PREFIX "/api/v1/evidence/"
+#define EVIDENCE_PART_WAIT_MS 10000
+
+/* The capture action uuid's node and bundle name: 1, 0 (no such action), -1 (store error), -2 (not a bundle). */
+static int evidence_of(struct hub_api *a, const char *uuid, struct fleet_cmd *c)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+	pthread_mutex_lock(&cm.mu);
+	sqlite3 *db = db_locked(a->o->store_path);
+	if (db && sqlite3_prepare_v2(db,
+				     "SELECT cluster, node, action, outcome, json_extract(json, '$.detail') FROM actions"
+				     " WHERE uuid = ?1",
+				     -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+		int r = sqlite3_step(st);
+		rc = r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
+		if (rc == 1) {
+			const char *cluster = (const char *)sqlite3_column_text(st, 0),
+				   *node = (const char *)sqlite3_column_text(st, 1),
+				   *action = (const char *)sqlite3_column_text(st, 2),
+				   *outcome = (const char *)sqlite3_column_text(st, 3),
+				   *detail = (const char *)sqlite3_column_text(st, 4);
+			/* the capture's detail: "bundle <evidence dir>/<name>" (respond/respond.c) */
+			const char *slash = detail ? strrchr(detail, '/') : NULL;
+			rc = -2;
+			if (cluster && node && action && outcome && !strcmp(action, "capture") &&
+			    !strcmp(outcome, "done") && detail && !strncmp(detail, "bundle ", 7) && slash &&
+			    fleet_cmd_bundle_valid(slash + 1) && fleet_name_valid(cluster) && fleet_name_valid(node)) {
+				snprintf(c->cluster, sizeof(c->cluster), "%s", cluster);
+				snprintf(c->node, sizeof(c->node), "%s", node);
+				snprintf(c->bundle, sizeof(c->bundle), "%s", slash + 1);
+				rc = 1;
+			}
+		}
+	}
+	if (rc == -1)
+		vg_err("hub api: evidence: cannot look the action up: %s", db ? sqlite3_errmsg(db) : "no store");
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&cm.mu);
+	return rc;
+}
+
+static bool uuid_valid(const char *s)
+{
+	size_t n = 0;
+	for (; s[n]; n++)
+		if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
+		      s[n] == '-'))
+			return false;
+	return n >= 8 && n <= 64;
+}
+
+static long header_num(natsMsg *m, const char *name)
+{
+	const char *v = NULL;
+	char *end;
+	if (natsMsgHeader_Get(m, name, &v) != NATS_OK || !v || !*v)
+		return -1;
+	long n = strtol(v, &end, 10);
+	return *end || n < 0 ? -1 : n;
+}
+
+/*
+ * Ask the node for the bundle (an evidence command on a fresh inbox), then
+ * read the reply and the parts it announces into tar; the status to answer
+ * with, and for anything but 200 the message in l->detail / msg.
+ */
+static unsigned fetch_evidence(struct fleet_conn *fc, struct fleet_cmd *c, struct vg_buf *tar, char *msg, size_t mlen,
+			       struct logged *l, char *detail, size_t dlen)
+{
+	natsInbox *inbox = NULL;
+	natsSubscription *sub = NULL;
+	natsMsg *m = NULL;
+	char subject[256], sha[80] = "";
+	struct vg_buf b = { 0 };
+	unsigned status = MHD_HTTP_BAD_GATEWAY;
+	natsStatus s = natsInbox_Create(&inbox);
+	if (s == NATS_OK)
+		s = natsConnection_SubscribeSync(&sub, fleet_nc(fc), inbox);
+	if (s == NATS_OK) /* the whole bundle may wait here while this thread reads it */
+		s = natsSubscription_SetPendingLimits(sub, 1024, FLEET_EVIDENCE_MAX + 16 * 1024 * 1024);
+	fleet_subject(subject, sizeof(subject), c->cluster, c->node, FLEET_CMD_KIND);
+	fleet_cmd_encode(c, &b);
+	if (s == NATS_OK)
+		s = natsConnection_PublishRequest(fleet_nc(fc), subject, inbox, b.data, (int)b.len);
+	buf_free(&b);
+	if (s == NATS_OK)
+		s = natsSubscription_NextMsg(&m, sub, CMD_TIMEOUT_MS);
+	enum fleet_cmd_outcome o;
+	char err[256];
+	if (s == NATS_TIMEOUT) {
+		status = MHD_HTTP_GATEWAY_TIMEOUT;
+		l->outcome = "timeout";
+		snprintf(msg, mlen, "the node did not answer within 5 s");
+	} else if (s != NATS_OK) {
+		status = MHD_HTTP_SERVICE_UNAVAILABLE;
+		l->outcome = "no_nats";
+		snprintf(msg, mlen, "the request could not be sent over NATS");
+	} else if (fleet_cmd_reply_decode(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), &o, detail, dlen, err,
+					  sizeof(err))) {
+		l->outcome = "bad_reply";
+		snprintf(msg, mlen, "the node's reply is malformed");
+	} else if (o != FLEET_CMD_OK) {
+		status = o == FLEET_CMD_NOT_FOUND ? MHD_HTTP_NOT_FOUND : MHD_HTTP_BAD_GATEWAY;
+		l->outcome = fleet_cmd_outcome_name(o);
+		snprintf(msg, mlen, "the node answered %s: %.300s", l->outcome, detail);
+	} else {
+		long parts = header_num(m, "Vigil-Parts"), size = header_num(m, "Vigil-Size");
+		const char *h = NULL;
+		if (natsMsgHeader_Get(m, "Vigil-Sha256", &h) == NATS_OK && h && strlen(h) == 64)
+			snprintf(sha, sizeof(sha), "%s", h);
+		if (parts < 0 || size < 0 || size > FLEET_EVIDENCE_MAX || !sha[0] ||
+		    parts != (size + FLEET_EVIDENCE_PART - 1) / FLEET_EVIDENCE_PART) {
+			l->outcome = "bad_reply";
+			snprintf(msg, mlen, "the node's reply does not describe a bundle");
+		} else {
+			long got = 0;
+			l->outcome = "incomplete";
+			for (; got < parts; got++) {
+				natsMsg_Destroy(m);
+				m = NULL;
+				if (natsSubscription_NextMsg(&m, sub, EVIDENCE_PART_WAIT_MS) != NATS_OK ||
+				    header_num(m, "Vigil-Part") != got ||
+				    tar->len + (size_t)natsMsg_GetDataLength(m) > (size_t)size)
+					break;
+				buf_add(tar, natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m));
+			}
+			unsigned char md[EVP_MAX_MD_SIZE];
+			unsigned mdlen = 0;
+			char hex[2 * EVP_MAX_MD_SIZE + 1] = "";
+			if (got == parts && tar->len == (size_t)size) {
+				EVP_Digest(tar->data, tar->len, md, &mdlen, EVP_sha256(), NULL);
+				for (unsigned i = 0; i < mdlen; i++)
+					snprintf(hex + 2 * i, 3, "%02x", md[i]);
+			}
+			if (got < parts)
+				snprintf(msg, mlen,
+					 "%ld of the bundle's %ld parts arrived: may the node's NATS user answer a request "
+					 "that many times? (allow_responses, docs/fleet.md \"Evidence\")",
+					 got, parts);
+			else if (strcmp(hex, sha))
+				snprintf(msg, mlen, "the bundle arrived damaged (size or sha256 differs)");
+			else {
+				status = MHD_HTTP_OK;
+				l->outcome = "ok";
+			}
+		}
+	}
+	natsMsg_Destroy(m);
+	if (sub) {
+		natsSubscription_Unsubscribe(sub);
+		natsSubscription_Destroy(sub);
+	}
+	natsInbox_Destroy(inbox);
+	return status;
+}
+
+static enum MHD_Result get_evidence(struct hub_api *a, const struct hub_req *rq)
+{
+	const char *uuid = rq->url + strlen(EVIDENCE_PREFIX);
+	struct fleet_cmd c;
+	char msg[512], detail[FLEET_CMD_DETAIL_MAX + 1] = "";
+	int64_t t0 = hub_api_now_ns();
+	struct logged l = { .uuid = "", .who = rq->who ? rq->who : "",
+			    .role = rq->role == HUB_ROLE_RESPONDER ? "responder" : "viewer", .time_ns = t0,
+			    .command = "evidence" };
+	memset(&c, 0, sizeof(c));
+	if (!uuid_valid(uuid) || rq->args.n)
+		return INC(a->bad), hub_api_error(rq->c, MHD_HTTP_BAD_REQUEST,
+						  "GET /api/v1/evidence/<capture action's uuid>, no parameters");
+	int found = evidence_of(a, uuid, &c);
+	if (found == 0)
+		return hub_api_error(rq->c, MHD_HTTP_NOT_FOUND, "no action with this uuid");
+	if (found == -2)
+		return hub_api_error(rq->c, MHD_HTTP_CONFLICT, "the action is not a capture that wrote a bundle");
+	if (found < 0)
+		return hub_api_error(rq->c, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error");
+	l.cluster = c.cluster;
+	l.node = c.node;
+	l.container = c.bundle;
+	struct fleet_conn *fc = __atomic_load_n(&a->o->nats, __ATOMIC_ACQUIRE);
+	if (!fc || !fleet_conn_up(fc)) {
+		l.status = MHD_HTTP_SERVICE_UNAVAILABLE;
+		l.outcome = "no_nats";
+		log_command(a, &l);
+		return hub_api_error(rq->c, l.status, "the hub is not connected to NATS");
+	}
+	unsigned threads = a->o->threads ? a->o->threads : 2u;
+	unsigned max_inflight = threads > 1 ? threads - 1 : 1;
+	pthread_mutex_lock(&cm.mu);
+	bool busy = cm.inflight >= max_inflight;
+	if (!busy)
+		cm.inflight++;
+	pthread_mutex_unlock(&cm.mu);
+	if (busy) {
+		l.status = MHD_HTTP_TOO_MANY_REQUESTS;
+		l.outcome = "busy";
+		log_command(a, &l);
+		return hub_api_error(rq->c, l.status, "another command is in flight; try again");
+	}
+	c.kind = FLEET_CMD_EVIDENCE;
+	if (fleet_cmd_new_id(c.id))
+		snprintf(c.id, sizeof(c.id), "%016llx%016llx", (unsigned long long)t0, (unsigned long long)random());
+	c.time_ns = hub_api_now_ns();
+	snprintf(c.actor, sizeof(c.actor), "%s", fleet_cmd_actor_valid(l.who) ? l.who : "");
+	l.uuid = c.id;
+	struct vg_buf tar = { 0 };
+	l.status = fetch_evidence(fc, &c, &tar, msg, sizeof(msg), &l, detail, sizeof(detail));
+	pthread_mutex_lock(&cm.mu);
+	cm.inflight--;
+	pthread_mutex_unlock(&cm.mu);
+	l.took_ms = (hub_api_now_ns() - t0) / 1000000;
+	enum MHD_Result r;
+	if (l.status == MHD_HTTP_OK) {
+		char disp[FLEET_CMD_BUNDLE_MAX + 48];
+		snprintf(detail, sizeof(detail), "%zu bytes", tar.len);
+		l.detail = detail;
+		log_command(a, &l);
+		struct MHD_Response *resp = MHD_create_response_from_buffer(tar.len, tar.data, MHD_RESPMEM_MUST_COPY);
+		if (!resp) {
+			buf_free(&tar);
+			return MHD_NO;
+		}
+		snprintf(disp, sizeof(disp), "attachment; filename=\"%s.tar\"", c.bundle);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/x-tar");
+		MHD_add_response_header(resp, "Content-Disposition", disp);
+		MHD_add_response_header(resp, "Cache-Control", "no-store");
+		MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+		r = MHD_queue_response(rq->c, MHD_HTTP_OK, resp);
+		MHD_destroy_response(resp);
+	} else {
+		l.detail = msg;
+		log_command(a, &l);
+		r = hub_api_error(rq->c, l.status, msg);
+	}
+	buf_free(&tar);
+	return r;
+}
+
 bool hub_routes_commands(struct hub_api *a, const struct hub_req *rq, enum MHD_Result *ret)
 {
+	if (!strncmp(rq->url, EVIDENCE_PREFIX, strlen(EVIDENCE_PREFIX))) {
+		if (!strcmp(rq->method, "GET"))
+			*ret = get_evidence(a, rq);
+		else
+			*ret = hub_api_error(rq->c, MHD_HTTP_METHOD_NOT_ALLOWED, "GET only");
+		return true;
+	}
 	if (strcmp(rq->url, "/api/v1/commands"))
 		return false;
 	if (!strcmp(rq->method, "POST")) {

@@ -162,3 +162,141 @@ int bundle_write(const struct bundle_opts *o, const struct alert *a, char *out, 
 	buf_free(&b);
 	return rc;
 }
+
+/* ---- a bundle as a tar archive (POSIX ustar), for a download through the hub ---- */
+
+/* An octal field of a ustar header: width - 1 digits and a NUL. */
+static void tar_octal(char *field, size_t width, uint64_t v)
+{
+	field[width - 1] = 0;
+	for (size_t i = width - 1; i > 0; i--, v >>= 3)
+		field[i - 1] = (char)('0' + (v & 7));
+}
+
+static void tar_header(struct vg_buf *out, const char *prefix, const char *name, char type, mode_t mode,
+		       uint64_t size, time_t mtime)
+{
+	char h[512];
+	memset(h, 0, sizeof(h));
+	snprintf(h, 100, "%s", name);
+	tar_octal(h + 100, 8, mode & 07777);
+	tar_octal(h + 108, 8, 0);
+	tar_octal(h + 116, 8, 0);
+	tar_octal(h + 124, 12, size);
+	tar_octal(h + 136, 12, mtime > 0 ? (uint64_t)mtime : 0);
+	memset(h + 148, ' ', 8); /* the checksum counts its own field as spaces */
+	h[156] = type;
+	memcpy(h + 257, "ustar", 6);
+	memcpy(h + 263, "00", 2);
+	snprintf(h + 265, 32, "root");
+	snprintf(h + 297, 32, "root");
+	snprintf(h + 345, 155, "%s", prefix);
+	unsigned sum = 0;
+	for (size_t i = 0; i < sizeof(h); i++)
+		sum += (unsigned char)h[i];
+	snprintf(h + 148, 8, "%06o", sum); /* six digits, NUL, and the space left there */
+	buf_add(out, h, sizeof(h));
+}
+
+static bool bundle_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+	if (!n || n > 128 || name[0] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+		      c == '.' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+int bundle_pack(const char *dir, const char *name, size_t max, struct vg_buf *out, char *err, size_t errlen)
+{
+	int rc = -1, dfd = -1, bfd = -1, saved = 0;
+	DIR *d = NULL;
+	struct stat st;
+	char *data = NULL;
+	if (!bundle_name_ok(name)) {
+		snprintf(err, errlen, "not a bundle name: %.140s", name);
+		return -1;
+	}
+	/* the name is one directory of the evidence directory: no path, no symbolic link */
+	if ((dfd = open(dir ? dir : BUNDLE_DEFAULT_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    (bfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		saved = errno; /* ENOENT: the caller says "not found" */
+		snprintf(err, errlen, "%s: %s", name, strerror(errno));
+		goto out;
+	}
+	if (fstat(bfd, &st)) {
+		snprintf(err, errlen, "%s: %s", name, strerror(errno));
+		goto out;
+	}
+	tar_header(out, "", name, '5', st.st_mode, 0, st.st_mtime);
+	if (!(d = fdopendir(bfd))) {
+		snprintf(err, errlen, "%s: %s", name, strerror(errno));
+		goto out;
+	}
+	int list_fd = bfd;
+	bfd = -1; /* closedir closes it */
+	/* sorted names: the same bundle gives the same archive */
+	char *names[64];
+	size_t n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.' && n < sizeof(names) / sizeof(*names))
+			names[n++] = xstrdup(e->d_name);
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+			char *t = names[j];
+			names[j] = names[j - 1];
+			names[j - 1] = t;
+		}
+	rc = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		int fd = openat(list_fd, names[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode) || strlen(names[i]) >= 100) {
+			if (fd >= 0)
+				close(fd);
+			continue; /* a bundle holds regular files: anything else is not ours */
+		}
+		if (out->len + 1024 + (uint64_t)st.st_size + 1024 > max) {
+			snprintf(err, errlen, "%s: larger than %zu bytes", name, max);
+			rc = -1;
+		} else {
+			data = xrealloc(data, (size_t)st.st_size + 1);
+			size_t got = 0;
+			ssize_t r = 1;
+			while (got < (size_t)st.st_size && (r = read(fd, data + got, (size_t)st.st_size - got)) > 0)
+				got += (size_t)r;
+			if (r < 0 || got != (size_t)st.st_size) {
+				snprintf(err, errlen, "%s/%s: %s", name, names[i], r < 0 ? strerror(errno) : "changed size");
+				rc = -1;
+			} else {
+				tar_header(out, name, names[i], '0', st.st_mode, got, st.st_mtime);
+				buf_add(out, data, got);
+				static const char zero[512];
+				if (got % 512)
+					buf_add(out, zero, 512 - got % 512);
+			}
+		}
+		close(fd);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	if (!rc) {
+		static const char end[1024]; /* two zero blocks end the archive */
+		buf_add(out, end, sizeof(end));
+	}
+out:
+	free(data);
+	if (d)
+		closedir(d);
+	if (bfd >= 0)
+		close(bfd);
+	if (dfd >= 0)
+		close(dfd);
+	errno = saved;
+	return rc;
+}

@@ -38,4 +38,11 @@ struct bundle_opts {
 int bundle_write(const struct bundle_opts *o, const struct alert *a, char *out, size_t outlen, char *err,
 		 size_t errlen);
 
+/*
+ * The bundle NAME (one directory of dir, never a path; no symbolic link
+ * followed) as a POSIX ustar archive appended to out: NAME/ and its regular
+ * files, sorted, at most max bytes in all. 0, or -1 with the reason in err.
+ */
+int bundle_pack(const char *dir, const char *name, size_t max, struct vg_buf *out, char *err, size_t errlen);
+
 #endif

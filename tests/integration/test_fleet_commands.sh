@@ -59,11 +59,12 @@ accounts {
     jetstream: enabled
     users: [
       # a node: publishes on its own subjects but never a command; takes its own commands
-      # and answers them (allow_responses: one reply to each request it received)
+      # and answers them (allow_responses: replies to the requests it received, within a
+      # minute; an evidence bundle is a reply and its parts: docs/fleet.md "Evidence")
       { user: node-a, password: "$PA",
         permissions: { publish: { allow: ["vigil.prod.node-a.>"], deny: ["vigil.*.*.cmd"] },
                        subscribe: { allow: ["_INBOX.>", "vigil.prod.node-a.cmd"] },
-                       allow_responses: true } }
+                       allow_responses: { max: 100, expires: "1m" } } }
       { user: node-b, password: "$PB",
         permissions: { publish: { allow: ["vigil.prod.node-b.>"], deny: ["vigil.*.*.cmd"] },
                        subscribe: { allow: ["_INBOX.>", "vigil.prod.node-b.cmd"] },
@@ -144,13 +145,19 @@ cat >"$T/rules.yaml" <<EOR
   output: freezing %container.name
   priority: CRITICAL
   actions: [freeze]
+- rule: Capture on trigger
+  desc: test
+  condition: evt.type in (open, openat) and fd.name = /tmp/capture-me-$M and container.id != host
+  output: capturing %container.name
+  priority: CRITICAL
+  actions: [capture]
 EOR
 podman network create "$NET" >/dev/null || it_skip "cannot create a podman network"
 vg_podman run -d --name "$B" --network "$NET" "$IT_IMAGE" sh -c 'mkdir -p /w && echo hi >/w/index.html && httpd -f -p 8080 -h /w' >/dev/null ||
 	it_die "cannot start the server container"
 BIP=$(podman inspect -f "{{(index .NetworkSettings.Networks \"$NET\").IPAddress}}" "$B")
 "$VIGIL" run --rules "$T/rules.yaml" --store "$T/db" --duration 300 --nats "nats://node-a:$PA@127.0.0.1:$PORT" \
-	--node node-a --cluster prod >/dev/null 2>"$T/agent.err" &
+	--node node-a --cluster prod --evidence-dir "$T/evidence" >/dev/null 2>"$T/agent.err" &
 AGENT=$!
 it_agent_ready "$AGENT" "$T/agent.err"
 for ((i = 0; i < 300; i++)); do
@@ -320,6 +327,45 @@ api PUT /api/v1/commands "$RTOKEN" >/dev/null
 api GET /api/v1/commands "wrong-token-0123456789" >/dev/null
 [ "$(st)" = 401 ] || it_fail "no valid token: $(st)"
 echo "ok   the hub shows the undo actions and logs every command (paged)"
+
+# --- evidence: a capture's bundle downloaded through the hub, as the node wrote it ---------
+vg_podman exec "$B" sh -c "echo x >/tmp/capture-me-$M" >/dev/null 2>&1 || it_fail "cannot exec in the server"
+EV=""
+for ((i = 0; i < 300; i++)); do
+	EV=$(api GET "/api/v1/actions?node=node-a&action=capture" "$VTOKEN" |
+		jq -r '.actions[] | select(.action.outcome == "done") | .uuid' | head -1)
+	[ -n "$EV" ] && break
+	sleep 0.1
+done
+[ -n "$EV" ] || it_die "no capture action reached the hub: $(tail -5 "$T/agent.err")"
+curl -sS -o "$T/ev.tar" -D "$T/ev.hdr" -w '%{http_code}' --cacert "$T/hub.pem" -H "Authorization: Bearer $VTOKEN" \
+	"https://127.0.0.1:$HPORT/api/v1/evidence/$EV" >"$T/status" 2>"$T/curl.err"
+[ "$(st)" = 200 ] || it_fail "evidence download: $(st) $(head -c 300 "$T/ev.tar")"
+grep -qi '^content-type: application/x-tar' "$T/ev.hdr" && grep -qi '^content-disposition: attachment; filename=".*\.tar"' "$T/ev.hdr" ||
+	it_fail "evidence headers: $(cat "$T/ev.hdr")"
+BUNDLE=$(tar -tf "$T/ev.tar" | head -1 | tr -d /)
+[ -n "$BUNDLE" ] && [ -d "$T/evidence/$BUNDLE" ] || it_fail "the archive's bundle '$BUNDLE' is not the node's: $(ls "$T/evidence")"
+mkdir -p "$T/ev"
+tar -xf "$T/ev.tar" -C "$T/ev" || it_fail "the archive does not unpack"
+for f in events.vcap manifest.json; do
+	cmp -s "$T/ev/$BUNDLE/$f" "$T/evidence/$BUNDLE/$f" || it_fail "$f differs from the node's"
+done
+# the downloaded capture replays into the same alert, anywhere
+"$VIGIL" replay "$T/ev/$BUNDLE/events.vcap" --rules "$T/rules.yaml" 2>/dev/null | grep -q "capturing $B" ||
+	it_fail "the downloaded capture does not raise the alert again"
+# not a capture: 409; no such action: 404; a malformed id: 400; no token: 401
+iso=$(api GET "/api/v1/actions?node=node-a&action=isolate" "$VTOKEN" | jq -r '.actions[0].uuid')
+api GET "/api/v1/evidence/$iso" "$VTOKEN" >/dev/null
+[ "$(st)" = 409 ] || it_fail "evidence of an isolation: $(st) $(cat "$T/body")"
+api GET "/api/v1/evidence/00000000000000000000000000000000" "$VTOKEN" >/dev/null
+[ "$(st)" = 404 ] || it_fail "evidence of no action: $(st)"
+api GET "/api/v1/evidence/..%2f..%2fetc" "$VTOKEN" >/dev/null
+[ "$(st)" = 400 ] || it_fail "a malformed evidence id: $(st)"
+[ "$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$T/hub.pem" "https://127.0.0.1:$HPORT/api/v1/evidence/$EV")" = 401 ] ||
+	it_fail "evidence without a token"
+api GET "/api/v1/commands?limit=50" "$RTOKEN" | jq -e '[.commands[] | select(.command == "evidence" and .outcome == "ok" and .who == "alice")] | length == 1' >/dev/null ||
+	it_fail "the download is not in the hub's log: $(cat "$T/body" | head -c 600)"
+echo "ok   a capture's bundle downloaded through the hub ($(stat -c %s "$T/ev.tar") bytes), equal to the node's; replays"
 
 # --- agent stopped: 504; NATS gone: 503 ----------------------------------------------
 kill -INT "$AGENT"

@@ -14,8 +14,15 @@
 
 #include <cmocka.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "common/buf.h"
 #include "fleet/command.h"
+#include "respond/bundle.h"
 #include "respond/undo.h"
 
 #define NOW 1796547108000000000LL
@@ -206,11 +213,103 @@ static void test_undo_pick(void **state)
 	assert_string_equal(undo_outcome_name(UNDO_NOT_ISOLATED), "not_isolated");
 }
 
+
+static void test_evidence_decode(void **state)
+{
+	(void)state;
+	struct fleet_cmd c, d;
+	char err[256];
+	struct vg_buf b = { 0 };
+	const char *ok = "{\"id\":\"0123456789abcdef\",\"time_ns\":5,\"cluster\":\"c\",\"node\":\"n\","
+			 "\"command\":\"evidence\",\"bundle\":\"20261206T160014Z-83d7c6e2d8a6-1\"}";
+	assert_int_equal(dec(ok, &c, err), 0);
+	assert_int_equal(c.kind, FLEET_CMD_EVIDENCE);
+	assert_string_equal(c.bundle, "20261206T160014Z-83d7c6e2d8a6-1");
+	assert_string_equal(c.container, "");
+	fleet_cmd_encode(&c, &b);
+	assert_int_equal(fleet_cmd_decode(b.data, b.len, &d, err, sizeof(err)), 0);
+	assert_memory_equal(&c, &d, sizeof(c));
+	buf_free(&b);
+	/* a path, a dot first, a container with it, no bundle, a bundle on release */
+	const char *bad[] = {
+		"{\"id\":\"0123456789abcdef\",\"time_ns\":5,\"cluster\":\"c\",\"node\":\"n\",\"command\":\"evidence\",\"bundle\":\"../etc\"}",
+		"{\"id\":\"0123456789abcdef\",\"time_ns\":5,\"cluster\":\"c\",\"node\":\"n\",\"command\":\"evidence\",\"bundle\":\"a/b\"}",
+		"{\"id\":\"0123456789abcdef\",\"time_ns\":5,\"cluster\":\"c\",\"node\":\"n\",\"command\":\"evidence\",\"bundle\":\".x\"}",
+		"{\"id\":\"0123456789abcdef\",\"time_ns\":5,\"cluster\":\"c\",\"node\":\"n\",\"command\":\"evidence\",\"bundle\":\"b1\",\"container\":\"w\"}",
+		"{\"id\":\"0123456789abcdef\",\"time_ns\":5,\"cluster\":\"c\",\"node\":\"n\",\"command\":\"evidence\"}",
+		"{\"id\":\"0123456789abcdef\",\"time_ns\":5,\"cluster\":\"c\",\"node\":\"n\",\"command\":\"release\",\"container\":\"w\",\"bundle\":\"b1\"}",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		assert_int_equal(dec(bad[i], &c, err), -1);
+	assert_false(fleet_cmd_bundle_valid(""));
+	assert_false(fleet_cmd_bundle_valid("a b"));
+}
+
+/* One ustar header's checksum as tar computes it (the field counted as spaces). */
+static unsigned tar_sum(const unsigned char *h)
+{
+	unsigned sum = 0;
+	for (int i = 0; i < 512; i++)
+		sum += i >= 148 && i < 156 ? ' ' : h[i];
+	return sum;
+}
+
+static void test_bundle_pack(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/vigil-unit-bundle.XXXXXX", path[256], err[256];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/b-1", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/b-1/manifest.json", dir);
+	int fd = open(path, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "{\"a\":1}", 7), 7);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/b-1/link", dir); /* not a regular file: left out */
+	assert_int_equal(symlink("/etc/shadow", path), 0);
+	struct vg_buf b = { 0 };
+	assert_int_equal(bundle_pack(dir, "b-1", 1 << 20, &b, err, sizeof(err)), 0);
+	/* the directory, one file (512 + 512 of content), two zero blocks */
+	assert_int_equal(b.len, 512 + 512 + 512 + 1024);
+	const unsigned char *h = (const unsigned char *)b.data;
+	assert_string_equal((const char *)h, "b-1");
+	assert_int_equal(h[156], '5');
+	assert_int_equal((unsigned)strtoul((const char *)h + 148, NULL, 8), tar_sum(h));
+	h += 512;
+	assert_string_equal((const char *)h, "manifest.json");
+	assert_string_equal((const char *)h + 345, "b-1");
+	assert_memory_equal(h + 257, "ustar\0" "00", 8);
+	assert_int_equal(strtoul((const char *)h + 124, NULL, 8), 7);
+	assert_int_equal((unsigned)strtoul((const char *)h + 148, NULL, 8), tar_sum(h));
+	assert_memory_equal(h + 512, "{\"a\":1}", 7);
+	/* too large, absent, a path, a symbolic link to a directory */
+	buf_reset(&b);
+	assert_int_equal(bundle_pack(dir, "b-1", 1024, &b, err, sizeof(err)), -1);
+	assert_int_equal(bundle_pack(dir, "nope", 1 << 20, &b, err, sizeof(err)), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(bundle_pack(dir, "../tmp", 1 << 20, &b, err, sizeof(err)), -1);
+	snprintf(path, sizeof(path), "%s/l-1", dir);
+	assert_int_equal(symlink("/etc", path), 0);
+	assert_int_equal(bundle_pack(dir, "l-1", 1 << 20, &b, err, sizeof(err)), -1);
+	buf_free(&b);
+	snprintf(path, sizeof(path), "%s/b-1/manifest.json", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/b-1/link", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/b-1", dir);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/l-1", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decode_good), cmocka_unit_test(test_decode_bad), cmocka_unit_test(test_reply),
 		cmocka_unit_test(test_guard), cmocka_unit_test(test_undo_pick),
+		cmocka_unit_test(test_evidence_decode), cmocka_unit_test(test_bundle_pack),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
