@@ -15,6 +15,8 @@
 #include "common/log.h"
 #include "common/version.h"
 #include "fleet/nats_conn.h"
+#include "hub/hub.h"
+#include "hub/hub_flows.h"
 #include "hub/hub_msg.h"
 #include "hub/hub_store.h"
 #include "output/forwarders.h"
@@ -61,7 +63,7 @@ static int add_one(struct hub_local *l, const char *kind, const char *uuid, int6
 	enum hub_reject r = hub_msg_parse(subject, &h, json, len, LOCAL_MAX_MSG, &m, err, sizeof(err));
 	if (r != HUB_OK) {
 		if (l->refused++ < 10)
-			vg_warn("console: a %s record refused by the hub's checks (%s): %s", kind, hub_reject_name(r), err);
+			vg_warn("console: a record (%s) refused by the hub's checks (%s), skipped: %s", kind, hub_reject_name(r), err);
 		return 0;
 	}
 	int rc = hub_store_add(l->store, &m, now_ns());
@@ -183,10 +185,24 @@ static void heartbeat(struct hub_local *l)
 	buf_free(&b);
 }
 
+/* The hub's retention (HUB_DEFAULT_RETAIN_NS, by receipt), in small batches as vigil hub runs
+ * it: true when a kind filled its batch (more waits). */
+static bool retain(struct hub_local *l)
+{
+	char err[256];
+	uint64_t del[HUB_RET__N] = { 0 };
+	pthread_mutex_lock(&l->mu);
+	long n = hub_retain_step(hub_store_db(l->store), now_ns() - HUB_DEFAULT_RETAIN_NS, 500, del, err, sizeof(err));
+	pthread_mutex_unlock(&l->mu);
+	if (n < 0)
+		vg_warn("console: retention in %s: %s", l->hub_path, err);
+	return n >= 500;
+}
+
 static void *feeder(void *arg)
 {
 	struct hub_local *l = arg;
-	int64_t next_hb = 0;
+	int64_t next_hb = 0, next_retain = 0;
 	pthread_mutex_lock(&l->mu);
 	while (!l->stopping) {
 		pthread_mutex_unlock(&l->mu);
@@ -195,6 +211,8 @@ static void *feeder(void *arg)
 			heartbeat(l);
 			next_hb = now + (int64_t)HUB_LOCAL_HEARTBEAT_MS * 1000000;
 		}
+		if (now >= next_retain) /* a full batch: more to delete, again at the next turn */
+			next_retain = retain(l) ? now : now + (int64_t)HUB_LOCAL_HEARTBEAT_MS * 1000000;
 		long moved = move_flows(l);
 		pthread_mutex_lock(&l->mu);
 		if (moved == FLOWS_BATCH)
