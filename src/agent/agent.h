@@ -92,6 +92,9 @@ struct agent_config {
 	/* in-kernel dropping of events no rule can use (docs/performance.md): on in run */
 	bool no_kernel_filter;        /* --no-kernel-filter: the kernel sends every wanted event */
 	bool kernel_filter_sim;       /* replay --kernel-filter-sim: leave out what run's kernel would drop */
+	/* run --console (docs/console.md): the console's commands act here (agent_command), and
+	 * the flow rollups' deltas go to the flows' outbox for its store, as with --nats */
+	bool console;
 };
 
 struct agent;
@@ -116,5 +119,15 @@ void agent_stop(struct agent *a);
 /* Stop every guard, close the sinks and free. 0, or -1 when the capture file
  * is incomplete. NULL is fine. */
 int agent_destroy(struct agent *a);
+
+struct fleet_cmd;
+/*
+ * A response command from this agent's own console (run --console; any
+ * thread): carried out and recorded as a hub's command is (agent_commands.c),
+ * with who (e.g. "the console") and the command's actor as the undo's author.
+ * Returns an enum fleet_cmd_outcome, the detail in detail; FLEET_CMD_FAILED
+ * when the agent does not take local commands (cfg.console unset).
+ */
+int agent_command(struct agent *a, const struct fleet_cmd *c, const char *who, char *detail, size_t dlen);
 
 #endif

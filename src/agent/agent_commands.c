@@ -37,6 +37,8 @@ struct agent_commands {
 	struct alert_store *store; /* a connection of its own on the agent's store */
 	struct fleet_cmd_guard guard;
 	char subject[256];
+	/* one command at a time: the NATS callback and the console's API threads (agent_command) */
+	pthread_mutex_t run_mu;
 	/* undone targets for the responder to forget, taken by the loop (under mu) */
 	pthread_mutex_t mu;
 	struct {
@@ -71,7 +73,8 @@ static enum fleet_cmd_outcome from_undo(enum undo_outcome o)
 }
 
 /* Carry a checked command out and record it: the outcome, detail in buf. */
-static enum fleet_cmd_outcome run(struct agent_commands *ac, const struct fleet_cmd *c, char *detail, size_t dlen)
+static enum fleet_cmd_outcome run(struct agent_commands *ac, const struct fleet_cmd *c, const char *who, char *detail,
+				  size_t dlen)
 {
 	struct undo u;
 	char actor[FLEET_CMD_ACTOR_MAX + 64];
@@ -81,9 +84,9 @@ static enum fleet_cmd_outcome run(struct agent_commands *ac, const struct fleet_
 		return FLEET_CMD_FAILED;
 	}
 	if (c->actor[0])
-		snprintf(actor, sizeof(actor), "the hub (%s)", c->actor);
+		snprintf(actor, sizeof(actor), "%s (%s)", who, c->actor);
 	else
-		snprintf(actor, sizeof(actor), "the hub");
+		snprintf(actor, sizeof(actor), "%s", who);
 	enum undo_outcome o = undo_run(&u, actor);
 	snprintf(detail, dlen, "%s", u.detail);
 	if (!u.found)
@@ -209,8 +212,11 @@ static void on_command(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
 			natsMsg_Destroy(msg);
 			return;
 		}
-	} else
-		o = run(ac, &c, detail, sizeof(detail));
+	} else {
+		pthread_mutex_lock(&ac->run_mu);
+		o = run(ac, &c, "the hub", detail, sizeof(detail));
+		pthread_mutex_unlock(&ac->run_mu);
+	}
 	if (o == FLEET_CMD_INVALID)
 		vg_warn("refused a command on %s: %s", ac->subject, detail);
 	else if (c.kind != FLEET_CMD_EVIDENCE)
@@ -228,12 +234,13 @@ static void on_command(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
 int agent_commands_start(struct agent *a)
 {
 	char err[512];
-	if (a->cfg.mode != AGENT_RUN || !a->fleet || !a->cfg.store_path)
+	if (a->cfg.mode != AGENT_RUN || (!a->fleet && !a->cfg.console) || !a->cfg.store_path || a->commands)
 		return 0;
 	struct agent_commands *ac = xcalloc(1, sizeof(*ac));
 	ac->a = a;
 	pthread_mutex_init(&ac->mu, NULL);
-	if (fleet_subject(ac->subject, sizeof(ac->subject), fleet_cluster(a->fleet), fleet_node(a->fleet),
+	pthread_mutex_init(&ac->run_mu, NULL);
+	if (a->fleet && fleet_subject(ac->subject, sizeof(ac->subject), fleet_cluster(a->fleet), fleet_node(a->fleet),
 			  FLEET_CMD_KIND)) {
 		vg_err("commands: subject too long");
 		free(ac);
@@ -246,6 +253,11 @@ int agent_commands_start(struct agent *a)
 	}
 	/* a recorded undo goes to the hubs at once, as the agent's own actions do */
 	alert_store_on_commit(ac->store, agent_fleet_committed, a);
+	if (!a->fleet) {
+		/* run --console without --nats: commands come from the console alone (agent_command) */
+		__atomic_store_n(&a->commands, ac, __ATOMIC_RELEASE);
+		return 0;
+	}
 	natsStatus s = natsConnection_Subscribe(&ac->sub, fleet_nc(a->fleet), ac->subject, on_command, ac);
 	if (s != NATS_OK) {
 		vg_err("commands: cannot subscribe to %s: %s", ac->subject, fleet_status_text(s, err, sizeof(err)));
@@ -264,15 +276,21 @@ void agent_commands_stop(struct agent *a)
 	if (!ac)
 		return;
 	/* no callback runs after the drain completes: then ac can go */
-	if (natsSubscription_Drain(ac->sub) == NATS_OK)
-		natsSubscription_WaitForDrainCompletion(ac->sub, 5000);
-	else
-		natsSubscription_Unsubscribe(ac->sub);
-	natsSubscription_Destroy(ac->sub);
+	if (ac->sub) {
+		if (natsSubscription_Drain(ac->sub) == NATS_OK)
+			natsSubscription_WaitForDrainCompletion(ac->sub, 5000);
+		else
+			natsSubscription_Unsubscribe(ac->sub);
+		natsSubscription_Destroy(ac->sub);
+	}
+	/* a console command in progress finishes first; later ones find no commands */
+	pthread_mutex_lock(&ac->run_mu);
+	__atomic_store_n(&a->commands, NULL, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&ac->run_mu);
 	alert_store_close(ac->store);
+	pthread_mutex_destroy(&ac->run_mu);
 	pthread_mutex_destroy(&ac->mu);
 	free(ac);
-	a->commands = NULL;
 }
 
 void agent_commands_tick(struct agent *a)
@@ -285,4 +303,29 @@ void agent_commands_tick(struct agent *a)
 		responder_forget(a->responder, ac->forget[i].cgroup_id, ac->forget[i].action);
 	ac->nforget = 0;
 	pthread_mutex_unlock(&ac->mu);
+}
+
+int agent_command(struct agent *a, const struct fleet_cmd *c, const char *who, char *detail, size_t dlen)
+{
+	struct agent_commands *ac = __atomic_load_n(&a->commands, __ATOMIC_ACQUIRE);
+	if (!ac || !a->cfg.console) {
+		snprintf(detail, dlen, "this agent takes no commands now (stopping, or no store)");
+		return FLEET_CMD_FAILED;
+	}
+	if (!fleet_cmd_container_valid(c->container)) {
+		snprintf(detail, dlen, "not a container id prefix or name");
+		return FLEET_CMD_INVALID;
+	}
+	pthread_mutex_lock(&ac->run_mu);
+	enum fleet_cmd_outcome o;
+	if (!__atomic_load_n(&a->commands, __ATOMIC_ACQUIRE)) {
+		snprintf(detail, dlen, "the agent is stopping");
+		o = FLEET_CMD_FAILED;
+	} else {
+		o = run(ac, c, who, detail, dlen);
+	}
+	pthread_mutex_unlock(&ac->run_mu);
+	vg_info("command %s%s%s: %s %s: %s: %s", c->id, c->actor[0] ? " by " : "", c->actor,
+		fleet_cmd_kind_name(c->kind), c->container, fleet_cmd_outcome_name(o), detail);
+	return (int)o;
 }

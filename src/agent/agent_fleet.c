@@ -150,7 +150,7 @@ int agent_fleet_start(struct agent *a)
 	if (rc)
 		return -1;
 	if (!f->servers)
-		return 0;
+		return agent_commands_start(a); /* run --console: the console's commands (else nothing) */
 	struct fleet_conn_opts co = {
 		.servers = f->servers,
 		.node = f->node,

@@ -88,8 +88,9 @@ int agent_flows_start(struct agent *a)
 	a->state->flowstats = a->fstats;
 	if (!a->cfg.store_path)
 		return 0;
-	/* with --nats, each flush's deltas also go to the hub (docs/fleet.md, "Flows") */
-	struct flow_rollup_opts ro = { .outbox = a->fleet != NULL };
+	/* with --nats, each flush's deltas also go to the hub (docs/fleet.md, "Flows"); with
+	 * --console, to the console's store (hub/hub_local.c) */
+	struct flow_rollup_opts ro = { .outbox = a->fleet != NULL || a->cfg.console };
 	a->rollup = flow_rollup_open(a->cfg.store_path, &ro, err, sizeof(err));
 	if (!a->rollup) {
 		vg_err("flow rollups: %s", err);

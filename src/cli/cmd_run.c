@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "agent/agent.h"
 #include "cli/cli.h"
+#include "cli/run_console.h"
 #include "common/log.h"
 #include "fleet/nats_conn.h"
 #include "fleet/streams.h"
@@ -144,6 +145,9 @@ static void usage(FILE *f, enum vg_mode mode)
 		      "                       (docs/performance.md)\n"
 		      "  --output NAME:SPEC   also forward alerts from the store: syslog:udp://HOST:514,\n"
 		      "                       webhook:https://..., file:/PATH; repeatable (docs/outputs.md)\n"
+		      "  --console ADDR:PORT  serve the web console and the hub's API (HTTPS) for this agent\n"
+		      "                       alone, with --console-tls-cert F --console-tls-key F\n"
+		      "                       --console-token-file F [--console-store PATH] (docs/console.md)\n"
 		      "%s"
 		      "Needs root and a kernel with BTF.\n", rules_help, fleet_help);
 		return;
@@ -261,8 +265,14 @@ static int run_agent(const struct agent_config *cfg)
 		agent_stop(a);
 	if (reload_early)
 		agent_reload(a);
+	if (run_console_start(a)) {
+		running = NULL;
+		agent_destroy(a);
+		return VG_EXIT_ERROR;
+	}
 	int ret = agent_run(a) ? VG_EXIT_ERROR : VG_EXIT_OK;
 	running = NULL;
+	run_console_stop(); /* before the agent goes: its commands come through the console */
 	if (agent_destroy(a))
 		ret = VG_EXIT_ERROR;
 	return ret;
@@ -286,6 +296,7 @@ static int profile_seconds(const char *opt, const char *arg, double *out)
 }
 
 enum { OPT_FAIR_RATE = 0x1201, OPT_FAIR_BURST, OPT_FAIR_PRESSURE };
+enum { OPT_CONSOLE = 0x1301, OPT_CONSOLE_CERT, OPT_CONSOLE_KEY, OPT_CONSOLE_TOKENS, OPT_CONSOLE_STORE };
 
 /* An unsigned option from lo to hi, or -1 after saying so. */
 static int parse_uint_opt(const char *opt, const char *arg, unsigned long lo, unsigned long hi, unsigned int *out)
@@ -352,6 +363,11 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 		{ "fair-pressure", required_argument, NULL, OPT_FAIR_PRESSURE },
 		{ "no-kernel-filter", no_argument, NULL, OPT_NO_KFILTER },
 		{ "kernel-filter-sim", no_argument, NULL, OPT_KFILTER_SIM },
+		{ "console", required_argument, NULL, OPT_CONSOLE },
+		{ "console-tls-cert", required_argument, NULL, OPT_CONSOLE_CERT },
+		{ "console-tls-key", required_argument, NULL, OPT_CONSOLE_KEY },
+		{ "console-token-file", required_argument, NULL, OPT_CONSOLE_TOKENS },
+		{ "console-store", required_argument, NULL, OPT_CONSOLE_STORE },
 		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 },
 	};
 	struct agent_config c = {
@@ -368,6 +384,7 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 		.profiles = { .on = mode == VG_MODE_RUN, .learn_s = 86400, .quiet_s = 3600 },
 	};
 	bool profile_opts = false;
+	struct run_console_opts console = { 0 };
 	bool fleet_opts = false;
 	const char *attach_env = getenv("VIGIL_ATTACH");
 	bool syscalls_given = false, json_given = false;
@@ -541,6 +558,21 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 		case OPT_KFILTER_SIM:
 			c.kernel_filter_sim = true;
 			break;
+		case OPT_CONSOLE:
+			console.listen = optarg;
+			break;
+		case OPT_CONSOLE_CERT:
+			console.tls_cert = optarg;
+			break;
+		case OPT_CONSOLE_KEY:
+			console.tls_key = optarg;
+			break;
+		case OPT_CONSOLE_TOKENS:
+			console.token_file = optarg;
+			break;
+		case OPT_CONSOLE_STORE:
+			console.store = optarg;
+			break;
 		case OPT_OUTPUT:
 			if (check_output(optarg))
 				goto usage_error;
@@ -686,7 +718,9 @@ int cmd_run(int argc, char **argv, enum vg_mode mode)
 	}
 	if (mode == VG_MODE_RUN && !json_given)
 		c.json = !isatty(STDOUT_FILENO); /* a pipe or file gets JSON lines, a person gets text */
-	ret = run_agent(&c);
+	if ((ret = run_console_prepare(&console, &c)) == -1)
+		goto usage_error;
+	ret = ret ? VG_EXIT_ERROR : run_agent(&c);
 	free(c.rule_paths);
 	free(c.outputs);
 	return ret;

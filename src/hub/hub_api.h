@@ -51,6 +51,7 @@ struct hub_stats {
 	bool flows_consuming;          /* bound to VIGIL_FLOWS */
 };
 
+struct fleet_cmd;
 struct hub_api_opts {
 	const char *listen;      /* ADDR:PORT */
 	const char *cert_pem, *key_pem;
@@ -62,6 +63,11 @@ struct hub_api_opts {
 	/* the hub's NATS connection, for response commands (hub_api_commands.c): NULL until
 	 * hub.c has made it, then set once (atomically) and kept until the API stops */
 	struct fleet_conn *nats;
+	/* a single agent's console (run --console, hub_local.h): commands carried out in this
+	 * process by this function (an enum fleet_cmd_outcome, the detail in detail) instead of
+	 * over NATS; NULL: over nats */
+	int (*local_command)(void *ctx, const struct fleet_cmd *c, char *detail, size_t dlen);
+	void *local_ctx;
 };
 
 struct hub_api;

@@ -247,7 +247,7 @@ static enum MHD_Result post_command(struct hub_api *a, const struct hub_req *rq)
 		return hub_api_error(rq->c, l.status, known < 0 ? "store error" : "the hub has never seen this node");
 	}
 	struct fleet_conn *fc = __atomic_load_n(&a->o->nats, __ATOMIC_ACQUIRE);
-	if (!fc || !fleet_conn_up(fc)) {
+	if (!a->o->local_command && (!fc || !fleet_conn_up(fc))) {
 		l.status = MHD_HTTP_SERVICE_UNAVAILABLE;
 		l.outcome = "no_nats";
 		log_command(a, &l);
@@ -278,14 +278,25 @@ static enum MHD_Result post_command(struct hub_api *a, const struct hub_req *rq)
 	struct vg_buf b = { 0 };
 	fleet_cmd_encode(&c, &b);
 	natsMsg *reply = NULL;
-	natsStatus s = natsConnection_Request(&reply, fleet_nc(fc), subject, b.data, (int)b.len, CMD_TIMEOUT_MS);
+	natsStatus s = NATS_OK;
+	int local = -1;
+	if (a->o->local_command) /* a single agent's console: carried out here (hub_api.h) */
+		local = a->o->local_command(a->o->local_ctx, &c, detail, sizeof(detail));
+	else
+		s = natsConnection_Request(&reply, fleet_nc(fc), subject, b.data, (int)b.len, CMD_TIMEOUT_MS);
 	buf_free(&b);
 	pthread_mutex_lock(&cm.mu);
 	cm.inflight--;
 	pthread_mutex_unlock(&cm.mu);
 	enum MHD_Result r;
 	enum fleet_cmd_outcome o;
-	if (s == NATS_OK && !fleet_cmd_reply_decode(natsMsg_GetData(reply), (size_t)natsMsg_GetDataLength(reply), &o,
+	if (local >= 0) {
+		o = local < FLEET_CMD_OUTCOME__N ? (enum fleet_cmd_outcome)local : FLEET_CMD_FAILED;
+		l.status = MHD_HTTP_OK;
+		l.outcome = fleet_cmd_outcome_name(o);
+		l.detail = detail;
+		r = answer(rq->c, MHD_HTTP_OK, l.outcome, detail, c.node);
+	} else if (s == NATS_OK && !fleet_cmd_reply_decode(natsMsg_GetData(reply), (size_t)natsMsg_GetDataLength(reply), &o,
 						    detail, sizeof(detail), err, sizeof(err))) {
 		l.status = MHD_HTTP_OK;
 		l.outcome = fleet_cmd_outcome_name(o);

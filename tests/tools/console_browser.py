@@ -175,6 +175,9 @@ def main():
     ap.add_argument("--publish", help="a program that publishes one more alert (rule 'Console live probe')")
     ap.add_argument("--render-only", action="store_true", help="only time the first render and an alert's page (bench)")
     ap.add_argument("--chromedriver", default="/usr/bin/chromedriver")
+    ap.add_argument("--agent", action="store_true",
+                    help="a single agent's console (vigil run --console): log in, see --rule's alert, the nodes page")
+    ap.add_argument("--rule", help="with --agent: the rule of an alert the agent stored")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="console-browser-")
@@ -231,7 +234,33 @@ def render_only(d, a):
     d.shot(a.out, "bench-alert")
 
 
+def run_agent(d, a):
+    """a single agent's console (test_console_agent.sh): log in as a viewer, the alert table
+    shows the agent's alert, its page opens, the nodes page shows the one node"""
+    url = a.url.rstrip("/")
+    d.go(url + "/")
+    login(d, a.viewer)
+    d.wait("return document.querySelectorAll('tr.alert-row').length > 0", "the alert table", 60)
+    rules = d.js("return Array.from(document.querySelectorAll('tr.alert-row td.rule')).map(function (t) { return t.textContent; })")
+    check(a.rule in rules, "the agent's alert is in the table (%s)" % sorted(set(rules)))
+    d.shot(a.out, "agent-01-alerts")
+    d.go(url + "/#/alerts?rule=" + urllib.request.quote(a.rule))
+    d.loaded("the rule's alerts")
+    d.click("tr.alert-row")
+    d.wait("return location.hash.indexOf('#/alert/') === 0", "the alert's address")
+    d.loaded("the alert page")
+    check(a.rule in d.js("return document.getElementById('view').textContent"), "the alert's page names its rule")
+    d.shot(a.out, "agent-02-alert")
+    d.go(url + "/#/nodes")
+    d.loaded("the nodes page")
+    badges = d.js("return Array.from(document.querySelectorAll('#view span.badge')).map(function (b) { return b.textContent; })")
+    check(badges == ["ok"], "the nodes page shows the one node, ok (%s)" % badges)
+    d.shot(a.out, "agent-03-nodes")
+
+
 def run(d, a):
+    if a.agent:
+        return run_agent(d, a)
     if a.render_only:
         return render_only(d, a)
     url = a.url.rstrip("/")
