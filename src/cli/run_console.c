@@ -21,6 +21,7 @@
 #include "hub/hub_api.h"
 #include "hub/hub_local.h"
 #include "output/forwarders.h"
+#include "respond/bundle.h"
 
 static struct {
 	char *spec;          /* the console output's "console:..." (borrowed by the agent's config) */
@@ -32,6 +33,7 @@ static struct {
 	struct hub_api_opts ao;
 	struct hub_api *api;
 	struct agent *agent;
+	const char *evidence_dir; /* the agent's, for the console's evidence downloads */
 } rc;
 
 static char *read_small(const char *what, const char *path, size_t *len)
@@ -90,6 +92,7 @@ static void cleanup(void)
 int run_console_prepare(const struct run_console_opts *o, struct agent_config *c)
 {
 	char err[1024];
+	rc.evidence_dir = c->evidence_dir;
 	if (!o->listen) {
 		if (o->tls_cert || o->tls_key || o->token_file || o->store) {
 			fprintf(stderr, "vigil: --console-* options need --console ADDR:PORT\n");
@@ -171,12 +174,20 @@ static int local_command(void *ctx, const struct fleet_cmd *c, char *detail, siz
 	return agent_command(ctx, c, "the console", detail, dlen);
 }
 
+/* The console's evidence downloads: this agent's bundles, packed here. */
+static int local_evidence(void *ctx, const char *bundle, struct vg_buf *out, char *err, size_t errlen)
+{
+	(void)ctx;
+	return bundle_pack(rc.evidence_dir, bundle, FLEET_EVIDENCE_MAX, out, err, errlen);
+}
+
 int run_console_start(struct agent *a)
 {
 	if (!rc.ao.listen)
 		return 0;
 	rc.agent = a;
 	rc.ao.local_command = local_command;
+	rc.ao.local_evidence = local_evidence;
 	rc.ao.local_ctx = a;
 	if (!(rc.api = hub_api_start(&rc.ao))) {
 		cleanup();

@@ -13,6 +13,8 @@
 #include "fleet/nats_conn.h"
 #include "hub/hub_store.h"
 
+struct vg_buf;
+
 /* Tokens: one "TOKEN ROLE [NAME]" a line; '#' comments; ROLE viewer or responder. */
 enum hub_role { HUB_ROLE_NONE = 0, HUB_ROLE_VIEWER, HUB_ROLE_RESPONDER };
 struct hub_tokens;
@@ -67,6 +69,9 @@ struct hub_api_opts {
 	 * process by this function (an enum fleet_cmd_outcome, the detail in detail) instead of
 	 * over NATS; NULL: over nats */
 	int (*local_command)(void *ctx, const struct fleet_cmd *c, char *detail, size_t dlen);
+	/* and a capture's bundle (GET /api/v1/evidence) packed here as tar into out: 0, or -1
+	 * with errno ENOENT when the bundle is gone, the reason in err */
+	int (*local_evidence)(void *ctx, const char *bundle, struct vg_buf *out, char *err, size_t errlen);
 	void *local_ctx;
 };
 

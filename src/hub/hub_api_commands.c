@@ -15,6 +15,7 @@
  * viewer's refused one included) is logged in table `commands` of the hub's
  * store, on a connection of this module's own.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -590,6 +591,27 @@ static unsigned fetch_evidence(struct fleet_conn *fc, struct fleet_cmd *c, struc
 	return status;
 }
 
+/* 200 with the bundle as a tar download, logged. */
+static enum MHD_Result send_tar(struct hub_api *a, const struct hub_req *rq, struct logged *l,
+				const struct fleet_cmd *c, const struct vg_buf *tar, char *detail, size_t dlen)
+{
+	char disp[FLEET_CMD_BUNDLE_MAX + 48];
+	snprintf(detail, dlen, "%zu bytes", tar->len);
+	l->detail = detail;
+	log_command(a, l);
+	struct MHD_Response *resp = MHD_create_response_from_buffer(tar->len, tar->data, MHD_RESPMEM_MUST_COPY);
+	if (!resp)
+		return MHD_NO;
+	snprintf(disp, sizeof(disp), "attachment; filename=\"%s.tar\"", c->bundle);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/x-tar");
+	MHD_add_response_header(resp, "Content-Disposition", disp);
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	enum MHD_Result r = MHD_queue_response(rq->c, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return r;
+}
+
 static enum MHD_Result get_evidence(struct hub_api *a, const struct hub_req *rq)
 {
 	const char *uuid = rq->url + strlen(EVIDENCE_PREFIX);
@@ -613,6 +635,23 @@ static enum MHD_Result get_evidence(struct hub_api *a, const struct hub_req *rq)
 	l.cluster = c.cluster;
 	l.node = c.node;
 	l.container = c.bundle;
+	struct vg_buf tar = { 0 };
+	if (a->o->local_evidence) { /* a single agent's console: its own bundles */
+		enum MHD_Result r;
+		if (a->o->local_evidence(a->o->local_ctx, c.bundle, &tar, msg, sizeof(msg))) {
+			l.status = errno == ENOENT ? MHD_HTTP_NOT_FOUND : MHD_HTTP_INTERNAL_SERVER_ERROR;
+			l.outcome = errno == ENOENT ? "not_found" : "failed";
+			l.detail = msg;
+			log_command(a, &l);
+			r = hub_api_error(rq->c, l.status, msg);
+		} else {
+			l.status = MHD_HTTP_OK;
+			l.outcome = "ok";
+			r = send_tar(a, rq, &l, &c, &tar, detail, sizeof(detail));
+		}
+		buf_free(&tar);
+		return r;
+	}
 	struct fleet_conn *fc = __atomic_load_n(&a->o->nats, __ATOMIC_ACQUIRE);
 	if (!fc || !fleet_conn_up(fc)) {
 		l.status = MHD_HTTP_SERVICE_UNAVAILABLE;
@@ -639,7 +678,6 @@ static enum MHD_Result get_evidence(struct hub_api *a, const struct hub_req *rq)
 	c.time_ns = hub_api_now_ns();
 	snprintf(c.actor, sizeof(c.actor), "%s", fleet_cmd_actor_valid(l.who) ? l.who : "");
 	l.uuid = c.id;
-	struct vg_buf tar = { 0 };
 	l.status = fetch_evidence(fc, &c, &tar, msg, sizeof(msg), &l, detail, sizeof(detail));
 	pthread_mutex_lock(&cm.mu);
 	cm.inflight--;
@@ -647,22 +685,7 @@ static enum MHD_Result get_evidence(struct hub_api *a, const struct hub_req *rq)
 	l.took_ms = (hub_api_now_ns() - t0) / 1000000;
 	enum MHD_Result r;
 	if (l.status == MHD_HTTP_OK) {
-		char disp[FLEET_CMD_BUNDLE_MAX + 48];
-		snprintf(detail, sizeof(detail), "%zu bytes", tar.len);
-		l.detail = detail;
-		log_command(a, &l);
-		struct MHD_Response *resp = MHD_create_response_from_buffer(tar.len, tar.data, MHD_RESPMEM_MUST_COPY);
-		if (!resp) {
-			buf_free(&tar);
-			return MHD_NO;
-		}
-		snprintf(disp, sizeof(disp), "attachment; filename=\"%s.tar\"", c.bundle);
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/x-tar");
-		MHD_add_response_header(resp, "Content-Disposition", disp);
-		MHD_add_response_header(resp, "Cache-Control", "no-store");
-		MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-		r = MHD_queue_response(rq->c, MHD_HTTP_OK, resp);
-		MHD_destroy_response(resp);
+		r = send_tar(a, rq, &l, &c, &tar, detail, sizeof(detail));
 	} else {
 		l.detail = msg;
 		log_command(a, &l);

@@ -91,8 +91,15 @@ cat >"$T/rules.yaml" <<EOR
   output: isolating %container.name
   priority: CRITICAL
   actions: [isolate]
+- rule: Agent console capture
+  desc: test
+  condition: evt.type in (open, openat) and fd.name = /tmp/aconsole-capture-$M and container.id != host
+  output: capturing %container.name
+  priority: CRITICAL
+  actions: [capture]
 EOR
 "$VIGIL" run --rules "$T/rules.yaml" --store "$T/store.db" --duration 300 --console 127.0.0.1:0 "${CO[@]}" \
+	--evidence-dir "$T/evidence" \
 	>"$T/agent.out" 2>"$T/agent.err" &
 AGENT=$!
 it_agent_ready "$AGENT" "$T/agent.err"
@@ -230,6 +237,18 @@ if why=$(vg_podman_skip_reason) && IMG=$(vg_busybox_image); then
 	expect "the released container connects again" yes "$(reach)"
 	wait_for 30 '[.actions[] | select(.action.action == "release")] | length >= 1' /api/v1/actions &&
 		echo "ok   the release is recorded and shown as an action" || it_fail "no release action: $(api /api/v1/actions | head -c 800)"
+	# a capture's bundle, downloaded from the console as the agent wrote it
+	vg_podman exec "$SRV" sh -c "echo x >/tmp/aconsole-capture-$M" >/dev/null 2>&1 || it_fail "cannot exec in the server"
+	wait_for 60 '[.actions[] | select(.action.action == "capture" and .action.outcome == "done")] | length >= 1' /api/v1/actions ||
+		it_fail "no capture action: $(api /api/v1/actions | head -c 600)"
+	EV=$(api /api/v1/actions | jq -r '.actions[] | select(.action.action == "capture") | .uuid' | head -1)
+	curl -sS --cacert "$T/ca.pem" -H "Authorization: Bearer $VTOKEN" -o "$T/ev.tar" "$URL/api/v1/evidence/$EV" || it_fail "evidence download"
+	B=$(tar -tf "$T/ev.tar" 2>/dev/null | head -1 | tr -d /)
+	mkdir -p "$T/ev" && tar -xf "$T/ev.tar" -C "$T/ev" 2>/dev/null && [ -n "$B" ] &&
+		cmp -s "$T/ev/$B/manifest.json" "$T/evidence/$B/manifest.json" &&
+		cmp -s "$T/ev/$B/events.vcap" "$T/evidence/$B/events.vcap" &&
+		echo "ok   the capture's bundle downloads from the console, equal to the agent's" ||
+		it_fail "the evidence download: $(head -c 300 "$T/ev.tar")"
 	api /api/v1/actions | jq -r '.actions[] | select(.action.action == "release") | .action.detail' | grep -q 'the console (bob)' &&
 		echo "ok   the release names the console and the token's name" || it_fail "the release's detail: $(api /api/v1/actions | jq -c '[.actions[].action.detail]')"
 else
