@@ -196,7 +196,7 @@ static int take_msgs(struct consumer *c, natsMsg **msgs, int count)
 			else if (kind == HUB_FLOWS) {
 				flow_msgs++;
 				flow_rows += nflows;
-			} else
+			} else if (kind <= HUB_HEARTBEAT)
 				stored[kind - 1]++;
 		}
 		hub_batch_close(&b);
