@@ -608,7 +608,7 @@
     add(view, el('h2', { text: 'Vulnerabilities (' + vulns.length + ')' }),
       el('table', { id: 'vulns-table' }, el('thead', {}, el('tr', {}, ['id', 'severity', 'package', 'version', 'fixed in', 'summary'].map((h) => el('th', { text: h })))),
         el('tbody', {}, vulns.map((v) => el('tr', { class: 'vuln-row' },
-          el('td', { text: v.id }), el('td', { class: 'sev sev-' + str(v.severity).toLowerCase(), text: v.severity }),
+          el('td', { text: v.id }), el('td', { class: 'vsev sev-' + str(v.severity).toLowerCase(), text: v.severity }),
           el('td', { text: v.package }), el('td', { text: v.version }),
           el('td', { text: v.fixed || 'no fix' }), el('td', { class: 'out', text: v.summary }))))));
     const pkgs = Array.isArray(rep.packages) ? rep.packages : [];
