@@ -489,3 +489,38 @@ long hub_admissions_list(sqlite3 *db, const struct hub_adm_query *q, struct vg_b
 	jw_obj_end(&j);
 	return n;
 }
+
+long hub_scans_retain(sqlite3 *db, int64_t cutoff_ns, long batch, char *err, size_t errlen)
+{
+	/* as the alerts: the oldest by id (the order of receipt), those received before the cutoff */
+	static const char *const sql[] = {
+		"DELETE FROM image_scans WHERE id IN (SELECT id FROM (SELECT id, recv_ns FROM image_scans ORDER BY id"
+		" LIMIT ?2) WHERE recv_ns < ?1)",
+		"DELETE FROM admissions WHERE id IN (SELECT id FROM (SELECT id, recv_ns FROM admissions ORDER BY id"
+		" LIMIT ?2) WHERE recv_ns < ?1)",
+	};
+	long most = 0;
+	for (size_t i = 0; i < sizeof(sql) / sizeof(*sql); i++) {
+		sqlite3_stmt *st = NULL;
+		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_prepare_v2(db, sql[i], -1, &st, NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "retention of scans and admissions: %s", sqlite3_errmsg(db));
+			sqlite3_finalize(st);
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+		sqlite3_bind_int64(st, 1, cutoff_ns);
+		sqlite3_bind_int64(st, 2, batch);
+		int rc = sqlite3_step(st);
+		long n = sqlite3_changes(db);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "retention of scans and admissions: %s", sqlite3_errmsg(db));
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+		if (n > most)
+			most = n;
+	}
+	return most;
+}

@@ -63,6 +63,11 @@ struct hub_adm_query {
 	int64_t since_ns, until_ns, after_id;
 	long limit;
 };
+/*
+ * --retain: delete at most batch scans and batch decisions received before
+ * cutoff_ns (small transactions). The larger of the two counts, or -1 with err.
+ */
+long hub_scans_retain(sqlite3 *db, int64_t cutoff_ns, long batch, char *err, size_t errlen);
 /* {"admissions":[...],"next_cursor":"N"|null}. Rows, or -1 with err. */
 long hub_admissions_list(sqlite3 *db, const struct hub_adm_query *q, struct vg_buf *out, char *err, size_t errlen);
 

@@ -199,6 +199,15 @@ static void test_store(void **state)
 	a.ns = "shop";
 	buf_reset(&b);
 	assert_int_equal(hub_admissions_list(db, &a, &b, err, sizeof(err)), 2);
+	/* retention: by receipt; nothing received before the cutoff, then everything */
+	assert_int_equal(hub_scans_retain(db, 1796547108000000000LL, 100, err, sizeof(err)), 0);
+	assert_int_equal(hub_scans_retain(db, 1796547108000000001LL, 2, err, sizeof(err)), 2);
+	assert_int_equal(hub_scans_retain(db, 1796547108000000001LL, 100, err, sizeof(err)), 1);
+	buf_reset(&b);
+	a.ns = NULL;
+	assert_int_equal(hub_admissions_list(db, &a, &b, err, sizeof(err)), 0);
+	buf_reset(&b);
+	assert_int_equal(hub_image_get(db, D1, &b, err, sizeof(err)), 0);
 	buf_free(&b);
 	hub_store_close(s);
 }
