@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+#include <openssl/evp.h>
 #include "admission/admission_review.h"
 #include "admission/admission_server.h"
 #include "common/libmhd.h"
@@ -22,6 +23,7 @@ struct server {
 	const struct admission_server_opts *o;
 	pthread_rwlock_t lock;   /* guards policy: readers judge, the reloader swaps */
 	struct admission_policy *policy;
+	char policy_version[80]; /* guarded by lock with policy */
 	pthread_mutex_t log_mu;
 	/* metrics, updated with atomics */
 	uint64_t reviews, allowed, denied, errors, bad_requests, too_large;
@@ -162,8 +164,10 @@ static enum MHD_Result review(struct server *s, struct MHD_Connection *c, struct
 		return respond(c, MHD_HTTP_CONTENT_TOO_LARGE, "application/json", msg, strlen(msg));
 	}
 	struct admission_decision d;
+	char pv[sizeof(s->policy_version)];
 	pthread_rwlock_rdlock(&s->lock);
 	admission_review_handle(s->policy, rq->body.data ? rq->body.data : "", rq->body.len, &d);
+	memcpy(pv, s->policy_version, sizeof(pv));
 	pthread_rwlock_unlock(&s->lock);
 	uint64_t us = since_us(&rq->start);
 	size_t b = 0;
@@ -180,6 +184,8 @@ static enum MHD_Result review(struct server *s, struct MHD_Connection *c, struct
 	if (d.internal_error)
 		INC(s->errors);
 	log_decision(s, &d, us);
+	if (s->o->on_decision && d.http_status == 200)
+		s->o->on_decision(s->o->on_decision_ctx, &d, pv);
 	enum MHD_Result r = respond(c, (unsigned)d.http_status, "application/json", d.response.data,
 				 d.response.len);
 	admission_decision_free(&d);
@@ -281,6 +287,35 @@ static struct admission_policy *load_policy(const char *path)
 	return p;
 }
 
+/* The policy's version: "sha256:<hex>" of the file's bytes, "builtin" without a file. */
+static void policy_version(const char *path, char *out, size_t len)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	snprintf(out, len, "%s", path ? "unreadable" : "builtin");
+	if (!path)
+		return;
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	char buf[8192];
+	size_t n;
+	if (!c || !EVP_DigestInit_ex(c, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(c);
+		fclose(f);
+		return;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		EVP_DigestUpdate(c, buf, n);
+	fclose(f);
+	EVP_DigestFinal_ex(c, md, &mdlen);
+	EVP_MD_CTX_free(c);
+	size_t o = (size_t)snprintf(out, len, "sha256:");
+	for (unsigned i = 0; i < mdlen && o + 2 < len; i++, o += 2)
+		snprintf(out + o, len - o, "%02x", md[i]);
+}
+
 /* "host:port", "[v6]:port", ":port" -> sockaddr; 0 or -1 */
 static int parse_listen(const char *spec, struct sockaddr_storage *ss, int *v6)
 {
@@ -336,6 +371,7 @@ int admission_server_run(const struct admission_server_opts *o, volatile sig_ato
 	s.policy = load_policy(o->policy_path);
 	if (!s.policy)
 		return -1;
+	policy_version(o->policy_path, s.policy_version, sizeof(s.policy_version));
 	pthread_rwlock_init(&s.lock, NULL);
 	pthread_mutex_init(&s.log_mu, NULL);
 
@@ -386,9 +422,12 @@ int admission_server_run(const struct admission_server_opts *o, volatile sig_ato
 				vg_err("policy reload failed; the previous policy stays in force");
 				continue;
 			}
+			char pv[sizeof(s.policy_version)];
+			policy_version(o->policy_path, pv, sizeof(pv));
 			pthread_rwlock_wrlock(&s.lock);
 			struct admission_policy *old = s.policy;
 			s.policy = np;
+			memcpy(s.policy_version, pv, sizeof(pv));
 			pthread_rwlock_unlock(&s.lock);
 			admission_policy_free(old);
 			INC(s.reloads_ok);

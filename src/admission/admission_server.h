@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+struct admission_decision;
+
 #define ADMISSION_DEFAULT_MAX_BODY (3u << 20) /* the API server's own request limit is 3 MiB */
 #define ADMISSION_DEFAULT_TIMEOUT 10          /* seconds */
 
@@ -33,6 +35,14 @@ struct admission_server_opts {
 	unsigned timeout_s;
 	unsigned threads;
 	FILE *decision_log;      /* one JSON line per decision, or NULL */
+	/*
+	 * Told of each decision once judged, with the policy's version ("sha256:..."
+	 * of the policy file's bytes, "builtin" for the default policy), or NULL.
+	 * Called on the request's thread before the answer goes: it must only queue
+	 * (never block; `admission serve --nats` queues for NATS, docs/admission.md).
+	 */
+	void (*on_decision)(void *ctx, const struct admission_decision *d, const char *policy_version);
+	void *on_decision_ctx;
 };
 
 /*

@@ -17,6 +17,11 @@
 #include "admission/admission_server.h"
 #include "cli/cli.h"
 #include "common/buf.h"
+#include "cli/fleet_opts.h"
+#include "fleet/record_pub.h"
+#include <jansson.h>
+#include <sys/random.h>
+#include <time.h>
 
 static volatile sig_atomic_t stop_flag, reload_flag;
 
@@ -50,6 +55,11 @@ static void usage(FILE *f)
 	      "  --timeout S          close connections idle for S seconds (default 10)\n"
 	      "  --threads N          worker threads (default 2)\n"
 	      "  --decision-log FILE  append one JSON line per decision ('-' for stdout)\n"
+	      "  --nats URL[,URL...]  also publish each decision on vigil.<cluster>.<node>.admission\n"
+	      "                       (asynchronously: a NATS outage never delays or changes an\n"
+	      "                       answer; at most 4096 wait, more are dropped and counted)\n"
+	      "  --node NAME, --cluster NAME, --nats-creds FILE, --nats-nkey FILE, --nats-ca FILE,\n"
+	      "  --nats-cert FILE --nats-key FILE   as for 'vigil run'\n"
 	      "\n"
 	      "review: prints the AdmissionReview response for REVIEW.json ('-' for stdin).\n"
 	      "\n"
@@ -105,6 +115,63 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
+#define ADMISSION_QUEUE 4096
+
+/* One decision as its NATS record (docs/fleet.md, "Scan results and admission decisions"). */
+static void publish_decision(void *ctx, const struct admission_decision *d, const char *policy_version)
+{
+	struct fleet_async_pub *p = ctx;
+	unsigned char rnd[16];
+	char uuid[33], ts[48];
+	if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
+		return;
+	for (int i = 0; i < 16; i++)
+		snprintf(uuid + 2 * i, 3, "%02x", rnd[i]);
+	struct timespec now;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	size_t n = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(ts + n, sizeof(ts) - n, ".%09ldZ", now.tv_nsec);
+	/* the reasons as the API server shows them: the answer's status message and warnings */
+	json_error_t je;
+	json_t *resp = json_loadb(d->response.data ? d->response.data : "", d->response.len, 0, &je);
+	json_t *r = json_object_get(resp, "response");
+	const char *msg = json_string_value(json_object_get(json_object_get(r, "status"), "message"));
+	json_t *warn = json_object_get(r, "warnings");
+	struct vg_buf b = { 0 };
+	struct vg_json j;
+	jw_init(&j, &b);
+	jw_obj_begin(&j, NULL);
+	jw_str(&j, "uuid", uuid);
+	jw_str(&j, "time", ts);
+	jw_str(&j, "uid", d->uid);
+	jw_str(&j, "operation", d->operation);
+	jw_str(&j, "kind", d->kind);
+	jw_str(&j, "namespace", d->ns);
+	jw_str(&j, "name", d->name);
+	jw_str(&j, "user", d->user);
+	jw_bool(&j, "allowed", d->allowed);
+	jw_str(&j, "reason", d->reason);
+	jw_str(&j, "message", msg ? msg : "");
+	jw_arr_begin(&j, "warnings");
+	size_t i;
+	json_t *w;
+	json_array_foreach(warn, i, w)
+		if (json_is_string(w))
+			jw_str(&j, NULL, json_string_value(w));
+	jw_arr_end(&j);
+	jw_str(&j, "policy_version", policy_version);
+	jw_uint(&j, "enforce_violations", d->enforce_violations);
+	jw_uint(&j, "audit_violations", d->audit_violations);
+	jw_uint(&j, "warn_violations", d->warn_violations);
+	jw_bool(&j, "internal_error", d->internal_error);
+	jw_obj_end(&j);
+	json_decref(resp);
+	fleet_async_pub_offer(p, uuid, b.data, b.len);
+	buf_free(&b);
+}
+
 static int serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -118,16 +185,24 @@ static int serve(int argc, char **argv)
 		{ "threads", required_argument, NULL, 'T' },
 		{ "decision-log", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "node", required_argument, NULL, 0x106 },
+		{ "cluster", required_argument, NULL, 0x107 },
+		FLEET_CONN_OPTIONS,
 		{ 0 },
 	};
 	struct admission_server_opts o = { "0.0.0.0:8443", NULL, NULL, 0, NULL,
 					   ADMISSION_DEFAULT_MAX_BODY, ADMISSION_DEFAULT_TIMEOUT, 2, NULL };
 	const char *cert = NULL, *key = NULL, *log = NULL;
+	struct fleet_conn_opts fo = { 0 };
 	unsigned long v;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (fleet_conn_option(c, optarg, &fo))
+			continue;
 		switch (c) {
+		case 0x106: fo.node = optarg; break;
+		case 0x107: fo.cluster = optarg; break;
 		case 'l': o.listen = optarg; break;
 		case 'c': cert = optarg; break;
 		case 'k': key = optarg; break;
@@ -169,10 +244,33 @@ static int serve(int argc, char **argv)
 						  "(or --insecure-http for tests)\n");
 		return VG_EXIT_USAGE;
 	}
+	if (!fo.servers && (fo.node || fo.cluster || fo.creds || fo.nkey_seed || fo.tls_ca || fo.tls_cert)) {
+		fprintf(stderr, "vigil: --node, --cluster and --nats-* need --nats\n");
+		return VG_EXIT_USAGE;
+	}
 	char *cert_pem = NULL, *key_pem = NULL;
 	size_t len;
 	int rc = VG_EXIT_ERROR;
 	FILE *logf = NULL;
+	struct fleet_async_pub *pub = NULL;
+	if (fo.servers) {
+		char err[512];
+		/* in the background: the webhook answers whether or not NATS is there */
+		fo.client = "vigil-admission";
+		fo.connect_now = false;
+		struct fleet_conn *fc = fleet_connect(&fo, err, sizeof(err));
+		if (!fc) {
+			fprintf(stderr, "vigil: %s\n", err);
+			return VG_EXIT_USAGE;
+		}
+		pub = fleet_async_pub_start(fc, "admission", ADMISSION_QUEUE);
+		if (!pub) {
+			fleet_close(fc);
+			return VG_EXIT_ERROR;
+		}
+		o.on_decision = publish_decision;
+		o.on_decision_ctx = pub;
+	}
 	if (cert && (!(cert_pem = slurp(cert, 1u << 20, &len)) || !(key_pem = slurp(key, 1u << 20, &len))))
 		goto out;
 	o.cert_pem = cert_pem;
@@ -195,6 +293,7 @@ static int serve(int argc, char **argv)
 	if (admission_server_run(&o, &stop_flag, &reload_flag) == 0)
 		rc = VG_EXIT_OK;
 out:
+	fleet_async_pub_stop(pub, 2000);
 	if (logf && logf != stdout)
 		fclose(logf);
 	if (key_pem) {

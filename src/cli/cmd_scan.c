@@ -8,11 +8,16 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli/cli.h"
+#include "cli/fleet_opts.h"
+#include "fleet/record_pub.h"
+#include "fleet/streams.h"
+#include <openssl/evp.h>
 #include "scan/matching/ignore.h"
 #include "scan/matching/vex.h"
 #include "scan/matching/vulndb.h"
 #include "scan/reports/report.h"
 #include "scan/reports/results_db.h"
+#include "scan/reports/sbom.h"
 #include "scan/scan.h"
 #include "scan/scan_fs.h"
 #include "scan/sources/registry.h"
@@ -66,6 +71,14 @@ static void scan_usage(FILE *f)
 	      "                         in the environment wins\n"
 	      "      --max-pull-bytes N refuse an image whose blobs add up to more than N bytes\n"
 	      "\n"
+	      "publishing to the fleet (scan image):\n"
+	      "      --nats URL[,URL...]  publish the result (the report and its CycloneDX SBOM)\n"
+	      "                         on vigil.<cluster>.<node>.scan for the hubs\n"
+	      "      --node NAME, --cluster NAME, --nats-creds FILE, --nats-nkey FILE, --nats-ca FILE,\n"
+	      "      --nats-cert FILE --nats-key FILE   as for 'vigil run'\n"
+	      "      --max-msg SIZE     refuse to publish a message larger than SIZE as sent\n"
+	      "                         (compressed; default 256K, the hub's --max-msg)\n"
+	      "\n"
 	      "exit status: 0 success, 1 runtime error (unreadable or hostile image), 2 usage error,\n"
 	      "N (--exit-code) findings at or above the threshold\n",
 	      f);
@@ -85,6 +98,83 @@ static void scan_progress(void *ctx, size_t layer, size_t nlayers, uint64_t byte
 	bar[20] = 0;
 	fprintf(stderr, "\r\033[Kvigil: layer %zu/%zu [%s] %llu MB", layer + 1, nlayers,
 		size ? bar : "....................", (unsigned long long)(bytes >> 20));
+}
+
+static void hex(const unsigned char *md, unsigned n, char *out)
+{
+	for (unsigned i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+static void sha256_hex(const void *p, size_t n, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL);
+	hex(md, mdlen > 32 ? 32 : mdlen, out);
+}
+
+/*
+ * Publish the scan result on vigil.<cluster>.<node>.scan (docs/fleet.md, "Scan
+ * results and admission decisions"): the report as -f json writes it and the
+ * CycloneDX SBOM, under a Nats-Msg-Id stable per (image digest, report digest).
+ * 0, or -1 after saying why.
+ */
+static int scan_publish(const struct scan_result *r, struct fleet_conn_opts *fo, size_t max_msg)
+{
+	const char *digest = r->image_digest ? r->image_digest : r->image_id;
+	if (!digest) {
+		fprintf(stderr, "vigil: --nats: this image has neither a manifest digest nor an image ID: not published\n");
+		return -1;
+	}
+	struct vg_buf rep = { 0 }, sbom = { 0 }, msg = { 0 }, key = { 0 };
+	report_write(r, REPORT_JSON, false, &rep);
+	report_write(r, REPORT_CYCLONEDX, false, &sbom);
+	while (rep.len && (rep.data[rep.len - 1] == '\n' || rep.data[rep.len - 1] == ' '))
+		rep.data[--rep.len] = 0;
+	char rd[65], id[65], ts[48];
+	sha256_hex(rep.data, rep.len, rd);
+	buf_printf(&key, "%s\n%s", digest, rd);
+	sha256_hex(key.data, key.len, id);
+	struct timespec now;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	size_t n = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(ts + n, sizeof(ts) - n, ".%09ldZ", now.tv_nsec);
+	struct vg_json j;
+	jw_init(&j, &msg);
+	jw_obj_begin(&j, NULL);
+	jw_str(&j, "uuid", id);
+	jw_str(&j, "time", ts);
+	jw_str(&j, "reference", r->target ? r->target : "");
+	jw_str(&j, "digest", digest);
+	jw_raw(&j, "report", rep.data);
+	jw_str(&j, "sbom_format", "cyclonedx");
+	jw_strn(&j, "sbom", sbom.data ? sbom.data : "", sbom.len);
+	jw_obj_end(&j);
+	int ret = -1;
+	struct fleet_conn *c = fleet_conn_open(fo);
+	if (c) {
+		char err[512];
+		size_t sent = 0;
+		int rc = fleet_record_publish(c, "scan", id, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, msg.data,
+					      msg.len, max_msg, 10000, &sent, err, sizeof(err));
+		if (rc < 0)
+			fprintf(stderr, "vigil: %s\n", err);
+		else {
+			fprintf(stderr, "vigil: scan of %s published on vigil.%s.%s.scan (%zu bytes%s)%s\n", digest,
+				fleet_cluster(c), fleet_node(c), sent, sent < msg.len ? " compressed" : "",
+				rc == 2 ? ": the stream already had it" : "");
+			ret = 0;
+		}
+		fleet_close(c);
+	}
+	buf_free(&rep);
+	buf_free(&sbom);
+	buf_free(&msg);
+	buf_free(&key);
+	return ret;
 }
 
 /* vigil scan lookup DIGEST --store FILE: print the stored JSON report; 3 when absent. */
@@ -134,6 +224,10 @@ int cmd_scan(int argc, char **argv)
 		{ "no-ignore", no_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "include-dev", no_argument, NULL, 1001 },
+		{ "max-msg", required_argument, NULL, 1002 },
+		{ "node", required_argument, NULL, 0x106 },
+		{ "cluster", required_argument, NULL, 0x107 },
+		FLEET_CONN_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct scan_opts o = { .secrets = true };
@@ -146,6 +240,8 @@ int cmd_scan(int argc, char **argv)
 	struct fs_opts fo = { 0 };
 	const char *skips[64], *vexes[16];
 	size_t nvex = 0;
+	struct fleet_conn_opts fleet = { 0 };
+	size_t max_msg = 256u << 10;
 
 	scan_limits_default(&o.limits);
 	registry_opts_default(&ro);
@@ -163,7 +259,20 @@ int cmd_scan(int argc, char **argv)
 	const char *what = argv[1];
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "f:o:h", longopts, NULL)) != -1) {
+		if (fleet_conn_option(c, optarg, &fleet))
+			continue;
 		switch (c) {
+		case 0x106: fleet.node = optarg; break;
+		case 0x107: fleet.cluster = optarg; break;
+		case 1002: {
+			int64_t v = fleet_parse_size(optarg);
+			if (v < 1024 || v > (64 << 20)) {
+				fprintf(stderr, "vigil: bad --max-msg '%s' (1K to 64M)\n", optarg);
+				return VG_EXIT_USAGE;
+			}
+			max_msg = (size_t)v;
+			break;
+		}
 		case 'f':
 			format = report_format_parse(optarg);
 			if (format < 0) {
@@ -238,6 +347,15 @@ int cmd_scan(int argc, char **argv)
 		return VG_EXIT_USAGE;
 	}
 	const char *target = argv[optind];
+	if (!fleet.servers && (fleet.node || fleet.cluster || fleet.creds || fleet.nkey_seed || fleet.tls_ca ||
+			       fleet.tls_cert)) {
+		fputs("vigil: --node, --cluster and --nats-* need --nats\n", stderr);
+		return VG_EXIT_USAGE;
+	}
+	if (fleet.servers && strcmp(what, "image")) {
+		fputs("vigil: --nats publishes image scans only ('scan image')\n", stderr);
+		return VG_EXIT_USAGE;
+	}
 	if (!strcmp(what, "lookup"))
 		return scan_lookup(target, store);
 	struct scan_result r = { .include_dev = include_dev };
@@ -337,6 +455,8 @@ int cmd_scan(int argc, char **argv)
 		fprintf(stderr, "vigil: cannot write the report\n");
 		ret = VG_EXIT_ERROR;
 	}
+	if (fleet.servers && scan_publish(&r, &fleet, max_msg))
+		ret = VG_EXIT_ERROR;
 	buf_free(&out);
 	buf_free(&err);
 	scan_result_free(&r);

@@ -262,9 +262,11 @@ static int ensure_policy_bucket(jsCtx *js, const struct fleet_stream_opts *o, st
 int fleet_streams_init(struct fleet_conn *c, const struct fleet_stream_opts *o, struct vg_buf *report, char *err,
 		       size_t errlen)
 {
-	static const char *alert_subjects[] = { "vigil.*.*.alert", "vigil.*.*.action", "vigil.*.*.loss" };
+	static const char *alert_subjects[] = { "vigil.*.*.alert", "vigil.*.*.action", "vigil.*.*.loss",
+						"vigil.*.*.scan", "vigil.*.*.admission" };
 	static const char *hb_subjects[] = { "vigil.*.*.heartbeat" };
-	const struct want alerts = { FLEET_STREAM_ALERTS, alert_subjects, 3, -1, DEFAULT_DUP_WINDOW };
+	const struct want alerts = { FLEET_STREAM_ALERTS, alert_subjects,
+				     (int)(sizeof(alert_subjects) / sizeof(*alert_subjects)), -1, DEFAULT_DUP_WINDOW };
 	const struct want hbs = { FLEET_STREAM_HEARTBEATS, hb_subjects, 1, 1, HEARTBEAT_DUP_WINDOW };
 	jsCtx *js = fleet_js(c);
 

@@ -13,6 +13,7 @@
 #include "hub/hub_api.h"
 #include "hub/hub_flows.h"
 #include "hub/hub_store.h"
+#include "hub/hub_scans.h"
 
 /* How long an alert fetch gathers when nothing waits: what a lone record can wait
  * in the hub (besides its commit). 20 ms (and a two-step fetch) were tried: with
@@ -196,7 +197,7 @@ static int take_msgs(struct consumer *c, natsMsg **msgs, int count)
 			else if (kind == HUB_FLOWS) {
 				flow_msgs++;
 				flow_rows += nflows;
-			} else
+			} else if (kind <= HUB_HEARTBEAT)
 				stored[kind - 1]++;
 		}
 		hub_batch_close(&b);
@@ -261,8 +262,14 @@ static void retain(struct hub_store *store, const struct hub_opts *o, struct hub
 	}
 	for (int i = 0; i < HUB_RET__N; i++)
 		ADD(st->retained[i], del[i]);
+	/* image scans and admission decisions (hub_scans.c) */
+	long sn = hub_scans_retain(hub_store_db(store), now_ns() - o->retain_ns, RETAIN_BATCH, err, sizeof(err));
+	if (sn < 0) {
+		INC(st->retain_errors);
+		vg_warn("hub: %s", err);
+	}
 	/* a full batch of a kind: more wait, go on soon (the consumer's batches in between) */
-	bool more = false;
+	bool more = sn >= RETAIN_BATCH;
 	for (int i = 0; i < HUB_RET__N; i++)
 		more |= del[i] >= RETAIN_BATCH;
 	*next = mono_ms() + (more ? 0 : RETAIN_EVERY_MS);

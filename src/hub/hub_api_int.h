@@ -93,5 +93,11 @@ hub_route_fn hub_routes_console, hub_routes_console_public;
 void hub_api_console_stop(struct hub_api *a);
 /* Route modules (each in its own file). */
 hub_route_fn hub_routes_commands; /* hub_api_commands.c: response commands to a node's agent */
+hub_route_fn hub_routes_scans; /* hub_api_scans.c: image scans and admission decisions */
+struct hub_images_query;
+struct hub_adm_query;
+/* Their query parameters (hub_scans.h); -1 with err (a 400). */
+int hub_api_images_parse(const struct hub_args *args, struct hub_images_query *q, char *err, size_t errlen);
+int hub_api_admissions_parse(const struct hub_args *args, struct hub_adm_query *q, char *err, size_t errlen);
 
 #endif

@@ -10,6 +10,7 @@
 #include "engine/ruleset.h"
 #include "fleet/nats_conn.h"
 #include "hub/hub_msg.h"
+#include "hub/hub_scans.h"
 
 static const char *const reject_names[HUB_REJ__N] = {
 	[HUB_OK] = "ok",	      [HUB_REJ_SUBJECT] = "subject", [HUB_REJ_KIND] = "kind",
@@ -25,7 +26,8 @@ const char *hub_reject_name(enum hub_reject r)
 
 static const char *const kind_names[] = { [HUB_ALERT] = "alert", [HUB_ACTION] = "action",
 					  [HUB_LOSS] = "loss", [HUB_HEARTBEAT] = "heartbeat",
-					  [HUB_FLOWS] = "flows" };
+					  [HUB_FLOWS] = "flows",
+					  [HUB_SCAN] = "scan", [HUB_ADMISSION] = "admission" };
 
 int64_t hub_parse_time(const char *s)
 {
@@ -244,8 +246,8 @@ enum hub_reject hub_msg_parse(const char *subject, const struct hub_headers *h, 
 		snprintf(err, errlen, "subject '%.80s' is not vigil.<cluster>.<node>.<kind>", subject ? subject : "");
 		return HUB_REJ_SUBJECT;
 	}
-	for (int k = HUB_ALERT; k <= HUB_FLOWS; k++)
-		if (!strcmp(kind, kind_names[k]))
+	for (int k = HUB_ALERT; k < (int)(sizeof(kind_names) / sizeof(*kind_names)); k++)
+		if (kind_names[k] && !strcmp(kind, kind_names[k]))
 			m->kind = k;
 	if (!m->kind) {
 		snprintf(err, errlen, "unknown kind '%s' on %s", kind, subject);
@@ -343,6 +345,14 @@ enum hub_reject hub_msg_parse(const char *subject, const struct hub_headers *h, 
 			goto bad_fields;
 		}
 		break;
+	case HUB_SCAN:
+	case HUB_ADMISSION:
+		if (hub_scans_check(m, err, errlen)) {
+			size_t l = strlen(err);
+			snprintf(err + l, errlen - l, " on %s", subject);
+			goto bad_fields;
+		}
+		break;
 	default:
 		break;
 	}
@@ -352,6 +362,7 @@ bad_uuid:
 	m->body = NULL;
 	return HUB_REJ_UUID;
 bad_fields:
+	hub_scans_fields_free(m);
 	json_decref(m->body);
 	m->body = NULL;
 	return HUB_REJ_FIELDS;
@@ -359,6 +370,7 @@ bad_fields:
 
 void hub_msg_free(struct hub_msg *m)
 {
+	hub_scans_fields_free(m);
 	json_decref(m->body);
 	m->body = NULL;
 }
@@ -409,7 +421,7 @@ enum hub_reject hub_batch_open(const char *subject, const struct hub_headers *h,
 		return HUB_REJ_SIZE;
 	}
 	if (h->encoding) {
-		if (strcmp(h->encoding, "zlib") || !h->count) {
+		if (strcmp(h->encoding, "zlib") || (!h->count && m.kind != HUB_SCAN)) {
 			snprintf(err, errlen, "Vigil-Encoding '%.32s' is not zlib on a batch on %s", h->encoding, subject);
 			return HUB_REJ_ENCODING;
 		}
@@ -479,7 +491,8 @@ enum hub_reject hub_batch_next(struct hub_batch *b, const char *subject, size_t 
 	if (b->count == 1) {
 		b->next = 1;
 		b->off = b->len;
-		return hub_msg_parse(subject, &b->h, p, n, max_len, m, err, errlen);
+		/* a compressed single record (a scan result) was checked against max_len as sent */
+		return hub_msg_parse(subject, &b->h, p, n, b->inflated ? HUB_BATCH_MAX_INFLATED : max_len, m, err, errlen);
 	}
 	const char *nl = memchr(p, '\n', rest);
 	if (nl)

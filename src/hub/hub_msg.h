@@ -19,7 +19,8 @@
 
 #define HUB_UUID_MAX 64
 
-enum hub_kind { HUB_ALERT = 1, HUB_ACTION, HUB_LOSS, HUB_HEARTBEAT, HUB_FLOWS };
+enum hub_kind { HUB_ALERT = 1, HUB_ACTION, HUB_LOSS, HUB_HEARTBEAT, HUB_FLOWS,
+		 HUB_SCAN, HUB_ADMISSION /* hub_scans.c */ };
 
 /* A flows message carries at most this many rows (an agent sends at most 200). */
 #define HUB_FLOWS_MAX_ROWS 1000
@@ -78,6 +79,8 @@ struct hub_msg {
 	/* flows: the checked array "flows" of body */
 	json_t *flows;
 	size_t nflows;
+	/* scan, admission: checked by hub_scans_check (hub_scans.h) */
+	struct hub_scan_fields *scan;
 };
 
 /*

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "engine/ruleset.h"
 #include "hub/hub_flows.h"
+#include "hub/hub_scans.h"
 #include "hub/hub_store.h"
 
 #define SCHEMA_VERSION 1
@@ -228,6 +229,8 @@ struct hub_store *hub_store_open(const char *path, bool readonly, bool fsync, ch
 	}
 	if (hub_flows_schema(db, err, errlen))
 		goto bad;
+	if (hub_scans_schema(db, err, errlen))
+		goto bad;
 	static const char *const ins_sql[3] = {
 		"INSERT INTO alerts (uuid, cluster, node, seq, time_ns, recv_ns, rule, priority, container_id,"
 		" container_name, image, namespace, pod, json) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)"
@@ -314,6 +317,10 @@ int hub_store_add(struct hub_store *s, const struct hub_msg *m, int64_t recv_ns)
 	if (m->kind == HUB_FLOWS) {
 		int r = hub_flows_add(s->db, m, recv_ns);
 		return r < 0 ? fail(s, "cannot store flows") : r;
+	}
+	if (m->kind == HUB_SCAN || m->kind == HUB_ADMISSION) {
+		int r = hub_scans_add(s->db, m, recv_ns);
+		return r < 0 ? fail(s, m->kind == HUB_SCAN ? "cannot store a scan" : "cannot store an admission") : r;
 	}
 	struct node *n = node_get(s, m->cluster, m->node);
 	if (m->kind == HUB_HEARTBEAT) {

@@ -178,6 +178,8 @@ def main():
     ap.add_argument("--agent", action="store_true",
                     help="a single agent's console (vigil run --console): log in, see --rule's alert, the nodes page")
     ap.add_argument("--rule", help="with --agent: the rule of an alert the agent stored")
+    ap.add_argument("--image-digest", help="the digest of the one image scan published (the Images page)")
+    ap.add_argument("--sbom-bytes", type=int, default=0, help="the size of its SBOM")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="console-browser-")
@@ -422,6 +424,50 @@ def run(d, a):
     check(d.js("return document.querySelectorAll('#map-svg line.edge.hot').length") == 2, "selecting a node highlights its edges")
     check(d.js("return document.getElementById('map-alerts-link') !== null"), "a node with alerts links to its alerts")
     d.shot(a.out, "08-map")
+    if a.image_digest:
+        images_and_admissions(d, a)
+
+
+def images_and_admissions(d, a):
+    """the Images and Admission pages over what test_console_browser.sh published"""
+    url = a.url
+    d.go(url + "/#/images")
+    d.loaded("the images page")
+    rows = d.js("return Array.from(document.querySelectorAll('#images-table tbody tr')).map(function (r) { return r.getAttribute('data-digest'); })")
+    check(rows == [a.image_digest], "the images page lists the scanned image (%s)" % rows)
+    check(d.js("return document.querySelector('#images-table td.sev-critical').textContent") == "1"
+          and d.js("return document.querySelector('#images-table td.sev-critical').classList.contains('some')"),
+          "its critical count, marked")
+    check(d.js("return document.querySelector('#images-table td.ref').textContent").find("<img") >= 0,
+          "a reference with HTML is shown as text")
+    d.shot(a.out, "09-images")
+    d.click("#images-table tbody tr")
+    d.wait("return location.hash.indexOf('#/image/') === 0", "the image's page")
+    d.loaded("the image's page")
+    check(d.js("return document.querySelectorAll('#vulns-table tbody tr').length") == 1
+          and d.js("return document.querySelector('#vulns-table tbody tr').textContent").find("1.1.22-r4") >= 0,
+          "the image's vulnerability with its fix")
+    pk = d.js("return Array.from(document.querySelectorAll('#packages-table tbody tr td:first-child')).map(function (t) { return t.textContent; })")
+    check(len(pk) == 2 and "<script>window.__xss=6</script>" in pk, "its packages, a name with a script shown as text")
+    d.click("#sbom-download")
+    got = d.wait("var s = document.getElementById('sbom-status'); return s.getAttribute('data-bytes') || (s.textContent.indexOf('Error') === 0 ? s.textContent : '')",
+                 "the SBOM download")
+    check(str(got) == str(a.sbom_bytes), "the SBOM downloads with the token (%s bytes)" % got)
+    d.shot(a.out, "10-image")
+    d.go(url + "/#/admissions")
+    d.loaded("the admission page")
+    check(d.js("return document.querySelectorAll('#admissions-table tbody tr').length") == 2, "the admission page lists 2 decisions")
+    check(d.js("return document.querySelectorAll('#admissions-table tr.adm-row.denied').length") == 1
+          and d.js("return document.querySelector('#admissions-table tr.denied td.name').textContent").find("<img") >= 0,
+          "the denied decision is highlighted, its name with HTML shown as text")
+    check(d.js("return document.querySelector('#admissions-table tr.denied td.reasons').textContent").find("privileged") >= 0,
+          "with its reasons")
+    d.go(url + "/#/admissions?allowed=false")
+    d.loaded("the denied decisions")
+    check(d.js("return document.querySelectorAll('#admissions-table tbody tr').length") == 1, "the decision filter")
+    check(d.js("return document.querySelectorAll('img').length") == 0 and d.js("return typeof window.__xss") == "undefined",
+          "no injected script ran on the images and admission pages")
+    d.shot(a.out, "11-admissions")
 
 
 if __name__ == "__main__":

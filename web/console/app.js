@@ -141,6 +141,9 @@
     if (path.startsWith('/alert/')) p = alertView(view, decodeURIComponent(path.slice(7)), seq);
     else if (path === '/nodes') p = nodesView(view, seq);
     else if (path === '/map') p = mapView(view, seq);
+    else if (path === '/images') p = imagesView(view, params, seq);
+    else if (path.startsWith('/image/')) p = imageView(view, decodeURIComponent(path.slice(7)), seq);
+    else if (path === '/admissions') p = admissionsView(view, params, seq);
     else p = alertsView(view, params, seq);
     view.removeAttribute('data-loaded');
     Promise.resolve(p).then(() => { if (seq === viewSeq) view.setAttribute('data-loaded', h); }).catch((e) => {
@@ -505,6 +508,139 @@
       el('tbody', {}, n.nodes.map((x) => el('tr', { 'data-node': x.node }, cols.map((c) => c[1] ? el('td', { text: str(c[1](x)) })
         : el('td', {}, el('span', { class: 'badge ' + str(x.health), text: x.health }))))))));
     if (!n.nodes.length) add(view, el('p', { class: 'muted', text: 'No node yet.' }));
+  }
+
+  // ---- images: GET /api/v1/images, /api/v1/images/<digest>, .../sbom (docs/console.md) ----
+  const SEVS = ['critical', 'high', 'medium', 'low', 'unknown'];
+  // a page of a list with a cursor: next/first links to the same route
+  function pager(route, base, page, cursor) {
+    const box = el('div', { class: 'pager' });
+    if (cursor) add(box, el('a', { class: 'first-page', href: route + qs(base), text: '« first' }));
+    if (page.next_cursor) add(box, el('a', { class: 'next-page', href: route + qs(Object.assign({}, base, { cursor: page.next_cursor })), text: 'next ›' }));
+    return box;
+  }
+  function filterForm(id, route, fields, values) {
+    const inputs = {};
+    const form = el('form', { class: 'filters', id },
+      fields.map(([k, label, opts]) => {
+        const input = opts ? el('select', { name: k }, opts.map((o) => el('option', { value: o, text: o || 'any' })))
+          : el('input', { name: k, placeholder: label, value: values[k] || '' });
+        if (opts) input.value = values[k] || '';
+        inputs[k] = input;
+        return el('label', {}, label, input);
+      }),
+      el('button', { type: 'submit', class: 'primary', text: 'Filter' }));
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const p = {};
+      for (const k of Object.keys(inputs)) p[k] = inputs[k].value.trim();
+      location.hash = route + qs(p);
+    });
+    return form;
+  }
+  function sevCell(v, key) {
+    const n = Number(v && v[key]) || 0;
+    return el('td', { class: 'sev sev-' + key + (n ? ' some' : ''), text: String(n) });
+  }
+  async function imagesView(view, params, seq) {
+    const keys = ['cluster', 'node', 'reference', 'severity'];
+    const f = {};
+    for (const k of keys) f[k] = params.get(k) || '';
+    const cursor = params.get('cursor') || '';
+    add(view, el('h1', { text: 'Images' }),
+      filterForm('image-filters', '#/images', [['cluster', 'cluster'], ['node', 'node'], ['reference', 'reference contains'],
+        ['severity', 'with a vulnerability at least', ['', 'critical', 'high', 'medium', 'low']]], f));
+    const page = await api('/api/v1/images' + qs(Object.assign({ limit: 50 }, f, { cursor })));
+    if (seq !== viewSeq) return;
+    const head = el('tr', {}, ['image', 'digest', 'node', 'last scan', ...SEVS, 'packages', 'secrets', 'misconfigurations'].map((h) => el('th', { text: h })));
+    add(view, el('table', { id: 'images-table' }, el('thead', {}, head),
+      el('tbody', {}, page.images.map((x) => el('tr', { class: 'image-row', 'data-digest': x.digest,
+        on: { click: () => { location.hash = '#/image/' + encodeURIComponent(x.digest); } } },
+      el('td', { class: 'ref', text: x.reference }),
+      el('td', { class: 'digest', text: str(x.digest).slice(0, 19) }),
+      el('td', { text: x.cluster + '/' + x.node }),
+      el('td', { text: fmtTime(x.scanned) }),
+      SEVS.map((k) => sevCell(x.vulnerabilities, k)),
+      el('td', { text: str(x.packages) }),
+      el('td', { text: str(x.secrets) }),
+      el('td', { text: str(x.misconfigurations) }))))));
+    if (!page.images.length) add(view, el('p', { class: 'muted', text: 'No image scan yet (vigil scan image ... --nats).' }));
+    add(view, pager('#/images', f, page, cursor));
+  }
+  // the SBOM through fetch (the token is a header, not a cookie), saved from a blob: URL of our own
+  async function downloadSbom(digest, status) {
+    status.textContent = 'downloading…';
+    try {
+      const r = await fetch('/api/v1/images/' + encodeURIComponent(digest) + '/sbom', {
+        headers: { Authorization: 'Bearer ' + token() }, cache: 'no-store', credentials: 'omit' });
+      if (r.status === 401) { logout('The token was refused (401).'); return; }
+      if (!r.ok) throw new Error('HTTP ' + r.status);
+      const blob = new Blob([await r.arrayBuffer()], { type: 'application/json' });
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement('a');
+      a.href = url; // a blob: URL made here, never a string from the API
+      a.download = str(digest).replace(/[^a-z0-9]/gi, '-').slice(0, 40) + '-sbom.json';
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      status.textContent = 'saved (' + blob.size + ' bytes)';
+      status.setAttribute('data-bytes', String(blob.size));
+    } catch (e) {
+      status.textContent = 'Error: ' + e.message;
+    }
+  }
+  async function imageView(view, digest, seq) {
+    add(view, el('p', {}, el('a', { href: '#/images', text: '‹ images' })));
+    const d = await api('/api/v1/images/' + encodeURIComponent(digest));
+    if (seq !== viewSeq) return;
+    const img = d.image || {};
+    const rep = d.report || {};
+    const status = el('span', { id: 'sbom-status', class: 'muted' });
+    add(view, el('h1', { id: 'image-title', text: img.reference }),
+      el('div', { class: 'card' }, kv([['digest', img.digest], ['node', img.cluster + '/' + img.node], ['scanned', fmtTime(img.scanned)],
+        ['received', fmtTime(img.received)], ['OS', img.os || 'none found'], ['packages', img.packages], ['secrets', img.secrets],
+        ['misconfigurations', img.misconfigurations]]),
+      el('p', {}, el('button', { id: 'sbom-download', type: 'button', text: 'Download SBOM (' + str(img.sbom_format) + ')',
+        on: { click: () => downloadSbom(img.digest, status) } }), ' ', status)),
+      el('p', { id: 'image-counts' }, SEVS.map((k) => el('span', { class: 'badge sev-' + k, text: k + ' ' + str(get(img, 'vulnerabilities.' + k) || 0) }))));
+    const vulns = Array.isArray(rep.vulnerabilities) ? rep.vulnerabilities : [];
+    add(view, el('h2', { text: 'Vulnerabilities (' + vulns.length + ')' }),
+      el('table', { id: 'vulns-table' }, el('thead', {}, el('tr', {}, ['id', 'severity', 'package', 'version', 'fixed in', 'summary'].map((h) => el('th', { text: h })))),
+        el('tbody', {}, vulns.map((v) => el('tr', { class: 'vuln-row' },
+          el('td', { text: v.id }), el('td', { class: 'vsev sev-' + str(v.severity).toLowerCase(), text: v.severity }),
+          el('td', { text: v.package }), el('td', { text: v.version }),
+          el('td', { text: v.fixed || 'no fix' }), el('td', { class: 'out', text: v.summary }))))));
+    const pkgs = Array.isArray(rep.packages) ? rep.packages : [];
+    add(view, el('h2', { text: 'Packages (' + pkgs.length + ')' }),
+      el('table', { id: 'packages-table' }, el('thead', {}, el('tr', {}, ['name', 'version', 'type', 'path', 'purl'].map((h) => el('th', { text: h })))),
+        el('tbody', {}, pkgs.map((p) => el('tr', { class: 'pkg-row' }, el('td', { text: p.name }), el('td', { text: p.version }),
+          el('td', { text: p.type }), el('td', { class: 'out', text: p.path }), el('td', { class: 'out', text: p.purl }))))));
+  }
+
+  // ---- admission decisions: GET /api/v1/admissions ----
+  async function admissionsView(view, params, seq) {
+    const keys = ['cluster', 'node', 'namespace', 'allowed', 'since', 'until'];
+    const f = {};
+    for (const k of keys) f[k] = params.get(k) || '';
+    const cursor = params.get('cursor') || '';
+    add(view, el('h1', { text: 'Admission decisions' }),
+      filterForm('admission-filters', '#/admissions', [['cluster', 'cluster'], ['node', 'node'], ['namespace', 'namespace'],
+        ['allowed', 'decision', ['', 'true', 'false']], ['since', 'since (30m, 2h, UTC time)'], ['until', 'until']], f));
+    const page = await api('/api/v1/admissions' + qs(Object.assign({ limit: 50 }, f, { cursor })));
+    if (seq !== viewSeq) return;
+    add(view, el('table', { id: 'admissions-table' },
+      el('thead', {}, el('tr', {}, ['time', 'decision', 'operation', 'kind', 'namespace', 'name', 'user', 'reason', 'reasons', 'policy', 'webhook'].map((h) => el('th', { text: h })))),
+      el('tbody', {}, page.admissions.map((x) => el('tr', { class: 'adm-row' + (x.allowed ? '' : ' denied'), 'data-uid': x.uid },
+        el('td', { text: fmtTime(x.time) }),
+        el('td', {}, el('span', { class: 'badge ' + (x.allowed ? 'ok' : 'failed'), text: x.allowed ? 'allowed' : 'denied' })),
+        el('td', { text: x.operation }), el('td', { text: x.kind }), el('td', { text: x.namespace }),
+        el('td', { class: 'name', text: x.name }), el('td', { text: x.user }), el('td', { text: x.reason }),
+        el('td', { class: 'out reasons', text: x.message }),
+        el('td', { class: 'digest', text: str(x.policy_version).slice(0, 19) }),
+        el('td', { text: x.cluster + '/' + x.node }))))));
+    if (!page.admissions.length) add(view, el('p', { class: 'muted', text: 'No decision yet (vigil admission serve ... --nats).' }));
+    add(view, pager('#/admissions', f, page, cursor));
   }
 
   // ---- service map: GET /api/v1/servicemap ----
