@@ -178,6 +178,7 @@ def main():
     ap.add_argument("--agent", action="store_true",
                     help="a single agent's console (vigil run --console): log in, see --rule's alert, the nodes page")
     ap.add_argument("--rule", help="with --agent: the rule of an alert the agent stored")
+    ap.add_argument("--evidence-rule", help="with --agent: the rule of a capture alert whose bundle to download")
     ap.add_argument("--image-digest", help="the digest of the one image scan published (the Images page)")
     ap.add_argument("--sbom-bytes", type=int, default=0, help="the size of its SBOM")
     a = ap.parse_args()
@@ -253,6 +254,19 @@ def run_agent(d, a):
     d.loaded("the alert page")
     check(a.rule in d.js("return document.getElementById('view').textContent"), "the alert's page names its rule")
     d.shot(a.out, "agent-02-alert")
+    if a.evidence_rule:
+        # a capture's alert: its action row offers the bundle, fetched with the token and saved
+        d.go(url + "/#/alerts?rule=" + urllib.request.quote(a.evidence_rule))
+        d.loaded("the capture rule's alerts")
+        d.click("tr.alert-row")
+        d.wait("return location.hash.indexOf('#/alert/') === 0", "the capture alert's address")
+        d.wait("return document.querySelectorAll('button.evidence-download').length > 0", "the evidence button", 60)
+        d.click("button.evidence-download")
+        d.wait("var s = document.querySelector('.evidence-status'); return !!s && s.textContent.indexOf('downloading') < 0 && s.textContent.length > 0",
+               "the evidence download", 60)
+        got = d.js("var s = document.querySelector('.evidence-status'); return [s.textContent, s.getAttribute('data-bytes')]")
+        check(got[1] is not None and int(got[1]) > 1024, "the evidence bundle downloads in the browser (%s)" % got[0])
+        d.shot(a.out, "agent-02b-evidence")
     d.go(url + "/#/nodes")
     d.loaded("the nodes page")
     badges = d.js("return Array.from(document.querySelectorAll('#view span.badge')).map(function (b) { return b.textContent; })")

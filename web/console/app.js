@@ -432,14 +432,16 @@
         cid ? { container: cid } : { container: 'host' }, around)));
       for (const x of acts.actions) {
         const b = x.action || {};
-        actRows.push({ time: b.time, action: b.action, target: b.target, outcome: b.outcome, detail: b.detail || b.error });
+        actRows.push({ time: b.time, action: b.action, target: b.target, outcome: b.outcome, detail: b.detail || b.error,
+          evidence: b.action === 'capture' && b.outcome === 'done' ? x.uuid : null });
       }
     } catch (e) { if (e.status === 401) return; add(actCard, el('p', { class: 'error', text: 'actions: ' + e.message })); }
     if (seq !== viewSeq) return;
     if (!actRows.length) add(actCard, el('p', { class: 'muted', text: 'None.' }));
-    else add(actCard, el('table', { id: 'actions-table' }, el('tr', {}, ['time', 'action', 'target', 'outcome', 'detail'].map((h) => el('th', { text: h }))),
+    else add(actCard, el('table', { id: 'actions-table' }, el('tr', {}, ['time', 'action', 'target', 'outcome', 'detail', 'evidence'].map((h) => el('th', { text: h }))),
       actRows.map((x) => el('tr', {}, [fmtTime(x.time), x.action, x.target, x.outcome, x.detail].map((v, i) =>
-        el('td', i === 3 ? { class: 'badge ' + (x.outcome === 'done' || x.outcome === 'ok' ? 'ok' : 'failed'), text: str(v) } : { text: str(v) }))))));
+        el('td', i === 3 ? { class: 'badge ' + (x.outcome === 'done' || x.outcome === 'ok' ? 'ok' : 'failed'), text: str(v) } : { text: str(v) })),
+        x.evidence ? evidenceCell(x.evidence) : el('td', {})))));
     const near = await api('/api/v1/alerts' + qs(Object.assign({ node: r.node, cluster: r.cluster, container: cid || 'host', limit: 50 }, around)));
     if (seq !== viewSeq) return;
     const others = near.alerts.filter((x) => x.uuid !== r.uuid);
@@ -567,19 +569,29 @@
     if (!page.images.length) add(view, el('p', { class: 'muted', text: 'No image scan yet (vigil scan image ... --nats).' }));
     add(view, pager('#/images', f, page, cursor));
   }
-  // the SBOM through fetch (the token is a header, not a cookie), saved from a blob: URL of our own
-  async function downloadSbom(digest, status) {
+  // a capture's bundle (GET /api/v1/evidence/<action uuid>): a tar fetched from its node by the hub
+  function evidenceCell(uuid) {
+    const status = el('span', { class: 'muted evidence-status' });
+    return el('td', {}, el('button', { class: 'evidence-download', type: 'button', text: 'Download evidence',
+      on: { click: () => downloadBlob('/api/v1/evidence/' + encodeURIComponent(uuid), 'application/x-tar',
+        'evidence-' + str(uuid).replace(/[^a-z0-9]/gi, '').slice(0, 32) + '.tar', status) } }), ' ', status);
+  }
+  // a download through fetch (the token is a header, not a cookie), saved from a blob: URL of our own
+  async function downloadBlob(path, type, name, status) {
     status.textContent = 'downloading…';
     try {
-      const r = await fetch('/api/v1/images/' + encodeURIComponent(digest) + '/sbom', {
-        headers: { Authorization: 'Bearer ' + token() }, cache: 'no-store', credentials: 'omit' });
+      const r = await fetch(path, { headers: { Authorization: 'Bearer ' + token() }, cache: 'no-store', credentials: 'omit' });
       if (r.status === 401) { logout('The token was refused (401).'); return; }
-      if (!r.ok) throw new Error('HTTP ' + r.status);
-      const blob = new Blob([await r.arrayBuffer()], { type: 'application/json' });
+      if (!r.ok) {
+        let msg = 'HTTP ' + r.status;
+        try { msg += ': ' + ((await r.json()).error || ''); } catch (e) { /* not JSON */ }
+        throw new Error(msg);
+      }
+      const blob = new Blob([await r.arrayBuffer()], { type: type });
       const url = URL.createObjectURL(blob);
       const a = document.createElement('a');
       a.href = url; // a blob: URL made here, never a string from the API
-      a.download = str(digest).replace(/[^a-z0-9]/gi, '-').slice(0, 40) + '-sbom.json';
+      a.download = name;
       document.body.appendChild(a);
       a.click();
       a.remove();
@@ -589,6 +601,11 @@
     } catch (e) {
       status.textContent = 'Error: ' + e.message;
     }
+  }
+  // the SBOM as scanned
+  function downloadSbom(digest, status) {
+    return downloadBlob('/api/v1/images/' + encodeURIComponent(digest) + '/sbom', 'application/json',
+      str(digest).replace(/[^a-z0-9]/gi, '-').slice(0, 40) + '-sbom.json', status);
   }
   async function imageView(view, digest, seq) {
     add(view, el('p', {}, el('a', { href: '#/images', text: '‹ images' })));
