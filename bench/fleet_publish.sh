@@ -19,7 +19,9 @@
 #     at 1,000 alerts/s (p50, p99).
 #  6. that latency alone, stage by stage (commit -> outbox wake -> stream
 #     ack -> hub fetch -> hub commit), with a fresh hub: LAT_RATE alerts/s
-#     (1000) for LAT_SECS (20) seconds, and the hub's CPU per alert meanwhile.
+#     (1000) for LAT_SECS (20) seconds, and the hub's CPU per alert meanwhile;
+#     before it, bench/fetch_probe: how soon a fetch returns when one message
+#     comes while it waits.
 # No root needed. Env: N (100000), OUTAGE (60), BUILD (build), ONLY (sections, e.g. 2,5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -250,6 +252,10 @@ if want 6; then
 LAT_RATE=${LAT_RATE:-1000}
 LAT_SECS=${LAT_SECS:-20}
 echo "== 6. commit -> hub commit at $LAT_RATE alerts/s for $LAT_SECS s, stage by stage (R3)"
+# first: how soon the hub's kind of fetch returns when one message comes while it waits
+if [ -x "$BUILD/bench/fetch_probe" ]; then
+	"$BUILD/bench/fetch_probe" "$URL" 10 | tail -1
+fi
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$TMP/key6.pem" \
 	-out "$TMP/cert6.pem" -days 1 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" >/dev/null 2>&1
 printf '%s viewer\n' "$(openssl rand -hex 24)" >"$TMP/tokens6"

@@ -5,7 +5,9 @@
 # malloc checks, MALLOC_CHECK_=3 through libc_malloc_debug when present),
 # fleetgen publishing STRESS_RATE messages/s (20: most alert fetches wait, and
 # the heartbeat and flows fetches expire 20 times a second) as STRESS_NODES
-# nodes (10) with a heartbeat round every few seconds, for STRESS_SECS (180).
+# nodes (10) with a heartbeat round every few seconds, for STRESS_SECS (180);
+# STRESS_BATCH=B: a node's alerts B to a message, zlib-compressed, as an agent
+# with a backlog sends them (the hub's inflate path).
 # Then every alert must be in the hub once, and the hub must still run and
 # stop cleanly. Prints "hub_fetch_stress: ok ..." or what went wrong (exit 1).
 set -euo pipefail
@@ -21,6 +23,7 @@ GEN=$BENCH_ROOT/build/bench/fleetgen
 RATE=${STRESS_RATE:-20}
 SECS=${STRESS_SECS:-180}
 NODES=${STRESS_NODES:-10}
+BATCH=${STRESS_BATCH:-}
 bench_tmpdir
 T=$BENCH_TMP
 
@@ -57,7 +60,7 @@ per_node=$((RATE * SECS / NODES))
 bench_log "$BUILD hub; $((per_node * NODES)) alerts as $NODES nodes at $RATE/s, heartbeats between (load $(cut -d' ' -f1 /proc/loadavg))"
 rounds=$((SECS / 5))
 "$GEN" --nats "$NATS" --nodes "$NODES" --alerts "$per_node" --heartbeats "$rounds" --rate "$RATE" \
-	--run "stress$$" >"$T/gen" 2>&1 || { cat "$T/gen" >&2; bench_die "fleetgen failed"; }
+	--run "stress$$" ${BATCH:+--batch "$BATCH"} >"$T/gen" 2>&1 || { cat "$T/gen" >&2; bench_die "fleetgen failed"; }
 want=$((per_node * NODES))
 got=0
 for ((i = 0; i < 600; i++)); do
