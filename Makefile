@@ -253,3 +253,11 @@ $(BUILD)/tests/flowgen: tests/tools/flowgen.c $(BUILD)/libvigil.a
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 tests: $(BUILD)/tests/flowgen
+
+# how soon a pull fetch returns when a message comes (docs/fleet.md, "Latency")
+$(BUILD)/bench/fetch_probe: bench/fetch_probe.c
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(shell pkg-config --libs libnats) -lpthread
+
+bench-tools: $(BUILD)/bench/fetch_probe

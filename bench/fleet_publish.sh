@@ -17,6 +17,11 @@
 #     (publisher, each server, the hub: the figures that carry over to other
 #     machines); then the latency from the agent's commit to the hub's commit
 #     at 1,000 alerts/s (p50, p99).
+#  6. that latency alone, stage by stage (commit -> outbox wake -> stream
+#     ack -> hub fetch -> hub commit), with a fresh hub: LAT_RATE alerts/s
+#     (1000) for LAT_SECS (20) seconds, and the hub's CPU per alert meanwhile;
+#     before it, bench/fetch_probe: how soon a fetch returns when one message
+#     comes while it waits.
 # No root needed. Env: N (100000), OUTAGE (60), BUILD (build), ONLY (sections, e.g. 2,5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -242,4 +247,40 @@ awk -v n="$N" -v msgs="$msgs" -v pr="$er" -v pc="$(echo "$eu + $es" | bc)" \
 	printf "load average at the end: %s (2 cores)\n", load }'
 "$BENCH" "$URL" "$TMP/lat5.db" 1000 20 "$TMP/hub.db" >"$TMP/lat5.out"
 grep latency_us "$TMP/lat5.out"
+fi
+if want 6; then
+LAT_RATE=${LAT_RATE:-1000}
+LAT_SECS=${LAT_SECS:-20}
+echo "== 6. commit -> hub commit at $LAT_RATE alerts/s for $LAT_SECS s, stage by stage (R3)"
+# first: how soon the hub's kind of fetch returns when one message comes while it waits
+if [ -x "$BUILD/bench/fetch_probe" ]; then
+	"$BUILD/bench/fetch_probe" "$URL" 10 | tail -1
+fi
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$TMP/key6.pem" \
+	-out "$TMP/cert6.pem" -days 1 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" >/dev/null 2>&1
+printf '%s viewer\n' "$(openssl rand -hex 24)" >"$TMP/tokens6"
+chmod 600 "$TMP/tokens6"
+"$VIGIL" hub --nats "$URL" --durable lat6 --store "$TMP/hub6.db" --listen 127.0.0.1:0 --tls-cert "$TMP/cert6.pem" \
+	--tls-key "$TMP/key6.pem" --token-file "$TMP/tokens6" ${HUB_OPTS:-} 2>"$TMP/hub6.log" &
+PID[hub6]=$!
+for ((i = 0; i < 600; i++)); do
+	grep -q "consuming as" "$TMP/hub6.log" && break
+	sleep 0.1
+done
+grep -q "consuming as" "$TMP/hub6.log" || { cat "$TMP/hub6.log" >&2; exit 1; }
+# what the stream held before (other sections) is drained first
+for ((i = 0; i < 600; i++)); do
+	[ "$(sqlite3 "file:$TMP/hub6.db?mode=ro" "SELECT count(*) FROM alerts" 2>/dev/null || echo 0)" -ge \
+		"$("$TOOL" msgs "$URL" VIGIL_ALERTS 2>/dev/null || echo 0)" ] && break
+	sleep 0.1
+done
+h0=$(cpu_of "${PID[hub6]}")
+"$BENCH" "$URL" "$TMP/lat6.db" "$LAT_RATE" "$LAT_SECS" "$TMP/hub6.db" >"$TMP/lat6.out"
+h1=$(cpu_of "${PID[hub6]}")
+kill -0 "${PID[hub6]}" 2>/dev/null || { echo "the hub died:"; tail -20 "$TMP/hub6.log"; }
+grep -E '^(wake_latency_us|latency_us|hub_fetch_latency_us|hub_latency_us)' "$TMP/lat6.out"
+n6=$(grep -o 'n=[0-9]*' <(grep '^hub_latency_us' "$TMP/lat6.out") | cut -d= -f2)
+awk -v n="${n6:-0}" -v h="$(echo "($h1 - $h0) / $HZ" | bc -l)" -v load="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
+	if (n > 0) printf "hub CPU meanwhile: %.1f us an alert (%d alerts, one a message)\n", h / n * 1e6, n
+	printf "load average at the end: %s (2 cores)\n", load }'
 fi

@@ -15,6 +15,12 @@
  * from the agent's commit to the hub's commit: a thread polls the hub's store
  * (read-only, WAL) every millisecond for this node's new rows and times each
  * when it first sees it ("hub_latency_us ..."; the poll adds at most ~1 ms).
+ *
+ * The stages, each from the commit (so each includes the ones before it):
+ * "wake_latency_us" when the outbox's runner hands the record to the
+ * forwarder, "latency_us" the stream's ack, "hub_fetch_latency_us" when the
+ * hub's fetch returned it (the row's recv_ns, wall clock), "hub_latency_us"
+ * when the hub's commit made it visible.
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -32,14 +38,23 @@
 #include "output/outbox.h"
 
 static int64_t *commit_ns; /* by alert id */
-static uint32_t *lat_us;
-static size_t nlat, max_id;
+static int64_t *commit_rt; /* the same, wall clock (the hub's recv_ns is) */
+static uint32_t *lat_us, *wake_us, *fetch_us;
+static uint8_t *woken; /* handed to the forwarder once already */
+static size_t nlat, nwake, nfetch, max_id;
 static pthread_mutex_t lat_lock = PTHREAD_MUTEX_INITIALIZER;
 static void *inner;
 static int64_t mono(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t realtime(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
@@ -60,7 +75,7 @@ static void *hub_poller(void *arg)
 			char uri[4200];
 			snprintf(uri, sizeof(uri), "file:%s?mode=ro", hub_path);
 			if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK ||
-			    sqlite3_prepare_v2(db, "SELECT id, seq FROM alerts WHERE id > ? AND node = 'bench' ORDER BY id", -1,
+			    sqlite3_prepare_v2(db, "SELECT id, seq, recv_ns FROM alerts WHERE id > ? AND node = 'bench' ORDER BY id", -1,
 					       &st, NULL) != SQLITE_OK) {
 				sqlite3_finalize(st);
 				st = NULL;
@@ -81,8 +96,11 @@ static void *hub_poller(void *arg)
 			last = sqlite3_column_int64(st, 0);
 			int64_t seq = sqlite3_column_int64(st, 1);
 			pthread_mutex_lock(&lat_lock);
-			if (seq > 0 && (size_t)seq <= max_id && commit_ns[seq])
+			if (seq > 0 && (size_t)seq <= max_id && commit_ns[seq]) {
 				hub_lat_us[hub_nlat++] = (uint32_t)((now - commit_ns[seq]) / 1000);
+				int64_t d = sqlite3_column_int64(st, 2) - commit_rt[seq];
+				fetch_us[nfetch++] = d > 0 ? (uint32_t)(d / 1000) : 0;
+			}
 			pthread_mutex_unlock(&lat_lock);
 		}
 		struct timespec ts = { 0, 1000000 };
@@ -98,6 +116,13 @@ static void *hub_poller(void *arg)
 static long timed_deliver(void *ctx, const struct outbox_record *recs, size_t n, char *err, size_t errlen)
 {
 	(void)ctx;
+	int64_t woke = mono();
+	pthread_mutex_lock(&lat_lock);
+	for (size_t i = 0; i < n; i++)
+		if (recs[i].kind == OUTBOX_ALERT && (size_t)recs[i].seq <= max_id && commit_ns[recs[i].seq] &&
+		    !woken[recs[i].seq]++)
+			wake_us[nwake++] = (uint32_t)((woke - commit_ns[recs[i].seq]) / 1000);
+	pthread_mutex_unlock(&lat_lock);
 	long got = fleet_publisher_ops.deliver(inner, recs, n, err, errlen);
 	int64_t now = mono();
 	pthread_mutex_lock(&lat_lock);
@@ -134,6 +159,10 @@ int main(int argc, char **argv)
 	max_id = (size_t)(rate * secs) + 16;
 	commit_ns = calloc(max_id + 1, sizeof(*commit_ns));
 	lat_us = calloc(max_id + 1, sizeof(*lat_us));
+	commit_rt = calloc(max_id + 1, sizeof(*commit_rt));
+	wake_us = calloc(max_id + 1, sizeof(*wake_us));
+	fetch_us = calloc(max_id + 1, sizeof(*fetch_us));
+	woken = calloc(max_id + 1, 1);
 	hub_lat_us = calloc(max_id + 1, sizeof(*hub_lat_us));
 	pthread_t poller;
 	hub_path = argc == 6 ? argv[5] : NULL;
@@ -196,8 +225,10 @@ int main(int argc, char **argv)
 				int64_t id = sqlite3_last_insert_rowid(db);
 				/* timed from just before the commit: a reader cannot see the row earlier,
 				 * so no latency comes out negative when this thread is descheduled */
-				if ((size_t)id <= max_id)
+				if ((size_t)id <= max_id) {
+					commit_rt[id] = realtime();
 					commit_ns[id] = mono();
+				}
 				sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 				committed++;
 				outbox_notify(ob);
@@ -240,6 +271,14 @@ int main(int argc, char **argv)
 		printf("hub_latency_us p50=%u p90=%u p99=%u max=%u n=%zu of %zu\n", hub_lat_us[hub_nlat / 2],
 		       hub_lat_us[hub_nlat * 9 / 10], hub_lat_us[hub_nlat * 99 / 100], hub_lat_us[hub_nlat - 1], hub_nlat,
 		       committed);
+	qsort(wake_us, nwake, sizeof(*wake_us), cmp_u32);
+	qsort(fetch_us, nfetch, sizeof(*fetch_us), cmp_u32);
+	if (nwake)
+		printf("wake_latency_us p50=%u p90=%u p99=%u max=%u n=%zu\n", wake_us[nwake / 2], wake_us[nwake * 9 / 10],
+		       wake_us[nwake * 99 / 100], wake_us[nwake - 1], nwake);
+	if (nfetch)
+		printf("hub_fetch_latency_us p50=%u p90=%u p99=%u max=%u n=%zu\n", fetch_us[nfetch / 2],
+		       fetch_us[nfetch * 9 / 10], fetch_us[nfetch * 99 / 100], fetch_us[nfetch - 1], nfetch);
 	if (nlat)
 		printf("latency_us p50=%u p90=%u p99=%u max=%u n=%zu of %zu\n", lat_us[nlat / 2], lat_us[nlat * 9 / 10],
 		       lat_us[nlat * 99 / 100], lat_us[nlat - 1], nlat, committed);

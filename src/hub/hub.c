@@ -15,11 +15,19 @@
 #include "hub/hub_store.h"
 #include "hub/hub_scans.h"
 
-/* How long an alert fetch gathers when nothing waits: what a lone record can wait
- * in the hub (besides its commit). 20 ms (and a two-step fetch) were tried: with
- * libnats 3.4 the hub then died of heap corruption three times in an afternoon's
- * tests (fetches expiring 50 times a second); 200 ms is what ran for weeks. */
+/* How long an alert fetch waits when nothing is there. It is not what a lone record
+ * waits: the library's first request is a no-wait one with an expiry, which the
+ * server (2.9) ends as soon as it has delivered anything, so the fetch returns
+ * within a round trip of the first message (bench/fleet_publish.sh section 6
+ * measures it). This only bounds how long an idle hub waits before it looks at
+ * the heartbeats and flows again. */
 #define ALERT_WAIT_MS 200
+/* Heartbeats and flows are looked at every SIDE_EVERY_MS while the alerts are
+ * quiet, and at least every SIDE_MAX_MS while they keep coming: a look that finds
+ * nothing costs its whole fetch timeout (5 ms), which the alerts arriving then
+ * would wait. */
+#define SIDE_EVERY_MS 100
+#define SIDE_MAX_MS 1000
 
 #define INC(x) __atomic_add_fetch(&(x), 1, __ATOMIC_RELAXED)
 #define ADD(x, v) __atomic_add_fetch(&(x), (v), __ATOMIC_RELAXED)
@@ -339,8 +347,15 @@ int hub_run(const struct hub_opts *o, volatile sig_atomic_t *stop)
 	c.cap = (size_t)o->batch;
 	c.ok = xcalloc(c.cap, sizeof(*c.ok));
 	int64_t next_hb = 0, next_flows = 0, next_flow_bind = 0, next_retain = 0, start_ms = mono_ms();
-	bool told = false;
+	int64_t last_side = 0;
+	bool told = false, alerts_busy = false, side_more = false;
 	while (!*stop) {
+		/* while alerts keep coming, the other streams wait up to SIDE_MAX_MS (see above),
+		 * unless they filled whole batches last time */
+		bool side = !alerts_busy || side_more || mono_ms() - last_side >= SIDE_MAX_MS;
+		side_more = false;
+		if (side)
+			last_side = mono_ms();
 		retain(store, o, &stats, &next_retain);
 		if (!subs[2] && mono_ms() >= next_flow_bind) {
 			subs[2] = subscribe_flows(fleet_js(fc), o, &told);
@@ -351,41 +366,46 @@ int hub_run(const struct hub_opts *o, volatile sig_atomic_t *stop)
 				vg_info("hub: consuming %s as durable '%s'", HUB_FLOWS_STREAM, o->durable);
 			}
 		}
-		if (subs[2] && mono_ms() >= next_flows) {
+		if (subs[2] && side && mono_ms() >= next_flows) {
 			/* flows: looked at every 100 ms, at once again while they fill whole batches */
 			natsMsgList list = { 0 };
 			jsErrCode jerr = 0;
-			next_flows = mono_ms() + 100;
+			next_flows = mono_ms() + SIDE_EVERY_MS;
 			natsStatus s = natsSubscription_Fetch(&list, subs[2], o->batch, 5, &jerr);
 			if (s == NATS_OK) {
-				if (take_batch(&c, &list) == 0 && list.Count == o->batch)
+				if (take_batch(&c, &list) == 0 && list.Count == o->batch) {
 					next_flows = 0;
+					side_more = true;
+				}
 				natsMsgList_Destroy(&list);
 			} else if (s != NATS_TIMEOUT && s != NATS_NOT_FOUND) {
 				INC(stats.fetch_errors);
 				natsMsgList_Destroy(&list);
 			}
 		}
-		/* alerts: what waits comes at once (the library asks with no_wait first); when
-		 * nothing does, a fetch gathers what comes for ALERT_WAIT_MS (it returns early
-		 * only on a full batch, so this bounds what a lone record waits); heartbeats
-		 * are looked at every 100 ms (a fetch that finds none costs its whole timeout) */
+		/* alerts: what waits comes at once, and when nothing does, the first message to
+		 * come ends the fetch (see ALERT_WAIT_MS); heartbeats are looked at every
+		 * SIDE_EVERY_MS (a fetch that finds none costs its whole timeout) */
 		for (int i = 0; i < 2 && !*stop; i++) {
 			if (i == 1) {
-				if (mono_ms() < next_hb)
+				if (!side || mono_ms() < next_hb)
 					continue;
-				next_hb = mono_ms() + 100;
+				next_hb = mono_ms() + SIDE_EVERY_MS;
 			}
 			natsMsgList list = { 0 };
 			jsErrCode jerr = 0;
 			natsStatus s = natsSubscription_Fetch(&list, subs[i], o->batch, i == 0 ? ALERT_WAIT_MS : 5, &jerr);
+			if (i == 0)
+				alerts_busy = s == NATS_OK;
 			if (s == NATS_OK) {
 				if (take_batch(&c, &list)) {
 					struct timespec t = { 0, 500 * 1000 * 1000 };
 					nanosleep(&t, NULL);
 				}
-				if (i == 1 && list.Count == o->batch)
+				if (i == 1 && list.Count == o->batch) {
 					next_hb = 0; /* more heartbeats wait: look again next round */
+					side_more = true;
+				}
 				natsMsgList_Destroy(&list);
 			} else if (s != NATS_TIMEOUT && s != NATS_NOT_FOUND) {
 				INC(stats.fetch_errors);
