@@ -93,5 +93,6 @@ hub_route_fn hub_routes_console, hub_routes_console_public;
 void hub_api_console_stop(struct hub_api *a);
 /* Route modules (each in its own file). */
 hub_route_fn hub_routes_commands; /* hub_api_commands.c: response commands to a node's agent */
+hub_route_fn hub_routes_profiles; /* hub_api_profiles.c: behaviour profiles across the fleet */
 
 #endif

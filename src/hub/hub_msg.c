@@ -25,7 +25,7 @@ const char *hub_reject_name(enum hub_reject r)
 
 static const char *const kind_names[] = { [HUB_ALERT] = "alert", [HUB_ACTION] = "action",
 					  [HUB_LOSS] = "loss", [HUB_HEARTBEAT] = "heartbeat",
-					  [HUB_FLOWS] = "flows" };
+					  [HUB_FLOWS] = "flows", [HUB_PROFILE] = "profile" };
 
 int64_t hub_parse_time(const char *s)
 {
@@ -244,7 +244,7 @@ enum hub_reject hub_msg_parse(const char *subject, const struct hub_headers *h, 
 		snprintf(err, errlen, "subject '%.80s' is not vigil.<cluster>.<node>.<kind>", subject ? subject : "");
 		return HUB_REJ_SUBJECT;
 	}
-	for (int k = HUB_ALERT; k <= HUB_FLOWS; k++)
+	for (int k = HUB_ALERT; k <= HUB_PROFILE; k++)
 		if (!strcmp(kind, kind_names[k]))
 			m->kind = k;
 	if (!m->kind) {
