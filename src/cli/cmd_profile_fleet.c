@@ -5,6 +5,8 @@
  * centrally, and one round of a node's sharing from its store.
  */
 #include <getopt.h>
+#include <signal.h>
+#include <time.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,17 +20,25 @@
 
 int cmd_profile_fleet(int argc, char **argv);
 
+static volatile sig_atomic_t stop_follow;
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_follow = 1;
+}
+
 static void usage(FILE *f)
 {
 	fputs("usage: vigil profile list --hub URL [--token-file F] [--ca F] [--cluster C] [--namespace N]\n"
 	      "                              [--image I] [--json]\n"
 	      "       vigil profile show KEY --hub URL [--token-file F] [--ca F]\n"
 	      "       vigil profile mode KEY learning|monitoring|protecting --hub URL [--token-file F] [--ca F]\n"
-	      "       vigil profile sync [--store PATH] --nats URL [--node N] [--cluster C] [--nats-creds F ...]\n"
+	      "       vigil profile sync [--store PATH] --nats URL [--node N] [--cluster C] [--follow] [--nats-creds F ...]\n"
 	      "The fleet's merged profiles (docs/profiles.md, \"In a fleet\"): listed, shown, or their mode set\n"
 	      "at a hub (a responder's token), which every node applies; `sync` publishes the store's\n"
 	      "profiles as node N once and merges what the fleet learnt into them (a running agent with\n"
-	      "--nats does this by itself).\n"
+	      "--nats does this by itself); with --follow it keeps doing so, as the agent does, until\n"
+	      "SIGINT or SIGTERM.\n"
 	      "  KEY   a profile key, or its bucket key (64 hex digits) as list prints it\n" FLEET_CONN_HELP,
 	      f);
 }
@@ -98,6 +108,7 @@ int cmd_profile_fleet(int argc, char **argv)
 		{ "namespace", required_argument, NULL, 'n' }, { "image", required_argument, NULL, 'i' },
 		{ "json", no_argument, NULL, 'j' },	      { "store", required_argument, NULL, 'S' },
 		{ "node", required_argument, NULL, 'N' },     { "help", no_argument, NULL, 'h' },
+		{ "follow", no_argument, NULL, 'F' },
 		FLEET_CONN_OPTIONS,			      { NULL, 0, NULL, 0 },
 	};
 	struct hub_client hc = { 0 };
@@ -105,7 +116,7 @@ int cmd_profile_fleet(int argc, char **argv)
 	const char *cluster = NULL, *ns = NULL, *image = NULL, *store = ALERT_STORE_DEFAULT_PATH, *node = NULL;
 	const char *args[4];
 	size_t nargs = 0;
-	bool json = false;
+	bool json = false, follow = false;
 	char err[1024];
 	optind = 1;
 	while (optind < argc) {
@@ -130,6 +141,7 @@ int cmd_profile_fleet(int argc, char **argv)
 		case 'j': json = true; break;
 		case 'S': store = optarg; break;
 		case 'N': node = optarg; break;
+		case 'F': follow = true; break;
 		case 'h': usage(stdout); return VG_EXIT_OK;
 		default: usage(stderr); return VG_EXIT_USAGE;
 		}
@@ -150,7 +162,26 @@ int cmd_profile_fleet(int argc, char **argv)
 		if (!fc)
 			return VG_EXIT_ERROR;
 		struct profile_sync_stats st = { 0 };
-		int rc = profile_sync_once(fc, store, &st, err, sizeof(err));
+		int rc;
+		if (follow) {
+			struct sigaction sa = { .sa_handler = on_signal };
+			sigaction(SIGINT, &sa, NULL);
+			sigaction(SIGTERM, &sa, NULL);
+			struct profile_sync *ps = profile_sync_start(fc, store, err, sizeof(err));
+			rc = ps ? 0 : -1;
+			if (ps) {
+				fprintf(stderr, "vigil: sharing the profiles of %s as node %s of cluster %s\n", store,
+					fleet_node(fc), fleet_cluster(fc));
+				while (!stop_follow) {
+					struct timespec t = { 0, 100 * 1000 * 1000 };
+					nanosleep(&t, NULL);
+				}
+				profile_sync_get_stats(ps, &st);
+				profile_sync_stop(ps);
+			}
+		} else {
+			rc = profile_sync_once(fc, store, &st, err, sizeof(err));
+		}
 		fleet_close(fc);
 		if (rc) {
 			fprintf(stderr, "vigil: %s\n", err);
@@ -160,6 +191,10 @@ int cmd_profile_fleet(int argc, char **argv)
 		       (unsigned long long)st.messages, (unsigned long long)st.merged_items, (unsigned long long)st.modes,
 		       (unsigned long long)st.refused);
 		return VG_EXIT_OK;
+	}
+	if (follow) {
+		fprintf(stderr, "vigil: --follow goes with sync\n");
+		return VG_EXIT_USAGE;
 	}
 	if (!hc.url || co.servers || node) {
 		fprintf(stderr, "vigil: %s with --hub takes --token-file, --ca (list: --cluster, --namespace, --image, --json)\n",

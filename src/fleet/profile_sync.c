@@ -165,6 +165,7 @@ struct profile_sync {
 	int64_t next_full_ns;
 	bool full;
 	bool was_up;
+	uint64_t reconnects; /* the connection's count at the last round */
 	pthread_t thread;
 	atomic_bool stop;
 	pthread_mutex_t lock;
@@ -465,6 +466,24 @@ static void sync_free(struct profile_sync *s)
 	free(s);
 }
 
+/* How often the connection came back: a change means a possible gap in what was published and watched. */
+static uint64_t reconnect_count(struct fleet_conn *c)
+{
+	natsStatistics *st = NULL;
+	uint64_t in_m = 0, in_b = 0, out_m = 0, out_b = 0, r = 0;
+	if (natsStatistics_Create(&st) == NATS_OK && natsConnection_GetStats(fleet_nc(c), st) == NATS_OK)
+		natsStatistics_GetCounts(st, &in_m, &in_b, &out_m, &out_b, &r);
+	natsStatistics_Destroy(st);
+	return r;
+}
+
+static void refetch_all(struct profile_sync *s)
+{
+	struct hmap_node *n, *tmp;
+	size_t i;
+	hmap_for_each(&s->sent, n, tmp, i) hmap_entry(n, struct sent, node)->fetched = false;
+}
+
 static void *sync_thread(void *arg)
 {
 	struct profile_sync *s = arg;
@@ -484,13 +503,18 @@ static void *sync_thread(void *arg)
 			usleep(200 * 1000);
 			continue;
 		}
-		if (!s->was_up) {
+		uint64_t rc = reconnect_count(s->conn);
+		if (!s->was_up || rc != s->reconnects) {
+			/* (back) on line: everything published again, the bucket read and watched again */
 			s->full = true;
-			struct hmap_node *n, *tmp;
-			size_t i;
-			hmap_for_each(&s->sent, n, tmp, i) hmap_entry(n, struct sent, node)->fetched = false;
+			s->reconnects = rc;
+			refetch_all(s);
+			kvWatcher_Destroy(kw);
+			kw = NULL;
 		}
 		s->was_up = true;
+		if (wall_ns() >= s->next_full_ns)
+			refetch_all(s); /* with the periodic full round: the bucket's values read again too */
 		publish_round(s);
 		if (!kv && js_KeyValue(&kv, fleet_js(s->conn), PROFILE_BUCKET) != NATS_OK)
 			kv = NULL;

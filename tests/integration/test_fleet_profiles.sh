@@ -11,6 +11,9 @@
 #   and does not publish it again as its own;
 # - a mode set through the hub's API (`vigil profile mode --hub`, a responder) reaches
 #   both nodes' stores; a viewer's token gets 403 and changes nothing;
+# - the sharing as a running agent does it (its thread: `vigil profile sync --follow`): a
+#   central mode arrives through the bucket's watch; with the NATS server stopped, n1 learns Y;
+#   once the server is back n1 publishes it again by itself and n2 receives it (nothing lost);
 # - malformed profile messages are refused and counted, the hub keeps running;
 #   `vigil profile list --hub` prints the merged profile.
 # shellcheck disable=SC2016,SC2317
@@ -29,9 +32,13 @@ for t in openssl curl; do
 done
 M=$$
 CL=cps$M
-HUB=""
+HUB="" F1="" F2=""
 cleanup() {
-	[ -n "$HUB" ] && kill -KILL "$HUB" 2>/dev/null && wait "$HUB" 2>/dev/null
+	local p
+	for p in $HUB $F1 $F2; do
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
 	fl_cleanup
 	it_cleanup_common
 }
@@ -197,6 +204,42 @@ grep -F "$DIG" "$T/list" | grep -q "central mode monitoring" && grep -q "$CL/n1"
 "$VIGIL" profile list "${HUBARGS[@]}" --token-file "$T/vtoken" --cluster other >"$T/list" 2>&1
 [ -s "$T/list" ] && it_fail "--cluster other listed: $(cat "$T/list")"
 
+# --- as a running agent shares: followers, the bucket's watch, an outage ---------------------
+"$VIGIL" profile --store "$T/n2.db" sync --follow --nats "$URL" --node n2 --cluster "$CL" 2>"$T/f2.err" &
+F2=$!
+"$VIGIL" profile --store "$T/n1.db" sync --follow --nats "$URL" --node n1 --cluster "$CL" 2>"$T/f1.err" &
+F1=$!
+"$VIGIL" profile mode "$DIG" protecting "${HUBARGS[@]}" --token-file "$T/rtoken" >"$T/rmode" 2>&1 ||
+	it_fail "vigil profile mode --hub by key: $(cat "$T/rmode")"
+for n in n1 n2; do
+	ok=0
+	for ((i = 0; i < 150; i++)); do
+		"$VIGIL" profile --store "$T/$n.db" list | grep -F "$DIG" | grep -q protecting && ok=1 && break
+		sleep 0.2
+	done
+	[ $ok = 1 ] || it_fail "the follower of $n did not apply the central mode: $(cat "$T/f$n.err" 2>/dev/null)"
+done
+fl_stop s1
+Y="/usr/bin/curl <- /bin/busybox as sh"
+mkprofile "$T/n1b.yaml" "/bin/busybox as sh <- <outside>" "$X" "$Y"
+"$VIGIL" profile --store "$T/n1.db" import "$T/n1b.yaml" >/dev/null 2>&1 || it_fail "n1 learns Y"
+fl_start s1
+ok=0
+for ((i = 0; i < 300; i++)); do
+	"$VIGIL" profile --store "$T/n2.db" show "$DIG" 2>/dev/null | grep -qF "\"$Y\"" && ok=1 && break
+	sleep 0.2
+done
+[ $ok = 1 ] || it_fail "Y learnt by n1 during the outage never reached n2: $(tail -5 "$T/f1.err" "$T/f2.err" "$T/hub.err")"
+api "/api/v1/profiles/$KV" | jq -e --arg y "$Y" --arg c "$CL" '(.kinds.exec[] | select(.value == $y) | .nodes) == [$c + "/n1"]' \
+	>/dev/null || it_fail "Y at the hub: $(cat "$T/body")"
+for f in F1 F2; do
+	kill -TERM "${!f}"
+	fl_wait_exit "${!f}" 30
+	rc=$?
+	[ $rc = 0 ] || it_fail "the follower $f ended with $rc"
+	eval "$f=''"
+done
+
 # --- malformed profile messages: refused, counted, the hub keeps running ---------------------
 nats_pub() { # SUBJECT NODE MSGID FILE
 	python3 - "${FL_PORT[s1]}" "$CL" "$@" <<'PY'
@@ -240,7 +283,7 @@ done
 [ $ok = 1 ] || it_fail "malformed profile messages not counted: $before -> $(cat "$T/body")"
 grep -q "profile message refused" "$T/hub.err" || it_fail "no refusal logged"
 kill -0 "$HUB" 2>/dev/null || it_fail "the hub died"
-api "/api/v1/profiles/$KV" | jq -e '.items == 3' >/dev/null || it_fail "a refused message changed the profile: $(cat "$T/body")"
+api "/api/v1/profiles/$KV" | jq -e '.items == 4' >/dev/null || it_fail "a refused message changed the profile: $(cat "$T/body")"
 
 kill -TERM "$HUB"
 wait "$HUB"
