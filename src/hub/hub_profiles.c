@@ -414,7 +414,7 @@ static void *consume(void *arg)
 	struct hub_profiles *hp = arg;
 	natsSubscription *sub = NULL;
 	kvStore *kv = NULL;
-	int64_t next_bind = 0, next_kv = 0;
+	int64_t next_bind = 0, next_kv = 0, next_kv_try = 0;
 	while (!atomic_load(&hp->stop)) {
 		if (!fleet_conn_up(hp->fc)) {
 			usleep(200 * 1000);
@@ -424,8 +424,6 @@ static void *consume(void *arg)
 			sub = bind(hp);
 			next_bind = now_ns() + 2000000000LL;
 		}
-		if (!kv && js_KeyValue(&kv, fleet_js(hp->fc), PROFILE_BUCKET) != NATS_OK)
-			kv = NULL;
 		if (!sub) {
 			usleep(200 * 1000);
 			continue;
@@ -439,6 +437,11 @@ static void *consume(void *arg)
 			next_kv = 0;
 		} else {
 			natsMsgList_Destroy(&list);
+		}
+		if (!kv && now_ns() >= next_kv_try) {
+			if (js_KeyValue(&kv, fleet_js(hp->fc), PROFILE_BUCKET) != NATS_OK)
+				kv = NULL;
+			next_kv_try = now_ns() + 2000000000LL;
 		}
 		if (kv && now_ns() >= next_kv) {
 			kv_flush(hp, kv);
