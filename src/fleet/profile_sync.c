@@ -489,6 +489,7 @@ static void *sync_thread(void *arg)
 	struct profile_sync *s = arg;
 	kvStore *kv = NULL;
 	kvWatcher *kw = NULL;
+	int64_t next_kv_try = 0;
 	while (!atomic_load(&s->stop)) {
 		bool up = fleet_conn_up(s->conn);
 		if (!up) {
@@ -498,6 +499,7 @@ static void *sync_thread(void *arg)
 				kvStore_Destroy(kv);
 				kw = NULL;
 				kv = NULL;
+				next_kv_try = 0;
 			}
 			s->was_up = false;
 			usleep(200 * 1000);
@@ -516,8 +518,11 @@ static void *sync_thread(void *arg)
 		if (wall_ns() >= s->next_full_ns)
 			refetch_all(s); /* with the periodic full round: the bucket's values read again too */
 		publish_round(s);
-		if (!kv && js_KeyValue(&kv, fleet_js(s->conn), PROFILE_BUCKET) != NATS_OK)
-			kv = NULL;
+		if (!kv && wall_ns() >= next_kv_try) { /* no bucket yet (or no access): looked for every 10 s */
+			if (js_KeyValue(&kv, fleet_js(s->conn), PROFILE_BUCKET) != NATS_OK)
+				kv = NULL;
+			next_kv_try = wall_ns() + 10000000000LL;
+		}
 		if (kv && !kw && kvStore_WatchAll(&kw, kv, NULL) != NATS_OK)
 			kw = NULL;
 		if (kv)
