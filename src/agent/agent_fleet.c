@@ -223,6 +223,7 @@ void agent_fleet_drain(struct agent *a)
 
 void agent_fleet_stop(struct agent *a)
 {
+	agent_profile_fleet_stop(a);
 	agent_commands_stop(a);
 	fleet_heartbeat_stop(a->heartbeat);
 	a->heartbeat = NULL;

@@ -146,6 +146,7 @@ struct agent {
 	struct agent_commands *commands; /* response commands from a hub (agent_commands.c) */
 	struct agent_floods *floods;     /* what the sensor lost, by container (agent_floods.c) */
 	struct agent_kdrop kdrop;        /* in-kernel dropping (agent_kdrop.c) */
+	struct profile_sync *profsync;   /* profiles across the fleet (agent_profile_fleet.c), with --nats */
 };
 
 /* agent.c: an alert into the agent's one path: answered, formatted, to the sinks. */
@@ -156,6 +157,9 @@ void agent_profile_want(struct agent *a);  /* widen a->want to what profiles nee
 int agent_profile_start(struct agent *a);  /* 0, or -1 logged */
 void agent_profile_event(struct agent *a, const struct vg_event *ev);
 void agent_profile_tick(struct agent *a, uint64_t now);
+/* agent_profile_fleet.c: profiles across the fleet, with --nats and a store (docs/profiles.md) */
+void agent_profile_fleet_start(struct agent *a);
+void agent_profile_fleet_stop(struct agent *a); /* before the fleet's connection goes */
 void agent_profile_stop(struct agent *a);
 
 /* agent_respond.c: carry out the alert's actions (the rule's, the policy's, the

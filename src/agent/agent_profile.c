@@ -351,6 +351,7 @@ int agent_profile_start(struct agent *a)
 			return -1;
 		}
 		ap->generation = profile_store_generation(ap->store);
+		agent_profile_fleet_start(a); /* with --nats: share through the store (agent_profile_fleet.c) */
 	}
 	ap->set.record_ops = ap->store != NULL;
 	vg_info("profiles: %zu loaded; learning %s%s%s", ap->set.map.count,

@@ -121,8 +121,13 @@ static int cmd_diff(struct profile *a, struct profile *b)
 	return VG_EXIT_OK;
 }
 
+int cmd_profile_fleet(int argc, char **argv); /* cmd_profile_fleet.c: --hub, sync; -1: not its case */
+
 int cmd_profile(int argc, char **argv)
 {
+	int fleet = cmd_profile_fleet(argc, argv);
+	if (fleet >= 0)
+		return fleet;
 	static const struct option opts[] = {
 		{ "store", required_argument, NULL, 'S' }, { "output", required_argument, NULL, 'o' },
 		{ "all", no_argument, NULL, 'a' },	   { "help", no_argument, NULL, 'h' },

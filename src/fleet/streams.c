@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "fleet/streams.h"
 #include "fleet/policy.h"
+#include "fleet/profile_msg.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -203,20 +204,22 @@ static int one_stream(jsCtx *js, const struct want *w, const struct fleet_stream
 	return rc;
 }
 
-static int ensure_policy_bucket(jsCtx *js, const struct fleet_stream_opts *o, struct vg_buf *report, char *err,
-			 size_t errlen)
+static int ensure_bucket(jsCtx *js, const struct fleet_stream_opts *o, struct vg_buf *report, char *err,
+			 size_t errlen, const char *bucket, const char *desc, int history, int32_t max_value)
 {
 	kvStore *kv = NULL;
 	kvConfig kc;
 	char text[256];
-	natsStatus s = js_KeyValue(&kv, js, POLICY_BUCKET);
+	natsStatus s = js_KeyValue(&kv, js, bucket);
 
 	if (s == NATS_OK) {
 		kvStore_Destroy(kv);
 		/* the bucket is the stream KV_<bucket>: only its replicas are ours to change */
 		jsStreamInfo *si = NULL, *out = NULL;
+		char kvname[96];
+		snprintf(kvname, sizeof(kvname), "KV_%s", bucket);
 		jsErrCode jerr = 0;
-		s = js_GetStreamInfo(&si, js, "KV_" POLICY_BUCKET, NULL, &jerr);
+		s = js_GetStreamInfo(&si, js, kvname, NULL, &jerr);
 		if (s == NATS_OK && o->replicas && si->Config->Replicas != o->replicas) {
 			jsStreamConfig cfg = *si->Config;
 			int64_t was = cfg.Replicas;
@@ -224,38 +227,38 @@ static int ensure_policy_bucket(jsCtx *js, const struct fleet_stream_opts *o, st
 			s = js_UpdateStream(&out, js, &cfg, NULL, &jerr);
 			if (s == NATS_OK)
 				buf_printf(report, "%s (key-value): updated: replicas %" PRId64 " -> %d\n",
-					   POLICY_BUCKET, was, o->replicas);
+					   bucket, was, o->replicas);
 		} else if (s == NATS_OK) {
-			buf_printf(report, "%s (key-value): unchanged\n", POLICY_BUCKET);
+			buf_printf(report, "%s (key-value): unchanged\n", bucket);
 		}
 		jsStreamInfo_Destroy(out);
 		jsStreamInfo_Destroy(si);
 		if (s != NATS_OK) {
-			snprintf(err, errlen, "bucket %s: %s", POLICY_BUCKET, fleet_status_text(s, text, sizeof(text)));
+			snprintf(err, errlen, "bucket %s: %s", bucket, fleet_status_text(s, text, sizeof(text)));
 			return -1;
 		}
 		return 0;
 	}
 	if (s != NATS_NOT_FOUND) {
-		snprintf(err, errlen, "bucket %s: %s", POLICY_BUCKET, fleet_status_text(s, text, sizeof(text)));
+		snprintf(err, errlen, "bucket %s: %s", bucket, fleet_status_text(s, text, sizeof(text)));
 		return -1;
 	}
 	kvConfig_Init(&kc);
-	kc.Bucket = POLICY_BUCKET;
-	kc.Description = "Vigil central policy: rules, response, file and egress policies";
-	kc.History = POLICY_HISTORY;
-	kc.MaxValueSize = (int32_t)POLICY_MAX_VALUE;
+	kc.Bucket = bucket;
+	kc.Description = desc;
+	kc.History = history;
+	kc.MaxValueSize = max_value;
 	kc.StorageType = js_FileStorage;
 	kc.Replicas = o->replicas ? o->replicas : 1;
 	s = js_CreateKeyValue(&kv, js, &kc);
 	if (s != NATS_OK) {
-		snprintf(err, errlen, "cannot create bucket %s: %s", POLICY_BUCKET,
+		snprintf(err, errlen, "cannot create bucket %s: %s", bucket,
 			 fleet_status_text(s, text, sizeof(text)));
 		return -1;
 	}
 	kvStore_Destroy(kv);
-	buf_printf(report, "%s (key-value): created (replicas %d, history %d)\n", POLICY_BUCKET, kc.Replicas,
-		   POLICY_HISTORY);
+	buf_printf(report, "%s (key-value): created (replicas %d, history %d)\n", bucket, kc.Replicas,
+		   history);
 	return 0;
 }
 
@@ -288,5 +291,15 @@ int fleet_streams_init(struct fleet_conn *c, const struct fleet_stream_opts *o, 
 	fo.max_age_ns = o->flows_max_age_ns;
 	if (one_stream(js, &flows, &fo, report, err, errlen))
 		return -1;
-	return ensure_policy_bucket(js, o, report, err, errlen);
+	if (ensure_bucket(js, o, report, err, errlen, POLICY_BUCKET,
+			  "Vigil central policy: rules, response, file and egress policies", POLICY_HISTORY,
+			  (int32_t)POLICY_MAX_VALUE))
+		return -1;
+	/* profiles (docs/profiles.md, "In a fleet"): what nodes learnt, for the hubs; the merged ones */
+	static const char *profile_subjects[] = { PROFILE_SUBJECTS };
+	const struct want profiles = { PROFILE_STREAM, profile_subjects, 1, -1, DEFAULT_DUP_WINDOW };
+	if (one_stream(js, &profiles, o, report, err, errlen))
+		return -1;
+	return ensure_bucket(js, o, report, err, errlen, PROFILE_BUCKET, "Vigil behaviour profiles, merged from every node",
+			     8, (int32_t)PROFILE_DOC_MAX_BYTES);
 }

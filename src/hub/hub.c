@@ -12,6 +12,7 @@
 #include "hub/hub.h"
 #include "hub/hub_api.h"
 #include "hub/hub_flows.h"
+#include "hub/hub_profiles.h"
 #include "hub/hub_store.h"
 #include "hub/hub_scans.h"
 
@@ -304,6 +305,7 @@ int hub_run(const struct hub_opts *o, volatile sig_atomic_t *stop)
 	struct fleet_conn *fc = NULL;
 	struct hub_api *api = NULL;
 	natsSubscription *subs[3] = { NULL, NULL, NULL };
+	struct hub_profiles *profiles = NULL;
 	if (!key) {
 		vg_err("%s", err);
 		goto out;
@@ -326,6 +328,7 @@ int hub_run(const struct hub_opts *o, volatile sig_atomic_t *stop)
 		goto out;
 	}
 	__atomic_store_n(&ao.nats, fc, __ATOMIC_RELEASE); /* the API's response commands */
+	profiles = hub_profiles_start(fc, o->store, o->durable, o->max_msg, &stats); /* docs/profiles.md */
 	/* wait for NATS (and the streams) without giving up: a hub may start before its servers */
 	static const char *const streams[2] = { HUB_ALERTS_STREAM, HUB_HEARTBEATS_STREAM };
 	int64_t next_try = 0;
@@ -424,6 +427,7 @@ out:
 	for (int i = 0; i < 3; i++)
 		natsSubscription_Destroy(subs[i]);
 	hub_api_stop(api);
+	hub_profiles_stop(profiles);
 	fleet_close(fc);
 	hub_store_close(store);
 	hub_tokens_free(tokens);

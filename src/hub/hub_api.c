@@ -553,6 +553,7 @@ static hub_route_fn *const api_routes[] = {
 	hub_routes_flows,
 	hub_routes_commands,
 	hub_routes_scans,
+	hub_routes_profiles,
 };
 static hub_route_fn *const public_routes[] = {
 	hub_routes_console_public,

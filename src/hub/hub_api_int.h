@@ -99,5 +99,6 @@ struct hub_adm_query;
 /* Their query parameters (hub_scans.h); -1 with err (a 400). */
 int hub_api_images_parse(const struct hub_args *args, struct hub_images_query *q, char *err, size_t errlen);
 int hub_api_admissions_parse(const struct hub_args *args, struct hub_adm_query *q, char *err, size_t errlen);
+hub_route_fn hub_routes_profiles; /* hub_api_profiles.c: behaviour profiles across the fleet */
 
 #endif

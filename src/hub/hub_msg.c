@@ -27,7 +27,8 @@ const char *hub_reject_name(enum hub_reject r)
 static const char *const kind_names[] = { [HUB_ALERT] = "alert", [HUB_ACTION] = "action",
 					  [HUB_LOSS] = "loss", [HUB_HEARTBEAT] = "heartbeat",
 					  [HUB_FLOWS] = "flows",
-					  [HUB_SCAN] = "scan", [HUB_ADMISSION] = "admission" };
+					  [HUB_SCAN] = "scan", [HUB_ADMISSION] = "admission",
+					  [HUB_PROFILE] = "profile" };
 
 int64_t hub_parse_time(const char *s)
 {

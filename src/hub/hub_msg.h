@@ -20,7 +20,7 @@
 #define HUB_UUID_MAX 64
 
 enum hub_kind { HUB_ALERT = 1, HUB_ACTION, HUB_LOSS, HUB_HEARTBEAT, HUB_FLOWS,
-		 HUB_SCAN, HUB_ADMISSION /* hub_scans.c */ };
+		 HUB_SCAN, HUB_ADMISSION /* hub_scans.c */, HUB_PROFILE /* hub_profiles.c */ };
 
 /* A flows message carries at most this many rows (an agent sends at most 200). */
 #define HUB_FLOWS_MAX_ROWS 1000

@@ -312,6 +312,8 @@ static int begin(struct hub_store *s)
 
 int hub_store_add(struct hub_store *s, const struct hub_msg *m, int64_t recv_ns)
 {
+	if (m->kind == HUB_PROFILE)
+		return 0; /* profiles have a consumer of their own (hub_profiles.c) */
 	if (begin(s))
 		return -1;
 	if (m->kind == HUB_FLOWS) {
