@@ -237,6 +237,61 @@ static void add_all(struct strv *dst, const char *const *v, size_t n)
 			strv_add(dst, v[i]);
 }
 
+/*
+ * The cheap tests of one type's n terms as masks (include/vigil/kdrop.h): the
+ * same tests as the per-term one, so the kernel keeps exactly what it kept.
+ */
+static void fast_build(const struct vg_kdrop_term *terms, size_t n, struct vg_kdrop_fast *f)
+{
+	memset(f, 0, sizeof(*f));
+	for (size_t j = 0; j < n && j < 64; j++) {
+		const struct vg_kdrop_term *x = &terms[j];
+		uint64_t bit = 1ull << j;
+		bool pos = x->res_hi >= 0, neg = x->res_lo < 0;
+		f->side[0] |= bit;
+		for (int w = 1; w <= 2; w++)
+			if (!x->where || x->where == w)
+				f->side[w] |= bit;
+		f->side[3] |= bit;
+		if (pos)
+			f->sign[0] |= bit;
+		if (neg)
+			f->sign[1] |= bit;
+		if ((pos && (x->res_lo > 0 || x->res_hi < INT64_MAX)) || (neg && (x->res_lo > INT64_MIN || x->res_hi < -1)))
+			f->exact |= bit; /* a narrower range than the sign: tested exactly */
+		if (x->n_uid_in || x->n_uid_out || x->names)
+			f->exact |= bit;
+		for (unsigned int a = 0; a < 4; a++)
+			if (!x->acc || (x->acc & (1u << a)))
+				f->acc[a] |= bit;
+		for (unsigned int b = 0; b < 32; b++) {
+			uint32_t v = 1u << b;
+			if (!(x->flags_all & v))
+				continue;
+			int k = 0;
+			while (k < VG_KDROP_FBITS && f->fbit[k] && f->fbit[k] != v)
+				k++;
+			if (k == VG_KDROP_FBITS) {
+				f->exact |= bit; /* no slot left: its flag test is made term by term */
+				continue;
+			}
+			f->fbit[k] = v;
+			f->noreq[k] |= bit; /* marked: inverted below */
+		}
+		if (x->path)
+			f->path |= bit;
+	}
+	uint64_t all = n >= 64 ? ~0ull : (1ull << n) - 1;
+	for (unsigned int j = 0; j < 64; j++)
+		if (f->exact & (1ull << j)) {
+			if (!f->exact_hi)
+				f->exact_lo = (uint8_t)j;
+			f->exact_hi = (uint8_t)(j + 1);
+		}
+	for (int k = 0; k < VG_KDROP_FBITS; k++)
+		f->noreq[k] = f->fbit[k] ? all & ~f->noreq[k] : all;
+}
+
 void kdrop_build(struct kdrop *k, struct kdrop_tables *o)
 {
 	struct lit *lits = NULL;
@@ -361,6 +416,7 @@ void kdrop_build(struct kdrop *k, struct kdrop_tables *o)
 		o->first[t] = (uint16_t)first;
 		o->count[t] = (uint8_t)n;
 		o->nterms = first + n;
+		fast_build(&o->terms[first], n, &o->fast[t]);
 	}
 
 	/* prefix lengths: the VG_KDROP_PLENS shortest; a longer prefix is cut to the longest kept below it */
@@ -379,7 +435,12 @@ void kdrop_build(struct kdrop *k, struct kdrop_tables *o)
 	for (size_t i = 0; i < nlits; i++) {
 		struct lit *l = &lits[i];
 		if (!l->len) {
-			put_key(o, l->type, 0, l->s, strlen(l->s), 1ull << l->bit);
+			size_t sl = strlen(l->s);
+			put_key(o, l->type, 0, l->s, sl, 1ull << l->bit);
+			/* the prefixes leading to it too: a miss on a prefix then also rules the
+			 * exact literals out, and the kernel skips their lookup */
+			for (size_t p = 0; p < o->nplens && o->plens[p] <= sl; p++)
+				put_key(o, l->type, o->plens[p], l->s, o->plens[p], 0);
 			continue;
 		}
 		size_t len = 0;
@@ -477,13 +538,16 @@ static uint64_t path_mask(const struct kdrop_tables *t, unsigned int type, const
 	if (!len || len >= VG_KDROP_SCAN || p[0] != '/' || !path_normal(p, len))
 		return ~0ull;
 	uint64_t mask = 0;
+	bool missed = false;
 	for (size_t i = 0; i < t->nplens && t->plens[i] <= len; i++) {
 		const uint64_t *v = find_key(t, type, t->plens[i], p, t->plens[i]);
-		if (!v)
+		if (!v) {
+			missed = true; /* no literal, exact or prefix, continues this prefix */
 			break;
+		}
 		mask |= *v;
 	}
-	if (len < VG_KDROP_PATH) {
+	if (len < VG_KDROP_PATH && !missed) {
 		const uint64_t *v = find_key(t, type, 0, p, len);
 		if (v)
 			mask |= *v;

@@ -79,6 +79,7 @@ struct kdrop_tables {
 	size_t npaths;
 	uint16_t plens[VG_KDROP_PLENS]; /* prefix lengths, ascending */
 	size_t nplens;
+	struct vg_kdrop_fast fast[VG_EVT_MAX]; /* the cheap tests of each filtered type's terms */
 	/* for the log: why a type named by some need is kept whole (NULL: it is filtered) */
 	const char *why[VG_EVT_MAX];
 };
