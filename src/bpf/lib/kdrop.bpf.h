@@ -13,8 +13,15 @@
  * decide keeps the event: a cgroup userspace has not classified, a path it
  * cannot read, a relative one, one longer than VG_KDROP_SCAN bytes.
  *
- * Cost: a dropped event costs the tests, never fill_header, the path walk or
- * the ring buffer. Limits: VG_KDROP_TYPE_TERMS terms per type, path literals
+ * Cost: a dropped event costs the tests, never read_args, fill_header, the
+ * path walk or the ring buffer. The cheap tests are per-type masks (struct
+ * vg_kdrop_fast: result sign, access mode, required flags, side) ANDed in a
+ * few loads, with no per-term loop; the cgroup's side is looked up only when
+ * the terms left differ on it; only the terms left that test more (a narrower
+ * result range, uids, names) are walked, within their index range; the path
+ * last. A miss on a path prefix also rules out the exact literals (userspace
+ * stores their prefixes as keys too), so a path no literal starts like costs
+ * one lookup. Limits: VG_KDROP_TYPE_TERMS terms per type, path literals
  * of fewer than VG_KDROP_PATH bytes (longer prefixes are cut: weaker).
  */
 #ifndef VIGIL_BPF_LIB_KDROP_H
