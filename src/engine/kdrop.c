@@ -555,7 +555,31 @@ static uint64_t path_mask(const struct kdrop_tables *t, unsigned int type, const
 	return mask;
 }
 
-bool kdrop_tables_keep(const struct kdrop_tables *t, const struct vg_event *ev, int side)
+/* One term of the kernel's: 0 cannot match, 1 can, 2 can if the open's path is one of its literals. */
+static int term_test(const struct kdrop_tables *t, uint32_t i, long ret, uint32_t flags, int side, uint32_t euid,
+		     const char *comm)
+{
+	const struct vg_kdrop_term *k = &t->terms[i];
+	if (ret < k->res_lo || ret > k->res_hi)
+		return 0;
+	if (k->where && side && side != k->where)
+		return 0;
+	if ((k->n_uid_in && !in_u32(k->uid_in, k->n_uid_in, euid)) || in_u32(k->uid_out, k->n_uid_out, euid))
+		return 0;
+	if (k->acc && !(k->acc & (1 << (flags & 3))))
+		return 0;
+	if ((flags & k->flags_all) != k->flags_all)
+		return 0;
+	if (k->path) /* the kernel does not test a path term's names: the path decides */
+		return 2;
+	if ((k->names & VG_KDROP_NAMES_IN) && !has_name(t, i, VG_KDROP_NAMES_IN, comm))
+		return 0;
+	if ((k->names & VG_KDROP_NAMES_OUT) && has_name(t, i, VG_KDROP_NAMES_OUT, comm))
+		return 0;
+	return 1;
+}
+
+static bool tables_keep(const struct kdrop_tables *t, const struct vg_event *ev, int side, bool terms_only)
 {
 	unsigned int type = ev->hdr.type;
 	if (type >= VG_EVT_MAX || t->mode[type] != VG_KDROP_FILTER || (ev->hdr.flags & VG_HDR_IO_URING))
@@ -576,32 +600,53 @@ bool kdrop_tables_keep(const struct kdrop_tables *t, const struct vg_event *ev, 
 				path = event_param_str(ev, i);
 	}
 	long ret = (long)ev->hdr.retval;
-	uint64_t need = 0;
-	for (size_t j = 0; j < t->count[type]; j++) {
-		uint32_t i = t->first[type] + (uint32_t)j;
-		const struct vg_kdrop_term *k = &t->terms[i];
-		if (ret < k->res_lo || ret > k->res_hi)
-			continue;
-		if (k->where && side && side != k->where)
-			continue;
-		if ((k->n_uid_in && !in_u32(k->uid_in, k->n_uid_in, ev->hdr.euid)) ||
-		    in_u32(k->uid_out, k->n_uid_out, ev->hdr.euid))
-			continue;
-		if (k->acc && !(k->acc & (1 << (flags & 3))))
-			continue;
-		if ((flags & k->flags_all) != k->flags_all)
-			continue;
-		if (k->path) { /* the kernel does not test a path term's names: the path decides */
-			need |= 1ull << j;
-			continue;
+	char comm[16] = { 0 };
+	memcpy(comm, ev->hdr.comm, sizeof(comm) - 1); /* the kernel's comm: NUL-padded, 15 bytes at most */
+	if (terms_only) {
+		uint64_t need = 0;
+		for (uint32_t j = 0; j < t->count[type]; j++) {
+			int r = term_test(t, t->first[type] + j, ret, flags, side, ev->hdr.euid, comm);
+			if (r == 1)
+				return true;
+			if (r == 2)
+				need |= 1ull << j;
 		}
-		char comm[16] = { 0 };
-		memcpy(comm, ev->hdr.comm, sizeof(comm) - 1); /* the kernel's comm: NUL-padded, 15 bytes at most */
-		if ((k->names & VG_KDROP_NAMES_IN) && !has_name(t, i, VG_KDROP_NAMES_IN, comm))
-			continue;
-		if ((k->names & VG_KDROP_NAMES_OUT) && has_name(t, i, VG_KDROP_NAMES_OUT, comm))
-			continue;
+		return need && path && (path_mask(t, type, path) & need);
+	}
+	/* the kernel's order (lib/kdrop.bpf.h kdrop_decide): masks, exact terms, path */
+	const struct vg_kdrop_fast *f = &t->fast[type];
+	uint64_t m = f->sign[ret < 0 ? 1 : 0] & f->acc[flags & 3];
+	for (int k = 0; k < VG_KDROP_FBITS; k++)
+		if (f->fbit[k] && !(flags & f->fbit[k]))
+			m &= f->noreq[k];
+	if (m && (m & f->side[VG_KDROP_CONTAINER]) != (m & f->side[VG_KDROP_HOST]))
+		m &= f->side[side & 3];
+	else
+		side = 0; /* not looked up */
+	if (!m)
+		return false;
+	if (m & ~(f->exact | f->path))
 		return true;
+	uint64_t need = m & f->path & ~f->exact, e = m & f->exact;
+	uint32_t hi = f->exact_hi < t->count[type] ? f->exact_hi : t->count[type];
+	for (uint32_t j = f->exact_lo; j < hi; j++) {
+		if (!((e >> j) & 1))
+			continue;
+		int r = term_test(t, t->first[type] + j, ret, flags, side, ev->hdr.euid, comm);
+		if (r == 1)
+			return true;
+		if (r == 2)
+			need |= 1ull << j;
 	}
 	return need && path && (path_mask(t, type, path) & need);
+}
+
+bool kdrop_tables_keep(const struct kdrop_tables *t, const struct vg_event *ev, int side)
+{
+	return tables_keep(t, ev, side, false);
+}
+
+bool kdrop_tables_keep_terms(const struct kdrop_tables *t, const struct vg_event *ev, int side)
+{
+	return tables_keep(t, ev, side, true);
 }
