@@ -77,7 +77,30 @@ struct vg_kdrop_path {
 	char s[VG_KDROP_PATH];
 };
 
+/*
+ * The cheap tests of one type's terms, by dimension (bit j: the type's term
+ * j), so that the kernel rejects most events with a few loads and ANDs, with
+ * no per-term loop: the terms in play are sign[ret < 0] & acc[flags & 3] &
+ * noreq[k] for every required flag fbit[k] not set & side[the cgroup's side].
+ * None left: dropped. One with no other test (not in exact or path): kept.
+ * Otherwise the terms in exact are tested one by one (vg_kdrop_term), then
+ * the path decides for those in path.
+ */
+#define VG_KDROP_FBITS 8 /* distinct required O_* bits of one type (more: those terms are exact) */
+struct vg_kdrop_fast {
+	__u64 side[4];               /* by side: 0 not known (every term), VG_KDROP_CONTAINER, VG_KDROP_HOST */
+	__u64 sign[2];               /* [0]: result >= 0, [1]: < 0; terms whose range meets it */
+	__u64 acc[4];                /* opens: by flags & O_ACCMODE */
+	__u64 noreq[VG_KDROP_FBITS]; /* terms that do not require fbit[k] */
+	__u32 fbit[VG_KDROP_FBITS];  /* a flag bit some term requires; 0: unused */
+	__u64 exact;                 /* terms with a test the masks do not make (range, uids, names) */
+	__u64 path;                  /* terms that need the open's path */
+	__u8 exact_lo, exact_hi;     /* the exact terms are within [lo, hi) */
+	__u8 pad[6];
+};
+
 #ifndef __VIGIL_BPF__
+_Static_assert(sizeof(struct vg_kdrop_fast) == 200, "kdrop fast masks are ABI");
 _Static_assert(sizeof(struct vg_kdrop_term) == 64, "kdrop term is ABI");
 _Static_assert(sizeof(struct vg_kdrop_path) == 4 + VG_KDROP_PATH, "kdrop path key is ABI");
 #endif

@@ -60,7 +60,7 @@ void agent_kdrop_arm(struct agent *a)
 			.mode = k->t.mode, .first = k->t.first, .count = k->t.count,
 			.terms = k->t.terms, .nterms = k->t.nterms, .names = k->t.names, .nnames = k->t.nnames,
 			.paths = k->t.paths, .masks = k->t.masks, .npaths = k->t.npaths,
-			.plens = k->t.plens, .nplens = k->t.nplens,
+			.plens = k->t.plens, .nplens = k->t.nplens, .fast = k->t.fast,
 		};
 		int rc = source_bpf_set_kdrop(a->src, &set);
 		if (rc) {

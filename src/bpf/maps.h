@@ -287,4 +287,7 @@ struct {
 	__type(value, __u64);
 } vg_kdrop_dropped SEC(".maps");
 
+/* the cheap tests of each type's terms, per bank (include/vigil/kdrop.h) */
+struct vg_kdrop_fast vg_kdrop_fast[2][128];
+
 #endif

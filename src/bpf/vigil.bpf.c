@@ -81,7 +81,7 @@ static const struct event_spec vg_specs[SPEC_SLOTS] = {
  * caller (a direct load in the tp_btf program), the task is a trusted BTF
  * pointer read directly: no helper call before an unwanted syscall returns.
  */
-static __always_inline int on_sys_exit(struct pt_regs *regs, __u64 nr, long ret)
+static __always_inline int on_sys_exit(struct pt_regs *regs, __u64 nr, long ret, int direct)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	/* TS_COMPAT: set for a 32-bit syscall until the return to user space */
@@ -99,10 +99,10 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, __u64 nr, long ret)
 	struct vg_scratch *s = scratch_get();
 	if (!s)
 		return 0;
+	if (vg_kdrop_on && !kdrop_keep(s, type, ret, regs, ia32, direct))
+		return 0; /* no consumer can use it (lib/kdrop.bpf.h) */
 	struct sc_args args;
 	read_args(&args, regs, ia32);
-	if (vg_kdrop_on && !kdrop_keep(s, type, ret, &args))
-		return 0; /* no consumer can use it (lib/kdrop.bpf.h) */
 	announce_cgroup(s);
 	fill_header(s, type, ret);
 	if (ia32)
@@ -151,7 +151,7 @@ static __always_inline int on_process_exit(struct task_struct *p)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(vg_sys_exit, struct pt_regs *regs, long ret)
 {
-	return on_sys_exit(regs, regs->orig_ax, ret);
+	return on_sys_exit(regs, regs->orig_ax, ret, 1);
 }
 
 SEC("tp_btf/sched_process_exit")
@@ -163,7 +163,7 @@ int BPF_PROG(vg_sched_exit, struct task_struct *p)
 SEC("raw_tp/sys_exit")
 int BPF_PROG(vg_sys_exit_raw, struct pt_regs *regs, long ret)
 {
-	return on_sys_exit(regs, BPF_CORE_READ(regs, orig_ax), ret);
+	return on_sys_exit(regs, BPF_CORE_READ(regs, orig_ax), ret, 0);
 }
 
 /*
@@ -187,7 +187,7 @@ SEC("tracepoint")
 int vg_sys_exit_tp(struct syscall_exit_record *ctx)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	return on_sys_exit(regs, (__u32)ctx->nr, ctx->ret);
+	return on_sys_exit(regs, (__u32)ctx->nr, ctx->ret, 1);
 }
 
 SEC("raw_tp/sched_process_exit")

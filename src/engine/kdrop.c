@@ -237,6 +237,61 @@ static void add_all(struct strv *dst, const char *const *v, size_t n)
 			strv_add(dst, v[i]);
 }
 
+/*
+ * The cheap tests of one type's n terms as masks (include/vigil/kdrop.h): the
+ * same tests as the per-term one, so the kernel keeps exactly what it kept.
+ */
+static void fast_build(const struct vg_kdrop_term *terms, size_t n, struct vg_kdrop_fast *f)
+{
+	memset(f, 0, sizeof(*f));
+	for (size_t j = 0; j < n && j < 64; j++) {
+		const struct vg_kdrop_term *x = &terms[j];
+		uint64_t bit = 1ull << j;
+		bool pos = x->res_hi >= 0, neg = x->res_lo < 0;
+		f->side[0] |= bit;
+		for (int w = 1; w <= 2; w++)
+			if (!x->where || x->where == w)
+				f->side[w] |= bit;
+		f->side[3] |= bit;
+		if (pos)
+			f->sign[0] |= bit;
+		if (neg)
+			f->sign[1] |= bit;
+		if ((pos && (x->res_lo > 0 || x->res_hi < INT64_MAX)) || (neg && (x->res_lo > INT64_MIN || x->res_hi < -1)))
+			f->exact |= bit; /* a narrower range than the sign: tested exactly */
+		if (x->n_uid_in || x->n_uid_out || x->names)
+			f->exact |= bit;
+		for (unsigned int a = 0; a < 4; a++)
+			if (!x->acc || (x->acc & (1u << a)))
+				f->acc[a] |= bit;
+		for (unsigned int b = 0; b < 32; b++) {
+			uint32_t v = 1u << b;
+			if (!(x->flags_all & v))
+				continue;
+			int k = 0;
+			while (k < VG_KDROP_FBITS && f->fbit[k] && f->fbit[k] != v)
+				k++;
+			if (k == VG_KDROP_FBITS) {
+				f->exact |= bit; /* no slot left: its flag test is made term by term */
+				continue;
+			}
+			f->fbit[k] = v;
+			f->noreq[k] |= bit; /* marked: inverted below */
+		}
+		if (x->path)
+			f->path |= bit;
+	}
+	uint64_t all = n >= 64 ? ~0ull : (1ull << n) - 1;
+	for (unsigned int j = 0; j < 64; j++)
+		if (f->exact & (1ull << j)) {
+			if (!f->exact_hi)
+				f->exact_lo = (uint8_t)j;
+			f->exact_hi = (uint8_t)(j + 1);
+		}
+	for (int k = 0; k < VG_KDROP_FBITS; k++)
+		f->noreq[k] = f->fbit[k] ? all & ~f->noreq[k] : all;
+}
+
 void kdrop_build(struct kdrop *k, struct kdrop_tables *o)
 {
 	struct lit *lits = NULL;
@@ -361,6 +416,7 @@ void kdrop_build(struct kdrop *k, struct kdrop_tables *o)
 		o->first[t] = (uint16_t)first;
 		o->count[t] = (uint8_t)n;
 		o->nterms = first + n;
+		fast_build(&o->terms[first], n, &o->fast[t]);
 	}
 
 	/* prefix lengths: the VG_KDROP_PLENS shortest; a longer prefix is cut to the longest kept below it */
@@ -379,7 +435,12 @@ void kdrop_build(struct kdrop *k, struct kdrop_tables *o)
 	for (size_t i = 0; i < nlits; i++) {
 		struct lit *l = &lits[i];
 		if (!l->len) {
-			put_key(o, l->type, 0, l->s, strlen(l->s), 1ull << l->bit);
+			size_t sl = strlen(l->s);
+			put_key(o, l->type, 0, l->s, sl, 1ull << l->bit);
+			/* the prefixes leading to it too: a miss on a prefix then also rules the
+			 * exact literals out, and the kernel skips their lookup */
+			for (size_t p = 0; p < o->nplens && o->plens[p] <= sl; p++)
+				put_key(o, l->type, o->plens[p], l->s, o->plens[p], 0);
 			continue;
 		}
 		size_t len = 0;
@@ -477,13 +538,16 @@ static uint64_t path_mask(const struct kdrop_tables *t, unsigned int type, const
 	if (!len || len >= VG_KDROP_SCAN || p[0] != '/' || !path_normal(p, len))
 		return ~0ull;
 	uint64_t mask = 0;
+	bool missed = false;
 	for (size_t i = 0; i < t->nplens && t->plens[i] <= len; i++) {
 		const uint64_t *v = find_key(t, type, t->plens[i], p, t->plens[i]);
-		if (!v)
+		if (!v) {
+			missed = true; /* no literal, exact or prefix, continues this prefix */
 			break;
+		}
 		mask |= *v;
 	}
-	if (len < VG_KDROP_PATH) {
+	if (len < VG_KDROP_PATH && !missed) {
 		const uint64_t *v = find_key(t, type, 0, p, len);
 		if (v)
 			mask |= *v;
@@ -491,7 +555,31 @@ static uint64_t path_mask(const struct kdrop_tables *t, unsigned int type, const
 	return mask;
 }
 
-bool kdrop_tables_keep(const struct kdrop_tables *t, const struct vg_event *ev, int side)
+/* One term of the kernel's: 0 cannot match, 1 can, 2 can if the open's path is one of its literals. */
+static int term_test(const struct kdrop_tables *t, uint32_t i, long ret, uint32_t flags, int side, uint32_t euid,
+		     const char *comm)
+{
+	const struct vg_kdrop_term *k = &t->terms[i];
+	if (ret < k->res_lo || ret > k->res_hi)
+		return 0;
+	if (k->where && side && side != k->where)
+		return 0;
+	if ((k->n_uid_in && !in_u32(k->uid_in, k->n_uid_in, euid)) || in_u32(k->uid_out, k->n_uid_out, euid))
+		return 0;
+	if (k->acc && !(k->acc & (1 << (flags & 3))))
+		return 0;
+	if ((flags & k->flags_all) != k->flags_all)
+		return 0;
+	if (k->path) /* the kernel does not test a path term's names: the path decides */
+		return 2;
+	if ((k->names & VG_KDROP_NAMES_IN) && !has_name(t, i, VG_KDROP_NAMES_IN, comm))
+		return 0;
+	if ((k->names & VG_KDROP_NAMES_OUT) && has_name(t, i, VG_KDROP_NAMES_OUT, comm))
+		return 0;
+	return 1;
+}
+
+static bool tables_keep(const struct kdrop_tables *t, const struct vg_event *ev, int side, bool terms_only)
 {
 	unsigned int type = ev->hdr.type;
 	if (type >= VG_EVT_MAX || t->mode[type] != VG_KDROP_FILTER || (ev->hdr.flags & VG_HDR_IO_URING))
@@ -512,32 +600,53 @@ bool kdrop_tables_keep(const struct kdrop_tables *t, const struct vg_event *ev, 
 				path = event_param_str(ev, i);
 	}
 	long ret = (long)ev->hdr.retval;
-	uint64_t need = 0;
-	for (size_t j = 0; j < t->count[type]; j++) {
-		uint32_t i = t->first[type] + (uint32_t)j;
-		const struct vg_kdrop_term *k = &t->terms[i];
-		if (ret < k->res_lo || ret > k->res_hi)
-			continue;
-		if (k->where && side && side != k->where)
-			continue;
-		if ((k->n_uid_in && !in_u32(k->uid_in, k->n_uid_in, ev->hdr.euid)) ||
-		    in_u32(k->uid_out, k->n_uid_out, ev->hdr.euid))
-			continue;
-		if (k->acc && !(k->acc & (1 << (flags & 3))))
-			continue;
-		if ((flags & k->flags_all) != k->flags_all)
-			continue;
-		if (k->path) { /* the kernel does not test a path term's names: the path decides */
-			need |= 1ull << j;
-			continue;
+	char comm[16] = { 0 };
+	memcpy(comm, ev->hdr.comm, sizeof(comm) - 1); /* the kernel's comm: NUL-padded, 15 bytes at most */
+	if (terms_only) {
+		uint64_t need = 0;
+		for (uint32_t j = 0; j < t->count[type]; j++) {
+			int r = term_test(t, t->first[type] + j, ret, flags, side, ev->hdr.euid, comm);
+			if (r == 1)
+				return true;
+			if (r == 2)
+				need |= 1ull << j;
 		}
-		char comm[16] = { 0 };
-		memcpy(comm, ev->hdr.comm, sizeof(comm) - 1); /* the kernel's comm: NUL-padded, 15 bytes at most */
-		if ((k->names & VG_KDROP_NAMES_IN) && !has_name(t, i, VG_KDROP_NAMES_IN, comm))
-			continue;
-		if ((k->names & VG_KDROP_NAMES_OUT) && has_name(t, i, VG_KDROP_NAMES_OUT, comm))
-			continue;
+		return need && path && (path_mask(t, type, path) & need);
+	}
+	/* the kernel's order (lib/kdrop.bpf.h kdrop_decide): masks, exact terms, path */
+	const struct vg_kdrop_fast *f = &t->fast[type];
+	uint64_t m = f->sign[ret < 0 ? 1 : 0] & f->acc[flags & 3];
+	for (int k = 0; k < VG_KDROP_FBITS; k++)
+		if (f->fbit[k] && !(flags & f->fbit[k]))
+			m &= f->noreq[k];
+	if (m && (m & f->side[VG_KDROP_CONTAINER]) != (m & f->side[VG_KDROP_HOST]))
+		m &= f->side[side & 3];
+	else
+		side = 0; /* not looked up */
+	if (!m)
+		return false;
+	if (m & ~(f->exact | f->path))
 		return true;
+	uint64_t need = m & f->path & ~f->exact, e = m & f->exact;
+	uint32_t hi = f->exact_hi < t->count[type] ? f->exact_hi : t->count[type];
+	for (uint32_t j = f->exact_lo; j < hi; j++) {
+		if (!((e >> j) & 1))
+			continue;
+		int r = term_test(t, t->first[type] + j, ret, flags, side, ev->hdr.euid, comm);
+		if (r == 1)
+			return true;
+		if (r == 2)
+			need |= 1ull << j;
 	}
 	return need && path && (path_mask(t, type, path) & need);
+}
+
+bool kdrop_tables_keep(const struct kdrop_tables *t, const struct vg_event *ev, int side)
+{
+	return tables_keep(t, ev, side, false);
+}
+
+bool kdrop_tables_keep_terms(const struct kdrop_tables *t, const struct vg_event *ev, int side)
+{
+	return tables_keep(t, ev, side, true);
 }

@@ -79,6 +79,7 @@ struct kdrop_tables {
 	size_t npaths;
 	uint16_t plens[VG_KDROP_PLENS]; /* prefix lengths, ascending */
 	size_t nplens;
+	struct vg_kdrop_fast fast[VG_EVT_MAX]; /* the cheap tests of each filtered type's terms */
 	/* for the log: why a type named by some need is kept whole (NULL: it is filtered) */
 	const char *why[VG_EVT_MAX];
 };
@@ -93,6 +94,8 @@ void kdrop_tables_free(struct kdrop_tables *t);
  */
 struct vg_event;
 bool kdrop_tables_keep(const struct kdrop_tables *t, const struct vg_event *ev, int side);
+/* The same decision taken term by term (no masks): the tests check that both agree. */
+bool kdrop_tables_keep_terms(const struct kdrop_tables *t, const struct vg_event *ev, int side);
 /* The number of types filtered (the others are kept whole). */
 size_t kdrop_filtered_types(const struct kdrop_tables *t);
 

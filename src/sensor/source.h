@@ -156,6 +156,7 @@ struct vg_kdrop_set {
 	size_t npaths;
 	const uint16_t *plens;
 	size_t nplens;
+	const struct vg_kdrop_fast *fast; /* VG_EVT_MAX entries */
 };
 int source_bpf_set_kdrop(struct vg_source *src, const struct vg_kdrop_set *set);
 /* Events dropped so far, per event type (out: VG_EVT_MAX entries, summed over CPUs). */

@@ -678,6 +678,9 @@ int source_bpf_set_kdrop(struct vg_source *src, const struct vg_kdrop_set *set)
 		bss->vg_kdrop_mode[bank][t] = t < VG_EVT_MAX ? set->mode[t] : 0;
 		bss->vg_kdrop_first[bank][t] = t < VG_EVT_MAX ? set->first[t] : 0;
 		bss->vg_kdrop_count[bank][t] = t < VG_EVT_MAX ? set->count[t] : 0;
+		memset(&bss->vg_kdrop_fast[bank][t], 0, sizeof(bss->vg_kdrop_fast[bank][t]));
+		if (t < VG_EVT_MAX && set->fast)
+			bss->vg_kdrop_fast[bank][t] = set->fast[t];
 	}
 	for (size_t i = 0; i < VG_KDROP_PLENS; i++)
 		bss->vg_kdrop_plen[bank][i] = i < set->nplens ? set->plens[i] : 0;

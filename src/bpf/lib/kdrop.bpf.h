@@ -13,8 +13,15 @@
  * decide keeps the event: a cgroup userspace has not classified, a path it
  * cannot read, a relative one, one longer than VG_KDROP_SCAN bytes.
  *
- * Cost: a dropped event costs the tests, never fill_header, the path walk or
- * the ring buffer. Limits: VG_KDROP_TYPE_TERMS terms per type, path literals
+ * Cost: a dropped event costs the tests, never read_args, fill_header, the
+ * path walk or the ring buffer. The cheap tests are per-type masks (struct
+ * vg_kdrop_fast: result sign, access mode, required flags, side) ANDed in a
+ * few loads, with no per-term loop; the cgroup's side is looked up only when
+ * the terms left differ on it; only the terms left that test more (a narrower
+ * result range, uids, names) are walked, within their index range; the path
+ * last. A miss on a path prefix also rules out the exact literals (userspace
+ * stores their prefixes as keys too), so a path no literal starts like costs
+ * one lookup. Limits: VG_KDROP_TYPE_TERMS terms per type, path literals
  * of fewer than VG_KDROP_PATH bytes (longer prefixes are cut: weaker).
  */
 #ifndef VIGIL_BPF_LIB_KDROP_H
@@ -137,7 +144,7 @@ __noinline __u64 kdrop_path_mask(struct vg_scratch *s, __u32 slot, __u64 uptr)
 	__u32 len = n - 1;
 	if (s->tmp[0] != '/' || !kdrop_path_normal(s, len))
 		return ~0ull;
-	__u32 np = vg_kdrop_nplen[bank];
+	__u32 np = vg_kdrop_nplen[bank], missed = 0;
 	for (__u32 p = 0; p < VG_KDROP_PLENS; p++) {
 		if (p >= np)
 			break;
@@ -149,11 +156,13 @@ __noinline __u64 kdrop_path_mask(struct vg_scratch *s, __u32 slot, __u64 uptr)
 		key.len = l;
 		bpf_probe_read_kernel(key.s, l & (VG_KDROP_PATH - 1), s->tmp);
 		v = bpf_map_lookup_elem(&vg_kdrop_paths, &key);
-		if (!v)
-			break; /* no literal continues this prefix */
+		if (!v) {
+			missed = 1; /* no literal, prefix or exact, continues this prefix */
+			break;
+		}
 		mask |= *v;
 	}
-	if (len < VG_KDROP_PATH) {
+	if (len < VG_KDROP_PATH && !missed) {
 		__builtin_memset(&key, 0, sizeof(key));
 		key.type = slot;
 		key.len = 0;
@@ -166,16 +175,19 @@ __noinline __u64 kdrop_path_mask(struct vg_scratch *s, __u32 slot, __u64 uptr)
 }
 
 struct kdrop_loop {
-	__u32 first, n, flags, side, euid, keep;
+	__u32 first, lo, n, flags, side, euid, keep;
 	long ret;
-	__u64 need;
+	__u64 mask, need;
 };
 
-/* One term, under bpf_loop: the verifier checks it once, not once per term and outcome. */
+/* One term of l->mask, under bpf_loop: the verifier checks it once, not once per term and outcome. */
 static int kdrop_step(__u32 i, struct kdrop_loop *l)
 {
+	i += l->lo;
 	if (i >= l->n)
 		return 1;
+	if (!((l->mask >> (i & 63)) & 1))
+		return 0;
 	int r = kdrop_term(l->first + i, l->ret, l->flags, l->side, l->euid);
 	if (r == 1) {
 		l->keep = 1;
@@ -194,35 +206,84 @@ static int kdrop_step(__u32 i, struct kdrop_loop *l)
  * @flags: an open's flags (0 for other types)
  * @upath: an open's user path (0 for other types)
  *
- * A global function: verified once, on its own. Counts what it drops per
- * type in vg_kdrop_dropped.
+ * A global function: verified once, on its own. The cheap tests first, as
+ * masks (struct vg_kdrop_fast: result sign, access mode, required flags,
+ * then the cgroup's side only when it matters); then, for the terms left
+ * that test more (exact ranges, uids, names), the term itself; the path
+ * last, for the terms that need it. Counts what it drops per type in
+ * vg_kdrop_dropped.
  *
  * Return: 1 keep, 0 drop.
  */
 __noinline int kdrop_decide(struct vg_scratch *s, __u32 type, long ret, __u32 flags, __u64 upath)
 {
 	__u32 bank = vg_kdrop_bank & 1, t = type & 127;
-	struct kdrop_loop l = {
-		.first = vg_kdrop_first[bank][t] + bank * VG_KDROP_TERMS,
-		.n = vg_kdrop_count[bank][t],
-		.flags = flags,
-		.ret = ret,
-	};
-	__u64 cgid = bpf_get_current_cgroup_id();
-	__u8 *sidep = bpf_map_lookup_elem(&vg_cgroup_side, &cgid);
-	struct task_struct *task = bpf_get_current_task_btf();
+	const struct vg_kdrop_fast *f = &vg_kdrop_fast[bank][t];
+	__u64 m = f->sign[ret < 0 ? 1 : 0] & f->acc[flags & 3], need;
+	__u32 side = 0;
 
-	l.side = sidep ? *sidep : 0;
-	l.euid = task->cred->euid.val;
-	bpf_loop(VG_KDROP_TYPE_TERMS, kdrop_step, &l, 0);
-	if (l.keep)
+	if (!s)
+		return 1; /* cannot be: keep */
+#pragma unroll
+	for (int k = 0; k < VG_KDROP_FBITS; k++)
+		if (f->fbit[k] && !(flags & f->fbit[k]))
+			m &= f->noreq[k];
+	if (m && (m & f->side[VG_KDROP_CONTAINER]) != (m & f->side[VG_KDROP_HOST])) {
+		__u64 cgid = bpf_get_current_cgroup_id();
+		__u8 *sidep = bpf_map_lookup_elem(&vg_cgroup_side, &cgid);
+		side = sidep ? *sidep & 3 : 0;
+		m &= f->side[side];
+	}
+	if (!m)
+		goto drop;
+	if (m & ~(f->exact | f->path))
+		return 1; /* a term with no other test */
+	need = m & f->path & ~f->exact;
+	if (m & f->exact) {
+		struct task_struct *task = bpf_get_current_task_btf();
+		struct kdrop_loop l = {
+			.first = vg_kdrop_first[bank][t] + bank * VG_KDROP_TERMS,
+			.n = vg_kdrop_count[bank][t],
+			.flags = flags,
+			.ret = ret,
+			.side = side,
+			.mask = m & f->exact,
+			.lo = f->exact_lo,
+		};
+		__u32 hi = f->exact_hi;
+		if (hi > l.n)
+			hi = l.n;
+		l.euid = task->cred->euid.val;
+		if (hi > l.lo) /* only the range of the exact terms */
+			bpf_loop(hi - l.lo, kdrop_step, &l, 0);
+		if (l.keep)
+			return 1;
+		need |= l.need;
+	}
+	if (need && upath && (kdrop_path_mask(s, t | bank << 15, upath) & need))
 		return 1;
-	if (l.need && upath && (kdrop_path_mask(s, t | bank << 15, upath) & l.need))
-		return 1;
+drop:;
 	__u64 *cnt = bpf_map_lookup_elem(&vg_kdrop_dropped, &t);
 	if (cnt)
 		(*cnt)++;
 	return 0;
+}
+
+/*
+ * Syscall argument i (0-2) from the saved user registers: direct loads when
+ * regs is a BTF pointer (tp_btf, and bpf_task_pt_regs in the per-syscall
+ * programs), probe reads in the raw_tp fallback, where it is a plain value.
+ */
+static __always_inline __u64 kdrop_arg(struct pt_regs *regs, int ia32, int direct, int i)
+{
+	if (direct) {
+		if (ia32)
+			return (__u32)(i == 0 ? regs->bx : i == 1 ? regs->cx : regs->dx);
+		return i == 0 ? regs->di : i == 1 ? regs->si : regs->dx;
+	}
+	if (ia32)
+		return (__u32)(i == 0 ? BPF_CORE_READ(regs, bx) : i == 1 ? BPF_CORE_READ(regs, cx) : BPF_CORE_READ(regs, dx));
+	return i == 0 ? BPF_CORE_READ(regs, di) : i == 1 ? BPF_CORE_READ(regs, si) : BPF_CORE_READ(regs, dx);
 }
 
 /**
@@ -230,14 +291,18 @@ __noinline int kdrop_decide(struct vg_scratch *s, __u32 type, long ret, __u32 fl
  * @s: this CPU's scratch buffer
  * @type: its event type
  * @ret: its return value
- * @args: its arguments
+ * @regs: the task's saved user registers
+ * @ia32: a 32-bit syscall
+ * @direct: regs is a BTF pointer (see kdrop_arg)
  *
- * Called before anything of the record is built; a type that is not
- * filtered costs two loads.
+ * Called before anything of the record is built, before even its arguments
+ * are read (an open reads the two it needs); a type that is not filtered
+ * costs two loads.
  *
  * Return: 1 keep, 0 drop.
  */
-static __always_inline int kdrop_keep(struct vg_scratch *s, __u32 type, long ret, struct sc_args *args)
+static __always_inline int kdrop_keep(struct vg_scratch *s, __u32 type, long ret, struct pt_regs *regs, int ia32,
+				      int direct)
 {
 	__u32 bank = vg_kdrop_bank & 1, t = type & 127;
 	__u32 flags = 0;
@@ -247,23 +312,23 @@ static __always_inline int kdrop_keep(struct vg_scratch *s, __u32 type, long ret
 		return 1;
 	switch (t) {
 	case VG_EVT_OPEN:
-		flags = args->a[1];
-		upath = args->a[0];
+		flags = kdrop_arg(regs, ia32, direct, 1);
+		upath = kdrop_arg(regs, ia32, direct, 0);
 		break;
 	case VG_EVT_OPENAT:
-		flags = args->a[2];
-		upath = args->a[1];
+		flags = kdrop_arg(regs, ia32, direct, 2);
+		upath = kdrop_arg(regs, ia32, direct, 1);
 		break;
 	case VG_EVT_OPENAT2: {
-		__u64 f = 0;
-		bpf_probe_read_user(&f, sizeof(f), (const void *)args->a[2]);
-		flags = f;
-		upath = args->a[1];
+		__u64 fl = 0;
+		bpf_probe_read_user(&fl, sizeof(fl), (const void *)kdrop_arg(regs, ia32, direct, 2));
+		flags = fl;
+		upath = kdrop_arg(regs, ia32, direct, 1);
 		break;
 	}
 	case VG_EVT_CREAT:
 		flags = KDROP_O_CREAT | KDROP_O_WRONLY | KDROP_O_TRUNC;
-		upath = args->a[0];
+		upath = kdrop_arg(regs, ia32, direct, 0);
 		break;
 	}
 	return kdrop_decide(s, t, ret, flags, upath);
