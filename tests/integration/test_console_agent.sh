@@ -260,7 +260,7 @@ if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&
 	if python3 tests/tools/console_browser.py --help 2>&1 | grep -q -- '--agent'; then
 		python3 tests/tools/console_browser.py --agent --url "$URL" --viewer "$VTOKEN" --rule "$RULE" \
 			${EV:+--evidence-rule "Agent console capture"} \
-			--out "${CONSOLE_ARTIFACTS:-$BUILD/test-artifacts/console_agent}" >"$T/browser.log" 2>&1 && echo "ok   the browser shows the agent's alert${EV:+ and downloads a capture's bundle}" ||
+			--out "${CONSOLE_ARTIFACTS:-$BUILD/test-artifacts/console_agent}" >"$T/browser.log" 2>&1 && echo "ok   the browser shows the agent's alert${EV:+ and downloads the capture bundle}" ||
 			it_fail "browser: $(tail -5 "$T/browser.log")"
 	else
 		echo "SKIP (part): console_browser.py has no --agent mode"
