@@ -144,6 +144,8 @@
     else if (path === '/images') p = imagesView(view, params, seq);
     else if (path.startsWith('/image/')) p = imageView(view, decodeURIComponent(path.slice(7)), seq);
     else if (path === '/admissions') p = admissionsView(view, params, seq);
+    else if (path === '/profiles') p = profilesView(view, params, seq);
+    else if (path.startsWith('/profile/')) p = profileView(view, decodeURIComponent(path.slice(9)), seq);
     else p = alertsView(view, params, seq);
     view.removeAttribute('data-loaded');
     Promise.resolve(p).then(() => { if (seq === viewSeq) view.setAttribute('data-loaded', h); }).catch((e) => {
@@ -633,6 +635,62 @@
       el('table', { id: 'packages-table' }, el('thead', {}, el('tr', {}, ['name', 'version', 'type', 'path', 'purl'].map((h) => el('th', { text: h })))),
         el('tbody', {}, pkgs.map((p) => el('tr', { class: 'pkg-row' }, el('td', { text: p.name }), el('td', { text: p.version }),
           el('td', { text: p.type }), el('td', { class: 'out', text: p.path }), el('td', { class: 'out', text: p.purl }))))));
+  }
+
+  // ---- behaviour profiles: GET /api/v1/profiles, /api/v1/profiles/<key>, POST .../mode (docs/hub.md) ----
+  const MODES = ['learning', 'monitoring', 'protecting'];
+  async function profilesView(view, params, seq) {
+    const keys = ['cluster', 'namespace', 'image'];
+    const f = {};
+    for (const k of keys) f[k] = params.get(k) || '';
+    const cursor = params.get('cursor') || '';
+    add(view, el('h1', { text: 'Behaviour profiles' }),
+      filterForm('profile-filters', '#/profiles', [['cluster', 'cluster'], ['namespace', 'namespace'], ['image', 'image (exact)']], f));
+    const page = await api('/api/v1/profiles' + qs(Object.assign({ limit: 50 }, f, { cursor })));
+    if (seq !== viewSeq) return;
+    add(view, el('table', { id: 'profiles-table' },
+      el('thead', {}, el('tr', {}, ['workload', 'image', 'namespace', 'mode (central)', 'modes on nodes', 'items', 'updated'].map((h) => el('th', { text: h })))),
+      el('tbody', {}, page.profiles.map((x) => el('tr', { class: 'profile-row', 'data-key': x.kv_key,
+        on: { click: () => { location.hash = '#/profile/' + encodeURIComponent(x.kv_key); } } },
+        el('td', { class: 'out', text: x.owner || x.key }),
+        el('td', { class: 'ref', text: x.image }),
+        el('td', { text: x.namespace }),
+        el('td', {}, x.mode ? el('span', { class: 'badge mode-' + str(x.mode), text: x.mode }) : el('span', { class: 'muted', text: 'not set' })),
+        el('td', { text: (x.nodes || []).map((n) => n.node + ': ' + n.mode).join(', ') }),
+        el('td', { text: str(x.items) }),
+        el('td', { text: fmtTime(new Date(Number(x.updated_ns) / 1e6).toISOString()) }))))));
+    if (!page.profiles.length) add(view, el('p', { class: 'muted', text: 'No profile yet (agents share what they learn with --nats).' }));
+    add(view, pager('#/profiles', f, page, cursor));
+  }
+  async function profileView(view, key, seq) {
+    add(view, el('p', {}, el('a', { href: '#/profiles', text: '‹ profiles' })));
+    const d = await api('/api/v1/profiles/' + encodeURIComponent(key));
+    if (seq !== viewSeq) return;
+    add(view, el('h1', { id: 'profile-title', text: d.owner || d.image || d.key }),
+      el('div', { class: 'card' }, kv([['key', d.key], ['image', d.image], ['digest', d.digest], ['namespace', d.namespace],
+        ['mode (central)', d.mode || 'not set'], ['set by', d.mode_set_by], ['items', d.items]])));
+    if (isResponder()) {
+      const sel = el('select', { id: 'profile-mode' }, MODES.map((m) => el('option', { value: m, text: m })));
+      sel.value = d.mode || 'monitoring';
+      const status = el('span', { id: 'profile-mode-status', class: 'muted' });
+      add(view, el('p', {}, 'Set the mode on every node: ', sel, ' ', el('button', { id: 'profile-mode-set', type: 'button', text: 'Set',
+        on: { click: async () => {
+          status.textContent = 'setting…';
+          try {
+            const r = await api('/api/v1/profiles/' + encodeURIComponent(d.kv_key) + '/mode', { method: 'POST', body: { mode: sel.value } });
+            status.textContent = 'set to ' + str(r.mode) + ' (revision ' + str(r.revision) + ')';
+          } catch (e) { status.textContent = 'Error: ' + e.message; }
+        } } }), ' ', status));
+    }
+    add(view, el('h2', { text: 'Nodes' }), el('table', { id: 'profile-nodes' },
+      el('tr', {}, ['node', 'mode', 'last message'].map((h) => el('th', { text: h }))),
+      (d.nodes || []).map((n) => el('tr', {}, el('td', { text: n.cluster + '/' + n.node }), el('td', { text: n.mode }),
+        el('td', { text: fmtTime(new Date(Number(n.last_ns) / 1e6).toISOString()) })))));
+    for (const [kind, items] of Object.entries(d.kinds || {})) {
+      if (!Array.isArray(items) || !items.length) continue;
+      add(view, el('h2', { text: kind + ' (' + items.length + ')' }), el('table', { class: 'profile-items', 'data-kind': kind },
+        items.map((it) => el('tr', {}, el('td', { class: 'out', text: it.value }), el('td', { class: 'muted', text: (it.nodes || []).join(', ') })))));
+    }
   }
 
   // ---- admission decisions: GET /api/v1/admissions ----
