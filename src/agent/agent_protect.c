@@ -48,6 +48,7 @@ struct armed {
 	struct hmap_node node; /* key: cgroup id */
 	char id[65];
 	uint64_t exec_hash, net_hash; /* of the lists armed; 0: not armed */
+	uint64_t items_hash;          /* of the profile's programs the exec list was made from */
 	bool exec_on, net_on;
 	bool exec_failed, net_failed; /* said once per container */
 };
@@ -414,13 +415,25 @@ static void arm(struct agent *a, uint64_t cgroup_id, const struct vg_cgroup *cg)
 		return;
 	}
 	char err[512];
-	/* programs */
-	char **progs;
-	size_t np = exec_list(p, m->rootfs, &progs);
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < np; i++)
-		h = fnv(h, progs[i], strlen(progs[i]) + 1);
-	struct file_guard *g = h != e->exec_hash ? guard_of(a) : NULL;
+	/* programs: the list made again (interpreters read) only when the profile's programs changed */
+	uint64_t ih = fnv(1469598103934665603ull, m->rootfs, strlen(m->rootfs) + 1);
+	size_t n_items;
+	const struct profile_item **items = profile_sorted_items(p, &n_items);
+	for (size_t i = 0; i < n_items; i++)
+		if (items[i]->kind == PROF_EXEC && !items[i]->deviation)
+			ih = fnv(ih, items[i]->value, strlen(items[i]->value) + 1);
+	free(items);
+	char **progs = NULL;
+	size_t np = 0;
+	uint64_t h = e->exec_hash;
+	if (ih != e->items_hash || !e->exec_on) {
+		np = exec_list(p, m->rootfs, &progs);
+		h = 1469598103934665603ull;
+		for (size_t i = 0; i < np; i++)
+			h = fnv(h, progs[i], strlen(progs[i]) + 1);
+	}
+	struct file_guard *g = h != e->exec_hash || !e->exec_on ? guard_of(a) : NULL;
+	e->items_hash = ih;
 	if (g) {
 		if (file_guard_allow_exec(g, m, (const char *const *)progs, np, err, sizeof(err))) {
 			if (!e->exec_failed)
@@ -465,7 +478,7 @@ static void arm(struct agent *a, uint64_t cgroup_id, const struct vg_cgroup *cg)
 
 void agent_protect_container(struct agent *a, uint64_t cgroup_id)
 {
-	if (!a->profiles || !a->state)
+	if (!a->profiles || !a->state || a->cfg.mode == AGENT_REPLAY)
 		return;
 	const struct vg_cgroup *cg = state_cgroup(a->state, cgroup_id);
 	if (cg)

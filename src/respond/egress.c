@@ -397,8 +397,8 @@ int egress_allow_only(struct egress *e, uint64_t cgroup_id, const struct egress_
 	}
 	free(all);
 	/* the rules of an earlier list that this one does not hold */
-	struct vg_egress_key old[512];
-	size_t nold = rules_of(rules, cgroup_id, old, 512);
+	struct vg_egress_key *old = xcalloc(EGRESS_ALLOW_MAX, sizeof(*old));
+	size_t nold = rules_of(rules, cgroup_id, old, EGRESS_ALLOW_MAX);
 	for (size_t i = 0; i < nold; i++) {
 		bool keep = false;
 		for (size_t j = 0; j < nk && !keep; j++)
@@ -406,6 +406,7 @@ int egress_allow_only(struct egress *e, uint64_t cgroup_id, const struct egress_
 		if (!keep)
 			bpf_map_delete_elem(rules, &old[i]);
 	}
+	free(old);
 	free(keys);
 	free(vals);
 	if (rc) {
