@@ -34,6 +34,7 @@
 #include "common/log.h"
 #include "profile/profile.h"
 #include "profile/profile_events.h"
+#include "profile/profile_protect.h"
 #include "respond/action.h"
 #include "respond/egress.h"
 #include "respond/file_guard.h"
@@ -198,22 +199,12 @@ static size_t exec_list(const struct profile *p, const char *rootfs, char ***out
 		const struct profile_item *it = items[i];
 		if (it->kind != PROF_EXEC || it->deviation)
 			continue;
-		char prog[PROF_VALUE_MAX];
-		snprintf(prog, sizeof(prog), "%s", it->value);
-		char *arrow = strstr(prog, " <- ");
-		if (arrow)
-			*arrow = 0;
-		char *as = strstr(prog, " as ");
-		const char *name = NULL;
-		if (as) {
-			*as = 0;
-			name = as + 4;
-		}
-		if (prog[0] != '/')
+		char prog[PROF_VALUE_MAX], name[PROF_VALUE_MAX];
+		if (!profile_exec_program(it->value, prog, sizeof(prog), name, sizeof(name)))
 			continue;
 		add_str(&v, &n, prog);
 		const char *base = strrchr(prog, '/') + 1;
-		if (name && name[0] && !strchr(name, '/') && strcmp(base, "busybox") && strcmp(base, "toybox"))
+		if (name[0] && !strchr(name, '/') && strcmp(base, "busybox") && strcmp(base, "toybox"))
 			add_str(&v, &n, name);
 		char ip[PATH_MAX];
 		if (!strchr(prog, '*') && interp_of(rootfs, prog, ip, sizeof(ip)))
@@ -265,25 +256,11 @@ static void add_host(struct agent *a, struct egress_dest **v, size_t *n, const c
 /* The nameservers of a resolv.conf, port 53. */
 static void add_resolvers(struct agent *a, struct egress_dest **v, size_t *n, int fd)
 {
-	char buf[16384];
-	ssize_t len = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-	if (len <= 0)
-		return;
-	buf[len] = 0;
-	int found = 0;
-	for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line && found < RESOLVERS_MAX;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char ns[64];
-		if (sscanf(line, " nameserver %63s", ns) != 1)
-			continue;
-		char *pct = strchr(ns, '%'); /* a link-local scope */
-		if (pct)
-			*pct = 0;
-		if (strchr(ns, '.') || strchr(ns, ':')) {
-			add_host(a, v, n, ns, 53);
-			found++;
-		}
-	}
+	char buf[16384], ns[RESOLVERS_MAX][PROFILE_NS_LEN];
+	ssize_t len = fd >= 0 ? read(fd, buf, sizeof(buf)) : -1;
+	size_t k = len > 0 ? profile_nameservers(buf, (size_t)len, ns, RESOLVERS_MAX) : 0;
+	for (size_t i = 0; i < k; i++)
+		add_host(a, v, n, ns[i], 53);
 }
 
 /*
@@ -315,32 +292,6 @@ static void resolvers(struct agent *a, const struct vg_container_meta *m, struct
 	close(root);
 }
 
-/* "tcp/HOST:PORT", "udp/[V6]:PORT", "HOST:PORT" -> host and port; false if not one. */
-static bool split_dest(const char *item, char *host, size_t hostlen, uint16_t *port)
-{
-	const char *s = item;
-	if (!strncmp(s, "tcp/", 4) || !strncmp(s, "udp/", 4))
-		s += 4;
-	const char *colon = strrchr(s, ':');
-	if (!colon || !colon[1])
-		return false;
-	char *end;
-	unsigned long p = strtoul(colon + 1, &end, 10);
-	if (*end || p == 0 || p > 65535)
-		return false;
-	size_t hl = (size_t)(colon - s);
-	if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
-		s++;
-		hl -= 2;
-	}
-	if (!hl || hl >= hostlen)
-		return false;
-	memcpy(host, s, hl);
-	host[hl] = 0;
-	*port = (uint16_t)p;
-	return true;
-}
-
 static size_t net_list(struct agent *a, const struct profile *p, const struct vg_container_meta *m,
 		       struct egress_dest **out)
 {
@@ -351,7 +302,7 @@ static size_t net_list(struct agent *a, const struct profile *p, const struct vg
 		const struct profile_item *it = items[i];
 		char host[PROF_VALUE_MAX];
 		uint16_t port;
-		if (it->kind == PROF_CONNECT && !it->deviation && split_dest(it->value, host, sizeof(host), &port))
+		if (it->kind == PROF_CONNECT && !it->deviation && profile_dest_split(it->value, host, sizeof(host), &port))
 			add_host(a, &v, &n, host, port);
 	}
 	free(items);
