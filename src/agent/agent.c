@@ -213,6 +213,7 @@ static void on_container_known(void *ctx, uint64_t cgroup_id, const struct vg_co
 	egress_container(a->egress, cgroup_id, m);
 	if (a->guard && file_guard_add(a->guard, m, err, sizeof(err)))
 		vg_warn("deny exec/open: %s", err);
+	agent_protect_container(a, cgroup_id); /* a protecting profile's allow lists */
 }
 
 /*
@@ -236,6 +237,7 @@ static void forget_cgroup(void *ctx, uint64_t id)
 	source_bpf_forget_cgroup(a->src, id);
 	recorder_forget(a->recorder, id);
 	egress_forget(a->egress, id);
+	agent_protect_forget(a, id);
 }
 
 /* The event types the state needs whatever the rules say: processes, cwd. */
@@ -540,7 +542,7 @@ static int wire(struct agent *a)
 		.live = live(a),
 		.emit = emit_state,
 		.forget_cgroup = live(a) ? forget_cgroup : NULL,
-		.container_known = a->egress || a->guard ? on_container_known : NULL,
+		.container_known = a->egress || a->guard || c->profiles.on ? on_container_known : NULL,
 		.ctx = a,
 	};
 	a->state = state_new(&so);

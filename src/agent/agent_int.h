@@ -147,6 +147,8 @@ struct agent {
 	struct agent_floods *floods;     /* what the sensor lost, by container (agent_floods.c) */
 	struct agent_kdrop kdrop;        /* in-kernel dropping (agent_kdrop.c) */
 	struct profile_sync *profsync;   /* profiles across the fleet (agent_profile_fleet.c), with --nats */
+	struct agent_protect *protect;   /* protecting profiles enforced (agent_protect.c), NULL: none yet */
+	const struct action_result *done_before; /* an action already carried out for the next alert */
 };
 
 /* agent.c: an alert into the agent's one path: answered, formatted, to the sinks. */
@@ -161,6 +163,18 @@ void agent_profile_tick(struct agent *a, uint64_t now);
 void agent_profile_fleet_start(struct agent *a);
 void agent_profile_fleet_stop(struct agent *a); /* before the fleet's connection goes */
 void agent_profile_stop(struct agent *a);
+/* The profile of a cgroup's workload, or NULL (not profiled, profiles off). */
+struct profile *agent_profile_of(struct agent *a, uint64_t cgroup_id);
+/* A program a protecting profile's allow list refused: the deviation alert, saying so. */
+void agent_profile_blocked(struct agent *a, struct profile *p, const struct vg_event *ev, const char *value);
+
+/* agent_protect.c: protecting profiles enforced (docs/profiles.md, "Protecting"): exec and egress
+ * allow lists armed per container. Each accepts nothing started. */
+void agent_protect_sync(struct agent *a);  /* once a second: every container armed as its profile's mode says */
+void agent_protect_container(struct agent *a, uint64_t cgroup_id); /* its metadata is known */
+void agent_protect_poll(struct agent *a);  /* the executions refused since: alerted and recorded */
+void agent_protect_forget(struct agent *a, uint64_t cgroup_id);
+void agent_protect_stop(struct agent *a);
 
 /* agent_respond.c: carry out the alert's actions (the rule's, the policy's, the
  * kernel's kill) into a->responses, each also handed to the sinks. */

@@ -154,9 +154,9 @@ static struct profile *profile_of(struct agent *a, struct agent_profile *ap, uin
 	return p;
 }
 
-/* A deviation: an alert in Falco's shape through the agent's alert path. */
-static void deviation(struct agent *a, const struct profile *p, const struct vg_event *ev, enum profile_kind k,
-		      const char *value)
+/* A deviation: an alert in Falco's shape through the agent's alert path (blocked: refused by protecting). */
+static void deviation_ex(struct agent *a, const struct profile *p, const struct vg_event *ev, enum profile_kind k,
+			 const char *value, bool blocked)
 {
 	static const struct fref str_ref = { .type = FT_STR };
 	char g[PROF_VALUE_MAX], text[3 * PROF_VALUE_MAX];
@@ -167,9 +167,9 @@ static void deviation(struct agent *a, const struct profile *p, const struct vg_
 						       "sensitive syscall" };
 	profile_generalise(k, value, g, sizeof(g));
 	int len = snprintf(text, sizeof(text),
-			   "New %s %s in container %s (image %s) departs from profile %s (%s, %zu items learnt)",
+			   "New %s %s in container %s (image %s) departs from profile %s (%s, %zu items learnt)%s",
 			   what[k], value, cname, p->image[0] ? p->image : "?", p->key, profile_mode_name(p->mode),
-			   p->nlearnt);
+			   p->nlearnt, blocked ? ": blocked (EPERM)" : "");
 	if (len < 0)
 		return;
 	if ((size_t)len >= sizeof(text))
@@ -207,6 +207,12 @@ static void deviation(struct agent *a, const struct profile *p, const struct vg_
 	agent_alert(a, &al);
 }
 
+static void deviation(struct agent *a, const struct profile *p, const struct vg_event *ev, enum profile_kind k,
+		      const char *value)
+{
+	deviation_ex(a, p, ev, k, value, false);
+}
+
 static void observe(struct agent *a, struct agent_profile *ap, struct profile *p, const struct vg_event *ev,
 		    const struct profile_obs *o)
 {
@@ -232,6 +238,37 @@ static void observe(struct agent *a, struct agent_profile *ap, struct profile *p
 		}
 	}
 }
+
+/* ---- protecting (agent_protect.c enforces; these are its hooks here) ---- */
+
+struct profile *agent_profile_of(struct agent *a, uint64_t cgroup_id)
+{
+	return a->profiles ? profile_of(a, a->profiles, cgroup_id) : NULL;
+}
+
+/* Rate-limited like every deviation; never learnt (a refused program did not run). */
+void agent_profile_blocked(struct agent *a, struct profile *p, const struct vg_event *ev, const char *value)
+{
+	struct agent_profile *ap = a->profiles;
+	if (!ap)
+		return;
+	ap->deviations++;
+	uint64_t now = ev->hdr.ts;
+	if (now > ap->tokens_at) {
+		ap->tokens += (double)(now - ap->tokens_at) / 1e9 * DEV_RATE;
+		if (ap->tokens > DEV_BURST)
+			ap->tokens = DEV_BURST;
+		ap->tokens_at = now;
+	}
+	if (ap->tokens < 1) {
+		ap->suppressed++;
+		return;
+	}
+	ap->tokens -= 1;
+	deviation_ex(a, p, ev, PROF_EXEC, value, true);
+}
+
+/* ---- end of protecting hooks ---- */
 
 void agent_profile_event(struct agent *a, const struct vg_event *ev)
 {
@@ -290,6 +327,8 @@ static void reload(struct agent_profile *ap)
 void agent_profile_tick(struct agent *a, uint64_t now)
 {
 	struct agent_profile *ap = a->profiles;
+	if (ap)
+		agent_protect_poll(a); /* refused executions reported at once */
 	if (!ap || now - ap->tick_at < 1000000000ULL)
 		return;
 	ap->tick_at = now;
@@ -318,6 +357,7 @@ void agent_profile_tick(struct agent *a, uint64_t now)
 			reload(ap);
 		}
 	}
+	agent_protect_sync(a); /* protecting: allow lists armed, changed or disarmed */
 }
 
 int agent_profile_start(struct agent *a)
@@ -366,6 +406,7 @@ void agent_profile_stop(struct agent *a)
 	struct agent_profile *ap = a->profiles;
 	if (!ap)
 		return;
+	agent_protect_stop(a);
 	flush_store(ap);
 	size_t items = 0;
 	struct hmap_node *n, *tmp;

@@ -53,6 +53,11 @@ void agent_respond(struct agent *a, const struct alert *al)
 	size_t n = 0;
 
 	a->responses.n = 0;
+	/* what was done before the alert (an execution refused by the file guard): recorded with it */
+	if (a->done_before) {
+		on_action(a, al, a->done_before);
+		a->done_before = NULL;
+	}
 	if (!a->responder)
 		return;
 	for (size_t i = 0; i < al->nactions && n < AGENT_ACTS_MAX; i++)

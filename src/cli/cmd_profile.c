@@ -304,8 +304,8 @@ int cmd_profile(int argc, char **argv)
 			if (n >= 0)
 				printf("%d profile%s now %s\n", n, n == 1 ? "" : "s", m);
 			if (n >= 0 && mode == PROF_PROTECTING)
-				fprintf(stderr, "vigil: note: protecting is not enforced yet: a protecting profile "
-						"alerts as a monitoring one (docs/profiles.md)\n");
+				fprintf(stderr, "vigil: note: a running agent now refuses, in the workload's containers, "
+						"programs and destinations the profile does not hold (docs/profiles.md)\n");
 		} else {
 			n = profile_store_reset(ps, p ? p->key : NULL, (int64_t)time(NULL));
 			if (n >= 0)

@@ -6,6 +6,7 @@
 static const char *const action_names[ACTION_COUNT] = {
 	[ACTION_KILL] = "kill",	      [ACTION_FREEZE] = "freeze", [ACTION_ISOLATE] = "isolate",
 	[ACTION_CAPTURE] = "capture", [ACTION_THAW] = "thaw",	  [ACTION_RELEASE] = "release",
+	[ACTION_DENY_EXEC] = "deny_exec",
 };
 
 static const char *const outcome_names[OUTCOME_COUNT] = {

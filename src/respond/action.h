@@ -18,6 +18,7 @@ enum action_kind {
 	ACTION_CAPTURE, /* a forensic bundle */
 	ACTION_THAW,    /* vigil respond thaw: a freeze undone */
 	ACTION_RELEASE, /* vigil respond release: an isolation undone */
+	ACTION_DENY_EXEC, /* an execution refused before it ran (a protecting profile's allow list) */
 	ACTION_COUNT
 };
 

@@ -196,6 +196,8 @@ static struct bpf_link *take_over(struct bpf_program *prog, int cgroup_fd, const
 	return l;
 }
 
+static struct egress *start(struct egress *e, bool pin, const char *what, char *err, size_t errlen);
+
 struct egress *egress_start(const char *policy_path, char *err, size_t errlen)
 {
 	struct egress *e = xcalloc(1, sizeof(*e));
@@ -204,13 +206,25 @@ struct egress *egress_start(const char *policy_path, char *err, size_t errlen)
 		free(e);
 		return NULL;
 	}
+	return start(e, true, "egress policy", err, errlen);
+}
+
+struct egress *egress_start_lists(char *err, size_t errlen)
+{
+	struct egress *e = xcalloc(1, sizeof(*e));
+	e->cgroup_fd = -1;
+	return start(e, false, "egress allow lists", err, errlen);
+}
+
+static struct egress *start(struct egress *e, bool pin, const char *what, char *err, size_t errlen)
+{
 	const char *root = cgroup2_mount();
 	if (!root[0]) {
-		snprintf(err, errlen, "egress policy cannot be enforced: no cgroup v2 hierarchy is mounted");
+		snprintf(err, errlen, "%s cannot be enforced: no cgroup v2 hierarchy is mounted", what);
 		goto fail;
 	}
 	e->cgroup_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	e->pinned = pin_dir_ready();
+	e->pinned = pin && pin_dir_ready();
 	e->skel = egress_bpf__open();
 	int adopted = e->pinned && e->skel ? adopt_maps(e) : 0;
 	if (e->skel && egress_bpf__load(e->skel)) {
@@ -226,7 +240,7 @@ struct egress *egress_start(const char *policy_path, char *err, size_t errlen)
 	if (adopted)
 		vg_info("egress: the lists an earlier agent left pinned stay in force, taken over");
 	if (e->cgroup_fd < 0 || !e->skel) {
-		snprintf(err, errlen, "egress policy cannot be enforced: %s",
+		snprintf(err, errlen, "%s cannot be enforced: %s", what,
 			 e->cgroup_fd < 0 ? "cannot open the cgroup v2 root" : "the kernel refused the cgroup programs");
 		goto fail;
 	}
@@ -236,7 +250,7 @@ struct egress *egress_start(const char *policy_path, char *err, size_t errlen)
 		e->links[i] = e->pinned ? take_over(progs[i], e->cgroup_fd, egress_link_pins[i])
 				       : bpf_program__attach_cgroup(progs[i], e->cgroup_fd);
 		if (!e->links[i]) {
-			snprintf(err, errlen, "egress policy cannot be enforced: attaching %s to %s: %s",
+			snprintf(err, errlen, "%s cannot be enforced: attaching %s to %s: %s", what,
 				 bpf_program__name(progs[i]), root, strerror(errno));
 			goto fail;
 		}
@@ -320,4 +334,91 @@ void egress_forget(struct egress *e, uint64_t cgroup_id)
 uint64_t egress_denied(const struct egress *e)
 {
 	return e ? percpu_sum(bpf_map__fd(e->skel->maps.vg_egress_denied), 0) : 0;
+}
+
+/* The keys of the rules of one cgroup (at most max), from the trie. */
+static size_t rules_of(int fd, uint64_t cgroup_id, struct vg_egress_key *out, size_t max)
+{
+	struct vg_egress_key k, next, *prev = NULL;
+	size_t n = 0;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0 && n < max) {
+		if (next.cgroup_id == cgroup_id)
+			out[n++] = next;
+		k = next;
+		prev = &k;
+	}
+	return n;
+}
+
+int egress_allow_only(struct egress *e, uint64_t cgroup_id, const struct egress_dest *d, size_t n, char *err,
+		      size_t errlen)
+{
+	if (!e || n > EGRESS_ALLOW_MAX) {
+		snprintf(err, errlen, "%s", e ? "too many destinations" : "not started");
+		return -1;
+	}
+	int rules = bpf_map__fd(e->skel->maps.vg_egress_rules);
+	/* one rule per address: its ports (at most VG_EGRESS_MAX_PORTS; more: every port of it) */
+	struct vg_egress_key *keys = xcalloc(n ? n : 1, sizeof(*keys));
+	struct vg_egress_rule *vals = xcalloc(n ? n : 1, sizeof(*vals));
+	bool *all = xcalloc(n ? n : 1, sizeof(*all)); /* every port of the address */
+	size_t nk = 0;
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct vg_egress_key k = { .prefixlen = VG_EGRESS_KEY_BITS(d[i].family == 4 ? 32 : 128),
+					   .cgroup_id = cgroup_id, .family = (uint32_t)d[i].family };
+		memcpy(k.addr, d[i].addr, d[i].family == 4 ? 4 : 16);
+		size_t j = 0;
+		while (j < nk && memcmp(&keys[j], &k, sizeof(k)))
+			j++;
+		if (j == nk) {
+			keys[nk] = k;
+			vals[nk++] = (struct vg_egress_rule){ .verdict = VG_EGRESS_ALLOW };
+		}
+		struct vg_egress_rule *r = &vals[j];
+		bool have = all[j];
+		if (d[i].port == 0 || (r->nports == VG_EGRESS_MAX_PORTS && !have)) {
+			all[j] = true; /* port 0, or more ports than a rule holds: every port of the address */
+			continue;
+		}
+		for (size_t p = 0; p < r->nports && !have; p++)
+			have = r->ports[p] == d[i].port;
+		if (!have)
+			r->ports[r->nports++] = d[i].port;
+	}
+	for (size_t j = 0; j < nk; j++) {
+		if (all[j])
+			vals[j].nports = 0;
+		if (bpf_map_update_elem(rules, &keys[j], &vals[j], BPF_ANY)) {
+			snprintf(err, errlen, "cannot add an allow rule: %s", strerror(errno));
+			rc = -1;
+			break;
+		}
+	}
+	free(all);
+	/* the rules of an earlier list that this one does not hold */
+	struct vg_egress_key *old = xcalloc(EGRESS_ALLOW_MAX, sizeof(*old));
+	size_t nold = rules_of(rules, cgroup_id, old, EGRESS_ALLOW_MAX);
+	for (size_t i = 0; i < nold; i++) {
+		bool keep = false;
+		for (size_t j = 0; j < nk && !keep; j++)
+			keep = !memcmp(&old[i], &keys[j], sizeof(old[i]));
+		if (!keep)
+			bpf_map_delete_elem(rules, &old[i]);
+	}
+	free(old);
+	free(keys);
+	free(vals);
+	if (rc) {
+		egress_forget(e, cgroup_id);
+		return -1;
+	}
+	/* the default last: until then the cgroup is not policed (or by its earlier list) */
+	struct vg_egress_policy pol = { .default_verdict = VG_EGRESS_DENY };
+	if (bpf_map_update_elem(bpf_map__fd(e->skel->maps.vg_egress_policy), &cgroup_id, &pol, BPF_ANY)) {
+		snprintf(err, errlen, "cannot police the cgroup: %s", strerror(errno));
+		egress_forget(e, cgroup_id);
+		return -1;
+	}
+	return 0;
 }

@@ -11,6 +11,7 @@
 #include <sys/fanotify.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include "common/buf.h"
 #include "common/log.h"
@@ -35,7 +36,17 @@ struct guard {
 	char rootfs[PATH_MAX];          /* its merged directory, as the host sees it */
 	char upper[PATH_MAX];           /* its upper layer */
 	char id[13];
+	char cid[65];                   /* the container's full id (its exec allow list) */
 };
+
+/* A container's exec allow list (a protecting profile): patterns of paths from its root. */
+struct allow_list {
+	char id[65];
+	char **pats;
+	size_t n;
+};
+
+#define DENIALS_MAX 256 /* refusals of allow lists waiting for the agent */
 
 /*
  * Drift decisions already taken, by file identity: (device, inode, ctime) and
@@ -64,7 +75,58 @@ struct file_guard {
 	size_t nguards;
 	unsigned int serial;
 	struct file_guard_stats stats;
+	struct allow_list *allows; /* under lock */
+	size_t nallows;
+	struct file_guard_denial denials[DENIALS_MAX]; /* a ring, under lock */
+	size_t den_head, den_n;
+	uint64_t den_lost;
 };
+
+/* `*` matches a run of characters other than '/'; everything else itself. */
+static bool glob_path(const char *p, const char *s)
+{
+	while (*p) {
+		if (*p == '*') {
+			for (p++;; s++) {
+				if (glob_path(p, s))
+					return true;
+				if (!*s || *s == '/')
+					return false;
+			}
+		}
+		if (*p++ != *s++)
+			return false;
+	}
+	return !*s;
+}
+
+static struct allow_list *allow_find(struct file_guard *d, const char *id)
+{
+	for (size_t i = 0; i < d->nallows; i++)
+		if (!strcmp(d->allows[i].id, id))
+			return &d->allows[i];
+	return NULL;
+}
+
+/* Under lock: whether the container has an allow list (-1: none), and if so whether rel is on it (1, 0). */
+static int allow_judge(struct file_guard *d, const char *id, const char *rel)
+{
+	const struct allow_list *l = allow_find(d, id);
+	if (!l)
+		return -1;
+	const char *base = rel ? strrchr(rel, '/') : NULL;
+	for (size_t i = 0; rel && i < l->n; i++)
+		if (l->pats[i][0] == '/' ? glob_path(l->pats[i], rel) : glob_path(l->pats[i], base ? base + 1 : rel))
+			return 1;
+	return 0;
+}
+
+static void allow_free(struct allow_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->pats[i]);
+	free(l->pats);
+}
 
 /* The upperdir= option of the overlay mounted at dir, from /proc/self/mountinfo. */
 static int upper_of(const char *dir, char *out, size_t size)
@@ -188,15 +250,38 @@ static struct decision decide(struct file_guard *d, const struct fanotify_event_
 		if (named <= 0)
 			named = rel ? file_rules_deny_open(g.rules, rel) : -1;
 	}
-	r.undecided = named < 0 || drifted < 0;
-	r.deny = named > 0 || drifted > 0 || (named < 0 && !files_fail_open) || (drifted < 0 && !drift_fail_open);
+	int allowed = -1; /* the exec allow list: 1 on it, 0 not on it, -1 no list */
+	if (exec) {
+		pthread_mutex_lock(&d->lock);
+		allowed = allow_judge(d, g.cid, rel);
+		if (allowed == 0 && rel) {
+			/* refused by the list: noted for the agent's alert and action record */
+			struct file_guard_denial *x;
+			if (d->den_n == DENIALS_MAX) {
+				d->den_lost++;
+			} else {
+				x = &d->denials[(d->den_head + d->den_n++) % DENIALS_MAX];
+				snprintf(x->id, sizeof(x->id), "%s", g.cid);
+				snprintf(x->path, sizeof(x->path), "%.511s", rel);
+				x->pid = (uint32_t)m->pid;
+				struct timespec ts;
+				clock_gettime(CLOCK_BOOTTIME, &ts);
+				x->ts = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+			}
+		}
+		pthread_mutex_unlock(&d->lock);
+	}
+	r.undecided = named < 0 || drifted < 0 || (allowed == 0 && !rel);
+	r.deny = named > 0 || drifted > 0 || (named < 0 && !files_fail_open) || (drifted < 0 && !drift_fail_open) ||
+		 (allowed == 0 && (rel || !files_fail_open));
 	/*
 	 * An ignore mark is per inode, whatever name reaches it: only a file with one
 	 * name may be let through for good when names decide (busybox's applets are
 	 * hard links of one file).
 	 */
 	bool by_name = exec ? file_rules_has_exec(g.rules) : file_rules_has_open(g.rules);
-	r.ignore = !r.deny && !r.undecided && (!by_name || st.st_nlink == 1);
+	/* under an allow list every execution is decided (the list may change with the profile) */
+	r.ignore = !r.deny && !r.undecided && (!by_name || st.st_nlink == 1) && allowed < 0;
 	return r;
 }
 
@@ -296,6 +381,9 @@ void file_guard_stop(struct file_guard *d)
 	if (d->stop[1] >= 0)
 		close(d->stop[1]);
 	pthread_mutex_destroy(&d->lock);
+	for (size_t i = 0; i < d->nallows; i++)
+		allow_free(&d->allows[i]);
+	free(d->allows);
 	free(d->guards);
 	free(d);
 }
@@ -333,7 +421,10 @@ int file_guard_add(struct file_guard *d, const struct vg_container_meta *meta, c
 
 	g.drift = d->o.drift;
 	g.rules = file_policy_match(d->o.files, meta);
-	uint64_t mask = (g.drift || file_rules_has_exec(g.rules) ? FAN_OPEN_EXEC_PERM : 0) |
+	pthread_mutex_lock(&d->lock);
+	bool listed = allow_find(d, meta->id) != NULL;
+	pthread_mutex_unlock(&d->lock);
+	uint64_t mask = (g.drift || listed || file_rules_has_exec(g.rules) ? FAN_OPEN_EXEC_PERM : 0) |
 			(file_rules_has_open(g.rules) ? FAN_OPEN_PERM : 0);
 	if (!mask)
 		return 0; /* nothing applies to this container */
@@ -349,6 +440,7 @@ int file_guard_add(struct file_guard *d, const struct vg_container_meta *meta, c
 	}
 	snprintf(g.rootfs, sizeof(g.rootfs), "%s", rootfs);
 	snprintf(g.id, sizeof(g.id), "%.12s", meta->id);
+	snprintf(g.cid, sizeof(g.cid), "%s", meta->id);
 	g.dev = st.st_dev;
 	pthread_mutex_lock(&d->lock);
 	size_t at = d->nguards;
@@ -389,4 +481,75 @@ void file_guard_stats(struct file_guard *d, struct file_guard_stats *out)
 	pthread_mutex_lock(&d->lock);
 	*out = d->stats;
 	pthread_mutex_unlock(&d->lock);
+}
+
+int file_guard_allow_exec(struct file_guard *d, const struct vg_container_meta *meta, const char *const *progs,
+			  size_t n, char *err, size_t errlen)
+{
+	if (!meta || !meta->id[0]) {
+		snprintf(err, errlen, "not a container");
+		return -1;
+	}
+	if (n > FILE_GUARD_ALLOW_MAX) {
+		snprintf(err, errlen, "container %.12s: %zu programs, more than %d", meta->id, n, FILE_GUARD_ALLOW_MAX);
+		return -1;
+	}
+	struct allow_list nl = { 0 };
+	snprintf(nl.id, sizeof(nl.id), "%s", meta->id);
+	if (progs) {
+		nl.pats = xcalloc(n ? n : 1, sizeof(*nl.pats));
+		for (size_t i = 0; i < n; i++)
+			nl.pats[nl.n++] = xstrdup(progs[i]);
+	}
+	pthread_mutex_lock(&d->lock);
+	struct allow_list *l = allow_find(d, meta->id);
+	if (!progs) {
+		if (l) {
+			allow_free(l);
+			*l = d->allows[--d->nallows];
+		}
+		pthread_mutex_unlock(&d->lock);
+		return 0;
+	}
+	if (l) {
+		allow_free(l);
+		*l = nl;
+	} else {
+		d->allows = xrealloc(d->allows, (d->nallows + 1) * sizeof(*d->allows));
+		d->allows[d->nallows++] = nl;
+	}
+	pthread_mutex_unlock(&d->lock);
+	/* guarded (marked for executions) from now: a guard of drift or the file policy may be there already */
+	if (file_guard_add(d, meta, err, errlen))
+		goto undo;
+	if (fanotify_mark(d->fan, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_OPEN_EXEC_PERM, AT_FDCWD, meta->rootfs)) {
+		snprintf(err, errlen, "container %.12s: cannot watch %s: %s", meta->id, meta->rootfs, strerror(errno));
+		goto undo;
+	}
+	return 0;
+undo:
+	pthread_mutex_lock(&d->lock);
+	if ((l = allow_find(d, meta->id))) {
+		allow_free(l);
+		*l = d->allows[--d->nallows];
+	}
+	pthread_mutex_unlock(&d->lock);
+	return -1;
+}
+
+size_t file_guard_take_denials(struct file_guard *d, struct file_guard_denial *out, size_t max, uint64_t *lost)
+{
+	size_t k = 0;
+	pthread_mutex_lock(&d->lock);
+	while (k < max && d->den_n) {
+		out[k++] = d->denials[d->den_head];
+		d->den_head = (d->den_head + 1) % DENIALS_MAX;
+		d->den_n--;
+	}
+	if (lost) {
+		*lost = d->den_lost;
+		d->den_lost = 0;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return k;
 }

@@ -53,4 +53,30 @@ void file_guard_stop(struct file_guard *d);
 int file_guard_add(struct file_guard *d, const struct vg_container_meta *meta, char *err, size_t errlen);
 void file_guard_stats(struct file_guard *d, struct file_guard_stats *out);
 
+/*
+ * A container's exec allow list (a protecting behaviour profile,
+ * docs/profiles.md): while set, an executable of its root filesystem whose
+ * path (from the container's root) matches none of the patterns is refused
+ * (execve fails with EPERM), whatever drift and the file policy say. A pattern
+ * is an absolute path where `*` matches any run of characters other than `/`,
+ * or (without a `/` at its start) the same on the file's base name.
+ * n == 0 with progs NULL clears the list (the container is no longer
+ * protected). The container is guarded (marked) if it was not. 0, or -1 with
+ * the reason in err (then nothing is refused by the list).
+ */
+#define FILE_GUARD_ALLOW_MAX 4096
+int file_guard_allow_exec(struct file_guard *d, const struct vg_container_meta *meta, const char *const *progs,
+			  size_t n, char *err, size_t errlen);
+
+/* One execution refused by an exec allow list, for the agent to report. */
+struct file_guard_denial {
+	char id[65];          /* the container's id */
+	char path[512];       /* the executable, from the container's root */
+	uint32_t pid;         /* the process that tried (host pid namespace) */
+	uint64_t ts;          /* CLOCK_BOOTTIME, ns */
+};
+/* Take up to max refusals of the allow lists noted since the last call (the oldest first); how many. A
+ * bounded queue: what did not fit is counted in *lost (may be NULL). */
+size_t file_guard_take_denials(struct file_guard *d, struct file_guard_denial *out, size_t max, uint64_t *lost);
+
 #endif

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include "common/buf.h"
 #include "state/dns_cache.h"
@@ -405,4 +406,17 @@ size_t dns_cache_expire(struct dns_cache *c, uint64_t now)
 void dns_cache_stats(const struct dns_cache *c, struct dns_cache_stats *out)
 {
 	*out = c->st;
+}
+
+size_t dns_cache_addrs_of(const struct dns_cache *c, const char *name, uint64_t now_ns, struct dns_cache_addr *out,
+			  size_t max)
+{
+	size_t n = 0;
+	for (const struct entry *e = c->lru_head; e && n < max; e = e->next)
+		if (e->expires_ns + LINGER_NS > now_ns && !strcasecmp(e->name, name)) {
+			out[n].family = e->family;
+			memcpy(out[n].addr, e->addr, sizeof(out[n].addr));
+			n++;
+		}
+	return n;
 }

@@ -99,4 +99,17 @@ size_t dns_cache_expire(struct dns_cache *c, uint64_t now_ns);
 
 void dns_cache_stats(const struct dns_cache *c, struct dns_cache_stats *out);
 
+/*
+ * The addresses that any container's answers name `name` (case-insensitive)
+ * with, still held at now_ns (an expired entry lingers a minute): up to max into
+ * out; how many. A walk of the whole cache (a protecting profile's egress list,
+ * once a second).
+ */
+struct dns_cache_addr {
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+};
+size_t dns_cache_addrs_of(const struct dns_cache *c, const char *name, uint64_t now_ns, struct dns_cache_addr *out,
+			  size_t max);
+
 #endif

@@ -7,7 +7,7 @@
  * floor and the cap), a later answer replacing an address's name, queries,
  * errors and malformed messages learning nothing, LRU eviction counted (a
  * looked-up entry survives), dns_cache_expire, and naming a flow as of its
- * open.
+ * open, and the addresses of a name (dns_cache_addrs_of).
  */
 #include <arpa/inet.h>
 #include <setjmp.h>
@@ -361,6 +361,31 @@ static void test_tcp_stream(void **state)
 	dns_cache_free(c);
 }
 
+/* dns_cache_addrs_of: every container's addresses for a name (case-insensitive), while held */
+static void test_addrs_of(void **state)
+{
+	(void)state;
+	struct dns_cache *c = cache_min0(0);
+	struct dmsg m;
+	struct dns_cache_addr out[4];
+
+	answer_a(&m, "api.test", 30, ip1);
+	assert_int_equal(dns_cache_learn(c, WEB, m.b, m.n, 100 * S), 1);
+	answer_a(&m, "api.test", 30, ip2);
+	assert_int_equal(dns_cache_learn(c, DB, m.b, m.n, 100 * S), 1);
+	answer_a(&m, "other.test", 30, ip1);
+	assert_int_equal(dns_cache_learn(c, "", m.b, m.n, 100 * S), 1);
+	assert_int_equal(dns_cache_addrs_of(c, "API.test", 110 * S, out, 4), 2);
+	assert_int_equal(out[0].family, AF_INET);
+	assert_true(!memcmp(out[0].addr, ip1, 4) || !memcmp(out[0].addr, ip2, 4));
+	assert_int_equal(dns_cache_addrs_of(c, "api.test", 110 * S, out, 1), 1); /* bounded */
+	assert_int_equal(dns_cache_addrs_of(c, "none.test", 110 * S, out, 4), 0);
+	/* past its TTL and the minute it lingers: none */
+	assert_int_equal(dns_cache_addrs_of(c, "api.test", 131 * S, out, 4), 2);
+	assert_int_equal(dns_cache_addrs_of(c, "api.test", 200 * S, out, 4), 0);
+	dns_cache_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +397,7 @@ int main(void)
 		cmocka_unit_test(test_per_container_quota),
 		cmocka_unit_test(test_name_flow),
 		cmocka_unit_test(test_tcp_stream),
+		cmocka_unit_test(test_addrs_of),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
