@@ -285,6 +285,19 @@ grep -q "profile message refused" "$T/hub.err" || it_fail "no refusal logged"
 kill -0 "$HUB" 2>/dev/null || it_fail "the hub died"
 api "/api/v1/profiles/$KV" | jq -e '.items == 4' >/dev/null || it_fail "a refused message changed the profile: $(cat "$T/body")"
 
+# --- the console's Profiles page, in a real browser (skipped without chromium) ---
+if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then
+	python3 tests/tools/console_browser.py --url "https://127.0.0.1:$HPORT" --viewer "$VTOKEN" --responder "$RTOKEN" \
+		--profile-key "$KV" --set-mode learning \
+		--out "${CONSOLE_ARTIFACTS:-$BUILD/test-artifacts/console_profiles}" >"$T/browser.log" 2>&1 ||
+		it_fail "the Profiles page in the browser: $(tail -5 "$T/browser.log")"
+	api "/api/v1/profiles/$KV" | jq -e '.mode == "learning"' >/dev/null &&
+		echo "ok   the Profiles page: listed, items and nodes shown, no control for a viewer, a responder's mode stored" ||
+		it_fail "the mode set in the browser is not the hub's: $(cat "$T/body")"
+else
+	echo "SKIP (part): the Profiles page in a browser: chromium and chromium-driver are not installed"
+fi
+
 kill -TERM "$HUB"
 wait "$HUB"
 rc=$?

@@ -165,6 +165,40 @@ def login(d, token):
     d.click("#login-btn")
 
 
+def run_profiles(d, a):
+    """the Profiles page (test_fleet_profiles.sh): a viewer sees the merged profile, its items
+    and nodes, and no mode control; a responder sets the mode, which the hub confirms"""
+    url = a.url.rstrip("/")
+    d.go(url + "/")
+    login(d, a.viewer)
+    d.wait("return document.getElementById('whoami').getAttribute('data-role') === 'viewer'", "the viewer's session")
+    d.go(url + "/#/profiles")
+    d.loaded("the profiles page")
+    keys = d.js("return Array.from(document.querySelectorAll('tr.profile-row')).map(function (r) { return r.getAttribute('data-key'); })")
+    check(a.profile_key in keys, "the profile is listed (%s)" % keys)
+    d.shot(a.out, "profiles-01-list")
+    d.go(url + "/#/profile/" + a.profile_key)
+    d.loaded("the profile's page")
+    kinds = d.js("return Array.from(document.querySelectorAll('table.profile-items')).map(function (t) { return t.getAttribute('data-kind'); })")
+    check(len(kinds) > 0, "the profile's items are shown by kind (%s)" % kinds)
+    nodes = d.js("return document.querySelectorAll('#profile-nodes tr').length - 1")
+    check(nodes >= 2, "the nodes that sent it are shown (%d)" % nodes)
+    check(d.js("return document.getElementById('profile-mode') === null"), "a viewer has no mode control")
+    d.shot(a.out, "profiles-02-viewer")
+    d.click("#logout")
+    login(d, a.responder)
+    d.wait("return document.getElementById('whoami').getAttribute('data-role') === 'responder'", "the responder's session")
+    d.go(url + "/#/profile/" + a.profile_key)
+    d.loaded("the profile's page, as a responder")
+    d.js("var s = document.getElementById('profile-mode'); s.value = arguments[0]; return true", a.set_mode)
+    d.click("#profile-mode-set")
+    d.wait("return document.getElementById('profile-mode-status').textContent.indexOf('set to') === 0"
+           " || document.getElementById('profile-mode-status').textContent.indexOf('Error') === 0", "the mode's answer")
+    st = d.js("return document.getElementById('profile-mode-status').textContent")
+    check(st.startswith("set to " + a.set_mode), "a responder sets the mode (%s)" % st)
+    d.shot(a.out, "profiles-03-responder")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--url", required=True)
@@ -179,6 +213,8 @@ def main():
                     help="a single agent's console (vigil run --console): log in, see --rule's alert, the nodes page")
     ap.add_argument("--rule", help="with --agent: the rule of an alert the agent stored")
     ap.add_argument("--evidence-rule", help="with --agent: the rule of a capture alert whose bundle to download")
+    ap.add_argument("--profile-key", help="the Profiles page: a profile's bucket key the hub holds (needs --responder)")
+    ap.add_argument("--set-mode", default="learning", help="with --profile-key: the mode the responder sets")
     ap.add_argument("--image-digest", help="the digest of the one image scan published (the Images page)")
     ap.add_argument("--sbom-bytes", type=int, default=0, help="the size of its SBOM")
     a = ap.parse_args()
@@ -277,6 +313,8 @@ def run_agent(d, a):
 def run(d, a):
     if a.agent:
         return run_agent(d, a)
+    if a.profile_key:
+        return run_profiles(d, a)
     if a.render_only:
         return render_only(d, a)
     url = a.url.rstrip("/")
