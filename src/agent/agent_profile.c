@@ -246,8 +246,9 @@ struct profile *agent_profile_of(struct agent *a, uint64_t cgroup_id)
 	return a->profiles ? profile_of(a, a->profiles, cgroup_id) : NULL;
 }
 
-/* Rate-limited like every deviation; never learnt (a refused program did not run). */
-void agent_profile_blocked(struct agent *a, struct profile *p, const struct vg_event *ev, const char *value)
+/* Rate-limited like every deviation; never learnt (what was refused did not happen). */
+static void blocked(struct agent *a, struct profile *p, const struct vg_event *ev, enum profile_kind k,
+		    const char *value)
 {
 	struct agent_profile *ap = a->profiles;
 	if (!ap)
@@ -265,7 +266,12 @@ void agent_profile_blocked(struct agent *a, struct profile *p, const struct vg_e
 		return;
 	}
 	ap->tokens -= 1;
-	deviation_ex(a, p, ev, PROF_EXEC, value, true);
+	deviation_ex(a, p, ev, k, value, true);
+}
+
+void agent_profile_blocked(struct agent *a, struct profile *p, const struct vg_event *ev, const char *value)
+{
+	blocked(a, p, ev, PROF_EXEC, value);
 }
 
 /* ---- end of protecting hooks ---- */
@@ -288,6 +294,14 @@ void agent_profile_event(struct agent *a, const struct vg_event *ev)
 	struct profile *p = profile_of(a, ap, ev->hdr.cgroup_id);
 	if (!p)
 		return;
+	if (p->mode == PROF_PROTECTING && ev->hdr.type == VG_EVT_CONNECT) {
+		/* refused by the egress allow list (agent_protect.c): no flow will say it */
+		char v[PROF_VALUE_MAX];
+		if (profile_connect_refused(ev, v, sizeof(v))) {
+			blocked(a, p, ev, PROF_CONNECT, v);
+			return;
+		}
+	}
 	size_t n = profile_observations(ev, a->state, ap->use_connect, obs, PROF_OBS_MAX);
 	for (size_t i = 0; i < n; i++)
 		observe(a, ap, p, ev, &obs[i]);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Events into profile observations, and workloads into keys (profile_events.h). */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,7 +19,8 @@ const struct profile_need profile_needs[] = {
 	{ VG_EVT_OPENAT2, "fd >= 0 and (flags has O_WRONLY, O_RDWR, O_CREAT or O_TRUNC, or the path is sensitive)" },
 	{ VG_EVT_CREAT, "fd >= 0" },
 	{ VG_EVT_BIND, "evt.res = 0 and an AF_INET/AF_INET6 address with a port other than 0" },
-	{ VG_EVT_CONNECT, "without flows: evt.res = 0 or -EINPROGRESS, an AF_INET/AF_INET6 address" },
+	{ VG_EVT_CONNECT, "without flows: evt.res = 0 or -EINPROGRESS, an AF_INET/AF_INET6 address; with them, "
+			  "-EPERM (a protecting profile's refusal)" },
 	{ VG_EVT_FLOW_TCP, "with flows: phase open, outbound" },
 	{ VG_EVT_FLOW_UDP, "with flows: phase open, outbound" },
 	{ VG_EVT_FLOW_DNS, "with flows: DNS answers name the peers" },
@@ -59,8 +61,8 @@ void profile_want(uint8_t want[VG_EVT_MAX], bool flows)
 		bool flow = t == VG_EVT_FLOW_TCP || t == VG_EVT_FLOW_UDP || t == VG_EVT_FLOW_DNS;
 		if (flow && !flows)
 			continue;
-		if (t == VG_EVT_CONNECT && flows)
-			continue;
+		/* connect also with flows: a connect a protecting profile refused makes no flow,
+		 * and only its record can say so (profile_connect_refused) */
 		want[t] = 1;
 	}
 }
@@ -351,4 +353,13 @@ bool profile_flow_observation(const struct vg_flow *f, struct profile_obs *out)
 	else
 		snprintf(out->value, sizeof(out->value), "%s/%s:%u", proto, ip, f->remote.port);
 	return true;
+}
+
+bool profile_connect_refused(const struct vg_event *ev, char *value, size_t len)
+{
+	unsigned port;
+	if (ev->hdr.type != VG_EVT_CONNECT || ev->hdr.retval != -EPERM || ev->nparams < 2)
+		return false;
+	sockaddr_text(&ev->params[1], value, len, &port);
+	return value[0] && port;
 }

@@ -62,6 +62,9 @@ struct profile_obs {
  * The observations of one event (after the state ingested it): 0..max. With
  * use_connect, connect records give outbound peers (without flows).
  */
+/* A connect refused with EPERM (by a protecting profile's egress list): its destination
+ * "IP:PORT" ("[IP]:PORT") in value, true. */
+bool profile_connect_refused(const struct vg_event *ev, char *value, size_t len);
 size_t profile_observations(const struct vg_event *ev, const struct vg_state *st, bool use_connect,
 			    struct profile_obs *out, size_t max);
 /* An outbound flow's first report as an observation (false: not one to profile). */

@@ -102,6 +102,12 @@ blocked | grep -q '^/tmp/drop/echo <- .*|deny_exec$' ||
 vg_podman exec "$NAME-w" wget -O /dev/null "http://$PEER:9090/index.html" >"$IT_TMP/new.out" 2>&1 &&
 	it_fail "the connect to a new destination succeeded"
 grep -q "Operation not permitted" "$IT_TMP/new.out" || it_fail "no EPERM for the new destination: $(cat "$IT_TMP/new.out")"
+# ... and the refused connect is a deviation that says so (no flow would: the record of the connect does)
+refused() { jq -R -r --arg k "$KEY" 'fromjson? | select(.rule == "Behaviour deviation: new outbound destination")
+	| select(.output_fields["profile.key"] == $k) | select(.output | endswith("blocked (EPERM)"))
+	| .output_fields["profile.new"]' "$IT_TMP/out" 2>/dev/null; }
+for ((i = 0; i < 100; i++)); do refused | grep -qx "$PEER:9090" && break; sleep 0.2; done
+refused | grep -qx "$PEER:9090" || it_fail "no blocked deviation for the refused connect to $PEER:9090: $(refused | tr '\n' ';')"
 vg_podman exec "$NAME-w" wget -q -O - "http://$PEER:8080/index.html" | grep -q "hello $M" ||
 	it_fail "the learnt destination does not work"
 # the resolver, port 53: a connect is not refused (nothing listens there: refused by the peer), nor a query
