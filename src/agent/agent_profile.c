@@ -213,6 +213,21 @@ static void deviation(struct agent *a, const struct profile *p, const struct vg_
 	deviation_ex(a, p, ev, k, value, false);
 }
 
+/* The deviations' rate limit (DEV_RATE a second after a burst of DEV_BURST): true when one may be alerted. */
+static bool take_token(struct agent_profile *ap, uint64_t now)
+{
+	if (now > ap->tokens_at) {
+		ap->tokens += (double)(now - ap->tokens_at) / 1e9 * DEV_RATE;
+		if (ap->tokens > DEV_BURST)
+			ap->tokens = DEV_BURST;
+		ap->tokens_at = now;
+	}
+	if (ap->tokens < 1)
+		return false;
+	ap->tokens -= 1;
+	return true;
+}
+
 static void observe(struct agent *a, struct agent_profile *ap, struct profile *p, const struct vg_event *ev,
 		    const struct profile_obs *o)
 {
@@ -222,15 +237,7 @@ static void observe(struct agent *a, struct agent_profile *ap, struct profile *p
 		ap->learnt++;
 	else if (r == PROF_DEVIATION) {
 		ap->deviations++;
-		uint64_t now = ev->hdr.ts;
-		if (now > ap->tokens_at) {
-			ap->tokens += (double)(now - ap->tokens_at) / 1e9 * DEV_RATE;
-			if (ap->tokens > DEV_BURST)
-				ap->tokens = DEV_BURST;
-			ap->tokens_at = now;
-		}
-		if (ap->tokens >= 1) {
-			ap->tokens -= 1;
+		if (take_token(ap, ev->hdr.ts)) {
 			deviation(a, p, ev, o->kind, o->value);
 		} else if (ap->suppressed++ == 0) {
 			vg_warn("profiles: more than %.0f deviations a second: the rest are counted, not alerted",
@@ -254,18 +261,10 @@ static void blocked(struct agent *a, struct profile *p, const struct vg_event *e
 	if (!ap)
 		return;
 	ap->deviations++;
-	uint64_t now = ev->hdr.ts;
-	if (now > ap->tokens_at) {
-		ap->tokens += (double)(now - ap->tokens_at) / 1e9 * DEV_RATE;
-		if (ap->tokens > DEV_BURST)
-			ap->tokens = DEV_BURST;
-		ap->tokens_at = now;
-	}
-	if (ap->tokens < 1) {
+	if (!take_token(ap, ev->hdr.ts)) {
 		ap->suppressed++;
 		return;
 	}
-	ap->tokens -= 1;
 	deviation_ex(a, p, ev, k, value, true);
 }
 

@@ -53,7 +53,8 @@ static bool alnum(char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-bool fleet_cmd_container_valid(const char *s)
+/* 1 to max of [A-Za-z0-9_.-], a letter or digit first: a name, never a path or a pattern */
+static bool plain_name(const char *s, size_t max)
 {
 	size_t n = 0;
 	if (!s || !alnum(s[0]))
@@ -61,18 +62,17 @@ bool fleet_cmd_container_valid(const char *s)
 	for (; s[n]; n++)
 		if (!alnum(s[n]) && s[n] != '_' && s[n] != '.' && s[n] != '-')
 			return false;
-	return n <= FLEET_CMD_CONTAINER_MAX;
+	return n <= max;
+}
+
+bool fleet_cmd_container_valid(const char *s)
+{
+	return plain_name(s, FLEET_CMD_CONTAINER_MAX);
 }
 
 bool fleet_cmd_bundle_valid(const char *s)
 {
-	size_t n = 0;
-	if (!s || !alnum(s[0]))
-		return false;
-	for (; s[n]; n++)
-		if (!alnum(s[n]) && s[n] != '_' && s[n] != '.' && s[n] != '-')
-			return false;
-	return n <= FLEET_CMD_BUNDLE_MAX;
+	return plain_name(s, FLEET_CMD_BUNDLE_MAX);
 }
 
 bool fleet_cmd_actor_valid(const char *s)

@@ -100,6 +100,27 @@ static int node_known(struct hub_api *a, const char *cluster, const char *node)
 	return known;
 }
 
+/* A place among the commands in flight: each holds an API thread until its answer (5 s at
+ * most), so one thread is always left for everything else. false: as many as that already. */
+static bool inflight_take(struct hub_api *a)
+{
+	unsigned threads = a->o->threads ? a->o->threads : 2u;
+	unsigned max_inflight = threads > 1 ? threads - 1 : 1;
+	pthread_mutex_lock(&cm.mu);
+	bool ok = cm.inflight < max_inflight;
+	if (ok)
+		cm.inflight++;
+	pthread_mutex_unlock(&cm.mu);
+	return ok;
+}
+
+static void inflight_put(void)
+{
+	pthread_mutex_lock(&cm.mu);
+	cm.inflight--;
+	pthread_mutex_unlock(&cm.mu);
+}
+
 struct logged {
 	const char *uuid, *who, *role, *cluster, *node, *command, *container, *outcome, *detail;
 	int64_t time_ns, took_ms;
@@ -254,15 +275,7 @@ static enum MHD_Result post_command(struct hub_api *a, const struct hub_req *rq)
 		log_command(a, &l);
 		return hub_api_error(rq->c, l.status, "the hub is not connected to NATS");
 	}
-	/* each command holds an API thread for up to 5 s: leave one for everything else */
-	unsigned threads = a->o->threads ? a->o->threads : 2u;
-	unsigned max_inflight = threads > 1 ? threads - 1 : 1;
-	pthread_mutex_lock(&cm.mu);
-	bool busy = cm.inflight >= max_inflight;
-	if (!busy)
-		cm.inflight++;
-	pthread_mutex_unlock(&cm.mu);
-	if (busy) {
+	if (!inflight_take(a)) {
 		l.status = MHD_HTTP_TOO_MANY_REQUESTS;
 		l.outcome = "busy";
 		log_command(a, &l);
@@ -286,9 +299,7 @@ static enum MHD_Result post_command(struct hub_api *a, const struct hub_req *rq)
 	else
 		s = natsConnection_Request(&reply, fleet_nc(fc), subject, b.data, (int)b.len, CMD_TIMEOUT_MS);
 	buf_free(&b);
-	pthread_mutex_lock(&cm.mu);
-	cm.inflight--;
-	pthread_mutex_unlock(&cm.mu);
+	inflight_put();
 	enum MHD_Result r;
 	enum fleet_cmd_outcome o;
 	if (local >= 0) {
@@ -659,14 +670,7 @@ static enum MHD_Result get_evidence(struct hub_api *a, const struct hub_req *rq)
 		log_command(a, &l);
 		return hub_api_error(rq->c, l.status, "the hub is not connected to NATS");
 	}
-	unsigned threads = a->o->threads ? a->o->threads : 2u;
-	unsigned max_inflight = threads > 1 ? threads - 1 : 1;
-	pthread_mutex_lock(&cm.mu);
-	bool busy = cm.inflight >= max_inflight;
-	if (!busy)
-		cm.inflight++;
-	pthread_mutex_unlock(&cm.mu);
-	if (busy) {
+	if (!inflight_take(a)) {
 		l.status = MHD_HTTP_TOO_MANY_REQUESTS;
 		l.outcome = "busy";
 		log_command(a, &l);
@@ -679,9 +683,7 @@ static enum MHD_Result get_evidence(struct hub_api *a, const struct hub_req *rq)
 	snprintf(c.actor, sizeof(c.actor), "%s", fleet_cmd_actor_valid(l.who) ? l.who : "");
 	l.uuid = c.id;
 	l.status = fetch_evidence(fc, &c, &tar, msg, sizeof(msg), &l, detail, sizeof(detail));
-	pthread_mutex_lock(&cm.mu);
-	cm.inflight--;
-	pthread_mutex_unlock(&cm.mu);
+	inflight_put();
 	l.took_ms = (hub_api_now_ns() - t0) / 1000000;
 	enum MHD_Result r;
 	if (l.status == MHD_HTTP_OK) {
