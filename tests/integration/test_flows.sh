@@ -131,13 +131,15 @@ storm='.type == "flow_tcp" and .args.phase == 3 and .args.tuple.remote_port == 9
 wait_flows "$N" "$storm" || true
 n=$(flows "$storm" | jq -r '.args.cookie' | sort -u | wc -l)
 echo "storm: $n client flows closed for $N connections made (ratio $(awk "BEGIN { printf \"%.3f\", $n / $N }"))"
-[ "$n" = "$N" ] || it_fail "storm: $n client flows for $N connections"
+short=$((N - n))
 # the server accepts each and closes it unread: its side keeps its local port all the same
 sstorm='.type == "flow_tcp" and .args.phase == 3 and .args.tuple.remote_ip == "'"$(ip_of "$C")"'" and '$ins
 wait_flows "$N" "$sstorm and .args.tuple.local_port == 9000" || true
 n=$(flows "$sstorm and .args.tuple.local_port == 9000" | jq -r '.args.cookie' | sort -u | wc -l)
 z=$(flows "$sstorm and .args.tuple.local_port == 0" | wc -l)
-[ "$n" = "$N" ] && [ "$z" = 0 ] || it_fail "storm, server side: $n flows closed on port 9000 and $z on port 0, for $N"
+[ "$z" = 0 ] || it_fail "storm, server side: $z flows closed on port 0"
+[ "$n" -le "$N" ] || it_fail "storm, server side: $n flows closed on port 9000 for $N"
+short=$((short + N - n))
 
 # ---- a long-lived connection is reported while it lives, then closed
 hold='.type == "flow_tcp" and .args.tuple.remote_port == 8081 and '$inc
@@ -155,4 +157,15 @@ TRACER=""
 [ "$rc" = 0 ] || it_fail "vigil trace exited $rc: $(tail -3 "$ERR")"
 grep -q "lost=0 " "$ERR" || it_fail "records were lost: $(grep received= "$ERR")"
 grep -q "vigil: flows: records=" "$ERR" || it_fail "no flow counters at exit: $(tail -3 "$ERR")"
+# Every storm flow is seen closed once, or its close is counted: a flow program the kernel
+# skipped because another ran on that CPU (recursion: a close in a softirq that interrupted
+# it) is the source's "missed" count. What is neither seen nor counted fails.
+missed=$(sed -n 's/.*received=[0-9]* lost=[0-9]* truncated=[0-9]* missed=\([0-9]*\).*/\1/p' "$ERR" | tail -1)
+if [ "$short" -gt 0 ]; then
+	if [ "$short" -le "${missed:-0}" ]; then
+		echo "storm: $short closes of $((2 * N)) not seen, within the $missed program runs the kernel skipped (counted)"
+	else
+		it_fail "storm: $short closes of $((2 * N)) neither seen nor counted (missed=${missed:-?}): $(grep -E 'received=|flows: records=' "$ERR")"
+	fi
+fi
 it_finish
