@@ -21,7 +21,7 @@ it_need_jq
 it_need_podman
 it_need_vigil
 fl_need
-for t in openssl curl; do
+for t in openssl curl sqlite3; do
 	command -v "$t" >/dev/null 2>&1 || it_skip "$t is not installed"
 done
 M=$$
@@ -124,18 +124,25 @@ for ((i = 0; i < 300; i++)); do
 done
 [ $ok = 1 ] || it_fail "X never reached n2's agent: $(grep -i profile "$T/err" | tail -5)"
 
-# a mode set at the hub reaches the agent live
-reads() { grep -c "read again from the store" "$T/err"; }
-before=$(reads)
+# a mode set at the hub reaches the agent live: the store says monitoring, then the agent
+# has read the store at that generation or later (an earlier read, of X's merge, does not count)
 "$VIGIL" profile mode "$KEY" monitoring --hub "https://127.0.0.1:$HPORT" --ca "$T/ca.pem" --token-file "$T/tokens" \
 	>"$T/mode" 2>&1 || it_fail "vigil profile mode --hub: $(cat "$T/mode")"
-ok=0
+gen=""
 for ((i = 0; i < 300; i++)); do
-	"$VIGIL" profile --store "$T/n2.db" list | grep -F "$KEY" | grep -q monitoring && [ "$(reads)" -gt "$before" ] &&
-		ok=1 && break
+	"$VIGIL" profile --store "$T/n2.db" list | grep -F "$KEY" | grep -q monitoring &&
+		gen=$(sqlite3 "file:$T/n2.db?mode=ro" "SELECT gen FROM profile_generation WHERE id = 1") && break
 	sleep 0.2
 done
-[ $ok = 1 ] || it_fail "the agent did not take the central mode: $("$VIGIL" profile --store "$T/n2.db" list)"
+[ -n "$gen" ] || it_fail "the central mode never reached n2's store: $("$VIGIL" profile --store "$T/n2.db" list)"
+read_at() { sed -n 's/.*read again from the store (generation \([0-9]*\)).*/\1/p' "$T/err" | sort -n | tail -1; }
+ok=0
+for ((i = 0; i < 300; i++)); do
+	r=$(read_at)
+	[ -n "$r" ] && [ -n "$gen" ] && [ "$r" -ge "$gen" ] && ok=1 && break
+	sleep 0.2
+done
+[ $ok = 1 ] || it_fail "the agent did not read the central mode (store generation $gen, read $(read_at))"
 
 # monitoring: X (learnt on n1 only) is no deviation here, a program new everywhere is
 vg_podman exec "$NAME-a" uname >/dev/null || it_fail "podman exec uname"
