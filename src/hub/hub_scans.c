@@ -294,6 +294,27 @@ static void image_json(struct vg_json *j, const char *key, sqlite3_stmt *st)
 	jw_obj_end(j);
 }
 
+/* A page's end: the array closed, the statement's error said, the cursor of the next page. */
+static long page_end(struct vg_json *j, sqlite3 *db, sqlite3_stmt *st, int rc, bool more, int64_t last, long n,
+		    const char *what, char *err, size_t errlen)
+{
+	jw_arr_end(j);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	if (more) {
+		char c[24];
+		snprintf(c, sizeof(c), "%lld", (long long)last);
+		jw_str(j, "next_cursor", c);
+	} else
+		jw_null(j, "next_cursor");
+	jw_obj_end(j);
+	return n;
+}
+
 long hub_images_list(sqlite3 *db, const struct hub_images_query *q, struct vg_buf *out, char *err, size_t errlen)
 {
 	static const char *const sev_cond[HUB_SEV__N] = {
@@ -342,21 +363,7 @@ long hub_images_list(sqlite3 *db, const struct hub_images_query *q, struct vg_bu
 		last = sqlite3_column_int64(st, 0);
 		n++;
 	}
-	jw_arr_end(&j);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		snprintf(err, errlen, "images: %s", sqlite3_errmsg(db));
-		sqlite3_finalize(st);
-		return -1;
-	}
-	sqlite3_finalize(st);
-	if (more) {
-		char c[24];
-		snprintf(c, sizeof(c), "%lld", (long long)last);
-		jw_str(&j, "next_cursor", c);
-	} else
-		jw_null(&j, "next_cursor");
-	jw_obj_end(&j);
-	return n;
+	return page_end(&j, db, st, rc, more, last, n, "images", err, errlen);
 }
 
 int hub_image_get(sqlite3 *db, const char *digest, struct vg_buf *out, char *err, size_t errlen)
@@ -473,21 +480,7 @@ long hub_admissions_list(sqlite3 *db, const struct hub_adm_query *q, struct vg_b
 		last = sqlite3_column_int64(st, 0);
 		n++;
 	}
-	jw_arr_end(&j);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		snprintf(err, errlen, "admissions: %s", sqlite3_errmsg(db));
-		sqlite3_finalize(st);
-		return -1;
-	}
-	sqlite3_finalize(st);
-	if (more) {
-		char c[24];
-		snprintf(c, sizeof(c), "%lld", (long long)last);
-		jw_str(&j, "next_cursor", c);
-	} else
-		jw_null(&j, "next_cursor");
-	jw_obj_end(&j);
-	return n;
+	return page_end(&j, db, st, rc, more, last, n, "admissions", err, errlen);
 }
 
 long hub_scans_retain(sqlite3 *db, int64_t cutoff_ns, long batch, char *err, size_t errlen)
