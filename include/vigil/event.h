@@ -205,6 +205,7 @@ struct vg_kernel_stats {
 	__u64 killed;    /* processes killed by a kill term (include/vigil/kill.h) */
 	__u64 kill_limited; /* kill terms that matched past VG_KILL_PER_SEC: left to userspace */
 	__u64 shed;      /* records dropped by the per-cgroup fairness (include/vigil/fair.h) */
+	__u64 rerun;     /* program runs the kernel skipped for recursion and a second copy did */
 };
 
 #ifndef __VIGIL_BPF__

@@ -93,10 +93,10 @@ void agent_print_source_stats(struct agent *a)
 	flow_table_stats(a->flows, &fs);
 	if (fs.records)
 		fprintf(stderr, "vigil: flows: records=%llu opened=%llu closed=%llu live=%zu unmatched=%llu "
-				"evicted=%llu malformed=%llu\n",
+				"evicted=%llu malformed=%llu rerun=%llu\n",
 			(unsigned long long)fs.records, (unsigned long long)fs.opened, (unsigned long long)fs.closed,
 			fs.live, (unsigned long long)fs.unmatched, (unsigned long long)fs.evicted,
-			(unsigned long long)fs.malformed);
+			(unsigned long long)fs.malformed, (unsigned long long)st.rerun);
 	if (st.lost)
 		vg_warn("%llu records were lost: the ring buffer was full (try --ring-mb)",
 			(unsigned long long)st.lost);

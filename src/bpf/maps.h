@@ -173,6 +173,20 @@ struct {
 } vg_flow_dns_scratch SEC(".maps");
 
 /*
+ * How deep the TCP state program is on each CPU: above 0 while its body runs.
+ * The kernel skips a program that a softirq interrupts with its own tracepoint
+ * (its per-program recursion guard); a second copy attached to the same
+ * tracepoint sees the count above 0 then, and does that run's work
+ * (lib/flow.bpf.h, vg_flow_tcp_state_nested).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} vg_flow_depth SEC(".maps");
+
+/*
  * io_uring (lib/uring.bpf.h). Which operations are wanted, VG_URING_WANT_*
  * bits (vigil/event.h) set by userspace with the wanted event types (.bss:
  * changed at run time).

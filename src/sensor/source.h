@@ -24,6 +24,7 @@ struct vg_source_stats {
 	uint64_t lost;      /* records the kernel could not queue (ring buffer full) */
 	uint64_t truncated; /* records with a parameter cut to fit */
 	uint64_t missed;    /* program runs the kernel skipped (recursion) */
+	uint64_t rerun;     /* of those, runs a second copy of the program did (not in missed) */
 	uint64_t killed;    /* processes the kernel killed (in-kernel kill) */
 	uint64_t kill_limited; /* in-kernel kills left to userspace by the rate limit */
 	unsigned int ncpus;

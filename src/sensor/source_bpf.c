@@ -96,15 +96,16 @@ static uint32_t flow_bits(const uint8_t *want)
 
 static struct bpf_program **flow_progs(struct vigil_bpf *skel, size_t *n)
 {
-	static struct bpf_program *p[7];
+	static struct bpf_program *p[8];
 	p[0] = skel->progs.vg_flow_tcp_state;
-	p[1] = skel->progs.vg_flow_send;
-	p[2] = skel->progs.vg_flow_recv;
-	p[3] = skel->progs.vg_flow_release;
-	p[4] = skel->progs.vg_flow_dns;
-	p[5] = skel->progs.vg_flow_iter_tcp;
-	p[6] = skel->progs.vg_flow_iter_udp;
-	*n = 7;
+	p[1] = skel->progs.vg_flow_tcp_state_nested;
+	p[2] = skel->progs.vg_flow_send;
+	p[3] = skel->progs.vg_flow_recv;
+	p[4] = skel->progs.vg_flow_release;
+	p[5] = skel->progs.vg_flow_dns;
+	p[6] = skel->progs.vg_flow_iter_tcp;
+	p[7] = skel->progs.vg_flow_iter_udp;
+	*n = 8;
 	return p;
 }
 
@@ -115,7 +116,7 @@ static void flow_autoload(struct vigil_bpf *skel, bool on)
 	struct bpf_program **p = flow_progs(skel, &n);
 	for (size_t i = 0; i < n; i++) {
 		bpf_program__set_autoload(p[i], on);
-		if (i >= 3)
+		if (i >= 4) /* the tracepoint ones attach with the skeleton */
 			bpf_program__set_autoattach(p[i], false);
 	}
 }
@@ -317,6 +318,7 @@ static void bpf_stats(struct vg_source *src, struct vg_source_stats *st)
 	int ncpu;
 	struct vg_kernel_stats *per_cpu =
 		percpu_read(bpf_map__fd(bs->skel->maps.vg_stats_map), 0, sizeof(*per_cpu), &ncpu);
+	uint64_t rerun = 0;
 
 	memset(st, 0, sizeof(*st));
 	st->received = bs->received;
@@ -327,6 +329,7 @@ static void bpf_stats(struct vg_source *src, struct vg_source_stats *st)
 		st->killed += per_cpu[c].killed;
 		st->kill_limited += per_cpu[c].kill_limited;
 		st->shed += per_cpu[c].shed;
+		rerun += per_cpu[c].rerun;
 		if (c < 64)
 			st->lost_per_cpu[c] = per_cpu[c].lost_full;
 	}
@@ -340,6 +343,9 @@ static void bpf_stats(struct vg_source *src, struct vg_source_stats *st)
 		if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
 			st->missed += info.recursion_misses;
 	}
+	/* runs a second copy did (lib/flow.bpf.h) were not missed */
+	st->missed = st->missed > rerun ? st->missed - rerun : 0;
+	st->rerun = rerun;
 }
 
 static void bpf_close(struct vg_source *src)

@@ -159,8 +159,10 @@ grep -q "lost=0 " "$ERR" || it_fail "records were lost: $(grep received= "$ERR")
 grep -q "vigil: flows: records=" "$ERR" || it_fail "no flow counters at exit: $(tail -3 "$ERR")"
 # Every storm flow is seen closed once, or its close is counted: a flow program the kernel
 # skipped because another ran on that CPU (recursion: a close in a softirq that interrupted
-# it) is the source's "missed" count. What is neither seen nor counted fails.
+# it) and that its second copy did not do either is the source's "missed" count. What is
+# neither seen nor counted fails. "rerun" is how often the second copy did the skipped work.
 missed=$(sed -n 's/.*received=[0-9]* lost=[0-9]* truncated=[0-9]* missed=\([0-9]*\).*/\1/p' "$ERR" | tail -1)
+echo "kernel: missed=${missed:-?} $(grep -o 'rerun=[0-9]*' "$ERR" | tail -1)"
 if [ "$short" -gt 0 ]; then
 	if [ "$short" -le "${missed:-0}" ]; then
 		echo "storm: $short closes of $((2 * N)) not seen, within the $missed program runs the kernel skipped (counted)"

@@ -35,7 +35,9 @@
  * Limits: a record lost to a full ring buffer is counted in lost_full like any
  * other; a socket whose state cannot be allocated is not tracked (counted in
  * truncated); a run the kernel skips (one program interrupting itself on a
- * CPU) is counted in the programs' recursion misses.
+ * CPU) is counted in the programs' recursion misses. The TCP state program has
+ * a second copy that does the runs the first one lost that way
+ * (vg_flow_tcp_state_nested), counted in `rerun`.
  */
 #ifndef VIGIL_BPF_LIB_FLOW_H
 #define VIGIL_BPF_LIB_FLOW_H
@@ -263,12 +265,12 @@ static __always_inline bool flow_inet(const struct sock *sk)
 	return fam == AF_INET || fam == AF_INET6;
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(vg_flow_tcp_state, const struct sock *sk, const int oldstate, const int newstate)
+/* One TCP state change: the work of both programs below. */
+static __always_inline int flow_tcp_state(const struct sock *sk, const int oldstate, const int newstate)
 {
 	struct vg_flow_sk *st;
 
-	if (!(vg_want_flow & VG_WANT_FLOW_TCP) || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP || !flow_inet(sk))
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP || !flow_inet(sk))
 		return 0;
 	if (newstate == TCP_SYN_SENT) {
 		/* inside connect(): the current task is the owner */
@@ -319,6 +321,56 @@ int BPF_PROG(vg_flow_tcp_state, const struct sock *sk, const int oldstate, const
 			flow_tcp_report(st, sk, VG_FLOW_REC_OPEN, NULL);
 		flow_tcp_report(st, sk, VG_FLOW_REC_CLOSE, NULL);
 	}
+	return 0;
+}
+
+static __always_inline __u32 *flow_depth(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&vg_flow_depth, &zero);
+}
+
+/*
+ * The TCP state program. It keeps a count of its own depth on the CPU, for the
+ * copy below: a state change in a softirq that interrupts this program on its
+ * CPU (a close while the same CPU handles another socket's change in task
+ * context) is skipped by the kernel's recursion guard for this program.
+ */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(vg_flow_tcp_state, const struct sock *sk, const int oldstate, const int newstate)
+{
+	if (!(vg_want_flow & VG_WANT_FLOW_TCP))
+		return 0;
+	__u32 *depth = flow_depth();
+	if (!depth)
+		return 0;
+	*depth += 1;
+	flow_tcp_state(sk, oldstate, newstate);
+	*depth -= 1;
+	return 0;
+}
+
+/*
+ * The same work, done only for the runs the program above lost: attached to the
+ * same tracepoint, with its own recursion guard, it runs after (or before) it
+ * every time. Found the depth above 0, it knows the other copy is interrupted
+ * on this CPU, so the kernel skipped it for this change. Each such run is
+ * counted in `rerun`, which userspace takes off the recursion misses. The
+ * small windows between the kernel's guard and the depth count, and a change
+ * interrupting this copy too, are still skipped and counted as misses.
+ */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(vg_flow_tcp_state_nested, const struct sock *sk, const int oldstate, const int newstate)
+{
+	if (!(vg_want_flow & VG_WANT_FLOW_TCP))
+		return 0;
+	__u32 *depth = flow_depth();
+	if (!depth || *depth == 0)
+		return 0;
+	struct vg_kernel_stats *ks = stats();
+	if (ks)
+		ks->rerun++;
+	flow_tcp_state(sk, oldstate, newstate);
 	return 0;
 }
 
