@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <arpa/inet.h>
-#include <netdb.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include "admission/admission_server.h"
 #include "common/libmhd.h"
 #include "common/buf.h"
+#include "common/listen_addr.h"
 #include "common/log.h"
 
 /* latency histogram bounds in microseconds (Prometheus buckets in seconds) */
@@ -316,37 +316,6 @@ static void policy_version(const char *path, char *out, size_t len)
 		snprintf(out + o, len - o, "%02x", md[i]);
 }
 
-/* "host:port", "[v6]:port", ":port" -> sockaddr; 0 or -1 */
-static int parse_listen(const char *spec, struct sockaddr_storage *ss, int *v6)
-{
-	char host[256];
-	const char *port;
-	if (spec[0] == '[') {
-		const char *end = strchr(spec, ']');
-		if (!end || end[1] != ':' || (size_t)(end - spec - 1) >= sizeof(host))
-			return -1;
-		memcpy(host, spec + 1, (size_t)(end - spec - 1));
-		host[end - spec - 1] = 0;
-		port = end + 2;
-	} else {
-		const char *colon = strrchr(spec, ':');
-		if (!colon || (size_t)(colon - spec) >= sizeof(host))
-			return -1;
-		memcpy(host, spec, (size_t)(colon - spec));
-		host[colon - spec] = 0;
-		port = colon + 1;
-	}
-	struct addrinfo hints = { 0 }, *ai;
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(host[0] ? host : NULL, port, &hints, &ai))
-		return -1;
-	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
-	*v6 = ai->ai_family == AF_INET6;
-	freeaddrinfo(ai);
-	return 0;
-}
-
 int admission_server_run(const struct admission_server_opts *o, volatile sig_atomic_t *stop,
 			 volatile sig_atomic_t *reload)
 {
@@ -354,7 +323,7 @@ int admission_server_run(const struct admission_server_opts *o, volatile sig_ato
 	struct sockaddr_storage ss;
 	int v6 = 0;
 	s.o = o;
-	if (parse_listen(o->listen, &ss, &v6)) {
+	if (listen_addr_parse(o->listen, &ss, &v6)) {
 		vg_err("bad --listen '%s' (ADDR:PORT, [ADDR6]:PORT or :PORT with a numeric address)",
 		       o->listen);
 		return -1;

@@ -14,4 +14,15 @@
  */
 void path_resolve(const char *base, const char *raw, struct vg_buf *out);
 
+/*
+ * mkdir -p for `dir`: the missing directories above it are made 0755 and `dir`
+ * itself `mode` (a store's or an evidence directory is private to root). One
+ * that exists already is left as it is. 0, or -1 with err naming the directory
+ * that could not be made and why.
+ */
+int path_mkdirs(const char *dir, unsigned int mode, char *err, size_t errlen);
+
+/* path_mkdirs() for the directory holding the file `path` ("a/b/f" makes "a/b"). */
+int path_mkdir_parent(const char *path, unsigned int mode, char *err, size_t errlen);
+
 #endif

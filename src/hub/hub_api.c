@@ -3,7 +3,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <pthread.h>
@@ -15,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "common/libmhd.h"
+#include "common/listen_addr.h"
 #include "common/log.h"
 #include "common/version.h"
 #include "engine/ruleset.h"
@@ -644,41 +644,11 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
 	}
 }
 
-static int parse_listen(const char *spec, struct sockaddr_storage *ss, int *v6)
-{
-	char host[256];
-	const char *port;
-	if (spec[0] == '[') {
-		const char *end = strchr(spec, ']');
-		if (!end || end[1] != ':' || (size_t)(end - spec - 1) >= sizeof(host))
-			return -1;
-		memcpy(host, spec + 1, (size_t)(end - spec - 1));
-		host[end - spec - 1] = 0;
-		port = end + 2;
-	} else {
-		const char *colon = strrchr(spec, ':');
-		if (!colon || (size_t)(colon - spec) >= sizeof(host))
-			return -1;
-		memcpy(host, spec, (size_t)(colon - spec));
-		host[colon - spec] = 0;
-		port = colon + 1;
-	}
-	struct addrinfo hints = { 0 }, *ai;
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(host[0] ? host : NULL, port, &hints, &ai))
-		return -1;
-	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
-	*v6 = ai->ai_family == AF_INET6;
-	freeaddrinfo(ai);
-	return 0;
-}
-
 struct hub_api *hub_api_start(const struct hub_api_opts *o)
 {
 	struct sockaddr_storage ss;
 	int v6 = 0;
-	if (parse_listen(o->listen, &ss, &v6)) {
+	if (listen_addr_parse(o->listen, &ss, &v6)) {
 		vg_err("bad --listen '%s' (ADDR:PORT, [ADDR6]:PORT or :PORT with a numeric address)", o->listen);
 		return NULL;
 	}

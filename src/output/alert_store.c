@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/path.h"
 #include "output/alert_store.h"
 #include "respond/selector.h"
 
@@ -139,34 +140,6 @@ const char *alert_store_error(const struct alert_store *s)
 	return s->err;
 }
 
-/* mkdir -p for the store's directory, private to root */
-static int make_parent(const char *path, char *err, size_t errlen)
-{
-	char *dir = xstrdup(path);
-	char *slash = strrchr(dir, '/');
-	if (!slash || slash == dir) {
-		free(dir);
-		return 0;
-	}
-	*slash = 0;
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(dir, 0755) && errno != EEXIST)
-			goto bad;
-		*p = '/';
-	}
-	if (mkdir(dir, 0700) && errno != EEXIST)
-		goto bad;
-	free(dir);
-	return 0;
-bad:
-	snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
-	free(dir);
-	return -1;
-}
-
 /*
  * selects(filter, container_id, container_name): whether the `--container`
  * filter selects a stored row's container, by the one definition the agent's
@@ -194,7 +167,7 @@ struct alert_store *alert_store_open(const char *path, bool readonly, char *err,
 	struct alert_store *s = xcalloc(1, sizeof(*s));
 	int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 
-	if (!readonly && make_parent(path, err, errlen)) {
+	if (!readonly && path_mkdir_parent(path, 0700, err, errlen)) {
 		free(s);
 		return NULL;
 	}

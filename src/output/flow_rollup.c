@@ -11,6 +11,7 @@
 #include "common/buf.h"
 #include "common/hmap.h"
 #include "common/log.h"
+#include "common/path.h"
 #include "output/flow_rollup.h"
 #include "respond/selector.h"
 
@@ -138,34 +139,6 @@ static void list_append(struct flow_list *l, struct flow_ent *e)
 	l->tail = e;
 }
 
-/* mkdir -p for the store's directory, private (as alert_store.c does) */
-static int make_parent(const char *path, char *err, size_t errlen)
-{
-	char *dir = xstrdup(path);
-	char *slash = strrchr(dir, '/');
-	if (!slash || slash == dir) {
-		free(dir);
-		return 0;
-	}
-	*slash = 0;
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(dir, 0755) && errno != EEXIST)
-			goto bad;
-		*p = '/';
-	}
-	if (mkdir(dir, 0700) && errno != EEXIST)
-		goto bad;
-	free(dir);
-	return 0;
-bad:
-	snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
-	free(dir);
-	return -1;
-}
-
 struct flow_rollup *flow_rollup_open(const char *path, const struct flow_rollup_opts *o, char *err, size_t errlen)
 {
 	struct flow_rollup *r = xcalloc(1, sizeof(*r));
@@ -176,7 +149,7 @@ struct flow_rollup *flow_rollup_open(const char *path, const struct flow_rollup_
 	r->max_rows = o && o->max_rows ? o->max_rows : DEFAULT_MAX_ROWS;
 	r->outbox = o && o->outbox;
 	r->outbox_max = o && o->outbox_max ? o->outbox_max : FLOW_OUTBOX_DEFAULT_MAX;
-	if (make_parent(path, err, errlen)) {
+	if (path_mkdir_parent(path, 0700, err, errlen)) {
 		free(r);
 		return NULL;
 	}

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "common/buf.h"
+#include "common/path.h"
 #include "respond/bundle.h"
 #include "sensor/capture.h"
 #include "state/state.h"
@@ -29,24 +30,6 @@ static void to_capture(void *ctx, const void *rec, size_t len)
 		s->failed = 1;
 	else
 		s->n++;
-}
-
-static int mkdirs(const char *path, mode_t last)
-{
-	char *p = xstrdup(path);
-	for (char *c = p + 1; *c; c++) {
-		if (*c != '/')
-			continue;
-		*c = 0;
-		if (mkdir(p, 0755) && errno != EEXIST) {
-			free(p);
-			return -1;
-		}
-		*c = '/';
-	}
-	int rc = mkdir(p, last) && errno != EEXIST ? -1 : 0;
-	free(p);
-	return rc;
 }
 
 static void open_files(struct vg_json *j, const char *procfs, uint32_t pid)
@@ -93,10 +76,8 @@ int bundle_write(const struct bundle_opts *o, const struct alert *a, char *out, 
 	}
 	gmtime_r(&sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	if (mkdirs(o->dir, 0700)) {
-		snprintf(err, errlen, "cannot create %s: %s", o->dir, strerror(errno));
+	if (path_mkdirs(o->dir, 0700, err, errlen))
 		return -1;
-	}
 	snprintf(out, outlen, "%s/%s-%.12s-%u", o->dir, stamp, cg->meta.id, ++seq);
 	if (mkdir(out, 0700)) {
 		snprintf(err, errlen, "cannot create %s: %s", out, strerror(errno));
