@@ -438,6 +438,35 @@ static void metrics_text(struct hub_api *a, struct vg_buf *b)
 	hub_flows_metrics_text(b, st);
 }
 
+int hub_args_take(const struct hub_args *args, const char *const *keys, const char **vals, char *err, size_t errlen)
+{
+	if (args->overflow) {
+		snprintf(err, errlen, "too many parameters");
+		return -1;
+	}
+	for (size_t i = 0; i < args->n; i++) {
+		const char *k = args->k[i], *v = args->v[i] ? args->v[i] : "";
+		int ki = -1;
+		for (int j = 0; keys[j]; j++)
+			if (!strcmp(k, keys[j]))
+				ki = j;
+		if (ki < 0) {
+			snprintf(err, errlen, "unknown parameter '%.64s'", k);
+			return -1;
+		}
+		if (vals[ki]) {
+			snprintf(err, errlen, "parameter '%s' given twice", k);
+			return -1;
+		}
+		if (!*v || strlen(v) > 256) {
+			snprintf(err, errlen, "parameter '%s' needs a value of 1 to 256 bytes", k);
+			return -1;
+		}
+		vals[ki] = v;
+	}
+	return 0;
+}
+
 static enum MHD_Result serve_store(struct hub_api *a, struct MHD_Connection *c, const char *url,
 				   const struct hub_args *argp)
 {

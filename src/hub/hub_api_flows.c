@@ -40,34 +40,17 @@ int hub_api_flows_parse(const struct hub_args *args, bool map, struct flow_args 
 	static const char *const list_keys[] = { "since", "until", "cluster", "node", "namespace", "limit", "cursor", NULL };
 	static const char *const map_keys[] = { "since", "until", "cluster", "node", "namespace", "format", NULL };
 	const char *const *keys = map ? map_keys : list_keys;
-	const char *seen[8] = { 0 };
+	const char *vals[8] = { 0 };
 	int64_t now = hub_api_now_ns();
 
 	memset(a, 0, sizeof(*a));
 	a->q.limit = HUB_LIMIT_DEFAULT;
-	if (args->overflow) {
-		snprintf(err, errlen, "too many parameters");
+	if (hub_args_take(args, keys, vals, err, errlen))
 		return -1;
-	}
-	for (size_t i = 0; i < args->n; i++) {
-		const char *k = args->k[i], *v = args->v[i] ? args->v[i] : "";
-		int ki = -1;
-		for (int j = 0; keys[j]; j++)
-			if (!strcmp(k, keys[j]))
-				ki = j;
-		if (ki < 0) {
-			snprintf(err, errlen, "unknown parameter '%.64s'", k);
-			return -1;
-		}
-		if (seen[ki]) {
-			snprintf(err, errlen, "parameter '%s' given twice", k);
-			return -1;
-		}
-		seen[ki] = v;
-		if (!*v || strlen(v) > 256) {
-			snprintf(err, errlen, "parameter '%s' needs a value of 1 to 256 bytes", k);
-			return -1;
-		}
+	for (size_t i = 0; keys[i]; i++) {
+		const char *k = keys[i], *v = vals[i];
+		if (!v)
+			continue;
 		if (!strcmp(k, "since") || !strcmp(k, "until")) {
 			int64_t t = parse_when(v, now);
 			if (t <= 0) {

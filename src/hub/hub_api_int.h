@@ -67,6 +67,12 @@ enum MHD_Result hub_api_respond(struct MHD_Connection *c, unsigned status, const
 /* Queue {"error": msg} with status. */
 enum MHD_Result hub_api_error(struct MHD_Connection *c, unsigned status, const char *msg);
 int64_t hub_api_now_ns(void);
+/*
+ * The query's parameters by name: vals[i] is the value of keys[i] (a NULL-ended
+ * list), NULL when absent. -1 (err set) for an unknown or repeated parameter,
+ * an empty one or one over 256 bytes, or too many.
+ */
+int hub_args_take(const struct hub_args *args, const char *const *keys, const char **vals, char *err, size_t errlen);
 
 /* hub_api_flows.c: /api/v1/flows, /api/v1/servicemap; its part of /status and /metrics */
 #include "hub/hub_flows.h"

@@ -17,36 +17,6 @@
 #include "hub/hub_scans.h"
 #include "hub/hub_store.h"
 
-/* One parameter's value by name; -1 (err set) for an unknown or repeated one, or a bad length. */
-static int take_args(const struct hub_args *args, const char *const *keys, const char **vals, char *err, size_t errlen)
-{
-	if (args->overflow) {
-		snprintf(err, errlen, "too many parameters");
-		return -1;
-	}
-	for (size_t i = 0; i < args->n; i++) {
-		const char *k = args->k[i], *v = args->v[i] ? args->v[i] : "";
-		int ki = -1;
-		for (int j = 0; keys[j]; j++)
-			if (!strcmp(k, keys[j]))
-				ki = j;
-		if (ki < 0) {
-			snprintf(err, errlen, "unknown parameter '%.64s'", k);
-			return -1;
-		}
-		if (vals[ki]) {
-			snprintf(err, errlen, "parameter '%s' given twice", k);
-			return -1;
-		}
-		if (!*v || strlen(v) > 256) {
-			snprintf(err, errlen, "parameter '%s' needs a value of 1 to 256 bytes", k);
-			return -1;
-		}
-		vals[ki] = v;
-	}
-	return 0;
-}
-
 static int page_args(const char *limit, const char *cursor, long *lim, int64_t *after, char *err, size_t errlen)
 {
 	char *end;
@@ -102,7 +72,7 @@ int hub_api_images_parse(const struct hub_args *args, struct hub_images_query *q
 	const char *v[8] = { 0 };
 	memset(q, 0, sizeof(*q));
 	q->min_sev = -1;
-	if (take_args(args, keys, v, err, errlen) || names("cluster", v[0], err, errlen) ||
+	if (hub_args_take(args, keys, v, err, errlen) || names("cluster", v[0], err, errlen) ||
 	    names("node", v[1], err, errlen) || page_args(v[5], v[6], &q->limit, &q->after_id, err, errlen))
 		return -1;
 	q->cluster = v[0];
@@ -130,7 +100,7 @@ int hub_api_admissions_parse(const struct hub_args *args, struct hub_adm_query *
 	int64_t now = hub_api_now_ns();
 	memset(q, 0, sizeof(*q));
 	q->allowed = -1;
-	if (take_args(args, keys, v, err, errlen) || names("cluster", v[0], err, errlen) ||
+	if (hub_args_take(args, keys, v, err, errlen) || names("cluster", v[0], err, errlen) ||
 	    names("node", v[1], err, errlen) || page_args(v[6], v[7], &q->limit, &q->after_id, err, errlen))
 		return -1;
 	q->cluster = v[0];
