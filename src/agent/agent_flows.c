@@ -126,8 +126,11 @@ void agent_flows_event(struct agent *a, const struct vg_event *ev)
 	if (!a->dns)
 		return;
 	if (ev->hdr.type == VG_EVT_FLOW_DNS) {
-		if (flow_dns_from_event(a->state, ev, &d))
-			dns_cache_learn(a->dns, d.container_id, d.payload, d.len, d.ts_ns);
+		if (flow_dns_from_event(a->state, ev, &d)) {
+			struct dns_cache_addr server = { .family = d.remote.family };
+			memcpy(server.addr, d.remote.addr, sizeof(server.addr));
+			dns_cache_learn_from(a->dns, d.container_id, &server, d.payload, d.len, d.ts_ns);
+		}
 		return;
 	}
 	const struct vg_flow *f = a->rollup ? flow_table_last(a->flows, ev) : NULL;

@@ -237,7 +237,13 @@ static void add_dest(struct egress_dest **v, size_t *n, int family, const void *
 	(*v)[(*n)++] = d;
 }
 
-static void add_host(struct agent *a, struct egress_dest **v, size_t *n, const char *host, uint16_t port)
+/*
+ * Add host:port: an address as it is; a name as the addresses the DNS cache
+ * holds for it now (a second later: new answers), from the answers of the
+ * servers `dns` (the container's resolvers) only.
+ */
+static void add_host(struct agent *a, struct egress_dest **v, size_t *n, const char *host, uint16_t port,
+		     const struct dns_cache_addr *dns, size_t ndns)
 {
 	uint8_t addr[16];
 	if (inet_pton(AF_INET, host, addr) == 1) {
@@ -245,9 +251,8 @@ static void add_host(struct agent *a, struct egress_dest **v, size_t *n, const c
 	} else if (inet_pton(AF_INET6, host, addr) == 1) {
 		add_dest(v, n, 6, addr, port);
 	} else if (a->dns && !strchr(host, '*')) {
-		/* a name: the addresses the DNS cache holds for it now (a second later: new answers) */
 		struct dns_cache_addr ad[DNS_ADDRS_MAX];
-		size_t k = dns_cache_addrs_of(a->dns, host, boot_now(), ad, DNS_ADDRS_MAX);
+		size_t k = dns_cache_addrs_of(a->dns, host, dns, ndns, boot_now(), ad, DNS_ADDRS_MAX);
 		for (size_t i = 0; i < k; i++)
 			add_dest(v, n, ad[i].family == AF_INET ? 4 : 6, ad[i].addr, port);
 	}
@@ -260,7 +265,7 @@ static void add_resolvers(struct agent *a, struct egress_dest **v, size_t *n, in
 	ssize_t len = fd >= 0 ? read(fd, buf, sizeof(buf)) : -1;
 	size_t k = len > 0 ? profile_nameservers(buf, (size_t)len, ns, RESOLVERS_MAX) : 0;
 	for (size_t i = 0; i < k; i++)
-		add_host(a, v, n, ns[i], 53);
+		add_host(a, v, n, ns[i], 53, NULL, 0);
 }
 
 /*
@@ -295,19 +300,29 @@ static void resolvers(struct agent *a, const struct vg_container_meta *m, struct
 static size_t net_list(struct agent *a, const struct profile *p, const struct vg_container_meta *m,
 		       struct egress_dest **out)
 {
-	size_t n_items, n = 0;
-	struct egress_dest *v = NULL;
+	size_t n_items, n = 0, nres = 0;
+	struct egress_dest *v = NULL, *res = NULL;
+	/* DNS keeps working: the container's own resolvers, port 53 (UDP and TCP); the
+	 * names are taken from their answers alone */
+	resolvers(a, m, &res, &nres);
+	struct dns_cache_addr *dns = xcalloc(nres ? nres : 1, sizeof(*dns));
+	for (size_t i = 0; i < nres; i++) {
+		dns[i].family = res[i].family == 4 ? AF_INET : AF_INET6;
+		memcpy(dns[i].addr, res[i].addr, sizeof(dns[i].addr));
+	}
 	const struct profile_item **items = profile_sorted_items(p, &n_items);
 	for (size_t i = 0; i < n_items; i++) {
 		const struct profile_item *it = items[i];
 		char host[PROF_VALUE_MAX];
 		uint16_t port;
 		if (it->kind == PROF_CONNECT && !it->deviation && profile_dest_split(it->value, host, sizeof(host), &port))
-			add_host(a, &v, &n, host, port);
+			add_host(a, &v, &n, host, port, dns, nres);
 	}
 	free(items);
-	/* DNS keeps working: the container's own resolvers, port 53 (UDP and TCP) */
-	resolvers(a, m, &v, &n);
+	free(dns);
+	for (size_t i = 0; i < nres; i++)
+		add_dest(&v, &n, res[i].family, res[i].addr, res[i].port);
+	free(res);
 	*out = v;
 	return n;
 }

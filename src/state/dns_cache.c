@@ -34,6 +34,7 @@ struct entry {
 	uint64_t learnt_ns, expires_ns;
 	uint8_t family;
 	uint8_t addr[16];
+	struct dns_cache_addr server; /* that gave the name last; family 0: not known */
 	char cid[VG_FLOW_ID_LEN];
 	char *name;
 };
@@ -219,7 +220,7 @@ static void drop(struct dns_cache *c, struct entry *e)
 }
 
 static void put(struct dns_cache *c, const char *cid, int family, const uint8_t *addr, const char *name,
-		uint64_t now, uint64_t ttl_ns)
+		const struct dns_cache_addr *server, uint64_t now, uint64_t ttl_ns)
 {
 	uint64_t h = key_hash(cid, family, addr);
 	struct entry *e = find(c, cid, family, addr, h);
@@ -270,6 +271,10 @@ static void put(struct dns_cache *c, const char *cid, int family, const uint8_t 
 		*b = e;
 		c->st.entries++;
 	}
+	if (server)
+		e->server = *server;
+	else
+		memset(&e->server, 0, sizeof(e->server));
 	e->learnt_ns = now;
 	e->expires_ns = now + ttl_ns;
 	lru_append(c, e);
@@ -278,6 +283,12 @@ static void put(struct dns_cache *c, const char *cid, int family, const uint8_t 
 }
 
 int dns_cache_learn(struct dns_cache *c, const char *cid, const uint8_t *payload, size_t len, uint64_t now)
+{
+	return dns_cache_learn_from(c, cid, NULL, payload, len, now);
+}
+
+int dns_cache_learn_from(struct dns_cache *c, const char *cid, const struct dns_cache_addr *server,
+			 const uint8_t *payload, size_t len, uint64_t now)
 {
 	/* about 33 KiB: on the heap, as the agent's thread may have a small stack */
 	struct dns_msg *m = xmalloc(sizeof(*m));
@@ -332,7 +343,7 @@ int dns_cache_learn(struct dns_cache *c, const char *cid, const uint8_t *payload
 			uint64_t t = (uint64_t)rr->ttl * NS;
 			if (ttl_upto[k] < t)
 				t = ttl_upto[k];
-			put(c, cid, rr->type == DNS_TYPE_A ? AF_INET : AF_INET6, rr->u.addr, m->qname, now, t);
+			put(c, cid, rr->type == DNS_TYPE_A ? AF_INET : AF_INET6, rr->u.addr, m->qname, server, now, t);
 			n++;
 			break;
 		}
@@ -408,15 +419,26 @@ void dns_cache_stats(const struct dns_cache *c, struct dns_cache_stats *out)
 	*out = c->st;
 }
 
-size_t dns_cache_addrs_of(const struct dns_cache *c, const char *name, uint64_t now_ns, struct dns_cache_addr *out,
-			  size_t max)
+static bool addr_eq(const struct dns_cache_addr *a, const struct dns_cache_addr *b)
+{
+	return a->family == b->family && !memcmp(a->addr, b->addr, a->family == AF_INET ? 4 : 16);
+}
+
+size_t dns_cache_addrs_of(const struct dns_cache *c, const char *name, const struct dns_cache_addr *servers,
+			  size_t nservers, uint64_t now_ns, struct dns_cache_addr *out, size_t max)
 {
 	size_t n = 0;
-	for (const struct entry *e = c->lru_head; e && n < max; e = e->next)
-		if (e->expires_ns + LINGER_NS > now_ns && !strcasecmp(e->name, name)) {
-			out[n].family = e->family;
-			memcpy(out[n].addr, e->addr, sizeof(out[n].addr));
-			n++;
-		}
+	for (const struct entry *e = c->lru_head; e && n < max; e = e->next) {
+		if (e->expires_ns + LINGER_NS <= now_ns || strcasecmp(e->name, name))
+			continue;
+		bool from = !servers;
+		for (size_t i = 0; !from && i < nservers; i++)
+			from = addr_eq(&e->server, &servers[i]);
+		if (!from)
+			continue;
+		out[n].family = e->family;
+		memcpy(out[n].addr, e->addr, sizeof(out[n].addr));
+		n++;
+	}
 	return n;
 }

@@ -58,6 +58,12 @@ struct dns_cache;
 struct dns_cache *dns_cache_new(const struct dns_cache_opts *opts);
 void dns_cache_free(struct dns_cache *c); /* NULL is fine */
 
+/* An address: a name's, or the DNS server's that gave it. */
+struct dns_cache_addr {
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+};
+
 /*
  * Learn from one DNS message the container `container_id` ("" for the host)
  * received at time now_ns. Returns the number of addresses named (0 when the
@@ -65,6 +71,14 @@ void dns_cache_free(struct dns_cache *c); /* NULL is fine */
  */
 int dns_cache_learn(struct dns_cache *c, const char *container_id, const uint8_t *payload, size_t len,
 		    uint64_t now_ns);
+
+/*
+ * dns_cache_learn() for an answer that came from `server` (the address it was
+ * sent from; NULL when not known). Each name remembers the server that gave it
+ * last, for dns_cache_addrs_of()'s choice of servers.
+ */
+int dns_cache_learn_from(struct dns_cache *c, const char *container_id, const struct dns_cache_addr *server,
+			 const uint8_t *payload, size_t len, uint64_t now_ns);
 
 /*
  * The same for DNS over TCP (RFC 1035 4.2.2, RFC 7766): bytes of the stream the
@@ -102,14 +116,13 @@ void dns_cache_stats(const struct dns_cache *c, struct dns_cache_stats *out);
 /*
  * The addresses that any container's answers name `name` (case-insensitive)
  * with, still held at now_ns (an expired entry lingers a minute): up to max into
- * out; how many. A walk of the whole cache (a protecting profile's egress list,
- * once a second).
+ * out; how many. With `servers` (nservers of them), only the answers that came
+ * from one of them: a protecting profile's egress list takes the names its
+ * container's own resolvers gave, so that an answer a workload receives from
+ * anywhere else (one its attacker sends from port 53) cannot open the list. A
+ * walk of the whole cache (that list is rebuilt once a second).
  */
-struct dns_cache_addr {
-	int family; /* AF_INET or AF_INET6 */
-	uint8_t addr[16];
-};
-size_t dns_cache_addrs_of(const struct dns_cache *c, const char *name, uint64_t now_ns, struct dns_cache_addr *out,
-			  size_t max);
+size_t dns_cache_addrs_of(const struct dns_cache *c, const char *name, const struct dns_cache_addr *servers,
+			  size_t nservers, uint64_t now_ns, struct dns_cache_addr *out, size_t max);
 
 #endif

@@ -30,6 +30,7 @@
 
 static const uint8_t ip1[4] = { 93, 184, 216, 34 };
 static const uint8_t ip2[4] = { 93, 184, 216, 35 };
+static const uint8_t ip3[4] = { 93, 184, 216, 36 };
 
 /* "name" A ip with ttl */
 static void answer_a(struct dmsg *m, const char *name, uint32_t ttl, const uint8_t ip[4])
@@ -375,14 +376,47 @@ static void test_addrs_of(void **state)
 	assert_int_equal(dns_cache_learn(c, DB, m.b, m.n, 100 * S), 1);
 	answer_a(&m, "other.test", 30, ip1);
 	assert_int_equal(dns_cache_learn(c, "", m.b, m.n, 100 * S), 1);
-	assert_int_equal(dns_cache_addrs_of(c, "API.test", 110 * S, out, 4), 2);
+	assert_int_equal(dns_cache_addrs_of(c, "API.test", NULL, 0, 110 * S, out, 4), 2);
 	assert_int_equal(out[0].family, AF_INET);
 	assert_true(!memcmp(out[0].addr, ip1, 4) || !memcmp(out[0].addr, ip2, 4));
-	assert_int_equal(dns_cache_addrs_of(c, "api.test", 110 * S, out, 1), 1); /* bounded */
-	assert_int_equal(dns_cache_addrs_of(c, "none.test", 110 * S, out, 4), 0);
+	assert_int_equal(dns_cache_addrs_of(c, "api.test", NULL, 0, 110 * S, out, 1), 1); /* bounded */
+	assert_int_equal(dns_cache_addrs_of(c, "none.test", NULL, 0, 110 * S, out, 4), 0);
 	/* past its TTL and the minute it lingers: none */
-	assert_int_equal(dns_cache_addrs_of(c, "api.test", 131 * S, out, 4), 2);
-	assert_int_equal(dns_cache_addrs_of(c, "api.test", 200 * S, out, 4), 0);
+	assert_int_equal(dns_cache_addrs_of(c, "api.test", NULL, 0, 131 * S, out, 4), 2);
+	assert_int_equal(dns_cache_addrs_of(c, "api.test", NULL, 0, 200 * S, out, 4), 0);
+	dns_cache_free(c);
+}
+
+/* dns_cache_addrs_of with servers: only the names those servers gave (a spoofed answer from elsewhere opens nothing) */
+static void test_addrs_of_servers(void **state)
+{
+	(void)state;
+	struct dns_cache *c = cache_min0(0);
+	struct dmsg m;
+	struct dns_cache_addr out[4];
+	struct dns_cache_addr resolver = { .family = AF_INET, .addr = { 10, 0, 0, 53 } };
+	struct dns_cache_addr attacker = { .family = AF_INET, .addr = { 203, 0, 113, 9 } };
+	struct dns_cache_addr resolver6 = { .family = AF_INET6, .addr = { 0xfd, 0, [15] = 0x53 } };
+
+	/* the resolver names ip1; an answer from the attacker's server names ip2 the same */
+	answer_a(&m, "api.test", 30, ip1);
+	assert_int_equal(dns_cache_learn_from(c, WEB, &resolver, m.b, m.n, 100 * S), 1);
+	answer_a(&m, "api.test", 30, ip2);
+	assert_int_equal(dns_cache_learn_from(c, WEB, &attacker, m.b, m.n, 100 * S), 1);
+	/* from nowhere known (a capture's record without its server): never chosen */
+	answer_a(&m, "api.test", 30, ip3);
+	assert_int_equal(dns_cache_learn(c, DB, m.b, m.n, 100 * S), 1);
+
+	assert_int_equal(dns_cache_addrs_of(c, "api.test", NULL, 0, 110 * S, out, 4), 3);
+	assert_int_equal(dns_cache_addrs_of(c, "api.test", &resolver, 1, 110 * S, out, 4), 1);
+	assert_memory_equal(out[0].addr, ip1, 4);
+	assert_int_equal(dns_cache_addrs_of(c, "api.test", &resolver6, 1, 110 * S, out, 4), 0);
+	assert_int_equal(dns_cache_addrs_of(c, "api.test", &resolver6, 0, 110 * S, out, 4), 0); /* none given: none */
+
+	/* the attacker names the resolver's address again: it is the attacker's now, and is dropped */
+	answer_a(&m, "api.test", 30, ip1);
+	assert_int_equal(dns_cache_learn_from(c, WEB, &attacker, m.b, m.n, 101 * S), 1);
+	assert_int_equal(dns_cache_addrs_of(c, "api.test", &resolver, 1, 110 * S, out, 4), 0);
 	dns_cache_free(c);
 }
 
@@ -398,6 +432,7 @@ int main(void)
 		cmocka_unit_test(test_name_flow),
 		cmocka_unit_test(test_tcp_stream),
 		cmocka_unit_test(test_addrs_of),
+		cmocka_unit_test(test_addrs_of_servers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
