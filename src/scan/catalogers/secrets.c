@@ -56,7 +56,6 @@ static const struct rule rules[] = {
 	  3.5, true, false },
 };
 
-
 #define NRULES (sizeof(rules) / sizeof(*rules))
 /*
  * Where a rule's pattern runs. Every match holds one of its rule's keywords,
