@@ -23,11 +23,15 @@
  *   tuple   {AF_INET, 40112 -> 80, pad=1 (out), 10.88.0.5 -> 10.88.0.7}
  *   phase=3 cookie=0x3a1 bytes_out=77 bytes_in=512 pkts_out=6 pkts_in=5 srtt_us=61
  *
- * flow_dns: a DNS answer (UDP from port 53) a socket received, as it came:
- *   tuple      local -> remote (the server, port 53); pad 0
+ * flow_dns: a DNS answer (UDP from port 53) a socket received, as it came, or
+ * the first segment with data of a TCP connection from port 53 (DNS over TCP):
+ *   tuple      local -> remote (the server, port 53); pad 0 for UDP,
+ *              VG_FLOW_DNS_TCP for TCP
  *   cookie     the receiving socket's cookie
  *   payload    the first VG_FLOW_DNS_MAX bytes of the UDP payload (the DNS message)
- *   len        the UDP payload's whole length (more than the payload when cut)
+ *              or of the TCP segment's (the stream's start: each message after
+ *              its two-byte length)
+ *   len        the payload's whole length (more than the payload when cut)
  * The header names the receiving socket's owner when the kernel knows it (the
  * socket sent the query, so it has flow state), else only its cgroup.
  */
@@ -42,6 +46,7 @@
 #define VG_FLOW_REC_IN 2  /* this side accepted: TCP passive open, UDP received first */
 
 #define VG_FLOW_DNS_MAX 512 /* bytes of a DNS answer kept (the classic UDP limit) */
+#define VG_FLOW_DNS_TCP 1 /* flow_dns tuple pad: the payload is a TCP stream's start */
 
 /* bits of vg_want_flow (src/bpf/maps.h): which flow records the kernel writes */
 #define VG_WANT_FLOW_TCP 0x1

@@ -129,7 +129,10 @@ void agent_flows_event(struct agent *a, const struct vg_event *ev)
 		if (flow_dns_from_event(a->state, ev, &d)) {
 			struct dns_cache_addr server = { .family = d.remote.family };
 			memcpy(server.addr, d.remote.addr, sizeof(server.addr));
-			dns_cache_learn_from(a->dns, d.container_id, &server, d.payload, d.len, d.ts_ns);
+			if (d.tcp)
+				dns_cache_learn_tcp_from(a->dns, d.container_id, &server, d.payload, d.len, d.ts_ns);
+			else
+				dns_cache_learn_from(a->dns, d.container_id, &server, d.payload, d.len, d.ts_ns);
 		}
 		return;
 	}

@@ -148,6 +148,7 @@ struct vg_flow_sk {
 #define VG_FSK_OPEN_SENT 0x2   /* the OPEN report was written */
 #define VG_FSK_CLOSED 0x4      /* the CLOSE report was written: nothing more */
 #define VG_FSK_OWNED 0x8       /* owner holds a process (else only cgroup and netns) */
+#define VG_FSK_DNS_SEEN 0x10   /* TCP from port 53: its first segment with data was reported */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);

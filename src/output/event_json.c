@@ -12,6 +12,7 @@
 #include "output/event_json.h"
 #include "sensor/param_text.h"
 #include "state/dns_parse.h"
+#include "vigil/flow.h"
 
 static void put_time(struct vg_json *j, uint64_t ts, uint64_t boot_to_realtime)
 {
@@ -221,14 +222,25 @@ static void put_tuple(struct vg_json *j, const char *key, const struct vg_param_
  * A flow_dns payload, parsed (state/dns_parse.h): the query and the A, AAAA
  * and CNAME answers; a message that does not parse gives its error instead.
  */
-static void put_dns(struct vg_json *j, const char *key, const struct vg_param_val *pv)
+static void put_dns(struct vg_json *j, const char *key, const struct vg_param_val *pv, bool tcp)
 {
 	static const char *const types[] = { [DNS_TYPE_A] = "A", [DNS_TYPE_CNAME] = "CNAME", [DNS_TYPE_AAAA] = "AAAA" };
 	struct dns_msg *m = xmalloc(sizeof(*m)); /* ~33 KiB: not on the stack */
 	char err[128];
+	const uint8_t *msg = (const uint8_t *)pv->data;
+	size_t len = pv->len;
 
 	jw_obj_begin(j, key);
-	if (dns_parse((const uint8_t *)pv->data, pv->len, m, err, sizeof(err)) < 0) {
+	if (tcp) {
+		/* over TCP: the first message, after its two-byte length (cut to what was kept) */
+		size_t mlen = len >= 2 ? (size_t)msg[0] << 8 | msg[1] : 0;
+		msg += len >= 2 ? 2 : len;
+		len = len >= 2 ? len - 2 : 0;
+		if (mlen < len)
+			len = mlen;
+		jw_bool(j, "tcp", true);
+	}
+	if (dns_parse(msg, len, m, err, sizeof(err)) < 0) {
 		jw_str(j, "error", err);
 		jw_obj_end(j);
 		free(m);
@@ -273,7 +285,10 @@ static void put_param(struct vg_json *j, const struct vg_event *ev, unsigned int
 		return;
 	}
 	if (ev->hdr.type == VG_EVT_FLOW_DNS && pv->info->kind == VG_CK_BLOB) {
-		put_dns(j, key, pv);
+		struct vg_tuple t = { 0 };
+		if (ev->nparams > 0 && ev->params[0].data && ev->params[0].len == sizeof(t))
+			memcpy(&t, ev->params[0].data, sizeof(t));
+		put_dns(j, key, pv, t.pad == VG_FLOW_DNS_TCP);
 		return;
 	}
 	switch (pv->info->format) {

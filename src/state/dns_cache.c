@@ -356,6 +356,12 @@ int dns_cache_learn_from(struct dns_cache *c, const char *cid, const struct dns_
 
 int dns_cache_learn_tcp(struct dns_cache *c, const char *cid, const uint8_t *stream, size_t len, uint64_t now)
 {
+	return dns_cache_learn_tcp_from(c, cid, NULL, stream, len, now);
+}
+
+int dns_cache_learn_tcp_from(struct dns_cache *c, const char *cid, const struct dns_cache_addr *server,
+			     const uint8_t *stream, size_t len, uint64_t now)
+{
 	size_t off = 0;
 	int total = 0;
 	while (off + 2 <= len) {
@@ -364,7 +370,7 @@ int dns_cache_learn_tcp(struct dns_cache *c, const char *cid, const uint8_t *str
 		if (mlen == 0)
 			continue;
 		size_t have = len - off < mlen ? len - off : mlen;
-		int n = dns_cache_learn(c, cid, stream + off, have, now);
+		int n = dns_cache_learn_from(c, cid, server, stream + off, have, now);
 		if (n < 0)
 			return -1;
 		total += n;

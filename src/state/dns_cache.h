@@ -90,6 +90,9 @@ int dns_cache_learn_from(struct dns_cache *c, const char *container_id, const st
  */
 int dns_cache_learn_tcp(struct dns_cache *c, const char *container_id, const uint8_t *stream, size_t len,
 			uint64_t now_ns);
+/* dns_cache_learn_tcp() for a stream from `server` (as dns_cache_learn_from). */
+int dns_cache_learn_tcp_from(struct dns_cache *c, const char *container_id, const struct dns_cache_addr *server,
+			     const uint8_t *stream, size_t len, uint64_t now_ns);
 
 /*
  * The name of address `addr` (4 bytes for AF_INET, 16 for AF_INET6) for the

@@ -323,6 +323,7 @@ bool flow_dns_from_event(const struct vg_state *st, const struct vg_event *ev, s
 	out->payload = (const uint8_t *)ev->params[2].data;
 	out->len = ev->params[2].data ? ev->params[2].len : 0;
 	out->whole_len = param_u64(ev, 3);
+	out->tcp = t.pad == VG_FLOW_DNS_TCP;
 	const struct vg_cgroup *cg = st ? state_cgroup(st, out->cgroup_id) : NULL;
 	if (cg)
 		snprintf(out->container_id, sizeof(out->container_id), "%s", cg->meta.id);

@@ -81,6 +81,7 @@ struct vg_flow_dns {
 	struct vg_flow_endpoint local, remote; /* remote: the server, port 53 */
 	const uint8_t *payload;
 	size_t len, whole_len;
+	bool tcp; /* the payload is a TCP stream's start: messages after their two-byte lengths */
 };
 
 /* If ev is a flow_dns record, fill *out and return true. Never reads outside the record. */

@@ -4,7 +4,9 @@
 # that answers api.example.test with 10.77.0.5 and an HTTP server on that
 # address; a client asks the resolver, then connects three times. With the live
 # agent running, `vigil flows --since` shows the three connections to
-# api.example.test:80, and the flow records carry the name.
+# api.example.test:80, and the flow records carry the name. The same over TCP
+# (DNS over TCP, as a resolver's truncated answer makes clients do):
+# tcp.example.test is 10.77.0.6, asked over TCP, and its connection is named.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/integration/lib.sh
@@ -31,11 +33,12 @@ trap cleanup EXIT
 ip netns add "$NS" || it_skip "cannot create a network namespace"
 ip -n "$NS" link set lo up
 ip -n "$NS" addr add 10.77.0.5/32 dev lo
+ip -n "$NS" addr add 10.77.0.6/32 dev lo
 ip netns exec "$NS" dnsmasq --no-daemon --no-resolv --no-hosts --bind-interfaces --listen-address=127.0.0.1 \
-	--port=53 --address=/api.example.test/10.77.0.5 --pid-file="$IT_TMP/dnsmasq.pid" --log-facility=- \
+	--port=53 --address=/api.example.test/10.77.0.5 --address=/tcp.example.test/10.77.0.6 --pid-file="$IT_TMP/dnsmasq.pid" --log-facility=- \
 	>"$IT_TMP/dnsmasq.log" 2>&1 &
 PIDS+=($!)
-ip netns exec "$NS" python3 -m http.server 80 --bind 10.77.0.5 --directory "$IT_TMP" >/dev/null 2>&1 &
+ip netns exec "$NS" python3 -m http.server 80 --bind 0.0.0.0 --directory "$IT_TMP" >/dev/null 2>&1 &
 PIDS+=($!)
 
 "$VIGIL" run --json --store "$IT_TMP/v.db" --duration 120 >"$IT_TMP/out" 2>"$IT_TMP/err" &
@@ -70,6 +73,24 @@ for _ in range(3):
     while c.recv(4096):
         pass
     c.close()
+# over TCP: the query after its two-byte length, the answer read to its length
+q = struct.pack(">HHHHHH", 0x5252, 0x0100, 1, 0, 0, 0)
+q += b"".join(bytes([len(l)]) + l for l in b"tcp.example.test".split(b".")) + b"\0" + struct.pack(">HH", 1, 1)
+t = socket.create_connection(("127.0.0.1", 53), timeout=5)
+t.sendall(struct.pack(">H", len(q)) + q)
+r = b""
+while len(r) < 2 or len(r) < 2 + struct.unpack(">H", r[:2])[0]:
+    d = t.recv(4096)
+    assert d, "the resolver closed the TCP connection"
+    r += d
+t.close()
+addr = socket.inet_ntoa(r[-4:])
+assert addr == "10.77.0.6", addr
+c = socket.create_connection((addr, 80), timeout=5)
+c.sendall(b"GET / HTTP/1.0\r\n\r\n")
+while c.recv(4096):
+    pass
+c.close()
 PY
 
 # the live flow records carry the name (bounded wait: the closes come at once)
@@ -90,4 +111,7 @@ row=$(jq -c 'select(.direction == "out" and .port == 80 and .peer.address == "10
 [ -n "$row" ] || it_fail "no outbound flow to 10.77.0.5:80 in the store: $(head -c 1500 "$IT_TMP/flows")"
 [ "$(jq -r .peer.name <<<"$row")" = "api.example.test" ] || it_fail "the flow is not named api.example.test: $row"
 [ "$(jq -r .connections <<<"$row")" = "3" ] || it_fail "not 3 connections: $row"
+row=$(jq -c 'select(.direction == "out" and .port == 80 and .peer.address == "10.77.0.6")' "$IT_TMP/flows")
+[ -n "$row" ] || it_fail "no outbound flow to 10.77.0.6:80 in the store: $(head -c 1500 "$IT_TMP/flows")"
+[ "$(jq -r .peer.name <<<"$row")" = "tcp.example.test" ] || it_fail "the flow is not named tcp.example.test (DNS over TCP): $row"
 it_finish

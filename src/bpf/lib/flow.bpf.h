@@ -14,7 +14,9 @@
  *   tp_btf/sock_recv_length     sendmsg/recvmsg call; for TCP only the owner of
  *                               an accepted connection (its first read/write)
  *   cgroup/sock_release         UDP close (attached to the cgroup v2 root)
- *   cgroup_skb/ingress          DNS answers (UDP from port 53; cgroup v2 root)
+ *   cgroup_skb/ingress          DNS answers (UDP from port 53, and the first
+ *                               segment with data of a TCP connection from
+ *                               port 53; cgroup v2 root)
  *   iter/tcp, iter/udp          the periodic reports of live flows, run by
  *                               userspace once per interval in each netns;
  *                               written to the iterator's output, not the ring
@@ -513,25 +515,29 @@ int vg_flow_iter_udp(struct bpf_iter__udp *ctx)
 SEC("cgroup_skb/ingress")
 int vg_flow_dns(struct __sk_buff *skb)
 {
-	__u32 zero = 0, off;
-	__u8 ip[40];
+	__u32 zero = 0, off, poff;
+	__u8 ip[40], proto;
 	struct vg_tuple t = {};
 	struct {
-		__be16 source, dest, len, check;
-	} udp;
+		__be16 source, dest;
+		__be16 w[4]; /* UDP: len, check; TCP: seq, ack (not read) */
+		__u8 doff;   /* TCP: data offset, in its high nibble */
+	} l4;
 
 	if (!(vg_want_flow & VG_WANT_FLOW_DNS))
 		return 1;
 	if (skb->protocol == bpf_htons(FLOW_ETH_P_IP)) {
-		if (bpf_skb_load_bytes(skb, 0, ip, 20) || ip[9] != IPPROTO_UDP)
+		if (bpf_skb_load_bytes(skb, 0, ip, 20))
 			return 1;
+		proto = ip[9];
 		off = (ip[0] & 0xf) * 4;
 		t.family = AF_INET;
 		__builtin_memcpy(t.daddr, &ip[12], 4);
 		__builtin_memcpy(t.saddr, &ip[16], 4);
 	} else if (skb->protocol == bpf_htons(FLOW_ETH_P_IPV6)) {
-		if (bpf_skb_load_bytes(skb, 0, ip, 40) || ip[6] != IPPROTO_UDP)
+		if (bpf_skb_load_bytes(skb, 0, ip, 40))
 			return 1;
+		proto = ip[6];
 		off = 40;
 		t.family = AF_INET6;
 		__builtin_memcpy(t.daddr, &ip[8], 16);
@@ -539,15 +545,28 @@ int vg_flow_dns(struct __sk_buff *skb)
 	} else {
 		return 1;
 	}
-	if (off < 20 || off > 60 || bpf_skb_load_bytes(skb, off, &udp, sizeof(udp)) || udp.source != bpf_htons(53))
+	if ((proto != IPPROTO_UDP && proto != IPPROTO_TCP) || off < 20 || off > 60 ||
+	    bpf_skb_load_bytes(skb, off, &l4, sizeof(l4)) || l4.source != bpf_htons(53))
 		return 1;
-	t.sport = bpf_ntohs(udp.dest);
+	t.sport = bpf_ntohs(l4.dest);
 	t.dport = 53;
-	__u32 plen = bpf_ntohs(udp.len);
-	plen = plen > 8 ? plen - 8 : 0;
+	__u32 plen;
+	if (proto == IPPROTO_UDP) {
+		poff = off + 8;
+		plen = bpf_ntohs(l4.w[0]);
+		plen = plen > 8 ? plen - 8 : 0;
+	} else {
+		/* DNS over TCP: the first segment with data of the server's stream, which
+		 * starts at a message's two-byte length (RFC 1035 4.2.2); marked in pad */
+		poff = off + (l4.doff >> 4) * 4;
+		plen = skb->len > poff ? skb->len - poff : 0;
+		if (!plen || (l4.doff >> 4) < 5)
+			return 1;
+		t.pad = VG_FLOW_DNS_TCP;
+	}
 	__u32 copy = plen;
-	if (copy > skb->len - off - 8)
-		copy = skb->len - off - 8;
+	if (copy > skb->len - poff)
+		copy = skb->len - poff;
 	if (copy > VG_FLOW_DNS_MAX)
 		copy = VG_FLOW_DNS_MAX;
 
@@ -561,6 +580,12 @@ int vg_flow_dns(struct __sk_buff *skb)
 		sk = bpf_sk_fullsock(sk);
 	if (sk)
 		st = bpf_sk_storage_get(&vg_flow_sks, sk, 0, 0);
+	if (proto == IPPROTO_TCP) {
+		/* only a tracked connection knows which segment is its first */
+		if (!st || (st->flags & VG_FSK_DNS_SEEN))
+			return 1;
+		st->flags |= VG_FSK_DNS_SEEN;
+	}
 	if (st) {
 		__builtin_memcpy(h, &st->owner, sizeof(*h));
 	} else {
@@ -588,7 +613,7 @@ int vg_flow_dns(struct __sk_buff *skb)
 	n &= 1023; /* for the verifier: the compiler knows it is at most 512 and drops the test */
 	if (n > VG_FLOW_DNS_MAX)
 		n = VG_FLOW_DNS_MAX;
-	if (n && bpf_skb_load_bytes(skb, off + 8, &b->buf[pos + 2], n))
+	if (n && bpf_skb_load_bytes(skb, poff, &b->buf[pos + 2], n))
 		n = 0;
 	*(__u16 *)&b->buf[pos] = n;
 	pos += 2 + n;
