@@ -78,17 +78,45 @@ __noinline int kdrop_term(__u32 i, long ret, __u32 flags, __u32 side, __u32 euid
 		return 0;
 	if (t->path)
 		return 2; /* its names are not tested: the path decides (weaker, and one lookup for all) */
-	if (t->names) {
-		struct vg_kdrop_name key = { .term = i };
-		bpf_get_current_comm(key.comm, sizeof(key.comm));
-		key.set = VG_KDROP_NAMES_IN;
-		if ((t->names & VG_KDROP_NAMES_IN) && !bpf_map_lookup_elem(&vg_kdrop_names, &key))
-			return 0;
-		key.set = VG_KDROP_NAMES_OUT;
-		if ((t->names & VG_KDROP_NAMES_OUT) && bpf_map_lookup_elem(&vg_kdrop_names, &key))
-			return 0;
-	}
-	return 1;
+	return 1; /* its names, if any, were tested with every term's (kdrop_names) */
+}
+
+/* w with its bytes from the first NUL on cleared; *end set when it has a NUL. */
+static __always_inline __u64 kdrop_cut_nul(__u64 w, int *end)
+{
+	const __u64 lo7 = 0x7f7f7f7f7f7f7f7full;
+	__u64 z = ~(((w & lo7) + lo7) | w | lo7); /* 0x80 in each byte that is 0, exactly */
+
+	if (!z)
+		return w;
+	*end = 1;
+	return w & (((z & -z) >> 7) - 1);
+}
+
+/**
+ * kdrop_names() - the type's terms whose process names the current thread passes
+ * @slot: the type with the bank bit (the key's type)
+ * @f: the type's masks
+ *
+ * One lookup of the comm, read with two loads from the task (NUL-padded as
+ * bpf_get_current_comm() gives it, without the helper call), for every term.
+ *
+ * Return: the mask of terms not ruled out by their names.
+ */
+static __always_inline __u64 kdrop_names(__u32 slot, const struct vg_kdrop_fast *f)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct vg_kdrop_comm key = { .type = slot };
+	int end = 0;
+	__u64 c0 = kdrop_cut_nul(*(const __u64 *)&task->comm[0], &end), c1 = 0;
+
+	if (!end)
+		c1 = kdrop_cut_nul(*(const __u64 *)&task->comm[8], &end);
+	__builtin_memcpy(&key.comm[0], &c0, 8);
+	__builtin_memcpy(&key.comm[8], &c1, 8);
+	const struct vg_kdrop_comm_val *v = bpf_map_lookup_elem(&vg_kdrop_comms, &key);
+	__u64 in = v ? v->in : 0, out = v ? v->out : 0;
+	return ~(f->names_in & ~in) & ~(f->names_out & out);
 }
 
 /*
@@ -121,6 +149,31 @@ static __always_inline int kdrop_path_normal(struct vg_scratch *s, __u32 len)
 	return 1;
 }
 
+/*
+ * The path key (slot, len) of the first n bytes of the path in s->tmp (n <
+ * VG_KDROP_PATH), built in s->buf (the record is not started yet) with word
+ * loads and stores: no helper call, no memset.
+ */
+static __always_inline struct vg_kdrop_path *kdrop_key(struct vg_scratch *s, __u32 slot, __u32 len, __u32 n)
+{
+	struct vg_kdrop_path *key = (struct vg_kdrop_path *)s->buf;
+	__u64 *d = (__u64 *)key->s;
+	const __u64 *w = (const __u64 *)s->tmp;
+
+	key->type = slot;
+	key->len = len;
+#pragma unroll
+	for (__u32 i = 0; i < VG_KDROP_PATH / 8; i++) {
+		__u64 v = 0;
+		if (8 * i + 8 <= n)
+			v = w[i];
+		else if (8 * i < n)
+			v = w[i] & ((1ull << (8 * (n - 8 * i))) - 1);
+		d[i] = v;
+	}
+	return key;
+}
+
 /**
  * kdrop_path_mask() - the terms of the type whose path literals the open's path meets
  * @s: the scratch buffer (its tmp is used; the record is not started yet)
@@ -133,7 +186,7 @@ static __always_inline int kdrop_path_normal(struct vg_scratch *s, __u32 len)
 __noinline __u64 kdrop_path_mask(struct vg_scratch *s, __u32 slot, __u64 uptr)
 {
 	__u32 bank = (slot >> 15) & 1;
-	struct vg_kdrop_path key;
+	struct vg_kdrop_path *key;
 	__u64 mask = 0, *v;
 
 	if (!s)
@@ -144,18 +197,24 @@ __noinline __u64 kdrop_path_mask(struct vg_scratch *s, __u32 slot, __u64 uptr)
 	__u32 len = n - 1;
 	if (s->tmp[0] != '/' || !kdrop_path_normal(s, len))
 		return ~0ull;
-	__u32 np = vg_kdrop_nplen[bank], missed = 0;
+	__u32 np = vg_kdrop_nplen[bank], missed = 0, l0 = vg_kdrop_plen[bank][0];
+	if (np && l0 && l0 <= len) {
+		/* the bloom bit of the shortest prefix: clear, no key of that length, no literal */
+		__u64 w = *(const __u64 *)s->tmp;
+		if (l0 < 8)
+			w &= (1ull << (8 * l0)) - 1;
+		__u32 b = vg_kdrop_bloom_bit(slot & 0x7fff, w);
+		if (!((vg_kdrop_bloom[bank][(b / 64) & (VG_KDROP_BLOOM / 64 - 1)] >> (b & 63)) & 1))
+			return 0;
+	}
 	for (__u32 p = 0; p < VG_KDROP_PLENS; p++) {
 		if (p >= np)
 			break;
 		__u32 l = vg_kdrop_plen[bank][p];
 		if (l > len || !l || l >= VG_KDROP_PATH)
 			break;
-		__builtin_memset(&key, 0, sizeof(key));
-		key.type = slot;
-		key.len = l;
-		bpf_probe_read_kernel(key.s, l & (VG_KDROP_PATH - 1), s->tmp);
-		v = bpf_map_lookup_elem(&vg_kdrop_paths, &key);
+		key = kdrop_key(s, slot, l, l);
+		v = bpf_map_lookup_elem(&vg_kdrop_paths, key);
 		if (!v) {
 			missed = 1; /* no literal, prefix or exact, continues this prefix */
 			break;
@@ -163,11 +222,8 @@ __noinline __u64 kdrop_path_mask(struct vg_scratch *s, __u32 slot, __u64 uptr)
 		mask |= *v;
 	}
 	if (len < VG_KDROP_PATH && !missed) {
-		__builtin_memset(&key, 0, sizeof(key));
-		key.type = slot;
-		key.len = 0;
-		bpf_probe_read_kernel(key.s, len & (VG_KDROP_PATH - 1), s->tmp);
-		v = bpf_map_lookup_elem(&vg_kdrop_paths, &key);
+		key = kdrop_key(s, slot, 0, len);
+		v = bpf_map_lookup_elem(&vg_kdrop_paths, key);
 		if (v)
 			mask |= *v;
 	}
@@ -234,6 +290,8 @@ __noinline int kdrop_decide(struct vg_scratch *s, __u32 type, long ret, __u32 fl
 		side = sidep ? *sidep & 3 : 0;
 		m &= f->side[side];
 	}
+	if (m & (f->names_in | f->names_out))
+		m &= kdrop_names(t | bank << 15, f);
 	if (!m)
 		goto drop;
 	if (m & ~(f->exact | f->path))
