@@ -125,6 +125,8 @@ struct vg_kdrop_fast {
  * zero above). A path at least plen[0] long whose bit is clear has no key of
  * that length, so no literal, exact or prefix, can match it: it is decided
  * without a hash lookup. A set bit decides nothing (the lookups follow).
+ * The bits vg_kdrop_comm_bit() of every vg_kdrop_comms key are set in the
+ * same bits: a comm whose bit is clear is in no set of the type's terms.
  */
 #define VG_KDROP_BLOOM_LOG2 15
 #define VG_KDROP_BLOOM (1u << VG_KDROP_BLOOM_LOG2)
@@ -135,6 +137,12 @@ static inline __u32 vg_kdrop_bloom_bit(__u32 type, __u64 w)
 	h ^= h >> 31;
 	h *= 0x94d049bb133111ebull;
 	return (__u32)(h >> (64 - VG_KDROP_BLOOM_LOG2));
+}
+
+/* The bloom bit of a vg_kdrop_comms key: c0, c1 the comm's two words (little-endian). */
+static inline __u32 vg_kdrop_comm_bit(__u32 type, __u64 c0, __u64 c1)
+{
+	return vg_kdrop_bloom_bit(type | 0x100, c0 ^ (c1 * 0xff51afd7ed558ccdull));
 }
 
 #ifndef __VIGIL_BPF__

@@ -292,4 +292,23 @@ struct vg_kdrop_fast vg_kdrop_fast[2][128];
 /* per bank: the filter in front of the path lookups (include/vigil/kdrop.h) */
 __u64 vg_kdrop_bloom[2][VG_KDROP_BLOOM / 64];
 
+/*
+ * Each CPU's last vg_cgroup_side answer, for the in-kernel filter
+ * (lib/kdrop.bpf.h kdrop_side): valid while vg_cgroup_side_gen, which
+ * userspace bumps after each change of vg_cgroup_side, is what it was read
+ * with. tag binds the three fields (a torn entry does not pass).
+ */
+struct vg_side_cache {
+	__u64 cgid, gen, tag;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vg_side_cache);
+} vg_kdrop_side_cache SEC(".maps");
+
+__u64 vg_cgroup_side_gen;
+
 #endif

@@ -490,6 +490,12 @@ void kdrop_build(struct kdrop *k, struct kdrop_tables *o)
 			put_key(o, l->type, o->plens[p], l->s, o->plens[p], 0);
 	}
 	free(lits);
+	for (size_t i = 0; i < o->ncomms; i++) {
+		uint64_t c[2];
+		memcpy(c, o->comms[i].comm, sizeof(c));
+		uint32_t b = vg_kdrop_comm_bit(o->comms[i].type, c[0], c[1]);
+		o->bloom[b / 64] |= 1ull << (b % 64);
+	}
 	for (size_t i = 0; o->nplens && i < o->npaths; i++)
 		if (o->paths[i].len == o->plens[0]) {
 			uint32_t b = vg_kdrop_bloom_bit(o->paths[i].type, bloom_word(o->paths[i].s, o->plens[0]));
@@ -684,7 +690,11 @@ static bool tables_keep(const struct kdrop_tables *t, const struct vg_event *ev,
 		memset(&key, 0, sizeof(key));
 		key.type = (uint16_t)type;
 		memcpy(key.comm, comm, sizeof(key.comm));
-		for (size_t i = 0; i < t->ncomms; i++)
+		uint64_t c[2];
+		memcpy(c, key.comm, sizeof(c));
+		uint32_t b = vg_kdrop_comm_bit(type, c[0], c[1]);
+		bool maybe = (t->bloom[b / 64] >> (b % 64)) & 1; /* clear: in no set (the kernel's shortcut) */
+		for (size_t i = 0; maybe && i < t->ncomms; i++)
 			if (!memcmp(&t->comms[i], &key, sizeof(key))) {
 				in = t->cvals[i].in;
 				out = t->cvals[i].out;

@@ -440,6 +440,8 @@ void source_bpf_forget_cgroup(struct vg_source *src, uint64_t cgroup_id)
 	bpf_map__delete_elem(bs->skel->maps.vg_known_cgroups, &cgroup_id, sizeof(cgroup_id), 0);
 	bpf_map__delete_elem(bs->skel->maps.vg_cgroup_side, &cgroup_id, sizeof(cgroup_id), 0);
 	bpf_map__delete_elem(bs->skel->maps.vg_fair_cgroups, &cgroup_id, sizeof(cgroup_id), 0);
+	__sync_synchronize();
+	bs->skel->bss->vg_cgroup_side_gen++; /* after the change: the filter's per-CPU answers are stale */
 }
 
 long source_bpf_cgroup_drops(struct vg_source *src, struct vg_cgroup_drops **out)
@@ -712,6 +714,8 @@ void source_bpf_set_cgroup_side(struct vg_source *src, uint64_t cgroup_id, int s
 	struct bpf_source *bs = (struct bpf_source *)src;
 	__u8 v = (__u8)side;
 	bpf_map__update_elem(bs->skel->maps.vg_cgroup_side, &cgroup_id, sizeof(cgroup_id), &v, sizeof(v), BPF_ANY);
+	__sync_synchronize();
+	bs->skel->bss->vg_cgroup_side_gen++; /* after the change: the filter's per-CPU answers are stale */
 }
 
 /* Say once, plainly, what stops the sensor from running here. */

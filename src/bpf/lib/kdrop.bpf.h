@@ -99,7 +99,8 @@ static __always_inline __u64 kdrop_cut_nul(__u64 w, int *end)
  * @f: the type's masks
  *
  * One lookup of the comm, read with two loads from the task (NUL-padded as
- * bpf_get_current_comm() gives it, without the helper call), for every term.
+ * bpf_get_current_comm() gives it, without the helper call), for every term;
+ * none when its bloom bit is clear (no set of the type holds it).
  *
  * Return: the mask of terms not ruled out by their names.
  */
@@ -112,6 +113,9 @@ static __always_inline __u64 kdrop_names(__u32 slot, const struct vg_kdrop_fast 
 
 	if (!end)
 		c1 = kdrop_cut_nul(*(const __u64 *)&task->comm[8], &end);
+	__u32 b = vg_kdrop_comm_bit(slot & 0x7fff, c0, c1);
+	if (!((vg_kdrop_bloom[(slot >> 15) & 1][(b / 64) & (VG_KDROP_BLOOM / 64 - 1)] >> (b & 63)) & 1))
+		return ~f->names_in; /* in no set: no IN set holds it, every OUT set lets it through */
 	__builtin_memcpy(&key.comm[0], &c0, 8);
 	__builtin_memcpy(&key.comm[8], &c1, 8);
 	const struct vg_kdrop_comm_val *v = bpf_map_lookup_elem(&vg_kdrop_comms, &key);
@@ -230,6 +234,42 @@ __noinline __u64 kdrop_path_mask(struct vg_scratch *s, __u32 slot, __u64 uptr)
 	return mask;
 }
 
+/* The tag of a side cache entry: a mix of the cgroup id and generation, the side in its low bits. */
+static __always_inline __u64 kdrop_side_tag(__u64 cgid, __u64 gen, __u32 side)
+{
+	__u64 h = (cgid ^ (gen * 0x9e3779b97f4a7c15ull)) * 0xbf58476d1ce4e5b9ull;
+	return (h ^ (h >> 29)) << 2 | (side & 3);
+}
+
+/*
+ * The current cgroup's side (0 not classified), as vg_cgroup_side holds it:
+ * from this CPU's cache when the cgroup and the map's generation are those
+ * it was filled with (a run of events of one task costs no hash lookup).
+ * The generation is read before the map, and userspace bumps it after
+ * changing the map, so a cached answer is never older than the map was.
+ */
+static __always_inline __u32 kdrop_side(void)
+{
+	__u64 cgid = bpf_get_current_cgroup_id();
+	__u64 gen = *(volatile __u64 *)&vg_cgroup_side_gen;
+	__u32 zero = 0;
+	struct vg_side_cache *c = bpf_map_lookup_elem(&vg_kdrop_side_cache, &zero);
+
+	if (c && c->cgid == cgid && c->gen == gen) {
+		__u64 tag = c->tag;
+		if (tag == kdrop_side_tag(cgid, gen, tag & 3))
+			return tag & 3;
+	}
+	__u8 *sidep = bpf_map_lookup_elem(&vg_cgroup_side, &cgid);
+	__u32 side = sidep ? *sidep & 3 : 0;
+	if (c) {
+		c->cgid = cgid;
+		c->gen = gen;
+		c->tag = kdrop_side_tag(cgid, gen, side);
+	}
+	return side;
+}
+
 struct kdrop_loop {
 	__u32 first, lo, n, flags, side, euid, keep;
 	long ret;
@@ -285,9 +325,7 @@ __noinline int kdrop_decide(struct vg_scratch *s, __u32 type, long ret, __u32 fl
 		if (f->fbit[k] && !(flags & f->fbit[k]))
 			m &= f->noreq[k];
 	if (m && (m & f->side[VG_KDROP_CONTAINER]) != (m & f->side[VG_KDROP_HOST])) {
-		__u64 cgid = bpf_get_current_cgroup_id();
-		__u8 *sidep = bpf_map_lookup_elem(&vg_cgroup_side, &cgid);
-		side = sidep ? *sidep & 3 : 0;
+		side = kdrop_side();
 		m &= f->side[side];
 	}
 	if (m & (f->names_in | f->names_out))
