@@ -4,7 +4,7 @@
  *
  * The keep filter (include/vigil/kdrop.h) tested before a record is built:
  * an event of a filtered type is dropped unless one of its type's terms can
- * match it. The cheap tests come first (result, cgroup side, euid, comm, an
+ * match it. The cheap tests come first (result, cgroup side, comm, euid, an
  * open's access mode and flags); the path of an open is read only when every
  * term still in play needs it, and then only as the raw user string: an
  * absolute path in normal form (no "//", ".", ".." components, no trailing
@@ -15,14 +15,18 @@
  *
  * Cost: a dropped event costs the tests, never read_args, fill_header, the
  * path walk or the ring buffer. The cheap tests are per-type masks (struct
- * vg_kdrop_fast: result sign, access mode, required flags, side) ANDed in a
- * few loads, with no per-term loop; the cgroup's side is looked up only when
- * the terms left differ on it; only the terms left that test more (a narrower
- * result range, uids, names) are walked, within their index range; the path
- * last. A miss on a path prefix also rules out the exact literals (userspace
- * stores their prefixes as keys too), so a path no literal starts like costs
- * one lookup. Limits: VG_KDROP_TYPE_TERMS terms per type, path literals
- * of fewer than VG_KDROP_PATH bytes (longer prefixes are cut: weaker).
+ * vg_kdrop_fast: result sign, access mode, required flags, side, names) ANDed
+ * in a few loads, with no per-term loop; the cgroup's side is looked up only
+ * when the terms left differ on it (from a per-CPU cache of the last answer);
+ * the process names of every term with one lookup of the comm (read from the
+ * task, no helper), none when the comm's bloom bit is clear; only the terms
+ * left that test more (a narrower result range, uids) are walked, within
+ * their index range; the path last. A miss on a path prefix also rules out
+ * the exact literals (userspace stores their prefixes as keys too), and a
+ * clear bloom bit of the shortest prefix is such a miss without a lookup, so
+ * a path no literal starts like costs the string read, its scan and a few
+ * loads. Limits: VG_KDROP_TYPE_TERMS terms per type, path literals of fewer
+ * than VG_KDROP_PATH bytes (longer prefixes are cut: weaker).
  */
 #ifndef VIGIL_BPF_LIB_KDROP_H
 #define VIGIL_BPF_LIB_KDROP_H
