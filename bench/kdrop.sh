@@ -13,8 +13,10 @@
 #
 # With kernel.bpf_stats_enabled set for the duration of the run (restored at
 # the end), it also prints the kernel cost of one storm event: the agent's
-# syscall programs' run_time_ns over the storm, less their rate while idle
-# (the two seconds before the storm) times the storm's wall time, divided by N:
+# syscall programs' run_time_ns over the storm, less the other processes'
+# runs during it (the runs beyond N) at their mean cost while idle (the two
+# seconds before the storm), divided by N (a correction by count, steadier on
+# a busy machine than one by time):
 # with the filter off that is the cost of an event kept (built, copied to the
 # ring buffer), with it on the cost of an event dropped. Other sensors
 # running on the machine are reported (they skew the ratios).
@@ -56,19 +58,19 @@ agent_prog_ids() {
 		'.[] | select([.id] | inside($ids)) | select(.name | startswith("vg_sys_exit")) | .id'
 }
 
-# total run_time_ns of the program ids given on stdin
+# total run_time_ns and run_cnt of the program ids given on stdin: "ns cnt"
 prog_ns() {
 	local ids
 	ids=$(paste -sd, -)
-	bpftool prog show -j | jq --argjson ids "[$ids]" '[.[] | select([.id] | inside($ids)) | .run_time_ns // 0] | add // 0'
+	bpftool prog show -j | jq -r --argjson ids "[$ids]" \
+		'[.[] | select([.id] | inside($ids))] | "\(map(.run_time_ns // 0) | add // 0) \(map(.run_cnt // 0) | add // 0)"'
 }
 
 storm_cpu() { sed -n 's/.* cpu=\([0-9.]*\).*/\1/p' <<<"$1"; }
-storm_secs() { sed -n 's/.* seconds=\([0-9.]*\).*/\1/p' <<<"$1"; }
 
 # run_with MODE: the storm under the agent (MODE off|on); prints "cpu ns_per_event"
 run_with() {
-	local ours out n0 n1 n2 secs per
+	local ours out n0 n1 n2 c0 c1 c2 per
 	if [ "$1" = off ]; then
 		agent_start "$BENCH_TMP/agent.err" run --no-store --no-kernel-filter "${ATTACH[@]}"
 	else
@@ -76,14 +78,14 @@ run_with() {
 	fi
 	ours=$(agent_prog_ids)
 	[ -n "$ours" ] || bench_die "the agent's syscall programs were not found"
-	n0=$(prog_ns <<<"$ours")
+	read -r n0 c0 < <(prog_ns <<<"$ours")
 	sleep 2
-	n1=$(prog_ns <<<"$ours")
+	read -r n1 c1 < <(prog_ns <<<"$ours")
 	out=$("$STORM" open "$N") || bench_die "storm failed: $out"
-	n2=$(prog_ns <<<"$ours")
-	secs=$(storm_secs "$out")
-	per=$(awk -v idle=$(((n1 - n0) / 2)) -v busy=$((n2 - n1)) -v s="$secs" -v n="$N" \
-		'BEGIN { v = (busy - idle * s) / n; if (v < 0) v = 0; printf "%.0f", v }')
+	read -r n2 c2 < <(prog_ns <<<"$ours")
+	per=$(awk -v ins=$((n1 - n0)) -v inc=$((c1 - c0)) -v busy=$((n2 - n1)) -v runs=$((c2 - c1)) -v n="$N" \
+		'BEGIN { mean = inc > 0 ? ins / inc : 0; other = runs > n ? runs - n : 0
+			 v = (busy - other * mean) / n; if (v < 0) v = 0; printf "%.0f", v }')
 	agent_stop
 	printf '%s %s\n' "$(storm_cpu "$out")" "$per"
 }

@@ -58,11 +58,27 @@ struct vg_kdrop_term {
 	__u8 pad[2];
 };
 
-/* Key of vg_kdrop_names: a term's process name (comm, NUL-padded). */
+/* A term's process name (comm, NUL-padded): userspace's term-by-term form; the kernel gets vg_kdrop_comm. */
 struct vg_kdrop_name {
 	__u32 term; /* global index */
 	__u32 set;  /* VG_KDROP_NAMES_IN or VG_KDROP_NAMES_OUT */
 	char comm[16];
+};
+
+/*
+ * Key of vg_kdrop_comms: a process name some of one type's terms test (comm,
+ * NUL-padded; type | bank << 15 in the kernel). Value: the type's terms
+ * (bit: index within the type) whose IN set, and whose OUT set, holds it, so
+ * that one lookup tests the names of every term of the type.
+ */
+struct vg_kdrop_comm {
+	__u16 type;
+	__u16 pad[3];
+	char comm[16];
+};
+
+struct vg_kdrop_comm_val {
+	__u64 in, out;
 };
 
 /*
@@ -81,7 +97,9 @@ struct vg_kdrop_path {
  * The cheap tests of one type's terms, by dimension (bit j: the type's term
  * j), so that the kernel rejects most events with a few loads and ANDs, with
  * no per-term loop: the terms in play are sign[ret < 0] & acc[flags & 3] &
- * noreq[k] for every required flag fbit[k] not set & side[the cgroup's side].
+ * noreq[k] for every required flag fbit[k] not set & side[the cgroup's side];
+ * then, when some left test process names, one vg_kdrop_comms lookup of the
+ * comm removes those whose names it fails (names_in & ~in, names_out & out).
  * None left: dropped. One with no other test (not in exact or path): kept.
  * Otherwise the terms in exact are tested one by one (vg_kdrop_term), then
  * the path decides for those in path.
@@ -93,14 +111,43 @@ struct vg_kdrop_fast {
 	__u64 acc[4];                /* opens: by flags & O_ACCMODE */
 	__u64 noreq[VG_KDROP_FBITS]; /* terms that do not require fbit[k] */
 	__u32 fbit[VG_KDROP_FBITS];  /* a flag bit some term requires; 0: unused */
-	__u64 exact;                 /* terms with a test the masks do not make (range, uids, names) */
+	__u64 exact;                 /* terms with a test the masks do not make (range, uids) */
 	__u64 path;                  /* terms that need the open's path */
 	__u8 exact_lo, exact_hi;     /* the exact terms are within [lo, hi) */
 	__u8 pad[6];
+	__u64 names_in, names_out;   /* terms with an IN, an OUT set of process names (vg_kdrop_comms) */
 };
 
+/*
+ * A filter in front of the path lookups: bit vg_kdrop_bloom_bit(type, w) of
+ * a bank's VG_KDROP_BLOOM bits is set for every path key of the shortest
+ * prefix length plen[0] (w: its first min(plen[0], 8) bytes, little-endian,
+ * zero above). A path at least plen[0] long whose bit is clear has no key of
+ * that length, so no literal, exact or prefix, can match it: it is decided
+ * without a hash lookup. A set bit decides nothing (the lookups follow).
+ * The bits vg_kdrop_comm_bit() of every vg_kdrop_comms key are set in the
+ * same bits: a comm whose bit is clear is in no set of the type's terms.
+ */
+#define VG_KDROP_BLOOM_LOG2 15
+#define VG_KDROP_BLOOM (1u << VG_KDROP_BLOOM_LOG2)
+
+static inline __u32 vg_kdrop_bloom_bit(__u32 type, __u64 w)
+{
+	__u64 h = (w ^ ((__u64)type * 0x9e3779b97f4a7c15ull)) * 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 31;
+	h *= 0x94d049bb133111ebull;
+	return (__u32)(h >> (64 - VG_KDROP_BLOOM_LOG2));
+}
+
+/* The bloom bit of a vg_kdrop_comms key: c0, c1 the comm's two words (little-endian). */
+static inline __u32 vg_kdrop_comm_bit(__u32 type, __u64 c0, __u64 c1)
+{
+	return vg_kdrop_bloom_bit(type | 0x100, c0 ^ (c1 * 0xff51afd7ed558ccdull));
+}
+
 #ifndef __VIGIL_BPF__
-_Static_assert(sizeof(struct vg_kdrop_fast) == 200, "kdrop fast masks are ABI");
+_Static_assert(sizeof(struct vg_kdrop_fast) == 216, "kdrop fast masks are ABI");
+_Static_assert(sizeof(struct vg_kdrop_comm) == 24, "kdrop comm key is ABI");
 _Static_assert(sizeof(struct vg_kdrop_term) == 64, "kdrop term is ABI");
 _Static_assert(sizeof(struct vg_kdrop_path) == 4 + VG_KDROP_PATH, "kdrop path key is ABI");
 #endif

@@ -58,9 +58,9 @@ void agent_kdrop_arm(struct agent *a)
 	if (!replay) {
 		struct vg_kdrop_set set = {
 			.mode = k->t.mode, .first = k->t.first, .count = k->t.count,
-			.terms = k->t.terms, .nterms = k->t.nterms, .names = k->t.names, .nnames = k->t.nnames,
+			.terms = k->t.terms, .nterms = k->t.nterms, .comms = k->t.comms, .cvals = k->t.cvals, .ncomms = k->t.ncomms,
 			.paths = k->t.paths, .masks = k->t.masks, .npaths = k->t.npaths,
-			.plens = k->t.plens, .nplens = k->t.nplens, .fast = k->t.fast,
+			.plens = k->t.plens, .nplens = k->t.nplens, .fast = k->t.fast, .bloom = k->t.bloom,
 		};
 		int rc = source_bpf_set_kdrop(a->src, &set);
 		if (rc) {

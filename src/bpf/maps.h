@@ -278,13 +278,13 @@ struct {
 	__type(value, struct vg_kdrop_term);
 } vg_kdrop_terms SEC(".maps");
 
-/* (term + bank * VG_KDROP_TERMS, set, comm) present: the name is in the set */
+/* (type | bank << 15, comm) -> the type's terms whose IN, OUT set of names holds it */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 2 * VG_KDROP_NAMES);
-	__type(key, struct vg_kdrop_name);
-	__type(value, __u8);
-} vg_kdrop_names SEC(".maps");
+	__type(key, struct vg_kdrop_comm);
+	__type(value, struct vg_kdrop_comm_val);
+} vg_kdrop_comms SEC(".maps");
 
 /* (type | bank << 15, len, bytes) -> mask of the type's terms */
 struct {
@@ -304,5 +304,26 @@ struct {
 
 /* the cheap tests of each type's terms, per bank (include/vigil/kdrop.h) */
 struct vg_kdrop_fast vg_kdrop_fast[2][128];
+/* per bank: the filter in front of the path lookups (include/vigil/kdrop.h) */
+__u64 vg_kdrop_bloom[2][VG_KDROP_BLOOM / 64];
+
+/*
+ * Each CPU's last vg_cgroup_side answer, for the in-kernel filter
+ * (lib/kdrop.bpf.h kdrop_side): valid while vg_cgroup_side_gen, which
+ * userspace bumps after each change of vg_cgroup_side, is what it was read
+ * with. tag binds the three fields (a torn entry does not pass).
+ */
+struct vg_side_cache {
+	__u64 cgid, gen, tag;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vg_side_cache);
+} vg_kdrop_side_cache SEC(".maps");
+
+__u64 vg_cgroup_side_gen;
 
 #endif

@@ -237,6 +237,39 @@ static void add_all(struct strv *dst, const char *const *v, size_t n)
 			strv_add(dst, v[i]);
 }
 
+/* Add the type's term `bit` to the IN or OUT mask of key (type, comm: NUL-padded, 16 bytes). */
+static void put_comm(struct kdrop_tables *o, unsigned int type, const char comm[16], uint32_t set, unsigned int bit)
+{
+	struct vg_kdrop_comm key;
+	memset(&key, 0, sizeof(key));
+	key.type = (uint16_t)type;
+	memcpy(key.comm, comm, sizeof(key.comm) - 1);
+	size_t i = 0;
+	while (i < o->ncomms && memcmp(&o->comms[i], &key, sizeof(key)))
+		i++;
+	if (i == o->ncomms) {
+		o->comms = xrealloc(o->comms, (o->ncomms + 1) * sizeof(*o->comms));
+		o->cvals = xrealloc(o->cvals, (o->ncomms + 1) * sizeof(*o->cvals));
+		o->comms[i] = key;
+		memset(&o->cvals[i], 0, sizeof(o->cvals[i]));
+		o->ncomms++;
+	}
+	if (set == VG_KDROP_NAMES_IN)
+		o->cvals[i].in |= 1ull << bit;
+	else
+		o->cvals[i].out |= 1ull << bit;
+}
+
+/* The first min(plen, 8) bytes of s (NUL-padded to 8 at least), as the kernel loads them. */
+static uint64_t bloom_word(const char *s, size_t plen)
+{
+	uint64_t w = 0;
+	memcpy(&w, s, 8);
+	if (plen < 8)
+		w &= (1ull << (8 * plen)) - 1;
+	return w;
+}
+
 /*
  * The cheap tests of one type's n terms as masks (include/vigil/kdrop.h): the
  * same tests as the per-term one, so the kernel keeps exactly what it kept.
@@ -259,8 +292,12 @@ static void fast_build(const struct vg_kdrop_term *terms, size_t n, struct vg_kd
 			f->sign[1] |= bit;
 		if ((pos && (x->res_lo > 0 || x->res_hi < INT64_MAX)) || (neg && (x->res_lo > INT64_MIN || x->res_hi < -1)))
 			f->exact |= bit; /* a narrower range than the sign: tested exactly */
-		if (x->n_uid_in || x->n_uid_out || x->names)
+		if (x->n_uid_in || x->n_uid_out)
 			f->exact |= bit;
+		if (x->names & VG_KDROP_NAMES_IN)
+			f->names_in |= bit;
+		if (x->names & VG_KDROP_NAMES_OUT)
+			f->names_out |= bit;
 		for (unsigned int a = 0; a < 4; a++)
 			if (!x->acc || (x->acc & (1u << a)))
 				f->acc[a] |= bit;
@@ -393,6 +430,7 @@ void kdrop_build(struct kdrop *k, struct kdrop_tables *o)
 				strncpy(nm.comm, m < c->in.n ? c->in.v[m] : c->out.v[m - c->in.n], sizeof(nm.comm) - 1);
 				o->names = xrealloc(o->names, (o->nnames + 1) * sizeof(*o->names));
 				o->names[o->nnames++] = nm;
+				put_comm(o, t, nm.comm, nm.set, (unsigned int)bit);
 			}
 			for (size_t p = 0; c->t.path && p < c->exact.n + c->prefix.n; p++) {
 				bool exact = p < c->exact.n;
@@ -452,6 +490,17 @@ void kdrop_build(struct kdrop *k, struct kdrop_tables *o)
 			put_key(o, l->type, o->plens[p], l->s, o->plens[p], 0);
 	}
 	free(lits);
+	for (size_t i = 0; i < o->ncomms; i++) {
+		uint64_t c[2];
+		memcpy(c, o->comms[i].comm, sizeof(c));
+		uint32_t b = vg_kdrop_comm_bit(o->comms[i].type, c[0], c[1]);
+		o->bloom[b / 64] |= 1ull << (b % 64);
+	}
+	for (size_t i = 0; o->nplens && i < o->npaths; i++)
+		if (o->paths[i].len == o->plens[0]) {
+			uint32_t b = vg_kdrop_bloom_bit(o->paths[i].type, bloom_word(o->paths[i].s, o->plens[0]));
+			o->bloom[b / 64] |= 1ull << (b % 64);
+		}
 	if (o->npaths > VG_KDROP_PATHS) {
 		/* too many: keep the open types whole rather than test half a set */
 		for (unsigned int t = 1; t < VG_EVT_MAX; t++) {
@@ -472,6 +521,8 @@ void kdrop_tables_free(struct kdrop_tables *t)
 {
 	free(t->terms);
 	free(t->names);
+	free(t->comms);
+	free(t->cvals);
 	free(t->paths);
 	free(t->masks);
 	memset(t, 0, sizeof(*t));
@@ -539,6 +590,14 @@ static uint64_t path_mask(const struct kdrop_tables *t, unsigned int type, const
 		return ~0ull;
 	uint64_t mask = 0;
 	bool missed = false;
+	if (t->nplens && t->plens[0] <= len) {
+		/* the kernel's filter in front of the lookups: a clear bit, no key of length plens[0] */
+		char w[8] = { 0 };
+		memcpy(w, p, len < 8 ? len : 8);
+		uint32_t b = vg_kdrop_bloom_bit(type, bloom_word(w, t->plens[0]));
+		if (!((t->bloom[b / 64] >> (b % 64)) & 1))
+			return 0;
+	}
 	for (size_t i = 0; i < t->nplens && t->plens[i] <= len; i++) {
 		const uint64_t *v = find_key(t, type, t->plens[i], p, t->plens[i]);
 		if (!v) {
@@ -572,6 +631,8 @@ static int term_test(const struct kdrop_tables *t, uint32_t i, long ret, uint32_
 		return 0;
 	if (k->path) /* the kernel does not test a path term's names: the path decides */
 		return 2;
+	if (!comm) /* the names were tested for every term at once (the masks) */
+		return 1;
 	if ((k->names & VG_KDROP_NAMES_IN) && !has_name(t, i, VG_KDROP_NAMES_IN, comm))
 		return 0;
 	if ((k->names & VG_KDROP_NAMES_OUT) && has_name(t, i, VG_KDROP_NAMES_OUT, comm))
@@ -623,6 +684,24 @@ static bool tables_keep(const struct kdrop_tables *t, const struct vg_event *ev,
 		m &= f->side[side & 3];
 	else
 		side = 0; /* not looked up */
+	if (m & (f->names_in | f->names_out)) { /* one lookup of the comm for every term's names */
+		struct vg_kdrop_comm key;
+		uint64_t in = 0, out = 0;
+		memset(&key, 0, sizeof(key));
+		key.type = (uint16_t)type;
+		memcpy(key.comm, comm, sizeof(key.comm));
+		uint64_t c[2];
+		memcpy(c, key.comm, sizeof(c));
+		uint32_t b = vg_kdrop_comm_bit(type, c[0], c[1]);
+		bool maybe = (t->bloom[b / 64] >> (b % 64)) & 1; /* clear: in no set (the kernel's shortcut) */
+		for (size_t i = 0; maybe && i < t->ncomms; i++)
+			if (!memcmp(&t->comms[i], &key, sizeof(key))) {
+				in = t->cvals[i].in;
+				out = t->cvals[i].out;
+				break;
+			}
+		m &= ~(f->names_in & ~in) & ~(f->names_out & out);
+	}
 	if (!m)
 		return false;
 	if (m & ~(f->exact | f->path))
@@ -632,7 +711,7 @@ static bool tables_keep(const struct kdrop_tables *t, const struct vg_event *ev,
 	for (uint32_t j = f->exact_lo; j < hi; j++) {
 		if (!((e >> j) & 1))
 			continue;
-		int r = term_test(t, t->first[type] + j, ret, flags, side, ev->hdr.euid, comm);
+		int r = term_test(t, t->first[type] + j, ret, flags, side, ev->hdr.euid, NULL);
 		if (r == 1)
 			return true;
 		if (r == 2)

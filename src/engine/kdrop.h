@@ -74,6 +74,10 @@ struct kdrop_tables {
 	size_t nterms;
 	struct vg_kdrop_name *names;
 	size_t nnames;
+	struct vg_kdrop_comm *comms; /* the names by type, for the kernel: keys, and their masks */
+	struct vg_kdrop_comm_val *cvals;
+	size_t ncomms;
+	uint64_t bloom[VG_KDROP_BLOOM / 64]; /* the path keys of length plens[0] (vigil/kdrop.h) */
 	struct vg_kdrop_path *paths; /* keys, and their masks */
 	uint64_t *masks;
 	size_t npaths;

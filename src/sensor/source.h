@@ -142,7 +142,8 @@ long source_bpf_cgroup_drops(struct vg_source *src, struct vg_cgroup_drops **out
  * then off).
  */
 struct vg_kdrop_term;
-struct vg_kdrop_name;
+struct vg_kdrop_comm;
+struct vg_kdrop_comm_val;
 struct vg_kdrop_path;
 struct vg_kdrop_set {
 	const uint8_t *mode;   /* VG_EVT_MAX entries each */
@@ -150,14 +151,16 @@ struct vg_kdrop_set {
 	const uint8_t *count;
 	const struct vg_kdrop_term *terms;
 	size_t nterms;
-	const struct vg_kdrop_name *names;
-	size_t nnames;
+	const struct vg_kdrop_comm *comms; /* process names by type, and their masks */
+	const struct vg_kdrop_comm_val *cvals;
+	size_t ncomms;
 	const struct vg_kdrop_path *paths;
 	const uint64_t *masks;
 	size_t npaths;
 	const uint16_t *plens;
 	size_t nplens;
 	const struct vg_kdrop_fast *fast; /* VG_EVT_MAX entries */
+	const uint64_t *bloom;            /* VG_KDROP_BLOOM bits */
 };
 int source_bpf_set_kdrop(struct vg_source *src, const struct vg_kdrop_set *set);
 /* Events dropped so far, per event type (out: VG_EVT_MAX entries, summed over CPUs). */

@@ -446,6 +446,8 @@ void source_bpf_forget_cgroup(struct vg_source *src, uint64_t cgroup_id)
 	bpf_map__delete_elem(bs->skel->maps.vg_known_cgroups, &cgroup_id, sizeof(cgroup_id), 0);
 	bpf_map__delete_elem(bs->skel->maps.vg_cgroup_side, &cgroup_id, sizeof(cgroup_id), 0);
 	bpf_map__delete_elem(bs->skel->maps.vg_fair_cgroups, &cgroup_id, sizeof(cgroup_id), 0);
+	__sync_synchronize();
+	bs->skel->bss->vg_cgroup_side_gen++; /* after the change: the filter's per-CPU answers are stale */
 }
 
 long source_bpf_cgroup_drops(struct vg_source *src, struct vg_cgroup_drops **out)
@@ -630,9 +632,9 @@ static int clear_bank(struct bpf_map *m, size_t ks, __u32 bank, __u32 (*bank_of)
 	return 0;
 }
 
-static __u32 name_bank(const void *key)
+static __u32 comm_bank(const void *key)
 {
-	return ((const struct vg_kdrop_name *)key)->term >= VG_KDROP_TERMS;
+	return ((const struct vg_kdrop_comm *)key)->type >> 15;
 }
 
 static __u32 path_bank(const void *key)
@@ -645,20 +647,19 @@ int source_bpf_set_kdrop(struct vg_source *src, const struct vg_kdrop_set *set)
 	struct bpf_source *bs = (struct bpf_source *)src;
 	struct vigil_bpf__bss *bss = bs->skel->bss;
 	__u32 bank = !(bss->vg_kdrop_bank & 1);
-	__u8 one = 1;
 	int rc;
 
 	if (!set) {
 		bss->vg_kdrop_on = 0;
 		return 0;
 	}
-	if (set->nterms > VG_KDROP_TERMS || set->nnames > VG_KDROP_NAMES || set->npaths > VG_KDROP_PATHS ||
+	if (set->nterms > VG_KDROP_TERMS || set->ncomms > VG_KDROP_NAMES || set->npaths > VG_KDROP_PATHS ||
 	    set->nplens > VG_KDROP_PLENS) {
 		bss->vg_kdrop_on = 0;
 		return -E2BIG;
 	}
 	/* the idle bank: the program reads the other one (or none) */
-	if ((rc = clear_bank(bs->skel->maps.vg_kdrop_names, sizeof(struct vg_kdrop_name), bank, name_bank)) ||
+	if ((rc = clear_bank(bs->skel->maps.vg_kdrop_comms, sizeof(struct vg_kdrop_comm), bank, comm_bank)) ||
 	    (rc = clear_bank(bs->skel->maps.vg_kdrop_paths, sizeof(struct vg_kdrop_path), bank, path_bank)))
 		goto fail;
 	for (__u32 i = 0; i < set->nterms; i++) {
@@ -667,10 +668,11 @@ int source_bpf_set_kdrop(struct vg_source *src, const struct vg_kdrop_set *set)
 					 sizeof(set->terms[i]), BPF_ANY))
 			goto fail_errno;
 	}
-	for (size_t i = 0; i < set->nnames; i++) {
-		struct vg_kdrop_name nm = set->names[i];
-		nm.term += bank * VG_KDROP_TERMS;
-		if (bpf_map__update_elem(bs->skel->maps.vg_kdrop_names, &nm, sizeof(nm), &one, sizeof(one), BPF_ANY))
+	for (size_t i = 0; i < set->ncomms; i++) {
+		struct vg_kdrop_comm c = set->comms[i];
+		c.type |= (__u16)(bank << 15);
+		if (bpf_map__update_elem(bs->skel->maps.vg_kdrop_comms, &c, sizeof(c), &set->cvals[i],
+					 sizeof(set->cvals[i]), BPF_ANY))
 			goto fail_errno;
 	}
 	for (size_t i = 0; i < set->npaths; i++) {
@@ -691,6 +693,8 @@ int source_bpf_set_kdrop(struct vg_source *src, const struct vg_kdrop_set *set)
 	for (size_t i = 0; i < VG_KDROP_PLENS; i++)
 		bss->vg_kdrop_plen[bank][i] = i < set->nplens ? set->plens[i] : 0;
 	bss->vg_kdrop_nplen[bank] = (__u32)set->nplens;
+	for (size_t i = 0; i < VG_KDROP_BLOOM / 64; i++)
+		bss->vg_kdrop_bloom[bank][i] = set->bloom ? set->bloom[i] : ~0ull; /* none: every bit set, no say */
 	__sync_synchronize();
 	bss->vg_kdrop_bank = bank; /* the swap */
 	__sync_synchronize();
@@ -716,6 +720,8 @@ void source_bpf_set_cgroup_side(struct vg_source *src, uint64_t cgroup_id, int s
 	struct bpf_source *bs = (struct bpf_source *)src;
 	__u8 v = (__u8)side;
 	bpf_map__update_elem(bs->skel->maps.vg_cgroup_side, &cgroup_id, sizeof(cgroup_id), &v, sizeof(v), BPF_ANY);
+	__sync_synchronize();
+	bs->skel->bss->vg_cgroup_side_gen++; /* after the change: the filter's per-CPU answers are stale */
 }
 
 /* Say once, plainly, what stops the sensor from running here. */

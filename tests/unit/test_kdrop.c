@@ -130,6 +130,23 @@ static void check_rules(struct engine *e)
 	kdrop_add_state(k);
 	kdrop_build(k, &t);
 	kdrop_free(k);
+	/* the bloom filter in front of the lookups has the bit of every key it stands for */
+	for (size_t i = 0; i < t.ncomms; i++) {
+		uint64_t c[2];
+		memcpy(c, t.comms[i].comm, sizeof(c));
+		uint32_t bit = vg_kdrop_comm_bit(t.comms[i].type, c[0], c[1]);
+		assert_true((t.bloom[bit / 64] >> (bit % 64)) & 1);
+	}
+	for (size_t i = 0; t.nplens && i < t.npaths; i++) {
+		if (t.paths[i].len != t.plens[0])
+			continue;
+		uint64_t w = 0;
+		memcpy(&w, t.paths[i].s, 8);
+		if (t.plens[0] < 8)
+			w &= (1ull << (8 * t.plens[0])) - 1;
+		uint32_t bit = vg_kdrop_bloom_bit(t.paths[i].type, w);
+		assert_true((t.bloom[bit / 64] >> (bit % 64)) & 1);
+	}
 
 	struct vg_state_opts so = { .live = false };
 	struct vg_state *st = state_new(&so);
@@ -148,7 +165,7 @@ static void check_rules(struct engine *e)
 	};
 	static const uint64_t flagsv[] = { 0, 01 | 0100 | 01000, 02, 01 | 02000, 0100 };
 	static const int64_t rets[] = { -2, -13, 3 };
-	static const char *const comms[] = { "cat", "sshd", "vim", "dpkg" };
+	static const char *const comms[] = { "cat", "sshd", "vim", "dpkg", "containerd-shim" };
 	static const uint32_t uids[] = { 0, 1000 };
 	static const uint64_t cgs[] = { CG_CONTAINER, CG_HOST };
 #define N(a) (sizeof(a) / sizeof(a[0]))

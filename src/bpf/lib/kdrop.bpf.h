@@ -4,7 +4,7 @@
  *
  * The keep filter (include/vigil/kdrop.h) tested before a record is built:
  * an event of a filtered type is dropped unless one of its type's terms can
- * match it. The cheap tests come first (result, cgroup side, euid, comm, an
+ * match it. The cheap tests come first (result, cgroup side, comm, euid, an
  * open's access mode and flags); the path of an open is read only when every
  * term still in play needs it, and then only as the raw user string: an
  * absolute path in normal form (no "//", ".", ".." components, no trailing
@@ -15,14 +15,18 @@
  *
  * Cost: a dropped event costs the tests, never read_args, fill_header, the
  * path walk or the ring buffer. The cheap tests are per-type masks (struct
- * vg_kdrop_fast: result sign, access mode, required flags, side) ANDed in a
- * few loads, with no per-term loop; the cgroup's side is looked up only when
- * the terms left differ on it; only the terms left that test more (a narrower
- * result range, uids, names) are walked, within their index range; the path
- * last. A miss on a path prefix also rules out the exact literals (userspace
- * stores their prefixes as keys too), so a path no literal starts like costs
- * one lookup. Limits: VG_KDROP_TYPE_TERMS terms per type, path literals
- * of fewer than VG_KDROP_PATH bytes (longer prefixes are cut: weaker).
+ * vg_kdrop_fast: result sign, access mode, required flags, side, names) ANDed
+ * in a few loads, with no per-term loop; the cgroup's side is looked up only
+ * when the terms left differ on it (from a per-CPU cache of the last answer);
+ * the process names of every term with one lookup of the comm (read from the
+ * task, no helper), none when the comm's bloom bit is clear; only the terms
+ * left that test more (a narrower result range, uids) are walked, within
+ * their index range; the path last. A miss on a path prefix also rules out
+ * the exact literals (userspace stores their prefixes as keys too), and a
+ * clear bloom bit of the shortest prefix is such a miss without a lookup, so
+ * a path no literal starts like costs the string read, its scan and a few
+ * loads. Limits: VG_KDROP_TYPE_TERMS terms per type, path literals of fewer
+ * than VG_KDROP_PATH bytes (longer prefixes are cut: weaker).
  */
 #ifndef VIGIL_BPF_LIB_KDROP_H
 #define VIGIL_BPF_LIB_KDROP_H
@@ -78,17 +82,49 @@ __noinline int kdrop_term(__u32 i, long ret, __u32 flags, __u32 side, __u32 euid
 		return 0;
 	if (t->path)
 		return 2; /* its names are not tested: the path decides (weaker, and one lookup for all) */
-	if (t->names) {
-		struct vg_kdrop_name key = { .term = i };
-		bpf_get_current_comm(key.comm, sizeof(key.comm));
-		key.set = VG_KDROP_NAMES_IN;
-		if ((t->names & VG_KDROP_NAMES_IN) && !bpf_map_lookup_elem(&vg_kdrop_names, &key))
-			return 0;
-		key.set = VG_KDROP_NAMES_OUT;
-		if ((t->names & VG_KDROP_NAMES_OUT) && bpf_map_lookup_elem(&vg_kdrop_names, &key))
-			return 0;
-	}
-	return 1;
+	return 1; /* its names, if any, were tested with every term's (kdrop_names) */
+}
+
+/* w with its bytes from the first NUL on cleared; *end set when it has a NUL. */
+static __always_inline __u64 kdrop_cut_nul(__u64 w, int *end)
+{
+	const __u64 lo7 = 0x7f7f7f7f7f7f7f7full;
+	__u64 z = ~(((w & lo7) + lo7) | w | lo7); /* 0x80 in each byte that is 0, exactly */
+
+	if (!z)
+		return w;
+	*end = 1;
+	return w & (((z & -z) >> 7) - 1);
+}
+
+/**
+ * kdrop_names() - the type's terms whose process names the current thread passes
+ * @slot: the type with the bank bit (the key's type)
+ * @f: the type's masks
+ *
+ * One lookup of the comm, read with two loads from the task (NUL-padded as
+ * bpf_get_current_comm() gives it, without the helper call), for every term;
+ * none when its bloom bit is clear (no set of the type holds it).
+ *
+ * Return: the mask of terms not ruled out by their names.
+ */
+static __always_inline __u64 kdrop_names(__u32 slot, const struct vg_kdrop_fast *f)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct vg_kdrop_comm key = { .type = slot };
+	int end = 0;
+	__u64 c0 = kdrop_cut_nul(*(const __u64 *)&task->comm[0], &end), c1 = 0;
+
+	if (!end)
+		c1 = kdrop_cut_nul(*(const __u64 *)&task->comm[8], &end);
+	__u32 b = vg_kdrop_comm_bit(slot & 0x7fff, c0, c1);
+	if (!((vg_kdrop_bloom[(slot >> 15) & 1][(b / 64) & (VG_KDROP_BLOOM / 64 - 1)] >> (b & 63)) & 1))
+		return ~f->names_in; /* in no set: no IN set holds it, every OUT set lets it through */
+	__builtin_memcpy(&key.comm[0], &c0, 8);
+	__builtin_memcpy(&key.comm[8], &c1, 8);
+	const struct vg_kdrop_comm_val *v = bpf_map_lookup_elem(&vg_kdrop_comms, &key);
+	__u64 in = v ? v->in : 0, out = v ? v->out : 0;
+	return ~(f->names_in & ~in) & ~(f->names_out & out);
 }
 
 /*
@@ -121,6 +157,31 @@ static __always_inline int kdrop_path_normal(struct vg_scratch *s, __u32 len)
 	return 1;
 }
 
+/*
+ * The path key (slot, len) of the first n bytes of the path in s->tmp (n <
+ * VG_KDROP_PATH), built in s->buf (the record is not started yet) with word
+ * loads and stores: no helper call, no memset.
+ */
+static __always_inline struct vg_kdrop_path *kdrop_key(struct vg_scratch *s, __u32 slot, __u32 len, __u32 n)
+{
+	struct vg_kdrop_path *key = (struct vg_kdrop_path *)s->buf;
+	__u64 *d = (__u64 *)key->s;
+	const __u64 *w = (const __u64 *)s->tmp;
+
+	key->type = slot;
+	key->len = len;
+#pragma unroll
+	for (__u32 i = 0; i < VG_KDROP_PATH / 8; i++) {
+		__u64 v = 0;
+		if (8 * i + 8 <= n)
+			v = w[i];
+		else if (8 * i < n)
+			v = w[i] & ((1ull << (8 * (n - 8 * i))) - 1);
+		d[i] = v;
+	}
+	return key;
+}
+
 /**
  * kdrop_path_mask() - the terms of the type whose path literals the open's path meets
  * @s: the scratch buffer (its tmp is used; the record is not started yet)
@@ -133,7 +194,7 @@ static __always_inline int kdrop_path_normal(struct vg_scratch *s, __u32 len)
 __noinline __u64 kdrop_path_mask(struct vg_scratch *s, __u32 slot, __u64 uptr)
 {
 	__u32 bank = (slot >> 15) & 1;
-	struct vg_kdrop_path key;
+	struct vg_kdrop_path *key;
 	__u64 mask = 0, *v;
 
 	if (!s)
@@ -144,18 +205,24 @@ __noinline __u64 kdrop_path_mask(struct vg_scratch *s, __u32 slot, __u64 uptr)
 	__u32 len = n - 1;
 	if (s->tmp[0] != '/' || !kdrop_path_normal(s, len))
 		return ~0ull;
-	__u32 np = vg_kdrop_nplen[bank], missed = 0;
+	__u32 np = vg_kdrop_nplen[bank], missed = 0, l0 = vg_kdrop_plen[bank][0];
+	if (np && l0 && l0 <= len) {
+		/* the bloom bit of the shortest prefix: clear, no key of that length, no literal */
+		__u64 w = *(const __u64 *)s->tmp;
+		if (l0 < 8)
+			w &= (1ull << (8 * l0)) - 1;
+		__u32 b = vg_kdrop_bloom_bit(slot & 0x7fff, w);
+		if (!((vg_kdrop_bloom[bank][(b / 64) & (VG_KDROP_BLOOM / 64 - 1)] >> (b & 63)) & 1))
+			return 0;
+	}
 	for (__u32 p = 0; p < VG_KDROP_PLENS; p++) {
 		if (p >= np)
 			break;
 		__u32 l = vg_kdrop_plen[bank][p];
 		if (l > len || !l || l >= VG_KDROP_PATH)
 			break;
-		__builtin_memset(&key, 0, sizeof(key));
-		key.type = slot;
-		key.len = l;
-		bpf_probe_read_kernel(key.s, l & (VG_KDROP_PATH - 1), s->tmp);
-		v = bpf_map_lookup_elem(&vg_kdrop_paths, &key);
+		key = kdrop_key(s, slot, l, l);
+		v = bpf_map_lookup_elem(&vg_kdrop_paths, key);
 		if (!v) {
 			missed = 1; /* no literal, prefix or exact, continues this prefix */
 			break;
@@ -163,15 +230,48 @@ __noinline __u64 kdrop_path_mask(struct vg_scratch *s, __u32 slot, __u64 uptr)
 		mask |= *v;
 	}
 	if (len < VG_KDROP_PATH && !missed) {
-		__builtin_memset(&key, 0, sizeof(key));
-		key.type = slot;
-		key.len = 0;
-		bpf_probe_read_kernel(key.s, len & (VG_KDROP_PATH - 1), s->tmp);
-		v = bpf_map_lookup_elem(&vg_kdrop_paths, &key);
+		key = kdrop_key(s, slot, 0, len);
+		v = bpf_map_lookup_elem(&vg_kdrop_paths, key);
 		if (v)
 			mask |= *v;
 	}
 	return mask;
+}
+
+/* The tag of a side cache entry: a mix of the cgroup id and generation, the side in its low bits. */
+static __always_inline __u64 kdrop_side_tag(__u64 cgid, __u64 gen, __u32 side)
+{
+	__u64 h = (cgid ^ (gen * 0x9e3779b97f4a7c15ull)) * 0xbf58476d1ce4e5b9ull;
+	return (h ^ (h >> 29)) << 2 | (side & 3);
+}
+
+/*
+ * The current cgroup's side (0 not classified), as vg_cgroup_side holds it:
+ * from this CPU's cache when the cgroup and the map's generation are those
+ * it was filled with (a run of events of one task costs no hash lookup).
+ * The generation is read before the map, and userspace bumps it after
+ * changing the map, so a cached answer is never older than the map was.
+ */
+static __always_inline __u32 kdrop_side(void)
+{
+	__u64 cgid = bpf_get_current_cgroup_id();
+	__u64 gen = *(volatile __u64 *)&vg_cgroup_side_gen;
+	__u32 zero = 0;
+	struct vg_side_cache *c = bpf_map_lookup_elem(&vg_kdrop_side_cache, &zero);
+
+	if (c && c->cgid == cgid && c->gen == gen) {
+		__u64 tag = c->tag;
+		if (tag == kdrop_side_tag(cgid, gen, tag & 3))
+			return tag & 3;
+	}
+	__u8 *sidep = bpf_map_lookup_elem(&vg_cgroup_side, &cgid);
+	__u32 side = sidep ? *sidep & 3 : 0;
+	if (c) {
+		c->cgid = cgid;
+		c->gen = gen;
+		c->tag = kdrop_side_tag(cgid, gen, side);
+	}
+	return side;
 }
 
 struct kdrop_loop {
@@ -229,11 +329,11 @@ __noinline int kdrop_decide(struct vg_scratch *s, __u32 type, long ret, __u32 fl
 		if (f->fbit[k] && !(flags & f->fbit[k]))
 			m &= f->noreq[k];
 	if (m && (m & f->side[VG_KDROP_CONTAINER]) != (m & f->side[VG_KDROP_HOST])) {
-		__u64 cgid = bpf_get_current_cgroup_id();
-		__u8 *sidep = bpf_map_lookup_elem(&vg_cgroup_side, &cgid);
-		side = sidep ? *sidep & 3 : 0;
+		side = kdrop_side();
 		m &= f->side[side];
 	}
+	if (m & (f->names_in | f->names_out))
+		m &= kdrop_names(t | bank << 15, f);
 	if (!m)
 		goto drop;
 	if (m & ~(f->exact | f->path))
