@@ -300,125 +300,167 @@ static void retain(struct hub_store *store, const struct hub_opts *o, struct hub
 }
 
 /*
- * The consumer is three threads. Two fetchers only fetch: the alerts' (hub_run's own
- * thread, nothing else to do, so a fetch is outstanding whenever it is not handing
- * over what came) and the side streams' (heartbeats and flows: their fetches that find
- * nothing last their whole wait, which alerts no longer wait behind). Each hands what
- * it fetched to the writer through a bounded queue and fetches again at once. The
- * writer takes everything queued, stores it in one transaction, commits (an fsync with
- * the default synchronous=FULL) and only then acknowledges those messages (the
- * contract: a message is acknowledged after the commit that holds it). So messages that
- * come during a commit are fetched meanwhile and go in the next commit, instead of
- * waiting for the commit before they are even fetched; and under load one commit holds
- * several fetches (fewer fsyncs an alert). The queue holds at most QUEUE_LISTS fetches
- * and max(--batch, --max-ack-pending / 2) messages: a full queue stops the fetchers
- * until the writer takes it, so what is fetched and not acknowledged stays bounded. The
- * store (its SQLite connection) is the writer's alone, retention included.
+ * Fetching and committing overlap. Two threads take turns fetching alerts (a lock
+ * passes the turn), a third fetches heartbeats and flows (their fetches that find
+ * nothing last their whole wait, which alerts no longer wait behind). A thread whose
+ * fetch returned messages hands the turn to the other alert fetcher, then stores
+ * them, commits (an fsync with the default synchronous=FULL) and only then
+ * acknowledges them (the contract: a message is acknowledged after the commit that
+ * holds it) -- unless a commit is already running: then it queues them and goes back
+ * to fetching, and the thread committing stores everything queued in its next
+ * transaction before it stops committing. So messages that come during a commit are
+ * fetched meanwhile and go in the next commit (under load one commit holds several
+ * fetches: fewer fsyncs an alert), and a message that comes to an idle hub is stored
+ * by the thread that fetched it, with no hand-over to another thread (which on a
+ * loaded machine costs a scheduling delay). The queue holds at most QUEUE_LISTS
+ * fetches and max(--batch, --max-ack-pending / 2) messages: a fetcher waits while it
+ * is full. The store's connection is used by one committing thread at a time,
+ * retention included.
  */
 #define QUEUE_LISTS 1024
 
-struct writer {
+struct sink {
 	pthread_mutex_t mu;
-	pthread_cond_t cv_put, cv_take;
-	struct fetched *q, *spare; /* QUEUE_LISTS each: the writer swaps them */
+	pthread_cond_t cv_room;
+	struct fetched *q, *spare; /* QUEUE_LISTS each: the committing thread swaps them */
 	int n;
 	size_t msgs, max_msgs;
-	bool done;
-	pthread_t thread;
+	bool committing; /* a thread holds the store */
 	struct consumer c;
 	int64_t next_retain;
 };
 
-static void *writer_main(void *arg)
+/* With k->mu held and k->committing set by the caller: commit what is queued until
+ * nothing is, then give the store up. Returns with k->mu held. */
+static void commit_queued(struct sink *k)
 {
-	struct writer *w = arg;
-	for (;;) {
-		pthread_mutex_lock(&w->mu);
-		if (!w->n && !w->done) {
-			/* at most a second: retention runs while nothing comes */
-			struct timespec until;
-			clock_gettime(CLOCK_MONOTONIC, &until);
-			until.tv_sec += 1;
-			pthread_cond_timedwait(&w->cv_take, &w->mu, &until);
+	while (k->n) {
+		struct fetched *got = k->q;
+		int n = k->n;
+		k->q = k->spare;
+		k->spare = got;
+		k->n = 0;
+		k->msgs = 0;
+		pthread_cond_broadcast(&k->cv_room);
+		pthread_mutex_unlock(&k->mu);
+		/* got (k->spare) is this thread's until it swaps again, which only the committing thread does */
+		int rc = take_lists(&k->c, got, n);
+		for (int i = 0; i < n; i++)
+			natsMsgList_Destroy(&got[i].list);
+		if (rc) {
+			struct timespec t = { 0, 500 * 1000 * 1000 };
+			nanosleep(&t, NULL);
 		}
-		struct fetched *got = w->q;
-		int n = w->n;
-		w->q = w->spare;
-		w->spare = got;
-		w->n = 0;
-		w->msgs = 0;
-		bool done = w->done;
-		pthread_cond_broadcast(&w->cv_put);
-		pthread_mutex_unlock(&w->mu);
-		/* w->spare (got) is the writer's alone until the next swap, which is this thread's */
-		if (n) {
-			int rc = take_lists(&w->c, got, n);
-			for (int i = 0; i < n; i++)
-				natsMsgList_Destroy(&got[i].list);
-			if (rc) {
-				struct timespec t = { 0, 500 * 1000 * 1000 };
-				nanosleep(&t, NULL);
-			}
-		} else if (done)
+		pthread_mutex_lock(&k->mu);
+	}
+	k->committing = false;
+	pthread_cond_broadcast(&k->cv_room);
+}
+
+/* A fetch's messages: committed now by this thread, or by the one committing (the list is the sink's then). */
+static void sink_put(struct sink *k, natsMsgList *list, int64_t recv_ns)
+{
+	pthread_mutex_lock(&k->mu);
+	/* full only while a commit runs (the committing thread empties it before it stops) */
+	while (k->committing && (k->n == QUEUE_LISTS || (k->msgs && k->msgs + (size_t)list->Count > k->max_msgs)))
+		pthread_cond_wait(&k->cv_room, &k->mu);
+	k->q[k->n++] = (struct fetched){ .list = *list, .recv_ns = recv_ns };
+	k->msgs += (size_t)list->Count;
+	memset(list, 0, sizeof(*list));
+	if (!k->committing) {
+		k->committing = true;
+		commit_queued(k);
+	}
+	pthread_mutex_unlock(&k->mu);
+}
+
+/* Retention, when it is due and no commit runs (else later). */
+static void sink_retain(struct sink *k)
+{
+	if (mono_ms() < __atomic_load_n(&k->next_retain, __ATOMIC_RELAXED))
+		return;
+	pthread_mutex_lock(&k->mu);
+	if (k->committing) {
+		pthread_mutex_unlock(&k->mu);
+		return;
+	}
+	k->committing = true;
+	pthread_mutex_unlock(&k->mu);
+	int64_t next = k->next_retain;
+	retain(k->c.store, k->c.o, k->c.stats, &next);
+	__atomic_store_n(&k->next_retain, next, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&k->mu);
+	commit_queued(k); /* what came meanwhile */
+	pthread_mutex_unlock(&k->mu);
+}
+
+static void sink_init(struct sink *k, const struct hub_opts *o, struct hub_store *store, struct hub_stats *st)
+{
+	memset(k, 0, sizeof(*k));
+	pthread_mutex_init(&k->mu, NULL);
+	pthread_cond_init(&k->cv_room, NULL);
+	k->q = xcalloc(QUEUE_LISTS, sizeof(*k->q));
+	k->spare = xcalloc(QUEUE_LISTS, sizeof(*k->spare));
+	k->max_msgs = (size_t)(o->max_ack_pending / 2 > o->batch ? o->max_ack_pending / 2 : o->batch);
+	k->c = (struct consumer){ .o = o, .store = store, .stats = st };
+	k->c.cap = (size_t)o->batch;
+	k->c.ok = xcalloc(k->c.cap, sizeof(*k->c.ok));
+}
+
+/* After every fetcher stopped: nothing is queued (a committing thread empties the queue
+ * before it stops), but commit what would be, then free. */
+static void sink_free(struct sink *k)
+{
+	pthread_mutex_lock(&k->mu);
+	if (!k->committing && k->n) {
+		k->committing = true;
+		commit_queued(k);
+	}
+	pthread_mutex_unlock(&k->mu);
+	free(k->c.ok);
+	free(k->q);
+	free(k->spare);
+	pthread_mutex_destroy(&k->mu);
+	pthread_cond_destroy(&k->cv_room);
+}
+
+/* The alerts' fetchers: two take turns (see above). */
+struct alerts {
+	const struct hub_opts *o;
+	natsSubscription *sub;
+	struct hub_stats *stats;
+	struct sink *k;
+	pthread_mutex_t turn;
+	volatile sig_atomic_t *stop;
+};
+
+static void *alerts_main(void *arg)
+{
+	struct alerts *al = arg;
+	while (!*al->stop) {
+		natsMsgList list = { 0 };
+		jsErrCode jerr = 0;
+		pthread_mutex_lock(&al->turn);
+		if (*al->stop) {
+			pthread_mutex_unlock(&al->turn);
 			break;
-		retain(w->c.store, w->c.o, w->c.stats, &w->next_retain);
+		}
+		/* what waits comes at once, and when nothing does, the first message to come
+		 * ends the fetch (see ALERT_WAIT_MS) */
+		natsStatus s = hub_fetch(&list, al->sub, al->o->batch, ALERT_WAIT_MS, &jerr);
+		pthread_mutex_unlock(&al->turn); /* the other fetcher's turn while this one commits */
+		if (s == NATS_OK) {
+			INC(al->stats->fetches);
+			sink_put(al->k, &list, now_ns());
+		} else if (s != NATS_TIMEOUT && s != NATS_NOT_FOUND) {
+			INC(al->stats->fetch_errors);
+			natsMsgList_Destroy(&list);
+			struct timespec t = { 0, 200 * 1000 * 1000 };
+			nanosleep(&t, NULL);
+		}
+		sink_retain(al->k);
 	}
 	return NULL;
-}
-
-/* Hand a fetch's messages to the writer (waits while the queue is full); the list is the writer's then. */
-static void writer_put(struct writer *w, natsMsgList *list, int64_t recv_ns)
-{
-	pthread_mutex_lock(&w->mu);
-	while (w->n == QUEUE_LISTS || (w->msgs && w->msgs + (size_t)list->Count > w->max_msgs))
-		pthread_cond_wait(&w->cv_put, &w->mu);
-	w->q[w->n++] = (struct fetched){ .list = *list, .recv_ns = recv_ns };
-	w->msgs += (size_t)list->Count;
-	pthread_cond_signal(&w->cv_take);
-	pthread_mutex_unlock(&w->mu);
-	memset(list, 0, sizeof(*list));
-}
-
-static int writer_start(struct writer *w, const struct hub_opts *o, struct hub_store *store, struct hub_stats *st)
-{
-	memset(w, 0, sizeof(*w));
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv_take, &ca);
-	pthread_cond_init(&w->cv_put, NULL);
-	pthread_condattr_destroy(&ca);
-	w->q = xcalloc(QUEUE_LISTS, sizeof(*w->q));
-	w->spare = xcalloc(QUEUE_LISTS, sizeof(*w->spare));
-	w->max_msgs = (size_t)(o->max_ack_pending / 2 > o->batch ? o->max_ack_pending / 2 : o->batch);
-	w->c = (struct consumer){ .o = o, .store = store, .stats = st };
-	w->c.cap = (size_t)o->batch;
-	w->c.ok = xcalloc(w->c.cap, sizeof(*w->c.ok));
-	if (pthread_create(&w->thread, NULL, writer_main, w)) {
-		vg_err("hub: cannot start the writer thread");
-		free(w->c.ok);
-		free(w->q);
-		free(w->spare);
-		return -1;
-	}
-	return 0;
-}
-
-/* The writer stores and acknowledges what is queued, then ends. */
-static void writer_stop(struct writer *w)
-{
-	pthread_mutex_lock(&w->mu);
-	w->done = true;
-	pthread_cond_signal(&w->cv_take);
-	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->thread, NULL);
-	free(w->c.ok);
-	free(w->q);
-	free(w->spare);
-	pthread_mutex_destroy(&w->mu);
-	pthread_cond_destroy(&w->cv_take);
-	pthread_cond_destroy(&w->cv_put);
 }
 
 /* The side streams' fetcher: heartbeats, and flows once their stream exists. */
@@ -426,7 +468,7 @@ struct side {
 	const struct hub_opts *o;
 	struct fleet_conn *fc;
 	struct hub_stats *stats;
-	struct writer *w;
+	struct sink *k;
 	natsSubscription *hb, *flows; /* flows: bound here, destroyed by hub_run after the join */
 	volatile sig_atomic_t *stop;
 	int quit; /* atomic */
@@ -442,7 +484,7 @@ static bool side_fetch(struct side *sd, natsSubscription *sub)
 	if (s == NATS_OK) {
 		bool full = list.Count == sd->o->batch;
 		INC(sd->stats->fetches);
-		writer_put(sd->w, &list, now_ns());
+		sink_put(sd->k, &list, now_ns());
 		return full;
 	}
 	if (s != NATS_TIMEOUT && s != NATS_NOT_FOUND) {
@@ -536,40 +578,30 @@ int hub_run(const struct hub_opts *o, volatile sig_atomic_t *stop)
 		goto stopped;
 	vg_info("hub: consuming %s and %s as durable '%s'", streams[0], streams[1], o->durable);
 	fprintf(stderr, "vigil: hub consuming as '%s'\n", o->durable);
-	struct writer *w = xcalloc(1, sizeof(*w));
-	if (writer_start(w, o, store, &stats)) {
-		free(w);
-		goto out;
+	struct sink *k = xcalloc(1, sizeof(*k));
+	sink_init(k, o, store, &stats);
+	struct alerts al = { .o = o, .sub = subs[0], .stats = &stats, .k = k, .stop = stop };
+	pthread_mutex_init(&al.turn, NULL);
+	struct side sd = { .o = o, .fc = fc, .stats = &stats, .k = k, .hb = subs[1], .stop = stop };
+	pthread_t second;
+	bool have_side = !pthread_create(&sd.thread, NULL, side_main, &sd);
+	bool have_second = !pthread_create(&second, NULL, alerts_main, &al);
+	if (!have_side)
+		vg_err("hub: cannot start the heartbeats' and flows' thread: they are not consumed");
+	if (!have_second)
+		vg_warn("hub: cannot start the second alerts' thread: alerts that come during a commit wait for it");
+	alerts_main(&al); /* until *stop */
+	if (have_second)
+		pthread_join(second, NULL);
+	if (have_side) {
+		__atomic_store_n(&sd.quit, 1, __ATOMIC_RELEASE);
+		pthread_join(sd.thread, NULL);
 	}
-	struct side sd = { .o = o, .fc = fc, .stats = &stats, .w = w, .hb = subs[1], .stop = stop };
-	if (pthread_create(&sd.thread, NULL, side_main, &sd)) {
-		vg_err("hub: cannot start the heartbeats' thread");
-		writer_stop(w);
-		free(w);
-		goto out;
-	}
-	/* alerts: what waits comes at once, and when nothing does, the first message to
-	 * come ends the fetch (see ALERT_WAIT_MS) */
-	while (!*stop) {
-		natsMsgList list = { 0 };
-		jsErrCode jerr = 0;
-		natsStatus s = hub_fetch(&list, subs[0], o->batch, ALERT_WAIT_MS, &jerr);
-		if (s == NATS_OK) {
-			INC(stats.fetches);
-			writer_put(w, &list, now_ns());
-		} else if (s != NATS_TIMEOUT && s != NATS_NOT_FOUND) {
-			INC(stats.fetch_errors);
-			natsMsgList_Destroy(&list);
-			struct timespec t = { 0, 200 * 1000 * 1000 };
-			nanosleep(&t, NULL);
-		}
-	}
-	__atomic_store_n(&sd.quit, 1, __ATOMIC_RELEASE);
-	pthread_join(sd.thread, NULL);
 	subs[2] = sd.flows;
 	/* what was fetched is stored and acknowledged before the hub stops */
-	writer_stop(w);
-	free(w);
+	sink_free(k);
+	free(k);
+	pthread_mutex_destroy(&al.turn);
 stopped:
 	/* acknowledgements are sent before the connection goes */
 	natsConnection_FlushTimeout(fleet_nc(fc), 2000);
