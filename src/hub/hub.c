@@ -314,8 +314,9 @@ static void retain(struct hub_store *store, const struct hub_opts *o, struct hub
  * by the thread that fetched it, with no hand-over to another thread (which on a
  * loaded machine costs a scheduling delay). The queue holds at most QUEUE_LISTS
  * fetches and max(--batch, --max-ack-pending / 2) messages: a fetcher waits while it
- * is full. The store's connection is used by one committing thread at a time,
- * retention included.
+ * is full. Alert fetches are queued in the order they were made (a ticket taken with
+ * the turn), so records are stored in stream order as before. The store's connection
+ * is used by one committing thread at a time, retention included.
  */
 #define QUEUE_LISTS 1024
 
@@ -326,6 +327,8 @@ struct sink {
 	int n;
 	size_t msgs, max_msgs;
 	bool committing; /* a thread holds the store */
+	uint64_t next_put; /* the alert fetch whose turn it is to be queued (fetch order is stream order) */
+	pthread_cond_t cv_order;
 	struct consumer c;
 	int64_t next_retain;
 };
@@ -357,16 +360,25 @@ static void commit_queued(struct sink *k)
 	pthread_cond_broadcast(&k->cv_room);
 }
 
-/* A fetch's messages: committed now by this thread, or by the one committing (the list is the sink's then). */
-static void sink_put(struct sink *k, natsMsgList *list, int64_t recv_ns)
+/* A fetch's messages: committed now by this thread, or by the one committing (the list is the sink's then).
+ * ticket: the alert fetch's number in fetch order (queued in that order, so that records are stored in
+ * stream order), or NO_TICKET (heartbeats and flows: one thread, in order already). */
+#define NO_TICKET UINT64_MAX
+static void sink_put(struct sink *k, natsMsgList *list, int64_t recv_ns, uint64_t ticket)
 {
 	pthread_mutex_lock(&k->mu);
+	while (ticket != NO_TICKET && k->next_put != ticket)
+		pthread_cond_wait(&k->cv_order, &k->mu);
 	/* full only while a commit runs (the committing thread empties it before it stops) */
 	while (k->committing && (k->n == QUEUE_LISTS || (k->msgs && k->msgs + (size_t)list->Count > k->max_msgs)))
 		pthread_cond_wait(&k->cv_room, &k->mu);
 	k->q[k->n++] = (struct fetched){ .list = *list, .recv_ns = recv_ns };
 	k->msgs += (size_t)list->Count;
 	memset(list, 0, sizeof(*list));
+	if (ticket != NO_TICKET) {
+		k->next_put++;
+		pthread_cond_broadcast(&k->cv_order);
+	}
 	if (!k->committing) {
 		k->committing = true;
 		commit_queued(k);
@@ -399,6 +411,7 @@ static void sink_init(struct sink *k, const struct hub_opts *o, struct hub_store
 	memset(k, 0, sizeof(*k));
 	pthread_mutex_init(&k->mu, NULL);
 	pthread_cond_init(&k->cv_room, NULL);
+	pthread_cond_init(&k->cv_order, NULL);
 	k->q = xcalloc(QUEUE_LISTS, sizeof(*k->q));
 	k->spare = xcalloc(QUEUE_LISTS, sizeof(*k->spare));
 	k->max_msgs = (size_t)(o->max_ack_pending / 2 > o->batch ? o->max_ack_pending / 2 : o->batch);
@@ -422,6 +435,7 @@ static void sink_free(struct sink *k)
 	free(k->spare);
 	pthread_mutex_destroy(&k->mu);
 	pthread_cond_destroy(&k->cv_room);
+	pthread_cond_destroy(&k->cv_order);
 }
 
 /* The alerts' fetchers: two take turns (see above). */
@@ -431,6 +445,7 @@ struct alerts {
 	struct hub_stats *stats;
 	struct sink *k;
 	pthread_mutex_t turn;
+	uint64_t next_ticket; /* under turn */
 	volatile sig_atomic_t *stop;
 };
 
@@ -448,10 +463,11 @@ static void *alerts_main(void *arg)
 		/* what waits comes at once, and when nothing does, the first message to come
 		 * ends the fetch (see ALERT_WAIT_MS) */
 		natsStatus s = hub_fetch(&list, al->sub, al->o->batch, ALERT_WAIT_MS, &jerr);
+		uint64_t ticket = s == NATS_OK ? al->next_ticket++ : 0;
 		pthread_mutex_unlock(&al->turn); /* the other fetcher's turn while this one commits */
 		if (s == NATS_OK) {
 			INC(al->stats->fetches);
-			sink_put(al->k, &list, now_ns());
+			sink_put(al->k, &list, now_ns(), ticket);
 		} else if (s != NATS_TIMEOUT && s != NATS_NOT_FOUND) {
 			INC(al->stats->fetch_errors);
 			natsMsgList_Destroy(&list);
@@ -484,7 +500,7 @@ static bool side_fetch(struct side *sd, natsSubscription *sub)
 	if (s == NATS_OK) {
 		bool full = list.Count == sd->o->batch;
 		INC(sd->stats->fetches);
-		sink_put(sd->k, &list, now_ns());
+		sink_put(sd->k, &list, now_ns(), NO_TICKET);
 		return full;
 	}
 	if (s != NATS_TIMEOUT && s != NATS_NOT_FOUND) {
