@@ -261,3 +261,10 @@ $(BUILD)/bench/fetch_probe: bench/fetch_probe.c
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(shell pkg-config --libs libnats) -lpthread
 
 bench-tools: $(BUILD)/bench/fetch_probe
+
+# the hub's pull fetch where libnats 3.4.1's overruns its array (tests/integration/test_hub_fetch.sh)
+$(BUILD)/tests/hub_fetch_check: tests/tools/hub_fetch_check.c $(BUILD)/libvigil.a
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS) -lpthread
+tests: $(BUILD)/tests/hub_fetch_check

@@ -278,7 +278,7 @@ h0=$(cpu_of "${PID[hub6]}")
 "$BENCH" "$URL" "$TMP/lat6.db" "$LAT_RATE" "$LAT_SECS" "$TMP/hub6.db" >"$TMP/lat6.out"
 h1=$(cpu_of "${PID[hub6]}")
 kill -0 "${PID[hub6]}" 2>/dev/null || { echo "the hub died:"; tail -20 "$TMP/hub6.log"; }
-grep -E '^(wake_latency_us|latency_us|hub_fetch_latency_us|hub_latency_us)' "$TMP/lat6.out"
+grep -E '^(wake_latency_us|latency_us|hub_fetch_latency_us|hub_latency_us|hub_fetch_to_commit_us)' "$TMP/lat6.out"
 n6=$(grep -o 'n=[0-9]*' <(grep '^hub_latency_us' "$TMP/lat6.out") | cut -d= -f2)
 awk -v n="${n6:-0}" -v h="$(echo "($h1 - $h0) / $HZ" | bc -l)" -v load="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
 	if (n > 0) printf "hub CPU meanwhile: %.1f us an alert (%d alerts, one a message)\n", h / n * 1e6, n

@@ -60,6 +60,8 @@ static int64_t realtime(void)
 
 static uint32_t *hub_lat_us;
 static size_t hub_nlat;
+static uint32_t *hub_stage_us; /* the hub alone: its commit seen, less its fetch (recv_ns) */
+static size_t hub_nstage;
 static volatile int hub_stop;
 static const char *hub_path;
 
@@ -100,6 +102,8 @@ static void *hub_poller(void *arg)
 				hub_lat_us[hub_nlat++] = (uint32_t)((now - commit_ns[seq]) / 1000);
 				int64_t d = sqlite3_column_int64(st, 2) - commit_rt[seq];
 				fetch_us[nfetch++] = d > 0 ? (uint32_t)(d / 1000) : 0;
+				int64_t h = (now - commit_ns[seq]) - d;
+				hub_stage_us[hub_nstage++] = h > 0 ? (uint32_t)(h / 1000) : 0;
 			}
 			pthread_mutex_unlock(&lat_lock);
 		}
@@ -164,6 +168,7 @@ int main(int argc, char **argv)
 	fetch_us = calloc(max_id + 1, sizeof(*fetch_us));
 	woken = calloc(max_id + 1, 1);
 	hub_lat_us = calloc(max_id + 1, sizeof(*hub_lat_us));
+	hub_stage_us = calloc(max_id + 1, sizeof(*hub_stage_us));
 	pthread_t poller;
 	hub_path = argc == 6 ? argv[5] : NULL;
 
@@ -279,6 +284,11 @@ int main(int argc, char **argv)
 	if (nfetch)
 		printf("hub_fetch_latency_us p50=%u p90=%u p99=%u max=%u n=%zu\n", fetch_us[nfetch / 2],
 		       fetch_us[nfetch * 9 / 10], fetch_us[nfetch * 99 / 100], fetch_us[nfetch - 1], nfetch);
+	qsort(hub_stage_us, hub_nstage, sizeof(*hub_stage_us), cmp_u32);
+	if (hub_nstage)
+		printf("hub_fetch_to_commit_us p50=%u p90=%u p99=%u max=%u n=%zu\n", hub_stage_us[hub_nstage / 2],
+		       hub_stage_us[hub_nstage * 9 / 10], hub_stage_us[hub_nstage * 99 / 100], hub_stage_us[hub_nstage - 1],
+		       hub_nstage);
 	if (nlat)
 		printf("latency_us p50=%u p90=%u p99=%u max=%u n=%zu of %zu\n", lat_us[nlat / 2], lat_us[nlat * 9 / 10],
 		       lat_us[nlat * 99 / 100], lat_us[nlat - 1], nlat, committed);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "common/log.h"
 #include "hub/hub.h"
 #include "hub/hub_api.h"
+#include "hub/hub_fetch.h"
 #include "hub/hub_flows.h"
 #include "hub/hub_profiles.h"
 #include "hub/hub_store.h"
@@ -20,15 +22,11 @@
  * waits: the library's first request is a no-wait one with an expiry, which the
  * server (2.9) ends as soon as it has delivered anything, so the fetch returns
  * within a round trip of the first message (bench/fleet_publish.sh section 6
- * measures it). This only bounds how long an idle hub waits before it looks at
- * the heartbeats and flows again. */
+ * measures it). It only bounds how long a stopping hub waits. */
 #define ALERT_WAIT_MS 200
-/* Heartbeats and flows are looked at every SIDE_EVERY_MS while the alerts are
- * quiet, and at least every SIDE_MAX_MS while they keep coming: a look that finds
- * nothing costs its whole fetch timeout (5 ms), which the alerts arriving then
- * would wait. */
-#define SIDE_EVERY_MS 100
-#define SIDE_MAX_MS 1000
+/* The same for heartbeats and flows, in a thread of their own (below): a fetch
+ * that finds nothing waits this long before the other stream is looked at. */
+#define SIDE_WAIT_MS 100
 
 #define INC(x) __atomic_add_fetch(&(x), 1, __ATOMIC_RELAXED)
 #define ADD(x, v) __atomic_add_fetch(&(x), (v), __ATOMIC_RELAXED)
@@ -144,76 +142,92 @@ struct consumer {
 	size_t nok, cap;
 };
 
-/* Store one fetched batch, then acknowledge it: 0, or -1 when the store failed. */
-static int take_msgs(struct consumer *c, natsMsg **msgs, int count)
+/* One fetch's messages, and when the fetch returned them (the rows' recv_ns). */
+struct fetched {
+	natsMsgList list;
+	int64_t recv_ns;
+};
+
+/* Store the records of one message into the open transaction; the message goes to
+ * c->ok (acknowledged after the commit) unless it was refused whole. -1: the store failed. */
+static int take_msg(struct consumer *c, natsMsg *msg, int64_t recv, uint64_t *stored, uint64_t *dups,
+		    uint64_t *flow_msgs, uint64_t *flow_rows)
 {
-	int64_t recv = now_ns();
-	uint64_t stored[4] = { 0 }, dups = 0, flow_msgs = 0, flow_rows = 0; /* counted once committed */
-	c->nok = 0;
-	/* the library returns at most the batch asked for; sized to what came regardless */
-	if ((size_t)count > c->cap) {
-		c->cap = (size_t)count;
-		c->ok = xrealloc(c->ok, c->cap * sizeof(*c->ok));
+	struct hub_headers h = { 0 };
+	natsMsgHeader_Get(msg, "Nats-Msg-Id", &h.msg_id);
+	natsMsgHeader_Get(msg, "Vigil-Node", &h.node);
+	natsMsgHeader_Get(msg, "Vigil-Cluster", &h.cluster);
+	natsMsgHeader_Get(msg, "Vigil-Kind", &h.kind);
+	natsMsgHeader_Get(msg, "Vigil-Seq", &h.seq);
+	natsMsgHeader_Get(msg, "Vigil-Version", &h.version);
+	natsMsgHeader_Get(msg, "Vigil-Count", &h.count);
+	natsMsgHeader_Get(msg, "Vigil-Encoding", &h.encoding);
+	const char *subject = natsMsg_GetSubject(msg);
+	struct hub_batch b;
+	char err[256];
+	/* one record, or a batch of them (docs/fleet.md, "Batches") */
+	enum hub_reject r = hub_batch_open(subject, &h, natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg),
+					   c->o->max_msg, &b, err, sizeof(err));
+	if (r != HUB_OK) {
+		hub_batch_close(&b);
+		INC(c->stats->rejected[r]);
+		log_reject(&c->rl, err);
+		/* never delivered again: it will not get better */
+		natsMsg_Term(msg, NULL);
+		return 0;
 	}
-	for (int i = 0; i < count; i++) {
-		natsMsg *msg = msgs[i];
-		struct hub_headers h = { 0 };
-		natsMsgHeader_Get(msg, "Nats-Msg-Id", &h.msg_id);
-		natsMsgHeader_Get(msg, "Vigil-Node", &h.node);
-		natsMsgHeader_Get(msg, "Vigil-Cluster", &h.cluster);
-		natsMsgHeader_Get(msg, "Vigil-Kind", &h.kind);
-		natsMsgHeader_Get(msg, "Vigil-Seq", &h.seq);
-		natsMsgHeader_Get(msg, "Vigil-Version", &h.version);
-		natsMsgHeader_Get(msg, "Vigil-Count", &h.count);
-		natsMsgHeader_Get(msg, "Vigil-Encoding", &h.encoding);
-		const char *subject = natsMsg_GetSubject(msg);
-		struct hub_batch b;
-		char err[256];
-		/* one record, or a batch of them (docs/fleet.md, "Batches") */
-		enum hub_reject r = hub_batch_open(subject, &h, natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg),
-						   c->o->max_msg, &b, err, sizeof(err));
+	while (b.next < b.count) {
+		struct hub_msg m;
+		r = hub_batch_next(&b, subject, c->o->max_msg, &m, err, sizeof(err));
 		if (r != HUB_OK) {
-			hub_batch_close(&b);
+			/* this record alone: the others of its batch stand */
 			INC(c->stats->rejected[r]);
 			log_reject(&c->rl, err);
-			/* never delivered again: it will not get better */
-			natsMsg_Term(msg, NULL);
-			continue;
-		}
-		while (b.next < b.count) {
-			struct hub_msg m;
-			r = hub_batch_next(&b, subject, c->o->max_msg, &m, err, sizeof(err));
-			if (r != HUB_OK) {
-				/* this record alone: the others of its batch stand */
-				INC(c->stats->rejected[r]);
-				log_reject(&c->rl, err);
-				if (b.count == 1) {
-					natsMsg_Term(msg, NULL);
-					break;
-				}
-				continue;
-			}
-			enum hub_kind kind = m.kind;
-			size_t nflows = m.nflows;
-			int rc = hub_store_add(c->store, &m, recv);
-			hub_msg_free(&m);
-			if (rc < 0) {
+			if (b.count == 1) {
 				hub_batch_close(&b);
-				goto failed;
+				natsMsg_Term(msg, NULL);
+				return 0;
 			}
-			if (rc == 0 && kind != HUB_HEARTBEAT)
-				dups++;
-			else if (kind == HUB_FLOWS) {
-				flow_msgs++;
-				flow_rows += nflows;
-			} else if (kind <= HUB_HEARTBEAT)
-				stored[kind - 1]++;
-		}
-		hub_batch_close(&b);
-		if (r != HUB_OK && b.count == 1)
 			continue;
-		c->ok[c->nok++] = msg;
+		}
+		enum hub_kind kind = m.kind;
+		size_t nflows = m.nflows;
+		int rc = hub_store_add(c->store, &m, recv);
+		hub_msg_free(&m);
+		if (rc < 0) {
+			hub_batch_close(&b);
+			return -1;
+		}
+		if (rc == 0 && kind != HUB_HEARTBEAT)
+			(*dups)++;
+		else if (kind == HUB_FLOWS) {
+			(*flow_msgs)++;
+			*flow_rows += nflows;
+		} else if (kind <= HUB_HEARTBEAT)
+			stored[kind - 1]++;
 	}
+	hub_batch_close(&b);
+	c->ok[c->nok++] = msg;
+	return 0;
+}
+
+/* Store what several fetches returned in one transaction, commit it, then acknowledge
+ * each message: 0, or -1 when the store failed (nothing acknowledged: all delivered again). */
+static int take_lists(struct consumer *c, struct fetched *f, int nf)
+{
+	uint64_t stored[4] = { 0 }, dups = 0, flow_msgs = 0, flow_rows = 0; /* counted once committed */
+	size_t total = 0;
+	for (int l = 0; l < nf; l++)
+		total += (size_t)f[l].list.Count;
+	c->nok = 0;
+	if (total > c->cap) {
+		c->cap = total;
+		c->ok = xrealloc(c->ok, c->cap * sizeof(*c->ok));
+	}
+	for (int l = 0; l < nf; l++)
+		for (int i = 0; i < f[l].list.Count; i++)
+			if (take_msg(c, f[l].list.Msgs[i], f[l].recv_ns, stored, &dups, &flow_msgs, &flow_rows))
+				goto failed;
 	if (hub_store_commit(c->store))
 		goto failed;
 	for (size_t i = 0; i < c->nok; i++)
@@ -229,8 +243,9 @@ failed:
 	INC(c->stats->commit_failures);
 	vg_err("hub: %s; the batch is not acknowledged and will be delivered again", hub_store_error(c->store));
 	hub_store_rollback(c->store);
-	for (int i = 0; i < count; i++)
-		natsMsg_Nak(msgs[i], NULL);
+	for (int l = 0; l < nf; l++)
+		for (int i = 0; i < f[l].list.Count; i++)
+			natsMsg_Nak(f[l].list.Msgs[i], NULL);
 	return -1;
 }
 
@@ -284,9 +299,242 @@ static void retain(struct hub_store *store, const struct hub_opts *o, struct hub
 	*next = mono_ms() + (more ? 0 : RETAIN_EVERY_MS);
 }
 
-static int take_batch(struct consumer *c, natsMsgList *list)
+/*
+ * Fetching and committing overlap. Two threads take turns fetching alerts (a lock
+ * passes the turn), a third fetches heartbeats and flows (their fetches that find
+ * nothing last their whole wait, which alerts no longer wait behind). A thread whose
+ * fetch returned messages hands the turn to the other alert fetcher, then stores
+ * them, commits (an fsync with the default synchronous=FULL) and only then
+ * acknowledges them (the contract: a message is acknowledged after the commit that
+ * holds it) -- unless a commit is already running: then it queues them and goes back
+ * to fetching, and the thread committing stores everything queued in its next
+ * transaction before it stops committing. So messages that come during a commit are
+ * fetched meanwhile and go in the next commit (under load one commit holds several
+ * fetches: fewer fsyncs an alert), and a message that comes to an idle hub is stored
+ * by the thread that fetched it, with no hand-over to another thread (which on a
+ * loaded machine costs a scheduling delay). The queue holds at most QUEUE_LISTS
+ * fetches and max(--batch, --max-ack-pending / 2) messages: a fetcher waits while it
+ * is full. Alert fetches are queued in the order they were made (a ticket taken with
+ * the turn), so records are stored in stream order as before. The store's connection
+ * is used by one committing thread at a time, retention included.
+ */
+#define QUEUE_LISTS 1024
+
+struct sink {
+	pthread_mutex_t mu;
+	pthread_cond_t cv_room;
+	struct fetched *q, *spare; /* QUEUE_LISTS each: the committing thread swaps them */
+	int n;
+	size_t msgs, max_msgs;
+	bool committing; /* a thread holds the store */
+	uint64_t next_put; /* the alert fetch whose turn it is to be queued (fetch order is stream order) */
+	pthread_cond_t cv_order;
+	struct consumer c;
+	int64_t next_retain;
+};
+
+/* With k->mu held and k->committing set by the caller: commit what is queued until
+ * nothing is, then give the store up. Returns with k->mu held. */
+static void commit_queued(struct sink *k)
 {
-	return take_msgs(c, list->Msgs, list->Count);
+	while (k->n) {
+		struct fetched *got = k->q;
+		int n = k->n;
+		k->q = k->spare;
+		k->spare = got;
+		k->n = 0;
+		k->msgs = 0;
+		pthread_cond_broadcast(&k->cv_room);
+		pthread_mutex_unlock(&k->mu);
+		/* got (k->spare) is this thread's until it swaps again, which only the committing thread does */
+		int rc = take_lists(&k->c, got, n);
+		for (int i = 0; i < n; i++)
+			natsMsgList_Destroy(&got[i].list);
+		if (rc) {
+			struct timespec t = { 0, 500 * 1000 * 1000 };
+			nanosleep(&t, NULL);
+		}
+		pthread_mutex_lock(&k->mu);
+	}
+	k->committing = false;
+	pthread_cond_broadcast(&k->cv_room);
+}
+
+/* A fetch's messages: committed now by this thread, or by the one committing (the list is the sink's then).
+ * ticket: the alert fetch's number in fetch order (queued in that order, so that records are stored in
+ * stream order), or NO_TICKET (heartbeats and flows: one thread, in order already). */
+#define NO_TICKET UINT64_MAX
+static void sink_put(struct sink *k, natsMsgList *list, int64_t recv_ns, uint64_t ticket)
+{
+	pthread_mutex_lock(&k->mu);
+	while (ticket != NO_TICKET && k->next_put != ticket)
+		pthread_cond_wait(&k->cv_order, &k->mu);
+	/* full only while a commit runs (the committing thread empties it before it stops) */
+	while (k->committing && (k->n == QUEUE_LISTS || (k->msgs && k->msgs + (size_t)list->Count > k->max_msgs)))
+		pthread_cond_wait(&k->cv_room, &k->mu);
+	k->q[k->n++] = (struct fetched){ .list = *list, .recv_ns = recv_ns };
+	k->msgs += (size_t)list->Count;
+	memset(list, 0, sizeof(*list));
+	if (ticket != NO_TICKET) {
+		k->next_put++;
+		pthread_cond_broadcast(&k->cv_order);
+	}
+	if (!k->committing) {
+		k->committing = true;
+		commit_queued(k);
+	}
+	pthread_mutex_unlock(&k->mu);
+}
+
+/* Retention, when it is due and no commit runs (else later). */
+static void sink_retain(struct sink *k)
+{
+	if (mono_ms() < __atomic_load_n(&k->next_retain, __ATOMIC_RELAXED))
+		return;
+	pthread_mutex_lock(&k->mu);
+	if (k->committing) {
+		pthread_mutex_unlock(&k->mu);
+		return;
+	}
+	k->committing = true;
+	pthread_mutex_unlock(&k->mu);
+	int64_t next = k->next_retain;
+	retain(k->c.store, k->c.o, k->c.stats, &next);
+	__atomic_store_n(&k->next_retain, next, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&k->mu);
+	commit_queued(k); /* what came meanwhile */
+	pthread_mutex_unlock(&k->mu);
+}
+
+static void sink_init(struct sink *k, const struct hub_opts *o, struct hub_store *store, struct hub_stats *st)
+{
+	memset(k, 0, sizeof(*k));
+	pthread_mutex_init(&k->mu, NULL);
+	pthread_cond_init(&k->cv_room, NULL);
+	pthread_cond_init(&k->cv_order, NULL);
+	k->q = xcalloc(QUEUE_LISTS, sizeof(*k->q));
+	k->spare = xcalloc(QUEUE_LISTS, sizeof(*k->spare));
+	k->max_msgs = (size_t)(o->max_ack_pending / 2 > o->batch ? o->max_ack_pending / 2 : o->batch);
+	k->c = (struct consumer){ .o = o, .store = store, .stats = st };
+	k->c.cap = (size_t)o->batch;
+	k->c.ok = xcalloc(k->c.cap, sizeof(*k->c.ok));
+}
+
+/* After every fetcher stopped: nothing is queued (a committing thread empties the queue
+ * before it stops), but commit what would be, then free. */
+static void sink_free(struct sink *k)
+{
+	pthread_mutex_lock(&k->mu);
+	if (!k->committing && k->n) {
+		k->committing = true;
+		commit_queued(k);
+	}
+	pthread_mutex_unlock(&k->mu);
+	free(k->c.ok);
+	free(k->q);
+	free(k->spare);
+	pthread_mutex_destroy(&k->mu);
+	pthread_cond_destroy(&k->cv_room);
+	pthread_cond_destroy(&k->cv_order);
+}
+
+/* The alerts' fetchers: two take turns (see above). */
+struct alerts {
+	const struct hub_opts *o;
+	natsSubscription *sub;
+	struct hub_stats *stats;
+	struct sink *k;
+	pthread_mutex_t turn;
+	uint64_t next_ticket; /* under turn */
+	volatile sig_atomic_t *stop;
+};
+
+static void *alerts_main(void *arg)
+{
+	struct alerts *al = arg;
+	while (!*al->stop) {
+		natsMsgList list = { 0 };
+		jsErrCode jerr = 0;
+		pthread_mutex_lock(&al->turn);
+		if (*al->stop) {
+			pthread_mutex_unlock(&al->turn);
+			break;
+		}
+		/* what waits comes at once, and when nothing does, the first message to come
+		 * ends the fetch (see ALERT_WAIT_MS) */
+		natsStatus s = hub_fetch(&list, al->sub, al->o->batch, ALERT_WAIT_MS, &jerr);
+		uint64_t ticket = s == NATS_OK ? al->next_ticket++ : 0;
+		pthread_mutex_unlock(&al->turn); /* the other fetcher's turn while this one commits */
+		if (s == NATS_OK) {
+			INC(al->stats->fetches);
+			sink_put(al->k, &list, now_ns(), ticket);
+		} else if (s != NATS_TIMEOUT && s != NATS_NOT_FOUND) {
+			INC(al->stats->fetch_errors);
+			natsMsgList_Destroy(&list);
+			struct timespec t = { 0, 200 * 1000 * 1000 };
+			nanosleep(&t, NULL);
+		}
+		sink_retain(al->k);
+	}
+	return NULL;
+}
+
+/* The side streams' fetcher: heartbeats, and flows once their stream exists. */
+struct side {
+	const struct hub_opts *o;
+	struct fleet_conn *fc;
+	struct hub_stats *stats;
+	struct sink *k;
+	natsSubscription *hb, *flows; /* flows: bound here, destroyed by hub_run after the join */
+	volatile sig_atomic_t *stop;
+	int quit; /* atomic */
+	pthread_t thread;
+};
+
+/* One fetch of a side stream: true when it filled a whole batch (more wait). */
+static bool side_fetch(struct side *sd, natsSubscription *sub)
+{
+	natsMsgList list = { 0 };
+	jsErrCode jerr = 0;
+	natsStatus s = hub_fetch(&list, sub, sd->o->batch, SIDE_WAIT_MS, &jerr);
+	if (s == NATS_OK) {
+		bool full = list.Count == sd->o->batch;
+		INC(sd->stats->fetches);
+		sink_put(sd->k, &list, now_ns(), NO_TICKET);
+		return full;
+	}
+	if (s != NATS_TIMEOUT && s != NATS_NOT_FOUND) {
+		INC(sd->stats->fetch_errors);
+		natsMsgList_Destroy(&list);
+		struct timespec t = { 0, 200 * 1000 * 1000 };
+		nanosleep(&t, NULL);
+	}
+	return false;
+}
+
+static void *side_main(void *arg)
+{
+	struct side *sd = arg;
+	int64_t next_flow_bind = 0, start_ms = mono_ms();
+	bool told = false;
+	while (!*sd->stop && !__atomic_load_n(&sd->quit, __ATOMIC_ACQUIRE)) {
+		if (!sd->flows && mono_ms() >= next_flow_bind) {
+			sd->flows = subscribe_flows(fleet_js(sd->fc), sd->o, &told);
+			/* every 10 s for the first minute (a fleet being initialised), then every minute */
+			next_flow_bind = mono_ms() + (mono_ms() - start_ms < 60000 ? 10000 : 60000);
+			if (sd->flows) {
+				__atomic_store_n(&sd->stats->flows_consuming, true, __ATOMIC_RELAXED);
+				vg_info("hub: consuming %s as durable '%s'", HUB_FLOWS_STREAM, sd->o->durable);
+			}
+		}
+		/* a stream that filled a whole batch is looked at again before the other */
+		while (side_fetch(sd, sd->hb) && !*sd->stop)
+			;
+		if (sd->flows)
+			while (side_fetch(sd, sd->flows) && !*sd->stop)
+				;
+	}
+	return NULL;
 }
 
 int hub_run(const struct hub_opts *o, volatile sig_atomic_t *stop)
@@ -346,79 +594,30 @@ int hub_run(const struct hub_opts *o, volatile sig_atomic_t *stop)
 		goto stopped;
 	vg_info("hub: consuming %s and %s as durable '%s'", streams[0], streams[1], o->durable);
 	fprintf(stderr, "vigil: hub consuming as '%s'\n", o->durable);
-	struct consumer c = { .o = o, .store = store, .stats = &stats };
-	c.cap = (size_t)o->batch;
-	c.ok = xcalloc(c.cap, sizeof(*c.ok));
-	int64_t next_hb = 0, next_flows = 0, next_flow_bind = 0, next_retain = 0, start_ms = mono_ms();
-	int64_t last_side = 0;
-	bool told = false, alerts_busy = false, side_more = false;
-	while (!*stop) {
-		/* while alerts keep coming, the other streams wait up to SIDE_MAX_MS (see above),
-		 * unless they filled whole batches last time */
-		bool side = !alerts_busy || side_more || mono_ms() - last_side >= SIDE_MAX_MS;
-		side_more = false;
-		if (side)
-			last_side = mono_ms();
-		retain(store, o, &stats, &next_retain);
-		if (!subs[2] && mono_ms() >= next_flow_bind) {
-			subs[2] = subscribe_flows(fleet_js(fc), o, &told);
-			/* every 10 s for the first minute (a fleet being initialised), then every minute */
-			next_flow_bind = mono_ms() + (mono_ms() - start_ms < 60000 ? 10000 : 60000);
-			if (subs[2]) {
-				stats.flows_consuming = true;
-				vg_info("hub: consuming %s as durable '%s'", HUB_FLOWS_STREAM, o->durable);
-			}
-		}
-		if (subs[2] && side && mono_ms() >= next_flows) {
-			/* flows: looked at every 100 ms, at once again while they fill whole batches */
-			natsMsgList list = { 0 };
-			jsErrCode jerr = 0;
-			next_flows = mono_ms() + SIDE_EVERY_MS;
-			natsStatus s = natsSubscription_Fetch(&list, subs[2], o->batch, 5, &jerr);
-			if (s == NATS_OK) {
-				if (take_batch(&c, &list) == 0 && list.Count == o->batch) {
-					next_flows = 0;
-					side_more = true;
-				}
-				natsMsgList_Destroy(&list);
-			} else if (s != NATS_TIMEOUT && s != NATS_NOT_FOUND) {
-				INC(stats.fetch_errors);
-				natsMsgList_Destroy(&list);
-			}
-		}
-		/* alerts: what waits comes at once, and when nothing does, the first message to
-		 * come ends the fetch (see ALERT_WAIT_MS); heartbeats are looked at every
-		 * SIDE_EVERY_MS (a fetch that finds none costs its whole timeout) */
-		for (int i = 0; i < 2 && !*stop; i++) {
-			if (i == 1) {
-				if (!side || mono_ms() < next_hb)
-					continue;
-				next_hb = mono_ms() + SIDE_EVERY_MS;
-			}
-			natsMsgList list = { 0 };
-			jsErrCode jerr = 0;
-			natsStatus s = natsSubscription_Fetch(&list, subs[i], o->batch, i == 0 ? ALERT_WAIT_MS : 5, &jerr);
-			if (i == 0)
-				alerts_busy = s == NATS_OK;
-			if (s == NATS_OK) {
-				if (take_batch(&c, &list)) {
-					struct timespec t = { 0, 500 * 1000 * 1000 };
-					nanosleep(&t, NULL);
-				}
-				if (i == 1 && list.Count == o->batch) {
-					next_hb = 0; /* more heartbeats wait: look again next round */
-					side_more = true;
-				}
-				natsMsgList_Destroy(&list);
-			} else if (s != NATS_TIMEOUT && s != NATS_NOT_FOUND) {
-				INC(stats.fetch_errors);
-				natsMsgList_Destroy(&list);
-				struct timespec t = { 0, 200 * 1000 * 1000 };
-				nanosleep(&t, NULL);
-			}
-		}
+	struct sink *k = xcalloc(1, sizeof(*k));
+	sink_init(k, o, store, &stats);
+	struct alerts al = { .o = o, .sub = subs[0], .stats = &stats, .k = k, .stop = stop };
+	pthread_mutex_init(&al.turn, NULL);
+	struct side sd = { .o = o, .fc = fc, .stats = &stats, .k = k, .hb = subs[1], .stop = stop };
+	pthread_t second;
+	bool have_side = !pthread_create(&sd.thread, NULL, side_main, &sd);
+	bool have_second = !pthread_create(&second, NULL, alerts_main, &al);
+	if (!have_side)
+		vg_err("hub: cannot start the heartbeats' and flows' thread: they are not consumed");
+	if (!have_second)
+		vg_warn("hub: cannot start the second alerts' thread: alerts that come during a commit wait for it");
+	alerts_main(&al); /* until *stop */
+	if (have_second)
+		pthread_join(second, NULL);
+	if (have_side) {
+		__atomic_store_n(&sd.quit, 1, __ATOMIC_RELEASE);
+		pthread_join(sd.thread, NULL);
 	}
-	free(c.ok);
+	subs[2] = sd.flows;
+	/* what was fetched is stored and acknowledged before the hub stops */
+	sink_free(k);
+	free(k);
+	pthread_mutex_destroy(&al.turn);
 stopped:
 	/* acknowledgements are sent before the connection goes */
 	natsConnection_FlushTimeout(fleet_nc(fc), 2000);

@@ -409,6 +409,7 @@ static void status_json(struct hub_api *a, struct vg_buf *b)
 		jw_uint(&j, hub_reject_name(i), GET(st->rejected[i]));
 	jw_obj_end(&j);
 	jw_uint(&j, "batches", GET(st->batches));
+	jw_uint(&j, "fetches", GET(st->fetches));
 	jw_uint(&j, "commit_failures", GET(st->commit_failures));
 	jw_uint(&j, "fetch_errors", GET(st->fetch_errors));
 	hub_flows_status_json(&j, st);

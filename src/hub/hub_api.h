@@ -44,6 +44,7 @@ struct hub_stats {
 	uint64_t duplicates;  /* redeliveries that were no-ops */
 	uint64_t rejected[HUB_REJ__N];
 	uint64_t batches, commit_failures, fetch_errors;
+	uint64_t fetches;     /* fetches that returned messages (a commit, "batches", may hold several) */
 	int64_t started_ns;
 	/* flows (hub_flows.h) and retention (--retain) */
 	uint64_t flow_msgs, flow_rows; /* flows messages stored, rows they carried */

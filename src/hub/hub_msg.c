@@ -9,6 +9,7 @@
 #include "common/buf.h"
 #include "engine/ruleset.h"
 #include "fleet/nats_conn.h"
+#include "hub/hub_jscan.h"
 #include "hub/hub_msg.h"
 #include "hub/hub_scans.h"
 
@@ -58,17 +59,6 @@ int64_t hub_parse_time(const char *s)
 	if (t < 0)
 		return -1;
 	return (int64_t)t * 1000000000LL + frac;
-}
-
-/* A string at a path of object keys, or NULL. */
-static const char *str_at(json_t *o, const char *k1, const char *k2, const char *k3)
-{
-	json_t *v = json_object_get(o, k1);
-	if (k2)
-		v = json_object_get(v, k2);
-	if (k3)
-		v = json_object_get(v, k3);
-	return json_string_value(v);
 }
 
 static int split_subject(const char *subject, char *cluster, char *node, char *kind, size_t kindlen)
@@ -277,19 +267,57 @@ enum hub_reject hub_msg_parse(const char *subject, const struct hub_headers *h, 
 		snprintf(err, errlen, "body has a NUL byte on %s", subject);
 		return HUB_REJ_JSON;
 	}
-	json_error_t je;
 	m->raw = body;
 	m->raw_len = len;
-	m->body = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &je);
-	if (!json_is_object(m->body)) {
-		snprintf(err, errlen, "body is not a JSON object on %s: %s", subject, m->body ? "not an object" : je.text);
-		json_decref(m->body);
-		m->body = NULL;
-		return HUB_REJ_JSON;
+	/* alerts, actions and loss records: the light scanner when it is sure (hub_jscan.h), else jansson */
+	enum { JF_UUID, JF_TIME, JF_TIME_NS, JF_RULE, JF_PRIO, JF_CID, JF_CNAME, JF_IMAGE, JF_NS, JF_POD,
+	       JF_ACTION, JF_OUTCOME, JF_TARGET, JF_ACID, JF_ACNAME, JF__N };
+	struct hub_jscan_field jf[JF__N] = {
+		[JF_UUID] = { { "uuid" } },	  [JF_TIME] = { { "time" } },
+		[JF_TIME_NS] = { { "time_ns" } }, [JF_RULE] = { { "rule" } },
+		[JF_PRIO] = { { "priority" } },
+		[JF_CID] = { { "vigil", "event", "container", "id" } },
+		[JF_CNAME] = { { "vigil", "event", "container", "name" } },
+		[JF_IMAGE] = { { "vigil", "event", "container", "image" } },
+		[JF_NS] = { { "vigil", "event", "k8s", "namespace" } },
+		[JF_POD] = { { "vigil", "event", "k8s", "pod" } },
+		[JF_ACTION] = { { "action" } },	  [JF_OUTCOME] = { { "outcome" } },
+		[JF_TARGET] = { { "target" } },	  [JF_ACID] = { { "container_id" } },
+		[JF_ACNAME] = { { "container_name" } },
+	};
+	bool scanned = false;
+	if (body && (m->kind == HUB_ALERT || m->kind == HUB_ACTION || m->kind == HUB_LOSS)) {
+		m->scratch = xmalloc(len + JF__N);
+		scanned = hub_jscan(body, len, jf, JF__N, m->scratch, len + JF__N) == HUB_JSCAN_OK;
+		if (!scanned) {
+			free(m->scratch);
+			m->scratch = NULL;
+		}
 	}
-	json_t *u = json_object_get(m->body, "uuid");
-	const char *uuid = json_string_value(u);
-	if (u && !uuid_valid(uuid)) {
+	if (!scanned) {
+		json_error_t je;
+		m->body = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &je);
+		if (!json_is_object(m->body)) {
+			snprintf(err, errlen, "body is not a JSON object on %s: %s", subject,
+				 m->body ? "not an object" : je.text);
+			json_decref(m->body);
+			m->body = NULL;
+			return HUB_REJ_JSON;
+		}
+		/* the same fields from the tree */
+		for (int i = 0; i < JF__N; i++) {
+			json_t *v = m->body;
+			for (int k = 0; jf[i].path[k] && v; k++)
+				v = json_object_get(v, jf[i].path[k]);
+			jf[i].type = !v ? HUB_JT_ABSENT : json_is_string(v) ? HUB_JT_STRING
+						     : json_is_integer(v) ? HUB_JT_INTEGER : HUB_JT_OTHER;
+			jf[i].str = json_string_value(v);
+			jf[i].integer = json_is_integer(v) ? json_integer_value(v) : 0;
+		}
+	}
+#define JSTR(i) (jf[i].type == HUB_JT_STRING ? jf[i].str : NULL)
+	const char *uuid = JSTR(JF_UUID);
+	if (jf[JF_UUID].type != HUB_JT_ABSENT && !uuid_valid(uuid)) {
 		snprintf(err, errlen, "body uuid is not 8..64 of [A-Za-z0-9_-] on %s", subject);
 		goto bad_uuid;
 	}
@@ -304,41 +332,41 @@ enum hub_reject hub_msg_parse(const char *subject, const struct hub_headers *h, 
 	}
 	m->version = h->version;
 	m->priority = PRIO_INFO;
-	json_t *t = json_object_get(m->body, "time");
-	if (json_is_string(t))
-		m->time_ns = hub_parse_time(json_string_value(t));
-	else if (json_is_integer(json_object_get(m->body, "time_ns")))
-		m->time_ns = json_integer_value(json_object_get(m->body, "time_ns"));
+	bool time_str = jf[JF_TIME].type == HUB_JT_STRING;
+	if (time_str)
+		m->time_ns = hub_parse_time(jf[JF_TIME].str);
+	else if (jf[JF_TIME_NS].type == HUB_JT_INTEGER)
+		m->time_ns = jf[JF_TIME_NS].integer;
 	if (m->time_ns < 0)
 		m->time_ns = 0;
 	switch (m->kind) {
 	case HUB_ALERT:
-		m->rule = str_at(m->body, "rule", NULL, NULL);
-		const char *p = str_at(m->body, "priority", NULL, NULL);
+		m->rule = JSTR(JF_RULE);
+		const char *p = JSTR(JF_PRIO);
 		m->priority = p ? priority_parse(p) : -1;
-		if (!m->rule || m->priority < 0 || !json_is_string(t) || !m->time_ns) {
+		if (!m->rule || m->priority < 0 || !time_str || !m->time_ns) {
 			snprintf(err, errlen, "alert without a valid time, rule and priority on %s", subject);
 			goto bad_fields;
 		}
-		json_t *ev = json_object_get(json_object_get(m->body, "vigil"), "event");
-		m->container_id = str_at(ev, "container", "id", NULL);
-		m->container_name = str_at(ev, "container", "name", NULL);
-		m->image = str_at(ev, "container", "image", NULL);
-		m->ns = str_at(ev, "k8s", "namespace", NULL);
-		m->pod = str_at(ev, "k8s", "pod", NULL);
+		m->container_id = JSTR(JF_CID);
+		m->container_name = JSTR(JF_CNAME);
+		m->image = JSTR(JF_IMAGE);
+		m->ns = JSTR(JF_NS);
+		m->pod = JSTR(JF_POD);
 		break;
 	case HUB_ACTION:
-		m->rule = str_at(m->body, "rule", NULL, NULL);
-		m->action = str_at(m->body, "action", NULL, NULL);
-		m->outcome = str_at(m->body, "outcome", NULL, NULL);
-		m->target = str_at(m->body, "target", NULL, NULL);
-		m->container_id = str_at(m->body, "container_id", NULL, NULL);
-		m->container_name = str_at(m->body, "container_name", NULL, NULL);
+		m->rule = JSTR(JF_RULE);
+		m->action = JSTR(JF_ACTION);
+		m->outcome = JSTR(JF_OUTCOME);
+		m->target = JSTR(JF_TARGET);
+		m->container_id = JSTR(JF_ACID);
+		m->container_name = JSTR(JF_ACNAME);
 		if (!m->action || !m->outcome) {
 			snprintf(err, errlen, "action without action and outcome on %s", subject);
 			goto bad_fields;
 		}
 		break;
+#undef JSTR
 	case HUB_FLOWS:
 		if (check_flows(m, err, errlen)) {
 			size_t l = strlen(err);
@@ -359,13 +387,10 @@ enum hub_reject hub_msg_parse(const char *subject, const struct hub_headers *h, 
 	}
 	return HUB_OK;
 bad_uuid:
-	json_decref(m->body);
-	m->body = NULL;
+	hub_msg_free(m);
 	return HUB_REJ_UUID;
 bad_fields:
-	hub_scans_fields_free(m);
-	json_decref(m->body);
-	m->body = NULL;
+	hub_msg_free(m);
 	return HUB_REJ_FIELDS;
 }
 
@@ -374,6 +399,8 @@ void hub_msg_free(struct hub_msg *m)
 	hub_scans_fields_free(m);
 	json_decref(m->body);
 	m->body = NULL;
+	free(m->scratch);
+	m->scratch = NULL;
 }
 
 enum hub_reject hub_batch_open(const char *subject, const struct hub_headers *h, const char *body, size_t len,

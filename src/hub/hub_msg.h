@@ -7,7 +7,8 @@
  * Vigil-Cluster header disagrees with its subject is refused.
  *
  * hub_msg_parse() never reads outside the body it is given, allocates only
- * through jansson (freed by hub_msg_free), and has a fuzzer
+ * through jansson or one buffer for the light scanner's strings (both freed by
+ * hub_msg_free), and has a fuzzer
  * (tests/fuzz/fuzz_hub_msg.c).
  */
 #ifndef VIGIL_HUB_MSG_H
@@ -66,7 +67,9 @@ struct hub_msg {
 	char uuid[HUB_UUID_MAX + 1];
 	int64_t seq;
 	const char *version;  /* from the headers, may be NULL */
-	json_t *body;         /* the parsed object (owned) */
+	json_t *body;         /* the parsed object (owned); NULL when the light scanner read the
+			       * record (alerts, actions, losses: hub_jscan.h) */
+	char *scratch;        /* owned: the scanner's decoded strings, where the fields below point then */
 	const char *raw;      /* the body as sent (valid JSON, no NUL), stored as is */
 	size_t raw_len;
 	/* alerts */

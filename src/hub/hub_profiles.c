@@ -14,6 +14,7 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "hub/hub_msg.h"
+#include "hub/hub_fetch.h"
 
 #define INC(x) __atomic_add_fetch(&(x), 1, __ATOMIC_RELAXED)
 #define BATCH 64
@@ -430,7 +431,7 @@ static void *consume(void *arg)
 		}
 		natsMsgList list = { 0 };
 		jsErrCode jerr = 0;
-		natsStatus s = natsSubscription_Fetch(&list, sub, BATCH, 500, &jerr);
+		natsStatus s = hub_fetch(&list, sub, BATCH, 500, &jerr);
 		if (s == NATS_OK) {
 			take(hp, &list);
 			natsMsgList_Destroy(&list);
