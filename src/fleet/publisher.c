@@ -443,6 +443,13 @@ static bool plan_batch(struct publisher *p, const struct outbox_record *recs, si
 				p->plan[w++] = *e;
 				continue;
 			}
+			if (following && j == end) {
+				/* beyond what this delivery holds of the kind (a resend from the cursor
+				 * whose load ends on a message's end, with later messages sent before):
+				 * kept for the next delivery, never cut anew */
+				p->plan[w++] = *e;
+				continue;
+			}
 			bool fits = following && j < end && recs[j].seq == e->first_seq && e->count >= 1;
 			size_t have = 0; /* the message's records present here, consecutive from j */
 			while (fits && have < (size_t)e->count && j + have < end &&
