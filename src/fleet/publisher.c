@@ -114,8 +114,6 @@ static struct unit *unit_of(struct publisher *p, natsMsg *m)
 static void on_ack(jsCtx *js, natsMsg *m, jsPubAck *pa, jsPubAckErr *pae, void *closure)
 {
 	struct publisher *p = closure;
-	void (*wake)(void *) = NULL;
-	void *arg = NULL;
 	(void)js;
 	pthread_mutex_lock(&p->lock);
 	struct unit *u = unit_of(p, m);
@@ -134,13 +132,13 @@ static void on_ack(jsCtx *js, natsMsg *m, jsPubAck *pa, jsPubAckErr *pae, void *
 					 pae->ErrText ? ": " : "", pae->ErrText ? pae->ErrText : "");
 		}
 		pthread_cond_broadcast(&p->cond);
-		wake = p->wake;
-		arg = p->wake_arg;
+		/* under our lock, so that none comes after pub_close cleared it (the outbox's wake
+		 * takes only its own lock, briefly; it never calls us holding it) */
+		if (p->wake)
+			p->wake(p->wake_arg);
 	}
 	pthread_mutex_unlock(&p->lock);
 	natsMsg_Destroy(m);
-	if (wake)
-		wake(arg);
 }
 
 void *fleet_publisher_new(struct fleet_conn *c, long ack_timeout_ms, char *err, size_t errlen)

@@ -70,8 +70,10 @@ struct vg_forwarder_ops {
 	 * backoff, from the first record not acknowledged (the forwarder must
 	 * make that resend the same messages, see fleet/publisher.c).
 	 *
-	 * set_wake() gives the forwarder a function to call (from any thread,
-	 * without its own locks held) when acked() may have something new.
+	 * set_wake() gives the forwarder a function to call (from any thread; it
+	 * only takes the outbox's lock briefly, and the outbox never calls the
+	 * forwarder holding it) when acked() may have something new; none after
+	 * close() began.
 	 */
 	long (*send)(void *ctx, const struct outbox_record *recs, size_t n, char *err, size_t errlen);
 	long (*acked)(void *ctx, char *err, size_t errlen);
