@@ -321,14 +321,22 @@ static bool plan_load(struct publisher *p, char *err, size_t errlen)
 /*
  * Store the plan of kind k from first_seq on, and first_seq as the kind's
  * acknowledged mark (the delivery starts at its first record not acknowledged).
+ * new_from: the stored plan of kind k is the one in memory but for what is
+ * below first_seq and the entries p->plan[new_from..) just planned, so only
+ * those change (a pipelined send: what is in flight stays as stored);
+ * PLAN_ALL: entries were dropped or cut anew, the kind's plan is rewritten.
  */
-static bool plan_save(struct publisher *p, int k, int64_t first_seq, char *err, size_t errlen)
+#define PLAN_ALL ((size_t)-1)
+static bool plan_save(struct publisher *p, int k, int64_t first_seq, size_t new_from, char *err, size_t errlen)
 {
 	sqlite3_stmt *del = NULL, *ins = NULL, *ack = NULL;
+	bool all = new_from == PLAN_ALL;
 	bool ok = sqlite3_exec(p->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK &&
-		  sqlite3_prepare_v2(p->db, "DELETE FROM outbox_batch WHERE name = ? AND kind = ?", -1, &del, NULL) ==
-			  SQLITE_OK &&
-		  sqlite3_prepare_v2(p->db, "INSERT INTO outbox_batch(name, kind, first_seq, count) VALUES (?,?,?,?)", -1,
+		  sqlite3_prepare_v2(p->db,
+				     all ? "DELETE FROM outbox_batch WHERE name = ? AND kind = ?"
+					 : "DELETE FROM outbox_batch WHERE name = ? AND kind = ? AND first_seq < ?",
+				     -1, &del, NULL) == SQLITE_OK &&
+		  sqlite3_prepare_v2(p->db, "INSERT OR REPLACE INTO outbox_batch(name, kind, first_seq, count) VALUES (?,?,?,?)", -1,
 				     &ins, NULL) == SQLITE_OK &&
 		  sqlite3_prepare_v2(p->db,
 				     "INSERT INTO outbox_acked(name, kind, below) VALUES (?,?,?)"
@@ -337,9 +345,11 @@ static bool plan_save(struct publisher *p, int k, int64_t first_seq, char *err, 
 	if (ok) {
 		sqlite3_bind_text(del, 1, p->name, -1, SQLITE_STATIC);
 		sqlite3_bind_int(del, 2, k);
+		if (!all)
+			sqlite3_bind_int64(del, 3, first_seq);
 		ok = sqlite3_step(del) == SQLITE_DONE;
 	}
-	for (size_t i = 0; ok && i < p->nplan; i++) {
+	for (size_t i = all ? 0 : new_from; ok && i < p->nplan; i++) {
 		if (p->plan[i].kind != k || p->plan[i].first_seq < first_seq)
 			continue;
 		sqlite3_reset(ins);
@@ -426,7 +436,7 @@ static bool plan_batch(struct publisher *p, const struct outbox_record *recs, si
 		/* what is planned below it was acknowledged: drop it; keep what is in flight and
 		 * the planned messages that still fit what is here, plan anew after */
 		size_t w = 0;
-		bool changed = floor != p->acked_below[k], following = true, cut = false;
+		bool changed = floor != p->acked_below[k], following = true, cut = false, rewrite = false;
 		for (size_t q = 0; q < p->nplan; q++) {
 			struct plan *e = &p->plan[q];
 			if (e->kind != k || cut) {
@@ -466,6 +476,7 @@ static bool plan_batch(struct publisher *p, const struct outbox_record *recs, si
 				/* planned for records no longer here (the disk budget deleted some): plan anew */
 				following = false;
 				changed = true;
+				rewrite = true;
 				continue;
 			}
 			p->span[j] = e->count;
@@ -473,6 +484,7 @@ static bool plan_batch(struct publisher *p, const struct outbox_record *recs, si
 			p->plan[w++] = *e;
 		}
 		p->nplan = w;
+		size_t new_from = rewrite ? PLAN_ALL : w; /* what follows is planned now */
 		if (cut) {
 			*send_n = j;
 			end = j;
@@ -490,7 +502,7 @@ static bool plan_batch(struct publisher *p, const struct outbox_record *recs, si
 			j += c;
 			changed = true;
 		}
-		if (changed && !plan_save(p, k, floor, err, errlen)) {
+		if (changed && !plan_save(p, k, floor, new_from, err, errlen)) {
 			plan_forget(p); /* what is stored is the truth: read it again next time */
 			return false;
 		}
