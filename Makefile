@@ -148,6 +148,12 @@ $(BUILD)/tests/fleet_tool: tests/tools/fleet_tool.c $(BUILD)/libvigil.a
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+# pipe_probe: the outbox's pipelining against a stopped nats-server (test_fleet_pipeline.sh)
+TOOLS += $(BUILD)/tests/pipe_probe
+$(BUILD)/tests/pipe_probe: tests/tools/pipe_probe.c $(BUILD)/libvigil.a
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 # static, so that it runs inside any container image
 $(BUILD)/tests/attack: tests/tools/attack.c

@@ -21,6 +21,11 @@
  * forwarder, "latency_us" the stream's ack, "hub_fetch_latency_us" when the
  * hub's fetch returned it (the row's recv_ns, wall clock), "hub_latency_us"
  * when the hub's commit made it visible.
+ *
+ * The outbox pipelines the NATS forwarder (send/acked) as the agent does;
+ * PUB_SYNC=1 in the environment makes it deliver one batch at a time
+ * (deliver(), waiting for all its acks before reading more), to compare.
+ * The forwarder keeps its batches' plan in STORE, as the agent does.
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -137,13 +142,76 @@ static long timed_deliver(void *ctx, const struct outbox_record *recs, size_t n,
 	return got;
 }
 
+/* The same for the pipelined delivery: handed over at send(), stored when acked() says so. */
+static struct { int kind; int64_t seq; } *tfly;
+static size_t tfly_head, tfly_n, tfly_cap;
+
+static long timed_send(void *ctx, const struct outbox_record *recs, size_t n, char *err, size_t errlen)
+{
+	(void)ctx;
+	int64_t woke = mono();
+	pthread_mutex_lock(&lat_lock);
+	for (size_t i = 0; i < n; i++)
+		if (recs[i].kind == OUTBOX_ALERT && (size_t)recs[i].seq <= max_id && commit_ns[recs[i].seq] &&
+		    !woken[recs[i].seq]++)
+			wake_us[nwake++] = (uint32_t)((woke - commit_ns[recs[i].seq]) / 1000);
+	pthread_mutex_unlock(&lat_lock);
+	long got = fleet_publisher_ops.send(inner, recs, n, err, errlen);
+	for (long i = 0; i < got; i++) {
+		if (tfly_n == tfly_cap) { /* grow the ring, oldest first */
+			size_t cap = tfly_cap ? tfly_cap * 2 : 1024;
+			__typeof__(tfly) q = calloc(cap, sizeof(*q));
+			for (size_t j = 0; j < tfly_n; j++)
+				q[j] = tfly[(tfly_head + j) % tfly_cap];
+			free(tfly);
+			tfly = q;
+			tfly_head = 0;
+			tfly_cap = cap;
+		}
+		size_t at = (tfly_head + tfly_n++) % tfly_cap;
+		tfly[at].kind = recs[i].kind;
+		tfly[at].seq = recs[i].seq;
+	}
+	return got;
+}
+
+static long timed_acked(void *ctx, char *err, size_t errlen)
+{
+	(void)ctx;
+	long got = fleet_publisher_ops.acked(inner, err, errlen);
+	int64_t now = mono();
+	pthread_mutex_lock(&lat_lock);
+	for (long i = 0; i < got && tfly_n; i++) {
+		int64_t seq = tfly[tfly_head].seq;
+		if (tfly[tfly_head].kind == OUTBOX_ALERT && (size_t)seq <= max_id && commit_ns[seq])
+			lat_us[nlat++] = (uint32_t)((now - commit_ns[seq]) / 1000);
+		tfly_head = (tfly_head + 1) % tfly_cap;
+		tfly_n--;
+	}
+	if (got < 0)
+		tfly_n = 0;
+	pthread_mutex_unlock(&lat_lock);
+	return got;
+}
+
+static void timed_set_wake(void *ctx, void (*wake)(void *arg), void *arg)
+{
+	(void)ctx;
+	fleet_publisher_ops.set_wake(inner, wake, arg);
+}
+
 static void timed_close(void *ctx)
 {
 	(void)ctx;
 	fleet_publisher_ops.close(inner);
 }
 
-static const struct vg_forwarder_ops timed_ops = { .name = "nats", .deliver = timed_deliver, .close = timed_close };
+static const struct vg_forwarder_ops timed_ops = { .name = "nats", .deliver = timed_deliver, .close = timed_close,
+						   .send = timed_send, .acked = timed_acked,
+						   .set_wake = timed_set_wake };
+/* PUB_SYNC=1 in the environment: one delivery at a time (deliver(), waiting for its acks), to compare */
+static const struct vg_forwarder_ops timed_sync_ops = { .name = "nats", .deliver = timed_deliver,
+							.close = timed_close };
 
 static int cmp_u32(const void *a, const void *b)
 {
@@ -195,9 +263,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
+	/* the batches' plan in the store, as the agent keeps it (a transaction before each send) */
+	fleet_publisher_set_store(inner, path);
 	struct outbox_opts oo = { .store_path = path };
 	struct outbox *ob = outbox_open(&oo, err, sizeof(err));
-	if (!ob || outbox_add(ob, &timed_ops, NULL, err, sizeof(err))) {
+	const char *sync = getenv("PUB_SYNC");
+	if (!ob || outbox_add(ob, sync && !strcmp(sync, "1") ? &timed_sync_ops : &timed_ops, NULL, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}

@@ -37,20 +37,36 @@ struct plan {
 	int count;
 };
 
+/*
+ * What was taken by send() and not yet reported by acked(), in the order
+ * taken: one entry a message (or a record acknowledged before, not sent
+ * again: state 1 from the start).
+ */
+enum { U_FLYING, U_STORED, U_FAILED };
+struct unit {
+	int kind;
+	int64_t first_seq;
+	int count;
+	uint8_t state;
+	int64_t sent_ns; /* CLOCK_MONOTONIC */
+};
+
 struct publisher {
 	struct fleet_conn *conn;
 	bool own_conn;
 	jsCtx *js; /* our own: its async-publish options carry our ack handler */
 	long ack_timeout_ms;
 	char subject[4][160]; /* by enum outbox_kind */
-	/* the batch being delivered, shared with the ack handler (a library thread) */
+	/* what is in flight, shared with the ack handler (a library thread) */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	const struct outbox_record *recs;
-	size_t n;
-	uint8_t *state; /* per record: 0 in flight, 1 stored, 2 failed */
-	int *span;      /* per record that starts a message: how many records the message holds */
-	size_t cap, handled;
+	struct unit *q; /* q[qhead..qend): oldest first */
+	size_t qhead, qend, qcap;
+	void (*wake)(void *arg);
+	void *wake_arg;
+	bool published; /* js_PublishMsgAsync took a message once (the library's pending list exists) */
+	int *span; /* per record of a send that starts a message: how many records it holds */
+	size_t cap;
 	char last_err[200];
 	struct fleet_publisher_stats st;
 	/* the messages' boundaries, kept until the stream acknowledged them (and in the store) */
@@ -67,28 +83,32 @@ struct publisher {
 
 static const char *const kinds[] = { NULL, "alert", "action", "loss" };
 
-/* The index in the batch of a message, from its kind and seq headers (the batch is sorted by both). */
-static long batch_index(struct publisher *p, natsMsg *m)
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The message in flight an ack is for, from its kind and seq headers; NULL when none (a late ack). */
+static struct unit *unit_of(struct publisher *p, natsMsg *m)
 {
 	const char *kind = NULL, *seq = NULL;
 	int k = 0;
 	if (natsMsgHeader_Get(m, "Vigil-Kind", &kind) != NATS_OK ||
 	    natsMsgHeader_Get(m, "Vigil-Seq", &seq) != NATS_OK)
-		return -1;
+		return NULL;
 	for (int i = 1; i <= 3; i++)
 		if (!strcmp(kind, kinds[i]))
 			k = i;
 	int64_t s = strtoll(seq, NULL, 10);
-	size_t lo = 0, hi = p->n;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		const struct outbox_record *r = &p->recs[mid];
-		if ((int)r->kind < k || ((int)r->kind == k && r->seq < s))
-			lo = mid + 1;
-		else
-			hi = mid;
+	/* acks come mostly in order: the one is near the oldest in flight */
+	for (size_t i = p->qhead; i < p->qend; i++) {
+		struct unit *u = &p->q[i];
+		if (u->state == U_FLYING && u->kind == k && u->first_seq == s)
+			return u;
 	}
-	return lo < p->n && (int)p->recs[lo].kind == k && p->recs[lo].seq == s && p->span[lo] > 0 ? (long)lo : -1;
+	return NULL;
 }
 
 static void on_ack(jsCtx *js, natsMsg *m, jsPubAck *pa, jsPubAckErr *pae, void *closure)
@@ -96,23 +116,26 @@ static void on_ack(jsCtx *js, natsMsg *m, jsPubAck *pa, jsPubAckErr *pae, void *
 	struct publisher *p = closure;
 	(void)js;
 	pthread_mutex_lock(&p->lock);
-	long i = p->recs ? batch_index(p, m) : -1;
-	if (i >= 0 && p->state[i] == 0) {
-		size_t c = (size_t)p->span[i];
+	struct unit *u = unit_of(p, m);
+	if (u) {
+		size_t c = (size_t)u->count;
 		if (pa) {
-			memset(p->state + i, 1, c);
+			u->state = U_STORED;
 			p->st.stored += c;
 			if (pa->Duplicate)
 				p->st.duplicates += c;
 		} else {
-			memset(p->state + i, 2, c);
+			u->state = U_FAILED;
 			p->st.failed += c;
 			if (pae)
 				snprintf(p->last_err, sizeof(p->last_err), "%s%s%s", natsStatus_GetText(pae->Err),
 					 pae->ErrText ? ": " : "", pae->ErrText ? pae->ErrText : "");
 		}
-		p->handled++;
 		pthread_cond_broadcast(&p->cond);
+		/* under our lock, so that none comes after pub_close cleared it (the outbox's wake
+		 * takes only its own lock, briefly; it never calls us holding it) */
+		if (p->wake)
+			p->wake(p->wake_arg);
 	}
 	pthread_mutex_unlock(&p->lock);
 	natsMsg_Destroy(m);
@@ -176,13 +199,20 @@ static int pub_open(void **ctx, const char *spec, char *err, size_t errlen)
 	return 0;
 }
 
+static void take_back(struct publisher *p);
+
 static void pub_close(void *ctx)
 {
 	struct publisher *p = ctx;
 	if (!p)
 		return;
-	if (p->js)
+	pthread_mutex_lock(&p->lock);
+	p->wake = NULL; /* the outbox's runner is gone */
+	pthread_mutex_unlock(&p->lock);
+	if (p->js) {
+		take_back(p); /* what is still in flight: no ack handler for it any more */
 		jsCtx_Destroy(p->js);
+	}
 	if (p->own_conn)
 		fleet_close(p->conn);
 	pthread_mutex_destroy(&p->lock);
@@ -190,7 +220,7 @@ static void pub_close(void *ctx)
 	sqlite3_close(p->db);
 	free(p->store_path);
 	free(p->plan);
-	free(p->state);
+	free(p->q);
 	free(p->span);
 	buf_free(&p->body);
 	free(p->z);
@@ -291,14 +321,22 @@ static bool plan_load(struct publisher *p, char *err, size_t errlen)
 /*
  * Store the plan of kind k from first_seq on, and first_seq as the kind's
  * acknowledged mark (the delivery starts at its first record not acknowledged).
+ * new_from: the stored plan of kind k is the one in memory but for what is
+ * below first_seq and the entries p->plan[new_from..) just planned, so only
+ * those change (a pipelined send: what is in flight stays as stored);
+ * PLAN_ALL: entries were dropped or cut anew, the kind's plan is rewritten.
  */
-static bool plan_save(struct publisher *p, int k, int64_t first_seq, char *err, size_t errlen)
+#define PLAN_ALL ((size_t)-1)
+static bool plan_save(struct publisher *p, int k, int64_t first_seq, size_t new_from, char *err, size_t errlen)
 {
 	sqlite3_stmt *del = NULL, *ins = NULL, *ack = NULL;
+	bool all = new_from == PLAN_ALL;
 	bool ok = sqlite3_exec(p->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK &&
-		  sqlite3_prepare_v2(p->db, "DELETE FROM outbox_batch WHERE name = ? AND kind = ?", -1, &del, NULL) ==
-			  SQLITE_OK &&
-		  sqlite3_prepare_v2(p->db, "INSERT INTO outbox_batch(name, kind, first_seq, count) VALUES (?,?,?,?)", -1,
+		  sqlite3_prepare_v2(p->db,
+				     all ? "DELETE FROM outbox_batch WHERE name = ? AND kind = ?"
+					 : "DELETE FROM outbox_batch WHERE name = ? AND kind = ? AND first_seq < ?",
+				     -1, &del, NULL) == SQLITE_OK &&
+		  sqlite3_prepare_v2(p->db, "INSERT OR REPLACE INTO outbox_batch(name, kind, first_seq, count) VALUES (?,?,?,?)", -1,
 				     &ins, NULL) == SQLITE_OK &&
 		  sqlite3_prepare_v2(p->db,
 				     "INSERT INTO outbox_acked(name, kind, below) VALUES (?,?,?)"
@@ -307,9 +345,11 @@ static bool plan_save(struct publisher *p, int k, int64_t first_seq, char *err, 
 	if (ok) {
 		sqlite3_bind_text(del, 1, p->name, -1, SQLITE_STATIC);
 		sqlite3_bind_int(del, 2, k);
+		if (!all)
+			sqlite3_bind_int64(del, 3, first_seq);
 		ok = sqlite3_step(del) == SQLITE_DONE;
 	}
-	for (size_t i = 0; ok && i < p->nplan; i++) {
+	for (size_t i = all ? 0 : new_from; ok && i < p->nplan; i++) {
 		if (p->plan[i].kind != k || p->plan[i].first_seq < first_seq)
 			continue;
 		sqlite3_reset(ins);
@@ -329,7 +369,8 @@ static bool plan_save(struct publisher *p, int k, int64_t first_seq, char *err, 
 	sqlite3_finalize(ins);
 	sqlite3_finalize(ack);
 	if (ok && sqlite3_exec(p->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
-		p->acked_below[k] = first_seq;
+		if (first_seq > p->acked_below[k])
+			p->acked_below[k] = first_seq;
 		return true;
 	}
 	snprintf(err, errlen, "cannot store the batch plan in %s: %s", p->store_path, sqlite3_errmsg(p->db));
@@ -353,9 +394,15 @@ static bool plain(const struct outbox_record *r)
  * twice. *send_n: the records to send now; a planned message that this
  * delivery holds only part of (the delivery is cut by its size) waits, with
  * what follows it, for the next delivery, which starts with it.
+ *
+ * Pipelined (send() while earlier messages are in flight): flying[k] is the
+ * first record of kind k in flight and not acknowledged (0: none), below
+ * recs' first of that kind. The planned messages from it up to recs' first
+ * are in flight: they stay planned, and the kind's acknowledged mark is
+ * stored as flying[k], never above what is in flight.
  */
-static bool plan_batch(struct publisher *p, const struct outbox_record *recs, size_t n, size_t *send_n, char *err,
-		       size_t errlen)
+static bool plan_batch(struct publisher *p, const struct outbox_record *recs, size_t n, const int64_t *flying,
+		       size_t *send_n, char *err, size_t errlen)
 {
 	*send_n = n;
 	memset(p->span, 0, n * sizeof(*p->span));
@@ -384,18 +431,31 @@ static bool plan_batch(struct publisher *p, const struct outbox_record *recs, si
 			continue;
 		}
 		int64_t start = recs[j].seq;
-		/* what is planned below this kind's first record not acknowledged was acknowledged:
-		 * drop it; keep the planned messages that still fit what is here, plan anew after */
+		/* the kind's first record not acknowledged: the oldest in flight, else this one */
+		int64_t floor = flying[k] > 0 && flying[k] < start ? flying[k] : start;
+		/* what is planned below it was acknowledged: drop it; keep what is in flight and
+		 * the planned messages that still fit what is here, plan anew after */
 		size_t w = 0;
-		bool changed = start != p->acked_below[k], following = true, cut = false;
+		bool changed = floor != p->acked_below[k], following = true, cut = false, rewrite = false;
 		for (size_t q = 0; q < p->nplan; q++) {
 			struct plan *e = &p->plan[q];
 			if (e->kind != k || cut) {
 				p->plan[w++] = *e;
 				continue;
 			}
-			if (e->first_seq < start) {
+			if (e->first_seq < floor) {
 				changed = true;
+				continue;
+			}
+			if (e->first_seq < start) { /* in flight */
+				p->plan[w++] = *e;
+				continue;
+			}
+			if (following && j == end) {
+				/* beyond what this delivery holds of the kind (a resend from the cursor
+				 * whose load ends on a message's end, with later messages sent before):
+				 * kept for the next delivery, never cut anew */
+				p->plan[w++] = *e;
 				continue;
 			}
 			bool fits = following && j < end && recs[j].seq == e->first_seq && e->count >= 1;
@@ -416,6 +476,7 @@ static bool plan_batch(struct publisher *p, const struct outbox_record *recs, si
 				/* planned for records no longer here (the disk budget deleted some): plan anew */
 				following = false;
 				changed = true;
+				rewrite = true;
 				continue;
 			}
 			p->span[j] = e->count;
@@ -423,6 +484,7 @@ static bool plan_batch(struct publisher *p, const struct outbox_record *recs, si
 			p->plan[w++] = *e;
 		}
 		p->nplan = w;
+		size_t new_from = rewrite ? PLAN_ALL : w; /* what follows is planned now */
 		if (cut) {
 			*send_n = j;
 			end = j;
@@ -440,7 +502,7 @@ static bool plan_batch(struct publisher *p, const struct outbox_record *recs, si
 			j += c;
 			changed = true;
 		}
-		if (changed && !plan_save(p, k, start, err, errlen)) {
+		if (changed && !plan_save(p, k, floor, new_from, err, errlen)) {
 			plan_forget(p); /* what is stored is the truth: read it again next time */
 			return false;
 		}
@@ -511,13 +573,49 @@ static natsStatus make_msg(struct publisher *p, const struct outbox_record *r, i
 	return s;
 }
 
-static long pub_deliver(void *ctx, const struct outbox_record *recs, size_t n, char *err, size_t errlen)
+static void unit_push(struct publisher *p, struct unit u)
+{
+	if (p->qend == p->qcap) {
+		if (p->qhead > 0) { /* slide down what is left */
+			memmove(p->q, p->q + p->qhead, (p->qend - p->qhead) * sizeof(*p->q));
+			p->qend -= p->qhead;
+			p->qhead = 0;
+		}
+		if (p->qend == p->qcap) {
+			p->qcap = p->qcap ? p->qcap * 2 : 64;
+			p->q = xrealloc(p->q, p->qcap * sizeof(*p->q));
+		}
+	}
+	p->q[p->qend++] = u;
+}
+
+/* Forget everything in flight: late acks are ignored, and the library forgets it too. */
+static void take_back(struct publisher *p)
+{
+	pthread_mutex_lock(&p->lock);
+	p->qhead = p->qend = 0;
+	p->last_err[0] = 0;
+	bool published = p->published;
+	pthread_mutex_unlock(&p->lock);
+	natsMsgList pending = { 0 };
+	/* (libnats 3.4 crashes here before any asynchronous publish) */
+	if (published && js_PublishAsyncGetPendingList(&pending, p->js) == NATS_OK)
+		natsMsgList_Destroy(&pending);
+}
+
+/*
+ * Send recs[0..n) without waiting for their acks (the forwarder's send()):
+ * plan them (stored first), publish each message asynchronously, and queue
+ * it as in flight. How many records were taken, or -1 with err.
+ */
+static long pub_send(void *ctx, const struct outbox_record *recs, size_t n, char *err, size_t errlen)
 {
 	struct publisher *p = ctx;
 	jsPubOptions po;
 	natsStatus s = NATS_OK;
 	size_t sent = 0, msgs = 0, skipped = 0;
 	char text[256];
+	int64_t flying[4] = { 0 };
 
 	if (!fleet_conn_up(p->conn)) {
 		snprintf(err, errlen, "not connected to NATS");
@@ -529,35 +627,48 @@ static long pub_deliver(void *ctx, const struct outbox_record *recs, size_t n, c
 			n = i;
 			break;
 		}
-	pthread_mutex_lock(&p->lock);
-	if (n > p->cap) {
-		p->state = xrealloc(p->state, n);
+	if (!n)
+		return -1;
+	if (n > p->cap) { /* span and the plan are this thread's: no lock */
 		p->span = xrealloc(p->span, n * sizeof(*p->span));
 		p->cap = n;
 	}
-	memset(p->state, 0, n);
-	size_t send_n = 0;
-	if (!plan_batch(p, recs, n, &send_n, err, errlen)) {
-		pthread_mutex_unlock(&p->lock);
-		return -1;
+	pthread_mutex_lock(&p->lock);
+	for (size_t i = p->qhead; i < p->qend; i++) {
+		struct unit *u = &p->q[i];
+		if (u->state != U_STORED && (!flying[u->kind] || u->first_seq < flying[u->kind]))
+			flying[u->kind] = u->first_seq;
 	}
-	for (size_t i = 0; i < send_n; i++)
-		if (p->span[i] == SPAN_ACKED)
-			p->state[i] = 1;
-	p->recs = recs;
-	p->n = n;
-	p->handled = 0;
-	p->last_err[0] = 0;
+	pthread_mutex_unlock(&p->lock);
+	/* the store's transaction without the lock: acks keep coming meanwhile */
+	size_t send_n = 0;
+	if (!plan_batch(p, recs, n, flying, &send_n, err, errlen))
+		return -1;
+	pthread_mutex_lock(&p->lock);
+	/* queued before they are published (an ack can come at once); what could not be published is
+	 * taken out again below (only this thread removes entries) */
+	size_t before = p->qend - p->qhead;
+	int64_t now = mono_ns();
+	for (size_t i = 0; i < send_n;) {
+		int c = p->span[i];
+		unit_push(p, (struct unit){ recs[i].kind, recs[i].seq, c == SPAN_ACKED ? 1 : c,
+					    c == SPAN_ACKED ? U_STORED : U_FLYING, now });
+		i += c == SPAN_ACKED ? 1 : (size_t)c;
+	}
+	/* this send's first entry (unit_push may have slid the queue down; only this thread does) */
+	size_t first_unit = p->qhead + before;
 	pthread_mutex_unlock(&p->lock);
 
 	jsPubOptions_Init(&po);
 	po.MaxWait = p->ack_timeout_ms;
+	size_t unit = 0; /* units handled, from first_unit */
 	while (sent < send_n) {
 		natsMsg *m;
 		int c = p->span[sent];
 		if (c == SPAN_ACKED) {
 			sent++;
 			skipped++;
+			unit++;
 			continue;
 		}
 		s = make_msg(p, &recs[sent], c, &m);
@@ -569,41 +680,129 @@ static long pub_deliver(void *ctx, const struct outbox_record *recs, size_t n, c
 			break;
 		sent += (size_t)c;
 		msgs++;
-	}
-	if (s != NATS_OK)
-		snprintf(err, errlen, "publish: %s", fleet_status_text(s, text, sizeof(text)));
-
-	/* every ack or error of what was sent, or our own deadline */
-	jsPubOptions co;
-	jsPubOptions_Init(&co);
-	co.MaxWait = p->ack_timeout_ms + 1000;
-	natsStatus cs = js_PublishAsyncComplete(p->js, &co);
-	if (cs != NATS_OK) {
-		/* take back what is still in flight: it is sent again later (a duplicate if it arrived) */
-		natsMsgList pending = { 0 };
-		if (js_PublishAsyncGetPendingList(&pending, p->js) == NATS_OK)
-			natsMsgList_Destroy(&pending);
+		unit++;
 	}
 	pthread_mutex_lock(&p->lock);
+	if (s != NATS_OK) {
+		snprintf(err, errlen, "publish: %s", fleet_status_text(s, text, sizeof(text)));
+		p->qend = first_unit + unit; /* not published: not in flight */
+	}
 	p->st.published += sent - skipped;
 	p->st.messages += msgs;
-	/* the handler may still be running for the last acks: wait for it, briefly */
+	if (msgs)
+		p->published = true;
+	pthread_mutex_unlock(&p->lock);
+	if (!sent)
+		return -1;
+	/* fewer than n with err empty: the rest waits for the next call (see plan_batch) */
+	return (long)sent;
+}
+
+/*
+ * How many records, from the oldest in flight, were acknowledged since the
+ * last call (the forwarder's acked()); -1 with err when the oldest not
+ * acknowledged failed or waited more than the ack timeout (and a second):
+ * then nothing is in flight any more.
+ */
+static long pub_acked(void *ctx, char *err, size_t errlen)
+{
+	struct publisher *p = ctx;
+	long got = 0;
+	bool failed = false;
+	int64_t deadline = mono_ns() - (int64_t)(p->ack_timeout_ms + 1000) * 1000000;
+
+	pthread_mutex_lock(&p->lock);
+	while (p->qhead < p->qend) {
+		struct unit *u = &p->q[p->qhead];
+		if (u->state == U_STORED) {
+			got += u->count;
+			p->qhead++;
+			continue;
+		}
+		if (u->state == U_FAILED || u->sent_ns < deadline)
+			failed = true;
+		break;
+	}
+	if (p->qhead == p->qend)
+		p->qhead = p->qend = 0;
+	if (failed && !got)
+		snprintf(err, errlen, "%s", p->last_err[0] ? p->last_err : "acknowledgement timed out");
+	pthread_mutex_unlock(&p->lock);
+	if (got)
+		return got; /* the failure is said at the next call */
+	if (failed) {
+		take_back(p);
+		return -1;
+	}
+	return 0;
+}
+
+/* True when nothing taken is still waiting for its ack. */
+static bool all_answered(struct publisher *p)
+{
+	for (size_t i = p->qhead; i < p->qend; i++)
+		if (p->q[i].state == U_FLYING)
+			return false;
+	return true;
+}
+
+/* The forwarder's deliver(): send, wait for every ack (or the ack timeout), say the prefix stored. */
+static long pub_deliver(void *ctx, const struct outbox_record *recs, size_t n, char *err, size_t errlen)
+{
+	struct publisher *p = ctx;
+	long total = 0;
+
+	pthread_mutex_lock(&p->lock);
+	bool busy = p->qhead < p->qend;
+	pthread_mutex_unlock(&p->lock);
+	if (busy) /* send() and deliver() are not mixed: forget the pipeline's (it is sent again) */
+		take_back(p);
+	pthread_mutex_lock(&p->lock);
+	p->last_err[0] = 0;
+	pthread_mutex_unlock(&p->lock);
+	long taken = pub_send(p, recs, n, err, errlen);
+	if (taken < 0)
+		return -1;
+	/* every ack or error of what was sent, or our own deadline */
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += 1;
-	while (cs == NATS_OK && p->handled < msgs)
+	long wait_ms = p->ack_timeout_ms + 1000;
+	ts.tv_sec += wait_ms / 1000;
+	ts.tv_nsec += (wait_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&p->lock);
+	while (!all_answered(p))
 		if (pthread_cond_timedwait(&p->cond, &p->lock, &ts))
 			break;
-	size_t ok = 0;
-	while (ok < sent && p->state[ok] == 1)
-		ok++;
-	/* fewer than n with err empty: the rest waits for the next delivery (see plan_batch) */
-	if (ok < send_n && !err[0])
-		snprintf(err, errlen, "%s", p->last_err[0] ? p->last_err : "acknowledgement timed out");
-	p->recs = NULL; /* late acks are ignored */
-	p->n = 0;
 	pthread_mutex_unlock(&p->lock);
-	return ok == 0 && n > 0 ? -1 : (long)ok;
+	char aerr[200] = "";
+	for (;;) {
+		long a = pub_acked(p, aerr, sizeof(aerr));
+		if (a <= 0)
+			break;
+		total += a;
+	}
+	pthread_mutex_lock(&p->lock);
+	bool left = p->qhead < p->qend;
+	pthread_mutex_unlock(&p->lock);
+	if (left) /* not acknowledged in time: sent again later (a duplicate if it arrived) */
+		take_back(p);
+	if (total < taken && !err[0])
+		snprintf(err, errlen, "%s", aerr[0] ? aerr : p->last_err[0] ? p->last_err : "acknowledgement timed out");
+	/* fewer than n with err empty: the rest waits for the next delivery (see plan_batch) */
+	return total == 0 && n > 0 ? -1 : total;
+}
+
+static void pub_set_wake(void *ctx, void (*wake)(void *arg), void *arg)
+{
+	struct publisher *p = ctx;
+	pthread_mutex_lock(&p->lock);
+	p->wake = wake;
+	p->wake_arg = arg;
+	pthread_mutex_unlock(&p->lock);
 }
 
 void fleet_publisher_get_stats(void *ctx, struct fleet_publisher_stats *st)
@@ -619,4 +818,7 @@ const struct vg_forwarder_ops fleet_publisher_ops = {
 	.open = pub_open,
 	.close = pub_close,
 	.deliver = pub_deliver,
+	.send = pub_send,
+	.acked = pub_acked,
+	.set_wake = pub_set_wake,
 };

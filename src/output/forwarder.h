@@ -46,6 +46,38 @@ struct vg_forwarder_ops {
 	long (*deliver)(void *ctx, const struct outbox_record *recs, size_t n, char *err,
 			size_t errlen);
 	void (*close)(void *ctx);
+	/*
+	 * Optional: a pipelined delivery (the NATS forwarder has it; the others
+	 * leave it NULL and the outbox calls deliver(), one batch at a time). All
+	 * three or none, called from the outbox's thread only (wake excepted).
+	 *
+	 * send() hands recs[0..n) over without waiting for them to arrive: it
+	 * returns how many, from the first, it took (0..n; fewer and err empty:
+	 * the rest in a later call), or -1 with err when it took none (the
+	 * destination is down). The records' memory is the outbox's again when
+	 * it returns. The outbox keeps sending newer records while earlier ones
+	 * are in flight (bounded: at most two deliveries' worth, 2 * batch_max
+	 * records, and OUTBOX_WINDOW_BYTES of JSON), in its order (alerts, then
+	 * actions, each by seq, load after load). deliver() is still used (loss
+	 * records), only while nothing is in flight.
+	 *
+	 * acked() returns how many records, from the oldest in flight in the
+	 * order they were taken, certainly arrived since its last call (0: none
+	 * yet), so the outbox moves its cursor over an acknowledged prefix only;
+	 * or -1 with err when the oldest not yet acknowledged failed or timed
+	 * out: the forwarder has then forgotten everything in flight (late
+	 * acknowledgements are ignored) and the outbox sends again, after its
+	 * backoff, from the first record not acknowledged (the forwarder must
+	 * make that resend the same messages, see fleet/publisher.c).
+	 *
+	 * set_wake() gives the forwarder a function to call (from any thread; it
+	 * only takes the outbox's lock briefly, and the outbox never calls the
+	 * forwarder holding it) when acked() may have something new; none after
+	 * close() began.
+	 */
+	long (*send)(void *ctx, const struct outbox_record *recs, size_t n, char *err, size_t errlen);
+	long (*acked)(void *ctx, char *err, size_t errlen);
+	void (*set_wake)(void *ctx, void (*wake)(void *arg), void *arg);
 };
 
 #endif

@@ -53,8 +53,18 @@ struct runner {
 	struct vg_buf arena;
 	struct outbox_record *recs;
 	size_t *offs; /* json offsets in arena, fixed up into recs[].json after loading */
+	/* pipelined (ops->send): sent up to here (cur: acknowledged up to here), and what is in
+	 * flight in the order sent (a ring of 2 * batch_max) */
+	int64_t sent[KINDS];
+	struct fly {
+		int kind;
+		int64_t seq;
+		size_t bytes;
+	} *fly;
+	size_t fly_head, fly_n, fly_cap, fly_bytes;
 	/* shared, under ob->lock */
 	int64_t pub_cur[KINDS];
+	uint64_t ack_gen; /* the forwarder said acks came */
 	struct outbox_stats st;
 };
 
@@ -358,12 +368,9 @@ static void iso_time(char *buf, size_t len, int64_t ns)
  * record per kind first. 0 when there is none or it was delivered, -1 when
  * the destination is down.
  */
-static int deliver_losses(struct runner *r, char *err, size_t errlen)
+static void read_trims(struct runner *r, int64_t *upto, int64_t *when, char (*reason)[160])
 {
-	int64_t upto[KINDS] = { 0 }, when[KINDS] = { 0 };
-	char reason[KINDS][160] = { "" };
 	sqlite3_stmt *st = r->trims;
-
 	sqlite3_reset(st);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		int k = sqlite3_column_int(st, 0);
@@ -374,6 +381,26 @@ static int deliver_losses(struct runner *r, char *err, size_t errlen)
 		snprintf(reason[k], sizeof(reason[k]), "%s", (const char *)sqlite3_column_text(st, 3));
 	}
 	sqlite3_reset(st);
+}
+
+/* Rows not yet acknowledged were deleted by the budget (pipelined: say so once nothing is in flight). */
+static bool losses_pending(struct runner *r)
+{
+	int64_t upto[KINDS] = { 0 }, when[KINDS] = { 0 };
+	char reason[KINDS][160];
+	read_trims(r, upto, when, reason);
+	for (int k = OUTBOX_ALERT; k <= OUTBOX_ACTION; k++)
+		if (r->cur[k] < upto[k])
+			return true;
+	return false;
+}
+
+static int deliver_losses(struct runner *r, char *err, size_t errlen)
+{
+	int64_t upto[KINDS] = { 0 }, when[KINDS] = { 0 };
+	char reason[KINDS][160] = { "" };
+
+	read_trims(r, upto, when, reason);
 	for (int k = OUTBOX_ALERT; k <= OUTBOX_ACTION; k++) {
 		if (r->cur[k] >= upto[k])
 			continue;
@@ -427,16 +454,16 @@ static const char *col(sqlite3_stmt *st, int i)
 	return s ? s : "";
 }
 
-/* Load the records after the cursors into r->recs; returns how many. */
-static size_t runner_load(struct runner *r)
+/* Load up to max records after the cursors from[] into r->recs; returns how many. */
+static size_t runner_load(struct runner *r, const int64_t *from, size_t max)
 {
-	size_t n = 0, max = r->ob->o.batch_max;
+	size_t n = 0;
 
 	buf_reset(&r->arena);
 	for (int k = OUTBOX_ALERT; k <= OUTBOX_ACTION && n < max; k++) {
 		sqlite3_stmt *st = r->sel[k];
 		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, r->cur[k]);
+		sqlite3_bind_int64(st, 1, from[k]);
 		sqlite3_bind_int64(st, 2, (int64_t)(max - n));
 		while (n < max && sqlite3_step(st) == SQLITE_ROW) {
 			struct outbox_record *rec = &r->recs[n];
@@ -510,7 +537,7 @@ static long runner_pass(struct runner *r, char *err, size_t errlen)
 {
 	if (deliver_losses(r, err, errlen))
 		return -1;
-	size_t n = runner_load(r);
+	size_t n = runner_load(r, r->cur, r->ob->o.batch_max);
 	if (!n)
 		return 0;
 	long got = r->ops->deliver(r->ctx, r->recs, n, err, errlen);
@@ -530,12 +557,169 @@ static long runner_pass(struct runner *r, char *err, size_t errlen)
 	return got;
 }
 
+/* ---- a pipelined runner (the forwarder has send/acked: docs/fleet.md, "Pipelining") ---- */
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The forwarder's acks came (its thread). */
+static void runner_wake(void *arg)
+{
+	struct runner *r = arg;
+	pthread_mutex_lock(&r->ob->lock);
+	r->ack_gen++;
+	pthread_cond_broadcast(&r->ob->wake);
+	pthread_mutex_unlock(&r->ob->lock);
+}
+
+/* The first n in flight arrived: the cursor moves over them (an acknowledged prefix). */
+static void fly_pop(struct runner *r, size_t n)
+{
+	if (n > r->fly_n)
+		n = r->fly_n; /* a forwarder saying more than it was given: only what it was given */
+	for (size_t i = 0; i < n; i++) {
+		struct fly *f = &r->fly[r->fly_head];
+		if (f->seq > r->cur[f->kind])
+			r->cur[f->kind] = f->seq;
+		r->fly_bytes -= f->bytes;
+		r->fly_head = (r->fly_head + 1) % r->fly_cap;
+	}
+	r->fly_n -= n;
+}
+
+/* Nothing in flight any more (a failure): sent again from the cursor. */
+static void fly_reset(struct runner *r)
+{
+	r->fly_head = r->fly_n = r->fly_bytes = 0;
+	for (int k = 0; k < KINDS; k++)
+		r->sent[k] = r->cur[k];
+}
+
+/*
+ * The pipelined loop: take the forwarder's acks (the cursor moves over the
+ * acknowledged prefix and is saved), send what was committed since the last
+ * send while at most one delivery's worth (batch_max records) is in flight
+ * beside it, and wait for a commit or an ack. A failure forgets what is in
+ * flight and sends again from the cursor after the backoff; the forwarder
+ * makes that resend the same messages.
+ */
+static void runner_pipelined(struct runner *r)
+{
+	struct outbox *ob = r->ob;
+	size_t max = ob->o.batch_max;
+	long backoff = 0;
+	int64_t retry_at = 0;
+	char err[256], said[256] = "";
+
+	r->fly_cap = 2 * max;
+	r->fly = xcalloc(r->fly_cap, sizeof(*r->fly));
+	fly_reset(r);
+	r->ops->set_wake(r->ctx, runner_wake, r);
+	runner_publish(r, false, NULL, 0, false);
+	pthread_mutex_lock(&ob->lock);
+	while (!ob->stopping) {
+		r->seen_gen = ob->gen;
+		uint64_t seen_ack = r->ack_gen;
+		pthread_mutex_unlock(&ob->lock);
+		err[0] = 0;
+		bool failed = false, more = false, sent_any = false;
+		long delivered = 0;
+
+		long a = r->ops->acked(r->ctx, err, sizeof(err));
+		if (a > 0) {
+			size_t before = r->fly_n;
+			fly_pop(r, (size_t)a);
+			delivered = (long)(before - r->fly_n);
+			runner_save(r);
+			more = true; /* a failure after them is said at the next call */
+		} else if (a < 0) {
+			failed = true;
+			fly_reset(r);
+		}
+		if (!failed && mono_ms() >= retry_at) {
+			if (losses_pending(r)) {
+				/* rows not acknowledged were deleted: once nothing is in flight, the loss records */
+				if (!r->fly_n) {
+					if (deliver_losses(r, err, sizeof(err)))
+						failed = true;
+					fly_reset(r);
+				}
+			} else if (r->fly_n <= max && r->fly_bytes < OUTBOX_WINDOW_BYTES) {
+				size_t n = runner_load(r, r->sent, max);
+				long t = n ? r->ops->send(r->ctx, r->recs, n, err, sizeof(err)) : 0;
+				if (t > (long)n)
+					t = (long)n;
+				for (long i = 0; i < t; i++) {
+					struct fly *f = &r->fly[(r->fly_head + r->fly_n) % r->fly_cap];
+					f->kind = r->recs[i].kind;
+					f->seq = r->recs[i].seq;
+					f->bytes = r->recs[i].json_len;
+					r->fly_n++;
+					r->fly_bytes += f->bytes;
+					r->sent[f->kind] = f->seq;
+				}
+				sent_any = t > 0;
+				if (t < (long)n && (t < 0 || err[0])) {
+					if (!err[0])
+						snprintf(err, sizeof(err), "the forwarder took none of %zu records", n);
+					failed = true; /* what is in flight stays: its acks still count */
+				} else if (n == max || (t > 0 && t < (long)n)) {
+					more = true; /* a full load, or the rest by the forwarder's choice */
+				}
+			}
+		}
+		if (delivered || failed || sent_any)
+			runner_publish(r, failed && !delivered && !sent_any, err, (uint64_t)delivered, failed);
+		if (failed) {
+			if (backoff == 0 || strcmp(err, said)) {
+				vg_warn("outbox %s: cannot deliver (%s); retrying with backoff", r->name,
+					err[0] ? err : "destination down");
+				snprintf(said, sizeof(said), "%s", err);
+			}
+			backoff = backoff ? backoff * 2 : ob->o.backoff_min_ms;
+			if (delivered)
+				backoff = ob->o.backoff_min_ms;
+			if (backoff > ob->o.backoff_max_ms)
+				backoff = ob->o.backoff_max_ms;
+			retry_at = mono_ms() + backoff;
+			more = false;
+		} else if (backoff && delivered) {
+			vg_info("outbox %s: delivering again", r->name);
+			backoff = 0;
+			said[0] = 0;
+		}
+		pthread_mutex_lock(&ob->lock);
+		if (more)
+			continue;
+		int64_t now = mono_ms();
+		long wait = retry_at > now ? (long)(retry_at - now) : IDLE_POLL_MS;
+		bool can_send = retry_at <= now && r->fly_n <= max && r->fly_bytes < OUTBOX_WINDOW_BYTES;
+		struct timespec ts;
+		deadline_in(&ts, wait);
+		/* an ack wakes; a commit wakes only when something can be sent; the backoff or a
+		 * second (the acks' timeout is checked at each wake) ends the wait */
+		while (!ob->stopping && r->ack_gen == seen_ack && (!can_send || ob->gen == r->seen_gen))
+			if (pthread_cond_timedwait(&ob->wake, &ob->lock, &ts) == ETIMEDOUT)
+				break;
+	}
+	pthread_mutex_unlock(&ob->lock);
+}
+
 static void *runner_main(void *arg)
 {
 	struct runner *r = arg;
 	struct outbox *ob = r->ob;
 	long backoff = 0;
 	char err[256], said[256] = "";
+
+	if (r->ops->send && r->ops->acked && r->ops->set_wake) {
+		runner_pipelined(r);
+		return NULL;
+	}
 
 	runner_publish(r, false, NULL, 0, false);
 	pthread_mutex_lock(&ob->lock);
@@ -768,6 +952,7 @@ void outbox_close(struct outbox *ob)
 		sqlite3_finalize(r->trims);
 		sqlite3_close(r->db);
 		buf_free(&r->arena);
+		free(r->fly);
 		free(r->recs);
 		free(r->offs);
 		free(r);

@@ -13,6 +13,11 @@
  * the records after its cursor (alerts, then actions, each by increasing
  * seq), hands up to batch_max of them to deliver(), moves the cursor past the
  * prefix that arrived and retries the rest with capped exponential backoff.
+ * A forwarder with a pipelined delivery (send/acked, output/forwarder.h: the
+ * NATS forwarder) is not waited for: its runner keeps sending what is
+ * committed while earlier records await their acknowledgements (at most
+ * 2 * batch_max records, and no new send once OUTBOX_WINDOW_BYTES of JSON
+ * are in flight), and moves the cursor over the acknowledged prefix only.
  *
  * The disk budget: when the store's live pages exceed budget_bytes, a keeper
  * thread deletes the oldest rows (down to 90% of the budget) and records how
@@ -30,6 +35,7 @@
 
 #define OUTBOX_DEFAULT_BUDGET (1ull << 30) /* 1 GiB */
 #define OUTBOX_MAX_FORWARDERS 8
+#define OUTBOX_WINDOW_BYTES (8u << 20) /* pipelined: no new send once this much JSON is in flight */
 
 struct outbox_opts {
 	const char *store_path;   /* an alert store (opened and migrated by alert_store_open first) */

@@ -6,8 +6,13 @@
  * fails at first (backoff, then delivery) or takes part of a batch; the
  * cursor kept in the store across a reopen; the disk budget's trim and the
  * loss record a forwarder behind it gets first; two forwarders independent.
+ * A pipelined forwarder (send/acked): newer rows are sent while earlier ones
+ * wait for their acks, the cursor moves over the acknowledged prefix only,
+ * a failure resends from the first record not acknowledged, in order, and
+ * no more than two batches are ever in flight.
  * Also fleet/streams.c's duration and size parsers.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -241,6 +246,206 @@ static void test_budget_and_loss(void **state)
 	outbox_close(ob);
 }
 
+/* ---- a pipelined forwarder whose acks the test gives ---- */
+
+struct pipe_fake {
+	pthread_mutex_t lock;
+	int64_t kind[4096], seq[4096]; /* every record taken, in the order taken (resends again) */
+	bool acked[4096];
+	size_t n, head;	/* taken; head: the first not yet reported by acked() */
+	size_t acked_calls;
+	bool fail;		/* the next acked() fails and forgets what is in flight */
+	size_t max_in_flight, limit; /* seen, and the most the outbox may have in flight */
+	bool over;
+	void (*wake)(void *);
+	void *arg;
+};
+
+static long pipe_send(void *ctx, const struct outbox_record *recs, size_t n, char *err, size_t errlen)
+{
+	struct pipe_fake *f = ctx;
+	(void)err;
+	(void)errlen;
+	pthread_mutex_lock(&f->lock);
+	for (size_t i = 0; i < n && f->n < 4096; i++) {
+		f->kind[f->n] = recs[i].kind;
+		f->seq[f->n] = recs[i].seq;
+		f->acked[f->n++] = false;
+	}
+	if (f->n - f->head > f->max_in_flight)
+		f->max_in_flight = f->n - f->head;
+	if (f->limit && f->n - f->head > f->limit)
+		f->over = true;
+	pthread_mutex_unlock(&f->lock);
+	return (long)n;
+}
+
+static long pipe_acked(void *ctx, char *err, size_t errlen)
+{
+	struct pipe_fake *f = ctx;
+	long got = 0;
+	pthread_mutex_lock(&f->lock);
+	f->acked_calls++;
+	while (f->head < f->n && f->acked[f->head]) {
+		f->head++;
+		got++;
+	}
+	if (!got && f->fail) {
+		f->fail = false;
+		f->head = f->n; /* forgotten: the outbox sends it again */
+		snprintf(err, errlen, "lost the leader");
+		got = -1;
+	}
+	pthread_mutex_unlock(&f->lock);
+	return got;
+}
+
+static void pipe_set_wake(void *ctx, void (*wake)(void *), void *arg)
+{
+	struct pipe_fake *f = ctx;
+	pthread_mutex_lock(&f->lock);
+	f->wake = wake;
+	f->arg = arg;
+	pthread_mutex_unlock(&f->lock);
+}
+
+static long pipe_deliver(void *ctx, const struct outbox_record *recs, size_t n, char *err, size_t errlen)
+{
+	(void)ctx;
+	(void)recs;
+	(void)n;
+	snprintf(err, errlen, "not used while pipelined");
+	return -1;
+}
+
+static struct vg_forwarder_ops ops_pipe = { .name = "p", .deliver = pipe_deliver, .close = fake_close,
+					    .send = pipe_send, .acked = pipe_acked, .set_wake = pipe_set_wake };
+
+static size_t pipe_taken(struct pipe_fake *f)
+{
+	pthread_mutex_lock(&f->lock);
+	size_t n = f->n;
+	pthread_mutex_unlock(&f->lock);
+	return n;
+}
+
+/* Bounded wait (20 s) until the forwarder took at least n records. */
+static void wait_taken(struct pipe_fake *f, size_t n)
+{
+	for (int i = 0; i < 2000 && pipe_taken(f) < n; i++)
+		usleep(10000);
+	assert_true(pipe_taken(f) >= n);
+}
+
+/* Acknowledge the records taken at [from, to) and wake the outbox; then wait until it asked. */
+static void pipe_ack(struct pipe_fake *f, size_t from, size_t to, bool fail)
+{
+	pthread_mutex_lock(&f->lock);
+	for (size_t i = from; i < to; i++)
+		f->acked[i] = true;
+	f->fail = fail;
+	size_t calls = f->acked_calls;
+	void (*wake)(void *) = f->wake;
+	void *arg = f->arg;
+	pthread_mutex_unlock(&f->lock);
+	assert_non_null(wake);
+	wake(arg);
+	for (int i = 0; i < 2000; i++) {
+		pthread_mutex_lock(&f->lock);
+		size_t now = f->acked_calls;
+		pthread_mutex_unlock(&f->lock);
+		if (now > calls)
+			return;
+		usleep(10000);
+	}
+	fail_msg("the outbox did not ask for the acks");
+}
+
+static int64_t stored_cursor(const char *path, const char *name)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t v = 0;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, "SELECT alert_seq FROM outbox_cursor WHERE name = ?", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return v;
+}
+
+static void test_pipelined(void **state)
+{
+	struct fixture *fx = *state;
+	static struct pipe_fake f = { .lock = PTHREAD_MUTEX_INITIALIZER, .limit = 200 };
+	char err[256];
+	struct outbox_stats st;
+
+	add_rows(fx->path, 3, 0, 10);
+	struct outbox *ob = open_ob(fx, 0); /* batch_max 100 */
+	assert_int_equal(outbox_add(ob, &ops_pipe, &f, err, sizeof(err)), 0);
+	wait_taken(&f, 3);
+	/* rows committed while 1..3 wait for their acks are sent at once, not after them */
+	add_rows(fx->path, 3, 0, 10);
+	outbox_notify(ob);
+	wait_taken(&f, 6);
+	for (size_t i = 0; i < 6; i++)
+		assert_int_equal(f.seq[i], (int64_t)i + 1);
+	/* 4..6 acknowledged first: the cursor does not move over 1..3 */
+	pipe_ack(&f, 3, 6, false);
+	assert_int_equal(stored_cursor(fx->path, "p"), 0);
+	outbox_stats(ob, &st, 1);
+	assert_int_equal(st.delivered, 0);
+	assert_int_equal(st.depth, 6);
+	/* then 1..3: all six, in one move */
+	pipe_ack(&f, 0, 3, false);
+	assert_true(outbox_drain(ob, 20000));
+	assert_int_equal(stored_cursor(fx->path, "p"), 6);
+	outbox_stats(ob, &st, 1);
+	assert_int_equal(st.delivered, 6);
+
+	/* 7..10 in flight; 7 and 8 acknowledged, then the forwarder fails: 9 and 10 again, in order */
+	add_rows(fx->path, 4, 0, 10);
+	outbox_notify(ob);
+	wait_taken(&f, 10);
+	pipe_ack(&f, 6, 8, true);
+	wait_taken(&f, 12);
+	assert_int_equal(f.seq[10], 9);
+	assert_int_equal(f.seq[11], 10);
+	assert_int_equal(stored_cursor(fx->path, "p"), 8);
+	pipe_ack(&f, 10, 12, false);
+	assert_true(outbox_drain(ob, 20000));
+	assert_int_equal(stored_cursor(fx->path, "p"), 10);
+	outbox_stats(ob, &st, 1);
+	assert_int_equal(st.delivered, 10);
+	assert_true(st.failures >= 1);
+
+	/* a backlog of 500 without acks: never more than two batches (200) in flight */
+	add_rows(fx->path, 500, 0, 10);
+	outbox_notify(ob);
+	wait_taken(&f, 12 + 200);
+	for (size_t done = 12; done < 12 + 500;) {
+		size_t t = pipe_taken(&f);
+		if (t == done) {
+			wait_taken(&f, done + 1);
+			continue;
+		}
+		pipe_ack(&f, done, t, false);
+		done = t;
+	}
+	assert_true(outbox_drain(ob, 20000));
+	assert_false(f.over);
+	assert_int_equal(f.max_in_flight, 200);
+	assert_int_equal(pipe_taken(&f), 12 + 500);
+	for (size_t i = 12; i < 12 + 500; i++)
+		assert_int_equal(f.seq[i], (int64_t)i - 1);
+	assert_int_equal(stored_cursor(fx->path, "p"), 510);
+	outbox_close(ob);
+}
+
 static void test_not_a_store(void **state)
 {
 	struct fixture *fx = *state;
@@ -279,6 +484,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_all_once_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_budget_and_loss, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pipelined, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_store, setup, teardown),
 		cmocka_unit_test(test_parse),
 	};
