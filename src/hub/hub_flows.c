@@ -149,6 +149,30 @@ out:
 
 /* ---- retention ---- */
 
+long hub_retain_delete(sqlite3 *db, const char *sql, int64_t cutoff_ns, long batch, const char *what, char *err,
+		       size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, cutoff_ns);
+	sqlite3_bind_int64(st, 2, batch);
+	int rc = sqlite3_step(st);
+	long n = sqlite3_changes(db);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(db));
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return n;
+}
+
 long hub_retain_step(sqlite3 *db, int64_t cutoff_ns, long batch, uint64_t deleted[HUB_RET__N], char *err,
 		     size_t errlen)
 {
@@ -173,24 +197,9 @@ long hub_retain_step(sqlite3 *db, int64_t cutoff_ns, long batch, uint64_t delete
 	};
 	long total = 0;
 	for (size_t i = 0; i < sizeof(sql) / sizeof(*sql); i++) {
-		sqlite3_stmt *st = NULL;
-		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
-		    sqlite3_prepare_v2(db, sql[i], -1, &st, NULL) != SQLITE_OK) {
-			snprintf(err, errlen, "retention: %s", sqlite3_errmsg(db));
-			sqlite3_finalize(st);
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		long n = hub_retain_delete(db, sql[i], cutoff_ns, batch, "retention", err, errlen);
+		if (n < 0)
 			return -1;
-		}
-		sqlite3_bind_int64(st, 1, cutoff_ns);
-		sqlite3_bind_int64(st, 2, batch);
-		int rc = sqlite3_step(st);
-		long n = sqlite3_changes(db);
-		sqlite3_finalize(st);
-		if (rc != SQLITE_DONE || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-			snprintf(err, errlen, "retention: %s", sqlite3_errmsg(db));
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-			return -1;
-		}
 		if (i < HUB_RET__N)
 			deleted[i] += (uint64_t)n;
 		total += n;

@@ -38,6 +38,12 @@ extern const char *const hub_retain_names[HUB_RET__N];
  */
 long hub_retain_step(sqlite3 *db, int64_t cutoff_ns, long batch, uint64_t deleted[HUB_RET__N], char *err,
 		     size_t errlen);
+/*
+ * One retention DELETE (its ?1 the cutoff, ?2 the batch) in a transaction of
+ * its own: the rows deleted, or -1 with err ("<what>: <SQLite's reason>").
+ */
+long hub_retain_delete(sqlite3 *db, const char *sql, int64_t cutoff_ns, long batch, const char *what, char *err,
+		       size_t errlen);
 
 struct hub_flow_query {
 	int64_t since_ns, until_ns; /* the minutes that overlap [since, until) */

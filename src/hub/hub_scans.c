@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "hub/hub_flows.h"
+
 static const char *const sev_names[HUB_SEV__N] = { "CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN" };
 static const char *const sev_keys[HUB_SEV__N] = { "critical", "high", "medium", "low", "unknown" };
 
@@ -494,24 +496,10 @@ long hub_scans_retain(sqlite3 *db, int64_t cutoff_ns, long batch, char *err, siz
 	};
 	long most = 0;
 	for (size_t i = 0; i < sizeof(sql) / sizeof(*sql); i++) {
-		sqlite3_stmt *st = NULL;
-		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
-		    sqlite3_prepare_v2(db, sql[i], -1, &st, NULL) != SQLITE_OK) {
-			snprintf(err, errlen, "retention of scans and admissions: %s", sqlite3_errmsg(db));
-			sqlite3_finalize(st);
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		long n = hub_retain_delete(db, sql[i], cutoff_ns, batch, "retention of scans and admissions", err,
+					   errlen);
+		if (n < 0)
 			return -1;
-		}
-		sqlite3_bind_int64(st, 1, cutoff_ns);
-		sqlite3_bind_int64(st, 2, batch);
-		int rc = sqlite3_step(st);
-		long n = sqlite3_changes(db);
-		sqlite3_finalize(st);
-		if (rc != SQLITE_DONE || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-			snprintf(err, errlen, "retention of scans and admissions: %s", sqlite3_errmsg(db));
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-			return -1;
-		}
 		if (n > most)
 			most = n;
 	}

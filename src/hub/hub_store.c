@@ -8,6 +8,7 @@
 #include <time.h>
 #include "common/hmap.h"
 #include "common/log.h"
+#include "common/path.h"
 #include "engine/ruleset.h"
 #include "hub/hub_flows.h"
 #include "hub/hub_scans.h"
@@ -157,34 +158,10 @@ static int load_nodes(struct hub_store *s)
 	return 0;
 }
 
-static int mkdir_parent(const char *path, char *err, size_t errlen)
-{
-	char dir[4096];
-	snprintf(dir, sizeof(dir), "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = 0;
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(dir, 0755) && errno != EEXIST)
-			goto bad;
-		*p = '/';
-	}
-	if (mkdir(dir, 0700) && errno != EEXIST)
-		goto bad;
-	return 0;
-bad:
-	snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
-	return -1;
-}
-
 struct hub_store *hub_store_open(const char *path, bool readonly, bool fsync, char *err, size_t errlen)
 {
 	sqlite3 *db = NULL;
-	if (!readonly && mkdir_parent(path, err, errlen))
+	if (!readonly && path_mkdir_parent(path, 0700, err, errlen))
 		return NULL;
 	int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	mode_t old = umask(077);
