@@ -600,6 +600,25 @@ static void fly_reset(struct runner *r)
 }
 
 /*
+ * After a failed delivery: the next backoff (doubled; back to the minimum when
+ * part went through; at most the maximum). The failure is said once per outage
+ * and again when its reason changes (`said` holds the reason said last).
+ */
+static long runner_backoff(struct runner *r, long backoff, bool some_delivered, const char *err, char *said,
+			   size_t saidlen)
+{
+	const struct outbox *ob = r->ob;
+	if (backoff == 0 || strcmp(err, said)) {
+		vg_warn("outbox %s: cannot deliver (%s); retrying with backoff", r->name, err[0] ? err : "destination down");
+		snprintf(said, saidlen, "%s", err);
+	}
+	backoff = backoff ? backoff * 2 : ob->o.backoff_min_ms;
+	if (some_delivered)
+		backoff = ob->o.backoff_min_ms;
+	return backoff > ob->o.backoff_max_ms ? ob->o.backoff_max_ms : backoff;
+}
+
+/*
  * The pipelined loop: take the forwarder's acks (the cursor moves over the
  * acknowledged prefix and is saved), send what was committed since the last
  * send while at most one delivery's worth (batch_max records) is in flight
@@ -675,16 +694,7 @@ static void runner_pipelined(struct runner *r)
 		if (delivered || failed || sent_any)
 			runner_publish(r, failed && !delivered && !sent_any, err, (uint64_t)delivered, failed);
 		if (failed) {
-			if (backoff == 0 || strcmp(err, said)) {
-				vg_warn("outbox %s: cannot deliver (%s); retrying with backoff", r->name,
-					err[0] ? err : "destination down");
-				snprintf(said, sizeof(said), "%s", err);
-			}
-			backoff = backoff ? backoff * 2 : ob->o.backoff_min_ms;
-			if (delivered)
-				backoff = ob->o.backoff_min_ms;
-			if (backoff > ob->o.backoff_max_ms)
-				backoff = ob->o.backoff_max_ms;
+			backoff = runner_backoff(r, backoff, delivered > 0, err, said, sizeof(said));
 			retry_at = mono_ms() + backoff;
 			more = false;
 		} else if (backoff && delivered) {
@@ -732,17 +742,7 @@ static void *runner_main(void *arg)
 		bool failed = got < 0;
 		runner_publish(r, failed && delivered == 0, err, (uint64_t)delivered, failed);
 		if (failed) {
-			/* said once per outage, and again when the reason changes */
-			if (backoff == 0 || strcmp(err, said)) {
-				vg_warn("outbox %s: cannot deliver (%s); retrying with backoff", r->name,
-					err[0] ? err : "destination down");
-				snprintf(said, sizeof(said), "%s", err);
-			}
-			backoff = backoff ? backoff * 2 : ob->o.backoff_min_ms;
-			if (delivered)
-				backoff = ob->o.backoff_min_ms;
-			if (backoff > ob->o.backoff_max_ms)
-				backoff = ob->o.backoff_max_ms;
+			backoff = runner_backoff(r, backoff, delivered > 0, err, said, sizeof(said));
 		} else if (backoff) {
 			vg_info("outbox %s: delivering again", r->name);
 			backoff = 0;
