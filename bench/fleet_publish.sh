@@ -275,12 +275,14 @@ for ((i = 0; i < 600; i++)); do
 	sleep 0.1
 done
 h0=$(cpu_of "${PID[hub6]}")
+m0=$("$TOOL" msgs "$URL" VIGIL_ALERTS 2>/dev/null || echo 0)
 "$BENCH" "$URL" "$TMP/lat6.db" "$LAT_RATE" "$LAT_SECS" "$TMP/hub6.db" >"$TMP/lat6.out"
 h1=$(cpu_of "${PID[hub6]}")
+m1=$("$TOOL" msgs "$URL" VIGIL_ALERTS 2>/dev/null || echo 0)
 kill -0 "${PID[hub6]}" 2>/dev/null || { echo "the hub died:"; tail -20 "$TMP/hub6.log"; }
 grep -E '^(wake_latency_us|latency_us|hub_fetch_latency_us|hub_latency_us|hub_fetch_to_commit_us)' "$TMP/lat6.out"
 n6=$(grep -o 'n=[0-9]*' <(grep '^hub_latency_us' "$TMP/lat6.out") | cut -d= -f2)
-awk -v n="${n6:-0}" -v h="$(echo "($h1 - $h0) / $HZ" | bc -l)" -v load="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
-	if (n > 0) printf "hub CPU meanwhile: %.1f us an alert (%d alerts, one a message)\n", h / n * 1e6, n
+awk -v n="${n6:-0}" -v h="$(echo "($h1 - $h0) / $HZ" | bc -l)" -v m=$((m1 - m0)) -v load="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
+	if (n > 0) printf "hub CPU meanwhile: %.1f us an alert (%d alerts in %d messages)\n", h / n * 1e6, n, m
 	printf "load average at the end: %s (2 cores)\n", load }'
 fi

@@ -265,7 +265,9 @@ int main(int argc, char **argv)
 	}
 	/* the batches' plan in the store, as the agent keeps it (a transaction before each send) */
 	fleet_publisher_set_store(inner, path);
-	struct outbox_opts oo = { .store_path = path };
+	/* as the agent holds records while a message is in flight; LINGER_MS=0 in the environment: never */
+	const char *linger = getenv("LINGER_MS");
+	struct outbox_opts oo = { .store_path = path, .linger_ms = linger ? atol(linger) : FLEET_LINGER_MS };
 	struct outbox *ob = outbox_open(&oo, err, sizeof(err));
 	const char *sync = getenv("PUB_SYNC");
 	if (!ob || outbox_add(ob, sync && !strcmp(sync, "1") ? &timed_sync_ops : &timed_ops, NULL, err, sizeof(err))) {

@@ -95,6 +95,7 @@ int agent_fleet_start(struct agent *a)
 		.budget_bytes = f->budget_bytes,
 		/* JetStream acks a batch in about one round of its replicas: big batches, few rounds */
 		.batch_max = 4096,
+		.linger_ms = FLEET_LINGER_MS,
 		.hostname = a->src ? a->src->hostname : NULL,
 	};
 	if (!(a->outbox = outbox_open(&oo, err, sizeof(err)))) {

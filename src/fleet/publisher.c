@@ -17,14 +17,17 @@
 #define PUB_MAX_PENDING 8192
 
 /*
- * Batches (docs/fleet.md, "Batches"): a deliver() of fewer than
- * PUB_SPREAD * 2 records sends each alone (the quiet case: one record per
- * message, the lowest latency, today's format); a larger one packs
- * consecutive records of one kind into messages of about n / PUB_SPREAD
- * records, at most PUB_BATCH_RECS records and PUB_BATCH_BYTES bytes (below
- * the hub's default --max-msg of 256 KiB), all in flight at once.
+ * Batches (docs/fleet.md, "Batches"): a delivery of one record sends it alone
+ * (the quiet case: today's format); a larger one packs consecutive records of
+ * one kind into messages of about n / PUB_SPREAD records but at least
+ * PUB_BATCH_MIN (or all of them: the records the outbox held back while a
+ * message was in flight go as one), at most PUB_BATCH_RECS records and
+ * PUB_BATCH_BYTES bytes (below the hub's default --max-msg of 256 KiB), all in
+ * flight at once. The servers' cost is mostly per message: fewer, larger
+ * messages are what keeps a busy cluster's latency low.
  */
 #define PUB_SPREAD 8
+#define PUB_BATCH_MIN 16
 #define PUB_BATCH_RECS 256
 #define PUB_BATCH_BYTES (128 * 1024)
 
@@ -414,8 +417,8 @@ static bool plan_batch(struct publisher *p, const struct outbox_record *recs, si
 	if (!p->plan_loaded && !plan_load(p, err, errlen))
 		return false;
 	size_t per = n / PUB_SPREAD;
-	if (per < 2)
-		per = 1; /* quiet: one record a message (its uuid its id), the lowest latency */
+	if (per < PUB_BATCH_MIN)
+		per = n < PUB_BATCH_MIN ? n : PUB_BATCH_MIN;
 	if (per > PUB_BATCH_RECS)
 		per = PUB_BATCH_RECS;
 	for (size_t i = 0; i < n;) {

@@ -28,6 +28,13 @@ struct fleet_publisher_stats {
 	uint64_t messages;   /* messages those records went in */
 };
 
+/*
+ * How long the agent's outbox holds records committed while a message is in
+ * flight, so that they go in one message when its ack comes (outbox_opts.linger_ms;
+ * docs/fleet.md, "Pipelining"). About a stream round trip at R3 on loopback.
+ */
+#define FLEET_LINGER_MS 5
+
 /* name "nats"; open(spec) connects to spec's servers by itself (node: the host name) */
 extern const struct vg_forwarder_ops fleet_publisher_ops;
 

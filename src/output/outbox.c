@@ -619,19 +619,42 @@ static long runner_backoff(struct runner *r, long backoff, bool some_delivered, 
 }
 
 /*
+ * Whether what was committed since the last send waits for the acks of what is
+ * in flight (opts.linger_ms): only after a load that was not full (a backlog goes
+ * in full loads, pipelined), only while fewer commits than a full load came, and
+ * only until linger_ms after the first commit found waiting. *hold_until: 0, or
+ * when that hold ends.
+ */
+static bool runner_holds(const struct runner *r, bool last_full, uint64_t gen_sent, int64_t *hold_until)
+{
+	const struct outbox *ob = r->ob;
+	if (!ob->o.linger_ms || !r->fly_n || last_full || r->seen_gen - gen_sent >= ob->o.batch_max)
+		return false;
+	int64_t now = mono_ms();
+	if (!*hold_until)
+		*hold_until = now + ob->o.linger_ms;
+	return now < *hold_until;
+}
+
+/*
  * The pipelined loop: take the forwarder's acks (the cursor moves over the
  * acknowledged prefix and is saved), send what was committed since the last
  * send while at most one delivery's worth (batch_max records) is in flight
- * beside it, and wait for a commit or an ack. A failure forgets what is in
- * flight and sends again from the cursor after the backoff; the forwarder
- * makes that resend the same messages.
+ * beside it, and wait for a commit or an ack. Records committed while a
+ * partial load is in flight wait for its acks, up to opts.linger_ms, and then
+ * go in one load: at a steady trickle the servers get a few messages of
+ * several records instead of one message each (runner_holds). A failure
+ * forgets what is in flight and sends again from the cursor after the
+ * backoff; the forwarder makes that resend the same messages.
  */
 static void runner_pipelined(struct runner *r)
 {
 	struct outbox *ob = r->ob;
 	size_t max = ob->o.batch_max;
 	long backoff = 0;
-	int64_t retry_at = 0;
+	int64_t retry_at = 0, hold_until = 0;
+	uint64_t gen_sent = 0; /* the commits notified when the last load was read */
+	bool last_full = false;
 	char err[256], said[256] = "";
 
 	r->fly_cap = 2 * max;
@@ -645,7 +668,7 @@ static void runner_pipelined(struct runner *r)
 		uint64_t seen_ack = r->ack_gen;
 		pthread_mutex_unlock(&ob->lock);
 		err[0] = 0;
-		bool failed = false, more = false, sent_any = false;
+		bool failed = false, more = false, sent_any = false, holding = false;
 		long delivered = 0;
 
 		long a = r->ops->acked(r->ctx, err, sizeof(err));
@@ -667,8 +690,12 @@ static void runner_pipelined(struct runner *r)
 						failed = true;
 					fly_reset(r);
 				}
-			} else if (r->fly_n <= max && r->fly_bytes < OUTBOX_WINDOW_BYTES) {
+			} else if (r->fly_n <= max && r->fly_bytes < OUTBOX_WINDOW_BYTES &&
+				   !(holding = runner_holds(r, last_full, gen_sent, &hold_until))) {
+				hold_until = 0;
+				gen_sent = r->seen_gen;
 				size_t n = runner_load(r, r->sent, max);
+				last_full = n == max;
 				long t = n ? r->ops->send(r->ctx, r->recs, n, err, sizeof(err)) : 0;
 				if (t > (long)n)
 					t = (long)n;
@@ -708,11 +735,15 @@ static void runner_pipelined(struct runner *r)
 		int64_t now = mono_ms();
 		long wait = retry_at > now ? (long)(retry_at - now) : IDLE_POLL_MS;
 		bool can_send = retry_at <= now && r->fly_n <= max && r->fly_bytes < OUTBOX_WINDOW_BYTES;
+		if (holding) /* until the acks, the hold's end or a full load's worth of commits */
+			wait = hold_until > now ? (long)(hold_until - now) : 0;
 		struct timespec ts;
 		deadline_in(&ts, wait);
-		/* an ack wakes; a commit wakes only when something can be sent; the backoff or a
-		 * second (the acks' timeout is checked at each wake) ends the wait */
-		while (!ob->stopping && r->ack_gen == seen_ack && (!can_send || ob->gen == r->seen_gen))
+		/* an ack wakes; a commit wakes only when something can be sent (while holding: when
+		 * a full load's worth came); the backoff, the hold's end or a second (the acks'
+		 * timeout is checked at each wake) ends the wait */
+		while (!ob->stopping && r->ack_gen == seen_ack &&
+		       (!can_send || ob->gen == r->seen_gen || (holding && ob->gen - gen_sent < max)))
 			if (pthread_cond_timedwait(&ob->wake, &ob->lock, &ts) == ETIMEDOUT)
 				break;
 	}

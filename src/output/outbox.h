@@ -44,6 +44,13 @@ struct outbox_opts {
 	long backoff_min_ms;      /* 0: 100 */
 	long backoff_max_ms;      /* 0: 5000 */
 	const char *hostname;     /* named in loss records; NULL: none */
+	/*
+	 * Pipelined forwarders only: while something is in flight and less than a
+	 * full load waits, hold what was committed since for up to this long, so
+	 * that it goes together once the acks come (Nagle's rule, bounded). A
+	 * record committed while nothing is in flight goes at once. 0: never hold.
+	 */
+	long linger_ms;
 };
 
 struct outbox_stats {

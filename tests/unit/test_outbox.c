@@ -257,6 +257,7 @@ struct pipe_fake {
 	bool fail;		/* the next acked() fails and forgets what is in flight */
 	size_t max_in_flight, limit; /* seen, and the most the outbox may have in flight */
 	bool over;
+	size_t sends, last_send; /* send() calls, and how many records the last one held */
 	void (*wake)(void *);
 	void *arg;
 };
@@ -267,6 +268,8 @@ static long pipe_send(void *ctx, const struct outbox_record *recs, size_t n, cha
 	(void)err;
 	(void)errlen;
 	pthread_mutex_lock(&f->lock);
+	f->sends++;
+	f->last_send = n;
 	for (size_t i = 0; i < n && f->n < 4096; i++) {
 		f->kind[f->n] = recs[i].kind;
 		f->seq[f->n] = recs[i].seq;
@@ -446,6 +449,64 @@ static void test_pipelined(void **state)
 	outbox_close(ob);
 }
 
+/* opts.linger_ms: rows committed while a partial load is in flight wait for its acks, then go as one */
+static void test_linger(void **state)
+{
+	struct fixture *fx = *state;
+	static struct pipe_fake f = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	char err[256];
+
+	struct outbox_opts o = { .store_path = fx->path, .batch_max = 100, .backoff_min_ms = 10,
+				 .backoff_max_ms = 40, .linger_ms = 600000 /* only the acks end the hold */ };
+	struct outbox *ob = outbox_open(&o, err, sizeof(err));
+	assert_non_null(ob);
+	assert_int_equal(outbox_add(ob, &ops_pipe, &f, err, sizeof(err)), 0);
+	/* nothing in flight: a commit goes at once */
+	add_rows(fx->path, 1, 0, 10);
+	outbox_notify(ob);
+	wait_taken(&f, 1);
+	/* three commits while it is in flight: held (the runner is woken by each) */
+	for (int i = 0; i < 3; i++) {
+		add_rows(fx->path, 1, 0, 10);
+		outbox_notify(ob);
+	}
+	usleep(200000);
+	assert_int_equal(pipe_taken(&f), 1);
+	/* its ack: the three go in one send */
+	pipe_ack(&f, 0, 1, false);
+	wait_taken(&f, 4);
+	pthread_mutex_lock(&f.lock);
+	assert_int_equal(f.sends, 2);
+	assert_int_equal(f.last_send, 3);
+	pthread_mutex_unlock(&f.lock);
+	/* a full load waiting (batch_max commits) is not held */
+	for (int i = 0; i < 100; i++) {
+		add_rows(fx->path, 1, 0, 10);
+		outbox_notify(ob);
+	}
+	wait_taken(&f, 4 + 100);
+	pipe_ack(&f, 1, 104, false);
+	assert_true(outbox_drain(ob, 20000));
+	assert_int_equal(stored_cursor(fx->path, "p"), 104);
+	outbox_close(ob);
+
+	/* a short hold ends by itself while the acks stay away */
+	static struct pipe_fake g = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	o.linger_ms = 50;
+	ob = outbox_open(&o, err, sizeof(err));
+	assert_non_null(ob);
+	assert_int_equal(outbox_add_as(ob, &ops_pipe, &g, "p2", err, sizeof(err)), 0);
+	wait_taken(&g, 104); /* its own cursor: everything so far, in two loads */
+	pipe_ack(&g, 0, 100, false);
+	add_rows(fx->path, 1, 0, 10);
+	outbox_notify(ob);
+	wait_taken(&g, 105); /* sent although 101..104 were not acknowledged */
+	pipe_ack(&g, 100, 105, false);
+	assert_true(outbox_drain(ob, 20000));
+	assert_int_equal(stored_cursor(fx->path, "p2"), 105);
+	outbox_close(ob);
+}
+
 static void test_not_a_store(void **state)
 {
 	struct fixture *fx = *state;
@@ -485,6 +546,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_all_once_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_budget_and_loss, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipelined, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_linger, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_store, setup, teardown),
 		cmocka_unit_test(test_parse),
 	};
