@@ -13,6 +13,7 @@
 #include "hub/hub_flows.h"
 #include "hub/hub_scans.h"
 #include "hub/hub_store.h"
+#include "output/wal_checkpointer.h"
 
 #define SCHEMA_VERSION 1
 
@@ -65,6 +66,8 @@ struct hub_store {
 	char err[256];
 	uint64_t budget, spent; /* hub_store_set_budget: VM steps, in hundreds */
 	bool bounded;
+	/* checkpoints on a thread of their own: a commit does not copy the log (and fsync) */
+	struct wal_checkpointer *checkpointer;
 };
 
 static int fail(struct hub_store *s, const char *what)
@@ -180,12 +183,9 @@ struct hub_store *hub_store_open(const char *path, bool readonly, bool fsync, ch
 	if (readonly)
 		return s;
 	char sql[256];
-	/* a 32 MiB page cache: the uuid index is read on every insert; checkpoints every
-	 * 32 MiB of log rather than 4 MiB (fewer fsyncs). No mmap: its pages would count in
-	 * the hub's RSS and grow with the store */
-	snprintf(sql, sizeof(sql),
-		 "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA cache_size=-32768;"
-		 " PRAGMA wal_autocheckpoint=8192;",
+	/* a 32 MiB page cache: the uuid index is read on every insert. No mmap: its pages
+	 * would count in the hub's RSS and grow with the store */
+	snprintf(sql, sizeof(sql), "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA cache_size=-32768;",
 		 fsync ? "FULL" : "NORMAL");
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK || sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot set up hub store %s: %s", path, sqlite3_errmsg(db));
@@ -238,6 +238,10 @@ struct hub_store *hub_store_open(const char *path, bool readonly, bool fsync, ch
 		snprintf(err, errlen, "%s", s->err);
 		goto bad;
 	}
+	/* checkpoints off the commits (output/wal_checkpointer.h) */
+	char why[256];
+	if (!(s->checkpointer = wal_checkpointer_start(db, path, WAL_RESTART_FRAMES, why, sizeof(why))))
+		vg_warn("hub store: %s; commits checkpoint the store themselves", why);
 	return s;
 bad:
 	hub_store_close(s);
@@ -263,6 +267,7 @@ void hub_store_close(struct hub_store *s)
 		free(n);
 	}
 	hmap_free(&s->nodes);
+	wal_checkpointer_stop(s->checkpointer);
 	if (!s->readonly)
 		sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
 	sqlite3_close(s->db);
@@ -408,6 +413,8 @@ static int finish(struct hub_store *s, bool commit)
 	int r = commit ? flush_nodes(s) : -1;
 	if (!r && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		r = fail(s, "cannot commit");
+	if (!r)
+		wal_checkpointer_after_commit(s->checkpointer, s->db);
 	if (r) {
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		/* the counters in memory may now be ahead of the store: read them back */

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/path.h"
 #include "output/alert_store.h"
+#include "output/wal_checkpointer.h"
 #include "respond/selector.h"
 
 #define STORE_SCHEMA_VERSION 2 /* 2: alerts.uuid, actions.uuid (the outbox's stable ids) */
@@ -22,46 +23,11 @@ struct alert_store {
 	char err[256];
 	/* checkpoints run on their own thread and connection, so that moving the WAL
 	 * into the database file (and its fsync) never delays an alert */
-	pthread_t checkpointer;
-	bool has_checkpointer;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	bool stopping;
-	char *path;
+	struct wal_checkpointer *checkpointer;
 	/* called after each commit (the outbox wakes its forwarders) */
 	void (*on_commit)(void *ctx);
 	void *on_commit_ctx;
 };
-
-#define CHECKPOINT_EVERY_MS 1000
-
-static void *checkpoint_loop(void *arg)
-{
-	struct alert_store *s = arg;
-	sqlite3 *db = NULL;
-	if (sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		vg_warn("store checkpoints: cannot open %s: %s", s->path, db ? sqlite3_errmsg(db) : "no memory");
-		sqlite3_close(db);
-		return NULL;
-	}
-	sqlite3_busy_timeout(db, 100);
-	pthread_mutex_lock(&s->lock);
-	while (!s->stopping) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += CHECKPOINT_EVERY_MS / 1000;
-		pthread_cond_timedwait(&s->wake, &s->lock, &ts);
-		if (s->stopping)
-			break;
-		pthread_mutex_unlock(&s->lock);
-		/* PASSIVE: copies what no reader needs, never waits for the writer */
-		sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-		pthread_mutex_lock(&s->lock);
-	}
-	pthread_mutex_unlock(&s->lock);
-	sqlite3_close(db);
-	return NULL;
-}
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS alerts ("
@@ -205,15 +171,10 @@ struct alert_store *alert_store_open(const char *path, bool readonly, char *err,
 		char pragma[64];
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d;", STORE_SCHEMA_VERSION);
 		sqlite3_exec(s->db, pragma, NULL, NULL, NULL);
-		/* the agent's connection never checkpoints: the checkpointer thread does */
-		sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint=0;", NULL, NULL, NULL);
-		s->path = xstrdup(path);
-		pthread_mutex_init(&s->lock, NULL);
-		pthread_cond_init(&s->wake, NULL);
-		if (pthread_create(&s->checkpointer, NULL, checkpoint_loop, s) == 0)
-			s->has_checkpointer = true;
-		else
-			sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint=1000;", NULL, NULL, NULL);
+		/* checkpoints on a thread of their own (output/wal_checkpointer.h) */
+		char why[256];
+		if (!(s->checkpointer = wal_checkpointer_start(s->db, path, WAL_RESTART_FRAMES, why, sizeof(why))))
+			vg_warn("store: %s; commits checkpoint the store themselves", why);
 		if (sqlite3_prepare_v2(s->db,
 				       "INSERT INTO actions(time_ns, rule, action, target, container_id, container_name,"
 				       " cgroup, outcome, detail, path, latency_ns, uuid)"
@@ -249,18 +210,11 @@ void alert_store_close(struct alert_store *s)
 		return;
 	if (s->in_tx)
 		alert_store_commit(s);
-	if (s->has_checkpointer) {
-		pthread_mutex_lock(&s->lock);
-		s->stopping = true;
-		pthread_cond_signal(&s->wake);
-		pthread_mutex_unlock(&s->lock);
-		pthread_join(s->checkpointer, NULL);
-		pthread_mutex_destroy(&s->lock);
-		pthread_cond_destroy(&s->wake);
+	if (s->checkpointer) {
+		wal_checkpointer_stop(s->checkpointer);
 		/* leave a compact database behind */
 		sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	}
-	free(s->path);
 	sqlite3_finalize(s->insert);
 	sqlite3_finalize(s->insert_action);
 	sqlite3_close(s->db);
@@ -304,6 +258,7 @@ int alert_store_commit(struct alert_store *s)
 	}
 	if (s->on_commit)
 		s->on_commit(s->on_commit_ctx);
+	wal_checkpointer_after_commit(s->checkpointer, s->db);
 	return 0;
 }
 

@@ -108,6 +108,7 @@ static void add_rows(const char *path, int n, int m, int pad)
 	sqlite3 *db;
 	char *json = malloc((size_t)pad + 64);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 10000); /* the runners write their cursors meanwhile */
 	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 	for (int i = 0; i < n; i++) {
 		sqlite3_stmt *st;
