@@ -33,10 +33,13 @@ static void *checkpoint_loop(void *arg)
 		if (c->stopping)
 			break;
 		pthread_mutex_unlock(&c->lock);
-		int log = 0;
+		int log = 0, copied = 0;
 		/* PASSIVE: copies what no reader needs, never waits for the writer */
-		sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, NULL);
-		if (log > c->restart_frames)
+		sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+		/* the writer's restart copies what is left: when this pass left much (a writer
+		 * faster than the copy), later, unless the log is four times too long already */
+		if (log > c->restart_frames &&
+		    (log - copied <= WAL_RESTART_LEFT_FRAMES || log > 4 * c->restart_frames))
 			__atomic_store_n(&c->restart_due, 1, __ATOMIC_RELEASE);
 		pthread_mutex_lock(&c->lock);
 	}

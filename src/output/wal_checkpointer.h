@@ -26,6 +26,9 @@
  */
 #define WAL_CHECKPOINT_EVERY_MS 200
 #define WAL_RESTART_FRAMES 8192
+/* ... when the thread's pass left at most this many pages for it (or the log is four
+ * times too long): a restart that copies much holds commits (200 ms after a drain) */
+#define WAL_RESTART_LEFT_FRAMES 1024
 
 struct wal_checkpointer;
 
