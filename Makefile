@@ -155,6 +155,13 @@ $(BUILD)/tests/pipe_probe: tests/tools/pipe_probe.c $(BUILD)/libvigil.a
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
+# close_race: publishers closed while their acks arrive (test_fleet_pipeline.sh)
+TOOLS += $(BUILD)/tests/close_race
+$(BUILD)/tests/close_race: tests/tools/close_race.c $(BUILD)/libvigil.a
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
 # static, so that it runs inside any container image
 $(BUILD)/tests/attack: tests/tools/attack.c
 	$(call msg,CC,$@)

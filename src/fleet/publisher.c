@@ -57,6 +57,8 @@ struct unit {
 struct publisher {
 	struct fleet_conn *conn;
 	bool own_conn;
+	uint64_t id;             /* in the registry of live publishers (below) */
+	struct publisher *next_live;
 	jsCtx *js; /* our own: its async-publish options carry our ack handler */
 	long ack_timeout_ms;
 	char subject[4][160]; /* by enum outbox_kind */
@@ -114,10 +116,57 @@ static struct unit *unit_of(struct publisher *p, natsMsg *m)
 	return NULL;
 }
 
+/*
+ * libnats calls an ack handler outside its own lock and does not wait for one
+ * that runs when jsCtx_Destroy is called, so a handler can still run after
+ * pub_close. Handlers therefore find their publisher by its number in this
+ * registry, under live_lock, and pub_close takes it out (under the same lock,
+ * so after any handler that found it ended) before freeing it: a late handler
+ * finds nothing and only frees its message.
+ */
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct publisher *live_head;
+static uint64_t live_ids;
+
+static void live_add(struct publisher *p)
+{
+	pthread_mutex_lock(&live_lock);
+	p->id = ++live_ids;
+	p->next_live = live_head;
+	live_head = p;
+	pthread_mutex_unlock(&live_lock);
+}
+
+static void live_remove(struct publisher *p)
+{
+	pthread_mutex_lock(&live_lock);
+	for (struct publisher **q = &live_head; *q; q = &(*q)->next_live)
+		if (*q == p) {
+			*q = p->next_live;
+			break;
+		}
+	pthread_mutex_unlock(&live_lock);
+}
+
+/* Under live_lock: the live publisher numbered id, or NULL. */
+static struct publisher *live_find(uint64_t id)
+{
+	for (struct publisher *p = live_head; p; p = p->next_live)
+		if (p->id == id)
+			return p;
+	return NULL;
+}
+
 static void on_ack(jsCtx *js, natsMsg *m, jsPubAck *pa, jsPubAckErr *pae, void *closure)
 {
-	struct publisher *p = closure;
 	(void)js;
+	pthread_mutex_lock(&live_lock);
+	struct publisher *p = live_find((uint64_t)(uintptr_t)closure);
+	if (!p) { /* closed: nothing waits for this ack any more */
+		pthread_mutex_unlock(&live_lock);
+		natsMsg_Destroy(m);
+		return;
+	}
 	pthread_mutex_lock(&p->lock);
 	struct unit *u = unit_of(p, m);
 	if (u) {
@@ -141,6 +190,7 @@ static void on_ack(jsCtx *js, natsMsg *m, jsPubAck *pa, jsPubAckErr *pae, void *
 			p->wake(p->wake_arg);
 	}
 	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&live_lock);
 	natsMsg_Destroy(m);
 }
 
@@ -161,10 +211,11 @@ void *fleet_publisher_new(struct fleet_conn *c, long ack_timeout_ms, char *err, 
 			snprintf(err, errlen, "subject too long");
 			goto fail;
 		}
+	live_add(p);
 	jsOptions_Init(&jo);
 	jo.PublishAsync.MaxPending = PUB_MAX_PENDING;
 	jo.PublishAsync.AckHandler = on_ack;
-	jo.PublishAsync.AckHandlerClosure = p;
+	jo.PublishAsync.AckHandlerClosure = (void *)(uintptr_t)p->id; /* see live_lock */
 	jo.Wait = p->ack_timeout_ms;
 	s = natsConnection_JetStream(&p->js, fleet_nc(c), &jo);
 	if (s != NATS_OK) {
@@ -173,6 +224,7 @@ void *fleet_publisher_new(struct fleet_conn *c, long ack_timeout_ms, char *err, 
 	}
 	return p;
 fail:
+	live_remove(p);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->cond);
 	free(p);
@@ -216,6 +268,7 @@ static void pub_close(void *ctx)
 		take_back(p); /* what is still in flight: no ack handler for it any more */
 		jsCtx_Destroy(p->js);
 	}
+	live_remove(p); /* a handler still running (or to come) finds nothing now */
 	if (p->own_conn)
 		fleet_close(p->conn);
 	pthread_mutex_destroy(&p->lock);
