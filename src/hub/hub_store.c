@@ -57,6 +57,9 @@ struct node {
 	struct node *next_dirty;
 };
 
+/* How long the hub's connection waits for another writer or a checkpoint. */
+#define HUB_STORE_BUSY_MS 2000
+
 struct hub_store {
 	sqlite3 *db;
 	bool readonly, in_tx;
@@ -175,7 +178,7 @@ struct hub_store *hub_store_open(const char *path, bool readonly, bool fsync, ch
 		sqlite3_close(db);
 		return NULL;
 	}
-	sqlite3_busy_timeout(db, 2000);
+	sqlite3_busy_timeout(db, HUB_STORE_BUSY_MS);
 	struct hub_store *s = xcalloc(1, sizeof(*s));
 	s->db = db;
 	s->readonly = readonly;
@@ -240,7 +243,7 @@ struct hub_store *hub_store_open(const char *path, bool readonly, bool fsync, ch
 	}
 	/* checkpoints off the commits (output/wal_checkpointer.h) */
 	char why[256];
-	if (!(s->checkpointer = wal_checkpointer_start(db, path, WAL_RESTART_FRAMES, why, sizeof(why))))
+	if (!(s->checkpointer = wal_checkpointer_start(db, path, WAL_RESTART_FRAMES, HUB_STORE_BUSY_MS, why, sizeof(why))))
 		vg_warn("hub store: %s; commits checkpoint the store themselves", why);
 	return s;
 bad:

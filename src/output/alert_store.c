@@ -61,6 +61,9 @@ static const char schema[] =
 	" uuid TEXT);"
 	"CREATE INDEX IF NOT EXISTS actions_time ON actions(time_ns);";
 
+/* How long the agent's connection waits for another writer of the store. */
+#define STORE_BUSY_MS 5000
+
 /* A stable random id (128 bits as 32 hex digits), made by SQLite at insert. */
 #define NEW_UUID "lower(hex(randomblob(16)))"
 
@@ -146,7 +149,7 @@ struct alert_store *alert_store_open(const char *path, bool readonly, char *err,
 		free(s);
 		return NULL;
 	}
-	sqlite3_busy_timeout(s->db, 5000);
+	sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
 	if (sqlite3_create_function(s->db, "selects", 3, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_selects,
 				    NULL, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot initialise store %s: %s", path, sqlite3_errmsg(s->db));
@@ -173,7 +176,7 @@ struct alert_store *alert_store_open(const char *path, bool readonly, char *err,
 		sqlite3_exec(s->db, pragma, NULL, NULL, NULL);
 		/* checkpoints on a thread of their own (output/wal_checkpointer.h) */
 		char why[256];
-		if (!(s->checkpointer = wal_checkpointer_start(s->db, path, WAL_RESTART_FRAMES, why, sizeof(why))))
+		if (!(s->checkpointer = wal_checkpointer_start(s->db, path, WAL_RESTART_FRAMES, STORE_BUSY_MS, why, sizeof(why))))
 			vg_warn("store: %s; commits checkpoint the store themselves", why);
 		if (sqlite3_prepare_v2(s->db,
 				       "INSERT INTO actions(time_ns, rule, action, target, container_id, container_name,"

@@ -15,7 +15,7 @@ struct wal_checkpointer {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool stopping;
-	int restart_frames;
+	int restart_frames, writer_busy_ms;
 	int restart_due; /* the thread found the log too long: the writer's next commit restarts it */
 };
 
@@ -61,8 +61,8 @@ static bool in_wal_mode(sqlite3 *db)
 	return wal;
 }
 
-struct wal_checkpointer *wal_checkpointer_start(sqlite3 *writer, const char *path, int restart_frames, char *err,
-					       size_t errlen)
+struct wal_checkpointer *wal_checkpointer_start(sqlite3 *writer, const char *path, int restart_frames,
+					       int writer_busy_ms, char *err, size_t errlen)
 {
 	char sql[64];
 	sqlite3 *db = NULL;
@@ -81,6 +81,7 @@ struct wal_checkpointer *wal_checkpointer_start(sqlite3 *writer, const char *pat
 	c = xcalloc(1, sizeof(*c));
 	c->db = db;
 	c->restart_frames = restart_frames;
+	c->writer_busy_ms = writer_busy_ms;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->wake, NULL);
 	if (pthread_create(&c->thread, NULL, checkpoint_loop, c)) {
@@ -104,8 +105,11 @@ void wal_checkpointer_after_commit(struct wal_checkpointer *c, sqlite3 *writer)
 	if (!c || !__atomic_load_n(&c->restart_due, __ATOMIC_ACQUIRE))
 		return;
 	__atomic_store_n(&c->restart_due, 0, __ATOMIC_RELAXED);
-	/* busy (the thread's pass running, a long reader): the thread says so again */
+	/* briefly: the store's other writers (the outbox's cursors) and readers hold the
+	 * commit back meanwhile; busy (or the thread's pass running), the thread asks again */
+	sqlite3_busy_timeout(writer, WAL_RESTART_WAIT_MS);
 	sqlite3_wal_checkpoint_v2(writer, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+	sqlite3_busy_timeout(writer, c->writer_busy_ms);
 }
 
 void wal_checkpointer_stop(struct wal_checkpointer *c)

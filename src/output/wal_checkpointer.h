@@ -32,13 +32,17 @@
 
 struct wal_checkpointer;
 
+/* How long the writer's restart waits for other connections (then it is asked again later). */
+#define WAL_RESTART_WAIT_MS 20
+
 /*
  * Start on writer's database (at path, through a connection of its own) and
- * turn writer's automatic checkpoints off. NULL with err when it cannot: the
+ * turn writer's automatic checkpoints off; writer_busy_ms: writer's busy
+ * timeout, put back after each restart. NULL with err when it cannot: the
  * writer then checkpoints by itself every restart_frames pages.
  */
-struct wal_checkpointer *wal_checkpointer_start(sqlite3 *writer, const char *path, int restart_frames, char *err,
-					       size_t errlen);
+struct wal_checkpointer *wal_checkpointer_start(sqlite3 *writer, const char *path, int restart_frames,
+					       int writer_busy_ms, char *err, size_t errlen);
 /* After each commit on writer (any c, NULL included). */
 void wal_checkpointer_after_commit(struct wal_checkpointer *c, sqlite3 *writer);
 /* Stop and join the thread (NULL: nothing). */

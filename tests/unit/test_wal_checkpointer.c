@@ -89,7 +89,7 @@ static void test_copies_the_log(void **state)
 {
 	struct fixture *fx = *state;
 	char err[256];
-	struct wal_checkpointer *c = wal_checkpointer_start(fx->db, fx->path, 1 << 30, err, sizeof(err));
+	struct wal_checkpointer *c = wal_checkpointer_start(fx->db, fx->path, 1 << 30, 5000, err, sizeof(err));
 	assert_non_null(c);
 	int64_t before = file_size(fx->path);
 	for (int i = 0; i < 300; i++)
@@ -106,7 +106,7 @@ static void test_log_starts_over(void **state)
 {
 	struct fixture *fx = *state;
 	char err[256];
-	struct wal_checkpointer *c = wal_checkpointer_start(fx->db, fx->path, 64, err, sizeof(err));
+	struct wal_checkpointer *c = wal_checkpointer_start(fx->db, fx->path, 64, 5000, err, sizeof(err));
 	assert_non_null(c);
 	/* commit without a pause until the log file has kept its size over 500 commits
 	 * (the log was started over and is being written again from its beginning);
@@ -134,7 +134,7 @@ static void test_not_wal(void **state)
 	snprintf(path, sizeof(path), "%s/rollback.db", fx->dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL), SQLITE_OK);
-	assert_null(wal_checkpointer_start(db, path, 64, err, sizeof(err)));
+	assert_null(wal_checkpointer_start(db, path, 64, 5000, err, sizeof(err)));
 	assert_non_null(strstr(err, "not in WAL mode"));
 	wal_checkpointer_after_commit(NULL, db); /* nothing to do, no crash */
 	sqlite3_close(db);
