@@ -15,6 +15,8 @@
 #include "common/version.h"
 
 #define PUB_MAX_PENDING 8192
+/* how long a closing forwarder waits for the acks of what is in flight (pub_close) */
+#define PUB_CLOSE_WAIT_MS 500
 
 /*
  * Batches (docs/fleet.md, "Batches"): a delivery of one record sends it alone
@@ -265,6 +267,18 @@ static void pub_close(void *ctx)
 	p->wake = NULL; /* the outbox's runner is gone */
 	pthread_mutex_unlock(&p->lock);
 	if (p->js) {
+		/* libnats 3.4 can free the acks' subscription under its reader thread when
+		 * jsCtx_Destroy runs while acks arrive (a SEGV in natsConn_processMsg, seen with
+		 * tests/tools/close_race): let what is in flight be acknowledged first, briefly */
+		pthread_mutex_lock(&p->lock);
+		bool published = p->published;
+		pthread_mutex_unlock(&p->lock);
+		if (published) {
+			jsPubOptions po;
+			jsPubOptions_Init(&po);
+			po.MaxWait = PUB_CLOSE_WAIT_MS;
+			js_PublishAsyncComplete(p->js, &po);
+		}
 		take_back(p); /* what is still in flight: no ack handler for it any more */
 		jsCtx_Destroy(p->js);
 	}

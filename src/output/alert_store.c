@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
-#include <pthread.h>
 #include <time.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -22,7 +21,8 @@ struct alert_store {
 	bool in_tx;
 	char err[256];
 	/* checkpoints run on their own thread and connection, so that moving the WAL
-	 * into the database file (and its fsync) never delays an alert */
+	 * into the database file (and its fsync) does not delay an alert (a commit only
+	 * restarts the log now and then: output/wal_checkpointer.h) */
 	struct wal_checkpointer *checkpointer;
 	/* called after each commit (the outbox wakes its forwarders) */
 	void (*on_commit)(void *ctx);
