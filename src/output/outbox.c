@@ -622,13 +622,15 @@ static long runner_backoff(struct runner *r, long backoff, bool some_delivered, 
  * Whether what was committed since the last send waits for the acks of what is
  * in flight (opts.linger_ms): only after a load that was not full (a backlog goes
  * in full loads, pipelined), only while fewer commits than a full load came, and
- * only until linger_ms after the first commit found waiting. *hold_until: 0, or
+ * only until linger_ms after the first commit found waiting (none: nothing to hold, an
+ * ack's wake does not start a hold). *hold_until: 0, or
  * when that hold ends.
  */
 static bool runner_holds(const struct runner *r, bool last_full, uint64_t gen_sent, int64_t *hold_until)
 {
 	const struct outbox *ob = r->ob;
-	if (!ob->o.linger_ms || !r->fly_n || last_full || r->seen_gen - gen_sent >= ob->o.batch_max)
+	uint64_t commits = r->seen_gen - gen_sent; /* since the last load was read */
+	if (!ob->o.linger_ms || !r->fly_n || last_full || !commits || commits >= ob->o.batch_max)
 		return false;
 	int64_t now = mono_ms();
 	if (!*hold_until)

@@ -23,6 +23,7 @@
 #include <sqlite3.h>
 
 #include "output/wal_checkpointer.h"
+#include "test_tmp.h"
 
 struct fixture {
 	char dir[64], path[128], wal[140];
@@ -53,11 +54,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *fx = *state;
-	char cmd[200];
 	sqlite3_finalize(fx->ins);
 	sqlite3_close(fx->db);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->dir);
-	assert_int_equal(system(cmd), 0);
+	tmp_remove_tree(fx->dir);
 	free(fx);
 	return 0;
 }
